@@ -1,0 +1,8 @@
+# RUNNER_SANITIZE=address,undefined (or thread) instruments every target that links runner_sanitizers.
+set(RUNNER_SANITIZE "" CACHE STRING "Comma-separated sanitizers: address,undefined,thread")
+add_library(runner_sanitizers INTERFACE)
+if(RUNNER_SANITIZE)
+  target_compile_options(runner_sanitizers INTERFACE
+    -fsanitize=${RUNNER_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(runner_sanitizers INTERFACE -fsanitize=${RUNNER_SANITIZE})
+endif()

@@ -1,0 +1,17 @@
+#pragma once
+// Subcommands of the runner executable.
+#include <string>
+#include <vector>
+
+namespace runner::cli {
+
+// Runs the command line (without argv[0]); returns the exit code. Throws runner::Error.
+int dispatch(const std::vector<std::string>& args);
+
+int run_command(const std::vector<std::string>& args);
+int summary_command(const std::vector<std::string>& args);
+
+// Thrown for usage mistakes; main() prints it with exit code 2.
+std::string usage();
+
+}  // namespace runner::cli

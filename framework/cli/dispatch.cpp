@@ -1,0 +1,60 @@
+#include <fmt/format.h>
+
+#include "framework/cli/commands.hpp"
+#include "framework/errors.hpp"
+#include "framework/text.hpp"
+
+namespace runner::cli {
+
+namespace {
+struct Command {
+  const char* name;
+  int (*run)(const std::vector<std::string>&);
+  const char* help;
+};
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> list = {
+      {"run", run_command, "train the experiment and write a run folder (the default)"},
+      {"summary", summary_command, "print the model's Keras-style summary table"},
+  };
+  return list;
+}
+}  // namespace
+
+std::string usage() {
+  std::string text =
+      "usage: runner EXPERIMENT.yaml [options]      (same as: runner run EXPERIMENT.yaml)\n"
+      "       runner COMMAND [arguments] [options]\n\ncommands:\n";
+  for (const auto& c : commands()) {
+    text += fmt::format("  {:<10} {}\n", c.name, c.help);
+  }
+  text += "\n'runner COMMAND --help' describes each command's options.\n";
+  return text;
+}
+
+int dispatch(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    throw ConfigError("no experiment given\n" + usage());
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    fmt::print("{}", usage());
+    return 0;
+  }
+  for (const auto& c : commands()) {
+    if (args[0] == c.name) {
+      return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
+    }
+  }
+  if (args[0].ends_with(".yaml") || args[0].ends_with(".yml")) {
+    return run_command(args);
+  }
+  std::vector<std::string> names;
+  for (const auto& c : commands()) {
+    names.emplace_back(c.name);
+  }
+  throw ConfigError(fmt::format("unknown command '{}'{}\n{}", args[0], did_you_mean(args[0], names),
+                                usage()));
+}
+
+}  // namespace runner::cli

@@ -1,0 +1,37 @@
+#include "framework/cli/options.hpp"
+
+#include <fmt/format.h>
+
+#include <sstream>
+
+#include "framework/errors.hpp"
+
+namespace runner::cli {
+
+void add_common_options(po::options_description& desc, CommonOptions& common) {
+  desc.add_options()("set", po::value(&common.overrides)->composing(),
+                     "override a config value, e.g. --set fit.epochs=3 (repeatable)")(
+      "threads", po::value(&common.threads)->default_value(0),
+      "worker threads (0: all cores); results do not depend on it")(
+      "help,h", po::bool_switch(&common.help), "show this help");
+}
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
+                        const std::vector<std::string>& positional, const std::string& command) {
+  po::positional_options_description pos;
+  for (const auto& name : positional) {
+    pos.add(name.c_str(), 1);
+  }
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::ostringstream help;
+    help << desc;
+    throw ConfigError(fmt::format("runner {}: {}\n{}", command, e.what(), help.str()));
+  }
+  return vm;
+}
+
+}  // namespace runner::cli

@@ -1,0 +1,25 @@
+#pragma once
+// Boost.Program_options with runner's error style: a usage mistake is a ConfigError.
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+namespace runner::cli {
+
+namespace po = boost::program_options;
+
+// Options every experiment-reading command takes.
+struct CommonOptions {
+  std::string experiment;
+  std::vector<std::string> overrides;
+  std::size_t threads = 0;
+  bool help = false;
+};
+
+// Adds --set, --threads and --help to `desc`.
+void add_common_options(po::options_description& desc, CommonOptions& common);
+// Parses `args` with `positional` names (in order); throws ConfigError on mistakes.
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
+                        const std::vector<std::string>& positional, const std::string& command);
+
+}  // namespace runner::cli

@@ -1,0 +1,270 @@
+#include "framework/config/experiment.hpp"
+
+#include <fmt/format.h>
+
+#include <regex>
+
+#include "framework/config/overrides.hpp"
+#include "framework/config/typed_specs.hpp"
+#include "framework/errors.hpp"
+#include "framework/layer_registry.hpp"
+
+namespace runner {
+
+namespace {
+
+Check<std::string> folder_name() {
+  return [](const std::string& v) -> std::optional<std::string> {
+    static const std::regex kSafe("[A-Za-z0-9][A-Za-z0-9._-]*");
+    if (std::regex_match(v, kSafe)) {
+      return std::nullopt;
+    }
+    return fmt::format("expected a name of letters, digits, '.', '_' or '-' (it names the "
+                       "results folder), got '{}'",
+                       v);
+  };
+}
+
+void read_data(MapReader& top, Experiment& e) {
+  MapReader d(top.child("data"), "data", top.diagnostics());
+  e.data.name = d.get_or<std::string>("dataset", "fashion_mnist", one_of(known_datasets()));
+  e.data.path = d.get_or<std::string>("path", "");
+  if (e.data.path.empty()) {
+    e.data.path = default_dataset_path(e.data.name);
+  }
+  e.validation_split =
+      d.get_or<double>("validation_split", 0.2, in_range(0.0, 1.0, /*hi_open=*/true));
+  e.data.limit = d.get<std::int64_t>("limit", positive());
+  e.data.test_limit = d.get<std::int64_t>("test_limit", positive());
+  e.class_names = d.get_or<std::vector<std::string>>("class_names", {});
+  d.reject_unknown();
+}
+
+void read_model(MapReader& top, Experiment& e) {
+  Diagnostics& diag = top.diagnostics();
+  MapReader m(top.child("model"), "model", diag);
+  if (!top.has("model")) {
+    diag.error(top.node(), "", "missing required key 'model'");
+  }
+  e.model_name = m.get_or<std::string>("name", "sequential");
+  if (auto dims = m.get<std::vector<std::int64_t>>("input_shape")) {
+    bool ok = !dims->empty() && dims->size() <= 3;
+    for (auto d : *dims) {
+      ok = ok && d > 0 && d <= 65536;
+    }
+    if (ok) {
+      e.input_shape = Shape(*dims);
+    } else {
+      diag.error(m.child("input_shape"), "model.input_shape",
+                 "expected 1 to 3 positive sizes up to 65536, e.g. [28, 28, 1]");
+    }
+  }
+  const YAML::Node layers = m.child("layers");
+  if (!layers.IsDefined() || layers.IsNull()) {
+    if (top.has("model")) {
+      diag.error(m.node(), "model", "missing required key 'layers'");
+    }
+  } else if (!layers.IsSequence() || layers.size() == 0) {
+    diag.error(layers, "model.layers", "expected a non-empty list of layers, got " +
+                                           describe(layers));
+  } else {
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      e.layers.push_back(layers[i]);
+      // Creating the layer checks its arguments; the model itself is built later.
+      LayerSpec spec(layers[i], fmt::format("model.layers[{}]", i), diag, i, e.seed);
+      (void)layer_registry().create(spec);
+    }
+  }
+  m.reject_unknown();
+}
+
+void read_fit(MapReader& top, Experiment& e) {
+  MapReader f(top.child("fit"), "fit", top.diagnostics());
+  e.epochs = f.get_or<std::int64_t>("epochs", 1, positive());
+  e.batch_size = f.get_or<std::int64_t>("batch_size", 32, positive());
+  e.initial_epoch = f.get_or<std::int64_t>("initial_epoch", 0, at_least(0));
+  e.shuffle = f.get_or<bool>("shuffle", true);
+  if (e.initial_epoch >= e.epochs && f.has("initial_epoch")) {
+    top.diagnostics().error(f.child("initial_epoch"), "fit.initial_epoch",
+                            fmt::format("expected a value below fit.epochs ({}), got {}", e.epochs,
+                                        e.initial_epoch));
+  }
+  if (e.batch_size > (std::int64_t{1} << 20)) {
+    top.diagnostics().error(f.child("batch_size"), "fit.batch_size",
+                            fmt::format("expected at most 1048576, got {}", e.batch_size));
+  }
+  f.reject_unknown();
+}
+
+void read_outputs(MapReader& top, Experiment& e) {
+  Diagnostics& diag = top.diagnostics();
+  const std::vector<std::string> splits{"train", "validation", "test"};
+  if (auto list = top.get<std::vector<std::string>>("evaluate")) {
+    e.evaluate = *list;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      if (auto problem = one_of(splits)((*list)[i])) {
+        diag.error(top.child("evaluate")[i], fmt::format("evaluate[{}]", i), *problem);
+      }
+    }
+  }
+  const YAML::Node predict = top.child("predict");
+  if (predict.IsDefined() && !predict.IsNull()) {
+    if (!predict.IsSequence()) {
+      diag.error(predict, "predict", "expected a list of {split, index}, got " +
+                                         describe(predict));
+      return;
+    }
+    for (std::size_t i = 0; i < predict.size(); ++i) {
+      MapReader p(predict[i], fmt::format("predict[{}]", i), diag);
+      PredictRequest request;
+      request.split = p.get_or<std::string>("split", "validation", one_of(splits));
+      request.index = p.require<std::int64_t>("index", 0, at_least(0));
+      p.reject_unknown();
+      e.predict.push_back(request);
+    }
+  }
+}
+
+}  // namespace
+
+Experiment parse_experiment(YAML::Node root, const std::string& file,
+                            const std::vector<std::string>& overrides) {
+  Diagnostics diag(file);
+  Experiment e;
+  e.file = file;
+  for (const auto& assignment : overrides) {
+    const std::string path = apply_override(root, assignment, diag);
+    e.overrides.push_back(path + "=" + assignment.substr(assignment.find('=') + 1));
+  }
+  e.root = root;
+  if (!root.IsMap()) {
+    throw ConfigError(diag.locate(root, ""), "",
+                      "expected a mapping of experiment settings, got " + describe(root));
+  }
+  MapReader top(root, "", diag);
+  e.name = top.require<std::string>("name", "experiment", folder_name());
+  e.seed = static_cast<std::uint32_t>(top.get_or<std::int64_t>(
+      "seed", 42, [](const std::int64_t& v) -> std::optional<std::string> {
+        if (v >= 0 && v <= 0xFFFFFFFFLL) {
+          return std::nullopt;
+        }
+        return fmt::format("expected an integer in [0, 4294967295], got {}", v);
+      }));
+  e.results_dir = top.get_or<std::string>("results_dir", "results");
+  read_data(top, e);
+  read_model(top, e);
+  read_compile(top, e);
+  read_fit(top, e);
+  read_callbacks(top, e);
+  read_outputs(top, e);
+  top.reject_unknown();
+  if (!e.class_names.empty() && e.data.name == "fashion_mnist" && e.class_names.size() != 10) {
+    const YAML::Node& const_root = root;  // const: operator[] must not insert
+    diag.error(const_root["data"]["class_names"], "data.class_names",
+               fmt::format("expected 10 names (one per class), got {}", e.class_names.size()));
+  }
+  diag.throw_if_any();
+  return e;
+}
+
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
+  return parse_experiment(load_yaml_file(path), path, overrides);
+}
+
+Model build_model(const Experiment& experiment, const Shape& input_shape) {
+  Diagnostics diag(experiment.file);
+  Model model;
+  for (std::size_t i = 0; i < experiment.layers.size(); ++i) {
+    LayerSpec spec(experiment.layers[i], fmt::format("model.layers[{}]", i), diag, i,
+                   experiment.seed);
+    auto layer = layer_registry().create(spec);
+    if (!layer) {
+      diag.throw_if_any();
+    }
+    try {
+      model.add(std::move(layer), spec.name());
+    } catch (const Error& err) {
+      diag.error(experiment.layers[i], spec.key_path() + ".name", err.what());
+      diag.throw_if_any();
+    }
+  }
+  try {
+    model.build(input_shape, experiment.seed);
+  } catch (const ShapeError& err) {
+    if (err.layer_index() < 0) {
+      throw;
+    }
+    const auto i = static_cast<std::size_t>(err.layer_index());
+    throw ConfigError(diag.locate(experiment.layers[i], fmt::format("model.layers[{}]", i)),
+                      fmt::format("model.layers[{}]", i), err.what());
+  }
+  return model;
+}
+
+YAML::Node resolved_config(const Experiment& e, const Model& model) {
+  YAML::Node root;
+  root["name"] = e.name;
+  root["seed"] = e.seed;
+  root["results_dir"] = e.results_dir;
+  YAML::Node data;
+  data["dataset"] = e.data.name;
+  data["path"] = e.data.path;
+  data["validation_split"] = e.validation_split;
+  data["limit"] = e.data.limit ? YAML::Node(*e.data.limit) : YAML::Node(YAML::NodeType::Null);
+  data["test_limit"] =
+      e.data.test_limit ? YAML::Node(*e.data.test_limit) : YAML::Node(YAML::NodeType::Null);
+  if (!e.class_names.empty()) {
+    data["class_names"] = e.class_names;
+  }
+  root["data"] = data;
+  YAML::Node m;
+  m["name"] = e.model_name;
+  YAML::Node shape(YAML::NodeType::Sequence);
+  for (auto d : model.input_shape().dims()) {
+    shape.push_back(d);
+  }
+  shape.SetStyle(YAML::EmitterStyle::Flow);
+  m["input_shape"] = shape;
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    const YAML::Node config = model.entry(i).layer->config();
+    YAML::Node layer;
+    layer["type"] = config["type"];
+    layer["name"] = model.entry(i).name;
+    for (const auto& kv : config) {
+      if (kv.first.Scalar() != "type") {
+        layer[kv.first.Scalar()] = kv.second;
+      }
+    }
+    layer.SetStyle(YAML::EmitterStyle::Flow);
+    m["layers"].push_back(layer);
+  }
+  root["model"] = m;
+  root["compile"] = resolved_compile(e);
+  YAML::Node fit;
+  fit["epochs"] = e.epochs;
+  fit["batch_size"] = e.batch_size;
+  fit["initial_epoch"] = e.initial_epoch;
+  fit["shuffle"] = e.shuffle;
+  root["fit"] = fit;
+  root["callbacks"] = resolved_callbacks(e);
+  YAML::Node evaluate(YAML::NodeType::Sequence);
+  for (const auto& s : e.evaluate) {
+    evaluate.push_back(s);
+  }
+  root["evaluate"] = evaluate;
+  YAML::Node predict(YAML::NodeType::Sequence);
+  for (const auto& p : e.predict) {
+    YAML::Node item;
+    item["split"] = p.split;
+    item["index"] = p.index;
+    item.SetStyle(YAML::EmitterStyle::Flow);
+    predict.push_back(item);
+  }
+  root["predict"] = predict;
+  if (!e.overrides.empty()) {
+    root["overrides"] = e.overrides;
+  }
+  return root;
+}
+
+}  // namespace runner

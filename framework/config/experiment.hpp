@@ -1,0 +1,74 @@
+#pragma once
+// The experiment file (experiments/*.yaml): what to load, which model to build, how to train
+// it and what to report. Keys follow Keras' argument names; parsing is strict and reports
+// every problem with file:line:column.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "framework/config/yaml_reader.hpp"
+#include "framework/model.hpp"
+
+namespace runner {
+
+// A `type:` entry whose arguments are checked by a registry (optimizer, callback).
+struct TypedSpec {
+  std::string type;
+  YAML::Node node;       // the mapping (or scalar for the string form)
+  std::string key_path;  // e.g. "callbacks[0]"
+};
+
+struct PredictRequest {
+  std::string split;  // train | validation | test
+  std::int64_t index = 0;
+};
+
+struct Experiment {
+  std::string file;
+  YAML::Node root;  // the document after --set overrides
+  std::string name;
+  std::uint32_t seed = 42;
+  std::string results_dir = "results";
+
+  DatasetOptions data;
+  double validation_split = 0.2;
+  std::vector<std::string> class_names;  // empty: the dataset's own
+
+  std::string model_name = "sequential";
+  std::optional<Shape> input_shape;  // empty: the dataset's image shape
+  std::vector<YAML::Node> layers;
+
+  TypedSpec optimizer;
+  std::string loss = "sparse_categorical_crossentropy";
+  std::vector<std::string> metrics{"accuracy"};
+
+  std::int64_t epochs = 1;
+  std::int64_t batch_size = 32;
+  std::int64_t initial_epoch = 0;
+  bool shuffle = true;
+
+  std::vector<TypedSpec> callbacks;
+  std::vector<std::string> evaluate{"validation", "test"};
+  std::vector<PredictRequest> predict;
+
+  std::vector<std::string> overrides;  // normalized "key=value" as applied
+};
+
+// Reads and checks `path` after applying `--set` assignments. Throws ConfigError listing
+// every problem found (one per line).
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides = {});
+Experiment parse_experiment(YAML::Node root, const std::string& file,
+                            const std::vector<std::string>& overrides = {});
+
+// Builds (and shape-checks) the model the experiment declares, for `input_shape`.
+// Throws ShapeError naming the layer.
+Model build_model(const Experiment& experiment, const Shape& input_shape);
+
+// Every setting with its default filled in, as written to a run folder.
+YAML::Node resolved_config(const Experiment& experiment, const Model& model);
+
+}  // namespace runner

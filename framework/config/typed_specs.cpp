@@ -1,0 +1,102 @@
+#include "framework/config/typed_specs.hpp"
+
+#include <fmt/format.h>
+
+namespace runner {
+
+namespace {
+// Validates the entry by creating it; the product is discarded.
+template <typename Product>
+void check_entry(const Registry<Product>& registry, const TypedSpec& entry, Diagnostics& diag,
+                 std::uint32_t seed) {
+  Spec spec(entry.node, entry.key_path, diag, 0, seed);
+  (void)registry.create(spec);
+}
+
+template <typename Product>
+std::unique_ptr<Product> make(const Registry<Product>& registry, const TypedSpec& entry,
+                              const Experiment& e, std::size_t index) {
+  Diagnostics diag(e.file);
+  Spec spec(entry.node, entry.key_path, diag, index, e.seed);
+  auto product = registry.create(spec);
+  diag.throw_if_any();
+  return product;
+}
+}  // namespace
+
+const std::vector<std::string>& known_losses() {
+  static const std::vector<std::string> names{"sparse_categorical_crossentropy"};
+  return names;
+}
+
+const std::vector<std::string>& known_metrics() {
+  static const std::vector<std::string> names{"accuracy"};
+  return names;
+}
+
+void read_compile(MapReader& top, Experiment& e) {
+  Diagnostics& diag = top.diagnostics();
+  MapReader c(top.child("compile"), "compile", diag);
+  const YAML::Node optimizer = c.child("optimizer");
+  e.optimizer.key_path = "compile.optimizer";
+  e.optimizer.node = optimizer.IsDefined() && !optimizer.IsNull() ? optimizer : YAML::Node("adam");
+  check_entry(optimizer_registry(), e.optimizer, diag, e.seed);
+  e.loss = c.get_or<std::string>("loss", "sparse_categorical_crossentropy", one_of(known_losses()));
+  if (auto metrics = c.get<std::vector<std::string>>("metrics")) {
+    e.metrics = *metrics;
+    for (std::size_t i = 0; i < metrics->size(); ++i) {
+      if (auto problem = one_of(known_metrics())((*metrics)[i])) {
+        diag.error(c.child("metrics")[i], fmt::format("compile.metrics[{}]", i),
+                   "unknown metric: " + *problem);
+      }
+    }
+  }
+  c.reject_unknown();
+}
+
+void read_callbacks(MapReader& top, Experiment& e) {
+  Diagnostics& diag = top.diagnostics();
+  const YAML::Node list = top.child("callbacks");
+  if (!list.IsDefined() || list.IsNull()) {
+    return;
+  }
+  if (!list.IsSequence()) {
+    diag.error(list, "callbacks", "expected a list of callbacks, got " + describe(list));
+    return;
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    TypedSpec entry{"", list[i], fmt::format("callbacks[{}]", i)};
+    check_entry(callback_registry(), entry, diag, e.seed);
+    e.callbacks.push_back(entry);
+  }
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const Experiment& e) {
+  return make(optimizer_registry(), e.optimizer, e, 0);
+}
+
+std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
+  std::vector<std::unique_ptr<Callback>> out;
+  for (std::size_t i = 0; i < e.callbacks.size(); ++i) {
+    out.push_back(make(callback_registry(), e.callbacks[i], e, i));
+  }
+  return out;
+}
+
+YAML::Node resolved_compile(const Experiment& e) {
+  YAML::Node node;
+  node["optimizer"] = make_optimizer(e)->config();
+  node["loss"] = e.loss;
+  node["metrics"] = e.metrics;
+  return node;
+}
+
+YAML::Node resolved_callbacks(const Experiment& e) {
+  YAML::Node node(YAML::NodeType::Sequence);
+  for (const auto& callback : make_callbacks(e)) {
+    node.push_back(callback->config());
+  }
+  return node;
+}
+
+}  // namespace runner

@@ -1,0 +1,200 @@
+#include "framework/model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "framework/errors.hpp"
+#include "framework/text.hpp"
+
+namespace runner {
+
+namespace {
+constexpr std::uint64_t kInitSeedStream = 0x1417;
+
+bool name_taken(const std::vector<Model::Entry>& entries, const std::string& name) {
+  return std::any_of(entries.begin(), entries.end(),
+                     [&](const Model::Entry& e) { return e.name == name; });
+}
+}  // namespace
+
+void Model::add(std::unique_ptr<Layer> layer, std::string name) {
+  if (name.empty()) {
+    // Keras numbers each snake_case type from zero: conv2d, conv2d_1, ...
+    const std::string base = snake_case(layer->type());
+    name = base;
+    for (int n = 1; name_taken(entries_, name); ++n) {
+      name = fmt::format("{}_{}", base, n);
+    }
+  } else if (name_taken(entries_, name)) {
+    throw Error(fmt::format("layer name '{}' is used twice; layer names must be unique", name));
+  }
+  Entry entry;
+  entry.name = std::move(name);
+  entry.layer = std::move(layer);
+  entries_.push_back(std::move(entry));
+  built_ = false;
+}
+
+void Model::build(const Shape& input_shape, std::uint64_t seed) {
+  if (entries_.empty()) {
+    throw ShapeError("the model has no layers");
+  }
+  input_shape_ = input_shape;
+  // Shapes and parameter slots for every layer before any memory is touched.
+  Shape shape = input_shape;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    Entry& e = entries_[i];
+    e.input_shape = shape;
+    try {
+      e.output_shape = e.layer->output_shape(shape);
+      e.slots = e.layer->param_slots(shape);
+    } catch (const ShapeError& err) {
+      throw ShapeError(
+          fmt::format("layer {} '{}' ({}): {}", i, e.name, e.layer->type(), err.what()),
+          static_cast<long>(i));
+    }
+    for (const auto& slot : e.slots) {
+      total += static_cast<std::size_t>(slot.shape.elements());
+    }
+    shape = e.output_shape;
+  }
+  params_.assign(total, 0.0F);
+  grads_.assign(total, 0.0F);
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    Entry& e = entries_[i];
+    e.params.clear();
+    e.grads.clear();
+    for (const auto& slot : e.slots) {
+      e.params.push_back(TensorView{params_.data() + offset, slot.shape});
+      e.grads.push_back(TensorView{grads_.data() + offset, slot.shape});
+      offset += static_cast<std::size_t>(slot.shape.elements());
+    }
+    Rng init(derive_seed(seed, kInitSeedStream + i));
+    e.layer->bind(e.params, e.grads, init);
+  }
+  activations_.assign(entries_.size(), Tensor());
+  deltas_.assign(entries_.size(), Tensor());
+  built_ = true;
+}
+
+void Model::prepare(std::int64_t max_batch) {
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    Entry& e = entries_[i];
+    const auto elements = static_cast<std::size_t>(e.output_shape.with_batch(max_batch).elements());
+    activations_[i].reserve(elements);
+    deltas_[i].reserve(elements);
+    e.layer->prepare(e.input_shape, max_batch);
+  }
+}
+
+const Shape& Model::output_shape() const { return entries_.back().output_shape; }
+
+const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
+  const std::int64_t batch = x.batch();
+  const Tensor* input = &x;
+  last_input_ = &x;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    Tensor& out = activations_[i];
+    out.resize(entries_[i].output_shape.with_batch(batch));
+    entries_[i].layer->forward(*input, out, pass);
+    input = &out;
+  }
+  return activations_.back();
+}
+
+void Model::backward(const Tensor& grad_output) {
+  const Tensor* delta = &grad_output;
+  for (std::size_t i = entries_.size(); i-- > 0;) {
+    const Tensor& input = i == 0 ? *last_input_ : activations_[i - 1];
+    Tensor* grad_input = nullptr;
+    if (i > 0) {
+      grad_input = &deltas_[i - 1];
+      grad_input->resize(input.shape());
+    }
+    entries_[i].layer->backward(input, activations_[i], *delta, grad_input);
+    delta = grad_input;
+  }
+}
+
+void Model::zero_gradients() { std::fill(grads_.begin(), grads_.end(), 0.0F); }
+
+bool Model::use_logits_output() {
+  if (!logits_ && !entries_.empty()) {
+    logits_ = entries_.back().layer->emit_logits();
+  }
+  return logits_;
+}
+
+namespace {
+// Keras 2.11's print_row: fixed column ends, text cut to fit and continued on the next line
+// (breaking after "),"-like tokens), 2 spaces between columns.
+void print_row(std::string& out, std::vector<std::string> fields, const std::vector<int>& ends) {
+  auto any_left = [&] {
+    return std::any_of(fields.begin(), fields.end(), [](const auto& f) { return !f.empty(); });
+  };
+  do {
+    std::string line;
+    for (std::size_t col = 0; col < fields.size(); ++col) {
+      const int start = col > 0 ? ends[col - 1] : 0;
+      const int space = col + 1 != ends.size() ? 2 : 0;
+      std::size_t cutoff = static_cast<std::size_t>(std::max(0, ends[col] - start - space));
+      std::string fit = fields[col].substr(0, cutoff);
+      std::size_t best = std::string::npos;
+      for (const char* token : {"),", "},", "],", "',"}) {
+        const auto pos = fit.find(token);
+        if (pos != std::string::npos) {
+          best = std::min(best, pos + 2);
+        }
+      }
+      if (best != std::string::npos) {
+        cutoff = best;
+        fit = fit.substr(0, cutoff);
+      }
+      if (col == 0) {
+        line += " ";
+      }
+      line += fit;
+      line += std::string(static_cast<std::size_t>(space), ' ');
+      fields[col] = fields[col].size() > cutoff ? fields[col].substr(cutoff) : "";
+      const auto target = static_cast<std::size_t>(ends[col]);
+      if (line.size() < target) {
+        line += std::string(target - line.size(), ' ');
+      }
+    }
+    out += line + "\n";
+  } while (any_left());
+}
+}  // namespace
+
+std::string Model::summary(const std::string& model_name) const {
+  constexpr int kWidth = 65;
+  const std::vector<int> ends = {29, 55, 65};  // Keras: positions [.45, .85, 1.] of 65
+  std::string out = fmt::format("Model: \"{}\"\n", model_name);
+  out += std::string(kWidth, '_') + "\n";
+  print_row(out, {"Layer (type)", "Output Shape", "Param #"}, ends);
+  out += std::string(kWidth, '=') + "\n";
+  std::int64_t total = 0;
+  for (const auto& e : entries_) {
+    std::int64_t count = 0;
+    for (const auto& slot : e.slots) {
+      count += slot.shape.elements();
+    }
+    total += count;
+    print_row(out,
+              {fmt::format("{} ({})", e.name, e.layer->type()), e.output_shape.keras_str(),
+               std::to_string(count)},
+              ends);
+    out += std::string(kWidth, ' ') + "\n";
+  }
+  out += std::string(kWidth, '=') + "\n";
+  out += fmt::format("Total params: {}\n", with_thousands(total));
+  out += fmt::format("Trainable params: {}\n", with_thousands(total));
+  out += "Non-trainable params: 0\n";
+  out += std::string(kWidth, '_') + "\n";
+  return out;
+}
+
+}  // namespace runner

@@ -1,0 +1,77 @@
+#pragma once
+// A sequential model: layers in order, one flat parameter block and one flat gradient block
+// (one optimizer loop, one checkpoint write, cheap best-weights snapshots).
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "framework/layer.hpp"
+
+namespace runner {
+
+class Model {
+ public:
+  Model() = default;
+  Model(Model&&) = default;
+  Model& operator=(Model&&) = default;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // Appends a layer. An empty name is numbered as Keras does ("conv2d", "conv2d_1", ...).
+  // Throws Error on a duplicate name.
+  void add(std::unique_ptr<Layer> layer, std::string name = "");
+
+  // Checks every layer's shapes first (ShapeError names the layer), then allocates the
+  // parameters and initializes them from `seed`.
+  void build(const Shape& input_shape, std::uint64_t seed);
+  // Sizes activations, gradients and layer workspaces for batches up to `max_batch`.
+  void prepare(std::int64_t max_batch);
+  [[nodiscard]] bool built() const { return built_; }
+
+  // Requires: build() and prepare(); x is {batch, input_shape}. Returns the last activation
+  // (logits if use_logits_output() said yes).
+  const Tensor& forward(const Tensor& x, const Pass& pass);
+  // Requires: forward() just ran on the same batch. Adds to gradients().
+  void backward(const Tensor& grad_output);
+  void zero_gradients();
+
+  // The last layer stops applying softmax; returns whether it did.
+  bool use_logits_output();
+  [[nodiscard]] bool outputs_logits() const { return logits_; }
+
+  [[nodiscard]] std::span<float> parameters() { return params_; }
+  [[nodiscard]] std::span<const float> parameters() const { return params_; }
+  [[nodiscard]] std::span<float> gradients() { return grads_; }
+  [[nodiscard]] std::size_t parameter_count() const { return params_.size(); }
+
+  struct Entry {
+    std::string name;
+    std::unique_ptr<Layer> layer;
+    Shape input_shape;
+    Shape output_shape;
+    std::vector<ParamSlot> slots;
+    std::vector<TensorView> params;
+    std::vector<TensorView> grads;
+  };
+  [[nodiscard]] std::size_t size() const { return entries_.size(); }
+  [[nodiscard]] const Entry& entry(std::size_t i) const { return entries_[i]; }
+  [[nodiscard]] const Shape& input_shape() const { return input_shape_; }
+  [[nodiscard]] const Shape& output_shape() const;
+
+  // Keras' model.summary() text, character for character (Keras 2.11 layout).
+  [[nodiscard]] std::string summary(const std::string& model_name = "sequential") const;
+
+ private:
+  std::vector<Entry> entries_;
+  Shape input_shape_;
+  std::vector<float> params_;
+  std::vector<float> grads_;
+  std::vector<Tensor> activations_;  // activations_[i] = output of layer i
+  std::vector<Tensor> deltas_;       // deltas_[i] = dL/d(output of layer i)
+  const Tensor* last_input_ = nullptr;
+  bool built_ = false;
+  bool logits_ = false;
+};
+
+}  // namespace runner

@@ -1,0 +1,44 @@
+#pragma once
+// The one way kernels run in parallel. Work is cut into fixed chunks of `grain` items
+// (tbb::simple_partitioner splits the same way for any thread count), so each chunk computes
+// the same thing whether 1 or 16 threads run it: results are bitwise identical across
+// --threads as long as no chunk writes another's outputs.
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+
+#include <cstddef>
+
+namespace runner {
+
+template <typename Fn>
+void parallel_for(std::size_t begin, std::size_t end, std::size_t grain, const Fn& fn) {
+  if (end <= begin) {
+    return;
+  }
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(begin, end, grain == 0 ? 1 : grain),
+      [&fn](const tbb::blocked_range<std::size_t>& r) { fn(r.begin(), r.end()); },
+      tbb::simple_partitioner());
+}
+
+// Number of fixed chunks of at most `grain` items covering `n` (for per-chunk partial sums).
+constexpr std::size_t chunk_count(std::size_t n, std::size_t grain) {
+  return (n + grain - 1) / grain;
+}
+
+// Sets the thread count for the whole process (--threads); 0 keeps oneTBB's default.
+class ThreadLimit {
+ public:
+  explicit ThreadLimit(std::size_t threads);
+  ~ThreadLimit();
+  ThreadLimit(const ThreadLimit&) = delete;
+  ThreadLimit& operator=(const ThreadLimit&) = delete;
+  static std::size_t current();
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace runner

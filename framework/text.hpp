@@ -1,0 +1,22 @@
+#pragma once
+// Small text helpers shared by error messages.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace runner {
+
+// Edit distance, used for "did you mean" hints.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+// The candidate closest to `word` if it is close enough to be a plausible typo.
+std::optional<std::string> closest_match(std::string_view word,
+                                         const std::vector<std::string>& candidates);
+// "; did you mean 'x'?" or "".
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+// 333526 -> "333,526"
+std::string with_thousands(long long value);
+// "Conv2D" -> "conv2d", "MaxPooling2D" -> "max_pooling2d" (Keras' layer name rule).
+std::string snake_case(std::string_view camel);
+
+}  // namespace runner

@@ -1,0 +1,145 @@
+// Conv2D: Keras' 2-D convolution (NHWC input, kernel (k_h, k_w, in, out), glorot_uniform).
+#include <fmt/format.h>
+
+#include "framework/errors.hpp"
+#include "framework/layer_registry.hpp"
+#include "layers/kernels/conv2d.hpp"
+#include "layers/layer_params.hpp"
+
+namespace runner {
+namespace {
+
+class Conv2D final : public Layer {
+ public:
+  static constexpr std::string_view kType = "Conv2D";
+
+  struct Options {
+    long filters = 1;
+    Pair kernel_size{1, 1};
+    Pair strides{1, 1};
+    Padding padding = Padding::kValid;
+    kernels::Activation activation = kernels::Activation::kLinear;
+    bool use_bias = true;
+  };
+
+  static std::unique_ptr<Layer> from_spec(const LayerSpec& spec) {
+    MapReader p = spec.params();
+    Options o;
+    o.filters = static_cast<long>(p.require<std::int64_t>("filters", 1, positive()));
+    if (!p.has("kernel_size")) {
+      p.accept("kernel_size");
+      spec.diagnostics().error(p.node(), p.path(), "missing required key 'kernel_size'");
+    }
+    o.kernel_size = read_pair(p, "kernel_size", {1, 1});
+    o.strides = read_pair(p, "strides", {1, 1});
+    o.padding = read_padding(p);
+    o.activation = read_activation(p);
+    o.use_bias = p.get_or<bool>("use_bias", true);
+    p.reject_unknown();
+    return std::make_unique<Conv2D>(o);
+  }
+
+  explicit Conv2D(const Options& o) : o_(o), declared_activation_(o.activation) {}
+
+  [[nodiscard]] std::string_view type() const override { return kType; }
+
+  [[nodiscard]] Shape output_shape(const Shape& input) const override {
+    return make_geometry(input).out_shape();
+  }
+
+  [[nodiscard]] std::vector<ParamSlot> param_slots(const Shape& input) const override {
+    require_image_input(input);
+    std::vector<ParamSlot> slots{
+        {"kernel", Shape{o_.kernel_size[0], o_.kernel_size[1], input[2], o_.filters}}};
+    if (o_.use_bias) {
+      slots.push_back({"bias", Shape{o_.filters}});
+    }
+    return slots;
+  }
+
+  void bind(std::span<const TensorView> params, std::span<const TensorView> grads,
+            Rng& init) override {
+    kernel_ = params[0];
+    kernel_grad_ = grads[0];
+    const double area = static_cast<double>(o_.kernel_size[0] * o_.kernel_size[1]);
+    const double in_c = static_cast<double>(kernel_.shape[2]);
+    glorot_uniform(kernel_.span(), area * in_c, area * static_cast<double>(o_.filters), init);
+    if (o_.use_bias) {
+      bias_ = params[1];
+      bias_grad_ = grads[1];
+      std::fill(bias_.span().begin(), bias_.span().end(), 0.0F);
+    }
+  }
+
+  void prepare(const Shape& input, std::int64_t max_batch) override {
+    geometry_ = make_geometry(input).g;
+    const auto patches = static_cast<std::size_t>(max_batch * geometry_.pixels() * geometry_.patch());
+    col_.resize(patches);
+    dcol_.resize(patches);
+    delta_.resize(static_cast<std::size_t>(max_batch * geometry_.out_size()));
+  }
+
+  void forward(const Tensor& input, Tensor& output, const Pass& /*pass*/) override {
+    kernels::conv2d_forward(geometry_, input.batch(), input.data(), kernel_.data,
+                            o_.use_bias ? bias_.data : nullptr, o_.activation, output.data(),
+                            col_.data());
+  }
+
+  void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
+                Tensor* grad_input) override {
+    kernels::conv2d_backward(geometry_, input.batch(), col_.data(), kernel_.data, o_.activation,
+                             output.data(), grad_output.data(), kernel_grad_.data,
+                             o_.use_bias ? bias_grad_.data : nullptr,
+                             grad_input != nullptr ? grad_input->data() : nullptr, delta_.data(),
+                             dcol_.data());
+  }
+
+  [[nodiscard]] YAML::Node config() const override {
+    YAML::Node node;
+    node["type"] = std::string(kType);
+    node["filters"] = o_.filters;
+    node["kernel_size"] = pair_node(o_.kernel_size);
+    node["strides"] = pair_node(o_.strides);
+    node["padding"] = padding_name(o_.padding);
+    node["activation"] = std::string(kernels::activation_name(declared_activation_));
+    node["use_bias"] = o_.use_bias;
+    return node;
+  }
+
+  bool emit_logits() override {
+    if (o_.activation != kernels::Activation::kSoftmax) {
+      return false;
+    }
+    o_.activation = kernels::Activation::kLinear;
+    return true;
+  }
+
+ private:
+  struct Planned {
+    kernels::Conv2DGeometry g;
+    [[nodiscard]] Shape out_shape() const { return Shape{g.out_h, g.out_w, g.out_c}; }
+  };
+
+  [[nodiscard]] Planned make_geometry(const Shape& input) const {
+    require_image_input(input);
+    const AxisPlan rows = plan_axis(input[0], o_.kernel_size[0], o_.strides[0], o_.padding);
+    const AxisPlan cols = plan_axis(input[1], o_.kernel_size[1], o_.strides[1], o_.padding);
+    if (rows.out <= 0 || cols.out <= 0) {
+      throw ShapeError(fmt::format("kernel {}x{} does not fit input {} with padding 'valid'",
+                                   o_.kernel_size[0], o_.kernel_size[1], input.str()));
+    }
+    return {kernels::Conv2DGeometry{input[0], input[1], input[2], rows.out, cols.out, o_.filters,
+                                    o_.kernel_size[0], o_.kernel_size[1], o_.strides[0],
+                                    o_.strides[1], rows.pad_before, cols.pad_before}};
+  }
+
+  Options o_;                                // o_.activation is what forward applies
+  kernels::Activation declared_activation_;  // what the config says (emit_logits may differ)
+  kernels::Conv2DGeometry geometry_{};
+  TensorView kernel_, bias_, kernel_grad_, bias_grad_;
+  std::vector<float> col_, dcol_, delta_;
+};
+
+}  // namespace
+RUNNER_REGISTER_LAYER(Conv2D);
+}  // namespace runner

@@ -1,0 +1,150 @@
+// Dense: y = act(x W + b) with Keras' kernel layout (in, out) and glorot_uniform.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "framework/errors.hpp"
+#include "framework/layer_registry.hpp"
+#include "framework/parallel.hpp"
+#include "layers/kernels/bias.hpp"
+#include "layers/kernels/gemm.hpp"
+#include "layers/layer_params.hpp"
+
+namespace runner {
+namespace {
+
+// Fixed work split (independent of the thread count, so results are too).
+constexpr std::size_t kRowsPerTask = 8;
+constexpr long kInputsPerTask = 256;
+
+int as_int(long v) { return static_cast<int>(v); }
+
+class Dense final : public Layer {
+ public:
+  static constexpr std::string_view kType = "Dense";
+
+  static std::unique_ptr<Layer> from_spec(const LayerSpec& spec) {
+    MapReader p = spec.params();
+    const auto units = p.require<std::int64_t>("units", 1, positive());
+    const auto activation = read_activation(p);
+    const bool use_bias = p.get_or<bool>("use_bias", true);
+    p.reject_unknown();
+    return std::make_unique<Dense>(static_cast<long>(units), activation, use_bias);
+  }
+
+  Dense(long units, kernels::Activation activation, bool use_bias)
+      : units_(units), activation_(activation), declared_activation_(activation), use_bias_(use_bias) {}
+
+  [[nodiscard]] std::string_view type() const override { return kType; }
+
+  [[nodiscard]] Shape output_shape(const Shape& input) const override {
+    if (input.rank() != 1) {
+      throw ShapeError(fmt::format("expects rank-1 input, got {}; add Flatten", input.str()));
+    }
+    return Shape{units_};
+  }
+
+  [[nodiscard]] std::vector<ParamSlot> param_slots(const Shape& input) const override {
+    (void)output_shape(input);
+    std::vector<ParamSlot> slots{{"kernel", Shape{input[0], units_}}};
+    if (use_bias_) {
+      slots.push_back({"bias", Shape{units_}});
+    }
+    return slots;
+  }
+
+  void bind(std::span<const TensorView> params, std::span<const TensorView> grads,
+            Rng& init) override {
+    kernel_ = params[0];
+    kernel_grad_ = grads[0];
+    inputs_ = static_cast<long>(kernel_.shape[0]);
+    glorot_uniform(kernel_.span(), static_cast<double>(inputs_), static_cast<double>(units_),
+                   init);
+    if (use_bias_) {
+      bias_ = params[1];
+      bias_grad_ = grads[1];
+      std::fill(bias_.span().begin(), bias_.span().end(), 0.0F);
+    }
+  }
+
+  void prepare(const Shape& /*input*/, std::int64_t max_batch) override {
+    delta_.resize(static_cast<std::size_t>(max_batch * units_));
+  }
+
+  void forward(const Tensor& input, Tensor& output, const Pass& /*pass*/) override {
+    const float* bias = use_bias_ ? bias_.data : nullptr;
+    parallel_for(0, static_cast<std::size_t>(input.batch()), kRowsPerTask,
+                 [&](std::size_t first, std::size_t last) {
+                   const auto r0 = static_cast<long>(first);
+                   const auto rows = static_cast<long>(last - first);
+                   float* y = output.data() + r0 * units_;
+                   kernels::gemm(false, false, as_int(rows), as_int(units_), as_int(inputs_), 1.0F,
+                                 input.data() + r0 * inputs_, as_int(inputs_), kernel_.data,
+                                 as_int(units_), 0.0F, y, as_int(units_));
+                   kernels::add_bias_activate(y, bias, activation_, rows, units_);
+                 });
+  }
+
+  void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
+                Tensor* grad_input) override {
+    const long batch = input.batch();
+    std::copy(grad_output.data(), grad_output.data() + grad_output.size(), delta_.data());
+    kernels::activation_backward(activation_, output.data(), delta_.data(), batch, units_);
+    if (use_bias_) {
+      kernels::add_column_sums(delta_.data(), batch, units_, bias_grad_.data);
+    }
+    // Each task owns a block of rows of the kernel gradient.
+    const auto blocks = static_cast<std::size_t>((inputs_ + kInputsPerTask - 1) / kInputsPerTask);
+    parallel_for(0, blocks, 1, [&](std::size_t first, std::size_t last) {
+      for (std::size_t block = first; block < last; ++block) {
+        const long k0 = static_cast<long>(block) * kInputsPerTask;
+        const long k1 = std::min(inputs_, k0 + kInputsPerTask);
+        kernels::gemm(true, false, as_int(k1 - k0), as_int(units_), as_int(batch), 1.0F,
+                      input.data() + k0, as_int(inputs_), delta_.data(), as_int(units_), 1.0F,
+                      kernel_grad_.data + k0 * units_, as_int(units_));
+      }
+    });
+    if (grad_input == nullptr) {
+      return;
+    }
+    parallel_for(0, static_cast<std::size_t>(batch), kRowsPerTask,
+                 [&](std::size_t first, std::size_t last) {
+                   const auto r0 = static_cast<long>(first);
+                   kernels::gemm(false, true, as_int(static_cast<long>(last - first)),
+                                 as_int(inputs_), as_int(units_), 1.0F,
+                                 delta_.data() + r0 * units_, as_int(units_), kernel_.data,
+                                 as_int(units_), 0.0F, grad_input->data() + r0 * inputs_,
+                                 as_int(inputs_));
+                 });
+  }
+
+  [[nodiscard]] YAML::Node config() const override {
+    YAML::Node node;
+    node["type"] = std::string(kType);
+    node["units"] = units_;
+    node["activation"] = std::string(kernels::activation_name(declared_activation_));
+    node["use_bias"] = use_bias_;
+    return node;
+  }
+
+  bool emit_logits() override {
+    if (activation_ != kernels::Activation::kSoftmax) {
+      return false;
+    }
+    activation_ = kernels::Activation::kLinear;
+    return true;
+  }
+
+ private:
+  long units_;
+  kernels::Activation activation_;           // what forward applies
+  kernels::Activation declared_activation_;  // what the config says (emit_logits may differ)
+  bool use_bias_;
+  long inputs_ = 0;
+  TensorView kernel_, bias_, kernel_grad_, bias_grad_;
+  std::vector<float> delta_;
+};
+
+}  // namespace
+RUNNER_REGISTER_LAYER(Dense);
+}  // namespace runner

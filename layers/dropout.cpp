@@ -1,0 +1,83 @@
+// Dropout: inverted dropout (kept units scaled by 1/(1-rate)) in training only. The mask is a
+// pure function of (seed, step, element), so it is the same on any thread count and on resume.
+#include "framework/layer_registry.hpp"
+#include "framework/parallel.hpp"
+
+namespace runner {
+namespace {
+
+constexpr std::size_t kElementsPerTask = 16384;
+
+class Dropout final : public StatelessLayer {
+ public:
+  static constexpr std::string_view kType = "Dropout";
+
+  static std::unique_ptr<Layer> from_spec(const LayerSpec& spec) {
+    MapReader p = spec.params();
+    const double rate = p.require<double>("rate", 0.0, in_range(0.0, 1.0, /*hi_open=*/true));
+    const auto seed = p.get_or<std::int64_t>("seed", static_cast<std::int64_t>(
+                                                         spec.default_seed() >> 1U));
+    p.reject_unknown();
+    return std::make_unique<Dropout>(rate, static_cast<std::uint64_t>(seed));
+  }
+
+  Dropout(double rate, std::uint64_t seed) : rate_(rate), seed_(seed) {}
+
+  [[nodiscard]] std::string_view type() const override { return kType; }
+  [[nodiscard]] Shape output_shape(const Shape& input) const override { return input; }
+
+  void prepare(const Shape& input, std::int64_t max_batch) override {
+    scale_.resize(static_cast<std::size_t>(input.with_batch(max_batch).elements()));
+  }
+
+  void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
+    const std::size_t n = input.size();
+    masked_ = pass.mode == Mode::kTrain && rate_ > 0.0;
+    if (!masked_) {
+      std::copy(input.data(), input.data() + n, output.data());
+      return;
+    }
+    const std::uint64_t key = derive_seed(seed_, pass.step);
+    const auto rate = static_cast<float>(rate_);
+    const auto keep_scale = static_cast<float>(1.0 / (1.0 - rate_));
+    parallel_for(0, n, kElementsPerTask, [&](std::size_t first, std::size_t last) {
+      for (std::size_t i = first; i < last; ++i) {
+        scale_[i] = unit_float(mix64(key + i)) >= rate ? keep_scale : 0.0F;
+        output[i] = input[i] * scale_[i];
+      }
+    });
+  }
+
+  void backward(const Tensor& /*input*/, const Tensor& /*output*/, const Tensor& grad_output,
+                Tensor* grad_input) override {
+    if (grad_input == nullptr) {
+      return;
+    }
+    const std::size_t n = grad_output.size();
+    if (!masked_) {
+      std::copy(grad_output.data(), grad_output.data() + n, grad_input->data());
+      return;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      (*grad_input)[i] = grad_output[i] * scale_[i];
+    }
+  }
+
+  [[nodiscard]] YAML::Node config() const override {
+    YAML::Node node;
+    node["type"] = std::string(kType);
+    node["rate"] = rate_;
+    node["seed"] = seed_;
+    return node;
+  }
+
+ private:
+  double rate_;
+  std::uint64_t seed_;
+  std::vector<float> scale_;
+  bool masked_ = false;  // whether the last forward applied a mask
+};
+
+}  // namespace
+RUNNER_REGISTER_LAYER(Dropout);
+}  // namespace runner

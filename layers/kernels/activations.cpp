@@ -1,0 +1,122 @@
+#include "layers/kernels/activations.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace runner::kernels {
+
+namespace {
+struct Named {
+  std::string_view name;
+  Activation activation;
+};
+constexpr Named kNamed[] = {{"linear", Activation::kLinear},
+                            {"relu", Activation::kRelu},
+                            {"sigmoid", Activation::kSigmoid},
+                            {"tanh", Activation::kTanh},
+                            {"softmax", Activation::kSoftmax}};
+}  // namespace
+
+std::optional<Activation> parse_activation(std::string_view name) {
+  for (const auto& n : kNamed) {
+    if (n.name == name) {
+      return n.activation;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view activation_name(Activation a) {
+  for (const auto& n : kNamed) {
+    if (n.activation == a) {
+      return n.name;
+    }
+  }
+  return "linear";
+}
+
+const std::vector<std::string>& activation_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& n : kNamed) {
+      out.emplace_back(n.name);
+    }
+    return out;
+  }();
+  return names;
+}
+
+void activate(Activation a, float* y, long rows, long cols) {
+  const long n = rows * cols;
+  switch (a) {
+    case Activation::kLinear:
+      return;
+    case Activation::kRelu:
+      for (long i = 0; i < n; ++i) {
+        y[i] = std::max(y[i], 0.0F);
+      }
+      return;
+    case Activation::kSigmoid:
+      for (long i = 0; i < n; ++i) {
+        y[i] = 1.0F / (1.0F + std::exp(-y[i]));
+      }
+      return;
+    case Activation::kTanh:
+      for (long i = 0; i < n; ++i) {
+        y[i] = std::tanh(y[i]);
+      }
+      return;
+    case Activation::kSoftmax:
+      for (long r = 0; r < rows; ++r) {
+        float* row = y + r * cols;
+        const float top = *std::max_element(row, row + cols);
+        float sum = 0.0F;
+        for (long c = 0; c < cols; ++c) {
+          row[c] = std::exp(row[c] - top);
+          sum += row[c];
+        }
+        for (long c = 0; c < cols; ++c) {
+          row[c] /= sum;
+        }
+      }
+      return;
+  }
+}
+
+void activation_backward(Activation a, const float* y, float* grad, long rows, long cols) {
+  const long n = rows * cols;
+  switch (a) {
+    case Activation::kLinear:
+      return;
+    case Activation::kRelu:
+      for (long i = 0; i < n; ++i) {
+        grad[i] = y[i] > 0.0F ? grad[i] : 0.0F;
+      }
+      return;
+    case Activation::kSigmoid:
+      for (long i = 0; i < n; ++i) {
+        grad[i] *= y[i] * (1.0F - y[i]);
+      }
+      return;
+    case Activation::kTanh:
+      for (long i = 0; i < n; ++i) {
+        grad[i] *= 1.0F - y[i] * y[i];
+      }
+      return;
+    case Activation::kSoftmax:
+      for (long r = 0; r < rows; ++r) {
+        const float* yr = y + r * cols;
+        float* gr = grad + r * cols;
+        float dot = 0.0F;
+        for (long c = 0; c < cols; ++c) {
+          dot += gr[c] * yr[c];
+        }
+        for (long c = 0; c < cols; ++c) {
+          gr[c] = yr[c] * (gr[c] - dot);
+        }
+      }
+      return;
+  }
+}
+
+}  // namespace runner::kernels

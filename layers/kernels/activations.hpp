@@ -1,0 +1,21 @@
+#pragma once
+// Element-wise activations on rows of a matrix (rows x channels), in place.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace runner::kernels {
+
+enum class Activation { kLinear, kRelu, kSigmoid, kTanh, kSoftmax };
+
+std::optional<Activation> parse_activation(std::string_view name);
+std::string_view activation_name(Activation a);
+const std::vector<std::string>& activation_names();
+
+// y = f(y) for `rows` rows of `cols` values (softmax is per row).
+void activate(Activation a, float* y, long rows, long cols);
+// grad = grad * f'(x) expressed through y = f(x), in place over `rows` x `cols`.
+void activation_backward(Activation a, const float* y, float* grad, long rows, long cols);
+
+}  // namespace runner::kernels

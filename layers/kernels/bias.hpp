@@ -1,0 +1,12 @@
+#pragma once
+// Per-channel bias helpers shared by Conv2D and Dense.
+#include "layers/kernels/activations.hpp"
+
+namespace runner::kernels {
+
+// y[r][c] = act(y[r][c] + b[c]) for `rows` rows; b may be null.
+void add_bias_activate(float* y, const float* b, Activation act, long rows, long cols);
+// sums[c] += sum over rows of m[r][c], rows in order (deterministic).
+void add_column_sums(const float* m, long rows, long cols, float* sums);
+
+}  // namespace runner::kernels

@@ -1,0 +1,36 @@
+#pragma once
+// 2-D convolution over NHWC tensors as im2col + GEMM. The kernel layout is Keras'
+// (k_h, k_w, in_c, out_c), which is exactly the im2col weight matrix [k_h*k_w*in_c, out_c].
+#include "layers/kernels/activations.hpp"
+
+namespace runner::kernels {
+
+struct Conv2DGeometry {
+  long in_h, in_w, in_c;
+  long out_h, out_w, out_c;
+  long k_h, k_w;
+  long stride_h, stride_w;
+  long pad_top, pad_left;
+  [[nodiscard]] long patch() const { return k_h * k_w * in_c; }
+  [[nodiscard]] long pixels() const { return out_h * out_w; }
+  [[nodiscard]] long in_size() const { return in_h * in_w * in_c; }
+  [[nodiscard]] long out_size() const { return out_h * out_w * out_c; }
+};
+
+// Rows of one sample's patches: col[pixel][(ky, kx, c)], zeros where the window leaves x.
+void im2col(const Conv2DGeometry& g, const float* x, float* col);
+// Adds each patch row back into x (x must be zeroed by the caller).
+void col2im_add(const Conv2DGeometry& g, const float* col, float* x);
+
+// y = act(conv(x, w) + b). `col` (batch * pixels * patch floats) keeps the patches for backward.
+// b may be null (use_bias: false).
+void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
+                    const float* b, Activation act, float* y, float* col);
+
+// Requires: col and y from the matching forward. Adds to dw (and db unless null); writes dx
+// unless null. `delta` (batch * out_size) and `dcol` (batch * pixels * patch) are workspaces.
+void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, const float* w,
+                     Activation act, const float* y, const float* dy, float* dw, float* db,
+                     float* dx, float* delta, float* dcol);
+
+}  // namespace runner::kernels

@@ -1,0 +1,12 @@
+#pragma once
+// Single-precision GEMM on row-major matrices, single-threaded: parallelism comes from the
+// caller's oneTBB tasks. Backed by oneDNN's dnnl_sgemm, the fastest of the libraries measured
+// on this CPU (../shared/notes/gemm-on-this-cpu.md); only this file knows that.
+namespace runner::kernels {
+
+// C[m x n] = alpha * op(A) * op(B) + beta * C, where op(A) is m x k and op(B) is k x n.
+// lda/ldb/ldc are row strides of A, B, C as stored.
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+          const float* b, int ldb, float beta, float* c, int ldc);
+
+}  // namespace runner::kernels
