@@ -14,14 +14,9 @@ std::string SourceLocation::str() const {
 namespace {
 std::string compose(const SourceLocation& where, const std::string& key_path,
                     const std::string& message) {
-  std::string out = where.str();
-  if (!out.empty()) {
-    out += ": ";
-  }
-  if (!key_path.empty()) {
-    out += key_path + ": ";
-  }
-  return out + message;
+  const std::string location = where.str();
+  return fmt::format("{}{}{}{}{}", location, location.empty() ? "" : ": ", key_path,
+                     key_path.empty() ? "" : ": ", message);
 }
 }  // namespace
 

@@ -66,7 +66,7 @@ class Dropout final : public StatelessLayer {
   [[nodiscard]] YAML::Node config() const override {
     YAML::Node node;
     node["type"] = std::string(kType);
-    node["rate"] = rate_;
+    node["rate"] = yaml_number(rate_);
     node["seed"] = seed_;
     return node;
   }

@@ -10,8 +10,10 @@ int dispatch(const std::vector<std::string>& args);
 
 int run_command(const std::vector<std::string>& args);
 int summary_command(const std::vector<std::string>& args);
+int evaluate_command(const std::vector<std::string>& args);
+int predict_command(const std::vector<std::string>& args);
 
-// Thrown for usage mistakes; main() prints it with exit code 2.
+// The top-level help text.
 std::string usage();
 
 }  // namespace runner::cli

@@ -17,6 +17,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"run", run_command, "train the experiment and write a run folder (the default)"},
       {"summary", summary_command, "print the model's Keras-style summary table"},
+      {"evaluate", evaluate_command, "loss and accuracy of a run or checkpoint on a split"},
+      {"predict", predict_command, "class probabilities of one image from a run or checkpoint"},
   };
   return list;
 }

@@ -2,23 +2,29 @@
 
 #include <iostream>
 
-#include "data/split.hpp"
 #include "framework/cli/commands.hpp"
 #include "framework/cli/options.hpp"
 #include "framework/config/experiment.hpp"
 #include "framework/errors.hpp"
 #include "framework/parallel.hpp"
+#include "framework/run_experiment.hpp"
 
 namespace runner::cli {
 
 int run_command(const std::vector<std::string>& args) {
   CommonOptions common;
+  bool quiet = false;
+  bool verbose = false;
   po::options_description desc(
       "runner [run] EXPERIMENT.yaml [options]\n"
-      "Loads the data, builds the model and trains it as the experiment file says");
-  desc.add_options()("experiment", po::value(&common.experiment), "experiment file");
+      "Loads the data, builds the model, trains it as the experiment file says and writes a run "
+      "folder under results/");
+  desc.add_options()("experiment", po::value(&common.experiment), "experiment file")(
+      "quiet,q", po::bool_switch(&quiet), "print nothing but errors")(
+      "verbose,v", po::bool_switch(&verbose),
+      "one line per epoch even on a terminal (no in-place progress bar)");
   add_common_options(desc, common);
-  const auto vm = parse(args, desc, {"experiment"}, "run");
+  parse(args, desc, {"experiment"}, "run");
   if (common.help) {
     std::cout << desc;
     return 0;
@@ -26,14 +32,17 @@ int run_command(const std::vector<std::string>& args) {
   if (common.experiment.empty()) {
     throw ConfigError("runner run: missing EXPERIMENT.yaml");
   }
+  if (quiet && verbose) {
+    throw ConfigError("runner run: --quiet and --verbose exclude each other");
+  }
   ThreadLimit threads(common.threads);
   const Experiment e = load_experiment(common.experiment, common.overrides);
-  const Dataset data = load_dataset(e.data);
-  const SplitIndices split = train_validation_split(data.train.count, e.validation_split, e.seed);
-  const Model model = build_model(e, e.input_shape.value_or(data.train.sample_shape()));
-  fmt::print("{}", model.summary(e.model_name));
-  fmt::print("data: {} training, {} validation, {} test images\n", split.train.size(),
-             split.validation.size(), data.test.count);
+  RunOptions options;
+  options.verbosity = quiet     ? Verbosity::kQuiet
+                      : verbose ? Verbosity::kOneLinePerEpoch
+                                : Verbosity::kProgressBar;
+  options.threads = ThreadLimit::current();
+  run_experiment(e, options);
   return 0;
 }
 

@@ -157,6 +157,8 @@ Experiment parse_experiment(YAML::Node root, const std::string& file,
   read_fit(top, e);
   read_callbacks(top, e);
   read_outputs(top, e);
+  // A resolved config.yaml lists the --set assignments it was made with; informational only.
+  (void)top.get<std::vector<std::string>>("overrides");
   top.reject_unknown();
   if (!e.class_names.empty() && e.data.name == "fashion_mnist" && e.class_names.size() != 10) {
     const YAML::Node& const_root = root;  // const: operator[] must not insert
@@ -172,11 +174,15 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
 }
 
 Model build_model(const Experiment& experiment, const Shape& input_shape) {
-  Diagnostics diag(experiment.file);
+  return build_layers(experiment.layers, input_shape, experiment.seed, experiment.file);
+}
+
+Model build_layers(const std::vector<YAML::Node>& layers, const Shape& input_shape,
+                   std::uint32_t seed, const std::string& file) {
+  Diagnostics diag(file);
   Model model;
-  for (std::size_t i = 0; i < experiment.layers.size(); ++i) {
-    LayerSpec spec(experiment.layers[i], fmt::format("model.layers[{}]", i), diag, i,
-                   experiment.seed);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    LayerSpec spec(layers[i], fmt::format("model.layers[{}]", i), diag, i, seed);
     auto layer = layer_registry().create(spec);
     if (!layer) {
       diag.throw_if_any();
@@ -184,18 +190,19 @@ Model build_model(const Experiment& experiment, const Shape& input_shape) {
     try {
       model.add(std::move(layer), spec.name());
     } catch (const Error& err) {
-      diag.error(experiment.layers[i], spec.key_path() + ".name", err.what());
+      diag.error(layers[i], spec.key_path() + ".name", err.what());
       diag.throw_if_any();
     }
   }
   try {
-    model.build(input_shape, experiment.seed);
+    diag.throw_if_any();
+    model.build(input_shape, seed);
   } catch (const ShapeError& err) {
     if (err.layer_index() < 0) {
       throw;
     }
     const auto i = static_cast<std::size_t>(err.layer_index());
-    throw ConfigError(diag.locate(experiment.layers[i], fmt::format("model.layers[{}]", i)),
+    throw ConfigError(diag.locate(layers[i], fmt::format("model.layers[{}]", i)),
                       fmt::format("model.layers[{}]", i), err.what());
   }
   return model;
@@ -209,7 +216,7 @@ YAML::Node resolved_config(const Experiment& e, const Model& model) {
   YAML::Node data;
   data["dataset"] = e.data.name;
   data["path"] = e.data.path;
-  data["validation_split"] = e.validation_split;
+  data["validation_split"] = yaml_number(e.validation_split);
   data["limit"] = e.data.limit ? YAML::Node(*e.data.limit) : YAML::Node(YAML::NodeType::Null);
   data["test_limit"] =
       e.data.test_limit ? YAML::Node(*e.data.test_limit) : YAML::Node(YAML::NodeType::Null);

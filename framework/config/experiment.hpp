@@ -64,6 +64,11 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
 Experiment parse_experiment(YAML::Node root, const std::string& file,
                             const std::vector<std::string>& overrides = {});
 
+// Builds a model from `layers` entries (YAML as in model.layers), reporting problems at their
+// position in `file`. Throws ConfigError.
+Model build_layers(const std::vector<YAML::Node>& layers, const Shape& input_shape,
+                   std::uint32_t seed, const std::string& file);
+
 // Builds (and shape-checks) the model the experiment declares, for `input_shape`.
 // Throws ShapeError naming the layer.
 Model build_model(const Experiment& experiment, const Shape& input_shape);

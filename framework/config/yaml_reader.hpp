@@ -135,6 +135,9 @@ T MapReader::require(const std::string& key, T fallback, const Check<T>& check) 
   return get_or<T>(key, fallback, check);
 }
 
+// A double as its shortest round-trip text ("0.4", not yaml-cpp's "0.40000000000000002").
+YAML::Node yaml_number(double value);
+
 // Loads a YAML file; a syntax error becomes a ConfigError at its position.
 YAML::Node load_yaml_file(const std::string& path);
 YAML::Node load_yaml_string(const std::string& text, const std::string& name);

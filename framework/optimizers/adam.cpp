@@ -55,10 +55,10 @@ class Adam final : public Optimizer {
   [[nodiscard]] YAML::Node config() const override {
     YAML::Node node;
     node["type"] = std::string(kType);
-    node["learning_rate"] = learning_rate_;
-    node["beta_1"] = beta_1_;
-    node["beta_2"] = beta_2_;
-    node["epsilon"] = epsilon_;
+    node["learning_rate"] = yaml_number(learning_rate_);
+    node["beta_1"] = yaml_number(beta_1_);
+    node["beta_2"] = yaml_number(beta_2_);
+    node["epsilon"] = yaml_number(epsilon_);
     return node;
   }
 

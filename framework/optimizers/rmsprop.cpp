@@ -59,10 +59,10 @@ class RmsProp final : public Optimizer {
   [[nodiscard]] YAML::Node config() const override {
     YAML::Node node;
     node["type"] = std::string(kType);
-    node["learning_rate"] = learning_rate_;
-    node["rho"] = rho_;
-    node["momentum"] = momentum_;
-    node["epsilon"] = epsilon_;
+    node["learning_rate"] = yaml_number(learning_rate_);
+    node["rho"] = yaml_number(rho_);
+    node["momentum"] = yaml_number(momentum_);
+    node["epsilon"] = yaml_number(epsilon_);
     return node;
   }
 

@@ -49,8 +49,8 @@ class Sgd final : public Optimizer {
   [[nodiscard]] YAML::Node config() const override {
     YAML::Node node;
     node["type"] = std::string(kType);
-    node["learning_rate"] = learning_rate_;
-    node["momentum"] = momentum_;
+    node["learning_rate"] = yaml_number(learning_rate_);
+    node["momentum"] = yaml_number(momentum_);
     node["nesterov"] = nesterov_;
     return node;
   }

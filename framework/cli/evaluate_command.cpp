@@ -1,0 +1,53 @@
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "framework/cli/commands.hpp"
+#include "framework/cli/model_source.hpp"
+#include "framework/cli/options.hpp"
+#include "framework/errors.hpp"
+#include "framework/parallel.hpp"
+#include "framework/trainer.hpp"
+
+namespace runner::cli {
+
+int evaluate_command(const std::vector<std::string>& args) {
+  CommonOptions common;
+  std::string source_path;
+  std::string split;
+  std::int64_t batch_size = 32;
+  po::options_description desc(
+      "runner evaluate RUN_FOLDER|CHECKPOINT.h5 [options]\n"
+      "Loss and accuracy of a trained model on one split, from the files alone");
+  desc.add_options()("source", po::value(&source_path), "run folder or HDF5 checkpoint")(
+      "split", po::value(&split)->default_value("test"), "test | validation | train")(
+      "batch-size", po::value(&batch_size)->default_value(32), "evaluation batch size")(
+      "experiment", po::value(&common.experiment),
+      "take data settings from this experiment file (for checkpoints that lack them)");
+  add_common_options(desc, common);
+  parse(args, desc, {"source"}, "evaluate");
+  if (common.help) {
+    std::cout << desc;
+    return 0;
+  }
+  if (source_path.empty()) {
+    throw ConfigError("runner evaluate: missing RUN_FOLDER or CHECKPOINT.h5");
+  }
+  if (split != "test" && split != "validation" && split != "train") {
+    throw ConfigError(fmt::format("runner evaluate: --split must be test, validation or train, got '{}'", split));
+  }
+  if (batch_size <= 0 || batch_size > 65536) {
+    throw ConfigError(fmt::format("runner evaluate: --batch-size must be in 1..65536, got {}", batch_size));
+  }
+  ThreadLimit threads(common.threads);
+  ModelSource source = open_model_source(source_path, common.experiment, common.overrides);
+  source.model.prepare(batch_size);
+  const Dataset data = load_dataset(source.data);
+  const SplitView view = select_split(data, source, split);
+  const Evaluation result = evaluate(source.model, *view.set, view.indices, batch_size);
+  fmt::print("{}: {} images of {} ({})\n", source.description, result.count, split, source.data.name);
+  fmt::print("{}: loss {:.4f} - accuracy {:.4f}\n", split, result.loss, result.accuracy);
+  return 0;
+}
+
+}  // namespace runner::cli

@@ -1,0 +1,64 @@
+#include "framework/cli/model_source.hpp"
+
+#include <fmt/format.h>
+
+#include <numeric>
+
+#include "framework/checkpoint.hpp"
+#include "framework/config/experiment.hpp"
+#include "framework/config/yaml_reader.hpp"
+#include "framework/errors.hpp"
+#include "framework/run_store.hpp"
+
+namespace runner::cli {
+
+namespace {
+void take_data_settings(const Experiment& e, ModelSource& source) {
+  source.data = e.data;
+  source.validation_split = e.validation_split;
+  source.seed = e.seed;
+  source.class_names = e.class_names;
+}
+}  // namespace
+
+ModelSource open_model_source(const std::filesystem::path& path, const std::string& experiment,
+                              const std::vector<std::string>& overrides) {
+  std::filesystem::path checkpoint = path;
+  std::string experiment_yaml;
+  if (std::filesystem::is_directory(path)) {
+    const RunFolder run = open_run_folder(path);
+    checkpoint = run.final_model;
+  } else if (!std::filesystem::exists(path)) {
+    throw Error(fmt::format("{}: no such run folder or checkpoint file", path.string()));
+  }
+  LoadedModel loaded = load_model_checkpoint(checkpoint);
+  ModelSource source{std::move(loaded.model), checkpoint.string(), {}, 0.2, 42, {}};
+  source.data.path = kFashionMnistDir;
+  if (!experiment.empty()) {
+    take_data_settings(load_experiment(experiment, overrides), source);
+  } else if (!loaded.experiment_yaml.empty()) {
+    take_data_settings(
+        parse_experiment(load_yaml_string(loaded.experiment_yaml, checkpoint.string() + ":runner_experiment"),
+                         checkpoint.string() + ":runner_experiment", overrides),
+        source);
+  } else if (!overrides.empty()) {
+    throw ConfigError(fmt::format("--set needs an experiment: {} has none stored; add "
+                                  "--experiment FILE",
+                                  checkpoint.string()));
+  }
+  source.model.prepare(32);
+  source.model.use_logits_output();
+  return source;
+}
+
+SplitView select_split(const Dataset& data, const ModelSource& source, const std::string& split) {
+  if (split == "test") {
+    SplitView view{&data.test, std::vector<std::int64_t>(static_cast<std::size_t>(data.test.count))};
+    std::iota(view.indices.begin(), view.indices.end(), 0);
+    return view;
+  }
+  SplitIndices s = train_validation_split(data.train.count, source.validation_split, source.seed);
+  return SplitView{&data.train, split == "train" ? std::move(s.train) : std::move(s.validation)};
+}
+
+}  // namespace runner::cli

@@ -1,0 +1,16 @@
+#pragma once
+// Files appear whole or not at all: everything is written under a temporary name in the same
+// folder and renamed into place, so a reader or a crash never sees half a file.
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace runner {
+
+// Calls write(tmp) and renames tmp to `path`; on any failure removes tmp and throws Error.
+void write_atomically(const std::filesystem::path& path,
+                      const std::function<void(const std::filesystem::path& tmp)>& write);
+void write_text_file(const std::filesystem::path& path, const std::string& text);
+std::string read_text_file(const std::filesystem::path& path);
+
+}  // namespace runner

@@ -1,0 +1,219 @@
+#include "framework/run_experiment.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "data/split.hpp"
+#include "framework/checkpoint.hpp"
+#include "framework/config/typed_specs.hpp"
+#include "framework/errors.hpp"
+#include "framework/file_util.hpp"
+#include "framework/json.hpp"
+#include "framework/metrics/accuracy.hpp"
+#include "framework/run_store.hpp"
+#include "framework/trainer.hpp"
+
+namespace runner {
+
+namespace {
+std::string emit(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return std::string(out.c_str()) + "\n";
+}
+
+// Keeps history.csv current after every epoch.
+class HistoryWriter final : public Callback {
+ public:
+  explicit HistoryWriter(std::filesystem::path path) : path_(std::move(path)) {}
+  [[nodiscard]] std::string_view type() const override { return "HistoryWriter"; }
+  [[nodiscard]] YAML::Node config() const override { return {}; }
+  void on_epoch_end(std::int64_t epoch, const Logs& logs, TrainContext& ctx) override {
+    History so_far = *ctx.history;
+    so_far.add(EpochRecord{epoch + 1, logs, 0});  // fit() adds the record after callbacks
+    write_history_csv(path_, so_far);
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+const std::vector<std::int64_t>& indices_of(const std::string& split, const SplitIndices& s,
+                                            const std::vector<std::int64_t>& test) {
+  if (split == "train") {
+    return s.train;
+  }
+  if (split == "validation") {
+    return s.validation;
+  }
+  return test;
+}
+}  // namespace
+
+std::string keras_training_config(const Experiment& e) {
+  YAML::Node optimizer = make_optimizer(e)->config();
+  YAML::Node keras_optimizer;
+  const std::string type = optimizer["type"].Scalar();
+  keras_optimizer["class_name"] = type == "adam" ? "Adam" : type == "sgd" ? "SGD" : "RMSprop";
+  YAML::Node args;
+  for (const auto& kv : optimizer) {
+    if (kv.first.Scalar() != "type") {
+      args[kv.first.Scalar()] = kv.second;
+    }
+  }
+  keras_optimizer["config"] = args;
+  YAML::Node root;
+  root["loss"] = e.loss;
+  YAML::Node metric;
+  metric["class_name"] = "MeanMetricWrapper";
+  metric["config"]["name"] = "accuracy";
+  metric["config"]["dtype"] = "float32";
+  metric["config"]["fn"] = "sparse_categorical_accuracy";
+  YAML::Node inner(YAML::NodeType::Sequence);
+  inner.push_back(metric);
+  root["metrics"].push_back(inner);
+  root["weighted_metrics"] = YAML::Node(YAML::NodeType::Null);
+  root["loss_weights"] = YAML::Node(YAML::NodeType::Null);
+  root["optimizer_config"] = keras_optimizer;
+  return to_json(root);
+}
+
+RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
+  Progress progress(options.verbosity, options.out);
+  const Dataset data = load_dataset(e.data);
+  const std::vector<std::string> class_names =
+      e.class_names.empty() ? data.class_names : e.class_names;
+  const Shape input = e.input_shape.value_or(data.train.sample_shape());
+  if (input != data.train.sample_shape()) {
+    throw ConfigError(fmt::format("{}: model.input_shape {} does not match the images of {} ({})",
+                                  e.file, input.str(), e.data.name,
+                                  data.train.sample_shape().str()));
+  }
+  const SplitIndices split = train_validation_split(data.train.count, e.validation_split, e.seed);
+  if (split.train.empty()) {
+    throw ConfigError(fmt::format("{}: no training images left after the validation split", e.file));
+  }
+  Model model = build_model(e, input);
+  if (model.output_shape() != Shape{static_cast<std::int64_t>(class_names.size())}) {
+    throw ConfigError(fmt::format("{}: the model's output is {} but {} has {} classes", e.file,
+                                  model.output_shape().str(), e.data.name, class_names.size()));
+  }
+  model.prepare(e.batch_size);
+  model.use_logits_output();
+  auto optimizer = make_optimizer(e);
+  auto callbacks = make_callbacks(e);
+
+  const YAML::Node resolved = resolved_config(e, model);
+  const std::string config_yaml = emit(resolved);
+  const std::filesystem::path run_dir = create_run_dir(e.results_dir, e.name);
+  write_text_file(run_dir / "config.yaml", config_yaml);
+  callbacks.push_back(std::make_unique<HistoryWriter>(run_dir / "history.csv"));
+
+  CheckpointInfo info;
+  info.model_name = e.model_name;
+  info.runner_config = emit(resolved["model"]);
+  info.training_config = keras_training_config(e);
+  info.experiment_yaml = config_yaml;
+
+  if (options.verbosity != Verbosity::kQuiet) {
+    fmt::print(options.out, "{}", model.summary(e.model_name));
+    fmt::print(options.out, "data: {} training, {} validation, {} test images\n",
+               split.train.size(), split.validation.size(), data.test.count);
+  }
+  TrainContext ctx;
+  ctx.run_dir = run_dir;
+  ctx.save_checkpoint = [&](const std::filesystem::path& path, bool weights_only) {
+    save_checkpoint(path, model, info, optimizer.get(), weights_only);
+  };
+  FitSettings settings{e.epochs, e.batch_size, e.initial_epoch, e.shuffle, e.seed};
+  const auto started = std::chrono::steady_clock::now();
+  FitOutcome fitted = fit(model, *optimizer, callbacks, data.train, split.train, split.validation,
+                          settings, ctx, progress);
+  const double train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (fitted.stopped_early && options.verbosity != Verbosity::kQuiet) {
+    fmt::print(options.out, "Epoch {}/{}: early stopping{}\n",
+               fitted.history.epochs().back().epoch, e.epochs,
+               fitted.restored_note ? "; " + *fitted.restored_note : "");
+  }
+  save_checkpoint(run_dir / "model-final.h5", model, info, optimizer.get(), false);
+
+  RunOutcome outcome;
+  outcome.run_dir = run_dir;
+  outcome.epochs_run = fitted.epochs_run;
+  outcome.stopped_early = fitted.stopped_early;
+  std::vector<std::int64_t> test_indices(static_cast<std::size_t>(data.test.count));
+  std::iota(test_indices.begin(), test_indices.end(), 0);
+  YAML::Node summary;
+  summary["experiment"] = e.name;
+  summary["run_id"] = run_dir.filename().string();
+  summary["status"] = fitted.stopped_early ? "stopped_early" : "completed";
+  summary["epochs_run"] = fitted.epochs_run;
+  summary["params"] = static_cast<std::int64_t>(model.parameter_count());
+  summary["threads"] = static_cast<std::int64_t>(options.threads);
+  summary["train_seconds"] = yaml_number(train_seconds);
+  summary["seconds_per_epoch"] =
+      yaml_number(fitted.epochs_run > 0 ? train_seconds / static_cast<double>(fitted.epochs_run) : 0.0);
+  // The best epoch by val_loss (or loss without validation), as the history shows it.
+  const std::string monitor = split.validation.empty() ? "loss" : "val_loss";
+  std::int64_t best_epoch = 0;
+  double best = std::numeric_limits<double>::infinity();
+  for (const auto& r : fitted.history.epochs()) {
+    if (const auto v = r.logs.get(monitor); v && *v < best) {
+      best = *v;
+      best_epoch = r.epoch;
+    }
+  }
+  summary["best_epoch"] = best_epoch;
+  summary["best_" + monitor] = yaml_number(best);
+
+  for (const auto& split_name : e.evaluate) {
+    const auto& indices = indices_of(split_name, split, test_indices);
+    const ImageSet& set = split_name == "test" ? data.test : data.train;
+    const Evaluation result = evaluate(model, set, indices, e.batch_size);
+    outcome.evaluation[split_name] = {result.loss, result.accuracy};
+    summary["evaluation"][split_name]["loss"] = yaml_number(result.loss);
+    summary["evaluation"][split_name]["accuracy"] = yaml_number(result.accuracy);
+    if (options.verbosity != Verbosity::kQuiet) {
+      fmt::print(options.out, "{:<12}loss {:.4f} - accuracy {:.4f}\n", split_name + ":",
+                 result.loss, result.accuracy);
+    }
+  }
+  for (const auto& request : e.predict) {
+    const auto& indices = indices_of(request.split, split, test_indices);
+    if (request.index >= static_cast<std::int64_t>(indices.size())) {
+      throw ConfigError(fmt::format("{}: predict {}[{}]: the {} split has {} images", e.file,
+                                    request.split, request.index, request.split, indices.size()));
+    }
+    const ImageSet& set = request.split == "test" ? data.test : data.train;
+    const std::int64_t image = indices[static_cast<std::size_t>(request.index)];
+    const auto probs = predict_one(model, set, image);
+    const std::size_t predicted = argmax(probs);
+    YAML::Node p;
+    p["split"] = request.split;
+    p["index"] = request.index;
+    p["label"] = class_names[static_cast<std::size_t>(set.labels[static_cast<std::size_t>(image)])];
+    p["predicted"] = class_names[predicted];
+    for (float v : probs) {
+      p["probabilities"].push_back(yaml_number(v));
+    }
+    summary["predictions"].push_back(p);
+    if (options.verbosity != Verbosity::kQuiet) {
+      fmt::print(options.out, "predict {}[{}]: {} (p={:.3f}; label: {})\n", request.split,
+                 request.index, class_names[predicted], probs[predicted],
+                 p["label"].Scalar());
+    }
+  }
+  RunResults results{e.name, run_dir.filename().string(), config_yaml, fitted.history,
+                     split.train, split.validation, outcome.evaluation};
+  write_results_h5(run_dir / "results.h5", results);
+  write_history_csv(run_dir / "history.csv", fitted.history);
+  write_text_file(run_dir / "summary.json", to_json(summary) + "\n");
+  if (options.verbosity != Verbosity::kQuiet) {
+    fmt::print(options.out, "run folder: {}/\n", run_dir.string());
+  }
+  return outcome;
+}
+
+}  // namespace runner
