@@ -92,9 +92,10 @@ IdxArray read_idx(const std::string& path, std::size_t expected_rank,
     }
   }
   const std::int64_t declared = out.dims[0];
-  if (declared * item_size > kMaxPayloadBytes) {
-    fail(path, fmt::format("header declares {} bytes of data (over 4 GiB); the header is corrupt",
-                           declared * item_size));
+  if (declared > kMaxPayloadBytes / item_size) {  // divide: the product could overflow
+    fail(path, fmt::format("header declares {} items of {} bytes (over 4 GiB); the header is "
+                           "corrupt",
+                           declared, item_size));
   }
   const std::int64_t items = limit ? std::min(*limit, declared) : declared;
   const auto bytes = static_cast<std::size_t>(items * item_size);

@@ -1,0 +1,121 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "layers/kernels/conv2d.hpp"
+#include "layers/kernels/pool2d.hpp"
+
+namespace runner::test {
+
+namespace {
+std::vector<float> pattern(std::size_t n, double a) {
+  std::vector<float> v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    v[i] = static_cast<float>(std::sin(a * static_cast<double>(i) + 0.3));
+  }
+  return v;
+}
+
+// Direct loops in double: the oracle for im2col + GEMM.
+std::vector<double> naive_conv(const kernels::Conv2DGeometry& g, long batch,
+                               const std::vector<float>& x, const std::vector<float>& w,
+                               const std::vector<float>& b) {
+  std::vector<double> y(static_cast<std::size_t>(batch * g.out_size()));
+  for (long n = 0; n < batch; ++n) {
+    for (long oh = 0; oh < g.out_h; ++oh) {
+      for (long ow = 0; ow < g.out_w; ++ow) {
+        for (long o = 0; o < g.out_c; ++o) {
+          double s = b[static_cast<std::size_t>(o)];
+          for (long ky = 0; ky < g.k_h; ++ky) {
+            for (long kx = 0; kx < g.k_w; ++kx) {
+              const long ih = oh * g.stride_h - g.pad_top + ky;
+              const long iw = ow * g.stride_w - g.pad_left + kx;
+              if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) {
+                continue;
+              }
+              for (long c = 0; c < g.in_c; ++c) {
+                s += static_cast<double>(x[static_cast<std::size_t>(n * g.in_size() + (ih * g.in_w + iw) * g.in_c + c)]) *
+                     w[static_cast<std::size_t>(((ky * g.k_w + kx) * g.in_c + c) * g.out_c + o)];
+              }
+            }
+          }
+          y[static_cast<std::size_t>(n * g.out_size() + (oh * g.out_w + ow) * g.out_c + o)] = s;
+        }
+      }
+    }
+  }
+  return y;
+}
+}  // namespace
+
+TEST_SUITE("conv2d kernel") {
+  TEST_CASE("conv2d_forward equals direct loops for odd sizes, strides and paddings") {
+    struct Case {
+      long batch, in_h, in_w, in_c, out_c, k, stride, pad;  // pad: TF "same" top/left padding
+    };
+    for (const Case c : {Case{1, 5, 5, 1, 3, 3, 1, 1}, Case{3, 7, 6, 5, 17, 3, 2, 0},
+                         Case{33, 4, 9, 3, 4, 2, 1, 0}, Case{2, 8, 8, 19, 33, 5, 3, 2}}) {
+      CAPTURE(c.batch);
+      CAPTURE(c.in_c);
+      CAPTURE(c.out_c);
+      const long out_h = (c.in_h + 2 * c.pad - c.k) / c.stride + 1;
+      const long out_w = (c.in_w + 2 * c.pad - c.k) / c.stride + 1;
+      const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c, out_h, out_w, c.out_c, c.k, c.k,
+                                      c.stride, c.stride, c.pad, c.pad};
+      const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+      std::vector<float> y(static_cast<std::size_t>(c.batch * g.out_size()));
+      std::vector<float> col(static_cast<std::size_t>(c.batch * g.pixels() * g.patch()));
+      kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), kernels::Activation::kLinear,
+                              y.data(), col.data());
+      const auto expected = naive_conv(g, c.batch, x, w, b);
+      double worst = 0;
+      for (std::size_t i = 0; i < y.size(); ++i) {
+        worst = std::max(worst, std::abs(y[i] - expected[i]));
+      }
+      CHECK(worst < 1e-4);
+    }
+  }
+
+  TEST_CASE("im2col then col2im_add counts how often each input is used") {
+    const kernels::Conv2DGeometry g{4, 5, 2, 4, 5, 1, 3, 3, 1, 1, 1, 1};
+    std::vector<float> x(static_cast<std::size_t>(g.in_size()), 1.0F);
+    std::vector<float> col(static_cast<std::size_t>(g.pixels() * g.patch()));
+    kernels::im2col(g, x.data(), col.data());
+    std::vector<float> back(x.size(), 0.0F);
+    kernels::col2im_add(g, col.data(), back.data());
+    CHECK(back[0] == 4.0F);                                  // corner: 2x2 windows
+    CHECK(back[static_cast<std::size_t>((1 * 5 + 1) * 2)] == 9.0F);  // interior: 3x3 windows
+  }
+
+  TEST_CASE("max_pool2d_forward equals a direct scan for odd sizes") {
+    const kernels::Pool2DGeometry g{7, 5, 3, 3, 2, 3, 2, 2, 2, 0, 0};
+    const long batch = 3;
+    const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.91);
+    std::vector<float> y(static_cast<std::size_t>(batch * g.out_size()));
+    std::vector<std::int32_t> arg(y.size());
+    kernels::max_pool2d_forward(g, batch, x.data(), y.data(), arg.data());
+    for (long n = 0; n < batch; ++n) {
+      for (long oh = 0; oh < g.out_h; ++oh) {
+        for (long ow = 0; ow < g.out_w; ++ow) {
+          for (long c = 0; c < g.channels; ++c) {
+            float best = -1e30F;
+            for (long ky = 0; ky < g.pool_h; ++ky) {
+              for (long kx = 0; kx < g.pool_w; ++kx) {
+                best = std::max(best, x[static_cast<std::size_t>(
+                                          n * g.in_size() +
+                                          ((oh * 2 + ky) * g.in_w + ow * 2 + kx) * g.channels + c)]);
+              }
+            }
+            CHECK(y[static_cast<std::size_t>(n * g.out_size() + (oh * g.out_w + ow) * g.channels + c)] ==
+                  best);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace runner::test

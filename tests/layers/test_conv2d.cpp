@@ -1,0 +1,105 @@
+#include <doctest/doctest.h>
+
+#include "framework/errors.hpp"
+#include "tests/layers/reference_outputs.hpp"
+#include "tests/support/layer_checks.hpp"
+
+namespace runner::test {
+
+TEST_SUITE("Conv2D") {
+  const std::string kSame = "{type: Conv2D, filters: 3, kernel_size: 3, padding: same}";
+
+  TEST_CASE("Conv2D same padding keeps the spatial size; valid shrinks it") {
+    Model same = make_layer_model(kSame, Shape{4, 5, 2}, 1);
+    CHECK(same.output_shape() == Shape{4, 5, 3});
+    CHECK(same.entry(0).slots[0].shape == Shape{3, 3, 2, 3});
+    CHECK(same.entry(0).slots[1].shape == Shape{3});
+    Model valid = make_layer_model("{type: Conv2D, filters: 8, kernel_size: [3, 2], strides: 2}",
+                                   Shape{9, 7, 1}, 1);
+    CHECK(valid.output_shape() == Shape{4, 3, 8});
+    CHECK(make_layer_model("{type: Conv2D, filters: 1, kernel_size: 3, strides: 2, padding: same}",
+                           Shape{5, 6, 1}, 1)
+              .output_shape() == Shape{3, 3, 1});
+  }
+
+  TEST_CASE("Conv2D rejects a kernel larger than its valid input, naming the layer") {
+    CHECK_THROWS_WITH_AS(make_layer_model("{type: Conv2D, filters: 1, kernel_size: 5}",
+                                          Shape{3, 3, 1}, 1),
+                         "test:1:1: model.layers[0]: layer 0 'conv2d' (Conv2D): kernel 5x5 does not "
+                         "fit input [3, 3, 1] with padding 'valid'",
+                         ConfigError);
+  }
+
+  TEST_CASE("Conv2D forward matches PyTorch") {
+    // Numbers: tests/reference/layer_forward.py (torch.nn.functional.conv2d).
+    const Tensor x = sine_input(Shape{2, 4, 5, 2});
+    const std::vector<float> bias{0.1F, -0.2F, 0.3F};
+    auto run = [&](const std::string& yaml) {
+      Model m = make_layer_model(yaml, Shape{4, 5, 2}, 2);
+      set_cosine_weights(m.entry(0).params[0].span());
+      std::copy(bias.begin(), bias.end(), m.entry(0).params[1].data);
+      return Tensor(m.forward(x, Pass{}));
+    };
+    check_close(run(kSame), reference::kConvSame);
+    check_close(run("{type: Conv2D, filters: 3, kernel_size: 3, strides: 2, activation: relu}"),
+                reference::kConvValidStride2Relu);
+    check_close(run("{type: Conv2D, filters: 3, kernel_size: 3, strides: 2, padding: same}"),
+                reference::kConvSameStride2);
+  }
+
+  TEST_CASE("Conv2D gradients match finite differences") {
+    for (const std::string& yaml :
+         {kSame, std::string("{type: Conv2D, filters: 2, kernel_size: [2, 3], strides: 2, "
+                             "activation: tanh}"),
+          std::string("{type: Conv2D, filters: 2, kernel_size: 3, use_bias: false, "
+                      "activation: sigmoid, padding: same}")}) {
+      CAPTURE(yaml);
+      Model m = make_layer_model(yaml, Shape{4, 5, 2}, 3);
+      const auto result = gradcheck(m, sine_input(Shape{3, 4, 5, 2}), Pass{Mode::kTrain, 0});
+      CHECK(result.max_param_error < 2e-3);
+      CHECK(result.max_input_error < 2e-3);
+    }
+  }
+
+  TEST_CASE("Conv2D gives bitwise-equal results on 1 and 2 threads") {
+    check_thread_independence(
+        "{type: Conv2D, filters: 5, kernel_size: 3, padding: same, activation: relu}",
+        sine_input(Shape{33, 6, 7, 3}));
+  }
+
+  TEST_CASE("Conv2D weights survive a checkpoint round trip") {
+    check_checkpoint_round_trip(kSame, sine_input(Shape{2, 4, 5, 2}));
+  }
+
+  TEST_CASE("Conv2D initializes with glorot_uniform and zero bias") {
+    Model m = make_layer_model("{type: Conv2D, filters: 64, kernel_size: 3}", Shape{8, 8, 32}, 1);
+    const double limit = std::sqrt(6.0 / (9 * 32 + 9 * 64));
+    double sum_sq = 0;
+    float top = 0;
+    for (float w : m.entry(0).params[0].span()) {
+      top = std::max(top, std::abs(w));
+      sum_sq += static_cast<double>(w) * w;
+    }
+    CHECK(top <= limit);
+    CHECK(top > 0.99 * limit);
+    // Var(U(-l, l)) = l^2 / 3
+    CHECK(sum_sq / static_cast<double>(m.entry(0).params[0].size()) ==
+          doctest::Approx(limit * limit / 3).epsilon(0.03));
+    for (float b : m.entry(0).params[1].span()) {
+      CHECK(b == 0.0F);
+    }
+  }
+
+  TEST_CASE("Conv2D arguments are checked with their position") {
+    CHECK_THROWS_WITH_AS(
+        make_layer_model("{type: Conv2D, filters: 0, kernel_size: 3, padding: full, stride: 2}",
+                         Shape{4, 4, 1}, 1),
+        "test:1:25: model.layers[0].filters: expected a positive integer, got 0\n"
+        "test:1:53: model.layers[0].padding: expected one of valid, same, got 'full'\n"
+        "test:1:59: model.layers[0].stride: unknown key 'stride'; did you mean 'strides'? (known "
+        "keys: activation, filters, kernel_size, name, padding, strides, type, use_bias)",
+        ConfigError);
+  }
+}
+
+}  // namespace runner::test

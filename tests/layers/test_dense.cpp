@@ -1,0 +1,63 @@
+#include <doctest/doctest.h>
+
+#include "framework/errors.hpp"
+#include "tests/layers/reference_outputs.hpp"
+#include "tests/support/layer_checks.hpp"
+
+namespace runner::test {
+
+TEST_SUITE("Dense") {
+  TEST_CASE("Dense maps (in) to (units) with a (in, units) kernel") {
+    Model m = make_layer_model("{type: Dense, units: 100}", Shape{3136}, 1);
+    CHECK(m.output_shape() == Shape{100});
+    CHECK(m.entry(0).slots[0].shape == Shape{3136, 100});
+    CHECK(m.parameter_count() == 313700);
+  }
+
+  TEST_CASE("Dense on an image names the problem and suggests Flatten") {
+    CHECK_THROWS_WITH_AS(make_layer_model("{type: Dense, units: 10}", Shape{7, 7, 64}, 1),
+                         "test:1:1: model.layers[0]: layer 0 'dense' (Dense): expects rank-1 "
+                         "input, got [7, 7, 64]; add Flatten",
+                         ConfigError);
+  }
+
+  TEST_CASE("Dense forward matches PyTorch for each activation") {
+    // Numbers: tests/reference/layer_forward.py (x @ W + b, then torch.softmax/tanh/sigmoid).
+    const Tensor x = sine_input(Shape{3, 7});
+    const std::vector<float> bias{0.5F, -0.5F, 0.25F, 0.0F};
+    auto run = [&](const std::string& activation) {
+      Model m = make_layer_model("{type: Dense, units: 4, activation: " + activation + "}",
+                                 Shape{7}, 3);
+      set_cosine_weights(m.entry(0).params[0].span());
+      std::copy(bias.begin(), bias.end(), m.entry(0).params[1].data);
+      return Tensor(m.forward(x, Pass{}));
+    };
+    check_close(run("linear"), reference::kDenseLinear);
+    check_close(run("softmax"), reference::kDenseSoftmax);
+    check_close(run("tanh"), reference::kDenseTanh);
+    check_close(run("sigmoid"), reference::kDenseSigmoid);
+  }
+
+  TEST_CASE("Dense gradients match finite differences") {
+    for (const char* activation : {"linear", "relu", "sigmoid", "tanh", "softmax"}) {
+      CAPTURE(activation);
+      Model m = make_layer_model(std::string("{type: Dense, units: 5, activation: ") + activation + "}",
+                                 Shape{9}, 4);
+      const auto result = gradcheck(m, sine_input(Shape{4, 9}), Pass{Mode::kTrain, 0});
+      CHECK(result.max_param_error < 2e-3);
+      CHECK(result.max_input_error < 2e-3);
+    }
+  }
+
+  TEST_CASE("Dense gives bitwise-equal results on 1 and 2 threads") {
+    check_thread_independence("{type: Dense, units: 37, activation: relu}",
+                              sine_input(Shape{33, 600}));
+  }
+
+  TEST_CASE("Dense weights survive a checkpoint round trip") {
+    check_checkpoint_round_trip("{type: Dense, units: 6, activation: softmax}",
+                                sine_input(Shape{3, 10}));
+  }
+}
+
+}  // namespace runner::test

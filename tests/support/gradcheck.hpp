@@ -1,0 +1,69 @@
+#pragma once
+// Finite-difference gradient checks. The loss is L = sum(y * r) for a fixed pseudo-random r, so
+// dL/dy = r; analytic gradients come from Model::backward, numeric ones from central
+// differences with the loss accumulated in double.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "framework/model.hpp"
+#include "framework/rng.hpp"
+
+namespace runner::test {
+
+struct GradcheckResult {
+  double max_input_error = 0;
+  double max_param_error = 0;
+};
+
+inline double weighted_sum(const Tensor& y, const Tensor& r) {
+  double s = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    s += static_cast<double>(y[i]) * static_cast<double>(r[i]);
+  }
+  return s;
+}
+
+// Relative error |a - n| / max(1, |a|, |n|), worst over every input and parameter element.
+// Requires: a one-layer model (the layer's own backward gives dL/dinput).
+inline GradcheckResult gradcheck(Model& model, Tensor x, const Pass& pass, float eps = 1e-2F) {
+  REQUIRE(model.size() == 1);
+  Tensor r(model.output_shape().with_batch(x.batch()));
+  Rng rng(7);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    r[i] = rng.uniform(-1.0F, 1.0F);
+  }
+  model.zero_gradients();
+  const Tensor& y = model.forward(x, pass);
+  Tensor grad_x(x.shape());
+  model.entry(0).layer->backward(x, y, r, &grad_x);
+  const std::vector<float> analytic(model.gradients().begin(), model.gradients().end());
+
+  GradcheckResult result;
+  auto numeric_derivative = [&](float& value) {
+    const float saved = value;
+    value = saved + eps;
+    const double up = weighted_sum(model.forward(x, pass), r);
+    value = saved - eps;
+    const double down = weighted_sum(model.forward(x, pass), r);
+    value = saved;
+    return (up - down) / (2.0 * static_cast<double>(eps));
+  };
+  auto error = [](double numeric, double analytic_value) {
+    const double scale = std::max({1.0, std::abs(numeric), std::abs(analytic_value)});
+    return std::abs(numeric - analytic_value) / scale;
+  };
+  auto params = model.parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    result.max_param_error =
+        std::max(result.max_param_error, error(numeric_derivative(params[i]), analytic[i]));
+  }
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    result.max_input_error =
+        std::max(result.max_input_error, error(numeric_derivative(x[i]), grad_x[i]));
+  }
+  return result;
+}
+
+}  // namespace runner::test

@@ -1,0 +1,35 @@
+#pragma once
+// Builds one-layer models through the registry, as the experiment file would.
+#include <cmath>
+#include <string>
+
+#include "framework/config/experiment.hpp"
+#include "framework/config/yaml_reader.hpp"
+#include "framework/model.hpp"
+
+namespace runner::test {
+
+// `yaml` is the layer's entry, e.g. "{type: Conv2D, filters: 4, kernel_size: 3}".
+inline Model make_layer_model(const std::string& yaml, const Shape& input, std::int64_t max_batch,
+                              std::uint32_t seed = 42) {
+  Model model = build_layers({load_yaml_string(yaml, "test")}, input, seed, "test");
+  model.prepare(max_batch);
+  return model;
+}
+
+// The inputs and weights tests/reference/layer_forward.py uses.
+inline Tensor sine_input(const Shape& shape) {
+  Tensor t(shape);
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    t[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+  }
+  return t;
+}
+
+inline void set_cosine_weights(std::span<float> w) {
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    w[i] = static_cast<float>(std::cos(0.23 * static_cast<double>(i)) / 2);
+  }
+}
+
+}  // namespace runner::test
