@@ -76,10 +76,12 @@ class EarlyStopping final : public Callback {
       if (restore_best_weights_) {
         best_weights_.assign(params.begin(), params.end());
       }
+      // Keras 2.11 restarts the count only when the baseline is beaten too, and (unlike
+      // Keras 3) still checks patience below: a run that improves but never reaches the
+      // baseline stops after `patience` epochs.
       if (!baseline_ || improves(*current, *baseline_)) {
         wait_ = 0;
       }
-      return;
     }
     if (wait_ >= patience_ && epoch > 0) {
       stopped_epoch_ = epoch;

@@ -1,0 +1,78 @@
+#include <doctest/doctest.h>
+
+#include "framework/config/experiment.hpp"
+#include "framework/errors.hpp"
+#include "framework/layer_registry.hpp"
+#include "tests/support/make_layer.hpp"
+
+namespace runner::test {
+
+TEST_SUITE("model") {
+  TEST_CASE("Every layer file registered itself (none was dropped by the linker)") {
+    CHECK(layer_registry().types() ==
+          std::vector<std::string>{"Conv2D", "Dense", "Dropout", "Flatten", "MaxPooling2D"});
+  }
+
+  TEST_CASE("The reference model's summary is Keras' text, character for character") {
+    const Experiment e = load_experiment("experiments/cnn.yaml");
+    const Model m = build_model(e, Shape{28, 28, 1});
+    CHECK(m.parameter_count() == 333526);
+    // Keras 2.11 model.summary() of the tutorial model (line_length 65, columns at 29/55/65).
+    const std::string expected =
+        "Model: \"sequential\"\n"
+        "_________________________________________________________________\n"
+        " Layer (type)                Output Shape              Param #   \n"
+        "=================================================================\n"
+        " conv2d (Conv2D)             (None, 28, 28, 32)        320       \n"
+        "                                                                 \n"
+        " max_pooling2d (MaxPooling2D  (None, 14, 14, 32)       0         \n"
+        " )                                                               \n"
+        "                                                                 \n"
+        " conv2d_1 (Conv2D)           (None, 14, 14, 64)        18496     \n"
+        "                                                                 \n"
+        " max_pooling2d_1 (MaxPooling  (None, 7, 7, 64)         0         \n"
+        " 2D)                                                             \n"
+        "                                                                 \n"
+        " flatten (Flatten)           (None, 3136)              0         \n"
+        "                                                                 \n"
+        " dense (Dense)               (None, 100)               313700    \n"
+        "                                                                 \n"
+        " dropout (Dropout)           (None, 100)               0         \n"
+        "                                                                 \n"
+        " dense_1 (Dense)             (None, 10)                1010      \n"
+        "                                                                 \n"
+        "=================================================================\n"
+        "Total params: 333,526\n"
+        "Trainable params: 333,526\n"
+        "Non-trainable params: 0\n"
+        "_________________________________________________________________\n";
+    CHECK(m.summary() == expected);
+  }
+
+  TEST_CASE("Explicit layer names are kept and must be unique") {
+    Model m = build_layers({load_yaml_string("{type: Flatten, name: flat}", "t"),
+                            load_yaml_string("{type: Dense, units: 2}", "t"),
+                            load_yaml_string("{type: Dense, units: 2}", "t")},
+                           Shape{2, 2}, 1, "t");
+    CHECK(m.entry(0).name == "flat");
+    CHECK(m.entry(1).name == "dense");
+    CHECK(m.entry(2).name == "dense_1");
+    CHECK_THROWS_WITH_AS(build_layers({load_yaml_string("{type: Flatten, name: x}", "t"),
+                                       load_yaml_string("{type: Flatten, name: x}", "t")},
+                                      Shape{2, 2}, 1, "t"),
+                         "t:1:1: model.layers[1].name: layer name 'x' is used twice; layer names "
+                         "must be unique",
+                         ConfigError);
+  }
+
+  TEST_CASE("The same seed builds the same weights; another seed does not") {
+    const std::string yaml = "{type: Dense, units: 8}";
+    Model a = make_layer_model(yaml, Shape{5}, 1, 1);
+    Model b = make_layer_model(yaml, Shape{5}, 1, 1);
+    Model c = make_layer_model(yaml, Shape{5}, 1, 2);
+    CHECK(std::equal(a.parameters().begin(), a.parameters().end(), b.parameters().begin()));
+    CHECK_FALSE(std::equal(a.parameters().begin(), a.parameters().end(), c.parameters().begin()));
+  }
+}
+
+}  // namespace runner::test
