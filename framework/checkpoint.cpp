@@ -221,7 +221,12 @@ void save_checkpoint(const std::filesystem::path& path, const Model& model,
 
 void load_weights(Model& model, const std::filesystem::path& path) {
   const h5::Object file = h5::open_file(path.string());
-  const h5::Object root = file.has("model_weights") ? file.group("model_weights") : file.group("/");
+  // model.save() nests the weights in /model_weights; save_weights() puts them at the root.
+  h5::Object nested;
+  if (file.has("model_weights")) {
+    nested = file.group("model_weights");
+  }
+  const h5::Object& root = file.has("model_weights") ? nested : file;
   const auto saved_names = root.read_string_list_attribute("layer_names");
   // Keras: keep the saved layers that have weights, and the model's layers that have them.
   std::vector<std::string> saved_with_weights;

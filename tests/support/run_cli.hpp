@@ -1,0 +1,40 @@
+#pragma once
+// Runs the built runner executable and captures what it printed and its exit code.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "tests/support/tmpdir.hpp"
+
+namespace runner::test {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// `args` is passed to the shell as is (quote what needs quoting).
+inline CliResult run_cli(const std::string& args) {
+  TempDir io;
+  const std::string command = std::string(RUNNER_BINARY) + " " + args + " >" +
+                              (io / "out").string() + " 2>" + (io / "err").string() + " </dev/null";
+  const int status = std::system(command.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(io / "out");
+  r.err = slurp(io / "err");
+  return r;
+}
+
+}  // namespace runner::test
