@@ -84,12 +84,13 @@ class ModelCheckpoint final : public Callback {
       const auto& m = *it;
       out += filepath_.substr(last, static_cast<std::size_t>(m.position()) - last);
       const std::string name = m[1];
-      const std::string spec = m[2].matched ? ":" + m[2].str() : "";
+      // "{:02d}"-style replacement field for fmt, which reads Python's format spec.
+      const std::string field = fmt::format("{{{}{}}}", m[2].matched ? ":" : "", m[2].str());
       try {
         if (name == "epoch") {
-          out += fmt::format(fmt::runtime("{" + spec + "}"), epoch + 1);
+          out += fmt::format(fmt::runtime(field), epoch + 1);
         } else if (auto v = logs.get(name)) {
-          out += fmt::format(fmt::runtime("{" + spec + "}"), *v);
+          out += fmt::format(fmt::runtime(field), *v);
         } else {
           out += m.str();
         }

@@ -30,13 +30,13 @@ long long digest(const std::vector<std::int64_t>& v) {
 }  // namespace
 
 TEST_SUITE("split") {
-  TEST_CASE("The seed-42 split selects exactly scikit-learn's 48,000 / 12,000 images in order") {
+  TEST_CASE("The seed-42 split selects exactly scikit-learn's 48000 and 12000 images in order") {
     const SplitIndices split = train_validation_split(60000, 0.2, 42);
     CHECK(split.train == read_indices(shared_dir() / "reference" / "split-seed42-train-indices.txt"));
     CHECK(split.validation == read_indices(shared_dir() / "reference" / "split-seed42-val-indices.txt"));
   }
 
-  TEST_CASE("The split matches scikit-learn for other sizes, fractions and seeds") {
+  TEST_CASE("The split matches scikit-learn for other sizes and fractions and seeds") {
     // Oracle: tests/reference/split_cases.py (sklearn.model_selection.train_test_split).
     for (const auto& c : reference::kSplitCases) {
       CAPTURE(c.n);

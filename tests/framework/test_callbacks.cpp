@@ -76,7 +76,7 @@ TEST_SUITE("callbacks") {
     CHECK(s.weight() == 3.0F);  // the last epoch's weights stay, as in Keras
   }
 
-  TEST_CASE("EarlyStopping min_delta, mode max and start_from_epoch") {
+  TEST_CASE("EarlyStopping honours min_delta and mode max and start_from_epoch") {
     Script a;
     auto by_delta = make_callback("{type: EarlyStopping, patience: 1, min_delta: 0.1}");
     CHECK(a.run(*by_delta, {1.0, 0.95, 0.5}) == 2);  // 0.95 is not 0.1 better than 1.0
@@ -88,7 +88,7 @@ TEST_SUITE("callbacks") {
     CHECK(c.run(*late, {1.0, 2.0, 3.0, 4.0, 5.0, 6.0}) == 5);
   }
 
-  TEST_CASE("EarlyStopping with patience 0 stops even on an improving epoch, as Keras 2.11 does") {
+  TEST_CASE("EarlyStopping with patience 0 stops even on an improving epoch as Keras 2.11 does") {
     // keras-team/keras#17305: wait resets to 0, then `wait >= patience` holds.
     Script s;
     auto cb = make_callback("{type: EarlyStopping, patience: 0}");
@@ -119,7 +119,7 @@ TEST_SUITE("callbacks") {
     CHECK(s.saved == std::vector<std::filesystem::path>{"e1.h5", "e2.h5"});
   }
 
-  TEST_CASE("ReduceLROnPlateau lowers the rate after patience, then cools down") {
+  TEST_CASE("ReduceLROnPlateau lowers the rate after patience and then cools down") {
     Script s;
     auto cb = make_callback(
         "{type: ReduceLROnPlateau, factor: 0.5, patience: 1, cooldown: 2, min_lr: 0.0002}");
@@ -144,7 +144,7 @@ TEST_SUITE("callbacks") {
                          ConfigError);
   }
 
-  TEST_CASE("CSVLogger writes Keras' columns: 0-based epoch, then sorted keys") {
+  TEST_CASE("CSVLogger writes Keras' columns: 0-based epoch then sorted keys") {
     TempDir dir;
     Script s;
     s.ctx.run_dir = dir.path();

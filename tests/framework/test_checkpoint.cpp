@@ -24,7 +24,7 @@ Model reference_model() {
 }  // namespace
 
 TEST_SUITE("checkpoint") {
-  TEST_CASE("Our checkpoints use Keras' HDF5 layout, names and shapes") {
+  TEST_CASE("Our checkpoints use Keras' HDF5 layout and names and shapes") {
     TempDir dir;
     const Model m = reference_model();
     save_checkpoint(dir / "m.h5", m, CheckpointInfo{}, nullptr, false);
@@ -121,7 +121,7 @@ TEST_SUITE("checkpoint") {
                          CheckpointError);
   }
 
-  TEST_CASE("Truncated, foreign and missing files fail cleanly") {
+  TEST_CASE("Truncated or foreign or missing files fail cleanly") {
     TempDir dir;
     const Model m = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
     save_checkpoint(dir / "m.h5", m, CheckpointInfo{}, nullptr, false);

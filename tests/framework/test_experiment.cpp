@@ -62,7 +62,7 @@ TEST_SUITE("experiment") {
                          ConfigError);
   }
 
-  TEST_CASE("A top level that is not a mapping, and a missing file, are reported") {
+  TEST_CASE("A top level that is not a mapping and a missing file are reported") {
     const std::string f = fixture_path("not_a_mapping.yaml");
     CHECK_THROWS_WITH_AS(load_experiment(f),
                          (f + ":1:1: expected a mapping of experiment settings, got a list").c_str(),
@@ -81,7 +81,7 @@ TEST_SUITE("experiment") {
                          ConfigError);
   }
 
-  TEST_CASE("--set overrides values by path, list index or layer name") {
+  TEST_CASE("--set overrides values by path or list index or layer name") {
     const Experiment e = load_experiment(
         "experiments/cnn.yaml",
         {"fit.epochs=3", "model.layers.dropout.rate=0.25", "model.layers[0].filters=8",

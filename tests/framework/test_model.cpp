@@ -13,7 +13,7 @@ TEST_SUITE("model") {
           std::vector<std::string>{"Conv2D", "Dense", "Dropout", "Flatten", "MaxPooling2D"});
   }
 
-  TEST_CASE("The reference model's summary is Keras' text, character for character") {
+  TEST_CASE("The reference model's summary is Keras' text character for character") {
     const Experiment e = load_experiment("experiments/cnn.yaml");
     const Model m = build_model(e, Shape{28, 28, 1});
     CHECK(m.parameter_count() == 333526);
@@ -65,7 +65,7 @@ TEST_SUITE("model") {
                          ConfigError);
   }
 
-  TEST_CASE("The same seed builds the same weights; another seed does not") {
+  TEST_CASE("The same seed builds the same weights and another seed does not") {
     const std::string yaml = "{type: Dense, units: 8}";
     Model a = make_layer_model(yaml, Shape{5}, 1, 1);
     Model b = make_layer_model(yaml, Shape{5}, 1, 1);

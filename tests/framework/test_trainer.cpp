@@ -64,7 +64,7 @@ TEST_SUITE("trainer") {
     CHECK(one.test.loss == two.test.loss);
   }
 
-  TEST_CASE("Each epoch's order is a seeded permutation; shuffle: false keeps the split order") {
+  TEST_CASE("Each epoch's order is a seeded permutation and shuffle false keeps the split order") {
     const std::vector<std::int64_t> idx{10, 11, 12, 13, 14, 15, 16, 17};
     const auto a = epoch_order(idx, 42, 0, true);
     CHECK(a == epoch_order(idx, 42, 0, true));

@@ -50,7 +50,7 @@ std::vector<double> naive_conv(const kernels::Conv2DGeometry& g, long batch,
 }  // namespace
 
 TEST_SUITE("conv2d kernel") {
-  TEST_CASE("conv2d_forward equals direct loops for odd sizes, strides and paddings") {
+  TEST_CASE("conv2d_forward equals direct loops for odd sizes and strides and paddings") {
     struct Case {
       long batch, in_h, in_w, in_c, out_c, k, stride, pad;  // pad: TF "same" top/left padding
     };

@@ -9,7 +9,7 @@ namespace runner::test {
 TEST_SUITE("Conv2D") {
   const std::string kSame = "{type: Conv2D, filters: 3, kernel_size: 3, padding: same}";
 
-  TEST_CASE("Conv2D same padding keeps the spatial size; valid shrinks it") {
+  TEST_CASE("Conv2D same padding keeps the spatial size and valid shrinks it") {
     Model same = make_layer_model(kSame, Shape{4, 5, 2}, 1);
     CHECK(same.output_shape() == Shape{4, 5, 3});
     CHECK(same.entry(0).slots[0].shape == Shape{3, 3, 2, 3});
@@ -22,7 +22,7 @@ TEST_SUITE("Conv2D") {
               .output_shape() == Shape{3, 3, 1});
   }
 
-  TEST_CASE("Conv2D rejects a kernel larger than its valid input, naming the layer") {
+  TEST_CASE("Conv2D rejects a kernel larger than its valid input and names the layer") {
     CHECK_THROWS_WITH_AS(make_layer_model("{type: Conv2D, filters: 1, kernel_size: 5}",
                                           Shape{3, 3, 1}, 1),
                          "test:1:1: model.layers[0]: layer 0 'conv2d' (Conv2D): kernel 5x5 does not "

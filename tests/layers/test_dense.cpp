@@ -7,7 +7,7 @@
 namespace runner::test {
 
 TEST_SUITE("Dense") {
-  TEST_CASE("Dense maps (in) to (units) with a (in, units) kernel") {
+  TEST_CASE("Dense maps (in) to (units) with an (in x units) kernel") {
     Model m = make_layer_model("{type: Dense, units: 100}", Shape{3136}, 1);
     CHECK(m.output_shape() == Shape{100});
     CHECK(m.entry(0).slots[0].shape == Shape{3136, 100});

@@ -34,7 +34,7 @@ TEST_SUITE("Dropout") {
     CHECK(static_cast<double>(zeros) / static_cast<double>(y.size()) == doctest::Approx(0.4).epsilon(0.03));
   }
 
-  TEST_CASE("Dropout masks depend on the step and the seed, not on the call") {
+  TEST_CASE("Dropout masks depend on the step and the seed but not on the call") {
     const Tensor x(Shape{2, 64}, 1.0F);
     Model a = make_layer_model(kDropout, Shape{64}, 2);
     Model b = make_layer_model(kDropout, Shape{64}, 2);
@@ -60,7 +60,7 @@ TEST_SUITE("Dropout") {
     check_checkpoint_round_trip(kDropout, sine_input(Shape{2, 8}));
   }
 
-  TEST_CASE("Dropout rejects a rate outside [0, 1)") {
+  TEST_CASE("Dropout rejects a rate outside 0 to 1") {
     CHECK_THROWS_WITH_AS(make_layer_model("{type: Dropout, rate: 1}", Shape{4}, 1),
                          "test:1:23: model.layers[0].rate: expected a number in [0, 1), got 1",
                          ConfigError);

@@ -5,12 +5,12 @@
 namespace runner::test {
 
 TEST_SUITE("Flatten") {
-  TEST_CASE("Flatten turns (h, w, c) into (h*w*c)") {
+  TEST_CASE("Flatten turns (h x w x c) into one dimension") {
     CHECK(make_layer_model("{type: Flatten}", Shape{7, 7, 64}, 1).output_shape() == Shape{3136});
     CHECK(make_layer_model("Flatten", Shape{3, 2}, 1).output_shape() == Shape{6});
   }
 
-  TEST_CASE("Flatten keeps NHWC order (channels last, as Keras)") {
+  TEST_CASE("Flatten keeps NHWC order (channels last as Keras)") {
     Model m = make_layer_model("{type: Flatten}", Shape{2, 2, 3}, 1);
     const Tensor x = sine_input(Shape{1, 2, 2, 3});
     CHECK(bitwise_equal(x.span(), m.forward(x, Pass{}).span()));
