@@ -21,7 +21,10 @@ struct KnownDataset {
 
 const std::vector<KnownDataset>& registry() {
   static const std::vector<KnownDataset> known = {
-      {"fashion_mnist", kFashionMnistDir, "dataset-fashion-mnist", Shape{28, 28, 1},
+      {"fashion_mnist",
+       kFashionMnistDir,
+       "dataset-fashion-mnist",
+       Shape{28, 28, 1},
        {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
         "Ankle boot"}},
   };
@@ -88,9 +91,13 @@ const std::vector<std::string>& known_datasets() {
   return names;
 }
 
-std::string default_dataset_path(const std::string& name) { return find(name).path; }
+std::string default_dataset_path(const std::string& name) {
+  return find(name).path;
+}
 
-Shape dataset_sample_shape(const std::string& name) { return find(name).sample_shape; }
+Shape dataset_sample_shape(const std::string& name) {
+  return find(name).sample_shape;
+}
 
 Dataset load_dataset(const DatasetOptions& options) {
   const KnownDataset& known = find(options.name);

@@ -51,7 +51,8 @@ IdxArray read_idx(const std::string& path, std::size_t expected_rank,
   errno = 0;
   GzFile file(gzopen(path.c_str(), "rb"));
   if (!file) {
-    fail(path, fmt::format("cannot open ({})", errno != 0 ? std::strerror(errno) : "gzopen failed"));
+    fail(path,
+         fmt::format("cannot open ({})", errno != 0 ? std::strerror(errno) : "gzopen failed"));
   }
   std::array<std::uint8_t, 4> magic{};
   if (read_fully(file.get(), path, magic.data(), magic.size()) != magic.size()) {
@@ -109,8 +110,8 @@ IdxArray read_idx(const std::string& path, std::size_t expected_rank,
   if (!limit || *limit >= declared) {
     std::uint8_t extra = 0;
     if (read_fully(file.get(), path, &extra, 1) != 0) {
-      fail(path, fmt::format("more data than the header declares ({} items of {} bytes)",
-                             declared, item_size));
+      fail(path, fmt::format("more data than the header declares ({} items of {} bytes)", declared,
+                             item_size));
     }
   }
   out.dims[0] = items;

@@ -71,7 +71,8 @@ void write_optimizer(const h5::Object& file, const Model& model, const Optimizer
     const auto& e = model.entry(i);
     for (const auto& slot : e.slots) {
       for (const auto& [slot_name, buffer] : slots) {
-        const std::string name = fmt::format("{}/{}/{}", prefix, slot_name, weight_name(e.name, slot.name));
+        const std::string name =
+            fmt::format("{}/{}/{}", prefix, slot_name, weight_name(e.name, slot.name));
         if (buffer->size() >= offset + static_cast<std::size_t>(slot.shape.elements())) {
           group.write_floats(name, slot.shape, buffer->data() + offset);
           names.push_back(name);
@@ -85,8 +86,9 @@ void write_optimizer(const h5::Object& file, const Model& model, const Optimizer
 
 // Keras' per-class config keys we understand, by our parameter name.
 const std::set<std::string>& keras_keys() {
-  static const std::set<std::string> keys{"filters", "kernel_size", "strides", "padding",
-                                          "activation", "use_bias", "units", "rate", "pool_size"};
+  static const std::set<std::string> keys{"filters", "kernel_size", "strides",
+                                          "padding", "activation",  "use_bias",
+                                          "units",   "rate",        "pool_size"};
   return keys;
 }
 }  // namespace
@@ -143,7 +145,9 @@ YAML::Node field(const YAML::Node& map, const std::string& key) {
   return value.IsDefined() ? value : YAML::Node(YAML::NodeType::Undefined);
 }
 
-std::string text(const YAML::Node& node) { return node.IsScalar() ? node.Scalar() : ""; }
+std::string text(const YAML::Node& node) {
+  return node.IsScalar() ? node.Scalar() : "";
+}
 }  // namespace
 
 YAML::Node model_section_from_keras(const std::string& json, const std::string& where) {
@@ -154,7 +158,8 @@ YAML::Node model_section_from_keras(const std::string& json, const std::string& 
     throw CheckpointError(fmt::format("{}: only Sequential Keras models can be loaded", where));
   }
   YAML::Node section;
-  section["name"] = text(field(config, "name")).empty() ? "sequential" : text(field(config, "name"));
+  section["name"] =
+      text(field(config, "name")).empty() ? "sequential" : text(field(config, "name"));
   YAML::Node layers(YAML::NodeType::Sequence);
   bool have_shape = false;
   for (const auto& layer : layers_in) {
@@ -174,9 +179,10 @@ YAML::Node model_section_from_keras(const std::string& json, const std::string& 
     }
     const std::string format = text(field(lc, "data_format"));
     if (!format.empty() && format != "channels_last") {
-      throw CheckpointError(fmt::format("{}: layer '{}' uses data_format {}; only channels_last "
-                                        "is supported",
-                                        where, text(field(lc, "name")), format));
+      throw CheckpointError(
+          fmt::format("{}: layer '{}' uses data_format {}; only channels_last "
+                      "is supported",
+                      where, text(field(lc, "name")), format));
     }
     YAML::Node ours;
     ours["type"] = cls;
@@ -233,8 +239,9 @@ void load_weights(Model& model, const std::filesystem::path& path) {
   std::vector<std::vector<std::string>> saved_weight_names;
   for (const auto& name : saved_names) {
     const h5::Object group = root.group(name);
-    auto weights = group.has_attribute("weight_names") ? group.read_string_list_attribute("weight_names")
-                                                       : std::vector<std::string>{};
+    auto weights = group.has_attribute("weight_names")
+                       ? group.read_string_list_attribute("weight_names")
+                       : std::vector<std::string>{};
     if (!weights.empty()) {
       saved_with_weights.push_back(name);
       saved_weight_names.push_back(std::move(weights));
@@ -251,10 +258,10 @@ void load_weights(Model& model, const std::filesystem::path& path) {
     for (auto i : ours) {
       our_names.push_back(model.entry(i).name);
     }
-    throw CheckpointError(fmt::format(
-        "{}: the file has {} layers with weights ({}), the model has {} ({})", path.string(),
-        saved_with_weights.size(), fmt::join(saved_with_weights, ", "), ours.size(),
-        fmt::join(our_names, ", ")));
+    throw CheckpointError(
+        fmt::format("{}: the file has {} layers with weights ({}), the model has {} ({})",
+                    path.string(), saved_with_weights.size(), fmt::join(saved_with_weights, ", "),
+                    ours.size(), fmt::join(our_names, ", ")));
   }
   // Read everything into a copy first, so a mismatch leaves the model untouched.
   std::vector<float> staged(model.parameters().begin(), model.parameters().end());
@@ -264,10 +271,10 @@ void load_weights(Model& model, const std::filesystem::path& path) {
     const h5::Object group = root.group(saved_with_weights[k]);
     const auto& names = saved_weight_names[k];
     if (names.size() != e.slots.size()) {
-      throw CheckpointError(fmt::format("{}: layer '{}' has {} weights in the file, the model's "
-                                        "layer '{}' has {}",
-                                        group.where(), saved_with_weights[k], names.size(), e.name,
-                                        e.slots.size()));
+      throw CheckpointError(
+          fmt::format("{}: layer '{}' has {} weights in the file, the model's "
+                      "layer '{}' has {}",
+                      group.where(), saved_with_weights[k], names.size(), e.name, e.slots.size()));
     }
     for (std::size_t s = 0; s < names.size(); ++s) {
       const auto offset = static_cast<std::size_t>(e.params[s].data - base);
@@ -276,7 +283,8 @@ void load_weights(Model& model, const std::filesystem::path& path) {
   }
   for (std::size_t i = 0; i < staged.size(); ++i) {
     if (!std::isfinite(staged[i])) {
-      throw CheckpointError(fmt::format("{}: the weights contain NaN or infinite values", path.string()));
+      throw CheckpointError(
+          fmt::format("{}: the weights contain NaN or infinite values", path.string()));
     }
   }
   std::copy(staged.begin(), staged.end(), model.parameters().begin());
@@ -296,10 +304,10 @@ LoadedModel load_model_checkpoint(const std::filesystem::path& path) {
       out.model_section = model_section_from_keras(file.read_string_attribute("model_config"),
                                                    path.string() + ":model_config");
     } else {
-      throw CheckpointError(fmt::format(
-          "{}: no model description (neither runner_config nor Keras' model_config); a "
-          "weights-only Keras file needs the experiment file: use --experiment",
-          path.string()));
+      throw CheckpointError(
+          fmt::format("{}: no model description (neither runner_config nor Keras' model_config); a "
+                      "weights-only Keras file needs the experiment file: use --experiment",
+                      path.string()));
     }
   }
   const std::string where = path.string() + ":model";
@@ -310,13 +318,15 @@ LoadedModel load_model_checkpoint(const std::filesystem::path& path) {
   const YAML::Node layers = section.child("layers");
   diag.throw_if_any();
   if (dims.empty() || !layers.IsSequence()) {
-    throw CheckpointError(fmt::format("{}: the model description lacks input_shape or layers", where));
+    throw CheckpointError(
+        fmt::format("{}: the model description lacks input_shape or layers", where));
   }
   std::vector<YAML::Node> layer_nodes(layers.begin(), layers.end());
   try {
     out.model = build_layers(layer_nodes, Shape(dims), 0, where);
   } catch (const ConfigError& e) {
-    throw CheckpointError(fmt::format("cannot rebuild the model from {}: {}", path.string(), e.what()));
+    throw CheckpointError(
+        fmt::format("cannot rebuild the model from {}: {}", path.string(), e.what()));
   }
   load_weights(out.model, path);
   return out;

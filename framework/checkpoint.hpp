@@ -30,7 +30,7 @@ void save_checkpoint(const std::filesystem::path& path, const Model& model,
 struct LoadedModel {
   Model model;
   std::string model_name;
-  YAML::Node model_section;  // input_shape + layers, as in an experiment file
+  YAML::Node model_section;     // input_shape + layers, as in an experiment file
   std::string experiment_yaml;  // empty for files we did not write
 };
 LoadedModel load_model_checkpoint(const std::filesystem::path& path);

@@ -116,7 +116,9 @@ Object::~Object() {
 }
 
 Object::Object(Object&& other) noexcept
-    : id_(std::exchange(other.id_, -1)), file_(std::move(other.file_)), path_(std::move(other.path_)) {}
+    : id_(std::exchange(other.id_, -1)),
+      file_(std::move(other.file_)),
+      path_(std::move(other.path_)) {}
 
 Object& Object::operator=(Object&& other) noexcept {
   if (this != &other) {
@@ -166,8 +168,7 @@ Object Object::group(const std::string& name) const {
 }
 
 Object Object::create_group(const std::string& name) const {
-  const hid_t id =
-      H5Gcreate2(id_, name.c_str(), IntermediateGroups().id, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t id = H5Gcreate2(id_, name.c_str(), IntermediateGroups().id, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) {
     throw CheckpointError(fmt::format("{}: cannot create group", where(name)));
   }
@@ -258,8 +259,8 @@ std::string Object::read_string_attribute(const std::string& name) const {
 void Object::write_floats(const std::string& name, const Shape& shape, const float* data) const {
   const auto dims = dims_of(shape);
   SpaceHandle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-  DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_IEEE_F32LE, space.id,
-                            IntermediateGroups().id, H5P_DEFAULT, H5P_DEFAULT));
+  DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_IEEE_F32LE, space.id, IntermediateGroups().id,
+                            H5P_DEFAULT, H5P_DEFAULT));
   check(set.id < 0 ? -1 : H5Dwrite(set.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
         where(name), "writing the dataset");
 }
@@ -267,29 +268,29 @@ void Object::write_floats(const std::string& name, const Shape& shape, const flo
 void Object::write_doubles(const std::string& name, const std::vector<double>& values) const {
   const hsize_t n = values.size();
   SpaceHandle space(H5Screate_simple(1, &n, nullptr));
-  DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_IEEE_F64LE, space.id,
-                            IntermediateGroups().id, H5P_DEFAULT, H5P_DEFAULT));
-  check(set.id < 0 ? -1
-                   : H5Dwrite(set.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                              values.data()),
+  DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_IEEE_F64LE, space.id, IntermediateGroups().id,
+                            H5P_DEFAULT, H5P_DEFAULT));
+  check(set.id < 0
+            ? -1
+            : H5Dwrite(set.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
         where(name), "writing the dataset");
 }
 
 void Object::write_int64s(const std::string& name, const std::vector<std::int64_t>& values) const {
   const hsize_t n = values.size();
   SpaceHandle space(H5Screate_simple(1, &n, nullptr));
-  DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_STD_I64LE, space.id,
-                            IntermediateGroups().id, H5P_DEFAULT, H5P_DEFAULT));
-  check(set.id < 0 ? -1
-                   : H5Dwrite(set.id, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                              values.data()),
+  DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_STD_I64LE, space.id, IntermediateGroups().id,
+                            H5P_DEFAULT, H5P_DEFAULT));
+  check(set.id < 0
+            ? -1
+            : H5Dwrite(set.id, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
         where(name), "writing the dataset");
 }
 
 void Object::write_int64_scalar(const std::string& name, std::int64_t value) const {
   SpaceHandle space(H5Screate(H5S_SCALAR));
-  DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_STD_I64LE, space.id,
-                            IntermediateGroups().id, H5P_DEFAULT, H5P_DEFAULT));
+  DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_STD_I64LE, space.id, IntermediateGroups().id,
+                            H5P_DEFAULT, H5P_DEFAULT));
   check(set.id < 0 ? -1 : H5Dwrite(set.id, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value),
         where(name), "writing the dataset");
 }
@@ -316,14 +317,14 @@ Shape Object::dataset_shape(const std::string& name) const {
 void Object::read_floats(const std::string& name, const Shape& expected, float* out) const {
   const Shape shape = dataset_shape(name);
   if (shape != expected) {
-    throw CheckpointError(
-        fmt::format("{}: shape {} != {} expected by the model", where(name), shape.str(), expected.str()));
+    throw CheckpointError(fmt::format("{}: shape {} != {} expected by the model", where(name),
+                                      shape.str(), expected.str()));
   }
   DataHandle set(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
   TypeHandle type(H5Dget_type(set.id));
   if (H5Tget_class(type.id) != H5T_FLOAT || H5Tget_size(type.id) != 4) {
-    throw CheckpointError(fmt::format("{}: expected float32 values, got another data type",
-                                      where(name)));
+    throw CheckpointError(
+        fmt::format("{}: expected float32 values, got another data type", where(name)));
   }
   check(H5Dread(set.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out), where(name),
         "reading the dataset (the file may be truncated)");
@@ -333,8 +334,8 @@ std::vector<double> Object::read_doubles(const std::string& name) const {
   const Shape shape = dataset_shape(name);
   std::vector<double> out(static_cast<std::size_t>(shape.elements()));
   DataHandle set(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
-  check(H5Dread(set.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
-        where(name), "reading the dataset");
+  check(H5Dread(set.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), where(name),
+        "reading the dataset");
   return out;
 }
 
@@ -342,8 +343,8 @@ std::vector<std::int64_t> Object::read_int64s(const std::string& name) const {
   const Shape shape = dataset_shape(name);
   std::vector<std::int64_t> out(static_cast<std::size_t>(shape.elements()));
   DataHandle set(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
-  check(H5Dread(set.id, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
-        where(name), "reading the dataset");
+  check(H5Dread(set.id, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), where(name),
+        "reading the dataset");
   return out;
 }
 
@@ -366,7 +367,8 @@ Object open_file(const std::string& path) {
   }
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0) {
-    throw CheckpointError(fmt::format("{}: cannot open the HDF5 file (truncated or corrupt?)", path));
+    throw CheckpointError(
+        fmt::format("{}: cannot open the HDF5 file (truncated or corrupt?)", path));
   }
   return Object(id, path, "/");
 }

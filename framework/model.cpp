@@ -90,7 +90,9 @@ void Model::prepare(std::int64_t max_batch) {
   }
 }
 
-const Shape& Model::output_shape() const { return entries_.back().output_shape; }
+const Shape& Model::output_shape() const {
+  return entries_.back().output_shape;
+}
 
 const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
   const std::int64_t batch = x.batch();
@@ -119,7 +121,9 @@ void Model::backward(const Tensor& grad_output) {
   }
 }
 
-void Model::zero_gradients() { std::fill(grads_.begin(), grads_.end(), 0.0F); }
+void Model::zero_gradients() {
+  std::fill(grads_.begin(), grads_.end(), 0.0F);
+}
 
 bool Model::use_logits_output() {
   if (!logits_ && !entries_.empty()) {

@@ -17,7 +17,9 @@ ThreadLimit::ThreadLimit(std::size_t threads) : impl_(new Impl) {
   }
 }
 
-ThreadLimit::~ThreadLimit() { delete impl_; }
+ThreadLimit::~ThreadLimit() {
+  delete impl_;
+}
 
 std::size_t ThreadLimit::current() {
   return tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);

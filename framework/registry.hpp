@@ -42,11 +42,10 @@ class Registry {
     const auto it = factories_.find(spec.type());
     if (it == factories_.end()) {
       if (!spec.type().empty()) {  // a missing type was already reported
-        spec.diagnostics().error(spec.type_location(),
-                                 spec.key_path() + (spec.has_type_key() ? ".type" : ""),
-                                 fmt::format("unknown {} '{}' (known: {}){}", kind_, spec.type(),
-                                             fmt::join(types(), ", "),
-                                             did_you_mean(spec.type(), types())));
+        spec.diagnostics().error(
+            spec.type_location(), spec.key_path() + (spec.has_type_key() ? ".type" : ""),
+            fmt::format("unknown {} '{}' (known: {}){}", kind_, spec.type(),
+                        fmt::join(types(), ", "), did_you_mean(spec.type(), types())));
       }
       return nullptr;
     }

@@ -32,9 +32,7 @@ class Rng {
   std::uint64_t next_u64() { return engine_(); }
   // Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(engine_() >> 11U) * 0x1.0p-53; }
-  float uniform(float lo, float hi) {
-    return lo + static_cast<float>(uniform()) * (hi - lo);
-  }
+  float uniform(float lo, float hi) { return lo + static_cast<float>(uniform()) * (hi - lo); }
   // Uniform integer in [0, n), without modulo bias.
   std::uint64_t below(std::uint64_t n);
 

@@ -92,7 +92,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   }
   const SplitIndices split = train_validation_split(data.train.count, e.validation_split, e.seed);
   if (split.train.empty()) {
-    throw ConfigError(fmt::format("{}: no training images left after the validation split", e.file));
+    throw ConfigError(
+        fmt::format("{}: no training images left after the validation split", e.file));
   }
   Model model = build_model(e, input);
   if (model.output_shape() != Shape{static_cast<std::int64_t>(class_names.size())}) {
@@ -133,9 +134,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   const double train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (fitted.stopped_early && options.verbosity != Verbosity::kQuiet) {
-    fmt::print(options.out, "Epoch {}/{}: early stopping{}\n",
-               fitted.history.epochs().back().epoch, e.epochs,
-               fitted.restored_note ? "; " + *fitted.restored_note : "");
+    fmt::print(options.out, "Epoch {}/{}: early stopping{}\n", fitted.history.epochs().back().epoch,
+               e.epochs, fitted.restored_note ? "; " + *fitted.restored_note : "");
   }
   save_checkpoint(run_dir / "model-final.h5", model, info, optimizer.get(), false);
 
@@ -153,8 +153,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   summary["params"] = static_cast<std::int64_t>(model.parameter_count());
   summary["threads"] = static_cast<std::int64_t>(options.threads);
   summary["train_seconds"] = yaml_number(train_seconds);
-  summary["seconds_per_epoch"] =
-      yaml_number(fitted.epochs_run > 0 ? train_seconds / static_cast<double>(fitted.epochs_run) : 0.0);
+  summary["seconds_per_epoch"] = yaml_number(
+      fitted.epochs_run > 0 ? train_seconds / static_cast<double>(fitted.epochs_run) : 0.0);
   // The best epoch by val_loss (or loss without validation), as the history shows it.
   const std::string monitor = split.validation.empty() ? "loss" : "val_loss";
   std::int64_t best_epoch = 0;
@@ -201,12 +201,12 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
     summary["predictions"].push_back(p);
     if (options.verbosity != Verbosity::kQuiet) {
       fmt::print(options.out, "predict {}[{}]: {} (p={:.3f}; label: {})\n", request.split,
-                 request.index, class_names[predicted], probs[predicted],
-                 p["label"].Scalar());
+                 request.index, class_names[predicted], probs[predicted], p["label"].Scalar());
     }
   }
-  RunResults results{e.name, run_dir.filename().string(), config_yaml, fitted.history,
-                     split.train, split.validation, outcome.evaluation};
+  RunResults results{
+      e.name,           run_dir.filename().string(), config_yaml, fitted.history, split.train,
+      split.validation, outcome.evaluation};
   write_results_h5(run_dir / "results.h5", results);
   write_history_csv(run_dir / "history.csv", fitted.history);
   write_text_file(run_dir / "summary.json", to_json(summary) + "\n");

@@ -43,14 +43,16 @@ std::filesystem::path create_run_dir(const std::filesystem::path& results_dir,
   std::error_code ec;
   std::filesystem::create_directories(parent, ec);
   if (ec) {
-    throw Error(fmt::format("{}: cannot create the results folder: {}", parent.string(),
-                            ec.message()));
+    throw Error(
+        fmt::format("{}: cannot create the results folder: {}", parent.string(), ec.message()));
   }
   const auto now = std::chrono::system_clock::now();
-  const std::string stamp = fmt::format("{:%Y%m%d-%H%M%S}", fmt::gmtime(std::chrono::system_clock::to_time_t(now)));
+  const std::string stamp =
+      fmt::format("{:%Y%m%d-%H%M%S}", fmt::gmtime(std::chrono::system_clock::to_time_t(now)));
   std::random_device entropy;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const std::filesystem::path dir = parent / fmt::format("{}-{:06x}", stamp, entropy() & 0xFFFFFFU);
+    const std::filesystem::path dir =
+        parent / fmt::format("{}-{:06x}", stamp, entropy() & 0xFFFFFFU);
     // create_directory is atomic: two runs never share a folder.
     if (std::filesystem::create_directory(dir, ec)) {
       return dir;

@@ -25,7 +25,9 @@ Shape Shape::without_batch() const {
   return Shape(std::vector<std::int64_t>(dims_.begin() + 1, dims_.end()));
 }
 
-std::string Shape::str() const { return fmt::format("[{}]", fmt::join(dims_, ", ")); }
+std::string Shape::str() const {
+  return fmt::format("[{}]", fmt::join(dims_, ", "));
+}
 
 std::string Shape::keras_str() const {
   if (dims_.empty()) {

@@ -8,8 +8,8 @@ namespace {
 constexpr std::uint64_t kLayerSeedStream = 0x1A7E5;
 }
 
-Spec::Spec(const YAML::Node& node, std::string key_path, Diagnostics& diag,
-                     std::size_t index, std::uint64_t seed)
+Spec::Spec(const YAML::Node& node, std::string key_path, Diagnostics& diag, std::size_t index,
+           std::uint64_t seed)
     : node_(node), key_path_(std::move(key_path)), diag_(&diag), index_(index), seed_(seed) {
   if (node_.IsScalar()) {
     type_ = node_.Scalar();

@@ -12,7 +12,7 @@ class Spec {
  public:
   // `index` is the entry's position in its list; `seed` the experiment seed.
   Spec(const YAML::Node& node, std::string key_path, Diagnostics& diag, std::size_t index,
-            std::uint64_t seed);
+       std::uint64_t seed);
 
   [[nodiscard]] const std::string& type() const { return type_; }
   // The user's `name:`, or empty (the Model then numbers it as Keras does).

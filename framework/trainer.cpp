@@ -37,7 +37,8 @@ Evaluation evaluate(Model& model, const ImageSet& set, std::span<const std::int6
   const auto n = static_cast<std::int64_t>(indices.size());
   for (std::int64_t begin = 0; begin < n; begin += batch_size) {
     const std::int64_t count = std::min(batch_size, n - begin);
-    gather_batch(set, indices.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count)),
+    gather_batch(set,
+                 indices.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count)),
                  x, y);
     const Tensor& out = model.forward(x, Pass{Mode::kEval, 0});
     loss_sum += sparse_categorical_crossentropy(out, y, model.outputs_logits(), nullptr);
@@ -64,8 +65,9 @@ std::vector<float> predict_one(Model& model, const ImageSet& set, std::int64_t i
   return probs;
 }
 
-FitOutcome fit(Model& model, Optimizer& optimizer, std::vector<std::unique_ptr<Callback>>& callbacks,
-               const ImageSet& data, std::span<const std::int64_t> train_indices,
+FitOutcome fit(Model& model, Optimizer& optimizer,
+               std::vector<std::unique_ptr<Callback>>& callbacks, const ImageSet& data,
+               std::span<const std::int64_t> train_indices,
                std::span<const std::int64_t> validation_indices, const FitSettings& settings,
                TrainContext& ctx, Progress& progress) {
   FitOutcome outcome;

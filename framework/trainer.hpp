@@ -39,8 +39,9 @@ struct FitOutcome {
 
 // Trains `model` (built, prepared for batch_size) on data.train[train_indices].
 // Requires: model.use_logits_output() already decided (the loss reads outputs_logits()).
-FitOutcome fit(Model& model, Optimizer& optimizer, std::vector<std::unique_ptr<Callback>>& callbacks,
-               const ImageSet& data, std::span<const std::int64_t> train_indices,
+FitOutcome fit(Model& model, Optimizer& optimizer,
+               std::vector<std::unique_ptr<Callback>>& callbacks, const ImageSet& data,
+               std::span<const std::int64_t> train_indices,
                std::span<const std::int64_t> validation_indices, const FitSettings& settings,
                TrainContext& ctx, Progress& progress);
 

@@ -1,9 +1,10 @@
 // Conv2D: Keras' 2-D convolution (NHWC input, kernel (k_h, k_w, in, out), glorot_uniform).
+#include "layers/kernels/conv2d.hpp"
+
 #include <fmt/format.h>
 
 #include "framework/errors.hpp"
 #include "framework/layer_registry.hpp"
-#include "layers/kernels/conv2d.hpp"
 #include "layers/layer_params.hpp"
 
 namespace runner {
@@ -73,7 +74,8 @@ class Conv2D final : public Layer {
 
   void prepare(const Shape& input, std::int64_t max_batch) override {
     geometry_ = make_geometry(input).g;
-    const auto patches = static_cast<std::size_t>(max_batch * geometry_.pixels() * geometry_.patch());
+    const auto patches =
+        static_cast<std::size_t>(max_batch * geometry_.pixels() * geometry_.patch());
     col_.resize(patches);
     dcol_.resize(patches);
     delta_.resize(static_cast<std::size_t>(max_batch * geometry_.out_size()));
@@ -87,11 +89,10 @@ class Conv2D final : public Layer {
 
   void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
                 Tensor* grad_input) override {
-    kernels::conv2d_backward(geometry_, input.batch(), col_.data(), kernel_.data, o_.activation,
-                             output.data(), grad_output.data(), kernel_grad_.data,
-                             o_.use_bias ? bias_grad_.data : nullptr,
-                             grad_input != nullptr ? grad_input->data() : nullptr, delta_.data(),
-                             dcol_.data());
+    kernels::conv2d_backward(
+        geometry_, input.batch(), col_.data(), kernel_.data, o_.activation, output.data(),
+        grad_output.data(), kernel_grad_.data, o_.use_bias ? bias_grad_.data : nullptr,
+        grad_input != nullptr ? grad_input->data() : nullptr, delta_.data(), dcol_.data());
   }
 
   [[nodiscard]] YAML::Node config() const override {

@@ -17,7 +17,9 @@ namespace {
 constexpr std::size_t kRowsPerTask = 8;
 constexpr long kInputsPerTask = 256;
 
-int as_int(long v) { return static_cast<int>(v); }
+int as_int(long v) {
+  return static_cast<int>(v);
+}
 
 class Dense final : public Layer {
  public:
@@ -33,7 +35,10 @@ class Dense final : public Layer {
   }
 
   Dense(long units, kernels::Activation activation, bool use_bias)
-      : units_(units), activation_(activation), declared_activation_(activation), use_bias_(use_bias) {}
+      : units_(units),
+        activation_(activation),
+        declared_activation_(activation),
+        use_bias_(use_bias) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
@@ -58,8 +63,7 @@ class Dense final : public Layer {
     kernel_ = params[0];
     kernel_grad_ = grads[0];
     inputs_ = static_cast<long>(kernel_.shape[0]);
-    glorot_uniform(kernel_.span(), static_cast<double>(inputs_), static_cast<double>(units_),
-                   init);
+    glorot_uniform(kernel_.span(), static_cast<double>(inputs_), static_cast<double>(units_), init);
     if (use_bias_) {
       bias_ = params[1];
       bias_grad_ = grads[1];
@@ -111,10 +115,9 @@ class Dense final : public Layer {
                  [&](std::size_t first, std::size_t last) {
                    const auto r0 = static_cast<long>(first);
                    kernels::gemm(false, true, as_int(static_cast<long>(last - first)),
-                                 as_int(inputs_), as_int(units_), 1.0F,
-                                 delta_.data() + r0 * units_, as_int(units_), kernel_.data,
-                                 as_int(units_), 0.0F, grad_input->data() + r0 * inputs_,
-                                 as_int(inputs_));
+                                 as_int(inputs_), as_int(units_), 1.0F, delta_.data() + r0 * units_,
+                                 as_int(units_), kernel_.data, as_int(units_), 0.0F,
+                                 grad_input->data() + r0 * inputs_, as_int(inputs_));
                  });
   }
 

@@ -15,8 +15,8 @@ class Dropout final : public StatelessLayer {
   static std::unique_ptr<Layer> from_spec(const LayerSpec& spec) {
     MapReader p = spec.params();
     const double rate = p.require<double>("rate", 0.0, in_range(0.0, 1.0, /*hi_open=*/true));
-    const auto seed = p.get_or<std::int64_t>("seed", static_cast<std::int64_t>(
-                                                         spec.default_seed() >> 1U));
+    const auto seed =
+        p.get_or<std::int64_t>("seed", static_cast<std::int64_t>(spec.default_seed() >> 1U));
     p.reject_unknown();
     return std::make_unique<Dropout>(rate, static_cast<std::uint64_t>(seed));
   }

@@ -20,15 +20,15 @@ Pair read_pair(MapReader& params, const std::string& key, Pair fallback) {
   if (parse_value(node, single, expected)) {
     pair = {single, single};
   } else if (!parse_value(node, pair, expected) || pair.size() != 2) {
-    params.diagnostics().error(node, params.path_of(key),
-                               "expected a positive integer or a list of two, got " +
-                                   describe(node));
+    params.diagnostics().error(
+        node, params.path_of(key),
+        "expected a positive integer or a list of two, got " + describe(node));
     return fallback;
   }
   if (pair[0] <= 0 || pair[1] <= 0 || pair[0] > 65536 || pair[1] > 65536) {
-    params.diagnostics().error(node, params.path_of(key),
-                               fmt::format("expected positive sizes up to 65536, got [{}, {}]",
-                                           pair[0], pair[1]));
+    params.diagnostics().error(
+        node, params.path_of(key),
+        fmt::format("expected positive sizes up to 65536, got [{}, {}]", pair[0], pair[1]));
     return fallback;
   }
   return {static_cast<long>(pair[0]), static_cast<long>(pair[1])};
@@ -45,7 +45,9 @@ kernels::Activation read_activation(MapReader& params) {
   return kernels::parse_activation(text).value_or(kernels::Activation::kLinear);
 }
 
-const char* padding_name(Padding p) { return p == Padding::kSame ? "same" : "valid"; }
+const char* padding_name(Padding p) {
+  return p == Padding::kSame ? "same" : "valid";
+}
 
 YAML::Node pair_node(Pair p) {
   YAML::Node node(YAML::NodeType::Sequence);
@@ -69,8 +71,8 @@ AxisPlan plan_axis(long in, long window, long stride, Padding padding) {
 
 void require_image_input(const Shape& input) {
   if (input.rank() != 3) {
-    throw ShapeError(fmt::format(
-        "expects rank-3 input (height, width, channels), got {}", input.str()));
+    throw ShapeError(
+        fmt::format("expects rank-3 input (height, width, channels), got {}", input.str()));
   }
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // Readers for hyper-parameters several layers share (Keras' argument forms).
 #include <array>
-#include <span>
 #include <cstdint>
+#include <span>
 
 #include "framework/config/yaml_reader.hpp"
 #include "framework/rng.hpp"

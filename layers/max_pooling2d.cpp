@@ -68,7 +68,7 @@ class MaxPooling2D final : public StatelessLayer {
       throw ShapeError(fmt::format("pool {}x{} does not fit input {} with padding 'valid'",
                                    pool_[0], pool_[1], input.str()));
     }
-    return {input[0],  input[1],    input[2],    rows.out,      cols.out,       pool_[0],
+    return {input[0], input[1],    input[2],    rows.out,        cols.out,       pool_[0],
             pool_[1], strides_[0], strides_[1], rows.pad_before, cols.pad_before};
   }
 

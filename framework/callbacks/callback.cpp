@@ -16,7 +16,8 @@ MonitorMode resolve_mode(const std::string& mode, const std::string& monitor) {
   }
   // Keras: "acc" in the name (accuracy, val_accuracy, ...) or auc/fmeasure means higher is better.
   const bool higher_is_better = monitor.find("acc") != std::string::npos ||
-                                monitor.starts_with("fmeasure") || monitor.find("auc") != std::string::npos;
+                                monitor.starts_with("fmeasure") ||
+                                monitor.find("auc") != std::string::npos;
   return higher_is_better ? MonitorMode::kMax : MonitorMode::kMin;
 }
 
@@ -25,6 +26,8 @@ MonitorMode read_mode(MapReader& params, const std::string& monitor) {
                       monitor);
 }
 
-const char* mode_name(MonitorMode mode) { return mode == MonitorMode::kMin ? "min" : "max"; }
+const char* mode_name(MonitorMode mode) {
+  return mode == MonitorMode::kMin ? "min" : "max";
+}
 
 }  // namespace runner

@@ -56,8 +56,8 @@ class ModelCheckpoint final : public Callback {
     }
     const auto current = logs.get(monitor_);
     if (!current) {
-      ctx.message(fmt::format("ModelCheckpoint: can save best model only with {} available",
-                              monitor_));
+      ctx.message(
+          fmt::format("ModelCheckpoint: can save best model only with {} available", monitor_));
       return;
     }
     const bool better = mode_ == MonitorMode::kMin ? *current < best_ : *current > best_;
@@ -69,7 +69,8 @@ class ModelCheckpoint final : public Callback {
       best_ = *current;
       ctx.save_checkpoint(ctx.run_dir / path, save_weights_only_);
     } else if (verbose_ > 0) {
-      ctx.message(fmt::format("Epoch {}: {} did not improve from {:.5f}", epoch + 1, monitor_, best_));
+      ctx.message(
+          fmt::format("Epoch {}: {} did not improve from {:.5f}", epoch + 1, monitor_, best_));
     }
   }
 

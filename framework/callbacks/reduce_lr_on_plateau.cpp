@@ -19,14 +19,16 @@ class ReduceLROnPlateau final : public Callback {
     MapReader p = spec.params();
     auto cb = std::make_unique<ReduceLROnPlateau>();
     cb->monitor_ = p.get_or<std::string>("monitor", "val_loss");
-    cb->factor_ = p.get_or<double>("factor", 0.1, [](const double& v) -> std::optional<std::string> {
-      if (v > 0.0 && v < 1.0) {
-        return std::nullopt;
-      }
-      return fmt::format("expected a factor in (0, 1) (ReduceLROnPlateau does not increase the "
-                         "learning rate), got {}",
-                         v);
-    });
+    cb->factor_ =
+        p.get_or<double>("factor", 0.1, [](const double& v) -> std::optional<std::string> {
+          if (v > 0.0 && v < 1.0) {
+            return std::nullopt;
+          }
+          return fmt::format(
+              "expected a factor in (0, 1) (ReduceLROnPlateau does not increase the "
+              "learning rate), got {}",
+              v);
+        });
     cb->patience_ = p.get_or<std::int64_t>("patience", 10, at_least(0));
     cb->verbose_ = p.get_or<std::int64_t>("verbose", 0, at_least(0));
     cb->mode_ = read_mode(p, cb->monitor_);
@@ -69,8 +71,8 @@ class ReduceLROnPlateau final : public Callback {
       --cooldown_counter_;
       wait_ = 0;
     }
-    const bool better = mode_ == MonitorMode::kMin ? *current < best_ - min_delta_
-                                                   : *current > best_ + min_delta_;
+    const bool better =
+        mode_ == MonitorMode::kMin ? *current < best_ - min_delta_ : *current > best_ + min_delta_;
     if (better) {
       best_ = *current;
       wait_ = 0;

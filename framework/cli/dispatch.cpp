@@ -55,8 +55,8 @@ int dispatch(const std::vector<std::string>& args) {
   for (const auto& c : commands()) {
     names.emplace_back(c.name);
   }
-  throw ConfigError(fmt::format("unknown command '{}'{}\n{}", args[0], did_you_mean(args[0], names),
-                                usage()));
+  throw ConfigError(
+      fmt::format("unknown command '{}'{}\n{}", args[0], did_you_mean(args[0], names), usage()));
 }
 
 }  // namespace runner::cli

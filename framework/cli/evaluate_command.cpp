@@ -34,10 +34,12 @@ int evaluate_command(const std::vector<std::string>& args) {
     throw ConfigError("runner evaluate: missing RUN_FOLDER or CHECKPOINT.h5");
   }
   if (split != "test" && split != "validation" && split != "train") {
-    throw ConfigError(fmt::format("runner evaluate: --split must be test, validation or train, got '{}'", split));
+    throw ConfigError(
+        fmt::format("runner evaluate: --split must be test, validation or train, got '{}'", split));
   }
   if (batch_size <= 0 || batch_size > 65536) {
-    throw ConfigError(fmt::format("runner evaluate: --batch-size must be in 1..65536, got {}", batch_size));
+    throw ConfigError(
+        fmt::format("runner evaluate: --batch-size must be in 1..65536, got {}", batch_size));
   }
   ThreadLimit threads(common.threads);
   ModelSource source = open_model_source(source_path, common.experiment, common.overrides);
@@ -45,7 +47,8 @@ int evaluate_command(const std::vector<std::string>& args) {
   const Dataset data = load_dataset(source.data);
   const SplitView view = select_split(data, source, split);
   const Evaluation result = evaluate(source.model, *view.set, view.indices, batch_size);
-  fmt::print("{}: {} images of {} ({})\n", source.description, result.count, split, source.data.name);
+  fmt::print("{}: {} {} split, {} images\n", source.description, source.data.name, split,
+             result.count);
   fmt::print("{}: loss {:.4f} - accuracy {:.4f}\n", split, result.loss, result.accuracy);
   return 0;
 }

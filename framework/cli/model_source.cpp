@@ -38,13 +38,15 @@ ModelSource open_model_source(const std::filesystem::path& path, const std::stri
     take_data_settings(load_experiment(experiment, overrides), source);
   } else if (!loaded.experiment_yaml.empty()) {
     take_data_settings(
-        parse_experiment(load_yaml_string(loaded.experiment_yaml, checkpoint.string() + ":runner_experiment"),
-                         checkpoint.string() + ":runner_experiment", overrides),
+        parse_experiment(
+            load_yaml_string(loaded.experiment_yaml, checkpoint.string() + ":runner_experiment"),
+            checkpoint.string() + ":runner_experiment", overrides),
         source);
   } else if (!overrides.empty()) {
-    throw ConfigError(fmt::format("--set needs an experiment: {} has none stored; add "
-                                  "--experiment FILE",
-                                  checkpoint.string()));
+    throw ConfigError(
+        fmt::format("--set needs an experiment: {} has none stored; add "
+                    "--experiment FILE",
+                    checkpoint.string()));
   }
   source.model.prepare(32);
   source.model.use_logits_output();
@@ -53,7 +55,8 @@ ModelSource open_model_source(const std::filesystem::path& path, const std::stri
 
 SplitView select_split(const Dataset& data, const ModelSource& source, const std::string& split) {
   if (split == "test") {
-    SplitView view{&data.test, std::vector<std::int64_t>(static_cast<std::size_t>(data.test.count))};
+    SplitView view{&data.test,
+                   std::vector<std::int64_t>(static_cast<std::size_t>(data.test.count))};
     std::iota(view.indices.begin(), view.indices.end(), 0);
     return view;
   }

@@ -25,7 +25,8 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
   po::variables_map vm;
   try {
     // No guessing: "--thread" must not silently mean "--threads".
-    const int style = po::command_line_style::default_style ^ po::command_line_style::allow_guessing;
+    const int style =
+        po::command_line_style::default_style ^ po::command_line_style::allow_guessing;
     po::store(po::command_line_parser(args).options(desc).positional(pos).style(style).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {

@@ -35,7 +35,8 @@ int predict_command(const std::vector<std::string>& args) {
     throw ConfigError("runner predict: missing RUN_FOLDER or CHECKPOINT.h5");
   }
   if (split != "test" && split != "validation" && split != "train") {
-    throw ConfigError(fmt::format("runner predict: --split must be test, validation or train, got '{}'", split));
+    throw ConfigError(
+        fmt::format("runner predict: --split must be test, validation or train, got '{}'", split));
   }
   ThreadLimit threads(common.threads);
   ModelSource source = open_model_source(source_path, common.experiment, common.overrides);
@@ -43,7 +44,8 @@ int predict_command(const std::vector<std::string>& args) {
   const SplitView view = select_split(data, source, split);
   if (index < 0 || index >= static_cast<std::int64_t>(view.indices.size())) {
     throw ConfigError(fmt::format("runner predict: --index {} is outside the {} split (0..{})",
-                                  index, split, static_cast<std::int64_t>(view.indices.size()) - 1));
+                                  index, split,
+                                  static_cast<std::int64_t>(view.indices.size()) - 1));
   }
   const auto names = source.class_names.empty() ? data.class_names : source.class_names;
   const std::int64_t image = view.indices[static_cast<std::size_t>(index)];

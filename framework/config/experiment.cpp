@@ -19,9 +19,10 @@ Check<std::string> folder_name() {
     if (std::regex_match(v, kSafe)) {
       return std::nullopt;
     }
-    return fmt::format("expected a name of letters, digits, '.', '_' or '-' (it names the "
-                       "results folder), got '{}'",
-                       v);
+    return fmt::format(
+        "expected a name of letters, digits, '.', '_' or '-' (it names the "
+        "results folder), got '{}'",
+        v);
   };
 }
 
@@ -65,8 +66,8 @@ void read_model(MapReader& top, Experiment& e) {
       diag.error(m.node(), "model", "missing required key 'layers'");
     }
   } else if (!layers.IsSequence() || layers.size() == 0) {
-    diag.error(layers, "model.layers", "expected a non-empty list of layers, got " +
-                                           describe(layers));
+    diag.error(layers, "model.layers",
+               "expected a non-empty list of layers, got " + describe(layers));
   } else {
     for (std::size_t i = 0; i < layers.size(); ++i) {
       e.layers.push_back(layers[i]);
@@ -85,9 +86,9 @@ void read_fit(MapReader& top, Experiment& e) {
   e.initial_epoch = f.get_or<std::int64_t>("initial_epoch", 0, at_least(0));
   e.shuffle = f.get_or<bool>("shuffle", true);
   if (e.initial_epoch >= e.epochs && f.has("initial_epoch")) {
-    top.diagnostics().error(f.child("initial_epoch"), "fit.initial_epoch",
-                            fmt::format("expected a value below fit.epochs ({}), got {}", e.epochs,
-                                        e.initial_epoch));
+    top.diagnostics().error(
+        f.child("initial_epoch"), "fit.initial_epoch",
+        fmt::format("expected a value below fit.epochs ({}), got {}", e.epochs, e.initial_epoch));
   }
   if (e.batch_size > (std::int64_t{1} << 20)) {
     top.diagnostics().error(f.child("batch_size"), "fit.batch_size",
@@ -110,8 +111,7 @@ void read_outputs(MapReader& top, Experiment& e) {
   const YAML::Node predict = top.child("predict");
   if (predict.IsDefined() && !predict.IsNull()) {
     if (!predict.IsSequence()) {
-      diag.error(predict, "predict", "expected a list of {split, index}, got " +
-                                         describe(predict));
+      diag.error(predict, "predict", "expected a list of {split, index}, got " + describe(predict));
       return;
     }
     for (std::size_t i = 0; i < predict.size(); ++i) {
@@ -143,8 +143,8 @@ Experiment parse_experiment(YAML::Node root, const std::string& file,
   }
   MapReader top(root, "", diag);
   e.name = top.require<std::string>("name", "experiment", folder_name());
-  e.seed = static_cast<std::uint32_t>(top.get_or<std::int64_t>(
-      "seed", 42, [](const std::int64_t& v) -> std::optional<std::string> {
+  e.seed = static_cast<std::uint32_t>(
+      top.get_or<std::int64_t>("seed", 42, [](const std::int64_t& v) -> std::optional<std::string> {
         if (v >= 0 && v <= 0xFFFFFFFFLL) {
           return std::nullopt;
         }

@@ -105,9 +105,8 @@ std::string apply_override(YAML::Node& root, const std::string& assignment, Diag
         }
       }
       if (index >= node.size()) {
-        fail(assignment,
-             fmt::format("index {} is out of range: '{}' has {} elements", index, normalized,
-                         node.size()));
+        fail(assignment, fmt::format("index {} is out of range: '{}' has {} elements", index,
+                                     normalized, node.size()));
       }
       normalized += fmt::format("[{}]", index);
       if (last) {

@@ -311,7 +311,9 @@ YAML::Node load_checked(const std::string& text, const std::string& name) {
 }
 }  // namespace
 
-YAML::Node yaml_number(double value) { return YAML::Node(fmt::format("{}", value)); }
+YAML::Node yaml_number(double value) {
+  return YAML::Node(fmt::format("{}", value));
+}
 
 YAML::Node load_yaml_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -14,7 +14,9 @@ namespace {
 constexpr std::size_t kSamplesPerTask = 4;
 constexpr long kPatchRowsPerTask = 32;
 
-int as_int(long v) { return static_cast<int>(v); }
+int as_int(long v) {
+  return static_cast<int>(v);
+}
 }  // namespace
 
 void im2col(const Conv2DGeometry& g, const float* x, float* col) {

@@ -1,7 +1,7 @@
 #include "layers/kernels/gemm.hpp"
 
-#include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
 
 #include <cassert>
 
@@ -19,9 +19,8 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
     return true;
   }();
   (void)single_threaded;
-  [[maybe_unused]] const dnnl_status_t status =
-      dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
-                 c, ldc);
+  [[maybe_unused]] const dnnl_status_t status = dnnl_sgemm(
+      trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   assert(status == dnnl_success);
 }
 

@@ -41,7 +41,8 @@ std::string line_starting(const std::string& text, const std::string& prefix) {
 TEST_SUITE("cli") {
   TEST_CASE("runner trains a tiny experiment and leaves a complete run folder") {
     TempDir results;
-    const CliResult r = run_cli("tests/fixtures/tiny.yaml --set results_dir=" + results.path().string());
+    const CliResult r =
+        run_cli("tests/fixtures/tiny.yaml --set results_dir=" + results.path().string());
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(r.err.empty());
@@ -58,8 +59,8 @@ TEST_SUITE("cli") {
       CHECK(std::filesystem::exists(run / file));
     }
     const std::string history = slurp(run / "history.csv");
-    CHECK(history.starts_with(
-        "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds\n1,"));
+    CHECK(
+        history.starts_with("epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds\n1,"));
     CHECK(slurp(run / "summary.json").find("\"evaluation\": {\"validation\": {\"loss\": ") !=
           std::string::npos);
     for (const auto& entry : std::filesystem::directory_iterator(run)) {
@@ -72,8 +73,7 @@ TEST_SUITE("cli") {
       REQUIRE(ev.exit_code == 0);
       const std::string reported = line_starting(r.out, "test:");
       REQUIRE_FALSE(reported.empty());
-      CHECK(line_starting(ev.out, "test: ") ==
-            "test: " + reported.substr(reported.find("loss")));
+      CHECK(line_starting(ev.out, "test: ") == "test: " + reported.substr(reported.find("loss")));
     }
     SUBCASE("predict prints every class probability and the class") {
       const CliResult p = run_cli("predict " + run.string() + " --split test --index 3");
@@ -90,10 +90,12 @@ TEST_SUITE("cli") {
   TEST_CASE("The same config gives the same numbers on 1 and 2 threads") {
     TempDir a;
     TempDir b;
-    REQUIRE(run_cli("tests/fixtures/tiny.yaml -q --threads 1 --set results_dir=" + a.path().string())
-                .exit_code == 0);
-    REQUIRE(run_cli("tests/fixtures/tiny.yaml -q --threads 2 --set results_dir=" + b.path().string())
-                .exit_code == 0);
+    REQUIRE(
+        run_cli("tests/fixtures/tiny.yaml -q --threads 1 --set results_dir=" + a.path().string())
+            .exit_code == 0);
+    REQUIRE(
+        run_cli("tests/fixtures/tiny.yaml -q --threads 2 --set results_dir=" + b.path().string())
+            .exit_code == 0);
     CHECK(history_without_seconds(only_run(a.path(), "tiny")) ==
           history_without_seconds(only_run(b.path(), "tiny")));
   }
@@ -108,8 +110,8 @@ TEST_SUITE("cli") {
 
   TEST_CASE("A bad experiment file exits 2 with every problem and writes nothing") {
     TempDir results;
-    const CliResult r = run_cli("tests/fixtures/many_errors.yaml --set results_dir=" +
-                                results.path().string() + "/out");
+    const CliResult r = run_cli(
+        "tests/fixtures/many_errors.yaml --set results_dir=" + results.path().string() + "/out");
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
     CHECK(r.err.starts_with("error: tests/fixtures/many_errors.yaml:1:7: name: "));
@@ -128,7 +130,8 @@ TEST_SUITE("cli") {
     CHECK(flag.err.starts_with("error: runner summary: unrecognised option '--thread'"));
     const CliResult set = run_cli("summary experiments/cnn.yaml --set fit.epochs=-3");
     CHECK(set.exit_code == 2);
-    CHECK(set.err == "error: --set fit.epochs=-3: fit.epochs: expected a positive integer, got -3\n");
+    CHECK(set.err ==
+          "error: --set fit.epochs=-3: fit.epochs: expected a positive integer, got -3\n");
     const CliResult none = run_cli("");
     CHECK(none.exit_code == 2);
     CHECK(none.err.starts_with("error: no experiment given\nusage: runner EXPERIMENT.yaml"));
@@ -138,18 +141,22 @@ TEST_SUITE("cli") {
     TempDir dir;
     const CliResult missing = run_cli("evaluate " + (dir / "nope.h5").string());
     CHECK(missing.exit_code == 1);
-    CHECK(missing.err == "error: " + (dir / "nope.h5").string() + ": no such run folder or checkpoint file\n");
+    CHECK(missing.err ==
+          "error: " + (dir / "nope.h5").string() + ": no such run folder or checkpoint file\n");
     std::ofstream(dir / "junk.h5") << "junk";
     const CliResult junk = run_cli("predict " + (dir / "junk.h5").string());
     CHECK(junk.exit_code == 1);
-    CHECK(junk.err == "error: " + (dir / "junk.h5").string() + ": not an HDF5 file (or truncated)\n");
+    CHECK(junk.err ==
+          "error: " + (dir / "junk.h5").string() + ": not an HDF5 file (or truncated)\n");
     const CliResult not_run = run_cli("evaluate " + dir.path().string());
     CHECK(not_run.exit_code == 1);
-    CHECK(not_run.err == "error: " + dir.path().string() + ": not a finished run folder (config.yaml is missing)\n");
+    CHECK(not_run.err == "error: " + dir.path().string() +
+                             ": not a finished run folder (config.yaml is missing)\n");
   }
 
   TEST_CASE("evaluate works directly on Keras' own checkpoint") {
-    const CliResult r = run_cli("evaluate " + (shared_dir() / "reference/keras/best-cnn-model-keras-2.11.h5").string());
+    const CliResult r = run_cli(
+        "evaluate " + (shared_dir() / "reference/keras/best-cnn-model-keras-2.11.h5").string());
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK(line_starting(r.out, "test:") == "test: loss 0.2363 - accuracy 0.9168");

@@ -59,63 +59,76 @@ TEST_SUITE("idx_reader") {
     const auto p = (dir / "bad.gz").string();
     SUBCASE("truncated payload") {
       write_gz(p, idx_bytes(0x08, {10, 2, 2}, 39));
-      CHECK_THROWS_WITH_AS(read_idx(p, 3), (p + ": truncated: the header declares 10 items (40 bytes) "
-                                                "but the file holds only 39 bytes of data").c_str(),
+      CHECK_THROWS_WITH_AS(read_idx(p, 3),
+                           (p + ": truncated: the header declares 10 items (40 bytes) "
+                                "but the file holds only 39 bytes of data")
+                               .c_str(),
                            DataError);
     }
     SUBCASE("wrong magic") {
       write_gz(p, {0x12, 0x34, 0x08, 0x03});
-      CHECK_THROWS_WITH_AS(read_idx(p, 3),
-                           (p + ": not an IDX file: magic number starts with 0x1234, expected 0x0000").c_str(),
-                           DataError);
+      CHECK_THROWS_WITH_AS(
+          read_idx(p, 3),
+          (p + ": not an IDX file: magic number starts with 0x1234, expected 0x0000").c_str(),
+          DataError);
     }
     SUBCASE("wrong data type") {
       write_gz(p, idx_bytes(0x0D, {1, 1, 1}, 4));
-      CHECK_THROWS_WITH_AS(read_idx(p, 3),
-                           (p + ": unsupported IDX data type 0x0D; only unsigned bytes (0x08) are supported").c_str(),
-                           DataError);
+      CHECK_THROWS_WITH_AS(
+          read_idx(p, 3),
+          (p + ": unsupported IDX data type 0x0D; only unsigned bytes (0x08) are supported")
+              .c_str(),
+          DataError);
     }
     SUBCASE("labels where images are expected") {
       write_gz(p, idx_bytes(0x08, {3}, 3));
-      CHECK_THROWS_WITH_AS(read_idx(p, 3), (p + ": expected a rank-3 IDX file (images), got rank 1").c_str(),
+      CHECK_THROWS_WITH_AS(read_idx(p, 3),
+                           (p + ": expected a rank-3 IDX file (images), got rank 1").c_str(),
                            DataError);
     }
     SUBCASE("a header that claims terabytes") {
       write_gz(p, idx_bytes(0x08, {0xFFFFFFFFU, 0xFFFFU, 0xFFFFU}, 16));
-      CHECK_THROWS_WITH_AS(read_idx(p, 3),
-                           (p + ": header declares 4294967295 items of 4294836225 bytes (over 4 GiB); the "
-                                "header is corrupt").c_str(),
-                           DataError);
+      CHECK_THROWS_WITH_AS(
+          read_idx(p, 3),
+          (p + ": header declares 4294967295 items of 4294836225 bytes (over 4 GiB); the "
+               "header is corrupt")
+              .c_str(),
+          DataError);
     }
     SUBCASE("more data than declared") {
       write_gz(p, idx_bytes(0x08, {2}, 3));
-      CHECK_THROWS_WITH_AS(read_idx(p, 1), (p + ": more data than the header declares (2 items of 1 bytes)").c_str(),
-                           DataError);
+      CHECK_THROWS_WITH_AS(
+          read_idx(p, 1), (p + ": more data than the header declares (2 items of 1 bytes)").c_str(),
+          DataError);
     }
     SUBCASE("header cut short") {
       write_gz(p, {0, 0, 8, 3, 0, 0});
-      CHECK_THROWS_WITH_AS(read_idx(p, 3), (p + ": truncated: the file ends inside the header (dimension 0)").c_str(),
-                           DataError);
+      CHECK_THROWS_WITH_AS(
+          read_idx(p, 3),
+          (p + ": truncated: the file ends inside the header (dimension 0)").c_str(), DataError);
     }
     SUBCASE("corrupt gzip stream") {
-      std::vector<char> junk{0x1f, static_cast<char>(0x8b), 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7};
+      std::vector<char> junk{
+          0x1f, static_cast<char>(0x8b), 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7};
       std::ofstream(p, std::ios::binary).write(junk.data(), static_cast<long>(junk.size()));
       CHECK_THROWS_AS(read_idx(p, 3), DataError);
     }
     SUBCASE("missing file") {
-      CHECK_THROWS_WITH_AS(read_idx((dir / "nope.gz").string(), 3),
-                           ((dir / "nope.gz").string() + ": cannot open (No such file or directory)").c_str(),
-                           DataError);
+      CHECK_THROWS_WITH_AS(
+          read_idx((dir / "nope.gz").string(), 3),
+          ((dir / "nope.gz").string() + ": cannot open (No such file or directory)").c_str(),
+          DataError);
     }
   }
 
   TEST_CASE("A missing default dataset names the Debian package") {
     DatasetOptions options;
     options.path = "/nonexistent/fashion";
-    CHECK_THROWS_WITH_AS(load_dataset(options),
-                         "/nonexistent/fashion/train-images-idx3-ubyte.gz: file not found; set data.path "
-                         "to the folder holding the IDX files",
-                         DataError);
+    CHECK_THROWS_WITH_AS(
+        load_dataset(options),
+        "/nonexistent/fashion/train-images-idx3-ubyte.gz: file not found; set data.path "
+        "to the folder holding the IDX files",
+        DataError);
   }
 
   TEST_CASE("Fashion-MNIST loads from the Debian package with limits") {

@@ -32,8 +32,10 @@ long long digest(const std::vector<std::int64_t>& v) {
 TEST_SUITE("split") {
   TEST_CASE("The seed-42 split selects exactly scikit-learn's 48000 and 12000 images in order") {
     const SplitIndices split = train_validation_split(60000, 0.2, 42);
-    CHECK(split.train == read_indices(shared_dir() / "reference" / "split-seed42-train-indices.txt"));
-    CHECK(split.validation == read_indices(shared_dir() / "reference" / "split-seed42-val-indices.txt"));
+    CHECK(split.train ==
+          read_indices(shared_dir() / "reference" / "split-seed42-train-indices.txt"));
+    CHECK(split.validation ==
+          read_indices(shared_dir() / "reference" / "split-seed42-val-indices.txt"));
   }
 
   TEST_CASE("The split matches scikit-learn for other sizes and fractions and seeds") {
@@ -44,12 +46,12 @@ TEST_SUITE("split") {
       const SplitIndices split = train_validation_split(c.n, c.fraction, c.seed);
       REQUIRE(split.train.size() == c.train_size);
       REQUIRE(split.validation.size() == c.validation_size);
-      CHECK(std::vector<std::int64_t>(split.train.begin(),
-                                      split.train.begin() + static_cast<long>(c.train_head.size())) ==
-            c.train_head);
-      CHECK(std::vector<std::int64_t>(split.validation.begin(),
-                                      split.validation.begin() +
-                                          static_cast<long>(c.validation_head.size())) ==
+      CHECK(std::vector<std::int64_t>(
+                split.train.begin(),
+                split.train.begin() + static_cast<long>(c.train_head.size())) == c.train_head);
+      CHECK(std::vector<std::int64_t>(
+                split.validation.begin(),
+                split.validation.begin() + static_cast<long>(c.validation_head.size())) ==
             c.validation_head);
       CHECK(digest(split.train) == c.train_digest);
       CHECK(digest(split.validation) == c.validation_digest);

@@ -108,8 +108,8 @@ TEST_SUITE("callbacks") {
         "{type: ModelCheckpoint, filepath: 'best-{epoch:02d}-{val_loss:.2f}.h5', save_best_only: "
         "true}");
     s.run(*cb, {0.5, 0.4, 0.4, 0.45, 0.3});
-    CHECK(s.saved == std::vector<std::filesystem::path>{"run/best-01-0.50.h5", "run/best-02-0.40.h5",
-                                                        "run/best-05-0.30.h5"});
+    CHECK(s.saved == std::vector<std::filesystem::path>{
+                         "run/best-01-0.50.h5", "run/best-02-0.40.h5", "run/best-05-0.30.h5"});
   }
 
   TEST_CASE("ModelCheckpoint without save_best_only writes every epoch") {
@@ -175,7 +175,8 @@ TEST_SUITE("callbacks") {
     bad.set("loss", std::nan(""));
     cb->on_batch_end(4, bad, s.ctx);
     CHECK(s.ctx.stop_training);
-    CHECK(s.messages == std::vector<std::string>{"Epoch 3, batch 5: invalid loss (nan), terminating training"});
+    CHECK(s.messages ==
+          std::vector<std::string>{"Epoch 3, batch 5: invalid loss (nan), terminating training"});
   }
 }
 

@@ -67,11 +67,13 @@ TEST_SUITE("checkpoint") {
     TempDir dir;
     Model m = reference_model();
     CheckpointInfo info;
-    info.runner_config = "name: sequential\ninput_shape: [28, 28, 1]\nlayers:\n"
-                         "  - {type: Conv2D, filters: 32, kernel_size: 3, activation: relu, padding: same}\n"
-                         "  - {type: MaxPooling2D}\n  - {type: Conv2D, filters: 64, kernel_size: 3, activation: relu, padding: same}\n"
-                         "  - {type: MaxPooling2D}\n  - Flatten\n  - {type: Dense, units: 100, activation: relu}\n"
-                         "  - {type: Dropout, rate: 0.4}\n  - {type: Dense, units: 10, activation: softmax}\n";
+    info.runner_config =
+        "name: sequential\ninput_shape: [28, 28, 1]\nlayers:\n"
+        "  - {type: Conv2D, filters: 32, kernel_size: 3, activation: relu, padding: same}\n"
+        "  - {type: MaxPooling2D}\n  - {type: Conv2D, filters: 64, kernel_size: 3, activation: "
+        "relu, padding: same}\n"
+        "  - {type: MaxPooling2D}\n  - Flatten\n  - {type: Dense, units: 100, activation: relu}\n"
+        "  - {type: Dropout, rate: 0.4}\n  - {type: Dense, units: 10, activation: softmax}\n";
     save_checkpoint(dir / "m.h5", m, info, nullptr, true);
     LoadedModel loaded = load_model_checkpoint(dir / "m.h5");
     loaded.model.prepare(4);
@@ -104,12 +106,13 @@ TEST_SUITE("checkpoint") {
     const Model small = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
     save_checkpoint(dir / "small.h5", small, CheckpointInfo{}, nullptr, false);
     Model other = make_layer_model("{type: Dense, units: 5}", Shape{4}, 1);
-    CHECK_THROWS_WITH_AS(load_weights(other, dir / "small.h5"),
-                         ((dir / "small.h5").string() +
-                          ":/model_weights/dense/dense/kernel:0: shape [4, 3] != [4, 5] expected by "
-                          "the model")
-                             .c_str(),
-                         CheckpointError);
+    CHECK_THROWS_WITH_AS(
+        load_weights(other, dir / "small.h5"),
+        ((dir / "small.h5").string() +
+         ":/model_weights/dense/dense/kernel:0: shape [4, 3] != [4, 5] expected by "
+         "the model")
+            .c_str(),
+        CheckpointError);
     Model deeper = build_layers({load_yaml_string("{type: Dense, units: 3}", "t"),
                                  load_yaml_string("{type: Dense, units: 3}", "t")},
                                 Shape{4}, 1, "t");
@@ -135,7 +138,8 @@ TEST_SUITE("checkpoint") {
                          ((dir / "text.h5").string() + ": not an HDF5 file (or truncated)").c_str(),
                          CheckpointError);
     CHECK_THROWS_WITH_AS(load_weights(target, dir / "none.h5"),
-                         ((dir / "none.h5").string() + ": file not found").c_str(), CheckpointError);
+                         ((dir / "none.h5").string() + ": file not found").c_str(),
+                         CheckpointError);
   }
 
   TEST_CASE("A failed save leaves no file behind") {

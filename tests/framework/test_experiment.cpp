@@ -33,24 +33,27 @@ TEST_SUITE("experiment") {
     const std::string f = fixture_path("many_errors.yaml");
     CHECK_THROWS_WITH_AS(
         load_experiment(f),
-        (f + ":1:7: name: expected a name of letters, digits, '.', '_' or '-' (it names the "
-             "results folder), got 'bad name!'\n" +
-         f + ":2:7: seed: expected an integer in [0, 4294967295], got -1\n" +
-         f + ":4:21: data.validation_split: expected a number in [0, 1), got 1.5\n" +
-         f + ":5:3: data.limt: unknown key 'limt'; did you mean 'limit'? (known keys: class_names, "
-             "dataset, limit, path, test_limit, validation_split)\n" +
-         f + ":8:14: model.layers[0].type: unknown layer type 'Conv2d' (known: Conv2D, Dense, "
-             "Dropout, Flatten, MaxPooling2D); did you mean 'Conv2D'?\n" +
-         f + ":9:28: model.layers[1].units: expected an integer, got 'abc'\n" +
-         f + ":11:21: compile.optimizer.type: unknown optimizer 'adamw' (known: adam, rmsprop, "
-             "sgd); did you mean 'adam'?\n" +
-         f + ":12:23: compile.metrics[1]: unknown metric: expected one of accuracy, got "
-             "'precision'\n" +
-         f + ":15:3: fit.epochs: duplicate key 'epochs' (first given on line 14)\n" +
-         f + ":14:11: fit.epochs: expected a positive integer, got 0\n" +
-         f + ":17:12: callbacks[0].type: unknown callback 'EarlyStoping' (known: CSVLogger, "
-             "EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN); did you mean "
-             "'EarlyStopping'?")
+        (f +
+         ":1:7: name: expected a name of letters, digits, '.', '_' or '-' (it names the "
+         "results folder), got 'bad name!'\n" +
+         f + ":2:7: seed: expected an integer in [0, 4294967295], got -1\n" + f +
+         ":4:21: data.validation_split: expected a number in [0, 1), got 1.5\n" + f +
+         ":5:3: data.limt: unknown key 'limt'; did you mean 'limit'? (known keys: class_names, "
+         "dataset, limit, path, test_limit, validation_split)\n" +
+         f +
+         ":8:14: model.layers[0].type: unknown layer type 'Conv2d' (known: Conv2D, Dense, "
+         "Dropout, Flatten, MaxPooling2D); did you mean 'Conv2D'?\n" +
+         f + ":9:28: model.layers[1].units: expected an integer, got 'abc'\n" + f +
+         ":11:21: compile.optimizer.type: unknown optimizer 'adamw' (known: adam, rmsprop, "
+         "sgd); did you mean 'adam'?\n" +
+         f +
+         ":12:23: compile.metrics[1]: unknown metric: expected one of accuracy, got "
+         "'precision'\n" +
+         f + ":15:3: fit.epochs: duplicate key 'epochs' (first given on line 14)\n" + f +
+         ":14:11: fit.epochs: expected a positive integer, got 0\n" + f +
+         ":17:12: callbacks[0].type: unknown callback 'EarlyStoping' (known: CSVLogger, "
+         "EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN); did you mean "
+         "'EarlyStopping'?")
             .c_str(),
         ConfigError);
   }
@@ -64,9 +67,9 @@ TEST_SUITE("experiment") {
 
   TEST_CASE("A top level that is not a mapping and a missing file are reported") {
     const std::string f = fixture_path("not_a_mapping.yaml");
-    CHECK_THROWS_WITH_AS(load_experiment(f),
-                         (f + ":1:1: expected a mapping of experiment settings, got a list").c_str(),
-                         ConfigError);
+    CHECK_THROWS_WITH_AS(
+        load_experiment(f),
+        (f + ":1:1: expected a mapping of experiment settings, got a list").c_str(), ConfigError);
     CHECK_THROWS_WITH_AS(load_experiment("nope.yaml"), "nope.yaml: cannot open the file",
                          ConfigError);
   }
@@ -103,10 +106,11 @@ TEST_SUITE("experiment") {
                          "'dense_9' (names: conv2d, max_pooling2d, conv2d_1, max_pooling2d_1, "
                          "flatten, dense, dropout, dense_1); did you mean 'dense_1'?",
                          ConfigError);
-    CHECK_THROWS_WITH_AS(load_experiment("experiments/cnn.yaml", {"fit.epocs=3"}),
-                         "--set fit.epocs=3: fit.epocs: unknown key 'epocs'; did you mean 'epochs'? "
-                         "(known keys: batch_size, epochs, initial_epoch, shuffle)",
-                         ConfigError);
+    CHECK_THROWS_WITH_AS(
+        load_experiment("experiments/cnn.yaml", {"fit.epocs=3"}),
+        "--set fit.epocs=3: fit.epocs: unknown key 'epocs'; did you mean 'epochs'? "
+        "(known keys: batch_size, epochs, initial_epoch, shuffle)",
+        ConfigError);
     CHECK_THROWS_WITH_AS(load_experiment("experiments/cnn.yaml", {"fit.epochs=many"}),
                          "--set fit.epochs=many: fit.epochs: expected an integer, got 'many'",
                          ConfigError);
@@ -126,7 +130,8 @@ TEST_SUITE("experiment") {
     CHECK(resolved["callbacks"][0]["mode"].as<std::string>() == "min");
     YAML::Emitter out;
     out << resolved;
-    const Experiment again = parse_experiment(load_yaml_string(out.c_str(), "resolved"), "resolved");
+    const Experiment again =
+        parse_experiment(load_yaml_string(out.c_str(), "resolved"), "resolved");
     const Model m2 = build_model(again, Shape{28, 28, 1});
     YAML::Emitter out2;
     out2 << resolved_config(again, m2);

@@ -9,8 +9,13 @@ namespace runner::test {
 
 TEST_SUITE("model") {
   TEST_CASE("Every layer file registered itself (none was dropped by the linker)") {
-    CHECK(layer_registry().types() ==
-          std::vector<std::string>{"Conv2D", "Dense", "Dropout", "Flatten", "MaxPooling2D"});
+    // A subset check, so adding a layer needs no edit here; its own test creates it by name.
+    for (const char* type : {"Conv2D", "Dense", "Dropout", "Flatten", "MaxPooling2D"}) {
+      CAPTURE(type);
+      CHECK(layer_registry().contains(type));
+    }
+    const auto types = layer_registry().types();
+    CHECK(std::is_sorted(types.begin(), types.end()));
   }
 
   TEST_CASE("The reference model's summary is Keras' text character for character") {

@@ -69,11 +69,12 @@ TEST_SUITE("optimizers") {
   }
 
   TEST_CASE("Optimizer arguments are checked") {
-    CHECK_THROWS_WITH_AS(make("{type: adam, learning_rate: -1, beta1: 0.9}"),
-                         "test:1:29: compile.optimizer.learning_rate: expected a number > 0, got -1\n"
-                         "test:1:33: compile.optimizer.beta1: unknown key 'beta1'; did you mean "
-                         "'beta_1'? (known keys: beta_1, beta_2, epsilon, learning_rate, name, type)",
-                         ConfigError);
+    CHECK_THROWS_WITH_AS(
+        make("{type: adam, learning_rate: -1, beta1: 0.9}"),
+        "test:1:29: compile.optimizer.learning_rate: expected a number > 0, got -1\n"
+        "test:1:33: compile.optimizer.beta1: unknown key 'beta1'; did you mean "
+        "'beta_1'? (known keys: beta_1, beta_2, epsilon, learning_rate, name, type)",
+        ConfigError);
   }
 }
 

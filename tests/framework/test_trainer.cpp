@@ -46,8 +46,8 @@ TEST_SUITE("trainer") {
     REQUIRE(run.history.epochs().size() == 4);
     const auto& first = run.history.epochs().front().logs;
     const auto& last = run.history.epochs().back().logs;
-    CHECK(run.history.metric_names() ==
-          std::vector<std::string>{"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"});
+    CHECK(run.history.metric_names() == std::vector<std::string>{"loss", "accuracy", "val_loss",
+                                                                 "val_accuracy", "learning_rate"});
     CHECK(*last.get("loss") < *first.get("loss"));
     CHECK(*last.get("val_loss") < *first.get("val_loss"));
     CHECK(*last.get("accuracy") > 0.2);  // twice chance after 24 steps on 192 images

@@ -35,7 +35,8 @@ std::vector<double> naive_conv(const kernels::Conv2DGeometry& g, long batch,
                 continue;
               }
               for (long c = 0; c < g.in_c; ++c) {
-                s += static_cast<double>(x[static_cast<std::size_t>(n * g.in_size() + (ih * g.in_w + iw) * g.in_c + c)]) *
+                s += static_cast<double>(x[static_cast<std::size_t>(
+                         n * g.in_size() + (ih * g.in_w + iw) * g.in_c + c)]) *
                      w[static_cast<std::size_t>(((ky * g.k_w + kx) * g.in_c + c) * g.out_c + o)];
               }
             }
@@ -61,15 +62,15 @@ TEST_SUITE("conv2d kernel") {
       CAPTURE(c.out_c);
       const long out_h = (c.in_h + 2 * c.pad - c.k) / c.stride + 1;
       const long out_w = (c.in_w + 2 * c.pad - c.k) / c.stride + 1;
-      const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c, out_h, out_w, c.out_c, c.k, c.k,
-                                      c.stride, c.stride, c.pad, c.pad};
+      const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c,   out_h,    out_w, c.out_c,
+                                      c.k,    c.k,    c.stride, c.stride, c.pad, c.pad};
       const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
       const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
       const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
       std::vector<float> y(static_cast<std::size_t>(c.batch * g.out_size()));
       std::vector<float> col(static_cast<std::size_t>(c.batch * g.pixels() * g.patch()));
-      kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), kernels::Activation::kLinear,
-                              y.data(), col.data());
+      kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(),
+                              kernels::Activation::kLinear, y.data(), col.data());
       const auto expected = naive_conv(g, c.batch, x, w, b);
       double worst = 0;
       for (std::size_t i = 0; i < y.size(); ++i) {
@@ -86,7 +87,7 @@ TEST_SUITE("conv2d kernel") {
     kernels::im2col(g, x.data(), col.data());
     std::vector<float> back(x.size(), 0.0F);
     kernels::col2im_add(g, col.data(), back.data());
-    CHECK(back[0] == 4.0F);                                  // corner: 2x2 windows
+    CHECK(back[0] == 4.0F);                                          // corner: 2x2 windows
     CHECK(back[static_cast<std::size_t>((1 * 5 + 1) * 2)] == 9.0F);  // interior: 3x3 windows
   }
 
@@ -104,13 +105,14 @@ TEST_SUITE("conv2d kernel") {
             float best = -1e30F;
             for (long ky = 0; ky < g.pool_h; ++ky) {
               for (long kx = 0; kx < g.pool_w; ++kx) {
-                best = std::max(best, x[static_cast<std::size_t>(
-                                          n * g.in_size() +
-                                          ((oh * 2 + ky) * g.in_w + ow * 2 + kx) * g.channels + c)]);
+                best =
+                    std::max(best, x[static_cast<std::size_t>(
+                                       n * g.in_size() +
+                                       ((oh * 2 + ky) * g.in_w + ow * 2 + kx) * g.channels + c)]);
               }
             }
-            CHECK(y[static_cast<std::size_t>(n * g.out_size() + (oh * g.out_w + ow) * g.channels + c)] ==
-                  best);
+            CHECK(y[static_cast<std::size_t>(n * g.out_size() + (oh * g.out_w + ow) * g.channels +
+                                             c)] == best);
           }
         }
       }

@@ -23,11 +23,11 @@ TEST_SUITE("Conv2D") {
   }
 
   TEST_CASE("Conv2D rejects a kernel larger than its valid input and names the layer") {
-    CHECK_THROWS_WITH_AS(make_layer_model("{type: Conv2D, filters: 1, kernel_size: 5}",
-                                          Shape{3, 3, 1}, 1),
-                         "test:1:1: model.layers[0]: layer 0 'conv2d' (Conv2D): kernel 5x5 does not "
-                         "fit input [3, 3, 1] with padding 'valid'",
-                         ConfigError);
+    CHECK_THROWS_WITH_AS(
+        make_layer_model("{type: Conv2D, filters: 1, kernel_size: 5}", Shape{3, 3, 1}, 1),
+        "test:1:1: model.layers[0]: layer 0 'conv2d' (Conv2D): kernel 5x5 does not "
+        "fit input [3, 3, 1] with padding 'valid'",
+        ConfigError);
   }
 
   TEST_CASE("Conv2D forward matches PyTorch") {
@@ -49,8 +49,9 @@ TEST_SUITE("Conv2D") {
 
   TEST_CASE("Conv2D gradients match finite differences") {
     for (const std::string& yaml :
-         {kSame, std::string("{type: Conv2D, filters: 2, kernel_size: [2, 3], strides: 2, "
-                             "activation: tanh}"),
+         {kSame,
+          std::string("{type: Conv2D, filters: 2, kernel_size: [2, 3], strides: 2, "
+                      "activation: tanh}"),
           std::string("{type: Conv2D, filters: 2, kernel_size: 3, use_bias: false, "
                       "activation: sigmoid, padding: same}")}) {
       CAPTURE(yaml);

@@ -26,8 +26,8 @@ TEST_SUITE("Dense") {
     const Tensor x = sine_input(Shape{3, 7});
     const std::vector<float> bias{0.5F, -0.5F, 0.25F, 0.0F};
     auto run = [&](const std::string& activation) {
-      Model m = make_layer_model("{type: Dense, units: 4, activation: " + activation + "}",
-                                 Shape{7}, 3);
+      Model m =
+          make_layer_model("{type: Dense, units: 4, activation: " + activation + "}", Shape{7}, 3);
       set_cosine_weights(m.entry(0).params[0].span());
       std::copy(bias.begin(), bias.end(), m.entry(0).params[1].data);
       return Tensor(m.forward(x, Pass{}));
@@ -41,8 +41,8 @@ TEST_SUITE("Dense") {
   TEST_CASE("Dense gradients match finite differences") {
     for (const char* activation : {"linear", "relu", "sigmoid", "tanh", "softmax"}) {
       CAPTURE(activation);
-      Model m = make_layer_model(std::string("{type: Dense, units: 5, activation: ") + activation + "}",
-                                 Shape{9}, 4);
+      Model m = make_layer_model(
+          std::string("{type: Dense, units: 5, activation: ") + activation + "}", Shape{9}, 4);
       const auto result = gradcheck(m, sine_input(Shape{4, 9}), Pass{Mode::kTrain, 0});
       CHECK(result.max_param_error < 2e-3);
       CHECK(result.max_input_error < 2e-3);

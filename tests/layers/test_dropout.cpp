@@ -31,7 +31,8 @@ TEST_SUITE("Dropout") {
         CHECK(y[i] == doctest::Approx(1.0 / 0.6));
       }
     }
-    CHECK(static_cast<double>(zeros) / static_cast<double>(y.size()) == doctest::Approx(0.4).epsilon(0.03));
+    CHECK(static_cast<double>(zeros) / static_cast<double>(y.size()) ==
+          doctest::Approx(0.4).epsilon(0.03));
   }
 
   TEST_CASE("Dropout masks depend on the step and the seed but not on the call") {

@@ -18,7 +18,8 @@ TEST_SUITE("Flatten") {
 
   TEST_CASE("Flatten gradients match finite differences") {
     Model m = make_layer_model("{type: Flatten}", Shape{3, 2, 2}, 2);
-    CHECK(gradcheck(m, sine_input(Shape{2, 3, 2, 2}), Pass{Mode::kTrain, 0}).max_input_error < 1e-4);
+    CHECK(gradcheck(m, sine_input(Shape{2, 3, 2, 2}), Pass{Mode::kTrain, 0}).max_input_error <
+          1e-4);
   }
 
   TEST_CASE("Flatten gives bitwise-equal results on 1 and 2 threads") {

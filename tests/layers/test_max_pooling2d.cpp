@@ -9,8 +9,9 @@ TEST_SUITE("MaxPooling2D") {
   TEST_CASE("MaxPooling2D halves the size by default and floors odd sizes") {
     CHECK(make_layer_model("{type: MaxPooling2D}", Shape{28, 28, 32}, 1).output_shape() ==
           Shape{14, 14, 32});
-    CHECK(make_layer_model("{type: MaxPooling2D, pool_size: 2}", Shape{5, 5, 3}, 1).output_shape() ==
-          Shape{2, 2, 3});
+    CHECK(
+        make_layer_model("{type: MaxPooling2D, pool_size: 2}", Shape{5, 5, 3}, 1).output_shape() ==
+        Shape{2, 2, 3});
     CHECK(make_layer_model("{type: MaxPooling2D, pool_size: 2, padding: same}", Shape{5, 5, 3}, 1)
               .output_shape() == Shape{3, 3, 3});
     CHECK(make_layer_model("{type: MaxPooling2D, pool_size: 3, strides: 1}", Shape{5, 6, 1}, 1)
@@ -24,7 +25,8 @@ TEST_SUITE("MaxPooling2D") {
     const Tensor x = sine_input(Shape{2, 5, 5, 3});
     Model valid = make_layer_model("{type: MaxPooling2D, pool_size: 2}", Shape{5, 5, 3}, 2);
     check_close(valid.forward(x, Pass{}), reference::kPoolValid, 0);
-    Model same = make_layer_model("{type: MaxPooling2D, pool_size: 2, padding: same}", Shape{5, 5, 3}, 2);
+    Model same =
+        make_layer_model("{type: MaxPooling2D, pool_size: 2, padding: same}", Shape{5, 5, 3}, 2);
     check_close(same.forward(x, Pass{}), reference::kPoolSame, 0);
   }
 

@@ -29,11 +29,15 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-inline std::filesystem::path source_dir() { return RUNNER_SOURCE_DIR; }
+inline std::filesystem::path source_dir() {
+  return RUNNER_SOURCE_DIR;
+}
 inline std::filesystem::path fixture(const std::string& name) {
   return source_dir() / "tests" / "fixtures" / name;
 }
 // ../shared beside the checkout (CI lays it out the same way).
-inline std::filesystem::path shared_dir() { return source_dir().parent_path() / "shared"; }
+inline std::filesystem::path shared_dir() {
+  return source_dir().parent_path() / "shared";
+}
 
 }  // namespace runner::test
