@@ -59,6 +59,13 @@ class Model {
   [[nodiscard]] const Shape& input_shape() const { return input_shape_; }
   [[nodiscard]] const Shape& output_shape() const;
 
+  // Per-layer wall time of forward/backward calls since enabled (for profiling; off by default).
+  struct LayerTimes {
+    std::vector<double> forward_s, backward_s;
+  };
+  void enable_timing(bool on);
+  [[nodiscard]] const LayerTimes& layer_times() const { return times_; }
+
   // Keras' model.summary() text, character for character (Keras 2.11 layout).
   [[nodiscard]] std::string summary(const std::string& model_name = "sequential") const;
 
@@ -70,6 +77,9 @@ class Model {
   std::vector<Tensor> activations_;  // activations_[i] = output of layer i
   std::vector<Tensor> deltas_;       // deltas_[i] = dL/d(output of layer i)
   const Tensor* last_input_ = nullptr;
+  std::int64_t max_batch_ = 0;
+  bool timing_ = false;
+  LayerTimes times_;
   bool built_ = false;
   bool logits_ = false;
 };

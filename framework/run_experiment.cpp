@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 
 #include "data/split.hpp"
@@ -209,6 +211,9 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
       split.validation, outcome.evaluation};
   write_results_h5(run_dir / "results.h5", results);
   write_history_csv(run_dir / "history.csv", fitted.history);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  summary["peak_rss_mb"] = yaml_number(static_cast<double>(usage.ru_maxrss) / 1024.0);
   write_text_file(run_dir / "summary.json", to_json(summary) + "\n");
   if (options.verbosity != Verbosity::kQuiet) {
     fmt::print(options.out, "run folder: {}/\n", run_dir.string());

@@ -79,6 +79,7 @@ class Conv2D final : public Layer {
     col_.resize(patches);
     dcol_.resize(patches);
     delta_.resize(static_cast<std::size_t>(max_batch * geometry_.out_size()));
+    partials_.resize(kernels::conv2d_partials_size(geometry_, max_batch));
   }
 
   void forward(const Tensor& input, Tensor& output, const Pass& /*pass*/) override {
@@ -92,7 +93,8 @@ class Conv2D final : public Layer {
     kernels::conv2d_backward(
         geometry_, input.batch(), col_.data(), kernel_.data, o_.activation, output.data(),
         grad_output.data(), kernel_grad_.data, o_.use_bias ? bias_grad_.data : nullptr,
-        grad_input != nullptr ? grad_input->data() : nullptr, delta_.data(), dcol_.data());
+        grad_input != nullptr ? grad_input->data() : nullptr, delta_.data(), dcol_.data(),
+        partials_.data());
   }
 
   [[nodiscard]] YAML::Node config() const override {
@@ -138,7 +140,7 @@ class Conv2D final : public Layer {
   kernels::Activation declared_activation_;  // what the config says (emit_logits may differ)
   kernels::Conv2DGeometry geometry_{};
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
-  std::vector<float> col_, dcol_, delta_;
+  std::vector<float> col_, dcol_, delta_, partials_;
 };
 
 }  // namespace

@@ -92,8 +92,8 @@ class Dense final : public Layer {
   void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
                 Tensor* grad_input) override {
     const long batch = input.batch();
-    std::copy(grad_output.data(), grad_output.data() + grad_output.size(), delta_.data());
-    kernels::activation_backward(activation_, output.data(), delta_.data(), batch, units_);
+    kernels::activation_backward(activation_, output.data(), grad_output.data(), delta_.data(),
+                                 batch, units_);
     if (use_bias_) {
       kernels::add_column_sums(delta_.data(), batch, units_, bias_grad_.data);
     }

@@ -39,10 +39,10 @@ class Adam final : public Optimizer {
     const auto one_minus_b1 = static_cast<float>(1.0 - beta_1_);
     const auto one_minus_b2 = static_cast<float>(1.0 - beta_2_);
     const auto eps = static_cast<float>(epsilon_);
-    float* w = params.data();
-    const float* g = grads.data();
-    float* m = m_.data();
-    float* v = v_.data();
+    float* __restrict w = params.data();
+    const float* __restrict g = grads.data();
+    float* __restrict m = m_.data();
+    float* __restrict v = v_.data();
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {
         m[i] += (g[i] - m[i]) * one_minus_b1;

@@ -4,13 +4,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "framework/parallel.hpp"
 #include "framework/registry.hpp"
 
 namespace runner {
@@ -45,7 +45,11 @@ using OptimizerRegistry = Registry<Optimizer>;
 OptimizerRegistry& optimizer_registry();
 
 // Runs fn(begin, end) over [0, n) in fixed chunks in parallel (element-wise updates).
-void for_each_chunk(std::size_t n, const std::function<void(std::size_t, std::size_t)>& fn);
+template <typename Fn>
+void for_each_chunk(std::size_t n, const Fn& fn) {
+  constexpr std::size_t kChunk = 16384;
+  parallel_for(0, n, kChunk, fn);
+}
 
 }  // namespace runner
 

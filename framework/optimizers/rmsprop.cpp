@@ -37,10 +37,10 @@ class RmsProp final : public Optimizer {
     const auto rho = static_cast<float>(rho_);
     const auto mu = static_cast<float>(momentum_);
     const auto eps = static_cast<float>(epsilon_);
-    float* w = params.data();
-    const float* g = grads.data();
-    float* v = velocity_.data();
-    float* m = momentum_buffer_.data();
+    float* __restrict w = params.data();
+    const float* __restrict g = grads.data();
+    float* __restrict v = velocity_.data();
+    float* __restrict m = momentum_buffer_.data();
     const bool use_momentum = momentum_ > 0;
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {

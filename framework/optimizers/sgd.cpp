@@ -29,9 +29,9 @@ class Sgd final : public Optimizer {
     ++iterations_;
     const auto lr = static_cast<float>(learning_rate_);
     const auto mu = static_cast<float>(momentum_);
-    float* w = params.data();
-    const float* g = grads.data();
-    float* m = velocity_.data();
+    float* __restrict w = params.data();
+    const float* __restrict g = grads.data();
+    float* __restrict m = velocity_.data();
     const bool use_momentum = momentum_ > 0;
     const bool nesterov = nesterov_;
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {

@@ -119,4 +119,33 @@ void activation_backward(Activation a, const float* y, float* grad, long rows, l
   }
 }
 
+void activation_backward(Activation a, const float* __restrict y, const float* __restrict dy,
+                         float* __restrict delta, long rows, long cols) {
+  const long n = rows * cols;
+  switch (a) {
+    case Activation::kRelu:
+      for (long i = 0; i < n; ++i) {
+        delta[i] = y[i] > 0.0F ? dy[i] : 0.0F;
+      }
+      return;
+    case Activation::kLinear:
+      std::copy(dy, dy + n, delta);
+      return;
+    case Activation::kSigmoid:
+      for (long i = 0; i < n; ++i) {
+        delta[i] = dy[i] * y[i] * (1.0F - y[i]);
+      }
+      return;
+    case Activation::kTanh:
+      for (long i = 0; i < n; ++i) {
+        delta[i] = dy[i] * (1.0F - y[i] * y[i]);
+      }
+      return;
+    case Activation::kSoftmax:
+      std::copy(dy, dy + n, delta);
+      activation_backward(a, y, delta, rows, cols);  // needs whole rows
+      return;
+  }
+}
+
 }  // namespace runner::kernels

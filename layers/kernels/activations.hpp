@@ -17,5 +17,8 @@ const std::vector<std::string>& activation_names();
 void activate(Activation a, float* y, long rows, long cols);
 // grad = grad * f'(x) expressed through y = f(x), in place over `rows` x `cols`.
 void activation_backward(Activation a, const float* y, float* grad, long rows, long cols);
+// delta = dy * f'(x) over `rows` x `cols`, in one pass for the element-wise activations.
+void activation_backward(Activation a, const float* y, const float* dy, float* delta, long rows,
+                         long cols);
 
 }  // namespace runner::kernels

@@ -1,7 +1,6 @@
 #include "layers/kernels/conv2d.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "framework/parallel.hpp"
 #include "layers/kernels/bias.hpp"
@@ -12,7 +11,6 @@ namespace runner::kernels {
 namespace {
 // Fixed work split (independent of the thread count, so results are too).
 constexpr std::size_t kSamplesPerTask = 4;
-constexpr long kPatchRowsPerTask = 32;
 
 int as_int(long v) {
   return static_cast<int>(v);
@@ -21,19 +19,26 @@ int as_int(long v) {
 
 void im2col(const Conv2DGeometry& g, const float* x, float* col) {
   const long patch = g.patch();
-  const auto run = static_cast<std::size_t>(g.in_c);
+  const long c = g.in_c;
   for (long oh = 0; oh < g.out_h; ++oh) {
     for (long ow = 0; ow < g.out_w; ++ow) {
       float* row = col + (oh * g.out_w + ow) * patch;
       for (long ky = 0; ky < g.k_h; ++ky) {
         const long ih = oh * g.stride_h - g.pad_top + ky;
+        const bool row_inside = ih >= 0 && ih < g.in_h;
         for (long kx = 0; kx < g.k_w; ++kx) {
           const long iw = ow * g.stride_w - g.pad_left + kx;
-          float* dst = row + (ky * g.k_w + kx) * g.in_c;
-          if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) {
-            std::memset(dst, 0, run * sizeof(float));
+          float* __restrict dst = row + (ky * g.k_w + kx) * c;
+          if (!row_inside || iw < 0 || iw >= g.in_w) {
+            for (long k = 0; k < c; ++k) {
+              dst[k] = 0.0F;
+            }
           } else {
-            std::memcpy(dst, x + (ih * g.in_w + iw) * g.in_c, run * sizeof(float));
+            // Inline loops, not memcpy: runs are short (1 float for the first layer).
+            const float* __restrict src = x + (ih * g.in_w + iw) * c;
+            for (long k = 0; k < c; ++k) {
+              dst[k] = src[k];
+            }
           }
         }
       }
@@ -43,6 +48,7 @@ void im2col(const Conv2DGeometry& g, const float* x, float* col) {
 
 void col2im_add(const Conv2DGeometry& g, const float* col, float* x) {
   const long patch = g.patch();
+  const long c = g.in_c;
   for (long oh = 0; oh < g.out_h; ++oh) {
     for (long ow = 0; ow < g.out_w; ++ow) {
       const float* row = col + (oh * g.out_w + ow) * patch;
@@ -56,10 +62,10 @@ void col2im_add(const Conv2DGeometry& g, const float* col, float* x) {
           if (iw < 0 || iw >= g.in_w) {
             continue;
           }
-          const float* src = row + (ky * g.k_w + kx) * g.in_c;
-          float* dst = x + (ih * g.in_w + iw) * g.in_c;
-          for (long c = 0; c < g.in_c; ++c) {
-            dst[c] += src[c];
+          const float* __restrict src = row + (ky * g.k_w + kx) * c;
+          float* __restrict dst = x + (ih * g.in_w + iw) * c;
+          for (long k = 0; k < c; ++k) {
+            dst[k] += src[k];
           }
         }
       }
@@ -86,50 +92,61 @@ void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const f
                });
 }
 
+std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
+  const auto chunks = chunk_count(static_cast<std::size_t>(max_batch), kSamplesPerTask);
+  return chunks * static_cast<std::size_t>(g.patch() * g.out_c + g.out_c);
+}
+
 void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, const float* w,
                      Activation act, const float* y, const float* dy, float* dw, float* db,
-                     float* dx, float* delta, float* dcol) {
+                     float* dx, float* delta, float* dcol, float* partials) {
   const long patch = g.patch();
   const long pixels = g.pixels();
-  const long rows = batch * pixels;
-  // delta = dy * act'(y)
-  parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
-               [&](std::size_t first, std::size_t last) {
-                 const auto begin = static_cast<long>(first) * g.out_size();
-                 const auto count = static_cast<long>(last - first) * g.out_size();
-                 std::copy(dy + begin, dy + begin + count, delta + begin);
-                 activation_backward(act, y + begin, delta + begin, count / g.out_c, g.out_c);
-               });
-  if (db != nullptr) {
-    add_column_sums(delta, rows, g.out_c, db);
-  }
-  // dw[k0:k1, :] += col[:, k0:k1]^T * delta: each task owns a block of rows of dw.
-  const auto blocks = static_cast<std::size_t>((patch + kPatchRowsPerTask - 1) / kPatchRowsPerTask);
-  parallel_for(0, blocks, 1, [&](std::size_t first, std::size_t last) {
-    for (std::size_t block = first; block < last; ++block) {
-      const long k0 = static_cast<long>(block) * kPatchRowsPerTask;
-      const long k1 = std::min(patch, k0 + kPatchRowsPerTask);
-      gemm(true, false, as_int(k1 - k0), as_int(g.out_c), as_int(rows), 1.0F, col + k0,
-           as_int(patch), delta, as_int(g.out_c), 1.0F, dw + k0 * g.out_c, as_int(g.out_c));
+  const long dw_size = patch * g.out_c;
+  const long stride = dw_size + g.out_c;  // one chunk's dw then db
+  const auto chunks = chunk_count(static_cast<std::size_t>(batch), kSamplesPerTask);
+  parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t chunk = first; chunk < last; ++chunk) {
+      const auto n0 = static_cast<long>(chunk * kSamplesPerTask);
+      const long count = std::min(static_cast<long>(kSamplesPerTask), batch - n0);
+      const long rows = count * pixels;
+      const long offset = n0 * g.out_size();
+      float* chunk_delta = delta + offset;
+      activation_backward(act, y + offset, dy + offset, chunk_delta, rows, g.out_c);
+      float* part = partials + static_cast<long>(chunk) * stride;
+      const float* chunk_col = col + n0 * pixels * patch;
+      // dw_chunk = col_chunk^T * delta_chunk
+      gemm(true, false, as_int(patch), as_int(g.out_c), as_int(rows), 1.0F, chunk_col,
+           as_int(patch), chunk_delta, as_int(g.out_c), 0.0F, part, as_int(g.out_c));
+      std::fill(part + dw_size, part + stride, 0.0F);
+      add_column_sums(chunk_delta, rows, g.out_c, part + dw_size);
+      if (dx != nullptr) {
+        float* dcol_chunk = dcol + n0 * pixels * patch;
+        gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,
+             as_int(g.out_c), w, as_int(g.out_c), 0.0F, dcol_chunk, as_int(patch));
+        for (long n = n0; n < n0 + count; ++n) {
+          float* dxn = dx + n * g.in_size();
+          std::fill(dxn, dxn + g.in_size(), 0.0F);
+          col2im_add(g, dcol + n * pixels * patch, dxn);
+        }
+      }
     }
   });
-  if (dx == nullptr) {
-    return;
-  }
-  parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
-               [&](std::size_t first, std::size_t last) {
-                 const auto n0 = static_cast<long>(first);
-                 const auto count = static_cast<long>(last - first);
-                 float* dcol_chunk = dcol + n0 * pixels * patch;
-                 gemm(false, true, as_int(count * pixels), as_int(patch), as_int(g.out_c), 1.0F,
-                      delta + n0 * g.out_size(), as_int(g.out_c), w, as_int(g.out_c), 0.0F,
-                      dcol_chunk, as_int(patch));
-                 for (long n = n0; n < n0 + count; ++n) {
-                   float* dxn = dx + n * g.in_size();
-                   std::fill(dxn, dxn + g.in_size(), 0.0F);
-                   col2im_add(g, dcol + n * pixels * patch, dxn);
-                 }
-               });
+  // Sum the chunks in chunk order; each task owns a slice of the gradient.
+  constexpr std::size_t kElementsPerTask = 4096;
+  const auto total = static_cast<std::size_t>(stride);
+  parallel_for(0, total, kElementsPerTask, [&](std::size_t first, std::size_t last) {
+    for (std::size_t chunk = 0; chunk < chunks; ++chunk) {
+      const float* part = partials + chunk * total;
+      for (std::size_t i = first; i < last; ++i) {
+        if (i < static_cast<std::size_t>(dw_size)) {
+          dw[i] += part[i];
+        } else if (db != nullptr) {
+          db[i - static_cast<std::size_t>(dw_size)] += part[i];
+        }
+      }
+    }
+  });
 }
 
 }  // namespace runner::kernels

@@ -27,10 +27,16 @@ void col2im_add(const Conv2DGeometry& g, const float* col, float* x);
 void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
                     const float* b, Activation act, float* y, float* col);
 
+// Floats of the `partials` workspace conv2d_backward needs for batches up to max_batch.
+std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch);
+
 // Requires: col and y from the matching forward. Adds to dw (and db unless null); writes dx
-// unless null. `delta` (batch * out_size) and `dcol` (batch * pixels * patch) are workspaces.
+// unless null. `delta` (batch * out_size), `dcol` (batch * pixels * patch) and `partials`
+// (conv2d_partials_size) are workspaces. Each fixed chunk of samples computes its own weight
+// and bias gradient, then the chunks are summed in chunk order: the same result on any
+// thread count.
 void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, const float* w,
                      Activation act, const float* y, const float* dy, float* dw, float* db,
-                     float* dx, float* delta, float* dcol);
+                     float* dx, float* delta, float* dcol, float* partials);
 
 }  // namespace runner::kernels

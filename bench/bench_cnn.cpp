@@ -1,0 +1,361 @@
+// runner_bench: training and inference throughput of the reference CNN, runner against the
+// PyTorch reference (../shared/reference/torch_cnn.py) in the same invocation.
+//
+//   build/release/runner_bench [--steps 300] [--threads 1,2] [--infer-repeats 3]
+//
+// Each measurement runs in its own child process, so peak RSS (from wait4) is that run's alone.
+// runner's child trains `steps` steps of batch 32 after a warm-up and evaluates the 10,000 test
+// images at --eval-batch (PyTorch's reference default, 256) --infer-repeats times (median).
+// GFLOP/s counts the multiply-adds of the convolutions and dense layers (x2), three GEMMs per
+// layer in training (forward, input gradient, weight gradient; the first layer has no input
+// gradient), one in inference.
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+#include <sstream>
+
+#include "data/split.hpp"
+#include "framework/config/experiment.hpp"
+#include "framework/config/typed_specs.hpp"
+#include "framework/json.hpp"
+#include "framework/losses/sparse_categorical_crossentropy.hpp"
+#include "framework/parallel.hpp"
+#include "framework/trainer.hpp"
+
+extern char** environ;
+
+namespace runner::bench {
+
+namespace po = boost::program_options;
+using Clock = std::chrono::steady_clock;
+
+struct Flops {
+  double forward = 0;   // per image
+  double training = 0;  // per image
+};
+
+Flops count_flops(const Model& model) {
+  Flops f;
+  bool first = true;
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    const auto& e = model.entry(i);
+    if (e.slots.empty()) {
+      continue;
+    }
+    // kernel elements x output positions = multiply-adds per image
+    const Shape& kernel = e.slots[0].shape;
+    const double out_channels = static_cast<double>(kernel[kernel.rank() - 1]);
+    const double macs = static_cast<double>(kernel.elements()) *
+                        (static_cast<double>(e.output_shape.elements()) / out_channels);
+    f.forward += 2 * macs;
+    f.training += 2 * macs * (first ? 2 : 3);
+    first = false;
+  }
+  return f;
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+// The child: trains and evaluates, prints one JSON line.
+int worker(const std::string& experiment, std::size_t threads, std::int64_t steps,
+           std::int64_t warmup, int repeats, std::int64_t eval_batch, bool profile) {
+  ThreadLimit limit(threads);
+  const Experiment e = load_experiment(experiment);
+  const Dataset data = load_dataset(e.data);
+  const SplitIndices split = train_validation_split(data.train.count, e.validation_split, e.seed);
+  Model model = build_model(e, data.train.sample_shape());
+  model.prepare(std::max(e.batch_size, eval_batch));
+  model.use_logits_output();
+  auto optimizer = make_optimizer(e);
+  optimizer->prepare(model.parameter_count());
+  const auto order = epoch_order(split.train, e.seed, 0, true);
+  Tensor x;
+  Tensor grad;
+  std::vector<std::int32_t> y;
+  auto step = [&](std::int64_t s) {
+    const auto begin = static_cast<std::size_t>((s * e.batch_size) % static_cast<std::int64_t>(order.size() - 64));
+    gather_batch(data.train, std::span(order).subspan(begin, static_cast<std::size_t>(e.batch_size)), x, y);
+    const Tensor& out = model.forward(x, Pass{Mode::kTrain, static_cast<std::uint64_t>(s)});
+    sparse_categorical_crossentropy(out, y, true, &grad);
+    model.zero_gradients();
+    model.backward(grad);
+    optimizer->apply(model.parameters(), model.gradients());
+  };
+  for (std::int64_t s = 0; s < warmup; ++s) {
+    step(s);
+  }
+  model.enable_timing(profile);
+  const auto t0 = Clock::now();
+  for (std::int64_t s = 0; s < steps; ++s) {
+    step(warmup + s);
+  }
+  const double train_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const auto times = model.layer_times();
+  std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
+  std::iota(all.begin(), all.end(), 0);
+  model.enable_timing(false);
+  (void)evaluate(model, data.test, all, eval_batch);  // warm-up
+  std::vector<double> infer;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t = Clock::now();
+    (void)evaluate(model, data.test, all, eval_batch);
+    infer.push_back(std::chrono::duration<double>(Clock::now() - t).count());
+  }
+  std::sort(infer.begin(), infer.end());
+  const double infer_s = infer[infer.size() / 2];
+  const Flops flops = count_flops(model);
+  const double train_ips = static_cast<double>(steps * e.batch_size) / train_s;
+  const double infer_ips = static_cast<double>(data.test.count) / infer_s;
+  fmt::print("{{\"threads\": {}, \"train_img_s\": {:.1f}, \"train_gflops\": {:.1f}, "
+             "\"infer_img_s\": {:.1f}, \"infer_gflops\": {:.1f}, \"ms_per_step\": {:.3f}",
+             ThreadLimit::current(), train_ips, train_ips * flops.training * 1e-9, infer_ips,
+             infer_ips * flops.forward * 1e-9, 1e3 * train_s / static_cast<double>(steps));
+  if (profile) {
+    fmt::print(", \"profile_ms_per_step\": {{");
+    for (std::size_t i = 0; i < model.size(); ++i) {
+      fmt::print("{}\"{}\": [{:.3f}, {:.3f}]", i > 0 ? ", " : "", model.entry(i).name,
+                 1e3 * times.forward_s[i] / static_cast<double>(steps),
+                 1e3 * times.backward_s[i] / static_cast<double>(steps));
+    }
+    fmt::print("}}");
+  }
+  fmt::print(", \"peak_rss_mb\": {:.1f}}}\n", peak_rss_mb());
+  return 0;
+}
+
+struct ChildResult {
+  int exit_code = -1;
+  std::string out;
+  double peak_rss_mb = 0;
+};
+
+// Runs argv with stdout captured; stderr passes through.
+ChildResult run_child(const std::vector<std::string>& argv) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  std::vector<char*> args;
+  for (const auto& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  ChildResult r;
+  if (spawned != 0) {
+    close(fds[0]);
+    return r;
+  }
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = read(fds[0], buffer, sizeof buffer)) > 0) {
+    r.out.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  return r;
+}
+
+YAML::Node last_json_line(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  std::string last;
+  while (std::getline(in, line)) {
+    if (line.starts_with("{")) {
+      last = line;
+    }
+  }
+  return last.empty() ? YAML::Node() : parse_json(last, "child output");
+}
+
+struct Row {
+  std::string who;
+  std::size_t threads = 0;
+  double train_ips = 0, train_gflops = 0, infer_ips = 0, infer_gflops = 0, rss = 0;
+  std::string note;
+};
+
+int driver(const std::string& self, const std::string& experiment, const std::string& shared,
+           std::int64_t steps, std::int64_t warmup, int repeats, std::int64_t eval_batch,
+           const std::vector<std::size_t>& thread_counts, bool profile) {
+  std::vector<Row> rows;
+  const std::string torch_script = shared + "/reference/torch_cnn.py";
+  const bool have_torch = std::filesystem::exists(torch_script) &&
+                          run_child({"/usr/bin/python3", "-c", "import torch"}).exit_code == 0;
+  // FLOPs of the reference model, for PyTorch's GFLOP/s.
+  const Experiment e = load_experiment(experiment);
+  const Flops flops = count_flops(build_model(e, Shape{28, 28, 1}));
+  for (const std::size_t threads : thread_counts) {
+    std::vector<std::string> argv{self, "--worker", "--experiment", experiment, "--threads",
+                                  std::to_string(threads), "--steps", std::to_string(steps),
+                                  "--warmup", std::to_string(warmup), "--infer-repeats",
+                                  std::to_string(repeats), "--eval-batch", std::to_string(eval_batch)};
+    if (profile) {
+      argv.emplace_back("--profile");
+    }
+    const ChildResult ours = run_child(argv);
+    const YAML::Node j = last_json_line(ours.out);
+    if (ours.exit_code != 0 || !j.IsMap()) {
+      fmt::print(stderr, "runner_bench: worker failed (exit {})\n", ours.exit_code);
+      return 1;
+    }
+    rows.push_back(Row{"runner", threads, j["train_img_s"].as<double>(),
+                       j["train_gflops"].as<double>(), j["infer_img_s"].as<double>(),
+                       j["infer_gflops"].as<double>(), ours.peak_rss_mb, ""});
+    if (profile && j["profile_ms_per_step"]) {
+      fmt::print("runner {} thread(s), ms per step forward/backward:", threads);
+      for (const auto& kv : j["profile_ms_per_step"]) {
+        fmt::print(" {} {}/{}", kv.first.Scalar(), kv.second[0].Scalar(), kv.second[1].Scalar());
+      }
+      fmt::print(" (total {} ms)\n", j["ms_per_step"].Scalar());
+    }
+    if (!have_torch) {
+      continue;
+    }
+    const std::string json = fmt::format("/tmp/runner-bench-torch-{}-{}.json", getpid(), threads);
+    const ChildResult torch = run_child(
+        {"/usr/bin/python3", torch_script, "--threads", std::to_string(threads), "--channels-last",
+         "--epochs", "1", "--max-steps", std::to_string(steps + warmup), "--no-val", "--no-test",
+         "--bench-infer", std::to_string(repeats), "--eval-batch", std::to_string(eval_batch),
+         "--json-out", json});
+    if (torch.exit_code != 0) {
+      fmt::print(stderr, "runner_bench: the PyTorch reference failed (exit {})\n", torch.exit_code);
+      continue;
+    }
+    std::ifstream in(json);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::filesystem::remove(json);
+    const YAML::Node t = parse_json(text.str(), json);
+    const double tips = t["history"][0]["samples_per_s"].as<double>();
+    const double iips = t["infer"]["median_img_per_s"].as<double>();
+    rows.push_back(Row{"pytorch", threads, tips, tips * flops.training * 1e-9, iips,
+                       iips * flops.forward * 1e-9, torch.peak_rss_mb,
+                       "(its warm-up steps are inside its timing)"});
+  }
+  fmt::print("\n{:<8} {:>7} {:>12} {:>9} {:>13} {:>12} {:>9} {:>13} {:>9}\n", "", "threads",
+             "train img/s", "GFLOP/s", "ratio", "infer img/s", "GFLOP/s", "ratio", "peak RSS");
+  for (const auto& r : rows) {
+    std::string train_ratio;
+    std::string infer_ratio;
+    if (r.who == "runner") {
+      for (const auto& t : rows) {
+        if (t.who == "pytorch" && t.threads == r.threads) {
+          train_ratio = fmt::format("{:.2f}x torch", r.train_ips / t.train_ips);
+          infer_ratio = fmt::format("{:.2f}x torch", r.infer_ips / t.infer_ips);
+        }
+      }
+    }
+    fmt::print("{:<8} {:>7} {:>12.0f} {:>9.1f} {:>13} {:>12.0f} {:>9.1f} {:>13} {:>6.0f} MB\n", r.who,
+               r.threads, r.train_ips, r.train_gflops, train_ratio, r.infer_ips, r.infer_gflops,
+               infer_ratio, r.rss);
+  }
+  const auto find = [&](const std::string& who, std::size_t threads) -> const Row* {
+    for (const auto& r : rows) {
+      if (r.who == who && r.threads == threads) {
+        return &r;
+      }
+    }
+    return nullptr;
+  };
+  if (const Row* one = find("runner", 1); one != nullptr) {
+    if (const Row* two = find("runner", 2); two != nullptr) {
+      fmt::print("runner scaling 1 -> 2 threads: training {:.2f}x, inference {:.2f}x\n",
+                 two->train_ips / one->train_ips, two->infer_ips / one->infer_ips);
+    }
+  }
+  fmt::print("batch 32 training ({} steps after {} warm-up), inference of 10000 test images at "
+             "batch {} (median of {}); {:.1f} MFLOP per training image, {:.1f} per inference\n",
+             steps, warmup, eval_batch, repeats, flops.training * 1e-6, flops.forward * 1e-6);
+  if (!have_torch) {
+    fmt::print("PyTorch not found (apt-get install python3-torch): no reference rows\n");
+  }
+  return 0;
+}
+
+}  // namespace runner::bench
+
+int main(int argc, char** argv) {
+  namespace po = boost::program_options;
+  std::string experiment = "experiments/cnn.yaml";
+  std::string shared = "../shared";
+  std::string threads_list = "1,2";
+  std::int64_t steps = 300;
+  std::int64_t warmup = 20;
+  std::int64_t eval_batch = 256;
+  int repeats = 3;
+  std::size_t threads = 0;
+  bool worker = false;
+  bool profile = false;
+  po::options_description desc("runner_bench [options]");
+  desc.add_options()("help,h", "show this help")(
+      "experiment", po::value(&experiment)->default_value(experiment), "the model and data")(
+      "shared", po::value(&shared)->default_value(shared), "folder holding reference/torch_cnn.py")(
+      "threads-list", po::value(&threads_list)->default_value(threads_list), "thread counts")(
+      "steps", po::value(&steps)->default_value(steps), "timed training steps")(
+      "warmup", po::value(&warmup)->default_value(warmup), "untimed training steps first")(
+      "infer-repeats", po::value(&repeats)->default_value(repeats), "inference repeats (median)")(
+      "eval-batch", po::value(&eval_batch)->default_value(eval_batch), "inference batch size")(
+      "profile", po::bool_switch(&profile), "also print per-layer time per step")(
+      "worker", po::bool_switch(&worker), "(internal) run one measurement")(
+      "threads", po::value(&threads)->default_value(0), "(internal) worker thread count");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "error: runner_bench: {}\n", e.what());
+    return 2;
+  }
+  if (vm.count("help") != 0U) {
+    std::cout << desc;
+    return 0;
+  }
+  if (steps <= 0 || warmup < 0 || repeats <= 0 || eval_batch <= 0) {
+    fmt::print(stderr, "error: runner_bench: --steps, --infer-repeats and --eval-batch must be positive\n");
+    return 2;
+  }
+  try {
+    if (worker) {
+      return runner::bench::worker(experiment, threads, steps, warmup, repeats, eval_batch, profile);
+    }
+    std::vector<std::size_t> counts;
+    std::stringstream list(threads_list);
+    std::string item;
+    while (std::getline(list, item, ',')) {
+      counts.push_back(std::stoul(item));
+    }
+    const std::string self = std::filesystem::canonical("/proc/self/exe").string();
+    return runner::bench::driver(self, experiment, shared, steps, warmup, repeats, eval_batch, counts,
+                                 profile);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+}
