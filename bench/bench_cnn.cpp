@@ -32,6 +32,7 @@
 #include "framework/losses/sparse_categorical_crossentropy.hpp"
 #include "framework/parallel.hpp"
 #include "framework/trainer.hpp"
+#include "layers/kernels/gemm.hpp"
 
 extern char** environ;
 
@@ -63,6 +64,29 @@ Flops count_flops(const Model& model) {
     first = false;
   }
   return f;
+}
+
+// The machine's GEMM rate with `threads` threads: one 1024^3 sgemm per thread, concurrently,
+// through the same kernels::gemm the layers use (best of 5).
+double gemm_peak_gflops(std::size_t threads) {
+  constexpr int kN = 1024;
+  const std::size_t count = std::max<std::size_t>(threads, 1);
+  std::vector<std::vector<float>> a(count, std::vector<float>(kN * kN, 0.5F));
+  std::vector<std::vector<float>> b(count, std::vector<float>(kN * kN, 0.25F));
+  std::vector<std::vector<float>> c(count, std::vector<float>(kN * kN));
+  double best = 0;
+  for (int r = 0; r < 5; ++r) {
+    const auto t = Clock::now();
+    parallel_for(0, count, 1, [&](std::size_t first, std::size_t last) {
+      for (std::size_t i = first; i < last; ++i) {
+        kernels::gemm(false, false, kN, kN, kN, 1.0F, a[i].data(), kN, b[i].data(), kN, 0.0F,
+                      c[i].data(), kN);
+      }
+    });
+    const double s = std::chrono::duration<double>(Clock::now() - t).count();
+    best = std::max(best, 2.0 * kN * kN * kN * static_cast<double>(count) / s * 1e-9);
+  }
+  return best;
 }
 
 double peak_rss_mb() {
@@ -134,7 +158,8 @@ int worker(const std::string& experiment, std::size_t threads, std::int64_t step
     }
     fmt::print("}}");
   }
-  fmt::print(", \"peak_rss_mb\": {:.1f}}}\n", peak_rss_mb());
+  fmt::print(", \"gemm_peak_gflops\": {:.1f}, \"peak_rss_mb\": {:.1f}}}\n",
+             gemm_peak_gflops(ThreadLimit::current()), peak_rss_mb());
   return 0;
 }
 
@@ -198,7 +223,7 @@ struct Row {
   std::string who;
   std::size_t threads = 0;
   double train_ips = 0, train_gflops = 0, infer_ips = 0, infer_gflops = 0, rss = 0;
-  std::string note;
+  double gemm_peak = 0;
 };
 
 int driver(const std::string& self, const std::string& experiment, const std::string& shared,
@@ -227,7 +252,8 @@ int driver(const std::string& self, const std::string& experiment, const std::st
     }
     rows.push_back(Row{"runner", threads, j["train_img_s"].as<double>(),
                        j["train_gflops"].as<double>(), j["infer_img_s"].as<double>(),
-                       j["infer_gflops"].as<double>(), ours.peak_rss_mb, ""});
+                       j["infer_gflops"].as<double>(), ours.peak_rss_mb,
+                       j["gemm_peak_gflops"].as<double>()});
     if (profile && j["profile_ms_per_step"]) {
       fmt::print("runner {} thread(s), ms per step forward/backward:", threads);
       for (const auto& kv : j["profile_ms_per_step"]) {
@@ -256,8 +282,7 @@ int driver(const std::string& self, const std::string& experiment, const std::st
     const double tips = t["history"][0]["samples_per_s"].as<double>();
     const double iips = t["infer"]["median_img_per_s"].as<double>();
     rows.push_back(Row{"pytorch", threads, tips, tips * flops.training * 1e-9, iips,
-                       iips * flops.forward * 1e-9, torch.peak_rss_mb,
-                       "(its warm-up steps are inside its timing)"});
+                       iips * flops.forward * 1e-9, torch.peak_rss_mb, 0});
   }
   fmt::print("\n{:<8} {:>7} {:>12} {:>9} {:>13} {:>12} {:>9} {:>13} {:>9}\n", "", "threads",
              "train img/s", "GFLOP/s", "ratio", "infer img/s", "GFLOP/s", "ratio", "peak RSS");
@@ -284,6 +309,14 @@ int driver(const std::string& self, const std::string& experiment, const std::st
     }
     return nullptr;
   };
+  for (const auto& r : rows) {
+    if (r.who == "runner") {
+      fmt::print("runner {} thread(s): sgemm peak {:.1f} GFLOP/s (1024^3 per thread); training "
+                 "reaches {:.0f}% of it, inference {:.0f}%\n",
+                 r.threads, r.gemm_peak, 100 * r.train_gflops / r.gemm_peak,
+                 100 * r.infer_gflops / r.gemm_peak);
+    }
+  }
   if (const Row* one = find("runner", 1); one != nullptr) {
     if (const Row* two = find("runner", 2); two != nullptr) {
       fmt::print("runner scaling 1 -> 2 threads: training {:.2f}x, inference {:.2f}x\n",
