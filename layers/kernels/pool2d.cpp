@@ -45,6 +45,48 @@ void pool_pixel(const Pool2DGeometry& g, const float* __restrict xn, long oh, lo
     }
   }
 }
+// The common case (2x2 windows, stride 2, no padding) with the four taps held in registers.
+void pool_2x2_sample(const Pool2DGeometry& g, const float* __restrict xn, float* __restrict yn,
+                     std::int32_t* __restrict an) {
+  const long c_count = g.channels;
+  const long row = g.in_w * c_count;
+  for (long oh = 0; oh < g.out_h; ++oh) {
+    for (long ow = 0; ow < g.out_w; ++ow) {
+      const long base = (2 * oh * g.in_w + 2 * ow) * c_count;
+      const float* __restrict x00 = xn + base;
+      const float* __restrict x01 = x00 + c_count;
+      const float* __restrict x10 = x00 + row;
+      const float* __restrict x11 = x10 + c_count;
+      float* __restrict yo = yn + (oh * g.out_w + ow) * c_count;
+      std::int32_t* __restrict ao = an + (oh * g.out_w + ow) * c_count;
+      const auto b00 = static_cast<std::int32_t>(base);
+      const auto b01 = static_cast<std::int32_t>(base + c_count);
+      const auto b10 = static_cast<std::int32_t>(base + row);
+      const auto b11 = static_cast<std::int32_t>(base + row + c_count);
+      for (long c = 0; c < c_count; ++c) {
+        const auto ci = static_cast<std::int32_t>(c);
+        float m = x00[c];
+        std::int32_t i = b00 + ci;
+        const bool w1 = x01[c] > m;
+        m = w1 ? x01[c] : m;
+        i = w1 ? b01 + ci : i;
+        const bool w2 = x10[c] > m;
+        m = w2 ? x10[c] : m;
+        i = w2 ? b10 + ci : i;
+        const bool w3 = x11[c] > m;
+        m = w3 ? x11[c] : m;
+        i = w3 ? b11 + ci : i;
+        yo[c] = m;
+        ao[c] = i;
+      }
+    }
+  }
+}
+
+bool is_plain_2x2(const Pool2DGeometry& g) {
+  return g.pool_h == 2 && g.pool_w == 2 && g.stride_h == 2 && g.stride_w == 2 &&
+         g.pad_top == 0 && g.pad_left == 0 && 2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;
+}
 }  // namespace
 
 void max_pool2d_forward(const Pool2DGeometry& g, long batch, const float* x, float* y,
@@ -53,6 +95,10 @@ void max_pool2d_forward(const Pool2DGeometry& g, long batch, const float* x, flo
                [&](std::size_t first, std::size_t last) {
                  for (auto n = static_cast<long>(first); n < static_cast<long>(last); ++n) {
                    const float* xn = x + n * g.in_size();
+                   if (is_plain_2x2(g)) {
+                     pool_2x2_sample(g, xn, y + n * g.out_size(), argmax + n * g.out_size());
+                     continue;
+                   }
                    for (long oh = 0; oh < g.out_h; ++oh) {
                      for (long ow = 0; ow < g.out_w; ++ow) {
                        const long offset = n * g.out_size() + (oh * g.out_w + ow) * g.channels;
