@@ -4,6 +4,7 @@
 #include <hdf5.h>
 
 #include <filesystem>
+#include <mutex>
 #include <utility>
 
 #include "framework/errors.hpp"
@@ -11,6 +12,13 @@
 namespace runner::h5 {
 
 namespace {
+// Debian's HDF5 is built without thread safety: every call goes through this lock, so trials
+// of a sweep running side by side can write their checkpoints.
+[[nodiscard]] std::unique_lock<std::recursive_mutex> lock_hdf5() {
+  static std::recursive_mutex mutex;
+  return std::unique_lock<std::recursive_mutex>(mutex);
+}
+
 static_assert(sizeof(hid_t) == sizeof(std::int64_t), "hid_t is 64-bit from HDF5 1.10 on");
 
 // HDF5 prints its own error stack to stderr by default; we report through exceptions.
@@ -105,6 +113,7 @@ Object::Object(std::int64_t id, std::string file, std::string path)
     : id_(id), file_(std::move(file)), path_(std::move(path)) {}
 
 Object::~Object() {
+  const auto hdf5_lock = lock_hdf5();
   if (id_ < 0) {
     return;
   }
@@ -121,6 +130,7 @@ Object::Object(Object&& other) noexcept
       path_(std::move(other.path_)) {}
 
 Object& Object::operator=(Object&& other) noexcept {
+  const auto hdf5_lock = lock_hdf5();
   if (this != &other) {
     Object old(std::move(*this));
     id_ = std::exchange(other.id_, -1);
@@ -139,6 +149,7 @@ std::string Object::where(const std::string& child) const {
 }
 
 bool Object::has(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
   // H5Lexists on a path with '/' needs every parent to exist; check step by step.
   std::string partial;
   std::size_t start = 0;
@@ -157,6 +168,7 @@ bool Object::has(const std::string& name) const {
 }
 
 Object Object::group(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
   if (!has(name)) {
     throw CheckpointError(fmt::format("{}: group not found", where(name)));
   }
@@ -168,6 +180,7 @@ Object Object::group(const std::string& name) const {
 }
 
 Object Object::create_group(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
   const hid_t id = H5Gcreate2(id_, name.c_str(), IntermediateGroups().id, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) {
     throw CheckpointError(fmt::format("{}: cannot create group", where(name)));
@@ -176,10 +189,12 @@ Object Object::create_group(const std::string& name) const {
 }
 
 bool Object::has_attribute(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
   return H5Aexists(id_, name.c_str()) > 0;
 }
 
 void Object::write_string_attribute(const std::string& name, const std::string& value) const {
+  const auto hdf5_lock = lock_hdf5();
   TypeHandle type(vlen_string_type());
   SpaceHandle space(H5Screate(H5S_SCALAR));
   AttrHandle attr(H5Acreate2(id_, name.c_str(), type.id, space.id, H5P_DEFAULT, H5P_DEFAULT));
@@ -190,6 +205,7 @@ void Object::write_string_attribute(const std::string& name, const std::string& 
 
 void Object::write_string_list_attribute(const std::string& name,
                                          const std::vector<std::string>& values) const {
+  const auto hdf5_lock = lock_hdf5();
   TypeHandle type(vlen_string_type());
   const hsize_t n = values.size();
   SpaceHandle space(H5Screate_simple(1, &n, nullptr));
@@ -203,6 +219,7 @@ void Object::write_string_list_attribute(const std::string& name,
 }
 
 void Object::write_empty_list_attribute(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
   const hsize_t n = 0;
   SpaceHandle space(H5Screate_simple(1, &n, nullptr));
   AttrHandle attr(
@@ -211,6 +228,7 @@ void Object::write_empty_list_attribute(const std::string& name) const {
 }
 
 std::vector<std::string> Object::read_string_list_attribute(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
   if (!has_attribute(name)) {
     throw CheckpointError(fmt::format("{}: attribute '{}' not found", where(), name));
   }
@@ -249,6 +267,7 @@ std::vector<std::string> Object::read_string_list_attribute(const std::string& n
 }
 
 std::string Object::read_string_attribute(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
   const auto values = read_string_list_attribute(name);
   if (values.size() != 1) {
     throw CheckpointError(fmt::format("{}: attribute '{}' should hold one string", where(), name));
@@ -257,6 +276,7 @@ std::string Object::read_string_attribute(const std::string& name) const {
 }
 
 void Object::write_floats(const std::string& name, const Shape& shape, const float* data) const {
+  const auto hdf5_lock = lock_hdf5();
   const auto dims = dims_of(shape);
   SpaceHandle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_IEEE_F32LE, space.id, IntermediateGroups().id,
@@ -266,6 +286,7 @@ void Object::write_floats(const std::string& name, const Shape& shape, const flo
 }
 
 void Object::write_doubles(const std::string& name, const std::vector<double>& values) const {
+  const auto hdf5_lock = lock_hdf5();
   const hsize_t n = values.size();
   SpaceHandle space(H5Screate_simple(1, &n, nullptr));
   DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_IEEE_F64LE, space.id, IntermediateGroups().id,
@@ -277,6 +298,7 @@ void Object::write_doubles(const std::string& name, const std::vector<double>& v
 }
 
 void Object::write_int64s(const std::string& name, const std::vector<std::int64_t>& values) const {
+  const auto hdf5_lock = lock_hdf5();
   const hsize_t n = values.size();
   SpaceHandle space(H5Screate_simple(1, &n, nullptr));
   DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_STD_I64LE, space.id, IntermediateGroups().id,
@@ -288,6 +310,7 @@ void Object::write_int64s(const std::string& name, const std::vector<std::int64_
 }
 
 void Object::write_int64_scalar(const std::string& name, std::int64_t value) const {
+  const auto hdf5_lock = lock_hdf5();
   SpaceHandle space(H5Screate(H5S_SCALAR));
   DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_STD_I64LE, space.id, IntermediateGroups().id,
                             H5P_DEFAULT, H5P_DEFAULT));
@@ -296,6 +319,7 @@ void Object::write_int64_scalar(const std::string& name, std::int64_t value) con
 }
 
 Shape Object::dataset_shape(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
   if (!has(name)) {
     throw CheckpointError(fmt::format("{}: dataset not found", where(name)));
   }
@@ -315,6 +339,7 @@ Shape Object::dataset_shape(const std::string& name) const {
 }
 
 void Object::read_floats(const std::string& name, const Shape& expected, float* out) const {
+  const auto hdf5_lock = lock_hdf5();
   const Shape shape = dataset_shape(name);
   if (shape != expected) {
     throw CheckpointError(fmt::format("{}: shape {} != {} expected by the model", where(name),
@@ -331,6 +356,7 @@ void Object::read_floats(const std::string& name, const Shape& expected, float* 
 }
 
 std::vector<double> Object::read_doubles(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
   const Shape shape = dataset_shape(name);
   std::vector<double> out(static_cast<std::size_t>(shape.elements()));
   DataHandle set(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
@@ -340,6 +366,7 @@ std::vector<double> Object::read_doubles(const std::string& name) const {
 }
 
 std::vector<std::int64_t> Object::read_int64s(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
   const Shape shape = dataset_shape(name);
   std::vector<std::int64_t> out(static_cast<std::size_t>(shape.elements()));
   DataHandle set(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
@@ -349,6 +376,7 @@ std::vector<std::int64_t> Object::read_int64s(const std::string& name) const {
 }
 
 Object create_file(const std::string& path) {
+  const auto hdf5_lock = lock_hdf5();
   silence_hdf5();
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) {
@@ -358,6 +386,7 @@ Object create_file(const std::string& path) {
 }
 
 Object open_file(const std::string& path) {
+  const auto hdf5_lock = lock_hdf5();
   silence_hdf5();
   if (!std::filesystem::exists(path)) {
     throw CheckpointError(fmt::format("{}: file not found", path));

@@ -25,20 +25,25 @@ std::string emit(const YAML::Node& node) {
   return std::string(out.c_str()) + "\n";
 }
 
-// Keeps history.csv current after every epoch.
+// Keeps history.csv current after every epoch and tells the caller.
 class HistoryWriter final : public Callback {
  public:
-  explicit HistoryWriter(std::filesystem::path path) : path_(std::move(path)) {}
+  HistoryWriter(std::filesystem::path path, std::function<void(const EpochRecord&)> on_epoch)
+      : path_(std::move(path)), on_epoch_(std::move(on_epoch)) {}
   [[nodiscard]] std::string_view type() const override { return "HistoryWriter"; }
   [[nodiscard]] YAML::Node config() const override { return {}; }
   void on_epoch_end(std::int64_t epoch, const Logs& logs, TrainContext& ctx) override {
     History so_far = *ctx.history;
     so_far.add(EpochRecord{epoch + 1, logs, 0});  // fit() adds the record after callbacks
     write_history_csv(path_, so_far);
+    if (on_epoch_) {
+      on_epoch_(so_far.epochs().back());
+    }
   }
 
  private:
   std::filesystem::path path_;
+  std::function<void(const EpochRecord&)> on_epoch_;
 };
 
 const std::vector<std::int64_t>& indices_of(const std::string& split, const SplitIndices& s,
@@ -109,9 +114,18 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
 
   const YAML::Node resolved = resolved_config(e, model);
   const std::string config_yaml = emit(resolved);
-  const std::filesystem::path run_dir = create_run_dir(e.results_dir, e.name);
+  std::filesystem::path run_dir = options.run_dir;
+  if (run_dir.empty()) {
+    run_dir = create_run_dir(e.results_dir, e.name);
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(run_dir, ec);
+    if (ec) {
+      throw Error(fmt::format("{}: cannot create the run folder: {}", run_dir.string(), ec.message()));
+    }
+  }
   write_text_file(run_dir / "config.yaml", config_yaml);
-  callbacks.push_back(std::make_unique<HistoryWriter>(run_dir / "history.csv"));
+  callbacks.push_back(std::make_unique<HistoryWriter>(run_dir / "history.csv", options.on_epoch));
 
   CheckpointInfo info;
   info.model_name = e.model_name;

@@ -3,10 +3,12 @@
 // run folder (see run_store.hpp).
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 
 #include "framework/config/experiment.hpp"
+#include "framework/history.hpp"
 #include "framework/progress.hpp"
 
 namespace runner {
@@ -15,6 +17,10 @@ struct RunOptions {
   Verbosity verbosity = Verbosity::kProgressBar;
   std::FILE* out = stdout;
   std::size_t threads = 0;  // recorded in summary.json; the limit is set by the caller
+  // A fixed run folder (sweep trials); empty: a new results/<name>/<timestamp>-<id>/.
+  std::filesystem::path run_dir;
+  // Called after every epoch with its record (sweep progress tables).
+  std::function<void(const EpochRecord&)> on_epoch;
 };
 
 struct RunOutcome {

@@ -1,0 +1,371 @@
+#include "framework/sweep_runner.hpp"
+
+#include <fmt/format.h>
+#include <tbb/task_arena.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "framework/errors.hpp"
+#include "framework/file_util.hpp"
+#include "framework/hdf5.hpp"
+#include "framework/json.hpp"
+#include "framework/parallel.hpp"
+#include "framework/run_experiment.hpp"
+#include "framework/run_store.hpp"
+
+namespace runner {
+
+namespace {
+struct Prepared {
+  Experiment experiment;
+  std::string id;
+};
+
+Prepared prepare_trial(const Sweep& sweep, const Trial& trial) {
+  std::vector<std::string> overrides = sweep.fixed;
+  const auto own = trial.overrides();
+  overrides.insert(overrides.end(), own.begin(), own.end());
+  Experiment e = load_experiment(sweep.base, overrides);
+  const Model model = build_model(e, e.input_shape.value_or(dataset_sample_shape(e.data.name)));
+  YAML::Node resolved = resolved_config(e, model);
+  resolved.remove("overrides");  // the same config reached by other --set spellings is the same
+  YAML::Emitter text;
+  text << resolved;
+  return Prepared{std::move(e), "trial-" + config_hash(text.c_str())};
+}
+
+double best_of(const TrialResult& r, const Sweep& sweep, std::int64_t* epoch) {
+  double best = sweep.minimize ? std::numeric_limits<double>::infinity()
+                               : -std::numeric_limits<double>::infinity();
+  bool found = false;
+  for (const auto& rec : r.history.epochs()) {
+    const auto v = rec.logs.get(sweep.metric);
+    if (v && (sweep.minimize ? *v < best : *v > best)) {
+      best = *v;
+      *epoch = rec.epoch;
+      found = true;
+    }
+  }
+  if (!found) {
+    // test_accuracy, validation_loss, ...: from the final evaluation
+    for (const auto& [split, metrics] : r.evaluation) {
+      if (sweep.metric == split + "_loss") {
+        return metrics.first;
+      }
+      if (sweep.metric == split + "_accuracy") {
+        return metrics.second;
+      }
+    }
+    return std::nan("");
+  }
+  return best;
+}
+
+// Reads a finished trial's outcome back from its folder.
+void read_finished(TrialResult& r) {
+  const YAML::Node summary = parse_json(read_text_file(r.dir / "summary.json"),
+                                        (r.dir / "summary.json").string());
+  r.epochs_run = summary["epochs_run"].as<std::int64_t>(0);
+  r.seconds_per_epoch = summary["seconds_per_epoch"].as<double>(0);
+  r.params = summary["params"].as<std::int64_t>(0);
+  if (summary["evaluation"].IsMap()) {
+    for (const auto& kv : summary["evaluation"]) {
+      r.evaluation[kv.first.Scalar()] = {kv.second["loss"].as<double>(),
+                                         kv.second["accuracy"].as<double>()};
+    }
+  }
+  std::istringstream csv(read_text_file(r.dir / "history.csv"));
+  std::string line;
+  std::getline(csv, line);
+  std::vector<std::string> columns;
+  std::stringstream header(line);
+  for (std::string c; std::getline(header, c, ',');) {
+    columns.push_back(c);
+  }
+  while (std::getline(csv, line)) {
+    std::stringstream row(line);
+    EpochRecord rec;
+    std::size_t i = 0;
+    for (std::string cell; std::getline(row, cell, ','); ++i) {
+      if (i >= columns.size() || cell.empty()) {
+        continue;
+      }
+      if (columns[i] == "epoch") {
+        rec.epoch = std::stoll(cell);
+      } else if (columns[i] == "seconds") {
+        rec.seconds = std::stod(cell);
+      } else {
+        rec.logs.set(columns[i], std::stod(cell));
+      }
+    }
+    r.history.add(rec);
+  }
+}
+
+// The live view: one line per trial, redrawn in place on a terminal.
+class SweepTable {
+ public:
+  SweepTable(const Sweep& sweep, std::vector<TrialResult>& results, const SweepOptions& options)
+      : sweep_(sweep), results_(results), out_(options.out), quiet_(options.quiet),
+        tty_(isatty(fileno(options.out)) != 0), state_(results.size(), "queued"),
+        progress_(results.size()) {}
+
+  void set(std::size_t i, const std::string& state, const std::string& progress = "") {
+    std::lock_guard lock(mutex_);
+    state_[i] = state;
+    if (!progress.empty()) {
+      progress_[i] = progress;
+    }
+    if (quiet_) {
+      return;
+    }
+    if (tty_) {
+      draw();
+    } else if (state != "running" || progress.empty()) {
+      fmt::print(out_, "{} {}: {}{}\n", results_[i].id, describe(i), state,
+                 progress_[i].empty() ? "" : " (" + progress_[i] + ")");
+      std::fflush(out_);
+    }
+  }
+
+ private:
+  std::string describe(std::size_t i) const {
+    std::string text;
+    for (const auto& [path, value] : results_[i].trial.assignments) {
+      text += (text.empty() ? "" : " ") + path + "=" + value;
+    }
+    return text;
+  }
+
+  void draw() {
+    if (drawn_ > 0) {
+      fmt::print(out_, "\x1b[{}A", drawn_);
+    }
+    std::size_t done = 0;
+    std::size_t running = 0;
+    for (const auto& s : state_) {
+      done += s == "done" || s == "skipped" || s == "failed" ? 1 : 0;
+      running += s == "running" ? 1 : 0;
+    }
+    fmt::print(out_, "sweep {}: {} done, {} running, {} queued\x1b[K\n", sweep_.name, done,
+               running, state_.size() - done - running);
+    for (std::size_t i = 0; i < state_.size(); ++i) {
+      fmt::print(out_, "  {:<8} {}  {}{}\x1b[K\n", state_[i], results_[i].id.substr(0, 14),
+                 describe(i), progress_[i].empty() ? "" : "  " + progress_[i]);
+    }
+    drawn_ = static_cast<int>(state_.size()) + 1;
+    std::fflush(out_);
+  }
+
+  const Sweep& sweep_;
+  std::vector<TrialResult>& results_;
+  std::FILE* out_;
+  bool quiet_;
+  bool tty_;
+  std::vector<std::string> state_;
+  std::vector<std::string> progress_;
+  std::mutex mutex_;
+  int drawn_ = 0;
+};
+
+std::string metric_text(double v) { return std::isnan(v) ? "-" : fmt::format("{:.4f}", v); }
+
+void write_summaries(const Sweep& sweep, const std::filesystem::path& dir,
+                     const std::vector<TrialResult>& ranked) {
+  std::string csv = "rank,trial,status";
+  for (const auto& p : sweep.parameters) {
+    csv += "," + p.path;
+  }
+  csv += fmt::format(",best_{},best_epoch,validation_loss,validation_accuracy,test_loss,"
+                     "test_accuracy,epochs_run,seconds_per_epoch,params,folder\n",
+                     sweep.metric);
+  for (std::size_t i = 0; i < ranked.size(); ++i) {
+    const auto& r = ranked[i];
+    csv += fmt::format("{},{},{}", i + 1, r.id, r.status);
+    for (const auto& [path, value] : r.trial.assignments) {
+      csv += "," + value;
+    }
+    auto eval = [&](const std::string& split, bool accuracy) {
+      const auto it = r.evaluation.find(split);
+      return it == r.evaluation.end() ? std::string()
+                                      : fmt::format("{}", accuracy ? it->second.second : it->second.first);
+    };
+    csv += fmt::format(",{},{},{},{},{},{},{},{:.3f},{},{}\n",
+                       std::isnan(r.best) ? std::string() : fmt::format("{}", r.best), r.best_epoch,
+                       eval("validation", false), eval("validation", true), eval("test", false),
+                       eval("test", true), r.epochs_run, r.seconds_per_epoch, r.params,
+                       r.dir.filename().string());
+  }
+  write_text_file(dir / "summary.csv", csv);
+
+  write_atomically(dir / "summary.h5", [&](const std::filesystem::path& tmp) {
+    const h5::Object file = h5::create_file(tmp.string());
+    file.write_string_attribute("sweep", sweep.name);
+    file.write_string_attribute("metric", sweep.metric);
+    file.write_string_attribute("goal", sweep.minimize ? "minimize" : "maximize");
+    const h5::Object trials = file.create_group("trials");
+    std::vector<std::string> ids;
+    std::vector<std::string> statuses;
+    std::vector<double> best;
+    std::vector<double> epochs;
+    for (const auto& r : ranked) {
+      ids.push_back(r.id);
+      statuses.push_back(r.status);
+      best.push_back(r.best);
+      epochs.push_back(static_cast<double>(r.epochs_run));
+    }
+    trials.write_string_list_attribute("trial", ids);
+    trials.write_string_list_attribute("status", statuses);
+    for (std::size_t p = 0; p < sweep.parameters.size(); ++p) {
+      std::vector<std::string> values;
+      for (const auto& r : ranked) {
+        values.push_back(r.trial.assignments[p].second);
+      }
+      trials.write_string_list_attribute(sweep.parameters[p].path, values);
+    }
+    trials.write_doubles("best_" + sweep.metric, best);
+    trials.write_doubles("epochs_run", epochs);
+    const h5::Object histories = file.create_group("histories");
+    for (const auto& r : ranked) {
+      if (r.history.empty()) {
+        continue;
+      }
+      const h5::Object g = histories.create_group(r.id);
+      for (const auto& column : r.history.metric_names()) {
+        std::vector<double> values;
+        for (const auto& rec : r.history.epochs()) {
+          values.push_back(rec.logs.get(column).value_or(std::nan("")));
+        }
+        g.write_doubles(column, values);
+      }
+    }
+  });
+}
+}  // namespace
+
+std::filesystem::path sweep_dir(const Sweep& sweep) {
+  const Experiment base = load_experiment(sweep.base, sweep.fixed);
+  return std::filesystem::path(base.results_dir) / sweep.name;
+}
+
+std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& options) {
+  const std::vector<Trial> trials = expand_trials(sweep);
+  const std::filesystem::path dir = sweep_dir(sweep);
+  std::filesystem::create_directories(dir);
+  std::vector<TrialResult> results(trials.size());
+  std::vector<Experiment> experiments;
+  for (std::size_t i = 0; i < trials.size(); ++i) {
+    Prepared p = prepare_trial(sweep, trials[i]);
+    results[i].trial = trials[i];
+    results[i].id = p.id;
+    results[i].dir = dir / p.id;
+    experiments.push_back(std::move(p.experiment));
+  }
+  const std::size_t total_threads = options.threads > 0 ? options.threads : ThreadLimit::current();
+  const auto concurrency = static_cast<std::size_t>(
+      std::min<std::int64_t>(sweep.concurrency, static_cast<std::int64_t>(trials.size())));
+  const std::size_t per_trial = std::max<std::size_t>(1, total_threads / std::max<std::size_t>(1, concurrency));
+  if (!options.quiet) {
+    fmt::print(options.out, "sweep {}: {} trials of {}, {} at a time with {} thread(s) each, in {}/\n",
+               sweep.name, trials.size(), sweep.base, concurrency, per_trial, dir.string());
+  }
+  SweepTable table(sweep, results, options);
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < results.size(); i = next++) {
+      TrialResult& r = results[i];
+      if (std::filesystem::exists(r.dir / "summary.json")) {
+        r.status = "skipped";
+        read_finished(r);
+        table.set(i, "skipped", "finished before");
+        continue;
+      }
+      std::error_code ec;
+      std::filesystem::remove_all(r.dir, ec);  // an unfinished trial starts over
+      table.set(i, "running");
+      RunOptions run;
+      run.verbosity = Verbosity::kQuiet;
+      run.threads = per_trial;
+      run.run_dir = r.dir;
+      double best = sweep.minimize ? std::numeric_limits<double>::infinity()
+                                   : -std::numeric_limits<double>::infinity();
+      run.on_epoch = [&, i](const EpochRecord& rec) {
+        const auto v = rec.logs.get(sweep.metric);
+        if (v && (sweep.minimize ? *v < best : *v > best)) {
+          best = *v;
+        }
+        table.set(i, "running",
+                  fmt::format("epoch {}, best {} {}", rec.epoch, sweep.metric, metric_text(best)));
+      };
+      try {
+        tbb::task_arena arena(static_cast<int>(per_trial));
+        arena.execute([&] { run_experiment(experiments[i], run); });
+        r.status = "done";
+        read_finished(r);
+        table.set(i, "done");
+      } catch (const std::exception& e) {
+        r.status = "failed";
+        r.error = e.what();
+        table.set(i, "failed", r.error);
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (std::size_t w = 1; w < concurrency; ++w) {
+    workers.emplace_back(worker);
+  }
+  worker();
+  for (auto& t : workers) {
+    t.join();
+  }
+  for (auto& r : results) {
+    r.best = best_of(r, sweep, &r.best_epoch);
+  }
+  std::vector<TrialResult> ranked = results;
+  std::stable_sort(ranked.begin(), ranked.end(), [&](const TrialResult& a, const TrialResult& b) {
+    const bool a_ok = !std::isnan(a.best) && a.status != "failed";
+    const bool b_ok = !std::isnan(b.best) && b.status != "failed";
+    if (a_ok != b_ok) {
+      return a_ok;
+    }
+    return sweep.minimize ? a.best < b.best : a.best > b.best;
+  });
+  write_summaries(sweep, dir, ranked);
+  if (!options.quiet) {
+    fmt::print(options.out, "\nleaderboard ({} {}):\n", sweep.minimize ? "lowest" : "highest",
+               sweep.metric);
+    std::string header = fmt::format("{:>4}  {:<22}", "rank", "trial");
+    for (const auto& p : sweep.parameters) {
+      header += fmt::format("  {:>{}}", p.path, p.path.size());
+    }
+    header += fmt::format("  {:>12}  {:>10}  {:>13}  {:>6}  {:>7}", sweep.metric, "best epoch",
+                          "test accuracy", "epochs", "s/epoch");
+    fmt::print(options.out, "{}\n", header);
+    for (std::size_t k = 0; k < ranked.size(); ++k) {
+      const auto& r = ranked[k];
+      std::string line = fmt::format("{:>4}  {:<22}", k + 1, r.id);
+      for (std::size_t p = 0; p < sweep.parameters.size(); ++p) {
+        line += fmt::format("  {:>{}}", r.trial.assignments[p].second, sweep.parameters[p].path.size());
+      }
+      const auto test = r.evaluation.find("test");
+      line += fmt::format("  {:>12}  {:>10}  {:>13}  {:>6}  {:>7.2f}", metric_text(r.best),
+                          r.best_epoch, test == r.evaluation.end() ? "-" : metric_text(test->second.second),
+                          r.epochs_run, r.seconds_per_epoch);
+      if (r.status == "failed") {
+        line += "  failed: " + r.error;
+      }
+      fmt::print(options.out, "{}\n", line);
+    }
+    fmt::print(options.out, "summary: {}/summary.csv, {}/summary.h5\n", dir.string(), dir.string());
+  }
+  return ranked;
+}
+
+}  // namespace runner
