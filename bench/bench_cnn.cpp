@@ -13,6 +13,7 @@
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <tbb/task_arena.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,8 +34,6 @@
 #include "framework/parallel.hpp"
 #include "framework/trainer.hpp"
 #include "layers/kernels/gemm.hpp"
-
-#include <tbb/task_arena.h>
 
 extern char** environ;
 
@@ -114,8 +113,10 @@ int worker(const std::string& experiment, std::size_t threads, std::int64_t step
   Tensor grad;
   std::vector<std::int32_t> y;
   auto step = [&](std::int64_t s) {
-    const auto begin = static_cast<std::size_t>((s * e.batch_size) % static_cast<std::int64_t>(order.size() - 64));
-    gather_batch(data.train, std::span(order).subspan(begin, static_cast<std::size_t>(e.batch_size)), x, y);
+    const auto begin =
+        static_cast<std::size_t>((s * e.batch_size) % static_cast<std::int64_t>(order.size() - 64));
+    gather_batch(data.train,
+                 std::span(order).subspan(begin, static_cast<std::size_t>(e.batch_size)), x, y);
     const Tensor& out = model.forward(x, Pass{Mode::kTrain, static_cast<std::uint64_t>(s)});
     sparse_categorical_crossentropy(out, y, true, &grad);
     model.zero_gradients();
@@ -147,10 +148,11 @@ int worker(const std::string& experiment, std::size_t threads, std::int64_t step
   const Flops flops = count_flops(model);
   const double train_ips = static_cast<double>(steps * e.batch_size) / train_s;
   const double infer_ips = static_cast<double>(data.test.count) / infer_s;
-  fmt::print("{{\"threads\": {}, \"train_img_s\": {:.1f}, \"train_gflops\": {:.1f}, "
-             "\"infer_img_s\": {:.1f}, \"infer_gflops\": {:.1f}, \"ms_per_step\": {:.3f}",
-             ThreadLimit::current(), train_ips, train_ips * flops.training * 1e-9, infer_ips,
-             infer_ips * flops.forward * 1e-9, 1e3 * train_s / static_cast<double>(steps));
+  fmt::print(
+      "{{\"threads\": {}, \"train_img_s\": {:.1f}, \"train_gflops\": {:.1f}, "
+      "\"infer_img_s\": {:.1f}, \"infer_gflops\": {:.1f}, \"ms_per_step\": {:.3f}",
+      ThreadLimit::current(), train_ips, train_ips * flops.training * 1e-9, infer_ips,
+      infer_ips * flops.forward * 1e-9, 1e3 * train_s / static_cast<double>(steps));
   if (profile) {
     fmt::print(", \"profile_ms_per_step\": {{");
     for (std::size_t i = 0; i < model.size(); ++i) {
@@ -238,10 +240,20 @@ int driver(const std::string& self, const std::string& experiment, const std::st
   const Experiment e = load_experiment(experiment);
   const Flops flops = count_flops(build_model(e, Shape{28, 28, 1}));
   for (const std::size_t threads : thread_counts) {
-    std::vector<std::string> argv{self, "--worker", "--experiment", experiment, "--threads",
-                                  std::to_string(threads), "--steps", std::to_string(steps),
-                                  "--warmup", std::to_string(warmup), "--infer-repeats",
-                                  std::to_string(repeats), "--eval-batch", std::to_string(eval_batch)};
+    std::vector<std::string> argv{self,
+                                  "--worker",
+                                  "--experiment",
+                                  experiment,
+                                  "--threads",
+                                  std::to_string(threads),
+                                  "--steps",
+                                  std::to_string(steps),
+                                  "--warmup",
+                                  std::to_string(warmup),
+                                  "--infer-repeats",
+                                  std::to_string(repeats),
+                                  "--eval-batch",
+                                  std::to_string(eval_batch)};
     if (profile) {
       argv.emplace_back("--profile");
     }
@@ -301,9 +313,9 @@ int driver(const std::string& self, const std::string& experiment, const std::st
         }
       }
     }
-    fmt::print("{:<8} {:>7} {:>12.0f} {:>9.1f} {:>13} {:>12.0f} {:>9.1f} {:>13} {:>6.0f} MB\n", r.who,
-               r.threads, r.train_ips, r.train_gflops, train_ratio, r.infer_ips, r.infer_gflops,
-               infer_ratio, r.rss);
+    fmt::print("{:<8} {:>7} {:>12.0f} {:>9.1f} {:>13} {:>12.0f} {:>9.1f} {:>13} {:>6.0f} MB\n",
+               r.who, r.threads, r.train_ips, r.train_gflops, train_ratio, r.infer_ips,
+               r.infer_gflops, infer_ratio, r.rss);
   }
   const auto find = [&](const std::string& who, std::size_t threads) -> const Row* {
     for (const auto& r : rows) {
@@ -315,10 +327,11 @@ int driver(const std::string& self, const std::string& experiment, const std::st
   };
   for (const auto& r : rows) {
     if (r.who == "runner") {
-      fmt::print("runner {} thread(s): sgemm peak {:.1f} GFLOP/s (1024^3 per thread); training "
-                 "reaches {:.0f}% of it, inference {:.0f}%\n",
-                 r.threads, r.gemm_peak, 100 * r.train_gflops / r.gemm_peak,
-                 100 * r.infer_gflops / r.gemm_peak);
+      fmt::print(
+          "runner {} thread(s): sgemm peak {:.1f} GFLOP/s (1024^3 per thread); training "
+          "reaches {:.0f}% of it, inference {:.0f}%\n",
+          r.threads, r.gemm_peak, 100 * r.train_gflops / r.gemm_peak,
+          100 * r.infer_gflops / r.gemm_peak);
     }
   }
   if (const Row* one = find("runner", 1); one != nullptr) {
@@ -327,9 +340,10 @@ int driver(const std::string& self, const std::string& experiment, const std::st
                  two->train_ips / one->train_ips, two->infer_ips / one->infer_ips);
     }
   }
-  fmt::print("batch 32 training ({} steps after {} warm-up), inference of 10000 test images at "
-             "batch {} (median of {}); {:.1f} MFLOP per training image, {:.1f} per inference\n",
-             steps, warmup, eval_batch, repeats, flops.training * 1e-6, flops.forward * 1e-6);
+  fmt::print(
+      "batch 32 training ({} steps after {} warm-up), inference of 10000 test images at "
+      "batch {} (median of {}); {:.1f} MFLOP per training image, {:.1f} per inference\n",
+      steps, warmup, eval_batch, repeats, flops.training * 1e-6, flops.forward * 1e-6);
   if (!have_torch) {
     fmt::print("PyTorch not found (apt-get install python3-torch): no reference rows\n");
   }
@@ -375,12 +389,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (steps <= 0 || warmup < 0 || repeats <= 0 || eval_batch <= 0) {
-    fmt::print(stderr, "error: runner_bench: --steps, --infer-repeats and --eval-batch must be positive\n");
+    fmt::print(stderr,
+               "error: runner_bench: --steps, --infer-repeats and --eval-batch must be positive\n");
     return 2;
   }
   try {
     if (worker) {
-      return runner::bench::worker(experiment, threads, steps, warmup, repeats, eval_batch, profile);
+      return runner::bench::worker(experiment, threads, steps, warmup, repeats, eval_batch,
+                                   profile);
     }
     std::vector<std::size_t> counts;
     std::stringstream list(threads_list);
@@ -389,8 +405,8 @@ int main(int argc, char** argv) {
       counts.push_back(std::stoul(item));
     }
     const std::string self = std::filesystem::canonical("/proc/self/exe").string();
-    return runner::bench::driver(self, experiment, shared, steps, warmup, repeats, eval_batch, counts,
-                                 profile);
+    return runner::bench::driver(self, experiment, shared, steps, warmup, repeats, eval_batch,
+                                 counts, profile);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

@@ -36,9 +36,9 @@ Conv2DGeometry conv_geometry(long layer) {
 
 void set_flops(benchmark::State& state, double flops_per_iteration) {
   // FLOPs per second, printed in G (kIs1000 scaling).
-  state.counters["FLOP/s"] = benchmark::Counter(flops_per_iteration,
-                                                benchmark::Counter::kIsIterationInvariantRate,
-                                                benchmark::Counter::kIs1000);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
 }
 
 void BM_Conv2DForward(benchmark::State& state) {
@@ -78,7 +78,8 @@ void BM_Conv2DForwardNaive(benchmark::State& state) {
                 continue;
               }
               for (long c = 0; c < g.in_c; ++c) {
-                const float v = x[static_cast<std::size_t>(n * g.in_size() + (ih * g.in_w + iw) * g.in_c + c)];
+                const float v =
+                    x[static_cast<std::size_t>(n * g.in_size() + (ih * g.in_w + iw) * g.in_c + c)];
                 const float* wr = w.data() + ((ky * g.k_w + kx) * g.in_c + c) * g.out_c;
                 for (long o = 0; o < g.out_c; ++o) {
                   out[o] += v * wr[o];
@@ -181,8 +182,9 @@ void BM_MaxPoolNaive(benchmark::State& state) {
             float best = -INFINITY;
             for (long ky = 0; ky < 2; ++ky) {
               for (long kx = 0; kx < 2; ++kx) {
-                best = std::max(best, x[static_cast<std::size_t>(
-                                          n * g.in_size() + ((2 * oh + ky) * 28 + 2 * ow + kx) * 32 + c)]);
+                best = std::max(
+                    best, x[static_cast<std::size_t>(n * g.in_size() +
+                                                     ((2 * oh + ky) * 28 + 2 * ow + kx) * 32 + c)]);
               }
             }
             y[static_cast<std::size_t>(n * g.out_size() + (oh * 14 + ow) * 32 + c)] = best;

@@ -100,17 +100,20 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
   const std::int64_t batch = x.batch();
   if (batch > max_batch_ || x.shape().without_batch() != input_shape_) {
     throw Error(fmt::format("model input {} does not fit the prepared shape {} (max batch {})",
-                            x.shape().str(), input_shape_.with_batch(max_batch_).str(), max_batch_));
+                            x.shape().str(), input_shape_.with_batch(max_batch_).str(),
+                            max_batch_));
   }
   const Tensor* input = &x;
   last_input_ = &x;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     Tensor& out = activations_[i];
     out.resize(entries_[i].output_shape.with_batch(batch));
-    const auto start = timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    const auto start =
+        timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     entries_[i].layer->forward(*input, out, pass);
     if (timing_) {
-      times_.forward_s[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      times_.forward_s[i] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     input = &out;
   }
@@ -126,10 +129,12 @@ void Model::backward(const Tensor& grad_output) {
       grad_input = &deltas_[i - 1];
       grad_input->resize(input.shape());
     }
-    const auto start = timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    const auto start =
+        timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     entries_[i].layer->backward(input, activations_[i], *delta, grad_input);
     if (timing_) {
-      times_.backward_s[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      times_.backward_s[i] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     delta = grad_input;
   }

@@ -1,7 +1,6 @@
 #include "framework/run_experiment.hpp"
 
 #include <fmt/format.h>
-
 #include <sys/resource.h>
 
 #include <chrono>
@@ -121,7 +120,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
     std::error_code ec;
     std::filesystem::create_directories(run_dir, ec);
     if (ec) {
-      throw Error(fmt::format("{}: cannot create the run folder: {}", run_dir.string(), ec.message()));
+      throw Error(
+          fmt::format("{}: cannot create the run folder: {}", run_dir.string(), ec.message()));
     }
   }
   write_text_file(run_dir / "config.yaml", config_yaml);

@@ -35,7 +35,9 @@ Prepared prepare_trial(const Sweep& sweep, const Trial& trial) {
   Experiment e = load_experiment(sweep.base, overrides);
   const Model model = build_model(e, e.input_shape.value_or(dataset_sample_shape(e.data.name)));
   YAML::Node resolved = resolved_config(e, model);
-  resolved.remove("overrides");  // the same config reached by other --set spellings is the same
+  // Where the results go and how the config was spelled on the command line are not the config.
+  resolved.remove("overrides");
+  resolved.remove("results_dir");
   YAML::Emitter text;
   text << resolved;
   return Prepared{std::move(e), "trial-" + config_hash(text.c_str())};
@@ -70,8 +72,8 @@ double best_of(const TrialResult& r, const Sweep& sweep, std::int64_t* epoch) {
 
 // Reads a finished trial's outcome back from its folder.
 void read_finished(TrialResult& r) {
-  const YAML::Node summary = parse_json(read_text_file(r.dir / "summary.json"),
-                                        (r.dir / "summary.json").string());
+  const YAML::Node summary =
+      parse_json(read_text_file(r.dir / "summary.json"), (r.dir / "summary.json").string());
   r.epochs_run = summary["epochs_run"].as<std::int64_t>(0);
   r.seconds_per_epoch = summary["seconds_per_epoch"].as<double>(0);
   r.params = summary["params"].as<std::int64_t>(0);
@@ -113,8 +115,12 @@ void read_finished(TrialResult& r) {
 class SweepTable {
  public:
   SweepTable(const Sweep& sweep, std::vector<TrialResult>& results, const SweepOptions& options)
-      : sweep_(sweep), results_(results), out_(options.out), quiet_(options.quiet),
-        tty_(isatty(fileno(options.out)) != 0), state_(results.size(), "queued"),
+      : sweep_(sweep),
+        results_(results),
+        out_(options.out),
+        quiet_(options.quiet),
+        tty_(isatty(fileno(options.out)) != 0),
+        state_(results.size(), "queued"),
         progress_(results.size()) {}
 
   void set(std::size_t i, const std::string& state, const std::string& progress = "") {
@@ -154,8 +160,8 @@ class SweepTable {
       done += s == "done" || s == "skipped" || s == "failed" ? 1 : 0;
       running += s == "running" ? 1 : 0;
     }
-    fmt::print(out_, "sweep {}: {} done, {} running, {} queued\x1b[K\n", sweep_.name, done,
-               running, state_.size() - done - running);
+    fmt::print(out_, "sweep {}: {} done, {} running, {} queued\x1b[K\n", sweep_.name, done, running,
+               state_.size() - done - running);
     for (std::size_t i = 0; i < state_.size(); ++i) {
       fmt::print(out_, "  {:<8} {}  {}{}\x1b[K\n", state_[i], results_[i].id.substr(0, 14),
                  describe(i), progress_[i].empty() ? "" : "  " + progress_[i]);
@@ -175,7 +181,9 @@ class SweepTable {
   int drawn_ = 0;
 };
 
-std::string metric_text(double v) { return std::isnan(v) ? "-" : fmt::format("{:.4f}", v); }
+std::string metric_text(double v) {
+  return std::isnan(v) ? "-" : fmt::format("{:.4f}", v);
+}
 
 void write_summaries(const Sweep& sweep, const std::filesystem::path& dir,
                      const std::vector<TrialResult>& ranked) {
@@ -183,9 +191,10 @@ void write_summaries(const Sweep& sweep, const std::filesystem::path& dir,
   for (const auto& p : sweep.parameters) {
     csv += "," + p.path;
   }
-  csv += fmt::format(",best_{},best_epoch,validation_loss,validation_accuracy,test_loss,"
-                     "test_accuracy,epochs_run,seconds_per_epoch,params,folder\n",
-                     sweep.metric);
+  csv += fmt::format(
+      ",best_{},best_epoch,validation_loss,validation_accuracy,test_loss,"
+      "test_accuracy,epochs_run,seconds_per_epoch,params,folder\n",
+      sweep.metric);
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     const auto& r = ranked[i];
     csv += fmt::format("{},{},{}", i + 1, r.id, r.status);
@@ -194,8 +203,9 @@ void write_summaries(const Sweep& sweep, const std::filesystem::path& dir,
     }
     auto eval = [&](const std::string& split, bool accuracy) {
       const auto it = r.evaluation.find(split);
-      return it == r.evaluation.end() ? std::string()
-                                      : fmt::format("{}", accuracy ? it->second.second : it->second.first);
+      return it == r.evaluation.end()
+                 ? std::string()
+                 : fmt::format("{}", accuracy ? it->second.second : it->second.first);
     };
     csv += fmt::format(",{},{},{},{},{},{},{},{:.3f},{},{}\n",
                        std::isnan(r.best) ? std::string() : fmt::format("{}", r.best), r.best_epoch,
@@ -271,9 +281,11 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
   const std::size_t total_threads = options.threads > 0 ? options.threads : ThreadLimit::current();
   const auto concurrency = static_cast<std::size_t>(
       std::min<std::int64_t>(sweep.concurrency, static_cast<std::int64_t>(trials.size())));
-  const std::size_t per_trial = std::max<std::size_t>(1, total_threads / std::max<std::size_t>(1, concurrency));
+  const std::size_t per_trial =
+      std::max<std::size_t>(1, total_threads / std::max<std::size_t>(1, concurrency));
   if (!options.quiet) {
-    fmt::print(options.out, "sweep {}: {} trials of {}, {} at a time with {} thread(s) each, in {}/\n",
+    fmt::print(options.out,
+               "sweep {}: {} trials of {}, {} at a time with {} thread(s) each, in {}/\n",
                sweep.name, trials.size(), sweep.base, concurrency, per_trial, dir.string());
   }
   SweepTable table(sweep, results, options);
@@ -352,11 +364,13 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
       const auto& r = ranked[k];
       std::string line = fmt::format("{:>4}  {:<22}", k + 1, r.id);
       for (std::size_t p = 0; p < sweep.parameters.size(); ++p) {
-        line += fmt::format("  {:>{}}", r.trial.assignments[p].second, sweep.parameters[p].path.size());
+        line +=
+            fmt::format("  {:>{}}", r.trial.assignments[p].second, sweep.parameters[p].path.size());
       }
       const auto test = r.evaluation.find("test");
       line += fmt::format("  {:>12}  {:>10}  {:>13}  {:>6}  {:>7.2f}", metric_text(r.best),
-                          r.best_epoch, test == r.evaluation.end() ? "-" : metric_text(test->second.second),
+                          r.best_epoch,
+                          test == r.evaluation.end() ? "-" : metric_text(test->second.second),
                           r.epochs_run, r.seconds_per_epoch);
       if (r.status == "failed") {
         line += "  failed: " + r.error;

@@ -90,11 +90,11 @@ class Conv2D final : public Layer {
 
   void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
                 Tensor* grad_input) override {
-    kernels::conv2d_backward(
-        geometry_, input.batch(), col_.data(), kernel_.data, o_.activation, output.data(),
-        grad_output.data(), kernel_grad_.data, o_.use_bias ? bias_grad_.data : nullptr,
-        grad_input != nullptr ? grad_input->data() : nullptr, delta_.data(), dcol_.data(),
-        partials_.data());
+    kernels::conv2d_backward(geometry_, input.batch(), col_.data(), kernel_.data, o_.activation,
+                             output.data(), grad_output.data(), kernel_grad_.data,
+                             o_.use_bias ? bias_grad_.data : nullptr,
+                             grad_input != nullptr ? grad_input->data() : nullptr, delta_.data(),
+                             dcol_.data(), partials_.data());
   }
 
   [[nodiscard]] YAML::Node config() const override {

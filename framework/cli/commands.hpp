@@ -12,6 +12,7 @@ int run_command(const std::vector<std::string>& args);
 int summary_command(const std::vector<std::string>& args);
 int evaluate_command(const std::vector<std::string>& args);
 int predict_command(const std::vector<std::string>& args);
+int compare_command(const std::vector<std::string>& args);
 
 // The top-level help text.
 std::string usage();

@@ -19,6 +19,7 @@ const std::vector<Command>& commands() {
       {"summary", summary_command, "print the model's Keras-style summary table"},
       {"evaluate", evaluate_command, "loss and accuracy of a run or checkpoint on a split"},
       {"predict", predict_command, "class probabilities of one image from a run or checkpoint"},
+      {"compare", compare_command, "a table of runs and sweeps, read from their files"},
   };
   return list;
 }

@@ -17,10 +17,11 @@ void add_common_options(po::options_description& desc, CommonOptions& common) {
 }
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
-                        const std::vector<std::string>& positional, const std::string& command) {
+                        const std::vector<std::string>& positional, const std::string& command,
+                        bool last_repeats) {
   po::positional_options_description pos;
-  for (const auto& name : positional) {
-    pos.add(name.c_str(), 1);
+  for (std::size_t i = 0; i < positional.size(); ++i) {
+    pos.add(positional[i].c_str(), last_repeats && i + 1 == positional.size() ? -1 : 1);
   }
   po::variables_map vm;
   try {

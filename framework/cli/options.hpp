@@ -18,8 +18,10 @@ struct CommonOptions {
 
 // Adds --set, --threads and --help to `desc`.
 void add_common_options(po::options_description& desc, CommonOptions& common);
-// Parses `args` with `positional` names (in order); throws ConfigError on mistakes.
+// Parses `args` with `positional` names (in order; the last takes all remaining arguments when
+// `last_repeats`); throws ConfigError on mistakes.
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
-                        const std::vector<std::string>& positional, const std::string& command);
+                        const std::vector<std::string>& positional, const std::string& command,
+                        bool last_repeats = false);
 
 }  // namespace runner::cli

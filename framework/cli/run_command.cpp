@@ -6,9 +6,9 @@
 #include "framework/cli/commands.hpp"
 #include "framework/cli/options.hpp"
 #include "framework/config/experiment.hpp"
+#include "framework/config/sweep.hpp"
 #include "framework/errors.hpp"
 #include "framework/parallel.hpp"
-#include "framework/config/sweep.hpp"
 #include "framework/run_experiment.hpp"
 #include "framework/sweep_runner.hpp"
 

@@ -77,8 +77,7 @@ void read_parameters(MapReader& s, Sweep& sweep) {
 void check_against_base(const Sweep& sweep, Diagnostics& diag) {
   const YAML::Node base = load_yaml_file(sweep.base);
   for (const auto& p : sweep.parameters) {
-    const std::string value =
-        p.values.empty() ? fmt::format("{}", *p.min) : p.values.front();
+    const std::string value = p.values.empty() ? fmt::format("{}", *p.min) : p.values.front();
     std::vector<std::string> overrides = sweep.fixed;
     overrides.push_back(p.path + "=" + value);
     try {
@@ -111,8 +110,8 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
   sweep.trials = s.get_or<std::int64_t>("trials", 0, at_least(1));
   sweep.seed = static_cast<std::uint32_t>(s.get_or<std::int64_t>("seed", 0, at_least(0)));
   sweep.metric = s.get_or<std::string>("metric", "val_loss");
-  sweep.minimize = s.get_or<std::string>("goal", "minimize", one_of({"minimize", "maximize"})) ==
-                   "minimize";
+  sweep.minimize =
+      s.get_or<std::string>("goal", "minimize", one_of({"minimize", "maximize"})) == "minimize";
   sweep.concurrency = s.get_or<std::int64_t>("concurrency", 1, positive());
   sweep.fixed = s.get_or<std::vector<std::string>>("set", {});
   sweep.fixed.insert(sweep.fixed.end(), overrides.begin(), overrides.end());
@@ -162,9 +161,9 @@ std::vector<Trial> expand_trials(const Sweep& sweep) {
         continue;
       }
       const double u = rng.uniform();
-      const double value = p.log_scale
-                               ? std::exp(std::log(*p.min) + u * (std::log(*p.max) - std::log(*p.min)))
-                               : *p.min + u * (*p.max - *p.min);
+      const double value =
+          p.log_scale ? std::exp(std::log(*p.min) + u * (std::log(*p.max) - std::log(*p.min)))
+                      : *p.min + u * (*p.max - *p.min);
       t.assignments.emplace_back(p.path, fmt::format("{:.6g}", value));
     }
     trials.push_back(std::move(t));

@@ -13,8 +13,9 @@
 //     concurrency: 2               # trials at once (threads are shared out between them)
 //     set: [fit.epochs=5]          # fixed overrides for every trial
 //     parameters:
-//       model.layers.conv2d.filters: [16, 32, 64]             # a list: every value (grid) or a choice (random)
-//       model.layers.dropout.rate: {min: 0.1, max: 0.5}       # a range: random only
+//       model.layers.conv2d.filters: [16, 32, 64]             # a list: every value (grid) or a
+//       choice (random) model.layers.dropout.rate: {min: 0.1, max: 0.5}       # a range: random
+//       only
 #include <cstdint>
 #include <map>
 #include <optional>

@@ -1,6 +1,5 @@
 #include "framework/optimizers/optimizer.hpp"
 
-
 namespace runner {
 
 OptimizerRegistry& optimizer_registry() {

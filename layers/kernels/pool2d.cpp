@@ -84,8 +84,8 @@ void pool_2x2_sample(const Pool2DGeometry& g, const float* __restrict xn, float*
 }
 
 bool is_plain_2x2(const Pool2DGeometry& g) {
-  return g.pool_h == 2 && g.pool_w == 2 && g.stride_h == 2 && g.stride_w == 2 &&
-         g.pad_top == 0 && g.pad_left == 0 && 2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;
+  return g.pool_h == 2 && g.pool_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_top == 0 &&
+         g.pad_left == 0 && 2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;
 }
 }  // namespace
 

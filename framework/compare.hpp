@@ -1,0 +1,41 @@
+#pragma once
+// `runner compare`: a table of finished (or unfinished) runs, read from their files alone
+// (config.yaml, history.csv, results.h5, summary.json).
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace runner {
+
+struct RunRow {
+  std::string run;     // folder, relative to where it was found
+  std::string status;  // complete | partial (no summary.json) | broken: <why>
+  std::map<std::string, std::string> config;  // flattened config.yaml: key path -> value
+  std::optional<std::int64_t> best_epoch;
+  std::map<std::string, double> at_best;     // history values at the best epoch (val_loss, ...)
+  std::map<std::string, double> evaluation;  // test_loss, test_accuracy, validation_loss, ...
+  std::int64_t epochs = 0;
+  std::optional<double> seconds_per_epoch;
+  std::optional<std::int64_t> params;
+};
+
+struct CompareOptions {
+  std::string metric = "val_loss";   // ranks runs; best epoch = its min (or max for *acc*)
+  std::string sort;                  // column to sort by; default the metric
+  std::vector<std::string> filters;  // key=value on config paths or columns
+  std::string format = "table";      // table | csv | json | markdown
+};
+
+// Runs found under each path: a run folder itself, or any folder below holding config.yaml
+// or history.csv (sweep folders, results/<experiment>/). Unreadable runs are kept as broken.
+std::vector<RunRow> collect_runs(const std::vector<std::filesystem::path>& paths,
+                                 const std::string& metric);
+
+// The formatted comparison (columns: run, status, the config values that differ between
+// runs, best epoch, best metric, the other metrics at that epoch, test metrics, epochs,
+// s/epoch, params).
+std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& options);
+
+}  // namespace runner

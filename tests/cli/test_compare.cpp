@@ -1,0 +1,92 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "framework/compare.hpp"
+#include "tests/support/run_cli.hpp"
+
+namespace runner::test {
+
+namespace {
+// A hand-made run folder: config with a dropout rate, a history, optionally a summary.
+void make_run(const std::filesystem::path& dir, const std::string& rate, const std::string& history,
+              bool finished) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "config.yaml") << "name: hand\nresults_dir: results\nmodel:\n  layers:\n    "
+                                        "- {type: Dropout, name: dropout, rate: "
+                                     << rate << "}\nfit:\n  epochs: 3\n";
+  std::ofstream(dir / "history.csv") << history;
+  if (finished) {
+    std::ofstream(dir / "summary.json") << "{\"params\": 1234}\n";
+  }
+}
+
+const char* kHeader = "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds\n";
+}  // namespace
+
+TEST_SUITE("compare") {
+  TEST_CASE("compare ranks runs by their best val_loss and shows broken ones") {
+    TempDir tmp;
+    const auto root = tmp / "runs";
+    make_run(root / "a", "0.2",
+             std::string(kHeader) + "1,0.9,0.6,0.8,0.7,0.001,2.0\n2,0.7,0.7,0.5,0.8,0.001,4.0\n",
+             true);
+    make_run(root / "b", "0.4",
+             std::string(kHeader) + "1,0.8,0.6,0.6,0.75,0.001,3.0\n2,0.6,0.7,0.65,0.7,0.001,3.0\n",
+             false);
+    std::filesystem::create_directories(root / "c");
+    std::ofstream(root / "c" / "config.yaml") << "name: x\n";
+    const auto rows = collect_runs({root}, "val_loss");
+    CHECK(format_comparison(rows, CompareOptions{}) ==
+          "run     status                          model.layers.dropout.rate  best_epoch  "
+          "best_val_loss    loss  accuracy  val_accuracy  test_loss  test_accuracy  epochs  "
+          "s/epoch  params\n"
+          "runs/a  complete                                              0.2           2         "
+          "0.5000  0.7000    0.7000        0.8000          -              -       2     3.00    "
+          "1234\n"
+          "runs/b  partial                                               0.4           1         "
+          "0.6000  0.8000    0.6000        0.7500          -              -       2     3.00       "
+          "-\n"
+          "runs/c  broken: history.csv is missing                          -           -         "
+          "     -       -         -             -          -              -       0        -       "
+          "-\n");
+  }
+
+  TEST_CASE("compare filters, sorts and writes csv, json and markdown") {
+    TempDir root;
+    make_run(root / "a", "0.2", std::string(kHeader) + "1,0.9,0.6,0.8,0.9,0.001,2.0\n", true);
+    make_run(root / "b", "0.4", std::string(kHeader) + "1,0.8,0.6,0.6,0.7,0.001,3.0\n", true);
+    const auto rows = collect_runs({root.path()}, "val_accuracy");
+    CompareOptions csv;
+    csv.metric = "val_accuracy";
+    csv.format = "csv";
+    const std::string out = format_comparison(rows, csv);
+    CHECK(out.starts_with("run,status,model.layers.dropout.rate,best_epoch,best_val_accuracy,"));
+    CHECK(out.find("/a,complete,0.2,") < out.find("/b,complete,0.4,"));  // 0.9 ranks first
+    CompareOptions filtered;
+    filtered.filters = {"model.layers.dropout.rate=0.4"};
+    filtered.format = "json";
+    const std::string json = format_comparison(rows, filtered);
+    CHECK(json.find("/b\"") != std::string::npos);
+    CHECK(json.find("/a\"") == std::string::npos);
+    CompareOptions md;
+    md.format = "markdown";
+    CHECK(format_comparison(rows, md).starts_with("| run | status |"));
+  }
+
+  TEST_CASE("runner compare on the command line") {
+    TempDir root;
+    make_run(root / "a", "0.2", std::string(kHeader) + "1,0.9,0.6,0.8,0.9,0.001,2.0\n", true);
+    const CliResult ok = run_cli("compare " + root.path().string() + " --format csv");
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out.starts_with("run,status,best_epoch,"));
+    const CliResult bad = run_cli("compare " + root.path().string() + " --sort nope");
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.starts_with("error: --sort nope: no such column"));
+    const CliResult missing = run_cli("compare /nonexistent-folder");
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err == "error: /nonexistent-folder: no such folder\n");
+  }
+}
+
+}  // namespace runner::test
