@@ -52,7 +52,7 @@ TEST_SUITE("compare") {
           "-\n");
   }
 
-  TEST_CASE("compare filters, sorts and writes csv, json and markdown") {
+  TEST_CASE("compare filters and sorts and writes csv and json and markdown") {
     TempDir root;
     make_run(root / "a", "0.2", std::string(kHeader) + "1,0.9,0.6,0.8,0.9,0.001,2.0\n", true);
     make_run(root / "b", "0.4", std::string(kHeader) + "1,0.8,0.6,0.6,0.7,0.001,3.0\n", true);
