@@ -124,7 +124,14 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
           fmt::format("{}: cannot create the run folder: {}", run_dir.string(), ec.message()));
     }
   }
-  write_text_file(run_dir / "config.yaml", config_yaml);
+  if (options.resume == nullptr) {  // a resumed run keeps its config.yaml (and its overrides)
+    write_text_file(run_dir / "config.yaml", config_yaml);
+  }
+  const std::string run_hash = config_fingerprint(e, model);
+  if (options.resume != nullptr && options.resume->config_hash != run_hash) {
+    throw CheckpointError(fmt::format("{}: the saved state belongs to another configuration",
+                                      (run_dir / "state.bin").string()));
+  }
   callbacks.push_back(std::make_unique<HistoryWriter>(run_dir / "history.csv", options.on_epoch));
 
   CheckpointInfo info;
@@ -140,10 +147,14 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   }
   TrainContext ctx;
   ctx.run_dir = run_dir;
+  ctx.save_state = [&](TrainingState& state) {
+    state.config_hash = run_hash;
+    save_training_state(run_dir / "state.bin", state);
+  };
   ctx.save_checkpoint = [&](const std::filesystem::path& path, bool weights_only) {
     save_checkpoint(path, model, info, optimizer.get(), weights_only);
   };
-  FitSettings settings{e.epochs, e.batch_size, e.initial_epoch, e.shuffle, e.seed};
+  FitSettings settings{e.epochs, e.batch_size, e.initial_epoch, e.shuffle, e.seed, options.resume};
   const auto started = std::chrono::steady_clock::now();
   FitOutcome fitted = fit(model, *optimizer, callbacks, data.train, split.train, split.validation,
                           settings, ctx, progress);
@@ -157,7 +168,12 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
 
   RunOutcome outcome;
   outcome.run_dir = run_dir;
-  outcome.epochs_run = fitted.epochs_run;
+  const auto epochs_run = static_cast<std::int64_t>(fitted.history.epochs().size());
+  double history_seconds = 0;
+  for (const auto& r : fitted.history.epochs()) {
+    history_seconds += r.seconds;
+  }
+  outcome.epochs_run = epochs_run;
   outcome.stopped_early = fitted.stopped_early;
   std::vector<std::int64_t> test_indices(static_cast<std::size_t>(data.test.count));
   std::iota(test_indices.begin(), test_indices.end(), 0);
@@ -165,7 +181,7 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   summary["experiment"] = e.name;
   summary["run_id"] = run_dir.filename().string();
   summary["status"] = fitted.stopped_early ? "stopped_early" : "completed";
-  summary["epochs_run"] = fitted.epochs_run;
+  summary["epochs_run"] = epochs_run;
   summary["params"] = static_cast<std::int64_t>(model.parameter_count());
   summary["threads"] = static_cast<std::int64_t>(options.threads);
   summary["train_seconds"] = yaml_number(train_seconds);
@@ -231,6 +247,10 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   write_text_file(run_dir / "summary.json", to_json(summary) + "\n");
   if (options.verbosity != Verbosity::kQuiet) {
     fmt::print(options.out, "run folder: {}/\n", run_dir.string());
+  }
+  if (ctx.failure) {
+    throw Error(*ctx.failure +
+                fmt::format(" (the run folder {}/ holds what was done)", run_dir.string()));
   }
   return outcome;
 }

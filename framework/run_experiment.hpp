@@ -10,6 +10,7 @@
 #include "framework/config/experiment.hpp"
 #include "framework/history.hpp"
 #include "framework/progress.hpp"
+#include "framework/training_state.hpp"
 
 namespace runner {
 
@@ -21,6 +22,8 @@ struct RunOptions {
   std::filesystem::path run_dir;
   // Called after every epoch with its record (sweep progress tables).
   std::function<void(const EpochRecord&)> on_epoch;
+  // Continue this state (from the run folder's state.bin) instead of starting afresh.
+  const TrainingState* resume = nullptr;
 };
 
 struct RunOutcome {

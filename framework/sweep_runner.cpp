@@ -34,13 +34,8 @@ Prepared prepare_trial(const Sweep& sweep, const Trial& trial) {
   overrides.insert(overrides.end(), own.begin(), own.end());
   Experiment e = load_experiment(sweep.base, overrides);
   const Model model = build_model(e, e.input_shape.value_or(dataset_sample_shape(e.data.name)));
-  YAML::Node resolved = resolved_config(e, model);
-  // Where the results go and how the config was spelled on the command line are not the config.
-  resolved.remove("overrides");
-  resolved.remove("results_dir");
-  YAML::Emitter text;
-  text << resolved;
-  return Prepared{std::move(e), "trial-" + config_hash(text.c_str())};
+  std::string id = "trial-" + config_fingerprint(e, model);
+  return Prepared{std::move(e), std::move(id)};
 }
 
 double best_of(const TrialResult& r, const Sweep& sweep, std::int64_t* epoch) {

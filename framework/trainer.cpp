@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 
+#include "framework/errors.hpp"
+#include "framework/interrupt.hpp"
 #include "framework/losses/sparse_categorical_crossentropy.hpp"
 #include "framework/metrics/accuracy.hpp"
 
@@ -65,6 +68,76 @@ std::vector<float> predict_one(Model& model, const ImageSet& set, std::int64_t i
   return probs;
 }
 
+namespace {
+// Running sums of the current epoch.
+struct EpochSums {
+  double loss_sum = 0;
+  std::int64_t correct = 0;
+  std::int64_t seen = 0;
+};
+
+TrainingState capture(const Model& model, Optimizer& optimizer,
+                      const std::vector<std::unique_ptr<Callback>>& callbacks,
+                      const History& history, std::int64_t epoch, std::int64_t step,
+                      const EpochSums& sums, double seconds) {
+  TrainingState state;
+  state.epoch = epoch;
+  state.step = step;
+  state.loss_sum = sums.loss_sum;
+  state.correct = sums.correct;
+  state.seen = sums.seen;
+  state.epoch_seconds = seconds;
+  state.params.assign(model.parameters().begin(), model.parameters().end());
+  state.iterations = optimizer.iterations();
+  state.learning_rate = optimizer.learning_rate();
+  for (const auto& [name, buffer] : optimizer.slots()) {
+    state.slots[name] = *buffer;
+  }
+  for (const auto& record : history.epochs()) {
+    state.history.push_back(EpochState{record.epoch, record.logs.items(), record.seconds});
+  }
+  for (const auto& cb : callbacks) {
+    cb->save_state(state.callbacks.emplace_back());
+  }
+  return state;
+}
+
+void restore(const TrainingState& state, Model& model, Optimizer& optimizer,
+             std::vector<std::unique_ptr<Callback>>& callbacks, History& history) {
+  if (state.params.size() != model.parameter_count() ||
+      state.callbacks.size() != callbacks.size()) {
+    throw CheckpointError(fmt::format(
+        "the saved state holds {} parameters and {} callbacks, the experiment has {} and {}",
+        state.params.size(), state.callbacks.size(), model.parameter_count(), callbacks.size()));
+  }
+  std::copy(state.params.begin(), state.params.end(), model.parameters().begin());
+  optimizer.set_iterations(state.iterations);
+  optimizer.set_learning_rate(state.learning_rate);
+  for (const auto& [name, buffer] : optimizer.slots()) {
+    const auto it = state.slots.find(name);
+    if (it == state.slots.end() || it->second.size() != buffer->size()) {
+      throw CheckpointError(fmt::format("the saved state has no optimizer slot '{}' of {} values",
+                                        name, buffer->size()));
+    }
+    *buffer = it->second;
+  }
+  for (const auto& e : state.history) {
+    EpochRecord record{e.epoch, {}, e.seconds};
+    for (const auto& [name, value] : e.logs) {
+      record.logs.set(name, value);
+    }
+    history.add(record);
+  }
+  for (std::size_t i = 0; i < callbacks.size(); ++i) {
+    callbacks[i]->load_state(state.callbacks[i]);
+  }
+}
+
+const char* signal_name(int signal) {
+  return signal == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+}  // namespace
+
 FitOutcome fit(Model& model, Optimizer& optimizer,
                std::vector<std::unique_ptr<Callback>>& callbacks, const ImageSet& data,
                std::span<const std::int64_t> train_indices,
@@ -75,6 +148,7 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
   ctx.optimizer = &optimizer;
   ctx.history = &outcome.history;
   ctx.stop_training = false;
+  ctx.resuming = settings.resume != nullptr;
   if (!ctx.message) {
     ctx.message = [&progress](const std::string& text) { progress.message(text); };
   }
@@ -84,46 +158,79 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
   for (auto& cb : callbacks) {
     cb->on_train_begin(ctx);
   }
+  std::int64_t first_epoch = settings.initial_epoch;
+  std::int64_t first_step = 0;
+  EpochSums resumed_sums;
+  double resumed_seconds = 0;
+  if (settings.resume != nullptr) {
+    restore(*settings.resume, model, optimizer, callbacks, outcome.history);
+    first_epoch = settings.resume->epoch;
+    first_step = settings.resume->step;
+    resumed_sums = {settings.resume->loss_sum, settings.resume->correct, settings.resume->seen};
+    resumed_seconds = settings.resume->epoch_seconds;
+  }
   Tensor x;
   Tensor grad;
   std::vector<std::int32_t> y;
-  for (std::int64_t epoch = settings.initial_epoch; epoch < settings.epochs; ++epoch) {
+  for (std::int64_t epoch = first_epoch; epoch < settings.epochs; ++epoch) {
     const auto started = std::chrono::steady_clock::now();
+    const bool resumed_epoch = epoch == first_epoch;
+    const double earlier_seconds = resumed_epoch ? resumed_seconds : 0.0;
+    auto elapsed = [&] {
+      return earlier_seconds +
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
     for (auto& cb : callbacks) {
       cb->on_epoch_begin(epoch, ctx);
     }
     progress.start_epoch(epoch, settings.epochs, steps);
     const auto order = epoch_order(train_indices, settings.seed, epoch, settings.shuffle);
     const double learning_rate = optimizer.learning_rate();
-    double loss_sum = 0;
-    std::int64_t correct = 0;
-    std::int64_t seen = 0;
+    EpochSums sums = resumed_epoch ? resumed_sums : EpochSums{};
     Logs running;
-    for (std::int64_t step = 0; step < steps; ++step) {
+    if (sums.seen > 0) {
+      running.set("loss", sums.loss_sum / static_cast<double>(sums.seen));
+      running.set("accuracy", static_cast<double>(sums.correct) / static_cast<double>(sums.seen));
+    }
+    for (std::int64_t step = resumed_epoch ? first_step : 0; step < steps; ++step) {
       const std::int64_t begin = step * settings.batch_size;
       const std::int64_t count = std::min(settings.batch_size, n - begin);
       gather_batch(data,
                    std::span(order).subspan(static_cast<std::size_t>(begin),
                                             static_cast<std::size_t>(count)),
                    x, y);
-      const Pass pass{Mode::kTrain, static_cast<std::uint64_t>(epoch * steps + step)};
+      const std::int64_t global_step = epoch * steps + step;
+      const Pass pass{Mode::kTrain, static_cast<std::uint64_t>(global_step)};
       const Tensor& out = model.forward(x, pass);
       const double batch_loss =
           sparse_categorical_crossentropy(out, y, model.outputs_logits(), &grad);
-      correct += count_correct(out, y);
+      sums.correct += count_correct(out, y);
       model.zero_gradients();
       model.backward(grad);
       optimizer.apply(model.parameters(), model.gradients());
-      loss_sum += batch_loss;
-      seen += count;
-      running.set("loss", loss_sum / static_cast<double>(seen));
-      running.set("accuracy", static_cast<double>(correct) / static_cast<double>(seen));
+      sums.loss_sum += batch_loss;
+      sums.seen += count;
+      running.set("loss", sums.loss_sum / static_cast<double>(sums.seen));
+      running.set("accuracy", static_cast<double>(sums.correct) / static_cast<double>(sums.seen));
       Logs batch_logs;
       batch_logs.set("loss", batch_loss / static_cast<double>(count));
       for (auto& cb : callbacks) {
         cb->on_batch_end(step, batch_logs, ctx);
       }
       progress.update(step, running);
+      maybe_inject_fault(global_step);
+      if (interrupt_requested()) {
+        const int signal = interrupt_signal();
+        if (ctx.save_state) {
+          TrainingState state = capture(model, optimizer, callbacks, outcome.history, epoch,
+                                        step + 1, sums, elapsed());
+          ctx.save_state(state);
+        }
+        throw Interrupted(fmt::format(
+            "interrupted by {} at epoch {}, step {}/{}; the run's state is saved: continue with "
+            "'runner resume {}'",
+            signal_name(signal), epoch + 1, step + 1, steps, ctx.run_dir.string()));
+      }
       if (ctx.stop_training) {
         break;
       }
@@ -140,10 +247,13 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
     for (auto& cb : callbacks) {
       cb->on_epoch_end(epoch, recorded, ctx);
     }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    outcome.history.add(EpochRecord{epoch + 1, recorded, seconds});
+    outcome.history.add(EpochRecord{epoch + 1, recorded, elapsed()});
     ++outcome.epochs_run;
+    if (ctx.save_state) {
+      TrainingState state =
+          capture(model, optimizer, callbacks, outcome.history, epoch + 1, 0, EpochSums{}, 0.0);
+      ctx.save_state(state);
+    }
     if (ctx.stop_training) {
       outcome.stopped_early = true;
       break;

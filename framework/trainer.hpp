@@ -13,6 +13,7 @@
 #include "framework/model.hpp"
 #include "framework/optimizers/optimizer.hpp"
 #include "framework/progress.hpp"
+#include "framework/training_state.hpp"
 
 namespace runner {
 
@@ -22,6 +23,8 @@ struct FitSettings {
   std::int64_t initial_epoch = 0;
   bool shuffle = true;
   std::uint64_t seed = 42;
+  // Continue this saved state instead of starting at initial_epoch (runner resume).
+  const TrainingState* resume = nullptr;
 };
 
 struct Evaluation {
@@ -39,6 +42,8 @@ struct FitOutcome {
 
 // Trains `model` (built, prepared for batch_size) on data.train[train_indices].
 // Requires: model.use_logits_output() already decided (the loss reads outputs_logits()).
+// Saves a TrainingState through ctx.save_state after every epoch; on SIGINT/SIGTERM it saves
+// one at the current step and throws Interrupted.
 FitOutcome fit(Model& model, Optimizer& optimizer,
                std::vector<std::unique_ptr<Callback>>& callbacks, const ImageSet& data,
                std::span<const std::int64_t> train_indices,

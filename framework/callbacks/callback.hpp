@@ -13,6 +13,7 @@
 
 #include "framework/history.hpp"
 #include "framework/registry.hpp"
+#include "framework/training_state.hpp"
 
 namespace runner {
 
@@ -32,6 +33,13 @@ struct TrainContext {
   std::function<void(const std::string&)> message;
   // Set by a callback that put other weights into the model at the end (EarlyStopping).
   std::optional<std::string> restored_note;
+  // True when fit() continues a saved run: on_train_begin must not start afresh where that
+  // would lose files (CSVLogger appends); load_state() follows it.
+  bool resuming = false;
+  // Why training had to stop (TerminateOnNaN); the run then exits non-zero after its files.
+  std::optional<std::string> failure;
+  // Saves a training state (run_experiment writes state.bin); may be empty (no saving).
+  std::function<void(TrainingState&)> save_state;
 };
 
 class Callback {
@@ -45,6 +53,9 @@ class Callback {
   virtual void on_batch_end(std::int64_t /*step*/, const Logs& /*logs*/, TrainContext& /*ctx*/) {}
   virtual void on_epoch_end(std::int64_t /*epoch*/, const Logs& /*logs*/, TrainContext& /*ctx*/) {}
   virtual void on_train_end(TrainContext& /*ctx*/) {}
+  // What must survive an interrupted run for the resumed one to behave identically.
+  virtual void save_state(CallbackState& /*state*/) const {}
+  virtual void load_state(const CallbackState& /*state*/) {}
 };
 
 using CallbackRegistry = Registry<Callback>;

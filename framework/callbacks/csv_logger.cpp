@@ -38,8 +38,11 @@ class CSVLogger final : public Callback {
 
   void on_train_begin(TrainContext& ctx) override {
     path_ = ctx.run_dir / filename_;
-    const bool existing = append_ && std::filesystem::exists(path_);
-    out_.open(path_, append_ ? std::ios::app : std::ios::trunc);
+    // A resumed run continues its own log.
+    const bool append = append_ || ctx.resuming;
+    const bool existing =
+        append && std::filesystem::exists(path_) && std::filesystem::file_size(path_) > 0;
+    out_.open(path_, append ? std::ios::app : std::ios::trunc);
     if (!out_) {
       throw Error(fmt::format("CSVLogger: cannot write {}", path_.string()));
     }

@@ -98,6 +98,22 @@ class EarlyStopping final : public Callback {
     }
   }
 
+  void save_state(CallbackState& s) const override {
+    s.numbers = {{"wait", static_cast<double>(wait_)},
+                 {"stopped_epoch", static_cast<double>(stopped_epoch_)},
+                 {"best_epoch", static_cast<double>(best_epoch_)},
+                 {"best", best_}};
+    s.arrays = {{"best_weights", best_weights_}};
+  }
+
+  void load_state(const CallbackState& s) override {
+    wait_ = static_cast<std::int64_t>(s.numbers.at("wait"));
+    stopped_epoch_ = static_cast<std::int64_t>(s.numbers.at("stopped_epoch"));
+    best_epoch_ = static_cast<std::int64_t>(s.numbers.at("best_epoch"));
+    best_ = s.numbers.at("best");
+    best_weights_ = s.arrays.at("best_weights");
+  }
+
   void on_train_end(TrainContext& ctx) override {
     if (stopped_epoch_ > 0 && verbose_ > 0) {
       ctx.message(fmt::format("Epoch {}: early stopping", stopped_epoch_ + 1));

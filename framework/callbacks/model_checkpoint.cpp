@@ -48,6 +48,9 @@ class ModelCheckpoint final : public Callback {
                                        : -std::numeric_limits<double>::infinity();
   }
 
+  void save_state(CallbackState& s) const override { s.numbers = {{"best", best_}}; }
+  void load_state(const CallbackState& s) override { best_ = s.numbers.at("best"); }
+
   void on_epoch_end(std::int64_t epoch, const Logs& logs, TrainContext& ctx) override {
     const std::string path = format_path(epoch, logs);
     if (!save_best_only_) {

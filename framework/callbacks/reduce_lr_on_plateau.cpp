@@ -62,6 +62,18 @@ class ReduceLROnPlateau final : public Callback {
     cooldown_counter_ = 0;
   }
 
+  void save_state(CallbackState& s) const override {
+    s.numbers = {{"best", best_},
+                 {"wait", static_cast<double>(wait_)},
+                 {"cooldown_counter", static_cast<double>(cooldown_counter_)}};
+  }
+
+  void load_state(const CallbackState& s) override {
+    best_ = s.numbers.at("best");
+    wait_ = static_cast<std::int64_t>(s.numbers.at("wait"));
+    cooldown_counter_ = static_cast<std::int64_t>(s.numbers.at("cooldown_counter"));
+  }
+
   void on_epoch_end(std::int64_t epoch, const Logs& logs, TrainContext& ctx) override {
     const auto current = logs.get(monitor_);
     if (!current) {

@@ -31,8 +31,11 @@ class TerminateOnNaN final : public Callback {
   void on_batch_end(std::int64_t step, const Logs& logs, TrainContext& ctx) override {
     const auto loss = logs.get("loss");
     if (loss && !std::isfinite(*loss) && !ctx.stop_training) {
-      ctx.message(fmt::format("Epoch {}, batch {}: invalid loss ({}), terminating training",
-                              epoch_ + 1, step + 1, *loss));
+      const std::string what =
+          fmt::format("Epoch {}, batch {}: invalid loss ({}), terminating training", epoch_ + 1,
+                      step + 1, *loss);
+      ctx.message(what);
+      ctx.failure = what;
       ctx.stop_training = true;
     }
   }

@@ -13,6 +13,7 @@ int summary_command(const std::vector<std::string>& args);
 int evaluate_command(const std::vector<std::string>& args);
 int predict_command(const std::vector<std::string>& args);
 int compare_command(const std::vector<std::string>& args);
+int resume_command(const std::vector<std::string>& args);
 
 // The top-level help text.
 std::string usage();

@@ -20,6 +20,7 @@ const std::vector<Command>& commands() {
       {"evaluate", evaluate_command, "loss and accuracy of a run or checkpoint on a split"},
       {"predict", predict_command, "class probabilities of one image from a run or checkpoint"},
       {"compare", compare_command, "a table of runs and sweeps, read from their files"},
+      {"resume", resume_command, "continue an interrupted run from its saved state"},
   };
   return list;
 }

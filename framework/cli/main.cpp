@@ -1,5 +1,6 @@
 // runner: the command-line entry point. Parses the subcommand, sets the thread count and
-// turns errors into one "error: ..." line and an exit code (2: bad input, 1: runtime failure).
+// turns errors into one "error: ..." line and an exit code (2: bad input, 1: runtime failure,
+// 128 + signal when Ctrl-C or SIGTERM interrupted training after saving its state).
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -9,11 +10,15 @@
 
 #include "framework/cli/commands.hpp"
 #include "framework/errors.hpp"
+#include "framework/interrupt.hpp"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     return runner::cli::dispatch(args);
+  } catch (const runner::Interrupted& e) {
+    fmt::print(stderr, "runner: {}\n", e.what());
+    return 128 + runner::interrupt_signal();  // the shell's convention: 130 for Ctrl-C
   } catch (const runner::ConfigError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;

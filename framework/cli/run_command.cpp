@@ -8,6 +8,7 @@
 #include "framework/config/experiment.hpp"
 #include "framework/config/sweep.hpp"
 #include "framework/errors.hpp"
+#include "framework/interrupt.hpp"
 #include "framework/parallel.hpp"
 #include "framework/run_experiment.hpp"
 #include "framework/sweep_runner.hpp"
@@ -40,6 +41,7 @@ int run_command(const std::vector<std::string>& args) {
     throw ConfigError("runner run: --quiet and --verbose exclude each other");
   }
   ThreadLimit threads(common.threads);
+  install_interrupt_handlers();
   if (is_sweep_file(common.experiment)) {
     const Sweep sweep = load_sweep(common.experiment, common.overrides);
     SweepOptions options;

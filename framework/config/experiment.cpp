@@ -274,4 +274,22 @@ YAML::Node resolved_config(const Experiment& e, const Model& model) {
   return root;
 }
 
+std::string config_fingerprint(const Experiment& experiment, const Model& model) {
+  YAML::Node resolved = resolved_config(experiment, model);
+  resolved.remove("overrides");
+  resolved.remove("results_dir");
+  YAML::Emitter text;
+  text << resolved;
+  return config_hash(text.c_str());
+}
+
+std::string config_hash(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
 }  // namespace runner

@@ -76,4 +76,11 @@ Model build_model(const Experiment& experiment, const Shape& input_shape);
 // Every setting with its default filled in, as written to a run folder.
 YAML::Node resolved_config(const Experiment& experiment, const Model& model);
 
+// What identifies a configuration: a hash of the resolved config without where its results go
+// and how it was spelled on the command line (results_dir, overrides). Sweeps name trials by
+// it; a saved training state resumes only the configuration it came from.
+std::string config_fingerprint(const Experiment& experiment, const Model& model);
+// A stable 64-bit hash (FNV-1a) of a text, as 16 hex digits.
+std::string config_hash(const std::string& text);
+
 }  // namespace runner

@@ -171,13 +171,4 @@ std::vector<Trial> expand_trials(const Sweep& sweep) {
   return trials;
 }
 
-std::string config_hash(const std::string& resolved_yaml) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const unsigned char c : resolved_yaml) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return fmt::format("{:016x}", h);
-}
-
 }  // namespace runner

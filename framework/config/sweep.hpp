@@ -64,7 +64,4 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
 // `trials` random draws from `seed`.
 std::vector<Trial> expand_trials(const Sweep& sweep);
 
-// A stable 64-bit hash (FNV-1a) of a resolved config, as 16 hex digits.
-std::string config_hash(const std::string& resolved_yaml);
-
 }  // namespace runner

@@ -57,17 +57,25 @@ void read_compile(MapReader& top, Experiment& e) {
 void read_callbacks(MapReader& top, Experiment& e) {
   Diagnostics& diag = top.diagnostics();
   const YAML::Node list = top.child("callbacks");
-  if (!list.IsDefined() || list.IsNull()) {
-    return;
+  bool has_nan_guard = false;
+  if (list.IsDefined() && !list.IsNull()) {
+    if (!list.IsSequence()) {
+      diag.error(list, "callbacks", "expected a list of callbacks, got " + describe(list));
+      return;
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      TypedSpec entry{"", list[i], fmt::format("callbacks[{}]", i)};
+      check_entry(callback_registry(), entry, diag, e.seed);
+      e.callbacks.push_back(entry);
+      const YAML::Node& item = list[i];
+      has_nan_guard = has_nan_guard || (item.IsScalar() && item.Scalar() == "TerminateOnNaN") ||
+                      (item.IsMap() && item["type"].IsDefined() && item["type"].IsScalar() &&
+                       item["type"].Scalar() == "TerminateOnNaN");
+    }
   }
-  if (!list.IsSequence()) {
-    diag.error(list, "callbacks", "expected a list of callbacks, got " + describe(list));
-    return;
-  }
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    TypedSpec entry{"", list[i], fmt::format("callbacks[{}]", i)};
-    check_entry(callback_registry(), entry, diag, e.seed);
-    e.callbacks.push_back(entry);
+  // A NaN loss always stops training with its epoch and step (and shows in the resolved config).
+  if (!has_nan_guard) {
+    e.callbacks.push_back(TypedSpec{"", YAML::Node("TerminateOnNaN"), "callbacks (default)"});
   }
 }
 

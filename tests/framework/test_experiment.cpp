@@ -23,7 +23,9 @@ TEST_SUITE("experiment") {
     CHECK(e.layers.size() == 8);
     CHECK(e.epochs == 20);
     CHECK(e.batch_size == 32);
-    CHECK(e.callbacks.size() == 2);
+    REQUIRE(e.callbacks.size() ==
+            3);  // EarlyStopping, ModelCheckpoint and the default TerminateOnNaN
+    CHECK(e.callbacks[2].node.Scalar() == "TerminateOnNaN");
     CHECK(e.evaluate == std::vector<std::string>{"validation", "test"});
     REQUIRE(e.predict.size() == 1);
     CHECK(e.predict[0].split == "validation");

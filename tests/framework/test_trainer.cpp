@@ -5,6 +5,7 @@
 #include "framework/losses/sparse_categorical_crossentropy.hpp"
 #include "framework/trainer.hpp"
 #include "tests/support/layer_checks.hpp"
+#include "tests/support/run_cli.hpp"
 
 namespace runner::test {
 
@@ -91,6 +92,24 @@ TEST_SUITE("trainer") {
                             (0.2 - std::log(std::exp(0.1) + std::exp(0.2) + std::exp(3.0)));
     CHECK(from_logits == doctest::Approx(expected).epsilon(1e-6));
     CHECK(g1[0] == doctest::Approx((probs[0] - 1.0) / 2));
+  }
+}
+
+}  // namespace runner::test
+
+namespace runner::test {
+
+TEST_SUITE("trainer") {
+  TEST_CASE("A NaN loss stops training with its epoch and step and fails the run") {
+    TempDir results;
+    // A learning rate of 1e30 blows the weights up within a few steps.
+    const CliResult r =
+        run_cli("tests/fixtures/tiny.yaml --set results_dir=" + results.path().string() +
+                " --set compile.optimizer.learning_rate=1e30");
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find(": invalid loss (") != std::string::npos);
+    CHECK(r.err.starts_with("error: Epoch 1, batch "));
+    CHECK(r.err.find("terminating training (the run folder ") != std::string::npos);
   }
 }
 

@@ -24,10 +24,11 @@ inline std::string slurp(const std::filesystem::path& path) {
   return text.str();
 }
 
-// `args` is passed to the shell as is (quote what needs quoting).
-inline CliResult run_cli(const std::string& args) {
+// `args` is passed to the shell as is (quote what needs quoting); `env` ("NAME=value ...")
+// is set for this command only.
+inline CliResult run_cli(const std::string& env, const std::string& args) {
   TempDir io;
-  const std::string command = std::string(RUNNER_BINARY) + " " + args + " >" +
+  const std::string command = env + " " + std::string(RUNNER_BINARY) + " " + args + " >" +
                               (io / "out").string() + " 2>" + (io / "err").string() + " </dev/null";
   const int status = std::system(command.c_str());
   CliResult r;
@@ -35,6 +36,10 @@ inline CliResult run_cli(const std::string& args) {
   r.out = slurp(io / "out");
   r.err = slurp(io / "err");
   return r;
+}
+
+inline CliResult run_cli(const std::string& args) {
+  return run_cli("", args);
 }
 
 }  // namespace runner::test

@@ -1,0 +1,58 @@
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "framework/cli/commands.hpp"
+#include "framework/cli/options.hpp"
+#include "framework/config/experiment.hpp"
+#include "framework/errors.hpp"
+#include "framework/interrupt.hpp"
+#include "framework/parallel.hpp"
+#include "framework/run_experiment.hpp"
+
+namespace runner::cli {
+
+int resume_command(const std::vector<std::string>& args) {
+  CommonOptions common;
+  std::string dir;
+  bool quiet = false;
+  po::options_description desc(
+      "runner resume RUN_FOLDER [options]\n"
+      "Continues an interrupted run from its state.bin; the finished run is identical, bit for "
+      "bit, to one that was never interrupted");
+  desc.add_options()("run", po::value(&dir), "the run folder")("quiet,q", po::bool_switch(&quiet),
+                                                               "print nothing but errors")(
+      "threads", po::value(&common.threads)->default_value(0), "worker threads (0: all cores)")(
+      "help,h", po::bool_switch(&common.help), "show this help");
+  parse(args, desc, {"run"}, "resume");
+  if (common.help) {
+    std::cout << desc;
+    return 0;
+  }
+  if (dir.empty()) {
+    throw ConfigError("runner resume: missing RUN_FOLDER");
+  }
+  const std::filesystem::path run_dir(dir);
+  if (!std::filesystem::exists(run_dir / "config.yaml")) {
+    throw Error(fmt::format("{}: not a run folder (config.yaml is missing)", dir));
+  }
+  if (std::filesystem::exists(run_dir / "summary.json")) {
+    throw Error(fmt::format("{}: this run has finished; nothing to resume", dir));
+  }
+  ThreadLimit threads(common.threads);
+  install_interrupt_handlers();
+  const Experiment e = load_experiment((run_dir / "config.yaml").string());
+  const TrainingState state = load_training_state(run_dir / "state.bin");
+  RunOptions options;
+  options.verbosity = quiet ? Verbosity::kQuiet : Verbosity::kProgressBar;
+  options.threads = ThreadLimit::current();
+  options.run_dir = run_dir;
+  options.resume = &state;
+  if (!quiet) {
+    fmt::print("resuming {} at epoch {}, step {}\n", dir, state.epoch + 1, state.step);
+  }
+  run_experiment(e, options);
+  return 0;
+}
+
+}  // namespace runner::cli

@@ -1,0 +1,49 @@
+#pragma once
+// Everything needed to continue a training run exactly where it stopped, saved with
+// Boost.Serialization (binary archive, versioned) as state.bin in the run folder: after every
+// epoch, and at the step where Ctrl-C or SIGTERM arrived. Randomness needs no state: shuffles
+// derive from (seed, epoch) and dropout masks from (seed, step).
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace runner {
+
+// A callback's own state (EarlyStopping's wait and best weights, ...).
+struct CallbackState {
+  std::map<std::string, double> numbers;
+  std::map<std::string, std::vector<float>> arrays;
+};
+
+struct EpochState {
+  std::int64_t epoch = 0;
+  std::vector<std::pair<std::string, double>> logs;
+  double seconds = 0;
+};
+
+struct TrainingState {
+  static constexpr unsigned kVersion = 1;
+  std::string config_hash;  // of the run's config.yaml: a state never resumes another run
+  std::int64_t epoch = 0;   // 0-based epoch to continue
+  std::int64_t step = 0;    // steps of that epoch already done
+  double loss_sum = 0;      // running sums of the unfinished epoch
+  std::int64_t correct = 0;
+  std::int64_t seen = 0;
+  double epoch_seconds = 0;  // time already spent in the unfinished epoch
+  std::vector<float> params;
+  std::int64_t iterations = 0;
+  double learning_rate = 0;
+  std::map<std::string, std::vector<float>> slots;
+  std::vector<EpochState> history;
+  std::vector<CallbackState> callbacks;
+};
+
+// Atomic write (temporary file, then rename). Throws Error when the disk refuses.
+void save_training_state(const std::filesystem::path& path, const TrainingState& state);
+// Throws CheckpointError for a missing, truncated, foreign or newer-version file.
+TrainingState load_training_state(const std::filesystem::path& path);
+
+}  // namespace runner

@@ -1,0 +1,94 @@
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "framework/checkpoint.hpp"
+#include "tests/support/layer_checks.hpp"
+#include "tests/support/run_cli.hpp"
+
+namespace runner::test {
+
+namespace {
+std::filesystem::path only_run(const std::filesystem::path& results) {
+  std::vector<std::filesystem::path> runs;
+  for (const auto& entry : std::filesystem::directory_iterator(results / "tiny")) {
+    runs.push_back(entry.path());
+  }
+  REQUIRE(runs.size() == 1);
+  return runs[0];
+}
+
+std::string history_without_seconds(const std::filesystem::path& run) {
+  std::istringstream in(slurp(run / "history.csv"));
+  std::string line;
+  std::string out;
+  while (std::getline(in, line)) {
+    out += line.substr(0, line.rfind(',')) + "\n";
+  }
+  return out;
+}
+
+std::vector<float> final_weights(const std::filesystem::path& run) {
+  const LoadedModel loaded = load_model_checkpoint(run / "model-final.h5");
+  return {loaded.model.parameters().begin(), loaded.model.parameters().end()};
+}
+
+const std::string kTiny = "tests/fixtures/tiny.yaml -q --set fit.epochs=3 --set results_dir=";
+}  // namespace
+
+TEST_SUITE("resume") {
+  TEST_CASE("An interrupted run resumes to the same history and weights bit for bit") {
+    TempDir reference;
+    REQUIRE(run_cli(kTiny + reference.path().string()).exit_code == 0);
+    const auto expected_run = only_run(reference.path());
+    struct Fault {
+      int step;  // global step (6 per epoch)
+      const char* signal;
+      int exit_code;  // the shell reports 128 + signal for SIGKILL
+    };
+    for (const Fault f : {Fault{2, "INT", 130}, Fault{9, "TERM", 143}, Fault{9, "KILL", 137},
+                          Fault{11, "INT", 130}, Fault{14, "KILL", 137}}) {
+      CAPTURE(f.step);
+      const std::string signal = f.signal;
+      CAPTURE(signal);
+      TempDir results;
+      const CliResult cut =
+          run_cli(fmt::format("RUNNER_TEST_SIGNAL_AT_STEP={}:{}", f.step, f.signal),
+                  kTiny + results.path().string());
+      CHECK(cut.exit_code == f.exit_code);
+      const auto run = only_run(results.path());
+      CHECK_FALSE(std::filesystem::exists(run / "summary.json"));
+      if (std::string(f.signal) != "KILL") {
+        CHECK(cut.err.find("the run's state is saved: continue with 'runner resume") !=
+              std::string::npos);
+      }
+      const CliResult resumed = run_cli("resume -q " + run.string());
+      INFO(resumed.err);
+      REQUIRE(resumed.exit_code == 0);
+      CHECK(history_without_seconds(run) == history_without_seconds(expected_run));
+      CHECK(bitwise_equal(final_weights(run), final_weights(expected_run)));
+      CHECK(slurp(run / "log.csv") == slurp(expected_run / "log.csv"));
+    }
+  }
+
+  TEST_CASE("resume refuses finished runs and damaged states with a clear message") {
+    TempDir results;
+    REQUIRE(run_cli(kTiny + results.path().string()).exit_code == 0);
+    const auto run = only_run(results.path());
+    const CliResult finished = run_cli("resume " + run.string());
+    CHECK(finished.exit_code == 1);
+    CHECK(finished.err ==
+          "error: " + run.string() + ": this run has finished; nothing to resume\n");
+    std::filesystem::remove(run / "summary.json");
+    std::filesystem::resize_file(run / "state.bin", 100);
+    const CliResult damaged = run_cli("resume " + run.string());
+    CHECK(damaged.exit_code == 1);
+    CHECK(damaged.err.starts_with("error: " + (run / "state.bin").string() +
+                                  ": unreadable training state (truncated or corrupt)"));
+    std::ofstream(run / "state.bin") << "junk";
+    CHECK(run_cli("resume " + run.string()).exit_code == 1);
+  }
+}
+
+}  // namespace runner::test
