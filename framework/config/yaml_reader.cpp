@@ -1,5 +1,7 @@
 #include "framework/config/yaml_reader.hpp"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -192,8 +194,14 @@ std::string describe(const YAML::Node& node) {
       return "a list";
     case YAML::NodeType::Null:
       return "null";
-    case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Scalar: {
+      // Quoted, control characters shown as '?', long values cut: messages stay one line.
+      std::string text = node.Scalar().substr(0, 60);
+      for (char& c : text) {
+        c = static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+      }
+      return "'" + text + (node.Scalar().size() > 60 ? "...'" : "'");
+    }
     case YAML::NodeType::Undefined:
       break;
   }
@@ -304,6 +312,9 @@ namespace {
 YAML::Node load_checked(const std::string& text, const std::string& name) {
   try {
     return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    throw ConfigError(SourceLocation{name, e.mark.line + 1, e.mark.column + 1}, "",
+                      "invalid YAML: nested deeper than yaml-cpp's limit of 2000 levels");
   } catch (const YAML::Exception& e) {
     throw ConfigError(SourceLocation{name, e.mark.line + 1, e.mark.column + 1}, "",
                       "invalid YAML: " + e.msg);

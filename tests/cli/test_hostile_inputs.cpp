@@ -1,0 +1,77 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "tests/support/run_cli.hpp"
+
+namespace runner::test {
+
+// The catalogue in tests/fixtures/hostile/: each file, the exit code and the whole message.
+TEST_SUITE("hostile inputs") {
+  TEST_CASE("Hostile experiment files get one clear message and exit code 2") {
+    struct Case {
+      const char* file;
+      std::string err;
+    };
+    const std::string d = "tests/fixtures/hostile/";
+    const Case cases[] = {
+        {"huge_filters.yaml",
+         "error: " + d + "huge_filters.yaml:5:7: model.layers[0]: layer 0 'conv2d' (Conv2D): its "
+                         "output [26, 26, 100000000] holds 67,600,000,000 values per sample, more "
+                         "than the 268,435,456 runner allows\n"},
+        {"huge_dense.yaml",
+         "error: " + d + "huge_dense.yaml:6:7: model.layers[1]: layer 1 'dense' (Dense): the model "
+                         "reaches 785,000,000 parameters here, more than the 268,435,456 runner "
+                         "allows\n"},
+        {"negative_sizes.yaml",
+         "error: " + d + "negative_sizes.yaml:3:16: model.input_shape: expected 1 to 3 positive "
+                         "sizes up to 65536, e.g. [28, 28, 1]\n" +
+             d + "negative_sizes.yaml:5:31: model.layers[0].filters: expected a positive integer, "
+                 "got -3\n" +
+             d + "negative_sizes.yaml:5:48: model.layers[0].kernel_size: expected positive sizes "
+                 "up to 65536, got [0, 3]\n" +
+             d + "negative_sizes.yaml:6:28: model.layers[1].units: expected an integer that fits "
+                 "in 64 bits, got '99999999999999999999'\n" +
+             d + "negative_sizes.yaml:8:15: fit.batch_size: expected at most 1048576, got "
+                 "100000000\n"},
+        {"wrong_types.yaml",
+         "error: " + d + "wrong_types.yaml:1:7: name: expected a string, got a list\n" + d +
+             "wrong_types.yaml:2:7: seed: expected an integer, got '4.5'\n" + d +
+             "wrong_types.yaml:3:7: data: expected a mapping, got 'just-a-string'\n" + d +
+             "wrong_types.yaml:5:11: model.layers: expected a non-empty list of layers, got a "
+             "mapping\n" +
+             d + "wrong_types.yaml:7:11: fit.epochs: expected an integer, got '.nan'\n" + d +
+             "wrong_types.yaml:8:12: fit.shuffle: expected true or false, got 'maybe'\n"},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(std::string(c.file));
+      const CliResult r = run_cli("summary " + d + c.file);
+      CHECK(r.exit_code == 2);
+      CHECK(r.out.empty());
+      CHECK(r.err == c.err);
+    }
+  }
+
+  TEST_CASE("Binary garbage and unterminated or deeply nested YAML fail cleanly") {
+    for (const char* file : {"binary_garbage.yaml", "unterminated_string.yaml"}) {
+      CAPTURE(std::string(file));
+      const CliResult r = run_cli(std::string("summary tests/fixtures/hostile/") + file);
+      CHECK(r.exit_code == 2);
+      CHECK(r.err.starts_with(std::string("error: tests/fixtures/hostile/") + file + ":1:"));
+    }
+    TempDir dir;
+    std::ofstream(dir / "deep.yaml") << "a: " << std::string(5000, '[') << std::string(5000, ']') << "\n";
+    const CliResult deep = run_cli("summary " + (dir / "deep.yaml").string());
+    CHECK(deep.exit_code == 2);
+    CHECK(deep.err == "error: " + (dir / "deep.yaml").string() +
+                          ":1:10004: invalid YAML: nested deeper than yaml-cpp's limit of 2000 levels\n");
+  }
+
+  TEST_CASE("A results folder that cannot be created fails before training with the path") {
+    const CliResult r = run_cli("tests/fixtures/tiny.yaml --set results_dir=/etc/passwd/runs");
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.starts_with("error: /etc/passwd/runs/tiny: cannot create the results folder: "));
+  }
+}
+
+}  // namespace runner::test
