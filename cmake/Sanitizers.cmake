@@ -6,6 +6,13 @@ if(RUNNER_SANITIZE)
     -fsanitize=${RUNNER_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all
     # GCC 12 reports false "may be used uninitialized" inside libstdc++'s std::regex and
     # std::function when sanitizers are on; the release build keeps the warning.
-    -Wno-maybe-uninitialized)
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
   target_link_options(runner_sanitizers INTERFACE -fsanitize=${RUNNER_SANITIZE})
+endif()
+
+# RUNNER_FUZZ builds the libFuzzer targets in tests/fuzz (clang only); all code gets coverage
+# instrumentation for them.
+option(RUNNER_FUZZ "Build the libFuzzer targets (clang)" OFF)
+if(RUNNER_FUZZ)
+  target_compile_options(runner_sanitizers INTERFACE -fsanitize=fuzzer-no-link)
 endif()

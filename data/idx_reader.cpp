@@ -86,10 +86,10 @@ IdxArray read_idx(const std::string& path, std::size_t expected_rank,
     }
     out.dims.push_back(dim);
     if (i > 0) {
-      item_size *= dim;
-      if (item_size > kMaxPayloadBytes) {
+      if (dim > kMaxPayloadBytes / item_size) {  // divide first: the product could overflow
         fail(path, "header declares items larger than 4 GiB; the header is corrupt");
       }
+      item_size *= dim;
     }
   }
   const std::int64_t declared = out.dims[0];
@@ -100,8 +100,19 @@ IdxArray read_idx(const std::string& path, std::size_t expected_rank,
   }
   const std::int64_t items = limit ? std::min(*limit, declared) : declared;
   const auto bytes = static_cast<std::size_t>(items * item_size);
-  out.values.resize(bytes);
-  const std::size_t got = read_fully(file.get(), path, out.values.data(), bytes);
+  // Grow with the data actually read: a header that lies about its size costs nothing.
+  constexpr std::size_t kChunk = std::size_t{1} << 24;
+  std::size_t got = 0;
+  while (got < bytes) {
+    const std::size_t want = std::min(kChunk, bytes - got);
+    out.values.resize(got + want);
+    const std::size_t n = read_fully(file.get(), path, out.values.data() + got, want);
+    got += n;
+    if (n < want) {
+      break;
+    }
+  }
+  out.values.resize(got);
   if (got != bytes) {
     fail(path, fmt::format("truncated: the header declares {} items ({} bytes) but the file "
                            "holds only {} bytes of data",
