@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <tbb/task_arena.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -176,6 +178,29 @@ class SweepTable {
   int drawn_ = 0;
 };
 
+// Holds an exclusive flock on <dir>/.lock: a second sweep process in the same folder stops
+// with a message instead of racing this one (the lock ends with the process, even on kill -9).
+class FolderLock {
+ public:
+  explicit FolderLock(const std::filesystem::path& dir) {
+    const auto path = (dir / ".lock").string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      throw Error(fmt::format("{}: cannot create the sweep lock", path));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw Error(fmt::format("{}: another sweep is running in this folder", dir.string()));
+    }
+  }
+  ~FolderLock() { ::close(fd_); }
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 std::string metric_text(double v) {
   return std::isnan(v) ? "-" : fmt::format("{:.4f}", v);
 }
@@ -264,6 +289,7 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
   const std::vector<Trial> trials = expand_trials(sweep);
   const std::filesystem::path dir = sweep_dir(sweep);
   std::filesystem::create_directories(dir);
+  const FolderLock lock(dir);
   std::vector<TrialResult> results(trials.size());
   std::vector<Experiment> experiments;
   for (std::size_t i = 0; i < trials.size(); ++i) {

@@ -1,4 +1,7 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "framework/config/sweep.hpp"
 #include "framework/errors.hpp"
@@ -115,6 +118,22 @@ TEST_SUITE("sweep") {
       rerun += r.status == "done" ? 1 : 0;
     }
     CHECK(rerun == 1);
+  }
+
+  TEST_CASE("A second sweep process in the same folder is refused") {
+    TempDir results;
+    const Sweep sweep = tiny_sweep(results);
+    std::filesystem::create_directories(results / "tiny-sweep");
+    // Another process holds the lock (flock locks belong to open file descriptions).
+    const int fd = ::open((results / "tiny-sweep" / ".lock").c_str(), O_RDWR | O_CREAT, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX) == 0);
+    SweepOptions quiet;
+    quiet.quiet = true;
+    CHECK_THROWS_WITH_AS(run_sweep(sweep, quiet),
+                         ((results / "tiny-sweep").string() + ": another sweep is running in this folder").c_str(),
+                         Error);
+    ::close(fd);
   }
 
   TEST_CASE("Concurrent trials give the same numbers as sequential ones") {
