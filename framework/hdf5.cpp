@@ -30,53 +30,23 @@ void silence_hdf5() {
   (void)silenced;
 }
 
-struct TypeHandle {
+// Closes an id of one kind (type, dataspace, attribute, dataset) at scope exit.
+template <herr_t (*Close)(hid_t)>
+struct Handle {
   hid_t id;
-  explicit TypeHandle(hid_t h) : id(h) {}
-  ~TypeHandle() {
+  explicit Handle(hid_t h) : id(h) {}
+  ~Handle() {
     if (id >= 0) {
-      H5Tclose(id);
+      Close(id);
     }
   }
-  TypeHandle(const TypeHandle&) = delete;
-  TypeHandle& operator=(const TypeHandle&) = delete;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
 };
-
-struct SpaceHandle {
-  hid_t id;
-  explicit SpaceHandle(hid_t h) : id(h) {}
-  ~SpaceHandle() {
-    if (id >= 0) {
-      H5Sclose(id);
-    }
-  }
-  SpaceHandle(const SpaceHandle&) = delete;
-  SpaceHandle& operator=(const SpaceHandle&) = delete;
-};
-
-struct AttrHandle {
-  hid_t id;
-  explicit AttrHandle(hid_t h) : id(h) {}
-  ~AttrHandle() {
-    if (id >= 0) {
-      H5Aclose(id);
-    }
-  }
-  AttrHandle(const AttrHandle&) = delete;
-  AttrHandle& operator=(const AttrHandle&) = delete;
-};
-
-struct DataHandle {
-  hid_t id;
-  explicit DataHandle(hid_t h) : id(h) {}
-  ~DataHandle() {
-    if (id >= 0) {
-      H5Dclose(id);
-    }
-  }
-  DataHandle(const DataHandle&) = delete;
-  DataHandle& operator=(const DataHandle&) = delete;
-};
+using TypeHandle = Handle<H5Tclose>;
+using SpaceHandle = Handle<H5Sclose>;
+using AttrHandle = Handle<H5Aclose>;
+using DataHandle = Handle<H5Dclose>;
 
 std::vector<hsize_t> dims_of(const Shape& shape) {
   std::vector<hsize_t> dims;

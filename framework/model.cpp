@@ -62,23 +62,23 @@ void Model::build(const Shape& input_shape, std::uint64_t seed) {
           static_cast<long>(i));
     }
     if (e.output_shape.elements() > kMaxSampleValues) {
-      throw ShapeError(fmt::format("layer {} '{}' ({}): its output {} holds {} values per sample, "
-                                   "more than the {} runner allows",
-                                   i, e.name, e.layer->type(), e.output_shape.str(),
-                                   with_thousands(e.output_shape.elements()),
-                                   with_thousands(kMaxSampleValues)),
-                       static_cast<long>(i));
+      throw ShapeError(
+          fmt::format("layer {} '{}' ({}): its output {} holds {} values per sample, "
+                      "more than the {} runner allows",
+                      i, e.name, e.layer->type(), e.output_shape.str(),
+                      with_thousands(e.output_shape.elements()), with_thousands(kMaxSampleValues)),
+          static_cast<long>(i));
     }
     for (const auto& slot : e.slots) {
       total += static_cast<std::size_t>(slot.shape.elements());
     }
     if (static_cast<std::int64_t>(total) > kMaxParameters) {
-      throw ShapeError(fmt::format("layer {} '{}' ({}): the model reaches {} parameters here, more "
-                                   "than the {} runner allows",
-                                   i, e.name, e.layer->type(),
-                                   with_thousands(static_cast<long long>(total)),
-                                   with_thousands(kMaxParameters)),
-                       static_cast<long>(i));
+      throw ShapeError(
+          fmt::format("layer {} '{}' ({}): the model reaches {} parameters here, more "
+                      "than the {} runner allows",
+                      i, e.name, e.layer->type(), with_thousands(static_cast<long long>(total)),
+                      with_thousands(kMaxParameters)),
+          static_cast<long>(i));
     }
     shape = e.output_shape;
   }
@@ -107,18 +107,21 @@ void Model::prepare(std::int64_t max_batch) {
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     Entry& e = entries_[i];
     try {
-      const auto elements = static_cast<std::size_t>(e.output_shape.with_batch(max_batch).elements());
+      const auto elements =
+          static_cast<std::size_t>(e.output_shape.with_batch(max_batch).elements());
       activations_[i].reserve(elements);
       deltas_[i].reserve(elements);
       e.layer->prepare(e.input_shape, max_batch);
     } catch (const std::bad_alloc&) {
-      throw Error(fmt::format("layer {} '{}' ({}): not enough memory for its activations and "
-                              "workspaces at batch size {}",
-                              i, e.name, e.layer->type(), max_batch));
+      throw Error(
+          fmt::format("layer {} '{}' ({}): not enough memory for its activations and "
+                      "workspaces at batch size {}",
+                      i, e.name, e.layer->type(), max_batch));
     } catch (const std::length_error&) {
-      throw Error(fmt::format("layer {} '{}' ({}): its workspaces at batch size {} exceed what "
-                              "can be allocated",
-                              i, e.name, e.layer->type(), max_batch));
+      throw Error(
+          fmt::format("layer {} '{}' ({}): its workspaces at batch size {} exceed what "
+                      "can be allocated",
+                      i, e.name, e.layer->type(), max_batch));
     }
   }
 }

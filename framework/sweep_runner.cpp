@@ -1,9 +1,9 @@
 #include "framework/sweep_runner.hpp"
 
-#include <fmt/format.h>
-#include <tbb/task_arena.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
+#include <tbb/task_arena.h>
 #include <unistd.h>
 
 #include <algorithm>

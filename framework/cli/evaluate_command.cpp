@@ -33,10 +33,7 @@ int evaluate_command(const std::vector<std::string>& args) {
   if (source_path.empty()) {
     throw ConfigError("runner evaluate: missing RUN_FOLDER or CHECKPOINT.h5");
   }
-  if (split != "test" && split != "validation" && split != "train") {
-    throw ConfigError(
-        fmt::format("runner evaluate: --split must be test, validation or train, got '{}'", split));
-  }
+  check_split(split, "evaluate");
   if (batch_size <= 0 || batch_size > 65536) {
     throw ConfigError(
         fmt::format("runner evaluate: --batch-size must be in 1..65536, got {}", batch_size));

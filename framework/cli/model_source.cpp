@@ -53,6 +53,13 @@ ModelSource open_model_source(const std::filesystem::path& path, const std::stri
   return source;
 }
 
+void check_split(const std::string& split, const std::string& command) {
+  if (split != "test" && split != "validation" && split != "train") {
+    throw ConfigError(fmt::format("runner {}: --split must be test, validation or train, got '{}'",
+                                  command, split));
+  }
+}
+
 SplitView select_split(const Dataset& data, const ModelSource& source, const std::string& split) {
   if (split == "test") {
     SplitView view{&data.test,

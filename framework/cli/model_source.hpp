@@ -27,6 +27,9 @@ struct ModelSource {
 ModelSource open_model_source(const std::filesystem::path& path, const std::string& experiment,
                               const std::vector<std::string>& overrides);
 
+// Throws ConfigError unless `split` is train, validation or test.
+void check_split(const std::string& split, const std::string& command);
+
 // The images of `split` (train | validation | test) and their indices into `set`.
 struct SplitView {
   const ImageSet* set;

@@ -34,10 +34,7 @@ int predict_command(const std::vector<std::string>& args) {
   if (source_path.empty()) {
     throw ConfigError("runner predict: missing RUN_FOLDER or CHECKPOINT.h5");
   }
-  if (split != "test" && split != "validation" && split != "train") {
-    throw ConfigError(
-        fmt::format("runner predict: --split must be test, validation or train, got '{}'", split));
-  }
+  check_split(split, "predict");
   ThreadLimit threads(common.threads);
   ModelSource source = open_model_source(source_path, common.experiment, common.overrides);
   const Dataset data = load_dataset(source.data);

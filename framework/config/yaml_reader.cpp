@@ -1,9 +1,8 @@
 #include "framework/config/yaml_reader.hpp"
 
-#include <yaml-cpp/depthguard.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <yaml-cpp/depthguard.h>
 
 #include <cmath>
 #include <fstream>

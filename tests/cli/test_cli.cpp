@@ -6,26 +6,6 @@
 namespace runner::test {
 
 namespace {
-std::filesystem::path only_run(const std::filesystem::path& results, const std::string& name) {
-  std::vector<std::filesystem::path> runs;
-  for (const auto& entry : std::filesystem::directory_iterator(results / name)) {
-    runs.push_back(entry.path());
-  }
-  REQUIRE(runs.size() == 1);
-  return runs[0];
-}
-
-// history.csv without its timing column, for comparing runs.
-std::string history_without_seconds(const std::filesystem::path& run) {
-  std::istringstream in(slurp(run / "history.csv"));
-  std::string line;
-  std::string out;
-  while (std::getline(in, line)) {
-    out += line.substr(0, line.rfind(',')) + "\n";
-  }
-  return out;
-}
-
 std::string line_starting(const std::string& text, const std::string& prefix) {
   std::istringstream in(text);
   std::string line;

@@ -16,24 +16,31 @@ TEST_SUITE("hostile inputs") {
     const std::string d = "tests/fixtures/hostile/";
     const Case cases[] = {
         {"huge_filters.yaml",
-         "error: " + d + "huge_filters.yaml:5:7: model.layers[0]: layer 0 'conv2d' (Conv2D): its "
-                         "output [26, 26, 100000000] holds 67,600,000,000 values per sample, more "
-                         "than the 268,435,456 runner allows\n"},
+         "error: " + d +
+             "huge_filters.yaml:5:7: model.layers[0]: layer 0 'conv2d' (Conv2D): its "
+             "output [26, 26, 100000000] holds 67,600,000,000 values per sample, more "
+             "than the 268,435,456 runner allows\n"},
         {"huge_dense.yaml",
-         "error: " + d + "huge_dense.yaml:6:7: model.layers[1]: layer 1 'dense' (Dense): the model "
-                         "reaches 785,000,000 parameters here, more than the 268,435,456 runner "
-                         "allows\n"},
+         "error: " + d +
+             "huge_dense.yaml:6:7: model.layers[1]: layer 1 'dense' (Dense): the model "
+             "reaches 785,000,000 parameters here, more than the 268,435,456 runner "
+             "allows\n"},
         {"negative_sizes.yaml",
-         "error: " + d + "negative_sizes.yaml:3:16: model.input_shape: expected 1 to 3 positive "
-                         "sizes up to 65536, e.g. [28, 28, 1]\n" +
-             d + "negative_sizes.yaml:5:31: model.layers[0].filters: expected a positive integer, "
-                 "got -3\n" +
-             d + "negative_sizes.yaml:5:48: model.layers[0].kernel_size: expected positive sizes "
-                 "up to 65536, got [0, 3]\n" +
-             d + "negative_sizes.yaml:6:28: model.layers[1].units: expected an integer that fits "
-                 "in 64 bits, got '99999999999999999999'\n" +
-             d + "negative_sizes.yaml:8:15: fit.batch_size: expected at most 1048576, got "
-                 "100000000\n"},
+         "error: " + d +
+             "negative_sizes.yaml:3:16: model.input_shape: expected 1 to 3 positive "
+             "sizes up to 65536, e.g. [28, 28, 1]\n" +
+             d +
+             "negative_sizes.yaml:5:31: model.layers[0].filters: expected a positive integer, "
+             "got -3\n" +
+             d +
+             "negative_sizes.yaml:5:48: model.layers[0].kernel_size: expected positive sizes "
+             "up to 65536, got [0, 3]\n" +
+             d +
+             "negative_sizes.yaml:6:28: model.layers[1].units: expected an integer that fits "
+             "in 64 bits, got '99999999999999999999'\n" +
+             d +
+             "negative_sizes.yaml:8:15: fit.batch_size: expected at most 1048576, got "
+             "100000000\n"},
         {"wrong_types.yaml",
          "error: " + d + "wrong_types.yaml:1:7: name: expected a string, got a list\n" + d +
              "wrong_types.yaml:2:7: seed: expected an integer, got '4.5'\n" + d +
@@ -60,11 +67,13 @@ TEST_SUITE("hostile inputs") {
       CHECK(r.err.starts_with(std::string("error: tests/fixtures/hostile/") + file + ":1:"));
     }
     TempDir dir;
-    std::ofstream(dir / "deep.yaml") << "a: " << std::string(5000, '[') << std::string(5000, ']') << "\n";
+    std::ofstream(dir / "deep.yaml")
+        << "a: " << std::string(5000, '[') << std::string(5000, ']') << "\n";
     const CliResult deep = run_cli("summary " + (dir / "deep.yaml").string());
     CHECK(deep.exit_code == 2);
-    CHECK(deep.err == "error: " + (dir / "deep.yaml").string() +
-                          ":1:10004: invalid YAML: nested deeper than yaml-cpp's limit of 2000 levels\n");
+    CHECK(deep.err ==
+          "error: " + (dir / "deep.yaml").string() +
+              ":1:10004: invalid YAML: nested deeper than yaml-cpp's limit of 2000 levels\n");
   }
 
   TEST_CASE("A results folder that cannot be created fails before training with the path") {

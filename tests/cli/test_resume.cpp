@@ -10,25 +10,6 @@
 namespace runner::test {
 
 namespace {
-std::filesystem::path only_run(const std::filesystem::path& results) {
-  std::vector<std::filesystem::path> runs;
-  for (const auto& entry : std::filesystem::directory_iterator(results / "tiny")) {
-    runs.push_back(entry.path());
-  }
-  REQUIRE(runs.size() == 1);
-  return runs[0];
-}
-
-std::string history_without_seconds(const std::filesystem::path& run) {
-  std::istringstream in(slurp(run / "history.csv"));
-  std::string line;
-  std::string out;
-  while (std::getline(in, line)) {
-    out += line.substr(0, line.rfind(',')) + "\n";
-  }
-  return out;
-}
-
 std::vector<float> final_weights(const std::filesystem::path& run) {
   const LoadedModel loaded = load_model_checkpoint(run / "model-final.h5");
   return {loaded.model.parameters().begin(), loaded.model.parameters().end()};
@@ -41,7 +22,7 @@ TEST_SUITE("resume") {
   TEST_CASE("An interrupted run resumes to the same history and weights bit for bit") {
     TempDir reference;
     REQUIRE(run_cli(kTiny + reference.path().string()).exit_code == 0);
-    const auto expected_run = only_run(reference.path());
+    const auto expected_run = only_run(reference.path(), "tiny");
     struct Fault {
       int step;  // global step (6 per epoch)
       const char* signal;
@@ -57,7 +38,7 @@ TEST_SUITE("resume") {
           run_cli(fmt::format("RUNNER_TEST_SIGNAL_AT_STEP={}:{}", f.step, f.signal),
                   kTiny + results.path().string());
       CHECK(cut.exit_code == f.exit_code);
-      const auto run = only_run(results.path());
+      const auto run = only_run(results.path(), "tiny");
       CHECK_FALSE(std::filesystem::exists(run / "summary.json"));
       if (std::string(f.signal) != "KILL") {
         CHECK(cut.err.find("the run's state is saved: continue with 'runner resume") !=
@@ -75,7 +56,7 @@ TEST_SUITE("resume") {
   TEST_CASE("resume refuses finished runs and damaged states with a clear message") {
     TempDir results;
     REQUIRE(run_cli(kTiny + results.path().string()).exit_code == 0);
-    const auto run = only_run(results.path());
+    const auto run = only_run(results.path(), "tiny");
     const CliResult finished = run_cli("resume " + run.string());
     CHECK(finished.exit_code == 1);
     CHECK(finished.err ==

@@ -97,9 +97,10 @@ TEST_SUITE("idx_reader") {
     }
     SUBCASE("dimensions whose product overflows 64 bits (found by fuzz_idx)") {
       write_gz(p, idx_bytes(0x08, {9, 0xFFFFFFFFU, 0xFFFFFF10U}, 8));
-      CHECK_THROWS_WITH_AS(read_idx(p, 3),
-                           (p + ": header declares items larger than 4 GiB; the header is corrupt").c_str(),
-                           DataError);
+      CHECK_THROWS_WITH_AS(
+          read_idx(p, 3),
+          (p + ": header declares items larger than 4 GiB; the header is corrupt").c_str(),
+          DataError);
     }
     SUBCASE("more data than declared") {
       write_gz(p, idx_bytes(0x08, {2}, 3));

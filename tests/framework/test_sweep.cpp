@@ -16,15 +16,6 @@ Sweep tiny_sweep(const TempDir& results, std::vector<std::string> extra = {}) {
   return load_sweep("tests/fixtures/sweep_tiny.yaml", extra);
 }
 
-std::string history_without_seconds(const std::filesystem::path& run) {
-  std::istringstream in(slurp(run / "history.csv"));
-  std::string line;
-  std::string out;
-  while (std::getline(in, line)) {
-    out += line.substr(0, line.rfind(',')) + "\n";
-  }
-  return out;
-}
 }  // namespace
 
 TEST_SUITE("sweep") {
@@ -130,9 +121,10 @@ TEST_SUITE("sweep") {
     REQUIRE(::flock(fd, LOCK_EX) == 0);
     SweepOptions quiet;
     quiet.quiet = true;
-    CHECK_THROWS_WITH_AS(run_sweep(sweep, quiet),
-                         ((results / "tiny-sweep").string() + ": another sweep is running in this folder").c_str(),
-                         Error);
+    CHECK_THROWS_WITH_AS(
+        run_sweep(sweep, quiet),
+        ((results / "tiny-sweep").string() + ": another sweep is running in this folder").c_str(),
+        Error);
     ::close(fd);
   }
 

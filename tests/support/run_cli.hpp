@@ -1,11 +1,13 @@
 #pragma once
 // Runs the built runner executable and captures what it printed and its exit code.
+#include <doctest/doctest.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "tests/support/tmpdir.hpp"
 
@@ -40,6 +42,28 @@ inline CliResult run_cli(const std::string& env, const std::string& args) {
 
 inline CliResult run_cli(const std::string& args) {
   return run_cli("", args);
+}
+
+// The one run folder under results/<experiment>/.
+inline std::filesystem::path only_run(const std::filesystem::path& results,
+                                      const std::string& experiment) {
+  std::vector<std::filesystem::path> runs;
+  for (const auto& entry : std::filesystem::directory_iterator(results / experiment)) {
+    runs.push_back(entry.path());
+  }
+  REQUIRE(runs.size() == 1);
+  return runs[0];
+}
+
+// history.csv without its timing column, for comparing runs.
+inline std::string history_without_seconds(const std::filesystem::path& run) {
+  std::istringstream in(slurp(run / "history.csv"));
+  std::string line;
+  std::string out;
+  while (std::getline(in, line)) {
+    out += line.substr(0, line.rfind(',')) + "\n";
+  }
+  return out;
 }
 
 }  // namespace runner::test
