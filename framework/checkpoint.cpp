@@ -203,13 +203,14 @@ YAML::Node model_section_from_keras(const std::string& json, const std::string& 
 void save_checkpoint(const std::filesystem::path& path, const Model& model,
                      const CheckpointInfo& info, const Optimizer* optimizer, bool weights_only) {
   write_atomically(path, [&](const std::filesystem::path& tmp) {
-    const h5::Object file = h5::create_file(tmp.string());
+    h5::Object file = h5::create_file(tmp.string());
     file.write_string_attribute("runner_config", info.runner_config);
     if (!info.experiment_yaml.empty()) {
       file.write_string_attribute("runner_experiment", info.experiment_yaml);
     }
     if (weights_only) {
       write_weights(file, model);
+      file.close();
       return;
     }
     file.write_string_attribute("backend", "tensorflow");
@@ -222,6 +223,7 @@ void save_checkpoint(const std::filesystem::path& path, const Model& model,
     if (optimizer != nullptr) {
       write_optimizer(file, model, *optimizer);
     }
+    file.close();
   });
 }
 

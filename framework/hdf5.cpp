@@ -94,6 +94,19 @@ Object::~Object() {
   }
 }
 
+void Object::close() {
+  const auto hdf5_lock = lock_hdf5();
+  if (id_ < 0) {
+    return;
+  }
+  const hid_t id = std::exchange(id_, -1);
+  const bool flushed = H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0;
+  const bool closed = H5Fclose(id) >= 0;
+  if (!flushed || !closed) {
+    throw CheckpointError(fmt::format("{}: writing the file failed (disk full?)", file_));
+  }
+}
+
 Object::Object(Object&& other) noexcept
     : id_(std::exchange(other.id_, -1)),
       file_(std::move(other.file_)),

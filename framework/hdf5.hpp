@@ -21,6 +21,9 @@ class Object {
   Object& operator=(const Object&) = delete;
 
   [[nodiscard]] std::int64_t id() const { return id_; }
+  // Flushes and closes a file, throwing CheckpointError if the data did not reach the disk
+  // (HDF5 buffers: a full disk may only show here). Writers call it before renaming.
+  void close();
   [[nodiscard]] const std::string& file() const { return file_; }
   [[nodiscard]] const std::string& path() const { return path_; }
   // "file.h5:/model_weights/conv2d"

@@ -88,7 +88,7 @@ void write_history_csv(const std::filesystem::path& path, const History& history
 
 void write_results_h5(const std::filesystem::path& path, const RunResults& results) {
   write_atomically(path, [&](const std::filesystem::path& tmp) {
-    const h5::Object file = h5::create_file(tmp.string());
+    h5::Object file = h5::create_file(tmp.string());
     file.write_string_attribute("experiment", results.experiment);
     file.write_string_attribute("run_id", results.run_id);
     file.write_string_attribute("config", results.config_yaml);
@@ -117,6 +117,7 @@ void write_results_h5(const std::filesystem::path& path, const RunResults& resul
       group.write_doubles("loss", {metrics.first});
       group.write_doubles("accuracy", {metrics.second});
     }
+    file.close();
   });
 }
 

@@ -236,7 +236,7 @@ void write_summaries(const Sweep& sweep, const std::filesystem::path& dir,
   write_text_file(dir / "summary.csv", csv);
 
   write_atomically(dir / "summary.h5", [&](const std::filesystem::path& tmp) {
-    const h5::Object file = h5::create_file(tmp.string());
+    h5::Object file = h5::create_file(tmp.string());
     file.write_string_attribute("sweep", sweep.name);
     file.write_string_attribute("metric", sweep.metric);
     file.write_string_attribute("goal", sweep.minimize ? "minimize" : "maximize");
@@ -276,6 +276,7 @@ void write_summaries(const Sweep& sweep, const std::filesystem::path& dir,
         g.write_doubles(column, values);
       }
     }
+    file.close();
   });
 }
 }  // namespace

@@ -70,6 +70,9 @@ class CSVLogger final : public Callback {
     }
     out_ << '\n';
     out_.flush();
+    if (!out_) {
+      throw Error(fmt::format("{}: write failed (disk full?)", path_.string()));
+    }
   }
 
   void on_train_end(TrainContext& /*ctx*/) override { out_.close(); }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "tests/support/run_cli.hpp"
@@ -80,6 +81,50 @@ TEST_SUITE("hostile inputs") {
     const CliResult r = run_cli("tests/fixtures/tiny.yaml --set results_dir=/etc/passwd/runs");
     CHECK(r.exit_code == 1);
     CHECK(r.err.starts_with("error: /etc/passwd/runs/tiny: cannot create the results folder: "));
+  }
+}
+
+}  // namespace runner::test
+
+namespace runner::test {
+
+TEST_SUITE("hostile inputs") {
+  TEST_CASE("A full disk stops the run with a message and leaves no half-written file") {
+    TempDir dir;
+    const auto mount_point = dir / "small";
+    std::filesystem::create_directories(mount_point);
+    // A 192 KiB tmpfs: the config and history fit, the checkpoints do not.
+    const std::string mount =
+        "mount -t tmpfs -o size=192k tmpfs " + mount_point.string() + " 2>/dev/null";
+    if (std::system(mount.c_str()) != 0) {
+      MESSAGE("cannot mount a tmpfs here (needs root): full-disk test not run");
+      return;
+    }
+    const CliResult r =
+        run_cli("tests/fixtures/tiny.yaml --set results_dir=" + mount_point.string());
+    std::vector<std::string> leftovers;
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(mount_point)) {
+      if (entry.path().filename().string().find(".tmp-") != std::string::npos) {
+        leftovers.push_back(entry.path().string());
+      }
+      if (entry.is_regular_file()) {
+        files.push_back(entry.path());
+      }
+    }
+    std::string config;
+    for (const auto& f : files) {
+      if (f.filename() == "config.yaml") {
+        config = slurp(f);
+      }
+    }
+    (void)std::system(("umount " + mount_point.string()).c_str());
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.starts_with("error: "));
+    CHECK(r.err.find("disk full") != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(leftovers.empty());
+    CHECK(config.starts_with("name: tiny\n"));  // files written before stay whole
   }
 }
 
