@@ -142,6 +142,20 @@ TEST_SUITE("checkpoint") {
                          CheckpointError);
   }
 
+  TEST_CASE("A checkpoint with NaN weights is refused and the model keeps its weights") {
+    TempDir dir;
+    Model bad = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
+    bad.parameters()[5] = std::nanf("");
+    save_checkpoint(dir / "nan.h5", bad, CheckpointInfo{}, nullptr, false);
+    Model target = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1, 9);
+    const std::vector<float> before(target.parameters().begin(), target.parameters().end());
+    CHECK_THROWS_WITH_AS(
+        load_weights(target, dir / "nan.h5"),
+        ((dir / "nan.h5").string() + ": the weights contain NaN or infinite values").c_str(),
+        CheckpointError);
+    CHECK(bitwise_equal(before, target.parameters()));
+  }
+
   TEST_CASE("A failed save leaves no file behind") {
     const Model m = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
     CHECK_THROWS_AS(save_checkpoint("/nonexistent-dir/m.h5", m, CheckpointInfo{}, nullptr, false),
