@@ -47,19 +47,6 @@ void write_weights(const h5::Object& root, const Model& model) {
   }
 }
 
-std::string keras_optimizer_name(std::string_view type) {
-  if (type == "adam") {
-    return "Adam";
-  }
-  if (type == "sgd") {
-    return "SGD";
-  }
-  if (type == "rmsprop") {
-    return "RMSprop";
-  }
-  return std::string(type);
-}
-
 void write_optimizer(const h5::Object& file, const Model& model, const Optimizer& optimizer) {
   const h5::Object group = file.create_group("optimizer_weights");
   std::vector<std::string> names{"iteration:0"};
@@ -92,6 +79,19 @@ const std::set<std::string>& keras_keys() {
   return keys;
 }
 }  // namespace
+
+std::string keras_optimizer_name(std::string_view type) {
+  if (type == "adam") {
+    return "Adam";
+  }
+  if (type == "sgd") {
+    return "SGD";
+  }
+  if (type == "rmsprop") {
+    return "RMSprop";
+  }
+  return std::string(type);
+}
 
 std::string keras_model_config(const Model& model, const std::string& model_name) {
   YAML::Node layers(YAML::NodeType::Sequence);

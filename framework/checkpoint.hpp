@@ -39,6 +39,9 @@ LoadedModel load_model_checkpoint(const std::filesystem::path& path);
 // each layer's group, shapes exactly equal.
 void load_weights(Model& model, const std::filesystem::path& path);
 
+// Keras' class name of an optimizer type ("adam" -> "Adam"); unknown types pass through.
+std::string keras_optimizer_name(std::string_view type);
+
 // Keras' model_config JSON for our model.
 std::string keras_model_config(const Model& model, const std::string& model_name);
 // Our `model:` section (input_shape, layers) from Keras' model_config JSON.

@@ -8,17 +8,20 @@
 #include <set>
 #include <sstream>
 
+#include "framework/callbacks/callback.hpp"
 #include "framework/config/yaml_reader.hpp"
 #include "framework/errors.hpp"
 #include "framework/file_util.hpp"
 #include "framework/hdf5.hpp"
 #include "framework/json.hpp"
+#include "framework/run_store.hpp"
 
 namespace runner {
 
 namespace {
+// Keras' "auto" rule, as the callbacks apply it.
 bool higher_is_better(const std::string& metric) {
-  return metric.find("acc") != std::string::npos;
+  return resolve_mode("auto", metric) == MonitorMode::kMax;
 }
 
 void flatten(const YAML::Node& node, const std::string& prefix,
@@ -51,38 +54,23 @@ void flatten(const YAML::Node& node, const std::string& prefix,
 }
 
 void read_history(RunRow& row, const std::filesystem::path& csv_path, const std::string& metric) {
-  std::istringstream csv(read_text_file(csv_path));
-  std::string line;
-  if (!std::getline(csv, line)) {
-    throw Error("history.csv is empty");
-  }
-  std::vector<std::string> columns;
-  std::stringstream header(line);
-  for (std::string c; std::getline(header, c, ',');) {
-    columns.push_back(c);
-  }
+  const History history = read_history_csv(csv_path);
   const bool maximize = higher_is_better(metric);
   double seconds = 0;
   std::optional<double> best;
-  while (std::getline(csv, line)) {
-    std::stringstream cells(line);
-    std::map<std::string, double> values;
-    std::size_t i = 0;
-    for (std::string cell; std::getline(cells, cell, ','); ++i) {
-      if (i < columns.size() && !cell.empty()) {
-        values[columns[i]] = std::stod(cell);
-      }
-    }
+  for (const auto& record : history.epochs()) {
     ++row.epochs;
-    seconds += values.count("seconds") != 0U ? values["seconds"] : 0.0;
-    const auto it = values.find(metric);
-    if (it != values.end() && (!best || (maximize ? it->second > *best : it->second < *best))) {
-      best = it->second;
-      row.best_epoch = static_cast<std::int64_t>(values["epoch"]);
-      row.at_best = values;
-      row.at_best.erase("epoch");
-      row.at_best.erase("seconds");
-      row.at_best.erase("learning_rate");
+    seconds += record.seconds;
+    const auto value = record.logs.get(metric);
+    if (value && (!best || (maximize ? *value > *best : *value < *best))) {
+      best = value;
+      row.best_epoch = record.epoch;
+      row.at_best.clear();
+      for (const auto& [name, v] : record.logs.items()) {
+        if (name != "learning_rate") {
+          row.at_best[name] = v;
+        }
+      }
     }
   }
   if (row.epochs > 0) {

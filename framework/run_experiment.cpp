@@ -61,7 +61,7 @@ std::string keras_training_config(const Experiment& e) {
   YAML::Node optimizer = make_optimizer(e)->config();
   YAML::Node keras_optimizer;
   const std::string type = optimizer["type"].Scalar();
-  keras_optimizer["class_name"] = type == "adam" ? "Adam" : type == "sgd" ? "SGD" : "RMSprop";
+  keras_optimizer["class_name"] = keras_optimizer_name(type);
   YAML::Node args;
   for (const auto& kv : optimizer) {
     if (kv.first.Scalar() != "type") {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <random>
+#include <sstream>
 
 #include "framework/errors.hpp"
 #include "framework/file_util.hpp"
@@ -80,6 +81,39 @@ std::string history_csv(const History& history) {
     out += fmt::format(",{:.3f}\n", record.seconds);
   }
   return out;
+}
+
+History read_history_csv(const std::filesystem::path& path) {
+  std::istringstream csv(read_text_file(path));
+  std::string line;
+  if (!std::getline(csv, line)) {
+    throw Error(fmt::format("{} is empty", path.filename().string()));
+  }
+  std::vector<std::string> columns;
+  std::stringstream header(line);
+  for (std::string c; std::getline(header, c, ',');) {
+    columns.push_back(c);
+  }
+  History history;
+  while (std::getline(csv, line)) {
+    std::stringstream cells(line);
+    EpochRecord record;
+    std::size_t i = 0;
+    for (std::string cell; std::getline(cells, cell, ','); ++i) {
+      if (i >= columns.size() || cell.empty()) {
+        continue;
+      }
+      if (columns[i] == "epoch") {
+        record.epoch = std::stoll(cell);
+      } else if (columns[i] == "seconds") {
+        record.seconds = std::stod(cell);
+      } else {
+        record.logs.set(columns[i], std::stod(cell));
+      }
+    }
+    history.add(record);
+  }
+  return history;
 }
 
 void write_history_csv(const std::filesystem::path& path, const History& history) {

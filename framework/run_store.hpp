@@ -24,6 +24,9 @@ std::filesystem::path create_run_dir(const std::filesystem::path& results_dir,
 // Rewritten (atomically) after every epoch, so an interrupted run keeps its finished epochs.
 void write_history_csv(const std::filesystem::path& path, const History& history);
 std::string history_csv(const History& history);
+// Reads a history.csv back (epoch and seconds into their fields, every other column into the
+// logs). Throws Error for an empty file; std::invalid_argument escapes for a non-number cell.
+History read_history_csv(const std::filesystem::path& path);
 
 struct RunResults {
   std::string experiment;

@@ -80,32 +80,7 @@ void read_finished(TrialResult& r) {
                                          kv.second["accuracy"].as<double>()};
     }
   }
-  std::istringstream csv(read_text_file(r.dir / "history.csv"));
-  std::string line;
-  std::getline(csv, line);
-  std::vector<std::string> columns;
-  std::stringstream header(line);
-  for (std::string c; std::getline(header, c, ',');) {
-    columns.push_back(c);
-  }
-  while (std::getline(csv, line)) {
-    std::stringstream row(line);
-    EpochRecord rec;
-    std::size_t i = 0;
-    for (std::string cell; std::getline(row, cell, ','); ++i) {
-      if (i >= columns.size() || cell.empty()) {
-        continue;
-      }
-      if (columns[i] == "epoch") {
-        rec.epoch = std::stoll(cell);
-      } else if (columns[i] == "seconds") {
-        rec.seconds = std::stod(cell);
-      } else {
-        rec.logs.set(columns[i], std::stod(cell));
-      }
-    }
-    r.history.add(rec);
-  }
+  r.history = read_history_csv(r.dir / "history.csv");
 }
 
 // The live view: one line per trial, redrawn in place on a terminal.
