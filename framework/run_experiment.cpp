@@ -12,6 +12,7 @@
 #include "framework/file_util.hpp"
 #include "framework/json.hpp"
 #include "framework/metrics/accuracy.hpp"
+#include "framework/plot/run_plots.hpp"
 #include "framework/run_store.hpp"
 #include "framework/trainer.hpp"
 
@@ -24,7 +25,17 @@ std::string emit(const YAML::Node& node) {
   return std::string(out.c_str()) + "\n";
 }
 
-// Keeps history.csv current after every epoch and tells the caller.
+// Pictures are a view of the results, not results: a drawing that fails is reported and the
+// run goes on (its numbers are already in history.csv and results.h5).
+void draw(const std::string& what, const std::function<void()>& drawing) {
+  try {
+    drawing();
+  } catch (const Error& e) {
+    fmt::print(stderr, "warning: could not draw {}: {}\n", what, e.what());
+  }
+}
+
+// Keeps history.csv and its charts current after every epoch and tells the caller.
 class HistoryWriter final : public Callback {
  public:
   HistoryWriter(std::filesystem::path path, std::function<void(const EpochRecord&)> on_epoch)
@@ -35,6 +46,7 @@ class HistoryWriter final : public Callback {
     History so_far = *ctx.history;
     so_far.add(EpochRecord{epoch + 1, logs, 0});  // fit() adds the record after callbacks
     write_history_csv(path_, so_far);
+    draw("the training curves", [&] { plot::write_history_charts(path_.parent_path(), so_far); });
     if (on_epoch_) {
       on_epoch_(so_far.epochs().back());
     }
@@ -133,6 +145,7 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
                                       (run_dir / "state.bin").string()));
   }
   callbacks.push_back(std::make_unique<HistoryWriter>(run_dir / "history.csv", options.on_epoch));
+  draw("the model diagram", [&] { plot::write_model_diagrams(run_dir, model, e.model_name); });
 
   CheckpointInfo info;
   info.model_name = e.model_name;
@@ -230,7 +243,15 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
     for (float v : probs) {
       p["probabilities"].push_back(yaml_number(v));
     }
+    p["image"] = plot::prediction_file_name(request.split, request.index);
     summary["predictions"].push_back(p);
+    draw(p["image"].Scalar(), [&] {
+      const auto title = fmt::format("{}[{}]", request.split, request.index);
+      plot::write_image(
+          run_dir / p["image"].Scalar(),
+          plot::render_prediction(plot::prediction_view(set, image, title, class_names, probs),
+                                  plot::ImageFormat::kPng));
+    });
     if (options.verbosity != Verbosity::kQuiet) {
       fmt::print(options.out, "predict {}[{}]: {} (p={:.3f}; label: {})\n", request.split,
                  request.index, class_names[predicted], probs[predicted], p["label"].Scalar());
@@ -241,6 +262,7 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
       split.validation, outcome.evaluation};
   write_results_h5(run_dir / "results.h5", results);
   write_history_csv(run_dir / "history.csv", fitted.history);
+  draw("the training curves", [&] { plot::write_history_charts(run_dir, fitted.history); });
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   summary["peak_rss_mb"] = yaml_number(static_cast<double>(usage.ru_maxrss) / 1024.0);

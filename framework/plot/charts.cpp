@@ -1,0 +1,520 @@
+#include "framework/plot/charts.hpp"
+
+#include <cairo.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "framework/errors.hpp"
+
+namespace runner::plot {
+
+namespace {
+struct Rgb {
+  double r, g, b;
+};
+// Matplotlib's "tab10": distinct, readable on white, familiar to Keras users.
+constexpr std::array<Rgb, 10> kPalette = {{{0.122, 0.467, 0.706},
+                                           {1.000, 0.498, 0.055},
+                                           {0.173, 0.627, 0.173},
+                                           {0.839, 0.153, 0.157},
+                                           {0.580, 0.404, 0.741},
+                                           {0.549, 0.337, 0.294},
+                                           {0.890, 0.467, 0.761},
+                                           {0.498, 0.498, 0.498},
+                                           {0.737, 0.741, 0.133},
+                                           {0.090, 0.745, 0.812}}};
+constexpr Rgb kBlack{0.1, 0.1, 0.1};
+constexpr Rgb kGrid{0.88, 0.88, 0.88};
+constexpr double kFontSize = 13;
+constexpr double kTitleSize = 16;
+
+void color(cairo_t* cr, Rgb c) {
+  cairo_set_source_rgb(cr, c.r, c.g, c.b);
+}
+
+void font(cairo_t* cr, double size, bool bold = false) {
+  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, size);
+}
+
+double text_width(cairo_t* cr, const std::string& text) {
+  cairo_text_extents_t e;
+  cairo_text_extents(cr, text.c_str(), &e);
+  return e.x_advance;
+}
+
+enum class Align { kLeft, kCenter, kRight };
+
+// Draws `text` with its vertical middle at y (in the current font).
+void text_at(cairo_t* cr, const std::string& text, double x, double y, Align align) {
+  cairo_font_extents_t fe;
+  cairo_font_extents(cr, &fe);
+  const double w = text_width(cr, text);
+  const double left = align == Align::kLeft ? x : align == Align::kCenter ? x - w / 2 : x - w;
+  cairo_move_to(cr, left, y + (fe.ascent - fe.descent) / 2);
+  cairo_show_text(cr, text.c_str());
+}
+
+void line(cairo_t* cr, double x0, double y0, double x1, double y1) {
+  cairo_move_to(cr, x0, y0);
+  cairo_line_to(cr, x1, y1);
+  cairo_stroke(cr);
+}
+
+int decimals_of(double step) {
+  for (int d = 0; d < 8; ++d) {
+    const double scaled = step * std::pow(10.0, d);
+    if (std::abs(scaled - std::round(scaled)) < 1e-6 * std::max(1.0, scaled)) {
+      return d;
+    }
+  }
+  return 8;
+}
+
+std::string tick_label(double v, int decimals) {
+  if (std::abs(v) < 1e-12) {
+    v = 0;  // no "-0.00"
+  }
+  return fmt::format("{:.{}f}", v, decimals);
+}
+
+struct Range {
+  double lo = 0, hi = 1;
+};
+
+// Finite y values of all series, padded by 5% and widened to round ticks.
+Range y_range(const LineChart& chart) {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -lo;
+  for (const auto& s : chart.series) {
+    for (double v : s.y) {
+      if (std::isfinite(v)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+  }
+  if (!std::isfinite(lo)) {
+    return {};
+  }
+  const double pad = hi > lo ? 0.05 * (hi - lo) : std::max(0.05 * std::abs(lo), 0.05);
+  return {lo - pad, hi + pad};
+}
+
+Range x_range(const LineChart& chart) {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -lo;
+  for (const auto& s : chart.series) {
+    for (double v : s.x) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  }
+  if (!std::isfinite(lo)) {
+    return {};
+  }
+  if (hi <= lo) {
+    return {lo - 1, hi + 1};
+  }
+  const double pad = 0.03 * (hi - lo);  // points on the frame would be half hidden
+  return {lo - pad, hi + pad};
+}
+
+Rgb viridis(double t) {
+  static constexpr std::array<Rgb, 5> stops = {{{0.267, 0.005, 0.329},
+                                                {0.231, 0.322, 0.545},
+                                                {0.129, 0.569, 0.549},
+                                                {0.369, 0.788, 0.384},
+                                                {0.992, 0.906, 0.145}}};
+  t = std::clamp(t, 0.0, 1.0) * (stops.size() - 1);
+  const auto i = std::min(static_cast<std::size_t>(t), stops.size() - 2);
+  const double f = t - static_cast<double>(i);
+  const Rgb a = stops[i], b = stops[i + 1];
+  return {a.r + f * (b.r - a.r), a.g + f * (b.g - a.g), a.b + f * (b.b - a.b)};
+}
+
+std::string describe(const LineChart& chart) {
+  std::vector<std::string> names;
+  for (const auto& s : chart.series) {
+    names.push_back(s.name);
+  }
+  std::string text = fmt::format("x axis: {}; y axis: {}; lines: {}", chart.x_label, chart.y_label,
+                                 fmt::join(names, ", "));
+  if (chart.marker_x) {
+    text += "; " + chart.marker_label;
+  }
+  return text;
+}
+}  // namespace
+
+std::vector<double> nice_ticks(double lo, double hi, int target) {
+  if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) {
+    return {lo};
+  }
+  const double raw = (hi - lo) / std::max(target, 1);
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  const double n = raw / magnitude;
+  const double step = magnitude * (n < 1.5 ? 1 : n < 2.25 ? 2 : n < 3.5 ? 2.5 : n < 7.5 ? 5 : 10);
+  std::vector<double> ticks;
+  for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k += 1) {
+    ticks.push_back(k * step);
+  }
+  return ticks;
+}
+
+std::string render_line_chart(const LineChart& chart, ImageFormat format) {
+  const Accessible text{chart.title, describe(chart)};
+  return render(chart.width, chart.height, format, text, [&](cairo_t* cr) {
+    const bool legend_outside = chart.series.size() > 3;
+    font(cr, kFontSize);
+    double legend_w = 0;
+    for (const auto& s : chart.series) {
+      legend_w = std::max(legend_w, text_width(cr, s.name));
+    }
+    legend_w += 40;
+    const double left = 80, top = 50, bottom = chart.height - 60.0;
+    const double right = chart.width - (legend_outside ? legend_w + 30 : 30);
+
+    font(cr, kTitleSize, true);
+    color(cr, kBlack);
+    text_at(cr, chart.title, (left + right) / 2, 24, Align::kCenter);
+
+    Range xr = x_range(chart);
+    Range yr = y_range(chart);
+    std::vector<double> yt = nice_ticks(yr.lo, yr.hi, 6);
+    std::vector<double> xt = nice_ticks(xr.lo, xr.hi, 8);
+    if (chart.integer_x) {
+      std::erase_if(xt, [](double v) { return std::abs(v - std::round(v)) > 1e-9; });
+      if (xt.empty()) {
+        xt.push_back(std::ceil(xr.lo));
+      }
+    }
+    const auto px = [&](double x) { return left + (x - xr.lo) / (xr.hi - xr.lo) * (right - left); };
+    const auto py = [&](double y) {
+      return bottom - (y - yr.lo) / (yr.hi - yr.lo) * (bottom - top);
+    };
+
+    // Grid, ticks and their labels.
+    font(cr, kFontSize - 1);
+    cairo_set_line_width(cr, 1);
+    const int y_decimals = yt.size() > 1 ? decimals_of(yt[1] - yt[0]) : 2;
+    for (double v : yt) {
+      if (v < yr.lo - 1e-12 || v > yr.hi + 1e-12) {
+        continue;
+      }
+      color(cr, kGrid);
+      line(cr, left, py(v), right, py(v));
+      color(cr, kBlack);
+      text_at(cr, tick_label(v, y_decimals), left - 8, py(v), Align::kRight);
+    }
+    const int x_decimals = xt.size() > 1 ? decimals_of(xt[1] - xt[0]) : 0;
+    for (double v : xt) {
+      color(cr, kBlack);
+      line(cr, px(v), bottom, px(v), bottom + 5);
+      text_at(cr, tick_label(v, chart.integer_x ? 0 : x_decimals), px(v), bottom + 16,
+              Align::kCenter);
+    }
+    color(cr, kBlack);
+    cairo_rectangle(cr, left, top, right - left, bottom - top);
+    cairo_stroke(cr);
+
+    // Axis labels.
+    font(cr, kFontSize);
+    text_at(cr, chart.x_label, (left + right) / 2, chart.height - 18.0, Align::kCenter);
+    cairo_save(cr);
+    cairo_translate(cr, 20, (top + bottom) / 2);
+    cairo_rotate(cr, -M_PI / 2);
+    text_at(cr, chart.y_label, 0, 0, Align::kCenter);
+    cairo_restore(cr);
+
+    if (chart.marker_x) {
+      const double x = px(*chart.marker_x);
+      cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+      const std::array<double, 2> dash = {5, 4};
+      cairo_set_dash(cr, dash.data(), 2, 0);
+      line(cr, x, top, x, bottom);
+      cairo_set_dash(cr, nullptr, 0, 0);
+      // Labelled at the bottom: the legend sits at the top right.
+      font(cr, kFontSize - 1);
+      const double w = text_width(cr, chart.marker_label);
+      const bool room_right = x + w + 10 < right;
+      const double tx = room_right ? x + 5 : x - 5 - w;
+      cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+      cairo_rectangle(cr, tx - 2, bottom - 22, w + 4, 18);
+      cairo_fill(cr);
+      cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+      text_at(cr, chart.marker_label, tx, bottom - 13, Align::kLeft);
+    }
+
+    // The lines, clipped to the plot area.
+    cairo_save(cr);
+    cairo_rectangle(cr, left, top, right - left, bottom - top);
+    cairo_clip(cr);
+    cairo_set_line_width(cr, 2);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    for (std::size_t i = 0; i < chart.series.size(); ++i) {
+      const auto& s = chart.series[i];
+      color(cr, kPalette[i % kPalette.size()]);
+      const std::array<double, 2> dash = {7, 4};
+      cairo_set_dash(cr, dash.data(), s.dashed ? 2 : 0, 0);
+      bool drawing = false;
+      const std::size_t n = std::min(s.x.size(), s.y.size());
+      for (std::size_t k = 0; k < n; ++k) {
+        if (!std::isfinite(s.y[k])) {
+          drawing = false;
+          continue;
+        }
+        if (drawing) {
+          cairo_line_to(cr, px(s.x[k]), py(s.y[k]));
+        } else {
+          cairo_move_to(cr, px(s.x[k]), py(s.y[k]));
+          drawing = true;
+        }
+      }
+      cairo_stroke(cr);
+      cairo_set_dash(cr, nullptr, 0, 0);
+      if (n <= 40) {
+        for (std::size_t k = 0; k < n; ++k) {
+          if (std::isfinite(s.y[k])) {
+            cairo_arc(cr, px(s.x[k]), py(s.y[k]), 3, 0, 2 * M_PI);
+            cairo_fill(cr);
+          }
+        }
+      }
+    }
+    cairo_restore(cr);
+
+    // Legend.
+    if (!chart.series.empty()) {
+      font(cr, kFontSize - 1);
+      const double row = 20;
+      const double lx = legend_outside ? right + 20 : right - legend_w - 10;
+      const double ly = top + (legend_outside ? 0 : 10);
+      if (!legend_outside) {
+        cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+        cairo_rectangle(cr, lx, ly, legend_w, row * static_cast<double>(chart.series.size()) + 8);
+        cairo_fill(cr);
+      }
+      for (std::size_t i = 0; i < chart.series.size(); ++i) {
+        const double y = ly + 14 + row * static_cast<double>(i);
+        color(cr, kPalette[i % kPalette.size()]);
+        cairo_set_line_width(cr, 2.5);
+        const std::array<double, 2> dash = {7, 4};
+        cairo_set_dash(cr, dash.data(), chart.series[i].dashed ? 2 : 0, 0);
+        line(cr, lx + 6, y, lx + 28, y);
+        cairo_set_dash(cr, nullptr, 0, 0);
+        color(cr, kBlack);
+        text_at(cr, chart.series[i].name, lx + 34, y, Align::kLeft);
+      }
+    }
+    if (!std::isfinite(y_range(chart).lo) || chart.series.empty()) {
+      font(cr, kFontSize);
+      text_at(cr, "no data", (left + right) / 2, (top + bottom) / 2, Align::kCenter);
+    }
+  });
+}
+
+std::string render_prediction(const PredictionView& view, ImageFormat format) {
+  const std::size_t classes = view.probabilities.size();
+  if (view.class_names.size() != classes || classes == 0) {
+    throw Error(fmt::format("prediction view: {} class names for {} probabilities",
+                            view.class_names.size(), classes));
+  }
+  if (view.label >= classes) {
+    throw Error(fmt::format("prediction view: label {} of {} classes", view.label, classes));
+  }
+  if (view.channels < 1 ||
+      static_cast<std::int64_t>(view.pixels.size()) < view.height * view.width * view.channels) {
+    throw Error("prediction view: fewer pixels than height x width x channels");
+  }
+  const std::size_t best = static_cast<std::size_t>(
+      std::max_element(view.probabilities.begin(), view.probabilities.end()) -
+      view.probabilities.begin());
+  const std::string headline =
+      fmt::format("{}: predicted {} ({:.1f}%), label {}", view.title, view.class_names[best],
+                  100 * view.probabilities[best], view.class_names[view.label]);
+  std::string description = "class probabilities:";
+  for (std::size_t c = 0; c < classes; ++c) {
+    description += fmt::format(" {} {:.4f};", view.class_names[c], view.probabilities[c]);
+  }
+  const int height = std::max(340, static_cast<int>(130 + 24 * classes));
+  return render(820, height, format, {headline, description}, [&](cairo_t* cr) {
+    font(cr, kTitleSize, true);
+    color(cr, kBlack);
+    text_at(cr, headline, 410, 24, Align::kCenter);
+
+    // The image, one rectangle per pixel: crisp at any zoom, in PNG and SVG alike.
+    // Whole-pixel cells without antialiasing: no seams between neighbours.
+    const double cell =
+        std::max(1.0, std::floor(240.0 / static_cast<double>(std::max(view.height, view.width))));
+    const double side = cell * static_cast<double>(std::max(view.height, view.width));
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
+    const double ix = 30, iy = 60;
+    for (std::int64_t r = 0; r < view.height; ++r) {
+      for (std::int64_t c = 0; c < view.width; ++c) {
+        const auto at = static_cast<std::size_t>((r * view.width + c) * view.channels);
+        const double v = view.pixels[at] / 255.0;
+        if (view.channels >= 3) {
+          cairo_set_source_rgb(cr, v, view.pixels[at + 1] / 255.0, view.pixels[at + 2] / 255.0);
+        } else {
+          cairo_set_source_rgb(cr, v, v, v);
+        }
+        cairo_rectangle(cr, ix + static_cast<double>(c) * cell, iy + static_cast<double>(r) * cell,
+                        cell, cell);
+        cairo_fill(cr);
+      }
+    }
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_DEFAULT);
+
+    // Bars: the true class blue, a wrong prediction red, the rest gray.
+    font(cr, kFontSize);
+    double name_w = 0;
+    for (const auto& n : view.class_names) {
+      name_w = std::max(name_w, text_width(cr, n));
+    }
+    const double bx = ix + side + 40 + name_w + 10, bw = 820 - bx - 80;
+    const double row = 24, by = 60;
+    for (std::size_t c = 0; c < classes; ++c) {
+      const double y = by + row * static_cast<double>(c);
+      color(cr, kBlack);
+      font(cr, kFontSize, c == best);
+      text_at(cr, view.class_names[c], bx - 10, y + row / 2, Align::kRight);
+      const Rgb fill = c == view.label ? kPalette[0] : c == best ? kPalette[3] : Rgb{0.7, 0.7, 0.7};
+      color(cr, fill);
+      const double p = std::clamp(view.probabilities[c], 0.0, 1.0);
+      cairo_rectangle(cr, bx, y + 4, std::max(p * bw, 1.0), row - 8);
+      cairo_fill(cr);
+      color(cr, kBlack);
+      font(cr, kFontSize - 2);
+      text_at(cr, fmt::format("{:.1f}%", 100 * p), bx + p * bw + 6, y + row / 2, Align::kLeft);
+    }
+    const double axis_y = by + row * static_cast<double>(classes) + 6;
+    cairo_set_line_width(cr, 1);
+    color(cr, kBlack);
+    line(cr, bx, axis_y, bx + bw, axis_y);
+    font(cr, kFontSize - 2);
+    for (double t : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+      line(cr, bx + t * bw, axis_y, bx + t * bw, axis_y + 4);
+      text_at(cr, fmt::format("{:g}", t), bx + t * bw, axis_y + 14, Align::kCenter);
+    }
+    font(cr, kFontSize);
+    text_at(cr, "probability", bx + bw / 2, axis_y + 34, Align::kCenter);
+  });
+}
+
+std::string render_heat_map(const HeatMap& map, ImageFormat format) {
+  const std::size_t rows = map.rows.size(), cols = map.columns.size();
+  if (map.values.size() != rows) {
+    throw Error("heat map: one value row per row label is required");
+  }
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  std::size_t best_r = rows, best_c = cols;
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (map.values[r].size() != cols) {
+      throw Error("heat map: one value per column label is required");
+    }
+    for (std::size_t c = 0; c < cols; ++c) {
+      const double v = map.values[r][c];
+      if (!std::isfinite(v)) {
+        continue;
+      }
+      const bool better = best_r == rows || (map.lower_is_better ? v < map.values[best_r][best_c]
+                                                                 : v > map.values[best_r][best_c]);
+      if (better) {
+        best_r = r;
+        best_c = c;
+      }
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  }
+  std::string description = fmt::format("rows: {}; columns: {};", map.row_label, map.column_label);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      description +=
+          fmt::format(" [{} | {}] {:.4f};", map.rows[r], map.columns[c], map.values[r][c]);
+    }
+  }
+  // Size the canvas by the labels (measured on a scratch surface).
+  double row_w = 0;
+  {
+    cairo_surface_t* scratch = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+    cairo_t* cr = cairo_create(scratch);
+    font(cr, kFontSize);
+    for (const auto& r : map.rows) {
+      row_w = std::max(row_w, text_width(cr, r));
+    }
+    row_w = std::max(row_w, text_width(cr, map.row_label));
+    cairo_destroy(cr);
+    cairo_surface_destroy(scratch);
+  }
+  const double cell_w = 120, cell_h = 44;
+  const double left = 30 + row_w + 16, top = 84;
+  const int width =
+      static_cast<int>(std::max(left + cell_w * static_cast<double>(cols) + 40, 520.0));
+  const int height = static_cast<int>(top + cell_h * static_cast<double>(rows) + 90);
+  return render(width, height, format, {map.title, description}, [&](cairo_t* cr) {
+    font(cr, kTitleSize, true);
+    color(cr, kBlack);
+    text_at(cr, map.title, width / 2.0, 24, Align::kCenter);
+    font(cr, kFontSize - 1);
+    text_at(cr,
+            map.lower_is_better ? "lower is better; brighter = better; best outlined"
+                                : "higher is better; brighter = better; best outlined",
+            width / 2.0, 46, Align::kCenter);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const double y = top + cell_h * static_cast<double>(r);
+      font(cr, kFontSize);
+      color(cr, kBlack);
+      text_at(cr, map.rows[r], left - 10, y + cell_h / 2, Align::kRight);
+      for (std::size_t c = 0; c < cols; ++c) {
+        const double x = left + cell_w * static_cast<double>(c);
+        const double v = map.values[r][c];
+        double t = 0.5;
+        if (hi > lo && std::isfinite(v)) {
+          t = (v - lo) / (hi - lo);
+          if (map.lower_is_better) {
+            t = 1 - t;
+          }
+        }
+        const Rgb fill = std::isfinite(v) ? viridis(t) : Rgb{0.92, 0.92, 0.92};
+        color(cr, fill);
+        cairo_rectangle(cr, x, y, cell_w, cell_h);
+        cairo_fill(cr);
+        const double luminance = 0.299 * fill.r + 0.587 * fill.g + 0.114 * fill.b;
+        if (luminance > 0.55) {
+          color(cr, kBlack);
+        } else {
+          cairo_set_source_rgb(cr, 1, 1, 1);
+        }
+        text_at(cr, std::isfinite(v) ? fmt::format("{:.4f}", v) : "-", x + cell_w / 2,
+                y + cell_h / 2, Align::kCenter);
+      }
+    }
+    if (best_r < rows) {
+      color(cr, kBlack);
+      cairo_set_line_width(cr, 3);
+      cairo_rectangle(cr, left + cell_w * static_cast<double>(best_c) + 1.5,
+                      top + cell_h * static_cast<double>(best_r) + 1.5, cell_w - 3, cell_h - 3);
+      cairo_stroke(cr);
+    }
+    const double grid_bottom = top + cell_h * static_cast<double>(rows);
+    font(cr, kFontSize);
+    color(cr, kBlack);
+    for (std::size_t c = 0; c < cols; ++c) {
+      text_at(cr, map.columns[c], left + cell_w * (static_cast<double>(c) + 0.5), grid_bottom + 16,
+              Align::kCenter);
+    }
+    text_at(cr, map.column_label, left + cell_w * static_cast<double>(cols) / 2, grid_bottom + 44,
+            Align::kCenter);
+    font(cr, kFontSize, true);
+    text_at(cr, map.row_label, left - 10, top - 14, Align::kRight);
+  });
+}
+
+}  // namespace runner::plot

@@ -1,0 +1,90 @@
+#include "framework/plot/run_plots.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "framework/plot/model_diagram.hpp"
+
+namespace runner::plot {
+
+std::int64_t best_epoch(const History& history) {
+  bool validated = false;
+  for (const auto& r : history.epochs()) {
+    validated = validated || r.logs.get("val_loss").has_value();
+  }
+  const std::string monitor = validated ? "val_loss" : "loss";
+  std::int64_t best = 0;
+  double best_value = std::numeric_limits<double>::infinity();
+  for (const auto& r : history.epochs()) {
+    if (const auto v = r.logs.get(monitor); v && *v < best_value) {
+      best_value = *v;
+      best = r.epoch;
+    }
+  }
+  return best;
+}
+
+LineChart history_chart(const History& history, const std::string& metric) {
+  LineChart chart;
+  chart.title = fmt::format("Training and validation {}", metric);
+  chart.x_label = "epoch";
+  chart.y_label = metric;
+  for (const auto& [key, name] : {std::pair{metric, "training " + metric},
+                                  std::pair{"val_" + metric, "validation " + metric}}) {
+    Series s{name, {}, {}, false};
+    bool any = false;
+    for (const auto& r : history.epochs()) {
+      const auto v = r.logs.get(key);
+      s.x.push_back(static_cast<double>(r.epoch));
+      s.y.push_back(v.value_or(std::numeric_limits<double>::quiet_NaN()));
+      any = any || v.has_value();
+    }
+    if (any) {
+      chart.series.push_back(std::move(s));
+    }
+  }
+  if (const auto best = best_epoch(history); best > 0) {
+    chart.marker_x = static_cast<double>(best);
+    chart.marker_label = fmt::format("best epoch {}", best);
+  }
+  return chart;
+}
+
+void write_history_charts(const std::filesystem::path& dir, const History& history) {
+  for (const char* metric : {"loss", "accuracy"}) {
+    write_image(dir / fmt::format("{}.png", metric),
+                render_line_chart(history_chart(history, metric), ImageFormat::kPng));
+  }
+}
+
+void write_model_diagrams(const std::filesystem::path& dir, const Model& model,
+                          const std::string& model_name) {
+  const std::string dot = model_dot(model, {true, model_name});
+  for (const char* format : {"png", "svg"}) {
+    write_image(dir / fmt::format("model.{}", format), render_dot(dot, format));
+  }
+}
+
+std::string prediction_file_name(const std::string& split, std::int64_t index) {
+  return fmt::format("prediction-{}-{}.png", split, index);
+}
+
+PredictionView prediction_view(const ImageSet& set, std::int64_t image, const std::string& title,
+                               const std::vector<std::string>& class_names,
+                               const std::vector<float>& probabilities) {
+  PredictionView view;
+  view.title = title;
+  view.height = set.height;
+  view.width = set.width;
+  view.channels = set.channels;
+  const auto begin = set.pixels.begin() + image * set.image_size();
+  view.pixels.assign(begin, begin + set.image_size());
+  view.class_names = class_names;
+  view.probabilities.assign(probabilities.begin(), probabilities.end());
+  view.label = static_cast<std::size_t>(set.labels[static_cast<std::size_t>(image)]);
+  return view;
+}
+
+}  // namespace runner::plot

@@ -1,0 +1,33 @@
+#pragma once
+// The pictures in a run folder:
+//   loss.png, accuracy.png   training vs validation per epoch, the best epoch marked
+//                            (redrawn after every epoch, like history.csv)
+//   model.png, model.svg     the layer graph with shapes (model_diagram.hpp)
+//   prediction-<split>-<i>.png  the image and its class probabilities, per `predict:` entry
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "framework/history.hpp"
+#include "framework/model.hpp"
+#include "framework/plot/charts.hpp"
+
+namespace runner::plot {
+
+// The epoch with the best val_loss (loss without validation); 0 for an empty history.
+std::int64_t best_epoch(const History& history);
+
+// The chart of `metric` ("loss", "accuracy") and its "val_" twin over the epochs.
+LineChart history_chart(const History& history, const std::string& metric);
+
+void write_history_charts(const std::filesystem::path& dir, const History& history);
+void write_model_diagrams(const std::filesystem::path& dir, const Model& model,
+                          const std::string& model_name);
+
+std::string prediction_file_name(const std::string& split, std::int64_t index);
+PredictionView prediction_view(const ImageSet& set, std::int64_t image, const std::string& title,
+                               const std::vector<std::string>& class_names,
+                               const std::vector<float>& probabilities);
+
+}  // namespace runner::plot
