@@ -105,6 +105,7 @@ RunRow read_run(const std::filesystem::path& dir, const std::filesystem::path& r
                 const std::string& metric) {
   RunRow row;
   row.run = dir.lexically_relative(root.parent_path()).string();
+  row.dir = dir;
   try {
     if (!std::filesystem::exists(dir / "config.yaml")) {
       throw Error("config.yaml is missing");
@@ -161,7 +162,7 @@ std::vector<RunRow> collect_runs(const std::vector<std::filesystem::path>& paths
   return rows;
 }
 
-std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& options) {
+ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions& options) {
   // Filters: key=value against config paths and result columns.
   for (const auto& f : options.filters) {
     const auto eq = f.find('=');
@@ -279,19 +280,31 @@ std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& op
     }
     return x < y;
   });
+  ComparisonTable result;
+  result.header = std::move(header);
+  result.varied = std::move(varied);
+  for (auto i : order) {
+    result.cells.push_back(std::move(table[i]));
+    result.runs.push_back(std::move(rows[i]));
+  }
+  return result;
+}
+
+std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& options) {
+  const ComparisonTable t = comparison_table(std::move(rows), options);
+  const auto& header = t.header;
   std::string out;
   if (options.format == "csv") {
     out = fmt::format("{}\n", fmt::join(header, ","));
-    for (auto i : order) {
-      out += fmt::format("{}\n", fmt::join(table[i], ","));
+    for (const auto& line : t.cells) {
+      out += fmt::format("{}\n", fmt::join(line, ","));
     }
   } else if (options.format == "json") {
     YAML::Node list(YAML::NodeType::Sequence);
-    for (auto i : order) {
+    for (const auto& line : t.cells) {
       YAML::Node item;
       for (std::size_t c = 0; c < header.size(); ++c) {
-        item[header[c]] =
-            table[i][c] == "-" ? YAML::Node(YAML::NodeType::Null) : YAML::Node(table[i][c]);
+        item[header[c]] = line[c] == "-" ? YAML::Node(YAML::NodeType::Null) : YAML::Node(line[c]);
       }
       list.push_back(item);
     }
@@ -304,14 +317,14 @@ std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& op
       }
       return s;
     }());
-    for (auto i : order) {
-      out += fmt::format("| {} |\n", fmt::join(table[i], " | "));
+    for (const auto& line : t.cells) {
+      out += fmt::format("| {} |\n", fmt::join(line, " | "));
     }
   } else {
     std::vector<std::size_t> widths(header.size());
     for (std::size_t c = 0; c < header.size(); ++c) {
       widths[c] = header[c].size();
-      for (const auto& line : table) {
+      for (const auto& line : t.cells) {
         widths[c] = std::max(widths[c], line[c].size());
       }
     }
@@ -325,8 +338,8 @@ std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& op
       return s + "\n";
     };
     out = emit(header);
-    for (auto i : order) {
-      out += emit(table[i]);
+    for (const auto& line : t.cells) {
+      out += emit(line);
     }
   }
   return out;

@@ -10,8 +10,9 @@
 namespace runner {
 
 struct RunRow {
-  std::string run;     // folder, relative to where it was found
-  std::string status;  // complete | partial (no summary.json) | broken: <why>
+  std::string run;            // folder, relative to where it was found
+  std::filesystem::path dir;  // the folder as found (for reading its other files)
+  std::string status;         // complete | partial (no summary.json) | broken: <why>
   std::map<std::string, std::string> config;  // flattened config.yaml: key path -> value
   std::optional<std::int64_t> best_epoch;
   std::map<std::string, double> at_best;     // history values at the best epoch (val_loss, ...)
@@ -32,6 +33,15 @@ struct CompareOptions {
 // or history.csv (sweep folders, results/<experiment>/). Unreadable runs are kept as broken.
 std::vector<RunRow> collect_runs(const std::vector<std::filesystem::path>& paths,
                                  const std::string& metric);
+
+// The comparison as cells: runs filtered and sorted, with the config keys that vary.
+struct ComparisonTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> cells;  // one line per run, in table order
+  std::vector<RunRow> runs;                     // the same runs, same order
+  std::vector<std::string> varied;              // config key paths that differ between runs
+};
+ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions& options);
 
 // The formatted comparison (columns: run, status, the config values that differ between
 // runs, best epoch, best metric, the other metrics at that epoch, test metrics, epochs,

@@ -1,5 +1,5 @@
 #pragma once
-// Small text helpers shared by error messages.
+// Small text helpers: error-message hints, number formatting, escaping.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,4 +19,8 @@ std::string with_thousands(long long value);
 // "Conv2D" -> "conv2d", "MaxPooling2D" -> "max_pooling2d" (Keras' layer name rule).
 std::string snake_case(std::string_view camel);
 
+// Escapes & < > " ' for XML and HTML text and attribute values.
+std::string xml_escape(std::string_view text);
+// Standard base64 (RFC 4648, with padding), for data: URIs.
+std::string base64(std::string_view bytes);
 }  // namespace runner

@@ -14,6 +14,8 @@ int evaluate_command(const std::vector<std::string>& args);
 int predict_command(const std::vector<std::string>& args);
 int compare_command(const std::vector<std::string>& args);
 int resume_command(const std::vector<std::string>& args);
+int plot_model_command(const std::vector<std::string>& args);
+int report_command(const std::vector<std::string>& args);
 
 // The top-level help text.
 std::string usage();

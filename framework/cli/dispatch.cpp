@@ -21,6 +21,8 @@ const std::vector<Command>& commands() {
       {"predict", predict_command, "class probabilities of one image from a run or checkpoint"},
       {"compare", compare_command, "a table of runs and sweeps, read from their files"},
       {"resume", resume_command, "continue an interrupted run from its saved state"},
+      {"plot-model", plot_model_command, "draw the model's layer graph (PNG, SVG or DOT)"},
+      {"report", report_command, "one self-contained report.html for runs and sweeps"},
   };
   return list;
 }
@@ -31,7 +33,7 @@ std::string usage() {
       "usage: runner EXPERIMENT.yaml [options]      (same as: runner run EXPERIMENT.yaml)\n"
       "       runner COMMAND [arguments] [options]\n\ncommands:\n";
   for (const auto& c : commands()) {
-    text += fmt::format("  {:<10} {}\n", c.name, c.help);
+    text += fmt::format("  {:<11} {}\n", c.name, c.help);
   }
   text += "\n'runner COMMAND --help' describes each command's options.\n";
   return text;

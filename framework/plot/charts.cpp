@@ -293,11 +293,35 @@ std::string render_line_chart(const LineChart& chart, ImageFormat format) {
     if (!chart.series.empty()) {
       font(cr, kFontSize - 1);
       const double row = 20;
-      const double lx = legend_outside ? right + 20 : right - legend_w - 10;
-      const double ly = top + (legend_outside ? 0 : 10);
+      const double legend_h = row * static_cast<double>(chart.series.size()) + 8;
+      double lx = right + 20, ly = top;
       if (!legend_outside) {
+        // Inside the plot: the corner that hides the fewest line points (sampled along the
+        // segments), top right on a tie.
+        std::size_t fewest = std::numeric_limits<std::size_t>::max();
+        for (const auto& [cx, cy] :
+             {std::pair{right - legend_w - 10, top + 10},
+              std::pair{right - legend_w - 10, bottom - legend_h - 30},
+              std::pair{left + 10, top + 10}, std::pair{left + 10, bottom - legend_h - 30}}) {
+          std::size_t hidden = 0;
+          for (const auto& s : chart.series) {
+            for (std::size_t k = 0; k + 1 < std::min(s.x.size(), s.y.size()); ++k) {
+              for (int step = 0; step <= 20; ++step) {
+                const double f = step / 20.0;
+                const double x = px(s.x[k] + f * (s.x[k + 1] - s.x[k]));
+                const double y = py(s.y[k] + f * (s.y[k + 1] - s.y[k]));
+                hidden += x >= cx && x <= cx + legend_w && y >= cy && y <= cy + legend_h;
+              }
+            }
+          }
+          if (hidden < fewest) {
+            fewest = hidden;
+            lx = cx;
+            ly = cy;
+          }
+        }
         cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
-        cairo_rectangle(cr, lx, ly, legend_w, row * static_cast<double>(chart.series.size()) + 8);
+        cairo_rectangle(cr, lx, ly, legend_w, legend_h);
         cairo_fill(cr);
       }
       for (std::size_t i = 0; i < chart.series.size(); ++i) {

@@ -8,6 +8,7 @@
 
 #include "framework/errors.hpp"
 #include "framework/file_util.hpp"
+#include "framework/text.hpp"
 
 namespace runner::plot {
 
@@ -15,29 +16,6 @@ namespace {
 cairo_status_t append_bytes(void* closure, const unsigned char* data, unsigned int length) {
   static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
   return CAIRO_STATUS_SUCCESS;
-}
-
-std::string xml_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 // Cairo writes text as glyph outlines; <title> and <desc> keep the words in the file for

@@ -12,39 +12,16 @@
 namespace runner::plot {
 
 namespace {
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string node(std::size_t id, std::string_view name, std::string_view type,
                  const std::string& input, const std::string& output, const std::string& params,
                  bool show_shapes) {
   std::string rows = fmt::format(R"(<TR><TD COLSPAN="2" BGCOLOR="#dbe9f6"><B>{}</B>: {}</TD></TR>)",
-                                 html_escape(name), html_escape(type));
+                                 xml_escape(name), xml_escape(type));
   if (show_shapes) {
     rows += fmt::format(R"(<TR><TD ALIGN="LEFT">input:</TD><TD ALIGN="LEFT">{}</TD></TR>)",
-                        html_escape(input));
+                        xml_escape(input));
     rows += fmt::format(R"(<TR><TD ALIGN="LEFT">output:</TD><TD ALIGN="LEFT">{}</TD></TR>)",
-                        html_escape(output));
+                        xml_escape(output));
     if (!params.empty()) {
       rows +=
           fmt::format(R"(<TR><TD ALIGN="LEFT">params:</TD><TD ALIGN="LEFT">{}</TD></TR>)", params);
@@ -72,7 +49,7 @@ std::string model_dot(const Model& model, const DiagramOptions& options) {
   std::string dot = "digraph model {\n";
   dot += "  graph [rankdir=TB, nodesep=0.3, ranksep=0.35, fontname=\"DejaVu Sans\"";
   if (!options.title.empty()) {
-    dot += fmt::format(", label=<<B>{}</B>>, labelloc=t, fontsize=16", html_escape(options.title));
+    dot += fmt::format(", label=<<B>{}</B>>, labelloc=t, fontsize=16", xml_escape(options.title));
   }
   dot += "];\n";
   dot += "  node [shape=plaintext, fontname=\"DejaVu Sans\", fontsize=12];\n";
