@@ -43,6 +43,14 @@ int report_command(const std::vector<std::string>& args) {
                                                       : std::filesystem::path("report.html"))
                                   : std::filesystem::path(output);
   const std::string html = report::build_report(dirs, options);
+  if (options.output.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.output.parent_path(), ec);
+    if (ec) {
+      throw Error(fmt::format("runner report: cannot create {}: {}",
+                              options.output.parent_path().string(), ec.message()));
+    }
+  }
   write_text_file(options.output, html);
   fmt::print("wrote {} ({:.1f} kB)\n", options.output.string(),
              static_cast<double>(html.size()) / 1024.0);

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "framework/run_store.hpp"
+#include "tests/support/images.hpp"
 #include "tests/support/run_cli.hpp"
 
 namespace runner::test {
@@ -34,7 +35,8 @@ TEST_SUITE("cli") {
     const auto run = only_run(results.path(), "tiny");
     CHECK(r.out.find("run folder: " + run.string() + "/") != std::string::npos);
     for (const char* file : {"config.yaml", "history.csv", "results.h5", "model-final.h5",
-                             "summary.json", "log.csv", "best-01.h5"}) {
+                             "summary.json", "log.csv", "best-01.h5", "model.png", "model.svg",
+                             "loss.png", "accuracy.png", "prediction-test-3.png"}) {
       CAPTURE(file);
       CHECK(std::filesystem::exists(run / file));
     }
@@ -47,6 +49,35 @@ TEST_SUITE("cli") {
       CHECK(entry.path().string().find(".tmp") == std::string::npos);
     }
 
+    SUBCASE("the pictures are valid and show what they must") {
+      for (const char* png : {"model.png", "loss.png", "accuracy.png", "prediction-test-3.png"}) {
+        CAPTURE(png);
+        CHECK(DecodedPng(slurp(run / png)).ok());
+      }
+      CHECK(DecodedPng(slurp(run / "loss.png")).count(kOrange) > 300);  // the validation line
+      const std::string diagram = slurp(run / "model.svg");
+      for (const char* layer :
+           {">conv2d_input</text>", ">conv2d</text>", ">max_pooling2d</text>", ">flatten</text>",
+            ">dense</text>", ">dropout</text>", ">dense_1</text>", ">(None, 28, 28, 4)</text>"}) {
+        CAPTURE(layer);
+        CHECK(diagram.find(layer) != std::string::npos);
+      }
+      CHECK(slurp(run / "summary.json").find("\"image\": \"prediction-test-3.png\"") !=
+            std::string::npos);
+    }
+    SUBCASE("report writes one self-contained report.html into the run folder") {
+      const CliResult rep = run_cli("report " + run.string());
+      INFO(rep.err);
+      REQUIRE(rep.exit_code == 0);
+      CHECK(rep.out.starts_with("wrote " + (run / "report.html").string()));
+      const std::string html = slurp(run / "report.html");
+      CHECK(html.find("<title>tiny · " + run.filename().string() + "</title>") !=
+            std::string::npos);
+      CHECK(html.find(R"(alt="prediction-test-3" src="data:image/png;base64,)") !=
+            std::string::npos);
+      CHECK(html.find(R"(alt="model diagram" src="data:image/svg+xml;base64,)") !=
+            std::string::npos);
+    }
     SUBCASE("evaluate reproduces the run's test numbers from the files alone") {
       const CliResult ev = run_cli("evaluate " + run.string() + " --split test");
       INFO(ev.err);
