@@ -43,6 +43,14 @@ int collect_message(char* text) {
   return 0;
 }
 std::mutex graphviz_mutex;  // the library's globals (error callback, plugin state) are shared
+
+// One context for the process, never freed: Graphviz 2.42's pango plugin caches the last font
+// name across contexts and reads it after gvFreeContext() freed it (AddressSanitizer reports
+// the use after free on the second context).
+GVC_t* graphviz_context() {
+  static GVC_t* const context = gvContext();
+  return context;
+}
 }  // namespace
 
 std::string model_dot(const Model& model, const DiagramOptions& options) {
@@ -84,20 +92,20 @@ std::string render_dot(const std::string& dot, const std::string& format) {
   graphviz_messages().clear();
   agseterr(AGWARN);
   agseterrf(collect_message);
-  std::unique_ptr<GVC_t, decltype(&gvFreeContext)> gvc(gvContext(), gvFreeContext);
+  GVC_t* const gvc = graphviz_context();
   std::unique_ptr<Agraph_t, decltype(&agclose)> graph(agmemread(dot.c_str()), agclose);
   if (!graph) {
     throw Error("Graphviz could not read the model diagram: " + graphviz_messages());
   }
-  if (gvLayout(gvc.get(), graph.get(), "dot") != 0) {
+  if (gvLayout(gvc, graph.get(), "dot") != 0) {
     throw Error("Graphviz could not lay out the model diagram: " + graphviz_messages());
   }
   char* data = nullptr;
   unsigned int length = 0;
-  const int status = gvRenderData(gvc.get(), graph.get(), format.c_str(), &data, &length);
+  const int status = gvRenderData(gvc, graph.get(), format.c_str(), &data, &length);
   std::string bytes = status == 0 && data != nullptr ? std::string(data, length) : std::string();
   gvFreeRenderData(data);
-  gvFreeLayout(gvc.get(), graph.get());
+  gvFreeLayout(gvc, graph.get());
   if (status != 0 || bytes.empty()) {
     throw Error(fmt::format("Graphviz could not render the model diagram as {}: {}", format,
                             graphviz_messages().empty() ? "no renderer for it (is the graphviz "
