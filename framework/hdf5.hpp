@@ -21,8 +21,8 @@ class Object {
   Object& operator=(const Object&) = delete;
 
   [[nodiscard]] std::int64_t id() const { return id_; }
-  // Flushes and closes a file, throwing CheckpointError if the data did not reach the disk
-  // (HDF5 buffers: a full disk may only show here). Writers call it before renaming.
+  // Finishes a file made by create_file() and writes it to disk, throwing CheckpointError if
+  // the data did not get there (a full disk shows here). Writers call it before renaming.
   void close();
   [[nodiscard]] const std::string& file() const { return file_; }
   [[nodiscard]] const std::string& path() const { return path_; }
@@ -57,7 +57,8 @@ class Object {
   std::string path_;
 };
 
-// Creates (truncates) a file. Callers write to a temporary name and rename it.
+// Creates a file in memory, written to `path` by close(). Callers use a temporary name and
+// rename it.
 Object create_file(const std::string& path);
 // Opens for reading; a missing or non-HDF5 file is a CheckpointError.
 Object open_file(const std::string& path);

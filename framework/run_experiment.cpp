@@ -25,13 +25,20 @@ std::string emit(const YAML::Node& node) {
   return std::string(out.c_str()) + "\n";
 }
 
-// Pictures are a view of the results, not results: a drawing that fails is reported and the
-// run goes on (its numbers are already in history.csv and results.h5).
-void draw(const std::string& what, const std::function<void()>& drawing) {
+// Pictures are a view of the results, not results: one that cannot be drawn is reported and
+// the run goes on (its numbers are in history.csv and results.h5). Writing them fails like any
+// other file (a full disk stops the run).
+void save_pictures(const std::filesystem::path& dir, const std::string& what,
+                   const std::function<plot::Pictures()>& render) {
+  plot::Pictures pictures;
   try {
-    drawing();
+    pictures = render();
   } catch (const Error& e) {
     fmt::print(stderr, "warning: could not draw {}: {}\n", what, e.what());
+    return;
+  }
+  for (const auto& [name, bytes] : pictures) {
+    plot::write_image(dir / name, bytes);
   }
 }
 
@@ -46,7 +53,8 @@ class HistoryWriter final : public Callback {
     History so_far = *ctx.history;
     so_far.add(EpochRecord{epoch + 1, logs, 0});  // fit() adds the record after callbacks
     write_history_csv(path_, so_far);
-    draw("the training curves", [&] { plot::write_history_charts(path_.parent_path(), so_far); });
+    save_pictures(path_.parent_path(), "the training curves",
+                  [&] { return plot::history_charts(so_far); });
     if (on_epoch_) {
       on_epoch_(so_far.epochs().back());
     }
@@ -145,7 +153,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
                                       (run_dir / "state.bin").string()));
   }
   callbacks.push_back(std::make_unique<HistoryWriter>(run_dir / "history.csv", options.on_epoch));
-  draw("the model diagram", [&] { plot::write_model_diagrams(run_dir, model, e.model_name); });
+  save_pictures(run_dir, "the model diagram",
+                [&] { return plot::model_diagrams(model, e.model_name); });
 
   CheckpointInfo info;
   info.model_name = e.model_name;
@@ -245,12 +254,11 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
     }
     p["image"] = plot::prediction_file_name(request.split, request.index);
     summary["predictions"].push_back(p);
-    draw(p["image"].Scalar(), [&] {
-      const auto title = fmt::format("{}[{}]", request.split, request.index);
-      plot::write_image(
-          run_dir / p["image"].Scalar(),
-          plot::render_prediction(plot::prediction_view(set, image, title, class_names, probs),
-                                  plot::ImageFormat::kPng));
+    save_pictures(run_dir, p["image"].Scalar(), [&] {
+      const auto view = plot::prediction_view(
+          set, image, fmt::format("{}[{}]", request.split, request.index), class_names, probs);
+      return plot::Pictures{
+          {p["image"].Scalar(), plot::render_prediction(view, plot::ImageFormat::kPng)}};
     });
     if (options.verbosity != Verbosity::kQuiet) {
       fmt::print(options.out, "predict {}[{}]: {} (p={:.3f}; label: {})\n", request.split,
@@ -262,7 +270,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
       split.validation, outcome.evaluation};
   write_results_h5(run_dir / "results.h5", results);
   write_history_csv(run_dir / "history.csv", fitted.history);
-  draw("the training curves", [&] { plot::write_history_charts(run_dir, fitted.history); });
+  save_pictures(run_dir, "the training curves",
+                [&] { return plot::history_charts(fitted.history); });
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   summary["peak_rss_mb"] = yaml_number(static_cast<double>(usage.ru_maxrss) / 1024.0);

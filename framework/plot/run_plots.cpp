@@ -52,19 +52,22 @@ LineChart history_chart(const History& history, const std::string& metric) {
   return chart;
 }
 
-void write_history_charts(const std::filesystem::path& dir, const History& history) {
+Pictures history_charts(const History& history) {
+  Pictures pictures;
   for (const char* metric : {"loss", "accuracy"}) {
-    write_image(dir / fmt::format("{}.png", metric),
-                render_line_chart(history_chart(history, metric), ImageFormat::kPng));
+    pictures.emplace_back(fmt::format("{}.png", metric),
+                          render_line_chart(history_chart(history, metric), ImageFormat::kPng));
   }
+  return pictures;
 }
 
-void write_model_diagrams(const std::filesystem::path& dir, const Model& model,
-                          const std::string& model_name) {
+Pictures model_diagrams(const Model& model, const std::string& model_name) {
   const std::string dot = model_dot(model, {true, model_name});
+  Pictures pictures;
   for (const char* format : {"png", "svg"}) {
-    write_image(dir / fmt::format("model.{}", format), render_dot(dot, format));
+    pictures.emplace_back(fmt::format("model.{}", format), render_dot(dot, format));
   }
+  return pictures;
 }
 
 std::string prediction_file_name(const std::string& split, std::int64_t index) {

@@ -21,9 +21,11 @@ std::int64_t best_epoch(const History& history);
 // The chart of `metric` ("loss", "accuracy") and its "val_" twin over the epochs.
 LineChart history_chart(const History& history, const std::string& metric);
 
-void write_history_charts(const std::filesystem::path& dir, const History& history);
-void write_model_diagrams(const std::filesystem::path& dir, const Model& model,
-                          const std::string& model_name);
+// Rendered pictures: file name -> bytes. Rendering (which may fail: fonts, Graphviz plugins)
+// is kept apart from writing (which fails only with the disk), so callers can tell the two.
+using Pictures = std::vector<std::pair<std::string, std::string>>;
+Pictures history_charts(const History& history);  // loss.png, accuracy.png
+Pictures model_diagrams(const Model& model, const std::string& model_name);  // model.png, .svg
 
 std::string prediction_file_name(const std::string& split, std::int64_t index);
 PredictionView prediction_view(const ImageSet& set, std::int64_t image, const std::string& title,

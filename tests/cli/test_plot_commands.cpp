@@ -7,7 +7,7 @@
 namespace runner::test {
 
 TEST_SUITE("cli") {
-  TEST_CASE("plot-model draws the reference model as PNG, SVG or DOT without training") {
+  TEST_CASE("plot-model draws the reference model as PNG or SVG or DOT without training") {
     TempDir dir;
     const CliResult svg =
         run_cli("plot-model experiments/cnn.yaml --show-shapes -o " + (dir / "m.svg").string());

@@ -87,7 +87,7 @@ TEST_SUITE("plot") {
     CHECK(blank.count(kBlue) == 0);
   }
 
-  TEST_CASE("A line chart's SVG names its title, axes, lines and marker") {
+  TEST_CASE("A line chart's SVG names its title and axes and lines and marker") {
     const auto chart = plot::history_chart(two_curves(), "accuracy");
     const std::string svg = plot::render_line_chart(chart, plot::ImageFormat::kSvg);
     CHECK(svg.starts_with("<?xml"));

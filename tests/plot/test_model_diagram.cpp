@@ -48,7 +48,7 @@ TEST_SUITE("plot") {
     CHECK_THROWS_AS(plot::render_dot(dot, "gif"), ConfigError);
   }
 
-  TEST_CASE("Unusual layer names are escaped and a broken graph is an error, not a crash") {
+  TEST_CASE("Unusual layer names are escaped and a broken graph is an error and not a crash") {
     auto model = [] {
       Model m;
       const Experiment e = load_experiment("experiments/cnn.yaml");

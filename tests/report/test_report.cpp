@@ -107,7 +107,7 @@ TEST_SUITE("report") {
     CHECK(map.columns == std::vector<std::string>{"8", "64", "128"});
   }
 
-  TEST_CASE("The overlay chart has one line per readable run, named by its settings") {
+  TEST_CASE("The overlay chart has one line per readable run named by its settings") {
     TempDir dir;
     write_grid_sweep(dir / "sweep");
     const auto chart = report::overlay_chart(
@@ -119,7 +119,7 @@ TEST_SUITE("report") {
     CHECK(chart.y_label == "val_loss");
   }
 
-  TEST_CASE("A sweep report holds the leaderboard, the overlay, the heat map and every run") {
+  TEST_CASE("A sweep report holds the leaderboard and overlay and heat map and every run") {
     TempDir dir;
     write_grid_sweep(dir / "sweep");
     const std::string html =
@@ -150,7 +150,7 @@ TEST_SUITE("report") {
     CHECK(html.find("https://") == std::string::npos);
   }
 
-  TEST_CASE("A run report shows the summary, config, pictures and links that resolve") {
+  TEST_CASE("A run report shows the summary and config and pictures and links that resolve") {
     TempDir dir;
     const auto run = dir / "results/grid/20260101-000000-abc";
     write_fake_run(run, {"x", 16, 0.2, {0.5, 0.4}});
