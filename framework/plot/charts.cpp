@@ -481,7 +481,7 @@ std::string render_heat_map(const HeatMap& map, ImageFormat format) {
   const double left = 30 + row_w + 16, top = 84;
   const int width =
       static_cast<int>(std::max(left + cell_w * static_cast<double>(cols) + 40, 520.0));
-  const int height = static_cast<int>(top + cell_h * static_cast<double>(rows) + 90);
+  const int height = static_cast<int>(top + cell_h * static_cast<double>(rows) + 64);
   return render(width, height, format, {map.title, description}, [&](cairo_t* cr) {
     font(cr, kTitleSize, true);
     color(cr, kBlack);

@@ -238,7 +238,7 @@ std::string comparison_sections(const ComparisonTable& table, const std::string&
     for (const char* name : {"summary.csv", "summary.h5"}) {
       if (fs::exists(dir / name)) {
         html += fmt::format("<p>Sweep file: <a href=\"{}\">{}</a></p>\n",
-                            href(dir / name, report_dir), xml_escape((dir / name).string()));
+                            href(dir / name, report_dir), xml_escape(name));
       }
     }
   }
