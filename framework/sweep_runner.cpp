@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "framework/parallel.hpp"
 #include "framework/run_experiment.hpp"
 #include "framework/run_store.hpp"
+#include "framework/sweep_table.hpp"
 
 namespace runner {
 
@@ -67,8 +69,9 @@ double best_of(const TrialResult& r, const Sweep& sweep, std::int64_t* epoch) {
   return best;
 }
 
-// Reads a finished trial's outcome back from its folder.
-void read_finished(TrialResult& r) {
+}  // namespace
+
+void read_finished_trial(TrialResult& r) {
   const YAML::Node summary =
       parse_json(read_text_file(r.dir / "summary.json"), (r.dir / "summary.json").string());
   r.epochs_run = summary["epochs_run"].as<std::int64_t>(0);
@@ -83,98 +86,7 @@ void read_finished(TrialResult& r) {
   r.history = read_history_csv(r.dir / "history.csv");
 }
 
-// The live view: one line per trial, redrawn in place on a terminal.
-class SweepTable {
- public:
-  SweepTable(const Sweep& sweep, std::vector<TrialResult>& results, const SweepOptions& options)
-      : sweep_(sweep),
-        results_(results),
-        out_(options.out),
-        quiet_(options.quiet),
-        tty_(isatty(fileno(options.out)) != 0),
-        state_(results.size(), "queued"),
-        progress_(results.size()) {}
-
-  void set(std::size_t i, const std::string& state, const std::string& progress = "") {
-    std::lock_guard lock(mutex_);
-    state_[i] = state;
-    if (!progress.empty()) {
-      progress_[i] = progress;
-    }
-    if (quiet_) {
-      return;
-    }
-    if (tty_) {
-      draw();
-    } else if (state != "running" || progress.empty()) {
-      fmt::print(out_, "{} {}: {}{}\n", results_[i].id, describe(i), state,
-                 progress_[i].empty() ? "" : " (" + progress_[i] + ")");
-      std::fflush(out_);
-    }
-  }
-
- private:
-  std::string describe(std::size_t i) const {
-    std::string text;
-    for (const auto& [path, value] : results_[i].trial.assignments) {
-      text += (text.empty() ? "" : " ") + path + "=" + value;
-    }
-    return text;
-  }
-
-  void draw() {
-    if (drawn_ > 0) {
-      fmt::print(out_, "\x1b[{}A", drawn_);
-    }
-    std::size_t done = 0;
-    std::size_t running = 0;
-    for (const auto& s : state_) {
-      done += s == "done" || s == "skipped" || s == "failed" ? 1 : 0;
-      running += s == "running" ? 1 : 0;
-    }
-    fmt::print(out_, "sweep {}: {} done, {} running, {} queued\x1b[K\n", sweep_.name, done, running,
-               state_.size() - done - running);
-    for (std::size_t i = 0; i < state_.size(); ++i) {
-      fmt::print(out_, "  {:<8} {}  {}{}\x1b[K\n", state_[i], results_[i].id.substr(0, 14),
-                 describe(i), progress_[i].empty() ? "" : "  " + progress_[i]);
-    }
-    drawn_ = static_cast<int>(state_.size()) + 1;
-    std::fflush(out_);
-  }
-
-  const Sweep& sweep_;
-  std::vector<TrialResult>& results_;
-  std::FILE* out_;
-  bool quiet_;
-  bool tty_;
-  std::vector<std::string> state_;
-  std::vector<std::string> progress_;
-  std::mutex mutex_;
-  int drawn_ = 0;
-};
-
-// Holds an exclusive flock on <dir>/.lock: a second sweep process in the same folder stops
-// with a message instead of racing this one (the lock ends with the process, even on kill -9).
-class FolderLock {
- public:
-  explicit FolderLock(const std::filesystem::path& dir) {
-    const auto path = (dir / ".lock").string();
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      throw Error(fmt::format("{}: cannot create the sweep lock", path));
-    }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      throw Error(fmt::format("{}: another sweep is running in this folder", dir.string()));
-    }
-  }
-  ~FolderLock() { ::close(fd_); }
-  FolderLock(const FolderLock&) = delete;
-  FolderLock& operator=(const FolderLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
+namespace {
 
 std::string metric_text(double v) {
   return std::isnan(v) ? "-" : fmt::format("{:.4f}", v);
@@ -261,29 +173,85 @@ std::filesystem::path sweep_dir(const Sweep& sweep) {
   return std::filesystem::path(base.results_dir) / sweep.name;
 }
 
-std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& options) {
+SweepFolderLock::SweepFolderLock(const std::filesystem::path& dir) {
+  const auto path = (dir / ".lock").string();
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw Error(fmt::format("{}: cannot create the sweep lock", path));
+  }
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    throw Error(fmt::format("{}: another sweep is running in this folder", dir.string()));
+  }
+}
+
+SweepFolderLock::~SweepFolderLock() {
+  ::close(fd_);
+}
+
+SweepPlan plan_sweep(const Sweep& sweep) {
   const std::vector<Trial> trials = expand_trials(sweep);
-  const std::filesystem::path dir = sweep_dir(sweep);
-  std::filesystem::create_directories(dir);
-  const FolderLock lock(dir);
-  std::vector<TrialResult> results(trials.size());
-  std::vector<Experiment> experiments;
+  SweepPlan plan;
+  plan.dir = sweep_dir(sweep);
+  plan.results.resize(trials.size());
   for (std::size_t i = 0; i < trials.size(); ++i) {
     Prepared p = prepare_trial(sweep, trials[i]);
-    results[i].trial = trials[i];
-    results[i].id = p.id;
-    results[i].dir = dir / p.id;
-    experiments.push_back(std::move(p.experiment));
+    plan.results[i].trial = trials[i];
+    plan.results[i].id = p.id;
+    plan.results[i].dir = plan.dir / p.id;
+    plan.experiments.push_back(std::move(p.experiment));
   }
+  return plan;
+}
+
+void run_trial(SweepPlan& plan, std::size_t i, const std::filesystem::path& run_dir,
+               std::size_t threads, const std::function<void(const EpochRecord&)>& on_epoch) {
+  TrialResult& r = plan.results[i];
+  std::error_code ec;
+  std::filesystem::remove_all(run_dir, ec);  // an unfinished trial starts over
+  RunOptions run;
+  run.verbosity = Verbosity::kQuiet;
+  run.threads = threads;
+  run.run_dir = run_dir;
+  run.on_epoch = on_epoch;
+  try {
+    tbb::task_arena arena(static_cast<int>(threads));
+    arena.execute([&] { run_experiment(plan.experiments[i], run); });
+    r.status = "done";
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+  }
+}
+
+std::function<void(const EpochRecord&)> best_so_far(const Sweep& sweep,
+                                                    std::function<void(const std::string&)> show) {
+  auto best = std::make_shared<double>(sweep.minimize ? std::numeric_limits<double>::infinity()
+                                                      : -std::numeric_limits<double>::infinity());
+  return [&sweep, best, show = std::move(show)](const EpochRecord& rec) {
+    const auto v = rec.logs.get(sweep.metric);
+    if (v && (sweep.minimize ? *v < *best : *v > *best)) {
+      *best = *v;
+    }
+    show(fmt::format("epoch {}, best {} {}", rec.epoch, sweep.metric, metric_text(*best)));
+  };
+}
+
+std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& options) {
+  SweepPlan plan = plan_sweep(sweep);
+  const std::filesystem::path& dir = plan.dir;
+  std::filesystem::create_directories(dir);
+  const SweepFolderLock lock(dir);
+  std::vector<TrialResult>& results = plan.results;
   const std::size_t total_threads = options.threads > 0 ? options.threads : ThreadLimit::current();
   const auto concurrency = static_cast<std::size_t>(
-      std::min<std::int64_t>(sweep.concurrency, static_cast<std::int64_t>(trials.size())));
+      std::min<std::int64_t>(sweep.concurrency, static_cast<std::int64_t>(results.size())));
   const std::size_t per_trial =
       std::max<std::size_t>(1, total_threads / std::max<std::size_t>(1, concurrency));
   if (!options.quiet) {
     fmt::print(options.out,
                "sweep {}: {} trials of {}, {} at a time with {} thread(s) each, in {}/\n",
-               sweep.name, trials.size(), sweep.base, concurrency, per_trial, dir.string());
+               sweep.name, results.size(), sweep.base, concurrency, per_trial, dir.string());
   }
   SweepTable table(sweep, results, options);
   std::atomic<std::size_t> next{0};
@@ -292,36 +260,18 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
       TrialResult& r = results[i];
       if (std::filesystem::exists(r.dir / "summary.json")) {
         r.status = "skipped";
-        read_finished(r);
+        read_finished_trial(r);
         table.set(i, "skipped", "finished before");
         continue;
       }
-      std::error_code ec;
-      std::filesystem::remove_all(r.dir, ec);  // an unfinished trial starts over
       table.set(i, "running");
-      RunOptions run;
-      run.verbosity = Verbosity::kQuiet;
-      run.threads = per_trial;
-      run.run_dir = r.dir;
-      double best = sweep.minimize ? std::numeric_limits<double>::infinity()
-                                   : -std::numeric_limits<double>::infinity();
-      run.on_epoch = [&, i](const EpochRecord& rec) {
-        const auto v = rec.logs.get(sweep.metric);
-        if (v && (sweep.minimize ? *v < best : *v > best)) {
-          best = *v;
-        }
-        table.set(i, "running",
-                  fmt::format("epoch {}, best {} {}", rec.epoch, sweep.metric, metric_text(best)));
-      };
-      try {
-        tbb::task_arena arena(static_cast<int>(per_trial));
-        arena.execute([&] { run_experiment(experiments[i], run); });
-        r.status = "done";
-        read_finished(r);
+      run_trial(plan, i, r.dir, per_trial, best_so_far(sweep, [&, i](const std::string& text) {
+                  table.set(i, "running", text);
+                }));
+      if (r.status == "done") {
+        read_finished_trial(r);
         table.set(i, "done");
-      } catch (const std::exception& e) {
-        r.status = "failed";
-        r.error = e.what();
+      } else {
         table.set(i, "failed", r.error);
       }
     }
@@ -334,6 +284,13 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
   for (auto& t : workers) {
     t.join();
   }
+  return finish_sweep(sweep, plan, options);
+}
+
+std::vector<TrialResult> finish_sweep(const Sweep& sweep, SweepPlan& plan,
+                                      const SweepOptions& options) {
+  const std::filesystem::path& dir = plan.dir;
+  std::vector<TrialResult>& results = plan.results;
   for (auto& r : results) {
     r.best = best_of(r, sweep, &r.best_epoch);
   }

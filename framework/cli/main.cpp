@@ -11,25 +11,39 @@
 #include "framework/cli/commands.hpp"
 #include "framework/errors.hpp"
 #include "framework/interrupt.hpp"
+#include "framework/mpi/mpi.hpp"
+
+namespace {
+// Under mpirun every rank reads the same files, so a bad input fails on all of them alike:
+// rank 0 says so and the others stay quiet. Any other failure is said by the rank that had it,
+// which then ends the whole job (no rank is left waiting for it).
+int fail(const std::string& message, int code, bool same_on_every_rank) {
+  const int rank = runner::mpi::rank();
+  if (rank == 0 || !same_on_every_rank) {
+    fmt::print(stderr, "{}{}\n", rank == 0 ? "" : fmt::format("rank {}: ", rank), message);
+  }
+  if (!same_on_every_rank) {
+    std::fflush(stderr);
+    runner::mpi::abort_job(code);
+  }
+  return code;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     return runner::cli::dispatch(args);
   } catch (const runner::Interrupted& e) {
-    fmt::print(stderr, "runner: {}\n", e.what());
-    return 128 + runner::interrupt_signal();  // the shell's convention: 130 for Ctrl-C
+    // the shell's convention: 130 for Ctrl-C
+    return fail(fmt::format("runner: {}", e.what()), 128 + runner::interrupt_signal(), false);
   } catch (const runner::ConfigError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 2;
+    return fail(fmt::format("error: {}", e.what()), 2, true);
   } catch (const runner::Error& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
+    return fail(fmt::format("error: {}", e.what()), 1, false);
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "error: out of memory\n");
-    return 1;
+    return fail("error: out of memory", 1, false);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
+    return fail(fmt::format("error: {}", e.what()), 1, false);
   }
 }

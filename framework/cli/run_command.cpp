@@ -9,6 +9,7 @@
 #include "framework/config/sweep.hpp"
 #include "framework/errors.hpp"
 #include "framework/interrupt.hpp"
+#include "framework/mpi/mpi.hpp"
 #include "framework/parallel.hpp"
 #include "framework/run_experiment.hpp"
 #include "framework/sweep_runner.hpp"
@@ -19,6 +20,7 @@ int run_command(const std::vector<std::string>& args) {
   CommonOptions common;
   bool quiet = false;
   bool verbose = false;
+  mpi::SweepOptions mpi_options;
   po::options_description desc(
       "runner [run] EXPERIMENT.yaml|SWEEP.yaml [options]\n"
       "Loads the data, builds the model, trains it as the experiment file says and writes a run "
@@ -27,7 +29,11 @@ int run_command(const std::vector<std::string>& args) {
   desc.add_options()("experiment", po::value(&common.experiment), "experiment file")(
       "quiet,q", po::bool_switch(&quiet), "print nothing but errors")(
       "verbose,v", po::bool_switch(&verbose),
-      "one line per epoch even on a terminal (no in-place progress bar)");
+      "one line per epoch even on a terminal (no in-place progress bar)")(
+      "mpi-timeout", po::value(&mpi_options.timeout_seconds)->default_value(60),
+      "under mpirun: seconds a busy worker rank may stay silent before its trial is lost")(
+      "mpi-send-files", po::bool_switch(&mpi_options.send_files),
+      "under mpirun: workers send trial folders to rank 0 even on shared storage");
   add_common_options(desc, common);
   parse(args, desc, {"experiment"}, "run");
   if (common.help) {
@@ -42,6 +48,28 @@ int run_command(const std::vector<std::string>& args) {
   }
   ThreadLimit threads(common.threads);
   install_interrupt_handlers();
+  if (mpi::launched()) {
+    if (const mpi::World world = mpi::init(); world.size > 1) {
+      if (!is_sweep_file(common.experiment)) {
+        throw ConfigError(fmt::format(
+            "{}: started on {} MPI ranks, but this is a single experiment; mpirun spreads "
+            "sweeps (files with a top-level 'sweep:') over ranks, so run it without mpirun",
+            common.experiment, world.size));
+      }
+      if (!(mpi_options.timeout_seconds > 0)) {
+        throw ConfigError("runner run: --mpi-timeout must be a positive number of seconds");
+      }
+      const Sweep sweep = load_sweep(common.experiment, common.overrides);
+      SweepOptions options;
+      options.quiet = quiet;
+      options.threads = ThreadLimit::current();
+      const auto ranked = mpi::run_sweep(sweep, options, mpi_options);
+      return std::any_of(ranked.begin(), ranked.end(),
+                         [](const TrialResult& r) { return r.status == "failed"; })
+                 ? 1
+                 : 0;
+    }
+  }
   if (is_sweep_file(common.experiment)) {
     const Sweep sweep = load_sweep(common.experiment, common.overrides);
     SweepOptions options;

@@ -1,0 +1,43 @@
+#pragma once
+// MPI (Open MPI through Boost.MPI), when the build has it (RUNNER_MPI): a sweep started by
+// mpirun is spread over the ranks (mpi_sweep.cpp). Without MPI in the build, the same calls
+// exist (mpi_absent.cpp) and say so, so nothing else needs #ifdefs.
+#include <string>
+#include <vector>
+
+#include "framework/config/sweep.hpp"
+#include "framework/sweep_runner.hpp"
+
+namespace runner::mpi {
+
+// Whether this process was started by an MPI launcher (mpirun, mpiexec, srun): their
+// environment variables are present.
+bool launched();
+// Whether this runner was built with MPI.
+bool built_in();
+
+struct World {
+  int rank = 0;
+  int size = 1;
+};
+// Starts MPI once and returns this process's rank and the number of ranks. Throws ConfigError
+// when the runner was built without MPI.
+World init();
+// This process's rank; 0 before init() or without MPI.
+int rank();
+// Ends every rank of the job with `code` (no rank left waiting); returns when MPI is not running
+// on several ranks.
+void abort_job(int code);
+
+struct SweepOptions {
+  double timeout_seconds = 60;  // without word from a busy worker, its trial is lost
+  bool send_files = false;      // workers send trial folders even on a shared file system
+};
+
+// Rank 0 coordinates (hands out trials, writes the sweep's summaries and leaderboard); every
+// other rank trains the trials it is given with its threads. Returns the ranking on rank 0 and
+// an empty list on the others.
+std::vector<TrialResult> run_sweep(const Sweep& sweep, const runner::SweepOptions& options,
+                                   const SweepOptions& mpi_options);
+
+}  // namespace runner::mpi

@@ -1,0 +1,231 @@
+// Sweeps under mpirun on this machine (loopback): the same files and numbers as a sequential
+// sweep, a killed worker losing only its trial, and clear messages for wrong usage.
+#ifdef RUNNER_WITH_MPI
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "tests/support/run_cli.hpp"
+
+namespace runner::test {
+
+namespace {
+// mpirun refuses root unless told; these variables change nothing else.
+const std::string kMpiEnv =
+    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1";
+
+std::string mpirun(int ranks, const std::string& flags = "") {
+  return fmt::format("timeout 300 mpirun {} -np {} {}", flags, ranks, RUNNER_BINARY);
+}
+
+CliResult run_shell(const std::string& command) {
+  TempDir io;
+  const std::string full =
+      command + " >" + (io / "out").string() + " 2>" + (io / "err").string() + " </dev/null";
+  const int status = std::system(full.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(io / "out");
+  r.err = slurp(io / "err");
+  return r;
+}
+
+std::vector<std::string> trial_folders(const std::filesystem::path& sweep) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(sweep)) {
+    if (entry.is_directory()) {
+      names.push_back(entry.path().filename().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> file_names(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// summary.csv without the timing column (seconds_per_epoch), which no two runs share.
+std::string summary_without_timing(const std::filesystem::path& sweep) {
+  std::istringstream in(slurp(sweep / "summary.csv"));
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::stringstream cells_in(line);
+    for (std::string cell; std::getline(cells_in, cell, ',');) {
+      cells.push_back(cell);
+    }
+    cells.erase(cells.end() - 3);  // seconds_per_epoch, then params, folder
+    out += fmt::format("{}\n", fmt::join(cells, ","));
+  }
+  return out;
+}
+
+void check_same_sweep(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const auto trials = trial_folders(a);
+  REQUIRE(trials.size() == 4);
+  CHECK(trial_folders(b) == trials);
+  for (const auto& t : trials) {
+    CAPTURE(t);
+    CHECK(file_names(b / t) == file_names(a / t));
+    CHECK(history_without_seconds(b / t) == history_without_seconds(a / t));
+  }
+  CHECK(summary_without_timing(b) == summary_without_timing(a));
+}
+
+// The pid of the runner process that has MPI rank `rank` and `marker` on its command line.
+int pid_of_rank(int rank, const std::string& marker) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::string cmdline = slurp(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (!cmdline.starts_with(std::string(RUNNER_BINARY) + " ") ||
+        cmdline.find(marker) == std::string::npos) {
+      continue;
+    }
+    std::string environ = slurp(entry.path() / "environ");
+    if (environ.find(fmt::format("OMPI_COMM_WORLD_RANK={}", rank) + '\0') != std::string::npos) {
+      return std::stoi(name);
+    }
+  }
+  return -1;
+}
+}  // namespace
+
+TEST_SUITE("mpi") {
+  TEST_CASE("A sweep over 3 ranks writes the same trials and numbers as a sequential sweep") {
+    TempDir dir;
+    const CliResult local =
+        run_cli("tests/fixtures/sweep_tiny.yaml --quiet --set results_dir=" + (dir / "a").string());
+    INFO(local.err);
+    REQUIRE(local.exit_code == 0);
+    const CliResult spread = run_shell(kMpiEnv + " " + mpirun(3) +
+                                       " tests/fixtures/sweep_tiny.yaml --threads 1 --set "
+                                       "results_dir=" +
+                                       (dir / "b").string());
+    INFO(spread.out);
+    INFO(spread.err);
+    REQUIRE(spread.exit_code == 0);
+    CHECK(spread.out.find("on 2 worker rank(s) (rank 0 coordinates)") != std::string::npos);
+    CHECK(spread.out.find("leaderboard (lowest val_loss):") != std::string::npos);
+    check_same_sweep(dir / "a/tiny-sweep", dir / "b/tiny-sweep");
+    CHECK_FALSE(std::filesystem::exists(dir / "b/tiny-sweep/.mpi-coordinator"));
+
+    SUBCASE("and a second run skips every finished trial") {
+      const CliResult again =
+          run_shell(kMpiEnv + " " + mpirun(2) +
+                    " tests/fixtures/sweep_tiny.yaml --set results_dir=" + (dir / "b").string());
+      REQUIRE(again.exit_code == 0);
+      std::size_t skipped = 0;
+      for (auto at = again.out.find(": skipped"); at != std::string::npos;
+           at = again.out.find(": skipped", at + 1)) {
+        ++skipped;
+      }
+      CHECK(skipped == 4);
+    }
+  }
+
+  TEST_CASE("Workers that send their folders to rank 0 give the same sweep") {
+    TempDir dir;
+    REQUIRE(
+        run_cli("tests/fixtures/sweep_tiny.yaml --quiet --set results_dir=" + (dir / "a").string())
+            .exit_code == 0);
+    const CliResult sent = run_shell(kMpiEnv + " " + mpirun(2) +
+                                     " tests/fixtures/sweep_tiny.yaml --quiet --mpi-send-files "
+                                     "--set results_dir=" +
+                                     (dir / "b").string());
+    INFO(sent.err);
+    REQUIRE(sent.exit_code == 0);
+    check_same_sweep(dir / "a/tiny-sweep", dir / "b/tiny-sweep");
+  }
+
+  TEST_CASE("A killed worker rank loses only its trial and the next run redoes just that one") {
+    TempDir dir;
+    const std::string results = (dir / "results").string();
+    // Longer trials, so the kill lands while rank 2 trains.
+    const std::string sweep_args =
+        "tests/fixtures/sweep_tiny.yaml --threads 1 --set data.limit=2000 "
+        "--set fit.epochs=6 --set results_dir=" +
+        results;
+    TempDir io;
+    const std::string command = kMpiEnv + " " + mpirun(3, "--enable-recovery") + " " + sweep_args +
+                                " --mpi-timeout 4 >" + (io / "out").string() + " 2>" +
+                                (io / "err").string() + " </dev/null; echo $? >" +
+                                (io / "rc").string();
+    std::thread job([&] { (void)std::system(command.c_str()); });
+    int pid = -1;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (pid < 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      bool training = false;  // some trial has finished an epoch
+      if (std::filesystem::exists(results + "/tiny-sweep")) {
+        for (const auto& t : std::filesystem::directory_iterator(results + "/tiny-sweep")) {
+          training = training || std::filesystem::exists(t.path() / "history.csv");
+        }
+      }
+      if (training) {
+        pid = pid_of_rank(2, results);
+      }
+    }
+    REQUIRE(pid > 0);
+    ::kill(pid, SIGKILL);
+    job.join();
+    const std::string out = slurp(io / "out");
+    INFO(out);
+    INFO(slurp(io / "err"));
+    // The sweep finished with one failed trial (mpirun --enable-recovery exits 0 whatever the
+    // ranks return, so the files and the leaderboard say it).
+    CHECK(slurp(io / "rc") == "0\n");
+    const std::string summary = slurp(results + "/tiny-sweep/summary.csv");
+    std::size_t failed = 0, done = 0;
+    for (auto at = summary.find(",failed,"); at != std::string::npos;
+         at = summary.find(",failed,", at + 1)) {
+      ++failed;
+    }
+    for (auto at = summary.find(",done,"); at != std::string::npos;
+         at = summary.find(",done,", at + 1)) {
+      ++done;
+    }
+    CHECK(failed == 1);
+    CHECK(done == 3);
+    CHECK(out.find("lost: rank 2 sent nothing for 4 s") != std::string::npos);
+
+    const CliResult again = run_cli(sweep_args);
+    INFO(again.err);
+    REQUIRE(again.exit_code == 0);
+    std::size_t skipped = 0;
+    for (auto at = again.out.find(": skipped"); at != std::string::npos;
+         at = again.out.find(": skipped", at + 1)) {
+      ++skipped;
+    }
+    CHECK(skipped == 3);
+  }
+
+  TEST_CASE("Wrong use of mpirun gets one clear message") {
+    const CliResult single = run_shell(kMpiEnv + " " + mpirun(2) + " tests/fixtures/tiny.yaml");
+    CHECK(single.exit_code == 2);
+    CHECK(single.err.find("error: tests/fixtures/tiny.yaml: started on 2 MPI ranks, but this is "
+                          "a single experiment") != std::string::npos);
+    CHECK(single.err.find("rank 1") == std::string::npos);  // said once, by rank 0
+    const CliResult timeout =
+        run_shell(kMpiEnv + " " + mpirun(2) + " tests/fixtures/sweep_tiny.yaml --mpi-timeout 0");
+    CHECK(timeout.exit_code == 2);
+    CHECK(timeout.err.find("--mpi-timeout must be a positive number") != std::string::npos);
+  }
+}
+
+}  // namespace runner::test
+#endif
