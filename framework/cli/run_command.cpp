@@ -49,7 +49,11 @@ int run_command(const std::vector<std::string>& args) {
   ThreadLimit threads(common.threads);
   install_interrupt_handlers();
   if (mpi::launched()) {
-    if (const mpi::World world = mpi::init(); world.size > 1) {
+    const mpi::World world = mpi::init();
+    if (world.size == 1 || world.rank > 0) {  // the ranks that train
+      mpi::warn_if_bound(world.rank, ThreadLimit::current());
+    }
+    if (world.size > 1) {
       if (!is_sweep_file(common.experiment)) {
         throw ConfigError(fmt::format(
             "{}: started on {} MPI ranks, but this is a single experiment; mpirun spreads "

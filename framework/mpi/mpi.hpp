@@ -13,6 +13,9 @@ namespace runner::mpi {
 // Whether this process was started by an MPI launcher (mpirun, mpiexec, srun): their
 // environment variables are present.
 bool launched();
+// Prints a warning when mpirun bound this process to fewer cores than `threads` (its default
+// for up to 2 ranks), which would make the trial share them.
+void warn_if_bound(int rank, std::size_t threads);
 // Whether this runner was built with MPI.
 bool built_in();
 

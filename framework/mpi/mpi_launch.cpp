@@ -1,5 +1,9 @@
 // How an MPI launcher is recognised (built with or without MPI, so a runner without it can say
 // why it cannot take part).
+#include <fmt/format.h>
+#include <sched.h>
+
+#include <cstdio>
 #include <cstdlib>
 
 #include "framework/mpi/mpi.hpp"
@@ -13,6 +17,21 @@ bool launched() {
     }
   }
   return false;
+}
+
+void warn_if_bound(int rank, std::size_t threads) {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (sched_getaffinity(0, sizeof cpus, &cpus) != 0) {
+    return;
+  }
+  const auto usable = static_cast<std::size_t>(CPU_COUNT(&cpus));
+  if (usable < threads) {
+    fmt::print(stderr,
+               "warning: rank {} is bound to {} core(s) but trains with {} threads; start "
+               "mpirun with --bind-to none (or --map-by slot:PE={})\n",
+               rank, usable, threads, threads);
+  }
 }
 
 }  // namespace runner::mpi
