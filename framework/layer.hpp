@@ -24,6 +24,9 @@ enum class Mode { kTrain, kEval };
 struct Pass {
   Mode mode = Mode::kEval;
   std::uint64_t step = 0;
+  // Where this batch starts within the step's global batch (data-parallel shards), so
+  // randomness keyed by sample (dropout) is the same as in one process.
+  std::uint64_t sample_offset = 0;
 };
 
 // One trainable tensor as seen by optimizers and checkpoints ("kernel", "bias").

@@ -176,7 +176,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   ctx.save_checkpoint = [&](const std::filesystem::path& path, bool weights_only) {
     save_checkpoint(path, model, info, optimizer.get(), weights_only);
   };
-  FitSettings settings{e.epochs, e.batch_size, e.initial_epoch, e.shuffle, e.seed, options.resume};
+  FitSettings settings{e.epochs, e.batch_size,   e.initial_epoch,      e.shuffle,
+                       e.seed,   options.resume, options.data_parallel};
   const auto started = std::chrono::steady_clock::now();
   FitOutcome fitted = fit(model, *optimizer, callbacks, data.train, split.train, split.validation,
                           settings, ctx, progress);
@@ -206,6 +207,9 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   summary["epochs_run"] = epochs_run;
   summary["params"] = static_cast<std::int64_t>(model.parameter_count());
   summary["threads"] = static_cast<std::int64_t>(options.threads);
+  if (options.data_parallel != nullptr) {
+    summary["data_parallel_ranks"] = options.data_parallel->ranks;
+  }
   summary["train_seconds"] = yaml_number(train_seconds);
   summary["seconds_per_epoch"] = yaml_number(
       fitted.epochs_run > 0 ? train_seconds / static_cast<double>(fitted.epochs_run) : 0.0);

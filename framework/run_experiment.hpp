@@ -10,6 +10,7 @@
 #include "framework/config/experiment.hpp"
 #include "framework/history.hpp"
 #include "framework/progress.hpp"
+#include "framework/trainer.hpp"
 #include "framework/training_state.hpp"
 
 namespace runner {
@@ -24,6 +25,8 @@ struct RunOptions {
   std::function<void(const EpochRecord&)> on_epoch;
   // Continue this state (from the run folder's state.bin) instead of starting afresh.
   const TrainingState* resume = nullptr;
+  // Train this process's share of every batch (mpirun --data-parallel; framework/mpi/).
+  const DataParallel* data_parallel = nullptr;
 };
 
 struct RunOutcome {

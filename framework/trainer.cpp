@@ -195,18 +195,30 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
     for (std::int64_t step = resumed_epoch ? first_step : 0; step < steps; ++step) {
       const std::int64_t begin = step * settings.batch_size;
       const std::int64_t count = std::min(settings.batch_size, n - begin);
-      gather_batch(data,
-                   std::span(order).subspan(static_cast<std::size_t>(begin),
-                                            static_cast<std::size_t>(count)),
-                   x, y);
       const std::int64_t global_step = epoch * steps + step;
-      const Pass pass{Mode::kTrain, static_cast<std::uint64_t>(global_step)};
-      const Tensor& out = model.forward(x, pass);
-      const double batch_loss =
-          sparse_categorical_crossentropy(out, y, model.outputs_logits(), &grad);
-      sums.correct += count_correct(out, y);
+      // This process's share of the batch: all of it, or a data-parallel shard.
+      const DataParallel* dp = settings.data_parallel;
+      const std::int64_t first = dp != nullptr ? count * dp->rank / dp->ranks : 0;
+      const std::int64_t last = dp != nullptr ? count * (dp->rank + 1) / dp->ranks : count;
+      double batch_loss = 0;
+      std::int64_t correct = 0;
       model.zero_gradients();
-      model.backward(grad);
+      if (last > first) {
+        gather_batch(data,
+                     std::span(order).subspan(static_cast<std::size_t>(begin + first),
+                                              static_cast<std::size_t>(last - first)),
+                     x, y);
+        const Pass pass{Mode::kTrain, static_cast<std::uint64_t>(global_step),
+                        static_cast<std::uint64_t>(first)};
+        const Tensor& out = model.forward(x, pass);
+        batch_loss = sparse_categorical_crossentropy(out, y, model.outputs_logits(), &grad, count);
+        correct = count_correct(out, y);
+        model.backward(grad);
+      }
+      if (dp != nullptr) {
+        dp->all_reduce(model.gradients(), batch_loss, correct);
+      }
+      sums.correct += correct;
       optimizer.apply(model.parameters(), model.gradients());
       sums.loss_sum += batch_loss;
       sums.seen += count;

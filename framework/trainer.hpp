@@ -3,6 +3,7 @@
 // epoch with dropout active; validation runs in eval mode after each epoch; callbacks see the
 // epoch's logs in list order.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -17,6 +18,16 @@
 
 namespace runner {
 
+// One process's part in data-parallel training: it trains samples [count * rank / ranks,
+// count * (rank + 1) / ranks) of every batch of `count`, then all_reduce sums the gradients and
+// the step's loss and correct count over the ranks (the same sums on every rank).
+struct DataParallel {
+  int rank = 0;
+  int ranks = 1;
+  std::function<void(std::span<float> gradients, double& loss_sum, std::int64_t& correct)>
+      all_reduce;
+};
+
 struct FitSettings {
   std::int64_t epochs = 1;
   std::int64_t batch_size = 32;
@@ -25,6 +36,8 @@ struct FitSettings {
   std::uint64_t seed = 42;
   // Continue this saved state instead of starting at initial_epoch (runner resume).
   const TrainingState* resume = nullptr;
+  // Data-parallel training (framework/mpi/): train only this rank's share of every batch.
+  const DataParallel* data_parallel = nullptr;
 };
 
 struct Evaluation {

@@ -37,7 +37,9 @@ class Dropout final : public StatelessLayer {
       std::copy(input.data(), input.data() + n, output.data());
       return;
     }
-    const std::uint64_t key = derive_seed(seed_, pass.step);
+    // Keyed by element of the global batch: a data-parallel shard draws what one process would.
+    const std::uint64_t key =
+        derive_seed(seed_, pass.step) + pass.sample_offset * input.sample_size();
     const auto rate = static_cast<float>(rate_);
     const auto keep_scale = static_cast<float>(1.0 / (1.0 - rate_));
     parallel_for(0, n, kElementsPerTask, [&](std::size_t first, std::size_t last) {

@@ -21,6 +21,7 @@ int run_command(const std::vector<std::string>& args) {
   bool quiet = false;
   bool verbose = false;
   mpi::SweepOptions mpi_options;
+  bool data_parallel = false;
   po::options_description desc(
       "runner [run] EXPERIMENT.yaml|SWEEP.yaml [options]\n"
       "Loads the data, builds the model, trains it as the experiment file says and writes a run "
@@ -32,6 +33,8 @@ int run_command(const std::vector<std::string>& args) {
       "one line per epoch even on a terminal (no in-place progress bar)")(
       "mpi-timeout", po::value(&mpi_options.timeout_seconds)->default_value(60),
       "under mpirun: seconds a busy worker rank may stay silent before its trial is lost")(
+      "data-parallel", po::bool_switch(&data_parallel),
+      "under mpirun: train one model on all ranks, each a share of every batch")(
       "mpi-send-files", po::bool_switch(&mpi_options.send_files),
       "under mpirun: workers send trial folders to rank 0 even on shared storage");
   add_common_options(desc, common);
@@ -48,6 +51,27 @@ int run_command(const std::vector<std::string>& args) {
   }
   ThreadLimit threads(common.threads);
   install_interrupt_handlers();
+  const Verbosity verbosity = quiet     ? Verbosity::kQuiet
+                              : verbose ? Verbosity::kOneLinePerEpoch
+                                        : Verbosity::kProgressBar;
+  if (data_parallel) {
+    if (!mpi::launched()) {
+      throw ConfigError(
+          "--data-parallel needs at least 2 MPI ranks (start it with mpirun -np N, N >= 2)");
+    }
+    if (is_sweep_file(common.experiment)) {
+      throw ConfigError(fmt::format(
+          "{}: --data-parallel trains one experiment; a sweep spreads its trials over the ranks "
+          "without it",
+          common.experiment));
+    }
+    const Experiment e = load_experiment(common.experiment, common.overrides);
+    RunOptions options;
+    options.verbosity = verbosity;
+    options.threads = ThreadLimit::current();
+    mpi::train_data_parallel(e, options);
+    return 0;
+  }
   if (mpi::launched()) {
     const mpi::World world = mpi::init();
     if (world.size == 1 || world.rank > 0) {  // the ranks that train
@@ -56,8 +80,8 @@ int run_command(const std::vector<std::string>& args) {
     if (world.size > 1) {
       if (!is_sweep_file(common.experiment)) {
         throw ConfigError(fmt::format(
-            "{}: started on {} MPI ranks, but this is a single experiment; mpirun spreads "
-            "sweeps (files with a top-level 'sweep:') over ranks, so run it without mpirun",
+            "{}: started on {} MPI ranks, but this is a single experiment: add --data-parallel "
+            "to train it on all of them, or run it without mpirun",
             common.experiment, world.size));
       }
       if (!(mpi_options.timeout_seconds > 0)) {
@@ -86,9 +110,7 @@ int run_command(const std::vector<std::string>& args) {
   }
   const Experiment e = load_experiment(common.experiment, common.overrides);
   RunOptions options;
-  options.verbosity = quiet     ? Verbosity::kQuiet
-                      : verbose ? Verbosity::kOneLinePerEpoch
-                                : Verbosity::kProgressBar;
+  options.verbosity = verbosity;
   options.threads = ThreadLimit::current();
   run_experiment(e, options);
   return 0;

@@ -10,10 +10,11 @@ constexpr float kEpsilon = 1e-7F;  // Keras' backend.epsilon()
 }
 
 double sparse_categorical_crossentropy(const Tensor& output, std::span<const std::int32_t> labels,
-                                       bool from_logits, Tensor* grad) {
+                                       bool from_logits, Tensor* grad, std::int64_t mean_over) {
   const auto batch = static_cast<std::size_t>(output.batch());
   const std::size_t classes = output.sample_size();
-  const float inv_batch = 1.0F / static_cast<float>(batch);
+  const float inv_batch =
+      1.0F / static_cast<float>(mean_over > 0 ? static_cast<std::size_t>(mean_over) : batch);
   if (grad != nullptr) {
     grad->resize(output.shape());
   }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "framework/config/sweep.hpp"
+#include "framework/run_experiment.hpp"
 #include "framework/sweep_runner.hpp"
 
 namespace runner::mpi {
@@ -42,5 +43,11 @@ struct SweepOptions {
 // an empty list on the others.
 std::vector<TrialResult> run_sweep(const Sweep& sweep, const runner::SweepOptions& options,
                                    const SweepOptions& mpi_options);
+
+// Trains one experiment on every rank of the job, each rank a share of every batch, gradients
+// summed in rank order (DataParallel in trainer.hpp). Rank 0 writes the run folder and prints;
+// the others keep nothing. Throws ConfigError with fewer than 2 ranks or a batch size the ranks
+// do not divide.
+RunOutcome train_data_parallel(const Experiment& experiment, RunOptions options);
 
 }  // namespace runner::mpi

@@ -26,4 +26,9 @@ std::vector<TrialResult> run_sweep(const Sweep& /*sweep*/, const runner::SweepOp
   return {};
 }
 
+RunOutcome train_data_parallel(const Experiment& /*experiment*/, RunOptions /*options*/) {
+  init();
+  return {};
+}
+
 }  // namespace runner::mpi

@@ -47,6 +47,17 @@ TEST_SUITE("Dropout") {
     CHECK_FALSE(bitwise_equal(step5.span(), c.forward(x, Pass{Mode::kTrain, 5}).span()));
   }
 
+  TEST_CASE("A shard of the batch draws the same mask as that part of the whole batch") {
+    const Tensor whole_x(Shape{6, 64}, 1.0F);
+    const Tensor shard_x(Shape{2, 64}, 1.0F);
+    Model whole = make_layer_model(kDropout, Shape{64}, 6);
+    Model shard = make_layer_model(kDropout, Shape{64}, 6);
+    const Tensor all = whole.forward(whole_x, Pass{Mode::kTrain, 7});
+    const Tensor part = shard.forward(shard_x, Pass{Mode::kTrain, 7, /*sample_offset=*/3});
+    CHECK(bitwise_equal(part.span(), all.span().subspan(3 * 64, 2 * 64)));
+    CHECK_FALSE(bitwise_equal(part.span(), all.span().subspan(0, 2 * 64)));
+  }
+
   TEST_CASE("Dropout gradients match finite differences") {
     Model m = make_layer_model(kDropout, Shape{30}, 3);
     const auto result = gradcheck(m, sine_input(Shape{3, 30}), Pass{Mode::kTrain, 9});

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "framework/run_store.hpp"
 #include "tests/support/run_cli.hpp"
 
 namespace runner::test {
@@ -216,6 +217,68 @@ TEST_SUITE("mpi") {
       ++skipped;
     }
     CHECK(skipped == 3);
+  }
+
+  TEST_CASE("Data-parallel training on 2 and 3 ranks follows single-process training") {
+    // The gradients of a batch are summed in another order (per rank, then rank by rank), so
+    // the numbers agree to float rounding, not bit for bit. With SGD that stays at rounding
+    // level; Adam divides by the gradients' running RMS and so turns rounding noise in
+    // near-zero gradients into full-size steps: its runs part slowly, so only its first epoch
+    // is held to the tight bound.
+    const std::string base =
+        "tests/fixtures/tiny.yaml --quiet --set fit.epochs=3 --set "
+        "fit.batch_size=24 --set callbacks=[] ";
+    const std::string sgd =
+        "--set compile.optimizer.type=sgd --set compile.optimizer.learning_rate=0.05 ";
+    for (const int ranks : {2, 3}) {
+      for (const bool adam : {false, true}) {
+        CAPTURE(ranks);
+        CAPTURE(adam);
+        TempDir dir;
+        const std::string args = base + (adam ? "" : sgd) + "--set results_dir=";
+        REQUIRE(run_cli(args + (dir / "one").string()).exit_code == 0);
+        const CliResult dp = run_shell(kMpiEnv + " " + mpirun(ranks) + " " + args +
+                                       (dir / "many").string() + " --data-parallel");
+        INFO(dp.err);
+        REQUIRE(dp.exit_code == 0);
+        const auto one = read_history_csv(only_run(dir.path() / "one", "tiny") / "history.csv");
+        const auto run = only_run(dir.path() / "many", "tiny");  // rank 0's folder, no other
+        const auto many = read_history_csv(run / "history.csv");
+        REQUIRE(many.epochs().size() == 3);
+        for (std::size_t e = 0; e < (adam ? 1U : 3U); ++e) {
+          for (const char* column : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+            CAPTURE(e);
+            CAPTURE(column);
+            CHECK(*many.epochs()[e].logs.get(column) ==
+                  doctest::Approx(*one.epochs()[e].logs.get(column)).epsilon(1e-6));
+          }
+        }
+        CHECK(slurp(run / "summary.json").find(fmt::format("\"data_parallel_ranks\": {}", ranks)) !=
+              std::string::npos);
+      }
+    }
+  }
+
+  TEST_CASE("Wrong use of --data-parallel gets one clear message") {
+    const CliResult alone = run_cli("tests/fixtures/tiny.yaml --data-parallel");
+    CHECK(alone.exit_code == 2);
+    CHECK(alone.err ==
+          "error: --data-parallel needs at least 2 MPI ranks (start it with mpirun "
+          "-np N, N >= 2)\n");
+    const CliResult one =
+        run_shell(kMpiEnv + " " + mpirun(1) + " tests/fixtures/tiny.yaml --data-parallel");
+    CHECK(one.exit_code == 2);
+    CHECK(one.err.find("--data-parallel needs at least 2 MPI ranks") != std::string::npos);
+    const CliResult uneven =
+        run_shell(kMpiEnv + " " + mpirun(3) + " tests/fixtures/tiny.yaml --data-parallel");
+    CHECK(uneven.exit_code == 2);
+    CHECK(uneven.err.find("error: tests/fixtures/tiny.yaml: fit.batch_size 32 is not divisible "
+                          "by the 3 MPI ranks") != std::string::npos);
+    CHECK(uneven.err.find("rank 1") == std::string::npos);
+    const CliResult sweep =
+        run_shell(kMpiEnv + " " + mpirun(2) + " tests/fixtures/sweep_tiny.yaml --data-parallel");
+    CHECK(sweep.exit_code == 2);
+    CHECK(sweep.err.find("--data-parallel trains one experiment") != std::string::npos);
   }
 
   TEST_CASE("Wrong use of mpirun gets one clear message") {
