@@ -27,8 +27,10 @@ struct World {
 // Starts MPI once and returns this process's rank and the number of ranks. Throws ConfigError
 // when the runner was built without MPI.
 World init();
-// This process's rank; 0 before init() or without MPI.
+// This process's rank: MPI's after init(), else what the launcher's environment says, else 0.
 int rank();
+// The rank the launcher's environment gives this process (0 when there is none).
+int launched_rank();
 // Ends every rank of the job with `code` (no rank left waiting); returns when MPI is not running
 // on several ranks.
 void abort_job(int code);

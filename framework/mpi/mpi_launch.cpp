@@ -19,6 +19,15 @@ bool launched() {
   return false;
 }
 
+int launched_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"}) {
+    if (const char* value = std::getenv(name)) {
+      return std::atoi(value);
+    }
+  }
+  return 0;
+}
+
 void warn_if_bound(int rank, std::size_t threads) {
   cpu_set_t cpus;
   CPU_ZERO(&cpus);

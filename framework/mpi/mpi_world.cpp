@@ -29,7 +29,7 @@ World init() {
 }
 
 int rank() {
-  return environment() ? boost::mpi::communicator().rank() : 0;
+  return environment() ? boost::mpi::communicator().rank() : launched_rank();
 }
 
 void abort_job(int code) {
