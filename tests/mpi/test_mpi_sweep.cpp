@@ -279,6 +279,15 @@ TEST_SUITE("mpi") {
         run_shell(kMpiEnv + " " + mpirun(2) + " tests/fixtures/sweep_tiny.yaml --data-parallel");
     CHECK(sweep.exit_code == 2);
     CHECK(sweep.err.find("--data-parallel trains one experiment") != std::string::npos);
+    const CliResult bad_set = run_shell(
+        kMpiEnv + " " + mpirun(3) + " tests/fixtures/tiny.yaml --data-parallel --set fit.epochs=x");
+    CHECK(bad_set.exit_code == 2);
+    std::size_t errors = 0;
+    for (auto at = bad_set.err.find("error: "); at != std::string::npos;
+         at = bad_set.err.find("error: ", at + 1)) {
+      ++errors;
+    }
+    CHECK(errors == 1);  // every rank fails alike; rank 0 says it
   }
 
   TEST_CASE("Wrong use of mpirun gets one clear message") {
