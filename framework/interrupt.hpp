@@ -1,6 +1,6 @@
 #pragma once
-// Ctrl-C and SIGTERM during training: the handler only sets a flag; the trainer finishes the
-// current step, saves its state and stops (Interrupted).
+// Ctrl-C and SIGTERM during training: a watcher thread takes the signal and sets a flag; the
+// trainer finishes the current step, saves its state and stops (Interrupted).
 #include <cstdint>
 
 #include "framework/errors.hpp"
@@ -12,7 +12,8 @@ class Interrupted : public Error {
   using Error::Error;
 };
 
-// Installs SIGINT/SIGTERM handlers (idempotent).
+// Blocks SIGINT and SIGTERM in this thread (and so in every thread started after it) and starts
+// the thread that waits for them (idempotent). Call it before any other thread starts.
 void install_interrupt_handlers();
 [[nodiscard]] bool interrupt_requested();
 // The signal that asked (for the exit code: 128 + signal).

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "framework/mpi/mpi.hpp"
+
 namespace runner {
 
 std::string format_metric(double value) {
@@ -15,7 +17,9 @@ std::string format_metric(double value) {
 }
 
 Progress::Progress(Verbosity verbosity, std::FILE* out)
-    : verbosity_(verbosity), out_(out), tty_(isatty(fileno(out)) != 0) {}
+    // Under mpirun the output is a pseudo-terminal even when mpirun's own output is a file:
+    // print whole lines there.
+    : verbosity_(verbosity), out_(out), tty_(isatty(fileno(out)) != 0 && !mpi::launched()) {}
 
 void Progress::start_epoch(std::int64_t epoch, std::int64_t epochs, std::int64_t steps) {
   steps_ = steps;
