@@ -2,6 +2,7 @@
 // Ctrl-C and SIGTERM during training: a watcher thread takes the signal and sets a flag; the
 // trainer finishes the current step, saves its state and stops (Interrupted).
 #include <cstdint>
+#include <string>
 
 #include "framework/errors.hpp"
 
@@ -9,7 +10,12 @@ namespace runner {
 
 class Interrupted : public Error {
  public:
-  using Error::Error;
+  Interrupted(const std::string& message, int signal) : Error(message), signal_(signal) {}
+  // The signal that asked (for the exit code: 128 + signal).
+  [[nodiscard]] int signal() const { return signal_; }
+
+ private:
+  int signal_;
 };
 
 // Blocks SIGINT and SIGTERM in this thread (and so in every thread started after it) and starts

@@ -215,8 +215,9 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
         correct = count_correct(out, y);
         model.backward(grad);
       }
+      int signal = interrupt_signal();
       if (dp != nullptr) {
-        dp->all_reduce(model.gradients(), batch_loss, correct);
+        dp->all_reduce(model.gradients(), batch_loss, correct, signal);
       }
       sums.correct += correct;
       optimizer.apply(model.parameters(), model.gradients());
@@ -231,17 +232,18 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
       }
       progress.update(step, running);
       maybe_inject_fault(global_step);
-      if (interrupt_requested()) {
-        const int signal = interrupt_signal();
+      if (signal != 0) {
         if (ctx.save_state) {
           TrainingState state = capture(model, optimizer, callbacks, outcome.history, epoch,
                                         step + 1, sums, elapsed());
           ctx.save_state(state);
         }
-        throw Interrupted(fmt::format(
-            "interrupted by {} at epoch {}, step {}/{}; the run's state is saved: continue with "
-            "'runner resume {}'",
-            signal_name(signal), epoch + 1, step + 1, steps, ctx.run_dir.string()));
+        throw Interrupted(
+            fmt::format("interrupted by {} at epoch {}, step {}/{}; the run's state is saved: "
+                        "continue with "
+                        "'runner resume {}'",
+                        signal_name(signal), epoch + 1, step + 1, steps, ctx.run_dir.string()),
+            signal);
       }
       if (ctx.stop_training) {
         break;

@@ -20,11 +20,14 @@ namespace runner {
 
 // One process's part in data-parallel training: it trains samples [count * rank / ranks,
 // count * (rank + 1) / ranks) of every batch of `count`, then all_reduce sums the gradients and
-// the step's loss and correct count over the ranks (the same sums on every rank).
+// the step's loss and correct count over the ranks (the same sums on every rank), and turns
+// `signal` into the largest any rank passed: a signal on one rank stops all of them after the
+// same step.
 struct DataParallel {
   int rank = 0;
   int ranks = 1;
-  std::function<void(std::span<float> gradients, double& loss_sum, std::int64_t& correct)>
+  std::function<void(std::span<float> gradients, double& loss_sum, std::int64_t& correct,
+                     int& signal)>
       all_reduce;
 };
 

@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
     return runner::cli::dispatch(args);
   } catch (const runner::Interrupted& e) {
     // the shell's convention: 130 for Ctrl-C
-    return fail(fmt::format("runner: {}", e.what()), 128 + runner::interrupt_signal(), false);
+    // Data-parallel ranks stop together (the signal travels with the gradients), so rank 0
+    // speaks for all of them.
+    return fail(fmt::format("runner: {}", e.what()), 128 + e.signal(), true);
   } catch (const runner::ConfigError& e) {
     return fail(fmt::format("error: {}", e.what()), 2, true);
   } catch (const runner::Error& e) {

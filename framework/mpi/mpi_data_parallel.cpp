@@ -3,6 +3,7 @@
 // broadcast, so the order of the additions is fixed (MPI_Allreduce's is up to the library).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/communicator.hpp>
 #include <boost/serialization/vector.hpp>
@@ -32,9 +33,11 @@ RunOutcome train_data_parallel(const Experiment& experiment, RunOptions options)
   DataParallel dp;
   dp.rank = w.rank;
   dp.ranks = w.size;
-  dp.all_reduce = [&](std::span<float> gradients, double& loss_sum, std::int64_t& correct) {
+  dp.all_reduce = [&](std::span<float> gradients, double& loss_sum, std::int64_t& correct,
+                      int& signal) {
     const int n = static_cast<int>(gradients.size());
-    const std::vector<double> stats{loss_sum, static_cast<double>(correct)};
+    const std::vector<double> stats{loss_sum, static_cast<double>(correct),
+                                    static_cast<double>(signal)};
     std::vector<std::vector<double>> all_stats;
     if (w.rank == 0) {
       parts.resize(gradients.size() * static_cast<std::size_t>(w.size));
@@ -47,6 +50,7 @@ RunOutcome train_data_parallel(const Experiment& experiment, RunOptions options)
         }
         loss_sum += all_stats[static_cast<std::size_t>(r)][0];
         correct += static_cast<std::int64_t>(all_stats[static_cast<std::size_t>(r)][1]);
+        signal = std::max(signal, static_cast<int>(all_stats[static_cast<std::size_t>(r)][2]));
       }
     } else {
       bm::gather(world, gradients.data(), n, 0);
@@ -55,6 +59,7 @@ RunOutcome train_data_parallel(const Experiment& experiment, RunOptions options)
     bm::broadcast(world, gradients.data(), n, 0);
     bm::broadcast(world, loss_sum, 0);
     bm::broadcast(world, correct, 0);
+    bm::broadcast(world, signal, 0);
   };
   options.data_parallel = &dp;
   if (w.rank != 0) {  // the same run, kept nowhere: rank 0 writes the folder
@@ -63,12 +68,20 @@ RunOutcome train_data_parallel(const Experiment& experiment, RunOptions options)
     options.run_dir = std::filesystem::temp_directory_path() /
                       fmt::format("runner-data-parallel-rank{}-{:08x}", w.rank, rd());
   }
-  RunOutcome outcome = run_experiment(experiment, options);
-  if (w.rank != 0) {
-    std::error_code ec;
-    std::filesystem::remove_all(options.run_dir, ec);
+  auto discard = [&] {
+    if (w.rank != 0) {
+      std::error_code ec;
+      std::filesystem::remove_all(options.run_dir, ec);
+    }
+  };
+  try {
+    RunOutcome outcome = run_experiment(experiment, options);
+    discard();
+    return outcome;
+  } catch (...) {
+    discard();
+    throw;
   }
-  return outcome;
 }
 
 }  // namespace runner::mpi

@@ -17,6 +17,7 @@
 
 #include "framework/errors.hpp"
 #include "framework/file_util.hpp"
+#include "framework/interrupt.hpp"
 #include "framework/mpi/mpi.hpp"
 #include "framework/parallel.hpp"
 #include "framework/sweep_table.hpp"
@@ -140,7 +141,7 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
     a.marker = marker.string();
     a.token = token;
     a.send_files = mpi_options.send_files;
-    if (!queue.empty()) {
+    if (!queue.empty() && !interrupt_requested()) {  // Ctrl-C: no new trials
       a.index = static_cast<std::int64_t>(queue.front());
       a.id = results[queue.front()].id;
       queue.pop_front();
@@ -210,9 +211,10 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  for (std::size_t i : queue) {  // every worker is gone
+  for (std::size_t i : queue) {  // interrupted, or every worker is gone
     results[i].status = "failed";
-    results[i].error = "not run: no worker rank left";
+    results[i].error = interrupt_requested() ? "not run: the sweep was interrupted"
+                                             : "not run: no worker rank left";
     table.set(i, "failed", results[i].error);
   }
   std::error_code ec;

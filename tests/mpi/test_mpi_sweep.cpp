@@ -160,14 +160,15 @@ TEST_SUITE("mpi") {
   TEST_CASE("A killed worker rank loses only its trial and the next run redoes just that one") {
     TempDir dir;
     const std::string results = (dir / "results").string();
-    // Longer trials, so the kill lands while rank 2 trains.
+    // Longer trials, so the kill lands while rank 2 trains. A live worker reports every second;
+    // 15 s of silence is far beyond what a loaded CI machine delays it.
     const std::string sweep_args =
         "tests/fixtures/sweep_tiny.yaml --threads 1 --set data.limit=2000 "
         "--set fit.epochs=6 --set results_dir=" +
         results;
     TempDir io;
     const std::string command = kMpiEnv + " " + mpirun(3, "--enable-recovery") + " " + sweep_args +
-                                " --mpi-timeout 4 >" + (io / "out").string() + " 2>" +
+                                " --mpi-timeout 15 >" + (io / "out").string() + " 2>" +
                                 (io / "err").string() + " </dev/null; echo $? >" +
                                 (io / "rc").string();
     std::thread job([&] { (void)std::system(command.c_str()); });
@@ -206,7 +207,7 @@ TEST_SUITE("mpi") {
     }
     CHECK(failed == 1);
     CHECK(done == 3);
-    CHECK(out.find("lost: rank 2 sent nothing for 4 s") != std::string::npos);
+    CHECK(out.find("lost: rank 2 sent nothing for 15 s") != std::string::npos);
 
     const CliResult again = run_cli(sweep_args);
     INFO(again.err);
@@ -257,6 +258,29 @@ TEST_SUITE("mpi") {
               std::string::npos);
       }
     }
+  }
+
+  TEST_CASE("A signal on one data-parallel rank stops all of them after the same step") {
+    TempDir dir;
+    // Only rank 1 is interrupted (the test hook sends it SIGINT after global step 3).
+    const std::string command = fmt::format(
+        "{} timeout 300 mpirun -np 2 sh -c 'if [ $OMPI_COMM_WORLD_RANK = 1 ]; then export "
+        "RUNNER_TEST_SIGNAL_AT_STEP=3:INT; fi; exec {} tests/fixtures/tiny.yaml --quiet "
+        "--data-parallel --set results_dir={}'",
+        kMpiEnv, RUNNER_BINARY, (dir / "results").string());
+    const CliResult r = run_shell(command);
+    INFO(r.err);
+    CHECK(r.exit_code == 130);
+    const auto run = only_run(dir.path() / "results", "tiny");
+    CHECK(r.err.find("runner: interrupted by SIGINT at epoch 1, step 5/6; the run's state is "
+                     "saved: continue with 'runner resume " +
+                     run.string() + "'") != std::string::npos);
+    CHECK(r.err.find("rank 1") == std::string::npos);  // rank 0 speaks for both
+    CHECK(r.err.find("MPI_ABORT") == std::string::npos);
+    const CliResult resumed = run_cli("resume " + run.string() + " --quiet");
+    INFO(resumed.err);
+    CHECK(resumed.exit_code == 0);
+    CHECK(read_history_csv(run / "history.csv").epochs().size() == 2);
   }
 
   TEST_CASE("Wrong use of --data-parallel gets one clear message") {
