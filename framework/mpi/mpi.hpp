@@ -31,6 +31,8 @@ World init();
 int rank();
 // The rank the launcher's environment gives this process (0 when there is none).
 int launched_rank();
+// After a rank died, MPI_Finalize() at exit would wait for it forever: exit without it.
+void skip_finalize();
 // Ends every rank of the job with `code` (no rank left waiting); returns when MPI is not running
 // on several ranks.
 void abort_job(int code);

@@ -37,9 +37,12 @@ struct Assignment {
   std::string marker;       // a file the coordinator wrote; seen with `token` = shared storage
   std::string token;
   bool send_files = false;
+  bool peer_lost = false;  // with a stop: a rank died, so do not wait for it in MPI_Finalize
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& index& id& marker& token& send_files;
+    // clang-format off
+    ar & index & id & marker & token & send_files & peer_lost;
+    // clang-format on
   }
 };
 
@@ -48,7 +51,9 @@ struct Progress {
   std::string text;
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& index& text;
+    // clang-format off
+    ar & index & text;
+    // clang-format on
   }
 };
 
@@ -57,7 +62,9 @@ struct FileBlob {
   std::string bytes;
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& name& bytes;
+    // clang-format off
+    ar & name & bytes;
+    // clang-format on
   }
 };
 
@@ -68,7 +75,9 @@ struct Outcome {
   std::vector<FileBlob> files;  // the trial folder, when storage is not shared
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& index& status& error& files;
+    // clang-format off
+    ar & index & status & error & files;
+    // clang-format on
   }
 };
 
@@ -136,6 +145,7 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
     bool alive = true;
   };
   std::vector<Worker> workers;
+  bool lost_any = false;
   auto assign = [&](Worker& w) {
     Assignment a;
     a.marker = marker.string();
@@ -147,6 +157,7 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
       queue.pop_front();
       table.set(static_cast<std::size_t>(a.index), "running", fmt::format("rank {}", w.rank));
     }
+    a.peer_lost = a.index < 0 && lost_any;
     world.send(w.rank, kAssign, a);
     w.index = a.index;
     w.heard = Clock::now();
@@ -199,6 +210,7 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
     for (auto& w : workers) {
       if (w.alive && w.index >= 0 && Clock::now() - w.heard > timeout) {
         w.alive = false;
+        lost_any = true;
         TrialResult& r = results[static_cast<std::size_t>(w.index)];
         r.status = "failed";
         r.error = fmt::format(
@@ -219,7 +231,11 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
   }
   std::error_code ec;
   fs::remove(marker, ec);
-  return finish_sweep(sweep, plan, options);
+  auto ranked = finish_sweep(sweep, plan, options);
+  if (lost_any) {
+    skip_finalize();
+  }
+  return ranked;
 }
 
 bool shares_storage(const Assignment& a) {
@@ -237,6 +253,9 @@ void work(const Sweep& sweep, const bm::communicator& world) {
     Assignment a;
     world.recv(0, kAssign, a);
     if (a.index < 0) {
+      if (a.peer_lost) {
+        skip_finalize();
+      }
       return;
     }
     Outcome out;

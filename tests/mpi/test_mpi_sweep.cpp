@@ -25,7 +25,9 @@ const std::string kMpiEnv =
     "ASAN_OPTIONS=fast_unwind_on_malloc=0";
 
 std::string mpirun(int ranks, const std::string& flags = "") {
-  return fmt::format("timeout 300 mpirun {} -np {} {}", flags, ranks, RUNNER_BINARY);
+  // In a session of its own: when a rank dies, Open MPI may signal mpirun's whole process group,
+  // which without a job-control shell would include this test.
+  return fmt::format("setsid -w timeout 300 mpirun {} -np {} {}", flags, ranks, RUNNER_BINARY);
 }
 
 CliResult run_shell(const std::string& command) {
@@ -171,6 +173,12 @@ TEST_SUITE("mpi") {
                                 " --mpi-timeout 15 >" + (io / "out").string() + " 2>" +
                                 (io / "err").string() + " </dev/null; echo $? >" +
                                 (io / "rc").string();
+    // At teardown Open MPI may SIGTERM mpirun's process group (1 run in 6 here), which without
+    // the setsid in mpirun() is this process's group; the test only watches, so it ignores it.
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    struct sigaction previous {};
+    sigaction(SIGTERM, &ignore, &previous);
     std::thread job([&] { (void)std::system(command.c_str()); });
     int pid = -1;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -189,12 +197,14 @@ TEST_SUITE("mpi") {
     REQUIRE(pid > 0);
     ::kill(pid, SIGKILL);
     job.join();
+    sigaction(SIGTERM, &previous, nullptr);
     const std::string out = slurp(io / "out");
     INFO(out);
     INFO(slurp(io / "err"));
-    // The sweep finished with one failed trial (mpirun --enable-recovery exits 0 whatever the
-    // ranks return, so the files and the leaderboard say it).
-    CHECK(slurp(io / "rc") == "0\n");
+    // The sweep finished with one failed trial; the files and the leaderboard say so. (mpirun's
+    // own exit status means little here: with --enable-recovery it is 0 whatever the ranks
+    // return, and at teardown Open MPI may SIGTERM its process group, `timeout` included.)
+    CHECK(out.find("leaderboard (lowest val_loss):") != std::string::npos);
     const std::string summary = slurp(results + "/tiny-sweep/summary.csv");
     std::size_t failed = 0, done = 0;
     for (auto at = summary.find(",failed,"); at != std::string::npos;
@@ -264,7 +274,8 @@ TEST_SUITE("mpi") {
     TempDir dir;
     // Only rank 1 is interrupted (the test hook sends it SIGINT after global step 3).
     const std::string command = fmt::format(
-        "{} timeout 300 mpirun -np 2 sh -c 'if [ $OMPI_COMM_WORLD_RANK = 1 ]; then export "
+        "{} setsid -w timeout 300 mpirun -np 2 sh -c 'if [ $OMPI_COMM_WORLD_RANK = 1 ]; then "
+        "export "
         "RUNNER_TEST_SIGNAL_AT_STEP=3:INT; fi; exec {} tests/fixtures/tiny.yaml --quiet "
         "--data-parallel --set results_dir={}'",
         kMpiEnv, RUNNER_BINARY, (dir / "results").string());
