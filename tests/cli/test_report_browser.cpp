@@ -73,10 +73,7 @@ TEST_SUITE("browser") {
     REQUIRE(r.exit_code == 0);
     const auto page = dir / "sweep/report.html";
     const std::string html = slurp(page);
-    std::size_t images = 0;
-    for (auto at = html.find("<img"); at != std::string::npos; at = html.find("<img", at + 1)) {
-      ++images;
-    }
+    const std::size_t images = count_of(html, "<img");
     CHECK(images == 2 + 4 * 4);  // overlay, heat map; per run 2 curves, diagram, prediction
 
     const BrowserResult dom = chromium(page, "--dump-dom");

@@ -30,18 +30,6 @@ std::string mpirun(int ranks, const std::string& flags = "") {
   return fmt::format("setsid -w timeout 300 mpirun {} -np {} {}", flags, ranks, RUNNER_BINARY);
 }
 
-CliResult run_shell(const std::string& command) {
-  TempDir io;
-  const std::string full =
-      command + " >" + (io / "out").string() + " 2>" + (io / "err").string() + " </dev/null";
-  const int status = std::system(full.c_str());
-  CliResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(io / "out");
-  r.err = slurp(io / "err");
-  return r;
-}
-
 std::vector<std::string> trial_folders(const std::filesystem::path& sweep) {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(sweep)) {
@@ -136,11 +124,7 @@ TEST_SUITE("mpi") {
           run_shell(kMpiEnv + " " + mpirun(2) +
                     " tests/fixtures/sweep_tiny.yaml --set results_dir=" + (dir / "b").string());
       REQUIRE(again.exit_code == 0);
-      std::size_t skipped = 0;
-      for (auto at = again.out.find(": skipped"); at != std::string::npos;
-           at = again.out.find(": skipped", at + 1)) {
-        ++skipped;
-      }
+      const std::size_t skipped = count_of(again.out, ": skipped");
       CHECK(skipped == 4);
     }
   }
@@ -206,27 +190,14 @@ TEST_SUITE("mpi") {
     // return, and at teardown Open MPI may SIGTERM its process group, `timeout` included.)
     CHECK(out.find("leaderboard (lowest val_loss):") != std::string::npos);
     const std::string summary = slurp(results + "/tiny-sweep/summary.csv");
-    std::size_t failed = 0, done = 0;
-    for (auto at = summary.find(",failed,"); at != std::string::npos;
-         at = summary.find(",failed,", at + 1)) {
-      ++failed;
-    }
-    for (auto at = summary.find(",done,"); at != std::string::npos;
-         at = summary.find(",done,", at + 1)) {
-      ++done;
-    }
-    CHECK(failed == 1);
-    CHECK(done == 3);
+    CHECK(count_of(summary, ",failed,") == 1);
+    CHECK(count_of(summary, ",done,") == 3);
     CHECK(out.find("lost: rank 2 sent nothing for 15 s") != std::string::npos);
 
     const CliResult again = run_cli(sweep_args);
     INFO(again.err);
     REQUIRE(again.exit_code == 0);
-    std::size_t skipped = 0;
-    for (auto at = again.out.find(": skipped"); at != std::string::npos;
-         at = again.out.find(": skipped", at + 1)) {
-      ++skipped;
-    }
+    const std::size_t skipped = count_of(again.out, ": skipped");
     CHECK(skipped == 3);
   }
 
@@ -317,11 +288,7 @@ TEST_SUITE("mpi") {
     const CliResult bad_set = run_shell(
         kMpiEnv + " " + mpirun(3) + " tests/fixtures/tiny.yaml --data-parallel --set fit.epochs=x");
     CHECK(bad_set.exit_code == 2);
-    std::size_t errors = 0;
-    for (auto at = bad_set.err.find("error: "); at != std::string::npos;
-         at = bad_set.err.find("error: ", at + 1)) {
-      ++errors;
-    }
+    const std::size_t errors = count_of(bad_set.err, "error: ");
     CHECK(errors == 1);  // every rank fails alike; rank 0 says it
   }
 

@@ -51,13 +51,6 @@ std::vector<std::string> attribute_values(const std::string& html, const std::st
   return values;
 }
 
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-    ++n;
-  }
-  return n;
-}
 }  // namespace
 
 TEST_SUITE("report") {

@@ -26,13 +26,12 @@ inline std::string slurp(const std::filesystem::path& path) {
   return text.str();
 }
 
-// `args` is passed to the shell as is (quote what needs quoting); `env` ("NAME=value ...")
-// is set for this command only.
-inline CliResult run_cli(const std::string& env, const std::string& args) {
+// Runs a shell command line, capturing what it printed and its exit code.
+inline CliResult run_shell(const std::string& command) {
   TempDir io;
-  const std::string command = env + " " + std::string(RUNNER_BINARY) + " " + args + " >" +
-                              (io / "out").string() + " 2>" + (io / "err").string() + " </dev/null";
-  const int status = std::system(command.c_str());
+  const std::string full =
+      command + " >" + (io / "out").string() + " 2>" + (io / "err").string() + " </dev/null";
+  const int status = std::system(full.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(io / "out");
@@ -40,8 +39,22 @@ inline CliResult run_cli(const std::string& env, const std::string& args) {
   return r;
 }
 
+// `args` is passed to the shell as is (quote what needs quoting); `env` ("NAME=value ...")
+// is set for this command only.
+inline CliResult run_cli(const std::string& env, const std::string& args) {
+  return run_shell(env + " " + std::string(RUNNER_BINARY) + " " + args);
+}
 inline CliResult run_cli(const std::string& args) {
   return run_cli("", args);
+}
+
+// How often `what` occurs in `text` (overlaps included).
+inline std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
 }
 
 // The one run folder under results/<experiment>/.
