@@ -192,10 +192,6 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   RunOutcome outcome;
   outcome.run_dir = run_dir;
   const auto epochs_run = static_cast<std::int64_t>(fitted.history.epochs().size());
-  double history_seconds = 0;
-  for (const auto& r : fitted.history.epochs()) {
-    history_seconds += r.seconds;
-  }
   outcome.epochs_run = epochs_run;
   outcome.stopped_early = fitted.stopped_early;
   std::vector<std::int64_t> test_indices(static_cast<std::size_t>(data.test.count));
