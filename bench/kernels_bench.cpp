@@ -11,6 +11,7 @@
 #include "layers/kernels/conv2d.hpp"
 #include "layers/kernels/gemm.hpp"
 #include "layers/kernels/pool2d.hpp"
+#include "layers/kernels/winograd.hpp"
 
 namespace {
 
@@ -118,6 +119,62 @@ void BM_Conv2DBackward(benchmark::State& state) {
   set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c * (with_dx ? 2 : 1));
 }
 BENCHMARK(BM_Conv2DBackward)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+// Winograd F(m x m, 3x3), args (layer, m). FLOP/s counts the direct convolution's arithmetic,
+// so the numbers compare with BM_Conv2DForward/Backward as speed.
+void BM_WinogradForward(benchmark::State& state) {
+  const auto g = conv_geometry(state.range(0));
+  const long tile = state.range(1);
+  const auto sizes = runner::kernels::winograd_sizes(g, tile, kBatch);
+  const auto x = pattern(static_cast<std::size_t>(kBatch * g.in_size()));
+  const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c));
+  const auto b = pattern(static_cast<std::size_t>(g.out_c));
+  std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
+  std::vector<float> u(sizes.weights), v(sizes.inputs), products(sizes.products);
+  for (auto _ : state) {
+    runner::kernels::winograd_forward(g, tile, kBatch, x.data(), w.data(), b.data(),
+                                      Activation::kRelu, y.data(), u.data(), v.data(),
+                                      products.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c);
+}
+BENCHMARK(BM_WinogradForward)
+    ->Args({0, 2})
+    ->Args({1, 2})
+    ->Args({1, 4})
+    ->Unit(benchmark::kMicrosecond);
+
+void BM_WinogradBackward(benchmark::State& state) {
+  const auto g = conv_geometry(state.range(0));
+  const long tile = state.range(1);
+  const auto sizes = runner::kernels::winograd_sizes(g, tile, kBatch);
+  const auto x = pattern(static_cast<std::size_t>(kBatch * g.in_size()));
+  const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c));
+  const auto b = pattern(static_cast<std::size_t>(g.out_c));
+  std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
+  std::vector<float> u(sizes.weights), v(sizes.inputs), products(sizes.products);
+  std::vector<float> partials(sizes.partials);
+  runner::kernels::winograd_forward(g, tile, kBatch, x.data(), w.data(), b.data(),
+                                    Activation::kRelu, y.data(), u.data(), v.data(),
+                                    products.data());
+  const auto dy = pattern(y.size());
+  std::vector<float> dw(w.size()), db(b.size()), dx(x.size()), delta(y.size());
+  const bool with_dx = state.range(0) != 0;  // the first layer needs no input gradient
+  for (auto _ : state) {
+    // v is overwritten by the input gradient; without dx it stays valid.
+    runner::kernels::winograd_backward(
+        g, tile, kBatch, u.data(), v.data(), Activation::kRelu, y.data(), dy.data(), dw.data(),
+        db.data(), with_dx ? dx.data() : nullptr, delta.data(), products.data(), partials.data());
+    benchmark::DoNotOptimize(dw.data());
+  }
+  set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c * (with_dx ? 2 : 1));
+}
+BENCHMARK(BM_WinogradBackward)
+    ->Args({0, 2})
+    ->Args({1, 2})
+    ->Args({1, 4})
+    ->Unit(benchmark::kMicrosecond);
 
 // dense: 32 x 3136 -> 100
 void BM_DenseGemm(benchmark::State& state) {

@@ -5,50 +5,9 @@
 
 #include "layers/kernels/conv2d.hpp"
 #include "layers/kernels/pool2d.hpp"
+#include "tests/support/conv_reference.hpp"
 
 namespace runner::test {
-
-namespace {
-std::vector<float> pattern(std::size_t n, double a) {
-  std::vector<float> v(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    v[i] = static_cast<float>(std::sin(a * static_cast<double>(i) + 0.3));
-  }
-  return v;
-}
-
-// Direct loops in double: the oracle for im2col + GEMM.
-std::vector<double> naive_conv(const kernels::Conv2DGeometry& g, long batch,
-                               const std::vector<float>& x, const std::vector<float>& w,
-                               const std::vector<float>& b) {
-  std::vector<double> y(static_cast<std::size_t>(batch * g.out_size()));
-  for (long n = 0; n < batch; ++n) {
-    for (long oh = 0; oh < g.out_h; ++oh) {
-      for (long ow = 0; ow < g.out_w; ++ow) {
-        for (long o = 0; o < g.out_c; ++o) {
-          double s = b[static_cast<std::size_t>(o)];
-          for (long ky = 0; ky < g.k_h; ++ky) {
-            for (long kx = 0; kx < g.k_w; ++kx) {
-              const long ih = oh * g.stride_h - g.pad_top + ky;
-              const long iw = ow * g.stride_w - g.pad_left + kx;
-              if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) {
-                continue;
-              }
-              for (long c = 0; c < g.in_c; ++c) {
-                s += static_cast<double>(x[static_cast<std::size_t>(
-                         n * g.in_size() + (ih * g.in_w + iw) * g.in_c + c)]) *
-                     w[static_cast<std::size_t>(((ky * g.k_w + kx) * g.in_c + c) * g.out_c + o)];
-              }
-            }
-          }
-          y[static_cast<std::size_t>(n * g.out_size() + (oh * g.out_w + ow) * g.out_c + o)] = s;
-        }
-      }
-    }
-  }
-  return y;
-}
-}  // namespace
 
 TEST_SUITE("conv2d kernel") {
   TEST_CASE("conv2d_forward equals direct loops for odd sizes and strides and paddings") {
@@ -71,12 +30,7 @@ TEST_SUITE("conv2d kernel") {
       std::vector<float> col(static_cast<std::size_t>(c.batch * g.pixels() * g.patch()));
       kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(),
                               kernels::Activation::kLinear, y.data(), col.data());
-      const auto expected = naive_conv(g, c.batch, x, w, b);
-      double worst = 0;
-      for (std::size_t i = 0; i < y.size(); ++i) {
-        worst = std::max(worst, std::abs(y[i] - expected[i]));
-      }
-      CHECK(worst < 1e-4);
+      CHECK(worst_difference(y, naive_conv(g, c.batch, x, w, b)) < 1e-4);
     }
   }
 

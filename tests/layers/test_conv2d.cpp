@@ -2,6 +2,7 @@
 
 #include "framework/errors.hpp"
 #include "tests/layers/reference_outputs.hpp"
+#include "tests/support/conv_reference.hpp"
 #include "tests/support/layer_checks.hpp"
 
 namespace runner::test {
@@ -60,6 +61,45 @@ TEST_SUITE("Conv2D") {
       CHECK(result.max_param_error < 2e-3);
       CHECK(result.max_input_error < 2e-3);
     }
+  }
+
+  // From 8 input channels, 3x3 stride-1 kernels run as Winograd: the same checks on that path.
+  TEST_CASE("Conv2D on many channels (the Winograd path) matches direct loops") {
+    const Tensor x = sine_input(Shape{3, 5, 7, 9});
+    for (const long pad : {0L, 1L}) {
+      CAPTURE(pad);
+      Model m = make_layer_model(std::string("{type: Conv2D, filters: 17, kernel_size: 3, "
+                                             "padding: ") +
+                                     (pad == 1 ? "same}" : "valid}"),
+                                 Shape{5, 7, 9}, 3);
+      const auto params = m.entry(0).params;
+      set_cosine_weights(params[0].span());
+      set_cosine_weights(params[1].span());
+      const Tensor& y = m.forward(x, Pass{});
+      const kernels::Conv2DGeometry g{5, 7,   9,  5 - 2 + 2 * pad, 7 - 2 + 2 * pad, 17, 3, 3, 1,
+                                      1, pad, pad};
+      const auto expected =
+          naive_conv(g, 3, std::vector<float>(x.data(), x.data() + x.size()),
+                     std::vector<float>(params[0].data, params[0].data + params[0].size()),
+                     std::vector<float>(params[1].data, params[1].data + params[1].size()));
+      CHECK(worst_difference(std::vector<float>(y.data(), y.data() + y.size()), expected) < 1e-4);
+    }
+  }
+
+  TEST_CASE("Conv2D on many channels (the Winograd path) has finite-difference gradients") {
+    for (const std::string& yaml :
+         {std::string("{type: Conv2D, filters: 3, kernel_size: 3, padding: same, "
+                      "activation: tanh}"),
+          std::string("{type: Conv2D, filters: 4, kernel_size: 3, use_bias: false}")}) {
+      CAPTURE(yaml);
+      Model m = make_layer_model(yaml, Shape{4, 5, 8}, 2);
+      const auto result = gradcheck(m, sine_input(Shape{2, 4, 5, 8}), Pass{Mode::kTrain, 0});
+      CHECK(result.max_param_error < 2e-3);
+      CHECK(result.max_input_error < 2e-3);
+    }
+    check_thread_independence(
+        "{type: Conv2D, filters: 5, kernel_size: 3, padding: same, activation: relu}",
+        sine_input(Shape{33, 6, 7, 8}));
   }
 
   TEST_CASE("Conv2D gives bitwise-equal results on 1 and 2 threads") {

@@ -1,0 +1,489 @@
+#include "layers/kernels/winograd.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+#include "framework/parallel.hpp"
+#include "layers/kernels/bias.hpp"
+#include "layers/kernels/gemm.hpp"
+
+namespace runner::kernels {
+
+namespace {
+
+// Channels are transformed 16 at a time (one AVX-512 register, two AVX2 ones).
+constexpr int kLanes = 16;
+
+// Lavin & Gray's matrices: V = Bt d Bt^T, U = G g G^T, Y = At M At^T.
+template <int M>
+struct Matrices;
+
+template <>
+struct Matrices<2> {
+  static constexpr int kAlpha = 4;
+  static constexpr float kBt[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+  static constexpr float kG[4][3] = {{1, 0, 0}, {0.5F, 0.5F, 0.5F}, {0.5F, -0.5F, 0.5F}, {0, 0, 1}};
+  static constexpr float kAt[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+};
+
+template <>
+struct Matrices<4> {
+  static constexpr int kAlpha = 6;
+  static constexpr float kBt[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
+                                      {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
+                                      {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+  static constexpr float kG[6][3] = {{1.0F / 4, 0, 0},
+                                     {-1.0F / 6, -1.0F / 6, -1.0F / 6},
+                                     {-1.0F / 6, 1.0F / 6, -1.0F / 6},
+                                     {1.0F / 24, 1.0F / 12, 1.0F / 6},
+                                     {1.0F / 24, -1.0F / 12, 1.0F / 6},
+                                     {0, 0, 1}};
+  static constexpr float kAt[4][6] = {
+      {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+};
+
+// Sixteen channels as one value (GCC vector extension: one AVX-512 register, or two AVX2 ones).
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+// Sum of coef(i) * term(i) over the non-zero coefficients. Called with compile-time matrices in
+// fully unrolled loops, so zero terms vanish and +1/-1 need no multiply.
+template <int N, typename Coef, typename Term>
+inline Vec combine(const Coef& coef, const Term& term) {
+  Vec acc{};
+  bool started = false;
+#pragma GCC unroll 8
+  for (int i = 0; i < N; ++i) {
+    const float c = coef(i);
+    if (c == 0.0F) {
+      continue;
+    }
+    const Vec t = c == 1.0F ? term(i) : (c == -1.0F ? -term(i) : c * term(i));
+    acc = started ? acc + t : t;
+    started = true;
+  }
+  return acc;
+}
+
+// out = P in P^T for P (R x K): `in` is K x K, `out` R x R. The matrices are template
+// arguments so that the unrolled loops see the coefficients.
+template <int R, int K, const float (&P)[R][K]>
+inline void sandwich(const Vec* __restrict in, Vec* __restrict out) {
+  Vec tmp[R][K];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int j = 0; j < K; ++j) {
+      tmp[r][j] = combine<K>([&](int i) { return P[r][i]; }, [&](int i) { return in[i * K + j]; });
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int s = 0; s < R; ++s) {
+      out[r * R + s] = combine<K>([&](int j) { return P[s][j]; }, [&](int j) { return tmp[r][j]; });
+    }
+  }
+}
+
+// out = P^T in P for P (K x R): `in` is K x K, `out` R x R (the adjoint of sandwich).
+template <int K, int R, const float (&P)[K][R]>
+inline void sandwich_t(const Vec* __restrict in, Vec* __restrict out) {
+  Vec tmp[R][K];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int j = 0; j < K; ++j) {
+      tmp[r][j] = combine<K>([&](int i) { return P[i][r]; }, [&](int i) { return in[i * K + j]; });
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int s = 0; s < R; ++s) {
+      out[r * R + s] = combine<K>([&](int j) { return P[j][s]; }, [&](int j) { return tmp[r][j]; });
+    }
+  }
+}
+
+int as_int(long v) {
+  return static_cast<int>(v);
+}
+
+// `lanes` floats into a Vec, the rest zero. Full blocks (the usual case) are one vector load.
+inline Vec load_lanes(const float* src, int lanes) {
+  Vec v{};
+  if (lanes == kLanes) {
+    std::memcpy(&v, src, sizeof(Vec));
+  } else {
+    std::memcpy(&v, src, static_cast<std::size_t>(lanes) * sizeof(float));
+  }
+  return v;
+}
+
+inline void store_lanes(const Vec& v, int lanes, float* dst) {
+  if (lanes == kLanes) {
+    std::memcpy(dst, &v, sizeof(Vec));
+  } else {
+    std::memcpy(dst, &v, static_cast<std::size_t>(lanes) * sizeof(float));
+  }
+}
+
+inline void add_lanes(const Vec& v, int lanes, float* dst) {
+  store_lanes(load_lanes(dst, lanes) + v, lanes, dst);
+}
+
+// Tile bookkeeping for one geometry and tile size.
+struct Tiling {
+  long m, alpha, points;  // points = alpha^2
+  long tiles_h, tiles_w, per_sample;
+  long samples_per_chunk;
+
+  Tiling(const Conv2DGeometry& g, long tile)
+      : m(tile),
+        alpha(tile + 2),
+        points((tile + 2) * (tile + 2)),
+        tiles_h((g.out_h + tile - 1) / tile),
+        tiles_w((g.out_w + tile - 1) / tile),
+        per_sample(tiles_h * tiles_w),
+        samples_per_chunk(1) {
+    // Enough tiles per chunk for the GEMMs to run near full speed; a power of two so that
+    // usual batch sizes split evenly. Depends on the geometry only, never on threads.
+    while (samples_per_chunk * per_sample < 128 && samples_per_chunk < 64) {
+      samples_per_chunk *= 2;
+    }
+  }
+  [[nodiscard]] std::size_t chunks(long batch) const {
+    return chunk_count(static_cast<std::size_t>(batch),
+                       static_cast<std::size_t>(samples_per_chunk));
+  }
+};
+
+// One chunk of samples: [n0, n0 + count), `tiles` = count * per_sample.
+struct Chunk {
+  long n0, count, tiles;
+};
+
+template <int M>
+class Winograd {
+  using W = Matrices<M>;
+  static constexpr int kA = W::kAlpha;
+
+ public:
+  Winograd(const Conv2DGeometry& g, const Tiling& t) : g_(g), t_(t) {}
+
+  // U[xi][ci][co] from the Keras kernel w[ky][kx][ci][co].
+  void transform_kernel(const float* w, float* u) const {
+    const long ci_count = g_.in_c;
+    const long co_count = g_.out_c;
+    parallel_for(0, static_cast<std::size_t>(ci_count), 8,
+                 [&](std::size_t first, std::size_t last) {
+                   Vec in[3 * 3];
+                   Vec out[kA * kA];
+                   for (auto ci = static_cast<long>(first); ci < static_cast<long>(last); ++ci) {
+                     for (long co = 0; co < co_count; co += kLanes) {
+                       const int lanes = static_cast<int>(std::min<long>(kLanes, co_count - co));
+                       for (int k = 0; k < 9; ++k) {
+                         in[k] = load_lanes(w + (k * ci_count + ci) * co_count + co, lanes);
+                       }
+                       sandwich<kA, 3, W::kG>(in, out);
+                       for (int p = 0; p < kA * kA; ++p) {
+                         store_lanes(out[p], lanes, u + (p * ci_count + ci) * co_count + co);
+                       }
+                     }
+                   }
+                 });
+  }
+
+  // dw[ky][kx][ci][co] += G^T dU G for the summed Winograd-domain gradient dU.
+  void add_kernel_gradient(const float* du, float* dw) const {
+    const long ci_count = g_.in_c;
+    const long co_count = g_.out_c;
+    parallel_for(0, static_cast<std::size_t>(ci_count), 8,
+                 [&](std::size_t first, std::size_t last) {
+                   Vec in[kA * kA];
+                   Vec out[3 * 3];
+                   for (auto ci = static_cast<long>(first); ci < static_cast<long>(last); ++ci) {
+                     for (long co = 0; co < co_count; co += kLanes) {
+                       const int lanes = static_cast<int>(std::min<long>(kLanes, co_count - co));
+                       for (int p = 0; p < kA * kA; ++p) {
+                         in[p] = load_lanes(du + (p * ci_count + ci) * co_count + co, lanes);
+                       }
+                       sandwich_t<kA, 3, W::kG>(in, out);
+                       for (int k = 0; k < 9; ++k) {
+                         add_lanes(out[k], lanes, dw + (k * ci_count + ci) * co_count + co);
+                       }
+                     }
+                   }
+                 });
+  }
+
+  // V[xi][t][c] for the chunk's tiles (v points at the chunk's block).
+  void transform_input(const Chunk& c, const float* x, float* v) const {
+    const long channels = g_.in_c;
+    Vec in[kA * kA];
+    Vec out[kA * kA];
+    for (long n = 0; n < c.count; ++n) {
+      const float* xn = x + (c.n0 + n) * g_.in_size();
+      for (long th = 0; th < t_.tiles_h; ++th) {
+        for (long tw = 0; tw < t_.tiles_w; ++tw) {
+          const long tile = n * t_.per_sample + th * t_.tiles_w + tw;
+          const long ih0 = th * M - g_.pad_top;
+          const long iw0 = tw * M - g_.pad_left;
+          for (long c0 = 0; c0 < channels; c0 += kLanes) {
+            const int lanes = static_cast<int>(std::min<long>(kLanes, channels - c0));
+            for (int a = 0; a < kA; ++a) {
+              for (int b = 0; b < kA; ++b) {
+                const long ih = ih0 + a;
+                const long iw = iw0 + b;
+                const bool inside = ih >= 0 && ih < g_.in_h && iw >= 0 && iw < g_.in_w;
+                in[a * kA + b] =
+                    inside ? load_lanes(xn + (ih * g_.in_w + iw) * channels + c0, lanes) : Vec{};
+              }
+            }
+            sandwich<kA, kA, W::kBt>(in, out);
+            for (int p = 0; p < kA * kA; ++p) {
+              store_lanes(out[p], lanes, v + (p * c.tiles + tile) * channels + c0);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // y for the chunk's samples from the products P[xi][t][co] (before bias and activation).
+  void transform_output(const Chunk& c, const float* prod, float* y) const {
+    const long channels = g_.out_c;
+    Vec in[kA * kA];
+    Vec out[M * M];
+    for (long n = 0; n < c.count; ++n) {
+      float* yn = y + (c.n0 + n) * g_.out_size();
+      for (long th = 0; th < t_.tiles_h; ++th) {
+        for (long tw = 0; tw < t_.tiles_w; ++tw) {
+          const long tile = n * t_.per_sample + th * t_.tiles_w + tw;
+          for (long c0 = 0; c0 < channels; c0 += kLanes) {
+            const int lanes = static_cast<int>(std::min<long>(kLanes, channels - c0));
+            for (int p = 0; p < kA * kA; ++p) {
+              in[p] = load_lanes(prod + (p * c.tiles + tile) * channels + c0, lanes);
+            }
+            sandwich<M, kA, W::kAt>(in, out);
+            for (int r = 0; r < M; ++r) {
+              const long oh = th * M + r;
+              for (int s = 0; s < M; ++s) {
+                const long ow = tw * M + s;
+                if (oh < g_.out_h && ow < g_.out_w) {
+                  store_lanes(out[(r * M + s)], lanes, yn + (oh * g_.out_w + ow) * channels + c0);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // dP[xi][t][co] = At^T delta At for the chunk's tiles (outputs past the edge count as 0).
+  void transform_output_gradient(const Chunk& c, const float* delta, float* dprod) const {
+    const long channels = g_.out_c;
+    Vec in[M * M];
+    Vec out[kA * kA];
+    for (long n = 0; n < c.count; ++n) {
+      const float* dn = delta + (c.n0 + n) * g_.out_size();
+      for (long th = 0; th < t_.tiles_h; ++th) {
+        for (long tw = 0; tw < t_.tiles_w; ++tw) {
+          const long tile = n * t_.per_sample + th * t_.tiles_w + tw;
+          for (long c0 = 0; c0 < channels; c0 += kLanes) {
+            const int lanes = static_cast<int>(std::min<long>(kLanes, channels - c0));
+            for (int r = 0; r < M; ++r) {
+              for (int s = 0; s < M; ++s) {
+                const long oh = th * M + r;
+                const long ow = tw * M + s;
+                const bool inside = oh < g_.out_h && ow < g_.out_w;
+                in[r * M + s] =
+                    inside ? load_lanes(dn + (oh * g_.out_w + ow) * channels + c0, lanes) : Vec{};
+              }
+            }
+            sandwich_t<M, kA, W::kAt>(in, out);
+            for (int p = 0; p < kA * kA; ++p) {
+              store_lanes(out[p], lanes, dprod + (p * c.tiles + tile) * channels + c0);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // dx for the chunk's samples from dV[xi][t][ci]: Bt^T dV Bt added over overlapping tiles.
+  void add_input_gradient(const Chunk& c, const float* dv, float* dx) const {
+    const long channels = g_.in_c;
+    Vec in[kA * kA];
+    Vec out[kA * kA];
+    for (long n = 0; n < c.count; ++n) {
+      float* dxn = dx + (c.n0 + n) * g_.in_size();
+      std::fill(dxn, dxn + g_.in_size(), 0.0F);
+      for (long th = 0; th < t_.tiles_h; ++th) {
+        for (long tw = 0; tw < t_.tiles_w; ++tw) {
+          const long tile = n * t_.per_sample + th * t_.tiles_w + tw;
+          const long ih0 = th * M - g_.pad_top;
+          const long iw0 = tw * M - g_.pad_left;
+          for (long c0 = 0; c0 < channels; c0 += kLanes) {
+            const int lanes = static_cast<int>(std::min<long>(kLanes, channels - c0));
+            for (int p = 0; p < kA * kA; ++p) {
+              in[p] = load_lanes(dv + (p * c.tiles + tile) * channels + c0, lanes);
+            }
+            sandwich_t<kA, kA, W::kBt>(in, out);
+            for (int a = 0; a < kA; ++a) {
+              const long ih = ih0 + a;
+              if (ih < 0 || ih >= g_.in_h) {
+                continue;
+              }
+              for (int b = 0; b < kA; ++b) {
+                const long iw = iw0 + b;
+                if (iw < 0 || iw >= g_.in_w) {
+                  continue;
+                }
+                add_lanes(out[(a * kA + b)], lanes, dxn + (ih * g_.in_w + iw) * channels + c0);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  [[nodiscard]] Chunk chunk(std::size_t index, long batch) const {
+    const long n0 = static_cast<long>(index) * t_.samples_per_chunk;
+    const long count = std::min(t_.samples_per_chunk, batch - n0);
+    return {n0, count, count * t_.per_sample};
+  }
+  // Offsets of a chunk's block in the V and P workspaces.
+  [[nodiscard]] long input_offset(const Chunk& c) const {
+    return c.n0 * t_.per_sample * t_.points * g_.in_c;
+  }
+  [[nodiscard]] long product_offset(const Chunk& c) const {
+    return c.n0 * t_.per_sample * t_.points * g_.out_c;
+  }
+
+ private:
+  const Conv2DGeometry& g_;
+  const Tiling& t_;
+};
+
+template <int M>
+void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w, const float* b,
+             Activation act, float* y, float* u, float* v, float* products) {
+  const Tiling t(g, M);
+  const Winograd<M> wino(g, t);
+  wino.transform_kernel(w, u);
+  const long ci = g.in_c;
+  const long co = g.out_c;
+  parallel_for(0, t.chunks(batch), 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t index = first; index < last; ++index) {
+      const Chunk c = wino.chunk(index, batch);
+      float* vc = v + wino.input_offset(c);
+      float* pc = products + wino.product_offset(c);
+      wino.transform_input(c, x, vc);
+      for (long p = 0; p < t.points; ++p) {
+        gemm(false, false, as_int(c.tiles), as_int(co), as_int(ci), 1.0F, vc + p * c.tiles * ci,
+             as_int(ci), u + p * ci * co, as_int(co), 0.0F, pc + p * c.tiles * co, as_int(co));
+      }
+      wino.transform_output(c, pc, y);
+      add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
+    }
+  });
+}
+
+template <int M>
+void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Activation act,
+              const float* y, const float* dy, float* dw, float* db, float* dx, float* delta,
+              float* products, float* partials) {
+  const Tiling t(g, M);
+  const Winograd<M> wino(g, t);
+  const long ci = g.in_c;
+  const long co = g.out_c;
+  const long du_size = t.points * ci * co;
+  const long stride = du_size + co;  // one chunk's dU then db
+  const std::size_t chunks = t.chunks(batch);
+  parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t index = first; index < last; ++index) {
+      const Chunk c = wino.chunk(index, batch);
+      const long offset = c.n0 * g.out_size();
+      activation_backward(act, y + offset, dy + offset, delta + offset, c.count * g.pixels(), co);
+      float* vc = v + wino.input_offset(c);
+      float* pc = products + wino.product_offset(c);
+      wino.transform_output_gradient(c, delta, pc);
+      float* part = partials + static_cast<long>(index) * stride;
+      for (long p = 0; p < t.points; ++p) {
+        // dU[xi] = V[xi]^T dP[xi]
+        gemm(true, false, as_int(ci), as_int(co), as_int(c.tiles), 1.0F, vc + p * c.tiles * ci,
+             as_int(ci), pc + p * c.tiles * co, as_int(co), 0.0F, part + p * ci * co, as_int(co));
+      }
+      std::fill(part + du_size, part + stride, 0.0F);
+      add_column_sums(delta + offset, c.count * g.pixels(), co, part + du_size);
+      if (dx != nullptr) {
+        for (long p = 0; p < t.points; ++p) {
+          // dV[xi] = dP[xi] U[xi]^T, over V (no longer needed)
+          gemm(false, true, as_int(c.tiles), as_int(ci), as_int(co), 1.0F, pc + p * c.tiles * co,
+               as_int(co), u + p * ci * co, as_int(co), 0.0F, vc + p * c.tiles * ci, as_int(ci));
+        }
+        wino.add_input_gradient(c, vc, dx);
+      }
+    }
+  });
+  // Add the chunks into the first one in chunk order (each task owns a slice), then go back to
+  // the kernel's domain once.
+  constexpr std::size_t kElementsPerTask = 4096;
+  const auto total = static_cast<std::size_t>(stride);
+  parallel_for(0, total, kElementsPerTask, [&](std::size_t first, std::size_t last) {
+    for (std::size_t chunk = 1; chunk < chunks; ++chunk) {
+      const float* part = partials + chunk * total;
+      for (std::size_t i = first; i < last; ++i) {
+        partials[i] += part[i];
+      }
+    }
+  });
+  wino.add_kernel_gradient(partials, dw);
+  if (db != nullptr) {
+    for (long o = 0; o < co; ++o) {
+      db[o] += partials[du_size + o];
+    }
+  }
+}
+
+}  // namespace
+
+bool winograd_applies(const Conv2DGeometry& g) {
+  return g.k_h == 3 && g.k_w == 3 && g.stride_h == 1 && g.stride_w == 1;
+}
+
+WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch) {
+  const Tiling t(g, tile);
+  const auto tiles = static_cast<std::size_t>(max_batch * t.per_sample * t.points);
+  return {static_cast<std::size_t>(t.points * g.in_c * g.out_c),
+          tiles * static_cast<std::size_t>(g.in_c), tiles * static_cast<std::size_t>(g.out_c),
+          t.chunks(max_batch) * static_cast<std::size_t>(t.points * g.in_c * g.out_c + g.out_c)};
+}
+
+void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
+                      const float* w, const float* b, Activation act, float* y, float* u, float* v,
+                      float* products) {
+  assert(winograd_applies(g) && (tile == 2 || tile == 4));
+  if (tile == 2) {
+    forward<2>(g, batch, x, w, b, act, y, u, v, products);
+  } else {
+    forward<4>(g, batch, x, w, b, act, y, u, v, products);
+  }
+}
+
+void winograd_backward(const Conv2DGeometry& g, long tile, long batch, const float* u, float* v,
+                       Activation act, const float* y, const float* dy, float* dw, float* db,
+                       float* dx, float* delta, float* products, float* partials) {
+  assert(winograd_applies(g) && (tile == 2 || tile == 4));
+  if (tile == 2) {
+    backward<2>(g, batch, u, v, act, y, dy, dw, db, dx, delta, products, partials);
+  } else {
+    backward<4>(g, batch, u, v, act, y, dy, dw, db, dx, delta, products, partials);
+  }
+}
+
+}  // namespace runner::kernels

@@ -1,0 +1,44 @@
+#pragma once
+// 3x3 stride-1 convolution by Winograd's minimal filtering (Lavin & Gray 2016), NHWC.
+// Output tiles of m x m (m = 2 or 4) are computed from (m+2) x (m+2) input tiles: the tiles
+// and the kernel are transformed, multiplied point by point over channels (alpha^2 GEMMs,
+// alpha = m + 2), and transformed back. F(2x2,3x3) does 16 multiplications where the direct
+// convolution does 36 per 4 outputs; F(4x4,3x3) does 36 where it does 144.
+//
+// The backward pass is the exact adjoint of those steps (gradients of the transforms and GEMMs),
+// so dW and dX are the gradients of what forward computed. Work is split into fixed chunks of
+// samples; weight gradients are summed per chunk in the Winograd domain, the chunks are added in
+// chunk order and transformed back once: results do not depend on the thread count.
+#include <cstddef>
+
+#include "layers/kernels/activations.hpp"
+#include "layers/kernels/conv2d.hpp"
+
+namespace runner::kernels {
+
+// Whether Winograd can compute g: a 3x3 kernel with stride 1 (any padding).
+bool winograd_applies(const Conv2DGeometry& g);
+
+// Workspace sizes (floats) for output tiles of `tile` x `tile` (2 or 4).
+struct WinogradSizes {
+  std::size_t weights;   // transformed kernel U, alpha^2 x in_c x out_c
+  std::size_t inputs;    // transformed input V for max_batch samples (kept for backward)
+  std::size_t products;  // U*V (forward) and the output gradient's transform (backward)
+  std::size_t partials;  // per-chunk weight and bias gradients
+};
+WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch);
+
+// y = act(conv(x, w) + b); b may be null. Writes u (the transformed kernel) and v (the
+// transformed input), which backward reads; `products` is a workspace.
+void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
+                      const float* w, const float* b, Activation act, float* y, float* u, float* v,
+                      float* products);
+
+// Requires: u, v and y from the matching forward (v is overwritten). Adds to dw (and db unless
+// null); writes dx unless null. `delta` (batch * out_size floats), `products` and `partials` are
+// workspaces.
+void winograd_backward(const Conv2DGeometry& g, long tile, long batch, const float* u, float* v,
+                       Activation act, const float* y, const float* dy, float* dw, float* db,
+                       float* dx, float* delta, float* products, float* partials);
+
+}  // namespace runner::kernels

@@ -1,0 +1,117 @@
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "layers/kernels/winograd.hpp"
+#include "tests/support/conv_reference.hpp"
+#include "tests/support/threads.hpp"
+
+namespace runner::test {
+
+namespace {
+
+struct Case {
+  long batch, in_h, in_w, in_c, out_c, pad;  // 3x3 kernel, stride 1; pad 1 = "same", 0 = "valid"
+};
+
+kernels::Conv2DGeometry geometry(const Case& c) {
+  const long out_h = c.in_h + 2 * c.pad - 2;
+  const long out_w = c.in_w + 2 * c.pad - 2;
+  return {c.in_h, c.in_w, c.in_c, out_h, out_w, c.out_c, 3, 3, 1, 1, c.pad, c.pad};
+}
+
+// Odd sizes: batch 1, 3, 33; channels below, at and past the 16-lane block; tiles that do not
+// divide the output; valid and same padding.
+const Case kCases[] = {Case{1, 5, 5, 1, 3, 1},     Case{3, 7, 6, 5, 17, 0},
+                       Case{33, 4, 9, 3, 4, 1},    Case{2, 8, 8, 19, 33, 1},
+                       Case{2, 14, 14, 32, 64, 1}, Case{1, 3, 3, 16, 16, 0}};
+
+struct Buffers {
+  std::vector<float> y, u, v, products, delta, partials, dx, dw, db;
+  Buffers(const kernels::Conv2DGeometry& g, long tile, long batch) {
+    const auto sizes = kernels::winograd_sizes(g, tile, batch);
+    y.resize(static_cast<std::size_t>(batch * g.out_size()));
+    delta.resize(y.size());
+    u.resize(sizes.weights);
+    v.resize(sizes.inputs);
+    products.resize(sizes.products);
+    partials.resize(sizes.partials);
+    dx.resize(static_cast<std::size_t>(batch * g.in_size()));
+    dw.assign(static_cast<std::size_t>(g.patch() * g.out_c), 0.0F);
+    db.assign(static_cast<std::size_t>(g.out_c), 0.0F);
+  }
+};
+
+// Runs forward then backward (linear activation) and returns the buffers.
+Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const std::vector<float>& x,
+            const std::vector<float>& w, const std::vector<float>& b,
+            const std::vector<float>& dy) {
+  Buffers bufs(g, tile, batch);
+  kernels::winograd_forward(g, tile, batch, x.data(), w.data(), b.data(),
+                            kernels::Activation::kLinear, bufs.y.data(), bufs.u.data(),
+                            bufs.v.data(), bufs.products.data());
+  kernels::winograd_backward(g, tile, batch, bufs.u.data(), bufs.v.data(),
+                             kernels::Activation::kLinear, bufs.y.data(), dy.data(), bufs.dw.data(),
+                             bufs.db.data(), bufs.dx.data(), bufs.delta.data(),
+                             bufs.products.data(), bufs.partials.data());
+  return bufs;
+}
+
+}  // namespace
+
+TEST_SUITE("winograd kernel") {
+  TEST_CASE("Winograd forward and backward equal direct loops for odd sizes and both tiles") {
+    for (const long tile : {2L, 4L}) {
+      for (const Case& c : kCases) {
+        CAPTURE(tile);
+        CAPTURE(c.batch);
+        CAPTURE(c.in_c);
+        CAPTURE(c.out_c);
+        CAPTURE(c.pad);
+        const auto g = geometry(c);
+        REQUIRE(kernels::winograd_applies(g));
+        const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
+        const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+        const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+        const auto dy = pattern(static_cast<std::size_t>(c.batch * g.out_size()), 0.71);
+        const Buffers got = run(g, tile, c.batch, x, w, b, dy);
+        // Sums of up to 9 * in_c products of values in [-1, 1]; F(4x4)'s larger transform
+        // coefficients cost some float precision, still far below what training notices.
+        const double tolerance = tile == 2 ? 2e-6 * static_cast<double>(c.in_c + 4)
+                                           : 1e-5 * static_cast<double>(c.in_c + 4);
+        CHECK(worst_difference(got.y, naive_conv(g, c.batch, x, w, b)) < tolerance);
+        const auto expected = naive_conv_backward(g, c.batch, x, w, dy);
+        CHECK(worst_difference(got.dx, expected.dx) < tolerance);
+        const double wide = tolerance * static_cast<double>(c.batch * g.pixels()) / 16.0;
+        CHECK(worst_difference(got.dw, expected.dw) < wide);
+        CHECK(worst_difference(got.db, expected.db) < wide);
+      }
+    }
+  }
+
+  TEST_CASE("Winograd applies to 3x3 stride-1 kernels only") {
+    CHECK(kernels::winograd_applies({8, 8, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1}));
+    CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1}));
+    CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 8, 8, 4, 5, 5, 1, 1, 2, 2}));
+    CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 8, 6, 4, 3, 1, 1, 1, 1, 0}));
+  }
+
+  TEST_CASE("Winograd gives bitwise-equal results on 1 and 2 threads") {
+    const Case c{9, 14, 14, 32, 64, 1};
+    const auto g = geometry(c);
+    const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
+    const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+    const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+    const auto dy = pattern(static_cast<std::size_t>(c.batch * g.out_size()), 0.71);
+    for (const long tile : {2L, 4L}) {
+      const Buffers one = with_threads(1, [&] { return run(g, tile, c.batch, x, w, b, dy); });
+      const Buffers two = with_threads(2, [&] { return run(g, tile, c.batch, x, w, b, dy); });
+      CHECK(one.y == two.y);
+      CHECK(one.dx == two.dx);
+      CHECK(one.dw == two.dw);
+      CHECK(one.db == two.db);
+    }
+  }
+}
+
+}  // namespace runner::test

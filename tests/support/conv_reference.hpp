@@ -1,0 +1,91 @@
+#pragma once
+// Direct convolution loops in double: the oracle for the convolution kernels (im2col + GEMM,
+// Winograd), forward and backward.
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include "layers/kernels/conv2d.hpp"
+
+namespace runner::test {
+
+inline std::vector<float> pattern(std::size_t n, double a) {
+  std::vector<float> v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    v[i] = static_cast<float>(std::sin(a * static_cast<double>(i) + 0.3));
+  }
+  return v;
+}
+
+// Calls fn(x_index, w_index, y_index) for every multiply of the convolution.
+template <typename Fn>
+void for_each_tap(const kernels::Conv2DGeometry& g, long batch, const Fn& fn) {
+  for (long n = 0; n < batch; ++n) {
+    for (long oh = 0; oh < g.out_h; ++oh) {
+      for (long ow = 0; ow < g.out_w; ++ow) {
+        for (long ky = 0; ky < g.k_h; ++ky) {
+          for (long kx = 0; kx < g.k_w; ++kx) {
+            const long ih = oh * g.stride_h - g.pad_top + ky;
+            const long iw = ow * g.stride_w - g.pad_left + kx;
+            if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) {
+              continue;
+            }
+            for (long c = 0; c < g.in_c; ++c) {
+              for (long o = 0; o < g.out_c; ++o) {
+                fn(static_cast<std::size_t>(n * g.in_size() + (ih * g.in_w + iw) * g.in_c + c),
+                   static_cast<std::size_t>(((ky * g.k_w + kx) * g.in_c + c) * g.out_c + o),
+                   static_cast<std::size_t>(n * g.out_size() + (oh * g.out_w + ow) * g.out_c + o));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// y = conv(x, w) + b (no activation).
+inline std::vector<double> naive_conv(const kernels::Conv2DGeometry& g, long batch,
+                                      const std::vector<float>& x, const std::vector<float>& w,
+                                      const std::vector<float>& b) {
+  std::vector<double> y(static_cast<std::size_t>(batch * g.out_size()));
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    y[i] = b[i % static_cast<std::size_t>(g.out_c)];
+  }
+  for_each_tap(g, batch, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+    y[yi] += static_cast<double>(x[xi]) * w[wi];
+  });
+  return y;
+}
+
+struct ConvGradients {
+  std::vector<double> dx, dw, db;
+};
+
+// Gradients of sum(dy * conv(x, w) + b) (no activation).
+inline ConvGradients naive_conv_backward(const kernels::Conv2DGeometry& g, long batch,
+                                         const std::vector<float>& x, const std::vector<float>& w,
+                                         const std::vector<float>& dy) {
+  ConvGradients out{std::vector<double>(x.size()), std::vector<double>(w.size()),
+                    std::vector<double>(static_cast<std::size_t>(g.out_c))};
+  for_each_tap(g, batch, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+    out.dx[xi] += static_cast<double>(dy[yi]) * w[wi];
+    out.dw[wi] += static_cast<double>(dy[yi]) * x[xi];
+  });
+  for (std::size_t i = 0; i < dy.size(); ++i) {
+    out.db[i % static_cast<std::size_t>(g.out_c)] += dy[i];
+  }
+  return out;
+}
+
+// Largest |a - b| over two equally long arrays.
+template <typename A, typename B>
+double worst_difference(const std::vector<A>& a, const std::vector<B>& b) {
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+  }
+  return worst;
+}
+
+}  // namespace runner::test
