@@ -14,11 +14,23 @@ void add_bias_activate(float* y, const float* b, Activation act, long rows, long
   activate(act, y, rows, cols);
 }
 
-void add_column_sums(const float* m, long rows, long cols, float* sums) {
-  for (long r = 0; r < rows; ++r) {
-    const float* row = m + r * cols;
-    for (long c = 0; c < cols; ++c) {
-      sums[c] += row[c];
+void add_column_sums(const float* __restrict m, long rows, long cols, float* __restrict sums) {
+  // Four rows are added pairwise before they meet the running sum: a quarter of the dependent
+  // additions, in a fixed order (the same result on every run).
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* __restrict a = m + r * cols;
+    const float* __restrict b = a + cols;
+    const float* __restrict c = b + cols;
+    const float* __restrict d = c + cols;
+    for (long j = 0; j < cols; ++j) {
+      sums[j] += (a[j] + b[j]) + (c[j] + d[j]);
+    }
+  }
+  for (; r < rows; ++r) {
+    const float* __restrict row = m + r * cols;
+    for (long j = 0; j < cols; ++j) {
+      sums[j] += row[j];
     }
   }
 }

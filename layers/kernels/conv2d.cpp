@@ -5,6 +5,7 @@
 #include "framework/parallel.hpp"
 #include "layers/kernels/bias.hpp"
 #include "layers/kernels/gemm.hpp"
+#include "layers/kernels/short_gemm.hpp"
 
 namespace runner::kernels {
 
@@ -17,30 +18,55 @@ int as_int(long v) {
 }
 }  // namespace
 
+namespace {
+// Output columns [first, last) whose tap kx lands inside the input row (iw in [0, in_w)).
+struct ColumnRange {
+  long first, last;
+};
+ColumnRange inside_columns(const Conv2DGeometry& g, long kx) {
+  // iw = ow * stride - pad + kx >= 0  and  < in_w
+  const long offset = kx - g.pad_left;
+  long first = offset >= 0 ? 0 : (-offset + g.stride_w - 1) / g.stride_w;
+  long last = g.in_w - offset <= 0 ? 0 : (g.in_w - offset + g.stride_w - 1) / g.stride_w;
+  first = std::min(first, g.out_w);
+  last = std::clamp(last, first, g.out_w);
+  return {first, last};
+}
+}  // namespace
+
 void im2col(const Conv2DGeometry& g, const float* x, float* col) {
   const long patch = g.patch();
   const long c = g.in_c;
+  // Tap by tap with the border columns worked out up front: no test per element, which
+  // matters when a tap is a single float (the first layer of an image model).
   for (long oh = 0; oh < g.out_h; ++oh) {
-    for (long ow = 0; ow < g.out_w; ++ow) {
-      float* row = col + (oh * g.out_w + ow) * patch;
-      for (long ky = 0; ky < g.k_h; ++ky) {
-        const long ih = oh * g.stride_h - g.pad_top + ky;
-        const bool row_inside = ih >= 0 && ih < g.in_h;
-        for (long kx = 0; kx < g.k_w; ++kx) {
-          const long iw = ow * g.stride_w - g.pad_left + kx;
-          float* __restrict dst = row + (ky * g.k_w + kx) * c;
-          if (!row_inside || iw < 0 || iw >= g.in_w) {
+    float* rows = col + oh * g.out_w * patch;
+    for (long ky = 0; ky < g.k_h; ++ky) {
+      const long ih = oh * g.stride_h - g.pad_top + ky;
+      for (long kx = 0; kx < g.k_w; ++kx) {
+        const long tap = (ky * g.k_w + kx) * c;
+        const ColumnRange inside =
+            ih >= 0 && ih < g.in_h ? inside_columns(g, kx) : ColumnRange{0, 0};
+        auto zero = [&](long from, long to) {
+          for (long ow = from; ow < to; ++ow) {
+            float* __restrict dst = rows + ow * patch + tap;
             for (long k = 0; k < c; ++k) {
               dst[k] = 0.0F;
             }
-          } else {
-            // Inline loops, not memcpy: runs are short (1 float for the first layer).
-            const float* __restrict src = x + (ih * g.in_w + iw) * c;
+          }
+        };
+        zero(0, inside.first);
+        if (inside.first < inside.last) {
+          const float* __restrict src =
+              x + (ih * g.in_w + inside.first * g.stride_w - g.pad_left + kx) * c;
+          for (long ow = inside.first; ow < inside.last; ++ow, src += g.stride_w * c) {
+            float* __restrict dst = rows + ow * patch + tap;
             for (long k = 0; k < c; ++k) {
               dst[k] = src[k];
             }
           }
         }
+        zero(inside.last, g.out_w);
       }
     }
   }
@@ -85,9 +111,13 @@ void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const f
                    im2col(g, x + n * g.in_size(), col + n * pixels * patch);
                  }
                  float* out = y + n0 * g.out_size();
-                 gemm(false, false, as_int(count * pixels), as_int(g.out_c), as_int(patch), 1.0F,
-                      col + n0 * pixels * patch, as_int(patch), w, as_int(g.out_c), 0.0F, out,
-                      as_int(g.out_c));
+                 if (short_gemm_applies(g.out_c, patch)) {
+                   gemm_short_k(count * pixels, g.out_c, patch, col + n0 * pixels * patch, w, out);
+                 } else {
+                   gemm(false, false, as_int(count * pixels), as_int(g.out_c), as_int(patch), 1.0F,
+                        col + n0 * pixels * patch, as_int(patch), w, as_int(g.out_c), 0.0F, out,
+                        as_int(g.out_c));
+                 }
                  add_bias_activate(out, b, act, count * pixels, g.out_c);
                });
 }

@@ -1,0 +1,96 @@
+#include "layers/kernels/short_gemm.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+namespace runner::kernels {
+
+namespace {
+
+constexpr long kLanes = 16;
+// Sixteen floats as one value (GCC vector extension: one AVX-512 register, or two AVX2 ones).
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+// Columns [16 j, 16 j + 16) of a row of n floats, zero past n.
+inline Vec load_columns(const float* row, long n, int j) {
+  Vec v{};
+  const long lanes = std::min(kLanes, n - j * kLanes);
+  if (lanes == kLanes) {
+    std::memcpy(&v, row + j * kLanes, sizeof(Vec));
+  } else if (lanes > 0) {
+    std::memcpy(&v, row + j * kLanes, static_cast<std::size_t>(lanes) * sizeof(float));
+  }
+  return v;
+}
+
+inline void store_columns(const Vec& v, long n, int j, float* row) {
+  const long lanes = std::min(kLanes, n - j * kLanes);
+  if (lanes == kLanes) {
+    std::memcpy(row + j * kLanes, &v, sizeof(Vec));
+  } else if (lanes > 0) {
+    std::memcpy(row + j * kLanes, &v, static_cast<std::size_t>(lanes) * sizeof(float));
+  }
+}
+
+// NV = vectors per row of C. Four rows at a time give the multiply-adds independent chains.
+template <int NV>
+void short_k(long m, long n, long k, const float* a, const float* b, float* c) {
+  Vec w[kShortGemmMaxK][NV];
+  for (long kk = 0; kk < k; ++kk) {
+    for (int j = 0; j < NV; ++j) {
+      w[kk][j] = load_columns(b + kk * n, n, j);
+    }
+  }
+  constexpr int kRows = 4;
+  long r = 0;
+  for (; r + kRows <= m; r += kRows) {
+    Vec acc[kRows][NV] = {};
+    for (long kk = 0; kk < k; ++kk) {
+      for (int i = 0; i < kRows; ++i) {
+        const float s = a[(r + i) * k + kk];
+        for (int j = 0; j < NV; ++j) {
+          acc[i][j] += s * w[kk][j];
+        }
+      }
+    }
+    for (int i = 0; i < kRows; ++i) {
+      for (int j = 0; j < NV; ++j) {
+        store_columns(acc[i][j], n, j, c + (r + i) * n);
+      }
+    }
+  }
+  for (; r < m; ++r) {
+    Vec acc[NV] = {};
+    for (long kk = 0; kk < k; ++kk) {
+      const float s = a[r * k + kk];
+      for (int j = 0; j < NV; ++j) {
+        acc[j] += s * w[kk][j];
+      }
+    }
+    for (int j = 0; j < NV; ++j) {
+      store_columns(acc[j], n, j, c + r * n);
+    }
+  }
+}
+
+}  // namespace
+
+bool short_gemm_applies(long n, long k) {
+  return k >= 1 && k <= kShortGemmMaxK && n >= 1 && n <= kShortGemmMaxN;
+}
+
+void gemm_short_k(long m, long n, long k, const float* a, const float* b, float* c) {
+  switch ((n + kLanes - 1) / kLanes) {
+    case 1:
+      return short_k<1>(m, n, k, a, b, c);
+    case 2:
+      return short_k<2>(m, n, k, a, b, c);
+    case 3:
+      return short_k<3>(m, n, k, a, b, c);
+    default:
+      return short_k<4>(m, n, k, a, b, c);
+  }
+}
+
+}  // namespace runner::kernels

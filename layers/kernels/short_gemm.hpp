@@ -1,0 +1,19 @@
+#pragma once
+// GEMMs whose inner dimension k is short (k <= kShortGemmMaxK), as in the first convolution of
+// an image model (k = 3 * 3 * 1 taps): the library's blocking does not pay off there (dnnl_sgemm
+// ran the reference model's first layer at 39 GFLOP/s on 2 threads), while B's few rows fit in
+// L1 and each output row is a handful of vector multiply-adds. Row-major, single-threaded.
+// (The transposed product, the weight gradient, stays with dnnl_sgemm: a version of it here
+// kept its accumulators in memory and was slower, 270 us against 185 us per batch.)
+namespace runner::kernels {
+
+constexpr long kShortGemmMaxK = 16;
+constexpr long kShortGemmMaxN = 64;
+
+// Whether the kernels below take k and n.
+bool short_gemm_applies(long n, long k);
+
+// C[m x n] = A[m x k] * B[k x n]; lda = k, ldb = ldc = n.
+void gemm_short_k(long m, long n, long k, const float* a, const float* b, float* c);
+
+}  // namespace runner::kernels
