@@ -83,6 +83,34 @@ void pool_2x2_sample(const Pool2DGeometry& g, const float* __restrict xn, float*
   }
 }
 
+// Backward of pool_2x2_sample when the windows tile the input exactly: each input element
+// belongs to one window, so it is written once (its window's gradient or zero), with no
+// separate zeroing pass.
+void route_2x2_sample(const Pool2DGeometry& g, const float* __restrict dyn,
+                      const std::int32_t* __restrict an, float* __restrict dxn) {
+  const long c_count = g.channels;
+  const long row = g.in_w * c_count;
+  for (long oh = 0; oh < g.out_h; ++oh) {
+    for (long ow = 0; ow < g.out_w; ++ow) {
+      const long base = (2 * oh * g.in_w + 2 * ow) * c_count;
+      const long o = (oh * g.out_w + ow) * c_count;
+      const auto b00 = static_cast<std::int32_t>(base);
+      const auto b01 = static_cast<std::int32_t>(base + c_count);
+      const auto b10 = static_cast<std::int32_t>(base + row);
+      const auto b11 = static_cast<std::int32_t>(base + row + c_count);
+      for (long c = 0; c < c_count; ++c) {
+        const auto ci = static_cast<std::int32_t>(c);
+        const float d = dyn[o + c];
+        const std::int32_t a = an[o + c];
+        dxn[base + c] = a == b00 + ci ? d : 0.0F;
+        dxn[base + c_count + c] = a == b01 + ci ? d : 0.0F;
+        dxn[base + row + c] = a == b10 + ci ? d : 0.0F;
+        dxn[base + row + c_count + c] = a == b11 + ci ? d : 0.0F;
+      }
+    }
+  }
+}
+
 bool is_plain_2x2(const Pool2DGeometry& g) {
   return g.pool_h == 2 && g.pool_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_top == 0 &&
          g.pad_left == 0 && 2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;
@@ -117,6 +145,10 @@ void max_pool2d_backward(const Pool2DGeometry& g, long batch, const float* dy,
                    float* dxn = dx + n * g.in_size();
                    const float* dyn = dy + n * g.out_size();
                    const std::int32_t* an = argmax + n * g.out_size();
+                   if (is_plain_2x2(g) && 2 * g.out_h == g.in_h && 2 * g.out_w == g.in_w) {
+                     route_2x2_sample(g, dyn, an, dxn);
+                     continue;
+                   }
                    std::fill(dxn, dxn + g.in_size(), 0.0F);
                    for (long i = 0; i < g.out_size(); ++i) {
                      dxn[an[i]] += dyn[i];

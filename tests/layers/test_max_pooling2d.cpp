@@ -39,6 +39,11 @@ TEST_SUITE("MaxPooling2D") {
       const auto result = gradcheck(m, sine_input(Shape{2, 5, 5, 3}), Pass{Mode::kTrain, 0}, 1e-3F);
       CHECK(result.max_input_error < 1e-3);
     }
+    // Windows that tile the input exactly take the single-pass backward.
+    Model tiled = make_layer_model("{type: MaxPooling2D, pool_size: 2}", Shape{4, 6, 3}, 2);
+    const auto result =
+        gradcheck(tiled, sine_input(Shape{2, 4, 6, 3}), Pass{Mode::kTrain, 0}, 1e-3F);
+    CHECK(result.max_input_error < 1e-3);
   }
 
   TEST_CASE("MaxPooling2D sends the gradient to the first maximum of a tie") {
