@@ -251,8 +251,10 @@ class Winograd {
     }
   }
 
-  // y for the chunk's samples from the products P[xi][t][co] (before bias and activation).
-  void transform_output(const Chunk& c, const float* prod, float* y) const {
+  // y for the chunk's samples from the products P[xi][t][co]; adds the bias unless null and
+  // applies ReLU when `relu` (other activations are applied by the caller afterwards).
+  void transform_output(const Chunk& c, const float* prod, const float* bias, bool relu,
+                        float* y) const {
     const long channels = g_.out_c;
     Vec in[kA * kA];
     Vec out[M * M];
@@ -267,12 +269,20 @@ class Winograd {
               in[p] = load_lanes(prod + (p * c.tiles + tile) * channels + c0, lanes);
             }
             sandwich<M, kA, W::kAt>(in, out);
+            const Vec b = bias != nullptr ? load_lanes(bias + c0, lanes) : Vec{};
             for (int r = 0; r < M; ++r) {
               const long oh = th * M + r;
               for (int s = 0; s < M; ++s) {
                 const long ow = tw * M + s;
                 if (oh < g_.out_h && ow < g_.out_w) {
-                  store_lanes(out[(r * M + s)], lanes, yn + (oh * g_.out_w + ow) * channels + c0);
+                  Vec value = out[r * M + s];
+                  if (bias != nullptr) {
+                    value += b;
+                  }
+                  if (relu) {
+                    value = value < 0.0F ? Vec{} : value;  // std::max(value, 0): NaN stays
+                  }
+                  store_lanes(value, lanes, yn + (oh * g_.out_w + ow) * channels + c0);
                 }
               }
             }
@@ -283,12 +293,15 @@ class Winograd {
   }
 
   // dP[xi][t][co] = At^T delta At for the chunk's tiles (outputs past the edge count as 0).
-  void transform_output_gradient(const Chunk& c, const float* delta, float* dprod) const {
+  // With `relu_y`, delta is dy masked where y <= 0 (ReLU's derivative, fused here), else dy
+  // is delta itself. Adds delta's column sums (the bias gradient) to bias_sums unless null.
+  void transform_output_gradient(const Chunk& c, const float* dy, const float* relu_y,
+                                 float* bias_sums, float* dprod) const {
     const long channels = g_.out_c;
     Vec in[M * M];
     Vec out[kA * kA];
     for (long n = 0; n < c.count; ++n) {
-      const float* dn = delta + (c.n0 + n) * g_.out_size();
+      const long sample = (c.n0 + n) * g_.out_size();
       for (long th = 0; th < t_.tiles_h; ++th) {
         for (long tw = 0; tw < t_.tiles_w; ++tw) {
           const long tile = n * t_.per_sample + th * t_.tiles_w + tw;
@@ -298,9 +311,19 @@ class Winograd {
               for (int s = 0; s < M; ++s) {
                 const long oh = th * M + r;
                 const long ow = tw * M + s;
-                const bool inside = oh < g_.out_h && ow < g_.out_w;
-                in[r * M + s] =
-                    inside ? load_lanes(dn + (oh * g_.out_w + ow) * channels + c0, lanes) : Vec{};
+                if (oh >= g_.out_h || ow >= g_.out_w) {
+                  in[r * M + s] = Vec{};
+                  continue;
+                }
+                const long at = sample + (oh * g_.out_w + ow) * channels + c0;
+                Vec d = load_lanes(dy + at, lanes);
+                if (relu_y != nullptr) {
+                  d = load_lanes(relu_y + at, lanes) > 0.0F ? d : Vec{};
+                }
+                if (bias_sums != nullptr) {
+                  add_lanes(d, lanes, bias_sums + c0);
+                }
+                in[r * M + s] = d;
               }
             }
             sandwich_t<M, kA, W::kAt>(in, out);
@@ -387,8 +410,12 @@ void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w
         gemm(false, false, as_int(c.tiles), as_int(co), as_int(ci), 1.0F, vc + p * c.tiles * ci,
              as_int(ci), u + p * ci * co, as_int(co), 0.0F, pc + p * c.tiles * co, as_int(co));
       }
-      wino.transform_output(c, pc, y);
-      add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
+      if (act == Activation::kLinear || act == Activation::kRelu) {
+        wino.transform_output(c, pc, b, act == Activation::kRelu, y);
+      } else {
+        wino.transform_output(c, pc, nullptr, false, y);
+        add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
+      }
     }
   });
 }
@@ -408,18 +435,24 @@ void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Act
     for (std::size_t index = first; index < last; ++index) {
       const Chunk c = wino.chunk(index, batch);
       const long offset = c.n0 * g.out_size();
-      activation_backward(act, y + offset, dy + offset, delta + offset, c.count * g.pixels(), co);
       float* vc = v + wino.input_offset(c);
       float* pc = products + wino.product_offset(c);
-      wino.transform_output_gradient(c, delta, pc);
       float* part = partials + static_cast<long>(index) * stride;
+      std::fill(part + du_size, part + stride, 0.0F);
+      if (act == Activation::kLinear || act == Activation::kRelu) {
+        // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
+        wino.transform_output_gradient(c, dy, act == Activation::kRelu ? y : nullptr,
+                                       part + du_size, pc);
+      } else {
+        activation_backward(act, y + offset, dy + offset, delta + offset, c.count * g.pixels(), co);
+        wino.transform_output_gradient(c, delta, nullptr, nullptr, pc);
+        add_column_sums(delta + offset, c.count * g.pixels(), co, part + du_size);
+      }
       for (long p = 0; p < t.points; ++p) {
         // dU[xi] = V[xi]^T dP[xi]
         gemm(true, false, as_int(ci), as_int(co), as_int(c.tiles), 1.0F, vc + p * c.tiles * ci,
              as_int(ci), pc + p * c.tiles * co, as_int(co), 0.0F, part + p * ci * co, as_int(co));
       }
-      std::fill(part + du_size, part + stride, 0.0F);
-      add_column_sums(delta + offset, c.count * g.pixels(), co, part + du_size);
       if (dx != nullptr) {
         for (long p = 0; p < t.points; ++p) {
           // dV[xi] = dP[xi] U[xi]^T, over V (no longer needed)

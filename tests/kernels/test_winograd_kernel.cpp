@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "layers/kernels/winograd.hpp"
@@ -42,18 +44,16 @@ struct Buffers {
   }
 };
 
-// Runs forward then backward (linear activation) and returns the buffers.
+// Runs forward then backward and returns the buffers.
 Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const std::vector<float>& x,
-            const std::vector<float>& w, const std::vector<float>& b,
-            const std::vector<float>& dy) {
+            const std::vector<float>& w, const std::vector<float>& b, const std::vector<float>& dy,
+            kernels::Activation act = kernels::Activation::kLinear) {
   Buffers bufs(g, tile, batch);
-  kernels::winograd_forward(g, tile, batch, x.data(), w.data(), b.data(),
-                            kernels::Activation::kLinear, bufs.y.data(), bufs.u.data(),
-                            bufs.v.data(), bufs.products.data());
-  kernels::winograd_backward(g, tile, batch, bufs.u.data(), bufs.v.data(),
-                             kernels::Activation::kLinear, bufs.y.data(), dy.data(), bufs.dw.data(),
-                             bufs.db.data(), bufs.dx.data(), bufs.delta.data(),
-                             bufs.products.data(), bufs.partials.data());
+  kernels::winograd_forward(g, tile, batch, x.data(), w.data(), b.data(), act, bufs.y.data(),
+                            bufs.u.data(), bufs.v.data(), bufs.products.data());
+  kernels::winograd_backward(g, tile, batch, bufs.u.data(), bufs.v.data(), act, bufs.y.data(),
+                             dy.data(), bufs.dw.data(), bufs.db.data(), bufs.dx.data(),
+                             bufs.delta.data(), bufs.products.data(), bufs.partials.data());
   return bufs;
 }
 
@@ -86,6 +86,33 @@ TEST_SUITE("winograd kernel") {
         CHECK(worst_difference(got.dw, expected.dw) < wide);
         CHECK(worst_difference(got.db, expected.db) < wide);
       }
+    }
+  }
+
+  // ReLU and linear are fused into the output transforms; the others run as separate passes.
+  TEST_CASE("Winograd with ReLU and tanh equals direct loops") {
+    const Case c{3, 7, 6, 19, 17, 1};
+    const auto g = geometry(c);
+    const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
+    const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+    const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+    const auto dy = pattern(static_cast<std::size_t>(c.batch * g.out_size()), 0.71);
+    const auto linear = naive_conv(g, c.batch, x, w, b);
+    for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kTanh}) {
+      CAPTURE(kernels::activation_name(act));
+      std::vector<double> y(linear.size());
+      std::vector<float> delta(linear.size());
+      for (std::size_t i = 0; i < y.size(); ++i) {
+        const bool relu = act == kernels::Activation::kRelu;
+        y[i] = relu ? std::max(linear[i], 0.0) : std::tanh(linear[i]);
+        delta[i] = static_cast<float>(relu ? (y[i] > 0 ? dy[i] : 0.0) : dy[i] * (1 - y[i] * y[i]));
+      }
+      const Buffers got = run(g, 2, c.batch, x, w, b, dy, act);
+      CHECK(worst_difference(got.y, y) < 1e-4);
+      const auto expected = naive_conv_backward(g, c.batch, x, w, delta);
+      CHECK(worst_difference(got.dx, expected.dx) < 1e-4);
+      CHECK(worst_difference(got.dw, expected.dw) < 1e-3);
+      CHECK(worst_difference(got.db, expected.db) < 1e-3);
     }
   }
 
