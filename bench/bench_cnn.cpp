@@ -1,14 +1,18 @@
 // runner_bench: training and inference throughput of the reference CNN, runner against the
 // PyTorch reference (../shared/reference/torch_cnn.py) in the same invocation.
 //
-//   build/release/runner_bench [--steps 300] [--threads 1,2] [--infer-repeats 3]
+//   build/release/runner_bench [--steps 300] [--threads-list 1,2] [--infer-repeats 3] [--rounds 3]
 //
+// runner and PyTorch alternate for --rounds rounds per thread count and the table shows the
+// medians: this machine's speed drifts by up to a third from one run to the next (other tenants),
+// and alternating puts both sides under the same conditions.
 // Each measurement runs in its own child process, so peak RSS (from wait4) is that run's alone.
 // runner's child trains `steps` steps of batch 32 after a warm-up and evaluates the 10,000 test
 // images at --eval-batch (PyTorch's reference default, 256) --infer-repeats times (median).
-// GFLOP/s counts the multiply-adds of the convolutions and dense layers (x2), three GEMMs per
-// layer in training (forward, input gradient, weight gradient; the first layer has no input
-// gradient), one in inference.
+// GFLOP/s counts the multiply-adds of the convolutions and dense layers (x2) as direct
+// convolution does them, three GEMMs per layer in training (forward, input gradient, weight
+// gradient; the first layer has no input gradient), one in inference. runner's Winograd layer
+// does fewer multiplications, so its "GFLOP/s" is an effective rate, comparable as speed.
 #include <fmt/format.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -24,6 +28,7 @@
 #include <fstream>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include "data/split.hpp"
@@ -229,76 +234,146 @@ struct Row {
   double gemm_peak = 0;
 };
 
-int driver(const std::string& self, const std::string& experiment, const std::string& shared,
-           std::int64_t steps, std::int64_t warmup, int repeats, std::int64_t eval_batch,
-           const std::vector<std::size_t>& thread_counts, bool profile) {
+// One round's measurement of each side for one thread count.
+struct Settings {
+  std::string self, experiment, torch_script;
+  std::int64_t steps = 0, warmup = 0, eval_batch = 0;
+  int repeats = 0;
+  bool profile = false;
+};
+
+std::optional<Row> measure_runner(const Settings& s, std::size_t threads) {
+  std::vector<std::string> argv{s.self,
+                                "--worker",
+                                "--experiment",
+                                s.experiment,
+                                "--threads",
+                                std::to_string(threads),
+                                "--steps",
+                                std::to_string(s.steps),
+                                "--warmup",
+                                std::to_string(s.warmup),
+                                "--infer-repeats",
+                                std::to_string(s.repeats),
+                                "--eval-batch",
+                                std::to_string(s.eval_batch)};
+  if (s.profile) {
+    argv.emplace_back("--profile");
+  }
+  const ChildResult ours = run_child(argv);
+  const YAML::Node j = last_json_line(ours.out);
+  if (ours.exit_code != 0 || !j.IsMap()) {
+    fmt::print(stderr, "runner_bench: worker failed (exit {})\n", ours.exit_code);
+    return std::nullopt;
+  }
+  if (s.profile && j["profile_ms_per_step"]) {
+    fmt::print("runner {} thread(s), ms per step forward/backward:", threads);
+    for (const auto& kv : j["profile_ms_per_step"]) {
+      fmt::print(" {} {}/{}", kv.first.Scalar(), kv.second[0].Scalar(), kv.second[1].Scalar());
+    }
+    fmt::print(" (total {} ms)\n", j["ms_per_step"].Scalar());
+  }
+  return Row{"runner",
+             threads,
+             j["train_img_s"].as<double>(),
+             j["train_gflops"].as<double>(),
+             j["infer_img_s"].as<double>(),
+             j["infer_gflops"].as<double>(),
+             ours.peak_rss_mb,
+             0};
+}
+
+std::optional<Row> measure_torch(const Settings& s, std::size_t threads, const Flops& flops) {
+  const std::string json = fmt::format("/tmp/runner-bench-torch-{}-{}.json", getpid(), threads);
+  const ChildResult torch = run_child(
+      {"/usr/bin/python3", s.torch_script, "--threads", std::to_string(threads), "--channels-last",
+       "--epochs", "1", "--max-steps", std::to_string(s.steps + s.warmup), "--no-val", "--no-test",
+       "--bench-infer", std::to_string(s.repeats), "--eval-batch", std::to_string(s.eval_batch),
+       "--json-out", json});
+  if (torch.exit_code != 0) {
+    fmt::print(stderr, "runner_bench: the PyTorch reference failed (exit {})\n", torch.exit_code);
+    return std::nullopt;
+  }
+  std::ifstream in(json);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::filesystem::remove(json);
+  const YAML::Node t = parse_json(text.str(), json);
+  const double tips = t["history"][0]["samples_per_s"].as<double>();
+  const double iips = t["infer"]["median_img_per_s"].as<double>();
+  return Row{"pytorch",
+             threads,
+             tips,
+             tips * flops.training * 1e-9,
+             iips,
+             iips * flops.forward * 1e-9,
+             torch.peak_rss_mb,
+             0};
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Each metric's median over the rounds; the largest peak RSS.
+Row median_row(const std::vector<Row>& rounds) {
+  Row out = rounds.front();
+  auto metric = [&](double Row::*field) {
+    std::vector<double> v;
+    for (const auto& r : rounds) {
+      v.push_back(r.*field);
+    }
+    return median(v);
+  };
+  out.train_ips = metric(&Row::train_ips);
+  out.train_gflops = metric(&Row::train_gflops);
+  out.infer_ips = metric(&Row::infer_ips);
+  out.infer_gflops = metric(&Row::infer_gflops);
+  for (const auto& r : rounds) {
+    out.rss = std::max(out.rss, r.rss);
+  }
+  return out;
+}
+
+int driver(const Settings& settings, const std::vector<std::size_t>& thread_counts, int rounds) {
   std::vector<Row> rows;
-  const std::string torch_script = shared + "/reference/torch_cnn.py";
-  const bool have_torch = std::filesystem::exists(torch_script) &&
+  const bool have_torch = std::filesystem::exists(settings.torch_script) &&
                           run_child({"/usr/bin/python3", "-c", "import torch"}).exit_code == 0;
   // FLOPs of the reference model, for PyTorch's GFLOP/s.
-  const Experiment e = load_experiment(experiment);
+  const Experiment e = load_experiment(settings.experiment);
   const Flops flops = count_flops(build_model(e, Shape{28, 28, 1}));
+  std::vector<std::string> per_round;
   for (const std::size_t threads : thread_counts) {
-    std::vector<std::string> argv{self,
-                                  "--worker",
-                                  "--experiment",
-                                  experiment,
-                                  "--threads",
-                                  std::to_string(threads),
-                                  "--steps",
-                                  std::to_string(steps),
-                                  "--warmup",
-                                  std::to_string(warmup),
-                                  "--infer-repeats",
-                                  std::to_string(repeats),
-                                  "--eval-batch",
-                                  std::to_string(eval_batch)};
-    if (profile) {
-      argv.emplace_back("--profile");
+    // The two sides alternate, round after round, so that a slow spell of a shared machine
+    // falls on both; the table shows medians and the per-round ratios are listed below it.
+    std::vector<Row> ours;
+    std::vector<Row> theirs;
+    for (int round = 0; round < rounds; ++round) {
+      const auto r = measure_runner(settings, threads);
+      if (!r) {
+        return 1;
+      }
+      ours.push_back(*r);
+      if (have_torch) {
+        if (const auto t = measure_torch(settings, threads, flops)) {
+          theirs.push_back(*t);
+          per_round.push_back(
+              fmt::format("{} thread(s) round {}: training {:.2f}x, inference {:.2f}x", threads,
+                          round + 1, r->train_ips / t->train_ips, r->infer_ips / t->infer_ips));
+        }
+      }
     }
-    const ChildResult ours = run_child(argv);
-    const YAML::Node j = last_json_line(ours.out);
-    if (ours.exit_code != 0 || !j.IsMap()) {
-      fmt::print(stderr, "runner_bench: worker failed (exit {})\n", ours.exit_code);
-      return 1;
-    }
+    Row mine = median_row(ours);
     // Measured here, not in the worker, so the worker's peak RSS is the model's alone.
-    const double peak = tbb::task_arena(static_cast<int>(threads)).execute([&] {
+    mine.gemm_peak = tbb::task_arena(static_cast<int>(threads)).execute([&] {
       return gemm_peak_gflops(threads);
     });
-    rows.push_back(Row{"runner", threads, j["train_img_s"].as<double>(),
-                       j["train_gflops"].as<double>(), j["infer_img_s"].as<double>(),
-                       j["infer_gflops"].as<double>(), ours.peak_rss_mb, peak});
-    if (profile && j["profile_ms_per_step"]) {
-      fmt::print("runner {} thread(s), ms per step forward/backward:", threads);
-      for (const auto& kv : j["profile_ms_per_step"]) {
-        fmt::print(" {} {}/{}", kv.first.Scalar(), kv.second[0].Scalar(), kv.second[1].Scalar());
-      }
-      fmt::print(" (total {} ms)\n", j["ms_per_step"].Scalar());
+    rows.push_back(mine);
+    if (!theirs.empty()) {
+      rows.push_back(median_row(theirs));
     }
-    if (!have_torch) {
-      continue;
-    }
-    const std::string json = fmt::format("/tmp/runner-bench-torch-{}-{}.json", getpid(), threads);
-    const ChildResult torch = run_child(
-        {"/usr/bin/python3", torch_script, "--threads", std::to_string(threads), "--channels-last",
-         "--epochs", "1", "--max-steps", std::to_string(steps + warmup), "--no-val", "--no-test",
-         "--bench-infer", std::to_string(repeats), "--eval-batch", std::to_string(eval_batch),
-         "--json-out", json});
-    if (torch.exit_code != 0) {
-      fmt::print(stderr, "runner_bench: the PyTorch reference failed (exit {})\n", torch.exit_code);
-      continue;
-    }
-    std::ifstream in(json);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::filesystem::remove(json);
-    const YAML::Node t = parse_json(text.str(), json);
-    const double tips = t["history"][0]["samples_per_s"].as<double>();
-    const double iips = t["infer"]["median_img_per_s"].as<double>();
-    rows.push_back(Row{"pytorch", threads, tips, tips * flops.training * 1e-9, iips,
-                       iips * flops.forward * 1e-9, torch.peak_rss_mb, 0});
   }
   fmt::print("\n{:<8} {:>7} {:>12} {:>9} {:>13} {:>12} {:>9} {:>13} {:>9}\n", "", "threads",
              "train img/s", "GFLOP/s", "ratio", "infer img/s", "GFLOP/s", "ratio", "peak RSS");
@@ -340,10 +415,15 @@ int driver(const std::string& self, const std::string& experiment, const std::st
                  two->train_ips / one->train_ips, two->infer_ips / one->infer_ips);
     }
   }
+  for (const auto& line : per_round) {
+    fmt::print("runner / pytorch, {}\n", line);
+  }
   fmt::print(
       "batch 32 training ({} steps after {} warm-up), inference of 10000 test images at "
-      "batch {} (median of {}); {:.1f} MFLOP per training image, {:.1f} per inference\n",
-      steps, warmup, eval_batch, repeats, flops.training * 1e-6, flops.forward * 1e-6);
+      "batch {} (median of {}); medians of {} alternating rounds; {:.1f} MFLOP per training "
+      "image, {:.1f} per inference\n",
+      settings.steps, settings.warmup, settings.eval_batch, settings.repeats, rounds,
+      flops.training * 1e-6, flops.forward * 1e-6);
   if (!have_torch) {
     fmt::print("PyTorch not found (apt-get install python3-torch): no reference rows\n");
   }
@@ -361,6 +441,7 @@ int main(int argc, char** argv) {
   std::int64_t warmup = 20;
   std::int64_t eval_batch = 256;
   int repeats = 3;
+  int rounds = 3;
   std::size_t threads = 0;
   bool worker = false;
   bool profile = false;
@@ -373,6 +454,8 @@ int main(int argc, char** argv) {
       "warmup", po::value(&warmup)->default_value(warmup), "untimed training steps first")(
       "infer-repeats", po::value(&repeats)->default_value(repeats), "inference repeats (median)")(
       "eval-batch", po::value(&eval_batch)->default_value(eval_batch), "inference batch size")(
+      "rounds", po::value(&rounds)->default_value(rounds),
+      "alternating runner/PyTorch rounds per thread count (medians are reported)")(
       "profile", po::bool_switch(&profile), "also print per-layer time per step")(
       "worker", po::bool_switch(&worker), "(internal) run one measurement")(
       "threads", po::value(&threads)->default_value(0), "(internal) worker thread count");
@@ -388,9 +471,10 @@ int main(int argc, char** argv) {
     std::cout << desc;
     return 0;
   }
-  if (steps <= 0 || warmup < 0 || repeats <= 0 || eval_batch <= 0) {
+  if (steps <= 0 || warmup < 0 || repeats <= 0 || eval_batch <= 0 || rounds <= 0) {
     fmt::print(stderr,
-               "error: runner_bench: --steps, --infer-repeats and --eval-batch must be positive\n");
+               "error: runner_bench: --steps, --infer-repeats, --eval-batch and --rounds must be "
+               "positive\n");
     return 2;
   }
   try {
@@ -404,9 +488,15 @@ int main(int argc, char** argv) {
     while (std::getline(list, item, ',')) {
       counts.push_back(std::stoul(item));
     }
-    const std::string self = std::filesystem::canonical("/proc/self/exe").string();
-    return runner::bench::driver(self, experiment, shared, steps, warmup, repeats, eval_batch,
-                                 counts, profile);
+    const runner::bench::Settings settings{std::filesystem::canonical("/proc/self/exe").string(),
+                                           experiment,
+                                           shared + "/reference/torch_cnn.py",
+                                           steps,
+                                           warmup,
+                                           eval_batch,
+                                           repeats,
+                                           profile};
+    return runner::bench::driver(settings, counts, rounds);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;
