@@ -111,13 +111,15 @@ void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const f
                    im2col(g, x + n * g.in_size(), col + n * pixels * patch);
                  }
                  float* out = y + n0 * g.out_size();
-                 if (short_gemm_applies(g.out_c, patch)) {
-                   gemm_short_k(count * pixels, g.out_c, patch, col + n0 * pixels * patch, w, out);
-                 } else {
-                   gemm(false, false, as_int(count * pixels), as_int(g.out_c), as_int(patch), 1.0F,
-                        col + n0 * pixels * patch, as_int(patch), w, as_int(g.out_c), 0.0F, out,
-                        as_int(g.out_c));
+                 const bool fused = act == Activation::kLinear || act == Activation::kRelu;
+                 if (short_gemm_applies(g.out_c, patch) && fused) {
+                   gemm_short_k(count * pixels, g.out_c, patch, col + n0 * pixels * patch, w, out,
+                                b, act == Activation::kRelu);
+                   return;
                  }
+                 gemm(false, false, as_int(count * pixels), as_int(g.out_c), as_int(patch), 1.0F,
+                      col + n0 * pixels * patch, as_int(patch), w, as_int(g.out_c), 0.0F, out,
+                      as_int(g.out_c));
                  add_bias_activate(out, b, act, count * pixels, g.out_c);
                });
 }
@@ -142,14 +144,14 @@ void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, cons
       const long rows = count * pixels;
       const long offset = n0 * g.out_size();
       float* chunk_delta = delta + offset;
-      activation_backward(act, y + offset, dy + offset, chunk_delta, rows, g.out_c);
       float* part = partials + static_cast<long>(chunk) * stride;
+      std::fill(part + dw_size, part + stride, 0.0F);
+      activation_backward_column_sums(act, y + offset, dy + offset, chunk_delta, rows, g.out_c,
+                                      part + dw_size);
       const float* chunk_col = col + n0 * pixels * patch;
       // dw_chunk = col_chunk^T * delta_chunk
       gemm(true, false, as_int(patch), as_int(g.out_c), as_int(rows), 1.0F, chunk_col,
            as_int(patch), chunk_delta, as_int(g.out_c), 0.0F, part, as_int(g.out_c));
-      std::fill(part + dw_size, part + stride, 0.0F);
-      add_column_sums(chunk_delta, rows, g.out_c, part + dw_size);
       if (dx != nullptr) {
         float* dcol_chunk = dcol + n0 * pixels * patch;
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,

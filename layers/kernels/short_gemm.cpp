@@ -34,8 +34,19 @@ inline void store_columns(const Vec& v, long n, int j, float* row) {
 }
 
 // NV = vectors per row of C. Four rows at a time give the multiply-adds independent chains.
+// The epilogue: bias, then ReLU as std::max(v, 0) (a NaN stays NaN).
+inline Vec finish(Vec v, const Vec& bias, bool relu) {
+  v += bias;
+  return relu ? (v < 0.0F ? Vec{} : v) : v;
+}
+
 template <int NV>
-void short_k(long m, long n, long k, const float* a, const float* b, float* c) {
+void short_k(long m, long n, long k, const float* a, const float* b, float* c, const float* bias,
+             bool relu) {
+  Vec bias_v[NV];
+  for (int j = 0; j < NV; ++j) {
+    bias_v[j] = bias != nullptr ? load_columns(bias, n, j) : Vec{};
+  }
   Vec w[kShortGemmMaxK][NV];
   for (long kk = 0; kk < k; ++kk) {
     for (int j = 0; j < NV; ++j) {
@@ -56,7 +67,7 @@ void short_k(long m, long n, long k, const float* a, const float* b, float* c) {
     }
     for (int i = 0; i < kRows; ++i) {
       for (int j = 0; j < NV; ++j) {
-        store_columns(acc[i][j], n, j, c + (r + i) * n);
+        store_columns(finish(acc[i][j], bias_v[j], relu), n, j, c + (r + i) * n);
       }
     }
   }
@@ -69,7 +80,7 @@ void short_k(long m, long n, long k, const float* a, const float* b, float* c) {
       }
     }
     for (int j = 0; j < NV; ++j) {
-      store_columns(acc[j], n, j, c + r * n);
+      store_columns(finish(acc[j], bias_v[j], relu), n, j, c + r * n);
     }
   }
 }
@@ -80,16 +91,17 @@ bool short_gemm_applies(long n, long k) {
   return k >= 1 && k <= kShortGemmMaxK && n >= 1 && n <= kShortGemmMaxN;
 }
 
-void gemm_short_k(long m, long n, long k, const float* a, const float* b, float* c) {
+void gemm_short_k(long m, long n, long k, const float* a, const float* b, float* c,
+                  const float* bias, bool relu) {
   switch ((n + kLanes - 1) / kLanes) {
     case 1:
-      return short_k<1>(m, n, k, a, b, c);
+      return short_k<1>(m, n, k, a, b, c, bias, relu);
     case 2:
-      return short_k<2>(m, n, k, a, b, c);
+      return short_k<2>(m, n, k, a, b, c, bias, relu);
     case 3:
-      return short_k<3>(m, n, k, a, b, c);
+      return short_k<3>(m, n, k, a, b, c, bias, relu);
     default:
-      return short_k<4>(m, n, k, a, b, c);
+      return short_k<4>(m, n, k, a, b, c, bias, relu);
   }
 }
 

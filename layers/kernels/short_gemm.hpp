@@ -13,7 +13,9 @@ constexpr long kShortGemmMaxN = 64;
 // Whether the kernels below take k and n.
 bool short_gemm_applies(long n, long k);
 
-// C[m x n] = A[m x k] * B[k x n]; lda = k, ldb = ldc = n.
-void gemm_short_k(long m, long n, long k, const float* a, const float* b, float* c);
+// C[m x n] = A[m x k] * B[k x n]; lda = k, ldb = ldc = n. Then, while each row is still in
+// registers, adds `bias` (n floats) unless null and applies ReLU when `relu`.
+void gemm_short_k(long m, long n, long k, const float* a, const float* b, float* c,
+                  const float* bias = nullptr, bool relu = false);
 
 }  // namespace runner::kernels
