@@ -117,21 +117,36 @@ int worker(const std::string& experiment, std::size_t threads, std::int64_t step
   Tensor x;
   Tensor grad;
   std::vector<std::int32_t> y;
+  // With --profile, the parts of a step outside the layers are timed too.
+  bool timing = false;
+  double data_s = 0, loss_s = 0, zero_s = 0, optimizer_s = 0;
+  auto timed = [&](double& total, auto&& fn) {
+    if (!timing) {
+      fn();
+      return;
+    }
+    const auto t = Clock::now();
+    fn();
+    total += std::chrono::duration<double>(Clock::now() - t).count();
+  };
   auto step = [&](std::int64_t s) {
     const auto begin =
         static_cast<std::size_t>((s * e.batch_size) % static_cast<std::int64_t>(order.size() - 64));
-    gather_batch(data.train,
-                 std::span(order).subspan(begin, static_cast<std::size_t>(e.batch_size)), x, y);
+    timed(data_s, [&] {
+      gather_batch(data.train,
+                   std::span(order).subspan(begin, static_cast<std::size_t>(e.batch_size)), x, y);
+    });
     const Tensor& out = model.forward(x, Pass{Mode::kTrain, static_cast<std::uint64_t>(s)});
-    sparse_categorical_crossentropy(out, y, true, &grad);
-    model.zero_gradients();
+    timed(loss_s, [&] { sparse_categorical_crossentropy(out, y, true, &grad); });
+    timed(zero_s, [&] { model.zero_gradients(); });
     model.backward(grad);
-    optimizer->apply(model.parameters(), model.gradients());
+    timed(optimizer_s, [&] { optimizer->apply(model.parameters(), model.gradients()); });
   };
   for (std::int64_t s = 0; s < warmup; ++s) {
     step(s);
   }
   model.enable_timing(profile);
+  timing = profile;
   const auto t0 = Clock::now();
   for (std::int64_t s = 0; s < steps; ++s) {
     step(warmup + s);
@@ -165,6 +180,11 @@ int worker(const std::string& experiment, std::size_t threads, std::int64_t step
                  1e3 * times.forward_s[i] / static_cast<double>(steps),
                  1e3 * times.backward_s[i] / static_cast<double>(steps));
     }
+    const auto per_step = [&](double total) { return 1e3 * total / static_cast<double>(steps); };
+    fmt::print(
+        ", \"(data)\": [{:.3f}, 0], \"(loss)\": [{:.3f}, 0], \"(zero grads)\": [0, {:.3f}], "
+        "\"(optimizer)\": [0, {:.3f}]",
+        per_step(data_s), per_step(loss_s), per_step(zero_s), per_step(optimizer_s));
     fmt::print("}}");
   }
   fmt::print(", \"peak_rss_mb\": {:.1f}}}\n", peak_rss_mb());
