@@ -1,6 +1,8 @@
 // MaxPooling2D: Keras' max pooling (pool_size, strides defaulting to pool_size, padding).
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #include "framework/errors.hpp"
 #include "framework/layer_registry.hpp"
 #include "layers/kernels/pool2d.hpp"
@@ -37,13 +39,18 @@ class MaxPooling2D final : public StatelessLayer {
     argmax_.resize(static_cast<std::size_t>(max_batch * geometry_.out_size()));
   }
 
-  void forward(const Tensor& input, Tensor& output, const Pass& /*pass*/) override {
+  void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
+    // Inference keeps no winners: no backward follows it.
+    have_argmax_ = pass.mode == Mode::kTrain;
     kernels::max_pool2d_forward(geometry_, input.batch(), input.data(), output.data(),
-                                argmax_.data());
+                                have_argmax_ ? argmax_.data() : nullptr);
   }
 
   void backward(const Tensor& input, const Tensor& /*output*/, const Tensor& grad_output,
                 Tensor* grad_input) override {
+    if (!have_argmax_) {
+      throw std::logic_error("MaxPooling2D: backward after an inference-mode forward");
+    }
     if (grad_input != nullptr) {
       kernels::max_pool2d_backward(geometry_, input.batch(), grad_output.data(), argmax_.data(),
                                    grad_input->data());
@@ -76,6 +83,7 @@ class MaxPooling2D final : public StatelessLayer {
   Padding padding_;
   kernels::Pool2DGeometry geometry_{};
   std::vector<std::int32_t> argmax_;
+  bool have_argmax_ = false;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@ constexpr std::size_t kSamplesPerTask = 4;
 // One output pixel: the first valid tap initializes, later taps win only when strictly
 // greater (the first maximum wins ties, as in PyTorch). Branch-free over channels, so the
 // compiler vectorizes it.
+template <bool kArgmax>
 void pool_pixel(const Pool2DGeometry& g, const float* __restrict xn, long oh, long ow,
                 float* __restrict yo, std::int32_t* __restrict ao) {
   const long c_count = g.channels;
@@ -32,7 +33,9 @@ void pool_pixel(const Pool2DGeometry& g, const float* __restrict xn, long oh, lo
       if (first) {
         for (long c = 0; c < c_count; ++c) {
           yo[c] = xv[c];
-          ao[c] = base32 + static_cast<std::int32_t>(c);
+          if constexpr (kArgmax) {
+            ao[c] = base32 + static_cast<std::int32_t>(c);
+          }
         }
         first = false;
         continue;
@@ -40,12 +43,16 @@ void pool_pixel(const Pool2DGeometry& g, const float* __restrict xn, long oh, lo
       for (long c = 0; c < c_count; ++c) {
         const bool wins = xv[c] > yo[c];
         yo[c] = wins ? xv[c] : yo[c];
-        ao[c] = wins ? base32 + static_cast<std::int32_t>(c) : ao[c];
+        if constexpr (kArgmax) {
+          ao[c] = wins ? base32 + static_cast<std::int32_t>(c) : ao[c];
+        }
       }
     }
   }
 }
 // The common case (2x2 windows, stride 2, no padding) with the four taps held in registers.
+// Without kArgmax (inference) only the maxima are written.
+template <bool kArgmax>
 void pool_2x2_sample(const Pool2DGeometry& g, const float* __restrict xn, float* __restrict yn,
                      std::int32_t* __restrict an) {
   const long c_count = g.channels;
@@ -58,7 +65,7 @@ void pool_2x2_sample(const Pool2DGeometry& g, const float* __restrict xn, float*
       const float* __restrict x10 = x00 + row;
       const float* __restrict x11 = x10 + c_count;
       float* __restrict yo = yn + (oh * g.out_w + ow) * c_count;
-      std::int32_t* __restrict ao = an + (oh * g.out_w + ow) * c_count;
+      std::int32_t* __restrict ao = kArgmax ? an + (oh * g.out_w + ow) * c_count : nullptr;
       const auto b00 = static_cast<std::int32_t>(base);
       const auto b01 = static_cast<std::int32_t>(base + c_count);
       const auto b10 = static_cast<std::int32_t>(base + row);
@@ -77,7 +84,9 @@ void pool_2x2_sample(const Pool2DGeometry& g, const float* __restrict xn, float*
         m = w3 ? x11[c] : m;
         i = w3 ? b11 + ci : i;
         yo[c] = m;
-        ao[c] = i;
+        if constexpr (kArgmax) {
+          ao[c] = i;
+        }
       }
     }
   }
@@ -124,13 +133,22 @@ void max_pool2d_forward(const Pool2DGeometry& g, long batch, const float* x, flo
                  for (auto n = static_cast<long>(first); n < static_cast<long>(last); ++n) {
                    const float* xn = x + n * g.in_size();
                    if (is_plain_2x2(g)) {
-                     pool_2x2_sample(g, xn, y + n * g.out_size(), argmax + n * g.out_size());
+                     if (argmax != nullptr) {
+                       pool_2x2_sample<true>(g, xn, y + n * g.out_size(),
+                                             argmax + n * g.out_size());
+                     } else {
+                       pool_2x2_sample<false>(g, xn, y + n * g.out_size(), nullptr);
+                     }
                      continue;
                    }
                    for (long oh = 0; oh < g.out_h; ++oh) {
                      for (long ow = 0; ow < g.out_w; ++ow) {
                        const long offset = n * g.out_size() + (oh * g.out_w + ow) * g.channels;
-                       pool_pixel(g, xn, oh, ow, y + offset, argmax + offset);
+                       if (argmax != nullptr) {
+                         pool_pixel<true>(g, xn, oh, ow, y + offset, argmax + offset);
+                       } else {
+                         pool_pixel<false>(g, xn, oh, ow, y + offset, nullptr);
+                       }
                      }
                    }
                  }

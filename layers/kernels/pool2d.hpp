@@ -15,7 +15,8 @@ struct Pool2DGeometry {
   [[nodiscard]] long out_size() const { return out_h * out_w * channels; }
 };
 
-// argmax holds, per output, the winning input's offset within its sample.
+// argmax holds, per output, the winning input's offset within its sample; null skips it
+// (inference, where no backward follows).
 void max_pool2d_forward(const Pool2DGeometry& g, long batch, const float* x, float* y,
                         std::int32_t* argmax);
 // dx = scatter of dy to the winners (dx fully written).

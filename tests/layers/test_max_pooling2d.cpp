@@ -49,7 +49,7 @@ TEST_SUITE("MaxPooling2D") {
   TEST_CASE("MaxPooling2D sends the gradient to the first maximum of a tie") {
     Model m = make_layer_model("{type: MaxPooling2D, pool_size: 2}", Shape{2, 2, 1}, 1);
     Tensor x(Shape{1, 2, 2, 1}, 1.0F);
-    const Tensor& y = m.forward(x, Pass{});
+    const Tensor& y = m.forward(x, Pass{Mode::kTrain, 0});
     Tensor r(y.shape(), 5.0F);
     Tensor grad_x(x.shape());
     m.entry(0).layer->backward(x, y, r, &grad_x);
@@ -57,6 +57,17 @@ TEST_SUITE("MaxPooling2D") {
     CHECK(grad_x[1] == 0.0F);
     CHECK(grad_x[2] == 0.0F);
     CHECK(grad_x[3] == 0.0F);
+  }
+
+  TEST_CASE("MaxPooling2D keeps no winners in inference and refuses a backward after it") {
+    Model m = make_layer_model("{type: MaxPooling2D, pool_size: 2}", Shape{4, 6, 3}, 2);
+    const Tensor x = sine_input(Shape{2, 4, 6, 3});
+    const Tensor train(m.forward(x, Pass{Mode::kTrain, 0}));
+    const Tensor& eval = m.forward(x, Pass{Mode::kEval, 0});
+    CHECK(bitwise_equal(std::span<const float>(train.data(), train.size()),
+                        std::span<const float>(eval.data(), eval.size())));
+    Tensor grad_x(x.shape());
+    CHECK_THROWS_AS(m.entry(0).layer->backward(x, eval, eval, &grad_x), std::logic_error);
   }
 
   TEST_CASE("MaxPooling2D gives bitwise-equal results on 1 and 2 threads") {
