@@ -27,6 +27,11 @@ constexpr std::size_t chunk_count(std::size_t n, std::size_t grain) {
   return (n + grain - 1) / grain;
 }
 
+// `partials` holds `chunks` blocks of `size` floats (one per fixed chunk of work); adds blocks
+// 1, 2, ... into block 0 in that order, in parallel over elements: the same sums on any thread
+// count.
+void sum_chunks_into_first(float* partials, std::size_t chunks, std::size_t size);
+
 // Sets the thread count for the whole process (--threads); 0 keeps oneTBB's default.
 class ThreadLimit {
  public:

@@ -164,21 +164,16 @@ void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, cons
       }
     }
   });
-  // Sum the chunks in chunk order; each task owns a slice of the gradient.
-  constexpr std::size_t kElementsPerTask = 4096;
-  const auto total = static_cast<std::size_t>(stride);
-  parallel_for(0, total, kElementsPerTask, [&](std::size_t first, std::size_t last) {
-    for (std::size_t chunk = 0; chunk < chunks; ++chunk) {
-      const float* part = partials + chunk * total;
-      for (std::size_t i = first; i < last; ++i) {
-        if (i < static_cast<std::size_t>(dw_size)) {
-          dw[i] += part[i];
-        } else if (db != nullptr) {
-          db[i - static_cast<std::size_t>(dw_size)] += part[i];
-        }
-      }
+  // Add the chunks up in chunk order, then into the gradients.
+  sum_chunks_into_first(partials, chunks, static_cast<std::size_t>(stride));
+  for (long i = 0; i < dw_size; ++i) {
+    dw[i] += partials[i];
+  }
+  if (db != nullptr) {
+    for (long o = 0; o < g.out_c; ++o) {
+      db[o] += partials[dw_size + o];
     }
-  });
+  }
 }
 
 }  // namespace runner::kernels

@@ -65,45 +65,37 @@ inline Vec combine(const Coef& coef, const Term& term) {
   return acc;
 }
 
-// out = P in P^T for P (R x K): `in` is K x K, `out` R x R. The matrices are template
-// arguments so that the unrolled loops see the coefficients.
-template <int R, int K, const float (&P)[R][K]>
-inline void sandwich(const Vec* __restrict in, Vec* __restrict out) {
+// out = Q in Q^T for Q (R x K) given by q(r, i): `in` is K x K, `out` R x R. Called with the
+// constant matrices below, so the unrolled loops see every coefficient.
+template <int R, int K, typename Coef>
+inline void sandwich(const Coef& q, const Vec* __restrict in, Vec* __restrict out) {
   Vec tmp[R][K];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 8
     for (int j = 0; j < K; ++j) {
-      tmp[r][j] = combine<K>([&](int i) { return P[r][i]; }, [&](int i) { return in[i * K + j]; });
+      tmp[r][j] = combine<K>([&](int i) { return q(r, i); }, [&](int i) { return in[i * K + j]; });
     }
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 8
     for (int s = 0; s < R; ++s) {
-      out[r * R + s] = combine<K>([&](int j) { return P[s][j]; }, [&](int j) { return tmp[r][j]; });
+      out[r * R + s] = combine<K>([&](int j) { return q(s, j); }, [&](int j) { return tmp[r][j]; });
     }
   }
 }
 
-// out = P^T in P for P (K x R): `in` is K x K, `out` R x R (the adjoint of sandwich).
+// out = P in P^T for P (R x K).
+template <int R, int K, const float (&P)[R][K]>
+inline void sandwich(const Vec* __restrict in, Vec* __restrict out) {
+  sandwich<R, K>([](int r, int i) { return P[r][i]; }, in, out);
+}
+
+// out = P^T in P for P (K x R): the adjoint of sandwich.
 template <int K, int R, const float (&P)[K][R]>
 inline void sandwich_t(const Vec* __restrict in, Vec* __restrict out) {
-  Vec tmp[R][K];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
-    for (int j = 0; j < K; ++j) {
-      tmp[r][j] = combine<K>([&](int i) { return P[i][r]; }, [&](int i) { return in[i * K + j]; });
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
-    for (int s = 0; s < R; ++s) {
-      out[r * R + s] = combine<K>([&](int j) { return P[j][s]; }, [&](int j) { return tmp[r][j]; });
-    }
-  }
+  sandwich<R, K>([](int r, int i) { return P[i][r]; }, in, out);
 }
 
 int as_int(long v) {
@@ -463,18 +455,8 @@ void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Act
       }
     }
   });
-  // Add the chunks into the first one in chunk order (each task owns a slice), then go back to
-  // the kernel's domain once.
-  constexpr std::size_t kElementsPerTask = 4096;
-  const auto total = static_cast<std::size_t>(stride);
-  parallel_for(0, total, kElementsPerTask, [&](std::size_t first, std::size_t last) {
-    for (std::size_t chunk = 1; chunk < chunks; ++chunk) {
-      const float* part = partials + chunk * total;
-      for (std::size_t i = first; i < last; ++i) {
-        partials[i] += part[i];
-      }
-    }
-  });
+  // Add the chunks up in chunk order, then go back to the kernel's domain once.
+  sum_chunks_into_first(partials, chunks, static_cast<std::size_t>(stride));
   wino.add_kernel_gradient(partials, dw);
   if (db != nullptr) {
     for (long o = 0; o < co; ++o) {

@@ -22,6 +22,16 @@ kernels::Conv2DGeometry geometry(const Case& c) {
   return {c.in_h, c.in_w, c.in_c, out_h, out_w, c.out_c, 3, 3, 1, 1, c.pad, c.pad};
 }
 
+// Deterministic x, w, b and dy for a geometry.
+struct Inputs {
+  std::vector<float> x, w, b, dy;
+  Inputs(const kernels::Conv2DGeometry& g, long batch)
+      : x(pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37)),
+        w(pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23)),
+        b(pattern(static_cast<std::size_t>(g.out_c), 1.1)),
+        dy(pattern(static_cast<std::size_t>(batch * g.out_size()), 0.71)) {}
+};
+
 // Odd sizes: batch 1, 3, 33; channels below, at and past the 16-lane block; tiles that do not
 // divide the output; valid and same padding.
 const Case kCases[] = {Case{1, 5, 5, 1, 3, 1},     Case{3, 7, 6, 5, 17, 0},
@@ -70,10 +80,11 @@ TEST_SUITE("winograd kernel") {
         CAPTURE(c.pad);
         const auto g = geometry(c);
         REQUIRE(kernels::winograd_applies(g));
-        const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
-        const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
-        const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-        const auto dy = pattern(static_cast<std::size_t>(c.batch * g.out_size()), 0.71);
+        const Inputs in(g, c.batch);
+        const auto& x = in.x;
+        const auto& w = in.w;
+        const auto& b = in.b;
+        const auto& dy = in.dy;
         const Buffers got = run(g, tile, c.batch, x, w, b, dy);
         // Sums of up to 9 * in_c products of values in [-1, 1]; F(4x4)'s larger transform
         // coefficients cost some float precision, still far below what training notices.
@@ -93,10 +104,11 @@ TEST_SUITE("winograd kernel") {
   TEST_CASE("Winograd with ReLU and tanh equals direct loops") {
     const Case c{3, 7, 6, 19, 17, 1};
     const auto g = geometry(c);
-    const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
-    const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
-    const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-    const auto dy = pattern(static_cast<std::size_t>(c.batch * g.out_size()), 0.71);
+    const Inputs in(g, c.batch);
+    const auto& x = in.x;
+    const auto& w = in.w;
+    const auto& b = in.b;
+    const auto& dy = in.dy;
     const auto linear = naive_conv(g, c.batch, x, w, b);
     for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kTanh}) {
       CAPTURE(kernels::activation_name(act));
@@ -126,10 +138,11 @@ TEST_SUITE("winograd kernel") {
   TEST_CASE("Winograd gives bitwise-equal results on 1 and 2 threads") {
     const Case c{9, 14, 14, 32, 64, 1};
     const auto g = geometry(c);
-    const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
-    const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
-    const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-    const auto dy = pattern(static_cast<std::size_t>(c.batch * g.out_size()), 0.71);
+    const Inputs in(g, c.batch);
+    const auto& x = in.x;
+    const auto& w = in.w;
+    const auto& b = in.b;
+    const auto& dy = in.dy;
     for (const long tile : {2L, 4L}) {
       const Buffers one = with_threads(1, [&] { return run(g, tile, c.batch, x, w, b, dy); });
       const Buffers two = with_threads(2, [&] { return run(g, tile, c.batch, x, w, b, dy); });
