@@ -130,11 +130,10 @@ void BM_WinogradForward(benchmark::State& state) {
   const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c));
   const auto b = pattern(static_cast<std::size_t>(g.out_c));
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
-  std::vector<float> u(sizes.weights), v(sizes.inputs), products(sizes.products);
+  std::vector<float> u(sizes.weights), v(sizes.inputs);
   for (auto _ : state) {
     runner::kernels::winograd_forward(g, tile, kBatch, x.data(), w.data(), b.data(),
-                                      Activation::kRelu, y.data(), u.data(), v.data(),
-                                      products.data());
+                                      Activation::kRelu, y.data(), u.data(), v.data());
     benchmark::DoNotOptimize(y.data());
   }
   set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c);
@@ -153,11 +152,10 @@ void BM_WinogradBackward(benchmark::State& state) {
   const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c));
   const auto b = pattern(static_cast<std::size_t>(g.out_c));
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
-  std::vector<float> u(sizes.weights), v(sizes.inputs), products(sizes.products);
+  std::vector<float> u(sizes.weights), v(sizes.inputs);
   std::vector<float> partials(sizes.partials);
   runner::kernels::winograd_forward(g, tile, kBatch, x.data(), w.data(), b.data(),
-                                    Activation::kRelu, y.data(), u.data(), v.data(),
-                                    products.data());
+                                    Activation::kRelu, y.data(), u.data(), v.data());
   const auto dy = pattern(y.size());
   std::vector<float> dw(w.size()), db(b.size()), dx(x.size()), delta(y.size());
   const bool with_dx = state.range(0) != 0;  // the first layer needs no input gradient
@@ -165,7 +163,7 @@ void BM_WinogradBackward(benchmark::State& state) {
     // v is overwritten by the input gradient; without dx it stays valid.
     runner::kernels::winograd_backward(
         g, tile, kBatch, u.data(), v.data(), Activation::kRelu, y.data(), dy.data(), dw.data(),
-        db.data(), with_dx ? dx.data() : nullptr, delta.data(), products.data(), partials.data());
+        db.data(), with_dx ? dx.data() : nullptr, delta.data(), partials.data());
     benchmark::DoNotOptimize(dw.data());
   }
   set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c * (with_dx ? 2 : 1));

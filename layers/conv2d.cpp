@@ -88,7 +88,7 @@ class Conv2D final : public Layer {
       const auto sizes = kernels::winograd_sizes(geometry_, kWinogradTile, max_batch);
       transformed_kernel_.resize(sizes.weights);
       col_.resize(sizes.inputs);  // the transformed input
-      dcol_.resize(sizes.products);
+      dcol_.clear();
       partials_.resize(sizes.partials);
     } else {
       const auto patches =
@@ -104,7 +104,7 @@ class Conv2D final : public Layer {
     if (winograd_) {
       kernels::winograd_forward(geometry_, kWinogradTile, input.batch(), input.data(), kernel_.data,
                                 bias, o_.activation, output.data(), transformed_kernel_.data(),
-                                col_.data(), dcol_.data());
+                                col_.data());
     } else {
       kernels::conv2d_forward(geometry_, input.batch(), input.data(), kernel_.data, bias,
                               o_.activation, output.data(), col_.data());
@@ -119,7 +119,7 @@ class Conv2D final : public Layer {
       kernels::winograd_backward(geometry_, kWinogradTile, input.batch(),
                                  transformed_kernel_.data(), col_.data(), o_.activation,
                                  output.data(), grad_output.data(), kernel_grad_.data, db, dx,
-                                 delta_.data(), dcol_.data(), partials_.data());
+                                 delta_.data(), partials_.data());
     } else {
       kernels::conv2d_backward(geometry_, input.batch(), col_.data(), kernel_.data, o_.activation,
                                output.data(), grad_output.data(), kernel_grad_.data, db, dx,
@@ -171,7 +171,7 @@ class Conv2D final : public Layer {
   kernels::Conv2DGeometry geometry_{};
   bool winograd_ = false;
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
-  // im2col: patches and their gradient. Winograd: the transformed input and the products.
+  // im2col: patches and their gradient. Winograd: the transformed input in col_.
   std::vector<float> col_, dcol_, delta_, partials_, transformed_kernel_;
 };
 

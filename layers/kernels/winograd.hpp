@@ -23,22 +23,19 @@ bool winograd_applies(const Conv2DGeometry& g);
 struct WinogradSizes {
   std::size_t weights;   // transformed kernel U, alpha^2 x in_c x out_c
   std::size_t inputs;    // transformed input V for max_batch samples (kept for backward)
-  std::size_t products;  // U*V (forward) and the output gradient's transform (backward)
   std::size_t partials;  // per-chunk weight and bias gradients
 };
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch);
 
 // y = act(conv(x, w) + b); b may be null. Writes u (the transformed kernel) and v (the
-// transformed input), which backward reads; `products` is a workspace.
+// transformed input), which backward reads.
 void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
-                      const float* w, const float* b, Activation act, float* y, float* u, float* v,
-                      float* products);
+                      const float* w, const float* b, Activation act, float* y, float* u, float* v);
 
 // Requires: u, v and y from the matching forward (v is overwritten). Adds to dw (and db unless
-// null); writes dx unless null. `delta` (batch * out_size floats), `products` and `partials` are
-// workspaces.
+// null); writes dx unless null. `delta` (batch * out_size floats) and `partials` are workspaces.
 void winograd_backward(const Conv2DGeometry& g, long tile, long batch, const float* u, float* v,
                        Activation act, const float* y, const float* dy, float* dw, float* db,
-                       float* dx, float* delta, float* products, float* partials);
+                       float* dx, float* delta, float* partials);
 
 }  // namespace runner::kernels

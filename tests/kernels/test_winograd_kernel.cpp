@@ -39,14 +39,13 @@ const Case kCases[] = {Case{1, 5, 5, 1, 3, 1},     Case{3, 7, 6, 5, 17, 0},
                        Case{2, 14, 14, 32, 64, 1}, Case{1, 3, 3, 16, 16, 0}};
 
 struct Buffers {
-  std::vector<float> y, u, v, products, delta, partials, dx, dw, db;
+  std::vector<float> y, u, v, delta, partials, dx, dw, db;
   Buffers(const kernels::Conv2DGeometry& g, long tile, long batch) {
     const auto sizes = kernels::winograd_sizes(g, tile, batch);
     y.resize(static_cast<std::size_t>(batch * g.out_size()));
     delta.resize(y.size());
     u.resize(sizes.weights);
     v.resize(sizes.inputs);
-    products.resize(sizes.products);
     partials.resize(sizes.partials);
     dx.resize(static_cast<std::size_t>(batch * g.in_size()));
     dw.assign(static_cast<std::size_t>(g.patch() * g.out_c), 0.0F);
@@ -60,10 +59,10 @@ Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const std::
             kernels::Activation act = kernels::Activation::kLinear) {
   Buffers bufs(g, tile, batch);
   kernels::winograd_forward(g, tile, batch, x.data(), w.data(), b.data(), act, bufs.y.data(),
-                            bufs.u.data(), bufs.v.data(), bufs.products.data());
+                            bufs.u.data(), bufs.v.data());
   kernels::winograd_backward(g, tile, batch, bufs.u.data(), bufs.v.data(), act, bufs.y.data(),
                              dy.data(), bufs.dw.data(), bufs.db.data(), bufs.dx.data(),
-                             bufs.delta.data(), bufs.products.data(), bufs.partials.data());
+                             bufs.delta.data(), bufs.partials.data());
   return bufs;
 }
 
