@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #include "framework/errors.hpp"
 #include "framework/layer_registry.hpp"
 #include "layers/kernels/winograd.hpp"
@@ -99,12 +101,14 @@ class Conv2D final : public Layer {
     }
   }
 
-  void forward(const Tensor& input, Tensor& output, const Pass& /*pass*/) override {
+  void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
     const float* bias = o_.use_bias ? bias_.data : nullptr;
+    // Inference keeps no transformed input (no backward follows it).
+    kept_for_backward_ = pass.mode == Mode::kTrain || !winograd_;
     if (winograd_) {
       kernels::winograd_forward(geometry_, kWinogradTile, input.batch(), input.data(), kernel_.data,
                                 bias, o_.activation, output.data(), transformed_kernel_.data(),
-                                col_.data());
+                                kept_for_backward_ ? col_.data() : nullptr);
     } else {
       kernels::conv2d_forward(geometry_, input.batch(), input.data(), kernel_.data, bias,
                               o_.activation, output.data(), col_.data());
@@ -113,6 +117,9 @@ class Conv2D final : public Layer {
 
   void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
                 Tensor* grad_input) override {
+    if (!kept_for_backward_) {
+      throw std::logic_error("Conv2D: backward after an inference-mode forward");
+    }
     float* db = o_.use_bias ? bias_grad_.data : nullptr;
     float* dx = grad_input != nullptr ? grad_input->data() : nullptr;
     if (winograd_) {
@@ -170,6 +177,7 @@ class Conv2D final : public Layer {
   kernels::Activation declared_activation_;  // what the config says (emit_logits may differ)
   kernels::Conv2DGeometry geometry_{};
   bool winograd_ = false;
+  bool kept_for_backward_ = false;
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
   // im2col: patches and their gradient. Winograd: the transformed input in col_.
   std::vector<float> col_, dcol_, delta_, partials_, transformed_kernel_;

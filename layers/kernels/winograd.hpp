@@ -28,7 +28,8 @@ struct WinogradSizes {
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch);
 
 // y = act(conv(x, w) + b); b may be null. Writes u (the transformed kernel) and v (the
-// transformed input), which backward reads.
+// transformed input), which backward reads; v null (inference: no backward follows) keeps the
+// transformed input in a per-thread buffer instead.
 void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
                       const float* w, const float* b, Activation act, float* y, float* u, float* v);
 
