@@ -122,21 +122,35 @@ BENCHMARK(BM_Conv2DBackward)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 // Winograd F(m x m, 3x3), args (layer, m). FLOP/s counts the direct convolution's arithmetic,
 // so the numbers compare with BM_Conv2DForward/Backward as speed.
-void BM_WinogradForward(benchmark::State& state) {
-  const auto g = conv_geometry(state.range(0));
-  const long tile = state.range(1);
-  const auto sizes = runner::kernels::winograd_sizes(g, tile, kBatch);
-  const auto x = pattern(static_cast<std::size_t>(kBatch * g.in_size()));
-  const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c));
-  const auto b = pattern(static_cast<std::size_t>(g.out_c));
-  std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
-  std::vector<float> u(sizes.weights), v(sizes.inputs);
-  for (auto _ : state) {
+struct WinogradCase {
+  Conv2DGeometry g;
+  long tile;
+  std::vector<float> x, w, b, y, u, v;
+
+  explicit WinogradCase(const benchmark::State& state)
+      : g(conv_geometry(state.range(0))),
+        tile(state.range(1)),
+        x(pattern(static_cast<std::size_t>(kBatch * g.in_size()))),
+        w(pattern(static_cast<std::size_t>(g.patch() * g.out_c))),
+        b(pattern(static_cast<std::size_t>(g.out_c))),
+        y(static_cast<std::size_t>(kBatch * g.out_size())),
+        u(runner::kernels::winograd_sizes(g, tile, kBatch).weights),
+        v(runner::kernels::winograd_sizes(g, tile, kBatch).inputs) {}
+
+  void forward() {
     runner::kernels::winograd_forward(g, tile, kBatch, x.data(), w.data(), b.data(),
                                       Activation::kRelu, y.data(), u.data(), v.data());
-    benchmark::DoNotOptimize(y.data());
   }
-  set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c);
+  [[nodiscard]] double flops() const { return 2.0 * kBatch * g.pixels() * g.patch() * g.out_c; }
+};
+
+void BM_WinogradForward(benchmark::State& state) {
+  WinogradCase c(state);
+  for (auto _ : state) {
+    c.forward();
+    benchmark::DoNotOptimize(c.y.data());
+  }
+  set_flops(state, c.flops());
 }
 BENCHMARK(BM_WinogradForward)
     ->Args({0, 2})
@@ -145,28 +159,20 @@ BENCHMARK(BM_WinogradForward)
     ->Unit(benchmark::kMicrosecond);
 
 void BM_WinogradBackward(benchmark::State& state) {
-  const auto g = conv_geometry(state.range(0));
-  const long tile = state.range(1);
-  const auto sizes = runner::kernels::winograd_sizes(g, tile, kBatch);
-  const auto x = pattern(static_cast<std::size_t>(kBatch * g.in_size()));
-  const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c));
-  const auto b = pattern(static_cast<std::size_t>(g.out_c));
-  std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
-  std::vector<float> u(sizes.weights), v(sizes.inputs);
-  std::vector<float> partials(sizes.partials);
-  runner::kernels::winograd_forward(g, tile, kBatch, x.data(), w.data(), b.data(),
-                                    Activation::kRelu, y.data(), u.data(), v.data());
-  const auto dy = pattern(y.size());
-  std::vector<float> dw(w.size()), db(b.size()), dx(x.size()), delta(y.size());
+  WinogradCase c(state);
+  c.forward();
+  std::vector<float> partials(runner::kernels::winograd_sizes(c.g, c.tile, kBatch).partials);
+  const auto dy = pattern(c.y.size());
+  std::vector<float> dw(c.w.size()), db(c.b.size()), dx(c.x.size()), delta(c.y.size());
   const bool with_dx = state.range(0) != 0;  // the first layer needs no input gradient
   for (auto _ : state) {
     // v is overwritten by the input gradient; without dx it stays valid.
     runner::kernels::winograd_backward(
-        g, tile, kBatch, u.data(), v.data(), Activation::kRelu, y.data(), dy.data(), dw.data(),
-        db.data(), with_dx ? dx.data() : nullptr, delta.data(), partials.data());
+        c.g, c.tile, kBatch, c.u.data(), c.v.data(), Activation::kRelu, c.y.data(), dy.data(),
+        dw.data(), db.data(), with_dx ? dx.data() : nullptr, delta.data(), partials.data());
     benchmark::DoNotOptimize(dw.data());
   }
-  set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c * (with_dx ? 2 : 1));
+  set_flops(state, c.flops() * (with_dx ? 2 : 1));
 }
 BENCHMARK(BM_WinogradBackward)
     ->Args({0, 2})

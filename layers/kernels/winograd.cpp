@@ -226,37 +226,43 @@ class Winograd {
                  });
   }
 
-  // V[xi][t][c] for the chunk's tiles (v points at the chunk's block).
-  void transform_input(const Chunk& c, const float* x, float* v) const {
-    const long channels = g_.in_c;
-    Vec in[kA * kA];
-    Vec out[kA * kA];
-    for (long n = 0; n < c.count; ++n) {
-      const float* xn = x + (c.n0 + n) * g_.in_size();
+  // Calls fn(n, th, tw, tile, c0, lanes) for each sample n of the chunk, each tile (th, tw)
+  // with its index within the chunk, and each block of up to kLanes of `channels` channels.
+  template <typename Fn>
+  void for_each_tile_block(const Chunk& c, long channels, const Fn& fn) const {
+    for (long n = c.n0; n < c.n0 + c.count; ++n) {
       for (long th = 0; th < t_.tiles_h; ++th) {
         for (long tw = 0; tw < t_.tiles_w; ++tw) {
-          const long tile = n * t_.per_sample + th * t_.tiles_w + tw;
-          const long ih0 = th * M - g_.pad_top;
-          const long iw0 = tw * M - g_.pad_left;
+          const long tile = (n - c.n0) * t_.per_sample + th * t_.tiles_w + tw;
           for (long c0 = 0; c0 < channels; c0 += kLanes) {
-            const int lanes = static_cast<int>(std::min<long>(kLanes, channels - c0));
-            for (int a = 0; a < kA; ++a) {
-              for (int b = 0; b < kA; ++b) {
-                const long ih = ih0 + a;
-                const long iw = iw0 + b;
-                const bool inside = ih >= 0 && ih < g_.in_h && iw >= 0 && iw < g_.in_w;
-                in[a * kA + b] =
-                    inside ? load_lanes(xn + (ih * g_.in_w + iw) * channels + c0, lanes) : Vec{};
-              }
-            }
-            sandwich<kA, kA, W::kBt>(in, out);
-            for (int p = 0; p < kA * kA; ++p) {
-              store_lanes(out[p], lanes, v + (p * c.tiles + tile) * channels + c0);
-            }
+            fn(n, th, tw, tile, c0, static_cast<int>(std::min<long>(kLanes, channels - c0)));
           }
         }
       }
     }
+  }
+
+  // V[xi][t][c] for the chunk's tiles (v points at the chunk's block).
+  void transform_input(const Chunk& c, const float* x, float* v) const {
+    const long channels = g_.in_c;
+    for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
+      const float* xn = x + n * g_.in_size();
+      Vec in[kA * kA];
+      Vec out[kA * kA];
+      for (int a = 0; a < kA; ++a) {
+        for (int b = 0; b < kA; ++b) {
+          const long ih = th * M - g_.pad_top + a;
+          const long iw = tw * M - g_.pad_left + b;
+          const bool inside = ih >= 0 && ih < g_.in_h && iw >= 0 && iw < g_.in_w;
+          in[a * kA + b] =
+              inside ? load_lanes(xn + (ih * g_.in_w + iw) * channels + c0, lanes) : Vec{};
+        }
+      }
+      sandwich<kA, kA, W::kBt>(in, out);
+      for (int p = 0; p < kA * kA; ++p) {
+        store_lanes(out[p], lanes, v + (p * c.tiles + tile) * channels + c0);
+      }
+    });
   }
 
   // y for the chunk's samples from the products P[xi][t][co]; adds the bias unless null and
@@ -264,40 +270,32 @@ class Winograd {
   void transform_output(const Chunk& c, const float* prod, const float* bias, bool relu,
                         float* y) const {
     const long channels = g_.out_c;
-    Vec in[kA * kA];
-    Vec out[M * M];
-    for (long n = 0; n < c.count; ++n) {
-      float* yn = y + (c.n0 + n) * g_.out_size();
-      for (long th = 0; th < t_.tiles_h; ++th) {
-        for (long tw = 0; tw < t_.tiles_w; ++tw) {
-          const long tile = n * t_.per_sample + th * t_.tiles_w + tw;
-          for (long c0 = 0; c0 < channels; c0 += kLanes) {
-            const int lanes = static_cast<int>(std::min<long>(kLanes, channels - c0));
-            for (int p = 0; p < kA * kA; ++p) {
-              in[p] = load_lanes(prod + (p * c.tiles + tile) * channels + c0, lanes);
-            }
-            sandwich<M, kA, W::kAt>(in, out);
-            const Vec b = bias != nullptr ? load_lanes(bias + c0, lanes) : Vec{};
-            for (int r = 0; r < M; ++r) {
-              const long oh = th * M + r;
-              for (int s = 0; s < M; ++s) {
-                const long ow = tw * M + s;
-                if (oh < g_.out_h && ow < g_.out_w) {
-                  Vec value = out[r * M + s];
-                  if (bias != nullptr) {
-                    value += b;
-                  }
-                  if (relu) {
-                    value = value < 0.0F ? Vec{} : value;  // std::max(value, 0): NaN stays
-                  }
-                  store_lanes(value, lanes, yn + (oh * g_.out_w + ow) * channels + c0);
-                }
-              }
-            }
+    for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
+      Vec in[kA * kA];
+      Vec out[M * M];
+      for (int p = 0; p < kA * kA; ++p) {
+        in[p] = load_lanes(prod + (p * c.tiles + tile) * channels + c0, lanes);
+      }
+      sandwich<M, kA, W::kAt>(in, out);
+      const Vec b = bias != nullptr ? load_lanes(bias + c0, lanes) : Vec{};
+      for (int r = 0; r < M; ++r) {
+        for (int s = 0; s < M; ++s) {
+          const long oh = th * M + r;
+          const long ow = tw * M + s;
+          if (oh >= g_.out_h || ow >= g_.out_w) {
+            continue;
           }
+          Vec value = out[r * M + s];
+          if (bias != nullptr) {
+            value += b;
+          }
+          if (relu) {
+            value = value < 0.0F ? Vec{} : value;  // std::max(value, 0): NaN stays
+          }
+          store_lanes(value, lanes, y + n * g_.out_size() + (oh * g_.out_w + ow) * channels + c0);
         }
       }
-    }
+    });
   }
 
   // dP[xi][t][co] = At^T delta At for the chunk's tiles (outputs past the edge count as 0).
@@ -306,80 +304,57 @@ class Winograd {
   void transform_output_gradient(const Chunk& c, const float* dy, const float* relu_y,
                                  float* bias_sums, float* dprod) const {
     const long channels = g_.out_c;
-    Vec in[M * M];
-    Vec out[kA * kA];
-    for (long n = 0; n < c.count; ++n) {
-      const long sample = (c.n0 + n) * g_.out_size();
-      for (long th = 0; th < t_.tiles_h; ++th) {
-        for (long tw = 0; tw < t_.tiles_w; ++tw) {
-          const long tile = n * t_.per_sample + th * t_.tiles_w + tw;
-          for (long c0 = 0; c0 < channels; c0 += kLanes) {
-            const int lanes = static_cast<int>(std::min<long>(kLanes, channels - c0));
-            for (int r = 0; r < M; ++r) {
-              for (int s = 0; s < M; ++s) {
-                const long oh = th * M + r;
-                const long ow = tw * M + s;
-                if (oh >= g_.out_h || ow >= g_.out_w) {
-                  in[r * M + s] = Vec{};
-                  continue;
-                }
-                const long at = sample + (oh * g_.out_w + ow) * channels + c0;
-                Vec d = load_lanes(dy + at, lanes);
-                if (relu_y != nullptr) {
-                  d = load_lanes(relu_y + at, lanes) > 0.0F ? d : Vec{};
-                }
-                if (bias_sums != nullptr) {
-                  add_lanes(d, lanes, bias_sums + c0);
-                }
-                in[r * M + s] = d;
-              }
-            }
-            sandwich_t<M, kA, W::kAt>(in, out);
-            for (int p = 0; p < kA * kA; ++p) {
-              store_lanes(out[p], lanes, dprod + (p * c.tiles + tile) * channels + c0);
-            }
+    for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
+      Vec in[M * M];
+      Vec out[kA * kA];
+      for (int r = 0; r < M; ++r) {
+        for (int s = 0; s < M; ++s) {
+          const long oh = th * M + r;
+          const long ow = tw * M + s;
+          if (oh >= g_.out_h || ow >= g_.out_w) {
+            in[r * M + s] = Vec{};
+            continue;
           }
+          const long at = n * g_.out_size() + (oh * g_.out_w + ow) * channels + c0;
+          Vec d = load_lanes(dy + at, lanes);
+          if (relu_y != nullptr) {
+            d = load_lanes(relu_y + at, lanes) > 0.0F ? d : Vec{};
+          }
+          if (bias_sums != nullptr) {
+            add_lanes(d, lanes, bias_sums + c0);
+          }
+          in[r * M + s] = d;
         }
       }
-    }
+      sandwich_t<M, kA, W::kAt>(in, out);
+      for (int p = 0; p < kA * kA; ++p) {
+        store_lanes(out[p], lanes, dprod + (p * c.tiles + tile) * channels + c0);
+      }
+    });
   }
 
   // dx for the chunk's samples from dV[xi][t][ci]: Bt^T dV Bt added over overlapping tiles.
   void add_input_gradient(const Chunk& c, const float* dv, float* dx) const {
     const long channels = g_.in_c;
-    Vec in[kA * kA];
-    Vec out[kA * kA];
-    for (long n = 0; n < c.count; ++n) {
-      float* dxn = dx + (c.n0 + n) * g_.in_size();
-      std::fill(dxn, dxn + g_.in_size(), 0.0F);
-      for (long th = 0; th < t_.tiles_h; ++th) {
-        for (long tw = 0; tw < t_.tiles_w; ++tw) {
-          const long tile = n * t_.per_sample + th * t_.tiles_w + tw;
-          const long ih0 = th * M - g_.pad_top;
-          const long iw0 = tw * M - g_.pad_left;
-          for (long c0 = 0; c0 < channels; c0 += kLanes) {
-            const int lanes = static_cast<int>(std::min<long>(kLanes, channels - c0));
-            for (int p = 0; p < kA * kA; ++p) {
-              in[p] = load_lanes(dv + (p * c.tiles + tile) * channels + c0, lanes);
-            }
-            sandwich_t<kA, kA, W::kBt>(in, out);
-            for (int a = 0; a < kA; ++a) {
-              const long ih = ih0 + a;
-              if (ih < 0 || ih >= g_.in_h) {
-                continue;
-              }
-              for (int b = 0; b < kA; ++b) {
-                const long iw = iw0 + b;
-                if (iw < 0 || iw >= g_.in_w) {
-                  continue;
-                }
-                add_lanes(out[(a * kA + b)], lanes, dxn + (ih * g_.in_w + iw) * channels + c0);
-              }
-            }
+    std::fill(dx + c.n0 * g_.in_size(), dx + (c.n0 + c.count) * g_.in_size(), 0.0F);
+    for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
+      Vec in[kA * kA];
+      Vec out[kA * kA];
+      for (int p = 0; p < kA * kA; ++p) {
+        in[p] = load_lanes(dv + (p * c.tiles + tile) * channels + c0, lanes);
+      }
+      sandwich_t<kA, kA, W::kBt>(in, out);
+      for (int a = 0; a < kA; ++a) {
+        for (int b = 0; b < kA; ++b) {
+          const long ih = th * M - g_.pad_top + a;
+          const long iw = tw * M - g_.pad_left + b;
+          if (ih >= 0 && ih < g_.in_h && iw >= 0 && iw < g_.in_w) {
+            add_lanes(out[a * kA + b], lanes,
+                      dx + n * g_.in_size() + (ih * g_.in_w + iw) * channels + c0);
           }
         }
       }
-    }
+    });
   }
 
   [[nodiscard]] Chunk chunk(std::size_t index, long batch) const {

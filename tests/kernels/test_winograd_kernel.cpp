@@ -54,14 +54,13 @@ struct Buffers {
 };
 
 // Runs forward then backward and returns the buffers.
-Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const std::vector<float>& x,
-            const std::vector<float>& w, const std::vector<float>& b, const std::vector<float>& dy,
+Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const Inputs& in,
             kernels::Activation act = kernels::Activation::kLinear) {
   Buffers bufs(g, tile, batch);
-  kernels::winograd_forward(g, tile, batch, x.data(), w.data(), b.data(), act, bufs.y.data(),
-                            bufs.u.data(), bufs.v.data());
+  kernels::winograd_forward(g, tile, batch, in.x.data(), in.w.data(), in.b.data(), act,
+                            bufs.y.data(), bufs.u.data(), bufs.v.data());
   kernels::winograd_backward(g, tile, batch, bufs.u.data(), bufs.v.data(), act, bufs.y.data(),
-                             dy.data(), bufs.dw.data(), bufs.db.data(), bufs.dx.data(),
+                             in.dy.data(), bufs.dw.data(), bufs.db.data(), bufs.dx.data(),
                              bufs.delta.data(), bufs.partials.data());
   return bufs;
 }
@@ -80,17 +79,13 @@ TEST_SUITE("winograd kernel") {
         const auto g = geometry(c);
         REQUIRE(kernels::winograd_applies(g));
         const Inputs in(g, c.batch);
-        const auto& x = in.x;
-        const auto& w = in.w;
-        const auto& b = in.b;
-        const auto& dy = in.dy;
-        const Buffers got = run(g, tile, c.batch, x, w, b, dy);
+        const Buffers got = run(g, tile, c.batch, in);
         // Sums of up to 9 * in_c products of values in [-1, 1]; F(4x4)'s larger transform
         // coefficients cost some float precision, still far below what training notices.
         const double tolerance = tile == 2 ? 2e-6 * static_cast<double>(c.in_c + 4)
                                            : 1e-5 * static_cast<double>(c.in_c + 4);
-        CHECK(worst_difference(got.y, naive_conv(g, c.batch, x, w, b)) < tolerance);
-        const auto expected = naive_conv_backward(g, c.batch, x, w, dy);
+        CHECK(worst_difference(got.y, naive_conv(g, c.batch, in.x, in.w, in.b)) < tolerance);
+        const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, in.dy);
         CHECK(worst_difference(got.dx, expected.dx) < tolerance);
         const double wide = tolerance * static_cast<double>(c.batch * g.pixels()) / 16.0;
         CHECK(worst_difference(got.dw, expected.dw) < wide);
@@ -104,11 +99,7 @@ TEST_SUITE("winograd kernel") {
     const Case c{3, 7, 6, 19, 17, 1};
     const auto g = geometry(c);
     const Inputs in(g, c.batch);
-    const auto& x = in.x;
-    const auto& w = in.w;
-    const auto& b = in.b;
-    const auto& dy = in.dy;
-    const auto linear = naive_conv(g, c.batch, x, w, b);
+    const auto linear = naive_conv(g, c.batch, in.x, in.w, in.b);
     for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kTanh}) {
       CAPTURE(kernels::activation_name(act));
       std::vector<double> y(linear.size());
@@ -116,11 +107,12 @@ TEST_SUITE("winograd kernel") {
       for (std::size_t i = 0; i < y.size(); ++i) {
         const bool relu = act == kernels::Activation::kRelu;
         y[i] = relu ? std::max(linear[i], 0.0) : std::tanh(linear[i]);
-        delta[i] = static_cast<float>(relu ? (y[i] > 0 ? dy[i] : 0.0) : dy[i] * (1 - y[i] * y[i]));
+        delta[i] =
+            static_cast<float>(relu ? (y[i] > 0 ? in.dy[i] : 0.0) : in.dy[i] * (1 - y[i] * y[i]));
       }
-      const Buffers got = run(g, 2, c.batch, x, w, b, dy, act);
+      const Buffers got = run(g, 2, c.batch, in, act);
       CHECK(worst_difference(got.y, y) < 1e-4);
-      const auto expected = naive_conv_backward(g, c.batch, x, w, delta);
+      const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, delta);
       CHECK(worst_difference(got.dx, expected.dx) < 1e-4);
       CHECK(worst_difference(got.dw, expected.dw) < 1e-3);
       CHECK(worst_difference(got.db, expected.db) < 1e-3);
@@ -138,13 +130,9 @@ TEST_SUITE("winograd kernel") {
     const Case c{9, 14, 14, 32, 64, 1};
     const auto g = geometry(c);
     const Inputs in(g, c.batch);
-    const auto& x = in.x;
-    const auto& w = in.w;
-    const auto& b = in.b;
-    const auto& dy = in.dy;
     for (const long tile : {2L, 4L}) {
-      const Buffers one = with_threads(1, [&] { return run(g, tile, c.batch, x, w, b, dy); });
-      const Buffers two = with_threads(2, [&] { return run(g, tile, c.batch, x, w, b, dy); });
+      const Buffers one = with_threads(1, [&] { return run(g, tile, c.batch, in); });
+      const Buffers two = with_threads(2, [&] { return run(g, tile, c.batch, in); });
       CHECK(one.y == two.y);
       CHECK(one.dx == two.dx);
       CHECK(one.dw == two.dw);

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "framework/checkpoint.hpp"
@@ -66,6 +67,18 @@ inline void check_thread_independence(const std::string& yaml, const Tensor& x,
   CHECK(bitwise_equal(one.output, two.output));
   CHECK(bitwise_equal(one.grads, two.grads));
   CHECK(bitwise_equal(one.grad_input, two.grad_input));
+}
+
+// Layers that keep nothing for backward in inference: the inference output equals the training
+// one, and a backward after an inference-mode forward is refused instead of using stale state.
+inline void check_inference_keeps_nothing(const std::string& yaml, const Tensor& x) {
+  Model m = make_layer_model(yaml, x.shape().without_batch(), x.batch());
+  const Tensor train(m.forward(x, Pass{Mode::kTrain, 0}));
+  const Tensor& eval = m.forward(x, Pass{Mode::kEval, 0});
+  CHECK(bitwise_equal(std::span<const float>(train.data(), train.size()),
+                      std::span<const float>(eval.data(), eval.size())));
+  Tensor grad_x(x.shape());
+  CHECK_THROWS_AS(m.entry(0).layer->backward(x, eval, eval, &grad_x), std::logic_error);
 }
 
 // Saves a model's weights, loads them into a model built with another seed, and requires
