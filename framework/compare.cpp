@@ -15,6 +15,7 @@
 #include "framework/hdf5.hpp"
 #include "framework/json.hpp"
 #include "framework/run_store.hpp"
+#include "framework/text.hpp"
 
 namespace runner {
 
@@ -258,20 +259,11 @@ ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions&
   const bool descending = higher_is_better(sort_column);
   std::vector<std::size_t> order(table.size());
   std::iota(order.begin(), order.end(), 0);
-  auto number = [](const std::string& s) -> std::optional<double> {
-    try {
-      std::size_t used = 0;
-      const double v = std::stod(s, &used);
-      return used == s.size() ? std::optional<double>(v) : std::nullopt;
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  };
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     const auto& x = table[a][static_cast<std::size_t>(sort_index)];
     const auto& y = table[b][static_cast<std::size_t>(sort_index)];
-    const auto nx = number(x);
-    const auto ny = number(y);
+    const auto nx = parse_number(x);
+    const auto ny = parse_number(y);
     if (nx && ny) {
       return descending ? *nx > *ny : *nx < *ny;
     }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <regex>
 
 namespace runner {
@@ -128,6 +129,16 @@ std::string base64(std::string_view bytes) {
     out += '=';
   }
   return out;
+}
+
+std::optional<double> parse_number(std::string_view text) {
+  const std::string s(text);  // strtod needs a terminated string
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size()) {
+    return std::nullopt;
+  }
+  return v;
 }
 
 }  // namespace runner

@@ -100,9 +100,7 @@ std::string file_size(std::uintmax_t bytes) {
 }
 
 bool numeric(const std::string& s) {
-  char* end = nullptr;
-  std::strtod(s.c_str(), &end);
-  return !s.empty() && end == s.c_str() + s.size();
+  return parse_number(s).has_value();
 }
 
 std::string key_value_table(const std::vector<std::pair<std::string, std::string>>& items) {
@@ -128,7 +126,7 @@ std::vector<std::pair<std::string, std::string>> summary_items(const fs::path& d
       // Measured values at 4 decimals, as Keras prints them; counts and names as they are.
       const std::string& v = node.Scalar();
       const bool fraction = numeric(v) && v.find_first_of(".eE") != std::string::npos;
-      items.emplace_back(key, fraction ? fmt::format("{:.4f}", std::stod(v)) : v);
+      items.emplace_back(key, fraction ? fmt::format("{:.4f}", *parse_number(v)) : v);
     } else if (node.IsMap()) {
       for (const auto& kv : node) {
         walk(kv.second, key.empty() ? kv.first.Scalar() : key + "." + kv.first.Scalar());

@@ -9,6 +9,7 @@
 
 #include "framework/callbacks/callback.hpp"
 #include "framework/run_store.hpp"
+#include "framework/text.hpp"
 
 namespace runner::report {
 
@@ -21,13 +22,8 @@ std::string value_of(const RunRow& run, const std::string& key) {
 
 // Numbers in numeric order, anything else after them in text order.
 void sort_values(std::vector<std::string>& values) {
-  auto number = [](const std::string& s) -> std::optional<double> {
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    return !s.empty() && end == s.c_str() + s.size() ? std::optional(v) : std::nullopt;
-  };
   std::sort(values.begin(), values.end(), [&](const std::string& a, const std::string& b) {
-    const auto x = number(a), y = number(b);
+    const auto x = parse_number(a), y = parse_number(b);
     if (x && y) {
       return *x < *y;
     }

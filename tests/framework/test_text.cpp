@@ -18,6 +18,16 @@ TEST_SUITE("text") {
     CHECK(did_you_mean("Zebra", {"Conv2D", "Dense"}).empty());
   }
 
+  TEST_CASE("parse_number takes text that is a number and nothing else") {
+    CHECK(parse_number("0.25") == 0.25);
+    CHECK(parse_number("-3") == -3.0);
+    CHECK(parse_number("1e-4") == 1e-4);
+    CHECK_FALSE(parse_number("").has_value());
+    CHECK_FALSE(parse_number("0.25 s").has_value());
+    CHECK_FALSE(parse_number("relu").has_value());
+    CHECK_FALSE(parse_number("-").has_value());
+  }
+
   TEST_CASE("with_thousands groups digits as Keras prints counts") {
     CHECK(with_thousands(333526) == "333,526");
     CHECK(with_thousands(0) == "0");
