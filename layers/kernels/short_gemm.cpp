@@ -1,45 +1,29 @@
 #include "layers/kernels/short_gemm.hpp"
 
 #include <algorithm>
-#include <cstddef>
-#include <cstring>
+
+#include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
 
 namespace {
 
-constexpr long kLanes = 16;
-// Sixteen floats as one value (GCC vector extension: one AVX-512 register, or two AVX2 ones).
-using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
-
 // Columns [16 j, 16 j + 16) of a row of n floats, zero past n.
 inline Vec load_columns(const float* row, long n, int j) {
-  Vec v{};
-  const long lanes = std::min(kLanes, n - j * kLanes);
-  if (lanes == kLanes) {
-    std::memcpy(&v, row + j * kLanes, sizeof(Vec));
-  } else if (lanes > 0) {
-    std::memcpy(&v, row + j * kLanes, static_cast<std::size_t>(lanes) * sizeof(float));
-  }
-  return v;
+  return load_lanes(row + j * kLanes, static_cast<int>(std::min<long>(kLanes, n - j * kLanes)));
 }
 
 inline void store_columns(const Vec& v, long n, int j, float* row) {
-  const long lanes = std::min(kLanes, n - j * kLanes);
-  if (lanes == kLanes) {
-    std::memcpy(row + j * kLanes, &v, sizeof(Vec));
-  } else if (lanes > 0) {
-    std::memcpy(row + j * kLanes, &v, static_cast<std::size_t>(lanes) * sizeof(float));
-  }
+  store_lanes(v, static_cast<int>(std::min<long>(kLanes, n - j * kLanes)), row + j * kLanes);
+}
+
+// The epilogue: bias, then ReLU.
+inline Vec finish(Vec v, const Vec& bias, bool relu) {
+  v += bias;
+  return relu ? relu_lanes(v) : v;
 }
 
 // NV = vectors per row of C. Four rows at a time give the multiply-adds independent chains.
-// The epilogue: bias, then ReLU as std::max(v, 0) (a NaN stays NaN).
-inline Vec finish(Vec v, const Vec& bias, bool relu) {
-  v += bias;
-  return relu ? (v < 0.0F ? Vec{} : v) : v;
-}
-
 template <int NV>
 void short_k(long m, long n, long k, const float* a, const float* b, float* c, const float* bias,
              bool relu) {

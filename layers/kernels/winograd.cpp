@@ -2,19 +2,16 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstring>
 #include <vector>
 
 #include "framework/parallel.hpp"
 #include "layers/kernels/bias.hpp"
 #include "layers/kernels/gemm.hpp"
+#include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
 
 namespace {
-
-// Channels are transformed 16 at a time (one AVX-512 register, two AVX2 ones).
-constexpr int kLanes = 16;
 
 // Lavin & Gray's matrices: V = Bt d Bt^T, U = G g G^T, Y = At M At^T.
 template <int M>
@@ -43,9 +40,6 @@ struct Matrices<4> {
   static constexpr float kAt[4][6] = {
       {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
 };
-
-// Sixteen channels as one value (GCC vector extension: one AVX-512 register, or two AVX2 ones).
-using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 
 // Sum of coef(i) * term(i) over the non-zero coefficients. Called with compile-time matrices in
 // fully unrolled loops, so zero terms vanish and +1/-1 need no multiply.
@@ -116,29 +110,6 @@ float* thread_scratch(Scratch which, std::size_t floats) {
 
 int as_int(long v) {
   return static_cast<int>(v);
-}
-
-// `lanes` floats into a Vec, the rest zero. Full blocks (the usual case) are one vector load.
-inline Vec load_lanes(const float* src, int lanes) {
-  Vec v{};
-  if (lanes == kLanes) {
-    std::memcpy(&v, src, sizeof(Vec));
-  } else {
-    std::memcpy(&v, src, static_cast<std::size_t>(lanes) * sizeof(float));
-  }
-  return v;
-}
-
-inline void store_lanes(const Vec& v, int lanes, float* dst) {
-  if (lanes == kLanes) {
-    std::memcpy(dst, &v, sizeof(Vec));
-  } else {
-    std::memcpy(dst, &v, static_cast<std::size_t>(lanes) * sizeof(float));
-  }
-}
-
-inline void add_lanes(const Vec& v, int lanes, float* dst) {
-  store_lanes(load_lanes(dst, lanes) + v, lanes, dst);
 }
 
 // Tile bookkeeping for one geometry and tile size.
@@ -290,7 +261,7 @@ class Winograd {
             value += b;
           }
           if (relu) {
-            value = value < 0.0F ? Vec{} : value;  // std::max(value, 0): NaN stays
+            value = relu_lanes(value);
           }
           store_lanes(value, lanes, y + n * g_.out_size() + (oh * g_.out_w + ow) * channels + c0);
         }
