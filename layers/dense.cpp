@@ -20,9 +20,7 @@ namespace {
 constexpr std::size_t kRowsPerTask = 16;
 constexpr long kInputsPerTask = 256;
 
-int as_int(long v) {
-  return static_cast<int>(v);
-}
+using kernels::as_int;
 
 class Dense final : public Layer {
  public:

@@ -13,12 +13,6 @@ namespace {
 // Fixed work split (independent of the thread count, so results are too).
 constexpr std::size_t kSamplesPerTask = 4;
 
-int as_int(long v) {
-  return static_cast<int>(v);
-}
-}  // namespace
-
-namespace {
 // Output columns [first, last) whose tap kx lands inside the input row (iw in [0, in_w)).
 struct ColumnRange {
   long first, last;

@@ -9,4 +9,9 @@ namespace runner::kernels {
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
           const float* b, int ldb, float beta, float* c, int ldc);
 
+// A long size as gemm's int argument (dnnl_sgemm takes int), in one place for every caller.
+inline int as_int(long v) {
+  return static_cast<int>(v);
+}
+
 }  // namespace runner::kernels

@@ -108,20 +108,14 @@ float* thread_scratch(Scratch which, std::size_t floats) {
   return buffer.data();
 }
 
-int as_int(long v) {
-  return static_cast<int>(v);
-}
-
 // Tile bookkeeping for one geometry and tile size.
 struct Tiling {
-  long m, alpha, points;  // points = alpha^2
+  long points;  // alpha^2 = (tile + 2)^2
   long tiles_h, tiles_w, per_sample;
   long samples_per_chunk;
 
   Tiling(const Conv2DGeometry& g, long tile)
-      : m(tile),
-        alpha(tile + 2),
-        points((tile + 2) * (tile + 2)),
+      : points((tile + 2) * (tile + 2)),
         tiles_h((g.out_h + tile - 1) / tile),
         tiles_w((g.out_w + tile - 1) / tile),
         per_sample(tiles_h * tiles_w),
