@@ -25,7 +25,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <numeric>
 #include <optional>
@@ -34,6 +33,7 @@
 #include "data/split.hpp"
 #include "framework/config/experiment.hpp"
 #include "framework/config/typed_specs.hpp"
+#include "framework/file_util.hpp"
 #include "framework/json.hpp"
 #include "framework/losses/sparse_categorical_crossentropy.hpp"
 #include "framework/parallel.hpp"
@@ -254,7 +254,7 @@ struct Row {
   double gemm_peak = 0;
 };
 
-// One round's measurement of each side for one thread count.
+// What every measurement needs: this program, the experiment, the reference script, sizes.
 struct Settings {
   std::string self, experiment, torch_script;
   std::int64_t steps = 0, warmup = 0, eval_batch = 0;
@@ -262,6 +262,7 @@ struct Settings {
   bool profile = false;
 };
 
+// One round's measurement of runner (a worker process) for one thread count.
 std::optional<Row> measure_runner(const Settings& s, std::size_t threads) {
   std::vector<std::string> argv{s.self,
                                 "--worker",
@@ -303,6 +304,7 @@ std::optional<Row> measure_runner(const Settings& s, std::size_t threads) {
              0};
 }
 
+// One round's measurement of the PyTorch reference for one thread count.
 std::optional<Row> measure_torch(const Settings& s, std::size_t threads, const Flops& flops) {
   const std::string json = fmt::format("/tmp/runner-bench-torch-{}-{}.json", getpid(), threads);
   const ChildResult torch = run_child(
@@ -314,11 +316,9 @@ std::optional<Row> measure_torch(const Settings& s, std::size_t threads, const F
     fmt::print(stderr, "runner_bench: the PyTorch reference failed (exit {})\n", torch.exit_code);
     return std::nullopt;
   }
-  std::ifstream in(json);
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_text_file(json);
   std::filesystem::remove(json);
-  const YAML::Node t = parse_json(text.str(), json);
+  const YAML::Node t = parse_json(text, json);
   const double tips = t["history"][0]["samples_per_s"].as<double>();
   const double iips = t["infer"]["median_img_per_s"].as<double>();
   return Row{"pytorch",
