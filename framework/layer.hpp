@@ -63,6 +63,13 @@ class Layer {
   // Resolved hyper-parameters in YAML form (written to run folders and checkpoints).
   [[nodiscard]] virtual YAML::Node config() const = 0;
 
+  // Inference fusion, asked by the model once layers are prepared: whether this layer, when
+  // forward() runs in Mode::kEval, will also compute `next` (the layer after it, whose input
+  // is this layer's output) and write next's output. If it says yes, the model passes next's
+  // output tensor to eval-mode forward() and skips next. Training passes never fuse. Conv2D
+  // folds a 2x2 max pooling into its output this way (the conv's full output is never written).
+  virtual bool fuse_next_in_inference(const Layer& /*next*/) { return false; }
+
   // Lets a sparse categorical cross-entropy compute from logits (numerically stable, as
   // Keras does): a layer ending in softmax stops applying it and returns true.
   virtual bool emit_logits() { return false; }

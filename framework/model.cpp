@@ -124,6 +124,10 @@ void Model::prepare(std::int64_t max_batch) {
                       i, e.name, e.layer->type(), max_batch));
     }
   }
+  fuses_next_.assign(entries_.size(), false);
+  for (std::size_t i = 0; i + 1 < entries_.size(); ++i) {
+    fuses_next_[i] = entries_[i].layer->fuse_next_in_inference(*entries_[i + 1].layer);
+  }
 }
 
 const Shape& Model::output_shape() const {
@@ -140,8 +144,9 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
   const Tensor* input = &x;
   last_input_ = &x;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    Tensor& out = activations_[i];
-    out.resize(entries_[i].output_shape.with_batch(batch));
+    const bool fused = pass.mode == Mode::kEval && fuses_next_[i];
+    Tensor& out = activations_[fused ? i + 1 : i];
+    out.resize(entries_[fused ? i + 1 : i].output_shape.with_batch(batch));
     const auto start =
         timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     entries_[i].layer->forward(*input, out, pass);
@@ -150,6 +155,7 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     input = &out;
+    i += fused ? 1 : 0;
   }
   return activations_.back();
 }

@@ -30,7 +30,8 @@ class Model {
   [[nodiscard]] bool built() const { return built_; }
 
   // Requires: build() and prepare(); x is {batch, input_shape}. Returns the last activation
-  // (logits if use_logits_output() said yes).
+  // (logits if use_logits_output() said yes). In Mode::kEval, layers that fuse their successor
+  // (Layer::fuse_next_in_inference) compute both: the skipped layer's time counts in theirs.
   const Tensor& forward(const Tensor& x, const Pass& pass);
   // Requires: forward() just ran on the same batch. Adds to gradients().
   void backward(const Tensor& grad_output);
@@ -76,6 +77,7 @@ class Model {
   std::vector<float> grads_;
   std::vector<Tensor> activations_;  // activations_[i] = output of layer i
   std::vector<Tensor> deltas_;       // deltas_[i] = dL/d(output of layer i)
+  std::vector<bool> fuses_next_;     // layer i computes layer i + 1 in eval passes
   const Tensor* last_input_ = nullptr;
   std::int64_t max_batch_ = 0;
   bool timing_ = false;

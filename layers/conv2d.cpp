@@ -101,17 +101,39 @@ class Conv2D final : public Layer {
     }
   }
 
+  // A following MaxPooling2D with 2x2 windows, strides 2 and valid padding is computed from
+  // the output tiles in inference, when the activation is linear or ReLU (both commute with the
+  // maximum, so the result is bitwise what the two layers give apart).
+  bool fuse_next_in_inference(const Layer& next) override {
+    pools_in_inference_ = false;
+    if (next.type() != "MaxPooling2D" || (o_.activation != kernels::Activation::kLinear &&
+                                          o_.activation != kernels::Activation::kRelu)) {
+      return false;
+    }
+    const YAML::Node pool = next.config();
+    auto is_two_by_two = [](const YAML::Node& pair) {
+      return pair.IsSequence() && pair.size() == 2 && pair[0].as<long>() == 2 &&
+             pair[1].as<long>() == 2;
+    };
+    pools_in_inference_ = is_two_by_two(pool["pool_size"]) && is_two_by_two(pool["strides"]) &&
+                          pool["padding"].as<std::string>() == "valid";
+    return pools_in_inference_;
+  }
+
   void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
     const float* bias = o_.use_bias ? bias_.data : nullptr;
+    const bool training = pass.mode == Mode::kTrain;
+    const auto pooling =
+        !training && pools_in_inference_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
     // Inference keeps no transformed input (no backward follows it).
-    kept_for_backward_ = pass.mode == Mode::kTrain || !winograd_;
+    kept_for_backward_ = pooling == kernels::Pooling::kNone && (training || !winograd_);
     if (winograd_) {
       kernels::winograd_forward(geometry_, kWinogradTile, input.batch(), input.data(), kernel_.data,
                                 bias, o_.activation, output.data(), transformed_kernel_.data(),
-                                kept_for_backward_ ? col_.data() : nullptr);
+                                training ? col_.data() : nullptr, pooling);
     } else {
       kernels::conv2d_forward(geometry_, input.batch(), input.data(), kernel_.data, bias,
-                              o_.activation, output.data(), col_.data());
+                              o_.activation, output.data(), col_.data(), pooling);
     }
   }
 
@@ -178,6 +200,7 @@ class Conv2D final : public Layer {
   kernels::Conv2DGeometry geometry_{};
   bool winograd_ = false;
   bool kept_for_backward_ = false;
+  bool pools_in_inference_ = false;  // see fuse_next_in_inference
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
   // im2col: patches and their gradient. Winograd: the transformed input in col_.
   std::vector<float> col_, dcol_, delta_, partials_, transformed_kernel_;

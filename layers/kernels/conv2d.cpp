@@ -1,6 +1,8 @@
 #include "layers/kernels/conv2d.hpp"
 
 #include <algorithm>
+#include <cassert>
+#include <vector>
 
 #include "framework/parallel.hpp"
 #include "layers/kernels/bias.hpp"
@@ -93,8 +95,55 @@ void col2im_add(const Conv2DGeometry& g, const float* col, float* x) {
   }
 }
 
+namespace {
+
+// out[rows x out_c] = act(col[rows x patch] * w + b).
+void patches_times_kernel(const Conv2DGeometry& g, long rows, const float* col, const float* w,
+                          const float* b, Activation act, float* out) {
+  const long patch = g.patch();
+  if (short_gemm_applies(g.out_c, patch) &&
+      (act == Activation::kLinear || act == Activation::kRelu)) {
+    gemm_short_k(rows, g.out_c, patch, col, w, out, b, act == Activation::kRelu);
+    return;
+  }
+  gemm(false, false, as_int(rows), as_int(g.out_c), as_int(patch), 1.0F, col, as_int(patch), w,
+       as_int(g.out_c), 0.0F, out, as_int(g.out_c));
+  add_bias_activate(out, b, act, rows, g.out_c);
+}
+
+// One sample's pooled output (Pooling::kMax2x2), two output rows at a time through a per-thread
+// buffer that stays in L1: the full-size output is never written.
+void conv2d_pooled_sample(const Conv2DGeometry& g, const float* col, const float* w, const float* b,
+                          Activation act, float* y) {
+  thread_local std::vector<float> rows_buffer;
+  const long channels = g.out_c;
+  rows_buffer.resize(static_cast<std::size_t>(2 * g.out_w * channels));
+  const long pooled_w = g.out_w / 2;
+  for (long ph = 0; ph < g.out_h / 2; ++ph) {
+    float* const top = rows_buffer.data();
+    patches_times_kernel(g, 2 * g.out_w, col + 2 * ph * g.out_w * g.patch(), w, b, act, top);
+    const float* const bottom = top + g.out_w * channels;
+    for (long pw = 0; pw < pooled_w; ++pw) {
+      const float* __restrict x00 = top + 2 * pw * channels;
+      const float* __restrict x10 = bottom + 2 * pw * channels;
+      float* __restrict out = y + (ph * pooled_w + pw) * channels;
+      for (long c = 0; c < channels; ++c) {
+        // The pooling kernel's comparisons, in window order.
+        float m = x00[c];
+        m = x00[channels + c] > m ? x00[channels + c] : m;
+        m = x10[c] > m ? x10[c] : m;
+        m = x10[channels + c] > m ? x10[channels + c] : m;
+        out[c] = m;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
-                    const float* b, Activation act, float* y, float* col) {
+                    const float* b, Activation act, float* y, float* col, Pooling pooling) {
+  assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   const long patch = g.patch();
   const long pixels = g.pixels();
   parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
@@ -104,17 +153,15 @@ void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const f
                  for (long n = n0; n < n0 + count; ++n) {
                    im2col(g, x + n * g.in_size(), col + n * pixels * patch);
                  }
-                 float* out = y + n0 * g.out_size();
-                 const bool fused = act == Activation::kLinear || act == Activation::kRelu;
-                 if (short_gemm_applies(g.out_c, patch) && fused) {
-                   gemm_short_k(count * pixels, g.out_c, patch, col + n0 * pixels * patch, w, out,
-                                b, act == Activation::kRelu);
+                 if (pooling == Pooling::kMax2x2) {
+                   for (long n = n0; n < n0 + count; ++n) {
+                     conv2d_pooled_sample(g, col + n * pixels * patch, w, b, act,
+                                          y + n * pooled_size(g));
+                   }
                    return;
                  }
-                 gemm(false, false, as_int(count * pixels), as_int(g.out_c), as_int(patch), 1.0F,
-                      col + n0 * pixels * patch, as_int(patch), w, as_int(g.out_c), 0.0F, out,
-                      as_int(g.out_c));
-                 add_bias_activate(out, b, act, count * pixels, g.out_c);
+                 patches_times_kernel(g, count * pixels, col + n0 * pixels * patch, w, b, act,
+                                      y + n0 * g.out_size());
                });
 }
 

@@ -17,15 +17,27 @@ struct Conv2DGeometry {
   [[nodiscard]] long out_size() const { return out_h * out_w * out_c; }
 };
 
+// What a forward pass writes: the convolution's output, or, in inference fused with a following
+// MaxPooling2D(pool 2x2, strides 2, valid), the maxima of its 2x2 windows (out_h / 2 by
+// out_w / 2 per channel, rounded down). The fused values are bitwise the ones the two layers
+// compute apart: the same outputs, then the same comparisons in window order.
+enum class Pooling { kNone, kMax2x2 };
+
+// The fused output's size per sample.
+inline long pooled_size(const Conv2DGeometry& g) {
+  return (g.out_h / 2) * (g.out_w / 2) * g.out_c;
+}
+
 // Rows of one sample's patches: col[pixel][(ky, kx, c)], zeros where the window leaves x.
 void im2col(const Conv2DGeometry& g, const float* x, float* col);
 // Adds each patch row back into x (x must be zeroed by the caller).
 void col2im_add(const Conv2DGeometry& g, const float* col, float* x);
 
 // y = act(conv(x, w) + b). `col` (batch * pixels * patch floats) keeps the patches for backward.
-// b may be null (use_bias: false).
+// b may be null (use_bias: false). Pooling::kMax2x2 (inference) requires act linear or ReLU.
 void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
-                    const float* b, Activation act, float* y, float* col);
+                    const float* b, Activation act, float* y, float* col,
+                    Pooling pooling = Pooling::kNone);
 
 // Floats of the `partials` workspace conv2d_backward needs for batches up to max_batch.
 std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch);

@@ -231,10 +231,14 @@ class Winograd {
   }
 
   // y for the chunk's samples from the products P[xi][t][co]; adds the bias unless null and
-  // applies ReLU when `relu` (other activations are applied by the caller afterwards).
+  // applies ReLU when `relu` (other activations are applied by the caller afterwards). With
+  // Pooling::kMax2x2, y is the pooled tensor and gets each 2x2 block's maximum (M is even, so
+  // the blocks are the pooling windows); blocks past the pooled edge are dropped.
   void transform_output(const Chunk& c, const float* prod, const float* bias, bool relu,
-                        float* y) const {
+                        Pooling pooling, float* y) const {
     const long channels = g_.out_c;
+    const long pooled_h = g_.out_h / 2;
+    const long pooled_w = g_.out_w / 2;
     for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
       Vec in[kA * kA];
       Vec out[M * M];
@@ -243,21 +247,39 @@ class Winograd {
       }
       sandwich<M, kA, W::kAt>(in, out);
       const Vec b = bias != nullptr ? load_lanes(bias + c0, lanes) : Vec{};
+      for (Vec& value : out) {
+        if (bias != nullptr) {
+          value += b;
+        }
+        if (relu) {
+          value = relu_lanes(value);
+        }
+      }
+      if (pooling == Pooling::kMax2x2) {
+        for (int r = 0; r < M; r += 2) {
+          for (int s = 0; s < M; s += 2) {
+            const long ph = (th * M + r) / 2;
+            const long pw = (tw * M + s) / 2;
+            if (ph >= pooled_h || pw >= pooled_w) {
+              continue;
+            }
+            Vec m = out[r * M + s];
+            m = max_pool_lanes(m, out[r * M + s + 1]);
+            m = max_pool_lanes(m, out[(r + 1) * M + s]);
+            m = max_pool_lanes(m, out[(r + 1) * M + s + 1]);
+            store_lanes(m, lanes, y + ((n * pooled_h + ph) * pooled_w + pw) * channels + c0);
+          }
+        }
+        return;
+      }
       for (int r = 0; r < M; ++r) {
         for (int s = 0; s < M; ++s) {
           const long oh = th * M + r;
           const long ow = tw * M + s;
-          if (oh >= g_.out_h || ow >= g_.out_w) {
-            continue;
+          if (oh < g_.out_h && ow < g_.out_w) {
+            store_lanes(out[r * M + s], lanes,
+                        y + n * g_.out_size() + (oh * g_.out_w + ow) * channels + c0);
           }
-          Vec value = out[r * M + s];
-          if (bias != nullptr) {
-            value += b;
-          }
-          if (relu) {
-            value = relu_lanes(value);
-          }
-          store_lanes(value, lanes, y + n * g_.out_size() + (oh * g_.out_w + ow) * channels + c0);
         }
       }
     });
@@ -339,7 +361,7 @@ class Winograd {
 
 template <int M>
 void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w, const float* b,
-             Activation act, float* y, float* u, float* v) {
+             Activation act, Pooling pooling, float* y, float* u, float* v) {
   const Tiling t(g, M);
   const Winograd<M> wino(g, t);
   wino.transform_kernel(w, u);
@@ -359,9 +381,9 @@ void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w
              as_int(ci), u + p * ci * co, as_int(co), 0.0F, pc + p * c.tiles * co, as_int(co));
       }
       if (act == Activation::kLinear || act == Activation::kRelu) {
-        wino.transform_output(c, pc, b, act == Activation::kRelu, y);
+        wino.transform_output(c, pc, b, act == Activation::kRelu, pooling, y);
       } else {
-        wino.transform_output(c, pc, nullptr, false, y);
+        wino.transform_output(c, pc, nullptr, false, Pooling::kNone, y);
         add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
       }
     }
@@ -437,13 +459,14 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
 }
 
 void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
-                      const float* w, const float* b, Activation act, float* y, float* u,
-                      float* v) {
+                      const float* w, const float* b, Activation act, float* y, float* u, float* v,
+                      Pooling pooling) {
   assert(winograd_applies(g) && (tile == 2 || tile == 4));
+  assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   if (tile == 2) {
-    forward<2>(g, batch, x, w, b, act, y, u, v);
+    forward<2>(g, batch, x, w, b, act, pooling, y, u, v);
   } else {
-    forward<4>(g, batch, x, w, b, act, y, u, v);
+    forward<4>(g, batch, x, w, b, act, pooling, y, u, v);
   }
 }
 

@@ -29,9 +29,11 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
 
 // y = act(conv(x, w) + b); b may be null. Writes u (the transformed kernel) and v (the
 // transformed input), which backward reads; v null (inference: no backward follows) keeps the
-// transformed input in a per-thread buffer instead.
+// transformed input in a per-thread buffer instead. Pooling::kMax2x2 (inference) requires act
+// linear or ReLU; y is then the pooled tensor (see Pooling).
 void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
-                      const float* w, const float* b, Activation act, float* y, float* u, float* v);
+                      const float* w, const float* b, Activation act, float* y, float* u, float* v,
+                      Pooling pooling = Pooling::kNone);
 
 // Requires: u, v and y from the matching forward (v is overwritten). Adds to dw (and db unless
 // null); writes dx unless null. `delta` (batch * out_size floats) and `partials` are workspaces.

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cstring>
+
 #include "framework/config/experiment.hpp"
 #include "framework/errors.hpp"
 #include "framework/layer_registry.hpp"
@@ -77,6 +79,44 @@ TEST_SUITE("model") {
     Model c = make_layer_model(yaml, Shape{5}, 1, 2);
     CHECK(std::equal(a.parameters().begin(), a.parameters().end(), b.parameters().begin()));
     CHECK_FALSE(std::equal(a.parameters().begin(), a.parameters().end(), c.parameters().begin()));
+  }
+
+  // Eval passes let Conv2D compute a following MaxPooling2D(2) (Layer::fuse_next_in_inference);
+  // training passes run every layer. Without dropout both must give the same bits, whether
+  // the pair fuses (im2col and Winograd convolutions, odd sizes) or not (other pools, tanh).
+  TEST_CASE("Inference fuses 2x2 max pooling into Conv2D and gives training-mode outputs bitwise") {
+    struct Case {
+      std::string conv_activation, pool;
+      bool fuses;
+    };
+    for (const Case& c :
+         {Case{"relu", "{type: MaxPooling2D, pool_size: 2}", true},
+          Case{"linear", "{type: MaxPooling2D}", true},
+          Case{"tanh", "{type: MaxPooling2D, pool_size: 2}", false},
+          Case{"relu", "{type: MaxPooling2D, pool_size: 3}", false},
+          Case{"relu", "{type: MaxPooling2D, pool_size: 2, strides: 1}", false},
+          Case{"relu", "{type: MaxPooling2D, pool_size: 2, padding: same}", false}}) {
+      CAPTURE(c.conv_activation);
+      CAPTURE(c.pool);
+      const std::string conv =
+          "{type: Conv2D, filters: 9, kernel_size: 3, padding: same, activation: " +
+          c.conv_activation + "}";
+      // The first Conv2D runs im2col (1 channel), the second Winograd (9 channels).
+      Model m = build_layers(
+          {load_yaml_string(conv, "t"), load_yaml_string(c.pool, "t"), load_yaml_string(conv, "t"),
+           load_yaml_string(c.pool, "t"), load_yaml_string("{type: Flatten}", "t"),
+           load_yaml_string("{type: Dense, units: 3}", "t")},
+          Shape{13, 11, 1}, 7, "t");
+      m.prepare(5);
+      CHECK(m.entry(0).layer->fuse_next_in_inference(*m.entry(1).layer) == c.fuses);
+      CHECK(m.entry(2).layer->fuse_next_in_inference(*m.entry(3).layer) == c.fuses);
+      CHECK_FALSE(m.entry(4).layer->fuse_next_in_inference(*m.entry(5).layer));
+      const Tensor x = sine_input(Shape{5, 13, 11, 1});
+      const Tensor trained = m.forward(x, Pass{Mode::kTrain, 0});
+      const Tensor& evaluated = m.forward(x, Pass{Mode::kEval, 0});
+      REQUIRE(evaluated.size() == trained.size());
+      CHECK(std::memcmp(evaluated.data(), trained.data(), trained.size() * sizeof(float)) == 0);
+    }
   }
 }
 

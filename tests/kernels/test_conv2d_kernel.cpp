@@ -34,6 +34,40 @@ TEST_SUITE("conv2d kernel") {
     }
   }
 
+  // Inference fused with MaxPooling2D(2): bitwise the pooling kernel applied to the plain output,
+  // through the short-k kernel (1 input channel, as the first layer of an image model) and the
+  // library GEMM (long patches, more than 64 filters), with odd sizes and a NaN input.
+  TEST_CASE("conv2d_forward with 2x2 max pooling equals pooling its output bitwise") {
+    struct Case {
+      long batch, in_h, in_w, in_c, out_c, k, stride, pad;
+    };
+    for (const Case c : {Case{3, 28, 28, 1, 32, 3, 1, 1}, Case{2, 7, 9, 1, 5, 3, 1, 0},
+                         Case{5, 9, 8, 3, 70, 3, 2, 1}, Case{1, 6, 6, 19, 33, 5, 1, 2}}) {
+      for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
+        CAPTURE(c.in_h);
+        CAPTURE(c.in_c);
+        CAPTURE(c.out_c);
+        CAPTURE(kernels::activation_name(act));
+        const long out_h = (c.in_h + 2 * c.pad - c.k) / c.stride + 1;
+        const long out_w = (c.in_w + 2 * c.pad - c.k) / c.stride + 1;
+        const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c,   out_h,    out_w, c.out_c,
+                                        c.k,    c.k,    c.stride, c.stride, c.pad, c.pad};
+        auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
+        x[x.size() / 3] = std::nanf("");
+        const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+        const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+        std::vector<float> y(static_cast<std::size_t>(c.batch * g.out_size()));
+        std::vector<float> col(static_cast<std::size_t>(c.batch * g.pixels() * g.patch()));
+        kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), act, y.data(),
+                                col.data());
+        std::vector<float> pooled(static_cast<std::size_t>(c.batch * kernels::pooled_size(g)));
+        kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), act, pooled.data(),
+                                col.data(), kernels::Pooling::kMax2x2);
+        CHECK(bitwise_equal(pooled, max_pool_2x2(g, c.batch, y)));
+      }
+    }
+  }
+
   TEST_CASE("im2col then col2im_add counts how often each input is used") {
     const kernels::Conv2DGeometry g{4, 5, 2, 4, 5, 1, 3, 3, 1, 1, 1, 1};
     std::vector<float> x(static_cast<std::size_t>(g.in_size()), 1.0F);

@@ -119,6 +119,34 @@ TEST_SUITE("winograd kernel") {
     }
   }
 
+  // Inference fused with MaxPooling2D(2): bitwise the pooling kernel applied to the plain
+  // output, for both tiles, odd sizes (dropped last row/column, a 1x1 output that pools to
+  // nothing) and a NaN input.
+  TEST_CASE("Winograd with 2x2 max pooling equals pooling its output bitwise") {
+    for (const long tile : {2L, 4L}) {
+      for (const Case& c : kCases) {
+        for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
+          CAPTURE(tile);
+          CAPTURE(c.batch);
+          CAPTURE(c.in_h);
+          CAPTURE(c.in_c);
+          CAPTURE(kernels::activation_name(act));
+          const auto g = geometry(c);
+          Inputs in(g, c.batch);
+          in.x[in.x.size() / 2] = std::nanf("");
+          Buffers plain(g, tile, c.batch);
+          kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
+                                    plain.y.data(), plain.u.data(), plain.v.data());
+          std::vector<float> pooled(static_cast<std::size_t>(c.batch * kernels::pooled_size(g)));
+          kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
+                                    pooled.data(), plain.u.data(), nullptr,
+                                    kernels::Pooling::kMax2x2);
+          CHECK(bitwise_equal(pooled, max_pool_2x2(g, c.batch, plain.y)));
+        }
+      }
+    }
+  }
+
   TEST_CASE("Winograd applies to 3x3 stride-1 kernels only") {
     CHECK(kernels::winograd_applies({8, 8, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1}));
     CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1}));

@@ -3,9 +3,12 @@
 // Winograd), forward and backward.
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "layers/kernels/conv2d.hpp"
+#include "layers/kernels/pool2d.hpp"
 
 namespace runner::test {
 
@@ -86,6 +89,23 @@ double worst_difference(const std::vector<A>& a, const std::vector<B>& b) {
     worst = std::max(worst, std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
   }
   return worst;
+}
+
+// The pooling kernel's MaxPooling2D(2, strides 2, valid) of a convolution's output y: what
+// Pooling::kMax2x2 must reproduce bit for bit.
+inline std::vector<float> max_pool_2x2(const kernels::Conv2DGeometry& g, long batch,
+                                       const std::vector<float>& y) {
+  const kernels::Pool2DGeometry p{g.out_h, g.out_w, g.out_c, g.out_h / 2, g.out_w / 2, 2, 2, 2,
+                                  2,       0,       0};
+  std::vector<float> pooled(static_cast<std::size_t>(batch * p.out_size()));
+  std::vector<std::int32_t> argmax(pooled.size());
+  kernels::max_pool2d_forward(p, batch, y.data(), pooled.data(), argmax.data());
+  return pooled;
+}
+
+// Same bits (NaNs included), same length.
+inline bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 }  // namespace runner::test
