@@ -70,6 +70,12 @@ class Layer {
   // folds a 2x2 max pooling into its output this way (the conv's full output is never written).
   virtual bool fuse_next_in_inference(const Layer& /*next*/) { return false; }
 
+  // Whether the output holds the input's floats in the same order, only the shape changing
+  // (Flatten). The model then hands the input's buffer on as the output, and the output
+  // gradient's buffer back as the input gradient, instead of calling forward() and backward()
+  // (which must still copy: the model's first layer reads an input the model does not own).
+  [[nodiscard]] virtual bool reshapes_only() const { return false; }
+
   // Lets a sparse categorical cross-entropy compute from logits (numerically stable, as
   // Keras does): a layer ending in softmax stops applying it and returns true.
   virtual bool emit_logits() { return false; }

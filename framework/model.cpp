@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "framework/errors.hpp"
 #include "framework/text.hpp"
@@ -134,6 +135,11 @@ const Shape& Model::output_shape() const {
   return entries_.back().output_shape;
 }
 
+bool Model::hands_buffer_on(std::size_t i) const {
+  // Not the first layer (its input is the caller's) nor the last (callers keep the output).
+  return i > 0 && i + 1 < entries_.size() && entries_[i].layer->reshapes_only();
+}
+
 const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
   const std::int64_t batch = x.batch();
   if (batch > max_batch_ || x.shape().without_batch() != input_shape_) {
@@ -144,9 +150,17 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
   const Tensor* input = &x;
   last_input_ = &x;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const Shape output_shape = entries_[i].output_shape.with_batch(batch);
+    if (hands_buffer_on(i)) {
+      // The previous output becomes this one (equal capacities: the same element count).
+      std::swap(activations_[i], activations_[i - 1]);
+      activations_[i].resize(output_shape);
+      input = &activations_[i];
+      continue;
+    }
     const bool fused = pass.mode == Mode::kEval && fuses_next_[i];
     Tensor& out = activations_[fused ? i + 1 : i];
-    out.resize(entries_[fused ? i + 1 : i].output_shape.with_batch(batch));
+    out.resize(fused ? entries_[i + 1].output_shape.with_batch(batch) : output_shape);
     const auto start =
         timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     entries_[i].layer->forward(*input, out, pass);
@@ -163,6 +177,17 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
 void Model::backward(const Tensor& grad_output) {
   const Tensor* delta = &grad_output;
   for (std::size_t i = entries_.size(); i-- > 0;) {
+    if (hands_buffer_on(i)) {
+      // Undo forward's hand-over (layer i - 1's backward reads its own output), then hand the
+      // gradient's buffer down the same way.
+      std::swap(activations_[i], activations_[i - 1]);
+      const Shape input_shape = entries_[i].input_shape.with_batch(activations_[i - 1].batch());
+      activations_[i - 1].resize(input_shape);
+      std::swap(deltas_[i], deltas_[i - 1]);
+      deltas_[i - 1].resize(input_shape);
+      delta = &deltas_[i - 1];
+      continue;
+    }
     const Tensor& input = i == 0 ? *last_input_ : activations_[i - 1];
     Tensor* grad_input = nullptr;
     if (i > 0) {

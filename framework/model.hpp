@@ -71,6 +71,9 @@ class Model {
   [[nodiscard]] std::string summary(const std::string& model_name = "sequential") const;
 
  private:
+  // Whether layer i (a reshape) passes its input's buffer on instead of running.
+  [[nodiscard]] bool hands_buffer_on(std::size_t i) const;
+
   std::vector<Entry> entries_;
   Shape input_shape_;
   std::vector<float> params_;

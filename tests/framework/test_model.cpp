@@ -1,10 +1,10 @@
 #include <doctest/doctest.h>
 
-#include <cstring>
-
 #include "framework/config/experiment.hpp"
 #include "framework/errors.hpp"
 #include "framework/layer_registry.hpp"
+#include "tests/support/gradcheck.hpp"
+#include "tests/support/layer_checks.hpp"
 #include "tests/support/make_layer.hpp"
 
 namespace runner::test {
@@ -115,8 +115,34 @@ TEST_SUITE("model") {
       const Tensor trained = m.forward(x, Pass{Mode::kTrain, 0});
       const Tensor& evaluated = m.forward(x, Pass{Mode::kEval, 0});
       REQUIRE(evaluated.size() == trained.size());
-      CHECK(std::memcmp(evaluated.data(), trained.data(), trained.size() * sizeof(float)) == 0);
+      CHECK(bitwise_equal(evaluated.span(), trained.span()));
     }
+  }
+
+  // Flatten in the middle of a model runs as a buffer hand-over (Layer::reshapes_only): the
+  // Conv2D before it must still find its own output in backward (its ReLU derivative reads it),
+  // also after eval passes and earlier steps have moved the buffers around.
+  TEST_CASE("A Flatten between layers hands buffers on and the model's gradients stay right") {
+    Model m = build_layers(
+        {load_yaml_string(
+             "{type: Conv2D, filters: 3, kernel_size: 3, padding: same, activation: relu}", "t"),
+         load_yaml_string("{type: Flatten}", "t"),
+         load_yaml_string("{type: Dense, units: 4, activation: tanh}", "t")},
+        Shape{5, 4, 2}, 3, "t");
+    m.prepare(3);
+    REQUIRE(m.entry(1).layer->reshapes_only());
+    const Tensor x = sine_input(Shape{3, 5, 4, 2});
+    const Tensor first = m.forward(x, Pass{Mode::kTrain, 0});
+    m.backward(first);
+    (void)m.forward(x, Pass{Mode::kEval, 0});
+    CHECK(bitwise_equal(first.span(), m.forward(x, Pass{Mode::kTrain, 0}).span()));
+    // Another input right before: a stale buffer would hold its activations.
+    Tensor other = x;
+    for (std::size_t i = 0; i < other.size(); ++i) {
+      other[i] = -other[i];
+    }
+    (void)m.forward(other, Pass{Mode::kTrain, 0});
+    CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}) < 1e-3);
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "layers/kernels/conv2d.hpp"
 #include "layers/kernels/pool2d.hpp"
+#include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
 
 namespace runner::test {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "layers/kernels/winograd.hpp"
+#include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
 #include "tests/support/threads.hpp"
 

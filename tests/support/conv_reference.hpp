@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "layers/kernels/conv2d.hpp"
@@ -101,11 +100,6 @@ inline std::vector<float> max_pool_2x2(const kernels::Conv2DGeometry& g, long ba
   std::vector<std::int32_t> argmax(pooled.size());
   kernels::max_pool2d_forward(p, batch, y.data(), pooled.data(), argmax.data());
   return pooled;
-}
-
-// Same bits (NaNs included), same length.
-inline bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 }  // namespace runner::test

@@ -4,6 +4,7 @@
 // differences with the loss accumulated in double.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -25,7 +26,25 @@ inline double weighted_sum(const Tensor& y, const Tensor& r) {
   return s;
 }
 
-// Relative error |a - n| / max(1, |a|, |n|), worst over every input and parameter element.
+// |numeric - analytic| / max(1, |numeric|, |analytic|).
+inline double relative_error(double numeric, double analytic) {
+  const double scale = std::max({1.0, std::abs(numeric), std::abs(analytic)});
+  return std::abs(numeric - analytic) / scale;
+}
+
+// dL/dvalue by central differences, L = sum(model(x) * r).
+inline double numeric_derivative(Model& model, const Tensor& x, const Tensor& r, const Pass& pass,
+                                 float& value, float eps) {
+  const float saved = value;
+  value = saved + eps;
+  const double up = weighted_sum(model.forward(x, pass), r);
+  value = saved - eps;
+  const double down = weighted_sum(model.forward(x, pass), r);
+  value = saved;
+  return (up - down) / (2.0 * static_cast<double>(eps));
+}
+
+// Relative error (relative_error), worst over every input and parameter element.
 // Requires: a one-layer model (the layer's own backward gives dL/dinput).
 inline GradcheckResult gradcheck(Model& model, Tensor x, const Pass& pass, float eps = 1e-2F) {
   REQUIRE(model.size() == 1);
@@ -41,29 +60,40 @@ inline GradcheckResult gradcheck(Model& model, Tensor x, const Pass& pass, float
   const std::vector<float> analytic(model.gradients().begin(), model.gradients().end());
 
   GradcheckResult result;
-  auto numeric_derivative = [&](float& value) {
-    const float saved = value;
-    value = saved + eps;
-    const double up = weighted_sum(model.forward(x, pass), r);
-    value = saved - eps;
-    const double down = weighted_sum(model.forward(x, pass), r);
-    value = saved;
-    return (up - down) / (2.0 * static_cast<double>(eps));
-  };
-  auto error = [](double numeric, double analytic_value) {
-    const double scale = std::max({1.0, std::abs(numeric), std::abs(analytic_value)});
-    return std::abs(numeric - analytic_value) / scale;
-  };
   auto params = model.parameters();
   for (std::size_t i = 0; i < params.size(); ++i) {
-    result.max_param_error =
-        std::max(result.max_param_error, error(numeric_derivative(params[i]), analytic[i]));
+    result.max_param_error = std::max(
+        result.max_param_error,
+        relative_error(numeric_derivative(model, x, r, pass, params[i], eps), analytic[i]));
   }
   for (std::size_t i = 0; i < x.size(); ++i) {
     result.max_input_error =
-        std::max(result.max_input_error, error(numeric_derivative(x[i]), grad_x[i]));
+        std::max(result.max_input_error,
+                 relative_error(numeric_derivative(model, x, r, pass, x[i], eps), grad_x[i]));
   }
   return result;
+}
+
+// Worst relative error of the parameter gradients of a whole model (Model::backward, so the
+// model's own buffer handling between layers is part of what is checked).
+inline double model_param_gradcheck(Model& model, const Tensor& x, const Pass& pass,
+                                    float eps = 1e-2F) {
+  Tensor r(model.output_shape().with_batch(x.batch()));
+  Rng rng(11);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    r[i] = rng.uniform(-1.0F, 1.0F);
+  }
+  model.zero_gradients();
+  (void)model.forward(x, pass);
+  model.backward(r);
+  const std::vector<float> analytic(model.gradients().begin(), model.gradients().end());
+  double worst = 0;
+  auto params = model.parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    worst = std::max(
+        worst, relative_error(numeric_derivative(model, x, r, pass, params[i], eps), analytic[i]));
+  }
+  return worst;
 }
 
 }  // namespace runner::test

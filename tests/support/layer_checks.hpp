@@ -3,11 +3,11 @@
 // finite differences, 1 vs 2 threads bitwise, and a checkpoint round trip.
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <stdexcept>
 #include <vector>
 
 #include "framework/checkpoint.hpp"
+#include "tests/support/bitwise.hpp"
 #include "tests/support/gradcheck.hpp"
 #include "tests/support/make_layer.hpp"
 #include "tests/support/threads.hpp"
@@ -26,13 +26,6 @@ inline void check_close(const Tensor& actual, const std::vector<float>& expected
       CHECK(actual[i] == doctest::Approx(expected[i]).epsilon(tolerance).scale(1.0));
     }
   }
-}
-
-inline bool bitwise_equal(std::span<const float> a, std::span<const float> b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  return a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 struct PassResult {
