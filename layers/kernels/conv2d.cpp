@@ -31,12 +31,17 @@ ColumnRange inside_columns(const Conv2DGeometry& g, long kx) {
 }  // namespace
 
 void im2col(const Conv2DGeometry& g, const float* x, float* col) {
+  im2col_rows(g, x, 0, g.out_h, col);
+}
+
+void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long last_row,
+                 float* col) {
   const long patch = g.patch();
   const long c = g.in_c;
   // Tap by tap with the border columns worked out up front: no test per element, which
   // matters when a tap is a single float (the first layer of an image model).
-  for (long oh = 0; oh < g.out_h; ++oh) {
-    float* rows = col + oh * g.out_w * patch;
+  for (long oh = first_row; oh < last_row; ++oh) {
+    float* rows = col + (oh - first_row) * g.out_w * patch;
     for (long ky = 0; ky < g.k_h; ++ky) {
       const long ih = oh * g.stride_h - g.pad_top + ky;
       for (long kx = 0; kx < g.k_w; ++kx) {
@@ -150,15 +155,15 @@ void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const f
                [&](std::size_t first, std::size_t last) {
                  const auto n0 = static_cast<long>(first);
                  const auto count = static_cast<long>(last - first);
-                 for (long n = n0; n < n0 + count; ++n) {
-                   im2col(g, x + n * g.in_size(), col + n * pixels * patch);
-                 }
                  if (pooling == Pooling::kMax2x2) {
                    for (long n = n0; n < n0 + count; ++n) {
-                     conv2d_pooled_sample(g, col + n * pixels * patch, w, b, act,
+                     conv2d_pooled_sample(g, x + n * g.in_size(), w, b, act,
                                           y + n * pooled_size(g));
                    }
                    return;
+                 }
+                 for (long n = n0; n < n0 + count; ++n) {
+                   im2col(g, x + n * g.in_size(), col + n * pixels * patch);
                  }
                  patches_times_kernel(g, count * pixels, col + n0 * pixels * patch, w, b, act,
                                       y + n0 * g.out_size());

@@ -30,11 +30,15 @@ inline long pooled_size(const Conv2DGeometry& g) {
 
 // Rows of one sample's patches: col[pixel][(ky, kx, c)], zeros where the window leaves x.
 void im2col(const Conv2DGeometry& g, const float* x, float* col);
+// The rows of output rows [first_row, last_row) only (col starts at first_row's patches).
+void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long last_row,
+                 float* col);
 // Adds each patch row back into x (x must be zeroed by the caller).
 void col2im_add(const Conv2DGeometry& g, const float* col, float* x);
 
 // y = act(conv(x, w) + b). `col` (batch * pixels * patch floats) keeps the patches for backward.
-// b may be null (use_bias: false). Pooling::kMax2x2 (inference) requires act linear or ReLU.
+// b may be null (use_bias: false). Pooling::kMax2x2 (inference) requires act linear or ReLU and
+// leaves col alone.
 void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
                     const float* b, Activation act, float* y, float* col,
                     Pooling pooling = Pooling::kNone);
