@@ -116,17 +116,20 @@ void patches_times_kernel(const Conv2DGeometry& g, long rows, const float* col, 
   add_bias_activate(out, b, act, rows, g.out_c);
 }
 
-// One sample's pooled output (Pooling::kMax2x2), two output rows at a time through a per-thread
-// buffer that stays in L1: the full-size output is never written.
-void conv2d_pooled_sample(const Conv2DGeometry& g, const float* col, const float* w, const float* b,
+// One sample's pooled output (Pooling::kMax2x2), two output rows at a time: their patches and
+// outputs live in per-thread buffers that stay in L1, and the full-size output is never written.
+void conv2d_pooled_sample(const Conv2DGeometry& g, const float* x, const float* w, const float* b,
                           Activation act, float* y) {
+  thread_local std::vector<float> patches_buffer;
   thread_local std::vector<float> rows_buffer;
   const long channels = g.out_c;
+  patches_buffer.resize(static_cast<std::size_t>(2 * g.out_w * g.patch()));
   rows_buffer.resize(static_cast<std::size_t>(2 * g.out_w * channels));
   const long pooled_w = g.out_w / 2;
   for (long ph = 0; ph < g.out_h / 2; ++ph) {
     float* const top = rows_buffer.data();
-    patches_times_kernel(g, 2 * g.out_w, col + 2 * ph * g.out_w * g.patch(), w, b, act, top);
+    im2col_rows(g, x, 2 * ph, 2 * ph + 2, patches_buffer.data());
+    patches_times_kernel(g, 2 * g.out_w, patches_buffer.data(), w, b, act, top);
     const float* const bottom = top + g.out_w * channels;
     for (long pw = 0; pw < pooled_w; ++pw) {
       const float* __restrict x00 = top + 2 * pw * channels;
