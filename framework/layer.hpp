@@ -63,12 +63,14 @@ class Layer {
   // Resolved hyper-parameters in YAML form (written to run folders and checkpoints).
   [[nodiscard]] virtual YAML::Node config() const = 0;
 
-  // Inference fusion, asked by the model once layers are prepared: whether this layer, when
-  // forward() runs in Mode::kEval, will also compute `next` (the layer after it, whose input
-  // is this layer's output) and write next's output. If it says yes, the model passes next's
-  // output tensor to eval-mode forward() and skips next. Training passes never fuse. Conv2D
-  // folds a 2x2 max pooling into its output this way (the conv's full output is never written).
-  virtual bool fuse_next_in_inference(const Layer& /*next*/) { return false; }
+  // Fusion, asked by the model once layers are prepared (and again when fusion is switched):
+  // whether this layer will also compute `next` (the layer after it, whose input is this
+  // layer's output), in which passes; next null means no fusion for now. When it does, the
+  // model hands forward() next's output tensor and backward() next's output and output
+  // gradient, and skips next. Conv2D takes a following 2x2 max pooling this way: the
+  // convolution's full output is never written, nor its gradient read back.
+  enum class Fusion { kNone, kInference, kAlways };
+  virtual Fusion fuse_next(const Layer* /*next*/) { return Fusion::kNone; }
 
   // Whether the output holds the input's floats in the same order, only the shape changing
   // (Flatten). The model then hands the input's buffer on as the output, and the output

@@ -125,14 +125,31 @@ void Model::prepare(std::int64_t max_batch) {
                       i, e.name, e.layer->type(), max_batch));
     }
   }
-  fuses_next_.assign(entries_.size(), false);
-  for (std::size_t i = 0; i + 1 < entries_.size(); ++i) {
-    fuses_next_[i] = entries_[i].layer->fuse_next_in_inference(*entries_[i + 1].layer);
-  }
+  plan_fusion();
 }
 
 const Shape& Model::output_shape() const {
   return entries_.back().output_shape;
+}
+
+void Model::set_fusion(bool on) {
+  fusion_on_ = on;
+  plan_fusion();
+}
+
+void Model::plan_fusion() {
+  fusion_.assign(entries_.size(), Layer::Fusion::kNone);
+  bool computed_by_previous = false;  // a fused-in layer fuses nothing itself
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const bool can_fuse = fusion_on_ && !computed_by_previous && i + 1 < entries_.size();
+    fusion_[i] = entries_[i].layer->fuse_next(can_fuse ? entries_[i + 1].layer.get() : nullptr);
+    computed_by_previous = fusion_[i] != Layer::Fusion::kNone;
+  }
+}
+
+bool Model::fuses_next(std::size_t i, Mode mode) const {
+  return i < fusion_.size() && (fusion_[i] == Layer::Fusion::kAlways ||
+                                (fusion_[i] == Layer::Fusion::kInference && mode == Mode::kEval));
 }
 
 bool Model::hands_buffer_on(std::size_t i) const {
@@ -158,7 +175,7 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
       input = &activations_[i];
       continue;
     }
-    const bool fused = pass.mode == Mode::kEval && fuses_next_[i];
+    const bool fused = fuses_next(i, pass.mode);
     Tensor& out = activations_[fused ? i + 1 : i];
     out.resize(fused ? entries_[i + 1].output_shape.with_batch(batch) : output_shape);
     const auto start =
@@ -188,6 +205,10 @@ void Model::backward(const Tensor& grad_output) {
       delta = &deltas_[i - 1];
       continue;
     }
+    if (i > 0 && fuses_next(i - 1, Mode::kTrain)) {
+      continue;  // layer i - 1 takes this layer's output gradient
+    }
+    const std::size_t output = fuses_next(i, Mode::kTrain) ? i + 1 : i;
     const Tensor& input = i == 0 ? *last_input_ : activations_[i - 1];
     Tensor* grad_input = nullptr;
     if (i > 0) {
@@ -196,7 +217,7 @@ void Model::backward(const Tensor& grad_output) {
     }
     const auto start =
         timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    entries_[i].layer->backward(input, activations_[i], *delta, grad_input);
+    entries_[i].layer->backward(input, activations_[output], *delta, grad_input);
     if (timing_) {
       times_.backward_s[i] +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -30,12 +30,16 @@ class Model {
   [[nodiscard]] bool built() const { return built_; }
 
   // Requires: build() and prepare(); x is {batch, input_shape}. Returns the last activation
-  // (logits if use_logits_output() said yes). In Mode::kEval, layers that fuse their successor
-  // (Layer::fuse_next_in_inference) compute both: the skipped layer's time counts in theirs.
+  // (logits if use_logits_output() said yes). Layers that fuse their successor
+  // (Layer::fuse_next) compute both: the skipped layer's time counts in theirs.
   const Tensor& forward(const Tensor& x, const Pass& pass);
   // Requires: forward() just ran on the same batch. Adds to gradients().
   void backward(const Tensor& grad_output);
   void zero_gradients();
+
+  // Layer fusion (Layer::fuse_next) on, the default, or off. Fused and unfused models give
+  // bitwise the same results; off is the reference the fused path is tested against.
+  void set_fusion(bool on);
 
   // The last layer stops applying softmax; returns whether it did.
   bool use_logits_output();
@@ -71,6 +75,10 @@ class Model {
   [[nodiscard]] std::string summary(const std::string& model_name = "sequential") const;
 
  private:
+  // Asks each layer whether it fuses its successor (fusion_).
+  void plan_fusion();
+  // Whether layer i computes layer i + 1 in passes of this mode.
+  [[nodiscard]] bool fuses_next(std::size_t i, Mode mode) const;
   // Whether layer i (a reshape) passes its input's buffer on instead of running.
   [[nodiscard]] bool hands_buffer_on(std::size_t i) const;
 
@@ -78,9 +86,10 @@ class Model {
   Shape input_shape_;
   std::vector<float> params_;
   std::vector<float> grads_;
-  std::vector<Tensor> activations_;  // activations_[i] = output of layer i
-  std::vector<Tensor> deltas_;       // deltas_[i] = dL/d(output of layer i)
-  std::vector<bool> fuses_next_;     // layer i computes layer i + 1 in eval passes
+  std::vector<Tensor> activations_;    // activations_[i] = output of layer i
+  std::vector<Tensor> deltas_;         // deltas_[i] = dL/d(output of layer i)
+  std::vector<Layer::Fusion> fusion_;  // fusion_[i]: when layer i computes layer i + 1
+  bool fusion_on_ = true;
   const Tensor* last_input_ = nullptr;
   std::int64_t max_batch_ = 0;
   bool timing_ = false;

@@ -86,6 +86,7 @@ class Conv2D final : public Layer {
     geometry_ = make_geometry(input).g;
     winograd_ = kernels::winograd_applies(geometry_) && geometry_.in_c >= kWinogradMinChannels;
     delta_.resize(static_cast<std::size_t>(max_batch * geometry_.out_size()));
+    winners_.resize(static_cast<std::size_t>(max_batch * kernels::pooled_size(geometry_)));
     if (winograd_) {
       const auto sizes = kernels::winograd_sizes(geometry_, kWinogradTile, max_batch);
       transformed_kernel_.resize(sizes.weights);
@@ -102,41 +103,43 @@ class Conv2D final : public Layer {
   }
 
   // A following MaxPooling2D with 2x2 windows, strides 2 and valid padding is computed from
-  // the output tiles in inference, when the activation is linear or ReLU (both commute with the
-  // maximum, so the result is bitwise what the two layers give apart).
-  bool fuse_next_in_inference(const Layer& next) override {
-    pools_in_inference_ = false;
-    if (next.type() != "MaxPooling2D" || (o_.activation != kernels::Activation::kLinear &&
-                                          o_.activation != kernels::Activation::kRelu)) {
-      return false;
+  // the output tiles, in training and inference, when the activation is linear or ReLU (both
+  // commute with the maximum, so results are bitwise what the two layers give apart).
+  Fusion fuse_next(const Layer* next) override {
+    pools_ = false;
+    if (next == nullptr || next->type() != "MaxPooling2D" ||
+        (o_.activation != kernels::Activation::kLinear &&
+         o_.activation != kernels::Activation::kRelu)) {
+      return Fusion::kNone;
     }
-    const YAML::Node pool = next.config();
+    const YAML::Node pool = next->config();
     auto is_two_by_two = [](const YAML::Node& pair) {
       return pair.IsSequence() && pair.size() == 2 && pair[0].as<long>() == 2 &&
              pair[1].as<long>() == 2;
     };
-    pools_in_inference_ = is_two_by_two(pool["pool_size"]) && is_two_by_two(pool["strides"]) &&
-                          pool["padding"].as<std::string>() == "valid";
-    return pools_in_inference_;
+    pools_ = is_two_by_two(pool["pool_size"]) && is_two_by_two(pool["strides"]) &&
+             pool["padding"].as<std::string>() == "valid";
+    return pools_ ? Fusion::kAlways : Fusion::kNone;
   }
 
   void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
     const float* bias = o_.use_bias ? bias_.data : nullptr;
     const bool training = pass.mode == Mode::kTrain;
-    const auto pooling =
-        !training && pools_in_inference_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
-    // Inference keeps no transformed input (no backward follows it).
-    kept_for_backward_ = pooling == kernels::Pooling::kNone && (training || !winograd_);
+    const auto pooling = pools_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
+    // Inference keeps nothing for a backward (none follows it).
+    std::uint8_t* winners = pools_ && training ? winners_.data() : nullptr;
+    kept_for_backward_ = training || (!winograd_ && !pools_);
     if (winograd_) {
       kernels::winograd_forward(geometry_, kWinogradTile, input.batch(), input.data(), kernel_.data,
                                 bias, o_.activation, output.data(), transformed_kernel_.data(),
-                                training ? col_.data() : nullptr, pooling);
+                                training ? col_.data() : nullptr, pooling, winners);
     } else {
       kernels::conv2d_forward(geometry_, input.batch(), input.data(), kernel_.data, bias,
-                              o_.activation, output.data(), col_.data(), pooling);
+                              o_.activation, output.data(), col_.data(), pooling, winners);
     }
   }
 
+  // Fused with pooling, `output` and `grad_output` are the pooled tensor and its gradient.
   void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
                 Tensor* grad_input) override {
     if (!kept_for_backward_) {
@@ -144,15 +147,17 @@ class Conv2D final : public Layer {
     }
     float* db = o_.use_bias ? bias_grad_.data : nullptr;
     float* dx = grad_input != nullptr ? grad_input->data() : nullptr;
+    const auto pooling = pools_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
     if (winograd_) {
       kernels::winograd_backward(geometry_, kWinogradTile, input.batch(),
                                  transformed_kernel_.data(), col_.data(), o_.activation,
                                  output.data(), grad_output.data(), kernel_grad_.data, db, dx,
-                                 delta_.data(), partials_.data());
+                                 delta_.data(), partials_.data(), pooling, winners_.data());
     } else {
       kernels::conv2d_backward(geometry_, input.batch(), col_.data(), kernel_.data, o_.activation,
                                output.data(), grad_output.data(), kernel_grad_.data, db, dx,
-                               delta_.data(), dcol_.data(), partials_.data());
+                               delta_.data(), dcol_.data(), partials_.data(), pooling,
+                               winners_.data());
     }
   }
 
@@ -200,7 +205,8 @@ class Conv2D final : public Layer {
   kernels::Conv2DGeometry geometry_{};
   bool winograd_ = false;
   bool kept_for_backward_ = false;
-  bool pools_in_inference_ = false;  // see fuse_next_in_inference
+  bool pools_ = false;                 // fused with the 2x2 max pooling after it (fuse_next)
+  std::vector<std::uint8_t> winners_;  // each pooling window's winner (training)
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
   // im2col: patches and their gradient. Winograd: the transformed input in col_.
   std::vector<float> col_, dcol_, delta_, partials_, transformed_kernel_;

@@ -6,6 +6,7 @@
 
 #include "framework/parallel.hpp"
 #include "layers/kernels/bias.hpp"
+#include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
 #include "layers/kernels/short_gemm.hpp"
 
@@ -116,32 +117,78 @@ void patches_times_kernel(const Conv2DGeometry& g, long rows, const float* col, 
   add_bias_activate(out, b, act, rows, g.out_c);
 }
 
-// One sample's pooled output (Pooling::kMax2x2), two output rows at a time: their patches and
-// outputs live in per-thread buffers that stay in L1, and the full-size output is never written.
+// One sample's pooled output (Pooling::kMax2x2), two output rows at a time, their outputs in a
+// per-thread L1 buffer: the full-size output is never written. Training (`col` not null) keeps
+// the sample's patches there and records the winners; inference builds each row pair's patches
+// in another L1 buffer.
 void conv2d_pooled_sample(const Conv2DGeometry& g, const float* x, const float* w, const float* b,
-                          Activation act, float* y) {
+                          Activation act, float* y, float* col, std::uint8_t* winners) {
   thread_local std::vector<float> patches_buffer;
   thread_local std::vector<float> rows_buffer;
   const long channels = g.out_c;
-  patches_buffer.resize(static_cast<std::size_t>(2 * g.out_w * g.patch()));
+  const long row_pair_patches = 2 * g.out_w * g.patch();
+  if (col != nullptr) {
+    im2col(g, x, col);
+  } else {
+    patches_buffer.resize(static_cast<std::size_t>(row_pair_patches));
+  }
   rows_buffer.resize(static_cast<std::size_t>(2 * g.out_w * channels));
   const long pooled_w = g.out_w / 2;
   for (long ph = 0; ph < g.out_h / 2; ++ph) {
+    const float* patches = patches_buffer.data();
+    if (col != nullptr) {
+      patches = col + ph * row_pair_patches;
+    } else {
+      im2col_rows(g, x, 2 * ph, 2 * ph + 2, patches_buffer.data());
+    }
     float* const top = rows_buffer.data();
-    im2col_rows(g, x, 2 * ph, 2 * ph + 2, patches_buffer.data());
-    patches_times_kernel(g, 2 * g.out_w, patches_buffer.data(), w, b, act, top);
+    patches_times_kernel(g, 2 * g.out_w, patches, w, b, act, top);
     const float* const bottom = top + g.out_w * channels;
     for (long pw = 0; pw < pooled_w; ++pw) {
-      const float* __restrict x00 = top + 2 * pw * channels;
-      const float* __restrict x10 = bottom + 2 * pw * channels;
-      float* __restrict out = y + (ph * pooled_w + pw) * channels;
-      for (long c = 0; c < channels; ++c) {
-        // The pooling kernel's comparisons, in window order.
-        float m = x00[c];
-        m = x00[channels + c] > m ? x00[channels + c] : m;
-        m = x10[c] > m ? x10[c] : m;
-        m = x10[channels + c] > m ? x10[channels + c] : m;
-        out[c] = m;
+      for (long c0 = 0; c0 < channels; c0 += kLanes) {
+        const int lanes = static_cast<int>(std::min<long>(kLanes, channels - c0));
+        const long left = 2 * pw * channels + c0;
+        const long right = left + channels;
+        const PooledLanes p =
+            max_pool_window(load_lanes(top + left, lanes), load_lanes(top + right, lanes),
+                            load_lanes(bottom + left, lanes), load_lanes(bottom + right, lanes));
+        const long at = (ph * pooled_w + pw) * channels + c0;
+        store_lanes(p.max, lanes, y + at);
+        if (winners != nullptr) {
+          store_winners(p.winner, lanes, winners + at);
+        }
+      }
+    }
+  }
+}
+
+// delta for `count` samples from the pooled gradient (Pooling::kMax2x2): each window's winner
+// gets the pooled gradient (through ReLU when `relu`, the winner's output being the pooled
+// value), every other output 0.
+void unpool_gradient(const Conv2DGeometry& g, long count, const float* pooled, const float* dpool,
+                     const std::uint8_t* winners, bool relu, float* delta) {
+  const long channels = g.out_c;
+  const long pooled_h = g.out_h / 2;
+  const long pooled_w = g.out_w / 2;
+  if (g.out_h % 2 != 0 || g.out_w % 2 != 0) {
+    std::fill(delta, delta + count * g.out_size(), 0.0F);  // outputs no window covers
+  }
+  for (long n = 0; n < count; ++n) {
+    for (long ph = 0; ph < pooled_h; ++ph) {
+      for (long pw = 0; pw < pooled_w; ++pw) {
+        for (long c0 = 0; c0 < channels; c0 += kLanes) {
+          const int lanes = static_cast<int>(std::min<long>(kLanes, channels - c0));
+          const long at = ((n * pooled_h + ph) * pooled_w + pw) * channels + c0;
+          const Vec dp = load_lanes(dpool + at, lanes);
+          const Vec value = relu ? load_lanes(pooled + at, lanes) : Vec{};
+          const Vec winner = load_winners(winners + at, lanes);
+          float* const top = delta + n * g.out_size() + (2 * ph * g.out_w + 2 * pw) * channels + c0;
+          float* const bottom = top + g.out_w * channels;
+          store_lanes(unpool_window_gradient(dp, value, winner, 0, relu), lanes, top);
+          store_lanes(unpool_window_gradient(dp, value, winner, 1, relu), lanes, top + channels);
+          store_lanes(unpool_window_gradient(dp, value, winner, 2, relu), lanes, bottom);
+          store_lanes(unpool_window_gradient(dp, value, winner, 3, relu), lanes, bottom + channels);
+        }
       }
     }
   }
@@ -150,7 +197,8 @@ void conv2d_pooled_sample(const Conv2DGeometry& g, const float* x, const float* 
 }  // namespace
 
 void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
-                    const float* b, Activation act, float* y, float* col, Pooling pooling) {
+                    const float* b, Activation act, float* y, float* col, Pooling pooling,
+                    std::uint8_t* winners) {
   assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   const long patch = g.patch();
   const long pixels = g.pixels();
@@ -159,9 +207,11 @@ void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const f
                  const auto n0 = static_cast<long>(first);
                  const auto count = static_cast<long>(last - first);
                  if (pooling == Pooling::kMax2x2) {
+                   const bool training = winners != nullptr;
                    for (long n = n0; n < n0 + count; ++n) {
-                     conv2d_pooled_sample(g, x + n * g.in_size(), w, b, act,
-                                          y + n * pooled_size(g));
+                     conv2d_pooled_sample(g, x + n * g.in_size(), w, b, act, y + n * pooled_size(g),
+                                          training ? col + n * pixels * patch : nullptr,
+                                          training ? winners + n * pooled_size(g) : nullptr);
                    }
                    return;
                  }
@@ -180,7 +230,9 @@ std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
 
 void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, const float* w,
                      Activation act, const float* y, const float* dy, float* dw, float* db,
-                     float* dx, float* delta, float* dcol, float* partials) {
+                     float* dx, float* delta, float* dcol, float* partials, Pooling pooling,
+                     const std::uint8_t* winners) {
+  assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   const long patch = g.patch();
   const long pixels = g.pixels();
   const long dw_size = patch * g.out_c;
@@ -195,8 +247,15 @@ void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, cons
       float* chunk_delta = delta + offset;
       float* part = partials + static_cast<long>(chunk) * stride;
       std::fill(part + dw_size, part + stride, 0.0F);
-      activation_backward_column_sums(act, y + offset, dy + offset, chunk_delta, rows, g.out_c,
-                                      part + dw_size);
+      if (pooling == Pooling::kMax2x2) {
+        const long pooled_offset = n0 * pooled_size(g);
+        unpool_gradient(g, count, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
+                        act == Activation::kRelu, chunk_delta);
+        add_column_sums(chunk_delta, rows, g.out_c, part + dw_size);
+      } else {
+        activation_backward_column_sums(act, y + offset, dy + offset, chunk_delta, rows, g.out_c,
+                                        part + dw_size);
+      }
       const float* chunk_col = col + n0 * pixels * patch;
       // dw_chunk = col_chunk^T * delta_chunk
       gemm(true, false, as_int(patch), as_int(g.out_c), as_int(rows), 1.0F, chunk_col,

@@ -1,6 +1,8 @@
 #pragma once
 // 2-D convolution over NHWC tensors as im2col + GEMM. The kernel layout is Keras'
 // (k_h, k_w, in_c, out_c), which is exactly the im2col weight matrix [k_h*k_w*in_c, out_c].
+#include <cstdint>
+
 #include "layers/kernels/activations.hpp"
 
 namespace runner::kernels {
@@ -17,10 +19,11 @@ struct Conv2DGeometry {
   [[nodiscard]] long out_size() const { return out_h * out_w * out_c; }
 };
 
-// What a forward pass writes: the convolution's output, or, in inference fused with a following
+// What a forward pass writes: the convolution's output, or, fused with a following
 // MaxPooling2D(pool 2x2, strides 2, valid), the maxima of its 2x2 windows (out_h / 2 by
-// out_w / 2 per channel, rounded down). The fused values are bitwise the ones the two layers
-// compute apart: the same outputs, then the same comparisons in window order.
+// out_w / 2 per channel, rounded down) and, for backward, which output of each window won (one
+// byte per pooled value). Backward then takes the pooled tensor's gradient. Values and
+// gradients are bitwise the ones the two layers compute apart (layers/kernels/fused_pool.hpp).
 enum class Pooling { kNone, kMax2x2 };
 
 // The fused output's size per sample.
@@ -37,11 +40,12 @@ void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long l
 void col2im_add(const Conv2DGeometry& g, const float* col, float* x);
 
 // y = act(conv(x, w) + b). `col` (batch * pixels * patch floats) keeps the patches for backward.
-// b may be null (use_bias: false). Pooling::kMax2x2 (inference) requires act linear or ReLU and
-// leaves col alone.
+// b may be null (use_bias: false). Pooling::kMax2x2 requires act linear or ReLU; y is then the
+// pooled tensor and `winners` records each window's winner, or is null in inference, where col
+// is left alone (no backward follows).
 void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
                     const float* b, Activation act, float* y, float* col,
-                    Pooling pooling = Pooling::kNone);
+                    Pooling pooling = Pooling::kNone, std::uint8_t* winners = nullptr);
 
 // Floats of the `partials` workspace conv2d_backward needs for batches up to max_batch.
 std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch);
@@ -51,8 +55,10 @@ std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch);
 // (conv2d_partials_size) are workspaces. Each fixed chunk of samples computes its own weight
 // and bias gradient, then the chunks are summed in chunk order: the same result on any
 // thread count.
+// With Pooling::kMax2x2, y and dy are the pooled tensor and its gradient, `winners` forward's.
 void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, const float* w,
                      Activation act, const float* y, const float* dy, float* dw, float* db,
-                     float* dx, float* delta, float* dcol, float* partials);
+                     float* dx, float* delta, float* dcol, float* partials,
+                     Pooling pooling = Pooling::kNone, const std::uint8_t* winners = nullptr);
 
 }  // namespace runner::kernels

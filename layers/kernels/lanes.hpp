@@ -36,12 +36,6 @@ inline Vec relu_lanes(const Vec& v) {
   return v < 0.0F ? Vec{} : v;
 }
 
-// One step of max pooling as the pooling kernel takes it: v wins only when strictly greater
-// (the first maximum wins ties; a NaN never wins, one already held stays).
-inline Vec max_pool_lanes(const Vec& held, const Vec& v) {
-  return v > held ? v : held;
-}
-
 inline void add_lanes(const Vec& v, int lanes, float* dst) {
   store_lanes(load_lanes(dst, lanes) + v, lanes, dst);
 }

@@ -6,6 +6,7 @@
 
 #include "framework/parallel.hpp"
 #include "layers/kernels/bias.hpp"
+#include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
 #include "layers/kernels/lanes.hpp"
 
@@ -233,12 +234,11 @@ class Winograd {
   // y for the chunk's samples from the products P[xi][t][co]; adds the bias unless null and
   // applies ReLU when `relu` (other activations are applied by the caller afterwards). With
   // Pooling::kMax2x2, y is the pooled tensor and gets each 2x2 block's maximum (M is even, so
-  // the blocks are the pooling windows); blocks past the pooled edge are dropped.
+  // the blocks are the pooling windows; blocks past the pooled edge are dropped), and `winners`
+  // unless null which output of the block won.
   void transform_output(const Chunk& c, const float* prod, const float* bias, bool relu,
-                        Pooling pooling, float* y) const {
+                        Pooling pooling, float* y, std::uint8_t* winners) const {
     const long channels = g_.out_c;
-    const long pooled_h = g_.out_h / 2;
-    const long pooled_w = g_.out_w / 2;
     for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
       Vec in[kA * kA];
       Vec out[M * M];
@@ -256,20 +256,14 @@ class Winograd {
         }
       }
       if (pooling == Pooling::kMax2x2) {
-        for (int r = 0; r < M; r += 2) {
-          for (int s = 0; s < M; s += 2) {
-            const long ph = (th * M + r) / 2;
-            const long pw = (tw * M + s) / 2;
-            if (ph >= pooled_h || pw >= pooled_w) {
-              continue;
-            }
-            Vec m = out[r * M + s];
-            m = max_pool_lanes(m, out[r * M + s + 1]);
-            m = max_pool_lanes(m, out[(r + 1) * M + s]);
-            m = max_pool_lanes(m, out[(r + 1) * M + s + 1]);
-            store_lanes(m, lanes, y + ((n * pooled_h + ph) * pooled_w + pw) * channels + c0);
+        for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
+          const PooledLanes p = max_pool_window(out[r * M + s], out[r * M + s + 1],
+                                                out[(r + 1) * M + s], out[(r + 1) * M + s + 1]);
+          store_lanes(p.max, lanes, y + at);
+          if (winners != nullptr) {
+            store_winners(p.winner, lanes, winners + at);
           }
-        }
+        });
         return;
       }
       for (int r = 0; r < M; ++r) {
@@ -288,36 +282,70 @@ class Winograd {
   // dP[xi][t][co] = At^T delta At for the chunk's tiles (outputs past the edge count as 0).
   // With `relu_y`, delta is dy masked where y <= 0 (ReLU's derivative, fused here), else dy
   // is delta itself. Adds delta's column sums (the bias gradient) to bias_sums unless null.
+  // With Pooling::kMax2x2, dy and relu_y are the pooled tensors and `winners` what forward
+  // recorded: delta is what the pooling layer's scatter and the activation's derivative give.
   void transform_output_gradient(const Chunk& c, const float* dy, const float* relu_y,
-                                 float* bias_sums, float* dprod) const {
+                                 Pooling pooling, const std::uint8_t* winners, float* bias_sums,
+                                 float* dprod) const {
     const long channels = g_.out_c;
     for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
-      Vec in[M * M];
-      Vec out[kA * kA];
+      Vec in[M * M] = {};
+      if (pooling == Pooling::kMax2x2) {
+        for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
+          const Vec dpool = load_lanes(dy + at, lanes);
+          const Vec pooled = relu_y != nullptr ? load_lanes(relu_y + at, lanes) : Vec{};
+          const Vec winner = load_winners(winners + at, lanes);
+          const bool relu = relu_y != nullptr;
+          in[r * M + s] = unpool_window_gradient(dpool, pooled, winner, 0, relu);
+          in[r * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 1, relu);
+          in[(r + 1) * M + s] = unpool_window_gradient(dpool, pooled, winner, 2, relu);
+          in[(r + 1) * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 3, relu);
+        });
+      }
       for (int r = 0; r < M; ++r) {
         for (int s = 0; s < M; ++s) {
           const long oh = th * M + r;
           const long ow = tw * M + s;
           if (oh >= g_.out_h || ow >= g_.out_w) {
-            in[r * M + s] = Vec{};
             continue;
           }
-          const long at = n * g_.out_size() + (oh * g_.out_w + ow) * channels + c0;
-          Vec d = load_lanes(dy + at, lanes);
-          if (relu_y != nullptr) {
-            d = load_lanes(relu_y + at, lanes) > 0.0F ? d : Vec{};
+          if (pooling == Pooling::kNone) {
+            const long at = n * g_.out_size() + (oh * g_.out_w + ow) * channels + c0;
+            Vec d = load_lanes(dy + at, lanes);
+            if (relu_y != nullptr) {
+              d = load_lanes(relu_y + at, lanes) > 0.0F ? d : Vec{};
+            }
+            in[r * M + s] = d;
           }
           if (bias_sums != nullptr) {
-            add_lanes(d, lanes, bias_sums + c0);
+            add_lanes(in[r * M + s], lanes, bias_sums + c0);
           }
-          in[r * M + s] = d;
         }
       }
+      Vec out[kA * kA];
       sandwich_t<M, kA, W::kAt>(in, out);
       for (int p = 0; p < kA * kA; ++p) {
         store_lanes(out[p], lanes, dprod + (p * c.tiles + tile) * channels + c0);
       }
     });
+  }
+
+  // Calls fn(r, s, at) for each 2x2 pooling window inside tile (th, tw) of sample n that the
+  // pooled tensor keeps: (r, s) is its top-left output within the tile, `at` the offset of its
+  // pooled value for channel c0.
+  template <typename Fn>
+  void for_each_window(long n, long th, long tw, long c0, const Fn& fn) const {
+    const long pooled_h = g_.out_h / 2;
+    const long pooled_w = g_.out_w / 2;
+    for (int r = 0; r < M; r += 2) {
+      for (int s = 0; s < M; s += 2) {
+        const long ph = (th * M + r) / 2;
+        const long pw = (tw * M + s) / 2;
+        if (ph < pooled_h && pw < pooled_w) {
+          fn(r, s, ((n * pooled_h + ph) * pooled_w + pw) * g_.out_c + c0);
+        }
+      }
+    }
   }
 
   // dx for the chunk's samples from dV[xi][t][ci]: Bt^T dV Bt added over overlapping tiles.
@@ -361,7 +389,7 @@ class Winograd {
 
 template <int M>
 void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w, const float* b,
-             Activation act, Pooling pooling, float* y, float* u, float* v) {
+             Activation act, Pooling pooling, std::uint8_t* winners, float* y, float* u, float* v) {
   const Tiling t(g, M);
   const Winograd<M> wino(g, t);
   wino.transform_kernel(w, u);
@@ -381,9 +409,9 @@ void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w
              as_int(ci), u + p * ci * co, as_int(co), 0.0F, pc + p * c.tiles * co, as_int(co));
       }
       if (act == Activation::kLinear || act == Activation::kRelu) {
-        wino.transform_output(c, pc, b, act == Activation::kRelu, pooling, y);
+        wino.transform_output(c, pc, b, act == Activation::kRelu, pooling, y, winners);
       } else {
-        wino.transform_output(c, pc, nullptr, false, Pooling::kNone, y);
+        wino.transform_output(c, pc, nullptr, false, Pooling::kNone, y, nullptr);
         add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
       }
     }
@@ -392,8 +420,8 @@ void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w
 
 template <int M>
 void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Activation act,
-              const float* y, const float* dy, float* dw, float* db, float* dx, float* delta,
-              float* partials) {
+              Pooling pooling, const std::uint8_t* winners, const float* y, const float* dy,
+              float* dw, float* db, float* dx, float* delta, float* partials) {
   const Tiling t(g, M);
   const Winograd<M> wino(g, t);
   const long ci = g.in_c;
@@ -412,11 +440,11 @@ void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Act
       std::fill(part + du_size, part + stride, 0.0F);
       if (act == Activation::kLinear || act == Activation::kRelu) {
         // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
-        wino.transform_output_gradient(c, dy, act == Activation::kRelu ? y : nullptr,
-                                       part + du_size, pc);
+        wino.transform_output_gradient(c, dy, act == Activation::kRelu ? y : nullptr, pooling,
+                                       winners, part + du_size, pc);
       } else {
         activation_backward(act, y + offset, dy + offset, delta + offset, c.count * g.pixels(), co);
-        wino.transform_output_gradient(c, delta, nullptr, nullptr, pc);
+        wino.transform_output_gradient(c, delta, nullptr, Pooling::kNone, nullptr, nullptr, pc);
         add_column_sums(delta + offset, c.count * g.pixels(), co, part + du_size);
       }
       for (long p = 0; p < t.points; ++p) {
@@ -460,24 +488,26 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
 
 void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
                       const float* w, const float* b, Activation act, float* y, float* u, float* v,
-                      Pooling pooling) {
+                      Pooling pooling, std::uint8_t* winners) {
   assert(winograd_applies(g) && (tile == 2 || tile == 4));
   assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   if (tile == 2) {
-    forward<2>(g, batch, x, w, b, act, pooling, y, u, v);
+    forward<2>(g, batch, x, w, b, act, pooling, winners, y, u, v);
   } else {
-    forward<4>(g, batch, x, w, b, act, pooling, y, u, v);
+    forward<4>(g, batch, x, w, b, act, pooling, winners, y, u, v);
   }
 }
 
 void winograd_backward(const Conv2DGeometry& g, long tile, long batch, const float* u, float* v,
                        Activation act, const float* y, const float* dy, float* dw, float* db,
-                       float* dx, float* delta, float* partials) {
+                       float* dx, float* delta, float* partials, Pooling pooling,
+                       const std::uint8_t* winners) {
   assert(winograd_applies(g) && (tile == 2 || tile == 4));
+  assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   if (tile == 2) {
-    backward<2>(g, batch, u, v, act, y, dy, dw, db, dx, delta, partials);
+    backward<2>(g, batch, u, v, act, pooling, winners, y, dy, dw, db, dx, delta, partials);
   } else {
-    backward<4>(g, batch, u, v, act, y, dy, dw, db, dx, delta, partials);
+    backward<4>(g, batch, u, v, act, pooling, winners, y, dy, dw, db, dx, delta, partials);
   }
 }
 

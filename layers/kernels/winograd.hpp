@@ -10,6 +10,7 @@
 // samples; weight gradients are summed per chunk in the Winograd domain, the chunks are added in
 // chunk order and transformed back once: results do not depend on the thread count.
 #include <cstddef>
+#include <cstdint>
 
 #include "layers/kernels/activations.hpp"
 #include "layers/kernels/conv2d.hpp"
@@ -29,16 +30,19 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
 
 // y = act(conv(x, w) + b); b may be null. Writes u (the transformed kernel) and v (the
 // transformed input), which backward reads; v null (inference: no backward follows) keeps the
-// transformed input in a per-thread buffer instead. Pooling::kMax2x2 (inference) requires act
-// linear or ReLU; y is then the pooled tensor (see Pooling).
+// transformed input in a per-thread buffer instead. Pooling::kMax2x2 requires act linear or
+// ReLU; y is then the pooled tensor and `winners` (unless null) records each window's winner
+// for backward (see Pooling).
 void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
                       const float* w, const float* b, Activation act, float* y, float* u, float* v,
-                      Pooling pooling = Pooling::kNone);
+                      Pooling pooling = Pooling::kNone, std::uint8_t* winners = nullptr);
 
 // Requires: u, v and y from the matching forward (v is overwritten). Adds to dw (and db unless
 // null); writes dx unless null. `delta` (batch * out_size floats) and `partials` are workspaces.
+// With Pooling::kMax2x2, y and dy are the pooled tensor and its gradient, `winners` forward's.
 void winograd_backward(const Conv2DGeometry& g, long tile, long batch, const float* u, float* v,
                        Activation act, const float* y, const float* dy, float* dw, float* db,
-                       float* dx, float* delta, float* partials);
+                       float* dx, float* delta, float* partials, Pooling pooling = Pooling::kNone,
+                       const std::uint8_t* winners = nullptr);
 
 }  // namespace runner::kernels

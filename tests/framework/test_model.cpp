@@ -81,10 +81,10 @@ TEST_SUITE("model") {
     CHECK_FALSE(std::equal(a.parameters().begin(), a.parameters().end(), c.parameters().begin()));
   }
 
-  // Eval passes let Conv2D compute a following MaxPooling2D(2) (Layer::fuse_next_in_inference);
-  // training passes run every layer. Without dropout both must give the same bits, whether
-  // the pair fuses (im2col and Winograd convolutions, odd sizes) or not (other pools, tanh).
-  TEST_CASE("Inference fuses 2x2 max pooling into Conv2D and gives training-mode outputs bitwise") {
+  // Conv2D computes a following MaxPooling2D(2) itself (Layer::fuse_next) in training and
+  // inference. Outputs and gradients must be bitwise those of the unfused model, whether the pair
+  // fuses (im2col and Winograd convolutions, odd sizes) or not (other pools, tanh).
+  TEST_CASE("Fusing 2x2 max pooling into Conv2D changes no output or gradient bit") {
     struct Case {
       std::string conv_activation, pool;
       bool fuses;
@@ -108,14 +108,30 @@ TEST_SUITE("model") {
            load_yaml_string("{type: Dense, units: 3}", "t")},
           Shape{13, 11, 1}, 7, "t");
       m.prepare(5);
-      CHECK(m.entry(0).layer->fuse_next_in_inference(*m.entry(1).layer) == c.fuses);
-      CHECK(m.entry(2).layer->fuse_next_in_inference(*m.entry(3).layer) == c.fuses);
-      CHECK_FALSE(m.entry(4).layer->fuse_next_in_inference(*m.entry(5).layer));
+      const auto fusion = c.fuses ? Layer::Fusion::kAlways : Layer::Fusion::kNone;
+      CHECK(m.entry(0).layer->fuse_next(m.entry(1).layer.get()) == fusion);
+      CHECK(m.entry(2).layer->fuse_next(m.entry(3).layer.get()) == fusion);
+      CHECK(m.entry(4).layer->fuse_next(m.entry(5).layer.get()) == Layer::Fusion::kNone);
       const Tensor x = sine_input(Shape{5, 13, 11, 1});
-      const Tensor trained = m.forward(x, Pass{Mode::kTrain, 0});
-      const Tensor& evaluated = m.forward(x, Pass{Mode::kEval, 0});
-      REQUIRE(evaluated.size() == trained.size());
-      CHECK(bitwise_equal(evaluated.span(), trained.span()));
+      const Tensor r = sine_input(Shape{5, 3});
+      struct Pass_ {
+        Tensor evaluated, trained;
+        std::vector<float> grads;
+      };
+      auto run = [&](bool fusion_on) {
+        m.set_fusion(fusion_on);
+        Pass_ p{m.forward(x, Pass{Mode::kEval, 0}), m.forward(x, Pass{Mode::kTrain, 0}), {}};
+        m.zero_gradients();
+        m.backward(r);
+        p.grads.assign(m.gradients().begin(), m.gradients().end());
+        return p;
+      };
+      const Pass_ fused = run(true);
+      const Pass_ apart = run(false);
+      CHECK(bitwise_equal(fused.evaluated.span(), apart.evaluated.span()));
+      CHECK(bitwise_equal(fused.trained.span(), apart.trained.span()));
+      CHECK(bitwise_equal(fused.evaluated.span(), fused.trained.span()));
+      CHECK(bitwise_equal(fused.grads, apart.grads));
     }
   }
 

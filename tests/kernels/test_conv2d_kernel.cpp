@@ -64,7 +64,70 @@ TEST_SUITE("conv2d kernel") {
         std::vector<float> pooled(static_cast<std::size_t>(c.batch * kernels::pooled_size(g)));
         kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), act, pooled.data(),
                                 col.data(), kernels::Pooling::kMax2x2);
-        CHECK(bitwise_equal(pooled, max_pool_2x2(g, c.batch, y)));
+        CHECK(bitwise_equal(pooled, UnfusedPool(g, c.batch, y).pooled));
+      }
+    }
+  }
+
+  // Training fused with MaxPooling2D(2): the pooled values, and from a pooled gradient dx, dw
+  // and db, bitwise what the convolution and the pooling kernels give apart.
+  TEST_CASE("conv2d training with 2x2 max pooling gives the unfused values and gradients") {
+    struct Case {
+      long batch, in_h, in_w, in_c, out_c, k, stride, pad;
+    };
+    for (const Case c : {Case{5, 28, 28, 1, 32, 3, 1, 1}, Case{2, 7, 9, 1, 5, 3, 1, 0},
+                         Case{5, 9, 8, 3, 70, 3, 2, 1}, Case{1, 6, 6, 19, 33, 5, 1, 2}}) {
+      for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
+        CAPTURE(c.in_h);
+        CAPTURE(c.in_c);
+        CAPTURE(c.out_c);
+        CAPTURE(kernels::activation_name(act));
+        const long out_h = (c.in_h + 2 * c.pad - c.k) / c.stride + 1;
+        const long out_w = (c.in_w + 2 * c.pad - c.k) / c.stride + 1;
+        const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c,   out_h,    out_w, c.out_c,
+                                        c.k,    c.k,    c.stride, c.stride, c.pad, c.pad};
+        const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
+        const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+        const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+        const auto pooled_floats = static_cast<std::size_t>(c.batch * kernels::pooled_size(g));
+        const auto dpool = pattern(pooled_floats, 0.71);
+        const auto patches = static_cast<std::size_t>(c.batch * g.pixels() * g.patch());
+        const auto outputs = static_cast<std::size_t>(c.batch * g.out_size());
+        const auto partials = kernels::conv2d_partials_size(g, c.batch);
+        struct Result {
+          std::vector<float> y, col, dcol, delta, partials, dx, dw, db;
+        };
+        auto buffers = [&](std::size_t y_floats) {
+          return Result{std::vector<float>(y_floats),
+                        std::vector<float>(patches),
+                        std::vector<float>(patches),
+                        std::vector<float>(outputs),
+                        std::vector<float>(partials),
+                        std::vector<float>(static_cast<std::size_t>(c.batch * g.in_size())),
+                        std::vector<float>(w.size(), 0.0F),
+                        std::vector<float>(b.size(), 0.0F)};
+        };
+        Result apart = buffers(outputs);
+        kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), act, apart.y.data(),
+                                apart.col.data());
+        const UnfusedPool pool(g, c.batch, apart.y);
+        const auto dy = pool.scatter(c.batch, dpool);
+        kernels::conv2d_backward(g, c.batch, apart.col.data(), w.data(), act, apart.y.data(),
+                                 dy.data(), apart.dw.data(), apart.db.data(), apart.dx.data(),
+                                 apart.delta.data(), apart.dcol.data(), apart.partials.data());
+
+        Result fused = buffers(pooled_floats);
+        std::vector<std::uint8_t> winners(pooled_floats);
+        kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), act, fused.y.data(),
+                                fused.col.data(), kernels::Pooling::kMax2x2, winners.data());
+        kernels::conv2d_backward(g, c.batch, fused.col.data(), w.data(), act, fused.y.data(),
+                                 dpool.data(), fused.dw.data(), fused.db.data(), fused.dx.data(),
+                                 fused.delta.data(), fused.dcol.data(), fused.partials.data(),
+                                 kernels::Pooling::kMax2x2, winners.data());
+        CHECK(bitwise_equal(fused.y, pool.pooled));
+        CHECK(bitwise_equal(fused.dx, apart.dx));
+        CHECK(bitwise_equal(fused.dw, apart.dw));
+        CHECK(bitwise_equal(fused.db, apart.db));
       }
     }
   }

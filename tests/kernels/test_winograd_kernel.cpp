@@ -142,7 +142,51 @@ TEST_SUITE("winograd kernel") {
           kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
                                     pooled.data(), plain.u.data(), nullptr,
                                     kernels::Pooling::kMax2x2);
-          CHECK(bitwise_equal(pooled, max_pool_2x2(g, c.batch, plain.y)));
+          CHECK(bitwise_equal(pooled, UnfusedPool(g, c.batch, plain.y).pooled));
+        }
+      }
+    }
+  }
+
+  // Training fused with MaxPooling2D(2): the pooled values, and from a pooled gradient dx, dw
+  // and db, bitwise what the convolution and the pooling kernels give apart.
+  TEST_CASE("Winograd training with 2x2 max pooling gives the unfused values and gradients") {
+    for (const long tile : {2L, 4L}) {
+      for (const Case& c : kCases) {
+        for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
+          CAPTURE(tile);
+          CAPTURE(c.batch);
+          CAPTURE(c.in_h);
+          CAPTURE(c.in_c);
+          CAPTURE(kernels::activation_name(act));
+          const auto g = geometry(c);
+          const Inputs in(g, c.batch);
+          const auto pooled_floats = static_cast<std::size_t>(c.batch * kernels::pooled_size(g));
+          const auto dpool = pattern(pooled_floats, 0.71);
+
+          Buffers apart(g, tile, c.batch);
+          kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
+                                    apart.y.data(), apart.u.data(), apart.v.data());
+          const UnfusedPool pool(g, c.batch, apart.y);
+          const auto dy = pool.scatter(c.batch, dpool);
+          kernels::winograd_backward(g, tile, c.batch, apart.u.data(), apart.v.data(), act,
+                                     apart.y.data(), dy.data(), apart.dw.data(), apart.db.data(),
+                                     apart.dx.data(), apart.delta.data(), apart.partials.data());
+
+          Buffers fused(g, tile, c.batch);
+          std::vector<float> pooled(pooled_floats);
+          std::vector<std::uint8_t> winners(pooled_floats);
+          kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
+                                    pooled.data(), fused.u.data(), fused.v.data(),
+                                    kernels::Pooling::kMax2x2, winners.data());
+          kernels::winograd_backward(g, tile, c.batch, fused.u.data(), fused.v.data(), act,
+                                     pooled.data(), dpool.data(), fused.dw.data(), fused.db.data(),
+                                     fused.dx.data(), fused.delta.data(), fused.partials.data(),
+                                     kernels::Pooling::kMax2x2, winners.data());
+          CHECK(bitwise_equal(pooled, pool.pooled));
+          CHECK(bitwise_equal(fused.dx, apart.dx));
+          CHECK(bitwise_equal(fused.dw, apart.dw));
+          CHECK(bitwise_equal(fused.db, apart.db));
         }
       }
     }

@@ -90,16 +90,26 @@ double worst_difference(const std::vector<A>& a, const std::vector<B>& b) {
   return worst;
 }
 
-// The pooling kernel's MaxPooling2D(2, strides 2, valid) of a convolution's output y: what
-// Pooling::kMax2x2 must reproduce bit for bit.
-inline std::vector<float> max_pool_2x2(const kernels::Conv2DGeometry& g, long batch,
-                                       const std::vector<float>& y) {
-  const kernels::Pool2DGeometry p{g.out_h, g.out_w, g.out_c, g.out_h / 2, g.out_w / 2, 2, 2, 2,
-                                  2,       0,       0};
-  std::vector<float> pooled(static_cast<std::size_t>(batch * p.out_size()));
-  std::vector<std::int32_t> argmax(pooled.size());
-  kernels::max_pool2d_forward(p, batch, y.data(), pooled.data(), argmax.data());
-  return pooled;
-}
+// The pooling layer's half of an unfused convolution + MaxPooling2D(2, strides 2, valid), by
+// the pooling kernels: what Pooling::kMax2x2 must reproduce bit for bit. Pools y, and scatters
+// a pooled gradient back to the convolution's output gradient.
+struct UnfusedPool {
+  kernels::Pool2DGeometry p;
+  std::vector<float> pooled;
+  std::vector<std::int32_t> argmax;
+
+  UnfusedPool(const kernels::Conv2DGeometry& g, long batch, const std::vector<float>& y)
+      : p{g.out_h, g.out_w, g.out_c, g.out_h / 2, g.out_w / 2, 2, 2, 2, 2, 0, 0},
+        pooled(static_cast<std::size_t>(batch * p.out_size())),
+        argmax(pooled.size()) {
+    kernels::max_pool2d_forward(p, batch, y.data(), pooled.data(), argmax.data());
+  }
+
+  [[nodiscard]] std::vector<float> scatter(long batch, const std::vector<float>& dpool) const {
+    std::vector<float> dy(static_cast<std::size_t>(batch * p.in_size()));
+    kernels::max_pool2d_backward(p, batch, dpool.data(), argmax.data(), dy.data());
+    return dy;
+  }
+};
 
 }  // namespace runner::test
