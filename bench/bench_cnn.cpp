@@ -156,13 +156,21 @@ int worker(const std::string& experiment, std::size_t threads, std::int64_t step
   std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
   std::iota(all.begin(), all.end(), 0);
   model.enable_timing(false);
-  (void)evaluate(model, data.test, all, eval_batch);  // warm-up
+  // The warm-up's accuracy guards the speed numbers: a broken kernel shows here.
+  const double test_accuracy = evaluate(model, data.test, all, eval_batch).accuracy;
   std::vector<double> infer;
   for (int r = 0; r < repeats; ++r) {
     const auto t = Clock::now();
     (void)evaluate(model, data.test, all, eval_batch);
     infer.push_back(std::chrono::duration<double>(Clock::now() - t).count());
   }
+  // With --profile, one more (untimed) evaluation gives the per-layer inference times.
+  model.enable_timing(profile);
+  if (profile) {
+    (void)evaluate(model, data.test, all, eval_batch);
+  }
+  const auto infer_times = model.layer_times();
+  model.enable_timing(false);
   std::sort(infer.begin(), infer.end());
   const double infer_s = infer[infer.size() / 2];
   const Flops flops = count_flops(model);
@@ -170,9 +178,10 @@ int worker(const std::string& experiment, std::size_t threads, std::int64_t step
   const double infer_ips = static_cast<double>(data.test.count) / infer_s;
   fmt::print(
       "{{\"threads\": {}, \"train_img_s\": {:.1f}, \"train_gflops\": {:.1f}, "
-      "\"infer_img_s\": {:.1f}, \"infer_gflops\": {:.1f}, \"ms_per_step\": {:.3f}",
+      "\"infer_img_s\": {:.1f}, \"infer_gflops\": {:.1f}, \"ms_per_step\": {:.3f}, "
+      "\"test_accuracy\": {:.4f}",
       ThreadLimit::current(), train_ips, train_ips * flops.training * 1e-9, infer_ips,
-      infer_ips * flops.forward * 1e-9, 1e3 * train_s / static_cast<double>(steps));
+      infer_ips * flops.forward * 1e-9, 1e3 * train_s / static_cast<double>(steps), test_accuracy);
   if (profile) {
     fmt::print(", \"profile_ms_per_step\": {{");
     for (std::size_t i = 0; i < model.size(); ++i) {
@@ -185,6 +194,12 @@ int worker(const std::string& experiment, std::size_t threads, std::int64_t step
         ", \"(data)\": [{:.3f}, 0], \"(loss)\": [{:.3f}, 0], \"(zero grads)\": [0, {:.3f}], "
         "\"(optimizer)\": [0, {:.3f}]",
         per_step(data_s), per_step(loss_s), per_step(zero_s), per_step(optimizer_s));
+    fmt::print("}}, \"profile_ms_per_1000_inferences\": {{");
+    const double thousands = static_cast<double>(data.test.count) / 1000.0;
+    for (std::size_t i = 0; i < model.size(); ++i) {
+      fmt::print("{}\"{}\": {:.3f}", i > 0 ? ", " : "", model.entry(i).name,
+                 1e3 * infer_times.forward_s[i] / thousands);
+    }
     fmt::print("}}");
   }
   fmt::print(", \"peak_rss_mb\": {:.1f}}}\n", peak_rss_mb());
@@ -293,7 +308,17 @@ std::optional<Row> measure_runner(const Settings& s, std::size_t threads) {
       fmt::print(" {} {}/{}", kv.first.Scalar(), kv.second[0].Scalar(), kv.second[1].Scalar());
     }
     fmt::print(" (total {} ms)\n", j["ms_per_step"].Scalar());
+    fmt::print(
+        "runner {} thread(s), inference ms per 1000 images (a layer fused into the one "
+        "before it shows 0):",
+        threads);
+    for (const auto& kv : j["profile_ms_per_1000_inferences"]) {
+      fmt::print(" {} {}", kv.first.Scalar(), kv.second.Scalar());
+    }
+    fmt::print("\n");
   }
+  fmt::print("runner {} thread(s): test accuracy {} after the timed steps\n", threads,
+             j["test_accuracy"].Scalar());
   return Row{"runner",
              threads,
              j["train_img_s"].as<double>(),
