@@ -117,32 +117,66 @@ void patches_times_kernel(const Conv2DGeometry& g, long rows, const float* col, 
   add_bias_activate(out, b, act, rows, g.out_c);
 }
 
+// x with zeros around it, enough for every tap of every output pixel: the short-k kernel reads
+// patches from it in place. `width` is in pixels.
+struct PaddedImage {
+  const float* data;
+  long width;
+};
+PaddedImage pad_image(const Conv2DGeometry& g, const float* x, std::vector<float>& buffer) {
+  const long height = std::max(g.in_h + g.pad_top, (g.out_h - 1) * g.stride_h + g.k_h);
+  const long width = std::max(g.in_w + g.pad_left, (g.out_w - 1) * g.stride_w + g.k_w);
+  buffer.assign(static_cast<std::size_t>(height * width * g.in_c), 0.0F);
+  for (long ih = 0; ih < g.in_h; ++ih) {
+    std::copy(x + ih * g.in_w * g.in_c, x + (ih + 1) * g.in_w * g.in_c,
+              buffer.data() + ((ih + g.pad_top) * width + g.pad_left) * g.in_c);
+  }
+  return {buffer.data(), width};
+}
+
 // One sample's pooled output (Pooling::kMax2x2), two output rows at a time, their outputs in a
 // per-thread L1 buffer: the full-size output is never written. Training (`col` not null) keeps
-// the sample's patches there and records the winners; inference builds each row pair's patches
-// in another L1 buffer.
+// the sample's patches there and records the winners; inference reads the patches in place from
+// a padded copy of the sample (short-k kernels) or builds each row pair's in an L1 buffer.
 void conv2d_pooled_sample(const Conv2DGeometry& g, const float* x, const float* w, const float* b,
                           Activation act, float* y, float* col, std::uint8_t* winners) {
   thread_local std::vector<float> patches_buffer;
+  thread_local std::vector<float> padded_buffer;
   thread_local std::vector<float> rows_buffer;
   const long channels = g.out_c;
   const long row_pair_patches = 2 * g.out_w * g.patch();
+  const bool in_place = col == nullptr && short_gemm_applies(channels, g.patch()) &&
+                        (act == Activation::kLinear || act == Activation::kRelu);
+  PaddedImage padded{nullptr, 0};
+  long taps[kShortGemmMaxK] = {};
   if (col != nullptr) {
     im2col(g, x, col);
+  } else if (in_place) {
+    padded = pad_image(g, x, padded_buffer);
+    for (long ky = 0, kk = 0; ky < g.k_h; ++ky) {
+      for (long kx = 0; kx < g.k_w; ++kx) {
+        for (long c = 0; c < g.in_c; ++c) {
+          taps[kk++] = (ky * padded.width + kx) * g.in_c + c;
+        }
+      }
+    }
   } else {
     patches_buffer.resize(static_cast<std::size_t>(row_pair_patches));
   }
   rows_buffer.resize(static_cast<std::size_t>(2 * g.out_w * channels));
   const long pooled_w = g.out_w / 2;
   for (long ph = 0; ph < g.out_h / 2; ++ph) {
-    const float* patches = patches_buffer.data();
+    float* const top = rows_buffer.data();
     if (col != nullptr) {
-      patches = col + ph * row_pair_patches;
+      patches_times_kernel(g, 2 * g.out_w, col + ph * row_pair_patches, w, b, act, top);
+    } else if (in_place) {
+      const long row_stride = g.stride_h * padded.width * g.in_c;
+      conv_short_k(2, g.out_w, row_stride, g.stride_w * g.in_c, padded.data + 2 * ph * row_stride,
+                   taps, channels, g.patch(), w, top, b, act == Activation::kRelu);
     } else {
       im2col_rows(g, x, 2 * ph, 2 * ph + 2, patches_buffer.data());
+      patches_times_kernel(g, 2 * g.out_w, patches_buffer.data(), w, b, act, top);
     }
-    float* const top = rows_buffer.data();
-    patches_times_kernel(g, 2 * g.out_w, patches, w, b, act, top);
     const float* const bottom = top + g.out_w * channels;
     for (long pw = 0; pw < pooled_w; ++pw) {
       for (long c0 = 0; c0 < channels; c0 += kLanes) {

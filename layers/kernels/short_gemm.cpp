@@ -23,10 +23,24 @@ inline Vec finish(Vec v, const Vec& bias, bool relu) {
   return relu ? relu_lanes(v) : v;
 }
 
+// Where row r of A is: a(r) points at it, and its element kk is a(r)[tap[kk]].
+struct MatrixRows {
+  const float* a;
+  long k;
+  [[nodiscard]] const float* operator()(long r) const { return a + r * k; }
+};
+struct PatchRows {  // output pixel r = (i, j) of an image read in place
+  const float* image;
+  long cols, row_stride, col_stride;
+  [[nodiscard]] const float* operator()(long r) const {
+    return image + (r / cols) * row_stride + (r % cols) * col_stride;
+  }
+};
+
 // NV = vectors per row of C. Four rows at a time give the multiply-adds independent chains.
-template <int NV>
-void short_k(long m, long n, long k, const float* a, const float* b, float* c, const float* bias,
-             bool relu) {
+template <int NV, typename Rows>
+void short_k(long m, long n, long k, const Rows& rows, const long* tap, const float* b, float* c,
+             const float* bias, bool relu) {
   Vec bias_v[NV];
   for (int j = 0; j < NV; ++j) {
     bias_v[j] = bias != nullptr ? load_columns(bias, n, j) : Vec{};
@@ -40,10 +54,14 @@ void short_k(long m, long n, long k, const float* a, const float* b, float* c, c
   constexpr int kRows = 4;
   long r = 0;
   for (; r + kRows <= m; r += kRows) {
+    const float* row[kRows];
+    for (int i = 0; i < kRows; ++i) {
+      row[i] = rows(r + i);
+    }
     Vec acc[kRows][NV] = {};
     for (long kk = 0; kk < k; ++kk) {
       for (int i = 0; i < kRows; ++i) {
-        const float s = a[(r + i) * k + kk];
+        const float s = row[i][tap[kk]];
         for (int j = 0; j < NV; ++j) {
           acc[i][j] += s * w[kk][j];
         }
@@ -56,9 +74,10 @@ void short_k(long m, long n, long k, const float* a, const float* b, float* c, c
     }
   }
   for (; r < m; ++r) {
+    const float* row = rows(r);
     Vec acc[NV] = {};
     for (long kk = 0; kk < k; ++kk) {
-      const float s = a[r * k + kk];
+      const float s = row[tap[kk]];
       for (int j = 0; j < NV; ++j) {
         acc[j] += s * w[kk][j];
       }
@@ -66,6 +85,21 @@ void short_k(long m, long n, long k, const float* a, const float* b, float* c, c
     for (int j = 0; j < NV; ++j) {
       store_columns(finish(acc[j], bias_v[j], relu), n, j, c + r * n);
     }
+  }
+}
+
+template <typename Rows>
+void short_k_any_n(long m, long n, long k, const Rows& rows, const long* tap, const float* b,
+                   float* c, const float* bias, bool relu) {
+  switch ((n + kLanes - 1) / kLanes) {
+    case 1:
+      return short_k<1>(m, n, k, rows, tap, b, c, bias, relu);
+    case 2:
+      return short_k<2>(m, n, k, rows, tap, b, c, bias, relu);
+    case 3:
+      return short_k<3>(m, n, k, rows, tap, b, c, bias, relu);
+    default:
+      return short_k<4>(m, n, k, rows, tap, b, c, bias, relu);
   }
 }
 
@@ -77,16 +111,18 @@ bool short_gemm_applies(long n, long k) {
 
 void gemm_short_k(long m, long n, long k, const float* a, const float* b, float* c,
                   const float* bias, bool relu) {
-  switch ((n + kLanes - 1) / kLanes) {
-    case 1:
-      return short_k<1>(m, n, k, a, b, c, bias, relu);
-    case 2:
-      return short_k<2>(m, n, k, a, b, c, bias, relu);
-    case 3:
-      return short_k<3>(m, n, k, a, b, c, bias, relu);
-    default:
-      return short_k<4>(m, n, k, a, b, c, bias, relu);
+  long tap[kShortGemmMaxK];
+  for (long kk = 0; kk < k; ++kk) {
+    tap[kk] = kk;
   }
+  short_k_any_n(m, n, k, MatrixRows{a, k}, tap, b, c, bias, relu);
+}
+
+void conv_short_k(long rows, long cols, long row_stride, long col_stride, const float* image,
+                  const long* taps, long n, long k, const float* b, float* c, const float* bias,
+                  bool relu) {
+  short_k_any_n(rows * cols, n, k, PatchRows{image, cols, row_stride, col_stride}, taps, b, c, bias,
+                relu);
 }
 
 }  // namespace runner::kernels

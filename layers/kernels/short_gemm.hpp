@@ -18,4 +18,11 @@ bool short_gemm_applies(long n, long k);
 void gemm_short_k(long m, long n, long k, const float* a, const float* b, float* c,
                   const float* bias = nullptr, bool relu = false);
 
+// The same product for a convolution whose patches are read in place instead of copied out
+// (im2col): C has one row per output pixel (i, j) of a rows x cols block, and that pixel's tap kk
+// is image[i * row_stride + j * col_stride + taps[kk]] (image zero-padded so every tap exists).
+void conv_short_k(long rows, long cols, long row_stride, long col_stride, const float* image,
+                  const long* taps, long n, long k, const float* b, float* c,
+                  const float* bias = nullptr, bool relu = false);
+
 }  // namespace runner::kernels

@@ -42,7 +42,9 @@ TEST_SUITE("conv2d kernel") {
     struct Case {
       long batch, in_h, in_w, in_c, out_c, k, stride, pad;
     };
+    // The short-k cases read patches in place from a padded copy (strides, a 4x4 kernel).
     for (const Case c : {Case{3, 28, 28, 1, 32, 3, 1, 1}, Case{2, 7, 9, 1, 5, 3, 1, 0},
+                         Case{4, 11, 10, 1, 20, 3, 2, 1}, Case{2, 8, 9, 1, 7, 4, 1, 1},
                          Case{5, 9, 8, 3, 70, 3, 2, 1}, Case{1, 6, 6, 19, 33, 5, 1, 2}}) {
       for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
         CAPTURE(c.in_h);
