@@ -10,6 +10,36 @@
 
 namespace runner::test {
 
+namespace {
+
+// The convolutions a fused 2x2 max pooling is tested on, each with ReLU and linear: the short-k
+// kernel (1 input channel, as the first layer of an image model; strides, a 4x4 kernel; it reads
+// patches in place in inference) and the library GEMM (long patches, more than 64 filters), with
+// odd sizes (a dropped last row or column) and a batch that leaves a partial chunk.
+template <typename Fn>
+void for_each_pooling_case(const Fn& fn) {
+  struct Case {
+    long batch, in_h, in_w, in_c, out_c, k, stride, pad;
+  };
+  for (const Case c : {Case{5, 28, 28, 1, 32, 3, 1, 1}, Case{2, 7, 9, 1, 5, 3, 1, 0},
+                       Case{4, 11, 10, 1, 20, 3, 2, 1}, Case{2, 8, 9, 1, 7, 4, 1, 1},
+                       Case{5, 9, 8, 3, 70, 3, 2, 1}, Case{1, 6, 6, 19, 33, 5, 1, 2}}) {
+    for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
+      CAPTURE(c.in_h);
+      CAPTURE(c.in_c);
+      CAPTURE(c.out_c);
+      CAPTURE(kernels::activation_name(act));
+      const long out_h = (c.in_h + 2 * c.pad - c.k) / c.stride + 1;
+      const long out_w = (c.in_w + 2 * c.pad - c.k) / c.stride + 1;
+      const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c,   out_h,    out_w, c.out_c,
+                                      c.k,    c.k,    c.stride, c.stride, c.pad, c.pad};
+      fn(c.batch, g, act);
+    }
+  }
+}
+
+}  // namespace
+
 TEST_SUITE("conv2d kernel") {
   TEST_CASE("conv2d_forward equals direct loops for odd sizes and strides and paddings") {
     struct Case {
@@ -36,102 +66,72 @@ TEST_SUITE("conv2d kernel") {
   }
 
   // Inference fused with MaxPooling2D(2): bitwise the pooling kernel applied to the plain output,
-  // through the short-k kernel (1 input channel, as the first layer of an image model) and the
-  // library GEMM (long patches, more than 64 filters), with odd sizes and a NaN input.
+  // also with a NaN input.
   TEST_CASE("conv2d_forward with 2x2 max pooling equals pooling its output bitwise") {
-    struct Case {
-      long batch, in_h, in_w, in_c, out_c, k, stride, pad;
-    };
-    // The short-k cases read patches in place from a padded copy (strides, a 4x4 kernel).
-    for (const Case c : {Case{3, 28, 28, 1, 32, 3, 1, 1}, Case{2, 7, 9, 1, 5, 3, 1, 0},
-                         Case{4, 11, 10, 1, 20, 3, 2, 1}, Case{2, 8, 9, 1, 7, 4, 1, 1},
-                         Case{5, 9, 8, 3, 70, 3, 2, 1}, Case{1, 6, 6, 19, 33, 5, 1, 2}}) {
-      for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
-        CAPTURE(c.in_h);
-        CAPTURE(c.in_c);
-        CAPTURE(c.out_c);
-        CAPTURE(kernels::activation_name(act));
-        const long out_h = (c.in_h + 2 * c.pad - c.k) / c.stride + 1;
-        const long out_w = (c.in_w + 2 * c.pad - c.k) / c.stride + 1;
-        const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c,   out_h,    out_w, c.out_c,
-                                        c.k,    c.k,    c.stride, c.stride, c.pad, c.pad};
-        auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
-        x[x.size() / 3] = std::nanf("");
-        const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
-        const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-        std::vector<float> y(static_cast<std::size_t>(c.batch * g.out_size()));
-        std::vector<float> col(static_cast<std::size_t>(c.batch * g.pixels() * g.patch()));
-        kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), act, y.data(),
-                                col.data());
-        std::vector<float> pooled(static_cast<std::size_t>(c.batch * kernels::pooled_size(g)));
-        kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), act, pooled.data(),
-                                col.data(), kernels::Pooling::kMax2x2);
-        CHECK(bitwise_equal(pooled, UnfusedPool(g, c.batch, y).pooled));
-      }
-    }
+    for_each_pooling_case([](long batch, const kernels::Conv2DGeometry& g,
+                             kernels::Activation act) {
+      auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
+      x[x.size() / 3] = std::nanf("");
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+      std::vector<float> y(static_cast<std::size_t>(batch * g.out_size()));
+      std::vector<float> col(static_cast<std::size_t>(batch * g.pixels() * g.patch()));
+      kernels::conv2d_forward(g, batch, x.data(), w.data(), b.data(), act, y.data(), col.data());
+      std::vector<float> pooled(static_cast<std::size_t>(batch * kernels::pooled_size(g)));
+      kernels::conv2d_forward(g, batch, x.data(), w.data(), b.data(), act, pooled.data(),
+                              col.data(), kernels::Pooling::kMax2x2);
+      CHECK(bitwise_equal(pooled, UnfusedPool(g, batch, y).pooled));
+    });
   }
 
   // Training fused with MaxPooling2D(2): the pooled values, and from a pooled gradient dx, dw
   // and db, bitwise what the convolution and the pooling kernels give apart.
   TEST_CASE("conv2d training with 2x2 max pooling gives the unfused values and gradients") {
-    struct Case {
-      long batch, in_h, in_w, in_c, out_c, k, stride, pad;
-    };
-    for (const Case c : {Case{5, 28, 28, 1, 32, 3, 1, 1}, Case{2, 7, 9, 1, 5, 3, 1, 0},
-                         Case{5, 9, 8, 3, 70, 3, 2, 1}, Case{1, 6, 6, 19, 33, 5, 1, 2}}) {
-      for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
-        CAPTURE(c.in_h);
-        CAPTURE(c.in_c);
-        CAPTURE(c.out_c);
-        CAPTURE(kernels::activation_name(act));
-        const long out_h = (c.in_h + 2 * c.pad - c.k) / c.stride + 1;
-        const long out_w = (c.in_w + 2 * c.pad - c.k) / c.stride + 1;
-        const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c,   out_h,    out_w, c.out_c,
-                                        c.k,    c.k,    c.stride, c.stride, c.pad, c.pad};
-        const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
-        const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
-        const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-        const auto pooled_floats = static_cast<std::size_t>(c.batch * kernels::pooled_size(g));
-        const auto dpool = pattern(pooled_floats, 0.71);
-        const auto patches = static_cast<std::size_t>(c.batch * g.pixels() * g.patch());
-        const auto outputs = static_cast<std::size_t>(c.batch * g.out_size());
-        const auto partials = kernels::conv2d_partials_size(g, c.batch);
-        struct Result {
-          std::vector<float> y, col, dcol, delta, partials, dx, dw, db;
-        };
-        auto buffers = [&](std::size_t y_floats) {
-          return Result{std::vector<float>(y_floats),
-                        std::vector<float>(patches),
-                        std::vector<float>(patches),
-                        std::vector<float>(outputs),
-                        std::vector<float>(partials),
-                        std::vector<float>(static_cast<std::size_t>(c.batch * g.in_size())),
-                        std::vector<float>(w.size(), 0.0F),
-                        std::vector<float>(b.size(), 0.0F)};
-        };
-        Result apart = buffers(outputs);
-        kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), act, apart.y.data(),
-                                apart.col.data());
-        const UnfusedPool pool(g, c.batch, apart.y);
-        const auto dy = pool.scatter(c.batch, dpool);
-        kernels::conv2d_backward(g, c.batch, apart.col.data(), w.data(), act, apart.y.data(),
-                                 dy.data(), apart.dw.data(), apart.db.data(), apart.dx.data(),
-                                 apart.delta.data(), apart.dcol.data(), apart.partials.data());
+    for_each_pooling_case(
+        [](long batch, const kernels::Conv2DGeometry& g, kernels::Activation act) {
+          const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
+          const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+          const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+          const auto pooled_floats = static_cast<std::size_t>(batch * kernels::pooled_size(g));
+          const auto dpool = pattern(pooled_floats, 0.71);
+          const auto patches = static_cast<std::size_t>(batch * g.pixels() * g.patch());
+          const auto outputs = static_cast<std::size_t>(batch * g.out_size());
+          const auto partials = kernels::conv2d_partials_size(g, batch);
+          struct Result {
+            std::vector<float> y, col, dcol, delta, partials, dx, dw, db;
+          };
+          auto buffers = [&](std::size_t y_floats) {
+            return Result{std::vector<float>(y_floats),
+                          std::vector<float>(patches),
+                          std::vector<float>(patches),
+                          std::vector<float>(outputs),
+                          std::vector<float>(partials),
+                          std::vector<float>(static_cast<std::size_t>(batch * g.in_size())),
+                          std::vector<float>(w.size(), 0.0F),
+                          std::vector<float>(b.size(), 0.0F)};
+          };
+          Result apart = buffers(outputs);
+          kernels::conv2d_forward(g, batch, x.data(), w.data(), b.data(), act, apart.y.data(),
+                                  apart.col.data());
+          const UnfusedPool pool(g, batch, apart.y);
+          const auto dy = pool.scatter(batch, dpool);
+          kernels::conv2d_backward(g, batch, apart.col.data(), w.data(), act, apart.y.data(),
+                                   dy.data(), apart.dw.data(), apart.db.data(), apart.dx.data(),
+                                   apart.delta.data(), apart.dcol.data(), apart.partials.data());
 
-        Result fused = buffers(pooled_floats);
-        std::vector<std::uint8_t> winners(pooled_floats);
-        kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(), act, fused.y.data(),
-                                fused.col.data(), kernels::Pooling::kMax2x2, winners.data());
-        kernels::conv2d_backward(g, c.batch, fused.col.data(), w.data(), act, fused.y.data(),
-                                 dpool.data(), fused.dw.data(), fused.db.data(), fused.dx.data(),
-                                 fused.delta.data(), fused.dcol.data(), fused.partials.data(),
-                                 kernels::Pooling::kMax2x2, winners.data());
-        CHECK(bitwise_equal(fused.y, pool.pooled));
-        CHECK(bitwise_equal(fused.dx, apart.dx));
-        CHECK(bitwise_equal(fused.dw, apart.dw));
-        CHECK(bitwise_equal(fused.db, apart.db));
-      }
-    }
+          Result fused = buffers(pooled_floats);
+          std::vector<std::uint8_t> winners(pooled_floats);
+          kernels::conv2d_forward(g, batch, x.data(), w.data(), b.data(), act, fused.y.data(),
+                                  fused.col.data(), kernels::Pooling::kMax2x2, winners.data());
+          kernels::conv2d_backward(g, batch, fused.col.data(), w.data(), act, fused.y.data(),
+                                   dpool.data(), fused.dw.data(), fused.db.data(), fused.dx.data(),
+                                   fused.delta.data(), fused.dcol.data(), fused.partials.data(),
+                                   kernels::Pooling::kMax2x2, winners.data());
+          CHECK(bitwise_equal(fused.y, pool.pooled));
+          CHECK(bitwise_equal(fused.dx, apart.dx));
+          CHECK(bitwise_equal(fused.dw, apart.dw));
+          CHECK(bitwise_equal(fused.db, apart.db));
+        });
   }
 
   TEST_CASE("im2col then col2im_add counts how often each input is used") {

@@ -66,6 +66,24 @@ Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const Input
   return bufs;
 }
 
+// Both tiles, every case of kCases (odd sizes: a dropped last row or column, a 1x1 output that
+// pools to nothing), ReLU and linear: what a fused 2x2 max pooling is tested on.
+template <typename Fn>
+void for_each_pooling_case(const Fn& fn) {
+  for (const long tile : {2L, 4L}) {
+    for (const Case& c : kCases) {
+      for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
+        CAPTURE(tile);
+        CAPTURE(c.batch);
+        CAPTURE(c.in_h);
+        CAPTURE(c.in_c);
+        CAPTURE(kernels::activation_name(act));
+        fn(tile, c, act);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("winograd kernel") {
@@ -121,75 +139,55 @@ TEST_SUITE("winograd kernel") {
   }
 
   // Inference fused with MaxPooling2D(2): bitwise the pooling kernel applied to the plain
-  // output, for both tiles, odd sizes (dropped last row/column, a 1x1 output that pools to
-  // nothing) and a NaN input.
+  // output, also with a NaN input.
   TEST_CASE("Winograd with 2x2 max pooling equals pooling its output bitwise") {
-    for (const long tile : {2L, 4L}) {
-      for (const Case& c : kCases) {
-        for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
-          CAPTURE(tile);
-          CAPTURE(c.batch);
-          CAPTURE(c.in_h);
-          CAPTURE(c.in_c);
-          CAPTURE(kernels::activation_name(act));
-          const auto g = geometry(c);
-          Inputs in(g, c.batch);
-          in.x[in.x.size() / 2] = std::nanf("");
-          Buffers plain(g, tile, c.batch);
-          kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
-                                    plain.y.data(), plain.u.data(), plain.v.data());
-          std::vector<float> pooled(static_cast<std::size_t>(c.batch * kernels::pooled_size(g)));
-          kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
-                                    pooled.data(), plain.u.data(), nullptr,
-                                    kernels::Pooling::kMax2x2);
-          CHECK(bitwise_equal(pooled, UnfusedPool(g, c.batch, plain.y).pooled));
-        }
-      }
-    }
+    for_each_pooling_case([](long tile, const Case& c, kernels::Activation act) {
+      const auto g = geometry(c);
+      Inputs in(g, c.batch);
+      in.x[in.x.size() / 2] = std::nanf("");
+      Buffers plain(g, tile, c.batch);
+      kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
+                                plain.y.data(), plain.u.data(), plain.v.data());
+      std::vector<float> pooled(static_cast<std::size_t>(c.batch * kernels::pooled_size(g)));
+      kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
+                                pooled.data(), plain.u.data(), nullptr, kernels::Pooling::kMax2x2);
+      CHECK(bitwise_equal(pooled, UnfusedPool(g, c.batch, plain.y).pooled));
+    });
   }
 
   // Training fused with MaxPooling2D(2): the pooled values, and from a pooled gradient dx, dw
   // and db, bitwise what the convolution and the pooling kernels give apart.
   TEST_CASE("Winograd training with 2x2 max pooling gives the unfused values and gradients") {
-    for (const long tile : {2L, 4L}) {
-      for (const Case& c : kCases) {
-        for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
-          CAPTURE(tile);
-          CAPTURE(c.batch);
-          CAPTURE(c.in_h);
-          CAPTURE(c.in_c);
-          CAPTURE(kernels::activation_name(act));
-          const auto g = geometry(c);
-          const Inputs in(g, c.batch);
-          const auto pooled_floats = static_cast<std::size_t>(c.batch * kernels::pooled_size(g));
-          const auto dpool = pattern(pooled_floats, 0.71);
+    for_each_pooling_case([](long tile, const Case& c, kernels::Activation act) {
+      const auto g = geometry(c);
+      const Inputs in(g, c.batch);
+      const auto pooled_floats = static_cast<std::size_t>(c.batch * kernels::pooled_size(g));
+      const auto dpool = pattern(pooled_floats, 0.71);
 
-          Buffers apart(g, tile, c.batch);
-          kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
-                                    apart.y.data(), apart.u.data(), apart.v.data());
-          const UnfusedPool pool(g, c.batch, apart.y);
-          const auto dy = pool.scatter(c.batch, dpool);
-          kernels::winograd_backward(g, tile, c.batch, apart.u.data(), apart.v.data(), act,
-                                     apart.y.data(), dy.data(), apart.dw.data(), apart.db.data(),
-                                     apart.dx.data(), apart.delta.data(), apart.partials.data());
+      Buffers apart(g, tile, c.batch);
+      kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
+                                apart.y.data(), apart.u.data(), apart.v.data());
+      const UnfusedPool pool(g, c.batch, apart.y);
+      const auto dy = pool.scatter(c.batch, dpool);
+      kernels::winograd_backward(g, tile, c.batch, apart.u.data(), apart.v.data(), act,
+                                 apart.y.data(), dy.data(), apart.dw.data(), apart.db.data(),
+                                 apart.dx.data(), apart.delta.data(), apart.partials.data());
 
-          Buffers fused(g, tile, c.batch);
-          std::vector<float> pooled(pooled_floats);
-          std::vector<std::uint8_t> winners(pooled_floats);
-          kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
-                                    pooled.data(), fused.u.data(), fused.v.data(),
-                                    kernels::Pooling::kMax2x2, winners.data());
-          kernels::winograd_backward(g, tile, c.batch, fused.u.data(), fused.v.data(), act,
-                                     pooled.data(), dpool.data(), fused.dw.data(), fused.db.data(),
-                                     fused.dx.data(), fused.delta.data(), fused.partials.data(),
-                                     kernels::Pooling::kMax2x2, winners.data());
-          CHECK(bitwise_equal(pooled, pool.pooled));
-          CHECK(bitwise_equal(fused.dx, apart.dx));
-          CHECK(bitwise_equal(fused.dw, apart.dw));
-          CHECK(bitwise_equal(fused.db, apart.db));
-        }
-      }
-    }
+      Buffers fused(g, tile, c.batch);
+      std::vector<float> pooled(pooled_floats);
+      std::vector<std::uint8_t> winners(pooled_floats);
+      kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
+                                pooled.data(), fused.u.data(), fused.v.data(),
+                                kernels::Pooling::kMax2x2, winners.data());
+      kernels::winograd_backward(g, tile, c.batch, fused.u.data(), fused.v.data(), act,
+                                 pooled.data(), dpool.data(), fused.dw.data(), fused.db.data(),
+                                 fused.dx.data(), fused.delta.data(), fused.partials.data(),
+                                 kernels::Pooling::kMax2x2, winners.data());
+      CHECK(bitwise_equal(pooled, pool.pooled));
+      CHECK(bitwise_equal(fused.dx, apart.dx));
+      CHECK(bitwise_equal(fused.dw, apart.dw));
+      CHECK(bitwise_equal(fused.db, apart.db));
+    });
   }
 
   TEST_CASE("Winograd applies to 3x3 stride-1 kernels only") {
