@@ -48,7 +48,7 @@ void BM_Conv2DForward(benchmark::State& state) {
   const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c));
   const auto b = pattern(static_cast<std::size_t>(g.out_c));
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
-  std::vector<float> col(static_cast<std::size_t>(kBatch * g.pixels() * g.patch()));
+  std::vector<float> col(runner::kernels::conv2d_col_size(g, kBatch));
   for (auto _ : state) {
     runner::kernels::conv2d_forward(g, kBatch, x.data(), w.data(), b.data(), Activation::kRelu,
                                     y.data(), col.data());
@@ -103,11 +103,12 @@ void BM_Conv2DBackward(benchmark::State& state) {
   const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c));
   const auto b = pattern(static_cast<std::size_t>(g.out_c));
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
-  std::vector<float> col(static_cast<std::size_t>(kBatch * g.pixels() * g.patch()));
+  std::vector<float> col(runner::kernels::conv2d_col_size(g, kBatch));
   runner::kernels::conv2d_forward(g, kBatch, x.data(), w.data(), b.data(), Activation::kRelu,
                                   y.data(), col.data());
   const auto dy = pattern(y.size());
-  std::vector<float> dw(w.size()), db(b.size()), dx(x.size()), delta(y.size()), dcol(col.size());
+  std::vector<float> dw(w.size()), db(b.size()), dx(x.size()), delta(y.size()),
+      dcol(static_cast<std::size_t>(kBatch * g.pixels() * g.patch()));
   std::vector<float> partials(runner::kernels::conv2d_partials_size(g, kBatch));
   const bool with_dx = state.range(0) != 0;  // the first layer needs no input gradient
   for (auto _ : state) {

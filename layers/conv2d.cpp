@@ -94,10 +94,8 @@ class Conv2D final : public Layer {
       dcol_.clear();
       partials_.resize(sizes.partials);
     } else {
-      const auto patches =
-          static_cast<std::size_t>(max_batch * geometry_.pixels() * geometry_.patch());
-      col_.resize(patches);
-      dcol_.resize(patches);
+      col_.resize(kernels::conv2d_col_size(geometry_, max_batch));
+      dcol_.resize(static_cast<std::size_t>(max_batch * geometry_.pixels() * geometry_.patch()));
       partials_.resize(kernels::conv2d_partials_size(geometry_, max_batch));
     }
   }
@@ -127,7 +125,7 @@ class Conv2D final : public Layer {
     const bool training = pass.mode == Mode::kTrain;
     const auto pooling = pools_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
     // Inference keeps nothing for a backward (none follows it).
-    std::uint8_t* winners = pools_ && training ? winners_.data() : nullptr;
+    float* winners = pools_ && training ? winners_.data() : nullptr;
     kept_for_backward_ = training || (!winograd_ && !pools_);
     if (winograd_) {
       kernels::winograd_forward(geometry_, kWinogradTile, input.batch(), input.data(), kernel_.data,
@@ -205,10 +203,11 @@ class Conv2D final : public Layer {
   kernels::Conv2DGeometry geometry_{};
   bool winograd_ = false;
   bool kept_for_backward_ = false;
-  bool pools_ = false;                 // fused with the 2x2 max pooling after it (fuse_next)
-  std::vector<std::uint8_t> winners_;  // each pooling window's winner (training)
+  bool pools_ = false;          // fused with the 2x2 max pooling after it (fuse_next)
+  std::vector<float> winners_;  // each pooling window's winner (training)
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
-  // im2col: patches and their gradient. Winograd: the transformed input in col_.
+  // im2col: patches (or padded samples) and the patches' gradient. Winograd: the transformed
+  // input in col_.
   std::vector<float> col_, dcol_, delta_, partials_, transformed_kernel_;
 };
 

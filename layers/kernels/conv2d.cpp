@@ -6,6 +6,7 @@
 
 #include "framework/parallel.hpp"
 #include "layers/kernels/bias.hpp"
+#include "layers/kernels/conv2d_in_place.hpp"
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
 #include "layers/kernels/short_gemm.hpp"
@@ -117,66 +118,18 @@ void patches_times_kernel(const Conv2DGeometry& g, long rows, const float* col, 
   add_bias_activate(out, b, act, rows, g.out_c);
 }
 
-// x with zeros around it, enough for every tap of every output pixel: the short-k kernel reads
-// patches from it in place. `width` is in pixels.
-struct PaddedImage {
-  const float* data;
-  long width;
-};
-PaddedImage pad_image(const Conv2DGeometry& g, const float* x, std::vector<float>& buffer) {
-  const long height = std::max(g.in_h + g.pad_top, (g.out_h - 1) * g.stride_h + g.k_h);
-  const long width = std::max(g.in_w + g.pad_left, (g.out_w - 1) * g.stride_w + g.k_w);
-  buffer.assign(static_cast<std::size_t>(height * width * g.in_c), 0.0F);
-  for (long ih = 0; ih < g.in_h; ++ih) {
-    std::copy(x + ih * g.in_w * g.in_c, x + (ih + 1) * g.in_w * g.in_c,
-              buffer.data() + ((ih + g.pad_top) * width + g.pad_left) * g.in_c);
-  }
-  return {buffer.data(), width};
-}
-
-// One sample's pooled output (Pooling::kMax2x2), two output rows at a time, their outputs in a
-// per-thread L1 buffer: the full-size output is never written. Training (`col` not null) keeps
-// the sample's patches there and records the winners; inference reads the patches in place from
-// a padded copy of the sample (short-k kernels) or builds each row pair's in an L1 buffer.
-void conv2d_pooled_sample(const Conv2DGeometry& g, const float* x, const float* w, const float* b,
-                          Activation act, float* y, float* col, std::uint8_t* winners) {
-  thread_local std::vector<float> patches_buffer;
-  thread_local std::vector<float> padded_buffer;
+// Pools two output rows at a time from an L1 buffer, so the full-size output is never written:
+// rows_of(ph, out) computes output rows 2 ph and 2 ph + 1 of the sample into out; y and winners
+// (null in inference) are the sample's.
+template <typename RowPair>
+void pool_row_pairs(const Conv2DGeometry& g, const RowPair& rows_of, float* y, float* winners) {
   thread_local std::vector<float> rows_buffer;
   const long channels = g.out_c;
-  const long row_pair_patches = 2 * g.out_w * g.patch();
-  const bool in_place = col == nullptr && short_gemm_applies(channels, g.patch()) &&
-                        (act == Activation::kLinear || act == Activation::kRelu);
-  PaddedImage padded{nullptr, 0};
-  long taps[kShortGemmMaxK] = {};
-  if (col != nullptr) {
-    im2col(g, x, col);
-  } else if (in_place) {
-    padded = pad_image(g, x, padded_buffer);
-    for (long ky = 0, kk = 0; ky < g.k_h; ++ky) {
-      for (long kx = 0; kx < g.k_w; ++kx) {
-        for (long c = 0; c < g.in_c; ++c) {
-          taps[kk++] = (ky * padded.width + kx) * g.in_c + c;
-        }
-      }
-    }
-  } else {
-    patches_buffer.resize(static_cast<std::size_t>(row_pair_patches));
-  }
   rows_buffer.resize(static_cast<std::size_t>(2 * g.out_w * channels));
   const long pooled_w = g.out_w / 2;
   for (long ph = 0; ph < g.out_h / 2; ++ph) {
     float* const top = rows_buffer.data();
-    if (col != nullptr) {
-      patches_times_kernel(g, 2 * g.out_w, col + ph * row_pair_patches, w, b, act, top);
-    } else if (in_place) {
-      const long row_stride = g.stride_h * padded.width * g.in_c;
-      conv_short_k(2, g.out_w, row_stride, g.stride_w * g.in_c, padded.data + 2 * ph * row_stride,
-                   taps, channels, g.patch(), w, top, b, act == Activation::kRelu);
-    } else {
-      im2col_rows(g, x, 2 * ph, 2 * ph + 2, patches_buffer.data());
-      patches_times_kernel(g, 2 * g.out_w, patches_buffer.data(), w, b, act, top);
-    }
+    rows_of(ph, top);
     const float* const bottom = top + g.out_w * channels;
     for (long pw = 0; pw < pooled_w; ++pw) {
       for (long c0 = 0; c0 < channels; c0 += kLanes) {
@@ -189,18 +142,61 @@ void conv2d_pooled_sample(const Conv2DGeometry& g, const float* x, const float* 
         const long at = (ph * pooled_w + pw) * channels + c0;
         store_lanes(p.max, lanes, y + at);
         if (winners != nullptr) {
-          store_winners(p.winner, lanes, winners + at);
+          store_lanes(p.winner, lanes, winners + at);
         }
       }
     }
   }
 }
 
+// One sample whose patches are read in place (conv2d_in_place.hpp); `image` keeps its padded
+// copy for backward.
+void forward_in_place(const Conv2DGeometry& g, const PaddedLayout& layout, const float* x,
+                      const float* w, const float* b, Activation act, Pooling pooling, float* image,
+                      float* y, float* winners) {
+  pad_sample(g, layout, x, image);
+  if (pooling == Pooling::kNone) {
+    in_place_rows(g, layout, image, 0, g.out_h, w, b, act, y);
+    return;
+  }
+  pool_row_pairs(
+      g,
+      [&](long ph, float* out) {
+        in_place_rows(g, layout, image, 2 * ph, 2 * ph + 2, w, b, act, out);
+      },
+      y, winners);
+}
+
+// One sample through patches, pooled (Pooling::kMax2x2). Training (`col` not null) keeps the
+// sample's patches there; inference builds each row pair's in an L1 buffer.
+void forward_patches_pooled(const Conv2DGeometry& g, const float* x, const float* w, const float* b,
+                            Activation act, float* col, float* y, float* winners) {
+  thread_local std::vector<float> patches_buffer;
+  const long row_pair_patches = 2 * g.out_w * g.patch();
+  if (col != nullptr) {
+    im2col(g, x, col);
+  } else {
+    patches_buffer.resize(static_cast<std::size_t>(row_pair_patches));
+  }
+  pool_row_pairs(
+      g,
+      [&](long ph, float* out) {
+        const float* patches = patches_buffer.data();
+        if (col != nullptr) {
+          patches = col + ph * row_pair_patches;
+        } else {
+          im2col_rows(g, x, 2 * ph, 2 * ph + 2, patches_buffer.data());
+        }
+        patches_times_kernel(g, 2 * g.out_w, patches, w, b, act, out);
+      },
+      y, winners);
+}
+
 // delta for `count` samples from the pooled gradient (Pooling::kMax2x2): each window's winner
 // gets the pooled gradient (through ReLU when `relu`, the winner's output being the pooled
 // value), every other output 0.
 void unpool_gradient(const Conv2DGeometry& g, long count, const float* pooled, const float* dpool,
-                     const std::uint8_t* winners, bool relu, float* delta) {
+                     const float* winners, bool relu, float* delta) {
   const long channels = g.out_c;
   const long pooled_h = g.out_h / 2;
   const long pooled_w = g.out_w / 2;
@@ -215,7 +211,7 @@ void unpool_gradient(const Conv2DGeometry& g, long count, const float* pooled, c
           const long at = ((n * pooled_h + ph) * pooled_w + pw) * channels + c0;
           const Vec dp = load_lanes(dpool + at, lanes);
           const Vec value = relu ? load_lanes(pooled + at, lanes) : Vec{};
-          const Vec winner = load_winners(winners + at, lanes);
+          const Vec winner = load_lanes(winners + at, lanes);
           float* const top = delta + n * g.out_size() + (2 * ph * g.out_w + 2 * pw) * channels + c0;
           float* const bottom = top + g.out_w * channels;
           store_lanes(unpool_window_gradient(dp, value, winner, 0, relu), lanes, top);
@@ -232,20 +228,32 @@ void unpool_gradient(const Conv2DGeometry& g, long count, const float* pooled, c
 
 void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
                     const float* b, Activation act, float* y, float* col, Pooling pooling,
-                    std::uint8_t* winners) {
+                    float* winners) {
   assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   const long patch = g.patch();
   const long pixels = g.pixels();
+  const bool in_place = in_place_applies(g, act);
+  const PaddedLayout layout = padded_layout(g);
+  const long y_size = pooling == Pooling::kMax2x2 ? pooled_size(g) : g.out_size();
   parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
                [&](std::size_t first, std::size_t last) {
                  const auto n0 = static_cast<long>(first);
                  const auto count = static_cast<long>(last - first);
+                 for (long n = n0; in_place && n < n0 + count; ++n) {
+                   forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling,
+                                    col + n * layout.sample_floats, y + n * y_size,
+                                    winners != nullptr ? winners + n * y_size : nullptr);
+                 }
+                 if (in_place) {
+                   return;
+                 }
                  if (pooling == Pooling::kMax2x2) {
                    const bool training = winners != nullptr;
                    for (long n = n0; n < n0 + count; ++n) {
-                     conv2d_pooled_sample(g, x + n * g.in_size(), w, b, act, y + n * pooled_size(g),
-                                          training ? col + n * pixels * patch : nullptr,
-                                          training ? winners + n * pooled_size(g) : nullptr);
+                     forward_patches_pooled(g, x + n * g.in_size(), w, b, act,
+                                            training ? col + n * pixels * patch : nullptr,
+                                            y + n * y_size,
+                                            training ? winners + n * y_size : nullptr);
                    }
                    return;
                  }
@@ -257,6 +265,11 @@ void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const f
                });
 }
 
+std::size_t conv2d_col_size(const Conv2DGeometry& g, long max_batch) {
+  const long per_sample = std::max(g.pixels() * g.patch(), padded_layout(g).sample_floats);
+  return static_cast<std::size_t>(max_batch * per_sample);
+}
+
 std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
   const auto chunks = chunk_count(static_cast<std::size_t>(max_batch), kSamplesPerTask);
   return chunks * static_cast<std::size_t>(g.patch() * g.out_c + g.out_c);
@@ -265,13 +278,15 @@ std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
 void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, const float* w,
                      Activation act, const float* y, const float* dy, float* dw, float* db,
                      float* dx, float* delta, float* dcol, float* partials, Pooling pooling,
-                     const std::uint8_t* winners) {
+                     const float* winners) {
   assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   const long patch = g.patch();
   const long pixels = g.pixels();
   const long dw_size = patch * g.out_c;
   const long stride = dw_size + g.out_c;  // one chunk's dw then db
   const auto chunks = chunk_count(static_cast<std::size_t>(batch), kSamplesPerTask);
+  const bool in_place = in_place_applies(g, act);
+  const PaddedLayout layout = padded_layout(g);
   parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t chunk = first; chunk < last; ++chunk) {
       const auto n0 = static_cast<long>(chunk * kSamplesPerTask);
@@ -281,19 +296,35 @@ void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, cons
       float* chunk_delta = delta + offset;
       float* part = partials + static_cast<long>(chunk) * stride;
       std::fill(part + dw_size, part + stride, 0.0F);
-      if (pooling == Pooling::kMax2x2) {
-        const long pooled_offset = n0 * pooled_size(g);
-        unpool_gradient(g, count, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
-                        act == Activation::kRelu, chunk_delta);
-        add_column_sums(chunk_delta, rows, g.out_c, part + dw_size);
+      const long pooled_offset = n0 * pooled_size(g);
+      if (in_place) {
+        // The pooled gradient is read as it is unless dx needs the full one.
+        OutputGradient gradient{chunk_delta};
+        if (pooling == Pooling::kMax2x2 && dx == nullptr) {
+          gradient = {nullptr, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
+                      act == Activation::kRelu};
+        } else if (pooling == Pooling::kMax2x2) {
+          unpool_gradient(g, count, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
+                          act == Activation::kRelu, chunk_delta);
+        } else {
+          activation_backward(act, y + offset, dy + offset, chunk_delta, rows, g.out_c);
+        }
+        in_place_weight_gradient(g, layout, col + n0 * layout.sample_floats, count, gradient, part,
+                                 part + dw_size);
       } else {
-        activation_backward_column_sums(act, y + offset, dy + offset, chunk_delta, rows, g.out_c,
-                                        part + dw_size);
+        if (pooling == Pooling::kMax2x2) {
+          unpool_gradient(g, count, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
+                          act == Activation::kRelu, chunk_delta);
+          add_column_sums(chunk_delta, rows, g.out_c, part + dw_size);
+        } else {
+          activation_backward_column_sums(act, y + offset, dy + offset, chunk_delta, rows, g.out_c,
+                                          part + dw_size);
+        }
+        // dw_chunk = col_chunk^T * delta_chunk
+        gemm(true, false, as_int(patch), as_int(g.out_c), as_int(rows), 1.0F,
+             col + n0 * pixels * patch, as_int(patch), chunk_delta, as_int(g.out_c), 0.0F, part,
+             as_int(g.out_c));
       }
-      const float* chunk_col = col + n0 * pixels * patch;
-      // dw_chunk = col_chunk^T * delta_chunk
-      gemm(true, false, as_int(patch), as_int(g.out_c), as_int(rows), 1.0F, chunk_col,
-           as_int(patch), chunk_delta, as_int(g.out_c), 0.0F, part, as_int(g.out_c));
       if (dx != nullptr) {
         float* dcol_chunk = dcol + n0 * pixels * patch;
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,

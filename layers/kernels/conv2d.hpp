@@ -22,7 +22,7 @@ struct Conv2DGeometry {
 // What a forward pass writes: the convolution's output, or, fused with a following
 // MaxPooling2D(pool 2x2, strides 2, valid), the maxima of its 2x2 windows (out_h / 2 by
 // out_w / 2 per channel, rounded down) and, for backward, which output of each window won (one
-// byte per pooled value). Backward then takes the pooled tensor's gradient. Values and
+// float per pooled value). Backward then takes the pooled tensor's gradient. Values and
 // gradients are bitwise the ones the two layers compute apart (layers/kernels/fused_pool.hpp).
 enum class Pooling { kNone, kMax2x2 };
 
@@ -39,13 +39,17 @@ void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long l
 // Adds each patch row back into x (x must be zeroed by the caller).
 void col2im_add(const Conv2DGeometry& g, const float* col, float* x);
 
-// y = act(conv(x, w) + b). `col` (batch * pixels * patch floats) keeps the patches for backward.
+// y = act(conv(x, w) + b). `col` (conv2d_col_size floats) keeps for backward the patches, or for
+// the convolutions conv2d_in_place.hpp takes (short patches, linear or ReLU) padded samples.
 // b may be null (use_bias: false). Pooling::kMax2x2 requires act linear or ReLU; y is then the
-// pooled tensor and `winners` records each window's winner, or is null in inference, where col
-// is left alone (no backward follows).
+// pooled tensor and `winners` records each window's winner (null in inference: no backward
+// follows).
 void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
                     const float* b, Activation act, float* y, float* col,
-                    Pooling pooling = Pooling::kNone, std::uint8_t* winners = nullptr);
+                    Pooling pooling = Pooling::kNone, float* winners = nullptr);
+
+// Floats of the `col` workspace for batches up to max_batch.
+std::size_t conv2d_col_size(const Conv2DGeometry& g, long max_batch);
 
 // Floats of the `partials` workspace conv2d_backward needs for batches up to max_batch.
 std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch);
@@ -59,6 +63,6 @@ std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch);
 void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, const float* w,
                      Activation act, const float* y, const float* dy, float* dw, float* db,
                      float* dx, float* delta, float* dcol, float* partials,
-                     Pooling pooling = Pooling::kNone, const std::uint8_t* winners = nullptr);
+                     Pooling pooling = Pooling::kNone, const float* winners = nullptr);
 
 }  // namespace runner::kernels

@@ -237,7 +237,7 @@ class Winograd {
   // the blocks are the pooling windows; blocks past the pooled edge are dropped), and `winners`
   // unless null which output of the block won.
   void transform_output(const Chunk& c, const float* prod, const float* bias, bool relu,
-                        Pooling pooling, float* y, std::uint8_t* winners) const {
+                        Pooling pooling, float* y, float* winners) const {
     const long channels = g_.out_c;
     for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
       Vec in[kA * kA];
@@ -261,7 +261,7 @@ class Winograd {
                                                 out[(r + 1) * M + s], out[(r + 1) * M + s + 1]);
           store_lanes(p.max, lanes, y + at);
           if (winners != nullptr) {
-            store_winners(p.winner, lanes, winners + at);
+            store_lanes(p.winner, lanes, winners + at);
           }
         });
         return;
@@ -285,7 +285,7 @@ class Winograd {
   // With Pooling::kMax2x2, dy and relu_y are the pooled tensors and `winners` what forward
   // recorded: delta is what the pooling layer's scatter and the activation's derivative give.
   void transform_output_gradient(const Chunk& c, const float* dy, const float* relu_y,
-                                 Pooling pooling, const std::uint8_t* winners, float* bias_sums,
+                                 Pooling pooling, const float* winners, float* bias_sums,
                                  float* dprod) const {
     const long channels = g_.out_c;
     for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
@@ -294,7 +294,7 @@ class Winograd {
         for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
           const Vec dpool = load_lanes(dy + at, lanes);
           const Vec pooled = relu_y != nullptr ? load_lanes(relu_y + at, lanes) : Vec{};
-          const Vec winner = load_winners(winners + at, lanes);
+          const Vec winner = load_lanes(winners + at, lanes);
           const bool relu = relu_y != nullptr;
           in[r * M + s] = unpool_window_gradient(dpool, pooled, winner, 0, relu);
           in[r * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 1, relu);
@@ -389,7 +389,7 @@ class Winograd {
 
 template <int M>
 void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w, const float* b,
-             Activation act, Pooling pooling, std::uint8_t* winners, float* y, float* u, float* v) {
+             Activation act, Pooling pooling, float* winners, float* y, float* u, float* v) {
   const Tiling t(g, M);
   const Winograd<M> wino(g, t);
   wino.transform_kernel(w, u);
@@ -420,8 +420,8 @@ void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w
 
 template <int M>
 void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Activation act,
-              Pooling pooling, const std::uint8_t* winners, const float* y, const float* dy,
-              float* dw, float* db, float* dx, float* delta, float* partials) {
+              Pooling pooling, const float* winners, const float* y, const float* dy, float* dw,
+              float* db, float* dx, float* delta, float* partials) {
   const Tiling t(g, M);
   const Winograd<M> wino(g, t);
   const long ci = g.in_c;
@@ -488,7 +488,7 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
 
 void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
                       const float* w, const float* b, Activation act, float* y, float* u, float* v,
-                      Pooling pooling, std::uint8_t* winners) {
+                      Pooling pooling, float* winners) {
   assert(winograd_applies(g) && (tile == 2 || tile == 4));
   assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   if (tile == 2) {
@@ -501,7 +501,7 @@ void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const floa
 void winograd_backward(const Conv2DGeometry& g, long tile, long batch, const float* u, float* v,
                        Activation act, const float* y, const float* dy, float* dw, float* db,
                        float* dx, float* delta, float* partials, Pooling pooling,
-                       const std::uint8_t* winners) {
+                       const float* winners) {
   assert(winograd_applies(g) && (tile == 2 || tile == 4));
   assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   if (tile == 2) {

@@ -35,7 +35,7 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
 // for backward (see Pooling).
 void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
                       const float* w, const float* b, Activation act, float* y, float* u, float* v,
-                      Pooling pooling = Pooling::kNone, std::uint8_t* winners = nullptr);
+                      Pooling pooling = Pooling::kNone, float* winners = nullptr);
 
 // Requires: u, v and y from the matching forward (v is overwritten). Adds to dw (and db unless
 // null); writes dx unless null. `delta` (batch * out_size floats) and `partials` are workspaces.
@@ -43,6 +43,6 @@ void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const floa
 void winograd_backward(const Conv2DGeometry& g, long tile, long batch, const float* u, float* v,
                        Activation act, const float* y, const float* dy, float* dw, float* db,
                        float* dx, float* delta, float* partials, Pooling pooling = Pooling::kNone,
-                       const std::uint8_t* winners = nullptr);
+                       const float* winners = nullptr);
 
 }  // namespace runner::kernels

@@ -58,7 +58,7 @@ TEST_SUITE("conv2d kernel") {
       const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
       const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
       std::vector<float> y(static_cast<std::size_t>(c.batch * g.out_size()));
-      std::vector<float> col(static_cast<std::size_t>(c.batch * g.pixels() * g.patch()));
+      std::vector<float> col(kernels::conv2d_col_size(g, c.batch));
       kernels::conv2d_forward(g, c.batch, x.data(), w.data(), b.data(),
                               kernels::Activation::kLinear, y.data(), col.data());
       CHECK(worst_difference(y, naive_conv(g, c.batch, x, w, b)) < 1e-4);
@@ -75,7 +75,7 @@ TEST_SUITE("conv2d kernel") {
       const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
       const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
       std::vector<float> y(static_cast<std::size_t>(batch * g.out_size()));
-      std::vector<float> col(static_cast<std::size_t>(batch * g.pixels() * g.patch()));
+      std::vector<float> col(kernels::conv2d_col_size(g, batch));
       kernels::conv2d_forward(g, batch, x.data(), w.data(), b.data(), act, y.data(), col.data());
       std::vector<float> pooled(static_cast<std::size_t>(batch * kernels::pooled_size(g)));
       kernels::conv2d_forward(g, batch, x.data(), w.data(), b.data(), act, pooled.data(),
@@ -102,7 +102,7 @@ TEST_SUITE("conv2d kernel") {
           };
           auto buffers = [&](std::size_t y_floats) {
             return Result{std::vector<float>(y_floats),
-                          std::vector<float>(patches),
+                          std::vector<float>(kernels::conv2d_col_size(g, batch)),
                           std::vector<float>(patches),
                           std::vector<float>(outputs),
                           std::vector<float>(partials),
@@ -120,7 +120,7 @@ TEST_SUITE("conv2d kernel") {
                                    apart.delta.data(), apart.dcol.data(), apart.partials.data());
 
           Result fused = buffers(pooled_floats);
-          std::vector<std::uint8_t> winners(pooled_floats);
+          std::vector<float> winners(pooled_floats);
           kernels::conv2d_forward(g, batch, x.data(), w.data(), b.data(), act, fused.y.data(),
                                   fused.col.data(), kernels::Pooling::kMax2x2, winners.data());
           kernels::conv2d_backward(g, batch, fused.col.data(), w.data(), act, fused.y.data(),

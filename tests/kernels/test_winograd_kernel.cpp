@@ -175,7 +175,7 @@ TEST_SUITE("winograd kernel") {
 
       Buffers fused(g, tile, c.batch);
       std::vector<float> pooled(pooled_floats);
-      std::vector<std::uint8_t> winners(pooled_floats);
+      std::vector<float> winners(pooled_floats);
       kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
                                 pooled.data(), fused.u.data(), fused.v.data(),
                                 kernels::Pooling::kMax2x2, winners.data());

@@ -1,0 +1,183 @@
+#include "layers/kernels/conv2d_in_place.hpp"
+
+#include <algorithm>
+
+#include "layers/kernels/fused_pool.hpp"
+#include "layers/kernels/lanes.hpp"
+
+namespace runner::kernels {
+
+namespace {
+
+// The output gradient of pixel (n, oh, ow), channels [c0, c0 + lanes).
+struct DenseDelta {
+  const Conv2DGeometry& g;
+  const float* delta;
+  [[nodiscard]] Vec operator()(long n, long oh, long ow, long c0, int lanes) const {
+    return load_lanes(delta + n * g.out_size() + (oh * g.out_w + ow) * g.out_c + c0, lanes);
+  }
+};
+
+// The same from a fused pooling: what the pooling layer's scatter and the activation's
+// derivative give (pixels outside every window get 0).
+struct PooledDelta {
+  const Conv2DGeometry& g;
+  const OutputGradient& d;
+  [[nodiscard]] Vec operator()(long n, long oh, long ow, long c0, int lanes) const {
+    const long pooled_h = g.out_h / 2;
+    const long pooled_w = g.out_w / 2;
+    const long ph = oh / 2;
+    const long pw = ow / 2;
+    if (ph >= pooled_h || pw >= pooled_w) {
+      return Vec{};
+    }
+    const long at = ((n * pooled_h + ph) * pooled_w + pw) * g.out_c + c0;
+    const Vec pooled = d.relu ? load_lanes(d.pooled + at, lanes) : Vec{};
+    return unpool_window_gradient(load_lanes(d.dpool + at, lanes), pooled,
+                                  load_lanes(d.winners + at, lanes),
+                                  static_cast<int>((oh % 2) * 2 + ow % 2), d.relu);
+  }
+};
+
+// K = taps per patch, NV = 16-channel vectors per output pixel, both compile-time so that the
+// weight gradient stays in registers. The column sums add four pixels pairwise before they meet
+// the running sum, as add_column_sums does.
+template <int K, int NV, typename Delta>
+void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
+                     long count, const Delta& delta_at, float* dw, float* sums) {
+  constexpr long k = K;
+  const long n_out = g.out_c;
+  int lanes[NV];
+  for (int j = 0; j < NV; ++j) {
+    lanes[j] = static_cast<int>(std::clamp<long>(n_out - j * kLanes, 0, kLanes));
+  }
+  Vec acc[K][NV] = {};
+  Vec sum[NV];
+  for (int j = 0; j < NV; ++j) {
+    sum[j] = load_lanes(sums + j * kLanes, lanes[j]);
+  }
+  Vec group[4][NV];
+  int in_group = 0;
+  for (long n = 0; n < count; ++n) {
+    const float* image = images + n * layout.sample_floats;
+    for (long oh = 0; oh < g.out_h; ++oh) {
+      for (long ow = 0; ow < g.out_w; ++ow) {
+        const float* patch = image + oh * layout.row_stride + ow * layout.col_stride;
+        Vec* d = group[in_group];
+        for (int j = 0; j < NV; ++j) {
+          d[j] = delta_at(n, oh, ow, j * kLanes, lanes[j]);
+        }
+#pragma GCC unroll 16
+        for (long kk = 0; kk < k; ++kk) {
+          const float s = patch[layout.taps[kk]];
+          for (int j = 0; j < NV; ++j) {
+            acc[kk][j] += s * d[j];
+          }
+        }
+        if (++in_group == 4) {
+          for (int j = 0; j < NV; ++j) {
+            sum[j] += (group[0][j] + group[1][j]) + (group[2][j] + group[3][j]);
+          }
+          in_group = 0;
+        }
+      }
+    }
+  }
+  for (int i = 0; i < in_group; ++i) {  // the last rows one by one, as add_column_sums
+    for (int j = 0; j < NV; ++j) {
+      sum[j] += group[i][j];
+    }
+  }
+  for (long kk = 0; kk < k; ++kk) {
+    for (int j = 0; j < NV; ++j) {
+      store_lanes(acc[kk][j], lanes[j], dw + kk * n_out + j * kLanes);
+    }
+  }
+  for (int j = 0; j < NV; ++j) {
+    store_lanes(sum[j], lanes[j], sums + j * kLanes);
+  }
+}
+
+template <int K, typename Delta>
+void weight_gradient_any_n(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
+                           long count, const Delta& delta_at, float* dw, float* sums) {
+  switch ((g.out_c + kLanes - 1) / kLanes) {
+    case 1:
+      return weight_gradient<K, 1>(g, layout, images, count, delta_at, dw, sums);
+    case 2:
+      return weight_gradient<K, 2>(g, layout, images, count, delta_at, dw, sums);
+    case 3:
+      return weight_gradient<K, 3>(g, layout, images, count, delta_at, dw, sums);
+    default:
+      return weight_gradient<K, 4>(g, layout, images, count, delta_at, dw, sums);
+  }
+}
+
+// Dispatches on the patch length (1 .. kShortGemmMaxK).
+template <typename Delta, int K = 1>
+void weight_gradient_any(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
+                         long count, const Delta& delta_at, float* dw, float* sums) {
+  if constexpr (K < kShortGemmMaxK) {
+    if (g.patch() != K) {
+      return weight_gradient_any<Delta, K + 1>(g, layout, images, count, delta_at, dw, sums);
+    }
+  }
+  weight_gradient_any_n<K>(g, layout, images, count, delta_at, dw, sums);
+}
+
+}  // namespace
+
+bool in_place_applies(const Conv2DGeometry& g, Activation act) {
+  return short_gemm_applies(g.out_c, g.patch()) &&
+         (act == Activation::kLinear || act == Activation::kRelu);
+}
+
+PaddedLayout padded_layout(const Conv2DGeometry& g) {
+  PaddedLayout p{};
+  p.height = std::max(g.in_h + g.pad_top, (g.out_h - 1) * g.stride_h + g.k_h);
+  p.width = std::max(g.in_w + g.pad_left, (g.out_w - 1) * g.stride_w + g.k_w);
+  p.sample_floats = p.height * p.width * g.in_c;
+  p.row_stride = g.stride_h * p.width * g.in_c;
+  p.col_stride = g.stride_w * g.in_c;
+  if (g.patch() > kShortGemmMaxK) {
+    return p;  // sizes only: the kernels do not take this convolution
+  }
+  long kk = 0;
+  for (long ky = 0; ky < g.k_h; ++ky) {
+    for (long kx = 0; kx < g.k_w; ++kx) {
+      for (long c = 0; c < g.in_c; ++c) {
+        p.taps[kk++] = (ky * p.width + kx) * g.in_c + c;
+      }
+    }
+  }
+  return p;
+}
+
+void pad_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const float* x, float* dst) {
+  std::fill(dst, dst + layout.sample_floats, 0.0F);
+  const long row = g.in_w * g.in_c;
+  for (long ih = 0; ih < g.in_h; ++ih) {
+    std::copy(x + ih * row, x + (ih + 1) * row,
+              dst + ((ih + g.pad_top) * layout.width + g.pad_left) * g.in_c);
+  }
+}
+
+void in_place_rows(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
+                   long first_row, long last_row, const float* w, const float* b, Activation act,
+                   float* out) {
+  conv_short_k(last_row - first_row, g.out_w, layout.row_stride, layout.col_stride,
+               image + first_row * layout.row_stride, layout.taps, g.out_c, g.patch(), w, out, b,
+               act == Activation::kRelu);
+}
+
+void in_place_weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout,
+                              const float* images, long count, const OutputGradient& gradient,
+                              float* dw, float* sums) {
+  if (gradient.delta != nullptr) {
+    weight_gradient_any(g, layout, images, count, DenseDelta{g, gradient.delta}, dw, sums);
+  } else {
+    weight_gradient_any(g, layout, images, count, PooledDelta{g, gradient}, dw, sums);
+  }
+}
+
+}  // namespace runner::kernels
