@@ -131,6 +131,16 @@ TEST_SUITE("conv2d kernel") {
           CHECK(bitwise_equal(fused.dx, apart.dx));
           CHECK(bitwise_equal(fused.dw, apart.dw));
           CHECK(bitwise_equal(fused.db, apart.db));
+          // Without an input gradient (a first layer) the short-patch kernels read the pooled
+          // gradient as it is, never forming the full one: still the same bits.
+          std::vector<float> dw(w.size(), 0.0F);
+          std::vector<float> db(b.size(), 0.0F);
+          kernels::conv2d_backward(g, batch, fused.col.data(), w.data(), act, fused.y.data(),
+                                   dpool.data(), dw.data(), db.data(), nullptr, fused.delta.data(),
+                                   fused.dcol.data(), fused.partials.data(),
+                                   kernels::Pooling::kMax2x2, winners.data());
+          CHECK(bitwise_equal(dw, apart.dw));
+          CHECK(bitwise_equal(db, apart.db));
         });
   }
 

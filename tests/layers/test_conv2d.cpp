@@ -54,7 +54,11 @@ TEST_SUITE("Conv2D") {
           std::string("{type: Conv2D, filters: 2, kernel_size: [2, 3], strides: 2, "
                       "activation: tanh}"),
           std::string("{type: Conv2D, filters: 2, kernel_size: 3, use_bias: false, "
-                      "activation: sigmoid, padding: same}")}) {
+                      "activation: sigmoid, padding: same}"),
+          // Short patches (<= 16 taps): read in place from padded samples, forward and backward.
+          std::string("{type: Conv2D, filters: 3, kernel_size: 2, strides: [1, 2], "
+                      "activation: relu}"),
+          std::string("{type: Conv2D, filters: 20, kernel_size: [3, 2], padding: same}")}) {
       CAPTURE(yaml);
       Model m = make_layer_model(yaml, Shape{4, 5, 2}, 3);
       const auto result = gradcheck(m, sine_input(Shape{3, 4, 5, 2}), Pass{Mode::kTrain, 0});
