@@ -239,12 +239,12 @@ void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const f
                [&](std::size_t first, std::size_t last) {
                  const auto n0 = static_cast<long>(first);
                  const auto count = static_cast<long>(last - first);
-                 for (long n = n0; in_place && n < n0 + count; ++n) {
-                   forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling,
-                                    col + n * layout.sample_floats, y + n * y_size,
-                                    winners != nullptr ? winners + n * y_size : nullptr);
-                 }
                  if (in_place) {
+                   for (long n = n0; n < n0 + count; ++n) {
+                     forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling,
+                                      col + n * layout.sample_floats, y + n * y_size,
+                                      winners != nullptr ? winners + n * y_size : nullptr);
+                   }
                    return;
                  }
                  if (pooling == Pooling::kMax2x2) {
