@@ -9,7 +9,6 @@
 #include "layers/kernels/conv2d_in_place.hpp"
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
-#include "layers/kernels/short_gemm.hpp"
 
 namespace runner::kernels {
 
@@ -104,15 +103,11 @@ void col2im_add(const Conv2DGeometry& g, const float* col, float* x) {
 
 namespace {
 
-// out[rows x out_c] = act(col[rows x patch] * w + b).
+// out[rows x out_c] = act(col[rows x patch] * w + b). (Short patches with linear or ReLU never
+// come here: they are read in place, conv2d_in_place.hpp.)
 void patches_times_kernel(const Conv2DGeometry& g, long rows, const float* col, const float* w,
                           const float* b, Activation act, float* out) {
   const long patch = g.patch();
-  if (short_gemm_applies(g.out_c, patch) &&
-      (act == Activation::kLinear || act == Activation::kRelu)) {
-    gemm_short_k(rows, g.out_c, patch, col, w, out, b, act == Activation::kRelu);
-    return;
-  }
   gemm(false, false, as_int(rows), as_int(g.out_c), as_int(patch), 1.0F, col, as_int(patch), w,
        as_int(g.out_c), 0.0F, out, as_int(g.out_c));
   add_bias_activate(out, b, act, rows, g.out_c);

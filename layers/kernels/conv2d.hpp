@@ -1,7 +1,8 @@
 #pragma once
-// 2-D convolution over NHWC tensors as im2col + GEMM. The kernel layout is Keras'
-// (k_h, k_w, in_c, out_c), which is exactly the im2col weight matrix [k_h*k_w*in_c, out_c].
-#include <cstdint>
+// 2-D convolution over NHWC tensors as im2col + GEMM, or for short patches read in place
+// (conv2d_in_place.hpp). The kernel layout is Keras' (k_h, k_w, in_c, out_c), which is exactly
+// the im2col weight matrix [k_h*k_w*in_c, out_c].
+#include <cstddef>
 
 #include "layers/kernels/activations.hpp"
 

@@ -4,8 +4,6 @@
 // once into a zero-padded image, and forward and the weight gradient read every pixel's patch in
 // place from it. The arithmetic is the short-k kernel's (layers/kernels/short_gemm.hpp), in the
 // same order, so results do not depend on which pass or thread computes them.
-#include <cstdint>
-
 #include "layers/kernels/activations.hpp"
 #include "layers/kernels/conv2d.hpp"
 #include "layers/kernels/short_gemm.hpp"

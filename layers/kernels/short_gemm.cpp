@@ -23,13 +23,8 @@ inline Vec finish(Vec v, const Vec& bias, bool relu) {
   return relu ? relu_lanes(v) : v;
 }
 
-// Where row r of A is: a(r) points at it, and its element kk is a(r)[tap[kk]].
-struct MatrixRows {
-  const float* a;
-  long k;
-  [[nodiscard]] const float* operator()(long r) const { return a + r * k; }
-};
-struct PatchRows {  // output pixel r = (i, j) of an image read in place
+// Where output pixel r = (i, j) finds its patch: tap kk is at patch(r)[tap[kk]].
+struct PatchRows {
   const float* image;
   long cols, row_stride, col_stride;
   [[nodiscard]] const float* operator()(long r) const {
@@ -38,9 +33,9 @@ struct PatchRows {  // output pixel r = (i, j) of an image read in place
 };
 
 // NV = vectors per row of C. Four rows at a time give the multiply-adds independent chains.
-template <int NV, typename Rows>
-void short_k(long m, long n, long k, const Rows& rows, const long* tap, const float* b, float* c,
-             const float* bias, bool relu) {
+template <int NV>
+void short_k(long m, long n, long k, const PatchRows& rows, const long* tap, const float* b,
+             float* c, const float* bias, bool relu) {
   Vec bias_v[NV];
   for (int j = 0; j < NV; ++j) {
     bias_v[j] = bias != nullptr ? load_columns(bias, n, j) : Vec{};
@@ -88,41 +83,27 @@ void short_k(long m, long n, long k, const Rows& rows, const long* tap, const fl
   }
 }
 
-template <typename Rows>
-void short_k_any_n(long m, long n, long k, const Rows& rows, const long* tap, const float* b,
-                   float* c, const float* bias, bool relu) {
-  switch ((n + kLanes - 1) / kLanes) {
-    case 1:
-      return short_k<1>(m, n, k, rows, tap, b, c, bias, relu);
-    case 2:
-      return short_k<2>(m, n, k, rows, tap, b, c, bias, relu);
-    case 3:
-      return short_k<3>(m, n, k, rows, tap, b, c, bias, relu);
-    default:
-      return short_k<4>(m, n, k, rows, tap, b, c, bias, relu);
-  }
-}
-
 }  // namespace
 
 bool short_gemm_applies(long n, long k) {
   return k >= 1 && k <= kShortGemmMaxK && n >= 1 && n <= kShortGemmMaxN;
 }
 
-void gemm_short_k(long m, long n, long k, const float* a, const float* b, float* c,
-                  const float* bias, bool relu) {
-  long tap[kShortGemmMaxK];
-  for (long kk = 0; kk < k; ++kk) {
-    tap[kk] = kk;
-  }
-  short_k_any_n(m, n, k, MatrixRows{a, k}, tap, b, c, bias, relu);
-}
-
 void conv_short_k(long rows, long cols, long row_stride, long col_stride, const float* image,
                   const long* taps, long n, long k, const float* b, float* c, const float* bias,
                   bool relu) {
-  short_k_any_n(rows * cols, n, k, PatchRows{image, cols, row_stride, col_stride}, taps, b, c, bias,
-                relu);
+  const PatchRows patches{image, cols, row_stride, col_stride};
+  const long m = rows * cols;
+  switch ((n + kLanes - 1) / kLanes) {
+    case 1:
+      return short_k<1>(m, n, k, patches, taps, b, c, bias, relu);
+    case 2:
+      return short_k<2>(m, n, k, patches, taps, b, c, bias, relu);
+    case 3:
+      return short_k<3>(m, n, k, patches, taps, b, c, bias, relu);
+    default:
+      return short_k<4>(m, n, k, patches, taps, b, c, bias, relu);
+  }
 }
 
 }  // namespace runner::kernels

@@ -10,7 +10,6 @@
 // samples; weight gradients are summed per chunk in the Winograd domain, the chunks are added in
 // chunk order and transformed back once: results do not depend on the thread count.
 #include <cstddef>
-#include <cstdint>
 
 #include "layers/kernels/activations.hpp"
 #include "layers/kernels/conv2d.hpp"
