@@ -292,24 +292,26 @@ void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, cons
       float* part = partials + static_cast<long>(chunk) * stride;
       std::fill(part + dw_size, part + stride, 0.0F);
       const long pooled_offset = n0 * pooled_size(g);
+      const bool relu = act == Activation::kRelu;
+      // The in-place weight gradient reads a pooled gradient as it is; anything else (the
+      // library GEMM, dx) needs the full one.
+      const bool pooled_as_is = in_place && pooling == Pooling::kMax2x2 && dx == nullptr;
+      if (pooling == Pooling::kMax2x2 && !pooled_as_is) {
+        unpool_gradient(g, count, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
+                        relu, chunk_delta);
+      }
       if (in_place) {
-        // The pooled gradient is read as it is unless dx needs the full one.
         OutputGradient gradient{chunk_delta};
-        if (pooling == Pooling::kMax2x2 && dx == nullptr) {
+        if (pooled_as_is) {
           gradient = {nullptr, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
-                      act == Activation::kRelu};
-        } else if (pooling == Pooling::kMax2x2) {
-          unpool_gradient(g, count, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
-                          act == Activation::kRelu, chunk_delta);
-        } else {
+                      relu};
+        } else if (pooling == Pooling::kNone) {
           activation_backward(act, y + offset, dy + offset, chunk_delta, rows, g.out_c);
         }
         in_place_weight_gradient(g, layout, col + n0 * layout.sample_floats, count, gradient, part,
                                  part + dw_size);
       } else {
         if (pooling == Pooling::kMax2x2) {
-          unpool_gradient(g, count, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
-                          act == Activation::kRelu, chunk_delta);
           add_column_sums(chunk_delta, rows, g.out_c, part + dw_size);
         } else {
           activation_backward_column_sums(act, y + offset, dy + offset, chunk_delta, rows, g.out_c,
