@@ -192,6 +192,21 @@ class Winograd {
                  });
   }
 
+  // A tile's kA * kA Winograd-domain values for channels [c0, c0 + lanes) of a chunk's block,
+  // laid out [point][tile][channel] (V, the products and their gradients).
+  static void load_points(const float* block, const Chunk& c, long tile, long channels, long c0,
+                          int lanes, Vec* points) {
+    for (int p = 0; p < kA * kA; ++p) {
+      points[p] = load_lanes(block + (p * c.tiles + tile) * channels + c0, lanes);
+    }
+  }
+  static void store_points(const Vec* points, const Chunk& c, long tile, long channels, long c0,
+                           int lanes, float* block) {
+    for (int p = 0; p < kA * kA; ++p) {
+      store_lanes(points[p], lanes, block + (p * c.tiles + tile) * channels + c0);
+    }
+  }
+
   // Calls fn(n, th, tw, tile, c0, lanes) for each sample n of the chunk, each tile (th, tw)
   // with its index within the chunk, and each block of up to kLanes of `channels` channels.
   template <typename Fn>
@@ -225,9 +240,7 @@ class Winograd {
         }
       }
       sandwich<kA, kA, W::kBt>(in, out);
-      for (int p = 0; p < kA * kA; ++p) {
-        store_lanes(out[p], lanes, v + (p * c.tiles + tile) * channels + c0);
-      }
+      store_points(out, c, tile, channels, c0, lanes, v);
     });
   }
 
@@ -242,9 +255,7 @@ class Winograd {
     for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
       Vec in[kA * kA];
       Vec out[M * M];
-      for (int p = 0; p < kA * kA; ++p) {
-        in[p] = load_lanes(prod + (p * c.tiles + tile) * channels + c0, lanes);
-      }
+      load_points(prod, c, tile, channels, c0, lanes, in);
       sandwich<M, kA, W::kAt>(in, out);
       const Vec b = bias != nullptr ? load_lanes(bias + c0, lanes) : Vec{};
       for (Vec& value : out) {
@@ -324,9 +335,7 @@ class Winograd {
       }
       Vec out[kA * kA];
       sandwich_t<M, kA, W::kAt>(in, out);
-      for (int p = 0; p < kA * kA; ++p) {
-        store_lanes(out[p], lanes, dprod + (p * c.tiles + tile) * channels + c0);
-      }
+      store_points(out, c, tile, channels, c0, lanes, dprod);
     });
   }
 
@@ -355,9 +364,7 @@ class Winograd {
     for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
       Vec in[kA * kA];
       Vec out[kA * kA];
-      for (int p = 0; p < kA * kA; ++p) {
-        in[p] = load_lanes(dv + (p * c.tiles + tile) * channels + c0, lanes);
-      }
+      load_points(dv, c, tile, channels, c0, lanes, in);
       sandwich_t<kA, kA, W::kBt>(in, out);
       for (int a = 0; a < kA; ++a) {
         for (int b = 0; b < kA; ++b) {
