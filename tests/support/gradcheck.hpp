@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "framework/model.hpp"
@@ -44,15 +45,34 @@ inline double numeric_derivative(Model& model, const Tensor& x, const Tensor& r,
   return (up - down) / (2.0 * static_cast<double>(eps));
 }
 
+// The loss weights r: uniform in [-1, 1] from `seed`, one per output element.
+inline Tensor loss_weights(const Model& model, std::int64_t batch, std::uint64_t seed) {
+  Tensor r(model.output_shape().with_batch(batch));
+  Rng rng(seed);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    r[i] = rng.uniform(-1.0F, 1.0F);
+  }
+  return r;
+}
+
+// Worst relative error of `analytic` (the gradients backward gave) against central differences
+// of every parameter.
+inline double worst_param_error(Model& model, const Tensor& x, const Tensor& r, const Pass& pass,
+                                const std::vector<float>& analytic, float eps) {
+  double worst = 0;
+  auto params = model.parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    worst = std::max(
+        worst, relative_error(numeric_derivative(model, x, r, pass, params[i], eps), analytic[i]));
+  }
+  return worst;
+}
+
 // Relative error (relative_error), worst over every input and parameter element.
 // Requires: a one-layer model (the layer's own backward gives dL/dinput).
 inline GradcheckResult gradcheck(Model& model, Tensor x, const Pass& pass, float eps = 1e-2F) {
   REQUIRE(model.size() == 1);
-  Tensor r(model.output_shape().with_batch(x.batch()));
-  Rng rng(7);
-  for (std::size_t i = 0; i < r.size(); ++i) {
-    r[i] = rng.uniform(-1.0F, 1.0F);
-  }
+  const Tensor r = loss_weights(model, x.batch(), 7);
   model.zero_gradients();
   const Tensor& y = model.forward(x, pass);
   Tensor grad_x(x.shape());
@@ -60,12 +80,7 @@ inline GradcheckResult gradcheck(Model& model, Tensor x, const Pass& pass, float
   const std::vector<float> analytic(model.gradients().begin(), model.gradients().end());
 
   GradcheckResult result;
-  auto params = model.parameters();
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    result.max_param_error = std::max(
-        result.max_param_error,
-        relative_error(numeric_derivative(model, x, r, pass, params[i], eps), analytic[i]));
-  }
+  result.max_param_error = worst_param_error(model, x, r, pass, analytic, eps);
   for (std::size_t i = 0; i < x.size(); ++i) {
     result.max_input_error =
         std::max(result.max_input_error,
@@ -78,22 +93,12 @@ inline GradcheckResult gradcheck(Model& model, Tensor x, const Pass& pass, float
 // model's own buffer handling between layers is part of what is checked).
 inline double model_param_gradcheck(Model& model, const Tensor& x, const Pass& pass,
                                     float eps = 1e-2F) {
-  Tensor r(model.output_shape().with_batch(x.batch()));
-  Rng rng(11);
-  for (std::size_t i = 0; i < r.size(); ++i) {
-    r[i] = rng.uniform(-1.0F, 1.0F);
-  }
+  const Tensor r = loss_weights(model, x.batch(), 11);
   model.zero_gradients();
   (void)model.forward(x, pass);
   model.backward(r);
   const std::vector<float> analytic(model.gradients().begin(), model.gradients().end());
-  double worst = 0;
-  auto params = model.parameters();
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    worst = std::max(
-        worst, relative_error(numeric_derivative(model, x, r, pass, params[i], eps), analytic[i]));
-  }
-  return worst;
+  return worst_param_error(model, x, r, pass, analytic, eps);
 }
 
 }  // namespace runner::test
