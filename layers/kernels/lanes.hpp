@@ -4,19 +4,35 @@
 // kernels that vectorize over channels by hand (winograd, short_gemm).
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 namespace runner::kernels {
 
 constexpr int kLanes = 16;
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 
+// A Vec at any float's address. Loads and stores through it are plain vector moves; memcpy
+// into a zeroed Vec made GCC keep the kernels' tiles on the stack, and its char-typed stores
+// made it reload every size after each store.
+using UnalignedVec =
+    float __attribute__((vector_size(kLanes * sizeof(float)), aligned(alignof(float))));
+
+inline Vec load_full(const float* src) {
+  return *reinterpret_cast<const UnalignedVec*>(src);
+}
+
+inline void store_full(const Vec& v, float* dst) {
+  *reinterpret_cast<UnalignedVec*>(dst) = v;
+}
+
 // `lanes` (<= kLanes) floats into a Vec, the rest zero. Full blocks, the usual case, are one
 // vector load.
 inline Vec load_lanes(const float* src, int lanes) {
-  Vec v{};
   if (lanes == kLanes) {
-    std::memcpy(&v, src, sizeof(Vec));
-  } else if (lanes > 0) {
+    return load_full(src);
+  }
+  Vec v{};
+  if (lanes > 0) {
     std::memcpy(&v, src, static_cast<std::size_t>(lanes) * sizeof(float));
   }
   return v;
@@ -25,9 +41,47 @@ inline Vec load_lanes(const float* src, int lanes) {
 // The first `lanes` floats of v into dst.
 inline void store_lanes(const Vec& v, int lanes, float* dst) {
   if (lanes == kLanes) {
-    std::memcpy(dst, &v, sizeof(Vec));
+    store_full(v, dst);
   } else if (lanes > 0) {
     std::memcpy(dst, &v, static_cast<std::size_t>(lanes) * sizeof(float));
+  }
+}
+
+// The same for a block known at compile time to be full (kFull) or not: kernels instantiate
+// their loops twice, so the full blocks run without a test per load.
+template <bool kFull>
+inline Vec load_block(const float* src, int lanes) {
+  if constexpr (kFull) {
+    return load_full(src);
+  } else {
+    return load_lanes(src, lanes);
+  }
+}
+
+template <bool kFull>
+inline void store_block(const Vec& v, int lanes, float* dst) {
+  if constexpr (kFull) {
+    store_full(v, dst);
+  } else {
+    store_lanes(v, lanes, dst);
+  }
+}
+
+template <bool kFull>
+inline void add_block(const Vec& v, int lanes, float* dst) {
+  store_block<kFull>(load_block<kFull>(dst, lanes) + v, lanes, dst);
+}
+
+// Calls fn(std::bool_constant<full>{}, c0, lanes) for each block of up to kLanes of `channels`
+// channels: the full blocks first, then the partial one if any.
+template <typename Fn>
+inline void for_each_channel_block(long channels, const Fn& fn) {
+  long c0 = 0;
+  for (; c0 + kLanes <= channels; c0 += kLanes) {
+    fn(std::true_type{}, c0, kLanes);
+  }
+  if (c0 < channels) {
+    fn(std::false_type{}, c0, static_cast<int>(channels - c0));
   }
 }
 

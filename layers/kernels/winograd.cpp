@@ -9,6 +9,7 @@
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
 #include "layers/kernels/lanes.hpp"
+#include "layers/kernels/point_products.hpp"
 
 namespace runner::kernels {
 
@@ -48,7 +49,7 @@ template <int N, typename Coef, typename Term>
 inline Vec combine(const Coef& coef, const Term& term) {
   Vec acc{};
   bool started = false;
-#pragma GCC unroll 8
+#pragma GCC unroll 64
   for (int i = 0; i < N; ++i) {
     const float c = coef(i);
     if (c == 0.0F) {
@@ -66,16 +67,16 @@ inline Vec combine(const Coef& coef, const Term& term) {
 template <int R, int K, typename Coef>
 inline void sandwich(const Coef& q, const Vec* __restrict in, Vec* __restrict out) {
   Vec tmp[R][K];
-#pragma GCC unroll 8
+#pragma GCC unroll 64
   for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
+#pragma GCC unroll 64
     for (int j = 0; j < K; ++j) {
       tmp[r][j] = combine<K>([&](int i) { return q(r, i); }, [&](int i) { return in[i * K + j]; });
     }
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 64
   for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
+#pragma GCC unroll 64
     for (int s = 0; s < R; ++s) {
       out[r * R + s] = combine<K>([&](int j) { return q(s, j); }, [&](int j) { return tmp[r][j]; });
     }
@@ -192,72 +193,128 @@ class Winograd {
                  });
   }
 
-  // A tile's kA * kA Winograd-domain values for channels [c0, c0 + lanes) of a chunk's block,
-  // laid out [point][tile][channel] (V, the products and their gradients).
-  static void load_points(const float* block, const Chunk& c, long tile, long channels, long c0,
-                          int lanes, Vec* points) {
-    for (int p = 0; p < kA * kA; ++p) {
-      points[p] = load_lanes(block + (p * c.tiles + tile) * channels + c0, lanes);
-    }
-  }
-  static void store_points(const Vec* points, const Chunk& c, long tile, long channels, long c0,
-                           int lanes, float* block) {
-    for (int p = 0; p < kA * kA; ++p) {
-      store_lanes(points[p], lanes, block + (p * c.tiles + tile) * channels + c0);
-    }
+  // The four transforms below run per 16-channel block (full blocks with plain vector moves, see
+  // for_each_channel_block) and read every size into locals first: with the tile values in
+  // registers they are a few dozen vector operations per tile, instead of a round trip through
+  // the stack per value.
+
+  // V[xi][t][c] for the chunk's tiles (v points at the chunk's block). Side by side tiles share
+  // kA - M input columns, so each column gets its vertical transform (the first half of
+  // Bt d Bt^T) once and is kept for the next tile.
+  void transform_input(const Chunk& c, const float* x, float* v) const {
+    for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
+      transform_input_block<decltype(full)::value>(c, x, v, c0, lanes);
+    });
   }
 
-  // Calls fn(n, th, tw, tile, c0, lanes) for each sample n of the chunk, each tile (th, tw)
-  // with its index within the chunk, and each block of up to kLanes of `channels` channels.
-  template <typename Fn>
-  void for_each_tile_block(const Chunk& c, long channels, const Fn& fn) const {
+  template <bool kFull>
+  void transform_input_block(const Chunk& c, const float* x, float* v, long c0, int lanes) const {
+    const long channels = g_.in_c;
+    const long in_h = g_.in_h;
+    const long in_w = g_.in_w;
+    const long pad_top = g_.pad_top;
+    const long pad_left = g_.pad_left;
+    const long in_size = g_.in_size();
+    const long tiles_h = t_.tiles_h;
+    const long tiles_w = t_.tiles_w;
+    const long per_sample = t_.per_sample;
+    const long point_stride = c.tiles * channels;
+    constexpr int kShared = kA - M;
     for (long n = c.n0; n < c.n0 + c.count; ++n) {
-      for (long th = 0; th < t_.tiles_h; ++th) {
-        for (long tw = 0; tw < t_.tiles_w; ++tw) {
-          const long tile = (n - c.n0) * t_.per_sample + th * t_.tiles_w + tw;
-          for (long c0 = 0; c0 < channels; c0 += kLanes) {
-            fn(n, th, tw, tile, c0, static_cast<int>(std::min<long>(kLanes, channels - c0)));
+      const float* xn = x + n * in_size + c0;
+      for (long th = 0; th < tiles_h; ++th) {
+        const float* rows[kA];
+        for (int a = 0; a < kA; ++a) {
+          const long ih = th * M - pad_top + a;
+          rows[a] = ih >= 0 && ih < in_h ? xn + ih * in_w * channels : nullptr;
+        }
+        // columns[b][r]: row r of Bt applied to input column b of the tile.
+        Vec columns[kA][kA];
+        auto transform_column = [&](long iw, Vec* out) {
+          Vec d[kA];
+#pragma GCC unroll 64
+          for (int a = 0; a < kA; ++a) {
+            d[a] = rows[a] != nullptr && iw >= 0 && iw < in_w
+                       ? load_block<kFull>(rows[a] + iw * channels, lanes)
+                       : Vec{};
+          }
+#pragma GCC unroll 64
+          for (int r = 0; r < kA; ++r) {
+            out[r] = combine<kA>([&](int i) { return W::kBt[r][i]; }, [&](int i) { return d[i]; });
+          }
+        };
+#pragma GCC unroll 64
+        for (int b = 0; b < kShared; ++b) {
+          transform_column(b - pad_left, columns[b]);
+        }
+        float* vt = v + ((n - c.n0) * per_sample + th * tiles_w) * channels + c0;
+        for (long tw = 0; tw < tiles_w; ++tw, vt += channels) {
+#pragma GCC unroll 64
+          for (int b = kShared; b < kA; ++b) {
+            transform_column(tw * M - pad_left + b, columns[b]);
+          }
+#pragma GCC unroll 64
+          for (int r = 0; r < kA; ++r) {
+#pragma GCC unroll 64
+            for (int s = 0; s < kA; ++s) {
+              const Vec out = combine<kA>([&](int j) { return W::kBt[s][j]; },
+                                          [&](int j) { return columns[j][r]; });
+              store_block<kFull>(out, lanes, vt + (r * kA + s) * point_stride);
+            }
+          }
+#pragma GCC unroll 64
+          for (int b = 0; b < kShared; ++b) {
+#pragma GCC unroll 64
+            for (int r = 0; r < kA; ++r) {
+              columns[b][r] = columns[b + M][r];
+            }
           }
         }
       }
     }
   }
 
-  // V[xi][t][c] for the chunk's tiles (v points at the chunk's block).
-  void transform_input(const Chunk& c, const float* x, float* v) const {
-    const long channels = g_.in_c;
-    for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
-      const float* xn = x + n * g_.in_size();
-      Vec in[kA * kA];
-      Vec out[kA * kA];
-      for (int a = 0; a < kA; ++a) {
-        for (int b = 0; b < kA; ++b) {
-          const long ih = th * M - g_.pad_top + a;
-          const long iw = tw * M - g_.pad_left + b;
-          const bool inside = ih >= 0 && ih < g_.in_h && iw >= 0 && iw < g_.in_w;
-          in[a * kA + b] =
-              inside ? load_lanes(xn + (ih * g_.in_w + iw) * channels + c0, lanes) : Vec{};
-        }
-      }
-      sandwich<kA, kA, W::kBt>(in, out);
-      store_points(out, c, tile, channels, c0, lanes, v);
-    });
-  }
-
-  // y for the chunk's samples from the products P[xi][t][co]; adds the bias unless null and
+  // y for tiles [first, first + count) of the chunk from their products P[xi][t][co], the
+  // point xi's block `point_stride` floats after xi - 1's; adds the bias unless null and
   // applies ReLU when `relu` (other activations are applied by the caller afterwards). With
   // Pooling::kMax2x2, y is the pooled tensor and gets each 2x2 block's maximum (M is even, so
   // the blocks are the pooling windows; blocks past the pooled edge are dropped), and `winners`
   // unless null which output of the block won.
-  void transform_output(const Chunk& c, const float* prod, const float* bias, bool relu,
-                        Pooling pooling, float* y, float* winners) const {
+  void transform_output(const Chunk& c, long first, long count, const float* prod,
+                        long point_stride, const float* bias, bool relu, Pooling pooling, float* y,
+                        float* winners) const {
+    for_each_channel_block(g_.out_c, [&](auto full, long c0, int lanes) {
+      transform_output_block<decltype(full)::value>(c, first, count, prod, point_stride, bias, relu,
+                                                    pooling, y, winners, c0, lanes);
+    });
+  }
+
+  template <bool kFull>
+  void transform_output_block(const Chunk& c, long first, long count, const float* prod,
+                              long point_stride, const float* bias, bool relu, Pooling pooling,
+                              float* y, float* winners, long c0, int lanes) const {
     const long channels = g_.out_c;
-    for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
+    const long out_h = g_.out_h;
+    const long out_w = g_.out_w;
+    const long pooled_h = out_h / 2;
+    const long pooled_w = out_w / 2;
+    const long tiles_h = t_.tiles_h;
+    const long tiles_w = t_.tiles_w;
+    const Vec b = bias != nullptr ? load_block<kFull>(bias + c0, lanes) : Vec{};
+    const float* pt = prod + c0;
+    // Tile `first` is (n, th, tw); the loop steps through the following ones in order.
+    long n = c.n0 + first / t_.per_sample;
+    long th = first % t_.per_sample / tiles_w;
+    long tw = first % tiles_w;
+    for (long i = 0; i < count; ++i, pt += channels) {
       Vec in[kA * kA];
+#pragma GCC unroll 64
+      for (int p = 0; p < kA * kA; ++p) {
+        in[p] = load_block<kFull>(pt + p * point_stride, lanes);
+      }
       Vec out[M * M];
-      load_points(prod, c, tile, channels, c0, lanes, in);
       sandwich<M, kA, W::kAt>(in, out);
-      const Vec b = bias != nullptr ? load_lanes(bias + c0, lanes) : Vec{};
+#pragma GCC unroll 64
       for (Vec& value : out) {
         if (bias != nullptr) {
           value += b;
@@ -267,27 +324,46 @@ class Winograd {
         }
       }
       if (pooling == Pooling::kMax2x2) {
-        for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
-          const PooledLanes p = max_pool_window(out[r * M + s], out[r * M + s + 1],
-                                                out[(r + 1) * M + s], out[(r + 1) * M + s + 1]);
-          store_lanes(p.max, lanes, y + at);
-          if (winners != nullptr) {
-            store_lanes(p.winner, lanes, winners + at);
+#pragma GCC unroll 64
+        for (int r = 0; r < M; r += 2) {
+#pragma GCC unroll 64
+          for (int s = 0; s < M; s += 2) {
+            const long ph = (th * M + r) / 2;
+            const long pw = (tw * M + s) / 2;
+            if (ph >= pooled_h || pw >= pooled_w) {
+              continue;
+            }
+            const long at = ((n * pooled_h + ph) * pooled_w + pw) * channels + c0;
+            const PooledLanes pooled = max_pool_window(
+                out[r * M + s], out[r * M + s + 1], out[(r + 1) * M + s], out[(r + 1) * M + s + 1]);
+            store_block<kFull>(pooled.max, lanes, y + at);
+            if (winners != nullptr) {
+              store_block<kFull>(pooled.winner, lanes, winners + at);
+            }
           }
-        });
-        return;
-      }
-      for (int r = 0; r < M; ++r) {
-        for (int s = 0; s < M; ++s) {
-          const long oh = th * M + r;
-          const long ow = tw * M + s;
-          if (oh < g_.out_h && ow < g_.out_w) {
-            store_lanes(out[r * M + s], lanes,
-                        y + n * g_.out_size() + (oh * g_.out_w + ow) * channels + c0);
+        }
+      } else {
+#pragma GCC unroll 64
+        for (int r = 0; r < M; ++r) {
+#pragma GCC unroll 64
+          for (int s = 0; s < M; ++s) {
+            const long oh = th * M + r;
+            const long ow = tw * M + s;
+            if (oh < out_h && ow < out_w) {
+              store_block<kFull>(out[r * M + s], lanes,
+                                 y + ((n * out_h + oh) * out_w + ow) * channels + c0);
+            }
           }
         }
       }
-    });
+      if (++tw == tiles_w) {
+        tw = 0;
+        if (++th == tiles_h) {
+          th = 0;
+          ++n;
+        }
+      }
+    }
   }
 
   // dP[xi][t][co] = At^T delta At for the chunk's tiles (outputs past the edge count as 0).
@@ -298,85 +374,133 @@ class Winograd {
   void transform_output_gradient(const Chunk& c, const float* dy, const float* relu_y,
                                  Pooling pooling, const float* winners, float* bias_sums,
                                  float* dprod) const {
-    const long channels = g_.out_c;
-    for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
-      Vec in[M * M] = {};
-      if (pooling == Pooling::kMax2x2) {
-        for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
-          const Vec dpool = load_lanes(dy + at, lanes);
-          const Vec pooled = relu_y != nullptr ? load_lanes(relu_y + at, lanes) : Vec{};
-          const Vec winner = load_lanes(winners + at, lanes);
-          const bool relu = relu_y != nullptr;
-          in[r * M + s] = unpool_window_gradient(dpool, pooled, winner, 0, relu);
-          in[r * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 1, relu);
-          in[(r + 1) * M + s] = unpool_window_gradient(dpool, pooled, winner, 2, relu);
-          in[(r + 1) * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 3, relu);
-        });
-      }
-      for (int r = 0; r < M; ++r) {
-        for (int s = 0; s < M; ++s) {
-          const long oh = th * M + r;
-          const long ow = tw * M + s;
-          if (oh >= g_.out_h || ow >= g_.out_w) {
-            continue;
-          }
-          if (pooling == Pooling::kNone) {
-            const long at = n * g_.out_size() + (oh * g_.out_w + ow) * channels + c0;
-            Vec d = load_lanes(dy + at, lanes);
-            if (relu_y != nullptr) {
-              d = load_lanes(relu_y + at, lanes) > 0.0F ? d : Vec{};
-            }
-            in[r * M + s] = d;
-          }
-          if (bias_sums != nullptr) {
-            add_lanes(in[r * M + s], lanes, bias_sums + c0);
-          }
-        }
-      }
-      Vec out[kA * kA];
-      sandwich_t<M, kA, W::kAt>(in, out);
-      store_points(out, c, tile, channels, c0, lanes, dprod);
+    for_each_channel_block(g_.out_c, [&](auto full, long c0, int lanes) {
+      transform_output_gradient_block<decltype(full)::value>(c, dy, relu_y, pooling, winners,
+                                                             bias_sums, dprod, c0, lanes);
     });
   }
 
-  // Calls fn(r, s, at) for each 2x2 pooling window inside tile (th, tw) of sample n that the
-  // pooled tensor keeps: (r, s) is its top-left output within the tile, `at` the offset of its
-  // pooled value for channel c0.
-  template <typename Fn>
-  void for_each_window(long n, long th, long tw, long c0, const Fn& fn) const {
-    const long pooled_h = g_.out_h / 2;
-    const long pooled_w = g_.out_w / 2;
-    for (int r = 0; r < M; r += 2) {
-      for (int s = 0; s < M; s += 2) {
-        const long ph = (th * M + r) / 2;
-        const long pw = (tw * M + s) / 2;
-        if (ph < pooled_h && pw < pooled_w) {
-          fn(r, s, ((n * pooled_h + ph) * pooled_w + pw) * g_.out_c + c0);
+  template <bool kFull>
+  void transform_output_gradient_block(const Chunk& c, const float* dy, const float* relu_y,
+                                       Pooling pooling, const float* winners, float* bias_sums,
+                                       float* dprod, long c0, int lanes) const {
+    const long channels = g_.out_c;
+    const long out_h = g_.out_h;
+    const long out_w = g_.out_w;
+    const long pooled_h = out_h / 2;
+    const long pooled_w = out_w / 2;
+    const long tiles_w = t_.tiles_w;
+    const long point_stride = c.tiles * channels;
+    const bool relu = relu_y != nullptr;
+    Vec sums = bias_sums != nullptr ? load_block<kFull>(bias_sums + c0, lanes) : Vec{};
+    float* pt = dprod + c0;
+    for (long n = c.n0; n < c.n0 + c.count; ++n) {
+      for (long th = 0; th < t_.tiles_h; ++th) {
+        for (long tw = 0; tw < tiles_w; ++tw, pt += channels) {
+          Vec in[M * M] = {};
+          if (pooling == Pooling::kMax2x2) {
+#pragma GCC unroll 64
+            for (int r = 0; r < M; r += 2) {
+#pragma GCC unroll 64
+              for (int s = 0; s < M; s += 2) {
+                const long ph = (th * M + r) / 2;
+                const long pw = (tw * M + s) / 2;
+                if (ph >= pooled_h || pw >= pooled_w) {
+                  continue;
+                }
+                const long at = ((n * pooled_h + ph) * pooled_w + pw) * channels + c0;
+                const Vec dpool = load_block<kFull>(dy + at, lanes);
+                const Vec pooled = relu ? load_block<kFull>(relu_y + at, lanes) : Vec{};
+                const Vec winner = load_block<kFull>(winners + at, lanes);
+                in[r * M + s] = unpool_window_gradient(dpool, pooled, winner, 0, relu);
+                in[r * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 1, relu);
+                in[(r + 1) * M + s] = unpool_window_gradient(dpool, pooled, winner, 2, relu);
+                in[(r + 1) * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 3, relu);
+              }
+            }
+          }
+#pragma GCC unroll 64
+          for (int r = 0; r < M; ++r) {
+#pragma GCC unroll 64
+            for (int s = 0; s < M; ++s) {
+              const long oh = th * M + r;
+              const long ow = tw * M + s;
+              if (oh >= out_h || ow >= out_w) {
+                continue;
+              }
+              if (pooling == Pooling::kNone) {
+                const long at = ((n * out_h + oh) * out_w + ow) * channels + c0;
+                Vec d = load_block<kFull>(dy + at, lanes);
+                if (relu) {
+                  d = load_block<kFull>(relu_y + at, lanes) > 0.0F ? d : Vec{};
+                }
+                in[r * M + s] = d;
+              }
+              sums += in[r * M + s];
+            }
+          }
+          Vec out[kA * kA];
+          sandwich_t<M, kA, W::kAt>(in, out);
+#pragma GCC unroll 64
+          for (int p = 0; p < kA * kA; ++p) {
+            store_block<kFull>(out[p], lanes, pt + p * point_stride);
+          }
         }
       }
+    }
+    if (bias_sums != nullptr) {
+      store_block<kFull>(sums, lanes, bias_sums + c0);
     }
   }
 
   // dx for the chunk's samples from dV[xi][t][ci]: Bt^T dV Bt added over overlapping tiles.
   void add_input_gradient(const Chunk& c, const float* dv, float* dx) const {
-    const long channels = g_.in_c;
     std::fill(dx + c.n0 * g_.in_size(), dx + (c.n0 + c.count) * g_.in_size(), 0.0F);
-    for_each_tile_block(c, channels, [&](long n, long th, long tw, long tile, long c0, int lanes) {
-      Vec in[kA * kA];
-      Vec out[kA * kA];
-      load_points(dv, c, tile, channels, c0, lanes, in);
-      sandwich_t<kA, kA, W::kBt>(in, out);
-      for (int a = 0; a < kA; ++a) {
-        for (int b = 0; b < kA; ++b) {
-          const long ih = th * M - g_.pad_top + a;
-          const long iw = tw * M - g_.pad_left + b;
-          if (ih >= 0 && ih < g_.in_h && iw >= 0 && iw < g_.in_w) {
-            add_lanes(out[a * kA + b], lanes,
-                      dx + n * g_.in_size() + (ih * g_.in_w + iw) * channels + c0);
+    for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
+      add_input_gradient_block<decltype(full)::value>(c, dv, dx, c0, lanes);
+    });
+  }
+
+  template <bool kFull>
+  void add_input_gradient_block(const Chunk& c, const float* dv, float* dx, long c0,
+                                int lanes) const {
+    const long channels = g_.in_c;
+    const long in_h = g_.in_h;
+    const long in_w = g_.in_w;
+    const long pad_top = g_.pad_top;
+    const long pad_left = g_.pad_left;
+    const long in_size = g_.in_size();
+    const long tiles_w = t_.tiles_w;
+    const long point_stride = c.tiles * channels;
+    const float* pt = dv + c0;
+    for (long n = c.n0; n < c.n0 + c.count; ++n) {
+      float* dxn = dx + n * in_size + c0;
+      for (long th = 0; th < t_.tiles_h; ++th) {
+        for (long tw = 0; tw < tiles_w; ++tw, pt += channels) {
+          Vec in[kA * kA];
+#pragma GCC unroll 64
+          for (int p = 0; p < kA * kA; ++p) {
+            in[p] = load_block<kFull>(pt + p * point_stride, lanes);
+          }
+          Vec out[kA * kA];
+          sandwich_t<kA, kA, W::kBt>(in, out);
+#pragma GCC unroll 64
+          for (int a = 0; a < kA; ++a) {
+            const long ih = th * M - pad_top + a;
+            if (ih < 0 || ih >= in_h) {
+              continue;
+            }
+#pragma GCC unroll 64
+            for (int b = 0; b < kA; ++b) {
+              const long iw = tw * M - pad_left + b;
+              if (iw >= 0 && iw < in_w) {
+                add_block<kFull>(out[a * kA + b], lanes, dxn + (ih * in_w + iw) * channels);
+              }
+            }
           }
         }
       }
-    });
+    }
   }
 
   [[nodiscard]] Chunk chunk(std::size_t index, long batch) const {
@@ -402,23 +526,39 @@ void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w
   wino.transform_kernel(w, u);
   const long ci = g.in_c;
   const long co = g.out_c;
+  const bool fused = point_products_apply(co);
   parallel_for(0, t.chunks(batch), 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t index = first; index < last; ++index) {
       const Chunk c = wino.chunk(index, batch);
       float* vc = v != nullptr ? v + wino.input_offset(c)
                                : thread_scratch(Scratch::kInputs,
                                                 static_cast<std::size_t>(c.tiles * t.points * ci));
+      wino.transform_input(c, x, vc);
+      if (fused && (act == Activation::kLinear || act == Activation::kRelu)) {
+        // A few tiles at a time from the products to the output (point_products.hpp).
+        constexpr long kRows = kPointProductRows;
+        float* pg =
+            thread_scratch(Scratch::kProducts, static_cast<std::size_t>(kRows * t.points * co));
+        for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
+          const long rows = std::min(kRows, c.tiles - t0);
+          point_products(t.points, rows, ci, co, vc + t0 * ci, c.tiles * ci, u, pg, kRows * co);
+          wino.transform_output(c, t0, rows, pg, kRows * co, b, act == Activation::kRelu, pooling,
+                                y, winners);
+        }
+        continue;
+      }
       float* pc =
           thread_scratch(Scratch::kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
-      wino.transform_input(c, x, vc);
       for (long p = 0; p < t.points; ++p) {
         gemm(false, false, as_int(c.tiles), as_int(co), as_int(ci), 1.0F, vc + p * c.tiles * ci,
              as_int(ci), u + p * ci * co, as_int(co), 0.0F, pc + p * c.tiles * co, as_int(co));
       }
       if (act == Activation::kLinear || act == Activation::kRelu) {
-        wino.transform_output(c, pc, b, act == Activation::kRelu, pooling, y, winners);
+        wino.transform_output(c, 0, c.tiles, pc, c.tiles * co, b, act == Activation::kRelu, pooling,
+                              y, winners);
       } else {
-        wino.transform_output(c, pc, nullptr, false, Pooling::kNone, y, nullptr);
+        wino.transform_output(c, 0, c.tiles, pc, c.tiles * co, nullptr, false, Pooling::kNone, y,
+                              nullptr);
         add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
       }
     }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "layers/kernels/point_products.hpp"
 #include "layers/kernels/winograd.hpp"
 #include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
@@ -35,9 +36,12 @@ struct Inputs {
 
 // Odd sizes: batch 1, 3, 33; channels below, at and past the 16-lane block; tiles that do not
 // divide the output; valid and same padding.
+// Output channels 16, 32, 48 and 64 take the point-products kernel (point_products.hpp), with
+// tile groups cut short at each chunk's end.
 const Case kCases[] = {Case{1, 5, 5, 1, 3, 1},     Case{3, 7, 6, 5, 17, 0},
                        Case{33, 4, 9, 3, 4, 1},    Case{2, 8, 8, 19, 33, 1},
-                       Case{2, 14, 14, 32, 64, 1}, Case{1, 3, 3, 16, 16, 0}};
+                       Case{2, 14, 14, 32, 64, 1}, Case{1, 3, 3, 16, 16, 0},
+                       Case{3, 7, 6, 5, 32, 0},    Case{2, 9, 9, 19, 48, 1}};
 
 struct Buffers {
   std::vector<float> y, u, v, delta, partials, dx, dw, db;
@@ -188,6 +192,43 @@ TEST_SUITE("winograd kernel") {
       CHECK(bitwise_equal(fused.dw, apart.dw));
       CHECK(bitwise_equal(fused.db, apart.db));
     });
+  }
+
+  TEST_CASE("Point products equal naive loops for every row count and output width") {
+    const long points = 3;
+    const long k = 7;
+    const long v_stride = 8 * k + 5;  // the tiles of a group sit inside a larger block
+    const long p_stride = kernels::kPointProductRows * 64 + 16;
+    const auto v = pattern(static_cast<std::size_t>(points * v_stride), 0.37);
+    for (const long n : {16L, 32L, 48L, 64L}) {
+      const auto u = pattern(static_cast<std::size_t>(points * k * n), 0.23);
+      for (long rows = 1; rows <= kernels::kPointProductRows; ++rows) {
+        CAPTURE(n);
+        CAPTURE(rows);
+        REQUIRE(kernels::point_products_apply(n));
+        std::vector<float> got(static_cast<std::size_t>(points * p_stride), -7.0F);
+        kernels::point_products(points, rows, k, n, v.data(), v_stride, u.data(), got.data(),
+                                p_stride);
+        double worst = 0.0;
+        for (long xi = 0; xi < points; ++xi) {
+          for (long i = 0; i < rows; ++i) {
+            for (long j = 0; j < n; ++j) {
+              double sum = 0.0;
+              for (long kk = 0; kk < k; ++kk) {
+                sum +=
+                    static_cast<double>(v[xi * v_stride + i * k + kk]) * u[(xi * k + kk) * n + j];
+              }
+              worst = std::max(worst, std::abs(got[xi * p_stride + i * n + j] - sum));
+            }
+          }
+          // Nothing past the group's rows is written.
+          CHECK(got[xi * p_stride + rows * n] == -7.0F);
+        }
+        CHECK(worst < 1e-5);
+      }
+    }
+    CHECK_FALSE(kernels::point_products_apply(17));
+    CHECK_FALSE(kernels::point_products_apply(80));
   }
 
   TEST_CASE("Winograd applies to 3x3 stride-1 kernels only") {

@@ -1,0 +1,21 @@
+#pragma once
+// Winograd's point-wise products for a few tiles at a time, P[xi] = V[xi] U[xi] for every point
+// xi, with the tiles' results in registers: the products of a handful of tiles fit in L1 and go
+// straight into the output transform, where one library GEMM per point over a whole chunk wrote
+// them to a buffer that had left the cache by the time the output transform read it back (the
+// reference model's second convolution: forward 1.53 -> 1.2x ms per batch of 32, see the README).
+namespace runner::kernels {
+
+// Tiles per call (the micro-kernel's rows).
+constexpr long kPointProductRows = 6;
+
+// Whether the kernel takes n output channels: a multiple of 16, at most 64.
+bool point_products_apply(long n);
+
+// For xi in [0, points): P[xi] (rows x n) = V[xi] (rows x k) U[xi] (k x n), rows <= 6. V[xi]
+// starts v_stride floats after V[xi - 1] (its rows k floats apart), U[xi] k * n floats after
+// U[xi - 1], P[xi] p_stride floats after P[xi - 1] (its rows n floats apart).
+void point_products(long points, long rows, long k, long n, const float* v, long v_stride,
+                    const float* u, float* p, long p_stride);
+
+}  // namespace runner::kernels
