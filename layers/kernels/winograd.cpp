@@ -453,54 +453,81 @@ class Winograd {
     }
   }
 
-  // dx for the chunk's samples from dV[xi][t][ci]: Bt^T dV Bt added over overlapping tiles.
-  void add_input_gradient(const Chunk& c, const float* dv, float* dx) const {
-    std::fill(dx + c.n0 * g_.in_size(), dx + (c.n0 + c.count) * g_.in_size(), 0.0F);
+  // dx for tiles [first, first + count) of the chunk from their dV[xi][t][ci] (point xi's block
+  // `point_stride` floats after xi - 1's): Bt^T dV Bt added over overlapping tiles. dx must
+  // hold zeros where no earlier tile of the chunk added.
+  void add_input_gradient(const Chunk& c, long first, long count, const float* dv,
+                          long point_stride, float* dx) const {
     for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
-      add_input_gradient_block<decltype(full)::value>(c, dv, dx, c0, lanes);
+      add_input_gradient_block<decltype(full)::value>(c, first, count, dv, point_stride, dx, c0,
+                                                      lanes);
     });
   }
 
   template <bool kFull>
-  void add_input_gradient_block(const Chunk& c, const float* dv, float* dx, long c0,
-                                int lanes) const {
+  void add_input_gradient_block(const Chunk& c, long first, long count, const float* dv,
+                                long point_stride, float* dx, long c0, int lanes) const {
     const long channels = g_.in_c;
     const long in_h = g_.in_h;
     const long in_w = g_.in_w;
     const long pad_top = g_.pad_top;
     const long pad_left = g_.pad_left;
     const long in_size = g_.in_size();
+    const long tiles_h = t_.tiles_h;
     const long tiles_w = t_.tiles_w;
-    const long point_stride = c.tiles * channels;
     const float* pt = dv + c0;
-    for (long n = c.n0; n < c.n0 + c.count; ++n) {
+    long n = c.n0 + first / t_.per_sample;
+    long th = first % t_.per_sample / tiles_w;
+    long tw = first % tiles_w;
+    for (long i = 0; i < count; ++i, pt += channels) {
       float* dxn = dx + n * in_size + c0;
-      for (long th = 0; th < t_.tiles_h; ++th) {
-        for (long tw = 0; tw < tiles_w; ++tw, pt += channels) {
-          Vec in[kA * kA];
+      Vec in[kA * kA];
 #pragma GCC unroll 64
-          for (int p = 0; p < kA * kA; ++p) {
-            in[p] = load_block<kFull>(pt + p * point_stride, lanes);
-          }
-          Vec out[kA * kA];
-          sandwich_t<kA, kA, W::kBt>(in, out);
+      for (int p = 0; p < kA * kA; ++p) {
+        in[p] = load_block<kFull>(pt + p * point_stride, lanes);
+      }
+      Vec out[kA * kA];
+      sandwich_t<kA, kA, W::kBt>(in, out);
 #pragma GCC unroll 64
-          for (int a = 0; a < kA; ++a) {
-            const long ih = th * M - pad_top + a;
-            if (ih < 0 || ih >= in_h) {
-              continue;
-            }
+      for (int a = 0; a < kA; ++a) {
+        const long ih = th * M - pad_top + a;
+        if (ih < 0 || ih >= in_h) {
+          continue;
+        }
 #pragma GCC unroll 64
-            for (int b = 0; b < kA; ++b) {
-              const long iw = tw * M - pad_left + b;
-              if (iw >= 0 && iw < in_w) {
-                add_block<kFull>(out[a * kA + b], lanes, dxn + (ih * in_w + iw) * channels);
-              }
-            }
+        for (int b = 0; b < kA; ++b) {
+          const long iw = tw * M - pad_left + b;
+          if (iw >= 0 && iw < in_w) {
+            add_block<kFull>(out[a * kA + b], lanes, dxn + (ih * in_w + iw) * channels);
           }
         }
       }
+      if (++tw == tiles_w) {
+        tw = 0;
+        if (++th == tiles_h) {
+          th = 0;
+          ++n;
+        }
+      }
     }
+  }
+
+  // ut[xi][co][ci] = u[xi][ci][co]: U's transpose, the right operand of dV = dP U^T.
+  void transpose_kernel(const float* u, float* ut) const {
+    const long ci_count = g_.in_c;
+    const long co_count = g_.out_c;
+    parallel_for(0, static_cast<std::size_t>(t_.points), 1,
+                 [&](std::size_t first, std::size_t last) {
+                   for (auto p = static_cast<long>(first); p < static_cast<long>(last); ++p) {
+                     const float* src = u + p * ci_count * co_count;
+                     float* dst = ut + p * ci_count * co_count;
+                     for (long co = 0; co < co_count; ++co) {
+                       for (long ci = 0; ci < ci_count; ++ci) {
+                         dst[co * ci_count + ci] = src[ci * co_count + co];
+                       }
+                     }
+                   }
+                 });
   }
 
   [[nodiscard]] Chunk chunk(std::size_t index, long batch) const {
@@ -524,6 +551,9 @@ void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w
   const Tiling t(g, M);
   const Winograd<M> wino(g, t);
   wino.transform_kernel(w, u);
+  if (v != nullptr && point_products_apply(g.in_c)) {
+    wino.transpose_kernel(u, u + t.points * g.in_c * g.out_c);  // for backward
+  }
   const long ci = g.in_c;
   const long co = g.out_c;
   const bool fused = point_products_apply(co);
@@ -573,6 +603,8 @@ void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Act
   const Winograd<M> wino(g, t);
   const long ci = g.in_c;
   const long co = g.out_c;
+  const bool fused = point_products_apply(ci);
+  const float* ut = u + t.points * ci * co;  // written by forward
   const long du_size = t.points * ci * co;
   const long stride = du_size + co;  // one chunk's dU then db
   const std::size_t chunks = t.chunks(batch);
@@ -600,12 +632,25 @@ void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Act
              as_int(ci), pc + p * c.tiles * co, as_int(co), 0.0F, part + p * ci * co, as_int(co));
       }
       if (dx != nullptr) {
+        std::fill(dx + c.n0 * g.in_size(), dx + (c.n0 + c.count) * g.in_size(), 0.0F);
+      }
+      if (dx != nullptr && fused) {
+        // dV = dP U^T a few tiles at a time, straight into the input transform's adjoint.
+        constexpr long kRows = kPointProductRows;
+        float* dvg =
+            thread_scratch(Scratch::kInputs, static_cast<std::size_t>(kRows * t.points * ci));
+        for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
+          const long rows = std::min(kRows, c.tiles - t0);
+          point_products(t.points, rows, co, ci, pc + t0 * co, c.tiles * co, ut, dvg, kRows * ci);
+          wino.add_input_gradient(c, t0, rows, dvg, kRows * ci, dx);
+        }
+      } else if (dx != nullptr) {
         for (long p = 0; p < t.points; ++p) {
           // dV[xi] = dP[xi] U[xi]^T, over V (no longer needed)
           gemm(false, true, as_int(c.tiles), as_int(ci), as_int(co), 1.0F, pc + p * c.tiles * co,
                as_int(co), u + p * ci * co, as_int(co), 0.0F, vc + p * c.tiles * ci, as_int(ci));
         }
-        wino.add_input_gradient(c, vc, dx);
+        wino.add_input_gradient(c, 0, c.tiles, vc, c.tiles * ci, dx);
       }
     }
   });
@@ -628,7 +673,7 @@ bool winograd_applies(const Conv2DGeometry& g) {
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch) {
   const Tiling t(g, tile);
   const auto tiles = static_cast<std::size_t>(max_batch * t.per_sample * t.points);
-  return {static_cast<std::size_t>(t.points * g.in_c * g.out_c),
+  return {static_cast<std::size_t>(2 * t.points * g.in_c * g.out_c),
           tiles * static_cast<std::size_t>(g.in_c),
           t.chunks(max_batch) * static_cast<std::size_t>(t.points * g.in_c * g.out_c + g.out_c)};
 }

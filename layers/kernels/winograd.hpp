@@ -21,17 +21,17 @@ bool winograd_applies(const Conv2DGeometry& g);
 
 // Workspace sizes (floats) for output tiles of `tile` x `tile` (2 or 4).
 struct WinogradSizes {
-  std::size_t weights;   // transformed kernel U, alpha^2 x in_c x out_c
+  std::size_t weights;   // transformed kernel U (alpha^2 x in_c x out_c), then its transpose
   std::size_t inputs;    // transformed input V for max_batch samples (kept for backward)
   std::size_t partials;  // per-chunk weight and bias gradients
 };
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch);
 
-// y = act(conv(x, w) + b); b may be null. Writes u (the transformed kernel) and v (the
-// transformed input), which backward reads; v null (inference: no backward follows) keeps the
-// transformed input in a per-thread buffer instead. Pooling::kMax2x2 requires act linear or
-// ReLU; y is then the pooled tensor and `winners` (unless null) records each window's winner
-// for backward (see Pooling).
+// y = act(conv(x, w) + b); b may be null. Writes u (the transformed kernel, and in training
+// its transpose) and v (the transformed input), which backward reads; v null (inference: no
+// backward follows) keeps the transformed input in a per-thread buffer instead. Pooling::kMax2x2
+// requires act linear or ReLU; y is then the pooled tensor and `winners` (unless null) records each
+// window's winner for backward (see Pooling).
 void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
                       const float* w, const float* b, Activation act, float* y, float* u, float* v,
                       Pooling pooling = Pooling::kNone, float* winners = nullptr);

@@ -36,12 +36,13 @@ struct Inputs {
 
 // Odd sizes: batch 1, 3, 33; channels below, at and past the 16-lane block; tiles that do not
 // divide the output; valid and same padding.
-// Output channels 16, 32, 48 and 64 take the point-products kernel (point_products.hpp), with
-// tile groups cut short at each chunk's end.
+// Output channels (forward) and input channels (backward's dV) of 16, 32, 48 and 64 take the
+// point-products kernel (point_products.hpp), with tile groups cut short at each chunk's end.
 const Case kCases[] = {Case{1, 5, 5, 1, 3, 1},     Case{3, 7, 6, 5, 17, 0},
                        Case{33, 4, 9, 3, 4, 1},    Case{2, 8, 8, 19, 33, 1},
                        Case{2, 14, 14, 32, 64, 1}, Case{1, 3, 3, 16, 16, 0},
-                       Case{3, 7, 6, 5, 32, 0},    Case{2, 9, 9, 19, 48, 1}};
+                       Case{3, 7, 6, 5, 32, 0},    Case{2, 9, 9, 19, 48, 1},
+                       Case{3, 6, 7, 48, 17, 1}};
 
 struct Buffers {
   std::vector<float> y, u, v, delta, partials, dx, dw, db;
