@@ -154,12 +154,7 @@ void forward_in_place(const Conv2DGeometry& g, const PaddedLayout& layout, const
     in_place_rows(g, layout, image, 0, g.out_h, w, b, act, y);
     return;
   }
-  pool_row_pairs(
-      g,
-      [&](long ph, float* out) {
-        in_place_rows(g, layout, image, 2 * ph, 2 * ph + 2, w, b, act, out);
-      },
-      y, winners);
+  in_place_pooled(g, layout, image, w, b, act, y, winners);
 }
 
 // One sample through patches, pooled (Pooling::kMax2x2). Training (`col` not null) keeps the

@@ -125,6 +125,95 @@ void weight_gradient_any(const Conv2DGeometry& g, const PaddedLayout& layout, co
   weight_gradient_any_n<K>(g, layout, images, count, delta_at, dw, sums);
 }
 
+// One padded sample to its 2x2-max-pooled output: the four pixels of a window are the four
+// rows of the short-k kernel (the same multiply-adds, in the same order), so the window is
+// pooled from registers and the full-size output is never written.
+template <int K, int NV>
+void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
+                   const float* w, const float* b, bool relu, float* y, float* winners) {
+  const long n_out = g.out_c;
+  const long pooled_h = g.out_h / 2;
+  const long pooled_w = g.out_w / 2;
+  const long row_stride = layout.row_stride;
+  const long col_stride = layout.col_stride;
+  long taps[K];
+  int lanes[NV];
+  Vec weights[K][NV];
+  Vec bias[NV];
+  for (int kk = 0; kk < K; ++kk) {
+    taps[kk] = layout.taps[kk];
+  }
+  for (int j = 0; j < NV; ++j) {
+    lanes[j] = static_cast<int>(std::clamp<long>(n_out - j * kLanes, 0, kLanes));
+    bias[j] = b != nullptr ? load_lanes(b + j * kLanes, lanes[j]) : Vec{};
+    for (int kk = 0; kk < K; ++kk) {
+      weights[kk][j] = load_lanes(w + kk * n_out + j * kLanes, lanes[j]);
+    }
+  }
+  for (long ph = 0; ph < pooled_h; ++ph) {
+    for (long pw = 0; pw < pooled_w; ++pw) {
+      const float* top = image + 2 * ph * row_stride + 2 * pw * col_stride;
+      const float* pixel[4] = {top, top + col_stride, top + row_stride,
+                               top + row_stride + col_stride};
+      Vec acc[4][NV] = {};
+#pragma GCC unroll 16
+      for (int kk = 0; kk < K; ++kk) {
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) {
+          const float s = pixel[i][taps[kk]];
+#pragma GCC unroll 4
+          for (int j = 0; j < NV; ++j) {
+            acc[i][j] += s * weights[kk][j];
+          }
+        }
+      }
+      const long at = (ph * pooled_w + pw) * n_out;
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        Vec out[4];
+        for (int i = 0; i < 4; ++i) {
+          out[i] = acc[i][j] + bias[j];
+          if (relu) {
+            out[i] = relu_lanes(out[i]);
+          }
+        }
+        const PooledLanes p = max_pool_window(out[0], out[1], out[2], out[3]);
+        store_lanes(p.max, lanes[j], y + at + j * kLanes);
+        if (winners != nullptr) {
+          store_lanes(p.winner, lanes[j], winners + at + j * kLanes);
+        }
+      }
+    }
+  }
+}
+
+template <int K>
+void pooled_sample_any_n(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
+                         const float* w, const float* b, bool relu, float* y, float* winners) {
+  switch ((g.out_c + kLanes - 1) / kLanes) {
+    case 1:
+      return pooled_sample<K, 1>(g, layout, image, w, b, relu, y, winners);
+    case 2:
+      return pooled_sample<K, 2>(g, layout, image, w, b, relu, y, winners);
+    case 3:
+      return pooled_sample<K, 3>(g, layout, image, w, b, relu, y, winners);
+    default:
+      return pooled_sample<K, 4>(g, layout, image, w, b, relu, y, winners);
+  }
+}
+
+// Dispatches on the patch length (1 .. kShortGemmMaxK).
+template <int K = 1>
+void pooled_sample_any(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
+                       const float* w, const float* b, bool relu, float* y, float* winners) {
+  if constexpr (K < kShortGemmMaxK) {
+    if (g.patch() != K) {
+      return pooled_sample_any<K + 1>(g, layout, image, w, b, relu, y, winners);
+    }
+  }
+  pooled_sample_any_n<K>(g, layout, image, w, b, relu, y, winners);
+}
+
 }  // namespace
 
 bool in_place_applies(const Conv2DGeometry& g, Activation act) {
@@ -178,6 +267,11 @@ void in_place_weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layou
   } else {
     weight_gradient_any(g, layout, images, count, PooledDelta{g, gradient}, dw, sums);
   }
+}
+
+void in_place_pooled(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
+                     const float* w, const float* b, Activation act, float* y, float* winners) {
+  pooled_sample_any(g, layout, image, w, b, act == Activation::kRelu, y, winners);
 }
 
 }  // namespace runner::kernels

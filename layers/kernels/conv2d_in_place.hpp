@@ -32,6 +32,11 @@ void in_place_rows(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
                    long first_row, long last_row, const float* w, const float* b, Activation act,
                    float* out);
 
+// A padded sample's output max-pooled 2x2 (Pooling::kMax2x2): y and winners (unless null) get
+// pooled_size(g) floats, bitwise what in_place_rows and the pooling kernel give.
+void in_place_pooled(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
+                     const float* w, const float* b, Activation act, float* y, float* winners);
+
 // The output gradient as the weight gradient reads it: `delta` (count * out_size floats, the
 // activation's derivative applied), or from a fused 2x2 max pooling (Pooling::kMax2x2): the
 // pooled tensor, its gradient and forward's winners, through ReLU when `relu`.
