@@ -40,13 +40,22 @@ struct PooledDelta {
 };
 
 // K = taps per patch, NV = 16-channel vectors per output pixel, both compile-time so that the
-// weight gradient stays in registers. The column sums add four pixels pairwise before they meet
-// the running sum, as add_column_sums does.
+// weight gradient stays in registers. Pixels go in groups of four (the chunk's pixels in order,
+// across rows and samples), whose column sums are added pairwise before they meet the running
+// sum, as add_column_sums does; the last pixels, fewer than four, one by one.
 template <int K, int NV, typename Delta>
 void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
                      long count, const Delta& delta_at, float* dw, float* sums) {
-  constexpr long k = K;
   const long n_out = g.out_c;
+  const long out_h = g.out_h;
+  const long out_w = g.out_w;
+  const long sample_floats = layout.sample_floats;
+  const long row_stride = layout.row_stride;
+  const long col_stride = layout.col_stride;
+  long taps[K];
+  for (int kk = 0; kk < K; ++kk) {
+    taps[kk] = layout.taps[kk];
+  }
   int lanes[NV];
   for (int j = 0; j < NV; ++j) {
     lanes[j] = static_cast<int>(std::clamp<long>(n_out - j * kLanes, 0, kLanes));
@@ -56,39 +65,52 @@ void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const 
   for (int j = 0; j < NV; ++j) {
     sum[j] = load_lanes(sums + j * kLanes, lanes[j]);
   }
-  Vec group[4][NV];
-  int in_group = 0;
-  for (long n = 0; n < count; ++n) {
-    const float* image = images + n * layout.sample_floats;
-    for (long oh = 0; oh < g.out_h; ++oh) {
-      for (long ow = 0; ow < g.out_w; ++ow) {
-        const float* patch = image + oh * layout.row_stride + ow * layout.col_stride;
-        Vec* d = group[in_group];
-        for (int j = 0; j < NV; ++j) {
-          d[j] = delta_at(n, oh, ow, j * kLanes, lanes[j]);
-        }
+  // The pixel (n, oh, ow) a step adds, then the next in order.
+  long n = 0;
+  long oh = 0;
+  long ow = 0;
+  auto add_pixel = [&](Vec* d) {
+    const float* patch = images + n * sample_floats + oh * row_stride + ow * col_stride;
+    for (int j = 0; j < NV; ++j) {
+      d[j] = delta_at(n, oh, ow, j * kLanes, lanes[j]);
+    }
 #pragma GCC unroll 16
-        for (long kk = 0; kk < k; ++kk) {
-          const float s = patch[layout.taps[kk]];
-          for (int j = 0; j < NV; ++j) {
-            acc[kk][j] += s * d[j];
-          }
-        }
-        if (++in_group == 4) {
-          for (int j = 0; j < NV; ++j) {
-            sum[j] += (group[0][j] + group[1][j]) + (group[2][j] + group[3][j]);
-          }
-          in_group = 0;
-        }
+    for (int kk = 0; kk < K; ++kk) {
+      const float s = patch[taps[kk]];
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        acc[kk][j] += s * d[j];
       }
     }
-  }
-  for (int i = 0; i < in_group; ++i) {  // the last rows one by one, as add_column_sums
+    if (++ow == out_w) {
+      ow = 0;
+      if (++oh == out_h) {
+        oh = 0;
+        ++n;
+      }
+    }
+  };
+  const long pixels = count * out_h * out_w;
+  long q = 0;
+  for (; q + 4 <= pixels; q += 4) {
+    Vec group[4][NV];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      add_pixel(group[i]);
+    }
+#pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
-      sum[j] += group[i][j];
+      sum[j] += (group[0][j] + group[1][j]) + (group[2][j] + group[3][j]);
     }
   }
-  for (long kk = 0; kk < k; ++kk) {
+  for (; q < pixels; ++q) {
+    Vec d[NV];
+    add_pixel(d);
+    for (int j = 0; j < NV; ++j) {
+      sum[j] += d[j];
+    }
+  }
+  for (int kk = 0; kk < K; ++kk) {
     for (int j = 0; j < NV; ++j) {
       store_lanes(acc[kk][j], lanes[j], dw + kk * n_out + j * kLanes);
     }
