@@ -3,9 +3,10 @@
 //
 //   build/release/runner_bench [--steps 300] [--threads-list 1,2] [--infer-repeats 3] [--rounds 3]
 //
-// runner and PyTorch alternate for --rounds rounds per thread count and the table shows the
-// medians: this machine's speed drifts by up to a third from one run to the next (other tenants),
-// and alternating puts both sides under the same conditions.
+// Each of --rounds rounds measures runner and PyTorch in turn at every thread count, and the
+// table shows the medians: this machine's speed drifts by up to a third from one run to the next
+// (other tenants), and alternating puts both sides and both thread counts under the same
+// conditions.
 // Each measurement runs in its own child process, so peak RSS (from wait4) is that run's alone.
 // runner's child trains `steps` steps of batch 32 after a warm-up and evaluates the 10,000 test
 // images at --eval-batch (PyTorch's reference default, 256) --infer-repeats times (median).
@@ -390,34 +391,52 @@ int driver(const Settings& settings, const std::vector<std::size_t>& thread_coun
   const Experiment e = load_experiment(settings.experiment);
   const Flops flops = count_flops(build_model(e, Shape{28, 28, 1}));
   std::vector<std::string> per_round;
-  for (const std::size_t threads : thread_counts) {
-    // The two sides alternate, round after round, so that a slow spell of a shared machine
-    // falls on both; the table shows medians and the per-round ratios are listed below it.
-    std::vector<Row> ours;
-    std::vector<Row> theirs;
-    for (int round = 0; round < rounds; ++round) {
+  // Every round measures every thread count, runner and PyTorch in turn, so that a slow spell
+  // of a shared machine falls on both sides and on both thread counts; the table shows medians
+  // and the per-round ratios are listed below it.
+  std::vector<std::vector<Row>> ours(thread_counts.size());
+  std::vector<std::vector<Row>> theirs(thread_counts.size());
+  for (int round = 0; round < rounds; ++round) {
+    for (std::size_t i = 0; i < thread_counts.size(); ++i) {
+      const std::size_t threads = thread_counts[i];
       const auto r = measure_runner(settings, threads);
       if (!r) {
         return 1;
       }
-      ours.push_back(*r);
+      ours[i].push_back(*r);
       if (have_torch) {
         if (const auto t = measure_torch(settings, threads, flops)) {
-          theirs.push_back(*t);
-          per_round.push_back(
-              fmt::format("{} thread(s) round {}: training {:.2f}x, inference {:.2f}x", threads,
-                          round + 1, r->train_ips / t->train_ips, r->infer_ips / t->infer_ips));
+          theirs[i].push_back(*t);
+          per_round.push_back(fmt::format(
+              "runner / pytorch, {} thread(s) round {}: training {:.2f}x, inference {:.2f}x",
+              threads, round + 1, r->train_ips / t->train_ips, r->infer_ips / t->infer_ips));
         }
       }
     }
-    Row mine = median_row(ours);
+  }
+  for (std::size_t i = 0; i < thread_counts.size(); ++i) {
+    const std::size_t threads = thread_counts[i];
+    Row mine = median_row(ours[i]);
     // Measured here, not in the worker, so the worker's peak RSS is the model's alone.
     mine.gemm_peak = tbb::task_arena(static_cast<int>(threads)).execute([&] {
       return gemm_peak_gflops(threads);
     });
     rows.push_back(mine);
-    if (!theirs.empty()) {
-      rows.push_back(median_row(theirs));
+    if (!theirs[i].empty()) {
+      rows.push_back(median_row(theirs[i]));
+    }
+  }
+  // runner's 1 -> 2 thread scaling within each round (both measured minutes apart at most).
+  const auto at_one = std::find(thread_counts.begin(), thread_counts.end(), 1U);
+  const auto at_two = std::find(thread_counts.begin(), thread_counts.end(), 2U);
+  std::vector<std::string> scaling_rounds;
+  if (at_one != thread_counts.end() && at_two != thread_counts.end()) {
+    const auto& a = ours[static_cast<std::size_t>(at_one - thread_counts.begin())];
+    const auto& b = ours[static_cast<std::size_t>(at_two - thread_counts.begin())];
+    for (std::size_t round = 0; round < a.size(); ++round) {
+      scaling_rounds.push_back(fmt::format(
+          "runner scaling 1 -> 2 threads, round {}: training {:.2f}x, inference {:.2f}x", round + 1,
+          b[round].train_ips / a[round].train_ips, b[round].infer_ips / a[round].infer_ips));
     }
   }
   fmt::print("\n{:<8} {:>7} {:>12} {:>9} {:>13} {:>12} {:>9} {:>13} {:>9}\n", "", "threads",
@@ -460,8 +479,11 @@ int driver(const Settings& settings, const std::vector<std::size_t>& thread_coun
                  two->train_ips / one->train_ips, two->infer_ips / one->infer_ips);
     }
   }
+  for (const auto& line : scaling_rounds) {
+    fmt::print("{}\n", line);
+  }
   for (const auto& line : per_round) {
-    fmt::print("runner / pytorch, {}\n", line);
+    fmt::print("{}\n", line);
   }
   fmt::print(
       "batch 32 training ({} steps after {} warm-up), inference of 10000 test images at "
@@ -500,7 +522,7 @@ int main(int argc, char** argv) {
       "infer-repeats", po::value(&repeats)->default_value(repeats), "inference repeats (median)")(
       "eval-batch", po::value(&eval_batch)->default_value(eval_batch), "inference batch size")(
       "rounds", po::value(&rounds)->default_value(rounds),
-      "alternating runner/PyTorch rounds per thread count (medians are reported)")(
+      "rounds, each measuring runner and PyTorch at every thread count (medians are reported)")(
       "profile", po::bool_switch(&profile), "also print per-layer time per step")(
       "worker", po::bool_switch(&worker), "(internal) run one measurement")(
       "threads", po::value(&threads)->default_value(0), "(internal) worker thread count");
