@@ -59,7 +59,90 @@ void products_any_n(long points, long k, long n, const float* v, long v_stride, 
   }
 }
 
+// G's rows [r0, r0 + R) (4 at most: 16 accumulators with NV = 4) += A[:, r0 + r]^T B.
+template <int R, int NV>
+void gradient_rows(long rows, long k, const float* a, const float* b, float* g) {
+  constexpr long n = NV * kLanes;
+  Vec acc[R][NV];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      acc[r][j] = load_full(g + r * n + j * kLanes);
+    }
+  }
+  for (long t = 0; t < rows; ++t) {
+    Vec row[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      row[j] = load_full(b + t * n + j * kLanes);
+      // Keep the row in a register: GCC otherwise folds the load into each of the R
+      // multiply-adds, R loads instead of one, and the loop waits on the load ports.
+      asm("" : "+v"(row[j]));
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const float s = a[t * k + r];
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        acc[r][j] += s * row[j];
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      store_full(acc[r][j], g + r * n + j * kLanes);
+    }
+  }
+}
+
+template <int NV>
+void gradient_products(long points, long rows, long k, const float* a, long a_stride,
+                       const float* b, long b_stride, float* g) {
+  constexpr long n = NV * kLanes;
+  constexpr long kBlock = 4;
+  for (long xi = 0; xi < points; ++xi) {
+    const float* ax = a + xi * a_stride;
+    const float* bx = b + xi * b_stride;
+    float* gx = g + xi * k * n;
+    long r0 = 0;
+    for (; r0 + kBlock <= k; r0 += kBlock) {
+      gradient_rows<kBlock, NV>(rows, k, ax + r0, bx, gx + r0 * n);
+    }
+    switch (k - r0) {
+      case 1:
+        gradient_rows<1, NV>(rows, k, ax + r0, bx, gx + r0 * n);
+        break;
+      case 2:
+        gradient_rows<2, NV>(rows, k, ax + r0, bx, gx + r0 * n);
+        break;
+      case 3:
+        gradient_rows<3, NV>(rows, k, ax + r0, bx, gx + r0 * n);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 }  // namespace
+
+void point_gradient_products(long points, long rows, long k, long n, const float* a, long a_stride,
+                             const float* b, long b_stride, float* g) {
+  assert(point_products_apply(n));
+  switch (n / kLanes) {
+    case 1:
+      return gradient_products<1>(points, rows, k, a, a_stride, b, b_stride, g);
+    case 2:
+      return gradient_products<2>(points, rows, k, a, a_stride, b, b_stride, g);
+    case 3:
+      return gradient_products<3>(points, rows, k, a, a_stride, b, b_stride, g);
+    default:
+      return gradient_products<4>(points, rows, k, a, a_stride, b, b_stride, g);
+  }
+}
 
 bool point_products_apply(long n) {
   return n > 0 && n % kLanes == 0 && n <= 4 * kLanes;

@@ -371,32 +371,36 @@ class Winograd {
   // is delta itself. Adds delta's column sums (the bias gradient) to bias_sums unless null.
   // With Pooling::kMax2x2, dy and relu_y are the pooled tensors and `winners` what forward
   // recorded: delta is what the pooling layer's scatter and the activation's derivative give.
-  void transform_output_gradient(const Chunk& c, const float* dy, const float* relu_y,
-                                 Pooling pooling, const float* winners, float* bias_sums,
-                                 float* dprod) const {
+  void transform_output_gradient(const Chunk& c, long first, long count, const float* dy,
+                                 const float* relu_y, Pooling pooling, const float* winners,
+                                 float* bias_sums, float* dprod, long point_stride) const {
     for_each_channel_block(g_.out_c, [&](auto full, long c0, int lanes) {
-      transform_output_gradient_block<decltype(full)::value>(c, dy, relu_y, pooling, winners,
-                                                             bias_sums, dprod, c0, lanes);
+      transform_output_gradient_block<decltype(full)::value>(
+          c, first, count, dy, relu_y, pooling, winners, bias_sums, dprod, point_stride, c0, lanes);
     });
   }
 
   template <bool kFull>
-  void transform_output_gradient_block(const Chunk& c, const float* dy, const float* relu_y,
-                                       Pooling pooling, const float* winners, float* bias_sums,
-                                       float* dprod, long c0, int lanes) const {
+  void transform_output_gradient_block(const Chunk& c, long first, long count, const float* dy,
+                                       const float* relu_y, Pooling pooling, const float* winners,
+                                       float* bias_sums, float* dprod, long point_stride, long c0,
+                                       int lanes) const {
     const long channels = g_.out_c;
     const long out_h = g_.out_h;
     const long out_w = g_.out_w;
     const long pooled_h = out_h / 2;
     const long pooled_w = out_w / 2;
+    const long tiles_h = t_.tiles_h;
     const long tiles_w = t_.tiles_w;
-    const long point_stride = c.tiles * channels;
     const bool relu = relu_y != nullptr;
     Vec sums = bias_sums != nullptr ? load_block<kFull>(bias_sums + c0, lanes) : Vec{};
     float* pt = dprod + c0;
-    for (long n = c.n0; n < c.n0 + c.count; ++n) {
-      for (long th = 0; th < t_.tiles_h; ++th) {
-        for (long tw = 0; tw < tiles_w; ++tw, pt += channels) {
+    long n = c.n0 + first / t_.per_sample;
+    long th = first % t_.per_sample / tiles_w;
+    long tw = first % tiles_w;
+    for (long i = 0; i < count; ++i, pt += channels) {
+      {
+        {
           Vec in[M * M] = {};
           if (pooling == Pooling::kMax2x2) {
 #pragma GCC unroll 64
@@ -445,6 +449,13 @@ class Winograd {
           for (int p = 0; p < kA * kA; ++p) {
             store_block<kFull>(out[p], lanes, pt + p * point_stride);
           }
+        }
+      }
+      if (++tw == tiles_w) {
+        tw = 0;
+        if (++th == tiles_h) {
+          th = 0;
+          ++n;
         }
       }
     }
@@ -603,7 +614,8 @@ void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Act
   const Winograd<M> wino(g, t);
   const long ci = g.in_c;
   const long co = g.out_c;
-  const bool fused = point_products_apply(ci);
+  // The grouped path needs both kernels' widths: co for dU, ci for dV (when dx is wanted).
+  const bool grouped = point_products_apply(co) && (dx == nullptr || point_products_apply(ci));
   const float* ut = u + t.points * ci * co;  // written by forward
   const long du_size = t.points * ci * co;
   const long stride = du_size + co;  // one chunk's dU then db
@@ -613,17 +625,51 @@ void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Act
       const Chunk c = wino.chunk(index, batch);
       const long offset = c.n0 * g.out_size();
       float* vc = v + wino.input_offset(c);
-      float* pc =
-          thread_scratch(Scratch::kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
       float* part = partials + static_cast<long>(index) * stride;
       std::fill(part + du_size, part + stride, 0.0F);
-      if (act == Activation::kLinear || act == Activation::kRelu) {
+      const bool linear_or_relu = act == Activation::kLinear || act == Activation::kRelu;
+      const float* relu_y = act == Activation::kRelu ? y : nullptr;
+      if (dx != nullptr) {
+        std::fill(dx + c.n0 * g.in_size(), dx + (c.n0 + c.count) * g.in_size(), 0.0F);
+      }
+      if (grouped && linear_or_relu) {
+        // kGroup tiles at a time from the output gradient to dU and dx, their dP in cache:
+        // dU += V^T dP (point_gradient_products), dV = dP U^T six tiles at a time
+        // (point_products) into the input transform's adjoint.
+        constexpr long kGroup = 2 * kPointProductRows;
+        constexpr long kRows = kPointProductRows;
+        float* dpg =
+            thread_scratch(Scratch::kProducts, static_cast<std::size_t>(kGroup * t.points * co));
+        float* dvg =
+            thread_scratch(Scratch::kInputs, static_cast<std::size_t>(kRows * t.points * ci));
+        std::fill(part, part + du_size, 0.0F);
+        for (long t0 = 0; t0 < c.tiles; t0 += kGroup) {
+          const long rows = std::min(kGroup, c.tiles - t0);
+          wino.transform_output_gradient(c, t0, rows, dy, relu_y, pooling, winners, part + du_size,
+                                         dpg, kGroup * co);
+          point_gradient_products(t.points, rows, ci, co, vc + t0 * ci, c.tiles * ci, dpg,
+                                  kGroup * co, part);
+          if (dx == nullptr) {
+            continue;
+          }
+          for (long s0 = 0; s0 < rows; s0 += kRows) {
+            const long six = std::min(kRows, rows - s0);
+            point_products(t.points, six, co, ci, dpg + s0 * co, kGroup * co, ut, dvg, kRows * ci);
+            wino.add_input_gradient(c, t0 + s0, six, dvg, kRows * ci, dx);
+          }
+        }
+        continue;
+      }
+      float* pc =
+          thread_scratch(Scratch::kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
+      if (linear_or_relu) {
         // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
-        wino.transform_output_gradient(c, dy, act == Activation::kRelu ? y : nullptr, pooling,
-                                       winners, part + du_size, pc);
+        wino.transform_output_gradient(c, 0, c.tiles, dy, relu_y, pooling, winners, part + du_size,
+                                       pc, c.tiles * co);
       } else {
         activation_backward(act, y + offset, dy + offset, delta + offset, c.count * g.pixels(), co);
-        wino.transform_output_gradient(c, delta, nullptr, Pooling::kNone, nullptr, nullptr, pc);
+        wino.transform_output_gradient(c, 0, c.tiles, delta, nullptr, Pooling::kNone, nullptr,
+                                       nullptr, pc, c.tiles * co);
         add_column_sums(delta + offset, c.count * g.pixels(), co, part + du_size);
       }
       for (long p = 0; p < t.points; ++p) {
@@ -632,19 +678,6 @@ void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Act
              as_int(ci), pc + p * c.tiles * co, as_int(co), 0.0F, part + p * ci * co, as_int(co));
       }
       if (dx != nullptr) {
-        std::fill(dx + c.n0 * g.in_size(), dx + (c.n0 + c.count) * g.in_size(), 0.0F);
-      }
-      if (dx != nullptr && fused) {
-        // dV = dP U^T a few tiles at a time, straight into the input transform's adjoint.
-        constexpr long kRows = kPointProductRows;
-        float* dvg =
-            thread_scratch(Scratch::kInputs, static_cast<std::size_t>(kRows * t.points * ci));
-        for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
-          const long rows = std::min(kRows, c.tiles - t0);
-          point_products(t.points, rows, co, ci, pc + t0 * co, c.tiles * co, ut, dvg, kRows * ci);
-          wino.add_input_gradient(c, t0, rows, dvg, kRows * ci, dx);
-        }
-      } else if (dx != nullptr) {
         for (long p = 0; p < t.points; ++p) {
           // dV[xi] = dP[xi] U[xi]^T, over V (no longer needed)
           gemm(false, true, as_int(c.tiles), as_int(ci), as_int(co), 1.0F, pc + p * c.tiles * co,

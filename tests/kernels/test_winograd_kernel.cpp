@@ -38,11 +38,10 @@ struct Inputs {
 // divide the output; valid and same padding.
 // Output channels (forward) and input channels (backward's dV) of 16, 32, 48 and 64 take the
 // point-products kernel (point_products.hpp), with tile groups cut short at each chunk's end.
-const Case kCases[] = {Case{1, 5, 5, 1, 3, 1},     Case{3, 7, 6, 5, 17, 0},
-                       Case{33, 4, 9, 3, 4, 1},    Case{2, 8, 8, 19, 33, 1},
-                       Case{2, 14, 14, 32, 64, 1}, Case{1, 3, 3, 16, 16, 0},
-                       Case{3, 7, 6, 5, 32, 0},    Case{2, 9, 9, 19, 48, 1},
-                       Case{3, 6, 7, 48, 17, 1}};
+const Case kCases[] = {
+    Case{1, 5, 5, 1, 3, 1},   Case{3, 7, 6, 5, 17, 0},    Case{33, 4, 9, 3, 4, 1},
+    Case{2, 8, 8, 19, 33, 1}, Case{2, 14, 14, 32, 64, 1}, Case{1, 3, 3, 16, 16, 0},
+    Case{3, 7, 6, 5, 32, 0},  Case{2, 9, 9, 19, 48, 1},   Case{3, 6, 7, 48, 17, 1}};
 
 struct Buffers {
   std::vector<float> y, u, v, delta, partials, dx, dw, db;
@@ -193,6 +192,64 @@ TEST_SUITE("winograd kernel") {
       CHECK(bitwise_equal(fused.dw, apart.dw));
       CHECK(bitwise_equal(fused.db, apart.db));
     });
+  }
+
+  // The first layer of a model needs no dx: backward then takes the grouped path whenever the
+  // output channels allow, whatever the input channels.
+  TEST_CASE("Winograd backward without an input gradient equals direct loops") {
+    for (const Case& c : kCases) {
+      CAPTURE(c.batch);
+      CAPTURE(c.in_c);
+      CAPTURE(c.out_c);
+      const auto g = geometry(c);
+      const Inputs in(g, c.batch);
+      Buffers bufs(g, 2, c.batch);
+      kernels::winograd_forward(g, 2, c.batch, in.x.data(), in.w.data(), in.b.data(),
+                                kernels::Activation::kLinear, bufs.y.data(), bufs.u.data(),
+                                bufs.v.data());
+      kernels::winograd_backward(g, 2, c.batch, bufs.u.data(), bufs.v.data(),
+                                 kernels::Activation::kLinear, bufs.y.data(), in.dy.data(),
+                                 bufs.dw.data(), bufs.db.data(), nullptr, bufs.delta.data(),
+                                 bufs.partials.data());
+      const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, in.dy);
+      const double wide =
+          2e-6 * static_cast<double>(c.in_c + 4) * static_cast<double>(c.batch * g.pixels()) / 16.0;
+      CHECK(worst_difference(bufs.dw, expected.dw) < wide);
+      CHECK(worst_difference(bufs.db, expected.db) < wide);
+    }
+  }
+
+  TEST_CASE("Point gradient products add naive loops for every width and a short last block") {
+    const long points = 3;
+    const long rows = 13;
+    const long a_stride = rows * 7 + 3;
+    const long b_stride = rows * 64 + 16;
+    for (const long n : {16L, 32L, 48L, 64L}) {
+      for (const long k : {4L, 7L}) {  // k = 7: a block of four rows, then three
+        CAPTURE(n);
+        CAPTURE(k);
+        const auto a = pattern(static_cast<std::size_t>(points * a_stride), 0.37);
+        const auto b = pattern(static_cast<std::size_t>(points * b_stride), 0.23);
+        const auto start = pattern(static_cast<std::size_t>(points * k * n), 0.11);
+        std::vector<float> got = start;
+        kernels::point_gradient_products(points, rows, k, n, a.data(), a_stride, b.data(), b_stride,
+                                         got.data());
+        double worst = 0.0;
+        for (long xi = 0; xi < points; ++xi) {
+          for (long r = 0; r < k; ++r) {
+            for (long j = 0; j < n; ++j) {
+              double sum = start[(xi * k + r) * n + j];
+              for (long t = 0; t < rows; ++t) {
+                sum += static_cast<double>(a[xi * a_stride + t * k + r]) *
+                       b[xi * b_stride + t * n + j];
+              }
+              worst = std::max(worst, std::abs(got[(xi * k + r) * n + j] - sum));
+            }
+          }
+        }
+        CHECK(worst < 1e-5);
+      }
+    }
   }
 
   TEST_CASE("Point products equal naive loops for every row count and output width") {
