@@ -139,6 +139,28 @@ struct Chunk {
   long n0, count, tiles;
 };
 
+// Tile `first` of a chunk as (sample n, tile row th, tile column tw), then the tiles after it in
+// order (next()).
+struct TileCursor {
+  long n, th, tw;
+  long tiles_h, tiles_w;
+  TileCursor(const Chunk& c, const Tiling& t, long first)
+      : n(c.n0 + first / t.per_sample),
+        th(first % t.per_sample / t.tiles_w),
+        tw(first % t.tiles_w),
+        tiles_h(t.tiles_h),
+        tiles_w(t.tiles_w) {}
+  void next() {
+    if (++tw == tiles_w) {
+      tw = 0;
+      if (++th == tiles_h) {
+        th = 0;
+        ++n;
+      }
+    }
+  }
+};
+
 template <int M>
 class Winograd {
   using W = Matrices<M>;
@@ -296,17 +318,14 @@ class Winograd {
     const long channels = g_.out_c;
     const long out_h = g_.out_h;
     const long out_w = g_.out_w;
-    const long pooled_h = out_h / 2;
-    const long pooled_w = out_w / 2;
-    const long tiles_h = t_.tiles_h;
-    const long tiles_w = t_.tiles_w;
     const Vec b = bias != nullptr ? load_block<kFull>(bias + c0, lanes) : Vec{};
     const float* pt = prod + c0;
     // Tile `first` is (n, th, tw); the loop steps through the following ones in order.
-    long n = c.n0 + first / t_.per_sample;
-    long th = first % t_.per_sample / tiles_w;
-    long tw = first % tiles_w;
-    for (long i = 0; i < count; ++i, pt += channels) {
+    TileCursor tile(c, t_, first);
+    for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
+      const long n = tile.n;
+      const long th = tile.th;
+      const long tw = tile.tw;
       Vec in[kA * kA];
 #pragma GCC unroll 64
       for (int p = 0; p < kA * kA; ++p) {
@@ -324,24 +343,14 @@ class Winograd {
         }
       }
       if (pooling == Pooling::kMax2x2) {
-#pragma GCC unroll 64
-        for (int r = 0; r < M; r += 2) {
-#pragma GCC unroll 64
-          for (int s = 0; s < M; s += 2) {
-            const long ph = (th * M + r) / 2;
-            const long pw = (tw * M + s) / 2;
-            if (ph >= pooled_h || pw >= pooled_w) {
-              continue;
-            }
-            const long at = ((n * pooled_h + ph) * pooled_w + pw) * channels + c0;
-            const PooledLanes pooled = max_pool_window(
-                out[r * M + s], out[r * M + s + 1], out[(r + 1) * M + s], out[(r + 1) * M + s + 1]);
-            store_block<kFull>(pooled.max, lanes, y + at);
-            if (winners != nullptr) {
-              store_block<kFull>(pooled.winner, lanes, winners + at);
-            }
+        for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
+          const PooledLanes pooled = max_pool_window(
+              out[r * M + s], out[r * M + s + 1], out[(r + 1) * M + s], out[(r + 1) * M + s + 1]);
+          store_block<kFull>(pooled.max, lanes, y + at);
+          if (winners != nullptr) {
+            store_block<kFull>(pooled.winner, lanes, winners + at);
           }
-        }
+        });
       } else {
 #pragma GCC unroll 64
         for (int r = 0; r < M; ++r) {
@@ -354,13 +363,6 @@ class Winograd {
                                  y + ((n * out_h + oh) * out_w + ow) * channels + c0);
             }
           }
-        }
-      }
-      if (++tw == tiles_w) {
-        tw = 0;
-        if (++th == tiles_h) {
-          th = 0;
-          ++n;
         }
       }
     }
@@ -388,79 +390,75 @@ class Winograd {
     const long channels = g_.out_c;
     const long out_h = g_.out_h;
     const long out_w = g_.out_w;
-    const long pooled_h = out_h / 2;
-    const long pooled_w = out_w / 2;
-    const long tiles_h = t_.tiles_h;
-    const long tiles_w = t_.tiles_w;
     const bool relu = relu_y != nullptr;
     Vec sums = bias_sums != nullptr ? load_block<kFull>(bias_sums + c0, lanes) : Vec{};
     float* pt = dprod + c0;
-    long n = c.n0 + first / t_.per_sample;
-    long th = first % t_.per_sample / tiles_w;
-    long tw = first % tiles_w;
-    for (long i = 0; i < count; ++i, pt += channels) {
-      {
-        {
-          Vec in[M * M] = {};
-          if (pooling == Pooling::kMax2x2) {
+    TileCursor tile(c, t_, first);
+    for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
+      const long n = tile.n;
+      const long th = tile.th;
+      const long tw = tile.tw;
+      Vec in[M * M] = {};
+      if (pooling == Pooling::kMax2x2) {
+        for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
+          const Vec dpool = load_block<kFull>(dy + at, lanes);
+          const Vec pooled = relu ? load_block<kFull>(relu_y + at, lanes) : Vec{};
+          const Vec winner = load_block<kFull>(winners + at, lanes);
+          in[r * M + s] = unpool_window_gradient(dpool, pooled, winner, 0, relu);
+          in[r * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 1, relu);
+          in[(r + 1) * M + s] = unpool_window_gradient(dpool, pooled, winner, 2, relu);
+          in[(r + 1) * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 3, relu);
+        });
+      }
 #pragma GCC unroll 64
-            for (int r = 0; r < M; r += 2) {
+      for (int r = 0; r < M; ++r) {
 #pragma GCC unroll 64
-              for (int s = 0; s < M; s += 2) {
-                const long ph = (th * M + r) / 2;
-                const long pw = (tw * M + s) / 2;
-                if (ph >= pooled_h || pw >= pooled_w) {
-                  continue;
-                }
-                const long at = ((n * pooled_h + ph) * pooled_w + pw) * channels + c0;
-                const Vec dpool = load_block<kFull>(dy + at, lanes);
-                const Vec pooled = relu ? load_block<kFull>(relu_y + at, lanes) : Vec{};
-                const Vec winner = load_block<kFull>(winners + at, lanes);
-                in[r * M + s] = unpool_window_gradient(dpool, pooled, winner, 0, relu);
-                in[r * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 1, relu);
-                in[(r + 1) * M + s] = unpool_window_gradient(dpool, pooled, winner, 2, relu);
-                in[(r + 1) * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 3, relu);
-              }
+        for (int s = 0; s < M; ++s) {
+          const long oh = th * M + r;
+          const long ow = tw * M + s;
+          if (oh >= out_h || ow >= out_w) {
+            continue;
+          }
+          if (pooling == Pooling::kNone) {
+            const long at = ((n * out_h + oh) * out_w + ow) * channels + c0;
+            Vec d = load_block<kFull>(dy + at, lanes);
+            if (relu) {
+              d = load_block<kFull>(relu_y + at, lanes) > 0.0F ? d : Vec{};
             }
+            in[r * M + s] = d;
           }
-#pragma GCC unroll 64
-          for (int r = 0; r < M; ++r) {
-#pragma GCC unroll 64
-            for (int s = 0; s < M; ++s) {
-              const long oh = th * M + r;
-              const long ow = tw * M + s;
-              if (oh >= out_h || ow >= out_w) {
-                continue;
-              }
-              if (pooling == Pooling::kNone) {
-                const long at = ((n * out_h + oh) * out_w + ow) * channels + c0;
-                Vec d = load_block<kFull>(dy + at, lanes);
-                if (relu) {
-                  d = load_block<kFull>(relu_y + at, lanes) > 0.0F ? d : Vec{};
-                }
-                in[r * M + s] = d;
-              }
-              sums += in[r * M + s];
-            }
-          }
-          Vec out[kA * kA];
-          sandwich_t<M, kA, W::kAt>(in, out);
-#pragma GCC unroll 64
-          for (int p = 0; p < kA * kA; ++p) {
-            store_block<kFull>(out[p], lanes, pt + p * point_stride);
-          }
+          sums += in[r * M + s];
         }
       }
-      if (++tw == tiles_w) {
-        tw = 0;
-        if (++th == tiles_h) {
-          th = 0;
-          ++n;
-        }
+      Vec out[kA * kA];
+      sandwich_t<M, kA, W::kAt>(in, out);
+#pragma GCC unroll 64
+      for (int p = 0; p < kA * kA; ++p) {
+        store_block<kFull>(out[p], lanes, pt + p * point_stride);
       }
     }
     if (bias_sums != nullptr) {
       store_block<kFull>(sums, lanes, bias_sums + c0);
+    }
+  }
+
+  // Calls fn(r, s, at) for each 2x2 pooling window inside tile (th, tw) of sample n that the
+  // pooled tensor keeps: (r, s) is its top-left output within the tile, `at` the offset of its
+  // pooled value for channel c0.
+  template <typename Fn>
+  void for_each_window(long n, long th, long tw, long c0, const Fn& fn) const {
+    const long pooled_h = g_.out_h / 2;
+    const long pooled_w = g_.out_w / 2;
+#pragma GCC unroll 64
+    for (int r = 0; r < M; r += 2) {
+#pragma GCC unroll 64
+      for (int s = 0; s < M; s += 2) {
+        const long ph = (th * M + r) / 2;
+        const long pw = (tw * M + s) / 2;
+        if (ph < pooled_h && pw < pooled_w) {
+          fn(r, s, ((n * pooled_h + ph) * pooled_w + pw) * g_.out_c + c0);
+        }
+      }
     }
   }
 
@@ -484,13 +482,12 @@ class Winograd {
     const long pad_top = g_.pad_top;
     const long pad_left = g_.pad_left;
     const long in_size = g_.in_size();
-    const long tiles_h = t_.tiles_h;
-    const long tiles_w = t_.tiles_w;
     const float* pt = dv + c0;
-    long n = c.n0 + first / t_.per_sample;
-    long th = first % t_.per_sample / tiles_w;
-    long tw = first % tiles_w;
-    for (long i = 0; i < count; ++i, pt += channels) {
+    TileCursor tile(c, t_, first);
+    for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
+      const long n = tile.n;
+      const long th = tile.th;
+      const long tw = tile.tw;
       float* dxn = dx + n * in_size + c0;
       Vec in[kA * kA];
 #pragma GCC unroll 64
@@ -511,13 +508,6 @@ class Winograd {
           if (iw >= 0 && iw < in_w) {
             add_block<kFull>(out[a * kA + b], lanes, dxn + (ih * in_w + iw) * channels);
           }
-        }
-      }
-      if (++tw == tiles_w) {
-        tw = 0;
-        if (++th == tiles_h) {
-          th = 0;
-          ++n;
         }
       }
     }
