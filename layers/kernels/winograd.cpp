@@ -215,6 +215,24 @@ class Winograd {
                  });
   }
 
+  // A tile's kA * kA Winograd-domain values for one channel block: point xi's value at
+  // pt + xi * point_stride (V, the products and their gradients are [point][tile][channel]).
+  template <bool kFull>
+  static void load_points(const float* pt, long point_stride, int lanes, Vec* points) {
+#pragma GCC unroll 64
+    for (int p = 0; p < kA * kA; ++p) {
+      points[p] = load_block<kFull>(pt + p * point_stride, lanes);
+    }
+  }
+
+  template <bool kFull>
+  static void store_points(const Vec* points, int lanes, float* pt, long point_stride) {
+#pragma GCC unroll 64
+    for (int p = 0; p < kA * kA; ++p) {
+      store_block<kFull>(points[p], lanes, pt + p * point_stride);
+    }
+  }
+
   // The four transforms below run per 16-channel block (full blocks with plain vector moves, see
   // for_each_channel_block) and read every size into locals first: with the tile values in
   // registers they are a few dozen vector operations per tile, instead of a round trip through
@@ -327,10 +345,7 @@ class Winograd {
       const long th = tile.th;
       const long tw = tile.tw;
       Vec in[kA * kA];
-#pragma GCC unroll 64
-      for (int p = 0; p < kA * kA; ++p) {
-        in[p] = load_block<kFull>(pt + p * point_stride, lanes);
-      }
+      load_points<kFull>(pt, point_stride, lanes, in);
       Vec out[M * M];
       sandwich<M, kA, W::kAt>(in, out);
 #pragma GCC unroll 64
@@ -432,10 +447,7 @@ class Winograd {
       }
       Vec out[kA * kA];
       sandwich_t<M, kA, W::kAt>(in, out);
-#pragma GCC unroll 64
-      for (int p = 0; p < kA * kA; ++p) {
-        store_block<kFull>(out[p], lanes, pt + p * point_stride);
-      }
+      store_points<kFull>(out, lanes, pt, point_stride);
     }
     if (bias_sums != nullptr) {
       store_block<kFull>(sums, lanes, bias_sums + c0);
@@ -490,10 +502,7 @@ class Winograd {
       const long tw = tile.tw;
       float* dxn = dx + n * in_size + c0;
       Vec in[kA * kA];
-#pragma GCC unroll 64
-      for (int p = 0; p < kA * kA; ++p) {
-        in[p] = load_block<kFull>(pt + p * point_stride, lanes);
-      }
+      load_points<kFull>(pt, point_stride, lanes, in);
       Vec out[kA * kA];
       sandwich_t<kA, kA, W::kBt>(in, out);
 #pragma GCC unroll 64
