@@ -49,7 +49,7 @@ template <int N, typename Coef, typename Term>
 inline Vec combine(const Coef& coef, const Term& term) {
   Vec acc{};
   bool started = false;
-#pragma GCC unroll 64
+#pragma GCC unroll 8
   for (int i = 0; i < N; ++i) {
     const float c = coef(i);
     if (c == 0.0F) {
@@ -67,16 +67,16 @@ inline Vec combine(const Coef& coef, const Term& term) {
 template <int R, int K, typename Coef>
 inline void sandwich(const Coef& q, const Vec* __restrict in, Vec* __restrict out) {
   Vec tmp[R][K];
-#pragma GCC unroll 64
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 64
+#pragma GCC unroll 8
     for (int j = 0; j < K; ++j) {
       tmp[r][j] = combine<K>([&](int i) { return q(r, i); }, [&](int i) { return in[i * K + j]; });
     }
   }
-#pragma GCC unroll 64
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 64
+#pragma GCC unroll 8
     for (int s = 0; s < R; ++s) {
       out[r * R + s] = combine<K>([&](int j) { return q(s, j); }, [&](int j) { return tmp[r][j]; });
     }
@@ -219,7 +219,7 @@ class Winograd {
   // pt + xi * point_stride (V, the products and their gradients are [point][tile][channel]).
   template <bool kFull>
   static void load_points(const float* pt, long point_stride, int lanes, Vec* points) {
-#pragma GCC unroll 64
+#pragma GCC unroll 36
     for (int p = 0; p < kA * kA; ++p) {
       points[p] = load_block<kFull>(pt + p * point_stride, lanes);
     }
@@ -227,7 +227,7 @@ class Winograd {
 
   template <bool kFull>
   static void store_points(const Vec* points, int lanes, float* pt, long point_stride) {
-#pragma GCC unroll 64
+#pragma GCC unroll 36
     for (int p = 0; p < kA * kA; ++p) {
       store_block<kFull>(points[p], lanes, pt + p * point_stride);
     }
@@ -272,39 +272,39 @@ class Winograd {
         Vec columns[kA][kA];
         auto transform_column = [&](long iw, Vec* out) {
           Vec d[kA];
-#pragma GCC unroll 64
+#pragma GCC unroll 8
           for (int a = 0; a < kA; ++a) {
             d[a] = rows[a] != nullptr && iw >= 0 && iw < in_w
                        ? load_block<kFull>(rows[a] + iw * channels, lanes)
                        : Vec{};
           }
-#pragma GCC unroll 64
+#pragma GCC unroll 8
           for (int r = 0; r < kA; ++r) {
             out[r] = combine<kA>([&](int i) { return W::kBt[r][i]; }, [&](int i) { return d[i]; });
           }
         };
-#pragma GCC unroll 64
+#pragma GCC unroll 8
         for (int b = 0; b < kShared; ++b) {
           transform_column(b - pad_left, columns[b]);
         }
         float* vt = v + ((n - c.n0) * per_sample + th * tiles_w) * channels + c0;
         for (long tw = 0; tw < tiles_w; ++tw, vt += channels) {
-#pragma GCC unroll 64
+#pragma GCC unroll 8
           for (int b = kShared; b < kA; ++b) {
             transform_column(tw * M - pad_left + b, columns[b]);
           }
-#pragma GCC unroll 64
+#pragma GCC unroll 8
           for (int r = 0; r < kA; ++r) {
-#pragma GCC unroll 64
+#pragma GCC unroll 8
             for (int s = 0; s < kA; ++s) {
               const Vec out = combine<kA>([&](int j) { return W::kBt[s][j]; },
                                           [&](int j) { return columns[j][r]; });
               store_block<kFull>(out, lanes, vt + (r * kA + s) * point_stride);
             }
           }
-#pragma GCC unroll 64
+#pragma GCC unroll 8
           for (int b = 0; b < kShared; ++b) {
-#pragma GCC unroll 64
+#pragma GCC unroll 8
             for (int r = 0; r < kA; ++r) {
               columns[b][r] = columns[b + M][r];
             }
@@ -348,7 +348,7 @@ class Winograd {
       load_points<kFull>(pt, point_stride, lanes, in);
       Vec out[M * M];
       sandwich<M, kA, W::kAt>(in, out);
-#pragma GCC unroll 64
+#pragma GCC unroll 16
       for (Vec& value : out) {
         if (bias != nullptr) {
           value += b;
@@ -367,9 +367,9 @@ class Winograd {
           }
         });
       } else {
-#pragma GCC unroll 64
+#pragma GCC unroll 8
         for (int r = 0; r < M; ++r) {
-#pragma GCC unroll 64
+#pragma GCC unroll 8
           for (int s = 0; s < M; ++s) {
             const long oh = th * M + r;
             const long ow = tw * M + s;
@@ -425,9 +425,9 @@ class Winograd {
           in[(r + 1) * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 3, relu);
         });
       }
-#pragma GCC unroll 64
+#pragma GCC unroll 8
       for (int r = 0; r < M; ++r) {
-#pragma GCC unroll 64
+#pragma GCC unroll 8
         for (int s = 0; s < M; ++s) {
           const long oh = th * M + r;
           const long ow = tw * M + s;
@@ -461,9 +461,9 @@ class Winograd {
   void for_each_window(long n, long th, long tw, long c0, const Fn& fn) const {
     const long pooled_h = g_.out_h / 2;
     const long pooled_w = g_.out_w / 2;
-#pragma GCC unroll 64
+#pragma GCC unroll 8
     for (int r = 0; r < M; r += 2) {
-#pragma GCC unroll 64
+#pragma GCC unroll 8
       for (int s = 0; s < M; s += 2) {
         const long ph = (th * M + r) / 2;
         const long pw = (tw * M + s) / 2;
@@ -505,13 +505,13 @@ class Winograd {
       load_points<kFull>(pt, point_stride, lanes, in);
       Vec out[kA * kA];
       sandwich_t<kA, kA, W::kBt>(in, out);
-#pragma GCC unroll 64
+#pragma GCC unroll 8
       for (int a = 0; a < kA; ++a) {
         const long ih = th * M - pad_top + a;
         if (ih < 0 || ih >= in_h) {
           continue;
         }
-#pragma GCC unroll 64
+#pragma GCC unroll 8
         for (int b = 0; b < kA; ++b) {
           const long iw = tw * M - pad_left + b;
           if (iw >= 0 && iw < in_w) {
