@@ -11,18 +11,18 @@ namespace runner::kernels {
 constexpr int kLanes = 16;
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 
-// A Vec at any float's address. Loads and stores through it are plain vector moves; memcpy
-// into a zeroed Vec made GCC keep the kernels' tiles on the stack, and its char-typed stores
-// made it reload every size after each store.
-using UnalignedVec =
-    float __attribute__((vector_size(kLanes * sizeof(float)), aligned(alignof(float))));
-
+// A Vec at any float's address: one unaligned vector move each way. (memcpy into a zeroed Vec
+// under a branch, as load_lanes does for partial blocks, made GCC keep the kernels' tiles on the
+// stack; a vector type with reduced alignment is what GCC wants, but clang's sanitizer checks it
+// as 64-byte aligned.)
 inline Vec load_full(const float* src) {
-  return *reinterpret_cast<const UnalignedVec*>(src);
+  Vec v;
+  std::memcpy(&v, src, sizeof(Vec));
+  return v;
 }
 
 inline void store_full(const Vec& v, float* dst) {
-  *reinterpret_cast<UnalignedVec*>(dst) = v;
+  std::memcpy(dst, &v, sizeof(Vec));
 }
 
 // `lanes` (<= kLanes) floats into a Vec, the rest zero. Full blocks, the usual case, are one
