@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "layers/kernels/constant_dispatch.hpp"
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/lanes.hpp"
 
@@ -120,31 +121,13 @@ void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const 
   }
 }
 
-template <int K, typename Delta>
-void weight_gradient_any_n(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
-                           long count, const Delta& delta_at, float* dw, float* sums) {
-  switch ((g.out_c + kLanes - 1) / kLanes) {
-    case 1:
-      return weight_gradient<K, 1>(g, layout, images, count, delta_at, dw, sums);
-    case 2:
-      return weight_gradient<K, 2>(g, layout, images, count, delta_at, dw, sums);
-    case 3:
-      return weight_gradient<K, 3>(g, layout, images, count, delta_at, dw, sums);
-    default:
-      return weight_gradient<K, 4>(g, layout, images, count, delta_at, dw, sums);
-  }
-}
-
-// Dispatches on the patch length (1 .. kShortGemmMaxK).
-template <typename Delta, int K = 1>
-void weight_gradient_any(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
-                         long count, const Delta& delta_at, float* dw, float* sums) {
-  if constexpr (K < kShortGemmMaxK) {
-    if (g.patch() != K) {
-      return weight_gradient_any<Delta, K + 1>(g, layout, images, count, delta_at, dw, sums);
-    }
-  }
-  weight_gradient_any_n<K>(g, layout, images, count, delta_at, dw, sums);
+// Calls fn(K, NV) as integral constants: the patch length (1 .. kShortGemmMaxK) and the number
+// of 16-filter vectors (1 .. 4) of a convolution the in-place kernels take.
+template <typename Fn>
+void with_patch_and_vectors(const Conv2DGeometry& g, const Fn& fn) {
+  with_constant<kShortGemmMaxK>(g.patch(), [&](auto taps) {
+    with_constant<4>((g.out_c + kLanes - 1) / kLanes, [&](auto vectors) { fn(taps, vectors); });
+  });
 }
 
 // One padded sample to its 2x2-max-pooled output: the four pixels of a window are the four
@@ -209,33 +192,6 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
   }
 }
 
-template <int K>
-void pooled_sample_any_n(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
-                         const float* w, const float* b, bool relu, float* y, float* winners) {
-  switch ((g.out_c + kLanes - 1) / kLanes) {
-    case 1:
-      return pooled_sample<K, 1>(g, layout, image, w, b, relu, y, winners);
-    case 2:
-      return pooled_sample<K, 2>(g, layout, image, w, b, relu, y, winners);
-    case 3:
-      return pooled_sample<K, 3>(g, layout, image, w, b, relu, y, winners);
-    default:
-      return pooled_sample<K, 4>(g, layout, image, w, b, relu, y, winners);
-  }
-}
-
-// Dispatches on the patch length (1 .. kShortGemmMaxK).
-template <int K = 1>
-void pooled_sample_any(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
-                       const float* w, const float* b, bool relu, float* y, float* winners) {
-  if constexpr (K < kShortGemmMaxK) {
-    if (g.patch() != K) {
-      return pooled_sample_any<K + 1>(g, layout, image, w, b, relu, y, winners);
-    }
-  }
-  pooled_sample_any_n<K>(g, layout, image, w, b, relu, y, winners);
-}
-
 }  // namespace
 
 bool in_place_applies(const Conv2DGeometry& g, Activation act) {
@@ -285,15 +241,24 @@ void in_place_weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layou
                               const float* images, long count, const OutputGradient& gradient,
                               float* dw, float* sums) {
   if (gradient.delta != nullptr) {
-    weight_gradient_any(g, layout, images, count, DenseDelta{g, gradient.delta}, dw, sums);
+    with_patch_and_vectors(g, [&](auto k, auto nv) {
+      weight_gradient<decltype(k)::value, decltype(nv)::value>(
+          g, layout, images, count, DenseDelta{g, gradient.delta}, dw, sums);
+    });
   } else {
-    weight_gradient_any(g, layout, images, count, PooledDelta{g, gradient}, dw, sums);
+    with_patch_and_vectors(g, [&](auto k, auto nv) {
+      weight_gradient<decltype(k)::value, decltype(nv)::value>(g, layout, images, count,
+                                                               PooledDelta{g, gradient}, dw, sums);
+    });
   }
 }
 
 void in_place_pooled(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
                      const float* w, const float* b, Activation act, float* y, float* winners) {
-  pooled_sample_any(g, layout, image, w, b, act == Activation::kRelu, y, winners);
+  with_patch_and_vectors(g, [&](auto k, auto nv) {
+    pooled_sample<decltype(k)::value, decltype(nv)::value>(g, layout, image, w, b,
+                                                           act == Activation::kRelu, y, winners);
+  });
 }
 
 }  // namespace runner::kernels

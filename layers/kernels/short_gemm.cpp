@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "layers/kernels/constant_dispatch.hpp"
 #include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
@@ -94,16 +95,9 @@ void conv_short_k(long rows, long cols, long row_stride, long col_stride, const 
                   bool relu) {
   const PatchRows patches{image, cols, row_stride, col_stride};
   const long m = rows * cols;
-  switch ((n + kLanes - 1) / kLanes) {
-    case 1:
-      return short_k<1>(m, n, k, patches, taps, b, c, bias, relu);
-    case 2:
-      return short_k<2>(m, n, k, patches, taps, b, c, bias, relu);
-    case 3:
-      return short_k<3>(m, n, k, patches, taps, b, c, bias, relu);
-    default:
-      return short_k<4>(m, n, k, patches, taps, b, c, bias, relu);
-  }
+  with_constant<4>((n + kLanes - 1) / kLanes, [&](auto nv) {
+    short_k<decltype(nv)::value>(m, n, k, patches, taps, b, c, bias, relu);
+  });
 }
 
 }  // namespace runner::kernels
