@@ -2,11 +2,62 @@
 
 #include <cassert>
 
+#include "layers/kernels/constant_dispatch.hpp"
 #include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
 
 namespace {
+
+// acc[r][j] += a[r * a_row + t * a_step] * B[t][j] for t = 0, 1, ... steps - 1 in order, B's
+// rows n = 16 NV floats apart: rank-one updates of an R x NV block of accumulators, the
+// register kernel both products below run on.
+template <int R, int NV>
+inline void rank_one_updates(long steps, const float* __restrict a, long a_row, long a_step,
+                             const float* __restrict b, Vec (&acc)[R][NV]) {
+  constexpr long n = NV * kLanes;
+  for (long t = 0; t < steps; ++t, a += a_step, b += n) {
+    Vec row[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      row[j] = load_full(b + j * kLanes);
+      // Keep the row in a register: GCC otherwise may fold the load into each of the R
+      // multiply-adds, R loads instead of one, and the loop waits on the load ports.
+      asm("" : "+v"(row[j]));
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const float s = a[r * a_row];
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        acc[r][j] += s * row[j];
+      }
+    }
+  }
+}
+
+// The R x NV block of rows n = 16 NV floats apart at m, into acc and back.
+template <int R, int NV>
+inline void load_rows(const float* m, Vec (&acc)[R][NV]) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      acc[r][j] = load_full(m + (r * NV + j) * kLanes);
+    }
+  }
+}
+
+template <int R, int NV>
+inline void store_rows(const Vec (&acc)[R][NV], float* m) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      store_full(acc[r][j], m + (r * NV + j) * kLanes);
+    }
+  }
+}
 
 // kRows tiles by NV vectors of outputs: up to 24 accumulators, NV vectors of U's row and a
 // broadcast, within AVX-512's 32 registers.
@@ -15,87 +66,19 @@ void products(long points, long k, const float* v, long v_stride, const float* u
               long p_stride) {
   constexpr long n = NV * kLanes;
   for (long xi = 0; xi < points; ++xi) {
-    const float* __restrict a = v + xi * v_stride;
-    const float* __restrict b = u + xi * k * n;
     Vec acc[kRows][NV] = {};
-    for (long kk = 0; kk < k; ++kk, b += n) {
-      Vec row[NV];
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        row[j] = load_full(b + j * kLanes);
-      }
-#pragma GCC unroll 8
-      for (int i = 0; i < kRows; ++i) {
-        const float s = a[i * k + kk];
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) {
-          acc[i][j] += s * row[j];
-        }
-      }
-    }
-    float* c = p + xi * p_stride;
-#pragma GCC unroll 8
-    for (int i = 0; i < kRows; ++i) {
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        store_full(acc[i][j], c + i * n + j * kLanes);
-      }
-    }
-  }
-}
-
-template <int kRows>
-void products_any_n(long points, long k, long n, const float* v, long v_stride, const float* u,
-                    float* p, long p_stride) {
-  switch (n / kLanes) {
-    case 1:
-      return products<kRows, 1>(points, k, v, v_stride, u, p, p_stride);
-    case 2:
-      return products<kRows, 2>(points, k, v, v_stride, u, p, p_stride);
-    case 3:
-      return products<kRows, 3>(points, k, v, v_stride, u, p, p_stride);
-    default:
-      return products<kRows, 4>(points, k, v, v_stride, u, p, p_stride);
+    rank_one_updates(k, v + xi * v_stride, k, 1, u + xi * k * n, acc);
+    store_rows(acc, p + xi * p_stride);
   }
 }
 
 // G's rows [r0, r0 + R) (4 at most: 16 accumulators with NV = 4) += A[:, r0 + r]^T B.
 template <int R, int NV>
 void gradient_rows(long rows, long k, const float* a, const float* b, float* g) {
-  constexpr long n = NV * kLanes;
   Vec acc[R][NV];
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      acc[r][j] = load_full(g + r * n + j * kLanes);
-    }
-  }
-  for (long t = 0; t < rows; ++t) {
-    Vec row[NV];
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      row[j] = load_full(b + t * n + j * kLanes);
-      // Keep the row in a register: GCC otherwise folds the load into each of the R
-      // multiply-adds, R loads instead of one, and the loop waits on the load ports.
-      asm("" : "+v"(row[j]));
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const float s = a[t * k + r];
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        acc[r][j] += s * row[j];
-      }
-    }
-  }
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      store_full(acc[r][j], g + r * n + j * kLanes);
-    }
-  }
+  load_rows(g, acc);
+  rank_one_updates(rows, a, 1, k, b, acc);
+  store_rows(acc, g);
 }
 
 template <int NV>
@@ -111,18 +94,10 @@ void gradient_products(long points, long rows, long k, const float* a, long a_st
     for (; r0 + kBlock <= k; r0 += kBlock) {
       gradient_rows<kBlock, NV>(rows, k, ax + r0, bx, gx + r0 * n);
     }
-    switch (k - r0) {
-      case 1:
-        gradient_rows<1, NV>(rows, k, ax + r0, bx, gx + r0 * n);
-        break;
-      case 2:
-        gradient_rows<2, NV>(rows, k, ax + r0, bx, gx + r0 * n);
-        break;
-      case 3:
-        gradient_rows<3, NV>(rows, k, ax + r0, bx, gx + r0 * n);
-        break;
-      default:
-        break;
+    if (r0 < k) {  // the last one to three rows
+      with_constant<kBlock - 1>(k - r0, [&](auto tail) {
+        gradient_rows<decltype(tail)::value, NV>(rows, k, ax + r0, bx, gx + r0 * n);
+      });
     }
   }
 }
@@ -132,16 +107,9 @@ void gradient_products(long points, long rows, long k, const float* a, long a_st
 void point_gradient_products(long points, long rows, long k, long n, const float* a, long a_stride,
                              const float* b, long b_stride, float* g) {
   assert(point_products_apply(n));
-  switch (n / kLanes) {
-    case 1:
-      return gradient_products<1>(points, rows, k, a, a_stride, b, b_stride, g);
-    case 2:
-      return gradient_products<2>(points, rows, k, a, a_stride, b, b_stride, g);
-    case 3:
-      return gradient_products<3>(points, rows, k, a, a_stride, b, b_stride, g);
-    default:
-      return gradient_products<4>(points, rows, k, a, a_stride, b, b_stride, g);
-  }
+  with_constant<4>(n / kLanes, [&](auto nv) {
+    gradient_products<decltype(nv)::value>(points, rows, k, a, a_stride, b, b_stride, g);
+  });
 }
 
 bool point_products_apply(long n) {
@@ -151,20 +119,12 @@ bool point_products_apply(long n) {
 void point_products(long points, long rows, long k, long n, const float* v, long v_stride,
                     const float* u, float* p, long p_stride) {
   assert(point_products_apply(n) && rows >= 1 && rows <= kPointProductRows);
-  switch (rows) {
-    case 1:
-      return products_any_n<1>(points, k, n, v, v_stride, u, p, p_stride);
-    case 2:
-      return products_any_n<2>(points, k, n, v, v_stride, u, p, p_stride);
-    case 3:
-      return products_any_n<3>(points, k, n, v, v_stride, u, p, p_stride);
-    case 4:
-      return products_any_n<4>(points, k, n, v, v_stride, u, p, p_stride);
-    case 5:
-      return products_any_n<5>(points, k, n, v, v_stride, u, p, p_stride);
-    default:
-      return products_any_n<6>(points, k, n, v, v_stride, u, p, p_stride);
-  }
+  with_constant<kPointProductRows>(rows, [&](auto row_count) {
+    with_constant<4>(n / kLanes, [&](auto nv) {
+      products<decltype(row_count)::value, decltype(nv)::value>(points, k, v, v_stride, u, p,
+                                                                p_stride);
+    });
+  });
 }
 
 }  // namespace runner::kernels
