@@ -96,6 +96,21 @@ double gemm_peak_gflops(std::size_t threads) {
   return best;
 }
 
+double gemm_peak_in_arena(std::size_t threads) {
+  return tbb::task_arena(static_cast<int>(threads)).execute([&] {
+    return gemm_peak_gflops(threads);
+  });
+}
+
+// Times this process's threads went to sleep (waits that gave up the CPU), for the per-round
+// lines. A oneTBB worker that sleeps between two parallel loops must be woken for the next;
+// slow 2-thread runs on this machine showed tens of times more sleeps than fast ones.
+long voluntary_context_switches() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_nvcsw;
+}
+
 double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -148,11 +163,13 @@ int worker(const std::string& experiment, std::size_t threads, std::int64_t step
   }
   model.enable_timing(profile);
   timing = profile;
+  const long switches_before = voluntary_context_switches();
   const auto t0 = Clock::now();
   for (std::int64_t s = 0; s < steps; ++s) {
     step(warmup + s);
   }
   const double train_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const long sleeps = voluntary_context_switches() - switches_before;
   const auto times = model.layer_times();
   std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
   std::iota(all.begin(), all.end(), 0);
@@ -180,9 +197,10 @@ int worker(const std::string& experiment, std::size_t threads, std::int64_t step
   fmt::print(
       "{{\"threads\": {}, \"train_img_s\": {:.1f}, \"train_gflops\": {:.1f}, "
       "\"infer_img_s\": {:.1f}, \"infer_gflops\": {:.1f}, \"ms_per_step\": {:.3f}, "
-      "\"test_accuracy\": {:.4f}",
+      "\"test_accuracy\": {:.4f}, \"sleeps\": {}",
       ThreadLimit::current(), train_ips, train_ips * flops.training * 1e-9, infer_ips,
-      infer_ips * flops.forward * 1e-9, 1e3 * train_s / static_cast<double>(steps), test_accuracy);
+      infer_ips * flops.forward * 1e-9, 1e3 * train_s / static_cast<double>(steps), test_accuracy,
+      sleeps);
   if (profile) {
     fmt::print(", \"profile_ms_per_step\": {{");
     for (std::size_t i = 0; i < model.size(); ++i) {
@@ -268,6 +286,7 @@ struct Row {
   std::size_t threads = 0;
   double train_ips = 0, train_gflops = 0, infer_ips = 0, infer_gflops = 0, rss = 0;
   double gemm_peak = 0;
+  double sleeps = 0;  // runner: thread sleeps during the timed training steps
 };
 
 // What every measurement needs: this program, the experiment, the reference script, sizes.
@@ -327,7 +346,8 @@ std::optional<Row> measure_runner(const Settings& s, std::size_t threads) {
              j["infer_img_s"].as<double>(),
              j["infer_gflops"].as<double>(),
              ours.peak_rss_mb,
-             0};
+             0,
+             j["sleeps"].as<double>()};
 }
 
 // One round's measurement of the PyTorch reference for one thread count.
@@ -377,6 +397,7 @@ Row median_row(const std::vector<Row>& rounds) {
   out.train_gflops = metric(&Row::train_gflops);
   out.infer_ips = metric(&Row::infer_ips);
   out.infer_gflops = metric(&Row::infer_gflops);
+  out.gemm_peak = metric(&Row::gemm_peak);
   for (const auto& r : rounds) {
     out.rss = std::max(out.rss, r.rss);
   }
@@ -399,10 +420,14 @@ int driver(const Settings& settings, const std::vector<std::size_t>& thread_coun
   for (int round = 0; round < rounds; ++round) {
     for (std::size_t i = 0; i < thread_counts.size(); ++i) {
       const std::size_t threads = thread_counts[i];
-      const auto r = measure_runner(settings, threads);
+      // The machine's own GEMM rate just before and after, measured here so the worker's peak
+      // RSS is the model's alone. The lower one flags a slow spell during the measurement.
+      const double gemm_before = gemm_peak_in_arena(threads);
+      auto r = measure_runner(settings, threads);
       if (!r) {
         return 1;
       }
+      r->gemm_peak = std::min(gemm_before, gemm_peak_in_arena(threads));
       ours[i].push_back(*r);
       if (have_torch) {
         if (const auto t = measure_torch(settings, threads, flops)) {
@@ -415,13 +440,7 @@ int driver(const Settings& settings, const std::vector<std::size_t>& thread_coun
     }
   }
   for (std::size_t i = 0; i < thread_counts.size(); ++i) {
-    const std::size_t threads = thread_counts[i];
-    Row mine = median_row(ours[i]);
-    // Measured here, not in the worker, so the worker's peak RSS is the model's alone.
-    mine.gemm_peak = tbb::task_arena(static_cast<int>(threads)).execute([&] {
-      return gemm_peak_gflops(threads);
-    });
-    rows.push_back(mine);
+    rows.push_back(median_row(ours[i]));
     if (!theirs[i].empty()) {
       rows.push_back(median_row(theirs[i]));
     }
@@ -434,9 +453,14 @@ int driver(const Settings& settings, const std::vector<std::size_t>& thread_coun
     const auto& a = ours[static_cast<std::size_t>(at_one - thread_counts.begin())];
     const auto& b = ours[static_cast<std::size_t>(at_two - thread_counts.begin())];
     for (std::size_t round = 0; round < a.size(); ++round) {
-      scaling_rounds.push_back(fmt::format(
-          "runner scaling 1 -> 2 threads, round {}: training {:.2f}x, inference {:.2f}x", round + 1,
-          b[round].train_ips / a[round].train_ips, b[round].infer_ips / a[round].infer_ips));
+      const double train = b[round].train_ips / a[round].train_ips;
+      const double infer = b[round].infer_ips / a[round].infer_ips;
+      const double machine = b[round].gemm_peak / a[round].gemm_peak;
+      scaling_rounds.push_back(
+          fmt::format("runner scaling 1 -> 2 threads, round {}: training {:.2f}x, inference "
+                      "{:.2f}x; the machine's sgemm {:.2f}x; thread sleeps in training {:.0f} "
+                      "(2 threads), {:.0f} (1)",
+                      round + 1, train, infer, machine, b[round].sleeps, a[round].sleeps));
     }
   }
   fmt::print("\n{:<8} {:>7} {:>12} {:>9} {:>13} {:>12} {:>9} {:>13} {:>9}\n", "", "threads",

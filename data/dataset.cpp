@@ -7,6 +7,7 @@
 
 #include "data/idx_reader.hpp"
 #include "framework/errors.hpp"
+#include "framework/parallel.hpp"
 
 namespace runner {
 
@@ -128,14 +129,18 @@ void gather_batch(const ImageSet& set, std::span<const std::int64_t> indices, Te
   x.resize(set.sample_shape().with_batch(n));
   y.resize(indices.size());
   const auto size = static_cast<std::size_t>(set.image_size());
-  for (std::size_t i = 0; i < indices.size(); ++i) {
-    const std::uint8_t* src = set.pixels.data() + static_cast<std::size_t>(indices[i]) * size;
-    float* dst = x.data() + i * size;
-    for (std::size_t j = 0; j < size; ++j) {
-      dst[j] = kScale[src[j]];
+  // In parallel like the layers after it, so the worker thread does not idle through it.
+  constexpr std::size_t kSamplesPerTask = 4;
+  parallel_for(0, indices.size(), kSamplesPerTask, [&](std::size_t first, std::size_t last) {
+    for (std::size_t i = first; i < last; ++i) {
+      const std::uint8_t* src = set.pixels.data() + static_cast<std::size_t>(indices[i]) * size;
+      float* dst = x.data() + i * size;
+      for (std::size_t j = 0; j < size; ++j) {
+        dst[j] = kScale[src[j]];
+      }
+      y[i] = set.labels[static_cast<std::size_t>(indices[i])];
     }
-    y[i] = set.labels[static_cast<std::size_t>(indices[i])];
-  }
+  });
 }
 
 }  // namespace runner

@@ -6,7 +6,10 @@
 namespace runner {
 namespace {
 
-constexpr std::size_t kElementsPerTask = 16384;
+// Small enough that the reference model's 32 x 100 activations make several tasks: a serial
+// stretch between two parallel layers lets oneTBB's worker fall asleep, and waking it costs more
+// than the mask.
+constexpr std::size_t kElementsPerTask = 512;
 
 class Dropout final : public StatelessLayer {
  public:
