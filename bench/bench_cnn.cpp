@@ -8,6 +8,8 @@
 // (other tenants), and alternating puts both sides and both thread counts under the same
 // conditions.
 // Each measurement runs in its own child process, so peak RSS (from wait4) is that run's alone.
+// Around each runner measurement the driver also measures the machine (sgemm peak, the cost of
+// handing memory from one core to the other) for the per-round lines.
 // runner's child trains `steps` steps of batch 32 after a warm-up and evaluates the 10,000 test
 // images at --eval-batch (PyTorch's reference default, 256) --infer-repeats times (median).
 // GFLOP/s counts the multiply-adds of the convolutions and dense layers (x2) as direct
