@@ -1,5 +1,5 @@
 // runner_bench: training and inference throughput of the reference CNN, runner against the
-// PyTorch reference (../shared/reference/torch_cnn.py) in the same invocation.
+// PyTorch reference (bench/torch_cnn.py) in the same invocation.
 //
 //   build/release/runner_bench [--steps 300] [--threads-list 1,2] [--infer-repeats 3] [--rounds 3]
 //
@@ -583,7 +583,7 @@ int driver(const Settings& settings, const std::vector<std::size_t>& thread_coun
 int main(int argc, char** argv) {
   namespace po = boost::program_options;
   std::string experiment = "experiments/cnn.yaml";
-  std::string shared = "../shared";
+  std::string torch_script = "bench/torch_cnn.py";
   std::string threads_list = "1,2";
   std::int64_t steps = 300;
   std::int64_t warmup = 20;
@@ -596,7 +596,8 @@ int main(int argc, char** argv) {
   po::options_description desc("runner_bench [options]");
   desc.add_options()("help,h", "show this help")(
       "experiment", po::value(&experiment)->default_value(experiment), "the model and data")(
-      "shared", po::value(&shared)->default_value(shared), "folder holding reference/torch_cnn.py")(
+      "torch-script", po::value(&torch_script)->default_value(torch_script),
+      "the PyTorch reference script")(
       "threads-list", po::value(&threads_list)->default_value(threads_list), "thread counts")(
       "steps", po::value(&steps)->default_value(steps), "timed training steps")(
       "warmup", po::value(&warmup)->default_value(warmup), "untimed training steps first")(
@@ -638,7 +639,7 @@ int main(int argc, char** argv) {
     }
     const runner::bench::Settings settings{std::filesystem::canonical("/proc/self/exe").string(),
                                            experiment,
-                                           shared + "/reference/torch_cnn.py",
+                                           torch_script,
                                            steps,
                                            warmup,
                                            eval_batch,

@@ -1,5 +1,5 @@
 #pragma once
-// Checkpoints in Keras' HDF5 layout (../shared/reference/keras-h5-layout.md), so h5py and
+// Checkpoints in Keras' HDF5 layout (docs/checkpoint-format.md), so h5py and
 // Keras' load_weights() read ours, and we read Keras' own files.
 //   full save:    /model_weights/<layer>/<layer>/{kernel:0,bias:0} + model_config,
 //                 training_config and /optimizer_weights (Keras' model.save)

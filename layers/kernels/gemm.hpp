@@ -1,7 +1,8 @@
 #pragma once
 // Single-precision GEMM on row-major matrices, single-threaded: parallelism comes from the
-// caller's oneTBB tasks. Backed by oneDNN's dnnl_sgemm, the fastest of the libraries measured
-// on this CPU (../shared/notes/gemm-on-this-cpu.md); only this file knows that.
+// caller's oneTBB tasks. Backed by oneDNN's dnnl_sgemm, which beat Debian's OpenBLAS, Eigen and
+// BLIS on every shape of the reference model on this project's machine (docs/performance.md);
+// only this file knows that.
 namespace runner::kernels {
 
 // C[m x n] = alpha * op(A) * op(B) + beta * C, where op(A) is m x k and op(B) is k x n.

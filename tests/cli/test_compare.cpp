@@ -73,7 +73,9 @@ TEST_SUITE("compare") {
     md.format = "markdown";
     CHECK(format_comparison(rows, md).starts_with("| run | status |"));
   }
+}
 
+TEST_SUITE("slow/cli") {
   TEST_CASE("runner compare on the command line") {
     TempDir root;
     make_run(root / "a", "0.2", std::string(kHeader) + "1,0.9,0.6,0.8,0.9,0.001,2.0\n", true);

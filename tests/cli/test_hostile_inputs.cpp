@@ -8,7 +8,7 @@
 namespace runner::test {
 
 // The catalogue in tests/fixtures/hostile/: each file, the exit code and the whole message.
-TEST_SUITE("hostile inputs") {
+TEST_SUITE("slow/hostile inputs") {
   TEST_CASE("Hostile experiment files get one clear message and exit code 2") {
     struct Case {
       const char* file;
@@ -88,7 +88,7 @@ TEST_SUITE("hostile inputs") {
 
 namespace runner::test {
 
-TEST_SUITE("hostile inputs") {
+TEST_SUITE("slow/hostile inputs") {
   TEST_CASE("A full disk stops the run with a message and leaves no half-written file") {
     TempDir dir;
     const auto mount_point = dir / "small";

@@ -6,7 +6,7 @@
 
 namespace runner::test {
 
-TEST_SUITE("cli") {
+TEST_SUITE("slow/cli") {
   TEST_CASE("plot-model draws the reference model as PNG or SVG or DOT without training") {
     TempDir dir;
     const CliResult svg =

@@ -64,7 +64,7 @@ void write_sweep_with_pictures(const std::filesystem::path& sweep) {
 }
 }  // namespace
 
-TEST_SUITE("browser") {
+TEST_SUITE("slow/browser") {
   TEST_CASE("Chromium opens a sweep report with every picture loaded and no console error") {
     TempDir dir;
     write_sweep_with_pictures(dir / "sweep");

@@ -18,7 +18,7 @@ std::vector<float> final_weights(const std::filesystem::path& run) {
 const std::string kTiny = "tests/fixtures/tiny.yaml -q --set fit.epochs=3 --set results_dir=";
 }  // namespace
 
-TEST_SUITE("resume") {
+TEST_SUITE("slow/resume") {
   TEST_CASE("An interrupted run resumes to the same history and weights bit for bit") {
     TempDir reference;
     REQUIRE(run_cli(kTiny + reference.path().string()).exit_code == 0);

@@ -1,61 +1,65 @@
 #include <doctest/doctest.h>
 
-#include <fstream>
+#include <algorithm>
+#include <cstring>
 
 #include "data/split.hpp"
 #include "tests/data/split_cases.hpp"
-#include "tests/support/tmpdir.hpp"
 
 namespace runner::test {
 
 namespace {
-std::vector<std::int64_t> read_indices(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), "missing reference file " << path.string());
-  std::vector<std::int64_t> out;
-  std::int64_t v = 0;
-  while (in >> v) {
-    out.push_back(v);
+// The hash tests/reference/split_cases.py computes: FNV-1a 64 over each index as 8
+// little-endian bytes.
+std::uint64_t fnv1a64(const std::vector<std::int64_t>& v) {
+  std::uint64_t h = 0xCBF29CE484222325ULL;
+  for (const std::int64_t x : v) {
+    const auto u = static_cast<std::uint64_t>(x);
+    for (int byte = 0; byte < 8; ++byte) {
+      h = (h ^ ((u >> (8 * byte)) & 0xFFU)) * 0x100000001B3ULL;
+    }
   }
-  return out;
+  return h;
 }
 
-long long digest(const std::vector<std::int64_t>& v) {
-  long long s = 0;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    s += static_cast<long long>(i) * v[i];
-  }
-  return s;
+std::vector<std::int64_t> head(const std::vector<std::int64_t>& v, std::size_t n) {
+  return {v.begin(), v.begin() + static_cast<long>(std::min(n, v.size()))};
+}
+
+void check_against_scikit_learn(const reference::SplitCase& c) {
+  CAPTURE(c.n);
+  CAPTURE(c.fraction);
+  CAPTURE(c.seed);
+  const SplitIndices split = train_validation_split(c.n, c.fraction, c.seed);
+  REQUIRE(split.train.size() == c.train_size);
+  REQUIRE(split.validation.size() == c.validation_size);
+  CHECK(head(split.train, c.train_head.size()) == c.train_head);
+  CHECK(head(split.validation, c.validation_head.size()) == c.validation_head);
+  CHECK(fnv1a64(split.train) == c.train_fnv1a);
+  CHECK(fnv1a64(split.validation) == c.validation_fnv1a);
 }
 }  // namespace
 
 TEST_SUITE("split") {
   TEST_CASE("The seed-42 split selects exactly scikit-learn's 48000 and 12000 images in order") {
-    const SplitIndices split = train_validation_split(60000, 0.2, 42);
-    CHECK(split.train ==
-          read_indices(shared_dir() / "reference" / "split-seed42-train-indices.txt"));
-    CHECK(split.validation ==
-          read_indices(shared_dir() / "reference" / "split-seed42-val-indices.txt"));
+    const auto& cases = reference::kSplitCases;
+    const auto seed42 = std::find_if(cases.begin(), cases.end(), [](const auto& c) {
+      return c.n == 60000 && c.fraction == 0.2 && c.seed == 42;
+    });
+    REQUIRE(seed42 != cases.end());
+    check_against_scikit_learn(*seed42);
   }
 
   TEST_CASE("The split matches scikit-learn for other sizes and fractions and seeds") {
     // Oracle: tests/reference/split_cases.py (sklearn.model_selection.train_test_split).
     for (const auto& c : reference::kSplitCases) {
-      CAPTURE(c.n);
-      CAPTURE(c.seed);
-      const SplitIndices split = train_validation_split(c.n, c.fraction, c.seed);
-      REQUIRE(split.train.size() == c.train_size);
-      REQUIRE(split.validation.size() == c.validation_size);
-      CHECK(std::vector<std::int64_t>(
-                split.train.begin(),
-                split.train.begin() + static_cast<long>(c.train_head.size())) == c.train_head);
-      CHECK(std::vector<std::int64_t>(
-                split.validation.begin(),
-                split.validation.begin() + static_cast<long>(c.validation_head.size())) ==
-            c.validation_head);
-      CHECK(digest(split.train) == c.train_digest);
-      CHECK(digest(split.validation) == c.validation_digest);
+      check_against_scikit_learn(c);
     }
+  }
+
+  TEST_CASE("The index hash tells lists apart that differ only in order") {
+    CHECK(fnv1a64({0, 1, 2}) != fnv1a64({0, 2, 1}));
+    CHECK(fnv1a64({}) == 0xCBF29CE484222325ULL);
   }
 
   TEST_CASE("No validation split keeps every image in file order") {

@@ -100,7 +100,7 @@ int pid_of_rank(int rank, const std::string& marker) {
 }
 }  // namespace
 
-TEST_SUITE("mpi") {
+TEST_SUITE("slow/mpi") {
   TEST_CASE("A sweep over 3 ranks writes the same trials and numbers as a sequential sweep") {
     TempDir dir;
     const CliResult local =

@@ -3,7 +3,8 @@
 
 Reads the weights with h5py and runs the model in PyTorch (NCHW, kernels transposed from
 Keras' (kh, kw, in, out)), on the Fashion-MNIST test set and the seed-42 validation split.
-Run: /usr/bin/python3 tests/reference/keras_checkpoint_accuracy.py ../shared/reference/keras/best-cnn-model-keras-2.11.h5
+Run: /usr/bin/python3 tests/reference/keras_checkpoint_accuracy.py $RUNNER_KERAS_CHECKPOINT
+(the path of Keras 2.11's best-cnn-model-keras-2.11.h5, a third-party file outside the repository)
 """
 import gzip
 import sys

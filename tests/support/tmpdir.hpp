@@ -35,9 +35,5 @@ inline std::filesystem::path source_dir() {
 inline std::filesystem::path fixture(const std::string& name) {
   return source_dir() / "tests" / "fixtures" / name;
 }
-// ../shared beside the checkout (CI lays it out the same way).
-inline std::filesystem::path shared_dir() {
-  return source_dir().parent_path() / "shared";
-}
 
 }  // namespace runner::test
