@@ -50,8 +50,8 @@ void BM_Conv2DForward(benchmark::State& state) {
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
   std::vector<float> col(runner::kernels::conv2d_col_size(g, kBatch));
   for (auto _ : state) {
-    runner::kernels::conv2d_forward(g, kBatch, x.data(), w.data(), b.data(), Activation::kRelu,
-                                    y.data(), col.data());
+    runner::kernels::conv2d_forward(g, {Activation::kRelu},
+                                    {kBatch, x.data(), w.data(), b.data(), y.data()}, col.data());
     benchmark::DoNotOptimize(y.data());
   }
   set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c);
@@ -104,17 +104,18 @@ void BM_Conv2DBackward(benchmark::State& state) {
   const auto b = pattern(static_cast<std::size_t>(g.out_c));
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
   std::vector<float> col(runner::kernels::conv2d_col_size(g, kBatch));
-  runner::kernels::conv2d_forward(g, kBatch, x.data(), w.data(), b.data(), Activation::kRelu,
-                                  y.data(), col.data());
+  runner::kernels::conv2d_forward(g, {Activation::kRelu},
+                                  {kBatch, x.data(), w.data(), b.data(), y.data()}, col.data());
   const auto dy = pattern(y.size());
   std::vector<float> dw(w.size()), db(b.size()), dx(x.size()), delta(y.size()),
       dcol(static_cast<std::size_t>(kBatch * g.pixels() * g.patch()));
   std::vector<float> partials(runner::kernels::conv2d_partials_size(g, kBatch));
   const bool with_dx = state.range(0) != 0;  // the first layer needs no input gradient
   for (auto _ : state) {
-    runner::kernels::conv2d_backward(g, kBatch, col.data(), w.data(), Activation::kRelu, y.data(),
-                                     dy.data(), dw.data(), db.data(), with_dx ? dx.data() : nullptr,
-                                     delta.data(), dcol.data(), partials.data());
+    runner::kernels::conv2d_backward(g, {Activation::kRelu},
+                                     {kBatch, w.data(), y.data(), dy.data(), nullptr, dw.data(),
+                                      db.data(), with_dx ? dx.data() : nullptr},
+                                     {col.data(), delta.data(), dcol.data(), partials.data()});
     benchmark::DoNotOptimize(dw.data());
   }
   set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c * (with_dx ? 2 : 1));
@@ -139,8 +140,9 @@ struct WinogradCase {
         v(runner::kernels::winograd_sizes(g, tile, kBatch).inputs) {}
 
   void forward() {
-    runner::kernels::winograd_forward(g, tile, kBatch, x.data(), w.data(), b.data(),
-                                      Activation::kRelu, y.data(), u.data(), v.data());
+    runner::kernels::winograd_forward(g, tile, {Activation::kRelu},
+                                      {kBatch, x.data(), w.data(), b.data(), y.data()}, u.data(),
+                                      v.data());
   }
   [[nodiscard]] double flops() const { return 2.0 * kBatch * g.pixels() * g.patch() * g.out_c; }
 };
@@ -168,9 +170,10 @@ void BM_WinogradBackward(benchmark::State& state) {
   const bool with_dx = state.range(0) != 0;  // the first layer needs no input gradient
   for (auto _ : state) {
     // v is overwritten by the input gradient; without dx it stays valid.
-    runner::kernels::winograd_backward(
-        c.g, c.tile, kBatch, c.u.data(), c.v.data(), Activation::kRelu, c.y.data(), dy.data(),
-        dw.data(), db.data(), with_dx ? dx.data() : nullptr, delta.data(), partials.data());
+    runner::kernels::winograd_backward(c.g, c.tile, {Activation::kRelu},
+                                       {kBatch, nullptr, c.y.data(), dy.data(), nullptr, dw.data(),
+                                        db.data(), with_dx ? dx.data() : nullptr},
+                                       {c.u.data(), c.v.data(), delta.data(), partials.data()});
     benchmark::DoNotOptimize(dw.data());
   }
   set_flops(state, c.flops() * (with_dx ? 2 : 1));

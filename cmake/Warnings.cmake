@@ -3,5 +3,5 @@ option(RUNNER_WERROR "Treat warnings as errors" OFF)
 add_library(runner_warnings INTERFACE)
 target_compile_options(runner_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
-  -Wold-style-cast -Wsuggest-override -Wimplicit-fallthrough
+  -Wold-style-cast -Wsuggest-override
   $<$<BOOL:${RUNNER_WERROR}>:-Werror>)

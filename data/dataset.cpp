@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "data/idx_reader.hpp"
-#include "framework/errors.hpp"
-#include "framework/parallel.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/parallel.hpp"
 
 namespace runner {
 

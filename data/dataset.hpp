@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "framework/tensor.hpp"
+#include "framework/core/tensor.hpp"
 
 namespace runner {
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <memory>
 
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
 
 namespace runner {
 

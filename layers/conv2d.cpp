@@ -5,8 +5,8 @@
 
 #include <stdexcept>
 
-#include "framework/errors.hpp"
-#include "framework/layer_registry.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/nn/layer_registry.hpp"
 #include "layers/kernels/winograd.hpp"
 #include "layers/layer_params.hpp"
 
@@ -127,13 +127,14 @@ class Conv2D final : public Layer {
     // Inference keeps nothing for a backward (none follows it).
     float* winners = pools_ && training ? winners_.data() : nullptr;
     kept_for_backward_ = training || (!winograd_ && !pools_);
+    const kernels::Conv2DEpilogue epilogue{o_.activation, pooling};
+    const kernels::Conv2DForward tensors{input.batch(), input.data(),  kernel_.data,
+                                         bias,          output.data(), winners};
     if (winograd_) {
-      kernels::winograd_forward(geometry_, kWinogradTile, input.batch(), input.data(), kernel_.data,
-                                bias, o_.activation, output.data(), transformed_kernel_.data(),
-                                training ? col_.data() : nullptr, pooling, winners);
+      kernels::winograd_forward(geometry_, kWinogradTile, epilogue, tensors,
+                                transformed_kernel_.data(), training ? col_.data() : nullptr);
     } else {
-      kernels::conv2d_forward(geometry_, input.batch(), input.data(), kernel_.data, bias,
-                              o_.activation, output.data(), col_.data(), pooling, winners);
+      kernels::conv2d_forward(geometry_, epilogue, tensors, col_.data());
     }
   }
 
@@ -146,16 +147,22 @@ class Conv2D final : public Layer {
     float* db = o_.use_bias ? bias_grad_.data : nullptr;
     float* dx = grad_input != nullptr ? grad_input->data() : nullptr;
     const auto pooling = pools_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
+    const kernels::Conv2DEpilogue epilogue{o_.activation, pooling};
+    const kernels::Conv2DBackward tensors{input.batch(),
+                                          kernel_.data,
+                                          output.data(),
+                                          grad_output.data(),
+                                          winners_.data(),
+                                          kernel_grad_.data,
+                                          db,
+                                          dx};
     if (winograd_) {
-      kernels::winograd_backward(geometry_, kWinogradTile, input.batch(),
-                                 transformed_kernel_.data(), col_.data(), o_.activation,
-                                 output.data(), grad_output.data(), kernel_grad_.data, db, dx,
-                                 delta_.data(), partials_.data(), pooling, winners_.data());
+      kernels::winograd_backward(
+          geometry_, kWinogradTile, epilogue, tensors,
+          {transformed_kernel_.data(), col_.data(), delta_.data(), partials_.data()});
     } else {
-      kernels::conv2d_backward(geometry_, input.batch(), col_.data(), kernel_.data, o_.activation,
-                               output.data(), grad_output.data(), kernel_grad_.data, db, dx,
-                               delta_.data(), dcol_.data(), partials_.data(), pooling,
-                               winners_.data());
+      kernels::conv2d_backward(geometry_, epilogue, tensors,
+                               {col_.data(), delta_.data(), dcol_.data(), partials_.data()});
     }
   }
 

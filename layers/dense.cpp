@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "framework/errors.hpp"
-#include "framework/layer_registry.hpp"
-#include "framework/parallel.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/parallel.hpp"
+#include "framework/nn/layer_registry.hpp"
 #include "layers/kernels/bias.hpp"
 #include "layers/kernels/gemm.hpp"
 #include "layers/layer_params.hpp"

@@ -1,7 +1,7 @@
 // Dropout: inverted dropout (kept units scaled by 1/(1-rate)) in training only. The mask is a
 // pure function of (seed, step, element), so it is the same on any thread count and on resume.
-#include "framework/layer_registry.hpp"
-#include "framework/parallel.hpp"
+#include "framework/core/parallel.hpp"
+#include "framework/nn/layer_registry.hpp"
 
 namespace runner {
 namespace {

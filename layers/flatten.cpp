@@ -1,8 +1,8 @@
 // Flatten: (h, w, c) -> (h*w*c), channels last, as Keras flattens NHWC tensors.
 #include <algorithm>
 
-#include "framework/errors.hpp"
-#include "framework/layer_registry.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/nn/layer_registry.hpp"
 
 namespace runner {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "framework/errors.hpp"
-#include "framework/rng.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/rng.hpp"
 
 namespace runner {
 

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <span>
 
-#include "framework/config/yaml_reader.hpp"
-#include "framework/rng.hpp"
-#include "framework/shape.hpp"
+#include "framework/core/rng.hpp"
+#include "framework/core/shape.hpp"
+#include "framework/core/yaml_reader.hpp"
 #include "layers/kernels/activations.hpp"
 
 namespace runner {

@@ -3,8 +3,8 @@
 
 #include <stdexcept>
 
-#include "framework/errors.hpp"
-#include "framework/layer_registry.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/nn/layer_registry.hpp"
 #include "layers/kernels/pool2d.hpp"
 #include "layers/layer_params.hpp"
 

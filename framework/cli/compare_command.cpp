@@ -2,10 +2,10 @@
 
 #include <iostream>
 
+#include "framework/app/compare.hpp"
 #include "framework/cli/commands.hpp"
 #include "framework/cli/options.hpp"
-#include "framework/compare.hpp"
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
 
 namespace runner::cli {
 

@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
 #include "framework/cli/commands.hpp"
-#include "framework/errors.hpp"
-#include "framework/text.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/text.hpp"
 
 namespace runner::cli {
 

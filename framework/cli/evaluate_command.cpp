@@ -5,9 +5,9 @@
 #include "framework/cli/commands.hpp"
 #include "framework/cli/model_source.hpp"
 #include "framework/cli/options.hpp"
-#include "framework/errors.hpp"
-#include "framework/parallel.hpp"
-#include "framework/trainer.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/parallel.hpp"
+#include "framework/train/trainer.hpp"
 
 namespace runner::cli {
 

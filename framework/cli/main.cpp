@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "framework/app/mpi/mpi.hpp"
 #include "framework/cli/commands.hpp"
-#include "framework/errors.hpp"
-#include "framework/interrupt.hpp"
-#include "framework/mpi/mpi.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/train/interrupt.hpp"
 
 namespace {
 // Under mpirun every rank reads the same files, so a bad input fails on all of them alike:

@@ -4,11 +4,11 @@
 
 #include <numeric>
 
-#include "framework/checkpoint.hpp"
 #include "framework/config/experiment.hpp"
-#include "framework/config/yaml_reader.hpp"
-#include "framework/errors.hpp"
-#include "framework/run_store.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/yaml_reader.hpp"
+#include "framework/io/checkpoint.hpp"
+#include "framework/io/run_store.hpp"
 
 namespace runner::cli {
 

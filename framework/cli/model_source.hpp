@@ -7,7 +7,7 @@
 
 #include "data/dataset.hpp"
 #include "data/split.hpp"
-#include "framework/model.hpp"
+#include "framework/nn/model.hpp"
 
 namespace runner::cli {
 

@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
 
 namespace runner::cli {
 

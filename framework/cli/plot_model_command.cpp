@@ -5,8 +5,8 @@
 #include "framework/cli/commands.hpp"
 #include "framework/cli/options.hpp"
 #include "framework/config/experiment.hpp"
-#include "framework/errors.hpp"
-#include "framework/file_util.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/file_util.hpp"
 #include "framework/plot/model_diagram.hpp"
 
 namespace runner::cli {

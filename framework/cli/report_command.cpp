@@ -2,11 +2,11 @@
 
 #include <iostream>
 
+#include "framework/app/report/report.hpp"
 #include "framework/cli/commands.hpp"
 #include "framework/cli/options.hpp"
-#include "framework/errors.hpp"
-#include "framework/file_util.hpp"
-#include "framework/report/report.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/file_util.hpp"
 
 namespace runner::cli {
 

@@ -2,13 +2,13 @@
 
 #include <iostream>
 
+#include "framework/app/run_experiment.hpp"
 #include "framework/cli/commands.hpp"
 #include "framework/cli/options.hpp"
 #include "framework/config/experiment.hpp"
-#include "framework/errors.hpp"
-#include "framework/interrupt.hpp"
-#include "framework/parallel.hpp"
-#include "framework/run_experiment.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/parallel.hpp"
+#include "framework/train/interrupt.hpp"
 
 namespace runner::cli {
 

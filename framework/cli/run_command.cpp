@@ -3,16 +3,16 @@
 #include <algorithm>
 #include <iostream>
 
+#include "framework/app/mpi/mpi.hpp"
+#include "framework/app/run_experiment.hpp"
+#include "framework/app/sweep_runner.hpp"
 #include "framework/cli/commands.hpp"
 #include "framework/cli/options.hpp"
 #include "framework/config/experiment.hpp"
 #include "framework/config/sweep.hpp"
-#include "framework/errors.hpp"
-#include "framework/interrupt.hpp"
-#include "framework/mpi/mpi.hpp"
-#include "framework/parallel.hpp"
-#include "framework/run_experiment.hpp"
-#include "framework/sweep_runner.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/parallel.hpp"
+#include "framework/train/interrupt.hpp"
 
 namespace runner::cli {
 

@@ -5,7 +5,7 @@
 #include "framework/cli/commands.hpp"
 #include "framework/cli/options.hpp"
 #include "framework/config/experiment.hpp"
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
 
 namespace runner::cli {
 

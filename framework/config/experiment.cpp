@@ -6,8 +6,8 @@
 
 #include "framework/config/overrides.hpp"
 #include "framework/config/typed_specs.hpp"
-#include "framework/errors.hpp"
-#include "framework/layer_registry.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/nn/layer_registry.hpp"
 
 namespace runner {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "data/dataset.hpp"
-#include "framework/config/yaml_reader.hpp"
-#include "framework/model.hpp"
+#include "framework/core/yaml_reader.hpp"
+#include "framework/nn/model.hpp"
 
 namespace runner {
 

@@ -5,8 +5,8 @@
 
 #include <map>
 
-#include "framework/errors.hpp"
-#include "framework/text.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/text.hpp"
 
 namespace runner {
 

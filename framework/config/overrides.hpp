@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "framework/config/yaml_reader.hpp"
+#include "framework/core/yaml_reader.hpp"
 
 namespace runner {
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "framework/config/overrides.hpp"
-#include "framework/errors.hpp"
-#include "framework/rng.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/rng.hpp"
 
 namespace runner {
 

@@ -6,9 +6,9 @@
 #include <memory>
 #include <vector>
 
-#include "framework/callbacks/callback.hpp"
 #include "framework/config/experiment.hpp"
-#include "framework/optimizers/optimizer.hpp"
+#include "framework/train/callbacks/callback.hpp"
+#include "framework/train/optimizers/optimizer.hpp"
 
 namespace runner {
 

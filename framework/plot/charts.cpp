@@ -7,8 +7,9 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
 
 namespace runner::plot {
 
@@ -167,6 +168,179 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
   return ticks;
 }
 
+namespace {
+
+// Where a line chart's plot area sits and how data maps into it.
+struct PlotArea {
+  double left = 0, right = 0, top = 0, bottom = 0;
+  Range xr, yr;
+  [[nodiscard]] double px(double x) const {
+    return left + (x - xr.lo) / (xr.hi - xr.lo) * (right - left);
+  }
+  [[nodiscard]] double py(double y) const {
+    return bottom - (y - yr.lo) / (yr.hi - yr.lo) * (bottom - top);
+  }
+};
+
+// The grid, the ticks and their labels, the frame and the axis labels.
+void draw_axes(cairo_t* cr, const LineChart& chart, const PlotArea& a) {
+  std::vector<double> yt = nice_ticks(a.yr.lo, a.yr.hi, 6);
+  std::vector<double> xt = nice_ticks(a.xr.lo, a.xr.hi, 8);
+  if (chart.integer_x) {
+    std::erase_if(xt, [](double v) { return std::abs(v - std::round(v)) > 1e-9; });
+    if (xt.empty()) {
+      xt.push_back(std::ceil(a.xr.lo));
+    }
+  }
+  font(cr, kFontSize - 1);
+  cairo_set_line_width(cr, 1);
+  const int y_decimals = yt.size() > 1 ? decimals_of(yt[1] - yt[0]) : 2;
+  for (double v : yt) {
+    if (v < a.yr.lo - 1e-12 || v > a.yr.hi + 1e-12) {
+      continue;
+    }
+    color(cr, kGrid);
+    line(cr, a.left, a.py(v), a.right, a.py(v));
+    color(cr, kBlack);
+    text_at(cr, tick_label(v, y_decimals), a.left - 8, a.py(v), Align::kRight);
+  }
+  const int x_decimals = xt.size() > 1 ? decimals_of(xt[1] - xt[0]) : 0;
+  for (double v : xt) {
+    color(cr, kBlack);
+    line(cr, a.px(v), a.bottom, a.px(v), a.bottom + 5);
+    text_at(cr, tick_label(v, chart.integer_x ? 0 : x_decimals), a.px(v), a.bottom + 16,
+            Align::kCenter);
+  }
+  color(cr, kBlack);
+  cairo_rectangle(cr, a.left, a.top, a.right - a.left, a.bottom - a.top);
+  cairo_stroke(cr);
+
+  font(cr, kFontSize);
+  text_at(cr, chart.x_label, (a.left + a.right) / 2, chart.height - 18.0, Align::kCenter);
+  cairo_save(cr);
+  cairo_translate(cr, 20, (a.top + a.bottom) / 2);
+  cairo_rotate(cr, -M_PI / 2);
+  text_at(cr, chart.y_label, 0, 0, Align::kCenter);
+  cairo_restore(cr);
+}
+
+// A dashed vertical line at chart.marker_x (the best epoch), labelled at the bottom: the legend
+// sits at the top right.
+void draw_marker(cairo_t* cr, const LineChart& chart, const PlotArea& a) {
+  const double x = a.px(*chart.marker_x);
+  cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+  const std::array<double, 2> dash = {5, 4};
+  cairo_set_dash(cr, dash.data(), 2, 0);
+  line(cr, x, a.top, x, a.bottom);
+  cairo_set_dash(cr, nullptr, 0, 0);
+  font(cr, kFontSize - 1);
+  const double w = text_width(cr, chart.marker_label);
+  const bool room_right = x + w + 10 < a.right;
+  const double tx = room_right ? x + 5 : x - 5 - w;
+  cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+  cairo_rectangle(cr, tx - 2, a.bottom - 22, w + 4, 18);
+  cairo_fill(cr);
+  cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+  text_at(cr, chart.marker_label, tx, a.bottom - 13, Align::kLeft);
+}
+
+// The lines, clipped to the plot area; a gap at each non-finite value; dots on short series.
+void draw_series(cairo_t* cr, const LineChart& chart, const PlotArea& a) {
+  cairo_save(cr);
+  cairo_rectangle(cr, a.left, a.top, a.right - a.left, a.bottom - a.top);
+  cairo_clip(cr);
+  cairo_set_line_width(cr, 2);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  for (std::size_t i = 0; i < chart.series.size(); ++i) {
+    const auto& s = chart.series[i];
+    color(cr, kPalette[i % kPalette.size()]);
+    const std::array<double, 2> dash = {7, 4};
+    cairo_set_dash(cr, dash.data(), s.dashed ? 2 : 0, 0);
+    bool drawing = false;
+    const std::size_t n = std::min(s.x.size(), s.y.size());
+    for (std::size_t k = 0; k < n; ++k) {
+      if (!std::isfinite(s.y[k])) {
+        drawing = false;
+        continue;
+      }
+      if (drawing) {
+        cairo_line_to(cr, a.px(s.x[k]), a.py(s.y[k]));
+      } else {
+        cairo_move_to(cr, a.px(s.x[k]), a.py(s.y[k]));
+        drawing = true;
+      }
+    }
+    cairo_stroke(cr);
+    cairo_set_dash(cr, nullptr, 0, 0);
+    if (n <= 40) {
+      for (std::size_t k = 0; k < n; ++k) {
+        if (std::isfinite(s.y[k])) {
+          cairo_arc(cr, a.px(s.x[k]), a.py(s.y[k]), 3, 0, 2 * M_PI);
+          cairo_fill(cr);
+        }
+      }
+    }
+  }
+  cairo_restore(cr);
+}
+
+// Inside the plot, the legend goes to the corner that hides the fewest line points (sampled
+// along the segments), top right on a tie.
+std::pair<double, double> legend_corner(const LineChart& chart, const PlotArea& a, double legend_w,
+                                        double legend_h) {
+  double lx = a.right + 20, ly = a.top;
+  std::size_t fewest = std::numeric_limits<std::size_t>::max();
+  for (const auto& [cx, cy] :
+       {std::pair{a.right - legend_w - 10, a.top + 10},
+        std::pair{a.right - legend_w - 10, a.bottom - legend_h - 30},
+        std::pair{a.left + 10, a.top + 10}, std::pair{a.left + 10, a.bottom - legend_h - 30}}) {
+    std::size_t hidden = 0;
+    for (const auto& s : chart.series) {
+      for (std::size_t k = 0; k + 1 < std::min(s.x.size(), s.y.size()); ++k) {
+        for (int step = 0; step <= 20; ++step) {
+          const double f = step / 20.0;
+          const double x = a.px(s.x[k] + f * (s.x[k + 1] - s.x[k]));
+          const double y = a.py(s.y[k] + f * (s.y[k + 1] - s.y[k]));
+          hidden += x >= cx && x <= cx + legend_w && y >= cy && y <= cy + legend_h;
+        }
+      }
+    }
+    if (hidden < fewest) {
+      fewest = hidden;
+      lx = cx;
+      ly = cy;
+    }
+  }
+  return {lx, ly};
+}
+
+void draw_legend(cairo_t* cr, const LineChart& chart, const PlotArea& a, double legend_w,
+                 bool outside) {
+  font(cr, kFontSize - 1);
+  const double row = 20;
+  const double legend_h = row * static_cast<double>(chart.series.size()) + 8;
+  double lx = a.right + 20, ly = a.top;
+  if (!outside) {
+    std::tie(lx, ly) = legend_corner(chart, a, legend_w, legend_h);
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+    cairo_rectangle(cr, lx, ly, legend_w, legend_h);
+    cairo_fill(cr);
+  }
+  for (std::size_t i = 0; i < chart.series.size(); ++i) {
+    const double y = ly + 14 + row * static_cast<double>(i);
+    color(cr, kPalette[i % kPalette.size()]);
+    cairo_set_line_width(cr, 2.5);
+    const std::array<double, 2> dash = {7, 4};
+    cairo_set_dash(cr, dash.data(), chart.series[i].dashed ? 2 : 0, 0);
+    line(cr, lx + 6, y, lx + 28, y);
+    cairo_set_dash(cr, nullptr, 0, 0);
+    color(cr, kBlack);
+    text_at(cr, chart.series[i].name, lx + 34, y, Align::kLeft);
+  }
+}
+
+}  // namespace
+
 std::string render_line_chart(const LineChart& chart, ImageFormat format) {
   const Accessible text{chart.title, describe(chart)};
   return render(chart.width, chart.height, format, text, [&](cairo_t* cr) {
@@ -177,168 +351,29 @@ std::string render_line_chart(const LineChart& chart, ImageFormat format) {
       legend_w = std::max(legend_w, text_width(cr, s.name));
     }
     legend_w += 40;
-    const double left = 80, top = 50, bottom = chart.height - 60.0;
-    const double right = chart.width - (legend_outside ? legend_w + 30 : 30);
+    PlotArea area;
+    area.left = 80;
+    area.top = 50;
+    area.bottom = chart.height - 60.0;
+    area.right = chart.width - (legend_outside ? legend_w + 30 : 30);
+    area.xr = x_range(chart);
+    area.yr = y_range(chart);
 
     font(cr, kTitleSize, true);
     color(cr, kBlack);
-    text_at(cr, chart.title, (left + right) / 2, 24, Align::kCenter);
-
-    Range xr = x_range(chart);
-    Range yr = y_range(chart);
-    std::vector<double> yt = nice_ticks(yr.lo, yr.hi, 6);
-    std::vector<double> xt = nice_ticks(xr.lo, xr.hi, 8);
-    if (chart.integer_x) {
-      std::erase_if(xt, [](double v) { return std::abs(v - std::round(v)) > 1e-9; });
-      if (xt.empty()) {
-        xt.push_back(std::ceil(xr.lo));
-      }
-    }
-    const auto px = [&](double x) { return left + (x - xr.lo) / (xr.hi - xr.lo) * (right - left); };
-    const auto py = [&](double y) {
-      return bottom - (y - yr.lo) / (yr.hi - yr.lo) * (bottom - top);
-    };
-
-    // Grid, ticks and their labels.
-    font(cr, kFontSize - 1);
-    cairo_set_line_width(cr, 1);
-    const int y_decimals = yt.size() > 1 ? decimals_of(yt[1] - yt[0]) : 2;
-    for (double v : yt) {
-      if (v < yr.lo - 1e-12 || v > yr.hi + 1e-12) {
-        continue;
-      }
-      color(cr, kGrid);
-      line(cr, left, py(v), right, py(v));
-      color(cr, kBlack);
-      text_at(cr, tick_label(v, y_decimals), left - 8, py(v), Align::kRight);
-    }
-    const int x_decimals = xt.size() > 1 ? decimals_of(xt[1] - xt[0]) : 0;
-    for (double v : xt) {
-      color(cr, kBlack);
-      line(cr, px(v), bottom, px(v), bottom + 5);
-      text_at(cr, tick_label(v, chart.integer_x ? 0 : x_decimals), px(v), bottom + 16,
-              Align::kCenter);
-    }
-    color(cr, kBlack);
-    cairo_rectangle(cr, left, top, right - left, bottom - top);
-    cairo_stroke(cr);
-
-    // Axis labels.
-    font(cr, kFontSize);
-    text_at(cr, chart.x_label, (left + right) / 2, chart.height - 18.0, Align::kCenter);
-    cairo_save(cr);
-    cairo_translate(cr, 20, (top + bottom) / 2);
-    cairo_rotate(cr, -M_PI / 2);
-    text_at(cr, chart.y_label, 0, 0, Align::kCenter);
-    cairo_restore(cr);
-
+    text_at(cr, chart.title, (area.left + area.right) / 2, 24, Align::kCenter);
+    draw_axes(cr, chart, area);
     if (chart.marker_x) {
-      const double x = px(*chart.marker_x);
-      cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
-      const std::array<double, 2> dash = {5, 4};
-      cairo_set_dash(cr, dash.data(), 2, 0);
-      line(cr, x, top, x, bottom);
-      cairo_set_dash(cr, nullptr, 0, 0);
-      // Labelled at the bottom: the legend sits at the top right.
-      font(cr, kFontSize - 1);
-      const double w = text_width(cr, chart.marker_label);
-      const bool room_right = x + w + 10 < right;
-      const double tx = room_right ? x + 5 : x - 5 - w;
-      cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
-      cairo_rectangle(cr, tx - 2, bottom - 22, w + 4, 18);
-      cairo_fill(cr);
-      cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-      text_at(cr, chart.marker_label, tx, bottom - 13, Align::kLeft);
+      draw_marker(cr, chart, area);
     }
-
-    // The lines, clipped to the plot area.
-    cairo_save(cr);
-    cairo_rectangle(cr, left, top, right - left, bottom - top);
-    cairo_clip(cr);
-    cairo_set_line_width(cr, 2);
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    for (std::size_t i = 0; i < chart.series.size(); ++i) {
-      const auto& s = chart.series[i];
-      color(cr, kPalette[i % kPalette.size()]);
-      const std::array<double, 2> dash = {7, 4};
-      cairo_set_dash(cr, dash.data(), s.dashed ? 2 : 0, 0);
-      bool drawing = false;
-      const std::size_t n = std::min(s.x.size(), s.y.size());
-      for (std::size_t k = 0; k < n; ++k) {
-        if (!std::isfinite(s.y[k])) {
-          drawing = false;
-          continue;
-        }
-        if (drawing) {
-          cairo_line_to(cr, px(s.x[k]), py(s.y[k]));
-        } else {
-          cairo_move_to(cr, px(s.x[k]), py(s.y[k]));
-          drawing = true;
-        }
-      }
-      cairo_stroke(cr);
-      cairo_set_dash(cr, nullptr, 0, 0);
-      if (n <= 40) {
-        for (std::size_t k = 0; k < n; ++k) {
-          if (std::isfinite(s.y[k])) {
-            cairo_arc(cr, px(s.x[k]), py(s.y[k]), 3, 0, 2 * M_PI);
-            cairo_fill(cr);
-          }
-        }
-      }
-    }
-    cairo_restore(cr);
-
-    // Legend.
+    draw_series(cr, chart, area);
     if (!chart.series.empty()) {
-      font(cr, kFontSize - 1);
-      const double row = 20;
-      const double legend_h = row * static_cast<double>(chart.series.size()) + 8;
-      double lx = right + 20, ly = top;
-      if (!legend_outside) {
-        // Inside the plot: the corner that hides the fewest line points (sampled along the
-        // segments), top right on a tie.
-        std::size_t fewest = std::numeric_limits<std::size_t>::max();
-        for (const auto& [cx, cy] :
-             {std::pair{right - legend_w - 10, top + 10},
-              std::pair{right - legend_w - 10, bottom - legend_h - 30},
-              std::pair{left + 10, top + 10}, std::pair{left + 10, bottom - legend_h - 30}}) {
-          std::size_t hidden = 0;
-          for (const auto& s : chart.series) {
-            for (std::size_t k = 0; k + 1 < std::min(s.x.size(), s.y.size()); ++k) {
-              for (int step = 0; step <= 20; ++step) {
-                const double f = step / 20.0;
-                const double x = px(s.x[k] + f * (s.x[k + 1] - s.x[k]));
-                const double y = py(s.y[k] + f * (s.y[k + 1] - s.y[k]));
-                hidden += x >= cx && x <= cx + legend_w && y >= cy && y <= cy + legend_h;
-              }
-            }
-          }
-          if (hidden < fewest) {
-            fewest = hidden;
-            lx = cx;
-            ly = cy;
-          }
-        }
-        cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
-        cairo_rectangle(cr, lx, ly, legend_w, legend_h);
-        cairo_fill(cr);
-      }
-      for (std::size_t i = 0; i < chart.series.size(); ++i) {
-        const double y = ly + 14 + row * static_cast<double>(i);
-        color(cr, kPalette[i % kPalette.size()]);
-        cairo_set_line_width(cr, 2.5);
-        const std::array<double, 2> dash = {7, 4};
-        cairo_set_dash(cr, dash.data(), chart.series[i].dashed ? 2 : 0, 0);
-        line(cr, lx + 6, y, lx + 28, y);
-        cairo_set_dash(cr, nullptr, 0, 0);
-        color(cr, kBlack);
-        text_at(cr, chart.series[i].name, lx + 34, y, Align::kLeft);
-      }
+      draw_legend(cr, chart, area, legend_w, legend_outside);
     }
-    if (!std::isfinite(y_range(chart).lo) || chart.series.empty()) {
+    if (!std::isfinite(area.yr.lo) || chart.series.empty()) {
       font(cr, kFontSize);
-      text_at(cr, "no data", (left + right) / 2, (top + bottom) / 2, Align::kCenter);
+      text_at(cr, "no data", (area.left + area.right) / 2, (area.top + area.bottom) / 2,
+              Align::kCenter);
     }
   });
 }

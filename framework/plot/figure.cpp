@@ -6,9 +6,9 @@
 
 #include <memory>
 
-#include "framework/errors.hpp"
-#include "framework/file_util.hpp"
-#include "framework/text.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/file_util.hpp"
+#include "framework/core/text.hpp"
 
 namespace runner::plot {
 

@@ -6,8 +6,8 @@
 #include <memory>
 #include <mutex>
 
-#include "framework/errors.hpp"
-#include "framework/text.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/text.hpp"
 
 namespace runner::plot {
 

@@ -3,7 +3,7 @@
 // input and output shapes), written as Graphviz DOT and laid out by Graphviz's own library.
 #include <string>
 
-#include "framework/model.hpp"
+#include "framework/nn/model.hpp"
 
 namespace runner::plot {
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "data/dataset.hpp"
-#include "framework/history.hpp"
-#include "framework/model.hpp"
+#include "framework/nn/model.hpp"
 #include "framework/plot/charts.hpp"
+#include "framework/train/history.hpp"
 
 namespace runner::plot {
 

@@ -4,7 +4,7 @@
 #include <cassert>
 #include <vector>
 
-#include "framework/parallel.hpp"
+#include "framework/core/parallel.hpp"
 #include "layers/kernels/bias.hpp"
 #include "layers/kernels/conv2d_in_place.hpp"
 #include "layers/kernels/fused_pool.hpp"
@@ -216,9 +216,17 @@ void unpool_gradient(const Conv2DGeometry& g, long count, const float* pooled, c
 
 }  // namespace
 
-void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
-                    const float* b, Activation act, float* y, float* col, Pooling pooling,
-                    float* winners) {
+void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForward& t,
+                    float* col) {
+  // Locals, not structured bindings: clang 14 cannot capture those in the lambdas below.
+  const Activation act = epilogue.act;
+  const Pooling pooling = epilogue.pooling;
+  const long batch = t.batch;
+  const float* x = t.x;
+  const float* w = t.w;
+  const float* b = t.b;
+  float* y = t.y;
+  float* winners = t.winners;
   assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   const long patch = g.patch();
   const long pixels = g.pixels();
@@ -265,10 +273,22 @@ std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
   return chunks * static_cast<std::size_t>(g.patch() * g.out_c + g.out_c);
 }
 
-void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, const float* w,
-                     Activation act, const float* y, const float* dy, float* dw, float* db,
-                     float* dx, float* delta, float* dcol, float* partials, Pooling pooling,
-                     const float* winners) {
+void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBackward& t,
+                     const Conv2DWorkspace& ws) {
+  const Activation act = epilogue.act;
+  const Pooling pooling = epilogue.pooling;
+  const long batch = t.batch;
+  const float* w = t.w;
+  const float* y = t.y;
+  const float* dy = t.dy;
+  const float* winners = t.winners;
+  float* dw = t.dw;
+  float* db = t.db;
+  float* dx = t.dx;
+  const float* col = ws.col;
+  float* delta = ws.delta;
+  float* dcol = ws.dcol;
+  float* partials = ws.partials;
   assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
   const long patch = g.patch();
   const long pixels = g.pixels();

@@ -32,6 +32,39 @@ inline long pooled_size(const Conv2DGeometry& g) {
   return (g.out_h / 2) * (g.out_w / 2) * g.out_c;
 }
 
+// What follows the convolution inside the same kernel: the activation, and a fused pooling
+// (which requires a linear or ReLU activation).
+struct Conv2DEpilogue {
+  Activation act = Activation::kLinear;
+  Pooling pooling = Pooling::kNone;
+};
+
+// The tensors of a forward pass over `batch` samples: y = act(conv(x, w) + b), or its pooled
+// maxima with Pooling::kMax2x2. b is null without a bias; winners (one float per pooled value,
+// which window output won) is null in inference, where no backward follows.
+struct Conv2DForward {
+  long batch = 0;
+  const float* x = nullptr;
+  const float* w = nullptr;
+  const float* b = nullptr;
+  float* y = nullptr;
+  float* winners = nullptr;
+};
+
+// The tensors of a backward pass: y and dy are forward's output and its gradient (the pooled
+// ones with Pooling::kMax2x2, then with forward's winners). Adds to dw and db (db null without a
+// bias); writes dx unless it is null (a first layer needs no input gradient).
+struct Conv2DBackward {
+  long batch = 0;
+  const float* w = nullptr;
+  const float* y = nullptr;
+  const float* dy = nullptr;
+  const float* winners = nullptr;
+  float* dw = nullptr;
+  float* db = nullptr;
+  float* dx = nullptr;
+};
+
 // Rows of one sample's patches: col[pixel][(ky, kx, c)], zeros where the window leaves x.
 void im2col(const Conv2DGeometry& g, const float* x, float* col);
 // The rows of output rows [first_row, last_row) only (col starts at first_row's patches).
@@ -40,14 +73,10 @@ void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long l
 // Adds each patch row back into x (x must be zeroed by the caller).
 void col2im_add(const Conv2DGeometry& g, const float* col, float* x);
 
-// y = act(conv(x, w) + b). `col` (conv2d_col_size floats) keeps for backward the patches, or for
-// the convolutions conv2d_in_place.hpp takes (short patches, linear or ReLU) padded samples.
-// b may be null (use_bias: false). Pooling::kMax2x2 requires act linear or ReLU; y is then the
-// pooled tensor and `winners` records each window's winner (null in inference: no backward
-// follows).
-void conv2d_forward(const Conv2DGeometry& g, long batch, const float* x, const float* w,
-                    const float* b, Activation act, float* y, float* col,
-                    Pooling pooling = Pooling::kNone, float* winners = nullptr);
+// The forward pass. `col` (conv2d_col_size floats) keeps for backward the patches, or for the
+// convolutions conv2d_in_place.hpp takes (short patches, linear or ReLU) padded samples.
+void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForward& t,
+                    float* col);
 
 // Floats of the `col` workspace for batches up to max_batch.
 std::size_t conv2d_col_size(const Conv2DGeometry& g, long max_batch);
@@ -55,15 +84,20 @@ std::size_t conv2d_col_size(const Conv2DGeometry& g, long max_batch);
 // Floats of the `partials` workspace conv2d_backward needs for batches up to max_batch.
 std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch);
 
-// Requires: col and y from the matching forward. Adds to dw (and db unless null); writes dx
-// unless null. `delta` (batch * out_size), `dcol` (batch * pixels * patch) and `partials`
-// (conv2d_partials_size) are workspaces. Each fixed chunk of samples computes its own weight
-// and bias gradient, then the chunks are summed in chunk order: the same result on any
+// What backward reads from forward and the scratch it may overwrite: `col` as forward left it,
+// `delta` (batch * out_size floats), `dcol` (batch * pixels * patch) and `partials`
+// (conv2d_partials_size).
+struct Conv2DWorkspace {
+  const float* col = nullptr;
+  float* delta = nullptr;
+  float* dcol = nullptr;
+  float* partials = nullptr;
+};
+
+// The backward pass after the matching forward. Each fixed chunk of samples computes its own
+// weight and bias gradient, then the chunks are summed in chunk order: the same result on any
 // thread count.
-// With Pooling::kMax2x2, y and dy are the pooled tensor and its gradient, `winners` forward's.
-void conv2d_backward(const Conv2DGeometry& g, long batch, const float* col, const float* w,
-                     Activation act, const float* y, const float* dy, float* dw, float* db,
-                     float* dx, float* delta, float* dcol, float* partials,
-                     Pooling pooling = Pooling::kNone, const float* winners = nullptr);
+void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBackward& t,
+                     const Conv2DWorkspace& ws);
 
 }  // namespace runner::kernels

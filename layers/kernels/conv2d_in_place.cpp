@@ -232,9 +232,13 @@ void pad_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const float
 void in_place_rows(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
                    long first_row, long last_row, const float* w, const float* b, Activation act,
                    float* out) {
-  conv_short_k(last_row - first_row, g.out_w, layout.row_stride, layout.col_stride,
-               image + first_row * layout.row_stride, layout.taps, g.out_c, g.patch(), w, out, b,
-               act == Activation::kRelu);
+  const InPlacePatches patches{image + first_row * layout.row_stride,
+                               layout.taps,
+                               last_row - first_row,
+                               g.out_w,
+                               layout.row_stride,
+                               layout.col_stride};
+  conv_short_k(patches, g.out_c, g.patch(), w, out, b, act == Activation::kRelu);
 }
 
 void in_place_weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout,

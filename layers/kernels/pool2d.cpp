@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "framework/parallel.hpp"
+#include "framework/core/parallel.hpp"
 
 namespace runner::kernels {
 

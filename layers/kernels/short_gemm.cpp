@@ -90,13 +90,13 @@ bool short_gemm_applies(long n, long k) {
   return k >= 1 && k <= kShortGemmMaxK && n >= 1 && n <= kShortGemmMaxN;
 }
 
-void conv_short_k(long rows, long cols, long row_stride, long col_stride, const float* image,
-                  const long* taps, long n, long k, const float* b, float* c, const float* bias,
-                  bool relu) {
-  const PatchRows patches{image, cols, row_stride, col_stride};
-  const long m = rows * cols;
+void conv_short_k(const InPlacePatches& patches, long n, long k, const float* b, float* c,
+                  const float* bias, bool relu) {
+  const PatchRows rows{patches.image, patches.cols, patches.row_stride, patches.col_stride};
+  const long m = patches.rows * patches.cols;
+  const long* taps = patches.taps;
   with_constant<4>((n + kLanes - 1) / kLanes, [&](auto nv) {
-    short_k<decltype(nv)::value>(m, n, k, patches, taps, b, c, bias, relu);
+    short_k<decltype(nv)::value>(m, n, k, rows, taps, b, c, bias, relu);
   });
 }
 

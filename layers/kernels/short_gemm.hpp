@@ -12,14 +12,20 @@ constexpr long kShortGemmMaxN = 64;
 // Whether the kernel below takes k taps and n filters.
 bool short_gemm_applies(long n, long k);
 
-// C[m x n] = A[m x k] * B[k x n] for a convolution whose patches (the rows of A) are read in
-// place instead of copied out (im2col): C has one row per output pixel (i, j) of a rows x cols
-// block (m = rows * cols), and that pixel's tap kk is image[i * row_stride + j * col_stride +
-// taps[kk]] (image zero-padded so every tap exists); B is the kernel, k x n, row-major. Then,
-// while each row is still in registers, adds `bias` (n floats) unless null and applies ReLU when
-// `relu`.
-void conv_short_k(long rows, long cols, long row_stride, long col_stride, const float* image,
-                  const long* taps, long n, long k, const float* b, float* c,
+// The patches of a rows x cols block of output pixels, read in place instead of copied out
+// (im2col): pixel (i, j)'s tap kk is image[i * row_stride + j * col_stride + taps[kk]] (the image
+// zero-padded so every tap exists).
+struct InPlacePatches {
+  const float* image = nullptr;
+  const long* taps = nullptr;
+  long rows = 0, cols = 0;
+  long row_stride = 0, col_stride = 0;
+};
+
+// C[m x n] = A[m x k] * B[k x n], where A's m = rows * cols rows are `patches` and B is the
+// kernel, k x n, row-major. Then, while each row is still in registers, adds `bias` (n floats)
+// unless null and applies ReLU when `relu`.
+void conv_short_k(const InPlacePatches& patches, long n, long k, const float* b, float* c,
                   const float* bias = nullptr, bool relu = false);
 
 }  // namespace runner::kernels

@@ -4,7 +4,7 @@
 #include <cassert>
 #include <vector>
 
-#include "framework/parallel.hpp"
+#include "framework/core/parallel.hpp"
 #include "layers/kernels/bias.hpp"
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
@@ -556,8 +556,17 @@ class Winograd {
 };
 
 template <int M>
-void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w, const float* b,
-             Activation act, Pooling pooling, float* winners, float* y, float* u, float* v) {
+void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForward& tensors,
+             float* u, float* v) {
+  // Locals, not structured bindings: clang 14 cannot capture those in the lambdas below.
+  const Activation act = epilogue.act;
+  const Pooling pooling = epilogue.pooling;
+  const long batch = tensors.batch;
+  const float* x = tensors.x;
+  const float* w = tensors.w;
+  const float* b = tensors.b;
+  float* y = tensors.y;
+  float* winners = tensors.winners;
   const Tiling t(g, M);
   const Winograd<M> wino(g, t);
   wino.transform_kernel(w, u);
@@ -606,9 +615,21 @@ void forward(const Conv2DGeometry& g, long batch, const float* x, const float* w
 }
 
 template <int M>
-void backward(const Conv2DGeometry& g, long batch, const float* u, float* v, Activation act,
-              Pooling pooling, const float* winners, const float* y, const float* dy, float* dw,
-              float* db, float* dx, float* delta, float* partials) {
+void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBackward& tensors,
+              const WinogradWorkspace& ws) {
+  const Activation act = epilogue.act;
+  const Pooling pooling = epilogue.pooling;
+  const long batch = tensors.batch;
+  const float* y = tensors.y;
+  const float* dy = tensors.dy;
+  const float* winners = tensors.winners;
+  float* dw = tensors.dw;
+  float* db = tensors.db;
+  float* dx = tensors.dx;
+  const float* u = ws.u;
+  float* v = ws.v;
+  float* delta = ws.delta;
+  float* partials = ws.partials;
   const Tiling t(g, M);
   const Winograd<M> wino(g, t);
   const long ci = g.in_c;
@@ -710,28 +731,27 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
           t.chunks(max_batch) * static_cast<std::size_t>(t.points * g.in_c * g.out_c + g.out_c)};
 }
 
-void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
-                      const float* w, const float* b, Activation act, float* y, float* u, float* v,
-                      Pooling pooling, float* winners) {
+void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
+                      const Conv2DForward& tensors, float* u, float* v) {
   assert(winograd_applies(g) && (tile == 2 || tile == 4));
-  assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
+  assert(epilogue.pooling == Pooling::kNone || epilogue.act == Activation::kLinear ||
+         epilogue.act == Activation::kRelu);
   if (tile == 2) {
-    forward<2>(g, batch, x, w, b, act, pooling, winners, y, u, v);
+    forward<2>(g, epilogue, tensors, u, v);
   } else {
-    forward<4>(g, batch, x, w, b, act, pooling, winners, y, u, v);
+    forward<4>(g, epilogue, tensors, u, v);
   }
 }
 
-void winograd_backward(const Conv2DGeometry& g, long tile, long batch, const float* u, float* v,
-                       Activation act, const float* y, const float* dy, float* dw, float* db,
-                       float* dx, float* delta, float* partials, Pooling pooling,
-                       const float* winners) {
+void winograd_backward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
+                       const Conv2DBackward& tensors, const WinogradWorkspace& ws) {
   assert(winograd_applies(g) && (tile == 2 || tile == 4));
-  assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
+  assert(epilogue.pooling == Pooling::kNone || epilogue.act == Activation::kLinear ||
+         epilogue.act == Activation::kRelu);
   if (tile == 2) {
-    backward<2>(g, batch, u, v, act, pooling, winners, y, dy, dw, db, dx, delta, partials);
+    backward<2>(g, epilogue, tensors, ws);
   } else {
-    backward<4>(g, batch, u, v, act, pooling, winners, y, dy, dw, db, dx, delta, partials);
+    backward<4>(g, epilogue, tensors, ws);
   }
 }
 

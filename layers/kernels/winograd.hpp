@@ -27,21 +27,24 @@ struct WinogradSizes {
 };
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch);
 
-// y = act(conv(x, w) + b); b may be null. Writes u (the transformed kernel, and in training
-// its transpose) and v (the transformed input), which backward reads; v null (inference: no
-// backward follows) keeps the transformed input in a per-thread buffer instead. Pooling::kMax2x2
-// requires act linear or ReLU; y is then the pooled tensor and `winners` (unless null) records each
-// window's winner for backward (see Pooling).
-void winograd_forward(const Conv2DGeometry& g, long tile, long batch, const float* x,
-                      const float* w, const float* b, Activation act, float* y, float* u, float* v,
-                      Pooling pooling = Pooling::kNone, float* winners = nullptr);
+// The forward pass (conv2d.hpp's Conv2DForward). Writes u (the transformed kernel, and in
+// training its transpose) and v (the transformed input), which backward reads; v null
+// (inference: no backward follows) keeps the transformed input in a per-thread buffer instead.
+void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
+                      const Conv2DForward& tensors, float* u, float* v);
 
-// Requires: u, v and y from the matching forward (v is overwritten). Adds to dw (and db unless
-// null); writes dx unless null. `delta` (batch * out_size floats) and `partials` are workspaces.
-// With Pooling::kMax2x2, y and dy are the pooled tensor and its gradient, `winners` forward's.
-void winograd_backward(const Conv2DGeometry& g, long tile, long batch, const float* u, float* v,
-                       Activation act, const float* y, const float* dy, float* dw, float* db,
-                       float* dx, float* delta, float* partials, Pooling pooling = Pooling::kNone,
-                       const float* winners = nullptr);
+// What backward reads from forward and the scratch it may overwrite: u and v as forward wrote
+// them (v is overwritten), `delta` (batch * out_size floats) and `partials`
+// (winograd_sizes().partials).
+struct WinogradWorkspace {
+  const float* u = nullptr;
+  float* v = nullptr;
+  float* delta = nullptr;
+  float* partials = nullptr;
+};
+
+// The backward pass after the matching forward (conv2d.hpp's Conv2DBackward).
+void winograd_backward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
+                       const Conv2DBackward& tensors, const WinogradWorkspace& ws);
 
 }  // namespace runner::kernels

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "framework/run_store.hpp"
+#include "framework/io/run_store.hpp"
 #include "tests/support/images.hpp"
 #include "tests/support/run_cli.hpp"
 #include "tests/support/skip.hpp"

@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "framework/compare.hpp"
+#include "framework/app/compare.hpp"
 #include "tests/support/run_cli.hpp"
 
 namespace runner::test {

@@ -3,7 +3,7 @@
 
 #include <fstream>
 
-#include "framework/checkpoint.hpp"
+#include "framework/io/checkpoint.hpp"
 #include "tests/support/layer_checks.hpp"
 #include "tests/support/run_cli.hpp"
 

@@ -5,7 +5,7 @@
 
 #include "data/dataset.hpp"
 #include "data/idx_reader.hpp"
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
 #include "tests/support/tmpdir.hpp"
 
 namespace runner::test {

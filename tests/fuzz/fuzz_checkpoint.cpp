@@ -6,8 +6,8 @@
 #include <fstream>
 #include <string>
 
-#include "framework/checkpoint.hpp"
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/io/checkpoint.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string path = "/tmp/runner-fuzz-checkpoint-" + std::to_string(getpid()) + ".h5";

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "framework/config/experiment.hpp"
-#include "framework/config/yaml_reader.hpp"
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/core/yaml_reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "data/idx_reader.hpp"
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string path = "/tmp/runner-fuzz-idx-" + std::to_string(getpid());

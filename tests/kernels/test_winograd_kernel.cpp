@@ -62,11 +62,14 @@ struct Buffers {
 Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const Inputs& in,
             kernels::Activation act = kernels::Activation::kLinear) {
   Buffers bufs(g, tile, batch);
-  kernels::winograd_forward(g, tile, batch, in.x.data(), in.w.data(), in.b.data(), act,
-                            bufs.y.data(), bufs.u.data(), bufs.v.data());
-  kernels::winograd_backward(g, tile, batch, bufs.u.data(), bufs.v.data(), act, bufs.y.data(),
-                             in.dy.data(), bufs.dw.data(), bufs.db.data(), bufs.dx.data(),
-                             bufs.delta.data(), bufs.partials.data());
+  kernels::winograd_forward(g, tile, {act},
+                            {batch, in.x.data(), in.w.data(), in.b.data(), bufs.y.data()},
+                            bufs.u.data(), bufs.v.data());
+  kernels::winograd_backward(
+      g, tile, {act},
+      {batch, in.w.data(), bufs.y.data(), in.dy.data(), nullptr, bufs.dw.data(), bufs.db.data(),
+       bufs.dx.data()},
+      {bufs.u.data(), bufs.v.data(), bufs.delta.data(), bufs.partials.data()});
   return bufs;
 }
 
@@ -150,11 +153,13 @@ TEST_SUITE("winograd kernel") {
       Inputs in(g, c.batch);
       in.x[in.x.size() / 2] = std::nanf("");
       Buffers plain(g, tile, c.batch);
-      kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
-                                plain.y.data(), plain.u.data(), plain.v.data());
+      kernels::winograd_forward(g, tile, {act},
+                                {c.batch, in.x.data(), in.w.data(), in.b.data(), plain.y.data()},
+                                plain.u.data(), plain.v.data());
       std::vector<float> pooled(static_cast<std::size_t>(c.batch * kernels::pooled_size(g)));
-      kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
-                                pooled.data(), plain.u.data(), nullptr, kernels::Pooling::kMax2x2);
+      kernels::winograd_forward(g, tile, {act, kernels::Pooling::kMax2x2},
+                                {c.batch, in.x.data(), in.w.data(), in.b.data(), pooled.data()},
+                                plain.u.data(), nullptr);
       CHECK(bitwise_equal(pooled, UnfusedPool(g, c.batch, plain.y).pooled));
     });
   }
@@ -169,24 +174,30 @@ TEST_SUITE("winograd kernel") {
       const auto dpool = pattern(pooled_floats, 0.71);
 
       Buffers apart(g, tile, c.batch);
-      kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
-                                apart.y.data(), apart.u.data(), apart.v.data());
+      kernels::winograd_forward(g, tile, {act},
+                                {c.batch, in.x.data(), in.w.data(), in.b.data(), apart.y.data()},
+                                apart.u.data(), apart.v.data());
       const UnfusedPool pool(g, c.batch, apart.y);
       const auto dy = pool.scatter(c.batch, dpool);
-      kernels::winograd_backward(g, tile, c.batch, apart.u.data(), apart.v.data(), act,
-                                 apart.y.data(), dy.data(), apart.dw.data(), apart.db.data(),
-                                 apart.dx.data(), apart.delta.data(), apart.partials.data());
+      kernels::winograd_backward(
+          g, tile, {act},
+          {c.batch, in.w.data(), apart.y.data(), dy.data(), nullptr, apart.dw.data(),
+           apart.db.data(), apart.dx.data()},
+          {apart.u.data(), apart.v.data(), apart.delta.data(), apart.partials.data()});
 
       Buffers fused(g, tile, c.batch);
       std::vector<float> pooled(pooled_floats);
       std::vector<float> winners(pooled_floats);
-      kernels::winograd_forward(g, tile, c.batch, in.x.data(), in.w.data(), in.b.data(), act,
-                                pooled.data(), fused.u.data(), fused.v.data(),
-                                kernels::Pooling::kMax2x2, winners.data());
-      kernels::winograd_backward(g, tile, c.batch, fused.u.data(), fused.v.data(), act,
-                                 pooled.data(), dpool.data(), fused.dw.data(), fused.db.data(),
-                                 fused.dx.data(), fused.delta.data(), fused.partials.data(),
-                                 kernels::Pooling::kMax2x2, winners.data());
+      const kernels::Conv2DEpilogue pooling{act, kernels::Pooling::kMax2x2};
+      kernels::winograd_forward(
+          g, tile, pooling,
+          {c.batch, in.x.data(), in.w.data(), in.b.data(), pooled.data(), winners.data()},
+          fused.u.data(), fused.v.data());
+      kernels::winograd_backward(
+          g, tile, pooling,
+          {c.batch, in.w.data(), pooled.data(), dpool.data(), winners.data(), fused.dw.data(),
+           fused.db.data(), fused.dx.data()},
+          {fused.u.data(), fused.v.data(), fused.delta.data(), fused.partials.data()});
       CHECK(bitwise_equal(pooled, pool.pooled));
       CHECK(bitwise_equal(fused.dx, apart.dx));
       CHECK(bitwise_equal(fused.dw, apart.dw));
@@ -204,13 +215,15 @@ TEST_SUITE("winograd kernel") {
       const auto g = geometry(c);
       const Inputs in(g, c.batch);
       Buffers bufs(g, 2, c.batch);
-      kernels::winograd_forward(g, 2, c.batch, in.x.data(), in.w.data(), in.b.data(),
-                                kernels::Activation::kLinear, bufs.y.data(), bufs.u.data(),
-                                bufs.v.data());
-      kernels::winograd_backward(g, 2, c.batch, bufs.u.data(), bufs.v.data(),
-                                 kernels::Activation::kLinear, bufs.y.data(), in.dy.data(),
-                                 bufs.dw.data(), bufs.db.data(), nullptr, bufs.delta.data(),
-                                 bufs.partials.data());
+      const kernels::Conv2DEpilogue linear{kernels::Activation::kLinear};
+      kernels::winograd_forward(g, 2, linear,
+                                {c.batch, in.x.data(), in.w.data(), in.b.data(), bufs.y.data()},
+                                bufs.u.data(), bufs.v.data());
+      kernels::winograd_backward(
+          g, 2, linear,
+          {c.batch, in.w.data(), bufs.y.data(), in.dy.data(), nullptr, bufs.dw.data(),
+           bufs.db.data(), nullptr},
+          {bufs.u.data(), bufs.v.data(), bufs.delta.data(), bufs.partials.data()});
       const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, in.dy);
       const double wide =
           2e-6 * static_cast<double>(c.in_c + 4) * static_cast<double>(c.batch * g.pixels()) / 16.0;

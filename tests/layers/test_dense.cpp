@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
 #include "tests/layers/reference_outputs.hpp"
 #include "tests/support/layer_checks.hpp"
 

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <thread>
 
-#include "framework/run_store.hpp"
+#include "framework/io/run_store.hpp"
 #include "tests/support/run_cli.hpp"
 
 namespace runner::test {

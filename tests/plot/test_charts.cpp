@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
 #include "framework/plot/charts.hpp"
 #include "framework/plot/run_plots.hpp"
 #include "tests/support/images.hpp"

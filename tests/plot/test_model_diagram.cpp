@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "framework/config/experiment.hpp"
-#include "framework/errors.hpp"
+#include "framework/core/errors.hpp"
 #include "framework/plot/model_diagram.hpp"
 #include "tests/support/images.hpp"
 

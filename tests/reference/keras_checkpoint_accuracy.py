@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent accuracy of the Keras 2.11 reference checkpoint (for tests/framework/test_checkpoint.cpp).
+"""Independent accuracy of the Keras 2.11 reference checkpoint (for tests/io/test_checkpoint.cpp).
 
 Reads the weights with h5py and runs the model in PyTorch (NCHW, kernels transposed from
 Keras' (kh, kw, in, out)), on the Fashion-MNIST test set and the seed-42 validation split.

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "framework/model.hpp"
-#include "framework/rng.hpp"
+#include "framework/core/rng.hpp"
+#include "framework/nn/model.hpp"
 
 namespace runner::test {
 

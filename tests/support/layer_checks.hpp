@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "framework/checkpoint.hpp"
+#include "framework/io/checkpoint.hpp"
 #include "tests/support/bitwise.hpp"
 #include "tests/support/gradcheck.hpp"
 #include "tests/support/make_layer.hpp"

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "framework/config/experiment.hpp"
-#include "framework/config/yaml_reader.hpp"
-#include "framework/model.hpp"
+#include "framework/core/yaml_reader.hpp"
+#include "framework/nn/model.hpp"
 
 namespace runner::test {
 

@@ -1,0 +1,132 @@
+// The worker process: runner trains and evaluates the reference model, timed, in this process.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "bench/runner_bench/measurement.hpp"
+#include "data/split.hpp"
+#include "framework/config/experiment.hpp"
+#include "framework/config/typed_specs.hpp"
+#include "framework/core/parallel.hpp"
+#include "framework/nn/losses/sparse_categorical_crossentropy.hpp"
+#include "framework/train/trainer.hpp"
+
+namespace runner::bench {
+
+using Clock = std::chrono::steady_clock;
+
+int worker(const Settings& settings, std::size_t threads) {
+  const std::string& experiment = settings.experiment;
+  const std::int64_t steps = settings.steps;
+  const std::int64_t warmup = settings.warmup;
+  const int repeats = settings.repeats;
+  const std::int64_t eval_batch = settings.eval_batch;
+  const bool profile = settings.profile;
+  ThreadLimit limit(threads);
+  const Experiment e = load_experiment(experiment);
+  const Dataset data = load_dataset(e.data);
+  const SplitIndices split = train_validation_split(data.train.count, e.validation_split, e.seed);
+  Model model = build_model(e, data.train.sample_shape());
+  model.prepare(std::max(e.batch_size, eval_batch));
+  model.use_logits_output();
+  auto optimizer = make_optimizer(e);
+  optimizer->prepare(model.parameter_count());
+  const auto order = epoch_order(split.train, e.seed, 0, true);
+  Tensor x;
+  Tensor grad;
+  std::vector<std::int32_t> y;
+  // With --profile, the parts of a step outside the layers are timed too.
+  bool timing = false;
+  double data_s = 0, loss_s = 0, zero_s = 0, optimizer_s = 0;
+  auto timed = [&](double& total, auto&& fn) {
+    if (!timing) {
+      fn();
+      return;
+    }
+    const auto t = Clock::now();
+    fn();
+    total += std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  auto step = [&](std::int64_t s) {
+    const auto begin =
+        static_cast<std::size_t>((s * e.batch_size) % static_cast<std::int64_t>(order.size() - 64));
+    timed(data_s, [&] {
+      gather_batch(data.train,
+                   std::span(order).subspan(begin, static_cast<std::size_t>(e.batch_size)), x, y);
+    });
+    const Tensor& out = model.forward(x, Pass{Mode::kTrain, static_cast<std::uint64_t>(s)});
+    timed(loss_s, [&] { sparse_categorical_crossentropy(out, y, true, &grad); });
+    timed(zero_s, [&] { model.zero_gradients(); });
+    model.backward(grad);
+    timed(optimizer_s, [&] { optimizer->apply(model.parameters(), model.gradients()); });
+  };
+  for (std::int64_t s = 0; s < warmup; ++s) {
+    step(s);
+  }
+  model.enable_timing(profile);
+  timing = profile;
+  const long switches_before = voluntary_context_switches();
+  const auto t0 = Clock::now();
+  for (std::int64_t s = 0; s < steps; ++s) {
+    step(warmup + s);
+  }
+  const double train_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const long sleeps = voluntary_context_switches() - switches_before;
+  const auto times = model.layer_times();
+  std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
+  std::iota(all.begin(), all.end(), 0);
+  model.enable_timing(false);
+  // The warm-up's accuracy guards the speed numbers: a broken kernel shows here.
+  const double test_accuracy = evaluate(model, data.test, all, eval_batch).accuracy;
+  std::vector<double> infer;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t = Clock::now();
+    (void)evaluate(model, data.test, all, eval_batch);
+    infer.push_back(std::chrono::duration<double>(Clock::now() - t).count());
+  }
+  // With --profile, one more (untimed) evaluation gives the per-layer inference times.
+  model.enable_timing(profile);
+  if (profile) {
+    (void)evaluate(model, data.test, all, eval_batch);
+  }
+  const auto infer_times = model.layer_times();
+  model.enable_timing(false);
+  std::sort(infer.begin(), infer.end());
+  const double infer_s = infer[infer.size() / 2];
+  const Flops flops = count_flops(model);
+  const double train_ips = static_cast<double>(steps * e.batch_size) / train_s;
+  const double infer_ips = static_cast<double>(data.test.count) / infer_s;
+  fmt::print(
+      "{{\"threads\": {}, \"train_img_s\": {:.1f}, \"train_gflops\": {:.1f}, "
+      "\"infer_img_s\": {:.1f}, \"infer_gflops\": {:.1f}, \"ms_per_step\": {:.3f}, "
+      "\"test_accuracy\": {:.4f}, \"sleeps\": {}",
+      ThreadLimit::current(), train_ips, train_ips * flops.training * 1e-9, infer_ips,
+      infer_ips * flops.forward * 1e-9, 1e3 * train_s / static_cast<double>(steps), test_accuracy,
+      sleeps);
+  if (profile) {
+    fmt::print(", \"profile_ms_per_step\": {{");
+    for (std::size_t i = 0; i < model.size(); ++i) {
+      fmt::print("{}\"{}\": [{:.3f}, {:.3f}]", i > 0 ? ", " : "", model.entry(i).name,
+                 1e3 * times.forward_s[i] / static_cast<double>(steps),
+                 1e3 * times.backward_s[i] / static_cast<double>(steps));
+    }
+    const auto per_step = [&](double total) { return 1e3 * total / static_cast<double>(steps); };
+    fmt::print(
+        ", \"(data)\": [{:.3f}, 0], \"(loss)\": [{:.3f}, 0], \"(zero grads)\": [0, {:.3f}], "
+        "\"(optimizer)\": [0, {:.3f}]",
+        per_step(data_s), per_step(loss_s), per_step(zero_s), per_step(optimizer_s));
+    fmt::print("}}, \"profile_ms_per_1000_inferences\": {{");
+    const double thousands = static_cast<double>(data.test.count) / 1000.0;
+    for (std::size_t i = 0; i < model.size(); ++i) {
+      fmt::print("{}\"{}\": {:.3f}", i > 0 ? ", " : "", model.entry(i).name,
+                 1e3 * infer_times.forward_s[i] / thousands);
+    }
+    fmt::print("}}");
+  }
+  fmt::print(", \"peak_rss_mb\": {:.1f}}}\n", peak_rss_mb());
+  return 0;
+}
+
+}  // namespace runner::bench

@@ -1,0 +1,340 @@
+#include "framework/app/compare.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "framework/core/errors.hpp"
+#include "framework/core/file_util.hpp"
+#include "framework/core/text.hpp"
+#include "framework/core/yaml_reader.hpp"
+#include "framework/io/hdf5.hpp"
+#include "framework/io/json.hpp"
+#include "framework/io/run_store.hpp"
+#include "framework/train/callbacks/callback.hpp"
+
+namespace runner {
+
+namespace {
+// Keras' "auto" rule, as the callbacks apply it.
+bool higher_is_better(const std::string& metric) {
+  return resolve_mode("auto", metric) == MonitorMode::kMax;
+}
+
+void flatten(const YAML::Node& node, const std::string& prefix,
+             std::map<std::string, std::string>& out) {
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      flatten(kv.second, prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar(),
+              out);
+    }
+  } else if (node.IsSequence()) {
+    const bool layers = prefix == "model.layers";
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node& item = node[i];
+      const bool named =
+          layers && item.IsMap() && item["name"].IsDefined() && item["name"].IsScalar();
+      flatten(item, named ? prefix + "." + item["name"].Scalar() : fmt::format("{}[{}]", prefix, i),
+              out);
+    }
+    if (!layers &&
+        std::all_of(node.begin(), node.end(), [](const YAML::Node& n) { return n.IsScalar(); })) {
+      YAML::Emitter e;
+      e << YAML::Flow << node;
+      out[prefix] = e.c_str();
+    }
+  } else if (node.IsScalar()) {
+    out[prefix] = node.Scalar();
+  } else if (node.IsNull()) {
+    out[prefix] = "null";
+  }
+}
+
+void read_history(RunRow& row, const std::filesystem::path& csv_path, const std::string& metric) {
+  const History history = read_history_csv(csv_path);
+  const bool maximize = higher_is_better(metric);
+  double seconds = 0;
+  std::optional<double> best;
+  for (const auto& record : history.epochs()) {
+    ++row.epochs;
+    seconds += record.seconds;
+    const auto value = record.logs.get(metric);
+    if (value && (!best || (maximize ? *value > *best : *value < *best))) {
+      best = value;
+      row.best_epoch = record.epoch;
+      row.at_best.clear();
+      for (const auto& [name, v] : record.logs.items()) {
+        if (name != "learning_rate") {
+          row.at_best[name] = v;
+        }
+      }
+    }
+  }
+  if (row.epochs > 0) {
+    row.seconds_per_epoch = seconds / static_cast<double>(row.epochs);
+  }
+}
+
+void read_evaluation(RunRow& row, const std::filesystem::path& dir) {
+  if (std::filesystem::exists(dir / "results.h5")) {
+    const h5::Object file = h5::open_file((dir / "results.h5").string());
+    if (file.has("evaluation")) {
+      const h5::Object evaluation = file.group("evaluation");
+      for (const char* split : {"train", "validation", "test"}) {
+        if (evaluation.has(split)) {
+          const h5::Object g = evaluation.group(split);
+          row.evaluation[std::string(split) + "_loss"] = g.read_doubles("loss").at(0);
+          row.evaluation[std::string(split) + "_accuracy"] = g.read_doubles("accuracy").at(0);
+        }
+      }
+    }
+  }
+  if (std::filesystem::exists(dir / "summary.json")) {
+    const YAML::Node summary =
+        parse_json(read_text_file(dir / "summary.json"), (dir / "summary.json").string());
+    if (summary["params"].IsDefined()) {
+      row.params = summary["params"].as<std::int64_t>();
+    }
+  }
+}
+
+RunRow read_run(const std::filesystem::path& dir, const std::filesystem::path& root,
+                const std::string& metric) {
+  RunRow row;
+  row.run = dir.lexically_relative(root.parent_path()).string();
+  row.dir = dir;
+  try {
+    if (!std::filesystem::exists(dir / "config.yaml")) {
+      throw Error("config.yaml is missing");
+    }
+    flatten(load_yaml_file((dir / "config.yaml").string()), "", row.config);
+    if (!std::filesystem::exists(dir / "history.csv")) {
+      throw Error("history.csv is missing");
+    }
+    read_history(row, dir / "history.csv", metric);
+    read_evaluation(row, dir);
+    row.status = std::filesystem::exists(dir / "summary.json") ? "complete" : "partial";
+  } catch (const std::exception& e) {
+    row.status = std::string("broken: ") + e.what();
+  }
+  return row;
+}
+
+void find_runs(const std::filesystem::path& dir, const std::filesystem::path& root, int depth,
+               const std::string& metric, std::vector<RunRow>& out) {
+  if (std::filesystem::exists(dir / "config.yaml") ||
+      std::filesystem::exists(dir / "history.csv")) {
+    out.push_back(read_run(dir, root, metric));
+    return;
+  }
+  if (depth == 0) {
+    return;
+  }
+  std::vector<std::filesystem::path> children;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_directory()) {
+      children.push_back(entry.path());
+    }
+  }
+  std::sort(children.begin(), children.end());
+  for (const auto& child : children) {
+    find_runs(child, root, depth - 1, metric, out);
+  }
+}
+
+std::string cell(const std::optional<double>& v, const char* spec = "{:.4f}") {
+  return v ? fmt::format(fmt::runtime(spec), *v) : "-";
+}
+}  // namespace
+
+std::vector<RunRow> collect_runs(const std::vector<std::filesystem::path>& paths,
+                                 const std::string& metric) {
+  std::vector<RunRow> rows;
+  for (const auto& p : paths) {
+    if (!std::filesystem::is_directory(p)) {
+      throw ConfigError(fmt::format("{}: no such folder", p.string()));
+    }
+    find_runs(p, p, 3, metric, rows);
+  }
+  return rows;
+}
+
+ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions& options) {
+  // Filters: key=value against config paths and result columns.
+  for (const auto& f : options.filters) {
+    const auto eq = f.find('=');
+    if (eq == std::string::npos) {
+      throw ConfigError(fmt::format("--filter {}: expected KEY=VALUE", f));
+    }
+    const std::string key = f.substr(0, eq);
+    const std::string value = f.substr(eq + 1);
+    std::erase_if(rows, [&](const RunRow& r) {
+      if (key == "status") {
+        return !r.status.starts_with(value);
+      }
+      const auto it = r.config.find(key);
+      return it == r.config.end() || it->second != value;
+    });
+  }
+  // Config values that differ between the readable runs (the "varied parameters").
+  std::set<std::string> keys;
+  for (const auto& r : rows) {
+    if (r.status.starts_with("broken")) {
+      continue;
+    }
+    for (const auto& kv : r.config) {
+      keys.insert(kv.first);
+    }
+  }
+  std::vector<std::string> varied;
+  for (const auto& k : keys) {
+    // Run-specific or derived settings are not "parameters".
+    if (k == "results_dir" || k.starts_with("overrides") ||
+        (k.starts_with("model.layers") && k.ends_with(".seed"))) {
+      continue;
+    }
+    std::set<std::string> values;
+    for (const auto& r : rows) {
+      if (r.status.starts_with("broken")) {
+        continue;
+      }
+      const auto it = r.config.find(k);
+      values.insert(it == r.config.end() ? "" : it->second);
+    }
+    if (values.size() > 1) {
+      varied.push_back(k);
+    }
+  }
+  // Result columns.
+  std::vector<std::string> metric_columns{options.metric};
+  for (const char* c : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+    if (c != options.metric) {
+      metric_columns.emplace_back(c);
+    }
+  }
+  std::vector<std::string> header{"run", "status"};
+  header.insert(header.end(), varied.begin(), varied.end());
+  header.emplace_back("best_epoch");
+  for (const auto& c : metric_columns) {
+    header.push_back(c == options.metric ? "best_" + c : c);
+  }
+  for (const char* c : {"test_loss", "test_accuracy", "epochs", "s/epoch", "params"}) {
+    header.emplace_back(c);
+  }
+  std::vector<std::vector<std::string>> table;
+  std::vector<std::optional<double>> sort_keys;
+  const std::string sort_column = options.sort.empty() ? "best_" + options.metric : options.sort;
+  const auto sort_index = std::find(header.begin(), header.end(), sort_column) - header.begin();
+  if (static_cast<std::size_t>(sort_index) == header.size()) {
+    throw ConfigError(fmt::format("--sort {}: no such column (columns: {})", sort_column,
+                                  fmt::join(header, ", ")));
+  }
+  for (const auto& r : rows) {
+    std::vector<std::string> line{r.run, r.status};
+    for (const auto& k : varied) {
+      const auto it = r.config.find(k);
+      line.push_back(it == r.config.end() ? "-" : it->second);
+    }
+    line.push_back(r.best_epoch ? std::to_string(*r.best_epoch) : "-");
+    for (const auto& c : metric_columns) {
+      const auto it = r.at_best.find(c);
+      line.push_back(it == r.at_best.end() ? "-" : fmt::format("{:.4f}", it->second));
+    }
+    auto eval = [&](const std::string& k) -> std::optional<double> {
+      const auto it = r.evaluation.find(k);
+      return it == r.evaluation.end() ? std::nullopt : std::optional<double>(it->second);
+    };
+    line.push_back(cell(eval("test_loss")));
+    line.push_back(cell(eval("test_accuracy")));
+    line.push_back(std::to_string(r.epochs));
+    line.push_back(cell(r.seconds_per_epoch, "{:.2f}"));
+    line.push_back(r.params ? std::to_string(*r.params) : "-");
+    table.push_back(line);
+  }
+  // Sort: numbers by value (descending for accuracies), missing values last, ties by run.
+  const bool descending = higher_is_better(sort_column);
+  std::vector<std::size_t> order(table.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const auto& x = table[a][static_cast<std::size_t>(sort_index)];
+    const auto& y = table[b][static_cast<std::size_t>(sort_index)];
+    const auto nx = parse_number(x);
+    const auto ny = parse_number(y);
+    if (nx && ny) {
+      return descending ? *nx > *ny : *nx < *ny;
+    }
+    if (nx || ny) {
+      return nx.has_value();
+    }
+    return x < y;
+  });
+  ComparisonTable result;
+  result.header = std::move(header);
+  result.varied = std::move(varied);
+  for (auto i : order) {
+    result.cells.push_back(std::move(table[i]));
+    result.runs.push_back(std::move(rows[i]));
+  }
+  return result;
+}
+
+std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& options) {
+  const ComparisonTable t = comparison_table(std::move(rows), options);
+  const auto& header = t.header;
+  std::string out;
+  if (options.format == "csv") {
+    out = fmt::format("{}\n", fmt::join(header, ","));
+    for (const auto& line : t.cells) {
+      out += fmt::format("{}\n", fmt::join(line, ","));
+    }
+  } else if (options.format == "json") {
+    YAML::Node list(YAML::NodeType::Sequence);
+    for (const auto& line : t.cells) {
+      YAML::Node item;
+      for (std::size_t c = 0; c < header.size(); ++c) {
+        item[header[c]] = line[c] == "-" ? YAML::Node(YAML::NodeType::Null) : YAML::Node(line[c]);
+      }
+      list.push_back(item);
+    }
+    out = to_json(list) + "\n";
+  } else if (options.format == "markdown") {
+    out = fmt::format("| {} |\n|{}\n", fmt::join(header, " | "), [&] {
+      std::string s;
+      for (std::size_t c = 0; c < header.size(); ++c) {
+        s += c < 2 ? "---|" : "---:|";
+      }
+      return s;
+    }());
+    for (const auto& line : t.cells) {
+      out += fmt::format("| {} |\n", fmt::join(line, " | "));
+    }
+  } else {
+    std::vector<std::size_t> widths(header.size());
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      widths[c] = header[c].size();
+      for (const auto& line : t.cells) {
+        widths[c] = std::max(widths[c], line[c].size());
+      }
+    }
+    auto emit = [&](const std::vector<std::string>& line) {
+      std::string s;
+      for (std::size_t c = 0; c < line.size(); ++c) {
+        s += c < 2 ? fmt::format("{:<{}}  ", line[c], widths[c])
+                   : fmt::format("{:>{}}  ", line[c], widths[c]);
+      }
+      s.erase(s.find_last_not_of(' ') + 1);
+      return s + "\n";
+    };
+    out = emit(header);
+    for (const auto& line : t.cells) {
+      out += emit(line);
+    }
+  }
+  return out;
+}
+
+}  // namespace runner

@@ -1,0 +1,44 @@
+#pragma once
+// The main job: load data, split, build, train with callbacks, evaluate, predict, and leave a
+// run folder (see run_store.hpp).
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "framework/config/experiment.hpp"
+#include "framework/train/history.hpp"
+#include "framework/train/progress.hpp"
+#include "framework/train/trainer.hpp"
+#include "framework/train/training_state.hpp"
+
+namespace runner {
+
+struct RunOptions {
+  Verbosity verbosity = Verbosity::kProgressBar;
+  std::FILE* out = stdout;
+  std::size_t threads = 0;  // recorded in summary.json; the limit is set by the caller
+  // A fixed run folder (sweep trials); empty: a new results/<name>/<timestamp>-<id>/.
+  std::filesystem::path run_dir;
+  // Called after every epoch with its record (sweep progress tables).
+  std::function<void(const EpochRecord&)> on_epoch;
+  // Continue this state (from the run folder's state.bin) instead of starting afresh.
+  const TrainingState* resume = nullptr;
+  // Train this process's share of every batch (mpirun --data-parallel; framework/mpi/).
+  const DataParallel* data_parallel = nullptr;
+};
+
+struct RunOutcome {
+  std::filesystem::path run_dir;
+  std::int64_t epochs_run = 0;
+  bool stopped_early = false;
+  std::map<std::string, std::pair<double, double>> evaluation;  // split -> (loss, accuracy)
+};
+
+RunOutcome run_experiment(const Experiment& experiment, const RunOptions& options);
+
+// The Keras training_config JSON for an experiment (stored in checkpoints).
+std::string keras_training_config(const Experiment& experiment);
+
+}  // namespace runner

@@ -1,0 +1,96 @@
+#pragma once
+// The layer contract. A layer is bookkeeping around kernels (layers/kernels/): it knows its
+// shapes, declares its parameters, owns the workspaces its kernels need, and calls them.
+// The Model owns parameter memory (one flat block) and hands each layer its views in bind().
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "framework/core/rng.hpp"
+#include "framework/core/shape.hpp"
+#include "framework/core/tensor.hpp"
+
+namespace runner {
+
+enum class Mode { kTrain, kEval };
+
+// What one forward pass is for. `step` is the global training step: stochastic layers
+// (Dropout) derive their randomness from (seed, step, element), so a pass can be replayed
+// exactly, on any thread count and after a resume.
+struct Pass {
+  Mode mode = Mode::kEval;
+  std::uint64_t step = 0;
+  // Where this batch starts within the step's global batch (data-parallel shards), so
+  // randomness keyed by sample (dropout) is the same as in one process.
+  std::uint64_t sample_offset = 0;
+};
+
+// One trainable tensor as seen by optimizers and checkpoints ("kernel", "bias").
+struct ParamSlot {
+  std::string name;
+  Shape shape;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  // Registry key and YAML `type:`, e.g. "Conv2D".
+  [[nodiscard]] virtual std::string_view type() const = 0;
+  // Pure shape rule, batch dimension excluded. Throws ShapeError (the Model adds the name).
+  [[nodiscard]] virtual Shape output_shape(const Shape& input) const = 0;
+  // Parameters this layer needs for `input`, in checkpoint order; empty for weightless layers.
+  [[nodiscard]] virtual std::vector<ParamSlot> param_slots(const Shape& input) const = 0;
+  // Requires: params/grads follow param_slots(input) order. Keeps the views and initializes
+  // params from `init` (Keras' initializers).
+  virtual void bind(std::span<const TensorView> params, std::span<const TensorView> grads,
+                    Rng& init) = 0;
+  // Sizes workspaces for batches up to `max_batch`, so forward/backward never allocate.
+  virtual void prepare(const Shape& input, std::int64_t max_batch) = 0;
+
+  // Requires: bind() and prepare() done; input is {batch, input shape}, batch <= max_batch;
+  // output already has shape {batch, output_shape(input)}.
+  virtual void forward(const Tensor& input, Tensor& output, const Pass& pass) = 0;
+  // Requires: the last forward() saw `input` and produced `output`. Adds dL/dparams to the
+  // grads views; writes dL/dinput into *grad_input unless it is null (first layer).
+  virtual void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
+                        Tensor* grad_input) = 0;
+
+  // Resolved hyper-parameters in YAML form (written to run folders and checkpoints).
+  [[nodiscard]] virtual YAML::Node config() const = 0;
+
+  // Fusion, asked by the model once layers are prepared (and again when fusion is switched):
+  // whether this layer will also compute `next` (the layer after it, whose input is this
+  // layer's output), in which passes; next null means no fusion for now. When it does, the
+  // model hands forward() next's output tensor and backward() next's output and output
+  // gradient, and skips next. Conv2D takes a following 2x2 max pooling this way: the
+  // convolution's full output is never written, nor its gradient read back.
+  enum class Fusion { kNone, kInference, kAlways };
+  virtual Fusion fuse_next(const Layer* /*next*/) { return Fusion::kNone; }
+
+  // Whether the output holds the input's floats in the same order, only the shape changing
+  // (Flatten). The model then hands the input's buffer on as the output, and the output
+  // gradient's buffer back as the input gradient, instead of calling forward() and backward()
+  // (which must still copy: the model's first layer reads an input the model does not own).
+  [[nodiscard]] virtual bool reshapes_only() const { return false; }
+
+  // Lets a sparse categorical cross-entropy compute from logits (numerically stable, as
+  // Keras does): a layer ending in softmax stops applying it and returns true.
+  virtual bool emit_logits() { return false; }
+};
+
+// Base for layers without parameters (Dropout, Flatten, MaxPooling2D).
+class StatelessLayer : public Layer {
+ public:
+  [[nodiscard]] std::vector<ParamSlot> param_slots(const Shape& /*input*/) const final {
+    return {};
+  }
+  void bind(std::span<const TensorView> /*params*/, std::span<const TensorView> /*grads*/,
+            Rng& /*init*/) final {}
+};
+
+}  // namespace runner

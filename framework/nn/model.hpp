@@ -1,0 +1,101 @@
+#pragma once
+// A sequential model: layers in order, one flat parameter block and one flat gradient block
+// (one optimizer loop, one checkpoint write, cheap best-weights snapshots).
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "framework/nn/layer.hpp"
+
+namespace runner {
+
+class Model {
+ public:
+  Model() = default;
+  Model(Model&&) = default;
+  Model& operator=(Model&&) = default;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // Appends a layer. An empty name is numbered as Keras does ("conv2d", "conv2d_1", ...).
+  // Throws Error on a duplicate name.
+  void add(std::unique_ptr<Layer> layer, std::string name = "");
+
+  // Checks every layer's shapes first (ShapeError names the layer), then allocates the
+  // parameters and initializes them from `seed`.
+  void build(const Shape& input_shape, std::uint64_t seed);
+  // Sizes activations, gradients and layer workspaces for batches up to `max_batch`.
+  void prepare(std::int64_t max_batch);
+  [[nodiscard]] bool built() const { return built_; }
+
+  // Requires: build() and prepare(); x is {batch, input_shape}. Returns the last activation
+  // (logits if use_logits_output() said yes). Layers that fuse their successor
+  // (Layer::fuse_next) compute both: the skipped layer's time counts in theirs.
+  const Tensor& forward(const Tensor& x, const Pass& pass);
+  // Requires: forward() just ran on the same batch. Adds to gradients().
+  void backward(const Tensor& grad_output);
+  void zero_gradients();
+
+  // Layer fusion (Layer::fuse_next) on, the default, or off. Fused and unfused models give
+  // bitwise the same results; off is the reference the fused path is tested against.
+  void set_fusion(bool on);
+
+  // The last layer stops applying softmax; returns whether it did.
+  bool use_logits_output();
+  [[nodiscard]] bool outputs_logits() const { return logits_; }
+
+  [[nodiscard]] std::span<float> parameters() { return params_; }
+  [[nodiscard]] std::span<const float> parameters() const { return params_; }
+  [[nodiscard]] std::span<float> gradients() { return grads_; }
+  [[nodiscard]] std::size_t parameter_count() const { return params_.size(); }
+
+  struct Entry {
+    std::string name;
+    std::unique_ptr<Layer> layer;
+    Shape input_shape;
+    Shape output_shape;
+    std::vector<ParamSlot> slots;
+    std::vector<TensorView> params;
+    std::vector<TensorView> grads;
+  };
+  [[nodiscard]] std::size_t size() const { return entries_.size(); }
+  [[nodiscard]] const Entry& entry(std::size_t i) const { return entries_[i]; }
+  [[nodiscard]] const Shape& input_shape() const { return input_shape_; }
+  [[nodiscard]] const Shape& output_shape() const;
+
+  // Per-layer wall time of forward/backward calls since enabled (for profiling; off by default).
+  struct LayerTimes {
+    std::vector<double> forward_s, backward_s;
+  };
+  void enable_timing(bool on);
+  [[nodiscard]] const LayerTimes& layer_times() const { return times_; }
+
+  // Keras' model.summary() text, character for character (Keras 2.11 layout).
+  [[nodiscard]] std::string summary(const std::string& model_name = "sequential") const;
+
+ private:
+  // Asks each layer whether it fuses its successor (fusion_).
+  void plan_fusion();
+  // Whether layer i computes layer i + 1 in passes of this mode.
+  [[nodiscard]] bool fuses_next(std::size_t i, Mode mode) const;
+  // Whether layer i (a reshape) passes its input's buffer on instead of running.
+  [[nodiscard]] bool hands_buffer_on(std::size_t i) const;
+
+  std::vector<Entry> entries_;
+  Shape input_shape_;
+  std::vector<float> params_;
+  std::vector<float> grads_;
+  std::vector<Tensor> activations_;    // activations_[i] = output of layer i
+  std::vector<Tensor> deltas_;         // deltas_[i] = dL/d(output of layer i)
+  std::vector<Layer::Fusion> fusion_;  // fusion_[i]: when layer i computes layer i + 1
+  bool fusion_on_ = true;
+  const Tensor* last_input_ = nullptr;
+  std::int64_t max_batch_ = 0;
+  bool timing_ = false;
+  LayerTimes times_;
+  bool built_ = false;
+  bool logits_ = false;
+};
+
+}  // namespace runner

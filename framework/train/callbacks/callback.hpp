@@ -1,0 +1,75 @@
+#pragma once
+// Callbacks with Keras' hooks and semantics. Each callback file registers itself
+// (RUNNER_REGISTER_CALLBACK); the experiment's `callbacks:` list names them by `type:`.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "framework/core/registry.hpp"
+#include "framework/train/history.hpp"
+#include "framework/train/training_state.hpp"
+
+namespace runner {
+
+class Model;
+class Optimizer;
+
+// What callbacks may see and change while fit() runs.
+struct TrainContext {
+  Model* model = nullptr;
+  Optimizer* optimizer = nullptr;
+  std::filesystem::path run_dir;  // relative file paths of callbacks resolve here
+  const History* history = nullptr;
+  bool stop_training = false;
+  // Writes the model to an HDF5 checkpoint (weights only, or with optimizer state).
+  std::function<void(const std::filesystem::path&, bool weights_only)> save_checkpoint;
+  // Prints a line between progress output ("Epoch 8: early stopping").
+  std::function<void(const std::string&)> message;
+  // Set by a callback that put other weights into the model at the end (EarlyStopping).
+  std::optional<std::string> restored_note;
+  // True when fit() continues a saved run: on_train_begin must not start afresh where that
+  // would lose files (CSVLogger appends); load_state() follows it.
+  bool resuming = false;
+  // Why training had to stop (TerminateOnNaN); the run then exits non-zero after its files.
+  std::optional<std::string> failure;
+  // Saves a training state (run_experiment writes state.bin); may be empty (no saving).
+  std::function<void(TrainingState&)> save_state;
+};
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  [[nodiscard]] virtual std::string_view type() const = 0;
+  [[nodiscard]] virtual YAML::Node config() const = 0;
+  // Keras' hooks; epochs are 0-based as in Keras (messages print epoch + 1).
+  virtual void on_train_begin(TrainContext& /*ctx*/) {}
+  virtual void on_epoch_begin(std::int64_t /*epoch*/, TrainContext& /*ctx*/) {}
+  virtual void on_batch_end(std::int64_t /*step*/, const Logs& /*logs*/, TrainContext& /*ctx*/) {}
+  virtual void on_epoch_end(std::int64_t /*epoch*/, const Logs& /*logs*/, TrainContext& /*ctx*/) {}
+  virtual void on_train_end(TrainContext& /*ctx*/) {}
+  // What must survive an interrupted run for the resumed one to behave identically.
+  virtual void save_state(CallbackState& /*state*/) const {}
+  virtual void load_state(const CallbackState& /*state*/) {}
+};
+
+using CallbackRegistry = Registry<Callback>;
+CallbackRegistry& callback_registry();
+
+// Keras' monitor mode: "auto" picks max for names containing "acc", else min.
+enum class MonitorMode { kMin, kMax };
+MonitorMode resolve_mode(const std::string& mode, const std::string& monitor);
+// Reads `mode` (auto|min|max) for `monitor`.
+MonitorMode read_mode(MapReader& params, const std::string& monitor);
+const char* mode_name(MonitorMode mode);
+
+}  // namespace runner
+
+#define RUNNER_REGISTER_CALLBACK(Class)                          \
+  [[maybe_unused]] static const bool runner_registered_##Class = \
+      (::runner::callback_registry().add(Class::kType, &Class::from_spec), true)

@@ -1,0 +1,120 @@
+// ModelCheckpoint with Keras 2.11's semantics (save_freq "epoch"): the file name may use
+// {epoch:02d} (1-based) and any log value ({val_loss:.4f}); with save_best_only a file is
+// written only when the monitored value improves on the best so far (strictly).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+#include <regex>
+
+#include "framework/train/callbacks/callback.hpp"
+
+namespace runner {
+namespace {
+
+class ModelCheckpoint final : public Callback {
+ public:
+  static constexpr std::string_view kType = "ModelCheckpoint";
+
+  static std::unique_ptr<Callback> from_spec(const Spec& spec) {
+    MapReader p = spec.params();
+    auto cb = std::make_unique<ModelCheckpoint>();
+    cb->filepath_ = p.require<std::string>("filepath", "checkpoint.h5");
+    cb->monitor_ = p.get_or<std::string>("monitor", "val_loss");
+    cb->verbose_ = p.get_or<std::int64_t>("verbose", 0, at_least(0));
+    cb->save_best_only_ = p.get_or<bool>("save_best_only", false);
+    cb->save_weights_only_ = p.get_or<bool>("save_weights_only", false);
+    cb->mode_ = read_mode(p, cb->monitor_);
+    p.reject_unknown();
+    return cb;
+  }
+
+  [[nodiscard]] std::string_view type() const override { return kType; }
+
+  [[nodiscard]] YAML::Node config() const override {
+    YAML::Node node;
+    node["type"] = std::string(kType);
+    node["filepath"] = filepath_;
+    node["monitor"] = monitor_;
+    node["verbose"] = verbose_;
+    node["save_best_only"] = save_best_only_;
+    node["save_weights_only"] = save_weights_only_;
+    node["mode"] = mode_name(mode_);
+    return node;
+  }
+
+  void on_train_begin(TrainContext& /*ctx*/) override {
+    best_ = mode_ == MonitorMode::kMin ? std::numeric_limits<double>::infinity()
+                                       : -std::numeric_limits<double>::infinity();
+  }
+
+  void save_state(CallbackState& s) const override { s.numbers = {{"best", best_}}; }
+  void load_state(const CallbackState& s) override { best_ = s.numbers.at("best"); }
+
+  void on_epoch_end(std::int64_t epoch, const Logs& logs, TrainContext& ctx) override {
+    const std::string path = format_path(epoch, logs);
+    if (!save_best_only_) {
+      ctx.save_checkpoint(ctx.run_dir / path, save_weights_only_);
+      return;
+    }
+    const auto current = logs.get(monitor_);
+    if (!current) {
+      ctx.message(
+          fmt::format("ModelCheckpoint: can save best model only with {} available", monitor_));
+      return;
+    }
+    const bool better = mode_ == MonitorMode::kMin ? *current < best_ : *current > best_;
+    if (better) {
+      if (verbose_ > 0) {
+        ctx.message(fmt::format("Epoch {}: {} improved from {:.5f} to {:.5f}, saving model to {}",
+                                epoch + 1, monitor_, best_, *current, path));
+      }
+      best_ = *current;
+      ctx.save_checkpoint(ctx.run_dir / path, save_weights_only_);
+    } else if (verbose_ > 0) {
+      ctx.message(
+          fmt::format("Epoch {}: {} did not improve from {:.5f}", epoch + 1, monitor_, best_));
+    }
+  }
+
+ private:
+  // Python's str.format for the fields Keras offers: epoch (1-based) and the logs.
+  [[nodiscard]] std::string format_path(std::int64_t epoch, const Logs& logs) const {
+    static const std::regex kField(R"(\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\})");
+    std::string out;
+    auto begin = std::sregex_iterator(filepath_.begin(), filepath_.end(), kField);
+    std::size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      const auto& m = *it;
+      out += filepath_.substr(last, static_cast<std::size_t>(m.position()) - last);
+      const std::string name = m[1];
+      // "{:02d}"-style replacement field for fmt, which reads Python's format spec.
+      const std::string field = fmt::format("{{{}{}}}", m[2].matched ? ":" : "", m[2].str());
+      try {
+        if (name == "epoch") {
+          out += fmt::format(fmt::runtime(field), epoch + 1);
+        } else if (auto v = logs.get(name)) {
+          out += fmt::format(fmt::runtime(field), *v);
+        } else {
+          out += m.str();
+        }
+      } catch (const fmt::format_error&) {
+        out += m.str();
+      }
+      last = static_cast<std::size_t>(m.position() + m.length());
+    }
+    return out + filepath_.substr(last);
+  }
+
+  std::string filepath_;
+  std::string monitor_;
+  std::int64_t verbose_ = 0;
+  bool save_best_only_ = false;
+  bool save_weights_only_ = false;
+  MonitorMode mode_ = MonitorMode::kMin;
+  double best_ = 0;
+};
+
+}  // namespace
+RUNNER_REGISTER_CALLBACK(ModelCheckpoint);
+}  // namespace runner

@@ -1,0 +1,73 @@
+// SGD as Keras 2.11 computes it: without momentum w -= lr * g; with momentum
+// m = momentum * m - lr * g, then w += m (or w += momentum * m - lr * g with nesterov).
+#include "framework/train/optimizers/optimizer.hpp"
+
+namespace runner {
+namespace {
+
+class Sgd final : public Optimizer {
+ public:
+  static constexpr std::string_view kType = "sgd";
+
+  static std::unique_ptr<Optimizer> from_spec(const Spec& spec) {
+    MapReader p = spec.params();
+    const double lr = p.get_or<double>("learning_rate", 0.01, positive_real());
+    const double momentum = p.get_or<double>("momentum", 0.0, in_range(0.0, 1.0));
+    const bool nesterov = p.get_or<bool>("nesterov", false);
+    p.reject_unknown();
+    return std::make_unique<Sgd>(lr, momentum, nesterov);
+  }
+
+  Sgd(double lr, double momentum, bool nesterov)
+      : Optimizer(lr), momentum_(momentum), nesterov_(nesterov) {}
+
+  [[nodiscard]] std::string_view type() const override { return kType; }
+
+  void prepare(std::size_t size) override { velocity_.assign(momentum_ > 0 ? size : 0, 0.0F); }
+
+  void apply(std::span<float> params, std::span<const float> grads) override {
+    ++iterations_;
+    const auto lr = static_cast<float>(learning_rate_);
+    const auto mu = static_cast<float>(momentum_);
+    float* __restrict w = params.data();
+    const float* __restrict g = grads.data();
+    float* __restrict m = velocity_.data();
+    const bool use_momentum = momentum_ > 0;
+    const bool nesterov = nesterov_;
+    for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        if (!use_momentum) {
+          w[i] -= lr * g[i];
+          continue;
+        }
+        m[i] = mu * m[i] - lr * g[i];
+        w[i] += nesterov ? mu * m[i] - lr * g[i] : m[i];
+      }
+    });
+  }
+
+  [[nodiscard]] YAML::Node config() const override {
+    YAML::Node node;
+    node["type"] = std::string(kType);
+    node["learning_rate"] = yaml_number(learning_rate_);
+    node["momentum"] = yaml_number(momentum_);
+    node["nesterov"] = nesterov_;
+    return node;
+  }
+
+  [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {
+    if (momentum_ > 0) {
+      return {{"momentum", &velocity_}};
+    }
+    return {};
+  }
+
+ private:
+  double momentum_;
+  bool nesterov_;
+  std::vector<float> velocity_;
+};
+
+}  // namespace
+RUNNER_REGISTER_OPTIMIZER(Sgd);
+}  // namespace runner

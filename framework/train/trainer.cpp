@@ -1,0 +1,283 @@
+#include "framework/train/trainer.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+
+#include "framework/core/errors.hpp"
+#include "framework/nn/losses/sparse_categorical_crossentropy.hpp"
+#include "framework/nn/metrics/accuracy.hpp"
+#include "framework/train/interrupt.hpp"
+
+namespace runner {
+
+namespace {
+constexpr std::uint64_t kShuffleStream = 0x5F1E;
+}
+
+std::vector<std::int64_t> epoch_order(std::span<const std::int64_t> indices, std::uint64_t seed,
+                                      std::int64_t epoch, bool shuffle) {
+  std::vector<std::int64_t> order(indices.begin(), indices.end());
+  if (!shuffle) {
+    return order;
+  }
+  Rng rng(derive_seed(derive_seed(seed, kShuffleStream), static_cast<std::uint64_t>(epoch)));
+  for (std::size_t i = order.size(); i > 1; --i) {
+    std::swap(order[i - 1], order[rng.below(i)]);
+  }
+  return order;
+}
+
+Evaluation evaluate(Model& model, const ImageSet& set, std::span<const std::int64_t> indices,
+                    std::int64_t batch_size) {
+  Evaluation result;
+  Tensor x;
+  std::vector<std::int32_t> y;
+  double loss_sum = 0;
+  std::int64_t correct = 0;
+  const auto n = static_cast<std::int64_t>(indices.size());
+  for (std::int64_t begin = 0; begin < n; begin += batch_size) {
+    const std::int64_t count = std::min(batch_size, n - begin);
+    gather_batch(set,
+                 indices.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count)),
+                 x, y);
+    const Tensor& out = model.forward(x, Pass{Mode::kEval, 0});
+    loss_sum += sparse_categorical_crossentropy(out, y, model.outputs_logits(), nullptr);
+    correct += count_correct(out, y);
+  }
+  result.count = n;
+  if (n > 0) {
+    result.loss = loss_sum / static_cast<double>(n);
+    result.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  }
+  return result;
+}
+
+std::vector<float> predict_one(Model& model, const ImageSet& set, std::int64_t index) {
+  Tensor x;
+  std::vector<std::int32_t> y;
+  const std::int64_t indices[] = {index};
+  gather_batch(set, indices, x, y);
+  const Tensor& out = model.forward(x, Pass{Mode::kEval, 0});
+  std::vector<float> probs(out.data(), out.data() + out.size());
+  if (model.outputs_logits()) {
+    softmax_in_place(probs);
+  }
+  return probs;
+}
+
+namespace {
+// Running sums of the current epoch.
+struct EpochSums {
+  double loss_sum = 0;
+  std::int64_t correct = 0;
+  std::int64_t seen = 0;
+};
+
+TrainingState capture(const Model& model, Optimizer& optimizer,
+                      const std::vector<std::unique_ptr<Callback>>& callbacks,
+                      const History& history, std::int64_t epoch, std::int64_t step,
+                      const EpochSums& sums, double seconds) {
+  TrainingState state;
+  state.epoch = epoch;
+  state.step = step;
+  state.loss_sum = sums.loss_sum;
+  state.correct = sums.correct;
+  state.seen = sums.seen;
+  state.epoch_seconds = seconds;
+  state.params.assign(model.parameters().begin(), model.parameters().end());
+  state.iterations = optimizer.iterations();
+  state.learning_rate = optimizer.learning_rate();
+  for (const auto& [name, buffer] : optimizer.slots()) {
+    state.slots[name] = *buffer;
+  }
+  for (const auto& record : history.epochs()) {
+    state.history.push_back(EpochState{record.epoch, record.logs.items(), record.seconds});
+  }
+  for (const auto& cb : callbacks) {
+    cb->save_state(state.callbacks.emplace_back());
+  }
+  return state;
+}
+
+void restore(const TrainingState& state, Model& model, Optimizer& optimizer,
+             std::vector<std::unique_ptr<Callback>>& callbacks, History& history) {
+  if (state.params.size() != model.parameter_count() ||
+      state.callbacks.size() != callbacks.size()) {
+    throw CheckpointError(fmt::format(
+        "the saved state holds {} parameters and {} callbacks, the experiment has {} and {}",
+        state.params.size(), state.callbacks.size(), model.parameter_count(), callbacks.size()));
+  }
+  std::copy(state.params.begin(), state.params.end(), model.parameters().begin());
+  optimizer.set_iterations(state.iterations);
+  optimizer.set_learning_rate(state.learning_rate);
+  for (const auto& [name, buffer] : optimizer.slots()) {
+    const auto it = state.slots.find(name);
+    if (it == state.slots.end() || it->second.size() != buffer->size()) {
+      throw CheckpointError(fmt::format("the saved state has no optimizer slot '{}' of {} values",
+                                        name, buffer->size()));
+    }
+    *buffer = it->second;
+  }
+  for (const auto& e : state.history) {
+    EpochRecord record{e.epoch, {}, e.seconds};
+    for (const auto& [name, value] : e.logs) {
+      record.logs.set(name, value);
+    }
+    history.add(record);
+  }
+  for (std::size_t i = 0; i < callbacks.size(); ++i) {
+    callbacks[i]->load_state(state.callbacks[i]);
+  }
+}
+
+const char* signal_name(int signal) {
+  return signal == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+}  // namespace
+
+FitOutcome fit(Model& model, Optimizer& optimizer,
+               std::vector<std::unique_ptr<Callback>>& callbacks, const ImageSet& data,
+               std::span<const std::int64_t> train_indices,
+               std::span<const std::int64_t> validation_indices, const FitSettings& settings,
+               TrainContext& ctx, Progress& progress) {
+  FitOutcome outcome;
+  ctx.model = &model;
+  ctx.optimizer = &optimizer;
+  ctx.history = &outcome.history;
+  ctx.stop_training = false;
+  ctx.resuming = settings.resume != nullptr;
+  if (!ctx.message) {
+    ctx.message = [&progress](const std::string& text) { progress.message(text); };
+  }
+  const auto n = static_cast<std::int64_t>(train_indices.size());
+  const std::int64_t steps = (n + settings.batch_size - 1) / settings.batch_size;
+  optimizer.prepare(model.parameter_count());
+  for (auto& cb : callbacks) {
+    cb->on_train_begin(ctx);
+  }
+  std::int64_t first_epoch = settings.initial_epoch;
+  std::int64_t first_step = 0;
+  EpochSums resumed_sums;
+  double resumed_seconds = 0;
+  if (settings.resume != nullptr) {
+    restore(*settings.resume, model, optimizer, callbacks, outcome.history);
+    first_epoch = settings.resume->epoch;
+    first_step = settings.resume->step;
+    resumed_sums = {settings.resume->loss_sum, settings.resume->correct, settings.resume->seen};
+    resumed_seconds = settings.resume->epoch_seconds;
+  }
+  Tensor x;
+  Tensor grad;
+  std::vector<std::int32_t> y;
+  for (std::int64_t epoch = first_epoch; epoch < settings.epochs; ++epoch) {
+    const auto started = std::chrono::steady_clock::now();
+    const bool resumed_epoch = epoch == first_epoch;
+    const double earlier_seconds = resumed_epoch ? resumed_seconds : 0.0;
+    auto elapsed = [&] {
+      return earlier_seconds +
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    for (auto& cb : callbacks) {
+      cb->on_epoch_begin(epoch, ctx);
+    }
+    progress.start_epoch(epoch, settings.epochs, steps);
+    const auto order = epoch_order(train_indices, settings.seed, epoch, settings.shuffle);
+    const double learning_rate = optimizer.learning_rate();
+    EpochSums sums = resumed_epoch ? resumed_sums : EpochSums{};
+    Logs running;
+    if (sums.seen > 0) {
+      running.set("loss", sums.loss_sum / static_cast<double>(sums.seen));
+      running.set("accuracy", static_cast<double>(sums.correct) / static_cast<double>(sums.seen));
+    }
+    for (std::int64_t step = resumed_epoch ? first_step : 0; step < steps; ++step) {
+      const std::int64_t begin = step * settings.batch_size;
+      const std::int64_t count = std::min(settings.batch_size, n - begin);
+      const std::int64_t global_step = epoch * steps + step;
+      // This process's share of the batch: all of it, or a data-parallel shard.
+      const DataParallel* dp = settings.data_parallel;
+      const std::int64_t first = dp != nullptr ? count * dp->rank / dp->ranks : 0;
+      const std::int64_t last = dp != nullptr ? count * (dp->rank + 1) / dp->ranks : count;
+      double batch_loss = 0;
+      std::int64_t correct = 0;
+      model.zero_gradients();
+      if (last > first) {
+        gather_batch(data,
+                     std::span(order).subspan(static_cast<std::size_t>(begin + first),
+                                              static_cast<std::size_t>(last - first)),
+                     x, y);
+        const Pass pass{Mode::kTrain, static_cast<std::uint64_t>(global_step),
+                        static_cast<std::uint64_t>(first)};
+        const Tensor& out = model.forward(x, pass);
+        batch_loss = sparse_categorical_crossentropy(out, y, model.outputs_logits(), &grad, count);
+        correct = count_correct(out, y);
+        model.backward(grad);
+      }
+      int signal = interrupt_signal();
+      if (dp != nullptr) {
+        dp->all_reduce(model.gradients(), batch_loss, correct, signal);
+      }
+      sums.correct += correct;
+      optimizer.apply(model.parameters(), model.gradients());
+      sums.loss_sum += batch_loss;
+      sums.seen += count;
+      running.set("loss", sums.loss_sum / static_cast<double>(sums.seen));
+      running.set("accuracy", static_cast<double>(sums.correct) / static_cast<double>(sums.seen));
+      Logs batch_logs;
+      batch_logs.set("loss", batch_loss / static_cast<double>(count));
+      for (auto& cb : callbacks) {
+        cb->on_batch_end(step, batch_logs, ctx);
+      }
+      progress.update(step, running);
+      maybe_inject_fault(global_step);
+      if (signal != 0) {
+        if (ctx.save_state) {
+          TrainingState state = capture(model, optimizer, callbacks, outcome.history, epoch,
+                                        step + 1, sums, elapsed());
+          ctx.save_state(state);
+        }
+        throw Interrupted(
+            fmt::format("interrupted by {} at epoch {}, step {}/{}; the run's state is saved: "
+                        "continue with "
+                        "'runner resume {}'",
+                        signal_name(signal), epoch + 1, step + 1, steps, ctx.run_dir.string()),
+            signal);
+      }
+      if (ctx.stop_training) {
+        break;
+      }
+    }
+    Logs logs = running;
+    if (!validation_indices.empty()) {
+      const Evaluation val = evaluate(model, data, validation_indices, settings.batch_size);
+      logs.set("val_loss", val.loss);
+      logs.set("val_accuracy", val.accuracy);
+    }
+    progress.end_epoch(logs);
+    Logs recorded = logs;
+    recorded.set("learning_rate", learning_rate);
+    for (auto& cb : callbacks) {
+      cb->on_epoch_end(epoch, recorded, ctx);
+    }
+    outcome.history.add(EpochRecord{epoch + 1, recorded, elapsed()});
+    ++outcome.epochs_run;
+    if (ctx.save_state) {
+      TrainingState state =
+          capture(model, optimizer, callbacks, outcome.history, epoch + 1, 0, EpochSums{}, 0.0);
+      ctx.save_state(state);
+    }
+    if (ctx.stop_training) {
+      outcome.stopped_early = true;
+      break;
+    }
+  }
+  for (auto& cb : callbacks) {
+    cb->on_train_end(ctx);
+  }
+  outcome.restored_note = ctx.restored_note;
+  return outcome;
+}
+
+}  // namespace runner

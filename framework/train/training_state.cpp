@@ -1,0 +1,91 @@
+#include "framework/train/training_state.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/map.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/utility.hpp>
+#include <boost/serialization/vector.hpp>
+#include <fstream>
+
+#include "framework/core/errors.hpp"
+#include "framework/core/file_util.hpp"
+
+namespace boost::serialization {
+
+template <class Archive>
+void serialize(Archive& ar, runner::CallbackState& s, const unsigned /*version*/) {
+  ar& s.numbers& s.arrays;
+}
+
+template <class Archive>
+void serialize(Archive& ar, runner::EpochState& s, const unsigned /*version*/) {
+  ar& s.epoch& s.logs& s.seconds;
+}
+
+template <class Archive>
+void serialize(Archive& ar, runner::TrainingState& s, const unsigned /*version*/) {
+  ar& s.config_hash& s.epoch& s.step& s.loss_sum& s.correct& s.seen& s.epoch_seconds;
+  ar& s.params& s.iterations& s.learning_rate& s.slots& s.history& s.callbacks;
+}
+
+}  // namespace boost::serialization
+
+namespace runner {
+
+namespace {
+constexpr const char* kMagic = "runner-training-state";
+}
+
+void save_training_state(const std::filesystem::path& path, const TrainingState& state) {
+  write_atomically(path, [&](const std::filesystem::path& tmp) {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      throw Error(fmt::format("{}: cannot write the training state", path.string()));
+    }
+    {
+      boost::archive::binary_oarchive archive(out);
+      const std::string magic = kMagic;
+      const unsigned version = TrainingState::kVersion;
+      archive << magic << version << state;
+    }
+    out.flush();
+    if (!out) {
+      throw Error(fmt::format("{}: writing the training state failed (disk full?)", path.string()));
+    }
+  });
+}
+
+TrainingState load_training_state(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw CheckpointError(fmt::format("{}: no training state to resume from", path.string()));
+  }
+  TrainingState state;
+  try {
+    boost::archive::binary_iarchive archive(in);
+    std::string magic;
+    unsigned version = 0;
+    archive >> magic;
+    if (magic != kMagic) {
+      throw CheckpointError(fmt::format("{}: not a runner training state", path.string()));
+    }
+    archive >> version;
+    if (version != TrainingState::kVersion) {
+      throw CheckpointError(
+          fmt::format("{}: training state version {}, this runner reads version {}", path.string(),
+                      version, TrainingState::kVersion));
+    }
+    archive >> state;
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw CheckpointError(fmt::format("{}: unreadable training state (truncated or corrupt): {}",
+                                      path.string(), e.what()));
+  }
+  return state;
+}
+
+}  // namespace runner

@@ -1,0 +1,148 @@
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "framework/app/sweep_runner.hpp"
+#include "framework/config/sweep.hpp"
+#include "framework/core/errors.hpp"
+#include "tests/support/run_cli.hpp"
+
+namespace runner::test {
+
+namespace {
+Sweep tiny_sweep(const TempDir& results, std::vector<std::string> extra = {}) {
+  extra.insert(extra.begin(), "results_dir=" + results.path().string());
+  return load_sweep("tests/fixtures/sweep_tiny.yaml", extra);
+}
+
+}  // namespace
+
+TEST_SUITE("sweep") {
+  TEST_CASE("A grid expands to the cartesian product with the last parameter fastest") {
+    TempDir results;
+    const Sweep sweep = tiny_sweep(results);
+    const auto trials = expand_trials(sweep);
+    REQUIRE(trials.size() == 4);
+    CHECK(trials[0].overrides() ==
+          std::vector<std::string>{"model.layers.dense.units=8", "model.layers.dropout.rate=0.1"});
+    CHECK(trials[1].overrides() ==
+          std::vector<std::string>{"model.layers.dense.units=8", "model.layers.dropout.rate=0.3"});
+    CHECK(trials[3].overrides() ==
+          std::vector<std::string>{"model.layers.dense.units=16", "model.layers.dropout.rate=0.3"});
+  }
+
+  TEST_CASE("Random trials are drawn from the seed and stay in their ranges") {
+    TempDir dir;
+    const auto path = (dir / "random.yaml").string();
+    std::filesystem::copy_file("tests/fixtures/tiny.yaml", dir / "tiny.yaml");
+    std::ofstream(path)
+        << "sweep:\n  name: r\n  base: tiny.yaml\n  method: random\n  trials: 6\n"
+           "  seed: 3\n  parameters:\n    model.layers.dropout.rate: {min: 0.1, max: 0.5}\n"
+           "    model.layers.dense.units: [4, 8, 16]\n";
+    const auto a = expand_trials(load_sweep(path));
+    const auto b = expand_trials(load_sweep(path));
+    REQUIRE(a.size() == 6);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      CHECK(a[i].overrides() == b[i].overrides());
+      const double rate = std::stod(a[i].assignments[0].second);
+      CHECK(rate >= 0.1);
+      CHECK(rate <= 0.5);
+    }
+    CHECK(a[0].overrides() != a[1].overrides());
+  }
+
+  TEST_CASE("Parameter paths are checked against the base experiment at their position") {
+    const std::string f = "tests/fixtures/sweep_bad_path.yaml";
+    CHECK_THROWS_WITH_AS(
+        load_sweep(f),
+        (f + ":8:5: sweep.parameters.fit.epochs: a range {min, max} needs method: random (grid "
+             "needs a list of values)")
+            .c_str(),
+        ConfigError);
+  }
+
+  TEST_CASE("Unknown parameter paths name the key and the did-you-mean") {
+    TempDir dir;
+    std::filesystem::copy_file("tests/fixtures/tiny.yaml", dir / "tiny.yaml");
+    const auto path = (dir / "s.yaml").string();
+    std::ofstream(path)
+        << "sweep:\n  name: bad\n  base: tiny.yaml\n  parameters:\n"
+           "    model.layers.dense.unit: [8]\n    model.layers.dense_7.units: [8]\n";
+    CHECK_THROWS_WITH_AS(
+        load_sweep(path),
+        (path +
+         ":5:5: sweep.parameters.model.layers.dense.unit: model.layers[3].unit: unknown "
+         "key 'unit'; did you mean 'units'? (known keys: activation, name, type, units, "
+         "use_bias)\n" +
+         path +
+         ":6:5: sweep.parameters.model.layers.dense_7.units: 'model.layers' has no "
+         "element named 'dense_7' (names: conv2d, max_pooling2d, flatten, dense, dropout, "
+         "dense_1); did you mean 'dense_1'?")
+            .c_str(),
+        ConfigError);
+  }
+
+  TEST_CASE("A sweep skips finished trials and runs only new grid values") {
+    TempDir results;
+    SweepOptions quiet;
+    quiet.quiet = true;
+    const auto first = run_sweep(tiny_sweep(results), quiet);
+    REQUIRE(first.size() == 4);
+    for (const auto& r : first) {
+      CHECK(r.status == "done");
+      CHECK(std::filesystem::exists(r.dir / "summary.json"));
+    }
+    const auto again = run_sweep(tiny_sweep(results), quiet);
+    for (const auto& r : again) {
+      CHECK(r.status == "skipped");
+    }
+    CHECK(again[0].id == first[0].id);
+    CHECK(again[0].best == first[0].best);
+    CHECK(std::filesystem::exists(results / "tiny-sweep" / "summary.csv"));
+    CHECK(std::filesystem::exists(results / "tiny-sweep" / "summary.h5"));
+    // An interrupted trial (no summary.json) runs again.
+    std::filesystem::remove(first[1].dir / "summary.json");
+    const auto resumed = run_sweep(tiny_sweep(results), quiet);
+    std::size_t rerun = 0;
+    for (const auto& r : resumed) {
+      rerun += r.status == "done" ? 1 : 0;
+    }
+    CHECK(rerun == 1);
+  }
+
+  TEST_CASE("A second sweep process in the same folder is refused") {
+    TempDir results;
+    const Sweep sweep = tiny_sweep(results);
+    std::filesystem::create_directories(results / "tiny-sweep");
+    // Another process holds the lock (flock locks belong to open file descriptions).
+    const int fd = ::open((results / "tiny-sweep" / ".lock").c_str(), O_RDWR | O_CREAT, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX) == 0);
+    SweepOptions quiet;
+    quiet.quiet = true;
+    CHECK_THROWS_WITH_AS(
+        run_sweep(sweep, quiet),
+        ((results / "tiny-sweep").string() + ": another sweep is running in this folder").c_str(),
+        Error);
+    ::close(fd);
+  }
+
+  TEST_CASE("Concurrent trials give the same numbers as sequential ones") {
+    TempDir parallel;
+    TempDir sequential;
+    SweepOptions quiet;
+    quiet.quiet = true;
+    const auto a = run_sweep(tiny_sweep(parallel), quiet);
+    Sweep one_at_a_time = tiny_sweep(sequential);
+    one_at_a_time.concurrency = 1;
+    const auto b = run_sweep(one_at_a_time, quiet);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      CHECK(a[i].id == b[i].id);
+      CHECK(history_without_seconds(a[i].dir) == history_without_seconds(b[i].dir));
+    }
+  }
+}
+
+}  // namespace runner::test

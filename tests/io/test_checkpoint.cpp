@@ -1,0 +1,171 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <numeric>
+
+#include "data/split.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/io/checkpoint.hpp"
+#include "framework/io/hdf5.hpp"
+#include "framework/train/trainer.hpp"
+#include "tests/support/layer_checks.hpp"
+#include "tests/support/skip.hpp"
+
+namespace runner::test {
+
+namespace {
+
+Model reference_model() {
+  Model m = build_model(load_experiment("experiments/cnn.yaml"), Shape{28, 28, 1});
+  m.prepare(32);
+  m.use_logits_output();
+  return m;
+}
+}  // namespace
+
+TEST_SUITE("checkpoint") {
+  TEST_CASE("Our checkpoints use Keras' HDF5 layout and names and shapes") {
+    TempDir dir;
+    const Model m = reference_model();
+    save_checkpoint(dir / "m.h5", m, CheckpointInfo{}, nullptr, false);
+    const h5::Object file = h5::open_file((dir / "m.h5").string());
+    CHECK(file.read_string_attribute("keras_version") == "2.11.0");
+    const h5::Object weights = file.group("model_weights");
+    CHECK(weights.read_string_list_attribute("layer_names") ==
+          std::vector<std::string>{"conv2d", "max_pooling2d", "conv2d_1", "max_pooling2d_1",
+                                   "flatten", "dense", "dropout", "dense_1"});
+    CHECK(weights.group("conv2d").read_string_list_attribute("weight_names") ==
+          std::vector<std::string>{"conv2d/kernel:0", "conv2d/bias:0"});
+    CHECK(weights.dataset_shape("conv2d/conv2d/kernel:0") == Shape{3, 3, 1, 32});
+    CHECK(weights.dataset_shape("conv2d_1/conv2d_1/kernel:0") == Shape{3, 3, 32, 64});
+    CHECK(weights.dataset_shape("dense/dense/kernel:0") == Shape{3136, 100});
+    CHECK(weights.dataset_shape("dense_1/dense_1/bias:0") == Shape{10});
+    CHECK(weights.group("flatten").read_string_list_attribute("weight_names").empty());
+    const std::string config = file.read_string_attribute("model_config");
+    CHECK(config.find("\"class_name\": \"Sequential\"") != std::string::npos);
+    CHECK(config.find("\"batch_input_shape\": [null, 28, 28, 1]") != std::string::npos);
+  }
+
+  TEST_CASE("A full save carries Adam's slots under Keras' names") {
+    TempDir dir;
+    Model m = reference_model();
+    Diagnostics diag("t");
+    auto adam = optimizer_registry().create(Spec(YAML::Node("adam"), "o", diag, 0, 0));
+    adam->prepare(m.parameter_count());
+    adam->set_iterations(10500);
+    save_checkpoint(dir / "m.h5", m, CheckpointInfo{}, adam.get(), false);
+    const h5::Object opt = h5::open_file((dir / "m.h5").string()).group("optimizer_weights");
+    const auto names = opt.read_string_list_attribute("weight_names");
+    REQUIRE(names.size() == 17);
+    CHECK(names[0] == "iteration:0");
+    CHECK(names[1] == "Adam/m/conv2d/kernel:0");
+    CHECK(names[2] == "Adam/v/conv2d/kernel:0");
+    CHECK(opt.dataset_shape("Adam/v/dense/kernel:0") == Shape{3136, 100});
+  }
+
+  TEST_CASE("Save then load rebuilds the model and gives identical predictions") {
+    TempDir dir;
+    Model m = reference_model();
+    CheckpointInfo info;
+    info.runner_config =
+        "name: sequential\ninput_shape: [28, 28, 1]\nlayers:\n"
+        "  - {type: Conv2D, filters: 32, kernel_size: 3, activation: relu, padding: same}\n"
+        "  - {type: MaxPooling2D}\n  - {type: Conv2D, filters: 64, kernel_size: 3, activation: "
+        "relu, padding: same}\n"
+        "  - {type: MaxPooling2D}\n  - Flatten\n  - {type: Dense, units: 100, activation: relu}\n"
+        "  - {type: Dropout, rate: 0.4}\n  - {type: Dense, units: 10, activation: softmax}\n";
+    save_checkpoint(dir / "m.h5", m, info, nullptr, true);
+    LoadedModel loaded = load_model_checkpoint(dir / "m.h5");
+    loaded.model.prepare(4);
+    loaded.model.use_logits_output();
+    const Tensor x = sine_input(Shape{4, 28, 28, 1});
+    const Tensor expected = m.forward(x, Pass{});
+    CHECK(bitwise_equal(expected.span(), loaded.model.forward(x, Pass{}).span()));
+  }
+
+  TEST_CASE("Keras' own 2.11 checkpoint evaluates to the accuracy its weights have") {
+    // Oracle: tests/reference/keras_checkpoint_accuracy.py (PyTorch on the h5py arrays):
+    // test loss 0.236287 accuracy 0.916800; validation loss 0.215720 accuracy 0.922083.
+    const auto keras_file = keras_checkpoint();
+    if (!keras_file) {
+      return;
+    }
+    LoadedModel loaded = load_model_checkpoint(*keras_file);
+    CHECK(loaded.model.parameter_count() == 333526);
+    loaded.model.prepare(100);
+    loaded.model.use_logits_output();
+    const Dataset data = load_dataset(DatasetOptions{});
+    std::vector<std::int64_t> all(10000);
+    std::iota(all.begin(), all.end(), 0);
+    const Evaluation test = evaluate(loaded.model, data.test, all, 100);
+    CHECK(test.accuracy == doctest::Approx(0.9168).epsilon(1e-9));
+    CHECK(test.loss == doctest::Approx(0.236287).epsilon(1e-4));
+    const SplitIndices split = train_validation_split(60000, 0.2, 42);
+    const Evaluation val = evaluate(loaded.model, data.train, split.validation, 100);
+    CHECK(val.accuracy == doctest::Approx(11065.0 / 12000.0).epsilon(1e-9));
+  }
+
+  TEST_CASE("Loading a checkpoint of another model says what does not match") {
+    TempDir dir;
+    const Model small = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
+    save_checkpoint(dir / "small.h5", small, CheckpointInfo{}, nullptr, false);
+    Model other = make_layer_model("{type: Dense, units: 5}", Shape{4}, 1);
+    CHECK_THROWS_WITH_AS(
+        load_weights(other, dir / "small.h5"),
+        ((dir / "small.h5").string() +
+         ":/model_weights/dense/dense/kernel:0: shape [4, 3] != [4, 5] expected by "
+         "the model")
+            .c_str(),
+        CheckpointError);
+    Model deeper = build_layers({load_yaml_string("{type: Dense, units: 3}", "t"),
+                                 load_yaml_string("{type: Dense, units: 3}", "t")},
+                                Shape{4}, 1, "t");
+    CHECK_THROWS_WITH_AS(load_weights(deeper, dir / "small.h5"),
+                         ((dir / "small.h5").string() +
+                          ": the file has 1 layers with weights (dense), the model has 2 (dense, "
+                          "dense_1)")
+                             .c_str(),
+                         CheckpointError);
+  }
+
+  TEST_CASE("Truncated or foreign or missing files fail cleanly") {
+    TempDir dir;
+    const Model m = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
+    save_checkpoint(dir / "m.h5", m, CheckpointInfo{}, nullptr, false);
+    const auto size = std::filesystem::file_size(dir / "m.h5");
+    std::filesystem::copy_file(dir / "m.h5", dir / "cut.h5");
+    std::filesystem::resize_file(dir / "cut.h5", size / 2);
+    Model target = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
+    CHECK_THROWS_AS(load_weights(target, dir / "cut.h5"), CheckpointError);
+    std::ofstream(dir / "text.h5") << "not hdf5";
+    CHECK_THROWS_WITH_AS(load_weights(target, dir / "text.h5"),
+                         ((dir / "text.h5").string() + ": not an HDF5 file (or truncated)").c_str(),
+                         CheckpointError);
+    CHECK_THROWS_WITH_AS(load_weights(target, dir / "none.h5"),
+                         ((dir / "none.h5").string() + ": file not found").c_str(),
+                         CheckpointError);
+  }
+
+  TEST_CASE("A checkpoint with NaN weights is refused and the model keeps its weights") {
+    TempDir dir;
+    Model bad = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
+    bad.parameters()[5] = std::nanf("");
+    save_checkpoint(dir / "nan.h5", bad, CheckpointInfo{}, nullptr, false);
+    Model target = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1, 9);
+    const std::vector<float> before(target.parameters().begin(), target.parameters().end());
+    CHECK_THROWS_WITH_AS(
+        load_weights(target, dir / "nan.h5"),
+        ((dir / "nan.h5").string() + ": the weights contain NaN or infinite values").c_str(),
+        CheckpointError);
+    CHECK(bitwise_equal(before, target.parameters()));
+  }
+
+  TEST_CASE("A failed save leaves no file behind") {
+    const Model m = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
+    CHECK_THROWS_AS(save_checkpoint("/nonexistent-dir/m.h5", m, CheckpointInfo{}, nullptr, false),
+                    CheckpointError);
+    CHECK_FALSE(std::filesystem::exists("/nonexistent-dir"));
+  }
+}
+
+}  // namespace runner::test

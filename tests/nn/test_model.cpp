@@ -1,0 +1,165 @@
+#include <doctest/doctest.h>
+
+#include "framework/config/experiment.hpp"
+#include "framework/core/errors.hpp"
+#include "framework/nn/layer_registry.hpp"
+#include "tests/support/gradcheck.hpp"
+#include "tests/support/layer_checks.hpp"
+#include "tests/support/make_layer.hpp"
+
+namespace runner::test {
+
+TEST_SUITE("model") {
+  TEST_CASE("Every layer file registered itself (none was dropped by the linker)") {
+    // A subset check, so adding a layer needs no edit here; its own test creates it by name.
+    for (const char* type : {"Conv2D", "Dense", "Dropout", "Flatten", "MaxPooling2D"}) {
+      CAPTURE(type);
+      CHECK(layer_registry().contains(type));
+    }
+    const auto types = layer_registry().types();
+    CHECK(std::is_sorted(types.begin(), types.end()));
+  }
+
+  TEST_CASE("The reference model's summary is Keras' text character for character") {
+    const Experiment e = load_experiment("experiments/cnn.yaml");
+    const Model m = build_model(e, Shape{28, 28, 1});
+    CHECK(m.parameter_count() == 333526);
+    // Keras 2.11 model.summary() of the tutorial model (line_length 65, columns at 29/55/65).
+    const std::string expected =
+        "Model: \"sequential\"\n"
+        "_________________________________________________________________\n"
+        " Layer (type)                Output Shape              Param #   \n"
+        "=================================================================\n"
+        " conv2d (Conv2D)             (None, 28, 28, 32)        320       \n"
+        "                                                                 \n"
+        " max_pooling2d (MaxPooling2D  (None, 14, 14, 32)       0         \n"
+        " )                                                               \n"
+        "                                                                 \n"
+        " conv2d_1 (Conv2D)           (None, 14, 14, 64)        18496     \n"
+        "                                                                 \n"
+        " max_pooling2d_1 (MaxPooling  (None, 7, 7, 64)         0         \n"
+        " 2D)                                                             \n"
+        "                                                                 \n"
+        " flatten (Flatten)           (None, 3136)              0         \n"
+        "                                                                 \n"
+        " dense (Dense)               (None, 100)               313700    \n"
+        "                                                                 \n"
+        " dropout (Dropout)           (None, 100)               0         \n"
+        "                                                                 \n"
+        " dense_1 (Dense)             (None, 10)                1010      \n"
+        "                                                                 \n"
+        "=================================================================\n"
+        "Total params: 333,526\n"
+        "Trainable params: 333,526\n"
+        "Non-trainable params: 0\n"
+        "_________________________________________________________________\n";
+    CHECK(m.summary() == expected);
+  }
+
+  TEST_CASE("Explicit layer names are kept and must be unique") {
+    Model m = build_layers({load_yaml_string("{type: Flatten, name: flat}", "t"),
+                            load_yaml_string("{type: Dense, units: 2}", "t"),
+                            load_yaml_string("{type: Dense, units: 2}", "t")},
+                           Shape{2, 2}, 1, "t");
+    CHECK(m.entry(0).name == "flat");
+    CHECK(m.entry(1).name == "dense");
+    CHECK(m.entry(2).name == "dense_1");
+    CHECK_THROWS_WITH_AS(build_layers({load_yaml_string("{type: Flatten, name: x}", "t"),
+                                       load_yaml_string("{type: Flatten, name: x}", "t")},
+                                      Shape{2, 2}, 1, "t"),
+                         "t:1:1: model.layers[1].name: layer name 'x' is used twice; layer names "
+                         "must be unique",
+                         ConfigError);
+  }
+
+  TEST_CASE("The same seed builds the same weights and another seed does not") {
+    const std::string yaml = "{type: Dense, units: 8}";
+    Model a = make_layer_model(yaml, Shape{5}, 1, 1);
+    Model b = make_layer_model(yaml, Shape{5}, 1, 1);
+    Model c = make_layer_model(yaml, Shape{5}, 1, 2);
+    CHECK(std::equal(a.parameters().begin(), a.parameters().end(), b.parameters().begin()));
+    CHECK_FALSE(std::equal(a.parameters().begin(), a.parameters().end(), c.parameters().begin()));
+  }
+
+  // Conv2D computes a following MaxPooling2D(2) itself (Layer::fuse_next) in training and
+  // inference. Outputs and gradients must be bitwise those of the unfused model, whether the pair
+  // fuses (im2col and Winograd convolutions, odd sizes) or not (other pools, tanh).
+  TEST_CASE("Fusing 2x2 max pooling into Conv2D changes no output or gradient bit") {
+    struct Case {
+      std::string conv_activation, pool;
+      bool fuses;
+    };
+    for (const Case& c :
+         {Case{"relu", "{type: MaxPooling2D, pool_size: 2}", true},
+          Case{"linear", "{type: MaxPooling2D}", true},
+          Case{"tanh", "{type: MaxPooling2D, pool_size: 2}", false},
+          Case{"relu", "{type: MaxPooling2D, pool_size: 3}", false},
+          Case{"relu", "{type: MaxPooling2D, pool_size: 2, strides: 1}", false},
+          Case{"relu", "{type: MaxPooling2D, pool_size: 2, padding: same}", false}}) {
+      CAPTURE(c.conv_activation);
+      CAPTURE(c.pool);
+      const std::string conv =
+          "{type: Conv2D, filters: 9, kernel_size: 3, padding: same, activation: " +
+          c.conv_activation + "}";
+      // The first Conv2D runs im2col (1 channel), the second Winograd (9 channels).
+      Model m = build_layers(
+          {load_yaml_string(conv, "t"), load_yaml_string(c.pool, "t"), load_yaml_string(conv, "t"),
+           load_yaml_string(c.pool, "t"), load_yaml_string("{type: Flatten}", "t"),
+           load_yaml_string("{type: Dense, units: 3}", "t")},
+          Shape{13, 11, 1}, 7, "t");
+      m.prepare(5);
+      const auto fusion = c.fuses ? Layer::Fusion::kAlways : Layer::Fusion::kNone;
+      CHECK(m.entry(0).layer->fuse_next(m.entry(1).layer.get()) == fusion);
+      CHECK(m.entry(2).layer->fuse_next(m.entry(3).layer.get()) == fusion);
+      CHECK(m.entry(4).layer->fuse_next(m.entry(5).layer.get()) == Layer::Fusion::kNone);
+      const Tensor x = sine_input(Shape{5, 13, 11, 1});
+      const Tensor r = sine_input(Shape{5, 3});
+      struct Pass_ {
+        Tensor evaluated, trained;
+        std::vector<float> grads;
+      };
+      auto run = [&](bool fusion_on) {
+        m.set_fusion(fusion_on);
+        Pass_ p{m.forward(x, Pass{Mode::kEval, 0}), m.forward(x, Pass{Mode::kTrain, 0}), {}};
+        m.zero_gradients();
+        m.backward(r);
+        p.grads.assign(m.gradients().begin(), m.gradients().end());
+        return p;
+      };
+      const Pass_ fused = run(true);
+      const Pass_ apart = run(false);
+      CHECK(bitwise_equal(fused.evaluated.span(), apart.evaluated.span()));
+      CHECK(bitwise_equal(fused.trained.span(), apart.trained.span()));
+      CHECK(bitwise_equal(fused.evaluated.span(), fused.trained.span()));
+      CHECK(bitwise_equal(fused.grads, apart.grads));
+    }
+  }
+
+  // Flatten in the middle of a model runs as a buffer hand-over (Layer::reshapes_only): the
+  // Conv2D before it must still find its own output in backward (its ReLU derivative reads it),
+  // also after eval passes and earlier steps have moved the buffers around.
+  TEST_CASE("A Flatten between layers hands buffers on and the model's gradients stay right") {
+    Model m = build_layers(
+        {load_yaml_string(
+             "{type: Conv2D, filters: 3, kernel_size: 3, padding: same, activation: relu}", "t"),
+         load_yaml_string("{type: Flatten}", "t"),
+         load_yaml_string("{type: Dense, units: 4, activation: tanh}", "t")},
+        Shape{5, 4, 2}, 3, "t");
+    m.prepare(3);
+    REQUIRE(m.entry(1).layer->reshapes_only());
+    const Tensor x = sine_input(Shape{3, 5, 4, 2});
+    const Tensor first = m.forward(x, Pass{Mode::kTrain, 0});
+    m.backward(first);
+    (void)m.forward(x, Pass{Mode::kEval, 0});
+    CHECK(bitwise_equal(first.span(), m.forward(x, Pass{Mode::kTrain, 0}).span()));
+    // Another input right before: a stale buffer would hold its activations.
+    Tensor other = x;
+    for (std::size_t i = 0; i < other.size(); ++i) {
+      other[i] = -other[i];
+    }
+    (void)m.forward(other, Pass{Mode::kTrain, 0});
+    CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}) < 1e-3);
+  }
+}
+
+}  // namespace runner::test

@@ -1,0 +1,183 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "framework/core/yaml_reader.hpp"
+#include "framework/train/callbacks/callback.hpp"
+#include "framework/train/optimizers/optimizer.hpp"
+#include "tests/support/make_layer.hpp"
+#include "tests/support/tmpdir.hpp"
+
+namespace runner::test {
+
+namespace {
+std::unique_ptr<Callback> make_callback(const std::string& yaml) {
+  Diagnostics diag("test");
+  Spec spec(load_yaml_string(yaml, "test"), "callbacks[0]", diag, 0, 0);
+  auto cb = callback_registry().create(spec);
+  diag.throw_if_any();
+  return cb;
+}
+
+// Drives one callback through a scripted history. Each epoch the model's single weight is set
+// to the epoch number, so restored weights tell which epoch they came from.
+struct Script {
+  Model model = make_layer_model("{type: Dense, units: 1, use_bias: false}", Shape{1}, 1);
+  std::unique_ptr<Optimizer> optimizer;
+  TrainContext ctx;
+  std::vector<std::string> messages;
+  std::vector<std::filesystem::path> saved;
+  History history;
+
+  Script() {
+    Diagnostics diag("test");
+    optimizer = optimizer_registry().create(Spec(YAML::Node("adam"), "o", diag, 0, 0));
+    ctx.model = &model;
+    ctx.optimizer = optimizer.get();
+    ctx.history = &history;
+    ctx.message = [this](const std::string& m) { messages.push_back(m); };
+    ctx.save_checkpoint = [this](const std::filesystem::path& p, bool) { saved.push_back(p); };
+  }
+
+  // Returns the number of epochs run before the callback stopped training.
+  int run(Callback& cb, const std::vector<double>& values, const std::string& key = "val_loss") {
+    cb.on_train_begin(ctx);
+    int epochs = 0;
+    for (std::size_t e = 0; e < values.size() && !ctx.stop_training; ++e) {
+      model.parameters()[0] = static_cast<float>(e);
+      Logs logs;
+      logs.set(key, values[e]);
+      cb.on_epoch_end(static_cast<std::int64_t>(e), logs, ctx);
+      ++epochs;
+    }
+    cb.on_train_end(ctx);
+    return epochs;
+  }
+  float weight() { return model.parameters()[0]; }
+};
+}  // namespace
+
+TEST_SUITE("callbacks") {
+  TEST_CASE("EarlyStopping counts epochs without improvement up to patience") {
+    Script s;
+    auto cb = make_callback("{type: EarlyStopping, patience: 2, restore_best_weights: true}");
+    // best at epoch 2 (0.9); epochs 3 and 4 do not improve -> stop after epoch 4
+    CHECK(s.run(*cb, {1.0, 0.95, 0.9, 0.92, 0.91, 0.5}) == 5);
+    CHECK(s.ctx.stop_training);
+    CHECK(s.weight() == 2.0F);  // restored from the best epoch (0-based 2)
+    CHECK(s.ctx.restored_note == "restored weights from epoch 3 (val_loss 0.9000)");
+  }
+
+  TEST_CASE("EarlyStopping restores only when it stops training") {
+    Script s;
+    auto cb = make_callback("{type: EarlyStopping, patience: 3, restore_best_weights: true}");
+    CHECK(s.run(*cb, {1.0, 0.8, 0.9, 0.95}) == 4);
+    CHECK_FALSE(s.ctx.stop_training);
+    CHECK(s.weight() == 3.0F);  // the last epoch's weights stay, as in Keras
+  }
+
+  TEST_CASE("EarlyStopping honours min_delta and mode max and start_from_epoch") {
+    Script a;
+    auto by_delta = make_callback("{type: EarlyStopping, patience: 1, min_delta: 0.1}");
+    CHECK(a.run(*by_delta, {1.0, 0.95, 0.5}) == 2);  // 0.95 is not 0.1 better than 1.0
+    Script b;
+    auto acc = make_callback("{type: EarlyStopping, monitor: val_accuracy, patience: 1}");
+    CHECK(b.run(*acc, {0.5, 0.6, 0.7, 0.65, 0.8}, "val_accuracy") == 4);  // auto mode: max
+    Script c;
+    auto late = make_callback("{type: EarlyStopping, patience: 1, start_from_epoch: 3}");
+    CHECK(c.run(*late, {1.0, 2.0, 3.0, 4.0, 5.0, 6.0}) == 5);
+  }
+
+  TEST_CASE("EarlyStopping with patience 0 stops even on an improving epoch as Keras 2.11 does") {
+    // keras-team/keras#17305: wait resets to 0, then `wait >= patience` holds.
+    Script s;
+    auto cb = make_callback("{type: EarlyStopping, patience: 0}");
+    CHECK(s.run(*cb, {1.0, 0.9, 0.8}) == 2);
+  }
+
+  TEST_CASE("EarlyStopping with a baseline that is never reached stops after patience") {
+    Script s;
+    auto cb = make_callback("{type: EarlyStopping, patience: 2, baseline: 0.5}");
+    CHECK(s.run(*cb, {0.9, 0.8, 0.7, 0.6}) == 2);
+  }
+
+  TEST_CASE("ModelCheckpoint with save_best_only writes on strict improvements only") {
+    Script s;
+    s.ctx.run_dir = "run";
+    auto cb = make_callback(
+        "{type: ModelCheckpoint, filepath: 'best-{epoch:02d}-{val_loss:.2f}.h5', save_best_only: "
+        "true}");
+    s.run(*cb, {0.5, 0.4, 0.4, 0.45, 0.3});
+    CHECK(s.saved == std::vector<std::filesystem::path>{
+                         "run/best-01-0.50.h5", "run/best-02-0.40.h5", "run/best-05-0.30.h5"});
+  }
+
+  TEST_CASE("ModelCheckpoint without save_best_only writes every epoch") {
+    Script s;
+    auto cb = make_callback("{type: ModelCheckpoint, filepath: 'e{epoch}.h5'}");
+    s.run(*cb, {0.5, 0.6});
+    CHECK(s.saved == std::vector<std::filesystem::path>{"e1.h5", "e2.h5"});
+  }
+
+  TEST_CASE("ReduceLROnPlateau lowers the rate after patience and then cools down") {
+    Script s;
+    auto cb = make_callback(
+        "{type: ReduceLROnPlateau, factor: 0.5, patience: 1, cooldown: 2, min_lr: 0.0002}");
+    std::vector<double> lrs;
+    cb->on_train_begin(s.ctx);
+    const std::vector<double> losses{1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+    for (std::size_t e = 0; e < losses.size(); ++e) {
+      Logs logs;
+      logs.set("val_loss", losses[e]);
+      cb->on_epoch_end(static_cast<std::int64_t>(e), logs, s.ctx);
+      lrs.push_back(s.optimizer->learning_rate());
+    }
+    // Keras counts the cooldown down before it checks: e1 reduces (cooldown 2), e2 is in
+    // cooldown, e3 leaves it and reduces, e4 cools down, e5 reduces to min_lr.
+    CHECK(lrs == std::vector<double>{0.001, 0.0005, 0.0005, 0.00025, 0.00025, 0.0002});
+  }
+
+  TEST_CASE("ReduceLROnPlateau refuses a factor >= 1") {
+    CHECK_THROWS_WITH_AS(make_callback("{type: ReduceLROnPlateau, factor: 2}"),
+                         "test:1:35: callbacks[0].factor: expected a factor in (0, 1) "
+                         "(ReduceLROnPlateau does not increase the learning rate), got 2",
+                         ConfigError);
+  }
+
+  TEST_CASE("CSVLogger writes Keras' columns: 0-based epoch then sorted keys") {
+    TempDir dir;
+    Script s;
+    s.ctx.run_dir = dir.path();
+    auto cb = make_callback("{type: CSVLogger, filename: log.csv}");
+    cb->on_train_begin(s.ctx);
+    for (int e = 0; e < 2; ++e) {
+      Logs logs;
+      logs.set("val_loss", 0.5 - 0.1 * e);
+      logs.set("loss", 1.0 - 0.25 * e);
+      cb->on_epoch_end(e, logs, s.ctx);
+    }
+    cb->on_train_end(s.ctx);
+    std::ifstream in(dir / "log.csv");
+    std::stringstream text;
+    text << in.rdbuf();
+    CHECK(text.str() == "epoch,loss,val_loss\n0,1,0.5\n1,0.75,0.4\n");
+  }
+
+  TEST_CASE("TerminateOnNaN stops after a batch with a non-finite loss and says where") {
+    Script s;
+    auto cb = make_callback("TerminateOnNaN");
+    cb->on_epoch_begin(2, s.ctx);
+    Logs ok;
+    ok.set("loss", 0.3);
+    cb->on_batch_end(0, ok, s.ctx);
+    CHECK_FALSE(s.ctx.stop_training);
+    Logs bad;
+    bad.set("loss", std::nan(""));
+    cb->on_batch_end(4, bad, s.ctx);
+    CHECK(s.ctx.stop_training);
+    CHECK(s.messages ==
+          std::vector<std::string>{"Epoch 3, batch 5: invalid loss (nan), terminating training"});
+  }
+}
+
+}  // namespace runner::test

@@ -1,0 +1,116 @@
+#include <doctest/doctest.h>
+
+#include "data/split.hpp"
+#include "framework/config/typed_specs.hpp"
+#include "framework/nn/losses/sparse_categorical_crossentropy.hpp"
+#include "framework/train/trainer.hpp"
+#include "tests/support/layer_checks.hpp"
+#include "tests/support/run_cli.hpp"
+
+namespace runner::test {
+
+namespace {
+struct TinyRun {
+  History history;
+  std::vector<float> weights;
+  Evaluation test;
+};
+
+// The tiny fixture experiment trained in memory for `epochs`, on `threads` threads.
+TinyRun train_tiny(int threads, std::int64_t epochs) {
+  return with_threads(threads, [&] {
+    const Experiment e = load_experiment("tests/fixtures/tiny.yaml");
+    const Dataset data = load_dataset(e.data);
+    const SplitIndices split = train_validation_split(data.train.count, e.validation_split, e.seed);
+    Model model = build_model(e, data.train.sample_shape());
+    model.prepare(e.batch_size);
+    model.use_logits_output();
+    auto optimizer = make_optimizer(e);
+    std::vector<std::unique_ptr<Callback>> callbacks;
+    TrainContext ctx;
+    Progress quiet(Verbosity::kQuiet, stdout);
+    FitSettings settings{epochs, e.batch_size, 0, true, e.seed};
+    FitOutcome out = fit(model, *optimizer, callbacks, data.train, split.train, split.validation,
+                         settings, ctx, quiet);
+    std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
+    std::iota(all.begin(), all.end(), 0);
+    return TinyRun{out.history,
+                   std::vector<float>(model.parameters().begin(), model.parameters().end()),
+                   evaluate(model, data.test, all, 32)};
+  });
+}
+}  // namespace
+
+TEST_SUITE("trainer") {
+  TEST_CASE("A short fit lowers the loss and reports Keras' metrics per epoch") {
+    const TinyRun run = train_tiny(2, 4);
+    REQUIRE(run.history.epochs().size() == 4);
+    const auto& first = run.history.epochs().front().logs;
+    const auto& last = run.history.epochs().back().logs;
+    CHECK(run.history.metric_names() == std::vector<std::string>{"loss", "accuracy", "val_loss",
+                                                                 "val_accuracy", "learning_rate"});
+    CHECK(*last.get("loss") < *first.get("loss"));
+    CHECK(*last.get("val_loss") < *first.get("val_loss"));
+    CHECK(*last.get("accuracy") > 0.2);  // twice chance after 24 steps on 192 images
+    CHECK(run.test.count == 64);
+  }
+
+  TEST_CASE("Training gives bitwise-identical histories and weights on 1 and 2 threads") {
+    const TinyRun one = train_tiny(1, 2);
+    const TinyRun two = train_tiny(2, 2);
+    CHECK(bitwise_equal(one.weights, two.weights));
+    for (std::size_t e = 0; e < 2; ++e) {
+      CHECK(one.history.epochs()[e].logs.items() == two.history.epochs()[e].logs.items());
+    }
+    CHECK(one.test.loss == two.test.loss);
+  }
+
+  TEST_CASE("Each epoch's order is a seeded permutation and shuffle false keeps the split order") {
+    const std::vector<std::int64_t> idx{10, 11, 12, 13, 14, 15, 16, 17};
+    const auto a = epoch_order(idx, 42, 0, true);
+    CHECK(a == epoch_order(idx, 42, 0, true));
+    CHECK(a != epoch_order(idx, 42, 1, true));
+    CHECK(std::is_permutation(a.begin(), a.end(), idx.begin()));
+    CHECK(epoch_order(idx, 42, 3, false) == idx);
+  }
+
+  TEST_CASE("The loss from logits equals the loss from softmax probabilities") {
+    Tensor logits(Shape{2, 3});
+    const float values[] = {2.0F, -1.0F, 0.5F, 0.1F, 0.2F, 3.0F};
+    std::copy(values, values + 6, logits.data());
+    Tensor probs = logits;
+    softmax_in_place(std::span<float>(probs.data(), 3));
+    softmax_in_place(std::span<float>(probs.data() + 3, 3));
+    const std::vector<std::int32_t> labels{0, 1};
+    Tensor g1;
+    Tensor g2;
+    const double from_logits = sparse_categorical_crossentropy(logits, labels, true, &g1);
+    const double from_probs = sparse_categorical_crossentropy(probs, labels, false, &g2);
+    CHECK(from_logits == doctest::Approx(from_probs).epsilon(1e-6));
+    // -log softmax: 2 - log(e^2 + e^-1 + e^0.5) and 0.2 - log(e^0.1 + e^0.2 + e^3)
+    const double expected = -(2.0 - std::log(std::exp(2.0) + std::exp(-1.0) + std::exp(0.5))) -
+                            (0.2 - std::log(std::exp(0.1) + std::exp(0.2) + std::exp(3.0)));
+    CHECK(from_logits == doctest::Approx(expected).epsilon(1e-6));
+    CHECK(g1[0] == doctest::Approx((probs[0] - 1.0) / 2));
+  }
+}
+
+}  // namespace runner::test
+
+namespace runner::test {
+
+TEST_SUITE("trainer") {
+  TEST_CASE("A NaN loss stops training with its epoch and step and fails the run") {
+    TempDir results;
+    // A learning rate of 1e30 blows the weights up within a few steps.
+    const CliResult r =
+        run_cli("tests/fixtures/tiny.yaml --set results_dir=" + results.path().string() +
+                " --set compile.optimizer.learning_rate=1e30");
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find(": invalid loss (") != std::string::npos);
+    CHECK(r.err.starts_with("error: Epoch 1, batch "));
+    CHECK(r.err.find("terminating training (the run folder ") != std::string::npos);
+  }
+}
+
+}  // namespace runner::test
