@@ -14,6 +14,7 @@
 #   plot      framework/plot       charts (Cairo) and model diagrams (Graphviz)
 #   app       framework/app        runs, sweeps, compare, report, MPI
 #   cli       framework/cli        the command line
+include(${CMAKE_CURRENT_LIST_DIR}/layer_of.cmake)
 set(RUNNER_LAYERS core data nn kernels layers train config io plot app cli)
 set(RUNNER_LAYER_DIRS_core framework/core)
 set(RUNNER_LAYER_DIRS_data data)
@@ -66,17 +67,7 @@ function(runner_layer_files layer out_sources out_all)
     file(GLOB_RECURSE found CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR}
          ${dir}/*.cpp ${dir}/*.hpp)
     foreach(file IN LISTS found)
-      set(owner "")
-      foreach(pair IN LISTS RUNNER_LAYER_MAP)
-        string(REPLACE "=" ";" pair "${pair}")
-        list(GET pair 0 prefix)
-        list(GET pair 1 candidate)
-        string(FIND "${file}" "${prefix}" at)
-        if(at EQUAL 0)
-          set(owner ${candidate})
-          break()
-        endif()
-      endforeach()
+      runner_layer_of("${file}" "${RUNNER_LAYER_MAP}" owner)
       if(owner STREQUAL layer)
         list(APPEND all ${file})
         if(file MATCHES "\\.cpp$")
@@ -103,6 +94,7 @@ function(runner_check_layer_includes layer target)
             -D MAP=${map} -D FILES=${file_list} -D STAMP=${stamp}
             -P ${PROJECT_SOURCE_DIR}/cmake/check_includes.cmake
     DEPENDS ${absolute} ${PROJECT_SOURCE_DIR}/cmake/check_includes.cmake
+            ${PROJECT_SOURCE_DIR}/cmake/layer_of.cmake
     COMMENT "Checking that ${layer} includes only the layers below it"
     VERBATIM)
   add_custom_target(${target}_includes DEPENDS ${stamp})
