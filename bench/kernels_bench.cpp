@@ -50,8 +50,9 @@ void BM_Conv2DForward(benchmark::State& state) {
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
   std::vector<float> col(runner::kernels::conv2d_col_size(g, kBatch));
   for (auto _ : state) {
-    runner::kernels::conv2d_forward(g, {Activation::kRelu},
-                                    {kBatch, x.data(), w.data(), b.data(), y.data()}, col.data());
+    runner::kernels::conv2d_forward(
+        g, {Activation::kRelu},
+        {.batch = kBatch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()}, col.data());
     benchmark::DoNotOptimize(y.data());
   }
   set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c);
@@ -104,8 +105,9 @@ void BM_Conv2DBackward(benchmark::State& state) {
   const auto b = pattern(static_cast<std::size_t>(g.out_c));
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
   std::vector<float> col(runner::kernels::conv2d_col_size(g, kBatch));
-  runner::kernels::conv2d_forward(g, {Activation::kRelu},
-                                  {kBatch, x.data(), w.data(), b.data(), y.data()}, col.data());
+  runner::kernels::conv2d_forward(
+      g, {Activation::kRelu},
+      {.batch = kBatch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()}, col.data());
   const auto dy = pattern(y.size());
   std::vector<float> dw(w.size()), db(b.size()), dx(x.size()), delta(y.size()),
       dcol(static_cast<std::size_t>(kBatch * g.pixels() * g.patch()));
@@ -113,9 +115,17 @@ void BM_Conv2DBackward(benchmark::State& state) {
   const bool with_dx = state.range(0) != 0;  // the first layer needs no input gradient
   for (auto _ : state) {
     runner::kernels::conv2d_backward(g, {Activation::kRelu},
-                                     {kBatch, w.data(), y.data(), dy.data(), nullptr, dw.data(),
-                                      db.data(), with_dx ? dx.data() : nullptr},
-                                     {col.data(), delta.data(), dcol.data(), partials.data()});
+                                     {.batch = kBatch,
+                                      .w = w.data(),
+                                      .y = y.data(),
+                                      .dy = dy.data(),
+                                      .dw = dw.data(),
+                                      .db = db.data(),
+                                      .dx = with_dx ? dx.data() : nullptr},
+                                     {.col = col.data(),
+                                      .delta = delta.data(),
+                                      .dcol = dcol.data(),
+                                      .partials = partials.data()});
     benchmark::DoNotOptimize(dw.data());
   }
   set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c * (with_dx ? 2 : 1));
@@ -140,9 +150,10 @@ struct WinogradCase {
         v(runner::kernels::winograd_sizes(g, tile, kBatch).inputs) {}
 
   void forward() {
-    runner::kernels::winograd_forward(g, tile, {Activation::kRelu},
-                                      {kBatch, x.data(), w.data(), b.data(), y.data()}, u.data(),
-                                      v.data());
+    runner::kernels::winograd_forward(
+        g, tile, {Activation::kRelu},
+        {.batch = kBatch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()}, u.data(),
+        v.data());
   }
   [[nodiscard]] double flops() const { return 2.0 * kBatch * g.pixels() * g.patch() * g.out_c; }
 };
@@ -170,10 +181,15 @@ void BM_WinogradBackward(benchmark::State& state) {
   const bool with_dx = state.range(0) != 0;  // the first layer needs no input gradient
   for (auto _ : state) {
     // v is overwritten by the input gradient; without dx it stays valid.
-    runner::kernels::winograd_backward(c.g, c.tile, {Activation::kRelu},
-                                       {kBatch, nullptr, c.y.data(), dy.data(), nullptr, dw.data(),
-                                        db.data(), with_dx ? dx.data() : nullptr},
-                                       {c.u.data(), c.v.data(), delta.data(), partials.data()});
+    runner::kernels::winograd_backward(
+        c.g, c.tile, {Activation::kRelu},
+        {.batch = kBatch,
+         .y = c.y.data(),
+         .dy = dy.data(),
+         .dw = dw.data(),
+         .db = db.data(),
+         .dx = with_dx ? dx.data() : nullptr},
+        {.u = c.u.data(), .v = c.v.data(), .delta = delta.data(), .partials = partials.data()});
     benchmark::DoNotOptimize(dw.data());
   }
   set_flops(state, c.flops() * (with_dx ? 2 : 1));

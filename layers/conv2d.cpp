@@ -128,8 +128,12 @@ class Conv2D final : public Layer {
     float* winners = pools_ && training ? winners_.data() : nullptr;
     kept_for_backward_ = training || (!winograd_ && !pools_);
     const kernels::Conv2DEpilogue epilogue{o_.activation, pooling};
-    const kernels::Conv2DForward tensors{input.batch(), input.data(),  kernel_.data,
-                                         bias,          output.data(), winners};
+    const kernels::Conv2DForward tensors{.batch = input.batch(),
+                                         .x = input.data(),
+                                         .w = kernel_.data,
+                                         .b = bias,
+                                         .y = output.data(),
+                                         .winners = winners};
     if (winograd_) {
       kernels::winograd_forward(geometry_, kWinogradTile, epilogue, tensors,
                                 transformed_kernel_.data(), training ? col_.data() : nullptr);
@@ -148,21 +152,26 @@ class Conv2D final : public Layer {
     float* dx = grad_input != nullptr ? grad_input->data() : nullptr;
     const auto pooling = pools_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
     const kernels::Conv2DEpilogue epilogue{o_.activation, pooling};
-    const kernels::Conv2DBackward tensors{input.batch(),
-                                          kernel_.data,
-                                          output.data(),
-                                          grad_output.data(),
-                                          winners_.data(),
-                                          kernel_grad_.data,
-                                          db,
-                                          dx};
+    const kernels::Conv2DBackward tensors{.batch = input.batch(),
+                                          .w = kernel_.data,
+                                          .y = output.data(),
+                                          .dy = grad_output.data(),
+                                          .winners = winners_.data(),
+                                          .dw = kernel_grad_.data,
+                                          .db = db,
+                                          .dx = dx};
     if (winograd_) {
-      kernels::winograd_backward(
-          geometry_, kWinogradTile, epilogue, tensors,
-          {transformed_kernel_.data(), col_.data(), delta_.data(), partials_.data()});
+      kernels::winograd_backward(geometry_, kWinogradTile, epilogue, tensors,
+                                 {.u = transformed_kernel_.data(),
+                                  .v = col_.data(),
+                                  .delta = delta_.data(),
+                                  .partials = partials_.data()});
     } else {
       kernels::conv2d_backward(geometry_, epilogue, tensors,
-                               {col_.data(), delta_.data(), dcol_.data(), partials_.data()});
+                               {.col = col_.data(),
+                                .delta = delta_.data(),
+                                .dcol = dcol_.data(),
+                                .partials = partials_.data()});
     }
   }
 

@@ -25,7 +25,7 @@ struct RunOptions {
   std::function<void(const EpochRecord&)> on_epoch;
   // Continue this state (from the run folder's state.bin) instead of starting afresh.
   const TrainingState* resume = nullptr;
-  // Train this process's share of every batch (mpirun --data-parallel; framework/mpi/).
+  // Train this process's share of every batch (mpirun --data-parallel; framework/app/mpi/).
   const DataParallel* data_parallel = nullptr;
 };
 

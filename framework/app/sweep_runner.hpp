@@ -47,7 +47,7 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
 // The sweep folder: <base results_dir>/<sweep name>.
 std::filesystem::path sweep_dir(const Sweep& sweep);
 
-// The stages of run_sweep, shared with the MPI coordinator and workers (framework/mpi/).
+// The stages of run_sweep, shared with the MPI coordinator and workers (framework/app/mpi/).
 struct SweepPlan {
   std::filesystem::path dir;
   std::vector<TrialResult> results;     // grid order; id, trial and dir set

@@ -39,7 +39,7 @@ struct FitSettings {
   std::uint64_t seed = 42;
   // Continue this saved state instead of starting at initial_epoch (runner resume).
   const TrainingState* resume = nullptr;
-  // Data-parallel training (framework/mpi/): train only this rank's share of every batch.
+  // Data-parallel training (framework/app/mpi/): train only this rank's share of every batch.
   const DataParallel* data_parallel = nullptr;
 };
 

@@ -232,12 +232,12 @@ void pad_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const float
 void in_place_rows(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
                    long first_row, long last_row, const float* w, const float* b, Activation act,
                    float* out) {
-  const InPlacePatches patches{image + first_row * layout.row_stride,
-                               layout.taps,
-                               last_row - first_row,
-                               g.out_w,
-                               layout.row_stride,
-                               layout.col_stride};
+  const InPlacePatches patches{.image = image + first_row * layout.row_stride,
+                               .taps = layout.taps,
+                               .rows = last_row - first_row,
+                               .cols = g.out_w,
+                               .row_stride = layout.row_stride,
+                               .col_stride = layout.col_stride};
   conv_short_k(patches, g.out_c, g.patch(), w, out, b, act == Activation::kRelu);
 }
 

@@ -59,8 +59,10 @@ TEST_SUITE("conv2d kernel") {
       const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
       std::vector<float> y(static_cast<std::size_t>(c.batch * g.out_size()));
       std::vector<float> col(kernels::conv2d_col_size(g, c.batch));
-      kernels::conv2d_forward(g, {kernels::Activation::kLinear},
-                              {c.batch, x.data(), w.data(), b.data(), y.data()}, col.data());
+      kernels::conv2d_forward(
+          g, {kernels::Activation::kLinear},
+          {.batch = c.batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
+          col.data());
       CHECK(worst_difference(y, naive_conv(g, c.batch, x, w, b)) < 1e-4);
     }
   }
@@ -68,86 +70,114 @@ TEST_SUITE("conv2d kernel") {
   // Inference fused with MaxPooling2D(2): bitwise the pooling kernel applied to the plain output,
   // also with a NaN input.
   TEST_CASE("conv2d_forward with 2x2 max pooling equals pooling its output bitwise") {
-    for_each_pooling_case(
-        [](long batch, const kernels::Conv2DGeometry& g, kernels::Activation act) {
-          auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
-          x[x.size() / 3] = std::nanf("");
-          const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
-          const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-          std::vector<float> y(static_cast<std::size_t>(batch * g.out_size()));
-          std::vector<float> col(kernels::conv2d_col_size(g, batch));
-          kernels::conv2d_forward(g, {act}, {batch, x.data(), w.data(), b.data(), y.data()},
-                                  col.data());
-          std::vector<float> pooled(static_cast<std::size_t>(batch * kernels::pooled_size(g)));
-          kernels::conv2d_forward(g, {act, kernels::Pooling::kMax2x2},
-                                  {batch, x.data(), w.data(), b.data(), pooled.data()}, col.data());
-          CHECK(bitwise_equal(pooled, UnfusedPool(g, batch, y).pooled));
-        });
+    for_each_pooling_case([](long batch, const kernels::Conv2DGeometry& g,
+                             kernels::Activation act) {
+      auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
+      x[x.size() / 3] = std::nanf("");
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+      std::vector<float> y(static_cast<std::size_t>(batch * g.out_size()));
+      std::vector<float> col(kernels::conv2d_col_size(g, batch));
+      kernels::conv2d_forward(
+          g, {act}, {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
+          col.data());
+      std::vector<float> pooled(static_cast<std::size_t>(batch * kernels::pooled_size(g)));
+      kernels::conv2d_forward(
+          g, {act, kernels::Pooling::kMax2x2},
+          {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = pooled.data()},
+          col.data());
+      CHECK(bitwise_equal(pooled, UnfusedPool(g, batch, y).pooled));
+    });
   }
 
   // Training fused with MaxPooling2D(2): the pooled values, and from a pooled gradient dx, dw
   // and db, bitwise what the convolution and the pooling kernels give apart.
   TEST_CASE("conv2d training with 2x2 max pooling gives the unfused values and gradients") {
-    for_each_pooling_case([](long batch, const kernels::Conv2DGeometry& g,
-                             kernels::Activation act) {
-      const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
-      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
-      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-      const auto pooled_floats = static_cast<std::size_t>(batch * kernels::pooled_size(g));
-      const auto dpool = pattern(pooled_floats, 0.71);
-      const auto patches = static_cast<std::size_t>(batch * g.pixels() * g.patch());
-      const auto outputs = static_cast<std::size_t>(batch * g.out_size());
-      const auto partials = kernels::conv2d_partials_size(g, batch);
-      struct Result {
-        std::vector<float> y, col, dcol, delta, partials, dx, dw, db;
-      };
-      auto buffers = [&](std::size_t y_floats) {
-        return Result{std::vector<float>(y_floats),
-                      std::vector<float>(kernels::conv2d_col_size(g, batch)),
-                      std::vector<float>(patches),
-                      std::vector<float>(outputs),
-                      std::vector<float>(partials),
-                      std::vector<float>(static_cast<std::size_t>(batch * g.in_size())),
-                      std::vector<float>(w.size(), 0.0F),
-                      std::vector<float>(b.size(), 0.0F)};
-      };
-      Result apart = buffers(outputs);
-      kernels::conv2d_forward(g, {act}, {batch, x.data(), w.data(), b.data(), apart.y.data()},
-                              apart.col.data());
-      const UnfusedPool pool(g, batch, apart.y);
-      const auto dy = pool.scatter(batch, dpool);
-      kernels::conv2d_backward(
-          g, {act},
-          {batch, w.data(), apart.y.data(), dy.data(), nullptr, apart.dw.data(), apart.db.data(),
-           apart.dx.data()},
-          {apart.col.data(), apart.delta.data(), apart.dcol.data(), apart.partials.data()});
+    for_each_pooling_case(
+        [](long batch, const kernels::Conv2DGeometry& g, kernels::Activation act) {
+          const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
+          const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+          const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+          const auto pooled_floats = static_cast<std::size_t>(batch * kernels::pooled_size(g));
+          const auto dpool = pattern(pooled_floats, 0.71);
+          const auto patches = static_cast<std::size_t>(batch * g.pixels() * g.patch());
+          const auto outputs = static_cast<std::size_t>(batch * g.out_size());
+          const auto partials = kernels::conv2d_partials_size(g, batch);
+          struct Result {
+            std::vector<float> y, col, dcol, delta, partials, dx, dw, db;
+          };
+          auto buffers = [&](std::size_t y_floats) {
+            return Result{std::vector<float>(y_floats),
+                          std::vector<float>(kernels::conv2d_col_size(g, batch)),
+                          std::vector<float>(patches),
+                          std::vector<float>(outputs),
+                          std::vector<float>(partials),
+                          std::vector<float>(static_cast<std::size_t>(batch * g.in_size())),
+                          std::vector<float>(w.size(), 0.0F),
+                          std::vector<float>(b.size(), 0.0F)};
+          };
+          Result apart = buffers(outputs);
+          kernels::conv2d_forward(
+              g, {act},
+              {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = apart.y.data()},
+              apart.col.data());
+          const UnfusedPool pool(g, batch, apart.y);
+          const auto dy = pool.scatter(batch, dpool);
+          kernels::conv2d_backward(g, {act},
+                                   {.batch = batch,
+                                    .w = w.data(),
+                                    .y = apart.y.data(),
+                                    .dy = dy.data(),
+                                    .dw = apart.dw.data(),
+                                    .db = apart.db.data(),
+                                    .dx = apart.dx.data()},
+                                   {.col = apart.col.data(),
+                                    .delta = apart.delta.data(),
+                                    .dcol = apart.dcol.data(),
+                                    .partials = apart.partials.data()});
 
-      Result fused = buffers(pooled_floats);
-      std::vector<float> winners(pooled_floats);
-      const kernels::Conv2DEpilogue pooled{act, kernels::Pooling::kMax2x2};
-      kernels::conv2d_forward(g, pooled,
-                              {batch, x.data(), w.data(), b.data(), fused.y.data(), winners.data()},
-                              fused.col.data());
-      kernels::conv2d_backward(
-          g, pooled,
-          {batch, w.data(), fused.y.data(), dpool.data(), winners.data(), fused.dw.data(),
-           fused.db.data(), fused.dx.data()},
-          {fused.col.data(), fused.delta.data(), fused.dcol.data(), fused.partials.data()});
-      CHECK(bitwise_equal(fused.y, pool.pooled));
-      CHECK(bitwise_equal(fused.dx, apart.dx));
-      CHECK(bitwise_equal(fused.dw, apart.dw));
-      CHECK(bitwise_equal(fused.db, apart.db));
-      // Without an input gradient (a first layer) the short-patch kernels read the pooled
-      // gradient as it is, never forming the full one: still the same bits.
-      std::vector<float> dw(w.size(), 0.0F);
-      std::vector<float> db(b.size(), 0.0F);
-      kernels::conv2d_backward(
-          g, pooled,
-          {batch, w.data(), fused.y.data(), dpool.data(), winners.data(), dw.data(), db.data()},
-          {fused.col.data(), fused.delta.data(), fused.dcol.data(), fused.partials.data()});
-      CHECK(bitwise_equal(dw, apart.dw));
-      CHECK(bitwise_equal(db, apart.db));
-    });
+          Result fused = buffers(pooled_floats);
+          std::vector<float> winners(pooled_floats);
+          const kernels::Conv2DEpilogue pooled{act, kernels::Pooling::kMax2x2};
+          kernels::conv2d_forward(g, pooled,
+                                  {.batch = batch,
+                                   .x = x.data(),
+                                   .w = w.data(),
+                                   .b = b.data(),
+                                   .y = fused.y.data(),
+                                   .winners = winners.data()},
+                                  fused.col.data());
+          kernels::conv2d_backward(g, pooled,
+                                   {.batch = batch,
+                                    .w = w.data(),
+                                    .y = fused.y.data(),
+                                    .dy = dpool.data(),
+                                    .winners = winners.data(),
+                                    .dw = fused.dw.data(),
+                                    .db = fused.db.data(),
+                                    .dx = fused.dx.data()},
+                                   {.col = fused.col.data(),
+                                    .delta = fused.delta.data(),
+                                    .dcol = fused.dcol.data(),
+                                    .partials = fused.partials.data()});
+          CHECK(bitwise_equal(fused.y, pool.pooled));
+          CHECK(bitwise_equal(fused.dx, apart.dx));
+          CHECK(bitwise_equal(fused.dw, apart.dw));
+          CHECK(bitwise_equal(fused.db, apart.db));
+          // Without an input gradient (a first layer) the short-patch kernels read the pooled
+          // gradient as it is, never forming the full one: still the same bits.
+          std::vector<float> dw(w.size(), 0.0F);
+          std::vector<float> db(b.size(), 0.0F);
+          kernels::conv2d_backward(
+              g, pooled,
+              {batch, w.data(), fused.y.data(), dpool.data(), winners.data(), dw.data(), db.data()},
+              {.col = fused.col.data(),
+               .delta = fused.delta.data(),
+               .dcol = fused.dcol.data(),
+               .partials = fused.partials.data()});
+          CHECK(bitwise_equal(dw, apart.dw));
+          CHECK(bitwise_equal(db, apart.db));
+        });
   }
 
   TEST_CASE("im2col then col2im_add counts how often each input is used") {

@@ -62,14 +62,22 @@ struct Buffers {
 Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const Inputs& in,
             kernels::Activation act = kernels::Activation::kLinear) {
   Buffers bufs(g, tile, batch);
-  kernels::winograd_forward(g, tile, {act},
-                            {batch, in.x.data(), in.w.data(), in.b.data(), bufs.y.data()},
-                            bufs.u.data(), bufs.v.data());
-  kernels::winograd_backward(
+  kernels::winograd_forward(
       g, tile, {act},
-      {batch, in.w.data(), bufs.y.data(), in.dy.data(), nullptr, bufs.dw.data(), bufs.db.data(),
-       bufs.dx.data()},
-      {bufs.u.data(), bufs.v.data(), bufs.delta.data(), bufs.partials.data()});
+      {.batch = batch, .x = in.x.data(), .w = in.w.data(), .b = in.b.data(), .y = bufs.y.data()},
+      bufs.u.data(), bufs.v.data());
+  kernels::winograd_backward(g, tile, {act},
+                             {.batch = batch,
+                              .w = in.w.data(),
+                              .y = bufs.y.data(),
+                              .dy = in.dy.data(),
+                              .dw = bufs.dw.data(),
+                              .db = bufs.db.data(),
+                              .dx = bufs.dx.data()},
+                             {.u = bufs.u.data(),
+                              .v = bufs.v.data(),
+                              .delta = bufs.delta.data(),
+                              .partials = bufs.partials.data()});
   return bufs;
 }
 
@@ -154,11 +162,19 @@ TEST_SUITE("winograd kernel") {
       in.x[in.x.size() / 2] = std::nanf("");
       Buffers plain(g, tile, c.batch);
       kernels::winograd_forward(g, tile, {act},
-                                {c.batch, in.x.data(), in.w.data(), in.b.data(), plain.y.data()},
+                                {.batch = c.batch,
+                                 .x = in.x.data(),
+                                 .w = in.w.data(),
+                                 .b = in.b.data(),
+                                 .y = plain.y.data()},
                                 plain.u.data(), plain.v.data());
       std::vector<float> pooled(static_cast<std::size_t>(c.batch * kernels::pooled_size(g)));
       kernels::winograd_forward(g, tile, {act, kernels::Pooling::kMax2x2},
-                                {c.batch, in.x.data(), in.w.data(), in.b.data(), pooled.data()},
+                                {.batch = c.batch,
+                                 .x = in.x.data(),
+                                 .w = in.w.data(),
+                                 .b = in.b.data(),
+                                 .y = pooled.data()},
                                 plain.u.data(), nullptr);
       CHECK(bitwise_equal(pooled, UnfusedPool(g, c.batch, plain.y).pooled));
     });
@@ -175,29 +191,52 @@ TEST_SUITE("winograd kernel") {
 
       Buffers apart(g, tile, c.batch);
       kernels::winograd_forward(g, tile, {act},
-                                {c.batch, in.x.data(), in.w.data(), in.b.data(), apart.y.data()},
+                                {.batch = c.batch,
+                                 .x = in.x.data(),
+                                 .w = in.w.data(),
+                                 .b = in.b.data(),
+                                 .y = apart.y.data()},
                                 apart.u.data(), apart.v.data());
       const UnfusedPool pool(g, c.batch, apart.y);
       const auto dy = pool.scatter(c.batch, dpool);
-      kernels::winograd_backward(
-          g, tile, {act},
-          {c.batch, in.w.data(), apart.y.data(), dy.data(), nullptr, apart.dw.data(),
-           apart.db.data(), apart.dx.data()},
-          {apart.u.data(), apart.v.data(), apart.delta.data(), apart.partials.data()});
+      kernels::winograd_backward(g, tile, {act},
+                                 {.batch = c.batch,
+                                  .w = in.w.data(),
+                                  .y = apart.y.data(),
+                                  .dy = dy.data(),
+                                  .dw = apart.dw.data(),
+                                  .db = apart.db.data(),
+                                  .dx = apart.dx.data()},
+                                 {.u = apart.u.data(),
+                                  .v = apart.v.data(),
+                                  .delta = apart.delta.data(),
+                                  .partials = apart.partials.data()});
 
       Buffers fused(g, tile, c.batch);
       std::vector<float> pooled(pooled_floats);
       std::vector<float> winners(pooled_floats);
       const kernels::Conv2DEpilogue pooling{act, kernels::Pooling::kMax2x2};
-      kernels::winograd_forward(
-          g, tile, pooling,
-          {c.batch, in.x.data(), in.w.data(), in.b.data(), pooled.data(), winners.data()},
-          fused.u.data(), fused.v.data());
-      kernels::winograd_backward(
-          g, tile, pooling,
-          {c.batch, in.w.data(), pooled.data(), dpool.data(), winners.data(), fused.dw.data(),
-           fused.db.data(), fused.dx.data()},
-          {fused.u.data(), fused.v.data(), fused.delta.data(), fused.partials.data()});
+      kernels::winograd_forward(g, tile, pooling,
+                                {.batch = c.batch,
+                                 .x = in.x.data(),
+                                 .w = in.w.data(),
+                                 .b = in.b.data(),
+                                 .y = pooled.data(),
+                                 .winners = winners.data()},
+                                fused.u.data(), fused.v.data());
+      kernels::winograd_backward(g, tile, pooling,
+                                 {.batch = c.batch,
+                                  .w = in.w.data(),
+                                  .y = pooled.data(),
+                                  .dy = dpool.data(),
+                                  .winners = winners.data(),
+                                  .dw = fused.dw.data(),
+                                  .db = fused.db.data(),
+                                  .dx = fused.dx.data()},
+                                 {.u = fused.u.data(),
+                                  .v = fused.v.data(),
+                                  .delta = fused.delta.data(),
+                                  .partials = fused.partials.data()});
       CHECK(bitwise_equal(pooled, pool.pooled));
       CHECK(bitwise_equal(fused.dx, apart.dx));
       CHECK(bitwise_equal(fused.dw, apart.dw));
@@ -217,13 +256,23 @@ TEST_SUITE("winograd kernel") {
       Buffers bufs(g, 2, c.batch);
       const kernels::Conv2DEpilogue linear{kernels::Activation::kLinear};
       kernels::winograd_forward(g, 2, linear,
-                                {c.batch, in.x.data(), in.w.data(), in.b.data(), bufs.y.data()},
+                                {.batch = c.batch,
+                                 .x = in.x.data(),
+                                 .w = in.w.data(),
+                                 .b = in.b.data(),
+                                 .y = bufs.y.data()},
                                 bufs.u.data(), bufs.v.data());
-      kernels::winograd_backward(
-          g, 2, linear,
-          {c.batch, in.w.data(), bufs.y.data(), in.dy.data(), nullptr, bufs.dw.data(),
-           bufs.db.data(), nullptr},
-          {bufs.u.data(), bufs.v.data(), bufs.delta.data(), bufs.partials.data()});
+      kernels::winograd_backward(g, 2, linear,
+                                 {.batch = c.batch,
+                                  .w = in.w.data(),
+                                  .y = bufs.y.data(),
+                                  .dy = in.dy.data(),
+                                  .dw = bufs.dw.data(),
+                                  .db = bufs.db.data()},
+                                 {.u = bufs.u.data(),
+                                  .v = bufs.v.data(),
+                                  .delta = bufs.delta.data(),
+                                  .partials = bufs.partials.data()});
       const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, in.dy);
       const double wide =
           2e-6 * static_cast<double>(c.in_c + 4) * static_cast<double>(c.batch * g.pixels()) / 16.0;
