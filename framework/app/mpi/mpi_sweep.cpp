@@ -146,21 +146,28 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
   };
   std::vector<Worker> workers;
   bool lost_any = false;
-  auto assign = [&](Worker& w) {
-    Assignment a;
+  // A worker with nothing left to do is told to stop only once the sweep is over: a rank that
+  // dies in the meantime must be known to every survivor (peer_lost), or the survivor's
+  // MPI_Finalize waits for the dead rank forever.
+  auto send = [&](Worker& w, Assignment a) {
     a.marker = marker.string();
     a.token = token;
     a.send_files = mpi_options.send_files;
-    if (!queue.empty() && !interrupt_requested()) {  // Ctrl-C: no new trials
-      a.index = static_cast<std::int64_t>(queue.front());
-      a.id = results[queue.front()].id;
-      queue.pop_front();
-      table.set(static_cast<std::size_t>(a.index), "running", fmt::format("rank {}", w.rank));
-    }
-    a.peer_lost = a.index < 0 && lost_any;
     world.send(w.rank, kAssign, a);
-    w.index = a.index;
+  };
+  auto assign = [&](Worker& w) {
+    w.index = -1;
     w.heard = Clock::now();
+    if (queue.empty() || interrupt_requested()) {  // Ctrl-C: no new trials
+      return;
+    }
+    Assignment a;
+    a.index = static_cast<std::int64_t>(queue.front());
+    a.id = results[queue.front()].id;
+    queue.pop_front();
+    table.set(static_cast<std::size_t>(a.index), "running", fmt::format("rank {}", w.rank));
+    send(w, a);
+    w.index = a.index;
   };
   for (int r = 1; r < world.size(); ++r) {
     workers.push_back(Worker{r, -1, Clock::now(), true});
@@ -222,6 +229,13 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& w : workers) {
+    if (w.alive) {
+      Assignment stop;
+      stop.peer_lost = lost_any;
+      send(w, stop);
+    }
   }
   for (std::size_t i : queue) {  // interrupted, or every worker is gone
     results[i].status = "failed";
