@@ -227,7 +227,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   const float* b = t.b;
   float* y = t.y;
   float* winners = t.winners;
-  assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
+  assert(epilogue.valid());
   const long patch = g.patch();
   const long pixels = g.pixels();
   const bool in_place = in_place_applies(g, act);
@@ -289,7 +289,7 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   float* delta = ws.delta;
   float* dcol = ws.dcol;
   float* partials = ws.partials;
-  assert(pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu);
+  assert(epilogue.valid());
   const long patch = g.patch();
   const long pixels = g.pixels();
   const long dw_size = patch * g.out_c;

@@ -37,6 +37,10 @@ inline long pooled_size(const Conv2DGeometry& g) {
 struct Conv2DEpilogue {
   Activation act = Activation::kLinear;
   Pooling pooling = Pooling::kNone;
+  // What every kernel asserts: a fused pooling only after a linear or ReLU activation.
+  [[nodiscard]] bool valid() const {
+    return pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu;
+  }
 };
 
 // The tensors of a forward pass over `batch` samples: y = act(conv(x, w) + b), or its pooled

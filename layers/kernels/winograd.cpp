@@ -734,8 +734,7 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
 void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
                       const Conv2DForward& tensors, float* u, float* v) {
   assert(winograd_applies(g) && (tile == 2 || tile == 4));
-  assert(epilogue.pooling == Pooling::kNone || epilogue.act == Activation::kLinear ||
-         epilogue.act == Activation::kRelu);
+  assert(epilogue.valid());
   if (tile == 2) {
     forward<2>(g, epilogue, tensors, u, v);
   } else {
@@ -746,8 +745,7 @@ void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogu
 void winograd_backward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
                        const Conv2DBackward& tensors, const WinogradWorkspace& ws) {
   assert(winograd_applies(g) && (tile == 2 || tile == 4));
-  assert(epilogue.pooling == Pooling::kNone || epilogue.act == Activation::kLinear ||
-         epilogue.act == Activation::kRelu);
+  assert(epilogue.valid());
   if (tile == 2) {
     backward<2>(g, epilogue, tensors, ws);
   } else {
