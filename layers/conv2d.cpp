@@ -33,24 +33,30 @@ class Conv2D final : public Layer {
     bool use_bias = true;
   };
 
-  static std::unique_ptr<Layer> from_spec(const LayerSpec& spec) {
-    MapReader p = spec.params();
-    Options o;
-    o.filters = static_cast<long>(p.require<std::int64_t>("filters", 1, positive()));
-    if (!p.has("kernel_size")) {
-      p.accept("kernel_size");
-      spec.diagnostics().error(p.node(), p.path(), "missing required key 'kernel_size'");
-    }
-    o.kernel_size = read_pair(p, "kernel_size", {1, 1});
-    o.strides = read_pair(p, "strides", {1, 1});
-    o.padding = read_padding(p);
-    o.activation = read_activation(p);
-    o.use_bias = p.get_or<bool>("use_bias", true);
-    p.reject_unknown();
-    return std::make_unique<Conv2D>(o);
+  static const Schema& schema() {
+    static const Schema s = [] {
+      Schema s(std::string(kType), "2-D convolution over (height, width, channels) inputs");
+      s.integer("filters", "output channels").required().at_least(1);
+      s.pair("kernel_size", "window height and width", {}).required();
+      s.pair("strides", "step between windows", Pair{1, 1});
+      declare_padding(s);
+      declare_activation(s);
+      s.flag("use_bias", "add a bias per filter", true);
+      return s;
+    }();
+    return s;
   }
 
-  explicit Conv2D(const Options& o) : o_(o), declared_activation_(o.activation) {}
+  static std::unique_ptr<Layer> create(const Params& p) {
+    return std::make_unique<Conv2D>(p, Options{.filters = static_cast<long>(p.integer("filters")),
+                                               .kernel_size = p.pair("kernel_size"),
+                                               .strides = p.pair("strides"),
+                                               .padding = padding_of(p),
+                                               .activation = activation_of(p),
+                                               .use_bias = p.flag("use_bias")});
+  }
+
+  Conv2D(const Params& p, const Options& o) : params_(p), o_(o) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
@@ -105,18 +111,14 @@ class Conv2D final : public Layer {
   // commute with the maximum, so results are bitwise what the two layers give apart).
   Fusion fuse_next(const Layer* next) override {
     pools_ = false;
-    if (next == nullptr || next->type() != "MaxPooling2D" ||
-        (o_.activation != kernels::Activation::kLinear &&
-         o_.activation != kernels::Activation::kRelu)) {
+    const auto window = next != nullptr ? next->pooling_window() : std::nullopt;
+    if (!window || (o_.activation != kernels::Activation::kLinear &&
+                    o_.activation != kernels::Activation::kRelu)) {
       return Fusion::kNone;
     }
-    const YAML::Node pool = next->config();
-    auto is_two_by_two = [](const YAML::Node& pair) {
-      return pair.IsSequence() && pair.size() == 2 && pair[0].as<long>() == 2 &&
-             pair[1].as<long>() == 2;
-    };
-    pools_ = is_two_by_two(pool["pool_size"]) && is_two_by_two(pool["strides"]) &&
-             pool["padding"].as<std::string>() == "valid";
+    pools_ = window->kind == PoolingWindow::Kind::kMax && window->height == 2 &&
+             window->width == 2 && window->stride_h == 2 && window->stride_w == 2 &&
+             !window->same_padding;
     return pools_ ? Fusion::kAlways : Fusion::kNone;
   }
 
@@ -175,17 +177,7 @@ class Conv2D final : public Layer {
     }
   }
 
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["filters"] = o_.filters;
-    node["kernel_size"] = pair_node(o_.kernel_size);
-    node["strides"] = pair_node(o_.strides);
-    node["padding"] = padding_name(o_.padding);
-    node["activation"] = std::string(kernels::activation_name(declared_activation_));
-    node["use_bias"] = o_.use_bias;
-    return node;
-  }
+  [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
   bool emit_logits() override {
     if (o_.activation != kernels::Activation::kSoftmax) {
@@ -214,8 +206,8 @@ class Conv2D final : public Layer {
                                     o_.strides[1], rows.pad_before, cols.pad_before}};
   }
 
-  Options o_;                                // o_.activation is what forward applies
-  kernels::Activation declared_activation_;  // what the config says (emit_logits may differ)
+  Params params_;  // as declared (emit_logits may change o_.activation)
+  Options o_;      // o_.activation is what forward applies
   kernels::Conv2DGeometry geometry_{};
   bool winograd_ = false;
   bool kept_for_backward_ = false;

@@ -28,20 +28,24 @@ class Dense final : public Layer {
  public:
   static constexpr std::string_view kType = "Dense";
 
-  static std::unique_ptr<Layer> from_spec(const LayerSpec& spec) {
-    MapReader p = spec.params();
-    const auto units = p.require<std::int64_t>("units", 1, positive());
-    const auto activation = read_activation(p);
-    const bool use_bias = p.get_or<bool>("use_bias", true);
-    p.reject_unknown();
-    return std::make_unique<Dense>(static_cast<long>(units), activation, use_bias);
+  static const Schema& schema() {
+    static const Schema s = [] {
+      Schema s(std::string(kType), "fully connected: y = activation(x kernel + bias)");
+      s.integer("units", "output size").required().at_least(1);
+      declare_activation(s);
+      s.flag("use_bias", "add a bias vector", true);
+      return s;
+    }();
+    return s;
   }
 
-  Dense(long units, kernels::Activation activation, bool use_bias)
-      : units_(units),
-        activation_(activation),
-        declared_activation_(activation),
-        use_bias_(use_bias) {}
+  static std::unique_ptr<Layer> create(const Params& p) { return std::make_unique<Dense>(p); }
+
+  explicit Dense(const Params& p)
+      : params_(p),
+        units_(static_cast<long>(p.integer("units"))),
+        activation_(activation_of(p)),
+        use_bias_(p.flag("use_bias")) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
@@ -121,14 +125,7 @@ class Dense final : public Layer {
     });
   }
 
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["units"] = units_;
-    node["activation"] = std::string(kernels::activation_name(declared_activation_));
-    node["use_bias"] = use_bias_;
-    return node;
-  }
+  [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
   bool emit_logits() override {
     if (activation_ != kernels::Activation::kSoftmax) {
@@ -139,9 +136,9 @@ class Dense final : public Layer {
   }
 
  private:
+  Params params_;  // as declared (emit_logits may change activation_)
   long units_;
-  kernels::Activation activation_;           // what forward applies
-  kernels::Activation declared_activation_;  // what the config says (emit_logits may differ)
+  kernels::Activation activation_;  // what forward applies
   bool use_bias_;
   long inputs_ = 0;
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;

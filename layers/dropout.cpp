@@ -15,16 +15,23 @@ class Dropout final : public StatelessLayer {
  public:
   static constexpr std::string_view kType = "Dropout";
 
-  static std::unique_ptr<Layer> from_spec(const LayerSpec& spec) {
-    MapReader p = spec.params();
-    const double rate = p.require<double>("rate", 0.0, in_range(0.0, 1.0, /*hi_open=*/true));
-    const auto seed =
-        p.get_or<std::int64_t>("seed", static_cast<std::int64_t>(spec.default_seed() >> 1U));
-    p.reject_unknown();
-    return std::make_unique<Dropout>(rate, static_cast<std::uint64_t>(seed));
+  static const Schema& schema() {
+    // The seed is runner's: Keras' seeds a TensorFlow generator whose masks differ anyway.
+    static const Schema s =
+        Schema(std::string(kType), "randomly zeroes inputs in training, scaling the rest")
+            .real("rate", "fraction of the inputs to drop")
+            .required()
+            .at_least(0)
+            .below(1)
+            .seed("seed", "mask seed (default: derived from the experiment seed)")
+            .keras("");
+    return s;
   }
 
-  Dropout(double rate, std::uint64_t seed) : rate_(rate), seed_(seed) {}
+  static std::unique_ptr<Layer> create(const Params& p) { return std::make_unique<Dropout>(p); }
+
+  explicit Dropout(const Params& p)
+      : params_(p), rate_(p.real("rate")), seed_(static_cast<std::uint64_t>(p.integer("seed"))) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
   [[nodiscard]] Shape output_shape(const Shape& input) const override { return input; }
@@ -68,15 +75,10 @@ class Dropout final : public StatelessLayer {
     }
   }
 
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["rate"] = yaml_number(rate_);
-    node["seed"] = seed_;
-    return node;
-  }
+  [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
  private:
+  Params params_;
   double rate_;
   std::uint64_t seed_;
   std::vector<float> scale_;

@@ -11,11 +11,12 @@ class Flatten final : public StatelessLayer {
  public:
   static constexpr std::string_view kType = "Flatten";
 
-  static std::unique_ptr<Layer> from_spec(const LayerSpec& spec) {
-    MapReader p = spec.params();
-    p.reject_unknown();
-    return std::make_unique<Flatten>();
+  static const Schema& schema() {
+    static const Schema s(std::string(kType), "flattens each sample into one dimension");
+    return s;
   }
+
+  static std::unique_ptr<Layer> create(const Params& /*p*/) { return std::make_unique<Flatten>(); }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 

@@ -9,44 +9,23 @@
 
 namespace runner {
 
-Pair read_pair(MapReader& params, const std::string& key, Pair fallback) {
-  const YAML::Node node = params.child(key);
-  if (!node.IsDefined() || node.IsNull()) {
-    return fallback;
-  }
-  std::string expected;
-  std::int64_t single = 0;
-  std::vector<std::int64_t> pair;
-  if (parse_value(node, single, expected)) {
-    pair = {single, single};
-  } else if (!parse_value(node, pair, expected) || pair.size() != 2) {
-    params.diagnostics().error(
-        node, params.path_of(key),
-        "expected a positive integer or a list of two, got " + describe(node));
-    return fallback;
-  }
-  if (pair[0] <= 0 || pair[1] <= 0 || pair[0] > 65536 || pair[1] > 65536) {
-    params.diagnostics().error(
-        node, params.path_of(key),
-        fmt::format("expected positive sizes up to 65536, got [{}, {}]", pair[0], pair[1]));
-    return fallback;
-  }
-  return {static_cast<long>(pair[0]), static_cast<long>(pair[1])};
+Schema& declare_padding(Schema& schema) {
+  return schema.choice("padding", "'valid' (no padding) or 'same' (output size = input / stride)",
+                       {"valid", "same"}, "valid");
 }
 
-Padding read_padding(MapReader& params) {
-  const auto text = params.get_or<std::string>("padding", "valid", one_of({"valid", "same"}));
-  return text == "same" ? Padding::kSame : Padding::kValid;
+Schema& declare_activation(Schema& schema) {
+  return schema.choice("activation", "applied to the output", kernels::activation_names(),
+                       "linear");
 }
 
-kernels::Activation read_activation(MapReader& params) {
-  const auto text =
-      params.get_or<std::string>("activation", "linear", one_of(kernels::activation_names()));
-  return kernels::parse_activation(text).value_or(kernels::Activation::kLinear);
+Padding padding_of(const Params& params) {
+  return params.text("padding") == "same" ? Padding::kSame : Padding::kValid;
 }
 
-const char* padding_name(Padding p) {
-  return p == Padding::kSame ? "same" : "valid";
+kernels::Activation activation_of(const Params& params) {
+  return kernels::parse_activation(params.text("activation"))
+      .value_or(kernels::Activation::kLinear);
 }
 
 YAML::Node pair_node(Pair p) {
@@ -67,6 +46,29 @@ AxisPlan plan_axis(long in, long window, long stride, Padding padding) {
     return {0, 0};
   }
   return {(in - window) / stride + 1, 0};
+}
+
+Schema& declare_pooling(Schema& schema) {
+  schema.pair("pool_size", "window height and width", Pair{2, 2});
+  schema.pair("strides", "step between windows (default: pool_size)", {});
+  return declare_padding(schema);
+}
+
+PoolingParams pooling_of(const Params& params) {
+  const Pair pool = params.pair("pool_size");
+  return {pool, params.given("strides") ? params.pair("strides") : pool, padding_of(params)};
+}
+
+kernels::Pool2DGeometry pool_geometry(const Shape& input, const PoolingParams& p) {
+  require_image_input(input);
+  const AxisPlan rows = plan_axis(input[0], p.pool[0], p.strides[0], p.padding);
+  const AxisPlan cols = plan_axis(input[1], p.pool[1], p.strides[1], p.padding);
+  if (rows.out <= 0 || cols.out <= 0) {
+    throw ShapeError(fmt::format("pool {}x{} does not fit input {} with padding 'valid'", p.pool[0],
+                                 p.pool[1], input.str()));
+  }
+  return {input[0],  input[1],     input[2],     rows.out,        cols.out,       p.pool[0],
+          p.pool[1], p.strides[0], p.strides[1], rows.pad_before, cols.pad_before};
 }
 
 void require_image_input(const Shape& input) {

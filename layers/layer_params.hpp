@@ -1,13 +1,14 @@
 #pragma once
-// Readers for hyper-parameters several layers share (Keras' argument forms).
+// Hyper-parameters several layers share (Keras' argument forms) and their shape rules.
 #include <array>
 #include <cstdint>
 #include <span>
 
 #include "framework/core/rng.hpp"
+#include "framework/core/schema.hpp"
 #include "framework/core/shape.hpp"
-#include "framework/core/yaml_reader.hpp"
 #include "layers/kernels/activations.hpp"
+#include "layers/kernels/pool2d.hpp"
 
 namespace runner {
 
@@ -16,10 +17,11 @@ enum class Padding { kValid, kSame };
 // (height, width); YAML takes `3` or `[3, 3]`.
 using Pair = std::array<long, 2>;
 
-Pair read_pair(MapReader& params, const std::string& key, Pair fallback);
-Padding read_padding(MapReader& params);
-kernels::Activation read_activation(MapReader& params);
-const char* padding_name(Padding p);
+// Keras' `padding` and `activation` arguments, as every layer declares them.
+Schema& declare_padding(Schema& schema);
+Schema& declare_activation(Schema& schema);
+Padding padding_of(const Params& params);
+kernels::Activation activation_of(const Params& params);
 YAML::Node pair_node(Pair p);
 
 // Output length and leading pad of one spatial axis, as TensorFlow computes them.
@@ -28,6 +30,16 @@ struct AxisPlan {
   long pad_before;
 };
 AxisPlan plan_axis(long in, long window, long stride, Padding padding);
+
+// Pooling layers' `pool_size`, `strides` (default: the pool size, as Keras) and `padding`.
+Schema& declare_pooling(Schema& schema);
+struct PoolingParams {
+  Pair pool, strides;
+  Padding padding;
+};
+PoolingParams pooling_of(const Params& params);
+// The pooling's geometry on `input`; ShapeError when the window does not fit.
+kernels::Pool2DGeometry pool_geometry(const Shape& input, const PoolingParams& p);
 
 // Requires rank-3 (height, width, channels) input; names what was seen otherwise.
 void require_image_input(const Shape& input);

@@ -15,17 +15,30 @@ class MaxPooling2D final : public StatelessLayer {
  public:
   static constexpr std::string_view kType = "MaxPooling2D";
 
-  static std::unique_ptr<Layer> from_spec(const LayerSpec& spec) {
-    MapReader p = spec.params();
-    const Pair pool = read_pair(p, "pool_size", {2, 2});
-    const Pair strides = read_pair(p, "strides", pool);
-    const Padding padding = read_padding(p);
-    p.reject_unknown();
-    return std::make_unique<MaxPooling2D>(pool, strides, padding);
+  static const Schema& schema() {
+    static const Schema s = [] {
+      Schema s(std::string(kType), "maximum over each window");
+      return declare_pooling(s);
+    }();
+    return s;
   }
 
-  MaxPooling2D(Pair pool, Pair strides, Padding padding)
-      : pool_(pool), strides_(strides), padding_(padding) {}
+  static std::unique_ptr<Layer> create(const Params& p) {
+    return std::make_unique<MaxPooling2D>(p);
+  }
+
+  explicit MaxPooling2D(const Params& p) : config_(p.resolved()), pooling_(pooling_of(p)) {
+    config_["strides"] = pair_node(pooling_.strides);
+  }
+
+  [[nodiscard]] std::optional<PoolingWindow> pooling_window() const override {
+    return PoolingWindow{.kind = PoolingWindow::Kind::kMax,
+                         .height = pooling_.pool[0],
+                         .width = pooling_.pool[1],
+                         .stride_h = pooling_.strides[0],
+                         .stride_w = pooling_.strides[1],
+                         .same_padding = pooling_.padding == Padding::kSame};
+  }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
@@ -57,30 +70,15 @@ class MaxPooling2D final : public StatelessLayer {
     }
   }
 
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["pool_size"] = pair_node(pool_);
-    node["strides"] = pair_node(strides_);
-    node["padding"] = padding_name(padding_);
-    return node;
-  }
+  [[nodiscard]] YAML::Node config() const override { return YAML::Clone(config_); }
 
  private:
   [[nodiscard]] kernels::Pool2DGeometry make_geometry(const Shape& input) const {
-    require_image_input(input);
-    const AxisPlan rows = plan_axis(input[0], pool_[0], strides_[0], padding_);
-    const AxisPlan cols = plan_axis(input[1], pool_[1], strides_[1], padding_);
-    if (rows.out <= 0 || cols.out <= 0) {
-      throw ShapeError(fmt::format("pool {}x{} does not fit input {} with padding 'valid'",
-                                   pool_[0], pool_[1], input.str()));
-    }
-    return {input[0], input[1],    input[2],    rows.out,        cols.out,       pool_[0],
-            pool_[1], strides_[0], strides_[1], rows.pad_before, cols.pad_before};
+    return pool_geometry(input, pooling_);
   }
 
-  Pair pool_, strides_;
-  Padding padding_;
+  YAML::Node config_;  // resolved, strides filled in as Keras writes them
+  PoolingParams pooling_;
   kernels::Pool2DGeometry geometry_{};
   std::vector<std::int32_t> argmax_;
   bool have_argmax_ = false;

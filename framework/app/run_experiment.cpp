@@ -48,7 +48,6 @@ class HistoryWriter final : public Callback {
   HistoryWriter(std::filesystem::path path, std::function<void(const EpochRecord&)> on_epoch)
       : path_(std::move(path)), on_epoch_(std::move(on_epoch)) {}
   [[nodiscard]] std::string_view type() const override { return "HistoryWriter"; }
-  [[nodiscard]] YAML::Node config() const override { return {}; }
   void on_epoch_end(std::int64_t epoch, const Logs& logs, TrainContext& ctx) override {
     History so_far = *ctx.history;
     so_far.add(EpochRecord{epoch + 1, logs, 0});  // fit() adds the record after callbacks

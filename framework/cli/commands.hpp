@@ -16,6 +16,9 @@ int compare_command(const std::vector<std::string>& args);
 int resume_command(const std::vector<std::string>& args);
 int plot_model_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
+int layers_command(const std::vector<std::string>& args);
+int optimizers_command(const std::vector<std::string>& args);
+int callbacks_command(const std::vector<std::string>& args);
 
 // The top-level help text.
 std::string usage();

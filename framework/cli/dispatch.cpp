@@ -23,6 +23,9 @@ const std::vector<Command>& commands() {
       {"resume", resume_command, "continue an interrupted run from its saved state"},
       {"plot-model", plot_model_command, "draw the model's layer graph (PNG, SVG or DOT)"},
       {"report", report_command, "one self-contained report.html for runs and sweeps"},
+      {"layers", layers_command, "every layer type with its parameters and defaults"},
+      {"optimizers", optimizers_command, "every optimizer with its parameters and defaults"},
+      {"callbacks", callbacks_command, "every callback with its parameters and defaults"},
   };
   return list;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Components created by name from the experiment file: layers, optimizers, callbacks.
-// Each implementation file registers itself at static-initialization time, so adding one is
-// one new file. Targets holding them are OBJECT libraries (nothing is dead-stripped).
+// Each implementation file registers its Schema and factory at static-initialization time, so
+// adding one is one new file. Targets holding them are OBJECT libraries (nothing is
+// dead-stripped).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "framework/core/schema.hpp"
 #include "framework/core/spec.hpp"
 #include "framework/core/text.hpp"
 
@@ -21,17 +23,18 @@ namespace runner {
 template <typename Product>
 class Registry {
  public:
-  // Records problems with the parameters in spec.diagnostics(); may then return null.
-  using Factory = std::unique_ptr<Product> (*)(const Spec&);
+  // Builds from parameters its schema has read and checked; records problems across
+  // parameters with Params::error (then may return null).
+  using Factory = std::unique_ptr<Product> (*)(const Params&);
 
   // `kind` names the component in messages: "layer type", "optimizer", "callback".
   explicit Registry(std::string kind) : kind_(std::move(kind)) {}
 
   // A duplicate name is a programmer error: message and abort.
-  void add(std::string_view type, Factory factory) {
-    if (!factories_.emplace(std::string(type), factory).second) {
-      std::fprintf(stderr, "runner: %s '%.*s' registered twice\n", kind_.c_str(),
-                   static_cast<int>(type.size()), type.data());
+  void add(const Schema& schema, Factory factory) {
+    if (!factories_.emplace(schema.type(), Entry{&schema, factory}).second) {
+      std::fprintf(stderr, "runner: %s '%s' registered twice\n", kind_.c_str(),
+                   schema.type().c_str());
       std::abort();
     }
   }
@@ -49,7 +52,27 @@ class Registry {
       }
       return nullptr;
     }
-    return it->second(spec);
+    const std::size_t problems = spec.diagnostics().messages().size();
+    const Params params = it->second.schema->read(spec);
+    if (spec.diagnostics().messages().size() != problems) {
+      return nullptr;  // a factory only ever sees checked values
+    }
+    return it->second.factory(params);
+  }
+
+  // The type's schema, or null.
+  [[nodiscard]] const Schema* schema(std::string_view type) const {
+    const auto it = factories_.find(type);
+    return it == factories_.end() ? nullptr : it->second.schema;
+  }
+
+  // Every schema, by type name.
+  [[nodiscard]] std::vector<const Schema*> schemas() const {
+    std::vector<const Schema*> out;
+    for (const auto& entry : factories_) {
+      out.push_back(entry.second.schema);
+    }
+    return out;
   }
 
   [[nodiscard]] std::vector<std::string> types() const {
@@ -65,8 +88,12 @@ class Registry {
   }
 
  private:
+  struct Entry {
+    const Schema* schema;
+    Factory factory;
+  };
   std::string kind_;
-  std::map<std::string, Factory, std::less<>> factories_;
+  std::map<std::string, Entry, std::less<>> factories_;
 };
 
 }  // namespace runner

@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
-#include <set>
 
 #include "framework/config/experiment.hpp"
 #include "framework/core/errors.hpp"
@@ -57,6 +56,9 @@ void write_optimizer(const h5::Object& file, const Model& model, const Optimizer
   for (std::size_t i = 0; i < model.size(); ++i) {
     const auto& e = model.entry(i);
     for (const auto& slot : e.slots) {
+      if (!slot.trainable) {
+        continue;  // the optimizer never sees moving statistics; its slots follow the rest
+      }
       for (const auto& [slot_name, buffer] : slots) {
         const std::string name =
             fmt::format("{}/{}/{}", prefix, slot_name, weight_name(e.name, slot.name));
@@ -69,14 +71,6 @@ void write_optimizer(const h5::Object& file, const Model& model, const Optimizer
     }
   }
   group.write_string_list_attribute("weight_names", names);
-}
-
-// Keras' per-class config keys we understand, by our parameter name.
-const std::set<std::string>& keras_keys() {
-  static const std::set<std::string> keys{"filters", "kernel_size", "strides",
-                                          "padding", "activation",  "use_bias",
-                                          "units",   "rate",        "pool_size"};
-  return keys;
 }
 }  // namespace
 
@@ -110,19 +104,16 @@ std::string keras_model_config(const Model& model, const std::string& model_name
   layers.push_back(input);
   for (std::size_t i = 0; i < model.size(); ++i) {
     const auto& e = model.entry(i);
-    const YAML::Node ours = e.layer->config();
+    const std::string type(e.layer->type());
     YAML::Node config;
     config["name"] = e.name;
     config["trainable"] = true;
     config["dtype"] = "float32";
-    for (const auto& kv : ours) {
-      const std::string key = kv.first.Scalar();
-      if (key != "type" && !(key == "seed" && ours["type"].Scalar() == "Dropout")) {
-        config[key] = kv.second;
-      }
+    for (const auto& kv : layer_registry().schema(type)->to_keras(e.layer->config())) {
+      config[kv.first.Scalar()] = kv.second;
     }
     YAML::Node layer;
-    layer["class_name"] = ours["type"].Scalar();
+    layer["class_name"] = type;
     layer["config"] = config;
     layers.push_back(layer);
   }
@@ -184,16 +175,14 @@ YAML::Node model_section_from_keras(const std::string& json, const std::string& 
                       "is supported",
                       where, text(field(lc, "name")), format));
     }
-    YAML::Node ours;
-    ours["type"] = cls;
-    ours["name"] = text(field(lc, "name"));
-    if (lc.IsMap()) {
-      for (const auto& kv : lc) {
-        if (keras_keys().count(kv.first.Scalar()) > 0) {
-          ours[kv.first.Scalar()] = kv.second;
-        }
-      }
+    const Schema* schema = layer_registry().schema(cls);
+    if (schema == nullptr) {
+      throw CheckpointError(
+          fmt::format("{}: layer '{}' is a {}, which runner does not have (known: {})", where,
+                      text(field(lc, "name")), cls, fmt::join(layer_registry().types(), ", ")));
     }
+    YAML::Node ours = schema->from_keras(lc);
+    ours["name"] = text(field(lc, "name"));
     layers.push_back(ours);
   }
   section["layers"] = layers;

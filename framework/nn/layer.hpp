@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,10 +30,20 @@ struct Pass {
   std::uint64_t sample_offset = 0;
 };
 
-// One trainable tensor as seen by optimizers and checkpoints ("kernel", "bias").
+// One weight tensor as seen by optimizers and checkpoints ("kernel", "bias"). Non-trainable
+// ones (BatchNormalization's moving statistics) are saved but never given to the optimizer.
 struct ParamSlot {
   std::string name;
   Shape shape;
+  bool trainable = true;
+};
+
+// What a pooling layer computes, for a layer before it that can fuse it (Conv2D).
+struct PoolingWindow {
+  enum class Kind { kMax, kAverage };
+  Kind kind = Kind::kMax;
+  long height = 0, width = 0, stride_h = 0, stride_w = 0;
+  bool same_padding = false;
 };
 
 class Layer {
@@ -71,6 +82,8 @@ class Layer {
   // convolution's full output is never written, nor its gradient read back.
   enum class Fusion { kNone, kInference, kAlways };
   virtual Fusion fuse_next(const Layer* /*next*/) { return Fusion::kNone; }
+  // The window of a pooling layer (what fuse_next asks of `next`); empty for other layers.
+  [[nodiscard]] virtual std::optional<PoolingWindow> pooling_window() const { return {}; }
 
   // Whether the output holds the input's floats in the same order, only the shape changing
   // (Flatten). The model then hands the input's buffer on as the output, and the output

@@ -13,4 +13,4 @@ LayerRegistry& layer_registry();
 
 #define RUNNER_REGISTER_LAYER(Class)                             \
   [[maybe_unused]] static const bool runner_registered_##Class = \
-      (::runner::layer_registry().add(Class::kType, &Class::from_spec), true)
+      (::runner::layer_registry().add(Class::schema(), &Class::create), true)

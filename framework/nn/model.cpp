@@ -86,12 +86,22 @@ void Model::build(const Shape& input_shape, std::uint64_t seed) {
   }
   params_.assign(total, 0.0F);
   grads_.assign(total, 0.0F);
-  std::size_t offset = 0;
+  // Trainable weights first, so the optimizer's block is one span; non-trainable ones
+  // (moving statistics) after them.
+  trainable_count_ = 0;
+  for (const Entry& e : entries_) {
+    for (const auto& slot : e.slots) {
+      trainable_count_ += slot.trainable ? static_cast<std::size_t>(slot.shape.elements()) : 0;
+    }
+  }
+  std::size_t trainable_offset = 0;
+  std::size_t frozen_offset = trainable_count_;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     Entry& e = entries_[i];
     e.params.clear();
     e.grads.clear();
     for (const auto& slot : e.slots) {
+      std::size_t& offset = slot.trainable ? trainable_offset : frozen_offset;
       e.params.push_back(TensorView{params_.data() + offset, slot.shape});
       e.grads.push_back(TensorView{grads_.data() + offset, slot.shape});
       offset += static_cast<std::size_t>(slot.shape.elements());
@@ -313,8 +323,9 @@ std::string Model::summary(const std::string& model_name) const {
   }
   out += std::string(kWidth, '=') + "\n";
   out += fmt::format("Total params: {}\n", with_thousands(total));
-  out += fmt::format("Trainable params: {}\n", with_thousands(total));
-  out += "Non-trainable params: 0\n";
+  const auto trainable = static_cast<std::int64_t>(trainable_count_);
+  out += fmt::format("Trainable params: {}\n", with_thousands(trainable));
+  out += fmt::format("Non-trainable params: {}\n", with_thousands(total - trainable));
   out += std::string(kWidth, '_') + "\n";
   return out;
 }

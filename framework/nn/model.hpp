@@ -49,6 +49,15 @@ class Model {
   [[nodiscard]] std::span<const float> parameters() const { return params_; }
   [[nodiscard]] std::span<float> gradients() { return grads_; }
   [[nodiscard]] std::size_t parameter_count() const { return params_.size(); }
+  // The leading part of parameters()/gradients() the optimizer updates; the rest (moving
+  // statistics) layers update themselves in training forwards.
+  [[nodiscard]] std::span<float> trainable_parameters() {
+    return std::span<float>(params_).first(trainable_count_);
+  }
+  [[nodiscard]] std::span<float> trainable_gradients() {
+    return std::span<float>(grads_).first(trainable_count_);
+  }
+  [[nodiscard]] std::size_t trainable_count() const { return trainable_count_; }
 
   struct Entry {
     std::string name;
@@ -86,6 +95,7 @@ class Model {
   Shape input_shape_;
   std::vector<float> params_;
   std::vector<float> grads_;
+  std::size_t trainable_count_ = 0;
   std::vector<Tensor> activations_;    // activations_[i] = output of layer i
   std::vector<Tensor> deltas_;         // deltas_[i] = dL/d(output of layer i)
   std::vector<Layer::Fusion> fusion_;  // fusion_[i]: when layer i computes layer i + 1

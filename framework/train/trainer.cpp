@@ -154,7 +154,7 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
   }
   const auto n = static_cast<std::int64_t>(train_indices.size());
   const std::int64_t steps = (n + settings.batch_size - 1) / settings.batch_size;
-  optimizer.prepare(model.parameter_count());
+  optimizer.prepare(model.trainable_count());
   for (auto& cb : callbacks) {
     cb->on_train_begin(ctx);
   }
@@ -220,7 +220,7 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
         dp->all_reduce(model.gradients(), batch_loss, correct, signal);
       }
       sums.correct += correct;
-      optimizer.apply(model.parameters(), model.gradients());
+      optimizer.apply(model.trainable_parameters(), model.trainable_gradients());
       sums.loss_sum += batch_loss;
       sums.seen += count;
       running.set("loss", sums.loss_sum / static_cast<double>(sums.seen));

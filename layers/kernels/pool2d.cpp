@@ -175,4 +175,74 @@ void max_pool2d_backward(const Pool2DGeometry& g, long batch, const float* dy,
                });
 }
 
+namespace {
+// The valid rows [first, last) of output row `o` on an axis of `in` inputs.
+struct Taps {
+  long first, last;
+};
+Taps taps(long o, long stride, long pad, long window, long in) {
+  const long start = o * stride - pad;
+  return {std::max(start, 0L), std::min(start + window, in)};
+}
+}  // namespace
+
+void avg_pool2d_forward(const Pool2DGeometry& g, long batch, const float* x, float* y) {
+  parallel_for(
+      0, static_cast<std::size_t>(batch), kSamplesPerTask,
+      [&](std::size_t first, std::size_t last) {
+        for (auto n = static_cast<long>(first); n < static_cast<long>(last); ++n) {
+          const float* xn = x + n * g.in_size();
+          for (long oh = 0; oh < g.out_h; ++oh) {
+            const Taps rows = taps(oh, g.stride_h, g.pad_top, g.pool_h, g.in_h);
+            for (long ow = 0; ow < g.out_w; ++ow) {
+              const Taps cols = taps(ow, g.stride_w, g.pad_left, g.pool_w, g.in_w);
+              float* __restrict yo = y + n * g.out_size() + (oh * g.out_w + ow) * g.channels;
+              std::fill(yo, yo + g.channels, 0.0F);
+              for (long ih = rows.first; ih < rows.last; ++ih) {
+                for (long iw = cols.first; iw < cols.last; ++iw) {
+                  const float* __restrict xv = xn + (ih * g.in_w + iw) * g.channels;
+                  for (long c = 0; c < g.channels; ++c) {
+                    yo[c] += xv[c];
+                  }
+                }
+              }
+              const float scale =
+                  1.0F / static_cast<float>((rows.last - rows.first) * (cols.last - cols.first));
+              for (long c = 0; c < g.channels; ++c) {
+                yo[c] *= scale;
+              }
+            }
+          }
+        }
+      });
+}
+
+void avg_pool2d_backward(const Pool2DGeometry& g, long batch, const float* dy, float* dx) {
+  parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
+               [&](std::size_t first, std::size_t last) {
+                 for (auto n = static_cast<long>(first); n < static_cast<long>(last); ++n) {
+                   float* dxn = dx + n * g.in_size();
+                   std::fill(dxn, dxn + g.in_size(), 0.0F);
+                   for (long oh = 0; oh < g.out_h; ++oh) {
+                     const Taps rows = taps(oh, g.stride_h, g.pad_top, g.pool_h, g.in_h);
+                     for (long ow = 0; ow < g.out_w; ++ow) {
+                       const Taps cols = taps(ow, g.stride_w, g.pad_left, g.pool_w, g.in_w);
+                       const float* __restrict dyo =
+                           dy + n * g.out_size() + (oh * g.out_w + ow) * g.channels;
+                       const float scale = 1.0F / static_cast<float>((rows.last - rows.first) *
+                                                                     (cols.last - cols.first));
+                       for (long ih = rows.first; ih < rows.last; ++ih) {
+                         for (long iw = cols.first; iw < cols.last; ++iw) {
+                           float* __restrict dxv = dxn + (ih * g.in_w + iw) * g.channels;
+                           for (long c = 0; c < g.channels; ++c) {
+                             dxv[c] += dyo[c] * scale;
+                           }
+                         }
+                       }
+                     }
+                   }
+                 }
+               });
+}
+
 }  // namespace runner::kernels

@@ -1,6 +1,6 @@
 #pragma once
-// Max pooling over NHWC tensors. Forward records, per output, which input won (the first
-// maximum in window order, as PyTorch does), so backward is a scatter.
+// Max and average pooling over NHWC tensors. Forward records, per output, which input won (the
+// first maximum in window order, as PyTorch does), so backward is a scatter.
 #include <cstdint>
 
 namespace runner::kernels {
@@ -22,5 +22,11 @@ void max_pool2d_forward(const Pool2DGeometry& g, long batch, const float* x, flo
 // dx = scatter of dy to the winners (dx fully written).
 void max_pool2d_backward(const Pool2DGeometry& g, long batch, const float* dy,
                          const std::int32_t* argmax, float* dx);
+
+// y = mean of each window's valid taps (TensorFlow's "same" average pooling leaves padded
+// positions out of the count, unlike PyTorch's default count_include_pad).
+void avg_pool2d_forward(const Pool2DGeometry& g, long batch, const float* x, float* y);
+// dx[tap] = sum over the windows holding it of dy / that window's valid count (dx fully written).
+void avg_pool2d_backward(const Pool2DGeometry& g, long batch, const float* dy, float* dx);
 
 }  // namespace runner::kernels

@@ -1,8 +1,13 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "framework/config/experiment.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/yaml_reader.hpp"
+#include "framework/nn/layer_registry.hpp"
+#include "framework/train/callbacks/callback.hpp"
+#include "framework/train/optimizers/optimizer.hpp"
 #include "tests/support/tmpdir.hpp"
 
 namespace runner::test {
@@ -10,6 +15,12 @@ namespace runner::test {
 namespace {
 std::string fixture_path(const std::string& name) {
   return (std::filesystem::path("tests/fixtures") / name).string();
+}
+
+// The registered names as the "known: ..." list shows them (new components change it).
+template <typename Registry>
+std::string known(const Registry& registry) {
+  return fmt::format("{}", fmt::join(registry.types(), ", "));
 }
 }  // namespace
 
@@ -42,20 +53,17 @@ TEST_SUITE("experiment") {
          ":4:21: data.validation_split: expected a number in [0, 1), got 1.5\n" + f +
          ":5:3: data.limt: unknown key 'limt'; did you mean 'limit'? (known keys: class_names, "
          "dataset, limit, path, test_limit, validation_split)\n" +
-         f +
-         ":8:14: model.layers[0].type: unknown layer type 'Conv2d' (known: Conv2D, Dense, "
-         "Dropout, Flatten, MaxPooling2D); did you mean 'Conv2D'?\n" +
-         f + ":9:28: model.layers[1].units: expected an integer, got 'abc'\n" + f +
-         ":11:21: compile.optimizer.type: unknown optimizer 'adamw' (known: adam, rmsprop, "
-         "sgd); did you mean 'adam'?\n" +
-         f +
+         f + ":8:14: model.layers[0].type: unknown layer type 'Conv2d' (known: " +
+         known(layer_registry()) + "); did you mean 'Conv2D'?\n" + f +
+         ":9:28: model.layers[1].units: expected an integer, got 'abc'\n" + f +
+         ":11:21: compile.optimizer.type: unknown optimizer 'adan' (known: " +
+         known(optimizer_registry()) + "); did you mean 'adam'?\n" + f +
          ":12:23: compile.metrics[1]: unknown metric: expected one of accuracy, got "
          "'precision'\n" +
          f + ":15:3: fit.epochs: duplicate key 'epochs' (first given on line 14)\n" + f +
          ":14:11: fit.epochs: expected a positive integer, got 0\n" + f +
-         ":17:12: callbacks[0].type: unknown callback 'EarlyStoping' (known: CSVLogger, "
-         "EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN); did you mean "
-         "'EarlyStopping'?")
+         ":17:12: callbacks[0].type: unknown callback 'EarlyStoping' (known: " +
+         known(callback_registry()) + "); did you mean 'EarlyStopping'?")
             .c_str(),
         ConfigError);
   }

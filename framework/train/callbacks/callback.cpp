@@ -21,9 +21,15 @@ MonitorMode resolve_mode(const std::string& mode, const std::string& monitor) {
   return higher_is_better ? MonitorMode::kMax : MonitorMode::kMin;
 }
 
-MonitorMode read_mode(MapReader& params, const std::string& monitor) {
-  return resolve_mode(params.get_or<std::string>("mode", "auto", one_of({"auto", "min", "max"})),
-                      monitor);
+Schema& declare_mode(Schema& schema) {
+  return schema.choice("mode",
+                       "whether lower or higher `monitor` is better; auto: higher for "
+                       "accuracy and AUC, else lower",
+                       {"auto", "min", "max"}, "auto");
+}
+
+MonitorMode mode_of(const Params& params) {
+  return resolve_mode(params.text("mode"), params.text("monitor"));
 }
 
 const char* mode_name(MonitorMode mode) {

@@ -46,7 +46,8 @@ class Callback {
  public:
   virtual ~Callback() = default;
   [[nodiscard]] virtual std::string_view type() const = 0;
-  [[nodiscard]] virtual YAML::Node config() const = 0;
+  // The resolved parameters (config.yaml); `mode: auto` is written as what it resolved to.
+  [[nodiscard]] YAML::Node config() const { return YAML::Clone(config_); }
   // Keras' hooks; epochs are 0-based as in Keras (messages print epoch + 1).
   virtual void on_train_begin(TrainContext& /*ctx*/) {}
   virtual void on_epoch_begin(std::int64_t /*epoch*/, TrainContext& /*ctx*/) {}
@@ -56,6 +57,9 @@ class Callback {
   // What must survive an interrupted run for the resumed one to behave identically.
   virtual void save_state(CallbackState& /*state*/) const {}
   virtual void load_state(const CallbackState& /*state*/) {}
+
+ protected:
+  YAML::Node config_;
 };
 
 using CallbackRegistry = Registry<Callback>;
@@ -64,12 +68,13 @@ CallbackRegistry& callback_registry();
 // Keras' monitor mode: "auto" picks max for names containing "acc", else min.
 enum class MonitorMode { kMin, kMax };
 MonitorMode resolve_mode(const std::string& mode, const std::string& monitor);
-// Reads `mode` (auto|min|max) for `monitor`.
-MonitorMode read_mode(MapReader& params, const std::string& monitor);
+// Declares `mode` (auto|min|max); mode_of resolves it for the declared `monitor`.
+Schema& declare_mode(Schema& schema);
+MonitorMode mode_of(const Params& params);
 const char* mode_name(MonitorMode mode);
 
 }  // namespace runner
 
 #define RUNNER_REGISTER_CALLBACK(Class)                          \
   [[maybe_unused]] static const bool runner_registered_##Class = \
-      (::runner::callback_registry().add(Class::kType, &Class::from_spec), true)
+      (::runner::callback_registry().add(Class::schema(), &Class::create), true)

@@ -15,26 +15,25 @@ class CSVLogger final : public Callback {
  public:
   static constexpr std::string_view kType = "CSVLogger";
 
-  static std::unique_ptr<Callback> from_spec(const Spec& spec) {
-    MapReader p = spec.params();
+  static const Schema& schema() {
+    static const Schema s =
+        Schema(std::string(kType), "writes each epoch's logs to a CSV file in the run folder")
+            .text("filename", "file name, relative to the run folder", "training.log")
+            .text("separator", "field separator", ",")
+            .flag("append", "append to an existing file instead of replacing it", false);
+    return s;
+  }
+
+  static std::unique_ptr<Callback> create(const Params& p) {
     auto cb = std::make_unique<CSVLogger>();
-    cb->filename_ = p.get_or<std::string>("filename", "training.log");
-    cb->separator_ = p.get_or<std::string>("separator", ",");
-    cb->append_ = p.get_or<bool>("append", false);
-    p.reject_unknown();
+    cb->filename_ = p.text("filename");
+    cb->separator_ = p.text("separator");
+    cb->append_ = p.flag("append");
+    cb->config_ = p.resolved();
     return cb;
   }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
-
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["filename"] = filename_;
-    node["separator"] = separator_;
-    node["append"] = append_;
-    return node;
-  }
 
   void on_train_begin(TrainContext& ctx) override {
     path_ = ctx.run_dir / filename_;

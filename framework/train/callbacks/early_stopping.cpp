@@ -16,36 +16,41 @@ class EarlyStopping final : public Callback {
  public:
   static constexpr std::string_view kType = "EarlyStopping";
 
-  static std::unique_ptr<Callback> from_spec(const Spec& spec) {
-    MapReader p = spec.params();
+  static const Schema& schema() {
+    static const Schema s = [] {
+      Schema s(std::string(kType), "stops training when `monitor` has stopped improving");
+      s.text("monitor", "the log value watched", "val_loss")
+          .real("min_delta", "smallest change that counts as an improvement (sign ignored)", 0.0)
+          .integer("patience", "epochs without improvement before stopping", 0)
+          .at_least(0)
+          .integer("verbose", "1: print a line when stopping", 0)
+          .at_least(0);
+      declare_mode(s);
+      s.real("baseline", "stop unless `monitor` beats this within `patience` epochs")
+          .flag("restore_best_weights", "end with the best epoch's weights", false)
+          .integer("start_from_epoch", "epochs of warm-up before improvement is judged", 0)
+          .at_least(0);
+      return s;
+    }();
+    return s;
+  }
+
+  static std::unique_ptr<Callback> create(const Params& p) {
     auto cb = std::make_unique<EarlyStopping>();
-    cb->monitor_ = p.get_or<std::string>("monitor", "val_loss");
-    cb->min_delta_ = std::abs(p.get_or<double>("min_delta", 0.0));
-    cb->patience_ = p.get_or<std::int64_t>("patience", 0, at_least(0));
-    cb->verbose_ = p.get_or<std::int64_t>("verbose", 0, at_least(0));
-    cb->mode_ = read_mode(p, cb->monitor_);
-    cb->baseline_ = p.get<double>("baseline");
-    cb->restore_best_weights_ = p.get_or<bool>("restore_best_weights", false);
-    cb->start_from_epoch_ = p.get_or<std::int64_t>("start_from_epoch", 0, at_least(0));
-    p.reject_unknown();
+    cb->monitor_ = p.text("monitor");
+    cb->min_delta_ = std::abs(p.real("min_delta"));
+    cb->patience_ = p.integer("patience");
+    cb->verbose_ = p.integer("verbose");
+    cb->mode_ = mode_of(p);
+    cb->baseline_ = p.maybe_real("baseline");
+    cb->restore_best_weights_ = p.flag("restore_best_weights");
+    cb->start_from_epoch_ = p.integer("start_from_epoch");
+    cb->config_ = p.resolved();
+    cb->config_["mode"] = mode_name(cb->mode_);
     return cb;
   }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
-
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["monitor"] = monitor_;
-    node["min_delta"] = yaml_number(min_delta_);
-    node["patience"] = patience_;
-    node["verbose"] = verbose_;
-    node["mode"] = mode_name(mode_);
-    node["baseline"] = baseline_ ? yaml_number(*baseline_) : YAML::Node(YAML::NodeType::Null);
-    node["restore_best_weights"] = restore_best_weights_;
-    node["start_from_epoch"] = start_from_epoch_;
-    return node;
-  }
 
   void on_train_begin(TrainContext& /*ctx*/) override {
     wait_ = 0;

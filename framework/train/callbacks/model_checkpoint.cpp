@@ -16,32 +16,35 @@ class ModelCheckpoint final : public Callback {
  public:
   static constexpr std::string_view kType = "ModelCheckpoint";
 
-  static std::unique_ptr<Callback> from_spec(const Spec& spec) {
-    MapReader p = spec.params();
+  static const Schema& schema() {
+    static const Schema s = [] {
+      Schema s(std::string(kType), "saves the model (Keras HDF5) after epochs, or only the best");
+      s.text("filepath", "file name, relative to the run folder; {epoch:02d} and log names format")
+          .required()
+          .text("monitor", "the log value compared for save_best_only", "val_loss")
+          .integer("verbose", "1: print a line on each save", 0)
+          .at_least(0)
+          .flag("save_best_only", "save only when `monitor` improves", false)
+          .flag("save_weights_only", "weights only (no model config, no optimizer state)", false);
+      return declare_mode(s);
+    }();
+    return s;
+  }
+
+  static std::unique_ptr<Callback> create(const Params& p) {
     auto cb = std::make_unique<ModelCheckpoint>();
-    cb->filepath_ = p.require<std::string>("filepath", "checkpoint.h5");
-    cb->monitor_ = p.get_or<std::string>("monitor", "val_loss");
-    cb->verbose_ = p.get_or<std::int64_t>("verbose", 0, at_least(0));
-    cb->save_best_only_ = p.get_or<bool>("save_best_only", false);
-    cb->save_weights_only_ = p.get_or<bool>("save_weights_only", false);
-    cb->mode_ = read_mode(p, cb->monitor_);
-    p.reject_unknown();
+    cb->filepath_ = p.text("filepath");
+    cb->monitor_ = p.text("monitor");
+    cb->verbose_ = p.integer("verbose");
+    cb->save_best_only_ = p.flag("save_best_only");
+    cb->save_weights_only_ = p.flag("save_weights_only");
+    cb->mode_ = mode_of(p);
+    cb->config_ = p.resolved();
+    cb->config_["mode"] = mode_name(cb->mode_);
     return cb;
   }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
-
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["filepath"] = filepath_;
-    node["monitor"] = monitor_;
-    node["verbose"] = verbose_;
-    node["save_best_only"] = save_best_only_;
-    node["save_weights_only"] = save_weights_only_;
-    node["mode"] = mode_name(mode_);
-    return node;
-  }
 
   void on_train_begin(TrainContext& /*ctx*/) override {
     best_ = mode_ == MonitorMode::kMin ? std::numeric_limits<double>::infinity()

@@ -15,45 +15,46 @@ class ReduceLROnPlateau final : public Callback {
  public:
   static constexpr std::string_view kType = "ReduceLROnPlateau";
 
-  static std::unique_ptr<Callback> from_spec(const Spec& spec) {
-    MapReader p = spec.params();
+  static const Schema& schema() {
+    static const Schema s = [] {
+      Schema s(std::string(kType),
+               "multiplies the learning rate by `factor` when `monitor` stalls");
+      s.text("monitor", "the log value watched", "val_loss")
+          .real("factor", "multiplier of the learning rate (it never increases)", 0.1)
+          .above(0)
+          .below(1)
+          .integer("patience", "epochs without improvement before a reduction", 10)
+          .at_least(0)
+          .integer("verbose", "1: print a line on each reduction", 0)
+          .at_least(0);
+      declare_mode(s);
+      s.real("min_delta", "smallest change that counts as an improvement", 1e-4)
+          .at_least(0)
+          .integer("cooldown", "epochs to wait after a reduction", 0)
+          .at_least(0)
+          .real("min_lr", "lower bound of the learning rate", 0.0)
+          .at_least(0);
+      return s;
+    }();
+    return s;
+  }
+
+  static std::unique_ptr<Callback> create(const Params& p) {
     auto cb = std::make_unique<ReduceLROnPlateau>();
-    cb->monitor_ = p.get_or<std::string>("monitor", "val_loss");
-    cb->factor_ =
-        p.get_or<double>("factor", 0.1, [](const double& v) -> std::optional<std::string> {
-          if (v > 0.0 && v < 1.0) {
-            return std::nullopt;
-          }
-          return fmt::format(
-              "expected a factor in (0, 1) (ReduceLROnPlateau does not increase the "
-              "learning rate), got {}",
-              v);
-        });
-    cb->patience_ = p.get_or<std::int64_t>("patience", 10, at_least(0));
-    cb->verbose_ = p.get_or<std::int64_t>("verbose", 0, at_least(0));
-    cb->mode_ = read_mode(p, cb->monitor_);
-    cb->min_delta_ = p.get_or<double>("min_delta", 1e-4, non_negative());
-    cb->cooldown_ = p.get_or<std::int64_t>("cooldown", 0, at_least(0));
-    cb->min_lr_ = p.get_or<double>("min_lr", 0.0, non_negative());
-    p.reject_unknown();
+    cb->monitor_ = p.text("monitor");
+    cb->factor_ = p.real("factor");
+    cb->patience_ = p.integer("patience");
+    cb->verbose_ = p.integer("verbose");
+    cb->mode_ = mode_of(p);
+    cb->min_delta_ = p.real("min_delta");
+    cb->cooldown_ = p.integer("cooldown");
+    cb->min_lr_ = p.real("min_lr");
+    cb->config_ = p.resolved();
+    cb->config_["mode"] = mode_name(cb->mode_);
     return cb;
   }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
-
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["monitor"] = monitor_;
-    node["factor"] = yaml_number(factor_);
-    node["patience"] = patience_;
-    node["verbose"] = verbose_;
-    node["mode"] = mode_name(mode_);
-    node["min_delta"] = yaml_number(min_delta_);
-    node["cooldown"] = cooldown_;
-    node["min_lr"] = yaml_number(min_lr_);
-    return node;
-  }
 
   void on_train_begin(TrainContext& /*ctx*/) override {
     best_ = mode_ == MonitorMode::kMin ? std::numeric_limits<double>::infinity()

@@ -12,19 +12,19 @@ class TerminateOnNaN final : public Callback {
  public:
   static constexpr std::string_view kType = "TerminateOnNaN";
 
-  static std::unique_ptr<Callback> from_spec(const Spec& spec) {
-    MapReader p = spec.params();
-    p.reject_unknown();
-    return std::make_unique<TerminateOnNaN>();
+  static const Schema& schema() {
+    static const Schema s(std::string(kType),
+                          "stops training after a batch whose loss is NaN or infinite");
+    return s;
+  }
+
+  static std::unique_ptr<Callback> create(const Params& p) {
+    auto cb = std::make_unique<TerminateOnNaN>();
+    cb->config_ = p.resolved();
+    return cb;
   }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
-
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    return node;
-  }
 
   void on_epoch_begin(std::int64_t epoch, TrainContext& /*ctx*/) override { epoch_ = epoch; }
 

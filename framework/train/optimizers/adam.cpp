@@ -11,18 +11,29 @@ class Adam final : public Optimizer {
  public:
   static constexpr std::string_view kType = "adam";
 
-  static std::unique_ptr<Optimizer> from_spec(const Spec& spec) {
-    MapReader p = spec.params();
-    const double lr = p.get_or<double>("learning_rate", 0.001, positive_real());
-    const double beta_1 = p.get_or<double>("beta_1", 0.9, in_range(0.0, 1.0, true));
-    const double beta_2 = p.get_or<double>("beta_2", 0.999, in_range(0.0, 1.0, true));
-    const double epsilon = p.get_or<double>("epsilon", 1e-7, positive_real());
-    p.reject_unknown();
-    return std::make_unique<Adam>(lr, beta_1, beta_2, epsilon);
+  static const Schema& schema() {
+    static const Schema s =
+        Schema(std::string(kType), "Adam: adaptive moment estimation (Keras 2.11 update rule)")
+            .real("learning_rate", "step size", 0.001)
+            .above(0)
+            .real("beta_1", "decay of the first-moment average", 0.9)
+            .at_least(0)
+            .below(1)
+            .real("beta_2", "decay of the second-moment average", 0.999)
+            .at_least(0)
+            .below(1)
+            .real("epsilon", "added to the denominator", 1e-7)
+            .above(0);
+    return s;
   }
 
-  Adam(double lr, double beta_1, double beta_2, double epsilon)
-      : Optimizer(lr), beta_1_(beta_1), beta_2_(beta_2), epsilon_(epsilon) {}
+  static std::unique_ptr<Optimizer> create(const Params& p) { return std::make_unique<Adam>(p); }
+
+  explicit Adam(const Params& p)
+      : Optimizer(p),
+        beta_1_(p.real("beta_1")),
+        beta_2_(p.real("beta_2")),
+        epsilon_(p.real("epsilon")) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
@@ -50,16 +61,6 @@ class Adam final : public Optimizer {
         w[i] -= alpha * m[i] / (std::sqrt(v[i]) + eps);
       }
     });
-  }
-
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["learning_rate"] = yaml_number(learning_rate_);
-    node["beta_1"] = yaml_number(beta_1_);
-    node["beta_2"] = yaml_number(beta_2_);
-    node["epsilon"] = yaml_number(epsilon_);
-    return node;
   }
 
   [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {

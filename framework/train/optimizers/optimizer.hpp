@@ -17,7 +17,9 @@ namespace runner {
 
 class Optimizer {
  public:
-  explicit Optimizer(double learning_rate) : learning_rate_(learning_rate) {}
+  // `params` as its schema read them; every optimizer declares `learning_rate`.
+  explicit Optimizer(const Params& params)
+      : params_(params), learning_rate_(params.real("learning_rate")) {}
   virtual ~Optimizer() = default;
 
   [[nodiscard]] virtual std::string_view type() const = 0;
@@ -25,8 +27,12 @@ class Optimizer {
   virtual void prepare(std::size_t size) = 0;
   // One step: params -= update(grads). Increments iterations().
   virtual void apply(std::span<float> params, std::span<const float> grads) = 0;
-  // Resolved arguments, Keras' names.
-  [[nodiscard]] virtual YAML::Node config() const = 0;
+  // Resolved arguments, Keras' names, with the learning rate in force now.
+  [[nodiscard]] YAML::Node config() const {
+    YAML::Node node = params_.resolved();
+    node["learning_rate"] = yaml_number(learning_rate_);
+    return node;
+  }
   // Slot buffers by Keras' slot name ("m", "v", "momentum", "velocity"), each of the
   // parameters' size and layout: what checkpoints and resumable state save.
   [[nodiscard]] virtual std::vector<std::pair<std::string, std::vector<float>*>> slots() = 0;
@@ -37,6 +43,7 @@ class Optimizer {
   void set_iterations(std::int64_t n) { iterations_ = n; }
 
  protected:
+  Params params_;
   double learning_rate_;
   std::int64_t iterations_ = 0;
 };
@@ -55,4 +62,4 @@ void for_each_chunk(std::size_t n, const Fn& fn) {
 
 #define RUNNER_REGISTER_OPTIMIZER(Class)                         \
   [[maybe_unused]] static const bool runner_registered_##Class = \
-      (::runner::optimizer_registry().add(Class::kType, &Class::from_spec), true)
+      (::runner::optimizer_registry().add(Class::schema(), &Class::create), true)

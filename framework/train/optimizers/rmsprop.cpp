@@ -11,18 +11,29 @@ class RmsProp final : public Optimizer {
  public:
   static constexpr std::string_view kType = "rmsprop";
 
-  static std::unique_ptr<Optimizer> from_spec(const Spec& spec) {
-    MapReader p = spec.params();
-    const double lr = p.get_or<double>("learning_rate", 0.001, positive_real());
-    const double rho = p.get_or<double>("rho", 0.9, in_range(0.0, 1.0, true));
-    const double momentum = p.get_or<double>("momentum", 0.0, in_range(0.0, 1.0));
-    const double epsilon = p.get_or<double>("epsilon", 1e-7, positive_real());
-    p.reject_unknown();
-    return std::make_unique<RmsProp>(lr, rho, momentum, epsilon);
+  static const Schema& schema() {
+    static const Schema s =
+        Schema(std::string(kType), "RMSprop: steps scaled by a moving average of squared gradients")
+            .real("learning_rate", "step size", 0.001)
+            .above(0)
+            .real("rho", "decay of the squared-gradient average", 0.9)
+            .at_least(0)
+            .below(1)
+            .real("momentum", "momentum on the scaled step (0: none)", 0.0)
+            .at_least(0)
+            .at_most(1)
+            .real("epsilon", "added under the square root", 1e-7)
+            .above(0);
+    return s;
   }
 
-  RmsProp(double lr, double rho, double momentum, double epsilon)
-      : Optimizer(lr), rho_(rho), momentum_(momentum), epsilon_(epsilon) {}
+  static std::unique_ptr<Optimizer> create(const Params& p) { return std::make_unique<RmsProp>(p); }
+
+  explicit RmsProp(const Params& p)
+      : Optimizer(p),
+        rho_(p.real("rho")),
+        momentum_(p.real("momentum")),
+        epsilon_(p.real("epsilon")) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
@@ -54,16 +65,6 @@ class RmsProp final : public Optimizer {
         }
       }
     });
-  }
-
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["learning_rate"] = yaml_number(learning_rate_);
-    node["rho"] = yaml_number(rho_);
-    node["momentum"] = yaml_number(momentum_);
-    node["epsilon"] = yaml_number(epsilon_);
-    return node;
   }
 
   [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {

@@ -9,17 +9,22 @@ class Sgd final : public Optimizer {
  public:
   static constexpr std::string_view kType = "sgd";
 
-  static std::unique_ptr<Optimizer> from_spec(const Spec& spec) {
-    MapReader p = spec.params();
-    const double lr = p.get_or<double>("learning_rate", 0.01, positive_real());
-    const double momentum = p.get_or<double>("momentum", 0.0, in_range(0.0, 1.0));
-    const bool nesterov = p.get_or<bool>("nesterov", false);
-    p.reject_unknown();
-    return std::make_unique<Sgd>(lr, momentum, nesterov);
+  static const Schema& schema() {
+    static const Schema s =
+        Schema(std::string(kType), "stochastic gradient descent, with optional momentum")
+            .real("learning_rate", "step size", 0.01)
+            .above(0)
+            .real("momentum", "velocity kept from step to step (0: plain SGD)", 0.0)
+            .at_least(0)
+            .at_most(1)
+            .flag("nesterov", "Nesterov momentum", false);
+    return s;
   }
 
-  Sgd(double lr, double momentum, bool nesterov)
-      : Optimizer(lr), momentum_(momentum), nesterov_(nesterov) {}
+  static std::unique_ptr<Optimizer> create(const Params& p) { return std::make_unique<Sgd>(p); }
+
+  explicit Sgd(const Params& p)
+      : Optimizer(p), momentum_(p.real("momentum")), nesterov_(p.flag("nesterov")) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
@@ -44,15 +49,6 @@ class Sgd final : public Optimizer {
         w[i] += nesterov ? mu * m[i] - lr * g[i] : m[i];
       }
     });
-  }
-
-  [[nodiscard]] YAML::Node config() const override {
-    YAML::Node node;
-    node["type"] = std::string(kType);
-    node["learning_rate"] = yaml_number(learning_rate_);
-    node["momentum"] = yaml_number(momentum_);
-    node["nesterov"] = nesterov_;
-    return node;
   }
 
   [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {

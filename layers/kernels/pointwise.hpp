@@ -1,0 +1,28 @@
+#pragma once
+// Element-wise activations that need the input x for their derivative (gelu, swish), with the
+// rest of Keras' list, for the Activation and LeakyReLU layers. Work is cut in fixed chunks.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace runner::kernels {
+
+enum class Pointwise { kLinear, kRelu, kSigmoid, kTanh, kElu, kSelu, kGelu, kSwish, kLeakyRelu };
+
+struct PointwiseOp {
+  Pointwise fn = Pointwise::kLinear;
+  float alpha = 0.2F;  // kLeakyRelu: the slope below zero
+};
+
+std::optional<Pointwise> parse_pointwise(std::string_view name);
+const std::vector<std::string>& pointwise_names();
+
+// y = f(x) over n values.
+void pointwise_forward(PointwiseOp op, const float* x, float* y, std::size_t n);
+// dx = dy * f'(x) over n values (y = f(x) as forward wrote it).
+void pointwise_backward(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,
+                        std::size_t n);
+
+}  // namespace runner::kernels

@@ -1,0 +1,56 @@
+#include <doctest/doctest.h>
+
+#include "framework/core/errors.hpp"
+#include "tests/layers/reference/pooling.hpp"
+#include "tests/support/layer_checks.hpp"
+
+namespace runner::test {
+
+TEST_SUITE("AveragePooling2D") {
+  TEST_CASE("AveragePooling2D shapes follow Keras") {
+    CHECK(make_layer_model("AveragePooling2D", Shape{28, 28, 8}, 1).output_shape() ==
+          Shape{14, 14, 8});
+    CHECK(make_layer_model("{type: AveragePooling2D, padding: same}", Shape{5, 5, 3}, 1)
+              .output_shape() == Shape{3, 3, 3});
+    CHECK(make_layer_model("{type: AveragePooling2D, pool_size: 3, strides: 1}", Shape{5, 6, 1}, 1)
+              .output_shape() == Shape{3, 4, 1});
+  }
+
+  TEST_CASE("AveragePooling2D forward matches PyTorch and TensorFlow's same padding") {
+    // Numbers: tests/reference/layers/pooling.py (F.avg_pool2d; 'same' averages valid taps).
+    const Tensor x = sine_input(Shape{2, 5, 5, 3});
+    Model valid = make_layer_model("AveragePooling2D", Shape{5, 5, 3}, 2);
+    check_close(valid.forward(x, Pass{}), reference::kAvgPoolValid, 1e-6F);
+    Model same = make_layer_model("{type: AveragePooling2D, padding: same}", Shape{5, 5, 3}, 2);
+    check_close(same.forward(x, Pass{}), reference::kAvgPoolSame, 1e-6F);
+    Model overlap =
+        make_layer_model("{type: AveragePooling2D, pool_size: 3, strides: 1}", Shape{5, 5, 3}, 2);
+    check_close(overlap.forward(x, Pass{}), reference::kAvgPoolOverlap, 1e-6F);
+  }
+
+  TEST_CASE("AveragePooling2D gradients match finite differences") {
+    for (const char* yaml : {"AveragePooling2D",
+                             "{type: AveragePooling2D, pool_size: 3, strides: 2, padding: same}"}) {
+      CAPTURE(yaml);
+      Model m = make_layer_model(yaml, Shape{5, 5, 3}, 2);
+      CHECK(gradcheck(m, sine_input(Shape{2, 5, 5, 3}), Pass{Mode::kTrain, 0}, 1e-2F)
+                .max_input_error < 1e-3);
+    }
+  }
+
+  TEST_CASE("AveragePooling2D gives bitwise-equal results on 1 and 2 threads") {
+    check_thread_independence("{type: AveragePooling2D, pool_size: 3, strides: 2, padding: same}",
+                              sine_input(Shape{33, 9, 9, 4}));
+  }
+
+  TEST_CASE("AveragePooling2D survives a checkpoint round trip and refuses a pool too big") {
+    check_checkpoint_round_trip("AveragePooling2D", sine_input(Shape{2, 4, 4, 2}));
+    CHECK_THROWS_WITH_AS(
+        make_layer_model("{type: AveragePooling2D, pool_size: 6}", Shape{5, 5, 1}, 1),
+        "test:1:1: model.layers[0]: layer 0 'average_pooling2d' (AveragePooling2D): pool 6x6 "
+        "does not fit input [5, 5, 1] with padding 'valid'",
+        ConfigError);
+  }
+}
+
+}  // namespace runner::test
