@@ -1,0 +1,161 @@
+// BatchNormalization: Keras' layer over the last axis. Training normalizes with the batch's
+// statistics and moves moving_mean/moving_variance towards them; inference uses the moving ones.
+// As Keras 2.11: images (rank-3 samples, TensorFlow's fused kernel) move the variance towards
+// the unbiased batch variance (n / (n - 1)), rank-1 samples towards the biased one
+// (tensorflow/tensorflow#55545).
+#include <cmath>
+#include <stdexcept>
+
+#include "framework/nn/layer_registry.hpp"
+#include "layers/kernels/batch_norm.hpp"
+
+namespace runner {
+namespace {
+
+class BatchNormalization final : public Layer {
+ public:
+  static constexpr std::string_view kType = "BatchNormalization";
+
+  static const Schema& schema() {
+    static const Schema s =
+        Schema(std::string(kType),
+               "normalizes each channel with batch statistics in training "
+               "and moving averages of them in inference")
+            .real("momentum", "weight of the old value in the moving averages", 0.99)
+            .at_least(0)
+            .at_most(1)
+            .real("epsilon", "added to the variance before the square root", 0.001)
+            .above(0)
+            .flag("center", "learn an offset beta", true)
+            .flag("scale", "learn a factor gamma", true);
+    return s;
+  }
+
+  static std::unique_ptr<Layer> create(const Params& p) {
+    return std::make_unique<BatchNormalization>(p);
+  }
+
+  explicit BatchNormalization(const Params& p)
+      : params_(p),
+        momentum_(p.real("momentum")),
+        epsilon_(p.real("epsilon")),
+        center_(p.flag("center")),
+        scale_(p.flag("scale")) {}
+
+  [[nodiscard]] std::string_view type() const override { return kType; }
+
+  [[nodiscard]] Shape output_shape(const Shape& input) const override { return input; }
+
+  [[nodiscard]] std::vector<ParamSlot> param_slots(const Shape& input) const override {
+    const Shape channels{input.dims().back()};
+    std::vector<ParamSlot> slots;
+    if (scale_) {
+      slots.push_back({"gamma", channels});
+    }
+    if (center_) {
+      slots.push_back({"beta", channels});
+    }
+    slots.push_back({"moving_mean", channels, /*trainable=*/false});
+    slots.push_back({"moving_variance", channels, /*trainable=*/false});
+    return slots;
+  }
+
+  void bind(std::span<const TensorView> params, std::span<const TensorView> grads,
+            Rng& /*init*/) override {
+    std::size_t i = 0;
+    if (scale_) {
+      gamma_ = params[i];
+      gamma_grad_ = grads[i++];
+      std::fill(gamma_.span().begin(), gamma_.span().end(), 1.0F);
+    }
+    if (center_) {
+      beta_ = params[i];
+      beta_grad_ = grads[i++];
+      std::fill(beta_.span().begin(), beta_.span().end(), 0.0F);
+    }
+    moving_mean_ = params[i++];
+    moving_variance_ = params[i];
+    std::fill(moving_mean_.span().begin(), moving_mean_.span().end(), 0.0F);
+    std::fill(moving_variance_.span().begin(), moving_variance_.span().end(), 1.0F);
+  }
+
+  void prepare(const Shape& input, std::int64_t max_batch) override {
+    channels_ = input.dims().back();
+    image_ = input.rank() == 3;
+    const auto c = static_cast<std::size_t>(channels_);
+    mean_.resize(c);
+    var_.resize(c);
+    inv_std_.resize(c);
+    scale_factor_.resize(c);
+    shift_.resize(c);
+    const long rows = static_cast<long>(input.with_batch(max_batch).elements()) / channels_;
+    scratch_.resize(kernels::batch_norm_scratch_size({rows, channels_}));
+  }
+
+  void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
+    const kernels::BatchNormGeometry g{static_cast<long>(input.size()) / channels_, channels_};
+    training_ = pass.mode == Mode::kTrain;
+    if (training_) {
+      kernels::batch_norm_statistics(g, input.data(), mean_.data(), var_.data(), scratch_.data());
+      update_moving_averages(g.rows);
+    } else {
+      std::copy(moving_mean_.data, moving_mean_.data + channels_, mean_.begin());
+      std::copy(moving_variance_.data, moving_variance_.data + channels_, var_.begin());
+    }
+    for (long c = 0; c < channels_; ++c) {
+      const auto k = static_cast<std::size_t>(c);
+      inv_std_[k] = 1.0F / std::sqrt(var_[k] + static_cast<float>(epsilon_));
+      scale_factor_[k] = (scale_ ? gamma_.data[c] : 1.0F) * inv_std_[k];
+      shift_[k] = (center_ ? beta_.data[c] : 0.0F) - mean_[k] * scale_factor_[k];
+    }
+    kernels::batch_norm_apply(g, input.data(), scale_factor_.data(), shift_.data(), output.data());
+  }
+
+  void backward(const Tensor& input, const Tensor& /*output*/, const Tensor& grad_output,
+                Tensor* grad_input) override {
+    if (!training_) {
+      throw std::logic_error("BatchNormalization: backward after an inference-mode forward");
+    }
+    const kernels::BatchNormGeometry g{static_cast<long>(input.size()) / channels_, channels_};
+    kernels::batch_norm_backward(g,
+                                 {.x = input.data(),
+                                  .dy = grad_output.data(),
+                                  .mean = mean_.data(),
+                                  .inv_std = inv_std_.data(),
+                                  .gamma = scale_ ? gamma_.data : nullptr,
+                                  .dgamma = scale_ ? gamma_grad_.data : nullptr,
+                                  .dbeta = center_ ? beta_grad_.data : nullptr,
+                                  .dx = grad_input != nullptr ? grad_input->data() : nullptr},
+                                 scratch_.data());
+  }
+
+  [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
+
+ private:
+  void update_moving_averages(long rows) {
+    const double bessel =
+        image_ && rows > 1 ? static_cast<double>(rows) / static_cast<double>(rows - 1) : 1.0;
+    for (long c = 0; c < channels_; ++c) {
+      const auto k = static_cast<std::size_t>(c);
+      moving_mean_.data[c] =
+          static_cast<float>(momentum_ * moving_mean_.data[c] + (1.0 - momentum_) * mean_[k]);
+      moving_variance_.data[c] = static_cast<float>(momentum_ * moving_variance_.data[c] +
+                                                    (1.0 - momentum_) * var_[k] * bessel);
+    }
+  }
+
+  Params params_;
+  double momentum_, epsilon_;
+  bool center_, scale_;
+  long channels_ = 0;
+  bool image_ = false;
+  bool training_ = false;  // whether the last forward used batch statistics
+  TensorView gamma_, beta_, gamma_grad_, beta_grad_, moving_mean_, moving_variance_;
+  // The last forward's statistics and the per-channel multiply-add they fold into.
+  std::vector<float> mean_, var_, inv_std_, scale_factor_, shift_;
+  std::vector<double> scratch_;
+};
+
+}  // namespace
+RUNNER_REGISTER_LAYER(BatchNormalization);
+}  // namespace runner

@@ -1,0 +1,126 @@
+#include "layers/kernels/batch_norm.hpp"
+
+#include <algorithm>
+
+#include "framework/core/parallel.hpp"
+
+namespace runner::kernels {
+
+namespace {
+// Rows per chunk of the column sums; fixed, so the summation order never depends on threads.
+constexpr std::size_t kRowsPerChunk = 256;
+
+std::size_t chunks_of(const BatchNormGeometry& g) {
+  return chunk_count(static_cast<std::size_t>(g.rows), kRowsPerChunk);
+}
+
+// Sums fn(row, c) over rows into out[c] (and fn2 into out2 when given): per chunk in parallel
+// into scratch, then the chunks in order.
+template <typename Fn>
+void column_sums(const BatchNormGeometry& g, double* scratch, double* out, const Fn& fn) {
+  const std::size_t chunks = chunks_of(g);
+  const auto c_count = static_cast<std::size_t>(g.channels);
+  parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t k = first; k < last; ++k) {
+      double* part = scratch + k * c_count;
+      std::fill(part, part + c_count, 0.0);
+      const long r_end = std::min(g.rows, static_cast<long>((k + 1) * kRowsPerChunk));
+      for (auto r = static_cast<long>(k * kRowsPerChunk); r < r_end; ++r) {
+        for (long c = 0; c < g.channels; ++c) {
+          part[c] += fn(r, c);
+        }
+      }
+    }
+  });
+  std::fill(out, out + c_count, 0.0);
+  for (std::size_t k = 0; k < chunks; ++k) {
+    for (std::size_t c = 0; c < c_count; ++c) {
+      out[c] += scratch[k * c_count + c];
+    }
+  }
+}
+}  // namespace
+
+std::size_t batch_norm_scratch_size(const BatchNormGeometry& g) {
+  return (chunks_of(g) + 5) * static_cast<std::size_t>(g.channels);
+}
+
+void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* mean, float* var,
+                           double* scratch) {
+  const auto c_count = static_cast<std::size_t>(g.channels);
+  double* sums = scratch + chunks_of(g) * c_count;
+  const auto n = static_cast<double>(g.rows);
+  column_sums(g, scratch, sums,
+              [&](long r, long c) { return static_cast<double>(x[r * g.channels + c]); });
+  for (std::size_t c = 0; c < c_count; ++c) {
+    mean[c] = static_cast<float>(sums[c] / n);
+  }
+  // Two passes (sum of squared deviations): no cancellation for large means.
+  column_sums(g, scratch, sums, [&](long r, long c) {
+    const double d = static_cast<double>(x[r * g.channels + c]) - static_cast<double>(mean[c]);
+    return d * d;
+  });
+  for (std::size_t c = 0; c < c_count; ++c) {
+    var[c] = static_cast<float>(sums[c] / n);
+  }
+}
+
+void batch_norm_apply(const BatchNormGeometry& g, const float* x, const float* scale,
+                      const float* shift, float* y) {
+  parallel_for(0, static_cast<std::size_t>(g.rows), kRowsPerChunk,
+               [&](std::size_t first, std::size_t last) {
+                 for (std::size_t r = first; r < last; ++r) {
+                   const float* __restrict xr = x + r * static_cast<std::size_t>(g.channels);
+                   float* __restrict yr = y + r * static_cast<std::size_t>(g.channels);
+                   for (long c = 0; c < g.channels; ++c) {
+                     yr[c] = xr[c] * scale[c] + shift[c];
+                   }
+                 }
+               });
+}
+
+void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t, double* scratch) {
+  const auto c_count = static_cast<std::size_t>(g.channels);
+  double* sum_dy = scratch + chunks_of(g) * c_count;
+  double* sum_dy_xhat = sum_dy + c_count;
+  auto xhat = [&](long r, long c) { return (t.x[r * g.channels + c] - t.mean[c]) * t.inv_std[c]; };
+  column_sums(g, scratch, sum_dy,
+              [&](long r, long c) { return static_cast<double>(t.dy[r * g.channels + c]); });
+  column_sums(g, scratch, sum_dy_xhat, [&](long r, long c) {
+    return static_cast<double>(t.dy[r * g.channels + c]) * static_cast<double>(xhat(r, c));
+  });
+  for (std::size_t c = 0; c < c_count; ++c) {
+    if (t.dgamma != nullptr) {
+      t.dgamma[c] += static_cast<float>(sum_dy_xhat[c]);
+    }
+    if (t.dbeta != nullptr) {
+      t.dbeta[c] += static_cast<float>(sum_dy[c]);
+    }
+  }
+  if (t.dx == nullptr) {
+    return;
+  }
+  // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)).
+  // Per-channel coefficients, rounded to float once (the rows then use them as floats).
+  double* mean_dy = sum_dy_xhat + c_count;
+  double* mean_dy_xhat = mean_dy + c_count;
+  double* factor = mean_dy_xhat + c_count;
+  const auto n = static_cast<double>(g.rows);
+  for (std::size_t c = 0; c < c_count; ++c) {
+    mean_dy[c] = static_cast<float>(sum_dy[c] / n);
+    mean_dy_xhat[c] = static_cast<float>(sum_dy_xhat[c] / n);
+    factor[c] = (t.gamma != nullptr ? t.gamma[c] : 1.0F) * t.inv_std[c];
+  }
+  parallel_for(0, static_cast<std::size_t>(g.rows), kRowsPerChunk,
+               [&](std::size_t first, std::size_t last) {
+                 for (auto r = static_cast<long>(first); r < static_cast<long>(last); ++r) {
+                   for (long c = 0; c < g.channels; ++c) {
+                     const float d = t.dy[r * g.channels + c] - static_cast<float>(mean_dy[c]) -
+                                     xhat(r, c) * static_cast<float>(mean_dy_xhat[c]);
+                     t.dx[r * g.channels + c] = static_cast<float>(factor[c]) * d;
+                   }
+                 }
+               });
+}
+
+}  // namespace runner::kernels

@@ -1,0 +1,39 @@
+#pragma once
+// Batch normalization over the last axis of a (rows x channels) matrix: NHWC images are
+// (batch * height * width) rows. Statistics are summed in fixed chunks of rows, then the chunks
+// in order (in double), so every result is bitwise the same on any thread count.
+#include <cstddef>
+
+namespace runner::kernels {
+
+struct BatchNormGeometry {
+  long rows;
+  long channels;
+};
+
+// Doubles of scratch the statistics and backward need.
+std::size_t batch_norm_scratch_size(const BatchNormGeometry& g);
+
+// mean[c] and the biased variance var[c] of column c.
+void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* mean, float* var,
+                           double* scratch);
+
+// y = x * scale[c] + shift[c] (normalization folded into one multiply-add per value).
+void batch_norm_apply(const BatchNormGeometry& g, const float* x, const float* scale,
+                      const float* shift, float* y);
+
+struct BatchNormBackward {
+  const float* x;
+  const float* dy;
+  const float* mean;     // the batch statistics forward used
+  const float* inv_std;  // 1 / sqrt(var + epsilon)
+  const float* gamma;    // null: scale off (gamma = 1)
+  float* dgamma;         // added to; may be null
+  float* dbeta;          // added to; may be null
+  float* dx;             // written; may be null
+};
+
+// Gradients of training-mode batch normalization (batch statistics depend on x).
+void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t, double* scratch);
+
+}  // namespace runner::kernels

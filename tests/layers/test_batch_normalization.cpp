@@ -1,0 +1,105 @@
+#include <doctest/doctest.h>
+
+#include "framework/core/errors.hpp"
+#include "tests/layers/reference/batch_normalization.hpp"
+#include "tests/support/layer_checks.hpp"
+
+namespace runner::test {
+
+namespace {
+const std::string kBatchNorm = "{type: BatchNormalization, momentum: 0.9}";
+
+// 2 sin(0.37 i) + 0.5, as tests/reference/layers/batch_normalization.py uses.
+Tensor shifted_input(const Shape& shape) {
+  Tensor x = sine_input(shape);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    x[i] = 2.0F * x[i] + 0.5F;
+  }
+  return x;
+}
+
+std::vector<float> values(const TensorView& v) {
+  return {v.data, v.data + v.shape.elements()};
+}
+
+void check_values(const std::vector<float>& actual, const std::vector<float>& expected,
+                  float tolerance) {
+  REQUIRE(actual.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    CHECK(actual[i] == doctest::Approx(expected[i]).epsilon(tolerance).scale(1.0));
+  }
+}
+}  // namespace
+
+TEST_SUITE("BatchNormalization") {
+  TEST_CASE("BatchNormalization has Keras' four weights, two of them not trainable") {
+    Model m = make_layer_model("BatchNormalization", Shape{5, 5, 8}, 1);
+    const auto& slots = m.entry(0).slots;
+    REQUIRE(slots.size() == 4);
+    CHECK(slots[0].name == "gamma");
+    CHECK(slots[1].name == "beta");
+    CHECK(slots[2].name == "moving_mean");
+    CHECK_FALSE(slots[2].trainable);
+    CHECK(slots[3].name == "moving_variance");
+    CHECK(m.parameter_count() == 32);
+    CHECK(m.trainable_count() == 16);
+    CHECK(m.summary().find("Non-trainable params: 16") != std::string::npos);
+    CHECK(make_layer_model("{type: BatchNormalization, center: false, scale: false}", Shape{4}, 1)
+              .trainable_count() == 0);
+  }
+
+  TEST_CASE("BatchNormalization on images matches PyTorch in training and inference") {
+    // Numbers: tests/reference/layers/batch_normalization.py (torch.nn.BatchNorm2d).
+    const Tensor x = shifted_input(Shape{4, 3, 3, 2});
+    Model m = make_layer_model(kBatchNorm, Shape{3, 3, 2}, 4);
+    const PassResult r = run_pass(kBatchNorm, x, 1, Mode::kTrain);
+    check_values(r.output, reference::kBatchNormImageTrain, 1e-5F);
+    check_values(r.grad_input, reference::kBatchNormImageGradInput, 1e-4F);
+    check_values({r.grads.begin(), r.grads.begin() + 2}, reference::kBatchNormImageGradGamma,
+                 1e-5F);
+    check_values({r.grads.begin() + 2, r.grads.begin() + 4}, reference::kBatchNormImageGradBeta,
+                 1e-5F);
+    (void)m.forward(x, Pass{Mode::kTrain, 0});
+    check_values(values(m.entry(0).params[2]), reference::kBatchNormImageMovingMean, 1e-6F);
+    check_values(values(m.entry(0).params[3]), reference::kBatchNormImageMovingVariance, 1e-6F);
+    check_close(m.forward(x, Pass{Mode::kEval, 0}), reference::kBatchNormImageInference, 1e-5F);
+  }
+
+  TEST_CASE("BatchNormalization on vectors moves towards the biased variance as Keras does") {
+    const Tensor x = shifted_input(Shape{5, 3});
+    Model m = make_layer_model(kBatchNorm, Shape{3}, 5);
+    check_close(m.forward(x, Pass{Mode::kTrain, 0}), reference::kBatchNormVectorTrain, 1e-5F);
+    check_values(values(m.entry(0).params[3]), reference::kBatchNormVectorMovingVariance, 1e-6F);
+  }
+
+  TEST_CASE("BatchNormalization gradients match finite differences") {
+    Model m = make_layer_model(kBatchNorm, Shape{3, 3, 2}, 4);
+    const auto result =
+        gradcheck(m, shifted_input(Shape{4, 3, 3, 2}), Pass{Mode::kTrain, 0}, 1e-2F);
+    CHECK(result.max_input_error < 2e-3);
+    CHECK(result.max_param_error < 2e-3);
+  }
+
+  TEST_CASE("BatchNormalization gives bitwise-equal results on 1 and 2 threads") {
+    check_thread_independence(kBatchNorm, shifted_input(Shape{33, 9, 9, 4}));
+  }
+
+  TEST_CASE("BatchNormalization checkpoints keep the moving statistics") {
+    Model trained = make_layer_model(kBatchNorm, Shape{3, 3, 2}, 4);
+    (void)trained.forward(shifted_input(Shape{4, 3, 3, 2}), Pass{Mode::kTrain, 0});
+    TempDir dir;
+    save_checkpoint(dir / "bn.h5", trained, CheckpointInfo{}, nullptr, false);
+    Model loaded = make_layer_model(kBatchNorm, Shape{3, 3, 2}, 4);
+    load_weights(loaded, dir / "bn.h5");
+    CHECK(bitwise_equal(values(loaded.entry(0).params[2]), values(trained.entry(0).params[2])));
+    CHECK(bitwise_equal(values(loaded.entry(0).params[3]), values(trained.entry(0).params[3])));
+  }
+
+  TEST_CASE("BatchNormalization refuses a momentum outside 0 to 1") {
+    CHECK_THROWS_WITH_AS(
+        make_layer_model("{type: BatchNormalization, momentum: 1.5}", Shape{4}, 1),
+        "test:1:38: model.layers[0].momentum: expected a number in [0, 1], got 1.5", ConfigError);
+  }
+}
+
+}  // namespace runner::test
