@@ -32,7 +32,7 @@ int worker(const Settings& settings, std::size_t threads) {
   model.prepare(std::max(e.batch_size, eval_batch));
   model.use_logits_output();
   auto optimizer = make_optimizer(e);
-  optimizer->prepare(model.trainable_count());
+  optimizer->prepare(model.trainable_sizes());
   const auto order = epoch_order(split.train, e.seed, 0, true);
   Tensor x;
   Tensor grad;
@@ -60,7 +60,8 @@ int worker(const Settings& settings, std::size_t threads) {
     timed(loss_s, [&] { sparse_categorical_crossentropy(out, y, true, &grad); });
     timed(zero_s, [&] { model.zero_gradients(); });
     model.backward(grad);
-    timed(optimizer_s, [&] { optimizer->apply(model.trainable_parameters(), model.trainable_gradients()); });
+    timed(optimizer_s,
+          [&] { optimizer->apply(model.trainable_parameters(), model.trainable_gradients()); });
   };
   for (std::int64_t s = 0; s < warmup; ++s) {
     step(s);

@@ -115,6 +115,14 @@ class Schema {
   Schema& length(std::size_t n);
   // Keras calls it differently (or "" for a runner-only parameter, left out of Keras files).
   Schema& keras(std::string keras_name);
+  // The component's class name in Keras files when it differs from `type` ("adam" -> "Adam").
+  Schema& keras_class(std::string name) {
+    keras_class_ = std::move(name);
+    return *this;
+  }
+  [[nodiscard]] const std::string& keras_class() const {
+    return keras_class_.empty() ? type_ : keras_class_;
+  }
 
   [[nodiscard]] const std::string& type() const { return type_; }
   [[nodiscard]] const std::string& summary() const { return summary_; }
@@ -135,6 +143,7 @@ class Schema {
 
   std::string type_;
   std::string summary_;
+  std::string keras_class_;
   std::vector<ParamDecl> params_;
 };
 

@@ -75,16 +75,8 @@ void write_optimizer(const h5::Object& file, const Model& model, const Optimizer
 }  // namespace
 
 std::string keras_optimizer_name(std::string_view type) {
-  if (type == "adam") {
-    return "Adam";
-  }
-  if (type == "sgd") {
-    return "SGD";
-  }
-  if (type == "rmsprop") {
-    return "RMSprop";
-  }
-  return std::string(type);
+  const Schema* schema = optimizer_registry().schema(type);
+  return schema != nullptr ? schema->keras_class() : std::string(type);
 }
 
 std::string keras_model_config(const Model& model, const std::string& model_name) {

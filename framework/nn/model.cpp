@@ -114,6 +114,18 @@ void Model::build(const Shape& input_shape, std::uint64_t seed) {
   built_ = true;
 }
 
+std::vector<std::size_t> Model::trainable_sizes() const {
+  std::vector<std::size_t> sizes;
+  for (const Entry& e : entries_) {
+    for (const auto& slot : e.slots) {
+      if (slot.trainable) {
+        sizes.push_back(static_cast<std::size_t>(slot.shape.elements()));
+      }
+    }
+  }
+  return sizes;
+}
+
 void Model::prepare(std::int64_t max_batch) {
   max_batch_ = max_batch;
   for (std::size_t i = 0; i < entries_.size(); ++i) {

@@ -58,6 +58,8 @@ class Model {
     return std::span<float>(grads_).first(trainable_count_);
   }
   [[nodiscard]] std::size_t trainable_count() const { return trainable_count_; }
+  // Sizes of the trainable weights in the order trainable_parameters() lays them out.
+  [[nodiscard]] std::vector<std::size_t> trainable_sizes() const;
 
   struct Entry {
     std::string name;

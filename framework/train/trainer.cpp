@@ -69,6 +69,20 @@ std::vector<float> predict_one(Model& model, const ImageSet& set, std::int64_t i
 }
 
 namespace {
+// Each rank moved its moving statistics (BatchNormalization) towards its own shard's batch
+// statistics; all ranks continue from their mean, as Keras' MirroredStrategy reads them.
+void average_moving_statistics(Model& model, const DataParallel& dp) {
+  const std::span<float> frozen = model.parameters().subspan(model.trainable_count());
+  double unused_loss = 0;
+  std::int64_t unused_correct = 0;
+  int no_signal = 0;
+  dp.all_reduce(frozen, unused_loss, unused_correct, no_signal);
+  const float scale = 1.0F / static_cast<float>(dp.ranks);
+  for (float& v : frozen) {
+    v *= scale;
+  }
+}
+
 // Running sums of the current epoch.
 struct EpochSums {
   double loss_sum = 0;
@@ -154,7 +168,7 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
   }
   const auto n = static_cast<std::int64_t>(train_indices.size());
   const std::int64_t steps = (n + settings.batch_size - 1) / settings.batch_size;
-  optimizer.prepare(model.trainable_count());
+  optimizer.prepare(model.trainable_sizes());
   for (auto& cb : callbacks) {
     cb->on_train_begin(ctx);
   }
@@ -221,6 +235,9 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
       }
       sums.correct += correct;
       optimizer.apply(model.trainable_parameters(), model.trainable_gradients());
+      if (dp != nullptr && model.trainable_count() < model.parameter_count()) {
+        average_moving_statistics(model, *dp);
+      }
       sums.loss_sum += batch_loss;
       sums.seen += count;
       running.set("loss", sums.loss_sum / static_cast<double>(sums.seen));

@@ -4,6 +4,7 @@
 
 #include "framework/core/yaml_reader.hpp"
 #include "framework/train/optimizers/optimizer.hpp"
+#include "tests/train/optimizer_reference.hpp"
 
 namespace runner::test {
 
@@ -68,12 +69,73 @@ TEST_SUITE("optimizers") {
     CHECK(w[0] == doctest::Approx(-0.01 * 3.0 / std::sqrt(v + 1e-7)));
   }
 
+  TEST_CASE(
+      "AdamW, AMSGrad, Adagrad, centered RMSprop, clipnorm and Nadam step as the references") {
+    // Numbers: tests/reference/optimizers.py (PyTorch where its rule is Keras', a numpy
+    // transcription of Keras 2.11's nadam.py for Nadam).
+    for (const auto& c : reference::kOptimizerCases) {
+      CAPTURE(c.name);
+      auto optimizer = make(c.yaml);
+      std::vector<float> w{1.0F, -2.0F, 0.5F, 3.0F};
+      optimizer->prepare(w.size());
+      for (int t = 1; t <= 5; ++t) {
+        std::vector<float> g(4);
+        for (std::size_t i = 0; i < 4; ++i) {
+          g[i] = static_cast<float>(std::sin(0.5 * t + static_cast<double>(i)));
+        }
+        optimizer->apply(w, g);
+      }
+      for (std::size_t i = 0; i < 4; ++i) {
+        CHECK(w[i] == doctest::Approx(c.weights[i]).epsilon(2e-6));
+      }
+    }
+  }
+
+  TEST_CASE("clipnorm clips each variable by its own norm and global_clipnorm all together") {
+    std::vector<float> w{0.0F, 0.0F, 0.0F};
+    const std::vector<float> g{3.0F, 4.0F, 1.0F};  // variables [3, 4] (norm 5) and [1]
+    auto per_variable = make("{type: sgd, learning_rate: 1, clipnorm: 2.5}");
+    per_variable->prepare(std::vector<std::size_t>{2, 1});
+    per_variable->apply(w, g);
+    CHECK(w == std::vector<float>{-1.5F, -2.0F, -1.0F});
+    w.assign(3, 0.0F);
+    auto global = make("{type: sgd, learning_rate: 1, global_clipnorm: 1}");
+    global->prepare(std::vector<std::size_t>{2, 1});
+    global->apply(w, g);
+    const double norm = std::sqrt(26.0);
+    CHECK(w[0] == doctest::Approx(-3.0 / norm));
+    CHECK(w[2] == doctest::Approx(-1.0 / norm));
+    w.assign(3, 0.0F);
+    auto value = make("{type: sgd, learning_rate: 1, clipvalue: 2}");
+    value->prepare(3);
+    value->apply(w, g);
+    CHECK(w == std::vector<float>{-2.0F, -2.0F, -1.0F});
+  }
+
+  TEST_CASE("Weight decay applies to every optimizer and AdamW defaults to Keras' 0.004") {
+    CHECK(make("adamw")->config()["weight_decay"].as<double>() == 0.004);
+    CHECK(make("adam")->config()["weight_decay"].IsNull());
+    auto sgd = make("{type: sgd, learning_rate: 0.5, weight_decay: 0.1}");
+    std::vector<float> w{2.0F};
+    sgd->prepare(1);
+    sgd->apply(w, std::vector<float>{0.0F});
+    CHECK(w[0] == doctest::Approx(2.0 - 2.0 * 0.1 * 0.5));
+  }
+
+  TEST_CASE("clipnorm and global_clipnorm together are refused as Keras refuses them") {
+    CHECK_THROWS_WITH_AS(make("{type: adam, clipnorm: 1, global_clipnorm: 1}"),
+                         "test:1:44: compile.optimizer.global_clipnorm: expected clipnorm or "
+                         "global_clipnorm, not both (as Keras)",
+                         ConfigError);
+  }
+
   TEST_CASE("Optimizer arguments are checked") {
     CHECK_THROWS_WITH_AS(
         make("{type: adam, learning_rate: -1, beta1: 0.9}"),
         "test:1:29: compile.optimizer.learning_rate: expected a number > 0, got -1\n"
         "test:1:33: compile.optimizer.beta1: unknown key 'beta1'; did you mean "
-        "'beta_1'? (known keys: beta_1, beta_2, epsilon, learning_rate, name, type)",
+        "'beta_1'? (known keys: amsgrad, beta_1, beta_2, clipnorm, clipvalue, epsilon, "
+        "global_clipnorm, learning_rate, name, type, weight_decay)",
         ConfigError);
   }
 }

@@ -1,9 +1,13 @@
 #pragma once
-// Optimizers update the model's flat parameter block from its flat gradient block, with
-// Keras 2.11's update rules. Each optimizer file registers itself (RUNNER_REGISTER_OPTIMIZER).
+// Optimizers update the model's flat block of trainable parameters from its flat gradient block,
+// with Keras 2.11's update rules (its optimizer_experimental classes, the default since 2.11).
+// Each optimizer file registers itself (RUNNER_REGISTER_OPTIMIZER). The base class does what
+// Keras' base optimizer does around every update: clipping (clipnorm per variable,
+// global_clipnorm, clipvalue) and decoupled weight decay, in Keras' order.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,22 +21,22 @@ namespace runner {
 
 class Optimizer {
  public:
-  // `params` as its schema read them; every optimizer declares `learning_rate`.
-  explicit Optimizer(const Params& params)
-      : params_(params), learning_rate_(params.real("learning_rate")) {}
+  // `params` as its schema read them; every optimizer declares `learning_rate` and the options
+  // of declare_common().
+  explicit Optimizer(const Params& params);
   virtual ~Optimizer() = default;
 
   [[nodiscard]] virtual std::string_view type() const = 0;
-  // Sizes and zeroes the slot buffers (moments) for `size` parameters.
-  virtual void prepare(std::size_t size) = 0;
-  // One step: params -= update(grads). Increments iterations().
-  virtual void apply(std::span<float> params, std::span<const float> grads) = 0;
+
+  // Sizes and zeroes the slots for variables of these sizes, laid end to end (the model's
+  // trainable weights in order; clipnorm clips each one by its own norm).
+  void prepare(const std::vector<std::size_t>& variable_sizes);
+  void prepare(std::size_t size) { prepare(std::vector<std::size_t>{size}); }
+  // One step: clip the gradients, decay the weights, update. Increments iterations().
+  void apply(std::span<float> params, std::span<const float> grads);
+
   // Resolved arguments, Keras' names, with the learning rate in force now.
-  [[nodiscard]] YAML::Node config() const {
-    YAML::Node node = params_.resolved();
-    node["learning_rate"] = yaml_number(learning_rate_);
-    return node;
-  }
+  [[nodiscard]] YAML::Node config() const;
   // Slot buffers by Keras' slot name ("m", "v", "momentum", "velocity"), each of the
   // parameters' size and layout: what checkpoints and resumable state save.
   [[nodiscard]] virtual std::vector<std::pair<std::string, std::vector<float>*>> slots() = 0;
@@ -42,10 +46,28 @@ class Optimizer {
   [[nodiscard]] std::int64_t iterations() const { return iterations_; }
   void set_iterations(std::int64_t n) { iterations_ = n; }
 
+  // clipnorm, clipvalue, global_clipnorm and weight_decay (AdamW declares its own default).
+  static Schema& declare_common(Schema& schema, std::optional<double> weight_decay = {});
+  // Keras refuses clipnorm together with global_clipnorm; records that and returns false.
+  static bool common_ok(const Params& params);
+
  protected:
+  // Sizes the slots for `size` parameters.
+  virtual void prepare_slots(std::size_t size) = 0;
+  // The optimizer's own rule; `iterations_` already counts this step (Keras' local_step).
+  virtual void update(std::span<float> params, std::span<const float> grads) = 0;
+
   Params params_;
   double learning_rate_;
   std::int64_t iterations_ = 0;
+
+ private:
+  // Writes the clipped gradients into clipped_ and returns them (or grads when no clipping).
+  std::span<const float> clip(std::span<const float> grads);
+
+  std::optional<double> clipnorm_, clipvalue_, global_clipnorm_, weight_decay_;
+  std::vector<std::size_t> variable_sizes_;
+  std::vector<float> clipped_;
 };
 
 using OptimizerRegistry = Registry<Optimizer>;

@@ -1,5 +1,6 @@
-// RMSprop as Keras 2.11 computes it (centered=False): v = rho * v + (1 - rho) * g^2;
-// w -= lr * g / sqrt(v + epsilon), with optional momentum on that increment.
+// RMSprop as Keras 2.11 computes it: v = rho * v + (1 - rho) * g^2; centered also keeps
+// a = rho * a + (1 - rho) * g and divides by sqrt(v - a^2 + epsilon) instead of sqrt(v + epsilon);
+// w -= lr * g / that, with optional momentum on the increment.
 #include <cmath>
 
 #include "framework/train/optimizers/optimizer.hpp"
@@ -12,38 +13,60 @@ class RmsProp final : public Optimizer {
   static constexpr std::string_view kType = "rmsprop";
 
   static const Schema& schema() {
-    static const Schema s =
-        Schema(std::string(kType), "RMSprop: steps scaled by a moving average of squared gradients")
-            .real("learning_rate", "step size", 0.001)
-            .above(0)
-            .real("rho", "decay of the squared-gradient average", 0.9)
-            .at_least(0)
-            .below(1)
-            .real("momentum", "momentum on the scaled step (0: none)", 0.0)
-            .at_least(0)
-            .at_most(1)
-            .real("epsilon", "added under the square root", 1e-7)
-            .above(0);
+    static const Schema s = [] {
+      Schema s(std::string(kType),
+               "RMSprop: steps scaled by a moving average of squared gradients");
+      s.keras_class("RMSprop");
+      s.real("learning_rate", "step size", 0.001)
+          .above(0)
+          .real("rho", "decay of the squared-gradient average", 0.9)
+          .at_least(0)
+          .below(1)
+          .real("momentum", "momentum on the scaled step (0: none)", 0.0)
+          .at_least(0)
+          .at_most(1)
+          .real("epsilon", "added under the square root", 1e-7)
+          .above(0)
+          .flag("centered", "divide by the gradient's variance estimate, not its mean square",
+                false);
+      return declare_common(s);
+    }();
     return s;
   }
 
-  static std::unique_ptr<Optimizer> create(const Params& p) { return std::make_unique<RmsProp>(p); }
+  static std::unique_ptr<Optimizer> create(const Params& p) {
+    return common_ok(p) ? std::make_unique<RmsProp>(p) : nullptr;
+  }
 
   explicit RmsProp(const Params& p)
       : Optimizer(p),
         rho_(p.real("rho")),
         momentum_(p.real("momentum")),
-        epsilon_(p.real("epsilon")) {}
+        epsilon_(p.real("epsilon")),
+        centered_(p.flag("centered")) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
-  void prepare(std::size_t size) override {
-    velocity_.assign(size, 0.0F);
-    momentum_buffer_.assign(momentum_ > 0 ? size : 0, 0.0F);
+  // Keras' slot names.
+  [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {
+    std::vector<std::pair<std::string, std::vector<float>*>> out{{"velocity", &velocity_}};
+    if (momentum_ > 0) {
+      out.emplace_back("momentum", &momentum_buffer_);
+    }
+    if (centered_) {
+      out.emplace_back("average_gradient", &average_gradient_);
+    }
+    return out;
   }
 
-  void apply(std::span<float> params, std::span<const float> grads) override {
-    ++iterations_;
+ protected:
+  void prepare_slots(std::size_t size) override {
+    velocity_.assign(size, 0.0F);
+    momentum_buffer_.assign(momentum_ > 0 ? size : 0, 0.0F);
+    average_gradient_.assign(centered_ ? size : 0, 0.0F);
+  }
+
+  void update(std::span<float> params, std::span<const float> grads) override {
     const auto lr = static_cast<float>(learning_rate_);
     const auto rho = static_cast<float>(rho_);
     const auto mu = static_cast<float>(momentum_);
@@ -52,11 +75,18 @@ class RmsProp final : public Optimizer {
     const float* __restrict g = grads.data();
     float* __restrict v = velocity_.data();
     float* __restrict m = momentum_buffer_.data();
+    float* __restrict a = average_gradient_.data();
     const bool use_momentum = momentum_ > 0;
+    const bool centered = centered_;
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {
         v[i] = rho * v[i] + (1.0F - rho) * g[i] * g[i];
-        const float increment = lr * g[i] / std::sqrt(v[i] + eps);
+        float denominator = v[i] + eps;
+        if (centered) {
+          a[i] = rho * a[i] + (1.0F - rho) * g[i];
+          denominator = v[i] - a[i] * a[i] + eps;
+        }
+        const float increment = lr * g[i] / std::sqrt(denominator);
         if (use_momentum) {
           m[i] = mu * m[i] + increment;
           w[i] -= m[i];
@@ -67,16 +97,10 @@ class RmsProp final : public Optimizer {
     });
   }
 
-  [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {
-    if (momentum_ > 0) {
-      return {{"velocity", &velocity_}, {"momentum", &momentum_buffer_}};
-    }
-    return {{"velocity", &velocity_}};
-  }
-
  private:
   double rho_, momentum_, epsilon_;
-  std::vector<float> velocity_, momentum_buffer_;
+  bool centered_;
+  std::vector<float> velocity_, momentum_buffer_, average_gradient_;
 };
 
 }  // namespace

@@ -10,28 +10,42 @@ class Sgd final : public Optimizer {
   static constexpr std::string_view kType = "sgd";
 
   static const Schema& schema() {
-    static const Schema s =
-        Schema(std::string(kType), "stochastic gradient descent, with optional momentum")
-            .real("learning_rate", "step size", 0.01)
-            .above(0)
-            .real("momentum", "velocity kept from step to step (0: plain SGD)", 0.0)
-            .at_least(0)
-            .at_most(1)
-            .flag("nesterov", "Nesterov momentum", false);
+    static const Schema s = [] {
+      Schema s(std::string(kType), "stochastic gradient descent, with optional momentum");
+      s.keras_class("SGD");
+      s.real("learning_rate", "step size", 0.01)
+          .above(0)
+          .real("momentum", "velocity kept from step to step (0: plain SGD)", 0.0)
+          .at_least(0)
+          .at_most(1)
+          .flag("nesterov", "Nesterov momentum", false);
+      return declare_common(s);
+    }();
     return s;
   }
 
-  static std::unique_ptr<Optimizer> create(const Params& p) { return std::make_unique<Sgd>(p); }
+  static std::unique_ptr<Optimizer> create(const Params& p) {
+    return common_ok(p) ? std::make_unique<Sgd>(p) : nullptr;
+  }
 
   explicit Sgd(const Params& p)
       : Optimizer(p), momentum_(p.real("momentum")), nesterov_(p.flag("nesterov")) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
-  void prepare(std::size_t size) override { velocity_.assign(momentum_ > 0 ? size : 0, 0.0F); }
+  [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {
+    if (momentum_ > 0) {
+      return {{"momentum", &velocity_}};
+    }
+    return {};
+  }
 
-  void apply(std::span<float> params, std::span<const float> grads) override {
-    ++iterations_;
+ protected:
+  void prepare_slots(std::size_t size) override {
+    velocity_.assign(momentum_ > 0 ? size : 0, 0.0F);
+  }
+
+  void update(std::span<float> params, std::span<const float> grads) override {
     const auto lr = static_cast<float>(learning_rate_);
     const auto mu = static_cast<float>(momentum_);
     float* __restrict w = params.data();
@@ -49,13 +63,6 @@ class Sgd final : public Optimizer {
         w[i] += nesterov ? mu * m[i] - lr * g[i] : m[i];
       }
     });
-  }
-
-  [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {
-    if (momentum_ > 0) {
-      return {{"momentum", &velocity_}};
-    }
-    return {};
   }
 
  private:

@@ -1,0 +1,46 @@
+// AdamW: Adam with decoupled weight decay (w -= w * weight_decay * lr before each update), as
+// Keras 2.11 and torch.optim.AdamW compute it.
+#include "framework/train/optimizers/adam_rule.hpp"
+
+namespace runner {
+namespace {
+
+class AdamW final : public Optimizer {
+ public:
+  static constexpr std::string_view kType = "adamw";
+
+  static const Schema& schema() {
+    static const Schema s = [] {
+      Schema s(std::string(kType), "AdamW: Adam with decoupled weight decay");
+      s.keras_class("AdamW");
+      AdamRule::declare(s);
+      return declare_common(s, 0.004);
+    }();
+    return s;
+  }
+
+  static std::unique_ptr<Optimizer> create(const Params& p) {
+    return common_ok(p) ? std::make_unique<AdamW>(p) : nullptr;
+  }
+
+  explicit AdamW(const Params& p) : Optimizer(p), rule_(p) {}
+
+  [[nodiscard]] std::string_view type() const override { return kType; }
+
+  [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {
+    return rule_.slots();
+  }
+
+ protected:
+  void prepare_slots(std::size_t size) override { rule_.prepare(size); }
+  void update(std::span<float> params, std::span<const float> grads) override {
+    rule_.update(params, grads, learning_rate_, iterations_);
+  }
+
+ private:
+  AdamRule rule_;
+};
+
+}  // namespace
+RUNNER_REGISTER_OPTIMIZER(AdamW);
+}  // namespace runner
