@@ -32,7 +32,7 @@ void check_values(const std::vector<float>& actual, const std::vector<float>& ex
 }  // namespace
 
 TEST_SUITE("BatchNormalization") {
-  TEST_CASE("BatchNormalization has Keras' four weights, two of them not trainable") {
+  TEST_CASE("BatchNormalization has Keras' four weights of which two are not trainable") {
     Model m = make_layer_model("BatchNormalization", Shape{5, 5, 8}, 1);
     const auto& slots = m.entry(0).slots;
     REQUIRE(slots.size() == 4);

@@ -70,7 +70,8 @@ TEST_SUITE("optimizers") {
   }
 
   TEST_CASE(
-      "AdamW, AMSGrad, Adagrad, centered RMSprop, clipnorm and Nadam step as the references") {
+      "AdamW and AMSGrad and Adagrad and centered RMSprop and clipnorm and Nadam match "
+      "references") {
     // Numbers: tests/reference/optimizers.py (PyTorch where its rule is Keras', a numpy
     // transcription of Keras 2.11's nadam.py for Nadam).
     for (const auto& c : reference::kOptimizerCases) {
