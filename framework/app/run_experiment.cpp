@@ -87,6 +87,20 @@ std::string keras_training_config(const Experiment& e) {
       args[kv.first.Scalar()] = kv.second;
     }
   }
+  // A schedule as Keras serializes one: {class_name, config}.
+  const YAML::Node lr = optimizer["learning_rate"];
+  if (lr.IsMap()) {
+    YAML::Node schedule;
+    schedule["class_name"] = lr["type"].Scalar();
+    YAML::Node config;
+    for (const auto& kv : lr) {
+      if (kv.first.Scalar() != "type") {
+        config[kv.first.Scalar()] = kv.second;
+      }
+    }
+    schedule["config"] = config;
+    args["learning_rate"] = schedule;
+  }
   keras_optimizer["config"] = args;
   YAML::Node root;
   root["loss"] = e.loss;

@@ -26,6 +26,7 @@ const std::vector<Command>& commands() {
       {"layers", layers_command, "every layer type with its parameters and defaults"},
       {"optimizers", optimizers_command, "every optimizer with its parameters and defaults"},
       {"callbacks", callbacks_command, "every callback with its parameters and defaults"},
+      {"schedules", schedules_command, "every learning-rate schedule with its parameters"},
   };
   return list;
 }

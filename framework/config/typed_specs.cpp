@@ -7,10 +7,10 @@ namespace runner {
 namespace {
 // Validates the entry by creating it; the product is discarded.
 template <typename Product>
-void check_entry(const Registry<Product>& registry, const TypedSpec& entry, Diagnostics& diag,
-                 std::uint32_t seed) {
+std::unique_ptr<Product> check_entry(const Registry<Product>& registry, const TypedSpec& entry,
+                                     Diagnostics& diag, std::uint32_t seed) {
   Spec spec(entry.node, entry.key_path, diag, 0, seed);
-  (void)registry.create(spec);
+  return registry.create(spec);
 }
 
 template <typename Product>
@@ -21,6 +21,14 @@ std::unique_ptr<Product> make(const Registry<Product>& registry, const TypedSpec
   auto product = registry.create(spec);
   diag.throw_if_any();
   return product;
+}
+}  // namespace
+
+namespace {
+bool has_schedule(const Experiment& e) {
+  const YAML::Node& optimizer = e.optimizer.node;
+  return optimizer.IsMap() && optimizer["learning_rate"].IsDefined() &&
+         optimizer["learning_rate"].IsMap();
 }
 }  // namespace
 
@@ -40,7 +48,7 @@ void read_compile(MapReader& top, Experiment& e) {
   const YAML::Node optimizer = c.child("optimizer");
   e.optimizer.key_path = "compile.optimizer";
   e.optimizer.node = optimizer.IsDefined() && !optimizer.IsNull() ? optimizer : YAML::Node("adam");
-  check_entry(optimizer_registry(), e.optimizer, diag, e.seed);
+  (void)check_entry(optimizer_registry(), e.optimizer, diag, e.seed);
   e.loss = c.get_or<std::string>("loss", "sparse_categorical_crossentropy", one_of(known_losses()));
   if (auto metrics = c.get<std::vector<std::string>>("metrics")) {
     e.metrics = *metrics;
@@ -65,7 +73,13 @@ void read_callbacks(MapReader& top, Experiment& e) {
     }
     for (std::size_t i = 0; i < list.size(); ++i) {
       TypedSpec entry{"", list[i], fmt::format("callbacks[{}]", i)};
-      check_entry(callback_registry(), entry, diag, e.seed);
+      const auto callback = check_entry(callback_registry(), entry, diag, e.seed);
+      if (callback && callback->changes_learning_rate() && has_schedule(e)) {
+        diag.error(list[i], entry.key_path,
+                   fmt::format("{} sets the learning rate, but compile.optimizer.learning_rate "
+                               "is a schedule; use one or the other (Keras refuses both too)",
+                               callback->type()));
+      }
       e.callbacks.push_back(entry);
       const YAML::Node& item = list[i];
       has_nan_guard = has_nan_guard || (item.IsScalar() && item.Scalar() == "TerminateOnNaN") ||

@@ -131,6 +131,8 @@ class Reader {
         return read_padding();
       case ParamKind::kAny:
         return YAML::Clone(node_);
+      case ParamKind::kRealOrMap:
+        return node_.IsMap() ? YAML::Clone(node_) : read_real();
     }
     return fail();
   }
@@ -376,6 +378,16 @@ YAML::Node Params::resolved() const {
   return out;
 }
 
+Spec Params::spec_of(const std::string& name) const {
+  return spec_of(name, *diag_);
+}
+
+Spec Params::spec_of(const std::string& name, Diagnostics& diag) const {
+  const auto it = given_.find(name);
+  const YAML::Node value = it != given_.end() ? it->second : node(name);
+  return {value, key_path_.empty() ? name : key_path_ + "." + name, diag, 0, 0};
+}
+
 void Params::error(const std::string& name, const std::string& message) const {
   const auto it = given_.find(name);
   const std::string path = key_path_.empty() ? name : key_path_ + "." + name;
@@ -493,6 +505,13 @@ Schema& Schema::any(std::string name, std::string help, YAML::Node fallback) {
               .kind = ParamKind::kAny,
               .help = std::move(help),
               .fallback = std::move(fallback)});
+}
+
+Schema& Schema::real_or_mapping(std::string name, std::string help, double fallback) {
+  return add({.name = std::move(name),
+              .kind = ParamKind::kRealOrMap,
+              .help = std::move(help),
+              .fallback = yaml_number(fallback)});
 }
 
 Schema& Schema::required() {
@@ -621,6 +640,8 @@ std::string kind_name(const ParamDecl& d) {
     case ParamKind::kSeed:
       return "seed";
     case ParamKind::kAny:
+      return "any";
+    case ParamKind::kRealOrMap:
       return "number or mapping";
   }
   return "?";

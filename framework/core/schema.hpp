@@ -28,14 +28,15 @@ enum class ParamKind {
   kInt,
   kReal,
   kBool,
-  kText,     // any string
-  kChoice,   // one string of a fixed list
-  kPair,     // `3` or `[3, 2]`: (height, width)
-  kInts,     // a list of integers
-  kReals,    // a list of numbers
-  kPadding,  // `1`, `[1, 2]` or `[[top, bottom], [left, right]]` (Keras' ZeroPadding2D)
-  kSeed,     // an integer >= 0; absent: derived from the experiment seed and the entry's place
-  kAny,      // a number or a mapping, checked by the component (learning-rate schedules)
+  kText,       // any string
+  kChoice,     // one string of a fixed list
+  kPair,       // `3` or `[3, 2]`: (height, width)
+  kInts,       // a list of integers
+  kReals,      // a list of numbers
+  kPadding,    // `1`, `[1, 2]` or `[[top, bottom], [left, right]]` (Keras' ZeroPadding2D)
+  kSeed,       // an integer >= 0; absent: derived from the experiment seed and the entry's place
+  kAny,        // anything; the component checks it
+  kRealOrMap,  // a number (checked against the range) or a mapping the component checks
 };
 
 // Bounds of a numeric parameter (for kPair and kInts: of each element).
@@ -75,6 +76,10 @@ class Params {
 
   // `type` plus every parameter, defaults filled in: the resolved config.yaml entry.
   [[nodiscard]] YAML::Node resolved() const;
+  // The parameter's value as a component entry of its own (a schedule inside an optimizer),
+  // reporting into `diag` (by default the diagnostics the parameters were read with).
+  [[nodiscard]] Spec spec_of(const std::string& name) const;
+  [[nodiscard]] Spec spec_of(const std::string& name, Diagnostics& diag) const;
   // Records a problem found across parameters at `name`'s place (or the entry's when absent).
   void error(const std::string& name, const std::string& message) const;
 
@@ -106,6 +111,7 @@ class Schema {
   Schema& padding(std::string name, std::string help, long fallback);
   Schema& seed(std::string name, std::string help);
   Schema& any(std::string name, std::string help, YAML::Node fallback);
+  Schema& real_or_mapping(std::string name, std::string help, double fallback);
 
   Schema& required();
   Schema& at_least(double lo);

@@ -126,7 +126,9 @@ void restore(const TrainingState& state, Model& model, Optimizer& optimizer,
   }
   std::copy(state.params.begin(), state.params.end(), model.parameters().begin());
   optimizer.set_iterations(state.iterations);
-  optimizer.set_learning_rate(state.learning_rate);
+  if (!optimizer.has_schedule()) {  // a schedule's rate follows from iterations()
+    optimizer.set_learning_rate(state.learning_rate);
+  }
   for (const auto& [name, buffer] : optimizer.slots()) {
     const auto it = state.slots.find(name);
     if (it == state.slots.end() || it->second.size() != buffer->size()) {
@@ -186,6 +188,10 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
   Tensor x;
   Tensor grad;
   std::vector<std::int32_t> y;
+  const bool rate_can_change = optimizer.has_schedule() ||
+                               std::any_of(callbacks.begin(), callbacks.end(), [](const auto& cb) {
+                                 return cb->changes_learning_rate();
+                               });
   for (std::int64_t epoch = first_epoch; epoch < settings.epochs; ++epoch) {
     const auto started = std::chrono::steady_clock::now();
     const bool resumed_epoch = epoch == first_epoch;
@@ -271,6 +277,9 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
       const Evaluation val = evaluate(model, data, validation_indices, settings.batch_size);
       logs.set("val_loss", val.loss);
       logs.set("val_accuracy", val.accuracy);
+    }
+    if (rate_can_change) {
+      logs.set("lr", optimizer.learning_rate());  // as Keras' ReduceLROnPlateau logs it
     }
     progress.end_epoch(logs);
     Logs recorded = logs;

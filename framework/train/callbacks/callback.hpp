@@ -54,6 +54,9 @@ class Callback {
   virtual void on_batch_end(std::int64_t /*step*/, const Logs& /*logs*/, TrainContext& /*ctx*/) {}
   virtual void on_epoch_end(std::int64_t /*epoch*/, const Logs& /*logs*/, TrainContext& /*ctx*/) {}
   virtual void on_train_end(TrainContext& /*ctx*/) {}
+  // Whether it sets the optimizer's learning rate (then the rate must not be a schedule, and
+  // the epoch logs show `lr` as Keras' do).
+  [[nodiscard]] virtual bool changes_learning_rate() const { return false; }
   // What must survive an interrupted run for the resumed one to behave identically.
   virtual void save_state(CallbackState& /*state*/) const {}
   virtual void load_state(const CallbackState& /*state*/) {}

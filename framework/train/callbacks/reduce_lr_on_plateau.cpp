@@ -56,6 +56,8 @@ class ReduceLROnPlateau final : public Callback {
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
+  [[nodiscard]] bool changes_learning_rate() const override { return true; }
+
   void on_train_begin(TrainContext& /*ctx*/) override {
     best_ = mode_ == MonitorMode::kMin ? std::numeric_limits<double>::infinity()
                                        : -std::numeric_limits<double>::infinity();

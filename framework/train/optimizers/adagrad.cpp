@@ -15,8 +15,7 @@ class Adagrad final : public Optimizer {
     static const Schema s = [] {
       Schema s(std::string(kType), "Adagrad: steps scaled by the sum of all squared gradients");
       s.keras_class("Adagrad");
-      s.real("learning_rate", "step size", 0.001)
-          .above(0)
+      declare_learning_rate(s, 0.001)
           .real("initial_accumulator_value", "starting value of the sums", 0.1)
           .at_least(0)
           .real("epsilon", "added under the square root", 1e-7)

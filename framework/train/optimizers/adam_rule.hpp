@@ -15,8 +15,7 @@ class AdamRule {
  public:
   // Adam's parameters (AdamW adds its weight decay default).
   static Schema& declare(Schema& schema) {
-    return schema.real("learning_rate", "step size", 0.001)
-        .above(0)
+    return Optimizer::declare_learning_rate(schema, 0.001)
         .real("beta_1", "decay of the first-moment average", 0.9)
         .at_least(0)
         .below(1)

@@ -21,8 +21,7 @@ class Nadam final : public Optimizer {
     static const Schema s = [] {
       Schema s(std::string(kType), "Nadam: Adam with Nesterov momentum (Keras 2.11 update rule)");
       s.keras_class("Nadam");
-      s.real("learning_rate", "step size", 0.001)
-          .above(0)
+      declare_learning_rate(s, 0.001)
           .real("beta_1", "decay of the first-moment average", 0.9)
           .at_least(0)
           .below(1)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace runner {
 
@@ -10,13 +11,47 @@ OptimizerRegistry& optimizer_registry() {
   return registry;
 }
 
+namespace {
+// The learning rate's schedule, or null for a number (params already checked by common_ok).
+std::unique_ptr<LearningRateSchedule> schedule_of(const Params& params) {
+  if (!params.node("learning_rate").IsMap()) {
+    return nullptr;
+  }
+  Diagnostics checked("");
+  return make_schedule(params.spec_of("learning_rate", checked));
+}
+}  // namespace
+
 Optimizer::Optimizer(const Params& params)
     : params_(params),
-      learning_rate_(params.real("learning_rate")),
+      learning_rate_(0),
+      schedule_(schedule_of(params)),
       clipnorm_(params.maybe_real("clipnorm")),
       clipvalue_(params.maybe_real("clipvalue")),
       global_clipnorm_(params.maybe_real("global_clipnorm")),
-      weight_decay_(params.maybe_real("weight_decay")) {}
+      weight_decay_(params.maybe_real("weight_decay")) {
+  learning_rate_ = schedule_ ? schedule_->at(0) : params.real("learning_rate");
+}
+
+Schema& Optimizer::declare_learning_rate(Schema& schema, double fallback) {
+  return schema
+      .real_or_mapping("learning_rate",
+                       "step size: a number, or a schedule (a mapping with `type`, see "
+                       "`runner schedules`)",
+                       fallback)
+      .above(0);
+}
+
+double Optimizer::learning_rate() const {
+  return schedule_ ? schedule_->at(iterations_) : learning_rate_;
+}
+
+void Optimizer::set_learning_rate(double lr) {
+  if (schedule_) {
+    throw std::logic_error("set_learning_rate on an optimizer with a schedule");
+  }
+  learning_rate_ = lr;
+}
 
 Schema& Optimizer::declare_common(Schema& schema, std::optional<double> weight_decay) {
   return schema.real("clipnorm", "clip each weight's gradient to this L2 norm")
@@ -31,6 +66,9 @@ Schema& Optimizer::declare_common(Schema& schema, std::optional<double> weight_d
 }
 
 bool Optimizer::common_ok(const Params& params) {
+  if (params.node("learning_rate").IsMap() && !make_schedule(params.spec_of("learning_rate"))) {
+    return false;
+  }
   if (params.maybe_real("clipnorm") && params.maybe_real("global_clipnorm")) {
     params.error("global_clipnorm", "expected clipnorm or global_clipnorm, not both (as Keras)");
     return false;
@@ -101,6 +139,9 @@ std::span<const float> Optimizer::clip(std::span<const float> grads) {
 }
 
 void Optimizer::apply(std::span<float> params, std::span<const float> grads) {
+  if (schedule_) {
+    learning_rate_ = schedule_->at(iterations_);
+  }
   const std::span<const float> g = clip(grads);
   // Keras decays before the update, with the learning rate of this step.
   if (weight_decay_ && *weight_decay_ > 0) {
@@ -118,7 +159,7 @@ void Optimizer::apply(std::span<float> params, std::span<const float> grads) {
 
 YAML::Node Optimizer::config() const {
   YAML::Node node = params_.resolved();
-  node["learning_rate"] = yaml_number(learning_rate_);
+  node["learning_rate"] = schedule_ ? schedule_->config() : yaml_number(learning_rate_);
   return node;
 }
 

@@ -16,6 +16,7 @@
 
 #include "framework/core/parallel.hpp"
 #include "framework/core/registry.hpp"
+#include "framework/train/schedules/schedule.hpp"
 
 namespace runner {
 
@@ -41,14 +42,20 @@ class Optimizer {
   // parameters' size and layout: what checkpoints and resumable state save.
   [[nodiscard]] virtual std::vector<std::pair<std::string, std::vector<float>*>> slots() = 0;
 
-  [[nodiscard]] double learning_rate() const { return learning_rate_; }
-  void set_learning_rate(double lr) { learning_rate_ = lr; }
+  // The rate the next step uses (a schedule's value at iterations()).
+  [[nodiscard]] double learning_rate() const;
+  // Requires: no schedule (has_schedule() false); callbacks check that first.
+  void set_learning_rate(double lr);
+  [[nodiscard]] bool has_schedule() const { return schedule_ != nullptr; }
   [[nodiscard]] std::int64_t iterations() const { return iterations_; }
   void set_iterations(std::int64_t n) { iterations_ = n; }
 
+  // `learning_rate`: a number (default `fallback`) or a schedule mapping.
+  static Schema& declare_learning_rate(Schema& schema, double fallback);
   // clipnorm, clipvalue, global_clipnorm and weight_decay (AdamW declares its own default).
   static Schema& declare_common(Schema& schema, std::optional<double> weight_decay = {});
-  // Keras refuses clipnorm together with global_clipnorm; records that and returns false.
+  // Checks the learning rate (number or schedule) and what Keras refuses (clipnorm together
+  // with global_clipnorm); records problems and returns false.
   static bool common_ok(const Params& params);
 
  protected:
@@ -65,6 +72,7 @@ class Optimizer {
   // Writes the clipped gradients into clipped_ and returns them (or grads when no clipping).
   std::span<const float> clip(std::span<const float> grads);
 
+  std::unique_ptr<LearningRateSchedule> schedule_;
   std::optional<double> clipnorm_, clipvalue_, global_clipnorm_, weight_decay_;
   std::vector<std::size_t> variable_sizes_;
   std::vector<float> clipped_;

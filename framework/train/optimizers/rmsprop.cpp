@@ -17,8 +17,7 @@ class RmsProp final : public Optimizer {
       Schema s(std::string(kType),
                "RMSprop: steps scaled by a moving average of squared gradients");
       s.keras_class("RMSprop");
-      s.real("learning_rate", "step size", 0.001)
-          .above(0)
+      declare_learning_rate(s, 0.001)
           .real("rho", "decay of the squared-gradient average", 0.9)
           .at_least(0)
           .below(1)

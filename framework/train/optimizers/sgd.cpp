@@ -13,8 +13,7 @@ class Sgd final : public Optimizer {
     static const Schema s = [] {
       Schema s(std::string(kType), "stochastic gradient descent, with optional momentum");
       s.keras_class("SGD");
-      s.real("learning_rate", "step size", 0.01)
-          .above(0)
+      declare_learning_rate(s, 0.01)
           .real("momentum", "velocity kept from step to step (0: plain SGD)", 0.0)
           .at_least(0)
           .at_most(1)
