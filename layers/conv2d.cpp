@@ -28,6 +28,7 @@ class Conv2D final : public Layer {
     long filters = 1;
     Pair kernel_size{1, 1};
     Pair strides{1, 1};
+    Pair dilation{1, 1};
     Padding padding = Padding::kValid;
     kernels::Activation activation = kernels::Activation::kLinear;
     bool use_bias = true;
@@ -39,6 +40,7 @@ class Conv2D final : public Layer {
       s.integer("filters", "output channels").required().at_least(1);
       s.pair("kernel_size", "window height and width", {}).required();
       s.pair("strides", "step between windows", Pair{1, 1});
+      s.pair("dilation_rate", "spacing between the window's taps (1: contiguous)", Pair{1, 1});
       declare_padding(s);
       declare_activation(s);
       s.flag("use_bias", "add a bias per filter", true);
@@ -48,9 +50,16 @@ class Conv2D final : public Layer {
   }
 
   static std::unique_ptr<Layer> create(const Params& p) {
+    const Pair strides = p.pair("strides");
+    const Pair dilation = p.pair("dilation_rate");
+    if ((strides[0] > 1 || strides[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) {
+      p.error("dilation_rate", "expected 1 when strides > 1 (Keras allows only one of them)");
+      return nullptr;
+    }
     return std::make_unique<Conv2D>(p, Options{.filters = static_cast<long>(p.integer("filters")),
                                                .kernel_size = p.pair("kernel_size"),
-                                               .strides = p.pair("strides"),
+                                               .strides = strides,
+                                               .dilation = dilation,
                                                .padding = padding_of(p),
                                                .activation = activation_of(p),
                                                .use_bias = p.flag("use_bias")});
@@ -195,15 +204,32 @@ class Conv2D final : public Layer {
 
   [[nodiscard]] Planned make_geometry(const Shape& input) const {
     require_image_input(input);
-    const AxisPlan rows = plan_axis(input[0], o_.kernel_size[0], o_.strides[0], o_.padding);
-    const AxisPlan cols = plan_axis(input[1], o_.kernel_size[1], o_.strides[1], o_.padding);
+    // A dilated window spans (k - 1) * d + 1 pixels.
+    const long span_h = (o_.kernel_size[0] - 1) * o_.dilation[0] + 1;
+    const long span_w = (o_.kernel_size[1] - 1) * o_.dilation[1] + 1;
+    const AxisPlan rows = plan_axis(input[0], span_h, o_.strides[0], o_.padding);
+    const AxisPlan cols = plan_axis(input[1], span_w, o_.strides[1], o_.padding);
     if (rows.out <= 0 || cols.out <= 0) {
-      throw ShapeError(fmt::format("kernel {}x{} does not fit input {} with padding 'valid'",
-                                   o_.kernel_size[0], o_.kernel_size[1], input.str()));
+      const bool dilated = span_h != o_.kernel_size[0] || span_w != o_.kernel_size[1];
+      throw ShapeError(fmt::format("kernel {}x{}{} does not fit input {} with padding 'valid'",
+                                   o_.kernel_size[0], o_.kernel_size[1],
+                                   dilated ? fmt::format(" (dilated: {}x{})", span_h, span_w) : "",
+                                   input.str()));
     }
-    return {kernels::Conv2DGeometry{input[0], input[1], input[2], rows.out, cols.out, o_.filters,
-                                    o_.kernel_size[0], o_.kernel_size[1], o_.strides[0],
-                                    o_.strides[1], rows.pad_before, cols.pad_before}};
+    return {kernels::Conv2DGeometry{.in_h = input[0],
+                                    .in_w = input[1],
+                                    .in_c = input[2],
+                                    .out_h = rows.out,
+                                    .out_w = cols.out,
+                                    .out_c = o_.filters,
+                                    .k_h = o_.kernel_size[0],
+                                    .k_w = o_.kernel_size[1],
+                                    .stride_h = o_.strides[0],
+                                    .stride_w = o_.strides[1],
+                                    .pad_top = rows.pad_before,
+                                    .pad_left = cols.pad_before,
+                                    .dilation_h = o_.dilation[0],
+                                    .dilation_w = o_.dilation[1]}};
   }
 
   Params params_;  // as declared (emit_logits may change o_.activation)

@@ -21,8 +21,8 @@ struct ColumnRange {
   long first, last;
 };
 ColumnRange inside_columns(const Conv2DGeometry& g, long kx) {
-  // iw = ow * stride - pad + kx >= 0  and  < in_w
-  const long offset = kx - g.pad_left;
+  // iw = ow * stride - pad + kx * dilation >= 0  and  < in_w
+  const long offset = kx * g.dilation_w - g.pad_left;
   long first = offset >= 0 ? 0 : (-offset + g.stride_w - 1) / g.stride_w;
   long last = g.in_w - offset <= 0 ? 0 : (g.in_w - offset + g.stride_w - 1) / g.stride_w;
   first = std::min(first, g.out_w);
@@ -44,7 +44,7 @@ void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long l
   for (long oh = first_row; oh < last_row; ++oh) {
     float* rows = col + (oh - first_row) * g.out_w * patch;
     for (long ky = 0; ky < g.k_h; ++ky) {
-      const long ih = oh * g.stride_h - g.pad_top + ky;
+      const long ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
       for (long kx = 0; kx < g.k_w; ++kx) {
         const long tap = (ky * g.k_w + kx) * c;
         const ColumnRange inside =
@@ -60,7 +60,7 @@ void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long l
         zero(0, inside.first);
         if (inside.first < inside.last) {
           const float* __restrict src =
-              x + (ih * g.in_w + inside.first * g.stride_w - g.pad_left + kx) * c;
+              x + (ih * g.in_w + inside.first * g.stride_w - g.pad_left + kx * g.dilation_w) * c;
           for (long ow = inside.first; ow < inside.last; ++ow, src += g.stride_w * c) {
             float* __restrict dst = rows + ow * patch + tap;
             for (long k = 0; k < c; ++k) {
@@ -81,12 +81,12 @@ void col2im_add(const Conv2DGeometry& g, const float* col, float* x) {
     for (long ow = 0; ow < g.out_w; ++ow) {
       const float* row = col + (oh * g.out_w + ow) * patch;
       for (long ky = 0; ky < g.k_h; ++ky) {
-        const long ih = oh * g.stride_h - g.pad_top + ky;
+        const long ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
         if (ih < 0 || ih >= g.in_h) {
           continue;
         }
         for (long kx = 0; kx < g.k_w; ++kx) {
-          const long iw = ow * g.stride_w - g.pad_left + kx;
+          const long iw = ow * g.stride_w - g.pad_left + kx * g.dilation_w;
           if (iw < 0 || iw >= g.in_w) {
             continue;
           }

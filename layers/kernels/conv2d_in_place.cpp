@@ -195,7 +195,7 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
 }  // namespace
 
 bool in_place_applies(const Conv2DGeometry& g, Activation act) {
-  return short_gemm_applies(g.out_c, g.patch()) &&
+  return g.dilation_h == 1 && g.dilation_w == 1 && short_gemm_applies(g.out_c, g.patch()) &&
          (act == Activation::kLinear || act == Activation::kRelu);
 }
 

@@ -720,7 +720,8 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
 }  // namespace
 
 bool winograd_applies(const Conv2DGeometry& g) {
-  return g.k_h == 3 && g.k_w == 3 && g.stride_h == 1 && g.stride_w == 1;
+  return g.k_h == 3 && g.k_w == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 &&
+         g.dilation_w == 1;
 }
 
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch) {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "framework/core/errors.hpp"
+#include "tests/layers/reference/conv2d_dilation.hpp"
 #include "tests/layers/reference_outputs.hpp"
 #include "tests/support/conv_reference.hpp"
 #include "tests/support/layer_checks.hpp"
@@ -46,6 +47,42 @@ TEST_SUITE("Conv2D") {
                 reference::kConvValidStride2Relu);
     check_close(run("{type: Conv2D, filters: 3, kernel_size: 3, strides: 2, padding: same}"),
                 reference::kConvSameStride2);
+  }
+
+  TEST_CASE("Conv2D with dilation_rate matches PyTorch") {
+    // Numbers: tests/reference/layers/conv2d_dilation.py (F.conv2d(dilation=...)).
+    const Tensor x = sine_input(Shape{2, 7, 8, 2});
+    const std::vector<float> bias{0.1F, -0.2F, 0.3F};
+    auto run = [&](const std::string& yaml) {
+      Model m = make_layer_model(yaml, Shape{7, 8, 2}, 2);
+      set_cosine_weights(m.entry(0).params[0].span());
+      std::copy(bias.begin(), bias.end(), m.entry(0).params[1].data);
+      return Tensor(m.forward(x, Pass{}));
+    };
+    const Tensor valid = run("{type: Conv2D, filters: 3, kernel_size: 3, dilation_rate: 2}");
+    CHECK(valid.shape() == Shape{2, 3, 4, 3});
+    check_close(valid, reference::kConvDilated);
+    check_close(run("{type: Conv2D, filters: 3, kernel_size: 3, dilation_rate: [2, 3], padding: "
+                    "same}"),
+                reference::kConvDilatedSame);
+  }
+
+  TEST_CASE("Conv2D with dilation_rate has right gradients and refuses strides with it") {
+    Model m = make_layer_model(
+        "{type: Conv2D, filters: 2, kernel_size: 3, dilation_rate: 2, "
+        "padding: same}",
+        Shape{6, 6, 2}, 2);
+    const auto result = gradcheck(m, sine_input(Shape{2, 6, 6, 2}), Pass{Mode::kTrain, 0});
+    CHECK(result.max_input_error < 2e-3);
+    CHECK(result.max_param_error < 2e-3);
+    check_thread_independence("{type: Conv2D, filters: 8, kernel_size: 3, dilation_rate: 2}",
+                              sine_input(Shape{33, 9, 9, 8}));
+    CHECK_THROWS_WITH_AS(
+        make_layer_model("{type: Conv2D, filters: 2, kernel_size: 3, strides: 2, dilation_rate: 2}",
+                         Shape{9, 9, 1}, 1),
+        "test:1:71: model.layers[0].dilation_rate: expected 1 when strides > 1 (Keras allows "
+        "only one of them)",
+        ConfigError);
   }
 
   TEST_CASE("Conv2D gradients match finite differences") {
@@ -147,7 +184,8 @@ TEST_SUITE("Conv2D") {
         "test:1:25: model.layers[0].filters: expected a positive integer, got 0\n"
         "test:1:53: model.layers[0].padding: expected one of valid, same, got 'full'\n"
         "test:1:59: model.layers[0].stride: unknown key 'stride'; did you mean 'strides'? (known "
-        "keys: activation, filters, kernel_size, name, padding, strides, type, use_bias)",
+        "keys: activation, dilation_rate, filters, kernel_size, name, padding, strides, type, "
+        "use_bias)",
         ConfigError);
   }
 }
