@@ -13,8 +13,8 @@ class AveragePooling2D final : public StatelessLayer {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "mean over each window");
-      return declare_pooling(s);
+      Schema out(std::string(kType), "mean over each window");
+      return declare_pooling(out);
     }();
     return s;
   }

@@ -36,15 +36,15 @@ class Conv2D final : public Layer {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "2-D convolution over (height, width, channels) inputs");
-      s.integer("filters", "output channels").required().at_least(1);
-      s.pair("kernel_size", "window height and width", {}).required();
-      s.pair("strides", "step between windows", Pair{1, 1});
-      s.pair("dilation_rate", "spacing between the window's taps (1: contiguous)", Pair{1, 1});
-      declare_padding(s);
-      declare_activation(s);
-      s.flag("use_bias", "add a bias per filter", true);
-      return s;
+      Schema out(std::string(kType), "2-D convolution over (height, width, channels) inputs");
+      out.integer("filters", "output channels").required().at_least(1);
+      out.pair("kernel_size", "window height and width", {}).required();
+      out.pair("strides", "step between windows", Pair{1, 1});
+      out.pair("dilation_rate", "spacing between the window'out taps (1: contiguous)", Pair{1, 1});
+      declare_padding(out);
+      declare_activation(out);
+      out.flag("use_bias", "add a bias per filter", true);
+      return out;
     }();
     return s;
   }

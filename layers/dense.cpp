@@ -30,11 +30,11 @@ class Dense final : public Layer {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "fully connected: y = activation(x kernel + bias)");
-      s.integer("units", "output size").required().at_least(1);
-      declare_activation(s);
-      s.flag("use_bias", "add a bias vector", true);
-      return s;
+      Schema out(std::string(kType), "fully connected: y = activation(x kernel + bias)");
+      out.integer("units", "output size").required().at_least(1);
+      declare_activation(out);
+      out.flag("use_bias", "add a bias vector", true);
+      return out;
     }();
     return s;
   }

@@ -17,8 +17,8 @@ class MaxPooling2D final : public StatelessLayer {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "maximum over each window");
-      return declare_pooling(s);
+      Schema out(std::string(kType), "maximum over each window");
+      return declare_pooling(out);
     }();
     return s;
   }

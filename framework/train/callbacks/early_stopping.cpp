@@ -18,19 +18,19 @@ class EarlyStopping final : public Callback {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "stops training when `monitor` has stopped improving");
-      s.text("monitor", "the log value watched", "val_loss")
+      Schema out(std::string(kType), "stops training when `monitor` has stopped improving");
+      out.text("monitor", "the log value watched", "val_loss")
           .real("min_delta", "smallest change that counts as an improvement (sign ignored)", 0.0)
           .integer("patience", "epochs without improvement before stopping", 0)
           .at_least(0)
           .integer("verbose", "1: print a line when stopping", 0)
           .at_least(0);
-      declare_mode(s);
-      s.real("baseline", "stop unless `monitor` beats this within `patience` epochs")
-          .flag("restore_best_weights", "end with the best epoch's weights", false)
+      declare_mode(out);
+      out.real("baseline", "stop unless `monitor` beats this within `patience` epochs")
+          .flag("restore_best_weights", "end with the best epoch'out weights", false)
           .integer("start_from_epoch", "epochs of warm-up before improvement is judged", 0)
           .at_least(0);
-      return s;
+      return out;
     }();
     return s;
   }

@@ -18,15 +18,16 @@ class ModelCheckpoint final : public Callback {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "saves the model (Keras HDF5) after epochs, or only the best");
-      s.text("filepath", "file name, relative to the run folder; {epoch:02d} and log names format")
+      Schema out(std::string(kType), "saves the model (Keras HDF5) after epochs, or only the best");
+      out.text("filepath",
+               "file name, relative to the run folder; {epoch:02d} and log names format")
           .required()
           .text("monitor", "the log value compared for save_best_only", "val_loss")
           .integer("verbose", "1: print a line on each save", 0)
           .at_least(0)
           .flag("save_best_only", "save only when `monitor` improves", false)
           .flag("save_weights_only", "weights only (no model config, no optimizer state)", false);
-      return declare_mode(s);
+      return declare_mode(out);
     }();
     return s;
   }

@@ -17,9 +17,9 @@ class ReduceLROnPlateau final : public Callback {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType),
-               "multiplies the learning rate by `factor` when `monitor` stalls");
-      s.text("monitor", "the log value watched", "val_loss")
+      Schema out(std::string(kType),
+                 "multiplies the learning rate by `factor` when `monitor` stalls");
+      out.text("monitor", "the log value watched", "val_loss")
           .real("factor", "multiplier of the learning rate (it never increases)", 0.1)
           .above(0)
           .below(1)
@@ -27,14 +27,14 @@ class ReduceLROnPlateau final : public Callback {
           .at_least(0)
           .integer("verbose", "1: print a line on each reduction", 0)
           .at_least(0);
-      declare_mode(s);
-      s.real("min_delta", "smallest change that counts as an improvement", 1e-4)
+      declare_mode(out);
+      out.real("min_delta", "smallest change that counts as an improvement", 1e-4)
           .at_least(0)
           .integer("cooldown", "epochs to wait after a reduction", 0)
           .at_least(0)
           .real("min_lr", "lower bound of the learning rate", 0.0)
           .at_least(0);
-      return s;
+      return out;
     }();
     return s;
   }

@@ -13,14 +13,14 @@ class Adagrad final : public Optimizer {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "Adagrad: steps scaled by the sum of all squared gradients");
-      s.keras_class("Adagrad");
-      declare_learning_rate(s, 0.001)
+      Schema out(std::string(kType), "Adagrad: steps scaled by the sum of all squared gradients");
+      out.keras_class("Adagrad");
+      declare_learning_rate(out, 0.001)
           .real("initial_accumulator_value", "starting value of the sums", 0.1)
           .at_least(0)
           .real("epsilon", "added under the square root", 1e-7)
           .above(0);
-      return declare_common(s);
+      return declare_common(out);
     }();
     return s;
   }

@@ -10,10 +10,10 @@ class Adam final : public Optimizer {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "Adam: adaptive moment estimation (Keras 2.11 update rule)");
-      s.keras_class("Adam");
-      AdamRule::declare(s);
-      return declare_common(s);
+      Schema out(std::string(kType), "Adam: adaptive moment estimation (Keras 2.11 update rule)");
+      out.keras_class("Adam");
+      AdamRule::declare(out);
+      return declare_common(out);
     }();
     return s;
   }

@@ -11,10 +11,10 @@ class AdamW final : public Optimizer {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "AdamW: Adam with decoupled weight decay");
-      s.keras_class("AdamW");
-      AdamRule::declare(s);
-      return declare_common(s, 0.004);
+      Schema out(std::string(kType), "AdamW: Adam with decoupled weight decay");
+      out.keras_class("AdamW");
+      AdamRule::declare(out);
+      return declare_common(out, 0.004);
     }();
     return s;
   }

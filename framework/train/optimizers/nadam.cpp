@@ -19,9 +19,9 @@ class Nadam final : public Optimizer {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "Nadam: Adam with Nesterov momentum (Keras 2.11 update rule)");
-      s.keras_class("Nadam");
-      declare_learning_rate(s, 0.001)
+      Schema out(std::string(kType), "Nadam: Adam with Nesterov momentum (Keras 2.11 update rule)");
+      out.keras_class("Nadam");
+      declare_learning_rate(out, 0.001)
           .real("beta_1", "decay of the first-moment average", 0.9)
           .at_least(0)
           .below(1)
@@ -30,7 +30,7 @@ class Nadam final : public Optimizer {
           .below(1)
           .real("epsilon", "added to the denominator", 1e-7)
           .above(0);
-      return declare_common(s);
+      return declare_common(out);
     }();
     return s;
   }

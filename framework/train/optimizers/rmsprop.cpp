@@ -14,10 +14,10 @@ class RmsProp final : public Optimizer {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType),
-               "RMSprop: steps scaled by a moving average of squared gradients");
-      s.keras_class("RMSprop");
-      declare_learning_rate(s, 0.001)
+      Schema out(std::string(kType),
+                 "RMSprop: steps scaled by a moving average of squared gradients");
+      out.keras_class("RMSprop");
+      declare_learning_rate(out, 0.001)
           .real("rho", "decay of the squared-gradient average", 0.9)
           .at_least(0)
           .below(1)
@@ -26,9 +26,9 @@ class RmsProp final : public Optimizer {
           .at_most(1)
           .real("epsilon", "added under the square root", 1e-7)
           .above(0)
-          .flag("centered", "divide by the gradient's variance estimate, not its mean square",
+          .flag("centered", "divide by the gradient'out variance estimate, not its mean square",
                 false);
-      return declare_common(s);
+      return declare_common(out);
     }();
     return s;
   }

@@ -11,14 +11,14 @@ class Sgd final : public Optimizer {
 
   static const Schema& schema() {
     static const Schema s = [] {
-      Schema s(std::string(kType), "stochastic gradient descent, with optional momentum");
-      s.keras_class("SGD");
-      declare_learning_rate(s, 0.01)
+      Schema out(std::string(kType), "stochastic gradient descent, with optional momentum");
+      out.keras_class("SGD");
+      declare_learning_rate(out, 0.01)
           .real("momentum", "velocity kept from step to step (0: plain SGD)", 0.0)
           .at_least(0)
           .at_most(1)
           .flag("nesterov", "Nesterov momentum", false);
-      return declare_common(s);
+      return declare_common(out);
     }();
     return s;
   }
