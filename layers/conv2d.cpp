@@ -40,7 +40,7 @@ class Conv2D final : public Layer {
       out.integer("filters", "output channels").required().at_least(1);
       out.pair("kernel_size", "window height and width", {}).required();
       out.pair("strides", "step between windows", Pair{1, 1});
-      out.pair("dilation_rate", "spacing between the window'out taps (1: contiguous)", Pair{1, 1});
+      out.pair("dilation_rate", "spacing between the window's taps (1: contiguous)", Pair{1, 1});
       declare_padding(out);
       declare_activation(out);
       out.flag("use_bias", "add a bias per filter", true);

@@ -83,6 +83,44 @@ TEST_SUITE("checkpoint") {
     CHECK(bitwise_equal(expected.span(), loaded.model.forward(x, Pass{}).span()));
   }
 
+  TEST_CASE("Every layer's Keras model_config reads back to the same layer") {
+    // Keras' keys both ways come from the schemas; runner-only keys (seeds) are left out of
+    // Keras' config and come back as derived defaults.
+    const std::vector<std::string> entries = {
+        "{type: ZeroPadding2D, padding: [[1, 0], [0, 2]]}",
+        "{type: RandomFlip, mode: horizontal}",
+        "{type: Conv2D, filters: 4, kernel_size: [3, 2], dilation_rate: 2, padding: same, "
+        "use_bias: false}",
+        "{type: BatchNormalization, momentum: 0.9, epsilon: 0.01, center: false}",
+        "{type: Activation, activation: gelu}",
+        "{type: LeakyReLU, alpha: 0.1}",
+        "{type: AveragePooling2D, pool_size: 2, strides: 1}",
+        "{type: MaxPooling2D, pool_size: 2, padding: same}",
+        "{type: GlobalMaxPooling2D, keepdims: true}",
+        "{type: Reshape, target_shape: [-1]}",
+        "{type: Dropout, rate: 0.25}",
+        "{type: Dense, units: 5, activation: tanh, use_bias: false}",
+        "{type: Reshape, target_shape: [1, 1, 5]}",
+        "GlobalAveragePooling2D",
+    };
+    std::vector<YAML::Node> layers;
+    for (const auto& e : entries) {
+      layers.push_back(load_yaml_string(e, "test"));
+    }
+    const Model original = build_layers(layers, Shape{8, 8, 3}, 42, "test");
+    const YAML::Node section =
+        model_section_from_keras(keras_model_config(original, "zoo"), "zoo.h5:model_config");
+    std::vector<YAML::Node> read_back(section["layers"].begin(), section["layers"].end());
+    REQUIRE(read_back.size() == entries.size());
+    const Model rebuilt = build_layers(read_back, Shape{8, 8, 3}, 42, "zoo.h5");
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      CAPTURE(entries[i]);
+      CHECK(YAML::Dump(rebuilt.entry(i).layer->config()) ==
+            YAML::Dump(original.entry(i).layer->config()));
+      CHECK(rebuilt.entry(i).name == original.entry(i).name);
+    }
+  }
+
   TEST_CASE("Keras' own 2.11 checkpoint evaluates to the accuracy its weights have") {
     // Oracle: tests/reference/keras_checkpoint_accuracy.py (PyTorch on the h5py arrays):
     // test loss 0.236287 accuracy 0.916800; validation loss 0.215720 accuracy 0.922083.

@@ -27,7 +27,7 @@ class EarlyStopping final : public Callback {
           .at_least(0);
       declare_mode(out);
       out.real("baseline", "stop unless `monitor` beats this within `patience` epochs")
-          .flag("restore_best_weights", "end with the best epoch'out weights", false)
+          .flag("restore_best_weights", "end with the best epoch's weights", false)
           .integer("start_from_epoch", "epochs of warm-up before improvement is judged", 0)
           .at_least(0);
       return out;

@@ -26,7 +26,7 @@ class RmsProp final : public Optimizer {
           .at_most(1)
           .real("epsilon", "added under the square root", 1e-7)
           .above(0)
-          .flag("centered", "divide by the gradient'out variance estimate, not its mean square",
+          .flag("centered", "divide by the gradient's variance estimate, not its mean square",
                 false);
       return declare_common(out);
     }();
