@@ -400,6 +400,17 @@ void Params::error(const std::string& name, const std::string& message) const {
 
 // ---- Schema ----
 
+namespace {
+ParamDecl declaration(std::string name, ParamKind kind, std::string help, YAML::Node fallback) {
+  ParamDecl d;
+  d.name = std::move(name);
+  d.kind = kind;
+  d.help = std::move(help);
+  d.fallback = std::move(fallback);
+  return d;
+}
+}  // namespace
+
 Schema::Schema(std::string type, std::string summary)
     : type_(std::move(type)), summary_(std::move(summary)) {}
 
@@ -420,64 +431,57 @@ ParamDecl& Schema::last() {
 }
 
 Schema& Schema::integer(std::string name, std::string help, std::optional<std::int64_t> fallback) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kInt,
-              .help = std::move(help),
-              .fallback = fallback ? YAML::Node(*fallback) : YAML::Node(YAML::NodeType::Null)});
+  ParamDecl d = declaration(std::move(name), ParamKind::kInt, std::move(help),
+                            fallback ? YAML::Node(*fallback) : YAML::Node(YAML::NodeType::Null));
+  return add(std::move(d));
 }
 
 Schema& Schema::real(std::string name, std::string help, std::optional<double> fallback) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kReal,
-              .help = std::move(help),
-              .fallback = fallback ? yaml_number(*fallback) : YAML::Node(YAML::NodeType::Null)});
+  ParamDecl d = declaration(std::move(name), ParamKind::kReal, std::move(help),
+                            fallback ? yaml_number(*fallback) : YAML::Node(YAML::NodeType::Null));
+  return add(std::move(d));
 }
 
 Schema& Schema::flag(std::string name, std::string help, bool fallback) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kBool,
-              .help = std::move(help),
-              .fallback = YAML::Node(fallback)});
+  ParamDecl d =
+      declaration(std::move(name), ParamKind::kBool, std::move(help), YAML::Node(fallback));
+  return add(std::move(d));
 }
 
 Schema& Schema::text(std::string name, std::string help, std::optional<std::string> fallback) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kText,
-              .help = std::move(help),
-              .fallback = fallback ? YAML::Node(*fallback) : YAML::Node(YAML::NodeType::Null)});
+  ParamDecl d = declaration(std::move(name), ParamKind::kText, std::move(help),
+                            fallback ? YAML::Node(*fallback) : YAML::Node(YAML::NodeType::Null));
+  return add(std::move(d));
 }
 
 Schema& Schema::choice(std::string name, std::string help, std::vector<std::string> choices,
                        std::string fallback) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kChoice,
-              .help = std::move(help),
-              .fallback = YAML::Node(std::move(fallback)),
-              .choices = std::move(choices)});
+  ParamDecl d = declaration(std::move(name), ParamKind::kChoice, std::move(help),
+                            YAML::Node(std::move(fallback)));
+  d.choices = std::move(choices);
+  return add(std::move(d));
 }
 
 Schema& Schema::pair(std::string name, std::string help,
                      std::optional<std::array<long, 2>> fallback) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kPair,
-              .help = std::move(help),
-              .fallback = fallback ? flow_list({(*fallback)[0], (*fallback)[1]})
-                                   : YAML::Node(YAML::NodeType::Null),
-              .range = {.lo = 1, .hi = 65536}});
+  ParamDecl d = declaration(
+      std::move(name), ParamKind::kPair, std::move(help),
+      fallback ? flow_list({(*fallback)[0], (*fallback)[1]}) : YAML::Node(YAML::NodeType::Null));
+  d.range.lo = 1;
+  d.range.hi = 65536;
+  return add(std::move(d));
 }
 
 Schema& Schema::integers(std::string name, std::string help) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kInts,
-              .help = std::move(help),
-              .fallback = YAML::Node(YAML::NodeType::Null)});
+  ParamDecl d = declaration(std::move(name), ParamKind::kInts, std::move(help),
+                            YAML::Node(YAML::NodeType::Null));
+  return add(std::move(d));
 }
 
 Schema& Schema::reals(std::string name, std::string help) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kReals,
-              .help = std::move(help),
-              .fallback = YAML::Node(YAML::NodeType::Null)});
+  ParamDecl d = declaration(std::move(name), ParamKind::kReals, std::move(help),
+                            YAML::Node(YAML::NodeType::Null));
+  return add(std::move(d));
 }
 
 Schema& Schema::padding(std::string name, std::string help, long fallback) {
@@ -485,33 +489,28 @@ Schema& Schema::padding(std::string name, std::string help, long fallback) {
   sides.push_back(flow_list({fallback, fallback}));
   sides.push_back(flow_list({fallback, fallback}));
   sides.SetStyle(YAML::EmitterStyle::Flow);
-  return add({.name = std::move(name),
-              .kind = ParamKind::kPadding,
-              .help = std::move(help),
-              .fallback = sides,
-              .range = {.lo = 0, .hi = 65536}});
+  ParamDecl d = declaration(std::move(name), ParamKind::kPadding, std::move(help), sides);
+  d.range.lo = 0;
+  d.range.hi = 65536;
+  return add(std::move(d));
 }
 
 Schema& Schema::seed(std::string name, std::string help) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kSeed,
-              .help = std::move(help),
-              .fallback = YAML::Node(YAML::NodeType::Null),
-              .range = {.lo = 0}});
+  ParamDecl d = declaration(std::move(name), ParamKind::kSeed, std::move(help),
+                            YAML::Node(YAML::NodeType::Null));
+  d.range.lo = 0;
+  return add(std::move(d));
 }
 
 Schema& Schema::any(std::string name, std::string help, YAML::Node fallback) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kAny,
-              .help = std::move(help),
-              .fallback = std::move(fallback)});
+  ParamDecl d = declaration(std::move(name), ParamKind::kAny, std::move(help), std::move(fallback));
+  return add(std::move(d));
 }
 
 Schema& Schema::real_or_mapping(std::string name, std::string help, double fallback) {
-  return add({.name = std::move(name),
-              .kind = ParamKind::kRealOrMap,
-              .help = std::move(help),
-              .fallback = yaml_number(fallback)});
+  ParamDecl d =
+      declaration(std::move(name), ParamKind::kRealOrMap, std::move(help), yaml_number(fallback));
+  return add(std::move(d));
 }
 
 Schema& Schema::required() {
