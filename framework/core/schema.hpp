@@ -59,6 +59,8 @@ struct ParamDecl {
 
 // The values of one component's parameters after Schema::read, in declaration order.
 // Getters require a declared name of the matching kind (a programmer error otherwise).
+// Components keep a copy for config(); error() and spec_of() report into the Diagnostics the
+// values were read with, so they are for factories only (while that reading is under way).
 class Params {
  public:
   [[nodiscard]] std::int64_t integer(const std::string& name) const;
