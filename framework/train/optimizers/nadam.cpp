@@ -61,12 +61,7 @@ class Nadam final : public Optimizer {
     const auto t = static_cast<double>(iterations_);
     const double u_t = beta_1_ * (1.0 - 0.5 * std::pow(kDecay, t));
     const double u_next = beta_1_ * (1.0 - 0.5 * std::pow(kDecay, t + 1));
-    // The product of u_1..u_t, recomputed from the step count (so a resumed run needs no
-    // extra state and gets the same value).
-    double product = 1.0;
-    for (std::int64_t k = 1; k <= iterations_; ++k) {
-      product *= beta_1_ * (1.0 - 0.5 * std::pow(kDecay, static_cast<double>(k)));
-    }
+    const double product = u_product();
     const double product_next = product * u_next;
     const auto c_m = static_cast<float>(u_next / (1.0 - product_next));
     const auto c_g = static_cast<float>((1.0 - u_t) / (1.0 - product));
@@ -90,7 +85,23 @@ class Nadam final : public Optimizer {
   }
 
  private:
+  // The product of u_1..u_t for t = iterations_: one multiplication per step, and after a jump
+  // of the step count (a resumed run) recomputed from u_1 in the same order, so it needs no
+  // saved state and gives the same bits either way.
+  double u_product() {
+    if (product_step_ > iterations_) {
+      product_ = 1.0;
+      product_step_ = 0;
+    }
+    for (; product_step_ < iterations_; ++product_step_) {
+      product_ *= beta_1_ * (1.0 - 0.5 * std::pow(kDecay, static_cast<double>(product_step_ + 1)));
+    }
+    return product_;
+  }
+
   double beta_1_, beta_2_, epsilon_;
+  double product_ = 1.0;
+  std::int64_t product_step_ = 0;  // the step product_ belongs to
   std::vector<float> m_, v_;
 };
 
