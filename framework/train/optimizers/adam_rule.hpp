@@ -1,8 +1,8 @@
 #pragma once
-// Adam's update as Keras 2.11 computes it, shared by Adam and AdamW (which only adds decoupled
-// weight decay, done by the base class): alpha = lr * sqrt(1 - b2^t) / (1 - b1^t);
-// m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); with amsgrad v_hat = max(v_hat, v) replaces v;
-// w -= alpha * m / (sqrt(v) + epsilon).
+// Adam's update as Keras 2.11 computes it, the whole of Adam and AdamW but their names and
+// schemas (AdamW only adds decoupled weight decay, which the Optimizer base class applies): alpha =
+// lr * sqrt(1 - b2^t) / (1 - b1^t); m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); with amsgrad
+// v_hat = max(v_hat, v) replaces v; w -= alpha * m / (sqrt(v) + epsilon).
 #include <cmath>
 #include <string>
 #include <vector>
@@ -11,7 +11,7 @@
 
 namespace runner {
 
-class AdamRule {
+class AdamRule : public Optimizer {
  public:
   // Adam's parameters (AdamW adds its weight decay default).
   static Schema& declare(Schema& schema) {
@@ -28,21 +28,30 @@ class AdamRule {
   }
 
   explicit AdamRule(const Params& p)
-      : beta_1_(p.real("beta_1")),
+      : Optimizer(p),
+        beta_1_(p.real("beta_1")),
         beta_2_(p.real("beta_2")),
         epsilon_(p.real("epsilon")),
         amsgrad_(p.flag("amsgrad")) {}
 
-  void prepare(std::size_t size) {
+  // Keras' slot names: m, v and (amsgrad) vhat.
+  [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {
+    if (amsgrad_) {
+      return {{"m", &m_}, {"v", &v_}, {"vhat", &v_hat_}};
+    }
+    return {{"m", &m_}, {"v", &v_}};
+  }
+
+ protected:
+  void prepare_slots(std::size_t size) override {
     m_.assign(size, 0.0F);
     v_.assign(size, 0.0F);
     v_hat_.assign(amsgrad_ ? size : 0, 0.0F);
   }
 
-  void update(std::span<float> params, std::span<const float> grads, double learning_rate,
-              std::int64_t step) {
-    const auto t = static_cast<double>(step);
-    const auto alpha = static_cast<float>(learning_rate * std::sqrt(1.0 - std::pow(beta_2_, t)) /
+  void update(std::span<float> params, std::span<const float> grads) override {
+    const auto t = static_cast<double>(iterations_);
+    const auto alpha = static_cast<float>(learning_rate_ * std::sqrt(1.0 - std::pow(beta_2_, t)) /
                                           (1.0 - std::pow(beta_1_, t)));
     const auto one_minus_b1 = static_cast<float>(1.0 - beta_1_);
     const auto one_minus_b2 = static_cast<float>(1.0 - beta_2_);
@@ -65,14 +74,6 @@ class AdamRule {
         w[i] -= alpha * m[i] / (std::sqrt(second) + eps);
       }
     });
-  }
-
-  // Keras' slot names: m, v and (amsgrad) vhat.
-  std::vector<std::pair<std::string, std::vector<float>*>> slots() {
-    if (amsgrad_) {
-      return {{"m", &m_}, {"v", &v_}, {"vhat", &v_hat_}};
-    }
-    return {{"m", &m_}, {"v", &v_}};
   }
 
  private:

@@ -5,7 +5,7 @@
 namespace runner {
 namespace {
 
-class AdamW final : public Optimizer {
+class AdamW final : public AdamRule {
  public:
   static constexpr std::string_view kType = "adamw";
 
@@ -23,22 +23,9 @@ class AdamW final : public Optimizer {
     return common_ok(p) ? std::make_unique<AdamW>(p) : nullptr;
   }
 
-  explicit AdamW(const Params& p) : Optimizer(p), rule_(p) {}
+  explicit AdamW(const Params& p) : AdamRule(p) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
-
-  [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {
-    return rule_.slots();
-  }
-
- protected:
-  void prepare_slots(std::size_t size) override { rule_.prepare(size); }
-  void update(std::span<float> params, std::span<const float> grads) override {
-    rule_.update(params, grads, learning_rate_, iterations_);
-  }
-
- private:
-  AdamRule rule_;
 };
 
 }  // namespace
