@@ -23,17 +23,11 @@ class AveragePooling2D final : public StatelessLayer {
     return std::make_unique<AveragePooling2D>(p);
   }
 
-  explicit AveragePooling2D(const Params& p) : config_(p.resolved()), pooling_(pooling_of(p)) {
-    config_["strides"] = pair_node(pooling_.strides);
-  }
+  explicit AveragePooling2D(const Params& p)
+      : pooling_(pooling_of(p)), config_(pooling_config(p, pooling_)) {}
 
   [[nodiscard]] std::optional<PoolingWindow> pooling_window() const override {
-    return PoolingWindow{.kind = PoolingWindow::Kind::kAverage,
-                         .height = pooling_.pool[0],
-                         .width = pooling_.pool[1],
-                         .stride_h = pooling_.strides[0],
-                         .stride_w = pooling_.strides[1],
-                         .same_padding = pooling_.padding == Padding::kSame};
+    return pooling_window_of(pooling_, PoolingWindow::Kind::kAverage);
   }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
@@ -62,8 +56,8 @@ class AveragePooling2D final : public StatelessLayer {
   [[nodiscard]] YAML::Node config() const override { return YAML::Clone(config_); }
 
  private:
-  YAML::Node config_;  // resolved, strides filled in as Keras writes them
   PoolingParams pooling_;
+  YAML::Node config_;  // resolved, strides filled in as Keras writes them
   kernels::Pool2DGeometry geometry_{};
 };
 

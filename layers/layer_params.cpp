@@ -59,6 +59,21 @@ PoolingParams pooling_of(const Params& params) {
   return {pool, params.given("strides") ? params.pair("strides") : pool, padding_of(params)};
 }
 
+YAML::Node pooling_config(const Params& params, const PoolingParams& p) {
+  YAML::Node config = params.resolved();
+  config["strides"] = pair_node(p.strides);
+  return config;
+}
+
+PoolingWindow pooling_window_of(const PoolingParams& p, PoolingWindow::Kind kind) {
+  return PoolingWindow{.kind = kind,
+                       .height = p.pool[0],
+                       .width = p.pool[1],
+                       .stride_h = p.strides[0],
+                       .stride_w = p.strides[1],
+                       .same_padding = p.padding == Padding::kSame};
+}
+
 kernels::Pool2DGeometry pool_geometry(const Shape& input, const PoolingParams& p) {
   require_image_input(input);
   const AxisPlan rows = plan_axis(input[0], p.pool[0], p.strides[0], p.padding);

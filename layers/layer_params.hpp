@@ -7,6 +7,7 @@
 #include "framework/core/rng.hpp"
 #include "framework/core/schema.hpp"
 #include "framework/core/shape.hpp"
+#include "framework/nn/layer.hpp"
 #include "layers/kernels/activations.hpp"
 #include "layers/kernels/pool2d.hpp"
 
@@ -38,6 +39,10 @@ struct PoolingParams {
   Padding padding;
 };
 PoolingParams pooling_of(const Params& params);
+// The resolved config with strides filled in (as Keras writes them), and the window a layer
+// before the pooling may fuse (Layer::pooling_window).
+YAML::Node pooling_config(const Params& params, const PoolingParams& p);
+PoolingWindow pooling_window_of(const PoolingParams& p, PoolingWindow::Kind kind);
 // The pooling's geometry on `input`; ShapeError when the window does not fit.
 kernels::Pool2DGeometry pool_geometry(const Shape& input, const PoolingParams& p);
 

@@ -27,17 +27,11 @@ class MaxPooling2D final : public StatelessLayer {
     return std::make_unique<MaxPooling2D>(p);
   }
 
-  explicit MaxPooling2D(const Params& p) : config_(p.resolved()), pooling_(pooling_of(p)) {
-    config_["strides"] = pair_node(pooling_.strides);
-  }
+  explicit MaxPooling2D(const Params& p)
+      : pooling_(pooling_of(p)), config_(pooling_config(p, pooling_)) {}
 
   [[nodiscard]] std::optional<PoolingWindow> pooling_window() const override {
-    return PoolingWindow{.kind = PoolingWindow::Kind::kMax,
-                         .height = pooling_.pool[0],
-                         .width = pooling_.pool[1],
-                         .stride_h = pooling_.strides[0],
-                         .stride_w = pooling_.strides[1],
-                         .same_padding = pooling_.padding == Padding::kSame};
+    return pooling_window_of(pooling_, PoolingWindow::Kind::kMax);
   }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
@@ -77,8 +71,8 @@ class MaxPooling2D final : public StatelessLayer {
     return pool_geometry(input, pooling_);
   }
 
-  YAML::Node config_;  // resolved, strides filled in as Keras writes them
   PoolingParams pooling_;
+  YAML::Node config_;  // resolved, strides filled in as Keras writes them
   kernels::Pool2DGeometry geometry_{};
   std::vector<std::int32_t> argmax_;
   bool have_argmax_ = false;
