@@ -1,11 +1,8 @@
 // Conv2D: Keras' 2-D convolution (NHWC input, kernel (k_h, k_w, in, out), glorot_uniform).
 #include "layers/kernels/conv2d.hpp"
 
-#include <fmt/format.h>
-
 #include <stdexcept>
 
-#include "framework/core/errors.hpp"
 #include "framework/nn/layer_registry.hpp"
 #include "layers/kernels/winograd.hpp"
 #include "layers/layer_params.hpp"
@@ -26,10 +23,7 @@ class Conv2D final : public Layer {
 
   struct Options {
     long filters = 1;
-    Pair kernel_size{1, 1};
-    Pair strides{1, 1};
-    Pair dilation{1, 1};
-    Padding padding = Padding::kValid;
+    ConvolutionWindow window;
     kernels::Activation activation = kernels::Activation::kLinear;
     bool use_bias = true;
   };
@@ -38,10 +32,7 @@ class Conv2D final : public Layer {
     static const Schema s = [] {
       Schema out(std::string(kType), "2-D convolution over (height, width, channels) inputs");
       out.integer("filters", "output channels").required().at_least(1);
-      out.pair("kernel_size", "window height and width", {}).required();
-      out.pair("strides", "step between windows", Pair{1, 1});
-      out.pair("dilation_rate", "spacing between the window's taps (1: contiguous)", Pair{1, 1});
-      declare_padding(out);
+      declare_convolution_window(out);
       declare_activation(out);
       out.flag("use_bias", "add a bias per filter", true);
       return out;
@@ -50,17 +41,12 @@ class Conv2D final : public Layer {
   }
 
   static std::unique_ptr<Layer> create(const Params& p) {
-    const Pair strides = p.pair("strides");
-    const Pair dilation = p.pair("dilation_rate");
-    if ((strides[0] > 1 || strides[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) {
-      p.error("dilation_rate", "expected 1 when strides > 1 (Keras allows only one of them)");
+    const auto window = convolution_window_of(p);
+    if (!window) {
       return nullptr;
     }
     return std::make_unique<Conv2D>(p, Options{.filters = static_cast<long>(p.integer("filters")),
-                                               .kernel_size = p.pair("kernel_size"),
-                                               .strides = strides,
-                                               .dilation = dilation,
-                                               .padding = padding_of(p),
+                                               .window = *window,
                                                .activation = activation_of(p),
                                                .use_bias = p.flag("use_bias")});
   }
@@ -76,7 +62,7 @@ class Conv2D final : public Layer {
   [[nodiscard]] std::vector<ParamSlot> param_slots(const Shape& input) const override {
     require_image_input(input);
     std::vector<ParamSlot> slots{
-        {"kernel", Shape{o_.kernel_size[0], o_.kernel_size[1], input[2], o_.filters}}};
+        {"kernel", Shape{o_.window.kernel[0], o_.window.kernel[1], input[2], o_.filters}}};
     if (o_.use_bias) {
       slots.push_back({"bias", Shape{o_.filters}});
     }
@@ -87,7 +73,7 @@ class Conv2D final : public Layer {
             Rng& init) override {
     kernel_ = params[0];
     kernel_grad_ = grads[0];
-    const double area = static_cast<double>(o_.kernel_size[0] * o_.kernel_size[1]);
+    const double area = static_cast<double>(o_.window.kernel[0] * o_.window.kernel[1]);
     const double in_c = static_cast<double>(kernel_.shape[2]);
     glorot_uniform(kernel_.span(), area * in_c, area * static_cast<double>(o_.filters), init);
     if (o_.use_bias) {
@@ -203,33 +189,22 @@ class Conv2D final : public Layer {
   };
 
   [[nodiscard]] Planned make_geometry(const Shape& input) const {
-    require_image_input(input);
-    // A dilated window spans (k - 1) * d + 1 pixels.
-    const long span_h = (o_.kernel_size[0] - 1) * o_.dilation[0] + 1;
-    const long span_w = (o_.kernel_size[1] - 1) * o_.dilation[1] + 1;
-    const AxisPlan rows = plan_axis(input[0], span_h, o_.strides[0], o_.padding);
-    const AxisPlan cols = plan_axis(input[1], span_w, o_.strides[1], o_.padding);
-    if (rows.out <= 0 || cols.out <= 0) {
-      const bool dilated = span_h != o_.kernel_size[0] || span_w != o_.kernel_size[1];
-      throw ShapeError(fmt::format("kernel {}x{}{} does not fit input {} with padding 'valid'",
-                                   o_.kernel_size[0], o_.kernel_size[1],
-                                   dilated ? fmt::format(" (dilated: {}x{})", span_h, span_w) : "",
-                                   input.str()));
-    }
+    const ConvolutionWindow& w = o_.window;
+    const ConvolutionPlan plan = plan_convolution(input, w);
     return {kernels::Conv2DGeometry{.in_h = input[0],
                                     .in_w = input[1],
                                     .in_c = input[2],
-                                    .out_h = rows.out,
-                                    .out_w = cols.out,
+                                    .out_h = plan.rows.out,
+                                    .out_w = plan.cols.out,
                                     .out_c = o_.filters,
-                                    .k_h = o_.kernel_size[0],
-                                    .k_w = o_.kernel_size[1],
-                                    .stride_h = o_.strides[0],
-                                    .stride_w = o_.strides[1],
-                                    .pad_top = rows.pad_before,
-                                    .pad_left = cols.pad_before,
-                                    .dilation_h = o_.dilation[0],
-                                    .dilation_w = o_.dilation[1]}};
+                                    .k_h = w.kernel[0],
+                                    .k_w = w.kernel[1],
+                                    .stride_h = w.strides[0],
+                                    .stride_w = w.strides[1],
+                                    .pad_top = plan.rows.pad_before,
+                                    .pad_left = plan.cols.pad_before,
+                                    .dilation_h = w.dilation[0],
+                                    .dilation_w = w.dilation[1]}};
   }
 
   Params params_;  // as declared (emit_logits may change o_.activation)

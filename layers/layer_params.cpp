@@ -86,6 +86,58 @@ kernels::Pool2DGeometry pool_geometry(const Shape& input, const PoolingParams& p
           p.pool[1], p.strides[0], p.strides[1], rows.pad_before, cols.pad_before};
 }
 
+Schema& declare_convolution_window(Schema& schema) {
+  schema.pair("kernel_size", "window height and width", {}).required();
+  schema.pair("strides", "step between windows", Pair{1, 1});
+  schema.pair("dilation_rate", "spacing between the window's taps (1: contiguous)", Pair{1, 1});
+  return declare_padding(schema);
+}
+
+std::optional<ConvolutionWindow> convolution_window_of(const Params& params) {
+  const ConvolutionWindow w{params.pair("kernel_size"), params.pair("strides"),
+                            params.pair("dilation_rate"), padding_of(params)};
+  if ((w.strides[0] > 1 || w.strides[1] > 1) && (w.dilation[0] > 1 || w.dilation[1] > 1)) {
+    params.error("dilation_rate", "expected 1 when strides > 1 (Keras allows only one of them)");
+    return std::nullopt;
+  }
+  return w;
+}
+
+ConvolutionPlan plan_convolution(const Shape& input, const ConvolutionWindow& w) {
+  require_image_input(input);
+  // A dilated window spans (k - 1) * d + 1 pixels.
+  const long span_h = (w.kernel[0] - 1) * w.dilation[0] + 1;
+  const long span_w = (w.kernel[1] - 1) * w.dilation[1] + 1;
+  const ConvolutionPlan plan{plan_axis(input[0], span_h, w.strides[0], w.padding),
+                             plan_axis(input[1], span_w, w.strides[1], w.padding)};
+  if (plan.rows.out <= 0 || plan.cols.out <= 0) {
+    const bool dilated = span_h != w.kernel[0] || span_w != w.kernel[1];
+    throw ShapeError(fmt::format(
+        "kernel {}x{}{} does not fit input {} with padding 'valid'", w.kernel[0], w.kernel[1],
+        dilated ? fmt::format(" (dilated: {}x{})", span_h, span_w) : "", input.str()));
+  }
+  return plan;
+}
+
+kernels::DepthwiseGeometry depthwise_geometry_of(const Shape& input, const ConvolutionWindow& w,
+                                                 long multiplier) {
+  const ConvolutionPlan plan = plan_convolution(input, w);
+  return {.in_h = input[0],
+          .in_w = input[1],
+          .in_c = input[2],
+          .out_h = plan.rows.out,
+          .out_w = plan.cols.out,
+          .multiplier = multiplier,
+          .k_h = w.kernel[0],
+          .k_w = w.kernel[1],
+          .stride_h = w.strides[0],
+          .stride_w = w.strides[1],
+          .pad_top = plan.rows.pad_before,
+          .pad_left = plan.cols.pad_before,
+          .dilation_h = w.dilation[0],
+          .dilation_w = w.dilation[1]};
+}
+
 void require_image_input(const Shape& input) {
   if (input.rank() != 3) {
     throw ShapeError(

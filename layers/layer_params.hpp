@@ -2,6 +2,7 @@
 // Hyper-parameters several layers share (Keras' argument forms) and their shape rules.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "framework/core/rng.hpp"
@@ -9,6 +10,7 @@
 #include "framework/core/shape.hpp"
 #include "framework/nn/layer.hpp"
 #include "layers/kernels/activations.hpp"
+#include "layers/kernels/depthwise_conv2d.hpp"
 #include "layers/kernels/pool2d.hpp"
 
 namespace runner {
@@ -45,6 +47,23 @@ YAML::Node pooling_config(const Params& params, const PoolingParams& p);
 PoolingWindow pooling_window_of(const PoolingParams& p, PoolingWindow::Kind kind);
 // The pooling's geometry on `input`; ShapeError when the window does not fit.
 kernels::Pool2DGeometry pool_geometry(const Shape& input, const PoolingParams& p);
+
+// Convolutions' `kernel_size` (required), `strides`, `dilation_rate` and `padding`.
+Schema& declare_convolution_window(Schema& schema);
+struct ConvolutionWindow {
+  Pair kernel, strides, dilation;
+  Padding padding;
+};
+// The window, or empty after reporting strides > 1 with dilation_rate > 1 (Keras refuses it).
+std::optional<ConvolutionWindow> convolution_window_of(const Params& params);
+// Output rows and columns of the window on `input`; ShapeError when it does not fit.
+struct ConvolutionPlan {
+  AxisPlan rows, cols;
+};
+ConvolutionPlan plan_convolution(const Shape& input, const ConvolutionWindow& w);
+// A depthwise convolution's geometry on `input` (DepthwiseConv2D, SeparableConv2D).
+kernels::DepthwiseGeometry depthwise_geometry_of(const Shape& input, const ConvolutionWindow& w,
+                                                 long multiplier);
 
 // Requires rank-3 (height, width, channels) input; names what was seen otherwise.
 void require_image_input(const Shape& input);

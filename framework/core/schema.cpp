@@ -133,6 +133,8 @@ class Reader {
         return YAML::Clone(node_);
       case ParamKind::kRealOrMap:
         return node_.IsMap() ? YAML::Clone(node_) : read_real();
+      case ParamKind::kBounds:
+        return read_bounds();
     }
     return fail();
   }
@@ -296,6 +298,41 @@ class Reader {
     return check_length(v.size()) ? flow_reals(v) : fail();
   }
 
+  // Keras' factors: `f` stands for [-f, f]; the value is kept in the form written.
+  YAML::Node read_bounds() {
+    std::string expected;
+    double single = 0;
+    std::vector<double> two;
+    if (parse_value(node_, single, expected)) {
+      if (single < 0) {
+        problem(fmt::format("expected a number >= 0 (for [-f, f]) or [lower, upper], got {}",
+                            number_text(single)));
+        return fail();
+      }
+      return check(single) && check(-single) ? yaml_number(single) : fail();
+    }
+    if (node_.IsSequence() && node_.size() == 2) {
+      for (const auto& item : node_) {
+        if (parse_value(item, single, expected)) {
+          two.push_back(single);
+        }
+      }
+    }
+    if (two.size() != 2) {
+      problem("expected a number or [lower, upper], got " + describe(node_));
+      return fail();
+    }
+    if (!check(two[0]) || !check(two[1])) {
+      return fail();
+    }
+    if (two[0] > two[1]) {
+      problem(fmt::format("expected lower <= upper, got [{}, {}]", number_text(two[0]),
+                          number_text(two[1])));
+      return fail();
+    }
+    return flow_reals(two);
+  }
+
   const ParamDecl& d_;
   YAML::Node node_;
   MapReader& params_;
@@ -322,6 +359,15 @@ YAML::Node Params::node(const std::string& name) const {
 
 std::int64_t Params::integer(const std::string& name) const {
   return node(name).as<std::int64_t>();
+}
+
+std::array<double, 2> Params::bounds(const std::string& name) const {
+  const YAML::Node v = node(name);
+  if (v.IsSequence()) {
+    return {v[0].as<double>(), v[1].as<double>()};
+  }
+  const double f = v.as<double>();
+  return {-f, f};
 }
 
 double Params::real(const std::string& name) const {
@@ -513,6 +559,12 @@ Schema& Schema::real_or_mapping(std::string name, std::string help, double fallb
   return add(std::move(d));
 }
 
+Schema& Schema::bounds(std::string name, std::string help, std::optional<double> fallback) {
+  ParamDecl d = declaration(std::move(name), ParamKind::kBounds, std::move(help),
+                            fallback ? yaml_number(*fallback) : YAML::Node(YAML::NodeType::Null));
+  return add(std::move(d));
+}
+
 Schema& Schema::required() {
   last().required = true;
   return *this;
@@ -642,6 +694,8 @@ std::string kind_name(const ParamDecl& d) {
       return "any";
     case ParamKind::kRealOrMap:
       return "number or mapping";
+    case ParamKind::kBounds:
+      return "f or [lo, hi]";
   }
   return "?";
 }

@@ -37,6 +37,7 @@ enum class ParamKind {
   kSeed,       // an integer >= 0; absent: derived from the experiment seed and the entry's place
   kAny,        // anything; the component checks it
   kRealOrMap,  // a number (checked against the range) or a mapping the component checks
+  kBounds,     // `f` (the interval [-f, f], f >= 0) or `[lower, upper]` (Keras' factor arguments)
 };
 
 // Bounds of a numeric parameter (for kPair and kInts: of each element).
@@ -73,6 +74,8 @@ class Params {
   [[nodiscard]] std::vector<double> reals(const std::string& name) const;
   // kPadding as {top, bottom, left, right}.
   [[nodiscard]] std::array<long, 4> padding(const std::string& name) const;
+  // kBounds as {lower, upper}.
+  [[nodiscard]] std::array<double, 2> bounds(const std::string& name) const;
   [[nodiscard]] bool given(const std::string& name) const;  // written by the user
   [[nodiscard]] YAML::Node node(const std::string& name) const;
 
@@ -114,6 +117,8 @@ class Schema {
   Schema& seed(std::string name, std::string help);
   Schema& any(std::string name, std::string help, YAML::Node fallback);
   Schema& real_or_mapping(std::string name, std::string help, double fallback);
+  // Null fallback: no value unless given (Params::given tells).
+  Schema& bounds(std::string name, std::string help, std::optional<double> fallback = {});
 
   Schema& required();
   Schema& at_least(double lo);

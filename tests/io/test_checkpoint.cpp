@@ -89,9 +89,16 @@ TEST_SUITE("checkpoint") {
     const std::vector<std::string> entries = {
         "{type: ZeroPadding2D, padding: [[1, 0], [0, 2]]}",
         "{type: RandomFlip, mode: horizontal}",
+        "{type: RandomTranslation, height_factor: [-0.1, 0.2], width_factor: 0.1, "
+        "fill_mode: constant, fill_value: 0.5}",
+        "{type: RandomRotation, factor: 0.05, interpolation: nearest}",
+        "{type: RandomZoom, height_factor: 0.1, width_factor: [-0.2, 0.1], fill_mode: wrap}",
         "{type: Conv2D, filters: 4, kernel_size: [3, 2], dilation_rate: 2, padding: same, "
         "use_bias: false}",
         "{type: BatchNormalization, momentum: 0.9, epsilon: 0.01, center: false}",
+        "{type: DepthwiseConv2D, kernel_size: 3, depth_multiplier: 2, strides: [1, 2]}",
+        "{type: SeparableConv2D, filters: 3, kernel_size: 2, dilation_rate: [1, 2], "
+        "activation: relu}",
         "{type: Activation, activation: gelu}",
         "{type: LeakyReLU, alpha: 0.1}",
         "{type: AveragePooling2D, pool_size: 2, strides: 1}",

@@ -1,0 +1,72 @@
+#include "layers/kernels/dense_rows.hpp"
+
+#include <algorithm>
+
+#include "framework/core/parallel.hpp"
+#include "layers/kernels/bias.hpp"
+#include "layers/kernels/gemm.hpp"
+
+namespace runner::kernels {
+namespace {
+
+// 512 rows (pixels) per block: large enough that each GEMM runs near full speed, small enough
+// to give two threads work on one 28x28 image.
+constexpr long kRowsPerBlock = 512;
+
+std::size_t block_count(long rows) {
+  return chunk_count(static_cast<std::size_t>(rows), kRowsPerBlock);
+}
+
+}  // namespace
+
+void dense_rows_forward(const DenseRowsGeometry& g, Activation act, const DenseRowsForward& t) {
+  parallel_for(0, block_count(g.rows), 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t block = first; block < last; ++block) {
+      const long r0 = static_cast<long>(block) * kRowsPerBlock;
+      const long rows = std::min(g.rows - r0, kRowsPerBlock);
+      float* y = t.y + r0 * g.out;
+      gemm(false, false, as_int(rows), as_int(g.out), as_int(g.in), 1.0F, t.x + r0 * g.in,
+           as_int(g.in), t.w, as_int(g.out), 0.0F, y, as_int(g.out));
+      add_bias_activate(y, t.b, act, rows, g.out);
+    }
+  });
+}
+
+std::size_t dense_rows_partials_size(const DenseRowsGeometry& g) {
+  return block_count(g.rows) * static_cast<std::size_t>((g.in + 1) * g.out);
+}
+
+void dense_rows_backward(const DenseRowsGeometry& g, Activation act, const DenseRowsBackward& t) {
+  const auto blocks = block_count(g.rows);
+  const auto block_floats = static_cast<std::size_t>((g.in + 1) * g.out);  // dw, then db
+  parallel_for(0, blocks, 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t block = first; block < last; ++block) {
+      const long r0 = static_cast<long>(block) * kRowsPerBlock;
+      const long rows = std::min(g.rows - r0, kRowsPerBlock);
+      float* delta = t.delta + r0 * g.out;
+      float* dw = t.partials + block * block_floats;
+      float* db = dw + g.in * g.out;
+      activation_backward(act, t.y + r0 * g.out, t.dy + r0 * g.out, delta, rows, g.out);
+      gemm(true, false, as_int(g.in), as_int(g.out), as_int(rows), 1.0F, t.x + r0 * g.in,
+           as_int(g.in), delta, as_int(g.out), 0.0F, dw, as_int(g.out));
+      std::fill(db, db + g.out, 0.0F);
+      add_column_sums(delta, rows, g.out, db);
+      if (t.dx != nullptr) {
+        gemm(false, true, as_int(rows), as_int(g.in), as_int(g.out), 1.0F, delta, as_int(g.out),
+             t.w, as_int(g.out), 0.0F, t.dx + r0 * g.in, as_int(g.in));
+      }
+    }
+  });
+  sum_chunks_into_first(t.partials, blocks, block_floats);
+  const long weights = g.in * g.out;
+  for (long i = 0; i < weights; ++i) {
+    t.dw[i] += t.partials[i];
+  }
+  if (t.db != nullptr) {
+    for (long j = 0; j < g.out; ++j) {
+      t.db[j] += t.partials[weights + j];
+    }
+  }
+}
+
+}  // namespace runner::kernels

@@ -1,0 +1,174 @@
+#include "layers/kernels/depthwise_conv2d.hpp"
+
+#include <algorithm>
+
+#include "framework/core/parallel.hpp"
+
+namespace runner::kernels {
+namespace {
+
+// Forward tasks are output rows (any split gives the same bits: no sums cross rows). Backward
+// chunks are samples, each with its own weight-gradient partials.
+constexpr std::size_t kRowsPerTask = 8;
+constexpr long kSamplesPerChunk = 4;
+
+// The input pixel a tap reads, or -1 where the window leaves the image (zero padding).
+long input_row(const DepthwiseGeometry& g, long oy, long ky) {
+  const long iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+  return iy >= 0 && iy < g.in_h ? iy : -1;
+}
+long input_col(const DepthwiseGeometry& g, long ox, long kx) {
+  const long ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+  return ix >= 0 && ix < g.in_w ? ix : -1;
+}
+
+// acc[c * m + j] += x[c] * w[c * m + j] over all output channels of one tap.
+void tap_forward(const float* __restrict x, const float* __restrict w, float* __restrict acc,
+                 long channels, long multiplier) {
+  if (multiplier == 1) {
+    for (long c = 0; c < channels; ++c) {
+      acc[c] += x[c] * w[c];
+    }
+    return;
+  }
+  for (long c = 0; c < channels; ++c) {
+    for (long j = 0; j < multiplier; ++j) {
+      acc[c * multiplier + j] += x[c] * w[c * multiplier + j];
+    }
+  }
+}
+
+// One tap's share of the gradients: dw += x * d, dx += sum over the channel's filters of d * w.
+void tap_backward(const float* __restrict x, const float* __restrict w, const float* __restrict d,
+                  float* __restrict dw, float* __restrict dx, long channels, long multiplier) {
+  if (multiplier == 1) {
+    for (long c = 0; c < channels; ++c) {
+      dw[c] += x[c] * d[c];
+    }
+    if (dx != nullptr) {
+      for (long c = 0; c < channels; ++c) {
+        dx[c] += d[c] * w[c];
+      }
+    }
+    return;
+  }
+  for (long c = 0; c < channels; ++c) {
+    float sum = 0.0F;
+    for (long j = 0; j < multiplier; ++j) {
+      dw[c * multiplier + j] += x[c] * d[c * multiplier + j];
+      sum += d[c * multiplier + j] * w[c * multiplier + j];
+    }
+    if (dx != nullptr) {
+      dx[c] += sum;
+    }
+  }
+}
+
+}  // namespace
+
+void depthwise_forward(const DepthwiseGeometry& g, Activation act, const DepthwiseForward& t) {
+  const long oc = g.out_c();
+  const long tap_stride = g.in_c * g.multiplier;
+  const auto rows = static_cast<std::size_t>(t.batch * g.out_h);
+  parallel_for(0, rows, kRowsPerTask, [&](std::size_t first, std::size_t last) {
+    for (auto row = static_cast<long>(first); row < static_cast<long>(last); ++row) {
+      const long n = row / g.out_h;
+      const long oy = row % g.out_h;
+      const float* x = t.x + n * g.in_size();
+      float* y = t.y + row * g.out_w * oc;
+      for (long ox = 0; ox < g.out_w; ++ox) {
+        float* acc = y + ox * oc;
+        if (t.b != nullptr) {
+          std::copy(t.b, t.b + oc, acc);
+        } else {
+          std::fill(acc, acc + oc, 0.0F);
+        }
+        for (long ky = 0; ky < g.k_h; ++ky) {
+          const long iy = input_row(g, oy, ky);
+          if (iy < 0) {
+            continue;
+          }
+          for (long kx = 0; kx < g.k_w; ++kx) {
+            const long ix = input_col(g, ox, kx);
+            if (ix >= 0) {
+              tap_forward(x + (iy * g.in_w + ix) * g.in_c, t.w + (ky * g.k_w + kx) * tap_stride,
+                          acc, g.in_c, g.multiplier);
+            }
+          }
+        }
+      }
+      activate(act, y, g.out_w, oc);
+    }
+  });
+}
+
+std::size_t depthwise_partials_size(const DepthwiseGeometry& g, long max_batch) {
+  const auto chunks = chunk_count(static_cast<std::size_t>(max_batch), kSamplesPerChunk);
+  return chunks * static_cast<std::size_t>((g.taps() + 1) * g.out_c());
+}
+
+void depthwise_backward(const DepthwiseGeometry& g, Activation act, const DepthwiseBackward& t,
+                        const DepthwiseWorkspace& ws) {
+  const long oc = g.out_c();
+  const long weights = g.taps() * oc;
+  const auto block = static_cast<std::size_t>(weights + oc);  // dw then db, per chunk
+  const auto chunks = chunk_count(static_cast<std::size_t>(t.batch), kSamplesPerChunk);
+  parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t chunk = first; chunk < last; ++chunk) {
+      float* dw = ws.partials + chunk * block;
+      float* db = dw + weights;
+      std::fill(dw, dw + block, 0.0F);
+      const long n0 = static_cast<long>(chunk) * kSamplesPerChunk;
+      const long n1 = std::min(t.batch, n0 + kSamplesPerChunk);
+      for (long n = n0; n < n1; ++n) {
+        const float* x = t.x + n * g.in_size();
+        // A linear activation passes the gradient through: read dy itself.
+        const float* delta = t.dy + n * g.out_size();
+        if (act != Activation::kLinear) {
+          float* scratch = ws.delta + n * g.out_size();
+          activation_backward(act, t.y + n * g.out_size(), delta, scratch, g.out_h * g.out_w, oc);
+          delta = scratch;
+        }
+        float* dx = t.dx != nullptr ? t.dx + n * g.in_size() : nullptr;
+        if (dx != nullptr) {
+          std::fill(dx, dx + g.in_size(), 0.0F);
+        }
+        for (long oy = 0; oy < g.out_h; ++oy) {
+          for (long ox = 0; ox < g.out_w; ++ox) {
+            const float* d = delta + (oy * g.out_w + ox) * oc;
+            for (long j = 0; j < oc; ++j) {
+              db[j] += d[j];
+            }
+            for (long ky = 0; ky < g.k_h; ++ky) {
+              const long iy = input_row(g, oy, ky);
+              if (iy < 0) {
+                continue;
+              }
+              for (long kx = 0; kx < g.k_w; ++kx) {
+                const long ix = input_col(g, ox, kx);
+                if (ix < 0) {
+                  continue;
+                }
+                const long pixel = (iy * g.in_w + ix) * g.in_c;
+                const long tap = (ky * g.k_w + kx) * oc;
+                tap_backward(x + pixel, t.w + tap, d, dw + tap,
+                             dx != nullptr ? dx + pixel : nullptr, g.in_c, g.multiplier);
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+  sum_chunks_into_first(ws.partials, chunks, block);
+  for (long i = 0; i < weights; ++i) {
+    t.dw[i] += ws.partials[i];
+  }
+  if (t.db != nullptr) {
+    for (long j = 0; j < oc; ++j) {
+      t.db[j] += ws.partials[weights + j];
+    }
+  }
+}
+
+}  // namespace runner::kernels
