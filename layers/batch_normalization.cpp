@@ -8,6 +8,7 @@
 
 #include "framework/nn/layer_registry.hpp"
 #include "layers/kernels/batch_norm.hpp"
+#include "layers/layer_params.hpp"
 
 namespace runner {
 namespace {
@@ -17,17 +18,21 @@ class BatchNormalization final : public Layer {
   static constexpr std::string_view kType = "BatchNormalization";
 
   static const Schema& schema() {
-    static const Schema s =
-        Schema(std::string(kType),
-               "normalizes each channel with batch statistics in training "
-               "and moving averages of them in inference")
-            .real("momentum", "weight of the old value in the moving averages", 0.99)
-            .at_least(0)
-            .at_most(1)
-            .real("epsilon", "added to the variance before the square root", 0.001)
-            .above(0)
-            .flag("center", "learn an offset beta", true)
-            .flag("scale", "learn a factor gamma", true);
+    static const Schema s = [] {
+      Schema out(std::string(kType),
+                 "normalizes each channel with batch statistics in training "
+                 "and moving averages of them in inference");
+      out.real("momentum", "weight of the old value in the moving averages", 0.99)
+          .at_least(0)
+          .at_most(1)
+          .real("epsilon", "added to the variance before the square root", 0.001)
+          .above(0)
+          .flag("center", "learn an offset beta", true)
+          .flag("scale", "learn a factor gamma", true);
+      declare_regularizer(out, "beta");
+      declare_regularizer(out, "gamma");
+      return out;
+    }();
     return s;
   }
 
@@ -50,10 +55,10 @@ class BatchNormalization final : public Layer {
     const Shape channels{input.dims().back()};
     std::vector<ParamSlot> slots;
     if (scale_) {
-      slots.push_back({"gamma", channels});
+      slots.push_back({"gamma", channels, true, params_.penalty("gamma_regularizer")});
     }
     if (center_) {
-      slots.push_back({"beta", channels});
+      slots.push_back({"beta", channels, true, params_.penalty("beta_regularizer")});
     }
     slots.push_back({"moving_mean", channels, /*trainable=*/false});
     slots.push_back({"moving_variance", channels, /*trainable=*/false});

@@ -35,6 +35,8 @@ class Conv2D final : public Layer {
       declare_convolution_window(out);
       declare_activation(out);
       out.flag("use_bias", "add a bias per filter", true);
+      declare_regularizer(out, "kernel");
+      declare_regularizer(out, "bias");
       return out;
     }();
     return s;
@@ -62,9 +64,10 @@ class Conv2D final : public Layer {
   [[nodiscard]] std::vector<ParamSlot> param_slots(const Shape& input) const override {
     require_image_input(input);
     std::vector<ParamSlot> slots{
-        {"kernel", Shape{o_.window.kernel[0], o_.window.kernel[1], input[2], o_.filters}}};
+        {"kernel", Shape{o_.window.kernel[0], o_.window.kernel[1], input[2], o_.filters}, true,
+         params_.penalty("kernel_regularizer")}};
     if (o_.use_bias) {
-      slots.push_back({"bias", Shape{o_.filters}});
+      slots.push_back({"bias", Shape{o_.filters}, true, params_.penalty("bias_regularizer")});
     }
     return slots;
   }

@@ -34,6 +34,8 @@ class Dense final : public Layer {
       out.integer("units", "output size").required().at_least(1);
       declare_activation(out);
       out.flag("use_bias", "add a bias vector", true);
+      declare_regularizer(out, "kernel");
+      declare_regularizer(out, "bias");
       return out;
     }();
     return s;
@@ -58,9 +60,10 @@ class Dense final : public Layer {
 
   [[nodiscard]] std::vector<ParamSlot> param_slots(const Shape& input) const override {
     (void)output_shape(input);
-    std::vector<ParamSlot> slots{{"kernel", Shape{input[0], units_}}};
+    std::vector<ParamSlot> slots{
+        {"kernel", Shape{input[0], units_}, true, params_.penalty("kernel_regularizer")}};
     if (use_bias_) {
-      slots.push_back({"bias", Shape{units_}});
+      slots.push_back({"bias", Shape{units_}, true, params_.penalty("bias_regularizer")});
     }
     return slots;
   }

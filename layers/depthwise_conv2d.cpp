@@ -18,6 +18,8 @@ class DepthwiseConv2D final : public Layer {
       out.integer("depth_multiplier", "filters per input channel", 1).at_least(1);
       declare_activation(out);
       out.flag("use_bias", "add a bias per output channel", true);
+      declare_regularizer(out, "depthwise");
+      declare_regularizer(out, "bias");
       return out;
     }();
     return s;
@@ -45,9 +47,11 @@ class DepthwiseConv2D final : public Layer {
   [[nodiscard]] std::vector<ParamSlot> param_slots(const Shape& input) const override {
     require_image_input(input);
     std::vector<ParamSlot> slots{
-        {"depthwise_kernel", Shape{window_.kernel[0], window_.kernel[1], input[2], multiplier_}}};
+        {"depthwise_kernel", Shape{window_.kernel[0], window_.kernel[1], input[2], multiplier_},
+         true, params_.penalty("depthwise_regularizer")}};
     if (use_bias_) {
-      slots.push_back({"bias", Shape{input[2] * multiplier_}});
+      slots.push_back(
+          {"bias", Shape{input[2] * multiplier_}, true, params_.penalty("bias_regularizer")});
     }
     return slots;
   }

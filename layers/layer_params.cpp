@@ -86,6 +86,12 @@ kernels::Pool2DGeometry pool_geometry(const Shape& input, const PoolingParams& p
           p.pool[1], p.strides[0], p.strides[1], rows.pad_before, cols.pad_before};
 }
 
+Schema& declare_regularizer(Schema& schema, const std::string& weight) {
+  return schema.penalty(weight + "_regularizer", "penalty on the " + weight +
+                                                     " added to the loss: l1, l2, l1_l2 or "
+                                                     "{l1: a, l2: b}");
+}
+
 Schema& declare_convolution_window(Schema& schema) {
   schema.pair("kernel_size", "window height and width", {}).required();
   schema.pair("strides", "step between windows", Pair{1, 1});

@@ -65,6 +65,9 @@ ConvolutionPlan plan_convolution(const Shape& input, const ConvolutionWindow& w)
 kernels::DepthwiseGeometry depthwise_geometry_of(const Shape& input, const ConvolutionWindow& w,
                                                  long multiplier);
 
+// Keras' `<weight>_regularizer` argument (none by default): `weight` is the slot it applies to.
+Schema& declare_regularizer(Schema& schema, const std::string& weight);
+
 // Requires rank-3 (height, width, channels) input; names what was seen otherwise.
 void require_image_input(const Shape& input);
 

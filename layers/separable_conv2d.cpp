@@ -21,6 +21,9 @@ class SeparableConv2D final : public Layer {
       out.integer("depth_multiplier", "depthwise filters per input channel", 1).at_least(1);
       declare_activation(out);
       out.flag("use_bias", "add a bias per filter", true);
+      declare_regularizer(out, "depthwise");
+      declare_regularizer(out, "pointwise");
+      declare_regularizer(out, "bias");
       return out;
     }();
     return s;
@@ -50,10 +53,12 @@ class SeparableConv2D final : public Layer {
     require_image_input(input);
     const long mid = input[2] * multiplier_;
     std::vector<ParamSlot> slots{
-        {"depthwise_kernel", Shape{window_.kernel[0], window_.kernel[1], input[2], multiplier_}},
-        {"pointwise_kernel", Shape{1, 1, mid, filters_}}};
+        {"depthwise_kernel", Shape{window_.kernel[0], window_.kernel[1], input[2], multiplier_},
+         true, params_.penalty("depthwise_regularizer")},
+        {"pointwise_kernel", Shape{1, 1, mid, filters_}, true,
+         params_.penalty("pointwise_regularizer")}};
     if (use_bias_) {
-      slots.push_back({"bias", Shape{filters_}});
+      slots.push_back({"bias", Shape{filters_}, true, params_.penalty("bias_regularizer")});
     }
     return slots;
   }

@@ -135,6 +135,8 @@ class Reader {
         return node_.IsMap() ? YAML::Clone(node_) : read_real();
       case ParamKind::kBounds:
         return read_bounds();
+      case ParamKind::kPenalty:
+        return read_penalty();
     }
     return fail();
   }
@@ -333,6 +335,64 @@ class Reader {
     return flow_reals(two);
   }
 
+  // A regularizer as {l1: a, l2: b} (the keys that are set), or Null for none. Takes Keras'
+  // names ("l2" is L2(0.01)), runner's mapping, and Keras' own {class_name, config} form.
+  YAML::Node read_penalty() {
+    constexpr double kKerasDefault = 0.01;
+    constexpr const char* kExpected =
+        "expected none, l1, l2, l1_l2 or a mapping with l1 and/or l2 (numbers >= 0)";
+    if (node_.IsNull()) {
+      return YAML::Node(YAML::NodeType::Null);
+    }
+    YAML::Node out(YAML::NodeType::Map);
+    out.SetStyle(YAML::EmitterStyle::Flow);
+    if (node_.IsScalar()) {
+      const std::string name = node_.Scalar();
+      if (name == "none") {
+        return YAML::Node(YAML::NodeType::Null);
+      }
+      if (name == "l1" || name == "l1_l2") {
+        out["l1"] = yaml_number(kKerasDefault);
+      }
+      if (name == "l2" || name == "l1_l2") {
+        out["l2"] = yaml_number(kKerasDefault);
+      }
+      if (out.size() == 0) {
+        problem(fmt::format("{}, got '{}'{}", kExpected, name,
+                            did_you_mean(name, {"none", "l1", "l2", "l1_l2"})));
+        return fail();
+      }
+      return out;
+    }
+    YAML::Node terms = node_;
+    if (node_.IsMap() && lookup(node_, "class_name").IsDefined()) {  // Keras' serialized form
+      terms = lookup(node_, "config");
+    }
+    if (!terms.IsMap() || terms.size() == 0) {
+      problem(std::string(kExpected) + ", got " + describe(node_));
+      return fail();
+    }
+    for (const auto& term : terms) {
+      const std::string key = term.first.Scalar();
+      double v = 0;
+      std::string expected;
+      if (key != "l1" && key != "l2") {
+        params_.diagnostics().error(term.first, params_.path_of(d_.name) + "." + key,
+                                    "unknown key; expected l1 or l2");
+        return fail();
+      }
+      const bool number = parse_value(term.second, v, expected);
+      if (!number || v < 0) {
+        params_.diagnostics().error(
+            term.second, params_.path_of(d_.name) + "." + key,
+            "expected a number >= 0, got " + (number ? number_text(v) : describe(term.second)));
+        return fail();
+      }
+      out[key] = yaml_number(v);
+    }
+    return out;
+  }
+
   const ParamDecl& d_;
   YAML::Node node_;
   MapReader& params_;
@@ -359,6 +419,18 @@ YAML::Node Params::node(const std::string& name) const {
 
 std::int64_t Params::integer(const std::string& name) const {
   return node(name).as<std::int64_t>();
+}
+
+Penalty Params::penalty(const std::string& name) const {
+  const YAML::Node v = node(name);
+  Penalty p;
+  if (v.IsMap()) {
+    const YAML::Node l1 = lookup(v, "l1");
+    const YAML::Node l2 = lookup(v, "l2");
+    p.l1 = l1.IsDefined() ? l1.as<double>() : 0.0;
+    p.l2 = l2.IsDefined() ? l2.as<double>() : 0.0;
+  }
+  return p;
 }
 
 std::array<double, 2> Params::bounds(const std::string& name) const {
@@ -559,6 +631,11 @@ Schema& Schema::real_or_mapping(std::string name, std::string help, double fallb
   return add(std::move(d));
 }
 
+Schema& Schema::penalty(std::string name, std::string help) {
+  return add(declaration(std::move(name), ParamKind::kPenalty, std::move(help),
+                         YAML::Node(YAML::NodeType::Null)));
+}
+
 Schema& Schema::bounds(std::string name, std::string help, std::optional<double> fallback) {
   ParamDecl d = declaration(std::move(name), ParamKind::kBounds, std::move(help),
                             fallback ? yaml_number(*fallback) : YAML::Node(YAML::NodeType::Null));
@@ -644,8 +721,20 @@ Params Schema::read(const Spec& spec) const {
 YAML::Node Schema::to_keras(const YAML::Node& resolved) const {
   YAML::Node out(YAML::NodeType::Map);
   for (const auto& d : params_) {
-    if (!d.keras_name.empty()) {
-      out[d.keras_name] = YAML::Clone(lookup(resolved, d.name));
+    if (d.keras_name.empty()) {
+      continue;
+    }
+    const YAML::Node value = lookup(resolved, d.name);
+    if (d.kind == ParamKind::kPenalty && value.IsMap()) {
+      // Keras' serialized regularizer: L1, L2 or L1L2 with its factors.
+      const bool l1 = lookup(value, "l1").IsDefined();
+      const bool l2 = lookup(value, "l2").IsDefined();
+      YAML::Node keras(YAML::NodeType::Map);
+      keras["class_name"] = l1 && l2 ? "L1L2" : (l1 ? "L1" : "L2");
+      keras["config"] = YAML::Clone(value);
+      out[d.keras_name] = keras;
+    } else {
+      out[d.keras_name] = YAML::Clone(value);
     }
   }
   return out;
@@ -696,6 +785,8 @@ std::string kind_name(const ParamDecl& d) {
       return "number or mapping";
     case ParamKind::kBounds:
       return "f or [lo, hi]";
+    case ParamKind::kPenalty:
+      return "regularizer";
   }
   return "?";
 }

@@ -38,6 +38,13 @@ enum class ParamKind {
   kAny,        // anything; the component checks it
   kRealOrMap,  // a number (checked against the range) or a mapping the component checks
   kBounds,     // `f` (the interval [-f, f], f >= 0) or `[lower, upper]` (Keras' factor arguments)
+  kPenalty,    // a weight regularizer: none, l1, l2, l1_l2 or {l1: a, l2: b} (Keras' regularizers)
+};
+
+// Keras' L1/L2/L1L2 weight regularizers: l1 * sum |w| + l2 * sum w^2 added to the loss.
+struct Penalty {
+  double l1 = 0, l2 = 0;
+  [[nodiscard]] bool active() const { return l1 != 0 || l2 != 0; }
 };
 
 // Bounds of a numeric parameter (for kPair and kInts: of each element).
@@ -74,6 +81,8 @@ class Params {
   [[nodiscard]] std::vector<double> reals(const std::string& name) const;
   // kPadding as {top, bottom, left, right}.
   [[nodiscard]] std::array<long, 4> padding(const std::string& name) const;
+  // kPenalty (zero when none).
+  [[nodiscard]] Penalty penalty(const std::string& name) const;
   // kBounds as {lower, upper}.
   [[nodiscard]] std::array<double, 2> bounds(const std::string& name) const;
   [[nodiscard]] bool given(const std::string& name) const;  // written by the user
@@ -117,6 +126,8 @@ class Schema {
   Schema& seed(std::string name, std::string help);
   Schema& any(std::string name, std::string help, YAML::Node fallback);
   Schema& real_or_mapping(std::string name, std::string help, double fallback);
+  // A weight regularizer, none by default.
+  Schema& penalty(std::string name, std::string help);
   // Null fallback: no value unless given (Params::given tells).
   Schema& bounds(std::string name, std::string help, std::optional<double> fallback = {});
 

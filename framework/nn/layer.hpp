@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "framework/core/rng.hpp"
+#include "framework/core/schema.hpp"
 #include "framework/core/shape.hpp"
 #include "framework/core/tensor.hpp"
 
@@ -32,10 +33,12 @@ struct Pass {
 
 // One weight tensor as seen by optimizers and checkpoints ("kernel", "bias"). Non-trainable
 // ones (BatchNormalization's moving statistics) are saved but never given to the optimizer.
+// A penalty (Keras' kernel_regularizer, ...) adds to the loss and its gradient.
 struct ParamSlot {
   std::string name;
   Shape shape;
   bool trainable = true;
+  Penalty penalty{};
 };
 
 // What a pooling layer computes, for a layer before it that can fuse it (Conv2D).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <utility>
 
 #include "framework/core/errors.hpp"
@@ -124,6 +125,46 @@ std::vector<std::size_t> Model::trainable_sizes() const {
     }
   }
   return sizes;
+}
+
+double Model::penalty() const {
+  double total = 0;
+  for (const Entry& e : entries_) {
+    for (std::size_t i = 0; i < e.slots.size(); ++i) {
+      const Penalty& p = e.slots[i].penalty;
+      if (!p.active()) {
+        continue;
+      }
+      double abs_sum = 0;
+      double square_sum = 0;
+      for (const float w : e.params[i].span()) {
+        abs_sum += std::abs(static_cast<double>(w));
+        square_sum += static_cast<double>(w) * static_cast<double>(w);
+      }
+      total += p.l1 * abs_sum + p.l2 * square_sum;
+    }
+  }
+  return total;
+}
+
+void Model::add_penalty_gradients() {
+  for (Entry& e : entries_) {
+    for (std::size_t i = 0; i < e.slots.size(); ++i) {
+      const Penalty& p = e.slots[i].penalty;
+      if (!p.active()) {
+        continue;
+      }
+      const auto l1 = static_cast<float>(p.l1);
+      const auto twice_l2 = static_cast<float>(2 * p.l2);
+      const std::span<float> w = e.params[i].span();
+      const std::span<float> g = e.grads[i].span();
+      for (std::size_t k = 0; k < w.size(); ++k) {
+        // d|w|/dw is taken as 0 at 0, as TensorFlow does.
+        const float sign = w[k] > 0 ? 1.0F : (w[k] < 0 ? -1.0F : 0.0F);
+        g[k] += l1 * sign + twice_l2 * w[k];
+      }
+    }
+  }
 }
 
 void Model::prepare(std::int64_t max_batch) {

@@ -61,6 +61,11 @@ class Model {
   // Sizes of the trainable weights in the order trainable_parameters() lays them out.
   [[nodiscard]] std::vector<std::size_t> trainable_sizes() const;
 
+  // The weights' penalties (Keras' regularization losses): their sum, which Keras adds to the
+  // training and evaluation loss, and their gradient, added to gradients().
+  [[nodiscard]] double penalty() const;
+  void add_penalty_gradients();
+
   struct Entry {
     std::string name;
     std::unique_ptr<Layer> layer;

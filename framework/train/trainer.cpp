@@ -49,7 +49,7 @@ Evaluation evaluate(Model& model, const ImageSet& set, std::span<const std::int6
   }
   result.count = n;
   if (n > 0) {
-    result.loss = loss_sum / static_cast<double>(n);
+    result.loss = loss_sum / static_cast<double>(n) + model.penalty();
     result.accuracy = static_cast<double>(correct) / static_cast<double>(n);
   }
   return result;
@@ -239,6 +239,9 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
       if (dp != nullptr) {
         dp->all_reduce(model.gradients(), batch_loss, correct, signal);
       }
+      // Keras adds the regularization losses once per batch, to the batch's mean loss.
+      batch_loss += model.penalty() * static_cast<double>(count);
+      model.add_penalty_gradients();
       sums.correct += correct;
       optimizer.apply(model.trainable_parameters(), model.trainable_gradients());
       if (dp != nullptr && model.trainable_count() < model.parameter_count()) {

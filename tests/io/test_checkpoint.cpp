@@ -106,7 +106,7 @@ TEST_SUITE("checkpoint") {
         "{type: GlobalMaxPooling2D, keepdims: true}",
         "{type: Reshape, target_shape: [-1]}",
         "{type: Dropout, rate: 0.25}",
-        "{type: Dense, units: 5, activation: tanh, use_bias: false}",
+        "{type: Dense, units: 5, activation: tanh, use_bias: false, kernel_regularizer: l1_l2}",
         "{type: Reshape, target_shape: [1, 1, 5]}",
         "GlobalAveragePooling2D",
     };

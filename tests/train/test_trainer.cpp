@@ -65,6 +65,53 @@ TEST_SUITE("trainer") {
     CHECK(one.test.loss == two.test.loss);
   }
 
+  TEST_CASE("Regularization penalties count in the training and the evaluation loss") {
+    // Keras adds the regularization losses to every batch's loss, in fit and in evaluate.
+    const Experiment e = load_experiment("tests/fixtures/tiny.yaml",
+                                         {"model.layers[3].kernel_regularizer={l2: 0.05}",
+                                          "model.layers[0].bias_regularizer={l1: 0.5}"});
+    const Dataset data = load_dataset(e.data);
+    Model model = build_model(e, data.train.sample_shape());
+    model.prepare(e.batch_size);
+    model.use_logits_output();
+    std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
+    std::iota(all.begin(), all.end(), 0);
+    const double penalty = model.penalty();
+    CHECK(penalty > 0.1);  // glorot_uniform 784 x 16 kernel: about 0.05 * 784 * 16 / 800 * 2
+    const Evaluation penalized = evaluate(model, data.test, all, 32);
+    const Experiment plain = load_experiment("tests/fixtures/tiny.yaml");
+    Model same = build_model(plain, data.train.sample_shape());
+    same.prepare(plain.batch_size);
+    same.use_logits_output();
+    CHECK(same.penalty() == 0);
+    const Evaluation unpenalized = evaluate(same, data.test, all, 32);
+    CHECK(penalized.loss == doctest::Approx(unpenalized.loss + penalty).epsilon(1e-9));
+
+    // One epoch: the penalty pulls the kernel towards zero much harder than without it.
+    auto kernel_norm_after_epoch = [&](const Experiment& ex) {
+      Model m = build_model(ex, data.train.sample_shape());
+      m.prepare(ex.batch_size);
+      m.use_logits_output();
+      auto optimizer = make_optimizer(ex);
+      std::vector<std::unique_ptr<Callback>> callbacks;
+      TrainContext ctx;
+      Progress quiet(Verbosity::kQuiet, stdout);
+      const SplitIndices split =
+          train_validation_split(data.train.count, ex.validation_split, ex.seed);
+      FitOutcome out = fit(m, *optimizer, callbacks, data.train, split.train, split.validation,
+                           FitSettings{1, ex.batch_size, 0, true, ex.seed}, ctx, quiet);
+      double norm = 0;
+      for (const float w : m.entry(3).params[0].span()) {
+        norm += static_cast<double>(w) * w;
+      }
+      return std::pair(norm, *out.history.epochs().front().logs.get("loss"));
+    };
+    const auto [penalized_norm, penalized_loss] = kernel_norm_after_epoch(e);
+    const auto [plain_norm, plain_loss] = kernel_norm_after_epoch(plain);
+    CHECK(penalized_norm < 0.8 * plain_norm);
+    CHECK(penalized_loss > plain_loss);
+  }
+
   TEST_CASE("Each epoch's order is a seeded permutation and shuffle false keeps the split order") {
     const std::vector<std::int64_t> idx{10, 11, 12, 13, 14, 15, 16, 17};
     const auto a = epoch_order(idx, 42, 0, true);
