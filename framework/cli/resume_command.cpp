@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "framework/app/continue_run.hpp"
 #include "framework/app/run_experiment.hpp"
 #include "framework/cli/commands.hpp"
 #include "framework/cli/options.hpp"
@@ -16,12 +17,15 @@ int resume_command(const std::vector<std::string>& args) {
   CommonOptions common;
   std::string dir;
   bool quiet = false;
+  std::int64_t epochs = 0;
   po::options_description desc(
       "runner resume RUN_FOLDER [options]\n"
       "Continues an interrupted run from its state.bin; the finished run is identical, bit for "
-      "bit, to one that was never interrupted");
+      "bit, to one that was never interrupted. With --epochs N, a finished run trains on to "
+      "epoch N in the same folder (Keras' fit(initial_epoch=done, epochs=N))");
   desc.add_options()("run", po::value(&dir), "the run folder")("quiet,q", po::bool_switch(&quiet),
                                                                "print nothing but errors")(
+      "epochs", po::value(&epochs), "train on until this many epochs in all")(
       "threads", po::value(&common.threads)->default_value(0), "worker threads (0: all cores)")(
       "help,h", po::bool_switch(&common.help), "show this help");
   parse(args, desc, {"run"}, "resume");
@@ -36,13 +40,18 @@ int resume_command(const std::vector<std::string>& args) {
   if (!std::filesystem::exists(run_dir / "config.yaml")) {
     throw Error(fmt::format("{}: not a run folder (config.yaml is missing)", dir));
   }
-  if (std::filesystem::exists(run_dir / "summary.json")) {
-    throw Error(fmt::format("{}: this run has finished; nothing to resume", dir));
+  if (epochs == 0 && std::filesystem::exists(run_dir / "summary.json")) {
+    throw Error(fmt::format(
+        "{}: this run has finished; to train it further: runner resume {} --epochs N", dir, dir));
+  }
+  if (epochs < 0) {
+    throw ConfigError(fmt::format("--epochs {}: expected a positive number of epochs", epochs));
   }
   ThreadLimit threads(common.threads);
   install_interrupt_handlers();
+  const TrainingState state = epochs > 0 ? prepare_continuation(run_dir, epochs)
+                                         : load_training_state(run_dir / "state.bin");
   const Experiment e = load_experiment((run_dir / "config.yaml").string());
-  const TrainingState state = load_training_state(run_dir / "state.bin");
   RunOptions options;
   options.verbosity = quiet ? Verbosity::kQuiet : Verbosity::kProgressBar;
   options.threads = ThreadLimit::current();

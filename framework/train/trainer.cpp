@@ -145,7 +145,11 @@ void restore(const TrainingState& state, Model& model, Optimizer& optimizer,
     history.add(record);
   }
   for (std::size_t i = 0; i < callbacks.size(); ++i) {
-    callbacks[i]->load_state(state.callbacks[i]);
+    const CallbackState& saved = state.callbacks[i];
+    // An empty state starts the callback afresh (a continued run's new fit, continue_run.hpp).
+    if (!saved.numbers.empty() || !saved.arrays.empty()) {
+      callbacks[i]->load_state(saved);
+    }
   }
 }
 

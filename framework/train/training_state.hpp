@@ -13,6 +13,7 @@
 namespace runner {
 
 // A callback's own state (EarlyStopping's wait and best weights, ...).
+// What a callback saved (Callback::save_state); empty: nothing, it starts afresh on resume.
 struct CallbackState {
   std::map<std::string, double> numbers;
   std::map<std::string, std::vector<float>> arrays;

@@ -74,14 +74,47 @@ TEST_SUITE("slow/resume") {
     }
   }
 
+  TEST_CASE("resume --epochs continues a finished run as if it had been asked for more epochs") {
+    // Epochs are shuffled by their number and dropout keyed by the step, so 3 epochs and then 2
+    // more give the history and weights of 5 in one go (EarlyStopping restores nothing: the
+    // validation loss improves every epoch here).
+    TempDir five;
+    REQUIRE(run_cli("tests/fixtures/tiny.yaml -q --set fit.epochs=5 --set results_dir=" +
+                    five.path().string())
+                .exit_code == 0);
+    const auto expected_run = only_run(five.path(), "tiny");
+    TempDir results;
+    REQUIRE(run_cli(kTiny + results.path().string()).exit_code == 0);
+    const auto run = only_run(results.path(), "tiny");
+    const CliResult too_few = run_cli("resume -q " + run.string() + " --epochs 3");
+    CHECK(too_few.exit_code == 2);
+    CHECK(too_few.err ==
+          "error: --epochs 3: the run has done 3 epochs; --epochs is the total to reach (as "
+          "Keras' fit(epochs=...)), so it must be at least 4\n");
+    const CliResult longer = run_cli("resume -q " + run.string() + " --epochs 5");
+    INFO(longer.err);
+    REQUIRE(longer.exit_code == 0);
+    CHECK(history_without_seconds(run) == history_without_seconds(expected_run));
+    CHECK(bitwise_equal(final_weights(run), final_weights(expected_run)));
+    CHECK(slurp(run / "log.csv") == slurp(expected_run / "log.csv"));
+    CHECK(std::filesystem::exists(run / "summary.json"));
+    const std::string config = slurp(run / "config.yaml");
+    CHECK(config.find("  epochs: 5\n") != std::string::npos);
+    CHECK(config.find("  - fit.epochs=5\n") != std::string::npos);
+    // A second continuation goes on from there.
+    REQUIRE(run_cli("resume -q " + run.string() + " --epochs 6").exit_code == 0);
+    CHECK(slurp(run / "history.csv").find("\n6,") != std::string::npos);
+  }
+
   TEST_CASE("resume refuses finished runs and damaged states with a clear message") {
     TempDir results;
     REQUIRE(run_cli(kTiny + results.path().string()).exit_code == 0);
     const auto run = only_run(results.path(), "tiny");
     const CliResult finished = run_cli("resume " + run.string());
     CHECK(finished.exit_code == 1);
-    CHECK(finished.err ==
-          "error: " + run.string() + ": this run has finished; nothing to resume\n");
+    CHECK(finished.err == "error: " + run.string() +
+                              ": this run has finished; to train it further: runner resume " +
+                              run.string() + " --epochs N\n");
     std::filesystem::remove(run / "summary.json");
     std::filesystem::resize_file(run / "state.bin", 100);
     const CliResult damaged = run_cli("resume " + run.string());
