@@ -2,6 +2,8 @@
 // top-bottom, each with probability 1/2; in inference it passes unchanged. The choice is a pure
 // function of (seed, step, sample in the global batch), so runs are bitwise reproducible on any
 // thread count, on resume and in data-parallel shards.
+#include <algorithm>
+
 #include "framework/core/parallel.hpp"
 #include "framework/nn/layer_registry.hpp"
 #include "layers/layer_params.hpp"
@@ -84,9 +86,16 @@ class RandomFlip final : public StatelessLayer {
         float* dst = to + static_cast<long>(n) * size;
         for (long y = 0; y < h; ++y) {
           const long sy = flips_[n].vertical ? h - 1 - y : y;
-          for (long x = 0; x < w; ++x) {
-            const long sx = flips_[n].horizontal ? w - 1 - x : x;
-            std::copy(src + (sy * w + sx) * c, src + (sy * w + sx + 1) * c, dst + (y * w + x) * c);
+          const float* from = src + sy * w * c;
+          float* row = dst + y * w * c;
+          if (!flips_[n].horizontal) {
+            std::copy(from, from + w * c, row);
+          } else if (c == 1) {  // grayscale: one reversed copy of the row
+            std::reverse_copy(from, from + w, row);
+          } else {
+            for (long x = 0; x < w; ++x) {
+              std::copy(from + (w - 1 - x) * c, from + (w - x) * c, row + x * c);
+            }
           }
         }
       }

@@ -68,8 +68,15 @@ struct Taps {
 Taps taps_of(const ImageTransformGeometry& g, const AffineMap& m, long ox, long oy) {
   const auto fx = static_cast<float>(ox);
   const auto fy = static_cast<float>(oy);
-  const float x = map_coordinate(g.fill, m.a0 * fx + m.a1 * fy + m.a2, g.width);
-  const float y = map_coordinate(g.fill, m.b0 * fx + m.b1 * fy + m.b2, g.height);
+  float x = m.a0 * fx + m.a1 * fy + m.a2;
+  float y = m.b0 * fx + m.b1 * fy + m.b2;
+  // Points inside the image, the usual case, need no mapping in any fill mode.
+  if (!(x >= 0.0F && x <= static_cast<float>(g.width - 1))) {
+    x = map_coordinate(g.fill, x, g.width);
+  }
+  if (!(y >= 0.0F && y <= static_cast<float>(g.height - 1))) {
+    y = map_coordinate(g.fill, y, g.height);
+  }
   auto index = [&](float py, float px) {
     const auto iy = static_cast<long>(py);
     const auto ix = static_cast<long>(px);

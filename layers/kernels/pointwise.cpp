@@ -5,6 +5,8 @@
 #include <numbers>
 
 #include "framework/core/parallel.hpp"
+#include "layers/kernels/vector_exp.hpp"
+#include "layers/kernels/vector_math.hpp"
 
 namespace runner::kernels {
 
@@ -28,61 +30,150 @@ constexpr Named kNamed[] = {{"linear", Pointwise::kLinear},
                             {"swish", Pointwise::kSwish},
                             {"leaky_relu", Pointwise::kLeakyRelu}};
 
-float sigmoid(float x) {
-  return 1.0F / (1.0F + std::exp(-x));
+constexpr float kInvSqrt2 = static_cast<float>(std::numbers::sqrt2 / 2);
+const float kInvSqrt2Pi = static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
+
+// Calls fn(first, count) on blocks of kLanes (count < kLanes for the last) of [0, n) in fixed
+// chunks.
+template <typename Fn>
+void for_blocks(std::size_t n, const Fn& fn) {
+  parallel_for(0, n, kChunk, [&](std::size_t first, std::size_t last) {
+    std::size_t i = first;
+    for (; i + kLanes <= last; i += kLanes) {
+      fn(i, kLanes);
+    }
+    if (i < last) {
+      fn(i, static_cast<int>(last - i));
+    }
+  });
 }
 
-float forward_one(PointwiseOp op, float x) {
-  switch (op.fn) {
+// A Vec through one of libmvec's block functions.
+Vec through(void (*fn)(const float*, float*), Vec x) {
+  float in[kLanes];
+  float out[kLanes];
+  store_full(x, in);
+  fn(in, out);
+  return load_full(out);
+}
+
+// The transcendental part of each activation: exp(-x) (sigmoid, swish), tanh, expm1 (elu,
+// selu), erf(x / sqrt 2) (gelu); the rest is plain arithmetic, where comparisons keep IEEE
+// rules for NaN.
+template <Pointwise F>
+Vec transcendental(Vec x) {
+  if constexpr (F == Pointwise::kSigmoid || F == Pointwise::kSwish) {
+    return exp_vec(-x);
+  } else if constexpr (F == Pointwise::kTanh) {
+    return through(tanh_block, x);
+  } else if constexpr (F == Pointwise::kElu || F == Pointwise::kSelu) {
+    return through(expm1_block, x);
+  } else if constexpr (F == Pointwise::kGelu) {
+    return erf_vec(x * kInvSqrt2);
+  } else {
+    return x;
+  }
+}
+
+template <Pointwise F>
+Vec forward_vec(PointwiseOp op, Vec x) {
+  [[maybe_unused]] const Vec t = transcendental<F>(x);
+  const Vec zero{};
+  if constexpr (F == Pointwise::kRelu) {
+    return x > 0.0F ? x : zero;
+  } else if constexpr (F == Pointwise::kSigmoid) {
+    return 1.0F / (1.0F + t);
+  } else if constexpr (F == Pointwise::kTanh) {
+    return t;
+  } else if constexpr (F == Pointwise::kElu) {
+    return x > 0.0F ? x : t;
+  } else if constexpr (F == Pointwise::kSelu) {
+    return kSeluScale * (x > 0.0F ? x : kSeluAlpha * t);
+  } else if constexpr (F == Pointwise::kGelu) {  // exact (approximate=False): x * Phi(x)
+    return 0.5F * x * (1.0F + t);
+  } else if constexpr (F == Pointwise::kSwish) {
+    return x / (1.0F + t);
+  } else if constexpr (F == Pointwise::kLeakyRelu) {
+    return x > 0.0F ? x : op.alpha * x;
+  } else {
+    return x;
+  }
+}
+
+// f'(x) from x and y = f(x).
+template <Pointwise F>
+Vec derivative_vec(PointwiseOp op, Vec x, Vec y) {
+  const Vec one = Vec{} + 1.0F;
+  const Vec zero{};
+  if constexpr (F == Pointwise::kRelu) {
+    return x > 0.0F ? one : zero;
+  } else if constexpr (F == Pointwise::kSigmoid) {
+    return y * (1.0F - y);
+  } else if constexpr (F == Pointwise::kTanh) {
+    return 1.0F - y * y;
+  } else if constexpr (F == Pointwise::kElu) {
+    return x > 0.0F ? one : y + 1.0F;
+  } else if constexpr (F == Pointwise::kSelu) {
+    return x > 0.0F ? one * kSeluScale : y + kSeluScale * kSeluAlpha;
+  } else if constexpr (F == Pointwise::kGelu) {
+    Vec gaussian;  // exp(-x^2 / 2)
+    const Vec erf = erf_vec(x * kInvSqrt2, &gaussian);
+    return 0.5F * (1.0F + erf) + x * kInvSqrt2Pi * gaussian;
+  } else if constexpr (F == Pointwise::kSwish) {
+    const Vec s = 1.0F / (1.0F + transcendental<F>(x));
+    return s + x * s * (1.0F - s);
+  } else if constexpr (F == Pointwise::kLeakyRelu) {
+    return x > 0.0F ? one : one * op.alpha;
+  } else {
+    return one;
+  }
+}
+
+// Blocks of kLanes values; a partial last block is zero padded, so every value takes the same
+// path whatever its place.
+template <Pointwise F>
+void forward_impl(PointwiseOp op, const float* x, float* y, std::size_t n) {
+  for_blocks(n, [&](std::size_t i, int count) {
+    if (count == kLanes) {
+      store_full(forward_vec<F>(op, load_full(x + i)), y + i);
+    } else {
+      store_lanes(forward_vec<F>(op, load_lanes(x + i, count)), count, y + i);
+    }
+  });
+}
+
+template <Pointwise F>
+void backward_impl(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,
+                   std::size_t n) {
+  for_blocks(n, [&](std::size_t i, int count) {
+    const Vec d = derivative_vec<F>(op, load_lanes(x + i, count), load_lanes(y + i, count));
+    store_lanes(load_lanes(dy + i, count) * d, count, dx + i);
+  });
+}
+
+// Calls body.template operator()<F>() for op's function F (one switch, outside every loop).
+template <typename Body>
+void dispatch(Pointwise fn, const Body& body) {
+  switch (fn) {
     case Pointwise::kLinear:
-      return x;
+      return body.template operator()<Pointwise::kLinear>();
     case Pointwise::kRelu:
-      return std::max(x, 0.0F);
+      return body.template operator()<Pointwise::kRelu>();
     case Pointwise::kSigmoid:
-      return sigmoid(x);
+      return body.template operator()<Pointwise::kSigmoid>();
     case Pointwise::kTanh:
-      return std::tanh(x);
+      return body.template operator()<Pointwise::kTanh>();
     case Pointwise::kElu:
-      return x > 0.0F ? x : std::expm1(x);
+      return body.template operator()<Pointwise::kElu>();
     case Pointwise::kSelu:
-      return kSeluScale * (x > 0.0F ? x : kSeluAlpha * std::expm1(x));
-    case Pointwise::kGelu:  // exact (Keras' approximate=False): x * Phi(x)
-      return 0.5F * x * (1.0F + std::erf(x * static_cast<float>(std::numbers::sqrt2 / 2)));
+      return body.template operator()<Pointwise::kSelu>();
+    case Pointwise::kGelu:
+      return body.template operator()<Pointwise::kGelu>();
     case Pointwise::kSwish:
-      return x * sigmoid(x);
+      return body.template operator()<Pointwise::kSwish>();
     case Pointwise::kLeakyRelu:
-      return x > 0.0F ? x : op.alpha * x;
+      return body.template operator()<Pointwise::kLeakyRelu>();
   }
-  return x;
-}
-
-float derivative(PointwiseOp op, float x, float y) {
-  switch (op.fn) {
-    case Pointwise::kLinear:
-      return 1.0F;
-    case Pointwise::kRelu:
-      return x > 0.0F ? 1.0F : 0.0F;
-    case Pointwise::kSigmoid:
-      return y * (1.0F - y);
-    case Pointwise::kTanh:
-      return 1.0F - y * y;
-    case Pointwise::kElu:
-      return x > 0.0F ? 1.0F : y + 1.0F;
-    case Pointwise::kSelu:
-      return x > 0.0F ? kSeluScale : y + kSeluScale * kSeluAlpha;
-    case Pointwise::kGelu: {
-      const auto inv_sqrt_2pi = static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
-      const float cdf = 0.5F * (1.0F + std::erf(x * static_cast<float>(std::numbers::sqrt2 / 2)));
-      return cdf + x * inv_sqrt_2pi * std::exp(-0.5F * x * x);
-    }
-    case Pointwise::kSwish: {
-      const float s = sigmoid(x);
-      return s + x * s * (1.0F - s);
-    }
-    case Pointwise::kLeakyRelu:
-      return x > 0.0F ? 1.0F : op.alpha;
-  }
-  return 1.0F;
 }
 }  // namespace
 
@@ -107,20 +198,12 @@ const std::vector<std::string>& pointwise_names() {
 }
 
 void pointwise_forward(PointwiseOp op, const float* x, float* y, std::size_t n) {
-  parallel_for(0, n, kChunk, [=](std::size_t first, std::size_t last) {
-    for (std::size_t i = first; i < last; ++i) {
-      y[i] = forward_one(op, x[i]);
-    }
-  });
+  dispatch(op.fn, [&]<Pointwise F>() { forward_impl<F>(op, x, y, n); });
 }
 
 void pointwise_backward(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,
                         std::size_t n) {
-  parallel_for(0, n, kChunk, [=](std::size_t first, std::size_t last) {
-    for (std::size_t i = first; i < last; ++i) {
-      dx[i] = dy[i] * derivative(op, x[i], y[i]);
-    }
-  });
+  dispatch(op.fn, [&]<Pointwise F>() { backward_impl<F>(op, x, y, dy, dx, n); });
 }
 
 }  // namespace runner::kernels
