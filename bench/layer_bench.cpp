@@ -99,9 +99,10 @@ int main(int argc, char** argv) {
       const bool first = c["first"] && c["first"].as<bool>();
       const Timing t =
           time_layer(c["layer"], runner::Shape(dims), c["batch"].as<long>(), first, seconds);
-      fmt::print("{{\"name\": \"{}\", \"threads\": {}, \"forward_ms\": {:.4f}, "
-                 "\"backward_ms\": {:.4f}}}\n",
-                 name, threads, t.forward_ms, t.backward_ms);
+      fmt::print(
+          "{{\"name\": \"{}\", \"threads\": {}, \"forward_ms\": {:.4f}, "
+          "\"backward_ms\": {:.4f}}}\n",
+          name, threads, t.forward_ms, t.backward_ms);
       std::fflush(stdout);
     }
   }

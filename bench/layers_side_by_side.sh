@@ -2,7 +2,8 @@
 # Each layer of bench/layer_cases.yaml in runner (runner_layer_bench) and in PyTorch
 # (bench/torch_layers.py), forward and backward at 1 and 2 threads, in one invocation; prints a
 # Markdown table with runner's time over PyTorch's (below 1: runner is faster). Two alternating
-# rounds (runner, PyTorch, runner, PyTorch); each time is the better round's median.
+# rounds by default (ROUNDS=n for more: runner, PyTorch, runner, ...); each time is the best
+# round's median.
 #   bench/layers_side_by_side.sh [SECONDS_PER_CASE]   (after scripts/build release runner_layer_bench)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,7 +12,7 @@ cd "$root"
 runner_out=$(mktemp)
 torch_out=$(mktemp)
 trap 'rm -f "$runner_out" "$torch_out"' EXIT
-for round in 1 2; do
+for round in $(seq "${ROUNDS:-2}"); do
   build/release/runner_layer_bench bench/layer_cases.yaml --seconds "$seconds" >>"$runner_out"
   /usr/bin/python3 bench/torch_layers.py bench/layer_cases.yaml --seconds "$seconds" >>"$torch_out"
 done

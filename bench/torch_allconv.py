@@ -9,15 +9,12 @@ Prints one JSON line per epoch and a final one with test accuracy and training i
 Run: /usr/bin/python3 bench/torch_allconv.py --threads 2
 """
 import argparse
-import json
 import math
-import time
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from torch_cnn import evaluate, load_fashion_mnist
+from torch_twin import train
 
 
 def conv_bn(cin, cout):
@@ -46,37 +43,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=8)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
     torch.manual_seed(42)
-    xtr, ytr, xva, yva, xte, yte = load_fashion_mnist()
     model = make_model()
     opt = torch.optim.AdamW(model.parameters(), lr=0.0, weight_decay=0.004, eps=1e-7)
-    gen = torch.Generator().manual_seed(42)
-    step, batch, train_seconds, seen = 0, 64, 0.0, 0
-    for epoch in range(args.epochs):
-        model.train()
-        t0 = time.perf_counter()
-        perm = torch.randperm(xtr.shape[0], generator=gen)
-        for s in range(0, xtr.shape[0], batch):
-            idx = perm[s:s + batch]
-            for g in opt.param_groups:
-                g["lr"] = rate(step)
-                step_t = step + 1  # Keras' epsilon placement (as bench/torch_cnn.py)
-                g["eps"] = 1e-7 / math.sqrt(1.0 - 0.999 ** step_t)
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(xtr[idx]), ytr[idx])
-            loss.backward()
-            opt.step()
-            step += 1
-        train_seconds += time.perf_counter() - t0
-        seen += xtr.shape[0]
-        val_loss, val_acc = evaluate(model, xva, yva, 256, torch.contiguous_format)
-        print(json.dumps({"epoch": epoch + 1, "val_loss": round(val_loss, 4),
-                          "val_accuracy": round(val_acc, 4)}), flush=True)
-    test_loss, test_acc = evaluate(model, xte, yte, 256, torch.contiguous_format)
-    print(json.dumps({"test_loss": round(test_loss, 4), "test_accuracy": round(test_acc, 4),
-                      "train_images_per_s": round(seen / train_seconds, 1),
-                      "torch": torch.__version__, "threads": args.threads}))
+    train(model, opt, rate, args)
 
 
 if __name__ == "__main__":

@@ -86,15 +86,15 @@ class RandomFlip final : public StatelessLayer {
         float* dst = to + static_cast<long>(n) * size;
         for (long y = 0; y < h; ++y) {
           const long sy = flips_[n].vertical ? h - 1 - y : y;
-          const float* from = src + sy * w * c;
+          const float* source_row = src + sy * w * c;
           float* row = dst + y * w * c;
           if (!flips_[n].horizontal) {
-            std::copy(from, from + w * c, row);
+            std::copy(source_row, source_row + w * c, row);
           } else if (c == 1) {  // grayscale: one reversed copy of the row
-            std::reverse_copy(from, from + w, row);
+            std::reverse_copy(source_row, source_row + w, row);
           } else {
             for (long x = 0; x < w; ++x) {
-              std::copy(from + (w - 1 - x) * c, from + (w - x) * c, row + x * c);
+              std::copy(source_row + (w - 1 - x) * c, source_row + (w - x) * c, row + x * c);
             }
           }
         }

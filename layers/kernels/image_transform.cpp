@@ -103,6 +103,42 @@ Taps taps_of(const ImageTransformGeometry& g, const AffineMap& m, long ox, long 
   return t;
 }
 
+// The usual case, bilinear reads of four neighbours all inside the image, without the fill
+// mapping and per-tap checks: the weights and the order of the sums are taps_of's. Returns
+// false (nothing written) for every other point.
+bool interior_bilinear(const ImageTransformGeometry& g, const AffineMap& m, long ox, long oy,
+                       const float* src, float* dst) {
+  const auto fx = static_cast<float>(ox);
+  const auto fy = static_cast<float>(oy);
+  const float x = m.a0 * fx + m.a1 * fy + m.a2;
+  const float y = m.b0 * fx + m.b1 * fy + m.b2;
+  if (g.interpolation != Interpolation::kBilinear ||
+      !(x >= 0.0F && y >= 0.0F && x < static_cast<float>(g.width - 1) &&
+        y < static_cast<float>(g.height - 1))) {
+    return false;
+  }
+  const float x0 = std::floor(x);
+  const float y0 = std::floor(y);
+  const float x1 = x0 + 1;
+  const float y1 = y0 + 1;
+  const float w00 = (y1 - y) * (x1 - x);
+  const float w01 = (y1 - y) * (x - x0);
+  const float w10 = (y - y0) * (x1 - x);
+  const float w11 = (y - y0) * (x - x0);
+  const long c = g.channels;
+  const float* top = src + (static_cast<long>(y0) * g.width + static_cast<long>(x0)) * c;
+  const float* bottom = top + g.width * c;
+  for (long k = 0; k < c; ++k) {
+    float v = 0.0F;
+    v += w00 * top[k];
+    v += w01 * top[k + c];
+    v += w10 * bottom[k];
+    v += w11 * bottom[k + c];
+    dst[k] = v;
+  }
+  return true;
+}
+
 }  // namespace
 
 void transform_images(const ImageTransformGeometry& g, long batch, const AffineMap* maps,
@@ -116,8 +152,11 @@ void transform_images(const ImageTransformGeometry& g, long batch, const AffineM
                    const long oy = row % g.height;
                    const float* src = x + n * image;
                    for (long ox = 0; ox < g.width; ++ox) {
-                     const Taps t = taps_of(g, maps[n], ox, oy);
                      float* dst = y + (row * g.width + ox) * c;
+                     if (interior_bilinear(g, maps[n], ox, oy, src, dst)) {
+                       continue;
+                     }
+                     const Taps t = taps_of(g, maps[n], ox, oy);
                      for (long k = 0; k < c; ++k) {
                        float v = t.outside * g.fill_value;
                        for (std::size_t j = 0; j < 4; ++j) {
