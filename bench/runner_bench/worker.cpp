@@ -79,18 +79,19 @@ int worker(const Settings& settings, std::size_t threads) {
   std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
   std::iota(all.begin(), all.end(), 0);
   model.enable_timing(false);
+  const auto loss = make_loss(e);
   // The warm-up's accuracy guards the speed numbers: a broken kernel shows here.
-  const double test_accuracy = evaluate(model, data.test, all, eval_batch).accuracy;
+  const double test_accuracy = evaluate(model, *loss, data.test, all, eval_batch).accuracy;
   std::vector<double> infer;
   for (int r = 0; r < repeats; ++r) {
     const auto t = Clock::now();
-    (void)evaluate(model, data.test, all, eval_batch);
+    (void)evaluate(model, *loss, data.test, all, eval_batch);
     infer.push_back(std::chrono::duration<double>(Clock::now() - t).count());
   }
   // With --profile, one more (untimed) evaluation gives the per-layer inference times.
   model.enable_timing(profile);
   if (profile) {
-    (void)evaluate(model, data.test, all, eval_batch);
+    (void)evaluate(model, *loss, data.test, all, eval_batch);
   }
   const auto infer_times = model.layer_times();
   model.enable_timing(false);

@@ -103,7 +103,7 @@ std::string keras_training_config(const Experiment& e) {
   }
   keras_optimizer["config"] = args;
   YAML::Node root;
-  root["loss"] = e.loss;
+  root["loss"] = std::string(make_loss(e)->type());  // Keras writes the function name
   YAML::Node metric;
   metric["class_name"] = "MeanMetricWrapper";
   metric["config"]["name"] = "accuracy";
@@ -222,10 +222,10 @@ YAML::Node fit_summary(const Experiment& e, const RunOptions& options, const Run
 
 // The experiment's `evaluate:` splits, into the outcome and the summary.
 void evaluate_splits(const Experiment& e, const RunOptions& options, const RunData& d, Model& model,
-                     YAML::Node& summary, RunOutcome& outcome) {
+                     const Loss& loss, YAML::Node& summary, RunOutcome& outcome) {
   for (const auto& split_name : e.evaluate) {
     const auto& indices = indices_of(split_name, d.split, d.test_indices);
-    const Evaluation result = evaluate(model, d.images_of(split_name), indices, e.batch_size);
+    const Evaluation result = evaluate(model, loss, d.images_of(split_name), indices, e.batch_size);
     outcome.evaluation[split_name] = {result.loss, result.accuracy};
     summary["evaluation"][split_name]["loss"] = yaml_number(result.loss);
     summary["evaluation"][split_name]["accuracy"] = yaml_number(result.accuracy);
@@ -296,6 +296,7 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   const RunData d = load_run_data(e);
   Model model = build_checked_model(e, d);
   auto optimizer = make_optimizer(e);
+  const auto loss = make_loss(e);
   auto callbacks = make_callbacks(e);
 
   const YAML::Node resolved = resolved_config(e, model);
@@ -329,7 +330,7 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   FitSettings settings{e.epochs, e.batch_size,   e.initial_epoch,      e.shuffle,
                        e.seed,   options.resume, options.data_parallel};
   const auto started = std::chrono::steady_clock::now();
-  FitOutcome fitted = fit(model, *optimizer, callbacks, d.data.train, d.split.train,
+  FitOutcome fitted = fit(model, *optimizer, *loss, callbacks, d.data.train, d.split.train,
                           d.split.validation, settings, ctx, progress);
   const double train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -344,7 +345,7 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   outcome.epochs_run = static_cast<std::int64_t>(fitted.history.epochs().size());
   outcome.stopped_early = fitted.stopped_early;
   YAML::Node summary = fit_summary(e, options, d, model, fitted, train_seconds, run_dir);
-  evaluate_splits(e, options, d, model, summary, outcome);
+  evaluate_splits(e, options, d, model, *loss, summary, outcome);
   predict_samples(e, options, d, model, run_dir, summary);
   write_run_files(e, d, config_yaml, fitted.history, outcome, summary);
   if (options.verbosity != Verbosity::kQuiet) {

@@ -19,6 +19,7 @@ int report_command(const std::vector<std::string>& args);
 int layers_command(const std::vector<std::string>& args);
 int optimizers_command(const std::vector<std::string>& args);
 int callbacks_command(const std::vector<std::string>& args);
+int losses_command(const std::vector<std::string>& args);
 int schedules_command(const std::vector<std::string>& args);
 
 // The top-level help text.

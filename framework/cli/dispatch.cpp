@@ -25,6 +25,7 @@ const std::vector<Command>& commands() {
       {"report", report_command, "one self-contained report.html for runs and sweeps"},
       {"layers", layers_command, "every layer type with its parameters and defaults"},
       {"optimizers", optimizers_command, "every optimizer with its parameters and defaults"},
+      {"losses", losses_command, "every loss with its parameters and defaults"},
       {"callbacks", callbacks_command, "every callback with its parameters and defaults"},
       {"schedules", schedules_command, "every learning-rate schedule with its parameters"},
   };

@@ -43,7 +43,8 @@ int evaluate_command(const std::vector<std::string>& args) {
   source.model.prepare(batch_size);
   const Dataset data = load_dataset(source.data);
   const SplitView view = select_split(data, source, split);
-  const Evaluation result = evaluate(source.model, *view.set, view.indices, batch_size);
+  const Evaluation result =
+      evaluate(source.model, *source.loss, *view.set, view.indices, batch_size);
   fmt::print("{}: {} {} split, {} images\n", source.description, source.data.name, split,
              result.count);
   fmt::print("{}: loss {:.4f} - accuracy {:.4f}\n", split, result.loss, result.accuracy);

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "framework/config/experiment.hpp"
+#include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/yaml_reader.hpp"
 #include "framework/io/checkpoint.hpp"
@@ -18,6 +19,7 @@ void take_data_settings(const Experiment& e, ModelSource& source) {
   source.validation_split = e.validation_split;
   source.seed = e.seed;
   source.class_names = e.class_names;
+  source.loss = make_loss(e);
 }
 }  // namespace
 
@@ -32,7 +34,7 @@ ModelSource open_model_source(const std::filesystem::path& path, const std::stri
     throw Error(fmt::format("{}: no such run folder or checkpoint file", path.string()));
   }
   LoadedModel loaded = load_model_checkpoint(checkpoint);
-  ModelSource source{std::move(loaded.model), checkpoint.string(), {}, 0.2, 42, {}};
+  ModelSource source{std::move(loaded.model), checkpoint.string(), {}, 0.2, 42, {}, nullptr};
   source.data.path = kFashionMnistDir;
   if (!experiment.empty()) {
     take_data_settings(load_experiment(experiment, overrides), source);
@@ -47,6 +49,9 @@ ModelSource open_model_source(const std::filesystem::path& path, const std::stri
         fmt::format("--set needs an experiment: {} has none stored; add "
                     "--experiment FILE",
                     checkpoint.string()));
+  }
+  if (!source.loss) {
+    source.loss = loss_by_name("sparse_categorical_crossentropy");
   }
   source.model.prepare(32);
   source.model.use_logits_output();

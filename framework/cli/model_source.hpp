@@ -2,11 +2,13 @@
 // What `evaluate` and `predict` work on: a run folder or a checkpoint file (ours or Keras'),
 // with the data settings it was trained with.
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "data/dataset.hpp"
 #include "data/split.hpp"
+#include "framework/nn/losses/loss.hpp"
 #include "framework/nn/model.hpp"
 
 namespace runner::cli {
@@ -18,6 +20,7 @@ struct ModelSource {
   double validation_split = 0.2;
   std::uint32_t seed = 42;
   std::vector<std::string> class_names;  // empty: the dataset's
+  std::unique_ptr<Loss> loss;            // the experiment's (Keras files: the default)
 };
 
 // `path` is a run folder (uses its model-final.h5 and config.yaml) or an .h5 checkpoint.

@@ -15,7 +15,7 @@
 
 namespace runner {
 
-// A `type:` entry whose arguments are checked by a registry (optimizer, callback).
+// A `type:` entry whose arguments are checked by a registry (optimizer, loss, callback).
 struct TypedSpec {
   std::string type;
   YAML::Node node;       // the mapping (or scalar for the string form)
@@ -43,7 +43,7 @@ struct Experiment {
   std::vector<YAML::Node> layers;
 
   TypedSpec optimizer;
-  std::string loss = "sparse_categorical_crossentropy";
+  TypedSpec loss;  // compile.loss; default sparse_categorical_crossentropy
   std::vector<std::string> metrics{"accuracy"};
 
   std::int64_t epochs = 1;

@@ -32,11 +32,6 @@ bool has_schedule(const Experiment& e) {
 }
 }  // namespace
 
-const std::vector<std::string>& known_losses() {
-  static const std::vector<std::string> names{"sparse_categorical_crossentropy"};
-  return names;
-}
-
 const std::vector<std::string>& known_metrics() {
   static const std::vector<std::string> names{"accuracy"};
   return names;
@@ -49,7 +44,11 @@ void read_compile(MapReader& top, Experiment& e) {
   e.optimizer.key_path = "compile.optimizer";
   e.optimizer.node = optimizer.IsDefined() && !optimizer.IsNull() ? optimizer : YAML::Node("adam");
   (void)check_entry(optimizer_registry(), e.optimizer, diag, e.seed);
-  e.loss = c.get_or<std::string>("loss", "sparse_categorical_crossentropy", one_of(known_losses()));
+  const YAML::Node loss = c.child("loss");
+  e.loss.key_path = "compile.loss";
+  e.loss.node =
+      loss.IsDefined() && !loss.IsNull() ? loss : YAML::Node("sparse_categorical_crossentropy");
+  (void)check_entry(loss_registry(), e.loss, diag, e.seed);
   if (auto metrics = c.get<std::vector<std::string>>("metrics")) {
     e.metrics = *metrics;
     for (std::size_t i = 0; i < metrics->size(); ++i) {
@@ -97,6 +96,10 @@ std::unique_ptr<Optimizer> make_optimizer(const Experiment& e) {
   return make(optimizer_registry(), e.optimizer, e, 0);
 }
 
+std::unique_ptr<Loss> make_loss(const Experiment& e) {
+  return make(loss_registry(), e.loss, e, 0);
+}
+
 std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
   std::vector<std::unique_ptr<Callback>> out;
   for (std::size_t i = 0; i < e.callbacks.size(); ++i) {
@@ -108,7 +111,9 @@ std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
 YAML::Node resolved_compile(const Experiment& e) {
   YAML::Node node;
   node["optimizer"] = make_optimizer(e)->config();
-  node["loss"] = e.loss;
+  // A loss with no parameters but its type is written as Keras' string form.
+  const YAML::Node loss = make_loss(e)->config();
+  node["loss"] = loss.size() == 1 ? loss["type"] : loss;
   node["metrics"] = e.metrics;
   return node;
 }

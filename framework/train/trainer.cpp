@@ -30,8 +30,8 @@ std::vector<std::int64_t> epoch_order(std::span<const std::int64_t> indices, std
   return order;
 }
 
-Evaluation evaluate(Model& model, const ImageSet& set, std::span<const std::int64_t> indices,
-                    std::int64_t batch_size) {
+Evaluation evaluate(Model& model, const Loss& loss, const ImageSet& set,
+                    std::span<const std::int64_t> indices, std::int64_t batch_size) {
   Evaluation result;
   Tensor x;
   std::vector<std::int32_t> y;
@@ -44,7 +44,7 @@ Evaluation evaluate(Model& model, const ImageSet& set, std::span<const std::int6
                  indices.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count)),
                  x, y);
     const Tensor& out = model.forward(x, Pass{Mode::kEval, 0});
-    loss_sum += sparse_categorical_crossentropy(out, y, model.outputs_logits(), nullptr);
+    loss_sum += loss.compute(out, y, model.outputs_logits(), nullptr, 0);
     correct += count_correct(out, y);
   }
   result.count = n;
@@ -158,7 +158,7 @@ const char* signal_name(int signal) {
 }
 }  // namespace
 
-FitOutcome fit(Model& model, Optimizer& optimizer,
+FitOutcome fit(Model& model, Optimizer& optimizer, const Loss& loss,
                std::vector<std::unique_ptr<Callback>>& callbacks, const ImageSet& data,
                std::span<const std::int64_t> train_indices,
                std::span<const std::int64_t> validation_indices, const FitSettings& settings,
@@ -235,7 +235,7 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
         const Pass pass{Mode::kTrain, static_cast<std::uint64_t>(global_step),
                         static_cast<std::uint64_t>(first)};
         const Tensor& out = model.forward(x, pass);
-        batch_loss = sparse_categorical_crossentropy(out, y, model.outputs_logits(), &grad, count);
+        batch_loss = loss.compute(out, y, model.outputs_logits(), &grad, count);
         correct = count_correct(out, y);
         model.backward(grad);
       }
@@ -281,7 +281,7 @@ FitOutcome fit(Model& model, Optimizer& optimizer,
     }
     Logs logs = running;
     if (!validation_indices.empty()) {
-      const Evaluation val = evaluate(model, data, validation_indices, settings.batch_size);
+      const Evaluation val = evaluate(model, loss, data, validation_indices, settings.batch_size);
       logs.set("val_loss", val.loss);
       logs.set("val_accuracy", val.accuracy);
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "data/dataset.hpp"
+#include "framework/nn/losses/loss.hpp"
 #include "framework/nn/model.hpp"
 #include "framework/train/callbacks/callback.hpp"
 #include "framework/train/history.hpp"
@@ -60,15 +61,16 @@ struct FitOutcome {
 // Requires: model.use_logits_output() already decided (the loss reads outputs_logits()).
 // Saves a TrainingState through ctx.save_state after every epoch; on SIGINT/SIGTERM it saves
 // one at the current step and throws Interrupted.
-FitOutcome fit(Model& model, Optimizer& optimizer,
+FitOutcome fit(Model& model, Optimizer& optimizer, const Loss& loss,
                std::vector<std::unique_ptr<Callback>>& callbacks, const ImageSet& data,
                std::span<const std::int64_t> train_indices,
                std::span<const std::int64_t> validation_indices, const FitSettings& settings,
                TrainContext& ctx, Progress& progress);
 
-// Mean loss and accuracy over set[indices] in eval mode, in batches of batch_size.
-Evaluation evaluate(Model& model, const ImageSet& set, std::span<const std::int64_t> indices,
-                    std::int64_t batch_size);
+// Mean loss (with the weights' penalties, as Keras) and accuracy over set[indices] in eval
+// mode, in batches of batch_size.
+Evaluation evaluate(Model& model, const Loss& loss, const ImageSet& set,
+                    std::span<const std::int64_t> indices, std::int64_t batch_size);
 
 // Class probabilities of one image (softmax applied when the model outputs logits).
 std::vector<float> predict_one(Model& model, const ImageSet& set, std::int64_t index);

@@ -142,11 +142,12 @@ TEST_SUITE("checkpoint") {
     const Dataset data = load_dataset(DatasetOptions{});
     std::vector<std::int64_t> all(10000);
     std::iota(all.begin(), all.end(), 0);
-    const Evaluation test = evaluate(loaded.model, data.test, all, 100);
+    const auto loss = loss_by_name("sparse_categorical_crossentropy");
+    const Evaluation test = evaluate(loaded.model, *loss, data.test, all, 100);
     CHECK(test.accuracy == doctest::Approx(0.9168).epsilon(1e-9));
     CHECK(test.loss == doctest::Approx(0.236287).epsilon(1e-4));
     const SplitIndices split = train_validation_split(60000, 0.2, 42);
-    const Evaluation val = evaluate(loaded.model, data.train, split.validation, 100);
+    const Evaluation val = evaluate(loaded.model, *loss, data.train, split.validation, 100);
     CHECK(val.accuracy == doctest::Approx(11065.0 / 12000.0).epsilon(1e-9));
   }
 

@@ -30,13 +30,14 @@ TinyRun train_tiny(int threads, std::int64_t epochs) {
     TrainContext ctx;
     Progress quiet(Verbosity::kQuiet, stdout);
     FitSettings settings{epochs, e.batch_size, 0, true, e.seed};
-    FitOutcome out = fit(model, *optimizer, callbacks, data.train, split.train, split.validation,
-                         settings, ctx, quiet);
+    const auto loss = make_loss(e);
+    FitOutcome out = fit(model, *optimizer, *loss, callbacks, data.train, split.train,
+                         split.validation, settings, ctx, quiet);
     std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
     std::iota(all.begin(), all.end(), 0);
     return TinyRun{out.history,
                    std::vector<float>(model.parameters().begin(), model.parameters().end()),
-                   evaluate(model, data.test, all, 32)};
+                   evaluate(model, *loss, data.test, all, 32)};
   });
 }
 }  // namespace
@@ -78,13 +79,14 @@ TEST_SUITE("trainer") {
     std::iota(all.begin(), all.end(), 0);
     const double penalty = model.penalty();
     CHECK(penalty > 0.1);  // glorot_uniform 784 x 16 kernel: about 0.05 * 784 * 16 / 800 * 2
-    const Evaluation penalized = evaluate(model, data.test, all, 32);
+    const auto loss = make_loss(e);
+    const Evaluation penalized = evaluate(model, *loss, data.test, all, 32);
     const Experiment plain = load_experiment("tests/fixtures/tiny.yaml");
     Model same = build_model(plain, data.train.sample_shape());
     same.prepare(plain.batch_size);
     same.use_logits_output();
     CHECK(same.penalty() == 0);
-    const Evaluation unpenalized = evaluate(same, data.test, all, 32);
+    const Evaluation unpenalized = evaluate(same, *loss, data.test, all, 32);
     CHECK(penalized.loss == doctest::Approx(unpenalized.loss + penalty).epsilon(1e-9));
 
     // One epoch: the penalty pulls the kernel towards zero much harder than without it.
@@ -98,8 +100,9 @@ TEST_SUITE("trainer") {
       Progress quiet(Verbosity::kQuiet, stdout);
       const SplitIndices split =
           train_validation_split(data.train.count, ex.validation_split, ex.seed);
-      FitOutcome out = fit(m, *optimizer, callbacks, data.train, split.train, split.validation,
-                           FitSettings{1, ex.batch_size, 0, true, ex.seed}, ctx, quiet);
+      FitOutcome out =
+          fit(m, *optimizer, *loss, callbacks, data.train, split.train, split.validation,
+              FitSettings{1, ex.batch_size, 0, true, ex.seed}, ctx, quiet);
       double norm = 0;
       for (const float w : m.entry(3).params[0].span()) {
         norm += static_cast<double>(w) * w;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "framework/nn/losses/loss.hpp"
+
 namespace runner {
 
 namespace {
@@ -63,5 +65,37 @@ void softmax_in_place(std::span<float> logits) {
     v /= sum;
   }
 }
+
+namespace {
+
+// Keras' loss='sparse_categorical_crossentropy': integer class labels, one output per class.
+class SparseCategoricalCrossentropy final : public Loss {
+ public:
+  static constexpr std::string_view kType = "sparse_categorical_crossentropy";
+
+  static const Schema& schema() {
+    static const Schema s = Schema(std::string(kType),
+                                   "cross-entropy of integer class labels against class "
+                                   "probabilities (softmax outputs)")
+                                .keras_class("SparseCategoricalCrossentropy");
+    return s;
+  }
+
+  static std::unique_ptr<Loss> create(const Params& p) {
+    auto loss = std::make_unique<SparseCategoricalCrossentropy>();
+    loss->config_ = p.resolved();
+    return loss;
+  }
+
+  [[nodiscard]] std::string_view type() const override { return kType; }
+
+  double compute(const Tensor& output, std::span<const std::int32_t> labels, bool from_logits,
+                 Tensor* grad, std::int64_t mean_over) const override {
+    return sparse_categorical_crossentropy(output, labels, from_logits, grad, mean_over);
+  }
+};
+
+}  // namespace
+RUNNER_REGISTER_LOSS(SparseCategoricalCrossentropy);
 
 }  // namespace runner
