@@ -1,9 +1,10 @@
 #pragma once
-// expm1 and tanh on blocks of kLanes (16) floats, through glibc's vector math library
-// (libmvec; exp and erf are in vector_exp.hpp, faster), which GCC calls only from code compiled
-// with -ffast-math: vector_math.cpp alone is (CMakeLists.txt), so no other code's NaN and rounding
-// rules change. Every value goes through the same block function whatever its place, so results do
-// not depend on alignment or on how work was split: callers pad a partial last block.
+// expm1 and tanh on blocks of kLanes (16) floats, through glibc's vector math library (libmvec),
+// which GCC calls only from code compiled with -ffast-math: vector_math.cpp alone is
+// (CMakeLists.txt), so no other code's NaN and rounding rules change. (exp and erf are written
+// by hand in vector_exp.hpp: libmvec's erf was slower than PyTorch's whole gelu.) Every value
+// goes through the same block function whatever its place, so results do not depend on
+// alignment or on how work was split: callers pad a partial last block.
 #include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
