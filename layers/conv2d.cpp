@@ -177,13 +177,7 @@ class Conv2D final : public Layer {
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
-  bool emit_logits() override {
-    if (o_.activation != kernels::Activation::kSoftmax) {
-      return false;
-    }
-    o_.activation = kernels::Activation::kLinear;
-    return true;
-  }
+  bool emit_logits() override { return fold_softmax(o_.activation); }
 
  private:
   struct Planned {

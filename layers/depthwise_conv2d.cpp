@@ -103,13 +103,7 @@ class DepthwiseConv2D final : public Layer {
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
-  bool emit_logits() override {
-    if (activation_ != kernels::Activation::kSoftmax) {
-      return false;
-    }
-    activation_ = kernels::Activation::kLinear;
-    return true;
-  }
+  bool emit_logits() override { return fold_softmax(activation_); }
 
  private:
   [[nodiscard]] kernels::DepthwiseGeometry geometry(const Shape& input) const {

@@ -28,6 +28,14 @@ kernels::Activation activation_of(const Params& params) {
       .value_or(kernels::Activation::kLinear);
 }
 
+bool fold_softmax(kernels::Activation& act) {
+  if (act != kernels::Activation::kSoftmax) {
+    return false;
+  }
+  act = kernels::Activation::kLinear;
+  return true;
+}
+
 YAML::Node pair_node(Pair p) {
   YAML::Node node(YAML::NodeType::Sequence);
   node.push_back(p[0]);

@@ -25,6 +25,9 @@ Schema& declare_padding(Schema& schema);
 Schema& declare_activation(Schema& schema);
 Padding padding_of(const Params& params);
 kernels::Activation activation_of(const Params& params);
+// Layer::emit_logits for a layer whose activation is `act`: a softmax becomes linear (the loss
+// applies it from the logits) and the answer is true; any other activation stays.
+bool fold_softmax(kernels::Activation& act);
 YAML::Node pair_node(Pair p);
 
 // Output length and leading pad of one spatial axis, as TensorFlow computes them.
