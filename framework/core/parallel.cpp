@@ -19,6 +19,19 @@ void sum_chunks_into_first(float* partials, std::size_t chunks, std::size_t size
   });
 }
 
+void add_chunk_gradients(float* partials, std::size_t chunks, std::size_t weights,
+                         std::size_t biases, float* dw, float* db) {
+  sum_chunks_into_first(partials, chunks, weights + biases);
+  for (std::size_t i = 0; i < weights; ++i) {
+    dw[i] += partials[i];
+  }
+  if (db != nullptr) {
+    for (std::size_t j = 0; j < biases; ++j) {
+      db[j] += partials[weights + j];
+    }
+  }
+}
+
 struct ThreadLimit::Impl {
   std::unique_ptr<tbb::global_control> control;
 };

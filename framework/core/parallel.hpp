@@ -32,6 +32,12 @@ constexpr std::size_t chunk_count(std::size_t n, std::size_t grain) {
 // count.
 void sum_chunks_into_first(float* partials, std::size_t chunks, std::size_t size);
 
+// The usual use of it: each chunk's block holds `weights` floats of weight gradient, then
+// `biases` of bias gradient; sums the blocks (sum_chunks_into_first), then adds the total into
+// dw and db (db null: no bias).
+void add_chunk_gradients(float* partials, std::size_t chunks, std::size_t weights,
+                         std::size_t biases, float* dw, float* db);
+
 // Sets the thread count for the whole process (--threads); 0 keeps oneTBB's default.
 class ThreadLimit {
  public:

@@ -350,15 +350,8 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
     }
   });
   // Add the chunks up in chunk order, then into the gradients.
-  sum_chunks_into_first(partials, chunks, static_cast<std::size_t>(stride));
-  for (long i = 0; i < dw_size; ++i) {
-    dw[i] += partials[i];
-  }
-  if (db != nullptr) {
-    for (long o = 0; o < g.out_c; ++o) {
-      db[o] += partials[dw_size + o];
-    }
-  }
+  add_chunk_gradients(partials, chunks, static_cast<std::size_t>(dw_size),
+                      static_cast<std::size_t>(g.out_c), dw, db);
 }
 
 }  // namespace runner::kernels

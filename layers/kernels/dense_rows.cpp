@@ -57,16 +57,8 @@ void dense_rows_backward(const DenseRowsGeometry& g, Activation act, const Dense
       }
     }
   });
-  sum_chunks_into_first(t.partials, blocks, block_floats);
-  const long weights = g.in * g.out;
-  for (long i = 0; i < weights; ++i) {
-    t.dw[i] += t.partials[i];
-  }
-  if (t.db != nullptr) {
-    for (long j = 0; j < g.out; ++j) {
-      t.db[j] += t.partials[weights + j];
-    }
-  }
+  add_chunk_gradients(t.partials, blocks, static_cast<std::size_t>(g.in * g.out),
+                      static_cast<std::size_t>(g.out), t.dw, t.db);
 }
 
 }  // namespace runner::kernels

@@ -12,14 +12,22 @@ namespace {
 constexpr std::size_t kRowsPerTask = 8;
 constexpr long kSamplesPerChunk = 4;
 
-// The input pixel a tap reads, or -1 where the window leaves the image (zero padding).
-long input_row(const DepthwiseGeometry& g, long oy, long ky) {
-  const long iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
-  return iy >= 0 && iy < g.in_h ? iy : -1;
-}
-long input_col(const DepthwiseGeometry& g, long ox, long kx) {
-  const long ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-  return ix >= 0 && ix < g.in_w ? ix : -1;
+// Calls fn(tap, pixel) for each tap of output pixel (oy, ox) that reads inside the image (the
+// rest read zero padding): tap = ky * k_w + kx, pixel = iy * in_w + ix.
+template <typename Fn>
+void for_each_tap(const DepthwiseGeometry& g, long oy, long ox, const Fn& fn) {
+  for (long ky = 0; ky < g.k_h; ++ky) {
+    const long iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+    if (iy < 0 || iy >= g.in_h) {
+      continue;
+    }
+    for (long kx = 0; kx < g.k_w; ++kx) {
+      const long ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+      if (ix >= 0 && ix < g.in_w) {
+        fn(ky * g.k_w + kx, iy * g.in_w + ix);
+      }
+    }
+  }
 }
 
 // acc[c * m + j] += x[c] * w[c * m + j] over all output channels of one tap.
@@ -68,7 +76,6 @@ void tap_backward(const float* __restrict x, const float* __restrict w, const fl
 
 void depthwise_forward(const DepthwiseGeometry& g, Activation act, const DepthwiseForward& t) {
   const long oc = g.out_c();
-  const long tap_stride = g.in_c * g.multiplier;
   const auto rows = static_cast<std::size_t>(t.batch * g.out_h);
   parallel_for(0, rows, kRowsPerTask, [&](std::size_t first, std::size_t last) {
     for (auto row = static_cast<long>(first); row < static_cast<long>(last); ++row) {
@@ -83,19 +90,9 @@ void depthwise_forward(const DepthwiseGeometry& g, Activation act, const Depthwi
         } else {
           std::fill(acc, acc + oc, 0.0F);
         }
-        for (long ky = 0; ky < g.k_h; ++ky) {
-          const long iy = input_row(g, oy, ky);
-          if (iy < 0) {
-            continue;
-          }
-          for (long kx = 0; kx < g.k_w; ++kx) {
-            const long ix = input_col(g, ox, kx);
-            if (ix >= 0) {
-              tap_forward(x + (iy * g.in_w + ix) * g.in_c, t.w + (ky * g.k_w + kx) * tap_stride,
-                          acc, g.in_c, g.multiplier);
-            }
-          }
-        }
+        for_each_tap(g, oy, ox, [&](long tap, long pixel) {
+          tap_forward(x + pixel * g.in_c, t.w + tap * oc, acc, g.in_c, g.multiplier);
+        });
       }
       activate(act, y, g.out_w, oc);
     }
@@ -139,36 +136,18 @@ void depthwise_backward(const DepthwiseGeometry& g, Activation act, const Depthw
             for (long j = 0; j < oc; ++j) {
               db[j] += d[j];
             }
-            for (long ky = 0; ky < g.k_h; ++ky) {
-              const long iy = input_row(g, oy, ky);
-              if (iy < 0) {
-                continue;
-              }
-              for (long kx = 0; kx < g.k_w; ++kx) {
-                const long ix = input_col(g, ox, kx);
-                if (ix < 0) {
-                  continue;
-                }
-                const long pixel = (iy * g.in_w + ix) * g.in_c;
-                const long tap = (ky * g.k_w + kx) * oc;
-                tap_backward(x + pixel, t.w + tap, d, dw + tap,
-                             dx != nullptr ? dx + pixel : nullptr, g.in_c, g.multiplier);
-              }
-            }
+            for_each_tap(g, oy, ox, [&](long tap, long pixel) {
+              float* dx_pixel = dx != nullptr ? dx + pixel * g.in_c : nullptr;
+              tap_backward(x + pixel * g.in_c, t.w + tap * oc, d, dw + tap * oc, dx_pixel, g.in_c,
+                           g.multiplier);
+            });
           }
         }
       }
     }
   });
-  sum_chunks_into_first(ws.partials, chunks, block);
-  for (long i = 0; i < weights; ++i) {
-    t.dw[i] += ws.partials[i];
-  }
-  if (t.db != nullptr) {
-    for (long j = 0; j < oc; ++j) {
-      t.db[j] += ws.partials[weights + j];
-    }
-  }
+  add_chunk_gradients(ws.partials, chunks, static_cast<std::size_t>(weights),
+                      static_cast<std::size_t>(oc), t.dw, t.db);
 }
 
 }  // namespace runner::kernels
