@@ -13,10 +13,7 @@ Tensor reference_forward(const std::string& yaml, const Tensor& x) {
   const auto params = m.entry(0).params;
   set_cosine_weights(params[0].span());
   if (params.size() > 1) {
-    float* bias = params[1].data;
-    for (std::size_t i = 0; i < params[1].size(); ++i) {
-      bias[i] = 0.1F * static_cast<float>(i + 1) * (i % 2 == 0 ? 1.0F : -1.0F);
-    }
+    set_alternating_bias(params[1].span());
   }
   return Tensor(m.forward(x, Pass{}));
 }

@@ -32,4 +32,11 @@ inline void set_cosine_weights(std::span<float> w) {
   }
 }
 
+// 0.1, -0.2, 0.3, ...: the biases of tests/reference/layers/depthwise_conv.py.
+inline void set_alternating_bias(std::span<float> b) {
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    b[i] = 0.1F * static_cast<float>(i + 1) * (i % 2 == 0 ? 1.0F : -1.0F);
+  }
+}
+
 }  // namespace runner::test
