@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "bench/kernel_inputs.hpp"
 #include "layers/kernels/conv2d.hpp"
 #include "layers/kernels/gemm.hpp"
 #include "layers/kernels/pool2d.hpp"
@@ -19,15 +20,8 @@ using runner::kernels::Activation;
 using runner::kernels::Conv2DGeometry;
 using runner::kernels::Pool2DGeometry;
 
-constexpr long kBatch = 32;
-
-std::vector<float> pattern(std::size_t n) {
-  std::vector<float> v(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    v[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
-  }
-  return v;
-}
+using runner::bench::kBatch;
+using runner::bench::pattern;
 
 // conv2d (first layer) and conv2d_1 of the reference model, "same" padding.
 Conv2DGeometry conv_geometry(long layer) {

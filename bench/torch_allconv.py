@@ -14,19 +14,16 @@ import math
 import torch
 import torch.nn as nn
 
-from torch_twin import train
+from torch_twin import glorot, train
 
 
 def conv_bn(cin, cout):
-    conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
-    nn.init.xavier_uniform_(conv.weight)
+    conv = glorot(nn.Conv2d(cin, cout, 3, padding=1, bias=False))
     return [conv, nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01), nn.ReLU()]
 
 
 def make_model():
-    head = nn.Conv2d(64, 10, 1)
-    nn.init.xavier_uniform_(head.weight)
-    nn.init.zeros_(head.bias)
+    head = glorot(nn.Conv2d(64, 10, 1))
     return nn.Sequential(*conv_bn(1, 32), *conv_bn(32, 32), nn.MaxPool2d(2), *conv_bn(32, 64),
                          nn.MaxPool2d(2), head, nn.AdaptiveAvgPool2d(1), nn.Flatten())
 

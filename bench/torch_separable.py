@@ -18,16 +18,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_twin import train
+from torch_twin import glorot, train
 
 L2 = 1e-4
-
-
-def glorot(module):
-    nn.init.xavier_uniform_(module.weight)
-    if module.bias is not None:
-        nn.init.zeros_(module.bias)
-    return module
 
 
 def bn(c):

@@ -7,9 +7,18 @@ import math
 import time
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 from torch_cnn import evaluate, load_fashion_mnist
+
+
+def glorot(module):
+    """Keras' initializers: glorot_uniform kernel, zero bias."""
+    nn.init.xavier_uniform_(module.weight)
+    if module.bias is not None:
+        nn.init.zeros_(module.bias)
+    return module
 
 
 def train(model, opt, rate, args, batch=64, augment=None, penalty=None):

@@ -9,6 +9,7 @@
 #include <numbers>
 #include <vector>
 
+#include "bench/kernel_inputs.hpp"
 #include "layers/kernels/batch_norm.hpp"
 #include "layers/kernels/depthwise_conv2d.hpp"
 #include "layers/kernels/global_pool.hpp"
@@ -19,15 +20,8 @@ namespace {
 
 using namespace runner::kernels;  // NOLINT(google-build-using-namespace): benchmark file
 
-constexpr long kBatch = 32;
-
-std::vector<float> wave(std::size_t n) {
-  std::vector<float> v(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    v[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
-  }
-  return v;
-}
+using runner::bench::kBatch;
+using runner::bench::pattern;
 
 // 14 x 14 x 64, 3x3, same padding.
 constexpr DepthwiseGeometry kDepthwise{.in_h = 14,
@@ -47,8 +41,8 @@ constexpr DepthwiseGeometry kDepthwise{.in_h = 14,
 
 void BM_DepthwiseForward(benchmark::State& state) {
   const auto& g = kDepthwise;
-  const auto x = wave(static_cast<std::size_t>(kBatch * g.in_size()));
-  const auto w = wave(static_cast<std::size_t>(g.taps() * g.out_c()));
+  const auto x = pattern(static_cast<std::size_t>(kBatch * g.in_size()));
+  const auto w = pattern(static_cast<std::size_t>(g.taps() * g.out_c()));
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
   for (auto _ : state) {
     depthwise_forward(g, Activation::kLinear,
@@ -60,8 +54,8 @@ BENCHMARK(BM_DepthwiseForward)->Unit(benchmark::kMicrosecond);
 
 void BM_DepthwiseForwardNaive(benchmark::State& state) {
   const auto& g = kDepthwise;
-  const auto x = wave(static_cast<std::size_t>(kBatch * g.in_size()));
-  const auto w = wave(static_cast<std::size_t>(g.taps() * g.out_c()));
+  const auto x = pattern(static_cast<std::size_t>(kBatch * g.in_size()));
+  const auto w = pattern(static_cast<std::size_t>(g.taps() * g.out_c()));
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
   for (auto _ : state) {
     for (long n = 0; n < kBatch; ++n) {
@@ -93,7 +87,7 @@ BENCHMARK(BM_DepthwiseForwardNaive)->Unit(benchmark::kMicrosecond);
 constexpr std::size_t kActivations = kBatch * 14 * 14 * 64;
 
 void BM_GeluForward(benchmark::State& state) {
-  const auto x = wave(kActivations);
+  const auto x = pattern(kActivations);
   std::vector<float> y(kActivations);
   for (auto _ : state) {
     pointwise_forward({Pointwise::kGelu}, x.data(), y.data(), kActivations);
@@ -103,7 +97,7 @@ void BM_GeluForward(benchmark::State& state) {
 BENCHMARK(BM_GeluForward)->Unit(benchmark::kMicrosecond);
 
 void BM_GeluNaive(benchmark::State& state) {
-  const auto x = wave(kActivations);
+  const auto x = pattern(kActivations);
   std::vector<float> y(kActivations);
   const auto inv_sqrt2 = static_cast<float>(std::numbers::sqrt2 / 2);
   for (auto _ : state) {
@@ -118,7 +112,7 @@ BENCHMARK(BM_GeluNaive)->Unit(benchmark::kMicrosecond);
 // Training-mode batch normalization forward: statistics, then the normalization.
 void BM_BatchNormForward(benchmark::State& state) {
   const BatchNormGeometry g{kBatch * 14 * 14, 64};
-  const auto x = wave(kActivations);
+  const auto x = pattern(kActivations);
   std::vector<float> y(kActivations), mean(64), var(64), scale(64, 1.0F), shift(64, 0.0F);
   std::vector<double> scratch(batch_norm_scratch_size(g));
   for (auto _ : state) {
@@ -137,7 +131,7 @@ BENCHMARK(BM_BatchNormForward)->Unit(benchmark::kMicrosecond);
 
 void BM_BatchNormNaive(benchmark::State& state) {
   const long rows = kBatch * 14 * 14;
-  const auto x = wave(kActivations);
+  const auto x = pattern(kActivations);
   std::vector<float> y(kActivations);
   for (auto _ : state) {
     for (long c = 0; c < 64; ++c) {
@@ -164,7 +158,7 @@ BENCHMARK(BM_BatchNormNaive)->Unit(benchmark::kMicrosecond);
 // Global average pooling of 7 x 7 x 128.
 void BM_GlobalAvgPool(benchmark::State& state) {
   const GlobalPoolGeometry g{kBatch, 49, 128};
-  const auto x = wave(static_cast<std::size_t>(kBatch * 49 * 128));
+  const auto x = pattern(static_cast<std::size_t>(kBatch * 49 * 128));
   std::vector<float> y(static_cast<std::size_t>(kBatch * 128));
   for (auto _ : state) {
     global_avg_pool_forward(g, x.data(), y.data());
@@ -174,7 +168,7 @@ void BM_GlobalAvgPool(benchmark::State& state) {
 BENCHMARK(BM_GlobalAvgPool)->Unit(benchmark::kMicrosecond);
 
 void BM_GlobalAvgPoolNaive(benchmark::State& state) {
-  const auto x = wave(static_cast<std::size_t>(kBatch * 49 * 128));
+  const auto x = pattern(static_cast<std::size_t>(kBatch * 49 * 128));
   std::vector<float> y(static_cast<std::size_t>(kBatch * 128));
   for (auto _ : state) {
     for (long n = 0; n < kBatch; ++n) {
@@ -201,7 +195,7 @@ AffineMap rotation() {
 
 void BM_ResampleRotation(benchmark::State& state) {
   const ImageTransformGeometry g{28, 28, 1, FillMode::kConstant};
-  const auto x = wave(128 * 784);
+  const auto x = pattern(128 * 784);
   std::vector<float> y(x.size());
   const std::vector<AffineMap> maps(128, rotation());
   for (auto _ : state) {
@@ -212,7 +206,7 @@ void BM_ResampleRotation(benchmark::State& state) {
 BENCHMARK(BM_ResampleRotation)->Unit(benchmark::kMicrosecond);
 
 void BM_ResampleRotationNaive(benchmark::State& state) {
-  const auto x = wave(128 * 784);
+  const auto x = pattern(128 * 784);
   std::vector<float> y(x.size());
   const AffineMap m = rotation();
   auto at = [&](long n, long iy, long ix) {
