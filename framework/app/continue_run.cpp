@@ -12,10 +12,11 @@ namespace runner {
 
 namespace {
 
-// config.yaml's text with fit.epochs set to `epochs` (and the change listed in `overrides`).
-std::string longer_config(const std::filesystem::path& config_path, std::int64_t epochs) {
-  YAML::Node root = YAML::LoadFile(config_path.string());
-  Diagnostics diag(config_path.string());
+// The run's config (as load_experiment read it) with fit.epochs set to `epochs` and the change
+// listed in `overrides`, as config.yaml's text.
+std::string longer_config(const Experiment& current, std::int64_t epochs) {
+  YAML::Node root = YAML::Clone(current.root);
+  Diagnostics diag(current.file);
   const std::string assignment = fmt::format("fit.epochs={}", epochs);
   (void)apply_override(root, assignment, diag);
   YAML::Node overrides = root["overrides"];
@@ -51,7 +52,7 @@ TrainingState prepare_continuation(const std::filesystem::path& run_dir, std::in
         "fit(epochs=...)), so it must be at least {}",
         epochs, done, done == 1 ? "" : "s", done + 1));
   }
-  const std::string config_text = longer_config(config_path, epochs);
+  const std::string config_text = longer_config(current, epochs);
   const Experiment longer = parse_experiment(YAML::Load(config_text), config_path.string());
   const std::string new_hash = fingerprint_of(longer);
   const bool already_prepared = state.config_hash == new_hash;
