@@ -65,11 +65,26 @@ struct Taps {
   float outside = 0;
 };
 
-Taps taps_of(const ImageTransformGeometry& g, const AffineMap& m, long ox, long oy) {
+// Where output pixel (ox, oy) reads the input, before any fill mapping.
+struct Point {
+  float x, y;
+};
+Point source_of(const AffineMap& m, long ox, long oy) {
   const auto fx = static_cast<float>(ox);
   const auto fy = static_cast<float>(oy);
-  float x = m.a0 * fx + m.a1 * fy + m.a2;
-  float y = m.b0 * fx + m.b1 * fy + m.b2;
+  return {m.a0 * fx + m.a1 * fy + m.a2, m.b0 * fx + m.b1 * fy + m.b2};
+}
+
+// Bilinear weights of (x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1) for (x, y), with
+// x0 = floor(x) and y0 = floor(y) (TensorFlow's products).
+std::array<float, 4> bilinear_weights(float x, float y, float x0, float y0) {
+  const float x1 = x0 + 1;
+  const float y1 = y0 + 1;
+  return {(y1 - y) * (x1 - x), (y1 - y) * (x - x0), (y - y0) * (x1 - x), (y - y0) * (x - x0)};
+}
+
+Taps taps_of(const ImageTransformGeometry& g, const AffineMap& m, long ox, long oy) {
+  auto [x, y] = source_of(m, ox, oy);
   // Points inside the image, the usual case, need no mapping in any fill mode.
   if (!(x >= 0.0F && x <= static_cast<float>(g.width - 1))) {
     x = map_coordinate(g.fill, x, g.width);
@@ -89,10 +104,8 @@ Taps taps_of(const ImageTransformGeometry& g, const AffineMap& m, long ox, long 
   } else {
     const float x0 = std::floor(x);
     const float y0 = std::floor(y);
-    const float x1 = x0 + 1;
-    const float y1 = y0 + 1;
-    t.pixel = {index(y0, x0), index(y0, x1), index(y1, x0), index(y1, x1)};
-    t.weight = {(y1 - y) * (x1 - x), (y1 - y) * (x - x0), (y - y0) * (x1 - x), (y - y0) * (x - x0)};
+    t.pixel = {index(y0, x0), index(y0, x0 + 1), index(y0 + 1, x0), index(y0 + 1, x0 + 1)};
+    t.weight = bilinear_weights(x, y, x0, y0);
   }
   for (std::size_t k = 0; k < 4; ++k) {
     if (t.pixel[k] < 0) {
@@ -108,10 +121,7 @@ Taps taps_of(const ImageTransformGeometry& g, const AffineMap& m, long ox, long 
 // false (nothing written) for every other point.
 bool interior_bilinear(const ImageTransformGeometry& g, const AffineMap& m, long ox, long oy,
                        const float* src, float* dst) {
-  const auto fx = static_cast<float>(ox);
-  const auto fy = static_cast<float>(oy);
-  const float x = m.a0 * fx + m.a1 * fy + m.a2;
-  const float y = m.b0 * fx + m.b1 * fy + m.b2;
+  const auto [x, y] = source_of(m, ox, oy);
   if (g.interpolation != Interpolation::kBilinear ||
       !(x >= 0.0F && y >= 0.0F && x < static_cast<float>(g.width - 1) &&
         y < static_cast<float>(g.height - 1))) {
@@ -119,12 +129,7 @@ bool interior_bilinear(const ImageTransformGeometry& g, const AffineMap& m, long
   }
   const float x0 = std::floor(x);
   const float y0 = std::floor(y);
-  const float x1 = x0 + 1;
-  const float y1 = y0 + 1;
-  const float w00 = (y1 - y) * (x1 - x);
-  const float w01 = (y1 - y) * (x - x0);
-  const float w10 = (y - y0) * (x1 - x);
-  const float w11 = (y - y0) * (x - x0);
+  const auto [w00, w01, w10, w11] = bilinear_weights(x, y, x0, y0);
   const long c = g.channels;
   const float* top = src + (static_cast<long>(y0) * g.width + static_cast<long>(x0)) * c;
   const float* bottom = top + g.width * c;
