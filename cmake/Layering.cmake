@@ -4,7 +4,7 @@
 # compiles, and again whenever one of its files changes).
 #
 #   core      framework/core       tensors, shapes, errors, parallel_for, text, files, strict YAML, registry
-#   data      data                 datasets: IDX reader, split
+#   data      data                 data sources (IDX, NumPy, HDF5, CSV, image folders), splits, preprocessing
 #   nn        framework/nn         layer contract and registry, model, losses, metrics
 #   kernels   layers/kernels       the math of the layers (no framework above core)
 #   layers    layers               one file per layer type

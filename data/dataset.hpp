@@ -1,54 +1,68 @@
 #pragma once
-// Image classification data held as bytes (uint8, NHWC); batches are scaled to [0, 1] floats
-// when they are gathered.
+// A data set as the trainer sees it: the inputs (data/features.hpp) and their targets, class
+// labels or real values, after a source (data/source.hpp) read them. Batches are gathered
+// through the run's Preprocessing (data/preprocessing.hpp).
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "framework/core/tensor.hpp"
+#include "data/features.hpp"
+#include "data/source.hpp"
 
 namespace runner {
 
-struct ImageSet {
-  std::int64_t count = 0;
-  std::int64_t height = 0, width = 0, channels = 1;
-  std::vector<std::uint8_t> pixels;  // count * height * width * channels
-  std::vector<std::int32_t> labels;  // count
+struct Samples {
+  FeatureArray x;
+  std::vector<std::int32_t> classes;  // classification with one label per sample
+  std::vector<float> values;          // regression, or label rows given (one-hot): count * width
+  std::int64_t value_width = 0;
+  std::string description;  // where it came from (messages, summary)
 
-  [[nodiscard]] std::int64_t image_size() const { return height * width * channels; }
-  [[nodiscard]] Shape sample_shape() const { return Shape{height, width, channels}; }
+  [[nodiscard]] std::int64_t count() const { return x.count(); }
+  [[nodiscard]] Shape sample_shape() const { return x.sample_shape(); }
+  [[nodiscard]] bool has_classes() const { return !classes.empty(); }
 };
+
+// What the labels mean, from the loss: classes (integers or names) or real values.
+enum class Task { kClassification, kRegression };
+
+// Names of text labels in sorted order (scikit-learn's LabelEncoder), fitted on the training
+// source and applied to the others.
+struct ClassMap {
+  std::vector<std::string> names;
+  [[nodiscard]] bool empty() const { return names.empty(); }
+};
+
+// Checks and converts what a source read. Classification: one label per sample, integers
+// >= 0 or names (mapped through `classes`, filled from the first source when empty); rows of
+// several numbers stay values (one-hot labels). Regression: numbers only. Throws DataError
+// naming the file and the line or item.
+Samples to_samples(SourceData data, Task task, ClassMap& classes, bool first_source);
 
 struct Dataset {
-  std::string name;
-  ImageSet train;  // before the validation split
-  ImageSet test;
-  std::vector<std::string> class_names;
+  Samples train;                         // before any split
+  Samples validation;                    // a source of its own, or empty (split off train)
+  Samples test;                          // a source of its own, or empty (split off train, or none)
+  std::vector<std::string> class_names;  // classification: what the sources know; may be empty
+  std::vector<std::string> feature_names;  // the training source's (CSV), or empty
 };
 
-struct DatasetOptions {
-  std::string name = "fashion_mnist";
-  std::string path;  // folder of the IDX files
-  std::optional<std::int64_t> limit;
-  std::optional<std::int64_t> test_limit;
+}  // namespace runner
+
+namespace runner {
+
+// The sources of a run, made from the experiment's data block; validation and test may be null.
+struct DataSources {
+  std::unique_ptr<DataSource> train, validation, test;
+  std::optional<std::int64_t> limit;       // of the training source
+  std::optional<std::int64_t> test_limit;  // of the test source
 };
 
-inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
-
-// Names of the datasets load_dataset() knows.
-const std::vector<std::string>& known_datasets();
-// Default folder of a known dataset.
-std::string default_dataset_path(const std::string& name);
-// Image shape (height, width, channels) of a known dataset, known without reading it.
-Shape dataset_sample_shape(const std::string& name);
-// Loads and validates train and test sets; throws DataError naming the file and the problem.
-Dataset load_dataset(const DatasetOptions& options);
-
-// Copies the images at `indices` into x ({n, h, w, c}, scaled by 1/255 exactly as NumPy's
-// float64 division rounds) and their labels into y. Requires x/y to have room for them.
-void gather_batch(const ImageSet& set, std::span<const std::int64_t> indices, Tensor& x,
-                  std::vector<std::int32_t>& y);
+// Reads every source, converts the labels for `task` and checks the sources agree (sample
+// shape, label width). Throws DataError.
+Dataset load_dataset(const DataSources& sources, Task task, std::optional<Shape> input_shape);
 
 }  // namespace runner

@@ -6,11 +6,10 @@
 #include <numeric>
 
 #include "bench/runner_bench/measurement.hpp"
-#include "data/split.hpp"
+#include "framework/app/run_data.hpp"
 #include "framework/config/experiment.hpp"
 #include "framework/config/typed_specs.hpp"
 #include "framework/core/parallel.hpp"
-#include "framework/nn/losses/sparse_categorical_crossentropy.hpp"
 #include "framework/train/trainer.hpp"
 
 namespace runner::bench {
@@ -26,17 +25,23 @@ int worker(const Settings& settings, std::size_t threads) {
   const bool profile = settings.profile;
   ThreadLimit limit(threads);
   const Experiment e = load_experiment(experiment);
-  const Dataset data = load_dataset(e.data);
-  const SplitIndices split = train_validation_split(data.train.count, e.validation_split, e.seed);
-  Model model = build_model(e, data.train.sample_shape());
+  const auto loss = make_loss(e);
+  RunData d;
+  load_run_data(e, *loss, d);
+  Model model = build_model(e, d.input);
+  plan_run_data(e, *loss, model, d, std::nullopt);
   model.prepare(std::max(e.batch_size, eval_batch));
-  model.use_logits_output();
+  if (loss->takes_softmax_logits()) {
+    model.use_logits_output();
+  }
+  const MetricSet metrics(make_metrics(e), loss->targets());
+  const Objective objective{*loss, metrics, d.preprocessing};
   auto optimizer = make_optimizer(e);
   optimizer->prepare(model.trainable_sizes());
-  const auto order = epoch_order(split.train, e.seed, 0, true);
+  const auto order = epoch_order(d.parts.train.indices, e.seed, 0, true);
   Tensor x;
   Tensor grad;
-  std::vector<std::int32_t> y;
+  Targets y;
   // With --profile, the parts of a step outside the layers are timed too.
   bool timing = false;
   double data_s = 0, loss_s = 0, zero_s = 0, optimizer_s = 0;
@@ -53,11 +58,12 @@ int worker(const Settings& settings, std::size_t threads) {
     const auto begin =
         static_cast<std::size_t>((s * e.batch_size) % static_cast<std::int64_t>(order.size() - 64));
     timed(data_s, [&] {
-      gather_batch(data.train,
-                   std::span(order).subspan(begin, static_cast<std::size_t>(e.batch_size)), x, y);
+      gather_batch(*d.parts.train.set,
+                   std::span(order).subspan(begin, static_cast<std::size_t>(e.batch_size)),
+                   d.preprocessing, x, y);
     });
     const Tensor& out = model.forward(x, Pass{Mode::kTrain, static_cast<std::uint64_t>(s)});
-    timed(loss_s, [&] { sparse_categorical_crossentropy(out, y, true, &grad); });
+    timed(loss_s, [&] { loss->compute(out, y, model.outputs_logits(), &grad, 0); });
     timed(zero_s, [&] { model.zero_gradients(); });
     model.backward(grad);
     timed(optimizer_s,
@@ -76,22 +82,20 @@ int worker(const Settings& settings, std::size_t threads) {
   const double train_s = std::chrono::duration<double>(Clock::now() - t0).count();
   const long sleeps = voluntary_context_switches() - switches_before;
   const auto times = model.layer_times();
-  std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
-  std::iota(all.begin(), all.end(), 0);
+  const Part& test = d.parts.test;
   model.enable_timing(false);
-  const auto loss = make_loss(e);
   // The warm-up's accuracy guards the speed numbers: a broken kernel shows here.
-  const double test_accuracy = evaluate(model, *loss, data.test, all, eval_batch).accuracy;
+  const double test_accuracy = evaluate(model, objective, test, eval_batch).metric("accuracy");
   std::vector<double> infer;
   for (int r = 0; r < repeats; ++r) {
     const auto t = Clock::now();
-    (void)evaluate(model, *loss, data.test, all, eval_batch);
+    (void)evaluate(model, objective, test, eval_batch);
     infer.push_back(std::chrono::duration<double>(Clock::now() - t).count());
   }
   // With --profile, one more (untimed) evaluation gives the per-layer inference times.
   model.enable_timing(profile);
   if (profile) {
-    (void)evaluate(model, *loss, data.test, all, eval_batch);
+    (void)evaluate(model, objective, test, eval_batch);
   }
   const auto infer_times = model.layer_times();
   model.enable_timing(false);
@@ -99,7 +103,7 @@ int worker(const Settings& settings, std::size_t threads) {
   const double infer_s = infer[infer.size() / 2];
   const Flops flops = count_flops(model);
   const double train_ips = static_cast<double>(steps * e.batch_size) / train_s;
-  const double infer_ips = static_cast<double>(data.test.count) / infer_s;
+  const double infer_ips = static_cast<double>(test.size()) / infer_s;
   fmt::print(
       "{{\"threads\": {}, \"train_img_s\": {:.1f}, \"train_gflops\": {:.1f}, "
       "\"infer_img_s\": {:.1f}, \"infer_gflops\": {:.1f}, \"ms_per_step\": {:.3f}, "
@@ -120,7 +124,7 @@ int worker(const Settings& settings, std::size_t threads) {
         "\"(optimizer)\": [0, {:.3f}]",
         per_step(data_s), per_step(loss_s), per_step(zero_s), per_step(optimizer_s));
     fmt::print("}}, \"profile_ms_per_1000_inferences\": {{");
-    const double thousands = static_cast<double>(data.test.count) / 1000.0;
+    const double thousands = static_cast<double>(test.size()) / 1000.0;
     for (std::size_t i = 0; i < model.size(); ++i) {
       fmt::print("{}\"{}\": {:.3f}", i > 0 ? ", " : "", model.entry(i).name,
                  1e3 * infer_times.forward_s[i] / thousands);

@@ -87,8 +87,9 @@ void read_evaluation(RunRow& row, const std::filesystem::path& dir) {
       for (const char* split : {"train", "validation", "test"}) {
         if (evaluation.has(split)) {
           const h5::Object g = evaluation.group(split);
-          row.evaluation[std::string(split) + "_loss"] = g.read_doubles("loss").at(0);
-          row.evaluation[std::string(split) + "_accuracy"] = g.read_doubles("accuracy").at(0);
+          for (const auto& metric : g.children()) {
+            row.evaluation[std::string(split) + "_" + metric] = g.read_doubles(metric).at(0);
+          }
         }
       }
     }

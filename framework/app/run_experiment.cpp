@@ -5,14 +5,13 @@
 
 #include <chrono>
 
-#include "data/split.hpp"
+#include "framework/app/run_data.hpp"
 #include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
 #include "framework/io/checkpoint.hpp"
 #include "framework/io/json.hpp"
 #include "framework/io/run_store.hpp"
-#include "framework/nn/metrics/accuracy.hpp"
 #include "framework/plot/run_plots.hpp"
 #include "framework/train/trainer.hpp"
 
@@ -64,16 +63,6 @@ class HistoryWriter final : public Callback {
   std::function<void(const EpochRecord&)> on_epoch_;
 };
 
-const std::vector<std::int64_t>& indices_of(const std::string& split, const SplitIndices& s,
-                                            const std::vector<std::int64_t>& test) {
-  if (split == "train") {
-    return s.train;
-  }
-  if (split == "validation") {
-    return s.validation;
-  }
-  return test;
-}
 }  // namespace
 
 std::string keras_training_config(const Experiment& e) {
@@ -104,13 +93,28 @@ std::string keras_training_config(const Experiment& e) {
   keras_optimizer["config"] = args;
   YAML::Node root;
   root["loss"] = std::string(make_loss(e)->type());  // Keras writes the function name
-  YAML::Node metric;
-  metric["class_name"] = "MeanMetricWrapper";
-  metric["config"]["name"] = "accuracy";
-  metric["config"]["dtype"] = "float32";
-  metric["config"]["fn"] = "sparse_categorical_accuracy";
+  // Keras 2.11 writes the compiled metrics as [[{class_name, config}, ...]] (one list per
+  // output); the string form is written as the MeanMetricWrapper Keras resolves it to.
   YAML::Node inner(YAML::NodeType::Sequence);
-  inner.push_back(metric);
+  const auto loss_targets = make_loss(e)->targets();
+  for (const auto& m : make_metrics(e)) {
+    YAML::Node metric;
+    const std::string type(m->type());
+    if (type == "accuracy" || type == "acc") {
+      metric["class_name"] = "MeanMetricWrapper";
+      metric["config"]["name"] = m->name();
+      metric["config"]["dtype"] = "float32";
+      metric["config"]["fn"] = loss_targets == LossTargets::kBinary ? "binary_accuracy"
+                               : loss_targets == LossTargets::kDistribution
+                                   ? "categorical_accuracy"
+                                   : "sparse_categorical_accuracy";
+    } else {
+      metric["class_name"] = type;
+      metric["config"]["name"] = m->name();
+      metric["config"]["dtype"] = "float32";
+    }
+    inner.push_back(metric);
+  }
   root["metrics"].push_back(inner);
   root["weighted_metrics"] = YAML::Node(YAML::NodeType::Null);
   root["loss_weights"] = YAML::Node(YAML::NodeType::Null);
@@ -120,47 +124,13 @@ std::string keras_training_config(const Experiment& e) {
 
 namespace {
 
-// The data of a run: the dataset, its class names, the model's input shape, the split.
-struct RunData {
-  Dataset data;
-  std::vector<std::string> class_names;
-  Shape input;
-  SplitIndices split;
-  std::vector<std::int64_t> test_indices;  // every test image, in file order
-
-  [[nodiscard]] const ImageSet& images_of(const std::string& split_name) const {
-    return split_name == "test" ? data.test : data.train;
-  }
-};
-
-RunData load_run_data(const Experiment& e) {
-  RunData d;
-  d.data = load_dataset(e.data);
-  d.class_names = e.class_names.empty() ? d.data.class_names : e.class_names;
-  d.input = e.input_shape.value_or(d.data.train.sample_shape());
-  if (d.input != d.data.train.sample_shape()) {
-    throw ConfigError(fmt::format("{}: model.input_shape {} does not match the images of {} ({})",
-                                  e.file, d.input.str(), e.data.name,
-                                  d.data.train.sample_shape().str()));
-  }
-  d.split = train_validation_split(d.data.train.count, e.validation_split, e.seed);
-  if (d.split.train.empty()) {
-    throw ConfigError(
-        fmt::format("{}: no training images left after the validation split", e.file));
-  }
-  d.test_indices.resize(static_cast<std::size_t>(d.data.test.count));
-  std::iota(d.test_indices.begin(), d.test_indices.end(), 0);
-  return d;
-}
-
-Model build_checked_model(const Experiment& e, const RunData& d) {
+Model build_checked_model(const Experiment& e, const Loss& loss, RunData& d) {
   Model model = build_model(e, d.input);
-  if (model.output_shape() != Shape{static_cast<std::int64_t>(d.class_names.size())}) {
-    throw ConfigError(fmt::format("{}: the model's output is {} but {} has {} classes", e.file,
-                                  model.output_shape().str(), e.data.name, d.class_names.size()));
-  }
+  plan_run_data(e, loss, model, d, std::nullopt);
   model.prepare(e.batch_size);
-  model.use_logits_output();
+  if (loss.takes_softmax_logits()) {
+    model.use_logits_output();
+  }
   return model;
 }
 
@@ -206,7 +176,7 @@ YAML::Node fit_summary(const Experiment& e, const RunOptions& options, const Run
   summary["train_seconds"] = yaml_number(train_seconds);
   summary["seconds_per_epoch"] = yaml_number(
       fitted.epochs_run > 0 ? train_seconds / static_cast<double>(fitted.epochs_run) : 0.0);
-  const std::string monitor = d.split.validation.empty() ? "loss" : "val_loss";
+  const std::string monitor = d.parts.validation.size() == 0 ? "loss" : "val_loss";
   std::int64_t best_epoch = 0;
   double best = std::numeric_limits<double>::infinity();
   for (const auto& r : fitted.history.epochs()) {
@@ -222,53 +192,86 @@ YAML::Node fit_summary(const Experiment& e, const RunOptions& options, const Run
 
 // The experiment's `evaluate:` splits, into the outcome and the summary.
 void evaluate_splits(const Experiment& e, const RunOptions& options, const RunData& d, Model& model,
-                     const Loss& loss, YAML::Node& summary, RunOutcome& outcome) {
+                     const Objective& objective, YAML::Node& summary, RunOutcome& outcome) {
   for (const auto& split_name : e.evaluate) {
-    const auto& indices = indices_of(split_name, d.split, d.test_indices);
-    const Evaluation result = evaluate(model, loss, d.images_of(split_name), indices, e.batch_size);
-    outcome.evaluation[split_name] = {result.loss, result.accuracy};
-    summary["evaluation"][split_name]["loss"] = yaml_number(result.loss);
-    summary["evaluation"][split_name]["accuracy"] = yaml_number(result.accuracy);
+    const Part& part = d.parts[split_name];
+    if (part.size() == 0) {
+      if (options.verbosity != Verbosity::kQuiet) {
+        fmt::print(options.out, "{:<12}no samples (skipped)\n", split_name + ":");
+      }
+      continue;
+    }
+    const Evaluation result = evaluate(model, objective, part, e.batch_size);
+    Logs& logs = outcome.evaluation[split_name];
+    logs.set("loss", result.loss);
+    std::string line = fmt::format("loss {:.4f}", result.loss);
+    for (const auto& [name, value] : result.metrics.items()) {
+      logs.set(name, value);
+      line += fmt::format(" - {} {:.4f}", name, value);
+    }
+    for (const auto& [name, value] : logs.items()) {
+      summary["evaluation"][split_name][name] = yaml_number(value);
+    }
     if (options.verbosity != Verbosity::kQuiet) {
-      fmt::print(options.out, "{:<12}loss {:.4f} - accuracy {:.4f}\n", split_name + ":",
-                 result.loss, result.accuracy);
+      fmt::print(options.out, "{:<12}{}\n", split_name + ":", line);
     }
   }
 }
 
-// The experiment's `predict:` samples: their probabilities into the summary, a picture each.
+// The experiment's `predict:` samples: their outputs into the summary, a picture each (images).
 void predict_samples(const Experiment& e, const RunOptions& options, const RunData& d, Model& model,
-                     const std::filesystem::path& run_dir, YAML::Node& summary) {
+                     const Objective& objective, const std::filesystem::path& run_dir,
+                     YAML::Node& summary) {
   for (const auto& request : e.predict) {
-    const auto& indices = indices_of(request.split, d.split, d.test_indices);
-    if (request.index >= static_cast<std::int64_t>(indices.size())) {
-      throw ConfigError(fmt::format("{}: predict {}[{}]: the {} split has {} images", e.file,
-                                    request.split, request.index, request.split, indices.size()));
+    const Part& part = d.parts[request.split];
+    if (request.index >= part.size()) {
+      throw ConfigError(fmt::format("{}: predict {}[{}]: the {} split has {} samples", e.file,
+                                    request.split, request.index, request.split, part.size()));
     }
-    const ImageSet& set = d.images_of(request.split);
-    const std::int64_t image = indices[static_cast<std::size_t>(request.index)];
-    const auto probs = predict_one(model, set, image);
-    const std::size_t predicted = argmax(probs);
-    const auto& names = d.class_names;
+    const Samples& set = *part.set;
+    const std::int64_t sample = part.indices[static_cast<std::size_t>(request.index)];
+    const std::int64_t one[] = {sample};
+    const Tensor out = predict(model, objective, set, one, 1);
+    const std::vector<float> outputs(out.data(), out.data() + out.size());
     YAML::Node p;
     p["split"] = request.split;
     p["index"] = request.index;
-    p["label"] = names[static_cast<std::size_t>(set.labels[static_cast<std::size_t>(image)])];
-    p["predicted"] = names[predicted];
-    for (float v : probs) {
-      p["probabilities"].push_back(yaml_number(v));
+    for (float v : outputs) {
+      p[d.class_names.empty() ? "outputs" : "probabilities"].push_back(yaml_number(v));
     }
-    p["image"] = plot::prediction_file_name(request.split, request.index);
+    std::string said;
+    if (d.class_names.empty()) {  // regression
+      const auto width = static_cast<std::size_t>(set.value_width);
+      for (std::size_t j = 0; j < width; ++j) {
+        p["target"].push_back(
+            yaml_number(set.values[static_cast<std::size_t>(sample) * width + j]));
+      }
+      said = fmt::format("{:.4g} (target: {:.4g})", outputs.front(),
+                         set.values[static_cast<std::size_t>(sample) * width]);
+    } else {
+      const std::size_t predicted =
+          outputs.size() == 1 ? (outputs[0] > 0.5F ? 1 : 0) : argmax(outputs);
+      const float confidence =
+          outputs.size() == 1 ? (predicted == 1 ? outputs[0] : 1 - outputs[0]) : outputs[predicted];
+      const auto label = static_cast<std::size_t>(set.classes[static_cast<std::size_t>(sample)]);
+      p["label"] = d.class_names[label];
+      p["predicted"] = d.class_names[predicted];
+      said = fmt::format("{} (p={:.3f}; label: {})", d.class_names[predicted], confidence,
+                         d.class_names[label]);
+      if (plot::drawable_as_image(set) && outputs.size() == d.class_names.size()) {
+        p["image"] = plot::prediction_file_name(request.split, request.index);
+        save_pictures(run_dir, p["image"].Scalar(), [&] {
+          const auto view = plot::prediction_view(
+              set, sample, fmt::format("{}[{}]", request.split, request.index), d.class_names,
+              outputs);
+          return plot::Pictures{
+              {p["image"].Scalar(), plot::render_prediction(view, plot::ImageFormat::kPng)}};
+        });
+      }
+    }
     summary["predictions"].push_back(p);
-    save_pictures(run_dir, p["image"].Scalar(), [&] {
-      const auto view = plot::prediction_view(
-          set, image, fmt::format("{}[{}]", request.split, request.index), names, probs);
-      return plot::Pictures{
-          {p["image"].Scalar(), plot::render_prediction(view, plot::ImageFormat::kPng)}};
-    });
     if (options.verbosity != Verbosity::kQuiet) {
-      fmt::print(options.out, "predict {}[{}]: {} (p={:.3f}; label: {})\n", request.split,
-                 request.index, names[predicted], probs[predicted], p["label"].Scalar());
+      fmt::print(options.out, "predict {}[{}]: {}\n", request.split, request.index, said);
     }
   }
 }
@@ -278,8 +281,14 @@ void predict_samples(const Experiment& e, const RunOptions& options, const RunDa
 void write_run_files(const Experiment& e, const RunData& d, const std::string& config_yaml,
                      const History& history, const RunOutcome& outcome, YAML::Node& summary) {
   const std::filesystem::path& run_dir = outcome.run_dir;
-  RunResults results{e.name,        run_dir.filename().string(), config_yaml,       history,
-                     d.split.train, d.split.validation,          outcome.evaluation};
+  RunResults results{e.name,
+                     run_dir.filename().string(),
+                     config_yaml,
+                     history,
+                     d.parts.train.indices,
+                     d.parts.validation.indices,
+                     outcome.evaluation,
+                     {d.preprocessing, d.class_names, d.data.feature_names}};
   write_results_h5(run_dir / "results.h5", results);
   write_history_csv(run_dir / "history.csv", history);
   save_pictures(run_dir, "the training curves", [&] { return plot::history_charts(history); });
@@ -293,11 +302,14 @@ void write_run_files(const Experiment& e, const RunData& d, const std::string& c
 
 RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   Progress progress(options.verbosity, options.out);
-  const RunData d = load_run_data(e);
-  Model model = build_checked_model(e, d);
-  auto optimizer = make_optimizer(e);
   const auto loss = make_loss(e);
+  RunData d;
+  load_run_data(e, *loss, d);
+  Model model = build_checked_model(e, *loss, d);
+  auto optimizer = make_optimizer(e);
   auto callbacks = make_callbacks(e);
+  const MetricSet metrics(make_metrics(e), loss->targets());
+  const Objective objective{*loss, metrics, d.preprocessing};
 
   const YAML::Node resolved = resolved_config(e, model);
   const std::string config_yaml = emit(resolved);
@@ -312,11 +324,12 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   info.runner_config = emit(resolved["model"]);
   info.training_config = keras_training_config(e);
   info.experiment_yaml = config_yaml;
+  info.preprocessing = StoredPreprocessing{d.preprocessing, d.class_names, d.data.feature_names};
 
   if (options.verbosity != Verbosity::kQuiet) {
     fmt::print(options.out, "{}", model.summary(e.model_name));
-    fmt::print(options.out, "data: {} training, {} validation, {} test images\n",
-               d.split.train.size(), d.split.validation.size(), d.data.test.count);
+    fmt::print(options.out, "data: {} training, {} validation, {} test samples\n",
+               d.parts.train.size(), d.parts.validation.size(), d.parts.test.size());
   }
   TrainContext ctx;
   ctx.run_dir = run_dir;
@@ -330,8 +343,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   FitSettings settings{e.epochs, e.batch_size,   e.initial_epoch,      e.shuffle,
                        e.seed,   options.resume, options.data_parallel};
   const auto started = std::chrono::steady_clock::now();
-  FitOutcome fitted = fit(model, *optimizer, *loss, callbacks, d.data.train, d.split.train,
-                          d.split.validation, settings, ctx, progress);
+  FitOutcome fitted = fit(model, *optimizer, objective, callbacks, d.parts.train,
+                          d.parts.validation, settings, ctx, progress);
   const double train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (fitted.stopped_early && options.verbosity != Verbosity::kQuiet) {
@@ -345,8 +358,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   outcome.epochs_run = static_cast<std::int64_t>(fitted.history.epochs().size());
   outcome.stopped_early = fitted.stopped_early;
   YAML::Node summary = fit_summary(e, options, d, model, fitted, train_seconds, run_dir);
-  evaluate_splits(e, options, d, model, *loss, summary, outcome);
-  predict_samples(e, options, d, model, run_dir, summary);
+  evaluate_splits(e, options, d, model, objective, summary, outcome);
+  predict_samples(e, options, d, model, objective, run_dir, summary);
   write_run_files(e, d, config_yaml, fitted.history, outcome, summary);
   if (options.verbosity != Verbosity::kQuiet) {
     fmt::print(options.out, "run folder: {}/\n", run_dir.string());

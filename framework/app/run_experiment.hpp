@@ -33,7 +33,7 @@ struct RunOutcome {
   std::filesystem::path run_dir;
   std::int64_t epochs_run = 0;
   bool stopped_early = false;
-  std::map<std::string, std::pair<double, double>> evaluation;  // split -> (loss, accuracy)
+  std::map<std::string, Logs> evaluation;  // split -> loss and metrics
 };
 
 RunOutcome run_experiment(const Experiment& experiment, const RunOptions& options);

@@ -37,7 +37,7 @@ Prepared prepare_trial(const Sweep& sweep, const Trial& trial) {
   const auto own = trial.overrides();
   overrides.insert(overrides.end(), own.begin(), own.end());
   Experiment e = load_experiment(sweep.base, overrides);
-  const Model model = build_model(e, e.input_shape.value_or(dataset_sample_shape(e.data.name)));
+  const Model model = build_model(e, declared_input_shape(e));
   std::string id = "trial-" + config_fingerprint(e, model);
   return Prepared{std::move(e), std::move(id)};
 }
@@ -57,11 +57,10 @@ double best_of(const TrialResult& r, const Sweep& sweep, std::int64_t* epoch) {
   if (!found) {
     // test_accuracy, validation_loss, ...: from the final evaluation
     for (const auto& [split, metrics] : r.evaluation) {
-      if (sweep.metric == split + "_loss") {
-        return metrics.first;
-      }
-      if (sweep.metric == split + "_accuracy") {
-        return metrics.second;
+      for (const auto& [name, value] : metrics.items()) {
+        if (sweep.metric == split + "_" + name) {
+          return value;
+        }
       }
     }
     return std::nan("");
@@ -78,9 +77,13 @@ void read_finished_trial(TrialResult& r) {
   r.seconds_per_epoch = summary["seconds_per_epoch"].as<double>(0);
   r.params = summary["params"].as<std::int64_t>(0);
   if (summary["evaluation"].IsMap()) {
-    for (const auto& kv : summary["evaluation"]) {
-      r.evaluation[kv.first.Scalar()] = {kv.second["loss"].as<double>(),
-                                         kv.second["accuracy"].as<double>()};
+    for (const auto& split : summary["evaluation"]) {
+      Logs& logs = r.evaluation[split.first.Scalar()];
+      for (const auto& metric : split.second) {
+        if (metric.second.IsScalar()) {
+          logs.set(metric.first.Scalar(), metric.second.as<double>());
+        }
+      }
     }
   }
   r.history = read_history_csv(r.dir / "history.csv");
@@ -110,9 +113,9 @@ void write_summaries(const Sweep& sweep, const std::filesystem::path& dir,
     }
     auto eval = [&](const std::string& split, bool accuracy) {
       const auto it = r.evaluation.find(split);
-      return it == r.evaluation.end()
-                 ? std::string()
-                 : fmt::format("{}", accuracy ? it->second.second : it->second.first);
+      const auto v =
+          it == r.evaluation.end() ? std::nullopt : it->second.get(accuracy ? "accuracy" : "loss");
+      return v ? fmt::format("{}", *v) : std::string();
     };
     csv += fmt::format(",{},{},{},{},{},{},{},{:.3f},{},{}\n",
                        std::isnan(r.best) ? std::string() : fmt::format("{}", r.best), r.best_epoch,
@@ -324,7 +327,9 @@ std::vector<TrialResult> finish_sweep(const Sweep& sweep, SweepPlan& plan,
       const auto test = r.evaluation.find("test");
       line += fmt::format("  {:>12}  {:>10}  {:>13}  {:>6}  {:>7.2f}", metric_text(r.best),
                           r.best_epoch,
-                          test == r.evaluation.end() ? "-" : metric_text(test->second.second),
+                          metric_text(test == r.evaluation.end()
+                                          ? std::nan("")
+                                          : test->second.get("accuracy").value_or(std::nan(""))),
                           r.epochs_run, r.seconds_per_epoch);
       if (r.status == "failed") {
         line += "  failed: " + r.error;

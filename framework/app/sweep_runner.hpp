@@ -25,7 +25,7 @@ struct TrialResult {
   History history;
   double best = 0;  // the sweep metric, best over the history (or the evaluation)
   std::int64_t best_epoch = 0;
-  std::map<std::string, std::pair<double, double>> evaluation;  // split -> (loss, accuracy)
+  std::map<std::string, Logs> evaluation;  // split -> loss and metrics
   std::int64_t epochs_run = 0;
   double seconds_per_epoch = 0;
   std::int64_t params = 0;

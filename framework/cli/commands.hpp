@@ -20,6 +20,8 @@ int layers_command(const std::vector<std::string>& args);
 int optimizers_command(const std::vector<std::string>& args);
 int callbacks_command(const std::vector<std::string>& args);
 int losses_command(const std::vector<std::string>& args);
+int metrics_command(const std::vector<std::string>& args);
+int sources_command(const std::vector<std::string>& args);
 int schedules_command(const std::vector<std::string>& args);
 
 // The top-level help text.

@@ -17,8 +17,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"run", run_command, "train the experiment and write a run folder (the default)"},
       {"summary", summary_command, "print the model's Keras-style summary table"},
-      {"evaluate", evaluate_command, "loss and accuracy of a run or checkpoint on a split"},
-      {"predict", predict_command, "class probabilities of one image from a run or checkpoint"},
+      {"evaluate", evaluate_command, "loss and metrics of a run or checkpoint on a split"},
+      {"predict", predict_command, "what a run or checkpoint says about new inputs or a sample"},
       {"compare", compare_command, "a table of runs and sweeps, read from their files"},
       {"resume", resume_command, "continue an interrupted run from its saved state"},
       {"plot-model", plot_model_command, "draw the model's layer graph (PNG, SVG or DOT)"},
@@ -26,6 +26,8 @@ const std::vector<Command>& commands() {
       {"layers", layers_command, "every layer type with its parameters and defaults"},
       {"optimizers", optimizers_command, "every optimizer with its parameters and defaults"},
       {"losses", losses_command, "every loss with its parameters and defaults"},
+      {"metrics", metrics_command, "every metric with its parameters and defaults"},
+      {"sources", sources_command, "every data source (file format) with its parameters"},
       {"callbacks", callbacks_command, "every callback with its parameters and defaults"},
       {"schedules", schedules_command, "every learning-rate schedule with its parameters"},
   };

@@ -2,9 +2,11 @@
 
 #include <iostream>
 
+#include "framework/app/run_data.hpp"
 #include "framework/cli/commands.hpp"
 #include "framework/cli/model_source.hpp"
 #include "framework/cli/options.hpp"
+#include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/parallel.hpp"
 #include "framework/train/trainer.hpp"
@@ -18,7 +20,7 @@ int evaluate_command(const std::vector<std::string>& args) {
   std::int64_t batch_size = 32;
   po::options_description desc(
       "runner evaluate RUN_FOLDER|CHECKPOINT.h5 [options]\n"
-      "Loss and accuracy of a trained model on one split, from the files alone");
+      "Loss and metrics of a trained model on one split, from the files alone");
   desc.add_options()("source", po::value(&source_path), "run folder or HDF5 checkpoint")(
       "split", po::value(&split)->default_value("test"), "test | validation | train")(
       "batch-size", po::value(&batch_size)->default_value(32), "evaluation batch size")(
@@ -41,13 +43,24 @@ int evaluate_command(const std::vector<std::string>& args) {
   ThreadLimit threads(common.threads);
   ModelSource source = open_model_source(source_path, common.experiment, common.overrides);
   source.model.prepare(batch_size);
-  const Dataset data = load_dataset(source.data);
-  const SplitView view = select_split(data, source, split);
-  const Evaluation result =
-      evaluate(source.model, *source.loss, *view.set, view.indices, batch_size);
-  fmt::print("{}: {} {} split, {} images\n", source.description, source.data.name, split,
+  RunData d;
+  load_run_data(source.experiment, *source.loss, d);
+  plan_run_data(source.experiment, *source.loss, source.model, d, source.preprocessing);
+  const MetricSet metrics(make_metrics(source.experiment), source.loss->targets());
+  const Objective objective{*source.loss, metrics, d.preprocessing};
+  const Part& part = d.parts[split];
+  if (part.size() == 0) {
+    throw ConfigError(
+        fmt::format("runner evaluate: the {} split is empty for this experiment", split));
+  }
+  const Evaluation result = evaluate(source.model, objective, part, batch_size);
+  fmt::print("{}: {} split of {}, {} samples\n", source.description, split, part.set->description,
              result.count);
-  fmt::print("{}: loss {:.4f} - accuracy {:.4f}\n", split, result.loss, result.accuracy);
+  std::string line = fmt::format("loss {:.4f}", result.loss);
+  for (const auto& [name, value] : result.metrics.items()) {
+    line += fmt::format(" - {} {:.4f}", name, value);
+  }
+  fmt::print("{}: {}\n", split, line);
   return 0;
 }
 

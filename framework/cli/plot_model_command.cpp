@@ -37,7 +37,7 @@ int plot_model_command(const std::vector<std::string>& args) {
         "runner plot-model: --output {}: the name must end in .png, .svg or .dot", output));
   }
   const Experiment e = load_experiment(common.experiment, common.overrides);
-  const Shape input = e.input_shape.value_or(dataset_sample_shape(e.data.name));
+  const Shape input = declared_input_shape(e);
   const Model model = build_model(e, input);
   const std::string dot = plot::model_dot(model, {show_shapes, e.model_name});
   write_text_file(output, plot::render_dot(dot, format.substr(1)));

@@ -25,7 +25,7 @@ int summary_command(const std::vector<std::string>& args) {
     throw ConfigError("runner summary: missing EXPERIMENT.yaml");
   }
   const Experiment e = load_experiment(common.experiment, common.overrides);
-  const Shape input = e.input_shape.value_or(dataset_sample_shape(e.data.name));
+  const Shape input = declared_input_shape(e);
   const Model model = build_model(e, input);
   fmt::print("{}", model.summary(e.model_name));
   return 0;

@@ -26,21 +26,6 @@ Check<std::string> folder_name() {
   };
 }
 
-void read_data(MapReader& top, Experiment& e) {
-  MapReader d(top.child("data"), "data", top.diagnostics());
-  e.data.name = d.get_or<std::string>("dataset", "fashion_mnist", one_of(known_datasets()));
-  e.data.path = d.get_or<std::string>("path", "");
-  if (e.data.path.empty()) {
-    e.data.path = default_dataset_path(e.data.name);
-  }
-  e.validation_split =
-      d.get_or<double>("validation_split", 0.2, in_range(0.0, 1.0, /*hi_open=*/true));
-  e.data.limit = d.get<std::int64_t>("limit", positive());
-  e.data.test_limit = d.get<std::int64_t>("test_limit", positive());
-  e.class_names = d.get_or<std::vector<std::string>>("class_names", {});
-  d.reject_unknown();
-}
-
 void read_model(MapReader& top, Experiment& e) {
   Diagnostics& diag = top.diagnostics();
   MapReader m(top.child("model"), "model", diag);
@@ -160,10 +145,10 @@ Experiment parse_experiment(YAML::Node root, const std::string& file,
   // A resolved config.yaml lists the --set assignments it was made with; informational only.
   (void)top.get<std::vector<std::string>>("overrides");
   top.reject_unknown();
-  if (!e.class_names.empty() && e.data.name == "fashion_mnist" && e.class_names.size() != 10) {
+  if (!e.data.class_names.empty() && !e.data.dataset.empty() && e.data.class_names.size() != 10) {
     const YAML::Node& const_root = root;  // const: operator[] must not insert
     diag.error(const_root["data"]["class_names"], "data.class_names",
-               fmt::format("expected 10 names (one per class), got {}", e.class_names.size()));
+               fmt::format("expected 10 names (one per class), got {}", e.data.class_names.size()));
   }
   diag.throw_if_any();
   return e;
@@ -171,6 +156,29 @@ Experiment parse_experiment(YAML::Node root, const std::string& file,
 
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
   return parse_experiment(load_yaml_file(path), path, overrides);
+}
+
+namespace {
+std::string source_type(const TypedSpec& spec) {
+  const YAML::Node& node = spec.node;
+  if (node.IsScalar()) {
+    return node.Scalar();
+  }
+  return node.IsMap() && node["type"].IsScalar() ? node["type"].Scalar() : "data";
+}
+}  // namespace
+
+Shape declared_input_shape(const Experiment& e) {
+  if (e.input_shape) {
+    return *e.input_shape;
+  }
+  if (!e.data.dataset.empty()) {
+    return Shape{28, 28, 1};  // Fashion-MNIST
+  }
+  throw ConfigError(
+      fmt::format("{}: model.input_shape is needed here (the input shape of a "
+                  "{} source is known only after reading it)",
+                  e.file, source_type(e.data.train)));
 }
 
 Model build_model(const Experiment& experiment, const Shape& input_shape) {
@@ -213,17 +221,7 @@ YAML::Node resolved_config(const Experiment& e, const Model& model) {
   root["name"] = e.name;
   root["seed"] = e.seed;
   root["results_dir"] = e.results_dir;
-  YAML::Node data;
-  data["dataset"] = e.data.name;
-  data["path"] = e.data.path;
-  data["validation_split"] = yaml_number(e.validation_split);
-  data["limit"] = e.data.limit ? YAML::Node(*e.data.limit) : YAML::Node(YAML::NodeType::Null);
-  data["test_limit"] =
-      e.data.test_limit ? YAML::Node(*e.data.test_limit) : YAML::Node(YAML::NodeType::Null);
-  if (!e.class_names.empty()) {
-    data["class_names"] = e.class_names;
-  }
-  root["data"] = data;
+  root["data"] = resolved_data(e);
   YAML::Node m;
   m["name"] = e.model_name;
   YAML::Node shape(YAML::NodeType::Sequence);

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset.hpp"
+#include "data/partition.hpp"
 #include "framework/core/yaml_reader.hpp"
 #include "framework/nn/model.hpp"
 
@@ -20,6 +20,24 @@ struct TypedSpec {
   std::string type;
   YAML::Node node;       // the mapping (or scalar for the string form)
   std::string key_path;  // e.g. "callbacks[0]"
+};
+
+// The experiment's `data:` block: where samples come from and what happens to them.
+struct DataSettings {
+  TypedSpec train;  // a data source entry (data/sources/)
+  std::optional<TypedSpec> validation;
+  std::optional<TypedSpec> test;
+  // The short form `dataset: fashion_mnist` (+ `path`): train and test are its two parts, and
+  // the resolved config keeps this form.
+  std::string dataset;
+  std::string path;
+  std::optional<std::int64_t> limit;       // of the training source
+  std::optional<std::int64_t> test_limit;  // of the test source
+  SplitSettings split;
+  std::string scale = "auto";  // "auto", "1/255", a number
+  bool standardize = false;
+  bool one_hot = false;
+  std::vector<std::string> class_names;  // empty: what the data knows
 };
 
 struct PredictRequest {
@@ -34,17 +52,15 @@ struct Experiment {
   std::uint32_t seed = 42;
   std::string results_dir = "results";
 
-  DatasetOptions data;
-  double validation_split = 0.2;
-  std::vector<std::string> class_names;  // empty: the dataset's own
+  DataSettings data;
 
   std::string model_name = "sequential";
   std::optional<Shape> input_shape;  // empty: the dataset's image shape
   std::vector<YAML::Node> layers;
 
   TypedSpec optimizer;
-  TypedSpec loss;  // compile.loss; default sparse_categorical_crossentropy
-  std::vector<std::string> metrics{"accuracy"};
+  TypedSpec loss;                  // compile.loss; default sparse_categorical_crossentropy
+  std::vector<TypedSpec> metrics;  // compile.metrics; default [accuracy]
 
   std::int64_t epochs = 1;
   std::int64_t batch_size = 32;
@@ -68,6 +84,10 @@ Experiment parse_experiment(YAML::Node root, const std::string& file,
 // position in `file`. Throws ConfigError.
 Model build_layers(const std::vector<YAML::Node>& layers, const Shape& input_shape,
                    std::uint32_t seed, const std::string& file);
+
+// The model's input shape known without reading data: model.input_shape, else the shape of a
+// source that states it (fashion_mnist). Throws ConfigError asking for model.input_shape.
+Shape declared_input_shape(const Experiment& experiment);
 
 // Builds (and shape-checks) the model the experiment declares, for `input_shape`.
 // Throws ShapeError naming the layer.

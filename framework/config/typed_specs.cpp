@@ -2,17 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace runner {
 
 namespace {
-// Validates the entry by creating it; the product is discarded.
-template <typename Product>
-std::unique_ptr<Product> check_entry(const Registry<Product>& registry, const TypedSpec& entry,
-                                     Diagnostics& diag, std::uint32_t seed) {
-  Spec spec(entry.node, entry.key_path, diag, 0, seed);
-  return registry.create(spec);
-}
-
 template <typename Product>
 std::unique_ptr<Product> make(const Registry<Product>& registry, const TypedSpec& entry,
                               const Experiment& e, std::size_t index) {
@@ -32,10 +26,48 @@ bool has_schedule(const Experiment& e) {
 }
 }  // namespace
 
-const std::vector<std::string>& known_metrics() {
-  static const std::vector<std::string> names{"accuracy"};
-  return names;
+namespace {
+// The list's entries (names or {type: ...} mappings), each checked by its registry.
+void read_metrics(MapReader& c, Experiment& e, const Loss* loss) {
+  Diagnostics& diag = c.diagnostics();
+  const YAML::Node list = c.child("metrics");
+  const bool regression = loss != nullptr && loss->targets() == LossTargets::kValue;
+  if (!list.IsDefined() || list.IsNull()) {
+    if (!regression) {  // runner's default since the reference experiment (Keras: none)
+      e.metrics.push_back(TypedSpec{"", YAML::Node("accuracy"), "compile.metrics (default)"});
+    }
+    return;
+  }
+  if (!list.IsSequence()) {
+    diag.error(list, "compile.metrics", "expected a list of metrics, got " + describe(list));
+    return;
+  }
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    TypedSpec entry{"", list[i], fmt::format("compile.metrics[{}]", i)};
+    const auto metric = check_entry(metric_registry(), entry, diag, e.seed);
+    e.metrics.push_back(entry);
+    if (!metric || loss == nullptr) {
+      continue;
+    }
+    if (metric->for_classification() && regression) {
+      diag.error(list[i], entry.key_path,
+                 fmt::format("{} measures classes, but the loss ({}) is a regression loss; use "
+                             "mae, mse or root_mean_squared_error",
+                             metric->type(), loss->type()));
+    } else if (!metric->for_classification() && loss->targets() == LossTargets::kClassIndex) {
+      diag.error(list[i], entry.key_path,
+                 fmt::format("{} compares real values, but the loss ({}) reads class indices",
+                             metric->type(), loss->type()));
+    }
+    if (std::find(names.begin(), names.end(), metric->name()) != names.end()) {
+      diag.error(list[i], entry.key_path,
+                 fmt::format("a second metric named '{}'; give one a `name:`", metric->name()));
+    }
+    names.push_back(metric->name());
+  }
 }
+}  // namespace
 
 void read_compile(MapReader& top, Experiment& e) {
   Diagnostics& diag = top.diagnostics();
@@ -48,16 +80,8 @@ void read_compile(MapReader& top, Experiment& e) {
   e.loss.key_path = "compile.loss";
   e.loss.node =
       loss.IsDefined() && !loss.IsNull() ? loss : YAML::Node("sparse_categorical_crossentropy");
-  (void)check_entry(loss_registry(), e.loss, diag, e.seed);
-  if (auto metrics = c.get<std::vector<std::string>>("metrics")) {
-    e.metrics = *metrics;
-    for (std::size_t i = 0; i < metrics->size(); ++i) {
-      if (auto problem = one_of(known_metrics())((*metrics)[i])) {
-        diag.error(c.child("metrics")[i], fmt::format("compile.metrics[{}]", i),
-                   "unknown metric: " + *problem);
-      }
-    }
-  }
+  const auto made_loss = check_entry(loss_registry(), e.loss, diag, e.seed);
+  read_metrics(c, e, made_loss.get());
   c.reject_unknown();
 }
 
@@ -100,6 +124,14 @@ std::unique_ptr<Loss> make_loss(const Experiment& e) {
   return make(loss_registry(), e.loss, e, 0);
 }
 
+std::vector<std::unique_ptr<Metric>> make_metrics(const Experiment& e) {
+  std::vector<std::unique_ptr<Metric>> out;
+  for (std::size_t i = 0; i < e.metrics.size(); ++i) {
+    out.push_back(make(metric_registry(), e.metrics[i], e, i));
+  }
+  return out;
+}
+
 std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
   std::vector<std::unique_ptr<Callback>> out;
   for (std::size_t i = 0; i < e.callbacks.size(); ++i) {
@@ -111,10 +143,19 @@ std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
 YAML::Node resolved_compile(const Experiment& e) {
   YAML::Node node;
   node["optimizer"] = make_optimizer(e)->config();
-  // A loss with no parameters but its type is written as Keras' string form.
+  // A loss or metric given without parameters is written in Keras' string form.
+  auto named_only = [](const YAML::Node& entry) {
+    return entry.IsScalar() || (entry.IsMap() && entry.size() == 1);
+  };
   const YAML::Node loss = make_loss(e)->config();
-  node["loss"] = loss.size() == 1 ? loss["type"] : loss;
-  node["metrics"] = e.metrics;
+  node["loss"] = named_only(e.loss.node) ? loss["type"] : loss;
+  YAML::Node metrics(YAML::NodeType::Sequence);
+  const auto made = make_metrics(e);
+  for (std::size_t i = 0; i < made.size(); ++i) {
+    const YAML::Node config = made[i]->config();
+    metrics.push_back(named_only(e.metrics[i].node) ? config["type"] : config);
+  }
+  node["metrics"] = metrics;
   return node;
 }
 

@@ -189,6 +189,9 @@ void save_checkpoint(const std::filesystem::path& path, const Model& model,
     if (!info.experiment_yaml.empty()) {
       file.write_string_attribute("runner_experiment", info.experiment_yaml);
     }
+    if (info.preprocessing) {
+      write_preprocessing(file, "runner_preprocessing", *info.preprocessing);
+    }
     if (weights_only) {
       write_weights(file, model);
       file.close();
@@ -280,6 +283,7 @@ LoadedModel load_model_checkpoint(const std::filesystem::path& path) {
     if (file.has_attribute("runner_experiment")) {
       out.experiment_yaml = file.read_string_attribute("runner_experiment");
     }
+    out.preprocessing = read_preprocessing(file, "runner_preprocessing");
     if (file.has_attribute("runner_config")) {
       out.model_section = load_yaml_string(file.read_string_attribute("runner_config"),
                                            path.string() + ":runner_config");

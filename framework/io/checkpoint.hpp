@@ -4,10 +4,12 @@
 //   full save:    /model_weights/<layer>/<layer>/{kernel:0,bias:0} + model_config,
 //                 training_config and /optimizer_weights (Keras' model.save)
 //   weights only: /<layer>/<layer>/... at the root (Keras' model.save_weights)
-// Both also carry `runner_config`: our model section in YAML, enough to rebuild the model.
+// Both also carry `runner_config`: our model section in YAML, enough to rebuild the model, and
+// `runner_preprocessing` (framework/io/preprocessing_store.hpp).
 #include <filesystem>
 #include <string>
 
+#include "framework/io/preprocessing_store.hpp"
 #include "framework/nn/model.hpp"
 #include "framework/train/optimizers/optimizer.hpp"
 
@@ -18,6 +20,7 @@ struct CheckpointInfo {
   std::string runner_config;    // YAML of the resolved `model:` section
   std::string training_config;  // Keras' training_config JSON (full saves)
   std::string experiment_yaml;  // the whole resolved experiment (data settings for evaluate)
+  std::optional<StoredPreprocessing> preprocessing;  // how inputs were transformed
 };
 
 // Writes atomically (a temporary file renamed into place). optimizer == nullptr or
@@ -32,6 +35,7 @@ struct LoadedModel {
   std::string model_name;
   YAML::Node model_section;     // input_shape + layers, as in an experiment file
   std::string experiment_yaml;  // empty for files we did not write
+  std::optional<StoredPreprocessing> preprocessing;  // null for files we did not write
 };
 LoadedModel load_model_checkpoint(const std::filesystem::path& path);
 

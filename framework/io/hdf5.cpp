@@ -9,17 +9,11 @@
 #include <utility>
 
 #include "framework/core/errors.hpp"
+#include "framework/core/hdf5_lock.hpp"
 
 namespace runner::h5 {
 
 namespace {
-// Debian's HDF5 is built without thread safety: every call goes through this lock, so trials
-// of a sweep running side by side can write their checkpoints.
-[[nodiscard]] std::unique_lock<std::recursive_mutex> lock_hdf5() {
-  static std::recursive_mutex mutex;
-  return std::unique_lock<std::recursive_mutex>(mutex);
-}
-
 static_assert(sizeof(hid_t) == sizeof(std::int64_t), "hid_t is 64-bit from HDF5 1.10 on");
 
 // HDF5 prints its own error stack to stderr by default; we report through exceptions.
@@ -148,6 +142,23 @@ std::string Object::where(const std::string& child) const {
     path += (path.ends_with('/') ? "" : "/") + child;
   }
   return fmt::format("{}:{}", file_, path);
+}
+
+std::vector<std::string> Object::children() const {
+  const auto hdf5_lock = lock_hdf5();
+  std::vector<std::string> names;
+  auto collect = [](hid_t /*group*/, const char* name, const H5L_info_t* /*info*/,
+                    void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+    return 0;
+  };
+  hsize_t index = 0;
+  if (H5Literate(id_, H5_INDEX_CRT_ORDER, H5_ITER_INC, &index, collect, &names) < 0) {
+    names.clear();
+    index = 0;
+    H5Literate(id_, H5_INDEX_NAME, H5_ITER_INC, &index, collect, &names);
+  }
+  return names;
 }
 
 bool Object::has(const std::string& name) const {

@@ -30,6 +30,8 @@ class Object {
   [[nodiscard]] std::string where(const std::string& child = "") const;
 
   [[nodiscard]] bool has(const std::string& name) const;
+  // Names of the group's members, in HDF5's (creation or name) order.
+  [[nodiscard]] std::vector<std::string> children() const;
   [[nodiscard]] Object group(const std::string& name) const;         // opens
   [[nodiscard]] Object create_group(const std::string& name) const;  // creates
   [[nodiscard]] bool has_attribute(const std::string& name) const;

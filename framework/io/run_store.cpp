@@ -145,11 +145,13 @@ void write_results_h5(const std::filesystem::path& path, const RunResults& resul
     const h5::Object split = file.create_group("split");
     split.write_int64s("train_indices", results.train_indices);
     split.write_int64s("validation_indices", results.validation_indices);
+    write_preprocessing(file, "preprocessing", results.preprocessing);
     const h5::Object evaluation = file.create_group("evaluation");
     for (const auto& [name, metrics] : results.evaluation) {
       const h5::Object group = evaluation.create_group(name);
-      group.write_doubles("loss", {metrics.first});
-      group.write_doubles("accuracy", {metrics.second});
+      for (const auto& [metric, value] : metrics.items()) {
+        group.write_doubles(metric, {value});
+      }
     }
     file.close();
   });

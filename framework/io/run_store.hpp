@@ -2,7 +2,8 @@
 // Run folders: results/<experiment>/<YYYYmmdd-HHMMSS>-<id>/ holding
 //   config.yaml     the resolved experiment (every default filled in)
 //   history.csv     epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds
-//   results.h5      the history as datasets, the split indices, the final metrics
+//   results.h5      the history as datasets, the split indices, the final metrics, the
+//                   preprocessing
 //   model-final.h5  the model as training left it (after any EarlyStopping restore)
 //   summary.json    the outcome in a few machine-readable lines
 // plus whatever callbacks write (the best checkpoint of ModelCheckpoint).
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/io/preprocessing_store.hpp"
 #include "framework/train/history.hpp"
 
 namespace runner {
@@ -35,7 +37,8 @@ struct RunResults {
   History history;
   std::vector<std::int64_t> train_indices;
   std::vector<std::int64_t> validation_indices;
-  std::map<std::string, std::pair<double, double>> evaluation;  // split -> (loss, accuracy)
+  std::map<std::string, Logs> evaluation;  // split -> loss and metrics
+  StoredPreprocessing preprocessing;
 };
 void write_results_h5(const std::filesystem::path& path, const RunResults& results);
 

@@ -74,19 +74,26 @@ std::string prediction_file_name(const std::string& split, std::int64_t index) {
   return fmt::format("prediction-{}-{}.png", split, index);
 }
 
-PredictionView prediction_view(const ImageSet& set, std::int64_t image, const std::string& title,
+bool drawable_as_image(const Samples& set) {
+  const Shape& s = set.sample_shape();
+  return set.x.type() == ElementType::kUint8 && s.rank() == 3 && (s[2] == 1 || s[2] == 3) &&
+         set.has_classes();
+}
+
+PredictionView prediction_view(const Samples& set, std::int64_t image, const std::string& title,
                                const std::vector<std::string>& class_names,
                                const std::vector<float>& probabilities) {
   PredictionView view;
   view.title = title;
-  view.height = set.height;
-  view.width = set.width;
-  view.channels = set.channels;
-  const auto begin = set.pixels.begin() + image * set.image_size();
-  view.pixels.assign(begin, begin + set.image_size());
+  const Shape& shape = set.sample_shape();
+  view.height = shape[0];
+  view.width = shape[1];
+  view.channels = shape[2];
+  const std::uint8_t* begin = set.x.bytes(image);
+  view.pixels.assign(begin, begin + set.x.sample_size());
   view.class_names = class_names;
   view.probabilities.assign(probabilities.begin(), probabilities.end());
-  view.label = static_cast<std::size_t>(set.labels[static_cast<std::size_t>(image)]);
+  view.label = static_cast<std::size_t>(set.classes[static_cast<std::size_t>(image)]);
   return view;
 }
 

@@ -28,7 +28,9 @@ Pictures history_charts(const History& history);  // loss.png, accuracy.png
 Pictures model_diagrams(const Model& model, const std::string& model_name);  // model.png, .svg
 
 std::string prediction_file_name(const std::string& split, std::int64_t index);
-PredictionView prediction_view(const ImageSet& set, std::int64_t image, const std::string& title,
+// True for samples a prediction picture can show: bytes of (height, width, 1 or 3) with classes.
+bool drawable_as_image(const Samples& set);
+PredictionView prediction_view(const Samples& set, std::int64_t image, const std::string& title,
                                const std::vector<std::string>& class_names,
                                const std::vector<float>& probabilities);
 

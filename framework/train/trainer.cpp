@@ -5,10 +5,9 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <limits>
 
 #include "framework/core/errors.hpp"
-#include "framework/nn/losses/sparse_categorical_crossentropy.hpp"
-#include "framework/nn/metrics/accuracy.hpp"
 #include "framework/train/interrupt.hpp"
 
 namespace runner {
@@ -30,42 +29,65 @@ std::vector<std::int64_t> epoch_order(std::span<const std::int64_t> indices, std
   return order;
 }
 
-Evaluation evaluate(Model& model, const Loss& loss, const ImageSet& set,
-                    std::span<const std::int64_t> indices, std::int64_t batch_size) {
+double Evaluation::metric(const std::string& name) const {
+  return metrics.get(name).value_or(std::numeric_limits<double>::quiet_NaN());
+}
+
+namespace {
+// The batch's outputs as metrics read them: `out` copied into `probs` and converted.
+const Tensor& metric_outputs(const Objective& objective, const Model& model, const Tensor& out,
+                             Tensor& probs) {
+  probs = out;
+  objective.loss.to_probabilities(probs, model.outputs_logits());
+  return probs;
+}
+}  // namespace
+
+Evaluation evaluate(Model& model, const Objective& objective, const Part& part,
+                    std::int64_t batch_size) {
   Evaluation result;
   Tensor x;
-  std::vector<std::int32_t> y;
+  Tensor probs;
+  Targets y;
+  std::vector<double> sums(objective.metrics.state_size(), 0.0);
   double loss_sum = 0;
-  std::int64_t correct = 0;
+  const std::span<const std::int64_t> indices = part.indices;
   const auto n = static_cast<std::int64_t>(indices.size());
   for (std::int64_t begin = 0; begin < n; begin += batch_size) {
     const std::int64_t count = std::min(batch_size, n - begin);
-    gather_batch(set,
+    gather_batch(*part.set,
                  indices.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count)),
-                 x, y);
+                 objective.preprocessing, x, y);
     const Tensor& out = model.forward(x, Pass{Mode::kEval, 0});
-    loss_sum += loss.compute(out, y, model.outputs_logits(), nullptr, 0);
-    correct += count_correct(out, y);
+    loss_sum += objective.loss.compute(out, y, model.outputs_logits(), nullptr, 0);
+    objective.metrics.update(metric_outputs(objective, model, out, probs), y, sums);
   }
   result.count = n;
   if (n > 0) {
     result.loss = loss_sum / static_cast<double>(n) + model.penalty();
-    result.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+    objective.metrics.write(sums, "", result.metrics);
   }
   return result;
 }
 
-std::vector<float> predict_one(Model& model, const ImageSet& set, std::int64_t index) {
+Tensor predict(Model& model, const Objective& objective, const Samples& set,
+               std::span<const std::int64_t> indices, std::int64_t batch_size) {
   Tensor x;
-  std::vector<std::int32_t> y;
-  const std::int64_t indices[] = {index};
-  gather_batch(set, indices, x, y);
-  const Tensor& out = model.forward(x, Pass{Mode::kEval, 0});
-  std::vector<float> probs(out.data(), out.data() + out.size());
-  if (model.outputs_logits()) {
-    softmax_in_place(probs);
+  Targets y;
+  Tensor probs;
+  const auto n = static_cast<std::int64_t>(indices.size());
+  Tensor all(model.output_shape().with_batch(n));
+  const std::size_t width = all.sample_size();
+  for (std::int64_t begin = 0; begin < n; begin += batch_size) {
+    const std::int64_t count = std::min(batch_size, n - begin);
+    gather_batch(set,
+                 indices.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count)),
+                 objective.preprocessing, x, y);
+    const Tensor& p =
+        metric_outputs(objective, model, model.forward(x, Pass{Mode::kEval, 0}), probs);
+    std::copy(p.data(), p.data() + p.size(), all.data() + static_cast<std::size_t>(begin) * width);
   }
-  return probs;
+  return all;
 }
 
 namespace {
@@ -73,10 +95,8 @@ namespace {
 // statistics; all ranks continue from their mean, as Keras' MirroredStrategy reads them.
 void average_moving_statistics(Model& model, const DataParallel& dp) {
   const std::span<float> frozen = model.parameters().subspan(model.trainable_count());
-  double unused_loss = 0;
-  std::int64_t unused_correct = 0;
   int no_signal = 0;
-  dp.all_reduce(frozen, unused_loss, unused_correct, no_signal);
+  dp.all_reduce(frozen, {}, no_signal);
   const float scale = 1.0F / static_cast<float>(dp.ranks);
   for (float& v : frozen) {
     v *= scale;
@@ -86,7 +106,7 @@ void average_moving_statistics(Model& model, const DataParallel& dp) {
 // Running sums of the current epoch.
 struct EpochSums {
   double loss_sum = 0;
-  std::int64_t correct = 0;
+  std::vector<double> metrics;  // MetricSet state
   std::int64_t seen = 0;
 };
 
@@ -98,7 +118,7 @@ TrainingState capture(const Model& model, Optimizer& optimizer,
   state.epoch = epoch;
   state.step = step;
   state.loss_sum = sums.loss_sum;
-  state.correct = sums.correct;
+  state.metric_sums = sums.metrics;
   state.seen = sums.seen;
   state.epoch_seconds = seconds;
   state.params.assign(model.parameters().begin(), model.parameters().end());
@@ -158,11 +178,13 @@ const char* signal_name(int signal) {
 }
 }  // namespace
 
-FitOutcome fit(Model& model, Optimizer& optimizer, const Loss& loss,
-               std::vector<std::unique_ptr<Callback>>& callbacks, const ImageSet& data,
-               std::span<const std::int64_t> train_indices,
-               std::span<const std::int64_t> validation_indices, const FitSettings& settings,
-               TrainContext& ctx, Progress& progress) {
+FitOutcome fit(Model& model, Optimizer& optimizer, const Objective& objective,
+               std::vector<std::unique_ptr<Callback>>& callbacks, const Part& train,
+               const Part& validation, const FitSettings& settings, TrainContext& ctx,
+               Progress& progress) {
+  const Loss& loss = objective.loss;
+  const MetricSet& metrics = objective.metrics;
+  const std::span<const std::int64_t> train_indices = train.indices;
   FitOutcome outcome;
   ctx.model = &model;
   ctx.optimizer = &optimizer;
@@ -180,18 +202,27 @@ FitOutcome fit(Model& model, Optimizer& optimizer, const Loss& loss,
   }
   std::int64_t first_epoch = settings.initial_epoch;
   std::int64_t first_step = 0;
-  EpochSums resumed_sums;
+  const EpochSums fresh{0.0, std::vector<double>(metrics.state_size(), 0.0), 0};
+  EpochSums resumed_sums = fresh;
   double resumed_seconds = 0;
   if (settings.resume != nullptr) {
     restore(*settings.resume, model, optimizer, callbacks, outcome.history);
     first_epoch = settings.resume->epoch;
     first_step = settings.resume->step;
-    resumed_sums = {settings.resume->loss_sum, settings.resume->correct, settings.resume->seen};
+    resumed_sums = {settings.resume->loss_sum, settings.resume->metric_sums, settings.resume->seen};
+    if (resumed_sums.metrics.size() != metrics.state_size()) {
+      throw CheckpointError(
+          fmt::format("the saved state holds {} metric sums, the experiment's "
+                      "metrics have {}",
+                      resumed_sums.metrics.size(), metrics.state_size()));
+    }
     resumed_seconds = settings.resume->epoch_seconds;
   }
   Tensor x;
   Tensor grad;
-  std::vector<std::int32_t> y;
+  Tensor probs;
+  Targets y;
+  std::vector<double> batch_sums(1 + metrics.state_size());
   const bool rate_can_change = optimizer.has_schedule() ||
                                std::any_of(callbacks.begin(), callbacks.end(), [](const auto& cb) {
                                  return cb->changes_learning_rate();
@@ -210,11 +241,11 @@ FitOutcome fit(Model& model, Optimizer& optimizer, const Loss& loss,
     progress.start_epoch(epoch, settings.epochs, steps);
     const auto order = epoch_order(train_indices, settings.seed, epoch, settings.shuffle);
     const double learning_rate = optimizer.learning_rate();
-    EpochSums sums = resumed_epoch ? resumed_sums : EpochSums{};
+    EpochSums sums = resumed_epoch ? resumed_sums : fresh;
     Logs running;
     if (sums.seen > 0) {
       running.set("loss", sums.loss_sum / static_cast<double>(sums.seen));
-      running.set("accuracy", static_cast<double>(sums.correct) / static_cast<double>(sums.seen));
+      metrics.write(sums.metrics, "", running);
     }
     for (std::int64_t step = resumed_epoch ? first_step : 0; step < steps; ++step) {
       const std::int64_t begin = step * settings.batch_size;
@@ -224,29 +255,31 @@ FitOutcome fit(Model& model, Optimizer& optimizer, const Loss& loss,
       const DataParallel* dp = settings.data_parallel;
       const std::int64_t first = dp != nullptr ? count * dp->rank / dp->ranks : 0;
       const std::int64_t last = dp != nullptr ? count * (dp->rank + 1) / dp->ranks : count;
-      double batch_loss = 0;
-      std::int64_t correct = 0;
+      std::fill(batch_sums.begin(), batch_sums.end(), 0.0);  // loss, then metric sums
       model.zero_gradients();
       if (last > first) {
-        gather_batch(data,
+        gather_batch(*train.set,
                      std::span(order).subspan(static_cast<std::size_t>(begin + first),
                                               static_cast<std::size_t>(last - first)),
-                     x, y);
+                     objective.preprocessing, x, y);
         const Pass pass{Mode::kTrain, static_cast<std::uint64_t>(global_step),
                         static_cast<std::uint64_t>(first)};
         const Tensor& out = model.forward(x, pass);
-        batch_loss = loss.compute(out, y, model.outputs_logits(), &grad, count);
-        correct = count_correct(out, y);
+        batch_sums[0] = loss.compute(out, y, model.outputs_logits(), &grad, count);
+        metrics.update(metric_outputs(objective, model, out, probs), y,
+                       std::span(batch_sums).subspan(1));
         model.backward(grad);
       }
       int signal = interrupt_signal();
       if (dp != nullptr) {
-        dp->all_reduce(model.gradients(), batch_loss, correct, signal);
+        dp->all_reduce(model.gradients(), batch_sums, signal);
       }
       // Keras adds the regularization losses once per batch, to the batch's mean loss.
-      batch_loss += model.penalty() * static_cast<double>(count);
+      const double batch_loss = batch_sums[0] + model.penalty() * static_cast<double>(count);
       model.add_penalty_gradients();
-      sums.correct += correct;
+      for (std::size_t k = 0; k < sums.metrics.size(); ++k) {
+        sums.metrics[k] += batch_sums[1 + k];
+      }
       optimizer.apply(model.trainable_parameters(), model.trainable_gradients());
       if (dp != nullptr && model.trainable_count() < model.parameter_count()) {
         average_moving_statistics(model, *dp);
@@ -254,7 +287,7 @@ FitOutcome fit(Model& model, Optimizer& optimizer, const Loss& loss,
       sums.loss_sum += batch_loss;
       sums.seen += count;
       running.set("loss", sums.loss_sum / static_cast<double>(sums.seen));
-      running.set("accuracy", static_cast<double>(sums.correct) / static_cast<double>(sums.seen));
+      metrics.write(sums.metrics, "", running);
       Logs batch_logs;
       batch_logs.set("loss", batch_loss / static_cast<double>(count));
       for (auto& cb : callbacks) {
@@ -280,10 +313,12 @@ FitOutcome fit(Model& model, Optimizer& optimizer, const Loss& loss,
       }
     }
     Logs logs = running;
-    if (!validation_indices.empty()) {
-      const Evaluation val = evaluate(model, loss, data, validation_indices, settings.batch_size);
+    if (validation.size() > 0) {
+      const Evaluation val = evaluate(model, objective, validation, settings.batch_size);
       logs.set("val_loss", val.loss);
-      logs.set("val_accuracy", val.accuracy);
+      for (const auto& [name, value] : val.metrics.items()) {
+        logs.set("val_" + name, value);
+      }
     }
     if (rate_can_change) {
       logs.set("lr", optimizer.learning_rate());  // as Keras' ReduceLROnPlateau logs it
@@ -298,7 +333,7 @@ FitOutcome fit(Model& model, Optimizer& optimizer, const Loss& loss,
     ++outcome.epochs_run;
     if (ctx.save_state) {
       TrainingState state =
-          capture(model, optimizer, callbacks, outcome.history, epoch + 1, 0, EpochSums{}, 0.0);
+          capture(model, optimizer, callbacks, outcome.history, epoch + 1, 0, fresh, 0.0);
       ctx.save_state(state);
     }
     if (ctx.stop_training) {

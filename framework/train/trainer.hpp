@@ -8,11 +8,13 @@
 #include <span>
 #include <vector>
 
-#include "data/dataset.hpp"
+#include "data/partition.hpp"
+#include "data/preprocessing.hpp"
 #include "framework/nn/losses/loss.hpp"
 #include "framework/nn/model.hpp"
 #include "framework/train/callbacks/callback.hpp"
 #include "framework/train/history.hpp"
+#include "framework/train/metric_set.hpp"
 #include "framework/train/optimizers/optimizer.hpp"
 #include "framework/train/progress.hpp"
 #include "framework/train/training_state.hpp"
@@ -21,15 +23,21 @@ namespace runner {
 
 // One process's part in data-parallel training: it trains samples [count * rank / ranks,
 // count * (rank + 1) / ranks) of every batch of `count`, then all_reduce sums the gradients and
-// the step's loss and correct count over the ranks (the same sums on every rank), and turns
+// the step's loss and metric sums over the ranks (the same sums on every rank), and turns
 // `signal` into the largest any rank passed: a signal on one rank stops all of them after the
 // same step.
 struct DataParallel {
   int rank = 0;
   int ranks = 1;
-  std::function<void(std::span<float> gradients, double& loss_sum, std::int64_t& correct,
-                     int& signal)>
-      all_reduce;
+  std::function<void(std::span<float> gradients, std::span<double> sums, int& signal)> all_reduce;
+};
+
+// What a model is trained and measured with: the loss, the compiled metrics, and the
+// preprocessing batches are gathered through.
+struct Objective {
+  const Loss& loss;
+  const MetricSet& metrics;
+  const Preprocessing& preprocessing;
 };
 
 struct FitSettings {
@@ -46,8 +54,10 @@ struct FitSettings {
 
 struct Evaluation {
   double loss = 0;
-  double accuracy = 0;
+  Logs metrics;  // by metric name
   std::int64_t count = 0;
+  // The metric's value, or NaN when the run does not compute it.
+  [[nodiscard]] double metric(const std::string& name) const;
 };
 
 struct FitOutcome {
@@ -57,23 +67,24 @@ struct FitOutcome {
   std::optional<std::string> restored_note;  // what EarlyStopping restored, if anything
 };
 
-// Trains `model` (built, prepared for batch_size) on data.train[train_indices].
-// Requires: model.use_logits_output() already decided (the loss reads outputs_logits()).
-// Saves a TrainingState through ctx.save_state after every epoch; on SIGINT/SIGTERM it saves
-// one at the current step and throws Interrupted.
-FitOutcome fit(Model& model, Optimizer& optimizer, const Loss& loss,
-               std::vector<std::unique_ptr<Callback>>& callbacks, const ImageSet& data,
-               std::span<const std::int64_t> train_indices,
-               std::span<const std::int64_t> validation_indices, const FitSettings& settings,
-               TrainContext& ctx, Progress& progress);
+// Trains `model` (built, prepared for batch_size) on `train`, validating on `validation` (may
+// be empty) after every epoch. Requires: model.use_logits_output() already decided (the loss
+// reads outputs_logits()). Saves a TrainingState through ctx.save_state after every epoch; on
+// SIGINT/SIGTERM it saves one at the current step and throws Interrupted.
+FitOutcome fit(Model& model, Optimizer& optimizer, const Objective& objective,
+               std::vector<std::unique_ptr<Callback>>& callbacks, const Part& train,
+               const Part& validation, const FitSettings& settings, TrainContext& ctx,
+               Progress& progress);
 
-// Mean loss (with the weights' penalties, as Keras) and accuracy over set[indices] in eval
-// mode, in batches of batch_size.
-Evaluation evaluate(Model& model, const Loss& loss, const ImageSet& set,
-                    std::span<const std::int64_t> indices, std::int64_t batch_size);
+// Mean loss (with the weights' penalties, as Keras) and the metrics over `part` in eval mode,
+// in batches of batch_size.
+Evaluation evaluate(Model& model, const Objective& objective, const Part& part,
+                    std::int64_t batch_size);
 
-// Class probabilities of one image (softmax applied when the model outputs logits).
-std::vector<float> predict_one(Model& model, const ImageSet& set, std::int64_t index);
+// The model's outputs for set[indices] as the metrics read them (probabilities, or regression
+// values), {n, outputs}, in batches of batch_size.
+Tensor predict(Model& model, const Objective& objective, const Samples& set,
+               std::span<const std::int64_t> indices, std::int64_t batch_size);
 
 // The order of training samples in `epoch`: a permutation derived from (seed, epoch).
 std::vector<std::int64_t> epoch_order(std::span<const std::int64_t> indices, std::uint64_t seed,

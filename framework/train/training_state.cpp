@@ -27,7 +27,7 @@ void serialize(Archive& ar, runner::EpochState& s, const unsigned /*version*/) {
 
 template <class Archive>
 void serialize(Archive& ar, runner::TrainingState& s, const unsigned /*version*/) {
-  ar& s.config_hash& s.epoch& s.step& s.loss_sum& s.correct& s.seen& s.epoch_seconds;
+  ar& s.config_hash& s.epoch& s.step& s.loss_sum& s.metric_sums& s.seen& s.epoch_seconds;
   ar& s.params& s.iterations& s.learning_rate& s.slots& s.history& s.callbacks;
 }
 

@@ -26,12 +26,12 @@ struct EpochState {
 };
 
 struct TrainingState {
-  static constexpr unsigned kVersion = 1;
-  std::string config_hash;  // of the run's config.yaml: a state never resumes another run
-  std::int64_t epoch = 0;   // 0-based epoch to continue
-  std::int64_t step = 0;    // steps of that epoch already done
-  double loss_sum = 0;      // running sums of the unfinished epoch
-  std::int64_t correct = 0;
+  static constexpr unsigned kVersion = 2;  // 2: metric_sums replaced the correct count
+  std::string config_hash;          // of the run's config.yaml: a state never resumes another run
+  std::int64_t epoch = 0;           // 0-based epoch to continue
+  std::int64_t step = 0;            // steps of that epoch already done
+  double loss_sum = 0;              // running sums of the unfinished epoch
+  std::vector<double> metric_sums;  // MetricSet state
   std::int64_t seen = 0;
   double epoch_seconds = 0;  // time already spent in the unfinished epoch
   std::vector<float> params;

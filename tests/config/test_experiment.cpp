@@ -6,6 +6,7 @@
 #include "framework/core/errors.hpp"
 #include "framework/core/yaml_reader.hpp"
 #include "framework/nn/layer_registry.hpp"
+#include "framework/nn/metrics/metric.hpp"
 #include "framework/train/callbacks/callback.hpp"
 #include "framework/train/optimizers/optimizer.hpp"
 #include "tests/support/tmpdir.hpp"
@@ -29,7 +30,7 @@ TEST_SUITE("experiment") {
     const Experiment e = load_experiment("experiments/cnn.yaml");
     CHECK(e.name == "fashion-cnn");
     CHECK(e.seed == 42U);
-    CHECK(e.validation_split == 0.2);
+    CHECK(e.data.split.validation_split == 0.2);
     CHECK(e.data.path == "/usr/share/datasets/fashion-mnist");
     CHECK(e.layers.size() == 8);
     CHECK(e.epochs == 20);
@@ -52,15 +53,16 @@ TEST_SUITE("experiment") {
          f + ":2:7: seed: expected an integer in [0, 4294967295], got -1\n" + f +
          ":4:21: data.validation_split: expected a number in [0, 1), got 1.5\n" + f +
          ":5:3: data.limt: unknown key 'limt'; did you mean 'limit'? (known keys: class_names, "
-         "dataset, limit, path, test_limit, validation_split)\n" +
+         "dataset, limit, path, preprocessing, stratify, test, test_limit, test_split, train, "
+         "validation, validation_split)\n" +
          f + ":8:14: model.layers[0].type: unknown layer type 'Conv2d' (known: " +
          known(layer_registry()) + "); did you mean 'Conv2D'?\n" + f +
          ":9:28: model.layers[1].units: expected an integer, got 'abc'\n" + f +
          ":11:21: compile.optimizer.type: unknown optimizer 'adan' (known: " +
          known(optimizer_registry()) + "); did you mean 'adam'?\n" + f +
-         ":12:23: compile.metrics[1]: unknown metric: expected one of accuracy, got "
-         "'precision'\n" +
-         f + ":15:3: fit.epochs: duplicate key 'epochs' (first given on line 14)\n" + f +
+         ":12:23: compile.metrics[1]: unknown metric 'precison' (known: " +
+         known(metric_registry()) + "); did you mean 'precision'?\n" + f +
+         ":15:3: fit.epochs: duplicate key 'epochs' (first given on line 14)\n" + f +
          ":14:11: fit.epochs: expected a positive integer, got 0\n" + f +
          ":17:12: callbacks[0].type: unknown callback 'EarlyStoping' (known: " +
          known(callback_registry()) + "); did you mean 'EarlyStopping'?")

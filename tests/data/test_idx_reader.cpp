@@ -4,7 +4,8 @@
 #include <fstream>
 
 #include "data/dataset.hpp"
-#include "data/idx_reader.hpp"
+#include "data/preprocessing.hpp"
+#include "data/readers/idx_reader.hpp"
 #include "framework/core/errors.hpp"
 #include "tests/support/tmpdir.hpp"
 
@@ -129,36 +130,47 @@ TEST_SUITE("idx_reader") {
   }
 
   TEST_CASE("A missing default dataset names the Debian package") {
-    DatasetOptions options;
-    options.path = "/nonexistent/fashion";
+    DataSources sources;
+    Diagnostics diag("test");
+    const Spec spec(load_yaml_string("{type: fashion_mnist, path: /nonexistent/fashion}", "test"),
+                    "data.train", diag, 0, 0);
+    sources.train = data_source_registry().create(spec);
+    REQUIRE(sources.train != nullptr);
     CHECK_THROWS_WITH_AS(
-        load_dataset(options),
-        "/nonexistent/fashion/train-images-idx3-ubyte.gz: file not found; set data.path "
+        load_dataset(sources, Task::kClassification, std::nullopt),
+        "/nonexistent/fashion/train-images-idx3-ubyte.gz: file not found; set the path "
         "to the folder holding the IDX files",
         DataError);
   }
 
   TEST_CASE("Fashion-MNIST loads from the Debian package with limits") {
-    DatasetOptions options;
-    options.limit = 100;
-    options.test_limit = 10;
-    const Dataset data = load_dataset(options);
-    CHECK(data.train.count == 100);
-    CHECK(data.test.count == 10);
+    DataSources sources;
+    Diagnostics diag("test");
+    sources.train = data_source_registry().create(
+        Spec(load_yaml_string("{type: fashion_mnist}", "test"), "data.train", diag, 0, 0));
+    sources.test = data_source_registry().create(Spec(
+        load_yaml_string("{type: fashion_mnist, part: test}", "test"), "data.test", diag, 0, 0));
+    sources.limit = 100;
+    sources.test_limit = 10;
+    const Dataset data = load_dataset(sources, Task::kClassification, std::nullopt);
+    CHECK(data.train.count() == 100);
+    CHECK(data.test.count() == 10);
     CHECK(data.train.sample_shape() == Shape{28, 28, 1});
-    CHECK(data.train.labels[0] == 9);  // the first training image is an ankle boot
+    CHECK(data.train.classes[0] == 9);  // the first training image is an ankle boot
     CHECK(data.class_names[9] == "Ankle boot");
     Tensor x;
-    std::vector<std::int32_t> y;
+    Targets y;
     const std::int64_t pick[] = {0, 1};
-    gather_batch(data.train, pick, x, y);
+    Preprocessing p;
+    parse_scale("1/255", p);
+    gather_batch(data.train, pick, p, x, y);
     CHECK(x.shape() == Shape{2, 28, 28, 1});
     float top = 0;
     for (std::size_t i = 0; i < x.size(); ++i) {
       top = std::max(top, x[i]);
     }
     CHECK(top == 1.0F);
-    CHECK(y == std::vector<std::int32_t>{9, 0});
+    CHECK(y.classes == std::vector<std::int32_t>{9, 0});
   }
 }
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "data/idx_reader.hpp"
+#include "data/readers/idx_reader.hpp"
 #include "framework/core/errors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

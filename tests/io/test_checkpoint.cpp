@@ -3,7 +3,8 @@
 #include <fstream>
 #include <numeric>
 
-#include "data/split.hpp"
+#include "framework/app/run_data.hpp"
+#include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/io/checkpoint.hpp"
 #include "framework/io/hdf5.hpp"
@@ -139,16 +140,22 @@ TEST_SUITE("checkpoint") {
     CHECK(loaded.model.parameter_count() == 333526);
     loaded.model.prepare(100);
     loaded.model.use_logits_output();
-    const Dataset data = load_dataset(DatasetOptions{});
-    std::vector<std::int64_t> all(10000);
-    std::iota(all.begin(), all.end(), 0);
-    const auto loss = loss_by_name("sparse_categorical_crossentropy");
-    const Evaluation test = evaluate(loaded.model, *loss, data.test, all, 100);
-    CHECK(test.accuracy == doctest::Approx(0.9168).epsilon(1e-9));
+    // The reference data settings, as `runner evaluate` uses for a Keras file.
+    YAML::Node root;
+    root["name"] = "keras";
+    root["model"] = loaded.model_section;
+    const Experiment e = parse_experiment(root, "keras");
+    const auto loss = make_loss(e);
+    RunData d;
+    load_run_data(e, *loss, d);
+    plan_run_data(e, *loss, loaded.model, d, std::nullopt);
+    const MetricSet metrics(make_metrics(e), loss->targets());
+    const Objective objective{*loss, metrics, d.preprocessing};
+    const Evaluation test = evaluate(loaded.model, objective, d.parts.test, 100);
+    CHECK(test.metric("accuracy") == doctest::Approx(0.9168).epsilon(1e-9));
     CHECK(test.loss == doctest::Approx(0.236287).epsilon(1e-4));
-    const SplitIndices split = train_validation_split(60000, 0.2, 42);
-    const Evaluation val = evaluate(loaded.model, *loss, data.train, split.validation, 100);
-    CHECK(val.accuracy == doctest::Approx(11065.0 / 12000.0).epsilon(1e-9));
+    const Evaluation val = evaluate(loaded.model, objective, d.parts.validation, 100);
+    CHECK(val.metric("accuracy") == doctest::Approx(11065.0 / 12000.0).epsilon(1e-9));
   }
 
   TEST_CASE("Loading a checkpoint of another model says what does not match") {

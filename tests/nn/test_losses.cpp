@@ -19,7 +19,9 @@ TEST_SUITE("losses") {
     const std::vector<std::int32_t> labels{0, 3, 1};
     Tensor from_registry;
     Tensor direct;
-    CHECK(loss->compute(logits, labels, true, &from_registry, 0) ==
+    Targets y;
+    y.classes = labels;
+    CHECK(loss->compute(logits, y, true, &from_registry, 0) ==
           sparse_categorical_crossentropy(logits, labels, true, &direct));
     CHECK(std::equal(direct.data(), direct.data() + direct.size(), from_registry.data()));
     // The mapping form is the same loss; the resolved config keeps Keras' string form.
@@ -35,10 +37,12 @@ TEST_SUITE("losses") {
   TEST_CASE("An unknown loss is refused with its place and a did-you-mean") {
     CHECK_THROWS_WITH_AS(
         parse_experiment(load_yaml_string("name: x\nmodel: {input_shape: [4], layers: [{type: "
-                                          "Dense, units: 4}]}\ncompile: {loss: mse}\n",
+                                          "Dense, units: 4}]}\ncompile: {loss: hinge}\n",
                                           "test"),
                          "test"),
-        "test:3:17: compile.loss: unknown loss 'mse' (known: sparse_categorical_crossentropy)",
+        "test:3:17: compile.loss: unknown loss 'hinge' (known: binary_crossentropy, "
+        "categorical_crossentropy, huber, mae, mean_absolute_error, mean_squared_error, mse, "
+        "sparse_categorical_crossentropy)",
         ConfigError);
     CHECK_THROWS_AS(loss_by_name("hinge"), ConfigError);
   }

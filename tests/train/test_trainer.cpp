@@ -1,10 +1,10 @@
 #include <doctest/doctest.h>
 
-#include "data/split.hpp"
 #include "framework/config/typed_specs.hpp"
 #include "framework/nn/losses/sparse_categorical_crossentropy.hpp"
 #include "framework/train/trainer.hpp"
 #include "tests/support/layer_checks.hpp"
+#include "tests/support/prepared_run.hpp"
 #include "tests/support/run_cli.hpp"
 
 namespace runner::test {
@@ -22,27 +22,22 @@ struct TinyRun {
 TinyRun train_tiny(int threads, std::int64_t epochs,
                    const std::vector<std::string>& overrides = {}) {
   return with_threads(threads, [&] {
-    const Experiment e = load_experiment("tests/fixtures/tiny.yaml", overrides);
-    const Dataset data = load_dataset(e.data);
-    const SplitIndices split = train_validation_split(data.train.count, e.validation_split, e.seed);
-    Model model = build_model(e, data.train.sample_shape());
-    model.prepare(e.batch_size);
-    model.use_logits_output();
+    PreparedRun run;
+    prepare_run(run, "tests/fixtures/tiny.yaml", overrides);
+    const Experiment& e = run.e;
+    Model& model = run.model;
     auto optimizer = make_optimizer(e);
     std::vector<std::unique_ptr<Callback>> callbacks;
     TrainContext ctx;
     Progress quiet(Verbosity::kQuiet, stdout);
     FitSettings settings{epochs, e.batch_size, 0, true, e.seed};
-    const auto loss = make_loss(e);
-    FitOutcome out = fit(model, *optimizer, *loss, callbacks, data.train, split.train,
-                         split.validation, settings, ctx, quiet);
-    std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
-    std::iota(all.begin(), all.end(), 0);
+    FitOutcome out = fit(model, *optimizer, run.objective(), callbacks, run.d.parts.train,
+                         run.d.parts.validation, settings, ctx, quiet);
     const auto kernel = model.entry(3).params[0].span();
     return TinyRun{out.history,
                    std::vector<float>(model.parameters().begin(), model.parameters().end()),
                    std::vector<float>(kernel.begin(), kernel.end()),
-                   evaluate(model, *loss, data.test, all, 32)};
+                   evaluate(model, run.objective(), run.d.parts.test, 32)};
   });
 }
 }  // namespace
@@ -75,23 +70,15 @@ TEST_SUITE("trainer") {
     // Keras adds the regularization losses to every batch's loss, in fit and in evaluate.
     const std::vector<std::string> penalties{"model.layers[3].kernel_regularizer={l2: 0.05}",
                                              "model.layers[0].bias_regularizer={l1: 0.5}"};
-    const Experiment e = load_experiment("tests/fixtures/tiny.yaml", penalties);
-    const Dataset data = load_dataset(e.data);
-    Model model = build_model(e, data.train.sample_shape());
-    model.prepare(e.batch_size);
-    model.use_logits_output();
-    std::vector<std::int64_t> all(static_cast<std::size_t>(data.test.count));
-    std::iota(all.begin(), all.end(), 0);
-    const double penalty = model.penalty();
+    PreparedRun run;
+    prepare_run(run, "tests/fixtures/tiny.yaml", penalties);
+    const double penalty = run.model.penalty();
     CHECK(penalty > 0.1);  // glorot_uniform 784 x 16 kernel: about 0.05 * 784 * 16 / 800 * 2
-    const auto loss = make_loss(e);
-    const Evaluation penalized = evaluate(model, *loss, data.test, all, 32);
-    const Experiment plain = load_experiment("tests/fixtures/tiny.yaml");
-    Model same = build_model(plain, data.train.sample_shape());
-    same.prepare(plain.batch_size);
-    same.use_logits_output();
-    CHECK(same.penalty() == 0);
-    const Evaluation unpenalized = evaluate(same, *loss, data.test, all, 32);
+    const Evaluation penalized = evaluate(run.model, run.objective(), run.d.parts.test, 32);
+    PreparedRun plain;
+    prepare_run(plain, "tests/fixtures/tiny.yaml");
+    CHECK(plain.model.penalty() == 0);
+    const Evaluation unpenalized = evaluate(plain.model, plain.objective(), plain.d.parts.test, 32);
     CHECK(penalized.loss == doctest::Approx(unpenalized.loss + penalty).epsilon(1e-9));
 
     // One epoch: the penalty pulls the kernel towards zero much harder than without it.

@@ -33,11 +33,10 @@ RunOutcome train_data_parallel(const Experiment& experiment, RunOptions options)
   DataParallel dp;
   dp.rank = w.rank;
   dp.ranks = w.size;
-  dp.all_reduce = [&](std::span<float> gradients, double& loss_sum, std::int64_t& correct,
-                      int& signal) {
+  dp.all_reduce = [&](std::span<float> gradients, std::span<double> sums, int& signal) {
     const int n = static_cast<int>(gradients.size());
-    const std::vector<double> stats{loss_sum, static_cast<double>(correct),
-                                    static_cast<double>(signal)};
+    std::vector<double> stats(sums.begin(), sums.end());
+    stats.push_back(static_cast<double>(signal));
     std::vector<std::vector<double>> all_stats;
     if (w.rank == 0) {
       parts.resize(gradients.size() * static_cast<std::size_t>(w.size));
@@ -48,17 +47,20 @@ RunOutcome train_data_parallel(const Experiment& experiment, RunOptions options)
         for (std::size_t i = 0; i < gradients.size(); ++i) {
           gradients[i] += part[i];
         }
-        loss_sum += all_stats[static_cast<std::size_t>(r)][0];
-        correct += static_cast<std::int64_t>(all_stats[static_cast<std::size_t>(r)][1]);
-        signal = std::max(signal, static_cast<int>(all_stats[static_cast<std::size_t>(r)][2]));
+        const auto& theirs = all_stats[static_cast<std::size_t>(r)];
+        for (std::size_t k = 0; k < sums.size(); ++k) {
+          sums[k] += theirs[k];
+        }
+        signal = std::max(signal, static_cast<int>(theirs[sums.size()]));
       }
     } else {
       bm::gather(world, gradients.data(), n, 0);
       bm::gather(world, stats, 0);
     }
     bm::broadcast(world, gradients.data(), n, 0);
-    bm::broadcast(world, loss_sum, 0);
-    bm::broadcast(world, correct, 0);
+    if (!sums.empty()) {
+      bm::broadcast(world, sums.data(), static_cast<int>(sums.size()), 0);
+    }
     bm::broadcast(world, signal, 0);
   };
   options.data_parallel = &dp;

@@ -11,21 +11,36 @@
 #include <string_view>
 
 #include "framework/core/registry.hpp"
+#include "framework/core/targets.hpp"
 #include "framework/core/tensor.hpp"
 
 namespace runner {
+
+// What a loss compares the outputs with: the task it implies.
+enum class LossTargets {
+  kClassIndex,    // one class index per sample (sparse_categorical_crossentropy)
+  kDistribution,  // one-hot (or probability) rows as wide as the output (categorical)
+  kBinary,        // a 0/1 value per output (binary_crossentropy)
+  kValue,         // real values (regression)
+};
 
 class Loss {
  public:
   virtual ~Loss() = default;
   // Registry key and YAML `type:` (Keras' function name, e.g. "sparse_categorical_crossentropy").
   [[nodiscard]] virtual std::string_view type() const = 0;
-  // Sum over the batch of the per-sample losses of `output` (probabilities, or logits when
-  // from_logits: the model folded its softmax into the loss) against `labels`. When grad is not
+  [[nodiscard]] virtual LossTargets targets() const = 0;
+  // True when the model may fold its final softmax into this loss (Model::use_logits_output).
+  [[nodiscard]] virtual bool takes_softmax_logits() const { return false; }
+  // Sum over the batch of the per-sample losses of `output` against `y` (`softmax_folded`: the
+  // outputs are logits because the model folded its softmax into the loss). When grad is not
   // null, writes dLoss/doutput for the mean over `mean_over` samples (0: this batch), Keras'
   // reduction; a data-parallel shard passes the global batch.
-  virtual double compute(const Tensor& output, std::span<const std::int32_t> labels,
-                         bool from_logits, Tensor* grad, std::int64_t mean_over) const = 0;
+  virtual double compute(const Tensor& output, const Targets& y, bool softmax_folded, Tensor* grad,
+                         std::int64_t mean_over) const = 0;
+  // Turns outputs into what metrics read: probabilities (softmax of folded or from_logits
+  // outputs, sigmoid for binary from_logits), regression values unchanged.
+  virtual void to_probabilities(Tensor& output, bool softmax_folded) const;
   // The resolved parameters (config.yaml).
   [[nodiscard]] YAML::Node config() const { return YAML::Clone(config_); }
 
@@ -39,6 +54,9 @@ LossRegistry& loss_registry();
 // The loss called `type` with its default parameters (checkpoints and run folders name theirs).
 // Throws ConfigError for an unknown name.
 std::unique_ptr<Loss> loss_by_name(const std::string& type);
+
+// Softmax of every row of a {batch, classes} tensor, in place.
+void softmax_rows(Tensor& t);
 
 }  // namespace runner
 

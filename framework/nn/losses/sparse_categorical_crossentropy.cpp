@@ -74,25 +74,39 @@ class SparseCategoricalCrossentropy final : public Loss {
   static constexpr std::string_view kType = "sparse_categorical_crossentropy";
 
   static const Schema& schema() {
-    static const Schema s = Schema(std::string(kType),
-                                   "cross-entropy of integer class labels against class "
-                                   "probabilities (softmax outputs)")
-                                .keras_class("SparseCategoricalCrossentropy");
+    static const Schema s =
+        Schema(std::string(kType),
+               "cross-entropy of integer class labels against class "
+               "probabilities (softmax outputs)")
+            .flag("from_logits", "the model outputs logits (no softmax): the loss applies it",
+                  false)
+            .keras_class("SparseCategoricalCrossentropy");
     return s;
   }
 
   static std::unique_ptr<Loss> create(const Params& p) {
     auto loss = std::make_unique<SparseCategoricalCrossentropy>();
+    loss->from_logits_ = p.flag("from_logits");
     loss->config_ = p.resolved();
     return loss;
   }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
+  [[nodiscard]] LossTargets targets() const override { return LossTargets::kClassIndex; }
+  [[nodiscard]] bool takes_softmax_logits() const override { return true; }
 
-  double compute(const Tensor& output, std::span<const std::int32_t> labels, bool from_logits,
-                 Tensor* grad, std::int64_t mean_over) const override {
-    return sparse_categorical_crossentropy(output, labels, from_logits, grad, mean_over);
+  double compute(const Tensor& output, const Targets& y, bool softmax_folded, Tensor* grad,
+                 std::int64_t mean_over) const override {
+    return sparse_categorical_crossentropy(output, y.classes, softmax_folded || from_logits_, grad,
+                                           mean_over);
   }
+
+  void to_probabilities(Tensor& output, bool softmax_folded) const override {
+    Loss::to_probabilities(output, softmax_folded || from_logits_);
+  }
+
+ private:
+  bool from_logits_ = false;
 };
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "data/idx_reader.hpp"
+#include "data/readers/idx_reader.hpp"
 
 #include <fmt/format.h>
 #include <zlib.h>
@@ -127,6 +127,28 @@ IdxArray read_idx(const std::string& path, std::size_t expected_rank,
   }
   out.dims[0] = items;
   return out;
+}
+
+}  // namespace runner
+
+namespace runner {
+
+SourceData read_idx_pair(const std::string& images_path, const std::string& labels_path,
+                         std::optional<std::int64_t> limit) {
+  IdxArray images = read_idx(images_path, 3, limit);
+  IdxArray labels = read_idx(labels_path, 1, limit);
+  if (images.dims[0] != labels.dims[0]) {
+    throw DataError(fmt::format("{}: {} labels for {} images in {}", labels_path, labels.dims[0],
+                                images.dims[0], images_path));
+  }
+  SourceData data;
+  const std::int64_t count = images.dims[0];
+  data.x = FeatureArray::of_bytes(std::move(images.values), count,
+                                  Shape{images.dims[1], images.dims[2], 1});
+  data.y.numbers.assign(labels.values.begin(), labels.values.end());
+  data.y.origin = labels_path;
+  data.description = images_path;
+  return data;
 }
 
 }  // namespace runner

@@ -20,3 +20,14 @@ IdxArray read_idx(const std::string& path, std::size_t expected_rank,
                   std::optional<std::int64_t> limit = std::nullopt);
 
 }  // namespace runner
+
+#include "data/source.hpp"
+
+namespace runner {
+
+// An images file (rank 3: count, height, width) and its labels file (rank 1) as a source's
+// data; the counts must agree.
+SourceData read_idx_pair(const std::string& images_path, const std::string& labels_path,
+                         std::optional<std::int64_t> limit);
+
+}  // namespace runner

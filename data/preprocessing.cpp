@@ -1,0 +1,204 @@
+#include "data/preprocessing.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+
+#include "framework/core/parallel.hpp"
+
+namespace runner {
+
+std::string Preprocessing::scale_text() const {
+  if (scale_denominator == 1) {
+    return fmt::format("{}", scale_numerator);
+  }
+  return fmt::format("{}/{}", fmt::format("{}", scale_numerator),
+                     fmt::format("{}", scale_denominator));
+}
+
+namespace {
+bool parse_positive(std::string_view text, double& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && std::isfinite(out) && out > 0;
+}
+}  // namespace
+
+bool parse_scale(const std::string& text, Preprocessing& p) {
+  const auto slash = text.find('/');
+  double num = 0;
+  double den = 1;
+  const bool ok = slash == std::string::npos
+                      ? parse_positive(text, num)
+                      : parse_positive(std::string_view(text).substr(0, slash), num) &&
+                            parse_positive(std::string_view(text).substr(slash + 1), den);
+  if (ok) {
+    p.scale_numerator = num;
+    p.scale_denominator = den;
+  }
+  return ok;
+}
+
+namespace {
+constexpr std::array<std::pair<TargetEncoding, const char*>, 4> kEncodings{{
+    {TargetEncoding::kClasses, "classes"},
+    {TargetEncoding::kOneHot, "one_hot"},
+    {TargetEncoding::kBinary, "binary"},
+    {TargetEncoding::kValues, "values"},
+}};
+}  // namespace
+
+std::string encoding_name(TargetEncoding encoding) {
+  for (const auto& [e, name] : kEncodings) {
+    if (e == encoding) {
+      return name;
+    }
+  }
+  return "classes";
+}
+
+bool parse_encoding(const std::string& name, TargetEncoding& encoding) {
+  for (const auto& [e, n] : kEncodings) {
+    if (name == n) {
+      encoding = e;
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+// The scaled value of every byte, in double (standardisation) and rounded to float.
+std::array<double, 256> byte_scale(const Preprocessing& p) {
+  std::array<double, 256> table{};
+  for (int v = 0; v < 256; ++v) {
+    table[static_cast<std::size_t>(v)] = v * p.scale_numerator / p.scale_denominator;
+  }
+  return table;
+}
+
+double scaled(const Samples& set, const std::array<double, 256>& bytes, const Preprocessing& p,
+              std::int64_t sample, std::size_t j) {
+  if (set.x.type() == ElementType::kUint8) {
+    return bytes[set.x.bytes(sample)[j]];
+  }
+  return static_cast<double>(set.x.floats(sample)[j]) * p.scale_numerator / p.scale_denominator;
+}
+}  // namespace
+
+void fit_standardization(Preprocessing& p, const Samples& set,
+                         std::span<const std::int64_t> indices) {
+  const auto features = static_cast<std::size_t>(set.x.sample_size());
+  const auto bytes = byte_scale(p);
+  std::vector<double> sum(features, 0.0);
+  for (const std::int64_t i : indices) {
+    for (std::size_t j = 0; j < features; ++j) {
+      sum[j] += scaled(set, bytes, p, i, j);
+    }
+  }
+  const auto n = static_cast<double>(std::max<std::size_t>(1, indices.size()));
+  p.mean.resize(features);
+  for (std::size_t j = 0; j < features; ++j) {
+    p.mean[j] = sum[j] / n;
+  }
+  std::vector<double> squares(features, 0.0);
+  for (const std::int64_t i : indices) {
+    for (std::size_t j = 0; j < features; ++j) {
+      const double d = scaled(set, bytes, p, i, j) - p.mean[j];
+      squares[j] += d * d;
+    }
+  }
+  p.std.resize(features);
+  for (std::size_t j = 0; j < features; ++j) {
+    const double s = std::sqrt(squares[j] / n);
+    p.std[j] = s > 0 ? s : 1.0;  // a constant feature is centred, not divided by zero
+  }
+}
+
+namespace {
+void gather_targets(const Samples& set, std::span<const std::int64_t> indices,
+                    const Preprocessing& p, Targets& y) {
+  const auto n = static_cast<std::int64_t>(indices.size());
+  y.classes.clear();
+  if (set.has_classes()) {
+    y.classes.resize(indices.size());
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      y.classes[i] = set.classes[static_cast<std::size_t>(indices[i])];
+    }
+  }
+  switch (p.targets) {
+    case TargetEncoding::kClasses:
+      y.values.resize(Shape{0});
+      break;
+    case TargetEncoding::kOneHot:
+      y.values.resize(Shape{n, p.classes});
+      y.values.fill(0.0F);
+      for (std::size_t i = 0; i < indices.size(); ++i) {
+        y.values[i * static_cast<std::size_t>(p.classes) + static_cast<std::size_t>(y.classes[i])] =
+            1.0F;
+      }
+      break;
+    case TargetEncoding::kBinary:
+      y.values.resize(Shape{n, 1});
+      for (std::size_t i = 0; i < indices.size(); ++i) {
+        y.values[i] = static_cast<float>(y.classes[i]);
+      }
+      break;
+    case TargetEncoding::kValues: {
+      const auto width = static_cast<std::size_t>(set.value_width);
+      y.values.resize(Shape{n, set.value_width});
+      for (std::size_t i = 0; i < indices.size(); ++i) {
+        const float* src = set.values.data() + static_cast<std::size_t>(indices[i]) * width;
+        std::copy(src, src + width, y.values.data() + i * width);
+      }
+      break;
+    }
+  }
+}
+}  // namespace
+
+void gather_batch(const Samples& set, std::span<const std::int64_t> indices, const Preprocessing& p,
+                  Tensor& x, Targets& y) {
+  const auto bytes = byte_scale(p);
+  std::array<float, 256> byte_floats{};
+  for (std::size_t v = 0; v < 256; ++v) {
+    byte_floats[v] = static_cast<float>(bytes[v]);
+  }
+  const auto n = static_cast<std::int64_t>(indices.size());
+  x.resize(set.sample_shape().with_batch(n));
+  const auto size = static_cast<std::size_t>(set.x.sample_size());
+  const bool standardize = p.standardizes();
+  // In parallel like the layers after it, so the worker thread does not idle through it.
+  constexpr std::size_t kSamplesPerTask = 4;
+  parallel_for(0, indices.size(), kSamplesPerTask, [&](std::size_t first, std::size_t last) {
+    for (std::size_t i = first; i < last; ++i) {
+      const std::int64_t sample = indices[i];
+      float* dst = x.data() + i * size;
+      if (standardize) {
+        for (std::size_t j = 0; j < size; ++j) {
+          dst[j] = static_cast<float>((scaled(set, bytes, p, sample, j) - p.mean[j]) / p.std[j]);
+        }
+      } else if (set.x.type() == ElementType::kUint8) {
+        const std::uint8_t* src = set.x.bytes(sample);
+        for (std::size_t j = 0; j < size; ++j) {
+          dst[j] = byte_floats[src[j]];
+        }
+      } else {
+        const float* src = set.x.floats(sample);
+        const double factor = p.scale_numerator / p.scale_denominator;
+        if (factor == 1.0) {
+          std::copy(src, src + size, dst);
+        } else {
+          for (std::size_t j = 0; j < size; ++j) {
+            dst[j] = static_cast<float>(static_cast<double>(src[j]) * p.scale_numerator /
+                                        p.scale_denominator);
+          }
+        }
+      }
+    }
+  });
+  gather_targets(set, indices, p, y);
+}
+
+}  // namespace runner

@@ -1,0 +1,27 @@
+#include "framework/nn/metrics/metric.hpp"
+
+#include <algorithm>
+
+namespace runner {
+
+MetricRegistry& metric_registry() {
+  static MetricRegistry registry("metric");
+  return registry;
+}
+
+void Metric::init(const Params& p) {
+  config_ = p.resolved();
+  const std::string name = p.text("name");
+  name_ = name.empty() ? std::string(type()) : name;
+}
+
+Schema metric_schema(std::string type, std::string summary) {
+  return Schema(std::move(type), std::move(summary))
+      .text("name", "the key in logs and history (default: the type)", std::string());
+}
+
+std::size_t argmax(std::span<const float> row) {
+  return static_cast<std::size_t>(std::max_element(row.begin(), row.end()) - row.begin());
+}
+
+}  // namespace runner
