@@ -55,16 +55,16 @@ void parse_header(const std::string& header, NpyArray& a) {
     fail(a.where, "not a valid .npy header (no 'descr')");
   }
   const std::string descr = m[1];
+  if (descr.size() >= 2 && descr[1] == 'O') {
+    fail(a.where,
+         "an object array (dtype 'O'); reading it would need pickle, which runner never loads: "
+         "save a numeric array (np.save(path, np.asarray(x, dtype=np.float32)))");
+  }
   if (descr.size() < 3 ||
       (descr[0] != '<' && descr[0] != '>' && descr[0] != '|' && descr[0] != '=')) {
     fail(a.where, fmt::format("unsupported dtype '{}'", descr));
   }
   a.kind = descr[1];
-  if (a.kind == 'O') {
-    fail(a.where,
-         "an object array (dtype 'O'); reading it would need pickle, which runner never loads: "
-         "save a numeric array (np.save(path, np.asarray(x, dtype=np.float32)))");
-  }
   const std::string size_text = descr.substr(2);
   if ((a.kind != 'u' && a.kind != 'i' && a.kind != 'f' && a.kind != 'b') ||
       (size_text != "1" && size_text != "2" && size_text != "4" && size_text != "8")) {

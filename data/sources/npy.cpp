@@ -31,7 +31,8 @@ class NpySource final : public DataSource {
   [[nodiscard]] std::string_view type() const override { return "npy"; }
 
   [[nodiscard]] SourceData load(const LoadContext& context) const override {
-    return npy_source_data(read_npy_file(x_), read_npy_file(y_), context.limit);
+    const NpyArray x = read_npy_file(x_);  // first: its problems are reported first
+    return npy_source_data(x, read_npy_file(y_), context.limit);
   }
 
  private:

@@ -30,7 +30,8 @@ class NpzSource final : public DataSource {
   [[nodiscard]] std::string_view type() const override { return "npz"; }
 
   [[nodiscard]] SourceData load(const LoadContext& context) const override {
-    return npy_source_data(read_npz_member(path_, x_), read_npz_member(path_, y_), context.limit);
+    const NpyArray x = read_npz_member(path_, x_);  // first: its problems are reported first
+    return npy_source_data(x, read_npz_member(path_, y_), context.limit);
   }
 
  private:

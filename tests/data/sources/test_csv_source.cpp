@@ -1,0 +1,70 @@
+#include <doctest/doctest.h>
+
+#include "tests/support/sources.hpp"
+
+namespace runner::test {
+
+TEST_SUITE("data source csv") {
+  TEST_CASE("CSV features are every other column in file order, text labels become classes") {
+    const SourceData data =
+        load_source("{type: csv, path: tests/fixtures/data/table.csv, label: species}");
+    REQUIRE(data.x.count() == 12);
+    CHECK(data.x.sample_shape() == Shape{30});
+    CHECK(data.feature_names.front() == "f0");
+    CHECK(data.feature_names[3] == "f3");
+    for (std::int64_t i = 0; i < 12; ++i) {
+      for (std::int64_t j = 0; j < 30; ++j) {
+        CHECK(data.x.floats(i)[j] == static_cast<float>(fixture_pixel(i, j / 5, j % 5)));
+      }
+    }
+    CHECK(data.y.lines[2] == 4);
+    ClassMap classes;
+    const Samples s = to_samples(data, Task::kClassification, classes, true);
+    CHECK(classes.names == std::vector<std::string>{"cat", "dog", "owl"});
+    for (std::size_t i = 0; i < 12; ++i) {
+      CHECK(s.classes[i] == static_cast<std::int32_t>(i % 3));
+    }
+    CHECK_THROWS_WITH_AS(to_samples(data, Task::kRegression, classes, true),
+                         "tests/fixtures/data/table.csv, column 'species': line 2: label 'cat' is "
+                         "not a number (a regression loss needs numeric targets)",
+                         DataError);
+  }
+
+  TEST_CASE("Named feature columns come in the order given") {
+    const SourceData data = load_source(
+        "{type: csv, path: tests/fixtures/data/regression.csv, label: target, features: [c, a]}");
+    CHECK(data.x.sample_shape() == Shape{2});
+    CHECK(data.x.floats(1)[0] == static_cast<float>(fixture_pixel(1, 0, 2)));
+    CHECK(data.x.floats(1)[1] == static_cast<float>(fixture_pixel(1, 0, 0)));
+    ClassMap none;
+    const Samples s = to_samples(data, Task::kRegression, none, true);
+    CHECK(s.values[1] == static_cast<float>(2.0 * fixture_pixel(1, 0, 0) -
+                                            fixture_pixel(1, 0, 1) + 0.5));
+  }
+
+  TEST_CASE("Ragged rows, missing values, unknown columns and bad delimiters are refused") {
+    const std::string d = "tests/fixtures/data/";
+    CHECK_THROWS_WITH_AS(load_source("{type: csv, path: " + d + "ragged.csv, label: species}"),
+                         (d + "ragged.csv: line 6: 30 fields, but the header has 31 columns")
+                             .c_str(),
+                         DataError);
+    CHECK_THROWS_WITH_AS(load_source("{type: csv, path: " + d + "missing.csv, label: species}"),
+                         (d + "missing.csv: line 8, column 'f4': missing value 'NA'; runner does "
+                              "not guess: fill or drop it in the file")
+                             .c_str(),
+                         DataError);
+    CHECK_THROWS_WITH_AS(
+        load_source("{type: csv, path: " + d + "regression.csv, label: targt}"),
+        (d + "regression.csv: no column 'targt' (the header has: a, b, c, d, target); did you "
+             "mean 'target'?")
+            .c_str(),
+        DataError);
+    CHECK_THROWS_WITH_AS(load_source("{type: csv, path: " + d + "regression.csv, label: target, "
+                                     "delimiter: ';;'}"),
+                         "test:1:81: data.train.delimiter: expected one character (not a quote "
+                         "or line break), got ';;'",
+                         ConfigError);
+  }
+}
+
+}  // namespace runner::test
