@@ -1,6 +1,7 @@
 #include "framework/config/typed_specs.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -85,6 +86,55 @@ void read_compile(MapReader& top, Experiment& e) {
   c.reject_unknown();
 }
 
+namespace {
+// A callback's `monitor` must name something the run logs (loss, a metric, their val_ forms, the
+// learning rate), and Keras' `mode: auto` for it must agree with the metric's direction (Keras
+// 2.11's ModelCheckpoint would minimise val_auc): the fix is an explicit mode.
+void check_monitor(const Experiment& e, const Callback& callback, const YAML::Node& node,
+                   const std::string& key_path, Diagnostics& diag) {
+  const YAML::Node config = callback.config();
+  if (!config["monitor"].IsDefined() || !config["monitor"].IsScalar()) {
+    return;
+  }
+  const std::string monitor = config["monitor"].Scalar();
+  const std::string base = monitor.starts_with("val_") ? monitor.substr(4) : monitor;
+  std::vector<std::string> logged{"loss", "val_loss", "lr", "learning_rate"};
+  std::optional<bool> higher_is_better;
+  if (base == "loss") {
+    higher_is_better = false;
+  }
+  Diagnostics quiet(e.file);
+  for (const auto& spec : e.metrics) {
+    const auto metric = check_entry(metric_registry(), spec, quiet, e.seed);
+    if (!metric) {
+      return;  // reported where the metric is
+    }
+    logged.push_back(metric->name());
+    logged.push_back("val_" + metric->name());
+    if (metric->name() == base) {
+      higher_is_better = metric->for_classification();
+    }
+  }
+  if (std::find(logged.begin(), logged.end(), monitor) == logged.end()) {
+    const YAML::Node& const_node = node;
+    diag.error(const_node["monitor"], key_path + ".monitor",
+               fmt::format("'{}' is not logged by this run (logged: {}){}", monitor,
+                           fmt::join(logged, ", "), did_you_mean(monitor, logged)));
+    return;
+  }
+  const bool maximises = config["mode"].IsScalar() && config["mode"].Scalar() == "max";
+  const bool auto_mode = !(node.IsMap() && node["mode"].IsDefined());
+  if (higher_is_better && auto_mode && *higher_is_better != maximises) {
+    diag.error(node, key_path,
+               fmt::format("{} with mode auto would {} '{}' (Keras' rule for this callback), but "
+                           "{} is better; set mode: {}",
+                           callback.type(), maximises ? "maximise" : "minimise", monitor,
+                           *higher_is_better ? "higher" : "lower",
+                           *higher_is_better ? "max" : "min"));
+  }
+}
+}  // namespace
+
 void read_callbacks(MapReader& top, Experiment& e) {
   Diagnostics& diag = top.diagnostics();
   const YAML::Node list = top.child("callbacks");
@@ -102,6 +152,9 @@ void read_callbacks(MapReader& top, Experiment& e) {
                    fmt::format("{} sets the learning rate, but compile.optimizer.learning_rate "
                                "is a schedule; use one or the other (Keras refuses both too)",
                                callback->type()));
+      }
+      if (callback) {
+        check_monitor(e, *callback, list[i], entry.key_path, diag);
       }
       e.callbacks.push_back(entry);
       const YAML::Node& item = list[i];

@@ -68,12 +68,17 @@ class Callback {
 using CallbackRegistry = Registry<Callback>;
 CallbackRegistry& callback_registry();
 
-// Keras' monitor mode: "auto" picks max for names containing "acc", else min.
 enum class MonitorMode { kMin, kMax };
+// Whether higher is better for a logged quantity: accuracy variants, AUC, precision and recall
+// are maximised, everything else minimised (compare and report sort by it).
 MonitorMode resolve_mode(const std::string& mode, const std::string& monitor);
-// Declares `mode` (auto|min|max); mode_of resolves it for the declared `monitor`.
+// Keras 2.11's `mode: auto` differs by callback: EarlyStopping maximises names ending in acc,
+// accuracy or auc; ModelCheckpoint names containing "acc" or starting with "fmeasure";
+// ReduceLROnPlateau names containing "acc". Everything else is minimised.
+enum class KerasAutoMode { kEarlyStopping, kModelCheckpoint, kReduceLROnPlateau };
+// Declares `mode` (auto|min|max); mode_of resolves it for the declared `monitor` by `rule`.
 Schema& declare_mode(Schema& schema);
-MonitorMode mode_of(const Params& params);
+MonitorMode mode_of(const Params& params, KerasAutoMode rule);
 const char* mode_name(MonitorMode mode);
 
 }  // namespace runner

@@ -41,7 +41,7 @@ class EarlyStopping final : public Callback {
     cb->min_delta_ = std::abs(p.real("min_delta"));
     cb->patience_ = p.integer("patience");
     cb->verbose_ = p.integer("verbose");
-    cb->mode_ = mode_of(p);
+    cb->mode_ = mode_of(p, KerasAutoMode::kEarlyStopping);
     cb->baseline_ = p.maybe_real("baseline");
     cb->restore_best_weights_ = p.flag("restore_best_weights");
     cb->start_from_epoch_ = p.integer("start_from_epoch");

@@ -39,7 +39,7 @@ class ModelCheckpoint final : public Callback {
     cb->verbose_ = p.integer("verbose");
     cb->save_best_only_ = p.flag("save_best_only");
     cb->save_weights_only_ = p.flag("save_weights_only");
-    cb->mode_ = mode_of(p);
+    cb->mode_ = mode_of(p, KerasAutoMode::kModelCheckpoint);
     cb->config_ = p.resolved();
     cb->config_["mode"] = mode_name(cb->mode_);
     return cb;

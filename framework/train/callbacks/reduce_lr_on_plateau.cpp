@@ -45,7 +45,7 @@ class ReduceLROnPlateau final : public Callback {
     cb->factor_ = p.real("factor");
     cb->patience_ = p.integer("patience");
     cb->verbose_ = p.integer("verbose");
-    cb->mode_ = mode_of(p);
+    cb->mode_ = mode_of(p, KerasAutoMode::kReduceLROnPlateau);
     cb->min_delta_ = p.real("min_delta");
     cb->cooldown_ = p.integer("cooldown");
     cb->min_lr_ = p.real("min_lr");

@@ -5,7 +5,7 @@
 namespace runner::test {
 
 TEST_SUITE("data source csv") {
-  TEST_CASE("CSV features are every other column in file order, text labels become classes") {
+  TEST_CASE("CSV features are every other column in file order and text labels become classes") {
     const SourceData data =
         load_source("{type: csv, path: tests/fixtures/data/table.csv, label: species}");
     REQUIRE(data.x.count() == 12);
@@ -42,7 +42,7 @@ TEST_SUITE("data source csv") {
                                             fixture_pixel(1, 0, 1) + 0.5));
   }
 
-  TEST_CASE("Ragged rows, missing values, unknown columns and bad delimiters are refused") {
+  TEST_CASE("Ragged rows and missing values and unknown columns and bad delimiters are refused") {
     const std::string d = "tests/fixtures/data/";
     CHECK_THROWS_WITH_AS(load_source("{type: csv, path: " + d + "ragged.csv, label: species}"),
                          (d + "ragged.csv: line 6: 30 fields, but the header has 31 columns")

@@ -5,7 +5,7 @@
 namespace runner::test {
 
 TEST_SUITE("data source hdf5") {
-  TEST_CASE("HDF5 datasets load by path: chunked gzip uint8, shuffled gzip int32, plain float32") {
+  TEST_CASE("HDF5 datasets load by path: chunked gzip uint8 and shuffled gzip int32 and plain float32") {
     const SourceData bytes = load_source("{type: hdf5, path: tests/fixtures/data/data.h5}");
     CHECK(bytes.x.type() == ElementType::kUint8);
     check_fixture_data(bytes);
@@ -18,7 +18,7 @@ TEST_SUITE("data source hdf5") {
     check_fixture_sample(some.x, 6, 6);
   }
 
-  TEST_CASE("Missing, mismatched, non-numeric and damaged HDF5 data is refused by name") {
+  TEST_CASE("Missing or mismatched or non-numeric or damaged HDF5 data is refused by name") {
     const std::string f = "tests/fixtures/data/data.h5";
     CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: " + f + ", y: /nope}"),
                          (f + ":/nope: no such dataset").c_str(), DataError);

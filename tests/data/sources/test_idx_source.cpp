@@ -5,7 +5,7 @@
 namespace runner::test {
 
 TEST_SUITE("data source idx") {
-  TEST_CASE("IDX files of any size and class count load from any folder, gzip'd or not") {
+  TEST_CASE("IDX files of any size and class count load from any folder gzip'd or not") {
     const SourceData data = load_source(
         "{type: idx, images: tests/fixtures/data/images.idx, labels: "
         "tests/fixtures/data/labels.idx}");

@@ -8,7 +8,7 @@
 namespace runner::test {
 
 TEST_SUITE("data source image_folder") {
-  TEST_CASE("Class folders in sorted order, files by name; PNG exact, JPEG close") {
+  TEST_CASE("Class folders in sorted order and files by name: PNG exact and JPEG close") {
     const SourceData data = load_source(
         "{type: image_folder, path: tests/fixtures/data/folder, image_size: [6, 5], "
         "color_mode: grayscale}");
@@ -46,7 +46,7 @@ TEST_SUITE("data source image_folder") {
     }
   }
 
-  TEST_CASE("A non-image, an empty class folder and a missing size are refused by name") {
+  TEST_CASE("A non-image file or an empty class folder or a missing size is refused by name") {
     CHECK_THROWS_WITH_AS(load_source("{type: image_folder, path: tests/fixtures/data/bad_folder, "
                                      "image_size: 4}"),
                          "tests/fixtures/data/bad_folder/dog/notes.png: not a PNG or JPEG image",

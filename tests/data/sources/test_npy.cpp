@@ -5,7 +5,7 @@
 namespace runner::test {
 
 TEST_SUITE("data source npy") {
-  TEST_CASE("npy files load as NumPy saved them: uint8 mapped in place, float64 converted") {
+  TEST_CASE("npy files load as NumPy saved them: uint8 mapped in place and float64 converted") {
     const SourceData bytes = load_source(
         "{type: npy, x: tests/fixtures/data/images.npy, y: tests/fixtures/data/labels.npy}");
     CHECK(bytes.x.type() == ElementType::kUint8);
@@ -31,7 +31,7 @@ TEST_SUITE("data source npy") {
     CHECK(s.values[3 * 4 + 1] == 1.0F);  // sample 4 is class 1
   }
 
-  TEST_CASE("Fortran order, object arrays, truncation and count mismatches are refused") {
+  TEST_CASE("Fortran order or object arrays or truncation or count mismatches are refused") {
     const std::string d = "tests/fixtures/data/";
     CHECK_THROWS_WITH_AS(
         load_source("{type: npy, x: " + d + "fortran.npy, y: " + d + "labels.npy}"),
