@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "data/partition.hpp"
 #include "data/split.hpp"
+#include "framework/core/errors.hpp"
 #include "tests/data/split_cases.hpp"
+#include "tests/data/stratified_split_cases.hpp"
 
 namespace runner::test {
 
@@ -66,6 +69,43 @@ TEST_SUITE("split") {
     const SplitIndices split = train_validation_split(5, 0.0, 42);
     CHECK(split.train == std::vector<std::int64_t>{0, 1, 2, 3, 4});
     CHECK(split.validation.empty());
+  }
+
+  TEST_CASE("Stratified splits select scikit-learn's indices in its order") {
+    for (const auto& c : reference::kStratifiedCases) {
+      CAPTURE(c.labels.size());
+      const SplitIndices split = stratified_split(c.labels, c.fraction, c.seed);
+      CHECK(split.train == c.train);
+      CHECK(split.validation == c.held_out);
+    }
+  }
+
+  TEST_CASE("test_split then validation_split equal two chained train_test_split calls") {
+    const auto& c = reference::kChainedCase;
+    Dataset data;
+    std::vector<std::uint8_t> pixels(c.labels.size(), 0);
+    data.train.x =
+        FeatureArray::of_bytes(pixels, static_cast<std::int64_t>(c.labels.size()), Shape{1});
+    data.train.classes = c.labels;
+    const Partition parts =
+        partition(data, SplitSettings{c.validation_split, c.test_split, true}, c.seed);
+    CHECK(parts.train.indices == c.train);
+    CHECK(parts.validation.indices == c.validation);
+    CHECK(parts.test.indices == c.test);
+    CHECK(parts.test.set == &data.train);
+  }
+
+  TEST_CASE("A stratified split refuses classes too small to split as scikit-learn does") {
+    const std::vector<std::int32_t> lonely{0, 0, 1, 1, 2};
+    CHECK_THROWS_WITH_AS(stratified_split(lonely, 0.4, 1),
+                         "stratify: class 2 has only 1 sample; every class needs at least 2 to "
+                         "be split",
+                         DataError);
+    const std::vector<std::int32_t> many{0, 0, 1, 1, 2, 2, 3, 3};
+    CHECK_THROWS_WITH_AS(stratified_split(many, 0.25, 1),
+                         "stratify: 2 held-out and 6 kept samples, but there are 4 classes; each "
+                         "side needs at least one sample per class",
+                         DataError);
   }
 }
 

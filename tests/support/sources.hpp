@@ -16,8 +16,8 @@ namespace runner::test {
 
 inline std::unique_ptr<DataSource> make_source(const std::string& yaml) {
   Diagnostics diag("test");
-  auto source = data_source_registry().create(
-      Spec(load_yaml_string(yaml, "test"), "data.train", diag, 0, 0));
+  auto source =
+      data_source_registry().create(Spec(load_yaml_string(yaml, "test"), "data.train", diag, 0, 0));
   diag.throw_if_any();
   return source;
 }

@@ -38,16 +38,15 @@ TEST_SUITE("data source csv") {
     CHECK(data.x.floats(1)[1] == static_cast<float>(fixture_pixel(1, 0, 0)));
     ClassMap none;
     const Samples s = to_samples(data, Task::kRegression, none, true);
-    CHECK(s.values[1] == static_cast<float>(2.0 * fixture_pixel(1, 0, 0) -
-                                            fixture_pixel(1, 0, 1) + 0.5));
+    CHECK(s.values[1] ==
+          static_cast<float>(2.0 * fixture_pixel(1, 0, 0) - fixture_pixel(1, 0, 1) + 0.5));
   }
 
   TEST_CASE("Ragged rows and missing values and unknown columns and bad delimiters are refused") {
     const std::string d = "tests/fixtures/data/";
-    CHECK_THROWS_WITH_AS(load_source("{type: csv, path: " + d + "ragged.csv, label: species}"),
-                         (d + "ragged.csv: line 6: 30 fields, but the header has 31 columns")
-                             .c_str(),
-                         DataError);
+    CHECK_THROWS_WITH_AS(
+        load_source("{type: csv, path: " + d + "ragged.csv, label: species}"),
+        (d + "ragged.csv: line 6: 30 fields, but the header has 31 columns").c_str(), DataError);
     CHECK_THROWS_WITH_AS(load_source("{type: csv, path: " + d + "missing.csv, label: species}"),
                          (d + "missing.csv: line 8, column 'f4': missing value 'NA'; runner does "
                               "not guess: fill or drop it in the file")
@@ -59,7 +58,8 @@ TEST_SUITE("data source csv") {
              "mean 'target'?")
             .c_str(),
         DataError);
-    CHECK_THROWS_WITH_AS(load_source("{type: csv, path: " + d + "regression.csv, label: target, "
+    CHECK_THROWS_WITH_AS(load_source("{type: csv, path: " + d +
+                                     "regression.csv, label: target, "
                                      "delimiter: ';;'}"),
                          "test:1:81: data.train.delimiter: expected one character (not a quote "
                          "or line break), got ';;'",

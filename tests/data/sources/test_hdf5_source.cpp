@@ -5,7 +5,8 @@
 namespace runner::test {
 
 TEST_SUITE("data source hdf5") {
-  TEST_CASE("HDF5 datasets load by path: chunked gzip uint8 and shuffled gzip int32 and plain float32") {
+  TEST_CASE(
+      "HDF5 datasets load by path: chunked gzip uint8 and shuffled gzip int32 and plain float32") {
     const SourceData bytes = load_source("{type: hdf5, path: tests/fixtures/data/data.h5}");
     CHECK(bytes.x.type() == ElementType::kUint8);
     check_fixture_data(bytes);
@@ -22,10 +23,9 @@ TEST_SUITE("data source hdf5") {
     const std::string f = "tests/fixtures/data/data.h5";
     CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: " + f + ", y: /nope}"),
                          (f + ":/nope: no such dataset").c_str(), DataError);
-    CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: " + f + ", y: /short_labels}"),
-                         (f + ":/short_labels: 11 labels for 12 inputs in " + f + ":/images")
-                             .c_str(),
-                         DataError);
+    CHECK_THROWS_WITH_AS(
+        load_source("{type: hdf5, path: " + f + ", y: /short_labels}"),
+        (f + ":/short_labels: 11 labels for 12 inputs in " + f + ":/images").c_str(), DataError);
     CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: " + f + ", y: /names}"),
                          (f + ":/names: not a numeric dataset (HDF5 type class 3); expected "
                               "integers or floats")
@@ -33,8 +33,7 @@ TEST_SUITE("data source hdf5") {
                          DataError);
     CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: " + f + ", x: /float}"),
                          (f + ":/float: not a dataset").c_str(), DataError);
-    CHECK_THROWS_AS(load_source("{type: hdf5, path: tests/fixtures/data/truncated.h5}"),
-                    DataError);
+    CHECK_THROWS_AS(load_source("{type: hdf5, path: tests/fixtures/data/truncated.h5}"), DataError);
     CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: tests/fixtures/data/none.h5}"),
                          "tests/fixtures/data/none.h5: No such file or directory", DataError);
     CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: tests/fixtures/data/table.csv}"),

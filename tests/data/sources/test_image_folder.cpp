@@ -32,8 +32,8 @@ TEST_SUITE("data source image_folder") {
   TEST_CASE("RGB images are resized with TensorFlow's half-pixel bilinear rule") {
     // The 12x10 files are each fixture image doubled by nearest neighbour: halving them
     // bilinearly reads pairs of equal pixels, so the originals come back exactly.
-    const SourceData data = load_source(
-        "{type: image_folder, path: tests/fixtures/data/rgb}", std::nullopt, Shape{6, 5, 3});
+    const SourceData data = load_source("{type: image_folder, path: tests/fixtures/data/rgb}",
+                                        std::nullopt, Shape{6, 5, 3});
     REQUIRE(data.x.count() == 12);
     CHECK(data.x.sample_shape() == Shape{6, 5, 3});
     const std::int64_t original = 3 * 1 + 2;  // owl's second file: sample 5
@@ -58,12 +58,11 @@ TEST_SUITE("data source image_folder") {
     CHECK_THROWS_WITH_AS(
         load_source("{type: image_folder, path: " + dir.path().string() + ", image_size: 4}"),
         ((dir / "b").string() + ": the class folder is empty").c_str(), DataError);
-    CHECK_THROWS_WITH_AS(
-        load_source("{type: image_folder, path: " + dir.path().string() + "}"),
-        (dir.path().string() + ": set image_size on the image_folder source or "
-                               "model.input_shape [height, width, channels]")
-            .c_str(),
-        DataError);
+    CHECK_THROWS_WITH_AS(load_source("{type: image_folder, path: " + dir.path().string() + "}"),
+                         (dir.path().string() + ": set image_size on the image_folder source or "
+                                                "model.input_shape [height, width, channels]")
+                             .c_str(),
+                         DataError);
     CHECK_THROWS_WITH_AS(load_source("{type: image_folder, path: tests/fixtures/nothing, "
                                      "image_size: 4}"),
                          "tests/fixtures/nothing: no such folder", DataError);

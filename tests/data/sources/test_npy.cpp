@@ -59,9 +59,9 @@ TEST_SUITE("data source npy") {
     CHECK_THROWS_WITH_AS(
         load_source("{type: npy, x: " + d + "nothing.npy, y: " + d + "labels.npy}"),
         (d + "nothing.npy: cannot open: No such file or directory").c_str(), DataError);
-    CHECK_THROWS_WITH_AS(
-        load_source("{type: npy, x: " + d + "table.csv, y: " + d + "labels.npy}"),
-        (d + "table.csv: not a .npy file (no \\x93NUMPY magic)").c_str(), DataError);
+    CHECK_THROWS_WITH_AS(load_source("{type: npy, x: " + d + "table.csv, y: " + d + "labels.npy}"),
+                         (d + "table.csv: not a .npy file (no \\x93NUMPY magic)").c_str(),
+                         DataError);
   }
 }
 
