@@ -88,6 +88,9 @@ void read_evaluation(RunRow& row, const std::filesystem::path& dir) {
         if (evaluation.has(split)) {
           const h5::Object g = evaluation.group(split);
           for (const auto& metric : g.children()) {
+            if (metric == "per_class" || metric == "confusion_matrix") {
+              continue;  // per-class results: in the run's report, not a column
+            }
             row.evaluation[std::string(split) + "_" + metric] = g.read_doubles(metric).at(0);
           }
         }

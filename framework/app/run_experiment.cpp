@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "framework/app/run_data.hpp"
+#include "framework/train/class_report.hpp"
 #include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
@@ -190,6 +191,35 @@ YAML::Node fit_summary(const Experiment& e, const RunOptions& options, const Run
   return summary;
 }
 
+std::vector<std::int32_t> classes_of(const Part& part) {
+  std::vector<std::int32_t> out;
+  out.reserve(part.indices.size());
+  for (const auto i : part.indices) {
+    out.push_back(part.set->classes[static_cast<std::size_t>(i)]);
+  }
+  return out;
+}
+
+// summary.json's per_class {name: {precision, recall, f1, support}} and confusion_matrix.
+void write_class_summary(const ClassReport& report, YAML::Node node) {
+  for (std::size_t c = 0; c < report.class_names.size(); ++c) {
+    YAML::Node s;
+    s["precision"] = yaml_number(report.classes[c].precision);
+    s["recall"] = yaml_number(report.classes[c].recall);
+    s["f1"] = yaml_number(report.classes[c].f1);
+    s["support"] = report.classes[c].support;
+    node["per_class"][report.class_names[c]] = s;
+  }
+  const std::size_t k = report.class_names.size();
+  for (std::size_t t = 0; t < k; ++t) {
+    YAML::Node row(YAML::NodeType::Sequence);
+    for (std::size_t p = 0; p < k; ++p) {
+      row.push_back(report.count(t, p));
+    }
+    node["confusion_matrix"].push_back(row);
+  }
+}
+
 // The experiment's `evaluate:` splits, into the outcome and the summary.
 void evaluate_splits(const Experiment& e, const RunOptions& options, const RunData& d, Model& model,
                      const Objective& objective, YAML::Node& summary, RunOutcome& outcome) {
@@ -214,6 +244,22 @@ void evaluate_splits(const Experiment& e, const RunOptions& options, const RunDa
     }
     if (options.verbosity != Verbosity::kQuiet) {
       fmt::print(options.out, "{:<12}{}\n", split_name + ":", line);
+    }
+    if (!d.class_names.empty() && part.set->has_classes()) {
+      const ClassReport report =
+          class_report(predict(model, objective, *part.set, part.indices, e.batch_size),
+                       classes_of(part), d.class_names);
+      write_class_summary(report, summary["evaluation"][split_name]);
+      save_pictures(outcome.run_dir, "the confusion matrix", [&] {
+        const plot::ConfusionView view{"Confusion matrix: " + split_name, report.class_names,
+                                       report.confusion};
+        return plot::Pictures{{fmt::format("confusion-{}.png", split_name),
+                               plot::render_confusion_matrix(view, plot::ImageFormat::kPng)}};
+      });
+      if (options.verbosity != Verbosity::kQuiet) {
+        fmt::print(options.out, "{}", report.table());
+      }
+      outcome.class_reports[split_name] = report;
     }
   }
 }
@@ -288,7 +334,8 @@ void write_run_files(const Experiment& e, const RunData& d, const std::string& c
                      d.parts.train.indices,
                      d.parts.validation.indices,
                      outcome.evaluation,
-                     {d.preprocessing, d.class_names, d.data.feature_names}};
+                     {d.preprocessing, d.class_names, d.data.feature_names},
+                     outcome.class_reports};
   write_results_h5(run_dir / "results.h5", results);
   write_history_csv(run_dir / "history.csv", history);
   save_pictures(run_dir, "the training curves", [&] { return plot::history_charts(history); });

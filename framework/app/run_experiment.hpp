@@ -8,6 +8,7 @@
 #include <string>
 
 #include "framework/config/experiment.hpp"
+#include "framework/train/class_report.hpp"
 #include "framework/train/history.hpp"
 #include "framework/train/progress.hpp"
 #include "framework/train/trainer.hpp"
@@ -34,6 +35,7 @@ struct RunOutcome {
   std::int64_t epochs_run = 0;
   bool stopped_early = false;
   std::map<std::string, Logs> evaluation;  // split -> loss and metrics
+  std::map<std::string, ClassReport> class_reports;  // split -> per-class (classification)
 };
 
 RunOutcome run_experiment(const Experiment& experiment, const RunOptions& options);

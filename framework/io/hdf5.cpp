@@ -311,9 +311,14 @@ void Object::write_doubles(const std::string& name, const std::vector<double>& v
 }
 
 void Object::write_int64s(const std::string& name, const std::vector<std::int64_t>& values) const {
+  write_int64s(name, Shape{static_cast<std::int64_t>(values.size())}, values);
+}
+
+void Object::write_int64s(const std::string& name, const Shape& shape,
+                          const std::vector<std::int64_t>& values) const {
   const auto hdf5_lock = lock_hdf5();
-  const hsize_t n = values.size();
-  SpaceHandle space(H5Screate_simple(1, &n, nullptr));
+  std::vector<hsize_t> dims(shape.dims().begin(), shape.dims().end());
+  SpaceHandle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   DataHandle set(H5Dcreate2(id_, name.c_str(), H5T_STD_I64LE, space.id, IntermediateGroups().id,
                             H5P_DEFAULT, H5P_DEFAULT));
   check(set.id < 0

@@ -46,6 +46,9 @@ class Object {
   void write_floats(const std::string& name, const Shape& shape, const float* data) const;
   void write_doubles(const std::string& name, const std::vector<double>& values) const;
   void write_int64s(const std::string& name, const std::vector<std::int64_t>& values) const;
+  // `values` in C order as a dataset of `shape` (a confusion matrix).
+  void write_int64s(const std::string& name, const Shape& shape,
+                    const std::vector<std::int64_t>& values) const;
   void write_int64_scalar(const std::string& name, std::int64_t value) const;
   // Reads a float32 dataset; its shape must be `expected` (message names both otherwise).
   void read_floats(const std::string& name, const Shape& expected, float* out) const;

@@ -120,6 +120,29 @@ void write_history_csv(const std::filesystem::path& path, const History& history
   write_text_file(path, history_csv(history));
 }
 
+namespace {
+// evaluation/<split>/per_class/{precision, recall, f1, support} (one per class, in class
+// order, the names as an attribute) and evaluation/<split>/confusion_matrix [true][predicted].
+void write_class_report(const h5::Object& split, const ClassReport& report) {
+  const h5::Object per_class = split.create_group("per_class");
+  per_class.write_string_list_attribute("class_names", report.class_names);
+  std::vector<double> precision, recall, f1;
+  std::vector<std::int64_t> support;
+  for (const ClassScores& s : report.classes) {
+    precision.push_back(s.precision);
+    recall.push_back(s.recall);
+    f1.push_back(s.f1);
+    support.push_back(s.support);
+  }
+  per_class.write_doubles("precision", precision);
+  per_class.write_doubles("recall", recall);
+  per_class.write_doubles("f1", f1);
+  per_class.write_int64s("support", support);
+  const auto k = static_cast<std::int64_t>(report.class_names.size());
+  split.write_int64s("confusion_matrix", Shape{k, k}, report.confusion);
+}
+}  // namespace
+
 void write_results_h5(const std::filesystem::path& path, const RunResults& results) {
   write_atomically(path, [&](const std::filesystem::path& tmp) {
     h5::Object file = h5::create_file(tmp.string());
@@ -151,6 +174,9 @@ void write_results_h5(const std::filesystem::path& path, const RunResults& resul
       const h5::Object group = evaluation.create_group(name);
       for (const auto& [metric, value] : metrics.items()) {
         group.write_doubles(metric, {value});
+      }
+      if (const auto it = results.class_reports.find(name); it != results.class_reports.end()) {
+        write_class_report(group, it->second);
       }
     }
     file.close();

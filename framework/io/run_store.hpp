@@ -2,8 +2,8 @@
 // Run folders: results/<experiment>/<YYYYmmdd-HHMMSS>-<id>/ holding
 //   config.yaml     the resolved experiment (every default filled in)
 //   history.csv     epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds
-//   results.h5      the history as datasets, the split indices, the final metrics, the
-//                   preprocessing
+//   results.h5      the history as datasets, the split indices, the final metrics (with
+//                   per-class results and the confusion matrix), the preprocessing
 //   model-final.h5  the model as training left it (after any EarlyStopping restore)
 //   summary.json    the outcome in a few machine-readable lines
 // plus whatever callbacks write (the best checkpoint of ModelCheckpoint).
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "framework/io/preprocessing_store.hpp"
+#include "framework/train/class_report.hpp"
 #include "framework/train/history.hpp"
 
 namespace runner {
@@ -39,6 +40,7 @@ struct RunResults {
   std::vector<std::int64_t> validation_indices;
   std::map<std::string, Logs> evaluation;  // split -> loss and metrics
   StoredPreprocessing preprocessing;
+  std::map<std::string, ClassReport> class_reports;  // split -> per-class results
 };
 void write_results_h5(const std::filesystem::path& path, const RunResults& results);
 

@@ -61,6 +61,20 @@ void text_at(cairo_t* cr, const std::string& text, double x, double y, Align ali
   cairo_show_text(cr, text.c_str());
 }
 
+// The widest of `texts` in the body font, measured on a scratch surface (to size a canvas).
+double widest_text(const std::vector<std::string>& texts) {
+  cairo_surface_t* scratch = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t* cr = cairo_create(scratch);
+  font(cr, kFontSize);
+  double widest = 0;
+  for (const auto& t : texts) {
+    widest = std::max(widest, text_width(cr, t));
+  }
+  cairo_destroy(cr);
+  cairo_surface_destroy(scratch);
+  return widest;
+}
+
 void line(cairo_t* cr, double x0, double y0, double x1, double y1) {
   cairo_move_to(cr, x0, y0);
   cairo_line_to(cr, x1, y1);
@@ -499,19 +513,10 @@ std::string render_heat_map(const HeatMap& map, ImageFormat format) {
           fmt::format(" [{} | {}] {:.4f};", map.rows[r], map.columns[c], map.values[r][c]);
     }
   }
-  // Size the canvas by the labels (measured on a scratch surface).
-  double row_w = 0;
-  {
-    cairo_surface_t* scratch = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
-    cairo_t* cr = cairo_create(scratch);
-    font(cr, kFontSize);
-    for (const auto& r : map.rows) {
-      row_w = std::max(row_w, text_width(cr, r));
-    }
-    row_w = std::max(row_w, text_width(cr, map.row_label));
-    cairo_destroy(cr);
-    cairo_surface_destroy(scratch);
-  }
+  // Size the canvas by the labels.
+  std::vector<std::string> labels = map.rows;
+  labels.push_back(map.row_label);
+  const double row_w = widest_text(labels);
   const double cell_w = 120, cell_h = 44;
   const double left = 30 + row_w + 16, top = 84;
   const int width =
@@ -573,6 +578,71 @@ std::string render_heat_map(const HeatMap& map, ImageFormat format) {
             Align::kCenter);
     font(cr, kFontSize, true);
     text_at(cr, map.row_label, left - 10, top - 14, Align::kRight);
+  });
+}
+
+std::string render_confusion_matrix(const ConfusionView& view, ImageFormat format) {
+  const std::size_t k = view.class_names.size();
+  std::string description = "rows: true class; columns: predicted class;";
+  for (std::size_t t = 0; t < k; ++t) {
+    for (std::size_t p = 0; p < k; ++p) {
+      description += fmt::format(" [{} | {}] {};", view.class_names[t], view.class_names[p],
+                                 view.counts[t * k + p]);
+    }
+  }
+  const double names_w = widest_text(view.class_names);
+  const double cell = 48;
+  const double left = 40 + names_w + 12;
+  const double top = 60 + names_w + 12;  // column names are written upwards
+  const int width = static_cast<int>(std::max(left + cell * static_cast<double>(k) + 30, 420.0));
+  const int height = static_cast<int>(top + cell * static_cast<double>(k) + 40);
+  return render(width, height, format, {view.title, description}, [&](cairo_t* cr) {
+    font(cr, kTitleSize, true);
+    color(cr, kBlack);
+    text_at(cr, view.title, width / 2.0, 24, Align::kCenter);
+    font(cr, kFontSize - 1);
+    text_at(cr, "rows: true class, columns: predicted; shade: share of the row", width / 2.0, 44,
+            Align::kCenter);
+    font(cr, kFontSize);
+    for (std::size_t t = 0; t < k; ++t) {
+      std::int64_t row_total = 0;
+      for (std::size_t p = 0; p < k; ++p) {
+        row_total += view.counts[t * k + p];
+      }
+      const double y = top + cell * static_cast<double>(t);
+      color(cr, kBlack);
+      text_at(cr, view.class_names[t], left - 10, y + cell / 2, Align::kRight);
+      for (std::size_t p = 0; p < k; ++p) {
+        const double x = left + cell * static_cast<double>(p);
+        const std::int64_t n = view.counts[t * k + p];
+        const double share =
+            row_total > 0 ? static_cast<double>(n) / static_cast<double>(row_total) : 0.0;
+        // White to tab10's blue; the diagonal in it, mistakes in orange.
+        const Rgb tint = t == p ? kPalette[0] : kPalette[1];
+        cairo_set_source_rgb(cr, 1 - share * (1 - tint.r), 1 - share * (1 - tint.g),
+                             1 - share * (1 - tint.b));
+        cairo_rectangle(cr, x, y, cell, cell);
+        cairo_fill(cr);
+        color(cr, kGrid);
+        cairo_set_line_width(cr, 1);
+        cairo_rectangle(cr, x, y, cell, cell);
+        cairo_stroke(cr);
+        if (share > 0.6) {
+          cairo_set_source_rgb(cr, 1, 1, 1);
+        } else {
+          color(cr, kBlack);
+        }
+        text_at(cr, std::to_string(n), x + cell / 2, y + cell / 2, Align::kCenter);
+      }
+    }
+    color(cr, kBlack);
+    for (std::size_t p = 0; p < k; ++p) {
+      cairo_save(cr);
+      cairo_translate(cr, left + cell * (static_cast<double>(p) + 0.5), top - 10);
+      cairo_rotate(cr, -M_PI / 2);
+      text_at(cr, view.class_names[p], 0, 0, Align::kLeft);
+      cairo_restore(cr);
+    }
   });
 }
 

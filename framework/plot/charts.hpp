@@ -52,6 +52,15 @@ struct HeatMap {
 };
 std::string render_heat_map(const HeatMap& map, ImageFormat format);
 
+// A classifier's confusion matrix: counts [true class][predicted class], each cell shaded by its
+// share of the true class's samples.
+struct ConfusionView {
+  std::string title;  // "Confusion matrix: test"
+  std::vector<std::string> class_names;
+  std::vector<std::int64_t> counts;  // row-major, classes x classes
+};
+std::string render_confusion_matrix(const ConfusionView& view, ImageFormat format);
+
 // Axis ticks: about `target` round numbers covering [lo, hi] (exposed for tests).
 std::vector<double> nice_ticks(double lo, double hi, int target);
 

@@ -52,9 +52,22 @@ LineChart history_chart(const History& history, const std::string& metric) {
   return chart;
 }
 
+std::vector<std::string> charted_metrics(const History& history) {
+  std::vector<std::string> out;
+  for (const auto& name : history.metric_names()) {
+    if (!name.starts_with("val_") && name != "learning_rate" && name != "lr") {
+      out.push_back(name);
+    }
+  }
+  if (out.empty()) {
+    out.emplace_back("loss");  // an empty history still gets its (empty) loss chart
+  }
+  return out;
+}
+
 Pictures history_charts(const History& history) {
   Pictures pictures;
-  for (const char* metric : {"loss", "accuracy"}) {
+  for (const auto& metric : charted_metrics(history)) {
     pictures.emplace_back(fmt::format("{}.png", metric),
                           render_line_chart(history_chart(history, metric), ImageFormat::kPng));
   }

@@ -24,7 +24,10 @@ LineChart history_chart(const History& history, const std::string& metric);
 // Rendered pictures: file name -> bytes. Rendering (which may fail: fonts, Graphviz plugins)
 // is kept apart from writing (which fails only with the disk), so callers can tell the two.
 using Pictures = std::vector<std::pair<std::string, std::string>>;
-Pictures history_charts(const History& history);  // loss.png, accuracy.png
+// What the training curves show: loss and each metric the history logs (its val_ form drawn on
+// the same chart), not the learning rate.
+std::vector<std::string> charted_metrics(const History& history);
+Pictures history_charts(const History& history);  // loss.png, accuracy.png, ...
 Pictures model_diagrams(const Model& model, const std::string& model_name);  // model.png, .svg
 
 std::string prediction_file_name(const std::string& split, std::int64_t index);

@@ -60,7 +60,7 @@ struct BinaryCase {
 }  // namespace
 
 TEST_SUITE("metrics") {
-  TEST_CASE("Precision and recall match scikit-learn; AUC matches Keras' thresholded formula") {
+  TEST_CASE("Precision and recall match scikit-learn and AUC matches Keras thresholded formula") {
     const BinaryCase c;
     const LossTargets task = LossTargets::kBinary;
     CHECK(measure(*make("precision"), c.scores, c.y, task) ==

@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 import torch
-from sklearn.metrics import precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (confusion_matrix, precision_recall_fscore_support, precision_score,
+                             recall_score, roc_auc_score)
 
 torch.set_default_dtype(torch.float64)
 EPS = 1e-7
@@ -125,6 +126,24 @@ def main():
         denom = np.maximum(tp[1:] + fn[1:], 0)
         inc = np.where(denom > 0, slope * (dtp + intercept * np.log(ratio)) / denom, 0)
     print(f"inline constexpr double kKerasPrAuc = {np.sum(inc):.17g};")
+    # Per-class results of 4 classes (one never predicted, one never present) over 30 samples.
+    probs4 = np.abs(outputs((30, 4), 23))
+    probs4[:, 3] = 0  # class 3 is never predicted
+    truth4 = np.array([int(abs(math.sin(0.9 * i)) * 3) for i in range(30)])  # no class 3
+    pred4 = probs4.argmax(1)
+    p, r, f, sup = precision_recall_fscore_support(truth4, pred4, labels=[0, 1, 2, 3],
+                                                   zero_division=0)
+    print(arr("kReportOutputs", probs4))
+    print(arr("kReportTruth", truth4))
+    print(arr("kReportPrecision", p))
+    print(arr("kReportRecall", r))
+    print(arr("kReportF1", f))
+    print(arr("kReportSupport", sup))
+    print(arr("kReportConfusion", confusion_matrix(truth4, pred4, labels=[0, 1, 2, 3])))
+    for avg in ("macro", "weighted"):
+        ap, ar, af, _ = precision_recall_fscore_support(truth4, pred4, labels=[0, 1, 2, 3],
+                                                        average=avg, zero_division=0)
+        print(f"inline constexpr double k{avg.title()}F1 = {af:.17g};")
     print("\n}  // namespace runner::test::reference")
 
 

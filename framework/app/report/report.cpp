@@ -137,6 +137,27 @@ std::vector<std::pair<std::string, std::string>> summary_items(const fs::path& d
   return items;
 }
 
+// The run folder's PNGs whose names start with `prefix`, side by side under `title`.
+std::string pictures_section(const fs::path& dir, const std::string& prefix,
+                             const std::string& title) {
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(prefix) && name.ends_with(".png")) {
+      found.push_back(entry.path());
+    }
+  }
+  if (found.empty()) {
+    return "";
+  }
+  std::sort(found.begin(), found.end());
+  std::string html = "<h3>" + title + "</h3>\n<div class=\"figures\">\n";
+  for (const auto& p : found) {
+    html += image("image/png", read_text_file(p), p.stem().string()) + "\n";
+  }
+  return html + "</div>\n";
+}
+
 std::string run_section(const RunRow& run, const fs::path& report_dir, bool standalone) {
   std::string html;
   if (run.status.starts_with("broken")) {
@@ -151,7 +172,7 @@ std::string run_section(const RunRow& run, const fs::path& report_dir, bool stan
 
   const History history = read_history_csv(run.dir / "history.csv");
   html += "<h3>Training curves</h3>\n<div class=\"figures\">\n";
-  for (const char* metric : {"loss", "accuracy"}) {
+  for (const auto& metric : plot::charted_metrics(history)) {
     html += chart_image(plot::history_chart(history, metric)) + "\n";
   }
   html += "</div>\n";
@@ -163,21 +184,8 @@ std::string run_section(const RunRow& run, const fs::path& report_dir, bool stan
         "\n";
   }
 
-  std::vector<fs::path> predictions;
-  for (const auto& entry : fs::directory_iterator(run.dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with("prediction-") && name.ends_with(".png")) {
-      predictions.push_back(entry.path());
-    }
-  }
-  std::sort(predictions.begin(), predictions.end());
-  if (!predictions.empty()) {
-    html += "<h3>Predictions</h3>\n<div class=\"figures\">\n";
-    for (const auto& p : predictions) {
-      html += image("image/png", read_text_file(p), p.stem().string()) + "\n";
-    }
-    html += "</div>\n";
-  }
+  html += pictures_section(run.dir, "confusion-", "Confusion matrices");
+  html += pictures_section(run.dir, "prediction-", "Predictions");
 
   if (fs::exists(run.dir / "config.yaml")) {
     html += fmt::format(
