@@ -85,7 +85,19 @@ Samples to_samples(SourceData data, Task task, ClassMap& classes, bool first_sou
     s.classes = class_indices(y);
   }
   s.x = std::move(data.x);
+  s.label_places.origin = y.origin;
+  s.label_places.lines = std::move(y.lines);
   return s;
+}
+
+std::string label_outside(const Samples& s, std::int64_t classes) {
+  for (std::size_t i = 0; i < s.classes.size(); ++i) {
+    if (s.classes[i] >= classes) {
+      return fmt::format("{}: {}: label {}", s.label_places.origin,
+                         sample_place(s.label_places, static_cast<std::int64_t>(i)), s.classes[i]);
+    }
+  }
+  return "";
 }
 
 }  // namespace runner

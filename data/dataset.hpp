@@ -20,6 +20,7 @@ struct Samples {
   std::vector<float> values;          // regression, or label rows given (one-hot): count * width
   std::int64_t value_width = 0;
   std::string description;  // where it came from (messages, summary)
+  LabelColumn label_places;  // origin and lines of the labels (messages); no values kept
 
   [[nodiscard]] std::int64_t count() const { return x.count(); }
   [[nodiscard]] Shape sample_shape() const { return x.sample_shape(); }
@@ -35,6 +36,9 @@ struct ClassMap {
   std::vector<std::string> names;
   [[nodiscard]] bool empty() const { return names.empty(); }
 };
+
+// The first class label at or above `classes`, as "file: line 7: label 9"; empty when none.
+std::string label_outside(const Samples& s, std::int64_t classes);
 
 // Checks and converts what a source read. Classification: one label per sample, integers
 // >= 0 or names (mapped through `classes`, filled from the first source when empty); rows of

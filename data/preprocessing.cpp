@@ -121,6 +121,10 @@ void gather_targets(const Samples& set, std::span<const std::int64_t> indices,
                     const Preprocessing& p, Targets& y) {
   const auto n = static_cast<std::int64_t>(indices.size());
   y.classes.clear();
+  if (!set.has_classes() && set.value_width == 0) {  // new inputs to predict: no labels
+    y.values.resize(Shape{0});
+    return;
+  }
   if (set.has_classes()) {
     y.classes.resize(indices.size());
     for (std::size_t i = 0; i < indices.size(); ++i) {

@@ -27,19 +27,6 @@ void load_run_data(const Experiment& e, const Loss& loss, RunData& d) {
 }
 
 namespace {
-// The largest class label in the run's data, or -1 without class labels.
-std::int32_t largest_class(const Dataset& data) {
-  std::int32_t top = -1;
-  for (const Samples* s : {&data.train, &data.validation, &data.test}) {
-    for (const std::int32_t c : s->classes) {
-      top = std::max(top, c);
-    }
-  }
-  return top;
-}
-}  // namespace
-
-namespace {
 
 void plan_targets(const Experiment& e, const Loss& loss, RunData& d, std::int64_t outputs) {
   const Samples& train = d.data.train;
@@ -48,13 +35,13 @@ void plan_targets(const Experiment& e, const Loss& loss, RunData& d, std::int64_
   auto fail = [&](const std::string& why) {
     throw ConfigError(fmt::format("{}: {}", e.file, why));
   };
-  const std::int32_t top = largest_class(d.data);
+  // A label the model cannot output is the data file's problem: DataError (exit 1).
   auto check_classes = [&](std::int64_t classes) {
-    if (top >= classes) {
-      fail(
-          fmt::format("the data has class label {}, but the model has {} output{} ({} needs "
-                      "labels 0..{})",
-                      top, outputs, outputs == 1 ? "" : "s", loss_name, classes - 1));
+    for (const Samples* s : {&d.data.train, &d.data.validation, &d.data.test}) {
+      if (const std::string bad = label_outside(*s, classes); !bad.empty()) {
+        throw DataError(fmt::format("{} is outside the {} classes the model outputs (0..{} for {})",
+                                    bad, classes, classes - 1, loss_name));
+      }
     }
   };
   switch (loss.targets()) {

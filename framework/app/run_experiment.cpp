@@ -6,7 +6,6 @@
 #include <chrono>
 
 #include "framework/app/run_data.hpp"
-#include "framework/train/class_report.hpp"
 #include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
@@ -14,6 +13,7 @@
 #include "framework/io/json.hpp"
 #include "framework/io/run_store.hpp"
 #include "framework/plot/run_plots.hpp"
+#include "framework/train/class_report.hpp"
 #include "framework/train/trainer.hpp"
 
 namespace runner {
