@@ -13,6 +13,16 @@
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
 
+namespace runner {
+namespace {
+// A version-1 state.bin: the accuracy count where metric_sums is now.
+struct TrainingStateV1 {
+  TrainingState state;
+  std::int64_t correct = 0;
+};
+}  // namespace
+}  // namespace runner
+
 namespace boost::serialization {
 
 template <class Archive>
@@ -23,6 +33,14 @@ void serialize(Archive& ar, runner::CallbackState& s, const unsigned /*version*/
 template <class Archive>
 void serialize(Archive& ar, runner::EpochState& s, const unsigned /*version*/) {
   ar& s.epoch& s.logs& s.seconds;
+}
+
+// Version 1's layout: `correct` where metric_sums is now.
+template <class Archive>
+void serialize(Archive& ar, runner::TrainingStateV1& v1, const unsigned /*version*/) {
+  runner::TrainingState& s = v1.state;
+  ar& s.config_hash& s.epoch& s.step& s.loss_sum& v1.correct& s.seen& s.epoch_seconds;
+  ar& s.params& s.iterations& s.learning_rate& s.slots& s.history& s.callbacks;
 }
 
 template <class Archive>
@@ -73,6 +91,13 @@ TrainingState load_training_state(const std::filesystem::path& path) {
       throw CheckpointError(fmt::format("{}: not a runner training state", path.string()));
     }
     archive >> version;
+    if (version == 1) {  // before metric sums: an accuracy count, the only metric then
+      runner::TrainingStateV1 old;
+      archive >> old;
+      state = std::move(old.state);
+      state.metric_sums = {static_cast<double>(old.correct), static_cast<double>(state.seen)};
+      return state;
+    }
     if (version != TrainingState::kVersion) {
       throw CheckpointError(
           fmt::format("{}: training state version {}, this runner reads version {}", path.string(),
