@@ -213,11 +213,26 @@ ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions&
       varied.push_back(k);
     }
   }
-  // Result columns.
+  // Result columns: the sort metric, then loss and every metric the runs log (training, then
+  // validation), then the test split's.
+  std::vector<std::string> logged{"loss"};
+  for (const auto& r : rows) {
+    for (const auto& [name, value] : r.at_best) {
+      if (!name.starts_with("val_") && name != "learning_rate" && name != "lr" &&
+          std::find(logged.begin(), logged.end(), name) == logged.end()) {
+        logged.push_back(name);
+      }
+    }
+  }
+  if (logged.size() == 1) {
+    logged.emplace_back("accuracy");  // runs without history: the reference's columns
+  }
   std::vector<std::string> metric_columns{options.metric};
-  for (const char* c : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
-    if (c != options.metric) {
-      metric_columns.emplace_back(c);
+  for (const char* prefix : {"", "val_"}) {
+    for (const auto& name : logged) {
+      if (prefix + name != options.metric) {
+        metric_columns.push_back(prefix + name);
+      }
     }
   }
   std::vector<std::string> header{"run", "status"};
@@ -226,7 +241,10 @@ ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions&
   for (const auto& c : metric_columns) {
     header.push_back(c == options.metric ? "best_" + c : c);
   }
-  for (const char* c : {"test_loss", "test_accuracy", "epochs", "s/epoch", "params"}) {
+  for (const auto& name : logged) {
+    header.push_back("test_" + name);
+  }
+  for (const char* c : {"epochs", "s/epoch", "params"}) {
     header.emplace_back(c);
   }
   std::vector<std::vector<std::string>> table;
@@ -252,8 +270,9 @@ ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions&
       const auto it = r.evaluation.find(k);
       return it == r.evaluation.end() ? std::nullopt : std::optional<double>(it->second);
     };
-    line.push_back(cell(eval("test_loss")));
-    line.push_back(cell(eval("test_accuracy")));
+    for (const auto& name : logged) {
+      line.push_back(cell(eval("test_" + name)));
+    }
     line.push_back(std::to_string(r.epochs));
     line.push_back(cell(r.seconds_per_epoch, "{:.2f}"));
     line.push_back(r.params ? std::to_string(*r.params) : "-");
