@@ -56,20 +56,11 @@ Samples npy_input(const std::string& path, const Shape& input) {
         "expected ({}) or (count, {})",
         path, fmt::join(a.shape, ", "), input.str(), fmt::join(want, ", "), fmt::join(want, ", ")));
   }
-  // Reuses the training reader's conversion: labels are not needed, a zero per sample stands in.
-  NpyArray fake_labels;
-  const std::vector<double> zeros(static_cast<std::size_t>(count), 0.0);
-  fake_labels.kind = 'f';
-  fake_labels.item_bytes = 8;
-  fake_labels.shape = {count};
-  fake_labels.data = reinterpret_cast<const std::uint8_t*>(zeros.data());
-  fake_labels.where = path;
   NpyArray stacked = a;
   stacked.shape = {count};
   stacked.shape.insert(stacked.shape.end(), want.begin(), want.end());
-  SourceData data = npy_source_data(stacked, fake_labels, std::nullopt);
   Samples s;
-  s.x = std::move(data.x);
+  s.x = npy_features(stacked, count);
   s.description = path;
   return s;
 }

@@ -321,7 +321,9 @@ double element(const NpyArray& a, std::int64_t i) {
   }
 }
 
-FeatureArray features_of(const NpyArray& x, std::int64_t count) {
+}  // namespace
+
+FeatureArray npy_features(const NpyArray& x, std::int64_t count) {
   std::vector<std::int64_t> dims(x.shape.begin() + 1, x.shape.end());
   if (dims.empty()) {
     dims.push_back(1);  // one number per sample
@@ -341,7 +343,6 @@ FeatureArray features_of(const NpyArray& x, std::int64_t count) {
   }
   return FeatureArray::of_floats(std::move(values), count, sample);
 }
-}  // namespace
 
 SourceData npy_source_data(const NpyArray& x, const NpyArray& y,
                            std::optional<std::int64_t> limit) {
@@ -365,7 +366,7 @@ SourceData npy_source_data(const NpyArray& x, const NpyArray& y,
   }
   const std::int64_t count = std::min(x.shape[0], limit.value_or(x.shape[0]));
   SourceData data;
-  data.x = features_of(x, count);
+  data.x = npy_features(x, count);
   data.y.width = y.shape.size() == 2 ? y.shape[1] : 1;
   if (data.y.width <= 0) {
     fail(y.where, "labels of width 0");

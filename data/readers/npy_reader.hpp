@@ -34,6 +34,10 @@ NpyArray read_npy_file(const std::string& path);
 // it has when `key` is not one of them.
 NpyArray read_npz_member(const std::string& path, const std::string& key);
 
+// The first `count` samples of `x` ({count, ...}) as inputs: in place when they are uint8 or
+// aligned little-endian float32, converted to float32 otherwise.
+FeatureArray npy_features(const NpyArray& x, std::int64_t count);
+
 // The first array as inputs ({count, ...}: each sample its own shape), the second as labels
 // ({count} or {count, width}); checks that the counts agree. `limit` keeps the first samples.
 SourceData npy_source_data(const NpyArray& x, const NpyArray& y, std::optional<std::int64_t> limit);

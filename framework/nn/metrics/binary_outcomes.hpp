@@ -1,11 +1,14 @@
 #pragma once
 // The (prediction, truth) pairs binary-style metrics count (AUC, precision, recall), as Keras
-// flattens them: every output of every sample against its 0/1 target; class-index labels count
-// as one-hot rows (a single output: the index itself).
+// flattens them, and the precision and recall metrics themselves: every output of every sample
+// against its 0/1 target; class-index labels count as one-hot rows (a single output: the index
+// itself).
 #include <cstdint>
+#include <string>
 
 #include "framework/core/targets.hpp"
 #include "framework/core/tensor.hpp"
+#include "framework/nn/metrics/metric.hpp"
 
 namespace runner {
 
@@ -31,5 +34,54 @@ void for_each_outcome(const Tensor& p, const Targets& y, std::int64_t only_class
     }
   }
 }
+
+// Keras' Precision (true positives / predicted positives) and Recall (true positives / actual
+// positives): an output above the threshold predicts positive.
+enum class Rate { kPrecision, kRecall };
+
+template <Rate kRate>
+class ThresholdRate final : public Metric {
+ public:
+  static constexpr const char* kType = kRate == Rate::kPrecision ? "precision" : "recall";
+
+  static const Schema& schema() {
+    static const Schema s =
+        metric_schema(kType, kRate == Rate::kPrecision
+                                 ? "true positives / (true + false positives)"
+                                 : "true positives / (true positives + false negatives)")
+            .real("thresholds", "an output above it predicts positive", 0.5)
+            .integer("class_id", "only this output column (default: all of them)", -1)
+            .at_least(-1)
+            .keras_class(kRate == Rate::kPrecision ? "Precision" : "Recall");
+    return s;
+  }
+  static std::unique_ptr<Metric> create(const Params& p) {
+    auto m = std::make_unique<ThresholdRate>();
+    m->init(p);
+    m->threshold_ = p.real("thresholds");
+    m->class_id_ = p.integer("class_id");
+    return m;
+  }
+  [[nodiscard]] std::string_view type() const override { return kType; }
+  // Precision: true and false positives; recall: true positives and false negatives.
+  [[nodiscard]] std::size_t state_size() const override { return 2; }
+  void update(const Tensor& p, const Targets& y, LossTargets /*task*/,
+              std::span<double> state) const override {
+    for_each_outcome(p, y, class_id_, [&](float prediction, bool positive) {
+      const bool predicted = prediction > threshold_;
+      if (kRate == Rate::kPrecision ? predicted : positive) {
+        state[(kRate == Rate::kPrecision ? positive : predicted) ? 0 : 1] += 1;
+      }
+    });
+  }
+  [[nodiscard]] double result(std::span<const double> state) const override {
+    const double total = state[0] + state[1];
+    return total > 0 ? state[0] / total : 0.0;
+  }
+
+ private:
+  double threshold_ = 0.5;
+  std::int64_t class_id_ = -1;
+};
 
 }  // namespace runner
