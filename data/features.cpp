@@ -51,6 +51,16 @@ void FeatureArray::truncate(std::int64_t n) {
   count_ = std::min(count_, n);
 }
 
+void require_regular_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw DataError(fmt::format("{}: not a regular file", path));
+  }
+}
+
 std::shared_ptr<const void> map_file(const std::string& path, std::size_t& size) {
   // O_NONBLOCK: opening a FIFO someone named as a data file must not wait for a writer.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);

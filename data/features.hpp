@@ -40,6 +40,11 @@ class FeatureArray {
   Shape sample_shape_;
 };
 
+// Throws DataError unless `path` is a regular file (with the OS's reason when it cannot be
+// looked at): readers call it first, so a FIFO or a device named as data fails at once instead
+// of blocking the run.
+void require_regular_file(const std::string& path);
+
 // A read-only mapping of a whole file; throws DataError with the OS's reason.
 std::shared_ptr<const void> map_file(const std::string& path, std::size_t& size);
 

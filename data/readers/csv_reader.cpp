@@ -8,13 +8,15 @@
 #include <cstring>
 #include <set>
 
+#include "data/features.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/text.hpp"
 
 namespace runner {
 
-CsvReader::CsvReader(const std::string& path, char delimiter)
-    : path_(path), delimiter_(delimiter), in_(path, std::ios::binary) {
+CsvReader::CsvReader(const std::string& path, char delimiter) : path_(path), delimiter_(delimiter) {
+  require_regular_file(path);
+  in_.open(path, std::ios::binary);
   if (!in_) {
     throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   }

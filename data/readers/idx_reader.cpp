@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "data/features.hpp"
 #include "framework/core/errors.hpp"
 
 namespace runner {
@@ -49,6 +50,7 @@ std::size_t read_fully(gzFile file, const std::string& path, std::uint8_t* out, 
 IdxArray read_idx(const std::string& path, std::size_t expected_rank,
                   std::optional<std::int64_t> limit) {
   errno = 0;
+  require_regular_file(path);
   GzFile file(gzopen(path.c_str(), "rb"));
   if (!file) {
     fail(path,

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 
+#include "data/features.hpp"
 #include "framework/core/errors.hpp"
 
 namespace runner {
@@ -107,6 +108,7 @@ Image decode_jpeg(const std::string& path, std::FILE* file, int channels) {
 }  // namespace
 
 Image decode_image(const std::string& path, int channels) {
+  require_regular_file(path);
   File file(std::fopen(path.c_str(), "rb"));
   if (!file) {
     throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));

@@ -115,13 +115,9 @@ class Hdf5Source final : public DataSource {
   [[nodiscard]] SourceData load(const LoadContext& context) const override {
     const auto hdf5_lock = lock_hdf5();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become our messages, not stderr
+    require_regular_file(path_);
     if (H5Fis_hdf5(path_.c_str()) <= 0) {
-      std::FILE* probe = std::fopen(path_.c_str(), "rb");
-      const std::string reason = probe == nullptr ? std::strerror(errno) : "not an HDF5 file";
-      if (probe != nullptr) {
-        std::fclose(probe);
-      }
-      throw DataError(fmt::format("{}: {}", path_, reason));
+      throw DataError(fmt::format("{}: not an HDF5 file", path_));
     }
     Handle file(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file.ok()) {

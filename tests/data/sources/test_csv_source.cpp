@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include "tests/support/sources.hpp"
+#include "tests/support/tmpdir.hpp"
 
 namespace runner::test {
 
@@ -64,6 +66,18 @@ TEST_SUITE("data source csv") {
                          "test:1:81: data.train.delimiter: expected one character (not a quote "
                          "or line break), got ';;'",
                          ConfigError);
+  }
+
+  TEST_CASE("A FIFO named as a data file fails at once instead of waiting for a writer") {
+    TempDir dir;
+    const std::string fifo = (dir / "data.csv").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_THROWS_WITH_AS(load_source("{type: csv, path: " + fifo + ", label: y}"),
+                         (fifo + ": not a regular file").c_str(), DataError);
+    CHECK_THROWS_WITH_AS(load_source("{type: npy, x: " + fifo + ", y: " + fifo + "}"),
+                         (fifo + ": not a regular file").c_str(), DataError);
+    CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: " + fifo + "}"),
+                         (fifo + ": not a regular file").c_str(), DataError);
   }
 }
 

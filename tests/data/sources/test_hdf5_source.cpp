@@ -35,7 +35,8 @@ TEST_SUITE("data source hdf5") {
                          (f + ":/float: not a dataset").c_str(), DataError);
     CHECK_THROWS_AS(load_source("{type: hdf5, path: tests/fixtures/data/truncated.h5}"), DataError);
     CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: tests/fixtures/data/none.h5}"),
-                         "tests/fixtures/data/none.h5: No such file or directory", DataError);
+                         "tests/fixtures/data/none.h5: cannot open: No such file or directory",
+                         DataError);
     CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: tests/fixtures/data/table.csv}"),
                          "tests/fixtures/data/table.csv: not an HDF5 file", DataError);
   }
