@@ -100,8 +100,8 @@ std::string keras_training_config(const Experiment& e) {
   const auto loss_targets = make_loss(e)->targets();
   for (const auto& m : make_metrics(e)) {
     YAML::Node metric;
-    const std::string type(m->type());
-    if (type == "accuracy" || type == "acc") {
+    const std::string metric_type(m->type());
+    if (metric_type == "accuracy" || metric_type == "acc") {
       metric["class_name"] = "MeanMetricWrapper";
       metric["config"]["name"] = m->name();
       metric["config"]["dtype"] = "float32";
@@ -110,7 +110,7 @@ std::string keras_training_config(const Experiment& e) {
                                    ? "categorical_accuracy"
                                    : "sparse_categorical_accuracy";
     } else {
-      metric["class_name"] = type;
+      metric["class_name"] = metric_type;
       metric["config"]["name"] = m->name();
       metric["config"]["dtype"] = "float32";
     }

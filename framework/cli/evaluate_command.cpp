@@ -9,6 +9,7 @@
 #include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/parallel.hpp"
+#include "framework/train/class_report.hpp"
 #include "framework/train/trainer.hpp"
 
 namespace runner::cli {
@@ -20,7 +21,7 @@ int evaluate_command(const std::vector<std::string>& args) {
   std::int64_t batch_size = 32;
   po::options_description desc(
       "runner evaluate RUN_FOLDER|CHECKPOINT.h5 [options]\n"
-      "Loss and metrics of a trained model on one split, from the files alone");
+      "Loss, metrics and per-class results of a trained model on one split, from the files alone");
   desc.add_options()("source", po::value(&source_path), "run folder or HDF5 checkpoint")(
       "split", po::value(&split)->default_value("test"), "test | validation | train")(
       "batch-size", po::value(&batch_size)->default_value(32), "evaluation batch size")(
@@ -61,6 +62,14 @@ int evaluate_command(const std::vector<std::string>& args) {
     line += fmt::format(" - {} {:.4f}", name, value);
   }
   fmt::print("{}: {}\n", split, line);
+  if (!d.class_names.empty() && part.set->has_classes()) {
+    std::vector<std::int32_t> truth;
+    for (const auto i : part.indices) {
+      truth.push_back(part.set->classes[static_cast<std::size_t>(i)]);
+    }
+    const Tensor outputs = predict(source.model, objective, *part.set, part.indices, batch_size);
+    fmt::print("{}", class_report(outputs, truth, d.class_names).table());
+  }
   return 0;
 }
 
