@@ -24,6 +24,10 @@ CsvReader::CsvReader(const std::string& path, char delimiter) : path_(path), del
     throw DataError(
         fmt::format("{}: the file is empty; expected a header row of column names", path));
   }
+  // Spreadsheets often save UTF-8 with a byte-order mark; it is not part of the first name.
+  if (!header_.empty() && header_[0].starts_with("\xEF\xBB\xBF")) {
+    header_[0].erase(0, 3);
+  }
   std::set<std::string> seen;
   for (std::size_t i = 0; i < header_.size(); ++i) {
     if (header_[i].empty()) {

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+
 #include "tests/support/sources.hpp"
 #include "tests/support/tmpdir.hpp"
 
@@ -78,6 +80,20 @@ TEST_SUITE("data source csv") {
                          (fifo + ": not a regular file").c_str(), DataError);
     CHECK_THROWS_WITH_AS(load_source("{type: hdf5, path: " + fifo + "}"),
                          (fifo + ": not a regular file").c_str(), DataError);
+  }
+
+  TEST_CASE("A byte-order mark and CRLF line ends and quoted fields read as Excel writes them") {
+    TempDir dir;
+    {
+      std::ofstream out(dir / "excel.csv", std::ios::binary);
+      out << "\xEF\xBB\xBFsize,\"name, quoted\",kind\r\n1.5,\"a \"\"b\"\"\",x\r\n2,c,y\r\n";
+    }
+    const SourceData data = load_source("{type: csv, path: " + (dir / "excel.csv").string() +
+                                        ", label: kind, features: [size]}");
+    CHECK(data.x.count() == 2);
+    CHECK(data.x.floats(0)[0] == 1.5F);
+    CHECK(data.y.names == std::vector<std::string>{"x", "y"});
+    CHECK(data.feature_names == std::vector<std::string>{"size"});
   }
 }
 
