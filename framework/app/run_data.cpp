@@ -58,7 +58,6 @@ void plan_targets(const Experiment& e, const Loss& loss, RunData& d, std::int64_
                         "indices; use categorical_crossentropy (or drop one_hot)",
                         loss_name));
       }
-      check_classes(outputs);
       p.targets = TargetEncoding::kClasses;
       break;
     case LossTargets::kDistribution:
@@ -71,7 +70,6 @@ void plan_targets(const Experiment& e, const Loss& loss, RunData& d, std::int64_
                           "use sparse_categorical_crossentropy with class indices",
                           loss_name));
         }
-        check_classes(binary ? 2 : outputs);
         p.targets = binary ? TargetEncoding::kBinary : TargetEncoding::kOneHot;
         p.classes = binary ? 2 : outputs;
       } else if (train.value_width != outputs) {
@@ -113,6 +111,11 @@ void plan_targets(const Experiment& e, const Loss& loss, RunData& d, std::int64_
     for (std::int64_t c = 0; c < classes; ++c) {
       d.class_names.push_back(std::to_string(c));
     }
+  }
+  // After the class names: a model of the wrong width for named classes is the experiment's
+  // problem, a label beyond the classes the file's.
+  if (p.targets != TargetEncoding::kValues) {
+    check_classes(classes);
   }
 }
 
