@@ -134,25 +134,29 @@ void resize_bilinear(const Image& image, std::int64_t height, std::int64_t width
     std::copy(image.pixels.begin(), image.pixels.end(), out);
     return;
   }
-  // TensorFlow's half-pixel centres: source = (dest + 0.5) * in / out - 0.5.
+  // TensorFlow's half-pixel centres: source = (dest + 0.5) * in / out - 0.5, read between
+  // the two neighbours (clamped to the image) with the fraction as weight.
+  struct Taps {
+    std::size_t lo, hi;
+    double frac;
+  };
+  auto taps = [](std::int64_t dest, double scale, std::int64_t size) {
+    const double f = (static_cast<double>(dest) + 0.5) * scale - 0.5;
+    const double whole = std::floor(f);
+    const auto i = static_cast<std::int64_t>(whole);
+    return Taps{static_cast<std::size_t>(std::clamp<std::int64_t>(i, 0, size - 1)),
+                static_cast<std::size_t>(std::clamp<std::int64_t>(i + 1, 0, size - 1)), f - whole};
+  };
   const double sy = static_cast<double>(image.height) / static_cast<double>(height);
   const double sx = static_cast<double>(image.width) / static_cast<double>(width);
   for (std::int64_t y = 0; y < height; ++y) {
-    const double fy = (static_cast<double>(y) + 0.5) * sy - 0.5;
-    const double y0f = std::floor(fy);
-    const double dy = fy - y0f;
-    const auto y0 = static_cast<std::size_t>(
-        std::clamp<std::int64_t>(static_cast<std::int64_t>(y0f), 0, image.height - 1));
-    const auto y1 = static_cast<std::size_t>(
-        std::clamp<std::int64_t>(static_cast<std::int64_t>(y0f) + 1, 0, image.height - 1));
+    const Taps ty = taps(y, sy, image.height);
+    const std::size_t y0 = ty.lo, y1 = ty.hi;
+    const double dy = ty.frac;
     for (std::int64_t x = 0; x < width; ++x) {
-      const double fx = (static_cast<double>(x) + 0.5) * sx - 0.5;
-      const double x0f = std::floor(fx);
-      const double dx = fx - x0f;
-      const auto x0 = static_cast<std::size_t>(
-          std::clamp<std::int64_t>(static_cast<std::int64_t>(x0f), 0, image.width - 1));
-      const auto x1 = static_cast<std::size_t>(
-          std::clamp<std::int64_t>(static_cast<std::int64_t>(x0f) + 1, 0, image.width - 1));
+      const Taps tx = taps(x, sx, image.width);
+      const std::size_t x0 = tx.lo, x1 = tx.hi;
+      const double dx = tx.frac;
       const auto w = static_cast<std::size_t>(image.width);
       for (std::size_t k = 0; k < c; ++k) {
         const double top = image.pixels[(y0 * w + x0) * c + k] * (1 - dx) +

@@ -8,6 +8,7 @@
 #include "framework/core/errors.hpp"
 #include "framework/core/targets.hpp"
 #include "framework/core/tensor.hpp"
+#include "framework/nn/losses/loss.hpp"
 
 namespace runner {
 
@@ -48,5 +49,27 @@ double elementwise_loss(const Tensor& output, const Targets& y, Tensor* grad,
   }
   return total;
 }
+
+// A regression loss without parameters, named kName (Keras' function or its alias) with Keras'
+// class kClass: Term()(output, target) gives one element's LossTerm.
+template <const char* kName, const char* kClass, const char* kSummary, typename Term>
+class ElementwiseLoss final : public Loss {
+ public:
+  static const Schema& schema() {
+    static const Schema s = Schema(kName, kSummary).keras_class(kClass);
+    return s;
+  }
+  static std::unique_ptr<Loss> create(const Params& p) {
+    auto loss = std::make_unique<ElementwiseLoss>();
+    loss->config_ = p.resolved();
+    return loss;
+  }
+  [[nodiscard]] std::string_view type() const override { return kName; }
+  [[nodiscard]] LossTargets targets() const override { return LossTargets::kValue; }
+  double compute(const Tensor& output, const Targets& y, bool /*softmax_folded*/, Tensor* grad,
+                 std::int64_t mean_over) const override {
+    return elementwise_loss(output, y, grad, mean_over, Term());
+  }
+};
 
 }  // namespace runner
