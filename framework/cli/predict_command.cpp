@@ -56,9 +56,13 @@ std::string csv_cell(const std::string& text) {
   }
   std::string quoted = "\"";
   for (const char c : text) {
-    quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    if (c == '"') {
+      quoted += '"';  // doubled, as RFC 4180 escapes it
+    }
+    quoted += c;
   }
-  return quoted + "\"";
+  quoted += '"';
+  return quoted;
 }
 
 }  // namespace
@@ -122,7 +126,8 @@ int predict_command(const std::vector<std::string>& args) {
     } else {
       csv += ",predicted";
       for (const auto& name : stored.class_names) {
-        csv += ",p_" + csv_cell(name);
+        csv += ",p_";
+        csv += csv_cell(name);
       }
     }
     csv += "\n";
@@ -133,7 +138,8 @@ int predict_command(const std::vector<std::string>& args) {
       fmt::print("{}: {}\n", name, a.text);
       csv += csv_cell(name);
       for (const auto& cell : a.csv) {
-        csv += "," + csv_cell(cell);
+        csv += ',';
+        csv += csv_cell(cell);
       }
       csv += "\n";
     }

@@ -62,7 +62,9 @@ std::string ClassReport::table() const {
   for (std::size_t c = 0; c < classes.size(); ++c) {
     out += line(class_names[c], classes[c]);
   }
-  out += "\n" + line("macro avg", macro) + line("weighted avg", weighted);
+  out += '\n';
+  out += line("macro avg", macro);
+  out += line("weighted avg", weighted);
   return out;
 }
 

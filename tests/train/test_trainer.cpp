@@ -70,11 +70,12 @@ TEST_SUITE("trainer") {
     // Keras adds the regularization losses to every batch's loss, in fit and in evaluate.
     const std::vector<std::string> penalties{"model.layers[3].kernel_regularizer={l2: 0.05}",
                                              "model.layers[0].bias_regularizer={l1: 0.5}"};
-    PreparedRun run;
-    prepare_run(run, "tests/fixtures/tiny.yaml", penalties);
-    const double penalty = run.model.penalty();
+    PreparedRun with_penalty;
+    prepare_run(with_penalty, "tests/fixtures/tiny.yaml", penalties);
+    const double penalty = with_penalty.model.penalty();
     CHECK(penalty > 0.1);  // glorot_uniform 784 x 16 kernel: about 0.05 * 784 * 16 / 800 * 2
-    const Evaluation penalized = evaluate(run.model, run.objective(), run.d.parts.test, 32);
+    const Evaluation penalized =
+        evaluate(with_penalty.model, with_penalty.objective(), with_penalty.d.parts.test, 32);
     PreparedRun plain;
     prepare_run(plain, "tests/fixtures/tiny.yaml");
     CHECK(plain.model.penalty() == 0);
