@@ -20,7 +20,7 @@ namespace {
 
 // What the model says about one sample: the class and its probability, or the value.
 struct Answer {
-  std::string text;              // "Sandal (p=0.981)" or "151.3"
+  std::string text;              // "Bag (p=0.981); Bag 0.9810 Sandal 0.0190" or "151.3"
   std::vector<std::string> csv;  // the row's cells after the input's name
 };
 
@@ -42,10 +42,11 @@ Answer answer(const float* out, std::size_t width, const std::vector<std::string
   }
   const auto best =
       static_cast<std::size_t>(std::max_element(probs.begin(), probs.end()) - probs.begin());
-  a.text = fmt::format("{} (p={:.3f})", names[best], probs[best]);
+  a.text = fmt::format("{} (p={:.3f});", names[best], probs[best]);
   a.csv.push_back(names[best]);
-  for (const float p : probs) {
-    a.csv.push_back(fmt::format("{}", p));
+  for (std::size_t c = 0; c < probs.size(); ++c) {
+    a.text += fmt::format(" {} {:.4f}", names[c], probs[c]);
+    a.csv.push_back(fmt::format("{}", probs[c]));
   }
   return a;
 }
