@@ -7,6 +7,15 @@
 
 namespace runner {
 
+std::vector<std::int32_t> Part::classes() const {
+  std::vector<std::int32_t> out;
+  out.reserve(indices.size());
+  for (const auto i : indices) {
+    out.push_back(set->classes[static_cast<std::size_t>(i)]);
+  }
+  return out;
+}
+
 const Part& Partition::operator[](const std::string& name) const {
   if (name == "train") {
     return train;

@@ -13,6 +13,8 @@ struct Part {
   const Samples* set = nullptr;
   std::vector<std::int64_t> indices;  // into *set
   [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(indices.size()); }
+  // The class label of each selected sample, in order (requires set->has_classes()).
+  [[nodiscard]] std::vector<std::int32_t> classes() const;
 };
 
 struct SplitSettings {

@@ -191,15 +191,6 @@ YAML::Node fit_summary(const Experiment& e, const RunOptions& options, const Run
   return summary;
 }
 
-std::vector<std::int32_t> classes_of(const Part& part) {
-  std::vector<std::int32_t> out;
-  out.reserve(part.indices.size());
-  for (const auto i : part.indices) {
-    out.push_back(part.set->classes[static_cast<std::size_t>(i)]);
-  }
-  return out;
-}
-
 // summary.json's per_class {name: {precision, recall, f1, support}} and confusion_matrix.
 void write_class_summary(const ClassReport& report, YAML::Node node) {
   for (std::size_t c = 0; c < report.class_names.size(); ++c) {
@@ -248,7 +239,7 @@ void evaluate_splits(const Experiment& e, const RunOptions& options, const RunDa
     if (!d.class_names.empty() && part.set->has_classes()) {
       const ClassReport report =
           class_report(predict(model, objective, *part.set, part.indices, e.batch_size),
-                       classes_of(part), d.class_names);
+                       part.classes(), d.class_names);
       write_class_summary(report, summary["evaluation"][split_name]);
       save_pictures(outcome.run_dir, "the confusion matrix", [&] {
         const plot::ConfusionView view{"Confusion matrix: " + split_name, report.class_names,
@@ -295,10 +286,9 @@ void predict_samples(const Experiment& e, const RunOptions& options, const RunDa
       said = fmt::format("{:.4g} (target: {:.4g})", outputs.front(),
                          set.values[static_cast<std::size_t>(sample) * width]);
     } else {
-      const std::size_t predicted =
-          outputs.size() == 1 ? (outputs[0] > 0.5F ? 1 : 0) : argmax(outputs);
-      const float confidence =
-          outputs.size() == 1 ? (predicted == 1 ? outputs[0] : 1 - outputs[0]) : outputs[predicted];
+      const std::vector<float> probs = class_probabilities(outputs);
+      const std::size_t predicted = predicted_class(probs);
+      const float confidence = probs[predicted];
       const auto label = static_cast<std::size_t>(set.classes[static_cast<std::size_t>(sample)]);
       p["label"] = d.class_names[label];
       p["predicted"] = d.class_names[predicted];

@@ -63,12 +63,8 @@ int evaluate_command(const std::vector<std::string>& args) {
   }
   fmt::print("{}: {}\n", split, line);
   if (!d.class_names.empty() && part.set->has_classes()) {
-    std::vector<std::int32_t> truth;
-    for (const auto i : part.indices) {
-      truth.push_back(part.set->classes[static_cast<std::size_t>(i)]);
-    }
     const Tensor outputs = predict(source.model, objective, *part.set, part.indices, batch_size);
-    fmt::print("{}", class_report(outputs, truth, d.class_names).table());
+    fmt::print("{}", class_report(outputs, part.classes(), d.class_names).table());
   }
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
 #include "framework/core/parallel.hpp"
+#include "framework/train/class_report.hpp"
 #include "framework/train/trainer.hpp"
 
 namespace runner::cli {
@@ -35,13 +36,8 @@ Answer answer(const float* out, std::size_t width, const std::vector<std::string
     a.text = values;
     return a;
   }
-  // Class probabilities (a single output: the probability of class 1).
-  std::vector<float> probs(out, out + width);
-  if (width == 1) {
-    probs = {1 - out[0], out[0]};
-  }
-  const auto best =
-      static_cast<std::size_t>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+  const std::vector<float> probs = class_probabilities(std::span(out, width));
+  const std::size_t best = predicted_class(probs);
   a.text = fmt::format("{} (p={:.3f});", names[best], probs[best]);
   a.csv.push_back(names[best]);
   for (std::size_t c = 0; c < probs.size(); ++c) {
@@ -172,12 +168,8 @@ int predict_command(const std::vector<std::string>& args) {
   }
   const auto label = static_cast<std::size_t>(set.classes[static_cast<std::size_t>(sample)]);
   fmt::print("label: {}\n", d.class_names[label]);
-  std::vector<float> probs(out.data(), out.data() + width);
-  if (width == 1) {
-    probs = {1 - out[0], out[0]};
-  }
-  const auto best =
-      static_cast<std::size_t>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+  const std::vector<float> probs = class_probabilities(out.span());
+  const std::size_t best = predicted_class(probs);
   for (std::size_t c = 0; c < probs.size(); ++c) {
     fmt::print("  {:<12} {:.4f}{}\n", d.class_names[c], probs[c], c == best ? "  <-" : "");
   }

@@ -6,6 +6,18 @@
 
 namespace runner {
 
+std::vector<float> class_probabilities(std::span<const float> outputs) {
+  if (outputs.size() == 1) {
+    return {1 - outputs[0], outputs[0]};
+  }
+  return {outputs.begin(), outputs.end()};
+}
+
+std::size_t predicted_class(std::span<const float> probabilities) {
+  return static_cast<std::size_t>(std::max_element(probabilities.begin(), probabilities.end()) -
+                                  probabilities.begin());
+}
+
 ClassReport class_report(const Tensor& outputs, std::span<const std::int32_t> truth,
                          const std::vector<std::string>& class_names) {
   ClassReport r;
@@ -14,10 +26,8 @@ ClassReport class_report(const Tensor& outputs, std::span<const std::int32_t> tr
   r.confusion.assign(k * k, 0);
   const std::size_t width = outputs.sample_size();
   for (std::size_t n = 0; n < truth.size(); ++n) {
-    const float* row = outputs.data() + n * width;
     const std::size_t predicted =
-        width == 1 ? (row[0] > 0.5F ? 1 : 0)
-                   : static_cast<std::size_t>(std::max_element(row, row + width) - row);
+        predicted_class(class_probabilities(outputs.span().subspan(n * width, width)));
     ++r.confusion[static_cast<std::size_t>(truth[n]) * k + predicted];
   }
   std::int64_t total = 0;
@@ -31,8 +41,7 @@ ClassReport class_report(const Tensor& outputs, std::span<const std::int32_t> tr
     const auto hits = static_cast<double>(r.count(c, c));
     s.precision = predicted > 0 ? hits / static_cast<double>(predicted) : 0.0;
     s.recall = s.support > 0 ? hits / static_cast<double>(s.support) : 0.0;
-    s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall)
-                                      : 0.0;
+    s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
     r.classes.push_back(s);
     total += s.support;
   }
@@ -54,7 +63,8 @@ std::string ClassReport::table() const {
   for (const auto& n : class_names) {
     name_width = std::max(name_width, n.size());
   }
-  std::string out = fmt::format("{:>{}}  precision    recall  f1-score   support\n", "", name_width);
+  std::string out =
+      fmt::format("{:>{}}  precision    recall  f1-score   support\n", "", name_width);
   auto line = [&](const std::string& name, const ClassScores& s) {
     return fmt::format("{:>{}}     {:6.4f}    {:6.4f}    {:6.4f}  {:8}\n", name, name_width,
                        s.precision, s.recall, s.f1, s.support);

@@ -20,7 +20,7 @@ struct ClassScores {
 struct ClassReport {
   std::vector<std::string> class_names;
   std::vector<ClassScores> classes;
-  ClassScores macro, weighted;  // supports: the total
+  ClassScores macro, weighted;          // supports: the total
   std::vector<std::int64_t> confusion;  // classes x classes, row-major: [true][predicted]
 
   [[nodiscard]] std::int64_t count(std::size_t truth, std::size_t predicted) const {
@@ -29,6 +29,12 @@ struct ClassReport {
   // The report as text, scikit-learn's layout.
   [[nodiscard]] std::string table() const;
 };
+
+// One sample's probability of each class from its outputs: the outputs themselves, or {1 - p, p}
+// for a single sigmoid output p.
+std::vector<float> class_probabilities(std::span<const float> outputs);
+// The first most probable class (a single output thus predicts 1 above 0.5, 0 at 0.5).
+std::size_t predicted_class(std::span<const float> probabilities);
 
 // `outputs`: probabilities, {n, classes} (argmax predicts) or {n, 1} (above 0.5 predicts 1);
 // `truth`: class indices.

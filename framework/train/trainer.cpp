@@ -60,7 +60,9 @@ Evaluation evaluate(Model& model, const Objective& objective, const Part& part,
                  objective.preprocessing, x, y);
     const Tensor& out = model.forward(x, Pass{Mode::kEval, 0});
     loss_sum += objective.loss.compute(out, y, model.outputs_logits(), nullptr, 0);
-    objective.metrics.update(metric_outputs(objective, model, out, probs), y, sums);
+    if (!objective.metrics.empty()) {  // no copy of the outputs for no metric
+      objective.metrics.update(metric_outputs(objective, model, out, probs), y, sums);
+    }
   }
   result.count = n;
   if (n > 0) {
@@ -266,8 +268,10 @@ FitOutcome fit(Model& model, Optimizer& optimizer, const Objective& objective,
                         static_cast<std::uint64_t>(first)};
         const Tensor& out = model.forward(x, pass);
         batch_sums[0] = loss.compute(out, y, model.outputs_logits(), &grad, count);
-        metrics.update(metric_outputs(objective, model, out, probs), y,
-                       std::span(batch_sums).subspan(1));
+        if (!metrics.empty()) {  // no copy of the outputs for no metric
+          metrics.update(metric_outputs(objective, model, out, probs), y,
+                         std::span(batch_sums).subspan(1));
+        }
         model.backward(grad);
       }
       int signal = interrupt_signal();
