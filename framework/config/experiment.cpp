@@ -26,13 +26,67 @@ Check<std::string> folder_name() {
   };
 }
 
+// A layer's `inputs`: one name or a list of names; empty when the key is absent.
+std::vector<std::string> layer_inputs(const YAML::Node& layer, const std::string& path,
+                                      Diagnostics& diag) {
+  if (!layer.IsMap()) {
+    return {};
+  }
+  const YAML::Node node = layer["inputs"];
+  if (!node.IsDefined() || node.IsNull()) {
+    return {};
+  }
+  if (node.IsScalar()) {
+    return {node.Scalar()};
+  }
+  std::vector<std::string> names;
+  if (node.IsSequence() && node.size() > 0) {
+    for (const auto& item : node) {
+      if (!item.IsScalar()) {
+        names.clear();
+        break;
+      }
+      names.push_back(item.Scalar());
+    }
+  }
+  if (names.empty()) {
+    diag.error(node, path + ".inputs",
+               "expected a layer name or a non-empty list of layer names, got " + describe(node));
+  }
+  return names;
+}
+
+// Creates each layer of `layers` and adds it to `model` with its inputs. Problems go to diag
+// (a layer that cannot be created is left out).
+void add_layers(Model& model, const std::vector<YAML::Node>& layers, Diagnostics& diag,
+                std::uint64_t seed) {
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const std::string path = fmt::format("model.layers[{}]", i);
+    LayerSpec spec(layers[i], path, diag, i, seed);
+    const std::vector<std::string> inputs = layer_inputs(layers[i], path, diag);
+    auto layer = layer_registry().create(spec);
+    if (!layer) {
+      continue;
+    }
+    try {
+      model.add(std::move(layer), spec.name(), inputs);
+    } catch (const Error& err) {
+      const bool unknown_input = std::string_view(err.what()).starts_with("input ");
+      const YAML::Node at = layers[i];
+      diag.error(unknown_input ? at["inputs"] : at, path + (unknown_input ? ".inputs" : ".name"),
+                 err.what());
+    }
+  }
+}
+
 void read_model(MapReader& top, Experiment& e) {
   Diagnostics& diag = top.diagnostics();
   MapReader m(top.child("model"), "model", diag);
   if (!top.has("model")) {
     diag.error(top.node(), "", "missing required key 'model'");
   }
-  e.model_name = m.get_or<std::string>("name", "sequential");
+  const std::optional<std::string> model_name = m.get<std::string>("name");
+  e.input_name = m.get_or<std::string>("input_name", "input_1", folder_name());
   if (auto dims = m.get<std::vector<std::int64_t>>("input_shape")) {
     bool ok = !dims->empty() && dims->size() <= 3;
     for (auto d : *dims) {
@@ -56,11 +110,15 @@ void read_model(MapReader& top, Experiment& e) {
   } else {
     for (std::size_t i = 0; i < layers.size(); ++i) {
       e.layers.push_back(layers[i]);
-      // Creating the layer checks its arguments; the model itself is built later.
-      LayerSpec spec(layers[i], fmt::format("model.layers[{}]", i), diag, i, e.seed);
-      (void)layer_registry().create(spec);
     }
+    // Creating the layers checks their arguments and inputs; the model is built later.
+    Model unbuilt;
+    unbuilt.set_input_name(e.input_name);
+    add_layers(unbuilt, e.layers, diag, e.seed);
+    e.graph = unbuilt.is_graph();
   }
+  // Keras' default names: "sequential" for a Sequential model, "model" for a Functional one.
+  e.model_name = model_name.value_or(e.graph ? "model" : "sequential");
   m.reject_unknown();
 }
 
@@ -182,26 +240,16 @@ Shape declared_input_shape(const Experiment& e) {
 }
 
 Model build_model(const Experiment& experiment, const Shape& input_shape) {
-  return build_layers(experiment.layers, input_shape, experiment.seed, experiment.file);
+  return build_layers(experiment.layers, input_shape, experiment.seed, experiment.file,
+                      experiment.input_name);
 }
 
 Model build_layers(const std::vector<YAML::Node>& layers, const Shape& input_shape,
-                   std::uint32_t seed, const std::string& file) {
+                   std::uint32_t seed, const std::string& file, const std::string& input_name) {
   Diagnostics diag(file);
   Model model;
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    LayerSpec spec(layers[i], fmt::format("model.layers[{}]", i), diag, i, seed);
-    auto layer = layer_registry().create(spec);
-    if (!layer) {
-      diag.throw_if_any();
-    }
-    try {
-      model.add(std::move(layer), spec.name());
-    } catch (const Error& err) {
-      diag.error(layers[i], spec.key_path() + ".name", err.what());
-      diag.throw_if_any();
-    }
-  }
+  model.set_input_name(input_name);
+  add_layers(model, layers, diag, seed);
   try {
     diag.throw_if_any();
     model.build(input_shape, seed);
@@ -230,11 +278,24 @@ YAML::Node resolved_config(const Experiment& e, const Model& model) {
   }
   shape.SetStyle(YAML::EmitterStyle::Flow);
   m["input_shape"] = shape;
+  if (model.input_name() != "input_1") {
+    m["input_name"] = model.input_name();
+  }
   for (std::size_t i = 0; i < model.size(); ++i) {
     const YAML::Node config = model.entry(i).layer->config();
     YAML::Node layer;
     layer["type"] = config["type"];
     layer["name"] = model.entry(i).name;
+    if (model.is_graph()) {
+      YAML::Node inputs(YAML::NodeType::Sequence);
+      for (const long input : model.entry(i).inputs) {
+        inputs.push_back(input == Model::kModelInput
+                             ? model.input_name()
+                             : model.entry(static_cast<std::size_t>(input)).name);
+      }
+      inputs.SetStyle(YAML::EmitterStyle::Flow);
+      layer["inputs"] = inputs;
+    }
     for (const auto& kv : config) {
       if (kv.first.Scalar() != "type") {
         layer[kv.first.Scalar()] = kv.second;

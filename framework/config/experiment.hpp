@@ -54,9 +54,11 @@ struct Experiment {
 
   DataSettings data;
 
-  std::string model_name = "sequential";
-  std::optional<Shape> input_shape;  // empty: the dataset's image shape
+  std::string model_name = "sequential";  // Keras' default; "model" for graph models
+  std::optional<Shape> input_shape;       // empty: the dataset's image shape
+  std::string input_name = "input_1";     // what graph models' layers call the input
   std::vector<YAML::Node> layers;
+  bool graph = false;  // some layer names its inputs (a Keras Functional model)
 
   TypedSpec optimizer;
   TypedSpec loss;                  // compile.loss; default sparse_categorical_crossentropy
@@ -83,7 +85,8 @@ Experiment parse_experiment(YAML::Node root, const std::string& file,
 // Builds a model from `layers` entries (YAML as in model.layers), reporting problems at their
 // position in `file`. Throws ConfigError.
 Model build_layers(const std::vector<YAML::Node>& layers, const Shape& input_shape,
-                   std::uint32_t seed, const std::string& file);
+                   std::uint32_t seed, const std::string& file,
+                   const std::string& input_name = "input_1");
 
 // The model's input shape known without reading data: model.input_shape, else the shape of a
 // source that states it (fashion_mnist). Throws ConfigError asking for model.input_shape.

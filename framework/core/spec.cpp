@@ -9,8 +9,13 @@ constexpr std::uint64_t kLayerSeedStream = 0x1A7E5;
 }
 
 Spec::Spec(const YAML::Node& node, std::string key_path, Diagnostics& diag, std::size_t index,
-           std::uint64_t seed)
-    : node_(node), key_path_(std::move(key_path)), diag_(&diag), index_(index), seed_(seed) {
+           std::uint64_t seed, std::vector<std::string> reserved)
+    : node_(node),
+      key_path_(std::move(key_path)),
+      diag_(&diag),
+      index_(index),
+      seed_(seed),
+      reserved_(std::move(reserved)) {
   if (node_.IsScalar()) {
     type_ = node_.Scalar();
     return;
@@ -26,6 +31,9 @@ MapReader Spec::params() const {
                 /*check_structure=*/false);
   out.accept("type");
   out.accept("name");
+  for (const std::string& key : reserved_) {
+    out.accept(key);
+  }
   return out;
 }
 

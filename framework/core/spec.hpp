@@ -3,6 +3,7 @@
 // factory reads it. The string form (`optimizer: adam`) is a type without parameters.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "framework/core/yaml_reader.hpp"
 
@@ -11,14 +12,15 @@ namespace runner {
 class Spec {
  public:
   // `index` is the entry's position in its list; `seed` the experiment seed.
+  // `reserved` are further keys the caller reads itself (a layer's `inputs`).
   Spec(const YAML::Node& node, std::string key_path, Diagnostics& diag, std::size_t index,
-       std::uint64_t seed);
+       std::uint64_t seed, std::vector<std::string> reserved = {});
 
   [[nodiscard]] const std::string& type() const { return type_; }
   // The user's `name:`, or empty (the Model then numbers it as Keras does).
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] std::size_t index() const { return index_; }
-  // The parameters; "type" and "name" are already accepted.
+  // The parameters; "type", "name" and the reserved keys are already accepted.
   [[nodiscard]] MapReader params() const;
   // A seed of the entry's own, derived from the experiment seed and its position.
   [[nodiscard]] std::uint64_t default_seed() const;
@@ -36,10 +38,15 @@ class Spec {
   std::uint64_t seed_;
   std::string type_;
   std::string name_;
+  std::vector<std::string> reserved_;
 };
 
-}  // namespace runner
+// A layer's entry: `inputs` (which layers it reads, in graph models) is the model's to read.
+class LayerSpec : public Spec {
+ public:
+  LayerSpec(const YAML::Node& node, std::string key_path, Diagnostics& diag, std::size_t index,
+            std::uint64_t seed)
+      : Spec(node, std::move(key_path), diag, index, seed, {"inputs"}) {}
+};
 
-namespace runner {
-using LayerSpec = Spec;
 }  // namespace runner

@@ -24,6 +24,11 @@ std::string weight_name(const std::string& layer, const std::string& slot) {
 
 void write_weights(const h5::Object& root, const Model& model) {
   std::vector<std::string> names;
+  if (model.is_graph()) {
+    // A Functional model's layers include its InputLayer (a group without weights).
+    names.push_back(model.input_name());
+    root.create_group(model.input_name()).write_empty_list_attribute("weight_names");
+  }
   for (std::size_t i = 0; i < model.size(); ++i) {
     names.push_back(model.entry(i).name);
   }
@@ -79,40 +84,101 @@ std::string keras_optimizer_name(std::string_view type) {
   return schema != nullptr ? schema->keras_class() : std::string(type);
 }
 
-std::string keras_model_config(const Model& model, const std::string& model_name) {
-  YAML::Node layers(YAML::NodeType::Sequence);
-  YAML::Node input;
-  input["class_name"] = "InputLayer";
+namespace {
+YAML::Node input_layer_config(const Model& model, const std::string& name) {
   YAML::Node shape(YAML::NodeType::Sequence);
   shape.push_back(YAML::Node(YAML::NodeType::Null));
   for (auto d : model.input_shape().dims()) {
     shape.push_back(d);
   }
-  input["config"]["batch_input_shape"] = shape;
-  input["config"]["dtype"] = "float32";
-  input["config"]["sparse"] = false;
-  input["config"]["ragged"] = false;
-  input["config"]["name"] = model.entry(0).name + "_input";
+  YAML::Node config;
+  config["batch_input_shape"] = shape;
+  config["dtype"] = "float32";
+  config["sparse"] = false;
+  config["ragged"] = false;
+  config["name"] = name;
+  return config;
+}
+
+YAML::Node keras_layer_config(const Model::Entry& e) {
+  YAML::Node config;
+  config["name"] = e.name;
+  config["trainable"] = true;
+  config["dtype"] = "float32";
+  const std::string type(e.layer->type());
+  for (const auto& kv : layer_registry().schema(type)->to_keras(e.layer->config())) {
+    config[kv.first.Scalar()] = kv.second;
+  }
+  return config;
+}
+
+// [name, 0, 0] (+ {} for inbound nodes): Keras' reference to a layer's first output.
+YAML::Node node_reference(const std::string& name, bool with_kwargs) {
+  YAML::Node ref(YAML::NodeType::Sequence);
+  ref.push_back(name);
+  ref.push_back(0);
+  ref.push_back(0);
+  if (with_kwargs) {
+    ref.push_back(YAML::Node(YAML::NodeType::Map));
+  }
+  return ref;
+}
+
+// Keras 2.11's Functional get_config (keras/engine/functional.py, get_network_config).
+YAML::Node functional_config(const Model& model, const std::string& model_name) {
+  YAML::Node layers(YAML::NodeType::Sequence);
+  YAML::Node input;
+  input["class_name"] = "InputLayer";
+  input["config"] = input_layer_config(model, model.input_name());
+  input["name"] = model.input_name();
+  input["inbound_nodes"] = YAML::Node(YAML::NodeType::Sequence);
   layers.push_back(input);
   for (std::size_t i = 0; i < model.size(); ++i) {
     const auto& e = model.entry(i);
-    const std::string type(e.layer->type());
-    YAML::Node config;
-    config["name"] = e.name;
-    config["trainable"] = true;
-    config["dtype"] = "float32";
-    for (const auto& kv : layer_registry().schema(type)->to_keras(e.layer->config())) {
-      config[kv.first.Scalar()] = kv.second;
+    YAML::Node node(YAML::NodeType::Sequence);
+    for (const long from : e.inputs) {
+      node.push_back(node_reference(from == Model::kModelInput
+                                        ? model.input_name()
+                                        : model.entry(static_cast<std::size_t>(from)).name,
+                                    true));
     }
     YAML::Node layer;
-    layer["class_name"] = type;
-    layer["config"] = config;
+    layer["class_name"] = std::string(e.layer->type());
+    layer["config"] = keras_layer_config(e);
+    layer["name"] = e.name;
+    layer["inbound_nodes"].push_back(node);
     layers.push_back(layer);
   }
+  YAML::Node config;
+  config["name"] = model_name;
+  config["layers"] = layers;
+  config["input_layers"].push_back(node_reference(model.input_name(), false));
+  config["output_layers"].push_back(node_reference(model.entry(model.size() - 1).name, false));
+  return config;
+}
+}  // namespace
+
+std::string keras_model_config(const Model& model, const std::string& model_name) {
   YAML::Node root;
-  root["class_name"] = "Sequential";
-  root["config"]["name"] = model_name;
-  root["config"]["layers"] = layers;
+  if (model.is_graph()) {
+    root["class_name"] = "Functional";
+    root["config"] = functional_config(model, model_name);
+  } else {
+    YAML::Node layers(YAML::NodeType::Sequence);
+    YAML::Node input;
+    input["class_name"] = "InputLayer";
+    input["config"] = input_layer_config(model, model.entry(0).name + "_input");
+    layers.push_back(input);
+    for (std::size_t i = 0; i < model.size(); ++i) {
+      YAML::Node layer;
+      layer["class_name"] = std::string(model.entry(i).layer->type());
+      layer["config"] = keras_layer_config(model.entry(i));
+      layers.push_back(layer);
+    }
+    root["class_name"] = "Sequential";
+    root["config"]["name"] = model_name;
+    root["config"]["layers"] = layers;
+  }
   root["keras_version"] = kKerasVersion;
   root["backend"] = "tensorflow";
   return to_json(root);
@@ -133,18 +199,72 @@ std::string text(const YAML::Node& node) {
 }
 }  // namespace
 
+namespace {
+// A Functional layer's inputs: the names in its one inbound node ([[name, 0, 0, {}], ...]).
+YAML::Node functional_inputs(const YAML::Node& layer, const std::string& name,
+                             const std::string& where) {
+  const YAML::Node nodes = field(layer, "inbound_nodes");
+  if (!nodes.IsSequence() || nodes.size() != 1 || !nodes[0].IsSequence() || nodes[0].size() == 0) {
+    throw CheckpointError(fmt::format(
+        "{}: layer '{}' is called {} times; runner's graph models call each layer once (no "
+        "shared layers)",
+        where, name, nodes.IsSequence() ? nodes.size() : 0));
+  }
+  YAML::Node inputs(YAML::NodeType::Sequence);
+  for (const auto& ref : nodes[0]) {
+    const bool plain = ref.IsSequence() && ref.size() >= 3 && ref[0].IsScalar() &&
+                       text(ref[1]) == "0" && text(ref[2]) == "0" &&
+                       (ref.size() == 3 || (ref[3].IsMap() && ref[3].size() == 0));
+    if (!plain) {
+      throw CheckpointError(fmt::format(
+          "{}: layer '{}' reads an input runner cannot express ({}); runner reads the first "
+          "output of a layer called once, without call arguments",
+          where, name, to_json(ref)));
+    }
+    inputs.push_back(ref[0].Scalar());
+  }
+  inputs.SetStyle(YAML::EmitterStyle::Flow);
+  return inputs;
+}
+
+// The one [name, 0, 0] of Keras' input_layers or output_layers.
+std::string single_endpoint(const YAML::Node& config, const std::string& key,
+                            const std::string& where) {
+  const YAML::Node list = field(config, key);
+  if (!list.IsSequence() || list.size() != 1 || !list[0].IsSequence() || list[0].size() == 0) {
+    throw CheckpointError(
+        fmt::format("{}: the model has {} {}; runner's graph models have one "
+                    "input and one output",
+                    where, list.IsSequence() ? list.size() : 0, key));
+  }
+  return text(list[0][0]);
+}
+}  // namespace
+
 YAML::Node model_section_from_keras(const std::string& json, const std::string& where) {
   const YAML::Node root = parse_json(json, where);
   const YAML::Node config = field(root, "config");
   const YAML::Node layers_in = field(config, "layers");
-  if (text(field(root, "class_name")) != "Sequential" || !layers_in.IsSequence()) {
-    throw CheckpointError(fmt::format("{}: only Sequential Keras models can be loaded", where));
+  const std::string model_class = text(field(root, "class_name"));
+  // "Model" is how Keras before 2.4 named Functional models.
+  const bool functional = model_class == "Functional" || model_class == "Model";
+  if ((model_class != "Sequential" && !functional) || !layers_in.IsSequence()) {
+    throw CheckpointError(fmt::format(
+        "{}: only Sequential and Functional Keras models can be loaded (this one is '{}')", where,
+        model_class));
   }
   YAML::Node section;
+  const std::string default_name = functional ? "model" : "sequential";
   section["name"] =
-      text(field(config, "name")).empty() ? "sequential" : text(field(config, "name"));
+      text(field(config, "name")).empty() ? default_name : text(field(config, "name"));
+  std::string output_name;
+  if (functional) {
+    section["input_name"] = single_endpoint(config, "input_layers", where);
+    output_name = single_endpoint(config, "output_layers", where);
+  }
   YAML::Node layers(YAML::NodeType::Sequence);
   bool have_shape = false;
+  std::string last_name;
   for (const auto& layer : layers_in) {
     const std::string cls = text(field(layer, "class_name"));
     const YAML::Node lc = field(layer, "config");
@@ -158,6 +278,11 @@ YAML::Node model_section_from_keras(const std::string& json, const std::string& 
       have_shape = true;
     }
     if (cls == "InputLayer") {
+      if (functional && text(field(lc, "name")) != text(section["input_name"])) {
+        throw CheckpointError(fmt::format(
+            "{}: the model has a second input '{}'; runner's graph models have one input", where,
+            text(field(lc, "name"))));
+      }
       continue;
     }
     const std::string format = text(field(lc, "data_format"));
@@ -174,8 +299,18 @@ YAML::Node model_section_from_keras(const std::string& json, const std::string& 
                       text(field(lc, "name")), cls, fmt::join(layer_registry().types(), ", ")));
     }
     YAML::Node ours = schema->from_keras(lc);
-    ours["name"] = text(field(lc, "name"));
+    last_name = text(field(lc, "name"));
+    ours["name"] = last_name;
+    if (functional) {
+      ours["inputs"] = functional_inputs(layer, last_name, where);
+    }
     layers.push_back(ours);
+  }
+  if (functional && output_name != last_name) {
+    throw CheckpointError(fmt::format(
+        "{}: the model's output is layer '{}', not the last layer listed ('{}'); runner's graph "
+        "models end with their output",
+        where, output_name, last_name));
   }
   section["layers"] = layers;
   return section;
@@ -302,6 +437,7 @@ LoadedModel load_model_checkpoint(const std::filesystem::path& path) {
   MapReader section(out.model_section, "model", diag);
   out.model_name = section.get_or<std::string>("name", "sequential");
   const auto dims = section.get_or<std::vector<std::int64_t>>("input_shape", {});
+  const auto input_name = section.get_or<std::string>("input_name", "input_1");
   const YAML::Node layers = section.child("layers");
   diag.throw_if_any();
   if (dims.empty() || !layers.IsSequence()) {
@@ -310,7 +446,7 @@ LoadedModel load_model_checkpoint(const std::filesystem::path& path) {
   }
   std::vector<YAML::Node> layer_nodes(layers.begin(), layers.end());
   try {
-    out.model = build_layers(layer_nodes, Shape(dims), 0, where);
+    out.model = build_layers(layer_nodes, Shape(dims), 0, where, input_name);
   } catch (const ConfigError& e) {
     throw CheckpointError(
         fmt::format("cannot rebuild the model from {}: {}", path.string(), e.what()));

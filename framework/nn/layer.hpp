@@ -20,6 +20,8 @@ namespace runner {
 
 enum class Mode { kTrain, kEval };
 
+class MergeLayer;
+
 // What one forward pass is for. `step` is the global training step: stochastic layers
 // (Dropout) derive their randomness from (seed, step, element), so a pass can be replayed
 // exactly, on any thread count and after a resume.
@@ -93,6 +95,10 @@ class Layer {
   // gradient's buffer back as the input gradient, instead of calling forward() and backward()
   // (which must still copy: the model's first layer reads an input the model does not own).
   [[nodiscard]] virtual bool reshapes_only() const { return false; }
+
+  // The layer as a merge layer (several inputs, framework/nn/merge_layer.hpp), or null.
+  virtual MergeLayer* as_merge() { return nullptr; }
+  [[nodiscard]] const MergeLayer* as_merge() const { return const_cast<Layer*>(this)->as_merge(); }
 
   // Lets a sparse categorical cross-entropy compute from logits (numerically stable, as
   // Keras does): a layer ending in softmax stops applying it and returns true.

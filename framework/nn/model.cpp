@@ -1,6 +1,7 @@
 #include "framework/nn/model.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +11,7 @@
 #include "framework/core/errors.hpp"
 #include "framework/core/parallel.hpp"
 #include "framework/core/text.hpp"
+#include "framework/nn/merge_layer.hpp"
 
 namespace runner {
 
@@ -27,20 +29,48 @@ bool name_taken(const std::vector<Model::Entry>& entries, const std::string& nam
 }
 }  // namespace
 
-void Model::add(std::unique_ptr<Layer> layer, std::string name) {
+void Model::set_input_name(std::string name) {
+  input_name_ = std::move(name);
+}
+
+void Model::add(std::unique_ptr<Layer> layer, std::string name,
+                const std::vector<std::string>& inputs) {
   if (name.empty()) {
     // Keras numbers each snake_case type from zero: conv2d, conv2d_1, ...
     const std::string base = snake_case(layer->type());
     name = base;
-    for (int n = 1; name_taken(entries_, name); ++n) {
+    for (int n = 1; name_taken(entries_, name) || name == input_name_; ++n) {
       name = fmt::format("{}_{}", base, n);
     }
-  } else if (name_taken(entries_, name)) {
+  } else if (name_taken(entries_, name) || name == input_name_) {
     throw Error(fmt::format("layer name '{}' is used twice; layer names must be unique", name));
   }
   Entry entry;
   entry.name = std::move(name);
   entry.layer = std::move(layer);
+  if (inputs.empty()) {
+    entry.inputs.push_back(static_cast<long>(entries_.size()) - 1);  // -1: the model input
+  }
+  for (const std::string& input : inputs) {
+    if (input == input_name_) {
+      entry.inputs.push_back(kModelInput);
+      continue;
+    }
+    const auto it = std::find_if(entries_.begin(), entries_.end(),
+                                 [&](const Entry& e) { return e.name == input; });
+    if (it == entries_.end()) {
+      std::vector<std::string> known{input_name_};
+      for (const Entry& e : entries_) {
+        known.push_back(e.name);
+      }
+      throw Error(
+          fmt::format("input '{}' is not the model input nor a layer declared above "
+                      "this one (these are: {}){}",
+                      input, fmt::join(known, ", "), did_you_mean(input, known)));
+    }
+    entry.inputs.push_back(static_cast<long>(it - entries_.begin()));
+  }
+  graph_ = graph_ || !inputs.empty();
   entries_.push_back(std::move(entry));
   built_ = false;
 }
@@ -51,14 +81,27 @@ void Model::build(const Shape& input_shape, std::uint64_t seed) {
   }
   input_shape_ = input_shape;
   // Shapes and parameter slots for every layer before any memory is touched.
-  Shape shape = input_shape;
   std::size_t total = 0;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     Entry& e = entries_[i];
-    e.input_shape = shape;
+    e.input_shapes.clear();
+    for (const long input : e.inputs) {
+      e.input_shapes.push_back(input == kModelInput
+                                   ? input_shape
+                                   : entries_[static_cast<std::size_t>(input)].output_shape);
+    }
+    e.input_shape = e.input_shapes.front();
     try {
-      e.output_shape = e.layer->output_shape(shape);
-      e.slots = e.layer->param_slots(shape);
+      const MergeLayer* merge = e.layer->as_merge();
+      if (merge == nullptr && e.inputs.size() != 1) {
+        throw ShapeError(
+            fmt::format("takes one input, got {}; combine them first with a merge "
+                        "layer (Add, Concatenate, ...)",
+                        e.inputs.size()));
+      }
+      e.output_shape = merge != nullptr ? merge->output_shape(e.input_shapes)
+                                        : e.layer->output_shape(e.input_shape);
+      e.slots = e.layer->param_slots(e.input_shape);
     } catch (const ShapeError& err) {
       throw ShapeError(
           fmt::format("layer {} '{}' ({}): {}", i, e.name, e.layer->type(), err.what()),
@@ -83,8 +126,8 @@ void Model::build(const Shape& input_shape, std::uint64_t seed) {
                       with_thousands(kMaxParameters)),
           static_cast<long>(i));
     }
-    shape = e.output_shape;
   }
+  check_graph();
   params_.assign(total, 0.0F);
   grads_.assign(total, 0.0F);
   // Trainable weights first, so the optimizer's block is one span; non-trainable ones
@@ -112,7 +155,51 @@ void Model::build(const Shape& input_shape, std::uint64_t seed) {
   }
   activations_.assign(entries_.size(), Tensor());
   deltas_.assign(entries_.size(), Tensor());
+  plan_gradient_sums();
   built_ = true;
+}
+
+void Model::check_graph() {
+  consumers_.assign(entries_.size(), 0);
+  for (const Entry& e : entries_) {
+    for (const long input : e.inputs) {
+      if (input != kModelInput) {
+        ++consumers_[static_cast<std::size_t>(input)];
+      }
+    }
+  }
+  // Layers may only read layers above them, so a layer nobody reads is a dead end unless it
+  // is the last; with none, every layer leads to the output.
+  for (std::size_t i = 0; i + 1 < entries_.size(); ++i) {
+    if (consumers_[i] == 0) {
+      const Entry& e = entries_[i];
+      throw ShapeError(fmt::format("layer {} '{}' ({}): no layer reads its output, so it does "
+                                   "not lead to the model's output (the last layer, '{}')",
+                                   i, e.name, e.layer->type(), entries_.back().name),
+                       static_cast<long>(i));
+    }
+  }
+}
+
+void Model::plan_gradient_sums() {
+  // Backward runs from the last layer down; the first consumer met writes an input's
+  // gradient, later ones add theirs (in this fixed order, so sums are reproducible).
+  std::vector<bool> written(entries_.size(), false);
+  sums_into_.assign(entries_.size(), {});
+  scratch_.assign(entries_.size(), {});
+  for (std::size_t i = entries_.size(); i-- > 0;) {
+    const Entry& e = entries_[i];
+    sums_into_[i].assign(e.inputs.size(), false);
+    scratch_[i].resize(e.inputs.size());
+    for (std::size_t k = 0; k < e.inputs.size(); ++k) {
+      if (e.inputs[k] == kModelInput) {
+        continue;
+      }
+      const auto input = static_cast<std::size_t>(e.inputs[k]);
+      sums_into_[i][k] = written[input];
+      written[input] = true;
+    }
+  }
 }
 
 std::vector<std::size_t> Model::trainable_sizes() const {
@@ -176,7 +263,17 @@ void Model::prepare(std::int64_t max_batch) {
           static_cast<std::size_t>(e.output_shape.with_batch(max_batch).elements());
       activations_[i].reserve(elements);
       deltas_[i].reserve(elements);
-      e.layer->prepare(e.input_shape, max_batch);
+      for (std::size_t k = 0; k < e.inputs.size(); ++k) {
+        if (sums_into_[i][k]) {
+          scratch_[i][k].reserve(
+              static_cast<std::size_t>(e.input_shapes[k].with_batch(max_batch).elements()));
+        }
+      }
+      if (MergeLayer* merge = e.layer->as_merge()) {
+        merge->prepare(e.input_shapes, max_batch);
+      } else {
+        e.layer->prepare(e.input_shape, max_batch);
+      }
     } catch (const std::bad_alloc&) {
       throw Error(
           fmt::format("layer {} '{}' ({}): not enough memory for its activations and "
@@ -205,7 +302,11 @@ void Model::plan_fusion() {
   fusion_.assign(entries_.size(), Layer::Fusion::kNone);
   bool computed_by_previous = false;  // a fused-in layer fuses nothing itself
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    const bool can_fuse = fusion_on_ && !computed_by_previous && i + 1 < entries_.size();
+    // Only along a chain: the next layer reads this one alone, and nothing else reads it.
+    const bool chain = i + 1 < entries_.size() && consumers_[i] == 1 &&
+                       entries_[i + 1].inputs == std::vector<long>{static_cast<long>(i)} &&
+                       entries_[i + 1].layer->as_merge() == nullptr;
+    const bool can_fuse = fusion_on_ && !computed_by_previous && chain;
     fusion_[i] = entries_[i].layer->fuse_next(can_fuse ? entries_[i + 1].layer.get() : nullptr);
     computed_by_previous = fusion_[i] != Layer::Fusion::kNone;
   }
@@ -217,8 +318,29 @@ bool Model::fuses_next(std::size_t i, Mode mode) const {
 }
 
 bool Model::hands_buffer_on(std::size_t i) const {
-  // Not the first layer (its input is the caller's) nor the last (callers keep the output).
-  return i > 0 && i + 1 < entries_.size() && entries_[i].layer->reshapes_only();
+  // Not on the model input (the caller's) nor from the last layer (callers keep the output),
+  // and only from a layer nobody else reads.
+  const Entry& e = entries_[i];
+  return e.inputs.front() != kModelInput && i + 1 < entries_.size() && e.layer->reshapes_only() &&
+         consumers_[static_cast<std::size_t>(e.inputs.front())] == 1;
+}
+
+const Tensor& Model::input_of(std::size_t i, std::size_t k) const {
+  const long input = entries_[i].inputs[k];
+  return input == kModelInput ? *last_input_ : activations_[static_cast<std::size_t>(input)];
+}
+
+void Model::forward_layer(std::size_t i, Tensor& out, const Pass& pass) {
+  Entry& e = entries_[i];
+  if (MergeLayer* merge = e.layer->as_merge()) {
+    std::vector<const Tensor*> inputs;
+    for (std::size_t k = 0; k < e.inputs.size(); ++k) {
+      inputs.push_back(&input_of(i, k));
+    }
+    merge->forward(inputs, out);
+  } else {
+    e.layer->forward(input_of(i, 0), out, pass);
+  }
 }
 
 const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
@@ -228,15 +350,13 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
                             x.shape().str(), input_shape_.with_batch(max_batch_).str(),
                             max_batch_));
   }
-  const Tensor* input = &x;
   last_input_ = &x;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const Shape output_shape = entries_[i].output_shape.with_batch(batch);
     if (hands_buffer_on(i)) {
-      // The previous output becomes this one (equal capacities: the same element count).
-      std::swap(activations_[i], activations_[i - 1]);
+      // The input's output becomes this one (equal capacities: the same element count).
+      std::swap(activations_[i], activations_[static_cast<std::size_t>(entries_[i].inputs[0])]);
       activations_[i].resize(output_shape);
-      input = &activations_[i];
       continue;
     }
     const bool fused = fuses_next(i, pass.mode);
@@ -244,49 +364,81 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
     out.resize(fused ? entries_[i + 1].output_shape.with_batch(batch) : output_shape);
     const auto start =
         timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    entries_[i].layer->forward(*input, out, pass);
+    forward_layer(i, out, pass);
     if (timing_) {
       times_.forward_s[i] +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
-    input = &out;
     i += fused ? 1 : 0;
   }
   return activations_.back();
 }
 
+void Model::backward_layer(std::size_t i, const Tensor& output, const Tensor& grad_output) {
+  Entry& e = entries_[i];
+  std::vector<Tensor*> grad_inputs(e.inputs.size(), nullptr);
+  for (std::size_t k = 0; k < e.inputs.size(); ++k) {
+    if (e.inputs[k] == kModelInput) {
+      continue;  // nobody needs the gradient of the data
+    }
+    Tensor& target =
+        sums_into_[i][k] ? scratch_[i][k] : deltas_[static_cast<std::size_t>(e.inputs[k])];
+    target.resize(input_of(i, k).shape());
+    grad_inputs[k] = &target;
+  }
+  if (MergeLayer* merge = e.layer->as_merge()) {
+    std::vector<const Tensor*> inputs;
+    for (std::size_t k = 0; k < e.inputs.size(); ++k) {
+      inputs.push_back(&input_of(i, k));
+    }
+    merge->backward(inputs, output, grad_output, grad_inputs);
+  } else {
+    e.layer->backward(input_of(i, 0), output, grad_output, grad_inputs[0]);
+  }
+  for (std::size_t k = 0; k < e.inputs.size(); ++k) {
+    if (!sums_into_[i][k]) {
+      continue;
+    }
+    float* sum = deltas_[static_cast<std::size_t>(e.inputs[k])].data();
+    const float* add = scratch_[i][k].data();
+    constexpr std::size_t kElementsPerTask = 16384;
+    parallel_for(0, scratch_[i][k].size(), kElementsPerTask,
+                 [sum, add](std::size_t first, std::size_t last) {
+                   for (std::size_t j = first; j < last; ++j) {
+                     sum[j] += add[j];
+                   }
+                 });
+  }
+}
+
 void Model::backward(const Tensor& grad_output) {
-  const Tensor* delta = &grad_output;
+  const std::size_t last = entries_.size() - 1;
+  auto delta_of = [&](std::size_t i) -> const Tensor& {
+    return i == last ? grad_output : deltas_[i];
+  };
   for (std::size_t i = entries_.size(); i-- > 0;) {
     if (hands_buffer_on(i)) {
-      // Undo forward's hand-over (layer i - 1's backward reads its own output), then hand the
-      // gradient's buffer down the same way.
-      std::swap(activations_[i], activations_[i - 1]);
-      const Shape input_shape = entries_[i].input_shape.with_batch(activations_[i - 1].batch());
-      activations_[i - 1].resize(input_shape);
-      std::swap(deltas_[i], deltas_[i - 1]);
-      deltas_[i - 1].resize(input_shape);
-      delta = &deltas_[i - 1];
+      // Undo forward's hand-over (the input's layer reads its own output in its backward),
+      // then hand the gradient's buffer down the same way.
+      const auto input = static_cast<std::size_t>(entries_[i].inputs[0]);
+      std::swap(activations_[i], activations_[input]);
+      const Shape input_shape = entries_[i].input_shape.with_batch(activations_[input].batch());
+      activations_[input].resize(input_shape);
+      std::swap(deltas_[i], deltas_[input]);
+      deltas_[input].resize(input_shape);
       continue;
     }
     if (i > 0 && fuses_next(i - 1, Mode::kTrain)) {
       continue;  // layer i - 1 takes this layer's output gradient
     }
     const std::size_t output = fuses_next(i, Mode::kTrain) ? i + 1 : i;
-    const Tensor& input = i == 0 ? *last_input_ : activations_[i - 1];
-    Tensor* grad_input = nullptr;
-    if (i > 0) {
-      grad_input = &deltas_[i - 1];
-      grad_input->resize(input.shape());
-    }
     const auto start =
         timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    entries_[i].layer->backward(input, activations_[output], *delta, grad_input);
+    backward_layer(i, activations_[output], delta_of(output));
     if (timing_) {
       times_.backward_s[i] +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
-    delta = grad_input;
   }
 }
 
@@ -311,76 +463,6 @@ bool Model::use_logits_output() {
     logits_ = entries_.back().layer->emit_logits();
   }
   return logits_;
-}
-
-namespace {
-// Keras 2.11's print_row: fixed column ends, text cut to fit and continued on the next line
-// (breaking after "),"-like tokens), 2 spaces between columns.
-void print_row(std::string& out, std::vector<std::string> fields, const std::vector<int>& ends) {
-  auto any_left = [&] {
-    return std::any_of(fields.begin(), fields.end(), [](const auto& f) { return !f.empty(); });
-  };
-  do {
-    std::string line;
-    for (std::size_t col = 0; col < fields.size(); ++col) {
-      const int start = col > 0 ? ends[col - 1] : 0;
-      const int space = col + 1 != ends.size() ? 2 : 0;
-      std::size_t cutoff = static_cast<std::size_t>(std::max(0, ends[col] - start - space));
-      std::string fit = fields[col].substr(0, cutoff);
-      std::size_t best = std::string::npos;
-      for (const char* token : {"),", "},", "],", "',"}) {
-        const auto pos = fit.find(token);
-        if (pos != std::string::npos) {
-          best = std::min(best, pos + 2);
-        }
-      }
-      if (best != std::string::npos) {
-        cutoff = best;
-        fit = fit.substr(0, cutoff);
-      }
-      if (col == 0) {
-        line += " ";
-      }
-      line += fit;
-      line += std::string(static_cast<std::size_t>(space), ' ');
-      fields[col] = fields[col].size() > cutoff ? fields[col].substr(cutoff) : "";
-      const auto target = static_cast<std::size_t>(ends[col]);
-      if (line.size() < target) {
-        line += std::string(target - line.size(), ' ');
-      }
-    }
-    out += line + "\n";
-  } while (any_left());
-}
-}  // namespace
-
-std::string Model::summary(const std::string& model_name) const {
-  constexpr int kWidth = 65;
-  const std::vector<int> ends = {29, 55, 65};  // Keras: positions [.45, .85, 1.] of 65
-  std::string out = fmt::format("Model: \"{}\"\n", model_name);
-  out += std::string(kWidth, '_') + "\n";
-  print_row(out, {"Layer (type)", "Output Shape", "Param #"}, ends);
-  out += std::string(kWidth, '=') + "\n";
-  std::int64_t total = 0;
-  for (const auto& e : entries_) {
-    std::int64_t count = 0;
-    for (const auto& slot : e.slots) {
-      count += slot.shape.elements();
-    }
-    total += count;
-    print_row(out,
-              {fmt::format("{} ({})", e.name, e.layer->type()), e.output_shape.keras_str(),
-               std::to_string(count)},
-              ends);
-    out += std::string(kWidth, ' ') + "\n";
-  }
-  out += std::string(kWidth, '=') + "\n";
-  out += fmt::format("Total params: {}\n", with_thousands(total));
-  const auto trainable = static_cast<std::int64_t>(trainable_count_);
-  out += fmt::format("Trainable params: {}\n", with_thousands(trainable));
-  out += fmt::format("Non-trainable params: {}\n", with_thousands(total - trainable));
-  out += std::string(kWidth, '_') + "\n";
-  return out;
 }
 
 }  // namespace runner

@@ -1,6 +1,8 @@
 #pragma once
-// A sequential model: layers in order, one flat parameter block and one flat gradient block
-// (one optimizer loop, one checkpoint write, cheap best-weights snapshots).
+// A model: layers in order, one flat parameter block and one flat gradient block (one
+// optimizer loop, one checkpoint write, cheap best-weights snapshots). Each layer reads the
+// output of the layer before it (Keras' Sequential), or, in a graph model (Keras' Functional),
+// the outputs of the layers it names, declared above it; the last layer is the output.
 #include <memory>
 #include <span>
 #include <string>
@@ -19,11 +21,21 @@ class Model {
   Model& operator=(const Model&) = delete;
 
   // Appends a layer. An empty name is numbered as Keras does ("conv2d", "conv2d_1", ...).
-  // Throws Error on a duplicate name.
-  void add(std::unique_ptr<Layer> layer, std::string name = "");
+  // `inputs` names the layers (declared before) or the model input (input_name()) it reads;
+  // empty means the previous layer, or the model input for the first one. Naming inputs
+  // makes the model a graph model. Throws Error on a duplicate or unknown name.
+  void add(std::unique_ptr<Layer> layer, std::string name = "",
+           const std::vector<std::string>& inputs = {});
 
-  // Checks every layer's shapes first (ShapeError names the layer), then allocates the
-  // parameters and initializes them from `seed`.
+  // The model input's name in graph models (Keras' InputLayer, "input_1" by default).
+  // Requires: no layer added yet.
+  void set_input_name(std::string name);
+  [[nodiscard]] const std::string& input_name() const { return input_name_; }
+  // Whether some layer named its inputs (Keras' Functional model, not Sequential).
+  [[nodiscard]] bool is_graph() const { return graph_; }
+
+  // Checks every layer's shapes first (ShapeError names the layer) and that every layer
+  // leads to the output, then allocates the parameters and initializes them from `seed`.
   void build(const Shape& input_shape, std::uint64_t seed);
   // Sizes activations, gradients and layer workspaces for batches up to `max_batch`.
   void prepare(std::int64_t max_batch);
@@ -66,10 +78,14 @@ class Model {
   [[nodiscard]] double penalty() const;
   void add_penalty_gradients();
 
+  // Entry::inputs value for the model's input.
+  static constexpr long kModelInput = -1;
   struct Entry {
     std::string name;
     std::unique_ptr<Layer> layer;
-    Shape input_shape;
+    std::vector<long> inputs;  // indices of the entries read, or kModelInput
+    std::vector<Shape> input_shapes;
+    Shape input_shape;  // input_shapes[0]
     Shape output_shape;
     std::vector<ParamSlot> slots;
     std::vector<TensorView> params;
@@ -77,6 +93,8 @@ class Model {
   };
   [[nodiscard]] std::size_t size() const { return entries_.size(); }
   [[nodiscard]] const Entry& entry(std::size_t i) const { return entries_[i]; }
+  // How many layers read layer i's output (after build()).
+  [[nodiscard]] std::size_t consumer_count(std::size_t i) const { return consumers_[i]; }
   [[nodiscard]] const Shape& input_shape() const { return input_shape_; }
   [[nodiscard]] const Shape& output_shape() const;
 
@@ -87,18 +105,35 @@ class Model {
   void enable_timing(bool on);
   [[nodiscard]] const LayerTimes& layer_times() const { return times_; }
 
-  // Keras' model.summary() text, character for character (Keras 2.11 layout).
+  // Keras' model.summary() text, character for character (Keras 2.11 layout): with the
+  // InputLayer row and the "Connected to" column for graph models (model_summary.cpp).
   [[nodiscard]] std::string summary(const std::string& model_name = "sequential") const;
 
  private:
+  // Shapes through the graph, consumers, and the check that every layer leads to the output.
+  void check_graph();
+  // Which input gradients must be added to one already written (fan-out), and their buffers.
+  void plan_gradient_sums();
+  // The tensor layer i reads as input k during forward and backward.
+  [[nodiscard]] const Tensor& input_of(std::size_t i, std::size_t k) const;
+  // Runs layer i forward into `out` (merge layers with all their inputs).
+  void forward_layer(std::size_t i, Tensor& out, const Pass& pass);
   // Asks each layer whether it fuses its successor (fusion_).
   void plan_fusion();
   // Whether layer i computes layer i + 1 in passes of this mode.
   [[nodiscard]] bool fuses_next(std::size_t i, Mode mode) const;
   // Whether layer i (a reshape) passes its input's buffer on instead of running.
   [[nodiscard]] bool hands_buffer_on(std::size_t i) const;
+  // Runs layer i's backward: its input gradients go to the inputs' deltas, or to scratch
+  // buffers then added to them where another consumer already wrote them.
+  void backward_layer(std::size_t i, const Tensor& output, const Tensor& grad_output);
 
   std::vector<Entry> entries_;
+  std::string input_name_ = "input_1";
+  bool graph_ = false;
+  std::vector<std::size_t> consumers_;        // consumers_[i]: layers reading layer i
+  std::vector<std::vector<bool>> sums_into_;  // [i][k]: input k's gradient is added
+  std::vector<std::vector<Tensor>> scratch_;  // [i][k]: its buffer when it is
   Shape input_shape_;
   std::vector<float> params_;
   std::vector<float> grads_;

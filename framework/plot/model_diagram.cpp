@@ -1,6 +1,7 @@
 #include "framework/plot/model_diagram.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <graphviz/gvc.h>
 
 #include <memory>
@@ -62,20 +63,32 @@ std::string model_dot(const Model& model, const DiagramOptions& options) {
   dot += "];\n";
   dot += "  node [shape=plaintext, fontname=\"DejaVu Sans\", fontsize=12];\n";
   dot += "  edge [arrowsize=0.8];\n";
-  const std::string first = model.size() > 0 ? model.entry(0).name : "model";
+  // Sequential models name their input after the first layer, graph models name it (Keras).
+  const std::string input_name =
+      model.is_graph() ? model.input_name()
+                       : (model.size() > 0 ? model.entry(0).name : "model") + "_input";
   const std::string input = fmt::format("[{}]", model.input_shape().keras_str());  // as Keras
-  dot += node(0, first + "_input", "InputLayer", input, input, "", options.show_shapes);
+  dot += node(0, input_name, "InputLayer", input, input, "", options.show_shapes);
   for (std::size_t i = 0; i < model.size(); ++i) {
     const auto& e = model.entry(i);
     std::int64_t params = 0;
     for (const auto& slot : e.slots) {
       params += slot.shape.elements();
     }
-    dot += node(i + 1, e.name, e.layer->type(), e.input_shape.keras_str(),
-                e.output_shape.keras_str(), with_thousands(params), options.show_shapes);
+    std::vector<std::string> inputs;
+    for (const Shape& shape : e.input_shapes) {
+      inputs.push_back(shape.keras_str());
+    }
+    // Keras prints a merge layer's input shapes as a list.
+    const std::string input_shapes =
+        inputs.size() == 1 ? inputs.front() : fmt::format("[{}]", fmt::join(inputs, ", "));
+    dot += node(i + 1, e.name, e.layer->type(), input_shapes, e.output_shape.keras_str(),
+                with_thousands(params), options.show_shapes);
   }
   for (std::size_t i = 0; i < model.size(); ++i) {
-    dot += fmt::format("  n{} -> n{};\n", i, i + 1);
+    for (const long from : model.entry(i).inputs) {
+      dot += fmt::format("  n{} -> n{};\n", from + 1, i + 1);
+    }
   }
   dot += "}\n";
   return dot;

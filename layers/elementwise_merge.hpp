@@ -1,0 +1,122 @@
+#pragma once
+// The shared body of Keras' element-wise merge layers (Add, Subtract, Multiply, Average,
+// Maximum, Minimum): shapes broadcast as Keras' _compute_elemwise_op_output_shape does (aligned
+// at the end, a size-1 dimension repeats), the math in layers/kernels/merge.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <string>
+#include <vector>
+
+#include "framework/core/errors.hpp"
+#include "framework/nn/layer_registry.hpp"
+#include "framework/nn/merge_layer.hpp"
+#include "layers/kernels/merge.hpp"
+
+namespace runner {
+
+class ElementwiseMergeLayer : public MergeLayer {
+ public:
+  ElementwiseMergeLayer(std::string_view type, kernels::ElementwiseMerge op,
+                        std::size_t exact_inputs = 0)
+      : type_(type), op_(op), exact_inputs_(exact_inputs) {}
+
+  [[nodiscard]] std::string_view type() const final { return type_; }
+
+  [[nodiscard]] Shape output_shape(std::span<const Shape> inputs) const final {
+    if (exact_inputs_ != 0 && inputs.size() != exact_inputs_) {
+      throw ShapeError(
+          fmt::format("takes exactly {} inputs, got {}", exact_inputs_, inputs.size()));
+    }
+    if (inputs.size() > kernels::kMaxMergeInputs) {
+      throw ShapeError(
+          fmt::format("takes at most {} inputs, got {}", kernels::kMaxMergeInputs, inputs.size()));
+    }
+    std::vector<std::int64_t> out;
+    for (const Shape& shape : inputs) {
+      const std::vector<std::int64_t> dims = shape.dims();
+      std::vector<std::int64_t> longer = dims.size() > out.size() ? dims : out;
+      const std::vector<std::int64_t>& shorter = dims.size() > out.size() ? out : dims;
+      const std::size_t shift = longer.size() - shorter.size();
+      for (std::size_t d = 0; d < shorter.size(); ++d) {
+        std::int64_t& a = longer[shift + d];
+        const std::int64_t b = shorter[d];
+        if (a != b && a != 1 && b != 1) {
+          std::vector<std::string> all;
+          for (const Shape& s : inputs) {
+            all.push_back(s.keras_str());
+          }
+          throw ShapeError(
+              fmt::format("inputs have incompatible shapes {} (each dimension must "
+                          "be equal or 1, aligned at the end)",
+                          fmt::join(all, " and ")));
+        }
+        a = a == 1 ? b : a;
+      }
+      out = longer;
+    }
+    return Shape(out);
+  }
+
+  void prepare(std::span<const Shape> inputs, std::int64_t /*max_batch*/) final {
+    const Shape out = output_shape(inputs);
+    input_dims_.clear();
+    for (const Shape& shape : inputs) {
+      // Right-aligned to the output's rank, then the batch in front.
+      std::vector<std::int64_t> dims(out.rank() - shape.rank() + 1, 1);
+      for (const auto d : shape.dims()) {
+        dims.push_back(d);
+      }
+      input_dims_.push_back(dims);
+    }
+  }
+
+  void forward(std::span<const Tensor* const> inputs, Tensor& output) final {
+    Arguments a = arguments(inputs, output);
+    a.args.inputs = a.inputs;
+    kernels::merge_forward(a.args, output.data());
+  }
+
+  void backward(std::span<const Tensor* const> inputs, const Tensor& output,
+                const Tensor& grad_output, std::span<Tensor* const> grad_inputs) final {
+    Arguments a = arguments(inputs, output);
+    a.args.inputs = a.inputs;
+    for (std::size_t k = 0; k < grad_inputs.size(); ++k) {
+      if (grad_inputs[k] != nullptr) {
+        kernels::merge_backward(a.args, grad_output.data(), k, grad_inputs[k]->data());
+      }
+    }
+  }
+
+  [[nodiscard]] YAML::Node config() const final {
+    YAML::Node node;
+    node["type"] = std::string(type_);
+    return node;
+  }
+
+ private:
+  struct Arguments {
+    std::vector<kernels::MergeInput> inputs;
+    kernels::ElementwiseMergeArgs args;
+  };
+  // The kernel's view of this batch; the caller points args.inputs at inputs.
+  [[nodiscard]] Arguments arguments(std::span<const Tensor* const> inputs,
+                                    const Tensor& output) const {
+    Arguments a;
+    for (std::size_t k = 0; k < inputs.size(); ++k) {
+      std::vector<std::int64_t> dims = input_dims_[k];
+      dims[0] = inputs[k]->batch();
+      a.inputs.push_back(kernels::MergeInput{inputs[k]->data(), dims});
+    }
+    a.args.op = op_;
+    a.args.output_dims = output.shape().dims();
+    return a;
+  }
+
+  std::string_view type_;
+  kernels::ElementwiseMerge op_;
+  std::size_t exact_inputs_;
+  std::vector<std::vector<std::int64_t>> input_dims_;  // [k]: batch, then right-aligned dims
+};
+
+}  // namespace runner

@@ -1,0 +1,253 @@
+#include "layers/kernels/merge.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "framework/core/parallel.hpp"
+
+namespace runner::kernels {
+
+namespace {
+constexpr std::size_t kElementsPerTask = 16384;
+constexpr std::size_t kMaxRank = 8;
+
+// Each input's step per output dimension: 0 where it is repeated.
+struct Strides {
+  std::size_t rank = 0;
+  std::int64_t out_dims[kMaxRank] = {};
+  std::int64_t out_strides[kMaxRank] = {};
+  std::vector<std::array<std::int64_t, kMaxRank>> in;
+  bool all_full = true;  // no input is repeated anywhere: flat loops
+};
+
+Strides strides_of(const ElementwiseMergeArgs& a) {
+  Strides s;
+  s.rank = a.output_dims.size();
+  std::int64_t step = 1;
+  for (std::size_t d = s.rank; d-- > 0;) {
+    s.out_dims[d] = a.output_dims[d];
+    s.out_strides[d] = step;
+    step *= a.output_dims[d];
+  }
+  for (const MergeInput& input : a.inputs) {
+    std::array<std::int64_t, kMaxRank> in{};
+    std::int64_t in_step = 1;
+    for (std::size_t d = s.rank; d-- > 0;) {
+      const std::int64_t dim = input.dims[d];
+      in[d] = dim == a.output_dims[d] ? in_step : 0;
+      s.all_full = s.all_full && dim == a.output_dims[d];
+      in_step *= dim;
+    }
+    s.in.push_back(in);
+  }
+  return s;
+}
+
+std::int64_t element_count(const std::vector<std::int64_t>& dims) {
+  std::int64_t n = 1;
+  for (const auto d : dims) {
+    n *= d;
+  }
+  return n;
+}
+
+// Offset in input k of output element `o`.
+std::int64_t offset_in(const Strides& s, std::size_t k, std::int64_t o) {
+  std::int64_t offset = 0;
+  for (std::size_t d = 0; d < s.rank; ++d) {
+    const std::int64_t coordinate = (o / s.out_strides[d]) % s.out_dims[d];
+    offset += coordinate * s.in[k][d];
+  }
+  return offset;
+}
+
+float combine(ElementwiseMerge op, float acc, float x) {
+  switch (op) {
+    case ElementwiseMerge::kAdd:
+    case ElementwiseMerge::kAverage:
+      return acc + x;
+    case ElementwiseMerge::kSubtract:
+      return acc - x;
+    case ElementwiseMerge::kMultiply:
+      return acc * x;
+    case ElementwiseMerge::kMaximum:
+      return acc >= x ? acc : x;
+    case ElementwiseMerge::kMinimum:
+      return acc <= x ? acc : x;
+  }
+  return acc;
+}
+
+// The values of every input at output element o.
+std::span<const float> values_at(const ElementwiseMergeArgs& a, const Strides& s, std::int64_t o,
+                                 std::array<float, kMaxMergeInputs>& values) {
+  for (std::size_t k = 0; k < a.inputs.size(); ++k) {
+    values[k] = a.inputs[k].data[s.all_full ? o : offset_in(s, k, o)];
+  }
+  return std::span<const float>(values.data(), a.inputs.size());
+}
+
+// d(out)/d(input k) at output element o times g.
+float local_gradient(ElementwiseMerge op, std::span<const float> values, std::size_t k, float g) {
+  switch (op) {
+    case ElementwiseMerge::kAdd:
+      return g;
+    case ElementwiseMerge::kSubtract:
+      return k == 0 ? g : -g;
+    case ElementwiseMerge::kAverage:
+      return g / static_cast<float>(values.size());
+    case ElementwiseMerge::kMultiply: {
+      float product = g;
+      for (std::size_t j = 0; j < values.size(); ++j) {
+        product = j == k ? product : product * values[j];
+      }
+      return product;
+    }
+    case ElementwiseMerge::kMaximum:
+    case ElementwiseMerge::kMinimum: {
+      std::size_t winner = 0;
+      for (std::size_t j = 1; j < values.size(); ++j) {
+        const bool better = op == ElementwiseMerge::kMaximum ? values[j] > values[winner]
+                                                             : values[j] < values[winner];
+        winner = better ? j : winner;
+      }
+      return winner == k ? g : 0.0F;
+    }
+  }
+  return 0.0F;
+}
+}  // namespace
+
+void merge_forward(const ElementwiseMergeArgs& a, float* out) {
+  const Strides s = strides_of(a);
+  const auto n = static_cast<std::size_t>(element_count(a.output_dims));
+  const float count = static_cast<float>(a.inputs.size());
+  parallel_for(0, n, kElementsPerTask, [&](std::size_t first, std::size_t last) {
+    if (s.all_full) {
+      std::copy(a.inputs[0].data + first, a.inputs[0].data + last, out + first);
+      for (std::size_t k = 1; k < a.inputs.size(); ++k) {
+        const float* x = a.inputs[k].data;
+        for (std::size_t o = first; o < last; ++o) {
+          out[o] = combine(a.op, out[o], x[o]);
+        }
+      }
+    } else {
+      for (std::size_t o = first; o < last; ++o) {
+        float acc = a.inputs[0].data[offset_in(s, 0, static_cast<std::int64_t>(o))];
+        for (std::size_t k = 1; k < a.inputs.size(); ++k) {
+          acc = combine(a.op, acc, a.inputs[k].data[offset_in(s, k, static_cast<std::int64_t>(o))]);
+        }
+        out[o] = acc;
+      }
+    }
+    if (a.op == ElementwiseMerge::kAverage) {
+      for (std::size_t o = first; o < last; ++o) {
+        out[o] /= count;
+      }
+    }
+  });
+}
+
+void merge_backward(const ElementwiseMergeArgs& a, const float* grad_out, std::size_t k,
+                    float* grad_in) {
+  const Strides s = strides_of(a);
+  const auto n_in = static_cast<std::size_t>(element_count(a.inputs[k].dims));
+  if (element_count(a.inputs[k].dims) == element_count(a.output_dims)) {
+    // One output element per input element.
+    parallel_for(0, n_in, kElementsPerTask, [&](std::size_t first, std::size_t last) {
+      if (a.op == ElementwiseMerge::kAdd || (a.op == ElementwiseMerge::kSubtract && k == 0)) {
+        std::copy(grad_out + first, grad_out + last, grad_in + first);
+        return;
+      }
+      std::array<float, kMaxMergeInputs> values{};
+      for (std::size_t o = first; o < last; ++o) {
+        const auto at = static_cast<std::int64_t>(o);
+        grad_in[o] = local_gradient(a.op, values_at(a, s, at, values), k, grad_out[o]);
+      }
+    });
+    return;
+  }
+  // A repeated input: each of its elements sums, in output order, the output elements it went
+  // to (the dimensions it repeats along, walked like an odometer). Chunks own input elements.
+  const std::array<std::int64_t, kMaxRank>& in = s.in[k];
+  parallel_for(0, n_in, 256, [&](std::size_t first, std::size_t last) {
+    std::array<float, kMaxMergeInputs> values{};
+    for (std::size_t e = first; e < last; ++e) {
+      // The first output element e went to: its coordinates where it is not repeated.
+      std::int64_t base = 0;
+      std::int64_t rest = static_cast<std::int64_t>(e);
+      for (std::size_t d = s.rank; d-- > 0;) {
+        if (in[d] != 0) {
+          const std::int64_t dim = a.inputs[k].dims[d];
+          base += (rest % dim) * s.out_strides[d];
+          rest /= dim;
+        }
+      }
+      std::int64_t counter[kMaxRank] = {};
+      float sum = 0.0F;
+      while (true) {
+        std::int64_t o = base;
+        for (std::size_t d = 0; d < s.rank; ++d) {
+          o += counter[d] * s.out_strides[d];
+        }
+        sum += local_gradient(a.op, values_at(a, s, o, values), k, grad_out[o]);
+        std::size_t d = s.rank;
+        while (d-- > 0) {
+          if (in[d] != 0) {
+            continue;  // not a repeated dimension
+          }
+          if (++counter[d] < s.out_dims[d]) {
+            break;
+          }
+          counter[d] = 0;
+        }
+        if (d == static_cast<std::size_t>(-1)) {
+          break;
+        }
+      }
+      grad_in[e] = sum;
+    }
+  });
+}
+
+void concat_forward(const ConcatArgs& a, std::span<const float* const> inputs, float* out) {
+  std::int64_t total = 0;
+  for (const auto w : a.widths) {
+    total += w;
+  }
+  parallel_for(0, static_cast<std::size_t>(a.outer), 64, [&](std::size_t first, std::size_t last) {
+    for (std::size_t row = first; row < last; ++row) {
+      float* dst = out + static_cast<std::int64_t>(row) * total;
+      for (std::size_t k = 0; k < inputs.size(); ++k) {
+        const std::int64_t w = a.widths[k];
+        std::memcpy(dst, inputs[k] + static_cast<std::int64_t>(row) * w,
+                    static_cast<std::size_t>(w) * sizeof(float));
+        dst += w;
+      }
+    }
+  });
+}
+
+void concat_backward(const ConcatArgs& a, const float* grad_out,
+                     std::span<float* const> grad_inputs) {
+  std::int64_t total = 0;
+  for (const auto w : a.widths) {
+    total += w;
+  }
+  parallel_for(0, static_cast<std::size_t>(a.outer), 64, [&](std::size_t first, std::size_t last) {
+    for (std::size_t row = first; row < last; ++row) {
+      const float* src = grad_out + static_cast<std::int64_t>(row) * total;
+      for (std::size_t k = 0; k < grad_inputs.size(); ++k) {
+        const std::int64_t w = a.widths[k];
+        if (grad_inputs[k] != nullptr) {
+          std::memcpy(grad_inputs[k] + static_cast<std::int64_t>(row) * w, src,
+                      static_cast<std::size_t>(w) * sizeof(float));
+        }
+        src += w;
+      }
+    }
+  });
+}
+
+}  // namespace runner::kernels

@@ -1,0 +1,47 @@
+#pragma once
+// Keras' merge layers: element-wise combinations of several tensors with broadcasting (a size-1
+// dimension, or one a lower-rank input lacks at the front, repeats along the output's), and
+// concatenation along one axis. Work is cut in fixed chunks, so results do not depend on the
+// thread count.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace runner::kernels {
+
+// The most inputs one merge takes (Keras has no limit; a stack array here).
+constexpr std::size_t kMaxMergeInputs = 64;
+
+enum class ElementwiseMerge { kAdd, kSubtract, kMultiply, kAverage, kMaximum, kMinimum };
+
+// One input: its values and its dimensions (batch included) right-aligned to the output's.
+struct MergeInput {
+  const float* data = nullptr;
+  std::vector<std::int64_t> dims;
+};
+
+struct ElementwiseMergeArgs {
+  ElementwiseMerge op = ElementwiseMerge::kAdd;
+  std::span<const MergeInput> inputs;
+  std::vector<std::int64_t> output_dims;  // batch included
+};
+
+// out = x0 op x1 op ... in input order (Average: the sum divided by the input count).
+void merge_forward(const ElementwiseMergeArgs& args, float* out);
+// dL/d(input k), summed over the positions it was repeated to. Maximum and Minimum send the
+// gradient to the first input that holds the extreme value (TensorFlow's chained rule).
+void merge_backward(const ElementwiseMergeArgs& args, const float* grad_out, std::size_t k,
+                    float* grad_in);
+
+// Concatenation along one axis: each input is `outer` blocks of widths[k] floats; the output's
+// blocks are theirs side by side.
+struct ConcatArgs {
+  std::int64_t outer = 0;
+  std::vector<std::int64_t> widths;
+};
+void concat_forward(const ConcatArgs& args, std::span<const float* const> inputs, float* out);
+// Writes input k's part of grad_out into grad_in (null: skipped).
+void concat_backward(const ConcatArgs& args, const float* grad_out,
+                     std::span<float* const> grad_inputs);
+
+}  // namespace runner::kernels
