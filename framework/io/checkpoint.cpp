@@ -320,7 +320,9 @@ void save_checkpoint(const std::filesystem::path& path, const Model& model,
                      const CheckpointInfo& info, const Optimizer* optimizer, bool weights_only) {
   write_atomically(path, [&](const std::filesystem::path& tmp) {
     h5::Object file = h5::create_file(tmp.string());
-    file.write_string_attribute("runner_config", info.runner_config);
+    if (!info.runner_config.empty()) {
+      file.write_string_attribute("runner_config", info.runner_config);
+    }
     if (!info.experiment_yaml.empty()) {
       file.write_string_attribute("runner_experiment", info.experiment_yaml);
     }

@@ -74,7 +74,7 @@ TEST_SUITE("sweep") {
         (path +
          ":5:5: sweep.parameters.model.layers.dense.unit: model.layers[3].unit: unknown "
          "key 'unit'; did you mean 'units'? (known keys: activation, bias_regularizer, "
-         "kernel_regularizer, name, type, units, use_bias)\n" +
+         "inputs, kernel_regularizer, name, type, units, use_bias)\n" +
          path +
          ":6:5: sweep.parameters.model.layers.dense_7.units: 'model.layers' has no "
          "element named 'dense_7' (names: conv2d, max_pooling2d, flatten, dense, dropout, "

@@ -184,7 +184,7 @@ TEST_SUITE("Conv2D") {
         "test:1:25: model.layers[0].filters: expected a positive integer, got 0\n"
         "test:1:53: model.layers[0].padding: expected one of valid, same, got 'full'\n"
         "test:1:59: model.layers[0].stride: unknown key 'stride'; did you mean 'strides'? (known "
-        "keys: activation, bias_regularizer, dilation_rate, filters, kernel_regularizer, "
+        "keys: activation, bias_regularizer, dilation_rate, filters, inputs, kernel_regularizer, "
         "kernel_size, name, padding, strides, type, use_bias)",
         ConfigError);
   }
