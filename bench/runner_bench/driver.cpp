@@ -49,8 +49,10 @@ std::optional<Rounds> measure_rounds(const Settings& settings,
         if (const auto t = measure_torch(settings, threads, flops)) {
           out.theirs[i].push_back(*t);
           out.ratio_lines.push_back(fmt::format(
-              "runner / pytorch, {} thread(s) round {}: training {:.2f}x, inference {:.2f}x",
-              threads, round + 1, r->train_ips / t->train_ips, r->infer_ips / t->infer_ips));
+              "runner / pytorch, {} thread(s) round {}: training {:.2f}x, inference {:.2f}x, "
+              "batch-1 latency {:.2f}x",
+              threads, round + 1, r->train_ips / t->train_ips, r->infer_ips / t->infer_ips,
+              r->latency_ms / t->latency_ms));
         }
       }
     }
@@ -93,18 +95,25 @@ const Row* find_row(const std::vector<Row>& rows, const std::string& who, std::s
 }
 
 void print_table(const std::vector<Row>& rows) {
-  fmt::print("\n{:<8} {:>7} {:>12} {:>9} {:>13} {:>12} {:>9} {:>13} {:>9}\n", "", "threads",
-             "train img/s", "GFLOP/s", "ratio", "infer img/s", "GFLOP/s", "ratio", "peak RSS");
+  fmt::print("\n{:<8} {:>7} {:>12} {:>9} {:>13} {:>12} {:>9} {:>13} {:>11} {:>13} {:>9}\n", "",
+             "threads", "train img/s", "GFLOP/s", "ratio", "infer img/s", "GFLOP/s", "ratio",
+             "latency ms", "ratio", "peak RSS");
   for (const auto& r : rows) {
     std::string train_ratio;
     std::string infer_ratio;
+    std::string latency_ratio;
     if (const Row* t = find_row(rows, "pytorch", r.threads); r.who == "runner" && t != nullptr) {
       train_ratio = fmt::format("{:.2f}x torch", r.train_ips / t->train_ips);
       infer_ratio = fmt::format("{:.2f}x torch", r.infer_ips / t->infer_ips);
+      if (t->latency_ms > 0) {
+        latency_ratio = fmt::format("{:.2f}x torch", r.latency_ms / t->latency_ms);
+      }
     }
-    fmt::print("{:<8} {:>7} {:>12.0f} {:>9.1f} {:>13} {:>12.0f} {:>9.1f} {:>13} {:>6.0f} MB\n",
-               r.who, r.threads, r.train_ips, r.train_gflops, train_ratio, r.infer_ips,
-               r.infer_gflops, infer_ratio, r.rss);
+    fmt::print(
+        "{:<8} {:>7} {:>12.0f} {:>9.1f} {:>13} {:>12.0f} {:>9.1f} {:>13} {:>11.3f} {:>13} "
+        "{:>6.0f} MB\n",
+        r.who, r.threads, r.train_ips, r.train_gflops, train_ratio, r.infer_ips, r.infer_gflops,
+        infer_ratio, r.latency_ms, latency_ratio, r.rss);
   }
 }
 
@@ -132,9 +141,9 @@ void print_efficiency(const std::vector<Row>& rows) {
 int driver(const Settings& settings, const std::vector<std::size_t>& thread_counts, int rounds) {
   const bool have_torch = std::filesystem::exists(settings.torch_script) &&
                           run_child({"/usr/bin/python3", "-c", "import torch"}).exit_code == 0;
-  // FLOPs of the reference model, for PyTorch's GFLOP/s.
-  const Flops flops =
-      count_flops(build_model(load_experiment(settings.experiment), Shape{28, 28, 1}));
+  // FLOPs of the model, for PyTorch's GFLOP/s.
+  const Experiment experiment = load_experiment(settings.experiment);
+  const Flops flops = count_flops(build_model(experiment, declared_input_shape(experiment)));
   const auto measured = measure_rounds(settings, thread_counts, rounds, have_torch, flops);
   if (!measured) {
     return 1;
@@ -149,6 +158,19 @@ int driver(const Settings& settings, const std::vector<std::size_t>& thread_coun
   }
   print_table(rows);
   print_efficiency(rows);
+  for (const std::size_t threads : thread_counts) {
+    const Row* ours = find_row(rows, "runner", threads);
+    const Row* theirs = find_row(rows, "pytorch", threads);
+    if (ours != nullptr && theirs != nullptr) {
+      // One line per thread count for scripts (bench/suite.sh): runner / PyTorch.
+      fmt::print(
+          "ratios at {} thread(s): training {:.2f}x, inference {:.2f}x, batch-1 latency {:.2f}x "
+          "of PyTorch's ({:.3f} vs {:.3f} ms), peak RSS {:.0f} vs {:.0f} MB\n",
+          threads, ours->train_ips / theirs->train_ips, ours->infer_ips / theirs->infer_ips,
+          ours->latency_ms / theirs->latency_ms, ours->latency_ms, theirs->latency_ms, ours->rss,
+          theirs->rss);
+    }
+  }
   for (const auto& line : scaling_lines(*measured, thread_counts)) {
     fmt::print("{}\n", line);
   }
@@ -156,11 +178,12 @@ int driver(const Settings& settings, const std::vector<std::size_t>& thread_coun
     fmt::print("{}\n", line);
   }
   fmt::print(
-      "batch 32 training ({} steps after {} warm-up), inference of 10000 test images at "
-      "batch {} (median of {}); medians of {} alternating rounds; {:.1f} MFLOP per training "
-      "image, {:.1f} per inference\n",
-      settings.steps, settings.warmup, settings.eval_batch, settings.repeats, rounds,
-      flops.training * 1e-6, flops.forward * 1e-6);
+      "{}: batch {} training ({} steps after {} warm-up), inference of the test images at "
+      "batch {} (median of {}), batch-1 latency (median of 200); medians of {} alternating "
+      "rounds; {:.1f} MFLOP per training image, {:.1f} per inference; PyTorch: {}\n",
+      settings.experiment, experiment.batch_size, settings.steps, settings.warmup,
+      settings.eval_batch, settings.repeats, rounds, flops.training * 1e-6, flops.forward * 1e-6,
+      settings.torch_script);
   if (!have_torch) {
     fmt::print("PyTorch not found (apt-get install python3-torch): no reference rows\n");
   }

@@ -1,9 +1,12 @@
-// runner_bench: training and inference throughput of the reference CNN, runner against the
-// PyTorch reference (bench/torch_cnn.py) in the same invocation. This file reads the command
-// line; machine.cpp measures the machine, worker.cpp is the timed runner process, measure.cpp
-// runs and reads the children, driver.cpp makes the rounds and prints the table.
+// runner_bench: training and inference throughput and batch-1 latency of the reference CNN,
+// runner against the PyTorch reference (bench/torch_cnn.py) in the same invocation; with
+// --model FILE, of any experiment's model against its PyTorch twin (bench/torch_from_yaml.py). This
+// file reads the command line; machine.cpp measures the machine, worker.cpp is the timed runner
+// process, measure.cpp runs and reads the children, driver.cpp makes the rounds and prints the
+// table.
 //
-//   build/release/runner_bench [--steps 300] [--threads-list 1,2] [--infer-repeats 3] [--rounds 3]
+//   build/release/runner_bench [--model FILE.yaml] [--steps 300] [--threads-list 1,2]
+//                              [--infer-repeats 3] [--rounds 3]
 //
 // Each of --rounds rounds measures runner and PyTorch in turn at every thread count, and the
 // table shows the medians: this machine's speed drifts by up to a third from one run to the next
@@ -40,13 +43,16 @@ int main(int argc, char** argv) {
   int repeats = 3;
   int rounds = 3;
   std::size_t threads = 0;
+  std::string model;
   bool worker = false;
   bool profile = false;
   po::options_description desc("runner_bench [options]");
   desc.add_options()("help,h", "show this help")(
       "experiment", po::value(&experiment)->default_value(experiment), "the model and data")(
-      "torch-script", po::value(&torch_script)->default_value(torch_script),
-      "the PyTorch reference script")(
+      "model", po::value(&model),
+      "an experiment file to compare with its PyTorch twin (bench/torch_from_yaml.py builds it "
+      "from the same file)")("torch-script", po::value(&torch_script)->default_value(torch_script),
+                             "the PyTorch reference script")(
       "threads-list", po::value(&threads_list)->default_value(threads_list), "thread counts")(
       "steps", po::value(&steps)->default_value(steps), "timed training steps")(
       "warmup", po::value(&warmup)->default_value(warmup), "untimed training steps first")(
@@ -69,6 +75,11 @@ int main(int argc, char** argv) {
     std::cout << desc;
     return 0;
   }
+  const bool twin = !model.empty();
+  if (twin) {
+    experiment = model;
+    torch_script = "bench/torch_from_yaml.py";
+  }
   if (steps <= 0 || warmup < 0 || repeats <= 0 || eval_batch <= 0 || rounds <= 0) {
     fmt::print(stderr,
                "error: runner_bench: --steps, --infer-repeats, --eval-batch and --rounds must be "
@@ -77,7 +88,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (worker) {
-      const runner::bench::Settings settings{"",     experiment, "",      steps,
+      const runner::bench::Settings settings{"",     experiment, "",      false,  steps,
                                              warmup, eval_batch, repeats, profile};
       return runner::bench::worker(settings, threads);
     }
@@ -90,6 +101,7 @@ int main(int argc, char** argv) {
     const runner::bench::Settings settings{std::filesystem::canonical("/proc/self/exe").string(),
                                            experiment,
                                            torch_script,
+                                           twin,
                                            steps,
                                            warmup,
                                            eval_batch,

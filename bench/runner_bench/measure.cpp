@@ -61,16 +61,48 @@ std::optional<Row> measure_runner(const Settings& s, std::size_t threads) {
              ours.peak_rss_mb,
              0,
              j["sleeps"].as<double>(),
-             {}};
+             {},
+             j["latency_ms"].as<double>()};
 }
 
 std::optional<Row> measure_torch(const Settings& s, std::size_t threads, const Flops& flops) {
   const std::string json = fmt::format("/tmp/runner-bench-torch-{}-{}.json", getpid(), threads);
-  const ChildResult torch = run_child(
-      {"/usr/bin/python3", s.torch_script, "--threads", std::to_string(threads), "--channels-last",
-       "--epochs", "1", "--max-steps", std::to_string(s.steps + s.warmup), "--no-val", "--no-test",
-       "--bench-infer", std::to_string(s.repeats), "--eval-batch", std::to_string(s.eval_batch),
-       "--json-out", json});
+  const std::vector<std::string> argv =
+      s.twin ? std::vector<std::string>{"/usr/bin/python3",
+                                        s.torch_script,
+                                        "--model",
+                                        s.experiment,
+                                        "--threads",
+                                        std::to_string(threads),
+                                        "--channels-last",
+                                        "--steps",
+                                        std::to_string(s.steps),
+                                        "--warmup",
+                                        std::to_string(s.warmup),
+                                        "--bench-infer",
+                                        std::to_string(s.repeats),
+                                        "--eval-batch",
+                                        std::to_string(s.eval_batch),
+                                        "--json-out",
+                                        json}
+             : std::vector<std::string>{"/usr/bin/python3",
+                                        s.torch_script,
+                                        "--threads",
+                                        std::to_string(threads),
+                                        "--channels-last",
+                                        "--epochs",
+                                        "1",
+                                        "--max-steps",
+                                        std::to_string(s.steps + s.warmup),
+                                        "--no-val",
+                                        "--no-test",
+                                        "--bench-infer",
+                                        std::to_string(s.repeats),
+                                        "--eval-batch",
+                                        std::to_string(s.eval_batch),
+                                        "--json-out",
+                                        json};
+  const ChildResult torch = run_child(argv);
   if (torch.exit_code != 0) {
     fmt::print(stderr, "runner_bench: the PyTorch reference failed (exit {})\n", torch.exit_code);
     return std::nullopt;
@@ -80,16 +112,15 @@ std::optional<Row> measure_torch(const Settings& s, std::size_t threads, const F
   const YAML::Node t = parse_json(text, json);
   const double tips = t["history"][0]["samples_per_s"].as<double>();
   const double iips = t["infer"]["median_img_per_s"].as<double>();
-  return Row{"pytorch",
-             threads,
-             tips,
-             tips * flops.training * 1e-9,
-             iips,
-             iips * flops.forward * 1e-9,
-             torch.peak_rss_mb,
-             0,
-             0,
-             {}};
+  Row row{"pytorch",
+          threads,
+          tips,
+          tips * flops.training * 1e-9,
+          iips,
+          iips * flops.forward * 1e-9,
+          torch.peak_rss_mb};
+  row.latency_ms = t["latency_ms"] ? t["latency_ms"].as<double>() : 0.0;
+  return row;
 }
 
 namespace {
@@ -115,6 +146,7 @@ Row median_row(const std::vector<Row>& rounds) {
   out.infer_ips = metric(&Row::infer_ips);
   out.infer_gflops = metric(&Row::infer_gflops);
   out.gemm_peak = metric(&Row::gemm_peak);
+  out.latency_ms = metric(&Row::latency_ms);
   for (const auto& r : rounds) {
     out.rss = std::max(out.rss, r.rss);
   }

@@ -14,6 +14,7 @@ namespace runner::bench {
 // What every measurement needs: this program, the experiment, the reference script, sizes.
 struct Settings {
   std::string self, experiment, torch_script;
+  bool twin = false;  // torch_script is bench/torch_from_yaml.py, given the experiment file
   std::int64_t steps = 0, warmup = 0, eval_batch = 0;
   int repeats = 0;
   bool profile = false;
@@ -25,8 +26,9 @@ struct Row {
   std::size_t threads = 0;
   double train_ips = 0, train_gflops = 0, infer_ips = 0, infer_gflops = 0, rss = 0;
   double gemm_peak = 0;
-  double sleeps = 0;    // runner: thread sleeps during the timed training steps
-  CoreHandoff handoff;  // runner, 2 or more threads: measured just before and after
+  double sleeps = 0;      // runner: thread sleeps during the timed training steps
+  CoreHandoff handoff;    // runner, 2 or more threads: measured just before and after
+  double latency_ms = 0;  // median batch-1 prediction
 };
 
 // The worker process: trains s.steps steps after s.warmup, evaluates the test images

@@ -16,6 +16,26 @@ namespace runner::bench {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+// Median time of one prediction at batch 1 (what a service answering one request sees): the
+// first test sample, preprocessed once, through the model 200 times after 20 untimed.
+double batch_one_latency_ms(Model& model, const RunData& d, const Part& test) {
+  Tensor x;
+  Targets y;
+  gather_batch(*test.set, std::span(test.indices).first(1), d.preprocessing, x, y);
+  std::vector<double> times;
+  for (int r = 0; r < 220; ++r) {
+    const auto t = Clock::now();
+    (void)model.forward(x, Pass{Mode::kEval, 0});
+    if (r >= 20) {
+      times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    }
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+}  // namespace
+
 int worker(const Settings& settings, std::size_t threads) {
   const std::string& experiment = settings.experiment;
   const std::int64_t steps = settings.steps;
@@ -101,16 +121,17 @@ int worker(const Settings& settings, std::size_t threads) {
   model.enable_timing(false);
   std::sort(infer.begin(), infer.end());
   const double infer_s = infer[infer.size() / 2];
+  const double latency_ms = batch_one_latency_ms(model, d, test);
   const Flops flops = count_flops(model);
   const double train_ips = static_cast<double>(steps * e.batch_size) / train_s;
   const double infer_ips = static_cast<double>(test.size()) / infer_s;
   fmt::print(
       "{{\"threads\": {}, \"train_img_s\": {:.1f}, \"train_gflops\": {:.1f}, "
       "\"infer_img_s\": {:.1f}, \"infer_gflops\": {:.1f}, \"ms_per_step\": {:.3f}, "
-      "\"test_accuracy\": {:.4f}, \"sleeps\": {}",
+      "\"test_accuracy\": {:.4f}, \"sleeps\": {}, \"latency_ms\": {:.4f}",
       ThreadLimit::current(), train_ips, train_ips * flops.training * 1e-9, infer_ips,
       infer_ips * flops.forward * 1e-9, 1e3 * train_s / static_cast<double>(steps), test_accuracy,
-      sleeps);
+      sleeps, latency_ms);
   if (profile) {
     fmt::print(", \"profile_ms_per_step\": {{");
     for (std::size_t i = 0; i < model.size(); ++i) {

@@ -62,21 +62,28 @@ std::int64_t offset_in(const Strides& s, std::size_t k, std::int64_t o) {
   return offset;
 }
 
-float combine(ElementwiseMerge op, float acc, float x) {
+// Calls fn with the binary operation of `op` as a function object (acc, x) -> acc op x.
+template <typename Fn>
+void with_operation(ElementwiseMerge op, const Fn& fn) {
   switch (op) {
     case ElementwiseMerge::kAdd:
     case ElementwiseMerge::kAverage:
-      return acc + x;
+      return fn([](float acc, float x) { return acc + x; });
     case ElementwiseMerge::kSubtract:
-      return acc - x;
+      return fn([](float acc, float x) { return acc - x; });
     case ElementwiseMerge::kMultiply:
-      return acc * x;
+      return fn([](float acc, float x) { return acc * x; });
     case ElementwiseMerge::kMaximum:
-      return acc >= x ? acc : x;
+      return fn([](float acc, float x) { return acc >= x ? acc : x; });
     case ElementwiseMerge::kMinimum:
-      return acc <= x ? acc : x;
+      return fn([](float acc, float x) { return acc <= x ? acc : x; });
   }
-  return acc;
+}
+
+float combine(ElementwiseMerge op, float acc, float x) {
+  float out = acc;
+  with_operation(op, [&](auto f) { out = f(acc, x); });
+  return out;
 }
 
 // The values of every input at output element o.
@@ -127,10 +134,13 @@ void merge_forward(const ElementwiseMergeArgs& a, float* out) {
     if (s.all_full) {
       std::copy(a.inputs[0].data + first, a.inputs[0].data + last, out + first);
       for (std::size_t k = 1; k < a.inputs.size(); ++k) {
-        const float* x = a.inputs[k].data;
-        for (std::size_t o = first; o < last; ++o) {
-          out[o] = combine(a.op, out[o], x[o]);
-        }
+        // One loop per operation, so each vectorizes.
+        with_operation(a.op, [&](auto op) {
+          const float* x = a.inputs[k].data;
+          for (std::size_t o = first; o < last; ++o) {
+            out[o] = op(out[o], x[o]);
+          }
+        });
       }
     } else {
       for (std::size_t o = first; o < last; ++o) {
