@@ -110,6 +110,7 @@ void BM_Conv2DBackward(benchmark::State& state) {
   for (auto _ : state) {
     runner::kernels::conv2d_backward(g, {Activation::kRelu},
                                      {.batch = kBatch,
+                                      .x = x.data(),
                                       .w = w.data(),
                                       .y = y.data(),
                                       .dy = dy.data(),

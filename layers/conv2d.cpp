@@ -153,6 +153,7 @@ class Conv2D final : public Layer {
     const auto pooling = pools_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
     const kernels::Conv2DEpilogue epilogue{o_.activation, pooling};
     const kernels::Conv2DBackward tensors{.batch = input.batch(),
+                                          .x = input.data(),
                                           .w = kernel_.data,
                                           .y = output.data(),
                                           .dy = grad_output.data(),

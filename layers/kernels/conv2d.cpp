@@ -20,6 +20,13 @@ constexpr std::size_t kSamplesPerTask = 4;
 struct ColumnRange {
   long first, last;
 };
+// A 1x1 convolution with stride 1 and no padding: each pixel's patch is its input pixel, so the
+// input is already the patch matrix (no im2col copy, and dx is the GEMM's output).
+bool pointwise(const Conv2DGeometry& g) {
+  return g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
 ColumnRange inside_columns(const Conv2DGeometry& g, long kx) {
   // iw = ow * stride - pad + kx * dilation >= 0  and  < in_w
   const long offset = kx * g.dilation_w - g.pad_left;
@@ -255,6 +262,11 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
                    }
                    return;
                  }
+                 if (pointwise(g)) {
+                   patches_times_kernel(g, count * pixels, x + n0 * g.in_size(), w, b, act,
+                                        y + n0 * g.out_size());
+                   return;
+                 }
                  for (long n = n0; n < n0 + count; ++n) {
                    im2col(g, x + n * g.in_size(), col + n * pixels * patch);
                  }
@@ -297,6 +309,10 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   const auto chunks = chunk_count(static_cast<std::size_t>(batch), kSamplesPerTask);
   const bool in_place = in_place_applies(g, act);
   const PaddedLayout layout = padded_layout(g);
+  // 1x1: the input is the patch matrix (forward made no copy), dx the GEMM's output.
+  const bool direct = !in_place && pointwise(g);
+  assert(t.x != nullptr || !direct);
+  const float* patches = direct ? t.x : col;
   parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t chunk = first; chunk < last; ++chunk) {
       const auto n0 = static_cast<long>(chunk * kSamplesPerTask);
@@ -334,10 +350,13 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
         }
         // dw_chunk = col_chunk^T * delta_chunk
         gemm(true, false, as_int(patch), as_int(g.out_c), as_int(rows), 1.0F,
-             col + n0 * pixels * patch, as_int(patch), chunk_delta, as_int(g.out_c), 0.0F, part,
+             patches + n0 * pixels * patch, as_int(patch), chunk_delta, as_int(g.out_c), 0.0F, part,
              as_int(g.out_c));
       }
-      if (dx != nullptr) {
+      if (dx != nullptr && direct) {
+        gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,
+             as_int(g.out_c), w, as_int(g.out_c), 0.0F, dx + n0 * g.in_size(), as_int(patch));
+      } else if (dx != nullptr) {
         float* dcol_chunk = dcol + n0 * pixels * patch;
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,
              as_int(g.out_c), w, as_int(g.out_c), 0.0F, dcol_chunk, as_int(patch));

@@ -61,6 +61,7 @@ struct Conv2DForward {
 // bias); writes dx unless it is null (a first layer needs no input gradient).
 struct Conv2DBackward {
   long batch = 0;
+  const float* x = nullptr;  // forward's input (1x1 convolutions read it as their patches)
   const float* w = nullptr;
   const float* y = nullptr;
   const float* dy = nullptr;

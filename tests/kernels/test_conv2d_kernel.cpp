@@ -46,7 +46,8 @@ TEST_SUITE("conv2d kernel") {
       long batch, in_h, in_w, in_c, out_c, k, stride, pad;  // pad: TF "same" top/left padding
     };
     for (const Case c : {Case{1, 5, 5, 1, 3, 3, 1, 1}, Case{3, 7, 6, 5, 17, 3, 2, 0},
-                         Case{33, 4, 9, 3, 4, 2, 1, 0}, Case{2, 8, 8, 19, 33, 5, 3, 2}}) {
+                         Case{33, 4, 9, 3, 4, 2, 1, 0}, Case{2, 8, 8, 19, 33, 5, 3, 2},
+                         Case{3, 5, 6, 20, 7, 1, 1, 0}}) {  // the last: 1x1, read in place
       CAPTURE(c.batch);
       CAPTURE(c.in_c);
       CAPTURE(c.out_c);
@@ -125,6 +126,7 @@ TEST_SUITE("conv2d kernel") {
           const auto dy = pool.scatter(batch, dpool);
           kernels::conv2d_backward(g, {act},
                                    {.batch = batch,
+                                    .x = x.data(),
                                     .w = w.data(),
                                     .y = apart.y.data(),
                                     .dy = dy.data(),
@@ -149,6 +151,7 @@ TEST_SUITE("conv2d kernel") {
                                   fused.col.data());
           kernels::conv2d_backward(g, pooled,
                                    {.batch = batch,
+                                    .x = x.data(),
                                     .w = w.data(),
                                     .y = fused.y.data(),
                                     .dy = dpool.data(),
@@ -168,13 +171,13 @@ TEST_SUITE("conv2d kernel") {
           // gradient as it is, never forming the full one: still the same bits.
           std::vector<float> dw(w.size(), 0.0F);
           std::vector<float> db(b.size(), 0.0F);
-          kernels::conv2d_backward(
-              g, pooled,
-              {batch, w.data(), fused.y.data(), dpool.data(), winners.data(), dw.data(), db.data()},
-              {.col = fused.col.data(),
-               .delta = fused.delta.data(),
-               .dcol = fused.dcol.data(),
-               .partials = fused.partials.data()});
+          kernels::conv2d_backward(g, pooled,
+                                   {batch, x.data(), w.data(), fused.y.data(), dpool.data(),
+                                    winners.data(), dw.data(), db.data()},
+                                   {.col = fused.col.data(),
+                                    .delta = fused.delta.data(),
+                                    .dcol = fused.dcol.data(),
+                                    .partials = fused.partials.data()});
           CHECK(bitwise_equal(dw, apart.dw));
           CHECK(bitwise_equal(db, apart.db));
         });

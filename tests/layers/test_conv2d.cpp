@@ -67,6 +67,17 @@ TEST_SUITE("Conv2D") {
                 reference::kConvDilatedSame);
   }
 
+  TEST_CASE("A 1x1 Conv2D reads its input as the patch matrix with right gradients") {
+    // 20 input channels: past the in-place kernels, so the GEMM reads x and writes dx directly.
+    Model m = make_layer_model("{type: Conv2D, filters: 3, kernel_size: 1, activation: tanh}",
+                               Shape{3, 4, 20}, 2);
+    const auto result = gradcheck(m, sine_input(Shape{2, 3, 4, 20}), Pass{Mode::kTrain, 0});
+    CHECK(result.max_input_error < 2e-3);
+    CHECK(result.max_param_error < 2e-3);
+    check_thread_independence("{type: Conv2D, filters: 24, kernel_size: 1}",
+                              sine_input(Shape{33, 7, 7, 20}));
+  }
+
   TEST_CASE("Conv2D with dilation_rate has right gradients and refuses strides with it") {
     Model m = make_layer_model(
         "{type: Conv2D, filters: 2, kernel_size: 3, dilation_rate: 2, "
