@@ -31,7 +31,8 @@ class Activation final : public StatelessLayer {
 
   static std::unique_ptr<Layer> create(const Params& p) { return std::make_unique<Activation>(p); }
 
-  explicit Activation(const Params& p) : params_(p), softmax_(p.text("activation") == "softmax") {
+  explicit Activation(const Params& p)
+      : params_(p), activation_(p.text("activation")), softmax_(activation_ == "softmax") {
     op_.fn = kernels::parse_pointwise(p.text("activation")).value_or(kernels::Pointwise::kLinear);
   }
 
@@ -68,6 +69,10 @@ class Activation final : public StatelessLayer {
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
+  [[nodiscard]] std::string_view elementwise_activation() const override {
+    return softmax_ ? std::string_view() : std::string_view(activation_);
+  }
+
   // A final softmax becomes the identity; the loss applies it (numerically stable).
   bool emit_logits() override {
     logits_ = softmax_;
@@ -76,6 +81,7 @@ class Activation final : public StatelessLayer {
 
  private:
   Params params_;
+  std::string activation_;
   kernels::PointwiseOp op_;
   bool softmax_;
   bool logits_ = false;  // softmax left to the loss (op_ is then linear)

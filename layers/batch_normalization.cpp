@@ -113,10 +113,19 @@ class BatchNormalization final : public Layer {
       scale_factor_[k] = (scale_ ? gamma_.data[c] : 1.0F) * inv_std_[k];
       shift_[k] = (center_ ? beta_.data[c] : 0.0F) - mean_[k] * scale_factor_[k];
     }
-    kernels::batch_norm_apply(g, input.data(), scale_factor_.data(), shift_.data(), output.data());
+    kernels::batch_norm_apply(g, input.data(), scale_factor_.data(), shift_.data(), fused_relu_,
+                              output.data());
   }
 
-  void backward(const Tensor& input, const Tensor& /*output*/, const Tensor& grad_output,
+  // A following ReLU is applied in the same pass (forward) and taken back through in the same
+  // passes (backward): one trip over the activations less each way.
+  Fusion fuse_next(const Layer* next) override {
+    fused_relu_ = next != nullptr && next->elementwise_activation() == "relu";
+    return fused_relu_ ? Fusion::kAlways : Fusion::kNone;
+  }
+
+  // Fused, `output` and `grad_output` are the ReLU's.
+  void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
                 Tensor* grad_input) override {
     if (!training_) {
       throw std::logic_error("BatchNormalization: backward after an inference-mode forward");
@@ -125,6 +134,7 @@ class BatchNormalization final : public Layer {
     kernels::batch_norm_backward(g,
                                  {.x = input.data(),
                                   .dy = grad_output.data(),
+                                  .relu_y = fused_relu_ ? output.data() : nullptr,
                                   .mean = mean_.data(),
                                   .inv_std = inv_std_.data(),
                                   .gamma = scale_ ? gamma_.data : nullptr,
@@ -154,7 +164,8 @@ class BatchNormalization final : public Layer {
   bool center_, scale_;
   long channels_ = 0;
   bool image_ = false;
-  bool training_ = false;  // whether the last forward used batch statistics
+  bool training_ = false;    // whether the last forward used batch statistics
+  bool fused_relu_ = false;  // a following ReLU layer runs here (fuse_next)
   TensorView gamma_, beta_, gamma_grad_, beta_grad_, moving_mean_, moving_variance_;
   // The last forward's statistics and the per-channel multiply-add they fold into.
   std::vector<float> mean_, var_, inv_std_, scale_factor_, shift_;

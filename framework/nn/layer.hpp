@@ -89,6 +89,9 @@ class Layer {
   virtual Fusion fuse_next(const Layer* /*next*/) { return Fusion::kNone; }
   // The window of a pooling layer (what fuse_next asks of `next`); empty for other layers.
   [[nodiscard]] virtual std::optional<PoolingWindow> pooling_window() const { return {}; }
+  // The element-wise function a layer that does nothing else applies (an Activation layer's
+  // "relu"), for fuse_next; empty for other layers.
+  [[nodiscard]] virtual std::string_view elementwise_activation() const { return {}; }
 
   // Whether the output holds the input's floats in the same order, only the shape changing
   // (Flatten). The model then hands the input's buffer on as the output, and the output

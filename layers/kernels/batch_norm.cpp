@@ -14,8 +14,8 @@ std::size_t chunks_of(const BatchNormGeometry& g) {
   return chunk_count(static_cast<std::size_t>(g.rows), kRowsPerChunk);
 }
 
-// Sums fn(row, c) over rows into out[c] (and fn2 into out2 when given): per chunk in parallel
-// into scratch, then the chunks in order.
+// Sums fn(row, c) over rows into out[c]: per chunk in parallel into scratch, then the chunks
+// in order.
 template <typename Fn>
 void column_sums(const BatchNormGeometry& g, double* scratch, double* out, const Fn& fn) {
   const std::size_t chunks = chunks_of(g);
@@ -39,10 +39,45 @@ void column_sums(const BatchNormGeometry& g, double* scratch, double* out, const
     }
   }
 }
+
+// Two column sums in one pass over the rows (fn writes both terms), each added in the same
+// order as column_sums adds it: the same bits, half the reads. `scratch` holds 2 * channels
+// doubles per chunk.
+template <typename Fn>
+void paired_column_sums(const BatchNormGeometry& g, double* scratch, double* out_a, double* out_b,
+                        const Fn& fn) {
+  const std::size_t chunks = chunks_of(g);
+  const auto c_count = static_cast<std::size_t>(g.channels);
+  parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t k = first; k < last; ++k) {
+      double* a = scratch + 2 * k * c_count;
+      double* b = a + c_count;
+      std::fill(a, a + 2 * c_count, 0.0);
+      const long r_end = std::min(g.rows, static_cast<long>((k + 1) * kRowsPerChunk));
+      for (auto r = static_cast<long>(k * kRowsPerChunk); r < r_end; ++r) {
+        for (long c = 0; c < g.channels; ++c) {
+          double term_a = 0;
+          double term_b = 0;
+          fn(r, c, term_a, term_b);
+          a[c] += term_a;
+          b[c] += term_b;
+        }
+      }
+    }
+  });
+  std::fill(out_a, out_a + c_count, 0.0);
+  std::fill(out_b, out_b + c_count, 0.0);
+  for (std::size_t k = 0; k < chunks; ++k) {
+    for (std::size_t c = 0; c < c_count; ++c) {
+      out_a[c] += scratch[2 * k * c_count + c];
+      out_b[c] += scratch[(2 * k + 1) * c_count + c];
+    }
+  }
+}
 }  // namespace
 
 std::size_t batch_norm_scratch_size(const BatchNormGeometry& g) {
-  return (chunks_of(g) + 5) * static_cast<std::size_t>(g.channels);
+  return (2 * chunks_of(g) + 5) * static_cast<std::size_t>(g.channels);
 }
 
 void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* mean, float* var,
@@ -66,14 +101,21 @@ void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* me
 }
 
 void batch_norm_apply(const BatchNormGeometry& g, const float* x, const float* scale,
-                      const float* shift, float* y) {
+                      const float* shift, bool relu, float* y) {
   parallel_for(0, static_cast<std::size_t>(g.rows), kRowsPerChunk,
                [&](std::size_t first, std::size_t last) {
                  for (std::size_t r = first; r < last; ++r) {
                    const float* __restrict xr = x + r * static_cast<std::size_t>(g.channels);
                    float* __restrict yr = y + r * static_cast<std::size_t>(g.channels);
-                   for (long c = 0; c < g.channels; ++c) {
-                     yr[c] = xr[c] * scale[c] + shift[c];
+                   if (relu) {
+                     for (long c = 0; c < g.channels; ++c) {
+                       const float v = xr[c] * scale[c] + shift[c];
+                       yr[c] = v > 0.0F ? v : 0.0F;  // as the ReLU kernel: +0 for -0 and NaN
+                     }
+                   } else {
+                     for (long c = 0; c < g.channels; ++c) {
+                       yr[c] = xr[c] * scale[c] + shift[c];
+                     }
                    }
                  }
                });
@@ -81,14 +123,20 @@ void batch_norm_apply(const BatchNormGeometry& g, const float* x, const float* s
 
 void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t, double* scratch) {
   const auto c_count = static_cast<std::size_t>(g.channels);
-  double* sum_dy = scratch + chunks_of(g) * c_count;
+  double* sum_dy = scratch + 2 * chunks_of(g) * c_count;
   double* sum_dy_xhat = sum_dy + c_count;
   auto xhat = [&](long r, long c) { return (t.x[r * g.channels + c] - t.mean[c]) * t.inv_std[c]; };
-  column_sums(g, scratch, sum_dy,
-              [&](long r, long c) { return static_cast<double>(t.dy[r * g.channels + c]); });
-  column_sums(g, scratch, sum_dy_xhat, [&](long r, long c) {
-    return static_cast<double>(t.dy[r * g.channels + c]) * static_cast<double>(xhat(r, c));
-  });
+  // The normalization's output gradient: dy, or through a fused ReLU as the ReLU computes it.
+  auto dy = [&](long r, long c) {
+    const long at = r * g.channels + c;
+    return t.relu_y == nullptr ? t.dy[at] : t.dy[at] * (t.relu_y[at] > 0.0F ? 1.0F : 0.0F);
+  };
+  paired_column_sums(g, scratch, sum_dy, sum_dy_xhat,
+                     [&](long r, long c, double& term_dy, double& term_dy_xhat) {
+                       const auto d = static_cast<double>(dy(r, c));
+                       term_dy = d;
+                       term_dy_xhat = d * static_cast<double>(xhat(r, c));
+                     });
   for (std::size_t c = 0; c < c_count; ++c) {
     if (t.dgamma != nullptr) {
       t.dgamma[c] += static_cast<float>(sum_dy_xhat[c]);
@@ -102,7 +150,7 @@ void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t,
   }
   // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)).
   // Per-channel coefficients, rounded to float once (the rows then use them as floats).
-  double* mean_dy = sum_dy_xhat + c_count;
+  double* mean_dy = sum_dy_xhat + c_count;  // scratch holds 2 * chunks + 5 rows of doubles
   double* mean_dy_xhat = mean_dy + c_count;
   double* factor = mean_dy_xhat + c_count;
   const auto n = static_cast<double>(g.rows);
@@ -115,7 +163,7 @@ void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t,
                [&](std::size_t first, std::size_t last) {
                  for (auto r = static_cast<long>(first); r < static_cast<long>(last); ++r) {
                    for (long c = 0; c < g.channels; ++c) {
-                     const float d = t.dy[r * g.channels + c] - static_cast<float>(mean_dy[c]) -
+                     const float d = dy(r, c) - static_cast<float>(mean_dy[c]) -
                                      xhat(r, c) * static_cast<float>(mean_dy_xhat[c]);
                      t.dx[r * g.channels + c] = static_cast<float>(factor[c]) * d;
                    }

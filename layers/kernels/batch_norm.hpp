@@ -18,13 +18,17 @@ std::size_t batch_norm_scratch_size(const BatchNormGeometry& g);
 void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* mean, float* var,
                            double* scratch);
 
-// y = x * scale[c] + shift[c] (normalization folded into one multiply-add per value).
+// y = x * scale[c] + shift[c] (normalization folded into one multiply-add per value); with
+// `relu`, max(0, that): a following ReLU applied in the same pass.
 void batch_norm_apply(const BatchNormGeometry& g, const float* x, const float* scale,
-                      const float* shift, float* y);
+                      const float* shift, bool relu, float* y);
 
 struct BatchNormBackward {
   const float* x;
   const float* dy;
+  // Non-null when a ReLU was fused after the normalization: its output; dy is then the ReLU's
+  // output gradient, taken through the ReLU here (dy * (relu_y > 0 ? 1 : 0), as it computes).
+  const float* relu_y;
   const float* mean;     // the batch statistics forward used
   const float* inv_std;  // 1 / sqrt(var + epsilon)
   const float* gamma;    // null: scale off (gamma = 1)

@@ -95,6 +95,34 @@ TEST_SUITE("BatchNormalization") {
     CHECK(bitwise_equal(values(loaded.entry(0).params[3]), values(trained.entry(0).params[3])));
   }
 
+  TEST_CASE("BatchNormalization fusing a following ReLU changes no output or gradient bit") {
+    // Conv2D -> BN -> ReLU: the BN computes the ReLU (fuse_next); the convolution's weight
+    // gradients depend on the BN's input gradient, so it is compared too.
+    const auto run = [](bool fusion) {
+      std::vector<YAML::Node> layers;
+      for (const char* entry :
+           {"{type: Conv2D, filters: 4, kernel_size: 3, padding: same, use_bias: false}",
+            "{type: BatchNormalization}", "{type: Activation, activation: relu}", "{type: Flatten}",
+            "{type: Dense, units: 3}"}) {
+        layers.push_back(load_yaml_string(entry, "t"));
+      }
+      Model m = build_layers(layers, Shape{5, 5, 2}, 7, "t");
+      m.prepare(6);
+      m.set_fusion(fusion);
+      const Tensor x = sine_input(Shape{6, 5, 5, 2});
+      const Tensor r = loss_weights(m, 6, 3);
+      m.zero_gradients();
+      const Tensor& y = m.forward(x, Pass{Mode::kTrain, 0});
+      std::vector<float> bits(y.data(), y.data() + y.size());
+      m.backward(r);
+      bits.insert(bits.end(), m.gradients().begin(), m.gradients().end());
+      const Tensor& eval = m.forward(x, Pass{Mode::kEval, 0});
+      bits.insert(bits.end(), eval.data(), eval.data() + eval.size());
+      return bits;
+    };
+    CHECK(bitwise_equal(run(true), run(false)));
+  }
+
   TEST_CASE("BatchNormalization refuses a momentum outside 0 to 1") {
     CHECK_THROWS_WITH_AS(
         make_layer_model("{type: BatchNormalization, momentum: 1.5}", Shape{4}, 1),
