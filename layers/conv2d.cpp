@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
 #include "layers/kernels/winograd.hpp"
 #include "layers/layer_params.hpp"
@@ -210,12 +211,13 @@ class Conv2D final : public Layer {
   kernels::Conv2DGeometry geometry_{};
   bool winograd_ = false;
   bool kept_for_backward_ = false;
-  bool pools_ = false;          // fused with the 2x2 max pooling after it (fuse_next)
-  std::vector<float> winners_;  // each pooling window's winner (training)
+  bool pools_ = false;  // fused with the 2x2 max pooling after it (fuse_next)
+  Workspace winners_;   // each pooling window's winner (training)
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
   // im2col: patches (or padded samples) and the patches' gradient. Winograd: the transformed
   // input in col_.
-  std::vector<float> col_, dcol_, delta_, partials_, transformed_kernel_;
+  Workspace col_, dcol_, delta_, partials_;
+  std::vector<float> transformed_kernel_;
 };
 
 }  // namespace

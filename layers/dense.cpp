@@ -5,6 +5,7 @@
 
 #include "framework/core/errors.hpp"
 #include "framework/core/parallel.hpp"
+#include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
 #include "layers/kernels/bias.hpp"
 #include "layers/kernels/gemm.hpp"
@@ -139,7 +140,7 @@ class Dense final : public Layer {
   bool use_bias_;
   long inputs_ = 0;
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
-  std::vector<float> delta_;
+  Workspace delta_;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 // DepthwiseConv2D: Keras' depthwise convolution: each input channel convolved with its own
 // `depth_multiplier` filters (kernel (k_h, k_w, in, multiplier), glorot_uniform).
+#include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
 #include "layers/layer_params.hpp"
 
@@ -117,7 +118,7 @@ class DepthwiseConv2D final : public Layer {
   bool use_bias_;
   kernels::DepthwiseGeometry geometry_{};
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
-  std::vector<float> delta_, partials_;
+  Workspace delta_, partials_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Dropout: inverted dropout (kept units scaled by 1/(1-rate)) in training only. The mask is a
 // pure function of (seed, step, element), so it is the same on any thread count and on resume.
 #include "framework/core/parallel.hpp"
+#include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
 
 namespace runner {
@@ -81,7 +82,7 @@ class Dropout final : public StatelessLayer {
   Params params_;
   double rate_;
   std::uint64_t seed_;
-  std::vector<float> scale_;
+  Workspace scale_;
   bool masked_ = false;  // whether the last forward applied a mask
 };
 

@@ -1,6 +1,7 @@
 // SeparableConv2D: Keras' depthwise-separable convolution: a depthwise convolution (each input
 // channel with its own depth_multiplier filters, no bias) followed by a 1x1 convolution to
 // `filters` channels with the bias and activation.
+#include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
 #include "layers/kernels/dense_rows.hpp"
 #include "layers/layer_params.hpp"
@@ -150,7 +151,7 @@ class SeparableConv2D final : public Layer {
   kernels::DepthwiseGeometry depthwise_geometry_{};
   TensorView depthwise_, pointwise_, bias_, depthwise_grad_, pointwise_grad_, bias_grad_;
   // The depthwise output (the pointwise input) and its gradient; backward scratch.
-  std::vector<float> mid_, mid_grad_, delta_, rows_partials_, depthwise_partials_;
+  Workspace mid_, mid_grad_, delta_, rows_partials_, depthwise_partials_;
 };
 
 }  // namespace
