@@ -15,6 +15,9 @@ namespace runner::kernels {
 namespace {
 // Fixed work split (independent of the thread count, so results are too).
 constexpr std::size_t kSamplesPerTask = 4;
+// Forward through patches: a GEMM over 16 samples' pixels runs nearer the library's peak than
+// one over 4 (strided layers have few pixels per sample).
+constexpr std::size_t kForwardSamplesPerTask = 16;
 
 // Output columns [first, last) whose tap kx lands inside the input row (iw in [0, in_w)).
 struct ColumnRange {
@@ -240,7 +243,8 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   const bool in_place = in_place_applies(g, act);
   const PaddedLayout layout = padded_layout(g);
   const long y_size = pooling == Pooling::kMax2x2 ? pooled_size(g) : g.out_size();
-  parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
+  const std::size_t grain = in_place ? kSamplesPerTask : kForwardSamplesPerTask;
+  parallel_for(0, static_cast<std::size_t>(batch), grain,
                [&](std::size_t first, std::size_t last) {
                  const auto n0 = static_cast<long>(first);
                  const auto count = static_cast<long>(last - first);
