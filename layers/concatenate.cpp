@@ -30,7 +30,7 @@ class Concatenate final : public MergeLayer {
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
-  [[nodiscard]] Shape output_shape(std::span<const Shape> inputs) const override {
+  [[nodiscard]] Shape merged_shape(std::span<const Shape> inputs) const override {
     const std::size_t rank = inputs.front().rank();
     const std::size_t axis = sample_axis(rank);
     std::vector<std::int64_t> out = inputs.front().dims();
@@ -53,7 +53,7 @@ class Concatenate final : public MergeLayer {
     return Shape(out);
   }
 
-  void prepare(std::span<const Shape> inputs, std::int64_t /*max_batch*/) override {
+  void prepare_merge(std::span<const Shape> inputs, std::int64_t /*max_batch*/) override {
     const std::size_t axis = sample_axis(inputs.front().rank());
     inner_.clear();
     outer_per_sample_ = 1;
@@ -69,7 +69,7 @@ class Concatenate final : public MergeLayer {
     }
   }
 
-  void forward(std::span<const Tensor* const> inputs, Tensor& output) override {
+  void forward_merge(std::span<const Tensor* const> inputs, Tensor& output) override {
     std::vector<const float*> data;
     for (const Tensor* t : inputs) {
       data.push_back(t->data());
@@ -77,8 +77,8 @@ class Concatenate final : public MergeLayer {
     kernels::concat_forward(arguments(output.batch()), data, output.data());
   }
 
-  void backward(std::span<const Tensor* const> /*inputs*/, const Tensor& output,
-                const Tensor& grad_output, std::span<Tensor* const> grad_inputs) override {
+  void backward_merge(std::span<const Tensor* const> /*inputs*/, const Tensor& output,
+                      const Tensor& grad_output, std::span<Tensor* const> grad_inputs) override {
     std::vector<float*> data;
     for (Tensor* t : grad_inputs) {
       data.push_back(t != nullptr ? t->data() : nullptr);

@@ -23,7 +23,7 @@ class ElementwiseMergeLayer : public MergeLayer {
 
   [[nodiscard]] std::string_view type() const final { return type_; }
 
-  [[nodiscard]] Shape output_shape(std::span<const Shape> inputs) const final {
+  [[nodiscard]] Shape merged_shape(std::span<const Shape> inputs) const final {
     if (exact_inputs_ != 0 && inputs.size() != exact_inputs_) {
       throw ShapeError(
           fmt::format("takes exactly {} inputs, got {}", exact_inputs_, inputs.size()));
@@ -58,8 +58,8 @@ class ElementwiseMergeLayer : public MergeLayer {
     return Shape(out);
   }
 
-  void prepare(std::span<const Shape> inputs, std::int64_t /*max_batch*/) final {
-    const Shape out = output_shape(inputs);
+  void prepare_merge(std::span<const Shape> inputs, std::int64_t /*max_batch*/) final {
+    const Shape out = merged_shape(inputs);
     input_dims_.clear();
     for (const Shape& shape : inputs) {
       // Right-aligned to the output's rank, then the batch in front.
@@ -71,14 +71,14 @@ class ElementwiseMergeLayer : public MergeLayer {
     }
   }
 
-  void forward(std::span<const Tensor* const> inputs, Tensor& output) final {
+  void forward_merge(std::span<const Tensor* const> inputs, Tensor& output) final {
     Arguments a = arguments(inputs, output);
     a.args.inputs = a.inputs;
     kernels::merge_forward(a.args, output.data());
   }
 
-  void backward(std::span<const Tensor* const> inputs, const Tensor& output,
-                const Tensor& grad_output, std::span<Tensor* const> grad_inputs) final {
+  void backward_merge(std::span<const Tensor* const> inputs, const Tensor& output,
+                      const Tensor& grad_output, std::span<Tensor* const> grad_inputs) final {
     Arguments a = arguments(inputs, output);
     a.args.inputs = a.inputs;
     for (std::size_t k = 0; k < grad_inputs.size(); ++k) {

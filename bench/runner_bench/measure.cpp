@@ -112,13 +112,14 @@ std::optional<Row> measure_torch(const Settings& s, std::size_t threads, const F
   const YAML::Node t = parse_json(text, json);
   const double tips = t["history"][0]["samples_per_s"].as<double>();
   const double iips = t["infer"]["median_img_per_s"].as<double>();
-  Row row{"pytorch",
-          threads,
-          tips,
-          tips * flops.training * 1e-9,
-          iips,
-          iips * flops.forward * 1e-9,
-          torch.peak_rss_mb};
+  Row row;
+  row.who = "pytorch";
+  row.threads = threads;
+  row.train_ips = tips;
+  row.train_gflops = tips * flops.training * 1e-9;
+  row.infer_ips = iips;
+  row.infer_gflops = iips * flops.forward * 1e-9;
+  row.rss = torch.peak_rss_mb;
   row.latency_ms = t["latency_ms"] ? t["latency_ms"].as<double>() : 0.0;
   return row;
 }

@@ -99,7 +99,7 @@ void Model::build(const Shape& input_shape, std::uint64_t seed) {
                         "layer (Add, Concatenate, ...)",
                         e.inputs.size()));
       }
-      e.output_shape = merge != nullptr ? merge->output_shape(e.input_shapes)
+      e.output_shape = merge != nullptr ? merge->merged_shape(e.input_shapes)
                                         : e.layer->output_shape(e.input_shape);
       e.slots = e.layer->param_slots(e.input_shape);
     } catch (const ShapeError& err) {
@@ -270,7 +270,7 @@ void Model::prepare(std::int64_t max_batch) {
         }
       }
       if (MergeLayer* merge = e.layer->as_merge()) {
-        merge->prepare(e.input_shapes, max_batch);
+        merge->prepare_merge(e.input_shapes, max_batch);
       } else {
         e.layer->prepare(e.input_shape, max_batch);
       }
@@ -337,7 +337,7 @@ void Model::forward_layer(std::size_t i, Tensor& out, const Pass& pass) {
     for (std::size_t k = 0; k < e.inputs.size(); ++k) {
       inputs.push_back(&input_of(i, k));
     }
-    merge->forward(inputs, out);
+    merge->forward_merge(inputs, out);
   } else {
     e.layer->forward(input_of(i, 0), out, pass);
   }
@@ -391,7 +391,7 @@ void Model::backward_layer(std::size_t i, const Tensor& output, const Tensor& gr
     for (std::size_t k = 0; k < e.inputs.size(); ++k) {
       inputs.push_back(&input_of(i, k));
     }
-    merge->backward(inputs, output, grad_output, grad_inputs);
+    merge->backward_merge(inputs, output, grad_output, grad_inputs);
   } else {
     e.layer->backward(input_of(i, 0), output, grad_output, grad_inputs[0]);
   }

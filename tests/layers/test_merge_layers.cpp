@@ -25,7 +25,7 @@ struct MergeCase {
   }
   Tensor forward() {
     Tensor y(output);
-    merge().forward(pointers(), y);
+    merge().forward_merge(pointers(), y);
     return y;
   }
 };
@@ -46,8 +46,8 @@ MergeCase make_case(const std::string& yaml, const std::vector<Shape>& shapes) {
     c.inputs.push_back(std::move(t));
     sample_shapes.push_back(shapes[k].without_batch());
   }
-  c.output = c.merge().output_shape(sample_shapes).with_batch(shapes.front()[0]);
-  c.merge().prepare(sample_shapes, shapes.front()[0]);
+  c.output = c.merge().merged_shape(sample_shapes).with_batch(shapes.front()[0]);
+  c.merge().prepare_merge(sample_shapes, shapes.front()[0]);
   return c;
 }
 
@@ -67,7 +67,7 @@ double worst_input_error(MergeCase& c, float eps = 1e-3F) {
   for (Tensor& g : grads) {
     grad_pointers.push_back(&g);
   }
-  c.merge().backward(c.pointers(), y, r, grad_pointers);
+  c.merge().backward_merge(c.pointers(), y, r, grad_pointers);
   double worst = 0;
   for (std::size_t k = 0; k < c.inputs.size(); ++k) {
     for (std::size_t i = 0; i < c.inputs[k].size(); ++i) {
@@ -160,7 +160,7 @@ TEST_SUITE("merge layers") {
         Tensor g0(c.inputs[0].shape());
         Tensor g1(c.inputs[1].shape());
         std::vector<Tensor*> grads{&g0, &g1};
-        c.merge().backward(c.pointers(), y, y, grads);
+        c.merge().backward_merge(c.pointers(), y, y, grads);
         std::vector<float> bits(y.data(), y.data() + y.size());
         bits.insert(bits.end(), g0.data(), g0.data() + g0.size());
         bits.insert(bits.end(), g1.data(), g1.data() + g1.size());
