@@ -4,16 +4,12 @@
 
 #include "framework/io/checkpoint.hpp"
 #include "tests/support/bitwise.hpp"
+#include "tests/support/final_weights.hpp"
 #include "tests/support/run_cli.hpp"
 
 namespace runner::test {
 
 namespace {
-std::vector<float> final_weights(const std::filesystem::path& run) {
-  const LoadedModel loaded = load_model_checkpoint(run / "model-final.h5");
-  return {loaded.model.parameters().begin(), loaded.model.parameters().end()};
-}
-
 const std::string kTinyGraph = "tests/fixtures/tiny_graph.yaml -q --set results_dir=";
 }  // namespace
 

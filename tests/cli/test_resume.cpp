@@ -4,17 +4,13 @@
 #include <fstream>
 
 #include "framework/io/checkpoint.hpp"
+#include "tests/support/final_weights.hpp"
 #include "tests/support/layer_checks.hpp"
 #include "tests/support/run_cli.hpp"
 
 namespace runner::test {
 
 namespace {
-std::vector<float> final_weights(const std::filesystem::path& run) {
-  const LoadedModel loaded = load_model_checkpoint(run / "model-final.h5");
-  return {loaded.model.parameters().begin(), loaded.model.parameters().end()};
-}
-
 const std::string kTiny = "tests/fixtures/tiny.yaml -q --set fit.epochs=3 --set results_dir=";
 }  // namespace
 
