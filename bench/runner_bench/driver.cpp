@@ -48,11 +48,14 @@ std::optional<Rounds> measure_rounds(const Settings& settings,
       if (have_torch) {
         if (const auto t = measure_torch(settings, threads, flops)) {
           out.theirs[i].push_back(*t);
+          // bench/torch_cnn.py measures no latency (0): no latency ratio then.
+          const std::string latency = t->latency_ms > 0 ? fmt::format(", batch-1 latency {:.2f}x",
+                                                                      r->latency_ms / t->latency_ms)
+                                                        : "";
           out.ratio_lines.push_back(fmt::format(
-              "runner / pytorch, {} thread(s) round {}: training {:.2f}x, inference {:.2f}x, "
-              "batch-1 latency {:.2f}x",
+              "runner / pytorch, {} thread(s) round {}: training {:.2f}x, inference {:.2f}x{}",
               threads, round + 1, r->train_ips / t->train_ips, r->infer_ips / t->infer_ips,
-              r->latency_ms / t->latency_ms));
+              latency));
         }
       }
     }
@@ -163,12 +166,17 @@ int driver(const Settings& settings, const std::vector<std::size_t>& thread_coun
     const Row* theirs = find_row(rows, "pytorch", threads);
     if (ours != nullptr && theirs != nullptr) {
       // One line per thread count for scripts (bench/suite.sh): runner / PyTorch.
+      const std::string latency =
+          theirs->latency_ms > 0
+              ? fmt::format(", batch-1 latency {:.2f}x of PyTorch's ({:.3f} vs {:.3f} ms)",
+                            ours->latency_ms / theirs->latency_ms, ours->latency_ms,
+                            theirs->latency_ms)
+              : "";
       fmt::print(
-          "ratios at {} thread(s): training {:.2f}x, inference {:.2f}x, batch-1 latency {:.2f}x "
-          "of PyTorch's ({:.3f} vs {:.3f} ms), peak RSS {:.0f} vs {:.0f} MB\n",
+          "ratios at {} thread(s): training {:.2f}x, inference {:.2f}x{}, peak RSS {:.0f} vs "
+          "{:.0f} MB\n",
           threads, ours->train_ips / theirs->train_ips, ours->infer_ips / theirs->infer_ips,
-          ours->latency_ms / theirs->latency_ms, ours->latency_ms, theirs->latency_ms, ours->rss,
-          theirs->rss);
+          latency, ours->rss, theirs->rss);
     }
   }
   for (const auto& line : scaling_lines(*measured, thread_counts)) {
