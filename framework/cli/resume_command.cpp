@@ -36,7 +36,12 @@ int resume_command(const std::vector<std::string>& args) {
   if (dir.empty()) {
     throw ConfigError("runner resume: missing RUN_FOLDER");
   }
-  const std::filesystem::path run_dir(dir);
+  // "results/x/run/" (a shell completes folders with a slash) names the folder "run", not "":
+  // the run id in summary.json and results.h5 comes from the last component.
+  std::filesystem::path run_dir = std::filesystem::path(dir).lexically_normal();
+  if (!run_dir.has_filename() && run_dir.has_parent_path()) {
+    run_dir = run_dir.parent_path();
+  }
   if (!std::filesystem::exists(run_dir / "config.yaml")) {
     throw Error(fmt::format("{}: not a run folder (config.yaml is missing)", dir));
   }

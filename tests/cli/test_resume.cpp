@@ -87,9 +87,12 @@ TEST_SUITE("slow/resume") {
     CHECK(too_few.err ==
           "error: --epochs 3: the run has done 3 epochs; --epochs is the total to reach (as "
           "Keras' fit(epochs=...)), so it must be at least 4\n");
-    const CliResult longer = run_cli("resume -q " + run.string() + " --epochs 5");
+    // With a trailing slash, as a shell completes a folder: the run id is still the folder's.
+    const CliResult longer = run_cli("resume -q " + run.string() + "/ --epochs 5");
     INFO(longer.err);
     REQUIRE(longer.exit_code == 0);
+    CHECK(slurp(run / "summary.json").find("\"run_id\": \"" + run.filename().string() + "\"") !=
+          std::string::npos);
     CHECK(history_without_seconds(run) == history_without_seconds(expected_run));
     CHECK(bitwise_equal(final_weights(run), final_weights(expected_run)));
     CHECK(slurp(run / "log.csv") == slurp(expected_run / "log.csv"));
