@@ -1,10 +1,34 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <filesystem>
 
 #include "framework/cli/commands.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/text.hpp"
 
 namespace runner::cli {
+
+namespace {
+// "runner experiments/": what to type instead, with the experiment files the folder holds.
+std::string folder_instead_of_experiment(const std::string& folder) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file(ec) && (name.ends_with(".yaml") || name.ends_with(".yml"))) {
+      files.push_back((std::filesystem::path(folder) / name).lexically_normal().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) {
+    return fmt::format("{} is a folder, not an experiment file, and holds no .yaml files", folder);
+  }
+  return fmt::format("{} is a folder, not an experiment file; run one of: runner {}", folder,
+                     fmt::join(files, ", runner "));
+}
+}  // namespace
 
 namespace {
 struct Command {
@@ -61,6 +85,9 @@ int dispatch(const std::vector<std::string>& args) {
   }
   if (args[0].ends_with(".yaml") || args[0].ends_with(".yml")) {
     return run_command(args);
+  }
+  if (std::filesystem::is_directory(args[0])) {
+    throw ConfigError(folder_instead_of_experiment(args[0]));
   }
   std::vector<std::string> names;
   for (const auto& c : commands()) {

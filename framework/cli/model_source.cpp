@@ -13,6 +13,14 @@ namespace runner::cli {
 ModelSource open_model_source(const std::filesystem::path& path, const std::string& experiment,
                               const std::vector<std::string>& overrides) {
   std::filesystem::path checkpoint = path;
+  const std::string name = path.string();
+  if ((name.ends_with(".yaml") || name.ends_with(".yml")) &&
+      std::filesystem::is_regular_file(path)) {
+    throw ConfigError(fmt::format(
+        "{} is an experiment file, not a run folder or checkpoint: train it with 'runner {}', "
+        "then give the run folder (or a checkpoint with --experiment {})",
+        name, name, name));
+  }
   if (std::filesystem::is_directory(path)) {
     const RunFolder run = open_run_folder(path);
     checkpoint = run.final_model;

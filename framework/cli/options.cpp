@@ -30,6 +30,21 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
         po::command_line_style::default_style ^ po::command_line_style::allow_guessing;
     po::store(po::command_line_parser(args).options(desc).positional(pos).style(style).run(), vm);
     po::notify(vm);
+  } catch (const po::too_many_positional_options_error& e) {
+    // Hydra's "key=value" is the likeliest stray argument: say what runner wants instead.
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      const bool option_value = i > 0 && args[i - 1] == "--set";
+      if (!a.starts_with("-") && a.find('=') != std::string::npos && !option_value) {
+        throw ConfigError(fmt::format(
+            "runner {}: '{}' is not an argument runner takes; to override a config value "
+            "use --set {}",
+            command, a, a));
+      }
+    }
+    std::ostringstream help;
+    help << desc;
+    throw ConfigError(fmt::format("runner {}: {}\n{}", command, e.what(), help.str()));
   } catch (const po::error& e) {
     std::ostringstream help;
     help << desc;

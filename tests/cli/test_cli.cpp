@@ -149,6 +149,31 @@ TEST_SUITE("slow/cli") {
     CHECK(none.err.starts_with("error: no experiment given\nusage: runner EXPERIMENT.yaml"));
   }
 
+  TEST_CASE("Natural mistakes on the command line get the command that was meant") {
+    const CliResult hydra = run_cli("experiments/cnn.yaml fit.epochs=3");
+    CHECK(hydra.exit_code == 2);
+    CHECK(hydra.err ==
+          "error: runner run: 'fit.epochs=3' is not an argument runner takes; to override a "
+          "config value use --set fit.epochs=3\n");
+    const CliResult yaml = run_cli("evaluate experiments/cnn.yaml");
+    CHECK(yaml.exit_code == 2);
+    CHECK(yaml.err ==
+          "error: experiments/cnn.yaml is an experiment file, not a run folder or checkpoint: "
+          "train it with 'runner experiments/cnn.yaml', then give the run folder (or a "
+          "checkpoint with --experiment experiments/cnn.yaml)\n");
+    const CliResult folder = run_cli("tests/fixtures/layering");
+    CHECK(folder.exit_code == 2);
+    CHECK(folder.err ==
+          "error: tests/fixtures/layering is a folder, not an experiment file, and holds no "
+          ".yaml files\n");
+    const CliResult experiments = run_cli("experiments/");
+    CHECK(experiments.exit_code == 2);
+    CHECK(experiments.err.starts_with(
+        "error: experiments/ is a folder, not an experiment file; run one of: runner "
+        "experiments/allconv-bn.yaml, runner experiments/breast-cancer.yaml, runner "
+        "experiments/cnn.yaml,"));
+  }
+
   TEST_CASE("evaluate and predict on missing or broken files exit 1 with the file named") {
     TempDir dir;
     const CliResult missing = run_cli("evaluate " + (dir / "nope.h5").string());
