@@ -86,6 +86,7 @@ void read_model(MapReader& top, Experiment& e) {
     diag.error(top.node(), "", "missing required key 'model'");
   }
   const std::optional<std::string> model_name = m.get<std::string>("name");
+  bool graph = false;  // some layer names its inputs
   e.input_name = m.get_or<std::string>("input_name", "input_1", folder_name());
   if (auto dims = m.get<std::vector<std::int64_t>>("input_shape")) {
     bool ok = !dims->empty() && dims->size() <= 3;
@@ -115,10 +116,10 @@ void read_model(MapReader& top, Experiment& e) {
     Model unbuilt;
     unbuilt.set_input_name(e.input_name);
     add_layers(unbuilt, e.layers, diag, e.seed);
-    e.graph = unbuilt.is_graph();
+    graph = unbuilt.is_graph();
   }
   // Keras' default names: "sequential" for a Sequential model, "model" for a Functional one.
-  e.model_name = model_name.value_or(e.graph ? "model" : "sequential");
+  e.model_name = model_name.value_or(graph ? "model" : "sequential");
   m.reject_unknown();
 }
 

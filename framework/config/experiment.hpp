@@ -58,7 +58,6 @@ struct Experiment {
   std::optional<Shape> input_shape;       // empty: the dataset's image shape
   std::string input_name = "input_1";     // what graph models' layers call the input
   std::vector<YAML::Node> layers;
-  bool graph = false;  // some layer names its inputs (a Keras Functional model)
 
   TypedSpec optimizer;
   TypedSpec loss;                  // compile.loss; default sparse_categorical_crossentropy

@@ -330,14 +330,18 @@ const Tensor& Model::input_of(std::size_t i, std::size_t k) const {
   return input == kModelInput ? *last_input_ : activations_[static_cast<std::size_t>(input)];
 }
 
+std::vector<const Tensor*> Model::merge_inputs(std::size_t i) const {
+  std::vector<const Tensor*> inputs;
+  for (std::size_t k = 0; k < entries_[i].inputs.size(); ++k) {
+    inputs.push_back(&input_of(i, k));
+  }
+  return inputs;
+}
+
 void Model::forward_layer(std::size_t i, Tensor& out, const Pass& pass) {
   Entry& e = entries_[i];
   if (MergeLayer* merge = e.layer->as_merge()) {
-    std::vector<const Tensor*> inputs;
-    for (std::size_t k = 0; k < e.inputs.size(); ++k) {
-      inputs.push_back(&input_of(i, k));
-    }
-    merge->forward_merge(inputs, out);
+    merge->forward_merge(merge_inputs(i), out);
   } else {
     e.layer->forward(input_of(i, 0), out, pass);
   }
@@ -387,11 +391,7 @@ void Model::backward_layer(std::size_t i, const Tensor& output, const Tensor& gr
     grad_inputs[k] = &target;
   }
   if (MergeLayer* merge = e.layer->as_merge()) {
-    std::vector<const Tensor*> inputs;
-    for (std::size_t k = 0; k < e.inputs.size(); ++k) {
-      inputs.push_back(&input_of(i, k));
-    }
-    merge->backward_merge(inputs, output, grad_output, grad_inputs);
+    merge->backward_merge(merge_inputs(i), output, grad_output, grad_inputs);
   } else {
     e.layer->backward(input_of(i, 0), output, grad_output, grad_inputs[0]);
   }

@@ -116,6 +116,8 @@ class Model {
   void plan_gradient_sums();
   // The tensor layer i reads as input k during forward and backward.
   [[nodiscard]] const Tensor& input_of(std::size_t i, std::size_t k) const;
+  // Every input of layer i, in the order it names them (for a merge layer's calls).
+  [[nodiscard]] std::vector<const Tensor*> merge_inputs(std::size_t i) const;
   // Runs layer i forward into `out` (merge layers with all their inputs).
   void forward_layer(std::size_t i, Tensor& out, const Pass& pass);
   // Asks each layer whether it fuses its successor (fusion_).
