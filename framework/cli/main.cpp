@@ -3,9 +3,11 @@
 // 128 + signal when Ctrl-C or SIGTERM interrupted training after saving its state).
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "framework/app/mpi/mpi.hpp"
@@ -21,6 +23,15 @@ int fail(const std::string& message, int code, bool same_on_every_rank) {
   const int rank = runner::mpi::rank();
   if (rank == 0 || !same_on_every_rank) {
     fmt::print(stderr, "{}{}\n", rank == 0 ? "" : fmt::format("rank {}: ", rank), message);
+  }
+  if (rank != 0 && same_on_every_rank) {
+    // The first rank to exit with an error makes mpirun kill the others, so a quiet rank that
+    // left at once could cut rank 0 off before it printed: give rank 0 time to speak and end
+    // the job itself (a signal from mpirun ends the wait early).
+    using namespace std::chrono_literals;
+    for (int waited = 0; waited < 40 && !runner::interrupt_requested(); ++waited) {
+      std::this_thread::sleep_for(50ms);
+    }
   }
   if (!same_on_every_rank) {
     std::fflush(stderr);
