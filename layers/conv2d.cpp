@@ -12,11 +12,11 @@ namespace runner {
 namespace {
 
 // 3x3 stride-1 convolutions with at least this many input channels run as Winograd
-// F(2x2,3x3); the others as im2col + GEMM. Measured with runner_kernel_bench on the reference
-// model: conv2d_1 (32 -> 64 channels) forward 0.84 ms instead of 1.26, backward 1.5 instead of
-// 2.6; the first layer (1 channel) is 4x slower as Winograd, its GEMMs having one column.
+// (F(4x4,3x3) or F(2x2,3x3): winograd_tile); the others as im2col + GEMM. Measured with
+// runner_kernel_bench on the reference model: conv2d_1 (32 -> 64 channels) forward 0.84 ms instead
+// of 1.26, backward 1.5 instead of 2.6; the first layer (1 channel) is 4x slower as Winograd, its
+// GEMMs having one column.
 constexpr long kWinogradMinChannels = 8;
-constexpr long kWinogradTile = 2;
 
 class Conv2D final : public Layer {
  public:
@@ -93,7 +93,8 @@ class Conv2D final : public Layer {
     delta_.resize(static_cast<std::size_t>(max_batch * geometry_.out_size()));
     winners_.resize(static_cast<std::size_t>(max_batch * kernels::pooled_size(geometry_)));
     if (winograd_) {
-      const auto sizes = kernels::winograd_sizes(geometry_, kWinogradTile, max_batch);
+      tile_ = kernels::winograd_tile(geometry_);
+      const auto sizes = kernels::winograd_sizes(geometry_, tile_, max_batch);
       transformed_kernel_.resize(sizes.weights);
       col_.resize(sizes.inputs);  // the transformed input
       dcol_.clear();
@@ -136,8 +137,8 @@ class Conv2D final : public Layer {
                                          .y = output.data(),
                                          .winners = winners};
     if (winograd_) {
-      kernels::winograd_forward(geometry_, kWinogradTile, epilogue, tensors,
-                                transformed_kernel_.data(), training ? col_.data() : nullptr);
+      kernels::winograd_forward(geometry_, tile_, epilogue, tensors, transformed_kernel_.data(),
+                                training ? col_.data() : nullptr);
     } else {
       kernels::conv2d_forward(geometry_, epilogue, tensors, col_.data());
     }
@@ -163,7 +164,7 @@ class Conv2D final : public Layer {
                                           .db = db,
                                           .dx = dx};
     if (winograd_) {
-      kernels::winograd_backward(geometry_, kWinogradTile, epilogue, tensors,
+      kernels::winograd_backward(geometry_, tile_, epilogue, tensors,
                                  {.u = transformed_kernel_.data(),
                                   .v = col_.data(),
                                   .delta = delta_.data(),
@@ -210,6 +211,7 @@ class Conv2D final : public Layer {
   Options o_;      // o_.activation is what forward applies
   kernels::Conv2DGeometry geometry_{};
   bool winograd_ = false;
+  long tile_ = 2;  // Winograd's output tile (winograd_tile)
   bool kept_for_backward_ = false;
   bool pools_ = false;  // fused with the 2x2 max pooling after it (fuse_next)
   Workspace winners_;   // each pooling window's winner (training)

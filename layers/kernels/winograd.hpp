@@ -18,6 +18,9 @@ namespace runner::kernels {
 
 // Whether Winograd can compute g: a 3x3 kernel with stride 1 (any padding).
 bool winograd_applies(const Conv2DGeometry& g);
+// The output tile for g: 4 (F(4x4,3x3)) when it needs fewer Winograd-domain products per sample
+// than 2 (F(2x2,3x3)), as for every output of at least 3x3; else 2.
+long winograd_tile(const Conv2DGeometry& g);
 
 // Workspace sizes (floats) for output tiles of `tile` x `tile` (2 or 4).
 struct WinogradSizes {

@@ -37,11 +37,13 @@ struct Inputs {
 // Odd sizes: batch 1, 3, 33; channels below, at and past the 16-lane block; tiles that do not
 // divide the output; valid and same padding.
 // Output channels (forward) and input channels (backward's dV) of 16, 32, 48 and 64 take the
-// point-products kernel (point_products.hpp), with tile groups cut short at each chunk's end.
-const Case kCases[] = {
-    Case{1, 5, 5, 1, 3, 1},   Case{3, 7, 6, 5, 17, 0},    Case{33, 4, 9, 3, 4, 1},
-    Case{2, 8, 8, 19, 33, 1}, Case{2, 14, 14, 32, 64, 1}, Case{1, 3, 3, 16, 16, 0},
-    Case{3, 7, 6, 5, 32, 0},  Case{2, 9, 9, 19, 48, 1},   Case{3, 6, 7, 48, 17, 1}};
+// point-products kernel (point_products.hpp), with tile groups cut short at each chunk's end;
+// 144 output channels take a library GEMM per point.
+const Case kCases[] = {Case{1, 5, 5, 1, 3, 1},     Case{3, 7, 6, 5, 17, 0},
+                       Case{33, 4, 9, 3, 4, 1},    Case{2, 8, 8, 19, 33, 1},
+                       Case{2, 14, 14, 32, 64, 1}, Case{1, 3, 3, 16, 16, 0},
+                       Case{3, 7, 6, 5, 32, 0},    Case{2, 9, 9, 19, 48, 1},
+                       Case{3, 6, 7, 48, 17, 1},   Case{2, 7, 7, 80, 144, 1}};
 
 struct Buffers {
   std::vector<float> y, u, v, delta, partials, dx, dw, db;
@@ -102,6 +104,32 @@ void for_each_pooling_case(const Fn& fn) {
 }  // namespace
 
 TEST_SUITE("winograd kernel") {
+  TEST_CASE("Winograd takes F(4x4) where it needs fewer products per sample than F(2x2)") {
+    const auto tile_for = [](long size) {
+      kernels::Conv2DGeometry g{.in_h = size,
+                                .in_w = size,
+                                .in_c = 16,
+                                .out_h = size,
+                                .out_w = size,
+                                .out_c = 16,
+                                .k_h = 3,
+                                .k_w = 3,
+                                .stride_h = 1,
+                                .stride_w = 1,
+                                .pad_top = 1,
+                                .pad_left = 1,
+                                .dilation_h = 1,
+                                .dilation_w = 1};
+      return kernels::winograd_tile(g);
+    };
+    CHECK(tile_for(1) == 2);  // one 2x2 tile: 16 products; one 4x4 tile: 36
+    CHECK(tile_for(2) == 2);
+    CHECK(tile_for(3) == 4);  // four 2x2 tiles (64) against one 4x4 tile (36)
+    CHECK(tile_for(7) == 4);  // 16 x 16 = 256 against 4 x 36 = 144
+    CHECK(tile_for(14) == 4);
+    CHECK(tile_for(28) == 4);
+  }
+
   TEST_CASE("Winograd forward and backward equal direct loops for odd sizes and both tiles") {
     for (const long tile : {2L, 4L}) {
       for (const Case& c : kCases) {
