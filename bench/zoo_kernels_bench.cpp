@@ -123,7 +123,7 @@ void BM_BatchNormForward(benchmark::State& state) {
       shift[static_cast<std::size_t>(c)] =
           -mean[static_cast<std::size_t>(c)] * scale[static_cast<std::size_t>(c)];
     }
-    batch_norm_apply(g, x.data(), scale.data(), shift.data(), false, y.data());
+    batch_norm_apply(g, x.data(), {.scale = scale.data(), .shift = shift.data()}, y.data());
     benchmark::DoNotOptimize(y.data());
   }
 }

@@ -103,18 +103,25 @@ class BatchNormalization final : public Layer {
     if (training_) {
       kernels::batch_norm_statistics(g, input.data(), mean_.data(), var_.data(), scratch_.data());
       update_moving_averages(g.rows);
+      fold(mean_.data(), var_.data(), inv_std_, scale_factor_, shift_);
     } else {
-      std::copy(moving_mean_.data, moving_mean_.data + channels_, mean_.begin());
-      std::copy(moving_variance_.data, moving_variance_.data + channels_, var_.begin());
+      fold(moving_mean_.data, moving_variance_.data, inv_std_, scale_factor_, shift_);
     }
-    for (long c = 0; c < channels_; ++c) {
-      const auto k = static_cast<std::size_t>(c);
-      inv_std_[k] = 1.0F / std::sqrt(var_[k] + static_cast<float>(epsilon_));
-      scale_factor_[k] = (scale_ ? gamma_.data[c] : 1.0F) * inv_std_[k];
-      shift_[k] = (center_ ? beta_.data[c] : 0.0F) - mean_[k] * scale_factor_[k];
+    kernels::batch_norm_apply(
+        g, input.data(),
+        {.scale = scale_factor_.data(), .shift = shift_.data(), .relu = fused_relu_},
+        output.data());
+  }
+
+  // Inference is one multiply-add per value (and the fused ReLU): a convolution before this
+  // layer applies it to its output chunks in inference (Conv2D::fuse_next).
+  bool inference_affine(std::span<float> scale, std::span<float> shift, bool* relu) const override {
+    if (std::ssize(scale) != channels_ || std::ssize(shift) != channels_) {
+      return false;
     }
-    kernels::batch_norm_apply(g, input.data(), scale_factor_.data(), shift_.data(), fused_relu_,
-                              output.data());
+    fold(moving_mean_.data, moving_variance_.data, {}, scale, shift);
+    *relu = fused_relu_;
+    return true;
   }
 
   // A following ReLU is applied in the same pass (forward) and taken back through in the same
@@ -147,6 +154,21 @@ class BatchNormalization final : public Layer {
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
  private:
+  // Normalization with these statistics as one multiply-add per value: y = x * scale + shift;
+  // 1 / sqrt(var + epsilon) into inv_std unless it is empty (backward's).
+  void fold(const float* mean, const float* var, std::span<float> inv_std, std::span<float> scale,
+            std::span<float> shift) const {
+    for (long c = 0; c < channels_; ++c) {
+      const auto k = static_cast<std::size_t>(c);
+      const float inv = 1.0F / std::sqrt(var[c] + static_cast<float>(epsilon_));
+      if (!inv_std.empty()) {
+        inv_std[k] = inv;
+      }
+      scale[k] = (scale_ ? gamma_.data[c] : 1.0F) * inv;
+      shift[k] = (center_ ? beta_.data[c] : 0.0F) - mean[c] * scale[k];
+    }
+  }
+
   void update_moving_averages(long rows) {
     const double bessel =
         image_ && rows > 1 ? static_cast<double>(rows) / static_cast<double>(rows - 1) : 1.0;

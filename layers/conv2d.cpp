@@ -2,6 +2,7 @@
 #include "layers/kernels/conv2d.hpp"
 
 #include <stdexcept>
+#include <vector>
 
 #include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
@@ -92,6 +93,8 @@ class Conv2D final : public Layer {
     winograd_ = kernels::winograd_applies(geometry_) && geometry_.in_c >= kWinogradMinChannels;
     delta_.resize(static_cast<std::size_t>(max_batch * geometry_.out_size()));
     winners_.resize(static_cast<std::size_t>(max_batch * kernels::pooled_size(geometry_)));
+    affine_scale_.resize(static_cast<std::size_t>(geometry_.out_c));
+    affine_shift_.resize(static_cast<std::size_t>(geometry_.out_c));
     if (winograd_) {
       tile_ = kernels::winograd_tile(geometry_);
       const auto sizes = kernels::winograd_sizes(geometry_, tile_, max_batch);
@@ -109,8 +112,18 @@ class Conv2D final : public Layer {
   // A following MaxPooling2D with 2x2 windows, strides 2 and valid padding is computed from
   // the output tiles, in training and inference, when the activation is linear or ReLU (both
   // commute with the maximum, so results are bitwise what the two layers give apart).
+  //
+  // A following BatchNormalization (and the ReLU it fuses) is applied in inference to each chunk
+  // of outputs while it is in cache, with the normalization's own kernel (bitwise its result):
+  // ResNet-style Conv2D -> BatchNormalization -> ReLU blocks save two passes over memory.
   Fusion fuse_next(const Layer* next) override {
     pools_ = false;
+    affine_source_ = nullptr;
+    bool relu = false;
+    if (next != nullptr && next->inference_affine(affine_scale_, affine_shift_, &relu)) {
+      affine_source_ = next;
+      return Fusion::kInference;
+    }
     const auto window = next != nullptr ? next->pooling_window() : std::nullopt;
     if (!window || (o_.activation != kernels::Activation::kLinear &&
                     o_.activation != kernels::Activation::kRelu)) {
@@ -129,7 +142,12 @@ class Conv2D final : public Layer {
     // Inference keeps nothing for a backward (none follows it).
     float* winners = pools_ && training ? winners_.data() : nullptr;
     kept_for_backward_ = training || (!winograd_ && !pools_);
-    const kernels::Conv2DEpilogue epilogue{o_.activation, pooling};
+    kernels::ChannelAffine affine{.scale = affine_scale_.data(), .shift = affine_shift_.data()};
+    const bool normalizes =
+        affine_source_ != nullptr && pass.mode == Mode::kEval &&
+        affine_source_->inference_affine(affine_scale_, affine_shift_, &affine.relu);
+    const kernels::Conv2DEpilogue epilogue{
+        .act = o_.activation, .pooling = pooling, .affine = normalizes ? &affine : nullptr};
     const kernels::Conv2DForward tensors{.batch = input.batch(),
                                          .x = input.data(),
                                          .w = kernel_.data,
@@ -214,7 +232,10 @@ class Conv2D final : public Layer {
   long tile_ = 2;  // Winograd's output tile (winograd_tile)
   bool kept_for_backward_ = false;
   bool pools_ = false;  // fused with the 2x2 max pooling after it (fuse_next)
-  Workspace winners_;   // each pooling window's winner (training)
+  // The normalization after it, applied in inference (fuse_next), and its per-channel affine.
+  const Layer* affine_source_ = nullptr;
+  std::vector<float> affine_scale_, affine_shift_;
+  Workspace winners_;  // each pooling window's winner (training)
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
   // im2col: patches (or padded samples) and the patches' gradient. Winograd: the transformed
   // input in col_.

@@ -84,7 +84,10 @@ class Layer {
   // layer's output), in which passes; next null means no fusion for now. When it does, the
   // model hands forward() next's output tensor and backward() next's output and output
   // gradient, and skips next. Conv2D takes a following 2x2 max pooling this way: the
-  // convolution's full output is never written, nor its gradient read back.
+  // convolution's full output is never written, nor its gradient read back. A layer fused in
+  // for inference only may itself fuse the layer after it (in both passes); in inference the
+  // first layer of such a chain then writes the chain's last output (Conv2D, then
+  // BatchNormalization with its ReLU).
   enum class Fusion { kNone, kInference, kAlways };
   virtual Fusion fuse_next(const Layer* /*next*/) { return Fusion::kNone; }
   // The window of a pooling layer (what fuse_next asks of `next`); empty for other layers.
@@ -92,6 +95,14 @@ class Layer {
   // The element-wise function a layer that does nothing else applies (an Activation layer's
   // "relu"), for fuse_next; empty for other layers.
   [[nodiscard]] virtual std::string_view elementwise_activation() const { return {}; }
+  // Whether, in inference, this layer is y = x * scale[c] + shift[c] over the last axis, then
+  // max(0, y) when *relu (BatchNormalization, with the ReLU it fuses): fills scale and shift
+  // (one value per channel) and *relu as its own inference pass would use them. A layer before
+  // it may then fuse it in inference (fuse_next) and apply it to its own output in cache.
+  virtual bool inference_affine(std::span<float> /*scale*/, std::span<float> /*shift*/,
+                                bool* /*relu*/) const {
+    return false;
+  }
 
   // Whether the output holds the input's floats in the same order, only the shape changing
   // (Flatten). The model then hands the input's buffer on as the output, and the output

@@ -300,7 +300,9 @@ void Model::set_fusion(bool on) {
 
 void Model::plan_fusion() {
   fusion_.assign(entries_.size(), Layer::Fusion::kNone);
-  bool computed_by_previous = false;  // a fused-in layer fuses nothing itself
+  // A layer fused in for every pass fuses nothing itself (training has no chains); one fused
+  // in for inference only may: its layer computes the chain in inference.
+  bool computed_by_previous = false;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     // Only along a chain: the next layer reads this one alone, and nothing else reads it.
     const bool chain = i + 1 < entries_.size() && consumers_[i] == 1 &&
@@ -308,7 +310,7 @@ void Model::plan_fusion() {
                        entries_[i + 1].layer->as_merge() == nullptr;
     const bool can_fuse = fusion_on_ && !computed_by_previous && chain;
     fusion_[i] = entries_[i].layer->fuse_next(can_fuse ? entries_[i + 1].layer.get() : nullptr);
-    computed_by_previous = fusion_[i] != Layer::Fusion::kNone;
+    computed_by_previous = fusion_[i] == Layer::Fusion::kAlways;
   }
 }
 
@@ -363,9 +365,13 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
       activations_[i].resize(output_shape);
       continue;
     }
-    const bool fused = fuses_next(i, pass.mode);
-    Tensor& out = activations_[fused ? i + 1 : i];
-    out.resize(fused ? entries_[i + 1].output_shape.with_batch(batch) : output_shape);
+    // The last layer of the chain this one computes (itself when it fuses nothing).
+    std::size_t last = i;
+    while (fuses_next(last, pass.mode)) {
+      ++last;
+    }
+    Tensor& out = activations_[last];
+    out.resize(entries_[last].output_shape.with_batch(batch));
     const auto start =
         timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     forward_layer(i, out, pass);
@@ -373,7 +379,7 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
       times_.forward_s[i] +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
-    i += fused ? 1 : 0;
+    i = last;
   }
   return activations_.back();
 }

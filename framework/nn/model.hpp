@@ -52,6 +52,8 @@ class Model {
   // Layer fusion (Layer::fuse_next) on, the default, or off. Fused and unfused models give
   // bitwise the same results; off is the reference the fused path is tested against.
   void set_fusion(bool on);
+  // Whether layer i computes layer i + 1 in passes of `mode` (Layer::fuse_next).
+  [[nodiscard]] bool fuses_next(std::size_t i, Mode mode) const;
 
   // The last layer stops applying softmax; returns whether it did.
   bool use_logits_output();
@@ -122,8 +124,6 @@ class Model {
   void forward_layer(std::size_t i, Tensor& out, const Pass& pass);
   // Asks each layer whether it fuses its successor (fusion_).
   void plan_fusion();
-  // Whether layer i computes layer i + 1 in passes of this mode.
-  [[nodiscard]] bool fuses_next(std::size_t i, Mode mode) const;
   // Whether layer i (a reshape) passes its input's buffer on instead of running.
   [[nodiscard]] bool hands_buffer_on(std::size_t i) const;
   // Runs layer i's backward: its input gradients go to the inputs' deltas, or to scratch

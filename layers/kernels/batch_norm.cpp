@@ -100,24 +100,37 @@ void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* me
   }
 }
 
-void batch_norm_apply(const BatchNormGeometry& g, const float* x, const float* scale,
-                      const float* shift, bool relu, float* y) {
+void channel_affine_rows(long rows, long channels, const ChannelAffine& affine, const float* x,
+                         float* y) {
+  const float* __restrict scale = affine.scale;
+  const float* __restrict shift = affine.shift;
+  // x may be y (a convolution's output normalized in place); each value is read before it is
+  // written and by no other iteration, hence ivdep.
+  for (long r = 0; r < rows; ++r) {
+    const float* xr = x + r * channels;
+    float* yr = y + r * channels;
+    if (affine.relu) {
+#pragma GCC ivdep
+      for (long c = 0; c < channels; ++c) {
+        const float v = xr[c] * scale[c] + shift[c];
+        yr[c] = v > 0.0F ? v : 0.0F;  // as the ReLU kernel: +0 for -0 and NaN
+      }
+    } else {
+#pragma GCC ivdep
+      for (long c = 0; c < channels; ++c) {
+        yr[c] = xr[c] * scale[c] + shift[c];
+      }
+    }
+  }
+}
+
+void batch_norm_apply(const BatchNormGeometry& g, const float* x, const ChannelAffine& affine,
+                      float* y) {
   parallel_for(0, static_cast<std::size_t>(g.rows), kRowsPerChunk,
                [&](std::size_t first, std::size_t last) {
-                 for (std::size_t r = first; r < last; ++r) {
-                   const float* __restrict xr = x + r * static_cast<std::size_t>(g.channels);
-                   float* __restrict yr = y + r * static_cast<std::size_t>(g.channels);
-                   if (relu) {
-                     for (long c = 0; c < g.channels; ++c) {
-                       const float v = xr[c] * scale[c] + shift[c];
-                       yr[c] = v > 0.0F ? v : 0.0F;  // as the ReLU kernel: +0 for -0 and NaN
-                     }
-                   } else {
-                     for (long c = 0; c < g.channels; ++c) {
-                       yr[c] = xr[c] * scale[c] + shift[c];
-                     }
-                   }
-                 }
+                 const auto offset = static_cast<long>(first) * g.channels;
+                 channel_affine_rows(static_cast<long>(last - first), g.channels, affine,
+                                     x + offset, y + offset);
                });
 }
 

@@ -18,10 +18,23 @@ std::size_t batch_norm_scratch_size(const BatchNormGeometry& g);
 void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* mean, float* var,
                            double* scratch);
 
-// y = x * scale[c] + shift[c] (normalization folded into one multiply-add per value); with
-// `relu`, max(0, that): a following ReLU applied in the same pass.
-void batch_norm_apply(const BatchNormGeometry& g, const float* x, const float* scale,
-                      const float* shift, bool relu, float* y);
+// Per channel y = x * scale[c] + shift[c] (normalization folded into one multiply-add per
+// value); with `relu`, max(0, that): a following ReLU applied in the same pass.
+struct ChannelAffine {
+  const float* scale;
+  const float* shift;
+  bool relu = false;
+};
+
+// The affine over rows [0, rows) of (rows x channels), on this thread. batch_norm_apply runs it
+// over chunks of rows; a convolution followed by inference-mode batch normalization runs it on
+// each chunk of its output while that is in cache (the same code: bitwise the same values).
+void channel_affine_rows(long rows, long channels, const ChannelAffine& affine, const float* x,
+                         float* y);  // y may be x
+
+// The affine over the whole matrix, in parallel.
+void batch_norm_apply(const BatchNormGeometry& g, const float* x, const ChannelAffine& affine,
+                      float* y);
 
 struct BatchNormBackward {
   const float* x;

@@ -244,39 +244,43 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   const PaddedLayout layout = padded_layout(g);
   const long y_size = pooling == Pooling::kMax2x2 ? pooled_size(g) : g.out_size();
   const std::size_t grain = in_place ? kSamplesPerTask : kForwardSamplesPerTask;
-  parallel_for(0, static_cast<std::size_t>(batch), grain,
-               [&](std::size_t first, std::size_t last) {
-                 const auto n0 = static_cast<long>(first);
-                 const auto count = static_cast<long>(last - first);
-                 if (in_place) {
-                   for (long n = n0; n < n0 + count; ++n) {
-                     forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling,
-                                      col + n * layout.sample_floats, y + n * y_size,
-                                      winners != nullptr ? winners + n * y_size : nullptr);
-                   }
-                   return;
-                 }
-                 if (pooling == Pooling::kMax2x2) {
-                   const bool training = winners != nullptr;
-                   for (long n = n0; n < n0 + count; ++n) {
-                     forward_patches_pooled(g, x + n * g.in_size(), w, b, act,
-                                            training ? col + n * pixels * patch : nullptr,
-                                            y + n * y_size,
-                                            training ? winners + n * y_size : nullptr);
-                   }
-                   return;
-                 }
-                 if (pointwise(g)) {
-                   patches_times_kernel(g, count * pixels, x + n0 * g.in_size(), w, b, act,
-                                        y + n0 * g.out_size());
-                   return;
-                 }
-                 for (long n = n0; n < n0 + count; ++n) {
-                   im2col(g, x + n * g.in_size(), col + n * pixels * patch);
-                 }
-                 patches_times_kernel(g, count * pixels, col + n0 * pixels * patch, w, b, act,
-                                      y + n0 * g.out_size());
-               });
+  const ChannelAffine* affine = epilogue.affine;
+  parallel_for(0, static_cast<std::size_t>(batch), grain, [&](std::size_t first, std::size_t last) {
+    const auto n0 = static_cast<long>(first);
+    const auto count = static_cast<long>(last - first);
+    if (pooling == Pooling::kMax2x2) {
+      const bool training = winners != nullptr;
+      for (long n = n0; n < n0 + count; ++n) {
+        if (in_place) {
+          forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling,
+                           col + n * layout.sample_floats, y + n * y_size,
+                           training ? winners + n * y_size : nullptr);
+        } else {
+          forward_patches_pooled(g, x + n * g.in_size(), w, b, act,
+                                 training ? col + n * pixels * patch : nullptr, y + n * y_size,
+                                 training ? winners + n * y_size : nullptr);
+        }
+      }
+      return;
+    }
+    float* yn = y + n0 * g.out_size();
+    if (in_place) {
+      for (long n = n0; n < n0 + count; ++n) {
+        forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling,
+                         col + n * layout.sample_floats, y + n * y_size, nullptr);
+      }
+    } else if (pointwise(g)) {
+      patches_times_kernel(g, count * pixels, x + n0 * g.in_size(), w, b, act, yn);
+    } else {
+      for (long n = n0; n < n0 + count; ++n) {
+        im2col(g, x + n * g.in_size(), col + n * pixels * patch);
+      }
+      patches_times_kernel(g, count * pixels, col + n0 * pixels * patch, w, b, act, yn);
+    }
+    if (affine != nullptr) {  // this task's outputs, still in cache
+      channel_affine_rows(count * pixels, g.out_c, *affine, yn, yn);
+    }
+  });
 }
 
 std::size_t conv2d_col_size(const Conv2DGeometry& g, long max_batch) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "layers/kernels/activations.hpp"
+#include "layers/kernels/batch_norm.hpp"
 
 namespace runner::kernels {
 
@@ -34,13 +35,19 @@ inline long pooled_size(const Conv2DGeometry& g) {
 }
 
 // What follows the convolution inside the same kernel: the activation, and a fused pooling
-// (which requires a linear or ReLU activation).
+// (which requires a linear or ReLU activation) or, in inference, a fused per-channel affine
+// (a following BatchNormalization, with its ReLU if it has one) applied to each chunk of
+// finished outputs while they are in cache, bitwise as the normalization's own pass.
 struct Conv2DEpilogue {
   Activation act = Activation::kLinear;
   Pooling pooling = Pooling::kNone;
-  // What every kernel asserts: a fused pooling only after a linear or ReLU activation.
+  const ChannelAffine* affine = nullptr;
+  // What every kernel asserts: a fused pooling only after a linear or ReLU activation, and not
+  // with an affine.
   [[nodiscard]] bool valid() const {
-    return pooling == Pooling::kNone || act == Activation::kLinear || act == Activation::kRelu;
+    return pooling == Pooling::kNone
+               ? true
+               : affine == nullptr && (act == Activation::kLinear || act == Activation::kRelu);
   }
 };
 

@@ -580,6 +580,7 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
   const long ci = g.in_c;
   const long co = g.out_c;
   const bool fused = point_products_apply(co);
+  const ChannelAffine* affine = epilogue.affine;
   parallel_for(0, t.chunks(batch), 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t index = first; index < last; ++index) {
       const Chunk c = wino.chunk(index, batch);
@@ -598,21 +599,25 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
           wino.transform_output(c, t0, rows, pg, kRows * co, b, act == Activation::kRelu, pooling,
                                 y, winners);
         }
-        continue;
-      }
-      float* pc =
-          thread_scratch(Scratch::kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
-      for (long p = 0; p < t.points; ++p) {
-        gemm(false, false, as_int(c.tiles), as_int(co), as_int(ci), 1.0F, vc + p * c.tiles * ci,
-             as_int(ci), u + p * ci * co, as_int(co), 0.0F, pc + p * c.tiles * co, as_int(co));
-      }
-      if (act == Activation::kLinear || act == Activation::kRelu) {
-        wino.transform_output(c, 0, c.tiles, pc, c.tiles * co, b, act == Activation::kRelu, pooling,
-                              y, winners);
       } else {
-        wino.transform_output(c, 0, c.tiles, pc, c.tiles * co, nullptr, false, Pooling::kNone, y,
-                              nullptr);
-        add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
+        float* pc =
+            thread_scratch(Scratch::kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
+        for (long p = 0; p < t.points; ++p) {
+          gemm(false, false, as_int(c.tiles), as_int(co), as_int(ci), 1.0F, vc + p * c.tiles * ci,
+               as_int(ci), u + p * ci * co, as_int(co), 0.0F, pc + p * c.tiles * co, as_int(co));
+        }
+        if (act == Activation::kLinear || act == Activation::kRelu) {
+          wino.transform_output(c, 0, c.tiles, pc, c.tiles * co, b, act == Activation::kRelu,
+                                pooling, y, winners);
+        } else {
+          wino.transform_output(c, 0, c.tiles, pc, c.tiles * co, nullptr, false, Pooling::kNone, y,
+                                nullptr);
+          add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
+        }
+      }
+      if (affine != nullptr) {  // the chunk's outputs, still in cache
+        float* yc = y + c.n0 * g.out_size();
+        channel_affine_rows(c.count * g.pixels(), co, *affine, yc, yc);
       }
     }
   });

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "framework/core/errors.hpp"
 #include "tests/layers/reference/batch_normalization.hpp"
 #include "tests/support/layer_checks.hpp"
@@ -121,6 +123,59 @@ TEST_SUITE("BatchNormalization") {
       return bits;
     };
     CHECK(bitwise_equal(run(true), run(false)));
+  }
+
+  TEST_CASE("Inference applies BatchNormalization inside the convolution before it bitwise") {
+    // Every Conv2D path: Winograd (8 input channels), 1x1, strided im2col, the first layer's
+    // in-place kernel; with and without the ReLU the normalization fuses.
+    struct Case {
+      const char* conv;
+      Shape input;
+      bool relu;
+    };
+    const Case cases[] = {
+        {"{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}",
+         Shape{6, 7, 8}, true},
+        {"{type: Conv2D, filters: 5, kernel_size: 1}", Shape{5, 5, 3}, false},
+        {"{type: Conv2D, filters: 6, kernel_size: 3, strides: 2, activation: relu}", Shape{9, 9, 3},
+         true},
+        {"{type: Conv2D, filters: 8, kernel_size: 3, padding: same}", Shape{6, 6, 1}, false},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.conv);
+      const auto run = [&c](bool fusion) {
+        std::vector<YAML::Node> layers{load_yaml_string(c.conv, "t"),
+                                       load_yaml_string(kBatchNorm, "t")};
+        if (c.relu) {
+          layers.push_back(load_yaml_string("{type: Activation, activation: relu}", "t"));
+        }
+        layers.push_back(load_yaml_string("{type: Flatten}", "t"));
+        Model m = build_layers(layers, c.input, 7, "t");
+        m.prepare(5);
+        m.set_fusion(fusion);
+        CHECK(m.fuses_next(0, Mode::kEval) == fusion);
+        CHECK_FALSE(m.fuses_next(0, Mode::kTrain));
+        // Moving statistics from two training passes, gamma and beta of both signs.
+        const Tensor x = shifted_input(c.input.with_batch(5));
+        (void)m.forward(x, Pass{Mode::kTrain, 0});
+        (void)m.forward(x, Pass{Mode::kTrain, 1});
+        const TensorView gamma = m.entry(1).params[0];
+        const TensorView beta = m.entry(1).params[1];
+        for (long i = 0; i < gamma.shape.elements(); ++i) {
+          gamma.data[i] =
+              0.5F + 0.3F * static_cast<float>(i % 5) - 0.4F * static_cast<float>(i % 2);
+          beta.data[i] = 0.2F * static_cast<float>(i % 3) - 0.25F;
+        }
+        const Tensor& y = m.forward(x, Pass{Mode::kEval, 0});
+        return std::vector<float>(y.data(), y.data() + y.size());
+      };
+      const auto fused = run(true);
+      CHECK(bitwise_equal(fused, run(false)));
+      if (c.relu) {  // the ReLU was applied: zeros, and no negative value
+        CHECK(std::count(fused.begin(), fused.end(), 0.0F) > 0);
+        CHECK(*std::min_element(fused.begin(), fused.end()) >= 0.0F);
+      }
+    }
   }
 
   TEST_CASE("BatchNormalization refuses a momentum outside 0 to 1") {
