@@ -1,6 +1,15 @@
 // Dropout: inverted dropout (kept units scaled by 1/(1-rate)) in training only. The mask is a
 // pure function of (seed, step, element), so it is the same on any thread count and on resume.
+// With Keras' noise_shape, axes of size 1 share one mask value (the element's coordinate on
+// them counts as 0), e.g. [null, 1, 1, 32] drops whole channels of an image.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <vector>
+
+#include "framework/core/errors.hpp"
 #include "framework/core/parallel.hpp"
+#include "framework/core/text.hpp"
 #include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
 
@@ -25,20 +34,98 @@ class Dropout final : public StatelessLayer {
             .at_least(0)
             .below(1)
             .seed("seed", "mask seed (default: derived from the experiment seed)")
-            .keras("");
+            .keras("")
+            .any("noise_shape",
+                 "the mask's shape, batch axis first: null or the input's size per axis, 1 to "
+                 "share one mask value along it ([null, 1, 1, 32]: whole channels)",
+                 YAML::Node(YAML::NodeType::Null));
     return s;
   }
 
-  static std::unique_ptr<Layer> create(const Params& p) { return std::make_unique<Dropout>(p); }
+  static std::unique_ptr<Layer> create(const Params& p) {
+    // Each axis: 0 for null (the input's size), else the size given.
+    std::vector<std::int64_t> noise;
+    const YAML::Node node = p.node("noise_shape");
+    if (node.IsDefined() && !node.IsNull()) {
+      bool ok = node.IsSequence() && node.size() >= 2;
+      for (std::size_t a = 0; ok && a < node.size(); ++a) {
+        if (node[a].IsNull()) {
+          noise.push_back(0);
+          continue;
+        }
+        const auto size = node[a].IsScalar() ? parse_number(node[a].Scalar()) : std::nullopt;
+        ok = size && *size >= 1 && *size == std::floor(*size);
+        noise.push_back(ok ? static_cast<std::int64_t>(*size) : 0);
+      }
+      if (!ok) {
+        p.error("noise_shape",
+                "expected a list of the input's axes, batch first, each null or a "
+                "whole number >= 1 (e.g. [null, 1, 1, 32])");
+        return nullptr;
+      }
+    }
+    return std::make_unique<Dropout>(p, std::move(noise));
+  }
 
-  explicit Dropout(const Params& p)
-      : params_(p), rate_(p.real("rate")), seed_(static_cast<std::uint64_t>(p.integer("seed"))) {}
+  Dropout(const Params& p, std::vector<std::int64_t> noise)
+      : params_(p),
+        rate_(p.real("rate")),
+        seed_(static_cast<std::uint64_t>(p.integer("seed"))),
+        noise_(std::move(noise)) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
-  [[nodiscard]] Shape output_shape(const Shape& input) const override { return input; }
+  [[nodiscard]] Shape output_shape(const Shape& input) const override {
+    if (noise_.empty()) {
+      return input;
+    }
+    if (noise_.size() != static_cast<std::size_t>(input.rank()) + 1) {
+      throw ShapeError(fmt::format("noise_shape has {} axes; the input {} has {} with the batch",
+                                   noise_.size(), input.str(), input.rank() + 1));
+    }
+    for (std::size_t a = 1; a < noise_.size(); ++a) {
+      const std::int64_t size = input[static_cast<long>(a) - 1];
+      if (noise_[a] != 0 && noise_[a] != 1 && noise_[a] != size) {
+        throw ShapeError(
+            fmt::format("noise_shape axis {} is {}; it must be 1, null or the "
+                        "input's {} (input {})",
+                        a, noise_[a], size, input.str()));
+      }
+    }
+    return input;
+  }
 
   void prepare(const Shape& input, std::int64_t max_batch) override {
     scale_.resize(static_cast<std::size_t>(input.with_batch(max_batch).elements()));
+    // Each element's offset in its sample's mask (identity without noise_shape).
+    const std::int64_t sample = input.elements();
+    mask_offset_.resize(static_cast<std::size_t>(sample));
+    mask_sample_size_ = sample;
+    shared_over_batch_ = !noise_.empty() && noise_[0] == 1;
+    if (noise_.empty()) {
+      for (std::int64_t j = 0; j < sample; ++j) {
+        mask_offset_[static_cast<std::size_t>(j)] = j;
+      }
+      return;
+    }
+    const auto dims = input.dims();
+    // Strides of the mask: axes of size 1 have no extent in it.
+    std::vector<std::int64_t> mask_stride(dims.size());
+    std::int64_t extent = 1;
+    for (std::size_t a = dims.size(); a-- > 0;) {
+      const bool shared = noise_[a + 1] == 1;
+      mask_stride[a] = shared ? 0 : extent;
+      extent *= shared ? 1 : dims[a];
+    }
+    mask_sample_size_ = extent;
+    for (std::int64_t j = 0; j < sample; ++j) {
+      std::int64_t rest = j;
+      std::int64_t offset = 0;
+      for (std::size_t a = dims.size(); a-- > 0;) {
+        offset += (rest % dims[a]) * mask_stride[a];
+        rest /= dims[a];
+      }
+      mask_offset_[static_cast<std::size_t>(j)] = offset;
+    }
   }
 
   void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
@@ -48,15 +135,27 @@ class Dropout final : public StatelessLayer {
       std::copy(input.data(), input.data() + n, output.data());
       return;
     }
-    // Keyed by element of the global batch: a data-parallel shard draws what one process would.
-    const std::uint64_t key =
-        derive_seed(seed_, pass.step) + pass.sample_offset * input.sample_size();
+    // Keyed by mask element of the global batch: a data-parallel shard draws what one process
+    // would. Without noise_shape the key of element i is base + global offset + i.
+    const std::uint64_t base = derive_seed(seed_, pass.step);
+    const auto sample = static_cast<std::size_t>(input.sample_size());
+    const auto mask_sample = static_cast<std::uint64_t>(mask_sample_size_);
+    const std::uint64_t first_sample = pass.sample_offset;
+    const bool shared = shared_over_batch_;
     const auto rate = static_cast<float>(rate_);
     const auto keep_scale = static_cast<float>(1.0 / (1.0 - rate_));
     parallel_for(0, n, kElementsPerTask, [&](std::size_t first, std::size_t last) {
+      std::size_t n_in = first / sample;  // the sample of element i, and i's place in it
+      std::size_t j = first % sample;
       for (std::size_t i = first; i < last; ++i) {
-        scale_[i] = unit_float(mix64(key + i)) >= rate ? keep_scale : 0.0F;
+        const std::uint64_t s = shared ? 0 : first_sample + n_in;
+        const auto at = static_cast<std::uint64_t>(mask_offset_[j]);
+        scale_[i] = unit_float(mix64(base + s * mask_sample + at)) >= rate ? keep_scale : 0.0F;
         output[i] = input[i] * scale_[i];
+        if (++j == sample) {
+          j = 0;
+          ++n_in;
+        }
       }
     });
   }
@@ -82,8 +181,12 @@ class Dropout final : public StatelessLayer {
   Params params_;
   double rate_;
   std::uint64_t seed_;
+  std::vector<std::int64_t> noise_;  // noise_shape, 0 for null; empty: the input's shape
   Workspace scale_;
-  bool masked_ = false;  // whether the last forward applied a mask
+  std::vector<std::int64_t> mask_offset_;  // per element of a sample: its offset in the mask
+  std::int64_t mask_sample_size_ = 0;      // mask values per sample
+  bool shared_over_batch_ = false;         // noise_shape's batch axis is 1
+  bool masked_ = false;                    // whether the last forward applied a mask
 };
 
 }  // namespace

@@ -116,12 +116,20 @@ RunRow read_run(const std::filesystem::path& dir, const std::filesystem::path& r
       throw Error("config.yaml is missing");
     }
     flatten(load_yaml_file((dir / "config.yaml").string()), "", row.config);
+    // A saved state without a summary: stopped before the end, and `runner resume` continues
+    // it (in its first epoch it has no history yet).
+    const bool finished = std::filesystem::exists(dir / "summary.json");
+    const bool resumable = !finished && std::filesystem::exists(dir / "state.bin");
     if (!std::filesystem::exists(dir / "history.csv")) {
+      if (resumable) {
+        row.status = "interrupted";
+        return row;
+      }
       throw Error("history.csv is missing");
     }
     read_history(row, dir / "history.csv", metric);
     read_evaluation(row, dir);
-    row.status = std::filesystem::exists(dir / "summary.json") ? "complete" : "partial";
+    row.status = finished ? "complete" : (resumable ? "interrupted" : "partial");
   } catch (const std::exception& e) {
     row.status = std::string("broken: ") + e.what();
   }

@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "framework/app/run_data.hpp"
 #include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
+#include "framework/core/text.hpp"
+#include "framework/core/yaml_reader.hpp"
 #include "framework/io/checkpoint.hpp"
 #include "framework/io/json.hpp"
 #include "framework/io/run_store.hpp"
@@ -64,22 +67,27 @@ class HistoryWriter final : public Callback {
   std::function<void(const EpochRecord&)> on_epoch_;
 };
 
-}  // namespace
-
-std::string keras_training_config(const Experiment& e) {
-  YAML::Node optimizer = make_optimizer(e)->config();
-  YAML::Node keras_optimizer;
-  const std::string type = optimizer["type"].Scalar();
-  keras_optimizer["class_name"] = keras_optimizer_name(type);
+// Keras 2.11's optimizer_config for a new-style optimizer: {"class_name": "Custom>Adam",
+// "config": {name, the base class's keys, is_legacy_optimizer: false, then its own}}. Without
+// is_legacy_optimizer, Keras builds its legacy optimizer, whose slot order differs, and drops
+// the saved state. The learning rate is Keras' float32 variable read back (0.0010000000474974513).
+YAML::Node keras_optimizer_config(const Optimizer& built) {
+  const YAML::Node optimizer = built.config();
+  const std::string keras_class = keras_optimizer_name(optimizer["type"].Scalar());
   YAML::Node args;
-  for (const auto& kv : optimizer) {
-    if (kv.first.Scalar() != "type") {
-      args[kv.first.Scalar()] = kv.second;
-    }
+  args["name"] = keras_class;
+  const std::vector<std::string> common{"weight_decay", "clipnorm", "global_clipnorm", "clipvalue"};
+  for (const auto& key : common) {
+    const YAML::Node value = optimizer[key];
+    args[key] = value.IsDefined() ? YAML::Clone(value) : YAML::Node(YAML::NodeType::Null);
   }
-  // A schedule as Keras serializes one: {class_name, config}.
+  args["use_ema"] = false;
+  args["ema_momentum"] = 0.99;
+  args["ema_overwrite_frequency"] = YAML::Node(YAML::NodeType::Null);
+  args["jit_compile"] = true;
+  args["is_legacy_optimizer"] = false;
   const YAML::Node lr = optimizer["learning_rate"];
-  if (lr.IsMap()) {
+  if (lr.IsMap()) {  // a schedule as Keras serializes one: {class_name, config}
     YAML::Node schedule;
     schedule["class_name"] = lr["type"].Scalar();
     YAML::Node config;
@@ -90,8 +98,25 @@ std::string keras_training_config(const Experiment& e) {
     }
     schedule["config"] = config;
     args["learning_rate"] = schedule;
+  } else {
+    args["learning_rate"] = yaml_number(static_cast<float>(lr.as<double>()));
   }
-  keras_optimizer["config"] = args;
+  for (const auto& kv : optimizer) {
+    const std::string key = kv.first.Scalar();
+    if (key != "type" && key != "learning_rate" &&
+        std::find(common.begin(), common.end(), key) == common.end()) {
+      args[key] = kv.second;
+    }
+  }
+  YAML::Node out;
+  out["class_name"] = "Custom>" + keras_class;
+  out["config"] = args;
+  return out;
+}
+}  // namespace
+
+std::string keras_training_config(const Experiment& e) {
+  const YAML::Node keras_optimizer = keras_optimizer_config(*make_optimizer(e));
   YAML::Node root;
   root["loss"] = std::string(make_loss(e)->type());  // Keras writes the function name
   // Keras 2.11 writes the compiled metrics as [[{class_name, config}, ...]] (one list per
@@ -225,10 +250,10 @@ void evaluate_splits(const Experiment& e, const RunOptions& options, const RunDa
     const Evaluation result = evaluate(model, objective, part, e.batch_size);
     Logs& logs = outcome.evaluation[split_name];
     logs.set("loss", result.loss);
-    std::string line = fmt::format("loss {:.4f}", result.loss);
+    std::string line = "loss " + fixed(result.loss, 4);
     for (const auto& [name, value] : result.metrics.items()) {
       logs.set(name, value);
-      line += fmt::format(" - {} {:.4f}", name, value);
+      line += fmt::format(" - {} {}", name, fixed(value, 4));
     }
     for (const auto& [name, value] : logs.items()) {
       summary["evaluation"][split_name][name] = yaml_number(value);
@@ -292,7 +317,7 @@ void predict_samples(const Experiment& e, const RunOptions& options, const RunDa
       const auto label = static_cast<std::size_t>(set.classes[static_cast<std::size_t>(sample)]);
       p["label"] = d.class_names[label];
       p["predicted"] = d.class_names[predicted];
-      said = fmt::format("{} (p={:.3f}; label: {})", d.class_names[predicted], confidence,
+      said = fmt::format("{} (p={}; label: {})", d.class_names[predicted], fixed(confidence, 3),
                          d.class_names[label]);
       if (plot::drawable_as_image(set) && outputs.size() == d.class_names.size()) {
         p["image"] = plot::prediction_file_name(request.split, request.index);
@@ -375,6 +400,7 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
     save_training_state(run_dir / "state.bin", state);
   };
   ctx.save_checkpoint = [&](const std::filesystem::path& path, bool weights_only) {
+    create_parent_folder(path);  // ModelCheckpoint's filepath may name a subfolder, as in Keras
     save_checkpoint(path, model, info, optimizer.get(), weights_only);
   };
   FitSettings settings{e.epochs, e.batch_size,   e.initial_epoch,      e.shuffle,
@@ -384,7 +410,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
                           d.parts.validation, settings, ctx, progress);
   const double train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (fitted.stopped_early && options.verbosity != Verbosity::kQuiet) {
+  // TerminateOnNaN stops training too, but that run failed: it did not stop early.
+  if (fitted.stopped_early && !ctx.failure && options.verbosity != Verbosity::kQuiet) {
     fmt::print(options.out, "Epoch {}/{}: early stopping{}\n", fitted.history.epochs().back().epoch,
                e.epochs, fitted.restored_note ? "; " + *fitted.restored_note : "");
   }

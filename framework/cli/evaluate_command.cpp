@@ -9,6 +9,7 @@
 #include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/parallel.hpp"
+#include "framework/core/text.hpp"
 #include "framework/train/class_report.hpp"
 #include "framework/train/trainer.hpp"
 
@@ -57,9 +58,9 @@ int evaluate_command(const std::vector<std::string>& args) {
   const Evaluation result = evaluate(source.model, objective, part, batch_size);
   fmt::print("{}: {} split of {}, {} samples\n", source.description, split, part.set->description,
              result.count);
-  std::string line = fmt::format("loss {:.4f}", result.loss);
+  std::string line = "loss " + fixed(result.loss, 4);
   for (const auto& [name, value] : result.metrics.items()) {
-    line += fmt::format(" - {} {:.4f}", name, value);
+    line += fmt::format(" - {} {}", name, fixed(value, 4));
   }
   fmt::print("{}: {}\n", split, line);
   if (!d.class_names.empty() && part.set->has_classes()) {

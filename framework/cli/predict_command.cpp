@@ -12,6 +12,7 @@
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
 #include "framework/core/parallel.hpp"
+#include "framework/core/text.hpp"
 #include "framework/train/class_report.hpp"
 #include "framework/train/trainer.hpp"
 
@@ -38,10 +39,10 @@ Answer answer(const float* out, std::size_t width, const std::vector<std::string
   }
   const std::vector<float> probs = class_probabilities(std::span(out, width));
   const std::size_t best = predicted_class(probs);
-  a.text = fmt::format("{} (p={:.3f});", names[best], probs[best]);
+  a.text = fmt::format("{} (p={});", names[best], fixed(probs[best], 3));
   a.csv.push_back(names[best]);
   for (std::size_t c = 0; c < probs.size(); ++c) {
-    a.text += fmt::format(" {} {:.4f}", names[c], probs[c]);
+    a.text += fmt::format(" {} {}", names[c], fixed(probs[c], 4));
     a.csv.push_back(fmt::format("{}", probs[c]));
   }
   return a;
@@ -171,9 +172,9 @@ int predict_command(const std::vector<std::string>& args) {
   const std::vector<float> probs = class_probabilities(out.span());
   const std::size_t best = predicted_class(probs);
   for (std::size_t c = 0; c < probs.size(); ++c) {
-    fmt::print("  {:<12} {:.4f}{}\n", d.class_names[c], probs[c], c == best ? "  <-" : "");
+    fmt::print("  {:<12} {}{}\n", d.class_names[c], fixed(probs[c], 4), c == best ? "  <-" : "");
   }
-  fmt::print("class: {} (p={:.3f})\n", d.class_names[best], probs[best]);
+  fmt::print("class: {} (p={})\n", d.class_names[best], fixed(probs[best], 3));
   return 0;
 }
 

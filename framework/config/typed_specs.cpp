@@ -4,6 +4,10 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <regex>
+#include <vector>
 
 namespace runner {
 
@@ -87,10 +91,33 @@ void read_compile(MapReader& top, Experiment& e) {
 }
 
 namespace {
-// A callback's `monitor` must name something the run logs (loss, a metric, their val_ forms, the
-// learning rate), and Keras' `mode: auto` for it must agree with the metric's direction (Keras
-// 2.11's ModelCheckpoint would minimise val_auc): the fix is an explicit mode.
-void check_monitor(const Experiment& e, const Callback& callback, const YAML::Node& node,
+// What the run's epoch logs hold (loss, each metric, their val_ forms, the learning rate when a
+// callback changes it), and for each metric whether higher is better; empty when a metric is
+// invalid (reported where it is).
+struct LoggedNames {
+  std::vector<std::string> names{"loss", "val_loss", "lr"};
+  std::map<std::string, bool> higher_is_better{{"loss", false}};
+};
+
+std::optional<LoggedNames> logged_names(const Experiment& e) {
+  LoggedNames logged;
+  Diagnostics quiet(e.file);
+  for (const auto& spec : e.metrics) {
+    const auto metric = check_entry(metric_registry(), spec, quiet, e.seed);
+    if (!metric) {
+      return std::nullopt;
+    }
+    logged.names.push_back(metric->name());
+    logged.names.push_back("val_" + metric->name());
+    logged.higher_is_better[metric->name()] = metric->for_classification();
+  }
+  return logged;
+}
+
+// A callback's `monitor` must name something the run logs, and Keras' `mode: auto` for it must
+// agree with the metric's direction (Keras 2.11's ModelCheckpoint would minimise val_auc): the
+// fix is an explicit mode.
+void check_monitor(const LoggedNames& logged, const Callback& callback, const YAML::Node& node,
                    const std::string& key_path, Diagnostics& diag) {
   const YAML::Node config = callback.config();
   if (!config["monitor"].IsDefined() || !config["monitor"].IsScalar()) {
@@ -98,39 +125,56 @@ void check_monitor(const Experiment& e, const Callback& callback, const YAML::No
   }
   const std::string monitor = config["monitor"].Scalar();
   const std::string base = monitor.starts_with("val_") ? monitor.substr(4) : monitor;
-  std::vector<std::string> logged{"loss", "val_loss", "lr", "learning_rate"};
-  std::optional<bool> higher_is_better;
-  if (base == "loss") {
-    higher_is_better = false;
-  }
-  Diagnostics quiet(e.file);
-  for (const auto& spec : e.metrics) {
-    const auto metric = check_entry(metric_registry(), spec, quiet, e.seed);
-    if (!metric) {
-      return;  // reported where the metric is
-    }
-    logged.push_back(metric->name());
-    logged.push_back("val_" + metric->name());
-    if (metric->name() == base) {
-      higher_is_better = metric->for_classification();
-    }
-  }
-  if (std::find(logged.begin(), logged.end(), monitor) == logged.end()) {
+  if (std::find(logged.names.begin(), logged.names.end(), monitor) == logged.names.end()) {
     const YAML::Node& const_node = node;
     diag.error(const_node["monitor"], key_path + ".monitor",
                fmt::format("'{}' is not logged by this run (logged: {}){}", monitor,
-                           fmt::join(logged, ", "), did_you_mean(monitor, logged)));
+                           fmt::join(logged.names, ", "), did_you_mean(monitor, logged.names)));
     return;
   }
+  const auto direction = logged.higher_is_better.find(base);
   const bool maximises = config["mode"].IsScalar() && config["mode"].Scalar() == "max";
   const bool auto_mode = !(node.IsMap() && node["mode"].IsDefined());
-  if (higher_is_better && auto_mode && *higher_is_better != maximises) {
+  if (direction != logged.higher_is_better.end() && auto_mode && direction->second != maximises) {
+    const bool higher = direction->second;
     diag.error(node, key_path,
                fmt::format("{} with mode auto would {} '{}' (Keras' rule for this callback), but "
                            "{} is better; set mode: {}",
                            callback.type(), maximises ? "maximise" : "minimise", monitor,
-                           *higher_is_better ? "higher" : "lower",
-                           *higher_is_better ? "max" : "min"));
+                           higher ? "higher" : "lower", higher ? "max" : "min"));
+  }
+}
+
+// The {fields} of a callback's `filepath` (ModelCheckpoint) must be ones Keras fills in: epoch,
+// the epoch logs, or, saving every save_freq batches, batch and the batch logs (no val_). Keras
+// raises KeyError on any other, after training the first epoch; runner says so at load time.
+void check_filepath_fields(const LoggedNames& logged, const Callback& callback,
+                           const YAML::Node& node, const std::string& key_path, Diagnostics& diag) {
+  const YAML::Node config = callback.config();
+  if (!config["filepath"].IsDefined() || !config["filepath"].IsScalar()) {
+    return;
+  }
+  const bool per_batch = config["save_freq"].IsScalar() && config["save_freq"].Scalar() != "epoch";
+  std::vector<std::string> known{"epoch"};
+  if (per_batch) {
+    known.emplace_back("batch");
+  }
+  for (const auto& name : logged.names) {
+    if (!per_batch || (!name.starts_with("val_") && name != "lr")) {
+      known.push_back(name);
+    }
+  }
+  static const std::regex kField(R"(\{([^}:!]*)[^}]*\})");
+  const std::string filepath = config["filepath"].Scalar();
+  for (auto it = std::sregex_iterator(filepath.begin(), filepath.end(), kField);
+       it != std::sregex_iterator(); ++it) {
+    const std::string name = (*it)[1];
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      const YAML::Node& const_node = node;
+      diag.error(const_node["filepath"], key_path + ".filepath",
+                 fmt::format("'{{{}}}' is not a value Keras fills in (it knows: {}){}", name,
+                             fmt::join(known, ", "), did_you_mean(name, known)));
+    }
   }
 }
 }  // namespace
@@ -153,8 +197,10 @@ void read_callbacks(MapReader& top, Experiment& e) {
                                "is a schedule; use one or the other (Keras refuses both too)",
                                callback->type()));
       }
-      if (callback) {
-        check_monitor(e, *callback, list[i], entry.key_path, diag);
+      const auto logged = callback ? logged_names(e) : std::nullopt;
+      if (logged) {
+        check_monitor(*logged, *callback, list[i], entry.key_path, diag);
+        check_filepath_fields(*logged, *callback, list[i], entry.key_path, diag);
       }
       e.callbacks.push_back(entry);
       const YAML::Node& item = list[i];

@@ -33,26 +33,45 @@ void write_atomically(const std::filesystem::path& path,
 
 void write_text_file(const std::filesystem::path& path, const std::string& text) {
   write_atomically(path, [&](const std::filesystem::path& tmp) {
+    errno = 0;
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) {
-      throw Error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+      throw Error(fmt::format("{}: cannot write: {}", path.string(), os_reason()));
     }
     out << text;
     out.flush();
     if (!out) {
-      throw Error(fmt::format("{}: write failed (disk full?)", path.string()));
+      throw Error(fmt::format("{}: cannot write: {}", path.string(), os_reason()));
     }
   });
 }
 
 std::string read_text_file(const std::filesystem::path& path) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw Error(fmt::format("{}: cannot read", path.string()));
+    throw Error(fmt::format("{}: cannot read: {}", path.string(), os_reason()));
   }
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::string os_reason() {
+  const int error = errno;
+  return error != 0 ? std::strerror(error) : "the operating system gave no reason";
+}
+
+void create_parent_folder(const std::filesystem::path& path) {
+  const std::filesystem::path folder = path.parent_path();
+  if (folder.empty()) {
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec) {
+    throw Error(fmt::format("{}: cannot create the folder: {}", folder.string(), ec.message()));
+  }
 }
 
 }  // namespace runner

@@ -13,4 +13,11 @@ void write_atomically(const std::filesystem::path& path,
 void write_text_file(const std::filesystem::path& path, const std::string& text);
 std::string read_text_file(const std::filesystem::path& path);
 
+// What the operating system said about the last failed call ("No space left on device"), for
+// messages that name the path; read it right after the failure, before errno changes.
+std::string os_reason();
+// Creates the folder `path` will be written into when it is missing (as Keras' model.save()
+// does); throws Error with the operating system's reason when it cannot.
+void create_parent_folder(const std::filesystem::path& path);
+
 }  // namespace runner

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <regex>
 
@@ -52,6 +53,10 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
     return fmt::format("; did you mean '{}'?", *match);
   }
   return "";
+}
+
+std::string fixed(double value, int digits) {
+  return std::isnan(value) ? "nan" : fmt::format("{:.{}f}", value, digits);
 }
 
 std::string with_thousands(long long value) {

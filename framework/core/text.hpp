@@ -16,6 +16,9 @@ std::optional<std::string> closest_match(std::string_view word,
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 // 333526 -> "333,526"
 std::string with_thousands(long long value);
+// value with `digits` decimals ("{:.4f}"), NaN as "nan" whatever its sign bit (as Python and
+// Keras print it; fmt would print "-nan" for the x86 default NaN).
+std::string fixed(double value, int digits);
 // The value of text that is a number and nothing else ("0.25", "-3", "1e-4"), as strtod reads
 // it; nullopt for anything else ("", "0.25 s", "relu").
 std::optional<double> parse_number(std::string_view text);

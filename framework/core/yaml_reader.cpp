@@ -4,11 +4,13 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/depthguard.h>
 
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "framework/core/file_util.hpp"
 #include "framework/core/text.hpp"
 
 namespace runner {
@@ -326,9 +328,10 @@ YAML::Node yaml_number(double value) {
 }
 
 YAML::Node load_yaml_file(const std::string& path) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw ConfigError(SourceLocation{path, 0, 0}, "", "cannot open the file");
+    throw ConfigError(SourceLocation{path, 0, 0}, "", "cannot open the file: " + os_reason());
   }
   std::ostringstream text;
   text << in.rdbuf();

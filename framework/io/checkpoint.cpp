@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "framework/config/experiment.hpp"
@@ -56,23 +57,40 @@ void write_optimizer(const h5::Object& file, const Model& model, const Optimizer
   std::vector<std::string> names{"iteration:0"};
   group.write_int64_scalar("iteration:0", optimizer.iterations());
   const std::string prefix = keras_optimizer_name(optimizer.type());
-  auto slots = const_cast<Optimizer&>(optimizer).slots();
-  std::size_t offset = 0;
-  for (std::size_t i = 0; i < model.size(); ++i) {
-    const auto& e = model.entry(i);
-    for (const auto& slot : e.slots) {
-      if (!slot.trainable) {
-        continue;  // the optimizer never sees moving statistics; its slots follow the rest
-      }
-      for (const auto& [slot_name, buffer] : slots) {
-        const std::string name =
-            fmt::format("{}/{}/{}", prefix, slot_name, weight_name(e.name, slot.name));
-        if (buffer->size() >= offset + static_cast<std::size_t>(slot.shape.elements())) {
-          group.write_floats(name, slot.shape, buffer->data() + offset);
-          names.push_back(name);
+  const auto slots = const_cast<Optimizer&>(optimizer).slots();
+  // Keras' order (a loader that sets them as a list depends on it): slot groups in order,
+  // each group's slots variable by variable.
+  auto groups = optimizer.keras_slot_groups();
+  if (groups.empty()) {
+    groups.emplace_back();
+    for (const auto& slot : slots) {
+      groups.back().push_back(slot.first);
+    }
+  }
+  for (const auto& slot_group : groups) {
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < model.size(); ++i) {
+      const auto& e = model.entry(i);
+      for (const auto& slot : e.slots) {
+        if (!slot.trainable) {
+          continue;  // the optimizer never sees moving statistics; its slots follow the rest
         }
+        for (const auto& slot_name : slot_group) {
+          const auto found = std::find_if(slots.begin(), slots.end(),
+                                          [&](const auto& s) { return s.first == slot_name; });
+          if (found == slots.end()) {
+            continue;  // e.g. no vhat without amsgrad
+          }
+          const std::vector<float>& buffer = *found->second;
+          const std::string name =
+              fmt::format("{}/{}/{}", prefix, slot_name, weight_name(e.name, slot.name));
+          if (buffer.size() >= offset + static_cast<std::size_t>(slot.shape.elements())) {
+            group.write_floats(name, slot.shape, buffer.data() + offset);
+            names.push_back(name);
+          }
+        }
+        offset += static_cast<std::size_t>(slot.shape.elements());
       }
-      offset += static_cast<std::size_t>(slot.shape.elements());
     }
   }
   group.write_string_list_attribute("weight_names", names);
@@ -186,6 +204,29 @@ std::string keras_model_config(const Model& model, const std::string& model_name
 
 namespace {
 // A map's value, or a valid Undefined node (yaml-cpp's missing-key nodes throw on use).
+// Keras stamps its files with keras_version and backend (the file, and the weights group).
+// Keras 1 and Theano/CNTK files store weights in other layouts (Keras 2 converts them when it
+// loads them; runner does not), and Keras 3's are unknown to it: refuse those with the reason.
+// Files without the attributes (written by other tools) are read.
+void check_origin(const h5::Object& object, const std::string& path) {
+  if (object.has_attribute("keras_version")) {
+    const std::string version = object.read_string_attribute("keras_version");
+    if (!version.starts_with("2.")) {
+      throw CheckpointError(fmt::format(
+          "{}: written by Keras {}; runner reads the HDF5 files of Keras 2 (it writes {}'s)", path,
+          version.empty() ? "(empty version)" : version, kKerasVersion));
+    }
+  }
+  if (object.has_attribute("backend")) {
+    const std::string backend = object.read_string_attribute("backend");
+    if (backend != "tensorflow") {
+      throw CheckpointError(fmt::format(
+          "{}: written with Keras' '{}' backend; runner reads TensorFlow's weight layout only",
+          path, backend));
+    }
+  }
+}
+
 YAML::Node field(const YAML::Node& map, const std::string& key) {
   if (!map.IsDefined() || !map.IsMap()) {
     return YAML::Node(YAML::NodeType::Undefined);
@@ -350,10 +391,12 @@ void save_checkpoint(const std::filesystem::path& path, const Model& model,
 
 void load_weights(Model& model, const std::filesystem::path& path) {
   const h5::Object file = h5::open_file(path.string());
+  check_origin(file, path.string());
   // model.save() nests the weights in /model_weights; save_weights() puts them at the root.
   h5::Object nested;
   if (file.has("model_weights")) {
     nested = file.group("model_weights");
+    check_origin(nested, path.string());
   }
   const h5::Object& root = file.has("model_weights") ? nested : file;
   const auto saved_names = root.read_string_list_attribute("layer_names");
@@ -417,6 +460,7 @@ LoadedModel load_model_checkpoint(const std::filesystem::path& path) {
   LoadedModel out;
   {
     const h5::Object file = h5::open_file(path.string());
+    check_origin(file, path.string());
     if (file.has_attribute("runner_experiment")) {
       out.experiment_yaml = file.read_string_attribute("runner_experiment");
     }

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <utility>
 
 #include "framework/core/errors.hpp"
+#include "framework/core/file_util.hpp"
 #include "framework/core/hdf5_lock.hpp"
 
 namespace runner::h5 {
@@ -111,12 +113,18 @@ void Object::close() {
   if (!ok) {
     throw CheckpointError(fmt::format("{}: HDF5 could not finish the file", file_));
   }
+  errno = 0;
   std::FILE* out = std::fopen(file_.c_str(), "wb");
-  const bool written =
-      out != nullptr && std::fwrite(image.data(), 1, image.size(), out) == image.size();
-  const bool closed = out != nullptr && std::fclose(out) == 0;
-  if (!written || !closed) {
-    throw CheckpointError(fmt::format("{}: writing the file failed (disk full?)", file_));
+  if (out == nullptr) {
+    throw CheckpointError(fmt::format("{}: cannot write: {}", file_, os_reason()));
+  }
+  const bool written = std::fwrite(image.data(), 1, image.size(), out) == image.size();
+  std::string reason = written ? "" : os_reason();
+  if (std::fclose(out) != 0 && written) {
+    reason = os_reason();
+  }
+  if (!reason.empty()) {
+    throw CheckpointError(fmt::format("{}: cannot write: {}", file_, reason));
   }
 }
 

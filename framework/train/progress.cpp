@@ -10,6 +10,9 @@
 namespace runner {
 
 std::string format_metric(double value) {
+  if (std::isnan(value)) {
+    return "nan";  // as Python's %.4f, whatever the sign bit
+  }
   if (std::abs(value) > 1e-3 || value == 0.0 || !std::isfinite(value)) {
     return fmt::format("{:.4f}", value);
   }

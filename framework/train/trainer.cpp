@@ -153,11 +153,13 @@ void restore(const TrainingState& state, Model& model, Optimizer& optimizer,
   }
   for (const auto& [name, buffer] : optimizer.slots()) {
     const auto it = state.slots.find(name);
-    if (it == state.slots.end() || it->second.size() != buffer->size()) {
+    if (it != state.slots.end() && it->second.size() == buffer->size()) {
+      *buffer = it->second;
+    } else if (it != state.slots.end() ||
+               !optimizer.restore_former_slot(name, state.slots, *buffer)) {
       throw CheckpointError(fmt::format("the saved state has no optimizer slot '{}' of {} values",
                                         name, buffer->size()));
     }
-    *buffer = it->second;
   }
   for (const auto& e : state.history) {
     EpochRecord record{e.epoch, {}, e.seconds};
@@ -292,10 +294,9 @@ FitOutcome fit(Model& model, Optimizer& optimizer, const Objective& objective,
       sums.seen += count;
       running.set("loss", sums.loss_sum / static_cast<double>(sums.seen));
       metrics.write(sums.metrics, "", running);
-      Logs batch_logs;
-      batch_logs.set("loss", batch_loss / static_cast<double>(count));
+      // Keras' batch logs: the epoch's running loss and metrics so far.
       for (auto& cb : callbacks) {
-        cb->on_batch_end(step, batch_logs, ctx);
+        cb->on_batch_end(step, running, ctx);
       }
       progress.update(step, running);
       maybe_inject_fault(global_step);
@@ -327,12 +328,14 @@ FitOutcome fit(Model& model, Optimizer& optimizer, const Objective& objective,
     if (rate_can_change) {
       logs.set("lr", optimizer.learning_rate());  // as Keras' ReduceLROnPlateau logs it
     }
-    progress.end_epoch(logs);
-    Logs recorded = logs;
-    recorded.set("learning_rate", learning_rate);
+    // Keras' order: the callbacks (their messages), then the epoch's line (ProgbarLogger is the
+    // last callback). They get Keras' logs: no learning_rate (CSVLogger writes them as they are).
     for (auto& cb : callbacks) {
-      cb->on_epoch_end(epoch, recorded, ctx);
+      cb->on_epoch_end(epoch, logs, ctx);
     }
+    progress.end_epoch(logs);
+    Logs recorded = logs;  // runner's history also keeps the rate each epoch trained with
+    recorded.set("learning_rate", learning_rate);
     outcome.history.add(EpochRecord{epoch + 1, recorded, elapsed()});
     ++outcome.epochs_run;
     if (ctx.save_state) {

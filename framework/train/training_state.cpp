@@ -8,6 +8,7 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
+#include <cerrno>
 #include <fstream>
 
 #include "framework/core/errors.hpp"
@@ -59,9 +60,11 @@ constexpr const char* kMagic = "runner-training-state";
 
 void save_training_state(const std::filesystem::path& path, const TrainingState& state) {
   write_atomically(path, [&](const std::filesystem::path& tmp) {
+    errno = 0;
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) {
-      throw Error(fmt::format("{}: cannot write the training state", path.string()));
+      throw Error(
+          fmt::format("{}: cannot write the training state: {}", path.string(), os_reason()));
     }
     {
       boost::archive::binary_oarchive archive(out);
@@ -71,7 +74,8 @@ void save_training_state(const std::filesystem::path& path, const TrainingState&
     }
     out.flush();
     if (!out) {
-      throw Error(fmt::format("{}: writing the training state failed (disk full?)", path.string()));
+      throw Error(
+          fmt::format("{}: cannot write the training state: {}", path.string(), os_reason()));
     }
   });
 }

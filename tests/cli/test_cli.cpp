@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include "framework/io/run_store.hpp"
 #include "tests/support/images.hpp"
 #include "tests/support/run_cli.hpp"
@@ -110,6 +112,75 @@ TEST_SUITE("slow/cli") {
             .exit_code == 0);
     CHECK(history_without_seconds(only_run(a.path(), "tiny")) ==
           history_without_seconds(only_run(b.path(), "tiny")));
+  }
+
+  TEST_CASE("A learning rate ReduceLROnPlateau changes shows as lr where Keras shows it") {
+    TempDir dir;
+    {
+      std::ofstream yaml(dir / "lr.yaml");
+      yaml << "name: lr-logs\nseed: 7\n"
+              "data: {limit: 256, test_limit: 64, validation_split: 0.25}\n"
+              "model: {input_shape: [28, 28, 1], layers: [{type: Flatten}, "
+              "{type: Dense, units: 10, activation: softmax}]}\n"
+              "compile: {optimizer: {type: adam, learning_rate: 0.003}}\n"
+              "fit: {epochs: 3, batch_size: 32}\n"
+              "callbacks:\n"
+              // min_delta 10: no epoch after the first improves, so each one halves the rate
+              "  - {type: ReduceLROnPlateau, factor: 0.5, patience: 0, min_delta: 10}\n"
+              "  - {type: CSVLogger, filename: log.csv}\n";
+    }
+    const CliResult r =
+        run_cli((dir / "lr.yaml").string() + " -v --set results_dir=" + (dir / "results").string());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    // The progress line and History carry the rate each epoch trained with (Keras' logs["lr"]).
+    CHECK(count_of(r.out, " - lr: 0.0030\n") == 2);
+    CHECK(count_of(r.out, " - lr: 0.0015\n") == 1);
+    const auto run = only_run(dir / "results", "lr-logs");
+    CHECK(slurp(run / "history.csv")
+              .starts_with("epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,lr,seconds\n"));
+    // CSVLogger's file is Keras' own: sorted keys, no runner-only column, CRLF, Python floats.
+    const std::string log = slurp(run / "log.csv");
+    CHECK(log.starts_with("epoch,accuracy,loss,lr,val_accuracy,val_loss\r\n0,"));
+    CHECK(count_of(log, "\r\n") == 4);
+    CHECK(count_of(log, ",0.003,") == 2);
+    CHECK(count_of(log, ",0.0015,") == 1);
+    CHECK(log.find("learning_rate") == std::string::npos);
+  }
+
+  TEST_CASE("ModelCheckpoint makes the subfolder it names and file errors say the OS reason") {
+    TempDir results;
+    const std::string base = "tests/fixtures/tiny.yaml -q --set fit.epochs=1 --set results_dir=" +
+                             results.path().string();
+    const CliResult saved =
+        run_cli(base + " --set 'callbacks[1].filepath=checkpoints/m-{epoch:02d}.h5'");
+    INFO(saved.err);
+    CHECK(saved.exit_code == 0);
+    CHECK(std::filesystem::exists(only_run(results.path(), "tiny") / "checkpoints" / "m-01.h5"));
+    // Keras' CSVLogger does not make folders: the file error names the path and the reason.
+    const CliResult log = run_cli(base + " --set callbacks[2].filename=missing/log.csv");
+    CHECK(log.exit_code == 1);
+    CHECK(log.err.find("/missing/log.csv: cannot write: No such file or directory\n") !=
+          std::string::npos);
+  }
+
+  TEST_CASE("Callback messages come in Keras' words before the epoch's line") {
+    TempDir results;
+    const CliResult r = run_cli(
+        "tests/fixtures/tiny.yaml -v --set callbacks[1].verbose=1 --set "
+        "results_dir=" +
+        results.path().string());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    // Keras runs ProgbarLogger after the other callbacks: their messages, then the epoch line.
+    const auto epoch = r.out.find("Epoch 1/2\n");
+    const auto saved = r.out.find("Epoch 1: val_loss improved from inf to ");
+    const auto line = r.out.find("6/6 [==============================] - ", epoch);
+    REQUIRE(epoch != std::string::npos);
+    REQUIRE(saved != std::string::npos);
+    CHECK(epoch < saved);
+    CHECK(saved < line);
+    CHECK(r.out.find(", saving model to best-01.h5\n") != std::string::npos);
   }
 
   TEST_CASE("runner summary prints the reference model's table") {

@@ -36,20 +36,32 @@ TEST_SUITE("compare") {
              false);
     std::filesystem::create_directories(root / "c");
     std::ofstream(root / "c" / "config.yaml") << "name: x\n";
+    // Interrupted: in its first epoch (no history yet), and after one (resume continues both).
+    make_run(root / "d", "0.5", "", false);
+    std::filesystem::remove(root / "d" / "history.csv");
+    std::ofstream(root / "d" / "state.bin") << "state";
+    make_run(root / "e", "0.3", std::string(kHeader) + "1,0.8,0.6,0.7,0.75,0.001,3.0\n", false);
+    std::ofstream(root / "e" / "state.bin") << "state";
     const auto rows = collect_runs({root}, "val_loss");
     CHECK(format_comparison(rows, CompareOptions{}) ==
-          "run     status                          model.layers.dropout.rate  best_epoch  "
-          "best_val_loss    loss  accuracy  val_accuracy  test_loss  test_accuracy  epochs  "
+          "run     status                          model.layers.dropout.rate  best_epoch  b"
+          "est_val_loss    loss  accuracy  val_accuracy  test_loss  test_accuracy  epochs  "
           "s/epoch  params\n"
-          "runs/a  complete                                              0.2           2         "
-          "0.5000  0.7000    0.7000        0.8000          -              -       2     3.00    "
-          "1234\n"
-          "runs/b  partial                                               0.4           1         "
-          "0.6000  0.8000    0.6000        0.7500          -              -       2     3.00       "
-          "-\n"
-          "runs/c  broken: history.csv is missing                          -           -         "
-          "     -       -         -             -          -              -       0        -       "
-          "-\n");
+          "runs/a  complete                                              0.2           2   "
+          "      0.5000  0.7000    0.7000        0.8000          -              -       2  "
+          "   3.00    1234\n"
+          "runs/b  partial                                               0.4           1   "
+          "      0.6000  0.8000    0.6000        0.7500          -              -       2  "
+          "   3.00       -\n"
+          "runs/e  interrupted                                           0.3           1   "
+          "      0.7000  0.8000    0.6000        0.7500          -              -       1  "
+          "   3.00       -\n"
+          "runs/c  broken: history.csv is missing                          -           -   "
+          "           -       -         -             -          -              -       0  "
+          "      -       -\n"
+          "runs/d  interrupted                                           0.5           -   "
+          "           -       -         -             -          -              -       0  "
+          "      -       -\n");
   }
 
   TEST_CASE("compare filters and sorts and writes csv and json and markdown") {

@@ -49,6 +49,24 @@ TEST_SUITE("slow/resume") {
     }
   }
 
+  TEST_CASE("A run interrupted in its first epoch is interrupted for compare and report") {
+    TempDir results;
+    const CliResult cut =
+        run_cli("RUNNER_TEST_SIGNAL_AT_STEP=2:INT", kTiny + results.path().string());
+    REQUIRE(cut.exit_code == 130);
+    const auto run = only_run(results.path(), "tiny");
+    REQUIRE_FALSE(std::filesystem::exists(run / "history.csv"));  // no epoch finished
+    const CliResult compared = run_cli("compare " + results.path().string());
+    INFO(compared.err);
+    CHECK(compared.exit_code == 0);
+    CHECK(compared.out.find(" interrupted ") != std::string::npos);
+    CHECK(compared.out.find("broken") == std::string::npos);
+    const CliResult reported = run_cli("report " + run.string());
+    INFO(reported.err);
+    CHECK(reported.exit_code == 0);
+    CHECK(slurp(run / "report.html").find("runner resume " + run.string()) != std::string::npos);
+  }
+
   TEST_CASE("SIGTERM from another process at any moment of training stops it cleanly") {
     // A signal handler interrupting the GEMMs once corrupted the heap in about 1 of 4 such
     // signals (glibc abort, no saved state); the moments here are spread over two epochs.

@@ -82,8 +82,8 @@ TEST_SUITE("experiment") {
     CHECK_THROWS_WITH_AS(
         load_experiment(f),
         (f + ":1:1: expected a mapping of experiment settings, got a list").c_str(), ConfigError);
-    CHECK_THROWS_WITH_AS(load_experiment("nope.yaml"), "nope.yaml: cannot open the file",
-                         ConfigError);
+    CHECK_THROWS_WITH_AS(load_experiment("nope.yaml"),
+                         "nope.yaml: cannot open the file: No such file or directory", ConfigError);
   }
 
   TEST_CASE("A shape error names the layer and its position") {
@@ -107,6 +107,28 @@ TEST_SUITE("experiment") {
     CHECK(m.entry(0).output_shape == Shape{28, 28, 8});
     CHECK(m.entry(2).output_shape == Shape{14, 14, 16});
     CHECK(e.overrides[1] == "model.layers[6].rate=0.25");
+  }
+
+  TEST_CASE("A ModelCheckpoint filepath may only name values Keras fills in") {
+    // cnn.yaml's callbacks[1] is its ModelCheckpoint.
+    CHECK_NOTHROW(load_experiment("experiments/cnn.yaml",
+                                  {"callbacks[1].filepath=m-{epoch:02d}-{val_accuracy:.2%}.h5"}));
+    CHECK_THROWS_WITH_AS(
+        load_experiment("experiments/cnn.yaml", {"callbacks[1].filepath=m-{val_acuracy}.h5"}),
+        "--set callbacks[1].filepath=m-{val_acuracy}.h5: callbacks[1].filepath: '{val_acuracy}' is "
+        "not a value Keras "
+        "fills in (it knows: epoch, loss, val_loss, lr, accuracy, val_accuracy); did you mean "
+        "'val_accuracy'?",
+        ConfigError);
+    // Saved every few batches, the logs are the batch's: no validation values, but a batch.
+    CHECK_NOTHROW(load_experiment(
+        "experiments/cnn.yaml", {"callbacks[1].save_freq=100", "callbacks[1].filepath=b{batch}.h5",
+                                 "callbacks[1].save_best_only=false"}));
+    CHECK_THROWS_AS(
+        load_experiment("experiments/cnn.yaml",
+                        {"callbacks[1].save_freq=100", "callbacks[1].save_best_only=false",
+                         "callbacks[1].filepath=b{val_loss}.h5"}),
+        ConfigError);
   }
 
   TEST_CASE("Bad --set assignments say what is wrong") {

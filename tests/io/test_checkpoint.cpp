@@ -1,13 +1,16 @@
 #include <doctest/doctest.h>
+#include <hdf5.h>
 
 #include <fstream>
 #include <numeric>
 
 #include "framework/app/run_data.hpp"
+#include "framework/app/run_experiment.hpp"
 #include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/io/checkpoint.hpp"
 #include "framework/io/hdf5.hpp"
+#include "framework/io/json.hpp"
 #include "framework/train/trainer.hpp"
 #include "tests/support/layer_checks.hpp"
 #include "tests/support/skip.hpp"
@@ -62,6 +65,54 @@ TEST_SUITE("checkpoint") {
     CHECK(names[1] == "Adam/m/conv2d/kernel:0");
     CHECK(names[2] == "Adam/v/conv2d/kernel:0");
     CHECK(opt.dataset_shape("Adam/v/dense/kernel:0") == Shape{3136, 100});
+  }
+
+  TEST_CASE("Optimizer slots are saved in the order Keras builds them") {
+    // Keras 2.11 sets a file's optimizer weights as one list: Adam builds m and v variable by
+    // variable, then every vhat; RMSprop every velocity, then every momentum.
+    const Model m = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
+    const auto names_for = [&m](const char* optimizer) {
+      TempDir dir;
+      Diagnostics diag("t");
+      auto built =
+          optimizer_registry().create(Spec(load_yaml_string(optimizer, "t"), "o", diag, 0, 0));
+      REQUIRE(built != nullptr);
+      built->prepare(m.parameter_count());
+      save_checkpoint(dir / "m.h5", m, CheckpointInfo{}, built.get(), false);
+      return h5::open_file((dir / "m.h5").string())
+          .group("optimizer_weights")
+          .read_string_list_attribute("weight_names");
+    };
+    CHECK(names_for("{type: adam, amsgrad: true}") ==
+          std::vector<std::string>{"iteration:0", "Adam/m/dense/kernel:0", "Adam/v/dense/kernel:0",
+                                   "Adam/m/dense/bias:0", "Adam/v/dense/bias:0",
+                                   "Adam/vhat/dense/kernel:0", "Adam/vhat/dense/bias:0"});
+    CHECK(names_for("{type: rmsprop, momentum: 0.9}") ==
+          std::vector<std::string>{
+              "iteration:0", "RMSprop/velocity/dense/kernel:0", "RMSprop/velocity/dense/bias:0",
+              "RMSprop/momentum/dense/kernel:0", "RMSprop/momentum/dense/bias:0"});
+  }
+
+  TEST_CASE("training_config names the optimizer as Keras 2.11 does") {
+    // Keys and order of ../shared/reference/keras/best-cnn-model-keras-2.11.h5's
+    // optimizer_config (Keras' own file for optimizer='adam').
+    const YAML::Node config =
+        parse_json(keras_training_config(load_experiment("experiments/cnn.yaml")), "t");
+    const YAML::Node optimizer = config["optimizer_config"];
+    CHECK(optimizer["class_name"].as<std::string>() == "Custom>Adam");
+    std::vector<std::string> keys;
+    for (const auto& kv : optimizer["config"]) {
+      keys.push_back(kv.first.as<std::string>());
+    }
+    CHECK(keys == std::vector<std::string>{"name", "weight_decay", "clipnorm", "global_clipnorm",
+                                           "clipvalue", "use_ema", "ema_momentum",
+                                           "ema_overwrite_frequency", "jit_compile",
+                                           "is_legacy_optimizer", "learning_rate", "beta_1",
+                                           "beta_2", "epsilon", "amsgrad"});
+    CHECK(optimizer["config"]["is_legacy_optimizer"].as<bool>() == false);
+    CHECK(optimizer["config"]["name"].as<std::string>() == "Adam");
+    CHECK(optimizer["config"]["learning_rate"].as<double>() ==
+          static_cast<double>(static_cast<float>(0.001)));
   }
 
   TEST_CASE("Save then load rebuilds the model and gives identical predictions") {
@@ -197,6 +248,39 @@ TEST_SUITE("checkpoint") {
     CHECK_THROWS_WITH_AS(load_weights(target, dir / "none.h5"),
                          ((dir / "none.h5").string() + ": file not found").c_str(),
                          CheckpointError);
+  }
+
+  TEST_CASE("Files of another Keras generation or backend are refused with the reason") {
+    TempDir dir;
+    const Model m = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
+    // A runner checkpoint whose root attribute says otherwise.
+    const auto stamped = [&](const char* name, const char* attribute, const char* value) {
+      const auto path = dir / name;
+      save_checkpoint(path, m, CheckpointInfo{}, nullptr, false);
+      const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+      REQUIRE(id >= 0);
+      REQUIRE(H5Adelete(id, attribute) >= 0);
+      const h5::Object file(id, path.string(), "/");
+      file.write_string_attribute(attribute, value);
+      return path;
+    };
+    Model target = make_layer_model("{type: Dense, units: 3}", Shape{4}, 1);
+    const auto keras1 = stamped("keras1.h5", "keras_version", "1.2.2");
+    CHECK_THROWS_WITH_AS(load_weights(target, keras1),
+                         (keras1.string() + ": written by Keras 1.2.2; runner reads the HDF5 files "
+                                            "of Keras 2 (it writes 2.11.0's)")
+                             .c_str(),
+                         CheckpointError);
+    CHECK_THROWS_AS(load_model_checkpoint(stamped("keras3.h5", "keras_version", "3.0.1")),
+                    CheckpointError);
+    const auto theano = stamped("theano.h5", "backend", "theano");
+    CHECK_THROWS_WITH_AS(load_model_checkpoint(theano),
+                         (theano.string() + ": written with Keras' 'theano' backend; runner reads "
+                                            "TensorFlow's weight layout only")
+                             .c_str(),
+                         CheckpointError);
+    // Any Keras 2 release is read.
+    load_weights(target, stamped("keras24.h5", "keras_version", "2.4.0"));
   }
 
   TEST_CASE("A checkpoint with NaN weights is refused and the model keeps its weights") {

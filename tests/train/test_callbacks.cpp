@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "framework/core/yaml_reader.hpp"
@@ -119,6 +120,49 @@ TEST_SUITE("callbacks") {
     CHECK(s.saved == std::vector<std::filesystem::path>{"e1.h5", "e2.h5"});
   }
 
+  TEST_CASE("ModelCheckpoint saves nothing until the monitor beats initial_value_threshold") {
+    Script s;
+    auto cb = make_callback(
+        "{type: ModelCheckpoint, filepath: 'b{epoch}.h5', save_best_only: true, "
+        "initial_value_threshold: 0.35}");
+    s.run(*cb, {0.5, 0.4, 0.35, 0.3, 0.32});
+    CHECK(s.saved == std::vector<std::filesystem::path>{"b4.h5"});
+  }
+
+  TEST_CASE("ModelCheckpoint with save_freq saves every N batches counted across epochs") {
+    Script s;
+    auto cb = make_callback(
+        "{type: ModelCheckpoint, filepath: 'm-{epoch}-{batch}.h5', "
+        "save_freq: 2}");
+    cb->on_train_begin(s.ctx);
+    for (std::int64_t epoch = 0; epoch < 2; ++epoch) {
+      cb->on_epoch_begin(epoch, s.ctx);
+      for (std::int64_t batch = 0; batch < 3; ++batch) {
+        Logs logs;
+        logs.set("loss", 1.0);
+        cb->on_batch_end(batch, logs, s.ctx);
+      }
+      Logs logs;
+      logs.set("val_loss", 0.5);
+      cb->on_epoch_end(epoch, logs, s.ctx);  // no save at epoch ends
+    }
+    CHECK(s.saved == std::vector<std::filesystem::path>{"m-1-2.h5", "m-2-1.h5", "m-2-3.h5"});
+    CHECK_THROWS_WITH_AS(
+        make_callback("{type: ModelCheckpoint, filepath: m.h5, save_freq: 0}"),
+        "test:1:52: callbacks[0].save_freq: expected \"epoch\" or a whole number of batches >= "
+        "1, got 0",
+        ConfigError);
+  }
+
+  TEST_CASE("ModelCheckpoint formats a percentage as Python does") {
+    // python3 -c "print('{v:.2%}-{v:%}'.format(v=0.4))" prints 40.00%-40.000000%
+    Script s;
+    auto cb =
+        make_callback("{type: ModelCheckpoint, filepath: 'm-{val_loss:.2%}-{val_loss:%}.h5'}");
+    s.run(*cb, {0.4});
+    CHECK(s.saved == std::vector<std::filesystem::path>{"m-40.00%-40.000000%.h5"});
+  }
+
   TEST_CASE("ReduceLROnPlateau lowers the rate after patience and then cools down") {
     Script s;
     auto cb = make_callback(
@@ -143,7 +187,10 @@ TEST_SUITE("callbacks") {
                          ConfigError);
   }
 
-  TEST_CASE("CSVLogger writes Keras' columns: 0-based epoch then sorted keys") {
+  TEST_CASE("CSVLogger writes Keras' file: 0-based epoch then sorted keys and Python's floats") {
+    // What Keras 2.11 writes for these logs (csv excel dialect: CRLF; float32 values as Python
+    // floats, lr as a NumPy float32): e.g. python3 -c "import numpy as np;
+    // print(np.float32(0.4).item(), str(np.float32(0.001)))" prints 0.4000000059604645 0.001.
     TempDir dir;
     Script s;
     s.ctx.run_dir = dir.path();
@@ -153,13 +200,18 @@ TEST_SUITE("callbacks") {
       Logs logs;
       logs.set("val_loss", 0.5 - 0.1 * e);
       logs.set("loss", 1.0 - 0.25 * e);
+      logs.set("lr", e == 0 ? 0.001 : 1e-5);
+      logs.set("accuracy", e == 0 ? std::nan("") : 1e16);
       cb->on_epoch_end(e, logs, s.ctx);
     }
     cb->on_train_end(s.ctx);
-    std::ifstream in(dir / "log.csv");
+    std::ifstream in(dir / "log.csv", std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
-    CHECK(text.str() == "epoch,loss,val_loss\n0,1,0.5\n1,0.75,0.4\n");
+    CHECK(text.str() ==
+          "epoch,accuracy,loss,lr,val_loss\r\n"
+          "0,nan,1.0,0.001,0.5\r\n"
+          "1,1.0000000272564224e+16,0.75,1e-05,0.4000000059604645\r\n");
   }
 
   TEST_CASE("TerminateOnNaN stops after a batch with a non-finite loss and says where") {

@@ -144,6 +144,9 @@ TEST_SUITE("trainer") {
     CHECK(r.out.find(": invalid loss (") != std::string::npos);
     CHECK(r.err.starts_with("error: Epoch 1, batch "));
     CHECK(r.err.find("terminating training (the run folder ") != std::string::npos);
+    // As Keras: NaN prints without a sign, and a run TerminateOnNaN ended did not stop early.
+    CHECK(r.out.find("-nan") == std::string::npos);
+    CHECK(r.out.find("early stopping") == std::string::npos);
   }
 }
 

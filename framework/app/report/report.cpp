@@ -170,12 +170,18 @@ std::string run_section(const RunRow& run, const fs::path& report_dir, bool stan
   }
   html += "<h3>Summary</h3>\n" + key_value_table(items);
 
-  const History history = read_history_csv(run.dir / "history.csv");
-  html += "<h3>Training curves</h3>\n<div class=\"figures\">\n";
-  for (const auto& metric : plot::charted_metrics(history)) {
-    html += chart_image(plot::history_chart(history, metric)) + "\n";
+  if (fs::exists(run.dir / "history.csv")) {
+    const History history = read_history_csv(run.dir / "history.csv");
+    html += "<h3>Training curves</h3>\n<div class=\"figures\">\n";
+    for (const auto& metric : plot::charted_metrics(history)) {
+      html += chart_image(plot::history_chart(history, metric)) + "\n";
+    }
+    html += "</div>\n";
+  } else {  // interrupted in its first epoch
+    html += fmt::format(
+        "<p>No epoch has finished yet; <code>runner resume {}</code> continues the run.</p>\n",
+        xml_escape(run.dir.string()));
   }
-  html += "</div>\n";
 
   if (fs::exists(run.dir / "model.svg")) {
     html +=

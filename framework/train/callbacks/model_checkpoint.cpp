@@ -1,12 +1,14 @@
-// ModelCheckpoint with Keras 2.11's semantics (save_freq "epoch"): the file name may use
-// {epoch:02d} (1-based) and any log value ({val_loss:.4f}); with save_best_only a file is
-// written only when the monitored value improves on the best so far (strictly).
+// ModelCheckpoint with Keras 2.11's semantics: the file name may use {epoch:02d} (1-based), any
+// log value ({val_loss:.4f}) and, saving every save_freq batches, {batch}; with save_best_only
+// a file is written only when the monitored value improves on the best so far (strictly).
 #include <fmt/format.h>
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <regex>
 
+#include "framework/core/text.hpp"
 #include "framework/train/callbacks/callback.hpp"
 
 namespace runner {
@@ -26,7 +28,13 @@ class ModelCheckpoint final : public Callback {
           .integer("verbose", "1: print a line on each save", 0)
           .at_least(0)
           .flag("save_best_only", "save only when `monitor` improves", false)
-          .flag("save_weights_only", "weights only (no model config, no optimizer state)", false);
+          .flag("save_weights_only", "weights only (no model config, no optimizer state)", false)
+          .real("initial_value_threshold",
+                "with save_best_only, the value `monitor` must beat for the first save")
+          .any("save_freq",
+               "\"epoch\" (after each epoch) or a number of batches (the batch logs: the "
+               "epoch's running loss and metrics)",
+               YAML::Node("epoch"));
       return declare_mode(out);
     }();
     return s;
@@ -39,6 +47,21 @@ class ModelCheckpoint final : public Callback {
     cb->verbose_ = p.integer("verbose");
     cb->save_best_only_ = p.flag("save_best_only");
     cb->save_weights_only_ = p.flag("save_weights_only");
+    cb->threshold_ = p.maybe_real("initial_value_threshold");
+    const YAML::Node freq = p.node("save_freq");
+    if (freq.IsScalar() && freq.Scalar() != "epoch") {
+      const auto batches = parse_number(freq.Scalar());
+      if (!batches || *batches < 1 || *batches != std::floor(*batches)) {
+        p.error("save_freq",
+                fmt::format("expected \"epoch\" or a whole number of batches >= 1, got {}",
+                            freq.Scalar()));
+        return nullptr;
+      }
+      cb->save_every_ = static_cast<std::int64_t>(*batches);
+    } else if (!freq.IsScalar()) {
+      p.error("save_freq", "expected \"epoch\" or a whole number of batches >= 1");
+      return nullptr;
+    }
     cb->mode_ = mode_of(p, KerasAutoMode::kModelCheckpoint);
     cb->config_ = p.resolved();
     cb->config_["mode"] = mode_name(cb->mode_);
@@ -48,15 +71,41 @@ class ModelCheckpoint final : public Callback {
   [[nodiscard]] std::string_view type() const override { return kType; }
 
   void on_train_begin(TrainContext& /*ctx*/) override {
-    best_ = mode_ == MonitorMode::kMin ? std::numeric_limits<double>::infinity()
-                                       : -std::numeric_limits<double>::infinity();
+    best_ = threshold_ ? *threshold_
+                       : (mode_ == MonitorMode::kMin ? std::numeric_limits<double>::infinity()
+                                                     : -std::numeric_limits<double>::infinity());
   }
 
-  void save_state(CallbackState& s) const override { s.numbers = {{"best", best_}}; }
-  void load_state(const CallbackState& s) override { best_ = s.numbers.at("best"); }
+  void save_state(CallbackState& s) const override {
+    s.numbers = {{"best", best_}, {"batches_since_save", static_cast<double>(since_save_)}};
+  }
+  void load_state(const CallbackState& s) override {
+    best_ = s.numbers.at("best");
+    const auto it = s.numbers.find("batches_since_save");  // absent in older states
+    since_save_ = it != s.numbers.end() ? static_cast<std::int64_t>(it->second) : 0;
+  }
+
+  void on_epoch_begin(std::int64_t epoch, TrainContext& /*ctx*/) override { epoch_ = epoch; }
+
+  // save_freq as a number: Keras counts batches across epochs and saves with the batch logs.
+  void on_batch_end(std::int64_t step, const Logs& logs, TrainContext& ctx) override {
+    if (save_every_ == 0 || ++since_save_ < save_every_) {
+      return;
+    }
+    since_save_ = 0;
+    save(epoch_, step, logs, ctx);
+  }
 
   void on_epoch_end(std::int64_t epoch, const Logs& logs, TrainContext& ctx) override {
-    const std::string path = format_path(epoch, logs);
+    if (save_every_ == 0) {
+      save(epoch, std::nullopt, logs, ctx);
+    }
+  }
+
+ private:
+  void save(std::int64_t epoch, std::optional<std::int64_t> batch, const Logs& logs,
+            TrainContext& ctx) {
+    const std::string path = format_path(epoch, batch, logs);
     if (!save_best_only_) {
       ctx.save_checkpoint(ctx.run_dir / path, save_weights_only_);
       return;
@@ -81,9 +130,10 @@ class ModelCheckpoint final : public Callback {
     }
   }
 
- private:
-  // Python's str.format for the fields Keras offers: epoch (1-based) and the logs.
-  [[nodiscard]] std::string format_path(std::int64_t epoch, const Logs& logs) const {
+  // Python's str.format for the fields Keras offers: epoch (1-based), batch (1-based, when
+  // saving after a batch) and the logs.
+  [[nodiscard]] std::string format_path(std::int64_t epoch, std::optional<std::int64_t> batch,
+                                        const Logs& logs) const {
     static const std::regex kField(R"(\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\})");
     std::string out;
     auto begin = std::sregex_iterator(filepath_.begin(), filepath_.end(), kField);
@@ -92,13 +142,24 @@ class ModelCheckpoint final : public Callback {
       const auto& m = *it;
       out += filepath_.substr(last, static_cast<std::size_t>(m.position()) - last);
       const std::string name = m[1];
-      // "{:02d}"-style replacement field for fmt, which reads Python's format spec.
-      const std::string field = fmt::format("{{{}{}}}", m[2].matched ? ":" : "", m[2].str());
+      // "{:02d}"-style replacement field for fmt, which reads Python's format spec, except
+      // Python's '%' (the value times 100 in 'f' format, then a percent sign).
+      std::string spec = m[2].str();
+      const bool percent = spec.ends_with('%');
+      if (percent) {
+        spec.back() = 'f';
+        if (spec.find('.') == std::string::npos) {
+          spec.insert(spec.size() - 1, ".6");  // Python's default precision
+        }
+      }
+      const std::string field = fmt::format("{{{}{}}}", m[2].matched ? ":" : "", spec);
       try {
         if (name == "epoch") {
           out += fmt::format(fmt::runtime(field), epoch + 1);
+        } else if (name == "batch" && batch) {
+          out += fmt::format(fmt::runtime(field), *batch + 1);
         } else if (auto v = logs.get(name)) {
-          out += fmt::format(fmt::runtime(field), *v);
+          out += fmt::format(fmt::runtime(field), percent ? *v * 100.0 : *v) + (percent ? "%" : "");
         } else {
           out += m.str();
         }
@@ -116,6 +177,10 @@ class ModelCheckpoint final : public Callback {
   bool save_best_only_ = false;
   bool save_weights_only_ = false;
   MonitorMode mode_ = MonitorMode::kMin;
+  std::optional<double> threshold_;  // initial_value_threshold
+  std::int64_t save_every_ = 0;      // save_freq in batches; 0: "epoch"
+  std::int64_t since_save_ = 0;      // batches since the last save (Keras counts across epochs)
+  std::int64_t epoch_ = 0;
   double best_ = 0;
 };
 

@@ -33,7 +33,7 @@ class TerminateOnNaN final : public Callback {
     if (loss && !std::isfinite(*loss) && !ctx.stop_training) {
       const std::string what =
           fmt::format("Epoch {}, batch {}: invalid loss ({}), terminating training", epoch_ + 1,
-                      step + 1, *loss);
+                      step + 1, std::isnan(*loss) ? "nan" : fmt::format("{}", *loss));
       ctx.message(what);
       ctx.failure = what;
       ctx.stop_training = true;

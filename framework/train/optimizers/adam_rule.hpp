@@ -41,6 +41,10 @@ class AdamRule : public Optimizer {
     }
     return {{"m", &m_}, {"v", &v_}};
   }
+  // Keras' Adam builds m and v variable by variable, then (amsgrad) every vhat.
+  [[nodiscard]] std::vector<std::vector<std::string>> keras_slot_groups() const override {
+    return {{"m", "v"}, {"vhat"}};
+  }
 
  protected:
   void prepare_slots(std::size_t size) override {

@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +42,19 @@ class Optimizer {
   // Slot buffers by Keras' slot name ("m", "v", "momentum", "velocity"), each of the
   // parameters' size and layout: what checkpoints and resumable state save.
   [[nodiscard]] virtual std::vector<std::pair<std::string, std::vector<float>*>> slots() = 0;
+  // Keras 2.11's order of the slots in a file's optimizer_weights: groups in order, the slots of
+  // a group interleaved variable by variable (Adam: m and v of each variable, then every vhat;
+  // RMSprop: every velocity, then every momentum). Empty: all of slots() as one group.
+  [[nodiscard]] virtual std::vector<std::vector<std::string>> keras_slot_groups() const {
+    return {};
+  }
+  // For a state saved by an earlier runner that lacks slot `name`: fills `buffer` from what it
+  // saved instead and returns true, or returns false (the state cannot be resumed).
+  virtual bool restore_former_slot(const std::string& /*name*/,
+                                   const std::map<std::string, std::vector<float>>& /*saved*/,
+                                   std::vector<float>& /*buffer*/) const {
+    return false;
+  }
 
   // The rate the next step uses (a schedule's value at iterations()).
   [[nodiscard]] double learning_rate() const;

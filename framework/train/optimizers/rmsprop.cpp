@@ -47,6 +47,11 @@ class RmsProp final : public Optimizer {
   [[nodiscard]] std::string_view type() const override { return kType; }
 
   // Keras' slot names.
+  // Keras' RMSprop builds every velocity, then every momentum, then every average gradient.
+  [[nodiscard]] std::vector<std::vector<std::string>> keras_slot_groups() const override {
+    return {{"velocity"}, {"momentum"}, {"average_gradient"}};
+  }
+
   [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {
     std::vector<std::pair<std::string, std::vector<float>*>> out{{"velocity", &velocity_}};
     if (momentum_ > 0) {

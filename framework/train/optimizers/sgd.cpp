@@ -1,5 +1,8 @@
-// SGD as Keras 2.11 computes it: without momentum w -= lr * g; with momentum
-// m = momentum * m - lr * g, then w += m (or w += momentum * m - lr * g with nesterov).
+// SGD as Keras 2.11 computes it: m = momentum * m - lr * g, then w += m (or w += momentum * m -
+// lr * g with nesterov). Like Keras, it keeps m (slot "m") even without momentum, where it is
+// -lr * g and w += m is exactly w -= lr * g.
+#include <algorithm>
+
 #include "framework/train/optimizers/optimizer.hpp"
 
 namespace runner {
@@ -33,16 +36,28 @@ class Sgd final : public Optimizer {
   [[nodiscard]] std::string_view type() const override { return kType; }
 
   [[nodiscard]] std::vector<std::pair<std::string, std::vector<float>*>> slots() override {
-    if (momentum_ > 0) {
-      return {{"momentum", &velocity_}};
+    return {{"m", &velocity_}};
+  }
+
+  // runner before 2026-11-30 saved the slot as "momentum", and none without momentum (then m
+  // is overwritten before it is read).
+  bool restore_former_slot(const std::string& name,
+                           const std::map<std::string, std::vector<float>>& saved,
+                           std::vector<float>& buffer) const override {
+    const auto it = saved.find("momentum");
+    if (name == "m" && it != saved.end() && it->second.size() == buffer.size()) {
+      buffer = it->second;
+      return true;
     }
-    return {};
+    if (name == "m" && momentum_ == 0) {
+      std::fill(buffer.begin(), buffer.end(), 0.0F);
+      return true;
+    }
+    return false;
   }
 
  protected:
-  void prepare_slots(std::size_t size) override {
-    velocity_.assign(momentum_ > 0 ? size : 0, 0.0F);
-  }
+  void prepare_slots(std::size_t size) override { velocity_.assign(size, 0.0F); }
 
   void update(std::span<float> params, std::span<const float> grads) override {
     const auto lr = static_cast<float>(learning_rate_);
@@ -50,14 +65,9 @@ class Sgd final : public Optimizer {
     float* __restrict w = params.data();
     const float* __restrict g = grads.data();
     float* __restrict m = velocity_.data();
-    const bool use_momentum = momentum_ > 0;
     const bool nesterov = nesterov_;
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {
-        if (!use_momentum) {
-          w[i] -= lr * g[i];
-          continue;
-        }
         m[i] = mu * m[i] - lr * g[i];
         w[i] += nesterov ? mu * m[i] - lr * g[i] : m[i];
       }
