@@ -1,6 +1,7 @@
 #include "framework/train/progress.hpp"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -82,7 +83,16 @@ void Progress::update(std::int64_t step, const Logs& running) {
   }
   last_draw_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  fmt::print(out_, "\r{}\x1b[K", bar_line(step + 1, steps_, elapsed, running, false));
+  std::string line = bar_line(step + 1, steps_, elapsed, running, false);
+  // A line wider than the terminal wraps, and "\r" then returns only to its last row: each
+  // redraw would leave a row behind. Cut the in-place line to the width (the epoch's final line
+  // is printed whole).
+  winsize size{};
+  if (ioctl(fileno(out_), TIOCGWINSZ, &size) == 0 && size.ws_col > 1 &&
+      line.size() >= size.ws_col) {
+    line.resize(size.ws_col - 1U);
+  }
+  fmt::print(out_, "\r{}\x1b[K", line);
   std::fflush(out_);
   line_open_ = true;
 }

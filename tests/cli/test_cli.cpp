@@ -183,6 +183,32 @@ TEST_SUITE("slow/cli") {
     CHECK(r.out.find(", saving model to best-01.h5\n") != std::string::npos);
   }
 
+  TEST_CASE("The progress bar redraws within a narrow terminal instead of stacking lines") {
+    TempDir results;
+    // script(1) gives runner a terminal of 60 columns.
+    const CliResult r = run_shell(
+        "script -qec \"stty cols 60; " + std::string(RUNNER_BINARY) +
+        " tests/fixtures/tiny.yaml --set results_dir=" + results.path().string() + "\" /dev/null");
+    REQUIRE(r.exit_code == 0);
+    std::size_t redraws = 0;
+    std::size_t start = 0;
+    for (std::size_t at = 0; at <= r.out.size(); ++at) {
+      if (at < r.out.size() && r.out[at] != '\r' && r.out[at] != '\n') {
+        continue;
+      }
+      std::string segment = r.out.substr(start, at - start);
+      start = at + 1;
+      if (segment.find(" - ETA: ") == std::string::npos) {
+        continue;
+      }
+      ++redraws;
+      const auto erase = segment.find("\x1b[K");
+      CAPTURE(segment);
+      CHECK((erase == std::string::npos ? segment.size() : erase) < 60);
+    }
+    CHECK(redraws > 0);
+  }
+
   TEST_CASE("runner summary prints the reference model's table") {
     const CliResult r = run_cli("summary experiments/cnn.yaml");
     CHECK(r.exit_code == 0);
