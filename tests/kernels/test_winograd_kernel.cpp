@@ -106,21 +106,7 @@ void for_each_pooling_case(const Fn& fn) {
 TEST_SUITE("winograd kernel") {
   TEST_CASE("Winograd takes F(4x4) where it needs fewer products per sample than F(2x2)") {
     const auto tile_for = [](long size) {
-      kernels::Conv2DGeometry g{.in_h = size,
-                                .in_w = size,
-                                .in_c = 16,
-                                .out_h = size,
-                                .out_w = size,
-                                .out_c = 16,
-                                .k_h = 3,
-                                .k_w = 3,
-                                .stride_h = 1,
-                                .stride_w = 1,
-                                .pad_top = 1,
-                                .pad_left = 1,
-                                .dilation_h = 1,
-                                .dilation_w = 1};
-      return kernels::winograd_tile(g);
+      return kernels::winograd_tile(geometry(Case{1, size, size, 16, 16, 1}));  // same padding
     };
     CHECK(tile_for(1) == 2);  // one 2x2 tile: 16 products; one 4x4 tile: 36
     CHECK(tile_for(2) == 2);
