@@ -100,27 +100,45 @@ void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* me
   }
 }
 
+namespace {
+// One value: y = x * scale + shift, then ReLU's max(0, .) (+0 for -0 and NaN, as the ReLU
+// kernel). Both loops below compute exactly this, so in place and apart agree bit for bit.
+template <bool kRelu>
+inline float affine_value(float x, float scale, float shift) {
+  const float v = x * scale + shift;
+  return kRelu ? (v > 0.0F ? v : 0.0F) : v;
+}
+
+template <bool kRelu>
+void affine_apart(long rows, long channels, const float* __restrict scale,
+                  const float* __restrict shift, const float* __restrict x, float* __restrict y) {
+  for (long r = 0; r < rows; ++r) {
+    for (long c = 0; c < channels; ++c) {
+      y[r * channels + c] = affine_value<kRelu>(x[r * channels + c], scale[c], shift[c]);
+    }
+  }
+}
+
+// x is y (a convolution's output normalized where it lies): one pointer, so restrict holds.
+template <bool kRelu>
+void affine_in_place(long rows, long channels, const float* __restrict scale,
+                     const float* __restrict shift, float* __restrict y) {
+  for (long r = 0; r < rows; ++r) {
+    for (long c = 0; c < channels; ++c) {
+      y[r * channels + c] = affine_value<kRelu>(y[r * channels + c], scale[c], shift[c]);
+    }
+  }
+}
+}  // namespace
+
 void channel_affine_rows(long rows, long channels, const ChannelAffine& affine, const float* x,
                          float* y) {
-  const float* __restrict scale = affine.scale;
-  const float* __restrict shift = affine.shift;
-  // x may be y (a convolution's output normalized in place); each value is read before it is
-  // written and by no other iteration, hence ivdep.
-  for (long r = 0; r < rows; ++r) {
-    const float* xr = x + r * channels;
-    float* yr = y + r * channels;
-    if (affine.relu) {
-#pragma GCC ivdep
-      for (long c = 0; c < channels; ++c) {
-        const float v = xr[c] * scale[c] + shift[c];
-        yr[c] = v > 0.0F ? v : 0.0F;  // as the ReLU kernel: +0 for -0 and NaN
-      }
-    } else {
-#pragma GCC ivdep
-      for (long c = 0; c < channels; ++c) {
-        yr[c] = xr[c] * scale[c] + shift[c];
-      }
-    }
+  if (x == y) {
+    (affine.relu ? affine_in_place<true> : affine_in_place<false>)(rows, channels, affine.scale,
+                                                                   affine.shift, y);
+  } else {
+    (affine.relu ? affine_apart<true> : affine_apart<false>)(rows, channels, affine.scale,
+                                                             affine.shift, x, y);
   }
 }
 
