@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "framework/core/yaml_reader.hpp"
 #include "framework/train/optimizers/optimizer.hpp"
@@ -58,6 +59,25 @@ TEST_SUITE("optimizers") {
     w[0] = 1.0F;
     nesterov->apply(w, g);  // m = -0.2, w += 0.5 * -0.2 - 0.2 = -0.3
     CHECK(w[0] == doctest::Approx(0.7));
+  }
+
+  TEST_CASE("SGD keeps Keras' m slot and resumes states that saved it as momentum") {
+    auto plain = make("{type: sgd, learning_rate: 0.1}");
+    plain->prepare(2);
+    auto slots = plain->slots();
+    REQUIRE(slots.size() == 1);
+    CHECK(slots[0].first == "m");  // Keras 2.11 builds it even without momentum
+    std::vector<float> w{1.0F, 1.0F};
+    plain->apply(w, std::vector<float>{2.0F, -1.0F});
+    CHECK(*slots[0].second == std::vector<float>{-0.2F, 0.1F});  // -lr * g, as Keras keeps it
+    // A state from before the rename: "momentum" with momentum, nothing without.
+    std::vector<float> buffer(2, 7.0F);
+    auto momentum = make("{type: sgd, learning_rate: 0.1, momentum: 0.5}");
+    CHECK(momentum->restore_former_slot("m", {{"momentum", {0.25F, -0.5F}}}, buffer));
+    CHECK(buffer == std::vector<float>{0.25F, -0.5F});
+    CHECK_FALSE(momentum->restore_former_slot("m", {}, buffer));
+    CHECK(plain->restore_former_slot("m", {}, buffer));
+    CHECK(buffer == std::vector<float>{0.0F, 0.0F});
   }
 
   TEST_CASE("RMSprop divides by the root of the running mean square") {
