@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <regex>
 #include <vector>
 
 namespace runner {
@@ -145,36 +144,16 @@ void check_monitor(const LoggedNames& logged, const Callback& callback, const YA
   }
 }
 
-// The {fields} of a callback's `filepath` (ModelCheckpoint) must be ones Keras fills in: epoch,
-// the epoch logs, or, saving every save_freq batches, batch and the batch logs (no val_). Keras
-// raises KeyError on any other, after training the first epoch; runner says so at load time.
-void check_filepath_fields(const LoggedNames& logged, const Callback& callback,
-                           const YAML::Node& node, const std::string& key_path, Diagnostics& diag) {
-  const YAML::Node config = callback.config();
-  if (!config["filepath"].IsDefined() || !config["filepath"].IsScalar()) {
-    return;
-  }
-  const bool per_batch = config["save_freq"].IsScalar() && config["save_freq"].Scalar() != "epoch";
-  std::vector<std::string> known{"epoch"};
-  if (per_batch) {
-    known.emplace_back("batch");
-  }
-  for (const auto& name : logged.names) {
-    if (!per_batch || (!name.starts_with("val_") && name != "lr")) {
-      known.push_back(name);
-    }
-  }
-  static const std::regex kField(R"(\{([^}:!]*)[^}]*\})");
-  const std::string filepath = config["filepath"].Scalar();
-  for (auto it = std::sregex_iterator(filepath.begin(), filepath.end(), kField);
-       it != std::sregex_iterator(); ++it) {
-    const std::string name = (*it)[1];
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      const YAML::Node& const_node = node;
-      diag.error(const_node["filepath"], key_path + ".filepath",
-                 fmt::format("'{{{}}}' is not a value Keras fills in (it knows: {}){}", name,
-                             fmt::join(known, ", "), did_you_mean(name, known)));
-    }
+// A file name a callback formats may only name values Keras fills in (Callback::unknown_fields).
+void check_file_name_fields(const LoggedNames& logged, const Callback& callback,
+                            const YAML::Node& node, const std::string& key_path,
+                            Diagnostics& diag) {
+  for (const auto& unknown : callback.unknown_fields(logged.names)) {
+    const YAML::Node& const_node = node;
+    diag.error(
+        const_node[unknown.param], key_path + "." + unknown.param,
+        fmt::format("'{{{}}}' is not a value Keras fills in (it knows: {}){}", unknown.field,
+                    fmt::join(unknown.known, ", "), did_you_mean(unknown.field, unknown.known)));
   }
 }
 }  // namespace
@@ -188,6 +167,7 @@ void read_callbacks(MapReader& top, Experiment& e) {
       diag.error(list, "callbacks", "expected a list of callbacks, got " + describe(list));
       return;
     }
+    const auto logged = logged_names(e);
     for (std::size_t i = 0; i < list.size(); ++i) {
       TypedSpec entry{"", list[i], fmt::format("callbacks[{}]", i)};
       const auto callback = check_entry(callback_registry(), entry, diag, e.seed);
@@ -197,10 +177,9 @@ void read_callbacks(MapReader& top, Experiment& e) {
                                "is a schedule; use one or the other (Keras refuses both too)",
                                callback->type()));
       }
-      const auto logged = callback ? logged_names(e) : std::nullopt;
-      if (logged) {
+      if (callback && logged) {
         check_monitor(*logged, *callback, list[i], entry.key_path, diag);
-        check_filepath_fields(*logged, *callback, list[i], entry.key_path, diag);
+        check_file_name_fields(*logged, *callback, list[i], entry.key_path, diag);
       }
       e.callbacks.push_back(entry);
       const YAML::Node& item = list[i];

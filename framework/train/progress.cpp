@@ -7,15 +7,13 @@
 #include <cmath>
 
 #include "framework/core/mpi_launcher.hpp"
+#include "framework/core/text.hpp"
 
 namespace runner {
 
 std::string format_metric(double value) {
-  if (std::isnan(value)) {
-    return "nan";  // as Python's %.4f, whatever the sign bit
-  }
   if (std::abs(value) > 1e-3 || value == 0.0 || !std::isfinite(value)) {
-    return fmt::format("{:.4f}", value);
+    return fixed(value, 4);  // NaN as "nan", as Keras prints it
   }
   return fmt::format("{:.4e}", value);
 }

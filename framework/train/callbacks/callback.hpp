@@ -57,6 +57,17 @@ class Callback {
   // Whether it sets the optimizer's learning rate (then the rate must not be a schedule, and
   // the epoch logs show `lr` as Keras' do).
   [[nodiscard]] virtual bool changes_learning_rate() const { return false; }
+  // A file-name parameter's {fields} the callback could not fill in when the epoch logs hold
+  // `logged` (Keras raises KeyError on them, after the first epoch): checked at load time.
+  struct UnknownField {
+    std::string param;               // the parameter naming the file ("filepath")
+    std::string field;               // the name between the braces
+    std::vector<std::string> known;  // what it can fill in
+  };
+  [[nodiscard]] virtual std::vector<UnknownField> unknown_fields(
+      const std::vector<std::string>& /*logged*/) const {
+    return {};
+  }
   // What must survive an interrupted run for the resumed one to behave identically.
   virtual void save_state(CallbackState& /*state*/) const {}
   virtual void load_state(const CallbackState& /*state*/) {}

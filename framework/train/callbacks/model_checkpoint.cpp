@@ -3,6 +3,7 @@
 // a file is written only when the monitored value improves on the best so far (strictly).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -13,6 +14,13 @@
 
 namespace runner {
 namespace {
+
+// A Python replacement field of the file name: {name}, {name!conversion}, {name:spec}; group 1
+// the name, 2 the conversion, 3 the spec.
+const std::regex& field_pattern() {
+  static const std::regex pattern(R"(\{([^}:!]*)(![^}:]*)?(?::([^}]*))?\})");
+  return pattern;
+}
 
 class ModelCheckpoint final : public Callback {
  public:
@@ -102,6 +110,30 @@ class ModelCheckpoint final : public Callback {
     }
   }
 
+  // Keras fills in epoch and the epoch logs, or, saving every save_freq batches, batch and the
+  // batch logs (no val_ values, no lr).
+  [[nodiscard]] std::vector<UnknownField> unknown_fields(
+      const std::vector<std::string>& logged) const override {
+    std::vector<std::string> known{"epoch"};
+    if (save_every_ > 0) {
+      known.emplace_back("batch");
+    }
+    for (const auto& name : logged) {
+      if (save_every_ == 0 || (!name.starts_with("val_") && name != "lr")) {
+        known.push_back(name);
+      }
+    }
+    std::vector<UnknownField> unknown;
+    for (auto it = std::sregex_iterator(filepath_.begin(), filepath_.end(), field_pattern());
+         it != std::sregex_iterator(); ++it) {
+      const std::string name = (*it)[1];
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        unknown.push_back({"filepath", name, known});
+      }
+    }
+    return unknown;
+  }
+
  private:
   void save(std::int64_t epoch, std::optional<std::int64_t> batch, const Logs& logs,
             TrainContext& ctx) {
@@ -134,17 +166,21 @@ class ModelCheckpoint final : public Callback {
   // saving after a batch) and the logs.
   [[nodiscard]] std::string format_path(std::int64_t epoch, std::optional<std::int64_t> batch,
                                         const Logs& logs) const {
-    static const std::regex kField(R"(\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\})");
     std::string out;
-    auto begin = std::sregex_iterator(filepath_.begin(), filepath_.end(), kField);
+    auto begin = std::sregex_iterator(filepath_.begin(), filepath_.end(), field_pattern());
     std::size_t last = 0;
     for (auto it = begin; it != std::sregex_iterator(); ++it) {
       const auto& m = *it;
       out += filepath_.substr(last, static_cast<std::size_t>(m.position()) - last);
       const std::string name = m[1];
+      if (m[2].matched) {  // a conversion (!r): left as written
+        out += m.str();
+        last = static_cast<std::size_t>(m.position() + m.length());
+        continue;
+      }
       // "{:02d}"-style replacement field for fmt, which reads Python's format spec, except
       // Python's '%' (the value times 100 in 'f' format, then a percent sign).
-      std::string spec = m[2].str();
+      std::string spec = m[3].str();
       const bool percent = spec.ends_with('%');
       if (percent) {
         spec.back() = 'f';
@@ -152,7 +188,7 @@ class ModelCheckpoint final : public Callback {
           spec.insert(spec.size() - 1, ".6");  // Python's default precision
         }
       }
-      const std::string field = fmt::format("{{{}{}}}", m[2].matched ? ":" : "", spec);
+      const std::string field = fmt::format("{{{}{}}}", m[3].matched ? ":" : "", spec);
       try {
         if (name == "epoch") {
           out += fmt::format(fmt::runtime(field), epoch + 1);
