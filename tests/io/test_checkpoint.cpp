@@ -94,8 +94,8 @@ TEST_SUITE("checkpoint") {
   }
 
   TEST_CASE("training_config names the optimizer as Keras 2.11 does") {
-    // Keys and order of ../shared/reference/keras/best-cnn-model-keras-2.11.h5's
-    // optimizer_config (Keras' own file for optimizer='adam').
+    // Keys and order of the optimizer_config in the training_config attribute of a file Keras
+    // 2.11 saved with model.save() after compile(optimizer='adam') (its new Adam's get_config).
     const YAML::Node config =
         parse_json(keras_training_config(load_experiment("experiments/cnn.yaml")), "t");
     const YAML::Node optimizer = config["optimizer_config"];
