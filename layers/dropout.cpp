@@ -96,17 +96,16 @@ class Dropout final : public StatelessLayer {
 
   void prepare(const Shape& input, std::int64_t max_batch) override {
     scale_.resize(static_cast<std::size_t>(input.with_batch(max_batch).elements()));
-    // Each element's offset in its sample's mask (identity without noise_shape).
+    // Each element's offset in its sample's mask; without noise_shape it is the element's own
+    // place, and no table is kept.
     const std::int64_t sample = input.elements();
-    mask_offset_.resize(static_cast<std::size_t>(sample));
+    mask_offset_.clear();
     mask_sample_size_ = sample;
     shared_over_batch_ = !noise_.empty() && noise_[0] == 1;
     if (noise_.empty()) {
-      for (std::int64_t j = 0; j < sample; ++j) {
-        mask_offset_[static_cast<std::size_t>(j)] = j;
-      }
       return;
     }
+    mask_offset_.resize(static_cast<std::size_t>(sample));
     const auto dims = input.dims();
     // Strides of the mask: axes of size 1 have no extent in it.
     std::vector<std::int64_t> mask_stride(dims.size());
@@ -142,6 +141,7 @@ class Dropout final : public StatelessLayer {
     const auto mask_sample = static_cast<std::uint64_t>(mask_sample_size_);
     const std::uint64_t first_sample = pass.sample_offset;
     const bool shared = shared_over_batch_;
+    const bool identity = mask_offset_.empty();
     const auto rate = static_cast<float>(rate_);
     const auto keep_scale = static_cast<float>(1.0 / (1.0 - rate_));
     parallel_for(0, n, kElementsPerTask, [&](std::size_t first, std::size_t last) {
@@ -149,7 +149,7 @@ class Dropout final : public StatelessLayer {
       std::size_t j = first % sample;
       for (std::size_t i = first; i < last; ++i) {
         const std::uint64_t s = shared ? 0 : first_sample + n_in;
-        const auto at = static_cast<std::uint64_t>(mask_offset_[j]);
+        const std::uint64_t at = identity ? j : static_cast<std::uint64_t>(mask_offset_[j]);
         scale_[i] = unit_float(mix64(base + s * mask_sample + at)) >= rate ? keep_scale : 0.0F;
         output[i] = input[i] * scale_[i];
         if (++j == sample) {
@@ -184,6 +184,7 @@ class Dropout final : public StatelessLayer {
   std::vector<std::int64_t> noise_;  // noise_shape, 0 for null; empty: the input's shape
   Workspace scale_;
   std::vector<std::int64_t> mask_offset_;  // per element of a sample: its offset in the mask
+                                           // (empty: the element's own)
   std::int64_t mask_sample_size_ = 0;      // mask values per sample
   bool shared_over_batch_ = false;         // noise_shape's batch axis is 1
   bool masked_ = false;                    // whether the last forward applied a mask
