@@ -8,12 +8,14 @@
 
 namespace runner::cli {
 
-void add_common_options(po::options_description& desc, CommonOptions& common) {
+void add_common_options(po::options_description& desc, CommonOptions& common, bool with_threads) {
   desc.add_options()("set", po::value(&common.overrides)->composing(),
-                     "override a config value, e.g. --set fit.epochs=3 (repeatable)")(
-      "threads", po::value(&common.threads)->default_value(0),
-      "worker threads (0: all cores); results do not depend on it")(
-      "help,h", po::bool_switch(&common.help), "show this help");
+                     "override a config value, e.g. --set fit.epochs=3 (repeatable)");
+  if (with_threads) {
+    desc.add_options()("threads", po::value(&common.threads)->default_value(0),
+                       "worker threads (0: all cores); results do not depend on it");
+  }
+  desc.add_options()("help,h", po::bool_switch(&common.help), "show this help");
 }
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,

@@ -16,8 +16,9 @@ struct CommonOptions {
   bool help = false;
 };
 
-// Adds --set, --threads and --help to `desc`.
-void add_common_options(po::options_description& desc, CommonOptions& common);
+// Adds --set, --threads (commands that compute: with_threads) and --help to `desc`.
+void add_common_options(po::options_description& desc, CommonOptions& common,
+                        bool with_threads = true);
 // Parses `args` with `positional` names (in order; the last takes all remaining arguments when
 // `last_repeats`); throws ConfigError on mistakes.
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,

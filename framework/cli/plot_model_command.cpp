@@ -22,7 +22,7 @@ int plot_model_command(const std::vector<std::string>& args) {
       "output,o", po::value(&output)->default_value(output),
       "the picture: FILE.png, FILE.svg or FILE.dot (Graphviz source)")(
       "show-shapes", po::bool_switch(&show_shapes), "add each layer's input and output shapes");
-  add_common_options(desc, common);
+  add_common_options(desc, common, /*with_threads=*/false);
   parse(args, desc, {"experiment"}, "plot-model");
   if (common.help) {
     std::cout << desc;

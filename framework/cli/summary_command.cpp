@@ -15,7 +15,7 @@ int summary_command(const std::vector<std::string>& args) {
       "runner summary EXPERIMENT.yaml [options]\n"
       "Prints the model's summary table (as Keras' model.summary()) without loading data");
   desc.add_options()("experiment", po::value(&common.experiment), "experiment file");
-  add_common_options(desc, common);
+  add_common_options(desc, common, /*with_threads=*/false);
   const auto vm = parse(args, desc, {"experiment"}, "summary");
   if (common.help) {
     std::cout << desc;

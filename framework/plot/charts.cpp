@@ -298,8 +298,9 @@ void draw_series(cairo_t* cr, const LineChart& chart, const PlotArea& a) {
   cairo_restore(cr);
 }
 
-// Inside the plot, the legend goes to the corner that hides the fewest line points (sampled
-// along the segments), top right on a tie.
+// Inside the plot, the legend goes to a corner the best-epoch line does not cross (the legend is
+// translucent), and of those to the one that hides the fewest line points (sampled along the
+// segments), top right on a tie.
 std::pair<double, double> legend_corner(const LineChart& chart, const PlotArea& a, double legend_w,
                                         double legend_h) {
   double lx = a.right + 20, ly = a.top;
@@ -308,7 +309,11 @@ std::pair<double, double> legend_corner(const LineChart& chart, const PlotArea& 
        {std::pair{a.right - legend_w - 10, a.top + 10},
         std::pair{a.right - legend_w - 10, a.bottom - legend_h - 30},
         std::pair{a.left + 10, a.top + 10}, std::pair{a.left + 10, a.bottom - legend_h - 30}}) {
-    std::size_t hidden = 0;
+    // Crossing the marker costs more than any number of hidden points.
+    const double marker = chart.marker_x ? a.px(*chart.marker_x) : -1e9;
+    std::size_t hidden = marker >= cx - 4 && marker <= cx + legend_w + 4
+                             ? std::numeric_limits<std::size_t>::max() / 2
+                             : 0;
     for (const auto& s : chart.series) {
       for (std::size_t k = 0; k + 1 < std::min(s.x.size(), s.y.size()); ++k) {
         for (int step = 0; step <= 20; ++step) {
@@ -328,20 +333,51 @@ std::pair<double, double> legend_corner(const LineChart& chart, const PlotArea& 
   return {lx, ly};
 }
 
-void draw_legend(cairo_t* cr, const LineChart& chart, const PlotArea& a, double legend_w,
-                 bool outside) {
+constexpr double kLegendRow = 20;
+
+// Where the plot area and the legend go (the legend outside, right of the plot, for more than
+// three series).
+struct Layout {
+  PlotArea area;
+  bool legend_outside = false;
+  double lx = 0, ly = 0, legend_w = 0, legend_h = 0;
+};
+
+Layout layout_of(const LineChart& chart) {
+  Layout l;
+  l.legend_outside = chart.series.size() > 3;
+  std::vector<std::string> names;
+  for (const auto& s : chart.series) {
+    names.push_back(s.name);
+  }
+  l.legend_w = widest_text(names) + 40;
+  l.legend_h = kLegendRow * static_cast<double>(chart.series.size()) + 8;
+  PlotArea& area = l.area;
+  area.left = 80;
+  area.top = 50;
+  area.bottom = chart.height - 60.0;
+  area.right = chart.width - (l.legend_outside ? l.legend_w + 30 : 30);
+  area.xr = x_range(chart);
+  area.yr = y_range(chart);
+  l.lx = area.right + 20;
+  l.ly = area.top;
+  if (!l.legend_outside) {
+    std::tie(l.lx, l.ly) = legend_corner(chart, area, l.legend_w, l.legend_h);
+  }
+  return l;
+}
+
+void draw_legend(cairo_t* cr, const LineChart& chart, const Layout& l) {
   font(cr, kFontSize - 1);
-  const double row = 20;
-  const double legend_h = row * static_cast<double>(chart.series.size()) + 8;
-  double lx = a.right + 20, ly = a.top;
-  if (!outside) {
-    std::tie(lx, ly) = legend_corner(chart, a, legend_w, legend_h);
+  const double lx = l.lx;
+  const double ly = l.ly;
+  if (!l.legend_outside) {
     cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
-    cairo_rectangle(cr, lx, ly, legend_w, legend_h);
+    cairo_rectangle(cr, lx, ly, l.legend_w, l.legend_h);
     cairo_fill(cr);
   }
   for (std::size_t i = 0; i < chart.series.size(); ++i) {
-    const double y = ly + 14 + row * static_cast<double>(i);
+    const double y = ly + 14 + kLegendRow * static_cast<double>(i);
     color(cr, kPalette[i % kPalette.size()]);
     cairo_set_line_width(cr, 2.5);
     const std::array<double, 2> dash = {7, 4};
@@ -355,24 +391,23 @@ void draw_legend(cairo_t* cr, const LineChart& chart, const PlotArea& a, double 
 
 }  // namespace
 
+LineChartLayout line_chart_layout(const LineChart& chart) {
+  const Layout l = layout_of(chart);
+  const PlotArea& a = l.area;
+  LineChartLayout out;
+  out.plot = {a.left, a.top, a.right - a.left, a.bottom - a.top};
+  out.legend = {l.lx, l.ly, l.legend_w, l.legend_h};
+  if (chart.marker_x) {
+    out.marker_px = a.px(*chart.marker_x);
+  }
+  return out;
+}
+
 std::string render_line_chart(const LineChart& chart, ImageFormat format) {
   const Accessible text{chart.title, describe(chart)};
+  const Layout layout = layout_of(chart);
+  const PlotArea& area = layout.area;
   return render(chart.width, chart.height, format, text, [&](cairo_t* cr) {
-    const bool legend_outside = chart.series.size() > 3;
-    font(cr, kFontSize);
-    double legend_w = 0;
-    for (const auto& s : chart.series) {
-      legend_w = std::max(legend_w, text_width(cr, s.name));
-    }
-    legend_w += 40;
-    PlotArea area;
-    area.left = 80;
-    area.top = 50;
-    area.bottom = chart.height - 60.0;
-    area.right = chart.width - (legend_outside ? legend_w + 30 : 30);
-    area.xr = x_range(chart);
-    area.yr = y_range(chart);
-
     font(cr, kTitleSize, true);
     color(cr, kBlack);
     text_at(cr, chart.title, (area.left + area.right) / 2, 24, Align::kCenter);
@@ -382,7 +417,7 @@ std::string render_line_chart(const LineChart& chart, ImageFormat format) {
     }
     draw_series(cr, chart, area);
     if (!chart.series.empty()) {
-      draw_legend(cr, chart, area, legend_w, legend_outside);
+      draw_legend(cr, chart, layout);
     }
     if (!std::isfinite(area.yr.lo) || chart.series.empty()) {
       font(cr, kFontSize);

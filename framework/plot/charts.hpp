@@ -29,6 +29,17 @@ struct LineChart {
 };
 std::string render_line_chart(const LineChart& chart, ImageFormat format);
 
+// Where render_line_chart draws the plot area, the legend and the marker line (pixels).
+struct Box {
+  double x = 0, y = 0, width = 0, height = 0;
+};
+struct LineChartLayout {
+  Box plot;
+  Box legend;
+  std::optional<double> marker_px;
+};
+LineChartLayout line_chart_layout(const LineChart& chart);
+
 // One image and the model's class probabilities for it.
 struct PredictionView {
   std::string title;                                 // "test[0]"

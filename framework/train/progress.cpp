@@ -113,12 +113,17 @@ void Progress::message(const std::string& text) {
   if (verbosity_ == Verbosity::kQuiet) {
     return;
   }
-  if (line_open_) {
-    fmt::print(out_, "\n");
-    line_open_ = false;
-  }
+  close_line();
   fmt::print(out_, "{}\n", text);
   std::fflush(out_);
+}
+
+void Progress::close_line() {
+  if (line_open_) {
+    fmt::print(out_, "\n");
+    std::fflush(out_);
+    line_open_ = false;
+  }
 }
 
 }  // namespace runner

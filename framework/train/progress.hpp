@@ -23,6 +23,8 @@ class Progress {
   void end_epoch(const Logs& logs);
   // A line from a callback or the trainer, kept apart from an in-place bar.
   void message(const std::string& text);
+  // Ends an in-place line, so that what is printed next (on stderr too) starts a line.
+  void close_line();
   [[nodiscard]] Verbosity verbosity() const { return verbosity_; }
 
   // "  37/1500 [>.............................] - ETA: 45s - loss: 0.9000" (no newline).

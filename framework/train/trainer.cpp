@@ -306,6 +306,7 @@ FitOutcome fit(Model& model, Optimizer& optimizer, const Objective& objective,
                                         step + 1, sums, elapsed());
           ctx.save_state(state);
         }
+        progress.close_line();
         throw Interrupted(
             fmt::format("interrupted by {} at epoch {}, step {}/{}; the run's state is saved: "
                         "continue with "

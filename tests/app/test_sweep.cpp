@@ -32,6 +32,14 @@ TEST_SUITE("sweep") {
           std::vector<std::string>{"model.layers.dense.units=16", "model.layers.dropout.rate=0.3"});
   }
 
+  TEST_CASE("The reference sweep's comment counts the trials it runs") {
+    const Sweep sweep = load_sweep("experiments/sweep-filters-dropout.yaml");
+    const auto trials = expand_trials(sweep);
+    CHECK(trials.size() == 12);
+    const std::string text = slurp("experiments/sweep-filters-dropout.yaml");
+    CHECK(text.find(fmt::format("({} trials)", trials.size())) != std::string::npos);
+  }
+
   TEST_CASE("Random trials are drawn from the seed and stay in their ranges") {
     TempDir dir;
     const auto path = (dir / "random.yaml").string();

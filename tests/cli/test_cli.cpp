@@ -209,6 +209,18 @@ TEST_SUITE("slow/cli") {
     CHECK(redraws > 0);
   }
 
+  TEST_CASE("On a terminal the interrupt message starts its own line after the progress bar") {
+    TempDir results;
+    const CliResult r = run_shell(
+        "script -qec \"RUNNER_TEST_SIGNAL_AT_STEP=2:INT " + std::string(RUNNER_BINARY) +
+        " tests/fixtures/tiny.yaml --set results_dir=" + results.path().string() + "\" /dev/null");
+    const auto at = r.out.find("runner: interrupted by SIGINT");
+    REQUIRE(at != std::string::npos);
+    REQUIRE(at > 0);
+    CHECK(r.out[at - 1] == '\n');
+    CHECK(r.out.substr(0, at).find(" - ETA: ") != std::string::npos);  // a bar was drawn
+  }
+
   TEST_CASE("runner summary prints the reference model's table") {
     const CliResult r = run_cli("summary experiments/cnn.yaml");
     CHECK(r.exit_code == 0);
@@ -241,6 +253,15 @@ TEST_SUITE("slow/cli") {
     CHECK(set.exit_code == 2);
     CHECK(set.err ==
           "error: --set fit.epochs=-3: fit.epochs: expected a positive integer, got -3\n");
+    // summary and plot-model compute nothing in parallel, so they take no --threads.
+    for (const char* command : {"summary", "plot-model"}) {
+      const CliResult help = run_cli(fmt::format("{} --help", command));
+      CHECK(help.out.find("--threads") == std::string::npos);
+      const CliResult threads =
+          run_cli(fmt::format("{} experiments/cnn.yaml --threads 2", command));
+      CHECK(threads.exit_code == 2);
+      CHECK(threads.err.find("unrecognised option '--threads'") != std::string::npos);
+    }
     const CliResult none = run_cli("");
     CHECK(none.exit_code == 2);
     CHECK(none.err.starts_with("error: no experiment given\nusage: runner EXPERIMENT.yaml"));

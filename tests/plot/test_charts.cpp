@@ -69,6 +69,32 @@ TEST_SUITE("plot") {
     CHECK(*train_only.marker_x == 2);
   }
 
+  TEST_CASE("The legend keeps clear of the best-epoch line when the best epoch is the last") {
+    History h;  // both losses fall to the end: the best epoch is the last
+    for (int e = 0; e < 6; ++e) {
+      Logs logs;
+      logs.set("loss", 1.0 / (e + 1));
+      logs.set("val_loss", 1.2 / (e + 1));
+      h.add({e + 1, logs, 1.0});
+    }
+    const auto chart = plot::history_chart(h, "loss");
+    REQUIRE(chart.marker_x.has_value());
+    CHECK(*chart.marker_x == 6);
+    const plot::LineChartLayout layout = plot::line_chart_layout(chart);
+    REQUIRE(layout.marker_px.has_value());
+    const double marker = *layout.marker_px;
+    const auto& legend = layout.legend;
+    CHECK((marker < legend.x || marker > legend.x + legend.width));
+    // Inside the plot, where the curves are highest and the line is not.
+    CHECK(legend.x >= layout.plot.x);
+    CHECK(legend.x + legend.width < marker);
+
+    // The best epoch in the middle leaves the legend in its usual place, top right.
+    const auto middle = plot::line_chart_layout(plot::history_chart(two_curves(), "loss"));
+    CHECK(middle.legend.x > middle.plot.x + middle.plot.width / 2);
+    CHECK(middle.legend.y < middle.plot.y + middle.plot.height / 2);
+  }
+
   TEST_CASE("A line chart renders as a PNG of its size with both lines drawn") {
     const auto chart = plot::history_chart(two_curves(), "loss");
     const std::string png = plot::render_line_chart(chart, plot::ImageFormat::kPng);
