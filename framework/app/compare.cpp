@@ -11,6 +11,7 @@
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
 #include "framework/core/text.hpp"
+#include "framework/core/text_table.hpp"
 #include "framework/core/yaml_reader.hpp"
 #include "framework/io/hdf5.hpp"
 #include "framework/io/json.hpp"
@@ -158,8 +159,9 @@ void find_runs(const std::filesystem::path& dir, const std::filesystem::path& ro
   }
 }
 
-std::string cell(const std::optional<double>& v, const char* spec = "{:.4f}") {
-  return v ? fmt::format(fmt::runtime(spec), *v) : "-";
+// Full precision (the shortest text that reads back as the same double); "-" when missing.
+std::string cell(const std::optional<double>& v) {
+  return v ? fmt::format("{}", *v) : "-";
 }
 }  // namespace
 
@@ -174,6 +176,42 @@ std::vector<RunRow> collect_runs(const std::vector<std::filesystem::path>& paths
   }
   return rows;
 }
+
+namespace {
+// Who wins when a terminal is too narrow: the run, its status and result first, the settings that
+// differ, then validation and test metrics, then the rest.
+int importance(const std::string& column, const std::vector<std::string>& varied,
+               const std::string& metric) {
+  if (column == "run") {
+    return 100;
+  }
+  if (column == "status" || column == "best_" + metric) {
+    return 90;
+  }
+  if (std::find(varied.begin(), varied.end(), column) != varied.end()) {
+    return 80;
+  }
+  if (column.starts_with("val_")) {
+    return 60;
+  }
+  if (column.starts_with("test_")) {
+    return 55;
+  }
+  if (column == "best_epoch") {
+    return 50;
+  }
+  if (column == "epochs") {
+    return 40;
+  }
+  if (column == "params") {
+    return 25;
+  }
+  if (column == "s/epoch") {
+    return 20;
+  }
+  return 30;  // training metrics
+}
+}  // namespace
 
 ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions& options) {
   // Filters: key=value against config paths and result columns.
@@ -272,7 +310,7 @@ ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions&
     line.push_back(r.best_epoch ? std::to_string(*r.best_epoch) : "-");
     for (const auto& c : metric_columns) {
       const auto it = r.at_best.find(c);
-      line.push_back(it == r.at_best.end() ? "-" : fmt::format("{:.4f}", it->second));
+      line.push_back(it == r.at_best.end() ? "-" : cell(it->second));
     }
     auto eval = [&](const std::string& k) -> std::optional<double> {
       const auto it = r.evaluation.find(k);
@@ -282,7 +320,7 @@ ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions&
       line.push_back(cell(eval("test_" + name)));
     }
     line.push_back(std::to_string(r.epochs));
-    line.push_back(cell(r.seconds_per_epoch, "{:.2f}"));
+    line.push_back(cell(r.seconds_per_epoch));
     line.push_back(r.params ? std::to_string(*r.params) : "-");
     table.push_back(line);
   }
@@ -304,6 +342,14 @@ ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions&
     return x < y;
   });
   ComparisonTable result;
+  // Tables show metrics with 4 decimals and seconds with 2; config values and counts as they are.
+  for (const auto& h : header) {
+    const bool metric =
+        std::find(metric_columns.begin(), metric_columns.end(), h) != metric_columns.end() ||
+        h == "best_" + options.metric || h.starts_with("test_");
+    result.decimals.push_back(metric ? 4 : h == "s/epoch" ? 2 : -1);
+    result.importance.push_back(importance(h, varied, options.metric));
+  }
   result.header = std::move(header);
   result.varied = std::move(varied);
   for (auto i : order) {
@@ -312,6 +358,32 @@ ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions&
   }
   return result;
 }
+
+std::string ComparisonTable::shown(std::size_t row, std::size_t column) const {
+  const std::string& text = cells[row][column];
+  const auto number = decimals[column] >= 0 ? parse_number(text) : std::nullopt;
+  return number ? fixed(*number, decimals[column]) : text;
+}
+
+namespace {
+// The folder ("results/sweep/") every run's name starts with, when there are several runs.
+std::string common_folder(const ComparisonTable& t) {
+  if (t.cells.size() < 2) {
+    return "";
+  }
+  std::string prefix = t.cells[0][0];
+  for (const auto& line : t.cells) {
+    const std::string& run = line[0];
+    std::size_t n = 0;
+    while (n < prefix.size() && n < run.size() && prefix[n] == run[n]) {
+      ++n;
+    }
+    prefix.resize(n);
+  }
+  const auto slash = prefix.rfind('/');
+  return slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
+}
+}  // namespace
 
 std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& options) {
   const ComparisonTable t = comparison_table(std::move(rows), options);
@@ -340,30 +412,34 @@ std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& op
       }
       return s;
     }());
-    for (const auto& line : t.cells) {
+    for (std::size_t r = 0; r < t.cells.size(); ++r) {
+      std::vector<std::string> line;
+      for (std::size_t c = 0; c < header.size(); ++c) {
+        line.push_back(t.shown(r, c));
+      }
       out += fmt::format("| {} |\n", fmt::join(line, " | "));
     }
   } else {
-    std::vector<std::size_t> widths(header.size());
+    // Settings by their last distinct parts (the csv and json keep the full paths).
+    const std::vector<std::string> short_names = short_key_names(t.varied);
+    TextTable table;
     for (std::size_t c = 0; c < header.size(); ++c) {
-      widths[c] = header[c].size();
-      for (const auto& line : t.cells) {
-        widths[c] = std::max(widths[c], line[c].size());
+      const auto varied = std::find(t.varied.begin(), t.varied.end(), header[c]);
+      table.columns.push_back(
+          {varied == t.varied.end() ? header[c] : short_names[varied - t.varied.begin()], c < 2,
+           t.importance[c]});
+    }
+    // Runs in one folder are named within it, under a line that names the folder.
+    const std::string folder = common_folder(t);
+    for (std::size_t r = 0; r < t.cells.size(); ++r) {
+      auto& line = table.rows.emplace_back();
+      for (std::size_t c = 0; c < header.size(); ++c) {
+        line.push_back(c == 0 ? t.cells[r][c].substr(folder.size()) : t.shown(r, c));
       }
     }
-    auto emit = [&](const std::vector<std::string>& line) {
-      std::string s;
-      for (std::size_t c = 0; c < line.size(); ++c) {
-        s += c < 2 ? fmt::format("{:<{}}  ", line[c], widths[c])
-                   : fmt::format("{:>{}}  ", line[c], widths[c]);
-      }
-      s.erase(s.find_last_not_of(' ') + 1);
-      return s + "\n";
-    };
-    out = emit(header);
-    for (const auto& line : t.cells) {
-      out += emit(line);
-    }
+    out = folder.empty() ? "" : fmt::format("runs in {}\n", folder);
+    out += render_text_table(table, options.width,
+                             "--format csv or json shows every column and full key names");
   }
   return out;
 }

@@ -27,6 +27,7 @@ struct CompareOptions {
   std::string sort;                  // column to sort by; default the metric
   std::vector<std::string> filters;  // key=value on config paths or columns
   std::string format = "table";      // table | csv | json | markdown
+  std::size_t width = 0;             // table: the terminal's columns (0: no limit)
 };
 
 // Runs found under each path: a run folder itself, or any folder below holding config.yaml
@@ -37,9 +38,17 @@ std::vector<RunRow> collect_runs(const std::vector<std::filesystem::path>& paths
 // The comparison as cells: runs filtered and sorted, with the config keys that vary.
 struct ComparisonTable {
   std::vector<std::string> header;
-  std::vector<std::vector<std::string>> cells;  // one line per run, in table order
-  std::vector<RunRow> runs;                     // the same runs, same order
-  std::vector<std::string> varied;              // config key paths that differ between runs
+  // One line per run, in table order, numbers at full precision (csv and json keep them).
+  std::vector<std::vector<std::string>> cells;
+  std::vector<int> decimals;  // per column: how many a table shows (-1: the cell as is)
+  // Per column: which a narrow view keeps (higher first). 100 run; 90 status, the best metric;
+  // 80 the settings that vary; 60 validation, 55 test metrics; 50 best epoch; 40 epochs;
+  // 30 training metrics; 25 params; 20 s/epoch.
+  std::vector<int> importance;
+  std::vector<RunRow> runs;         // the same runs, same order
+  std::vector<std::string> varied;  // config key paths that differ between runs
+  // The cell as tables show it: numbers rounded to the column's decimals.
+  [[nodiscard]] std::string shown(std::size_t row, std::size_t column) const;
 };
 ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions& options);
 

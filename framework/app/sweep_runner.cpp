@@ -20,6 +20,7 @@
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
 #include "framework/core/parallel.hpp"
+#include "framework/core/text_table.hpp"
 #include "framework/io/hdf5.hpp"
 #include "framework/io/json.hpp"
 #include "framework/io/run_store.hpp"
@@ -310,32 +311,7 @@ std::vector<TrialResult> finish_sweep(const Sweep& sweep, SweepPlan& plan,
   if (!options.quiet) {
     fmt::print(options.out, "\nleaderboard ({} {}):\n", sweep.minimize ? "lowest" : "highest",
                sweep.metric);
-    std::string header = fmt::format("{:>4}  {:<22}", "rank", "trial");
-    for (const auto& p : sweep.parameters) {
-      header += fmt::format("  {:>{}}", p.path, p.path.size());
-    }
-    header += fmt::format("  {:>12}  {:>10}  {:>13}  {:>6}  {:>7}", sweep.metric, "best epoch",
-                          "test accuracy", "epochs", "s/epoch");
-    fmt::print(options.out, "{}\n", header);
-    for (std::size_t k = 0; k < ranked.size(); ++k) {
-      const auto& r = ranked[k];
-      std::string line = fmt::format("{:>4}  {:<22}", k + 1, r.id);
-      for (std::size_t p = 0; p < sweep.parameters.size(); ++p) {
-        line +=
-            fmt::format("  {:>{}}", r.trial.assignments[p].second, sweep.parameters[p].path.size());
-      }
-      const auto test = r.evaluation.find("test");
-      line += fmt::format("  {:>12}  {:>10}  {:>13}  {:>6}  {:>7.2f}", metric_text(r.best),
-                          r.best_epoch,
-                          metric_text(test == r.evaluation.end()
-                                          ? std::nan("")
-                                          : test->second.get("accuracy").value_or(std::nan(""))),
-                          r.epochs_run, r.seconds_per_epoch);
-      if (r.status == "failed") {
-        line += "  failed: " + r.error;
-      }
-      fmt::print(options.out, "{}\n", line);
-    }
+    fmt::print(options.out, "{}", leaderboard_text(sweep, ranked, output_width(options.out)));
     fmt::print(options.out, "summary: {}/summary.csv, {}/summary.h5\n", dir.string(), dir.string());
   }
   return ranked;

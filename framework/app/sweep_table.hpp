@@ -1,6 +1,7 @@
 #pragma once
-// The live view of a sweep: one line per trial (queued, running with its progress, done,
-// skipped, failed), redrawn in place on a terminal and printed as events otherwise.
+// What a sweep shows: the live view (one line per trial: queued, running with its progress,
+// done, skipped, failed; redrawn in place on a terminal, printed as events otherwise) and the
+// leaderboard at the end. Both fit the terminal's width; summary.csv keeps everything.
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -18,7 +19,7 @@ class SweepTable {
   void set(std::size_t i, const std::string& state, const std::string& progress = "");
 
  private:
-  [[nodiscard]] std::string describe(std::size_t i) const;
+  [[nodiscard]] std::string describe(std::size_t i, bool short_names) const;
   void draw();
 
   const Sweep& sweep_;
@@ -28,8 +29,15 @@ class SweepTable {
   bool tty_;
   std::vector<std::string> state_;
   std::vector<std::string> progress_;
+  std::vector<std::string> short_names_;  // the parameters' paths by their last distinct parts
   std::mutex mutex_;
   int drawn_ = 0;
 };
+
+// The ranked trials as a table no wider than `width` (0: any width): rank, trial, the
+// parameters by their last distinct parts, the metric, best epoch, test results, epochs, s/epoch;
+// failed trials' errors below it.
+std::string leaderboard_text(const Sweep& sweep, const std::vector<TrialResult>& ranked,
+                             std::size_t width);
 
 }  // namespace runner

@@ -6,6 +6,7 @@
 #include "framework/cli/commands.hpp"
 #include "framework/cli/options.hpp"
 #include "framework/core/errors.hpp"
+#include "framework/core/text_table.hpp"
 
 namespace runner::cli {
 
@@ -43,6 +44,7 @@ int compare_command(const std::vector<std::string>& args) {
   if (rows.empty()) {
     throw ConfigError("runner compare: no run folders found under the given folders");
   }
+  options.width = output_width(stdout);
   fmt::print("{}", format_comparison(rows, options));
   return 0;
 }

@@ -1,13 +1,13 @@
 #include "framework/train/progress.hpp"
 
 #include <fmt/format.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cmath>
 
 #include "framework/core/mpi_launcher.hpp"
 #include "framework/core/text.hpp"
+#include "framework/core/text_table.hpp"
 
 namespace runner {
 
@@ -26,7 +26,7 @@ Progress::Progress(Verbosity verbosity, std::FILE* out)
 void Progress::start_epoch(std::int64_t epoch, std::int64_t epochs, std::int64_t steps) {
   steps_ = steps;
   start_ = std::chrono::steady_clock::now();
-  last_draw_ = start_;
+  last_draw_ = {};  // the first step draws at once, as Keras' Progbar does
   if (verbosity_ != Verbosity::kQuiet) {
     fmt::print(out_, "Epoch {}/{}\n", epoch + 1, epochs);
     std::fflush(out_);
@@ -85,10 +85,8 @@ void Progress::update(std::int64_t step, const Logs& running) {
   // A line wider than the terminal wraps, and "\r" then returns only to its last row: each
   // redraw would leave a row behind. Cut the in-place line to the width (the epoch's final line
   // is printed whole).
-  winsize size{};
-  if (ioctl(fileno(out_), TIOCGWINSZ, &size) == 0 && size.ws_col > 1 &&
-      line.size() >= size.ws_col) {
-    line.resize(size.ws_col - 1U);
+  if (const std::size_t width = output_width(out_); width > 1 && line.size() >= width) {
+    line.resize(width - 1);
   }
   fmt::print(out_, "\r{}\x1b[K", line);
   std::fflush(out_);

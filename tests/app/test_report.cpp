@@ -124,7 +124,8 @@ TEST_SUITE("report") {
     const auto first = html.find("<tr class=\"best\">");
     REQUIRE(first != std::string::npos);
     CHECK(html.find(">trial-c</a>", first) < html.find(">trial-a</a>", first));
-    CHECK(html.find("<th>conv2d.filters</th>") != std::string::npos);
+    CHECK(html.find(R"(<th title="model.layers.conv2d.filters">conv2d.<wbr>filters</th>)") !=
+          std::string::npos);
     CHECK(html.find(R"(alt="val_loss of every run")") != std::string::npos);
     CHECK(html.find(R"(alt="best val_loss per setting")") != std::string::npos);
     CHECK(count_of(html, "<details class=\"run\"") == 4);

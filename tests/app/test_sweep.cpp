@@ -3,7 +3,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <sstream>
+
 #include "framework/app/sweep_runner.hpp"
+#include "framework/app/sweep_table.hpp"
 #include "framework/config/sweep.hpp"
 #include "framework/core/errors.hpp"
 #include "tests/support/run_cli.hpp"
@@ -117,6 +120,57 @@ TEST_SUITE("sweep") {
       rerun += r.status == "done" ? 1 : 0;
     }
     CHECK(rerun == 1);
+  }
+
+  TEST_CASE("The leaderboard fits the width with short parameter names and whole trial ids") {
+    TempDir results;
+    SweepOptions quiet;
+    quiet.quiet = true;
+    const Sweep sweep = tiny_sweep(results);
+    const auto ranked = run_sweep(sweep, quiet);
+    const std::string wide = leaderboard_text(sweep, ranked, 0);
+    CHECK(wide.starts_with(
+        "rank  trial                   dense.units  dropout.rate  val_loss  best epoch  "
+        "test loss  test accuracy  epochs  s/epoch\n"));
+    for (const auto& r : ranked) {
+      CHECK(wide.find("  " + r.id + "  ") != std::string::npos);
+    }
+    const std::string narrow = leaderboard_text(sweep, ranked, 60);
+    std::istringstream lines(narrow);
+    for (std::string line; std::getline(lines, line);) {
+      CAPTURE(line);
+      CHECK(line.size() <= 60);
+    }
+    CHECK(narrow.find("left out to fit 60 characters") != std::string::npos);
+    CHECK(narrow.find(ranked[0].id) != std::string::npos);
+  }
+
+  TEST_CASE("The live sweep table on a narrow terminal keeps each line within it") {
+    TempDir results;
+    const CliResult r =
+        run_shell("script -qec \"stty cols 60; " + std::string(RUNNER_BINARY) +
+                  " tests/fixtures/sweep_tiny.yaml --set results_dir=" + results.path().string() +
+                  "\" /dev/null");
+    REQUIRE(r.exit_code == 0);
+    // Redraws move the cursor up over the lines drawn before: each must be one terminal row.
+    std::size_t rows = 0;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      const auto erase = line.find("\x1b[K");
+      if (erase == std::string::npos || line.find("  running ") == std::string::npos) {
+        continue;
+      }
+      ++rows;
+      std::string text = line.substr(0, erase);
+      if (const auto up = text.rfind('A'); text.starts_with("\x1b[") && up != std::string::npos) {
+        text = text.substr(up + 1);
+      }
+      CAPTURE(text);
+      CHECK(text.size() < 60);
+      CHECK(text.find("trial-") != std::string::npos);
+      CHECK(text.find("dense.units=") != std::string::npos);
+    }
+    CHECK(rows > 0);
   }
 
   TEST_CASE("A second sweep process in the same folder is refused") {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "framework/app/compare.hpp"
 #include "tests/support/run_cli.hpp"
@@ -43,25 +44,32 @@ TEST_SUITE("compare") {
     make_run(root / "e", "0.3", std::string(kHeader) + "1,0.8,0.6,0.7,0.75,0.001,3.0\n", false);
     std::ofstream(root / "e" / "state.bin") << "state";
     const auto rows = collect_runs({root}, "val_loss");
-    CHECK(format_comparison(rows, CompareOptions{}) ==
-          "run     status                          model.layers.dropout.rate  best_epoch  b"
-          "est_val_loss    loss  accuracy  val_accuracy  test_loss  test_accuracy  epochs  "
-          "s/epoch  params\n"
-          "runs/a  complete                                              0.2           2   "
-          "      0.5000  0.7000    0.7000        0.8000          -              -       2  "
-          "   3.00    1234\n"
-          "runs/b  partial                                               0.4           1   "
-          "      0.6000  0.8000    0.6000        0.7500          -              -       2  "
-          "   3.00       -\n"
-          "runs/e  interrupted                                           0.3           1   "
-          "      0.7000  0.8000    0.6000        0.7500          -              -       1  "
-          "   3.00       -\n"
-          "runs/c  broken: history.csv is missing                          -           -   "
-          "           -       -         -             -          -              -       0  "
-          "      -       -\n"
-          "runs/d  interrupted                                           0.5           -   "
-          "           -       -         -             -          -              -       0  "
-          "      -       -\n");
+    CHECK(format_comparison(rows, CompareOptions{}) == R"(runs in runs/
+run  status                          dropout.rate  best_epoch  best_val_loss    loss  accuracy  val_accuracy  test_loss  test_accuracy  epochs  s/epoch  params
+a    complete                                 0.2           2         0.5000  0.7000    0.7000        0.8000          -              -       2     3.00    1234
+b    partial                                  0.4           1         0.6000  0.8000    0.6000        0.7500          -              -       2     3.00       -
+e    interrupted                              0.3           1         0.7000  0.8000    0.6000        0.7500          -              -       1     3.00       -
+c    broken: history.csv is missing             -           -              -       -         -             -          -              -       0        -       -
+d    interrupted                              0.5           -              -       -         -             -          -              -       0        -       -
+)");
+    // On an 80-column terminal: the least important columns go, and a note says which.
+    CompareOptions narrow;
+    narrow.width = 80;
+    CHECK(format_comparison(rows, narrow) == R"(runs in runs/
+                                     dropout.  best_     best_      val_  test_
+run  status                              rate  epoch  val_loss  accuracy   loss
+a    complete                             0.2      2    0.5000    0.8000      -
+b    partial                              0.4      1    0.6000    0.7500      -
+e    interrupted                          0.3      1    0.7000    0.7500      -
+c    broken: history.csv is missing         -      -         -         -      -
+d    interrupted                          0.5      -         -         -      -
+(6 columns left out to fit 80 characters: loss, accuracy, test_accuracy, epochs,
+s/epoch, params; --format csv or json shows every column and full key names)
+)");
+    std::istringstream lines(format_comparison(rows, narrow));
+    for (std::string line; std::getline(lines, line);) {
+      CHECK(line.size() <= 80);
+    }
   }
 
   TEST_CASE("compare filters and sorts and writes csv and json and markdown") {
@@ -84,6 +92,24 @@ TEST_SUITE("compare") {
     CompareOptions md;
     md.format = "markdown";
     CHECK(format_comparison(rows, md).starts_with("| run | status |"));
+  }
+
+  TEST_CASE("compare keeps every digit in csv and json and rounds only in tables") {
+    TempDir root;
+    make_run(root / "a", "0.2",
+             std::string(kHeader) + "1,0.123456789,0.6,0.987654321,0.9,0.001,2.0\n", true);
+    const auto rows = collect_runs({root.path()}, "val_loss");
+    CompareOptions csv;
+    csv.format = "csv";
+    CHECK(format_comparison(rows, csv).find(",0.987654321,0.123456789,") != std::string::npos);
+    CompareOptions json;
+    json.format = "json";
+    const std::string j = format_comparison(rows, json);
+    CHECK(j.find(R"("best_val_loss": 0.987654321)") != std::string::npos);
+    CHECK(j.find(R"("loss": 0.123456789)") != std::string::npos);
+    const std::string table = format_comparison(rows, CompareOptions{});
+    CHECK(table.find("0.9877") != std::string::npos);
+    CHECK(table.find("0.987654321") == std::string::npos);
   }
 }
 

@@ -62,9 +62,88 @@ void write_sweep_with_pictures(const std::filesystem::path& sweep) {
     write_file(sweep / run.folder / "prediction-test-0.png", prediction);
   }
 }
+// A regression sweep of 8 runs with 4 settings that vary and 4 metrics: a leaderboard of 24
+// columns, 2,500 pixels wide as a plain table.
+void write_wide_sweep(const std::filesystem::path& sweep) {
+  const char* metrics[] = {"mae", "root_mean_squared_error", "mean_absolute_percentage_error",
+                           "mean_squared_logarithmic_error"};
+  for (int r = 0; r < 8; ++r) {
+    const auto dir = sweep / fmt::format("trial-{:016x}", 0x6ccb34cf4bbe2ef9ULL + r);
+    write_file(dir / "config.yaml",
+               fmt::format("name: wide\nseed: 42\ncompile:\n  optimizer: {{type: adam, "
+                           "learning_rate: {}}}\nfit: {{batch_size: {}}}\nmodel:\n  layers:\n"
+                           "    - {{name: dense, type: Dense, units: {}}}\n"
+                           "    - {{name: dropout, type: Dropout, rate: {}}}\n",
+                           r % 2 == 0 ? 0.01 : 0.001, r < 4 ? 32 : 64, r % 4 < 2 ? 16 : 32,
+                           r % 3 == 0 ? 0.1 : 0.3));
+    std::string header = "epoch,loss,val_loss";
+    for (const char* m : metrics) {
+      header += fmt::format(",{0},val_{0}", m);
+    }
+    std::string csv = header + ",learning_rate,seconds\n";
+    std::string test = R"("loss": 24473.547492220176)";
+    for (int e = 1; e <= 3; ++e) {
+      csv += fmt::format("{},{},{}", e, 31560.365742949198 + 100 * r - e, 33560.36574294 + r - e);
+      for (std::size_t m = 0; m < std::size(metrics); ++m) {
+        csv += fmt::format(",{},{}", 144.76657504984672 + e, 162.29012419136478 + e);
+      }
+      csv += ",0.01,0.042\n";
+    }
+    for (const char* m : metrics) {
+      test += fmt::format(R"(, "{}": 139.22001071592396)", m);
+    }
+    write_file(dir / "history.csv", csv);
+    write_file(dir / "summary.json",
+               fmt::format(R"({{"experiment": "wide", "status": "completed", "epochs_run": 3, )"
+                           R"("params": 1234567, "evaluation": {{"test": {{{}}}}}}})",
+                           test));
+  }
+}
 }  // namespace
 
 TEST_SUITE("slow/browser") {
+  TEST_CASE("The leaderboard of a sweep with many settings and metrics fits a 1400 pixel window") {
+    TempDir dir;
+    write_wide_sweep(dir / "sweep");
+    const CliResult r = run_cli("report " + (dir / "sweep").string());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    // Measured by the page itself once laid out: the page's and the leaderboard's widths.
+    std::string html = slurp(dir / "sweep/report.html");
+    const std::string measure =
+        "<script>window.addEventListener('load', () => { const b = "
+        "document.querySelector('.wide'); document.body.dataset.measured = [b.scrollWidth, "
+        "b.clientWidth, document.documentElement.scrollWidth].join(' '); });</script></body>";
+    html.replace(html.rfind("</body>"), 7, measure);
+    write_file(dir / "measured.html", html);
+    const BrowserResult dom = chromium(dir / "measured.html", "--window-size=1400,1000 --dump-dom");
+    REQUIRE(dom.exit_code == 0);
+    const auto at = dom.dom.find("data-measured=\"");
+    REQUIRE(at != std::string::npos);
+    std::istringstream numbers(dom.dom.substr(at + 15));
+    int scrolled = 0, box = 0, page = 0;
+    numbers >> scrolled >> box >> page;
+    CHECK(box > 1000);
+    CHECK(scrolled <= box);  // no sideways scrolling inside the leaderboard
+    CHECK(page <= 1400);     // nor of the page
+    // Every column is still there, behind the switch; settings by their last distinct parts.
+    const auto board = html.find(R"(<table class="board">)");
+    const std::string leaderboard = html.substr(board, html.find("</table>", board) - board);
+    CHECK(count_of(leaderboard, "<th") == 1 + 1 + 1 + 4 + 1 + 10 + 5 + 3);
+    CHECK(leaderboard.find(
+              R"(title="compile.optimizer.learning_rate">optimizer.<wbr>learning_<wbr>rate)") !=
+          std::string::npos);
+    // The training metrics, epochs, params and seconds at least are behind the switch.
+    const auto more = count_of(leaderboard, R"(<th class="more")");
+    CHECK(more >= 8);
+    const auto label = html.find(fmt::format("show every column ({} more: ", more));
+    REQUIRE(label != std::string::npos);
+    const std::string hidden = html.substr(label, html.find("</label>", label) - label);
+    CAPTURE(hidden);
+    CHECK(hidden.find(" loss, mae, ") != std::string::npos);
+    CHECK(hidden.ends_with("epochs, s/epoch, params)"));
+  }
+
   TEST_CASE("Chromium opens a sweep report with every picture loaded and no console error") {
     TempDir dir;
     write_sweep_with_pictures(dir / "sweep");

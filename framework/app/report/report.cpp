@@ -11,6 +11,7 @@
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
 #include "framework/core/text.hpp"
+#include "framework/core/text_table.hpp"
 #include "framework/io/json.hpp"
 #include "framework/io/run_store.hpp"
 #include "framework/plot/run_plots.hpp"
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 constexpr const char* kStyle = R"(
 body { font: 15px/1.45 "DejaVu Sans", system-ui, sans-serif; color: #1a1a1a; margin: 0 auto;
-       max-width: 1180px; padding: 0 24px 48px; }
+       max-width: 1320px; padding: 0 24px 48px; }
 h1 { font-size: 26px; margin: 28px 0 4px; } h2 { font-size: 21px; margin-top: 36px; }
 h3 { font-size: 17px; margin: 24px 0 8px; }
 .meta { color: #666; margin: 0 0 20px; }
@@ -41,6 +42,9 @@ details.run { border-top: 1px solid #ddd; padding-top: 6px; }
 .warn { background: #fde2e1; border: 1px solid #d33; padding: 8px 12px; }
 a { color: #0b62a4; }
 .wide { overflow-x: auto; } table.board { font-size: 13px; } table.board td { white-space: nowrap; }
+table.board th { font-size: 12px; vertical-align: bottom; } table.board th, table.board td { padding: 3px 7px; }
+table.board .more { display: none; } #all-columns:checked ~ .wide .more { display: table-cell; }
+label.columns { font-size: 13px; color: #444; }
 )";
 
 // Counts the pictures once the page has loaded and says so on the page (and in the console)
@@ -216,22 +220,107 @@ std::string run_section(const RunRow& run, const fs::path& report_dir, bool stan
   return html + "</table>\n";
 }
 
+// A header that may break after '_', '.' and '/' (metric names are long single words).
+std::string breakable(const std::string& text) {
+  std::string html;
+  for (const char c : text) {
+    html += xml_escape(std::string(1, c));
+    if (c == '_' || c == '.' || c == '/') {
+      html += "<wbr>";
+    }
+  }
+  return html;
+}
+
+// Which columns the page shows at first: those a narrow terminal would drop first (training
+// metrics, epochs, params, s/epoch) never, then the least important others until the table's
+// estimated width fits the page (1,320 pixels; ~7.5 per character of 13 px text plus padding).
+std::vector<bool> shown_columns(const ComparisonTable& table,
+                                const std::vector<std::string>& headers) {
+  constexpr int kShownImportance = 50;
+  constexpr double kPageWidth = 1280;
+  std::vector<bool> shown(table.header.size());
+  std::vector<double> widths(table.header.size());
+  double total = 40;  // the rank column
+  for (std::size_t c = 0; c < shown.size(); ++c) {
+    std::size_t chars = 0;
+    std::size_t part = 0;  // the longest piece of the header between break points
+    for (const char ch : headers[c]) {
+      part = ch == '_' || ch == '.' || ch == '/' ? 0 : part + 1;
+      chars = std::max(chars, part + 1);
+    }
+    for (std::size_t r = 0; r < table.cells.size(); ++r) {
+      chars = std::max(chars, c == 0 ? fs::path(table.cells[r][c]).filename().string().size()
+                                     : table.shown(r, c).size());
+    }
+    widths[c] = 7.5 * static_cast<double>(chars) + 16;
+    shown[c] = table.importance[c] >= kShownImportance;
+    total += shown[c] ? widths[c] : 0;
+  }
+  while (total > kPageWidth) {
+    std::size_t victim = shown.size();
+    for (std::size_t c = 0; c < shown.size(); ++c) {
+      if (shown[c] && table.importance[c] < 90 &&
+          (victim == shown.size() || table.importance[c] <= table.importance[victim])) {
+        victim = c;
+      }
+    }
+    if (victim == shown.size()) {
+      break;  // only the run, its status and its result are left: the box scrolls
+    }
+    shown[victim] = false;
+    total -= widths[victim];
+  }
+  return shown;
+}
+
+// The comparison as a table that fits the page: settings by their last distinct parts, long
+// headers broken, and what does not fit (see shown_columns) behind a "show every column" switch.
 std::string leaderboard(const ComparisonTable& table) {
-  std::string html = "<div class=\"wide\"><table class=\"board\">\n<tr><th>#</th>";
+  const std::vector<std::string> short_names = short_key_names(table.varied);
+  std::vector<std::string> headers;
   for (const auto& h : table.header) {
-    html += fmt::format("<th>{}</th>", xml_escape(short_key(h)));
+    const auto varied = std::find(table.varied.begin(), table.varied.end(), h);
+    headers.push_back(varied == table.varied.end() ? h
+                                                   : short_names[varied - table.varied.begin()]);
+  }
+  const std::vector<bool> shown = shown_columns(table, headers);
+  const auto hidden = std::count(shown.begin(), shown.end(), false);
+  auto cls = [&](std::size_t c, bool number) {
+    const bool more = !shown[c];
+    return more || number ? fmt::format(R"( class="{}{}{}")", number ? "n" : "",
+                                        number && more ? " " : "", more ? "more" : "")
+                          : std::string();
+  };
+  std::string html;
+  if (hidden > 0) {
+    std::vector<std::string> names;
+    for (std::size_t c = 0; c < shown.size(); ++c) {
+      if (!shown[c]) {
+        names.push_back(headers[c]);
+      }
+    }
+    html += fmt::format(
+        "<input type=\"checkbox\" id=\"all-columns\"><label class=\"columns\" "
+        "for=\"all-columns\"> show every column ({} more: {})</label>\n",
+        hidden, xml_escape(fmt::format("{}", fmt::join(names, ", "))));
+  }
+  html += "<div class=\"wide\"><table class=\"board\">\n<tr><th>#</th>";
+  for (std::size_t c = 0; c < table.header.size(); ++c) {
+    html += fmt::format("<th{} title=\"{}\">{}</th>", cls(c, false), xml_escape(table.header[c]),
+                        breakable(headers[c]));
   }
   html += "</tr>\n";
   for (std::size_t i = 0; i < table.cells.size(); ++i) {
     const bool best = i == 0 && !table.runs[i].status.starts_with("broken");
     html += fmt::format("<tr{}><td class=\"n\">{}</td>", best ? R"( class="best")" : "", i + 1);
     for (std::size_t c = 0; c < table.cells[i].size(); ++c) {
-      const std::string& v = table.cells[i][c];
+      const std::string v = table.shown(i, c);
       if (c == 0) {
         html += fmt::format(R"(<td><a href="#run-{}" title="{}">{}</a></td>)", i, xml_escape(v),
                             xml_escape(fs::path(v).filename().string()));
       } else {
-        html += fmt::format("<td{}>{}</td>", numeric(v) ? R"( class="n")" : "", xml_escape(v));
+        html += fmt::format("<td{}>{}</td>", cls(c, numeric(v)), xml_escape(v));
       }
     }
     html += "</tr>\n";

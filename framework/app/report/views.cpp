@@ -8,6 +8,7 @@
 #include <map>
 
 #include "framework/core/text.hpp"
+#include "framework/core/text_table.hpp"
 #include "framework/io/run_store.hpp"
 #include "framework/train/callbacks/callback.hpp"
 
@@ -41,18 +42,14 @@ std::optional<double> best_of(const RunRow& run, const std::string& metric) {
 }
 }  // namespace
 
-std::string short_key(const std::string& key) {
-  const std::string prefix = "model.layers.";
-  return key.starts_with(prefix) ? key.substr(prefix.size()) : key;
-}
-
 std::string run_label(const RunRow& run, const std::vector<std::string>& varied) {
   if (varied.empty()) {
     return run.run;
   }
+  const std::vector<std::string> names = short_key_names(varied);
   std::vector<std::string> parts;
-  for (const auto& key : varied) {
-    parts.push_back(fmt::format("{}={}", short_key(key), value_of(run, key)));
+  for (std::size_t k = 0; k < varied.size(); ++k) {
+    parts.push_back(fmt::format("{}={}", names[k], value_of(run, varied[k])));
   }
   return fmt::format("{}", fmt::join(parts, ", "));
 }
@@ -97,11 +94,10 @@ plot::HeatMap heat_map(const std::vector<RunRow>& runs, const std::vector<std::s
   const std::string column_key = varied.back();
   const std::vector<std::string> row_keys(varied.begin(), varied.end() - 1);
   map.title = fmt::format("best {} per setting", metric);
-  map.column_label = short_key(column_key);
-  std::vector<std::string> row_names;
-  for (const auto& k : row_keys) {
-    row_names.push_back(short_key(k));
-  }
+  // Named as the leaderboard names them.
+  std::vector<std::string> row_names = short_key_names(varied);
+  map.column_label = row_names.back();
+  row_names.pop_back();
   map.row_label = row_keys.empty() ? "" : fmt::format("{}", fmt::join(row_names, " / "));
 
   auto row_of = [&](const RunRow& run) {

@@ -9,9 +9,6 @@
 
 namespace runner::report {
 
-// "model.layers.conv2d.filters" -> "conv2d.filters": the layer and its field say enough.
-std::string short_key(const std::string& key);
-
 // A short legend name for a run: its varied values ("conv2d.filters=16, dropout.rate=0.2"),
 // or its folder when nothing varies.
 std::string run_label(const RunRow& run, const std::vector<std::string>& varied);
