@@ -60,14 +60,34 @@ TrainingState prepare_continuation(const std::filesystem::path& run_dir, std::in
     throw CheckpointError(
         fmt::format("{}: the saved state belongs to another configuration", state_path.string()));
   }
-  const bool finished = std::filesystem::exists(run_dir / "summary.json");
+  const bool finished =
+      std::filesystem::exists(run_dir / "summary.json") || state.weights_in_checkpoint;
   if (!already_prepared && finished && state.step == 0) {
     // A new fit on the same model: the model's final weights (EarlyStopping may have restored
-    // earlier ones after the last state was saved), callbacks as new.
-    if (const auto final_model = run_dir / "model-final.h5"; std::filesystem::exists(final_model)) {
+    // earlier ones after the last state was saved), callbacks as new. A compacted state
+    // (weights_in_checkpoint) has its weights and optimizer slots only there.
+    const auto final_model = run_dir / "model-final.h5";
+    if (state.weights_in_checkpoint && !std::filesystem::exists(final_model)) {
+      throw CheckpointError(fmt::format(
+          "{}: missing; a finished run continues from its final weights and optimizer state, "
+          "which are kept there",
+          final_model.string()));
+    }
+    if (std::filesystem::exists(final_model)) {
       const LoadedModel loaded = load_model_checkpoint(final_model);
       const auto params = loaded.model.parameters();
-      if (params.size() == state.params.size()) {
+      if (state.weights_in_checkpoint) {
+        SavedOptimizerState optimizer = load_optimizer_state(final_model, loaded.model);
+        if (optimizer.iterations != state.iterations) {
+          throw CheckpointError(fmt::format(
+              "{}: its optimizer has done {} steps, the run's state {}; it is not this run's "
+              "final model",
+              final_model.string(), optimizer.iterations, state.iterations));
+        }
+        state.params.assign(params.begin(), params.end());
+        state.slots = std::move(optimizer.slots);
+        state.weights_in_checkpoint = false;
+      } else if (params.size() == state.params.size()) {
         state.params.assign(params.begin(), params.end());
       }
     }

@@ -425,6 +425,10 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   evaluate_splits(e, options, d, model, objective, summary, outcome);
   predict_samples(e, options, d, model, objective, run_dir, summary);
   write_run_files(e, d, config_yaml, fitted.history, outcome, summary);
+  // Finished: model-final.h5 holds the weights and optimizer state that continuing needs.
+  if (std::filesystem::exists(run_dir / "state.bin")) {
+    compact_finished_state(run_dir / "state.bin");
+  }
   if (options.verbosity != Verbosity::kQuiet) {
     fmt::print(options.out, "run folder: {}/\n", run_dir.string());
   }

@@ -20,15 +20,19 @@ std::size_t display_width(std::string_view text) {
 }
 
 // A header as one line, or as two lines broken after a separator so that the wider line is as
-// narrow as it can be.
+// narrow as it can be. Key paths break between their parts ('.') rather than inside a name
+// ("conv2d_1.filters" -> "conv2d_1." + "filters").
 std::vector<std::string> header_lines(const std::string& header, bool wrap) {
   if (!wrap) {
     return {header};
   }
+  const bool dotted = header.find('.') != std::string::npos;
   std::size_t best = 0;
   std::size_t best_width = display_width(header);
   for (std::size_t i = 0; i + 1 < header.size(); ++i) {
-    if (header[i] != '_' && header[i] != '.' && header[i] != '/' && header[i] != ' ') {
+    const bool separator =
+        header[i] == '.' || header[i] == '/' || header[i] == ' ' || (header[i] == '_' && !dotted);
+    if (!separator) {
       continue;
     }
     const std::size_t cut = header[i] == ' ' ? i : i + 1;  // a space ends the first line unseen

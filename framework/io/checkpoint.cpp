@@ -456,6 +456,52 @@ void load_weights(Model& model, const std::filesystem::path& path) {
   std::copy(staged.begin(), staged.end(), model.parameters().begin());
 }
 
+SavedOptimizerState load_optimizer_state(const std::filesystem::path& path, const Model& model) {
+  const h5::Object file = h5::open_file(path.string());
+  if (!file.has("optimizer_weights")) {
+    throw CheckpointError(fmt::format("{}: no optimizer state (saved without it)", path.string()));
+  }
+  const h5::Object group = file.group("optimizer_weights");
+  SavedOptimizerState out;
+  const auto iterations = group.read_int64s("iteration:0");
+  if (iterations.size() != 1 || iterations[0] < 0) {
+    throw CheckpointError(fmt::format("{}: not an iteration count", group.where("iteration:0")));
+  }
+  out.iterations = iterations[0];
+  // Names are "<Optimizer>/<slot>/<layer>/<weight>:0": the slots in the order they first appear.
+  std::string prefix;
+  std::vector<std::string> slot_names;
+  for (const auto& name : group.read_string_list_attribute("weight_names")) {
+    const auto first = name.find('/');
+    const auto second = first == std::string::npos ? first : name.find('/', first + 1);
+    if (second == std::string::npos) {
+      continue;  // iteration:0
+    }
+    prefix = name.substr(0, first);
+    const std::string slot = name.substr(first + 1, second - first - 1);
+    if (std::find(slot_names.begin(), slot_names.end(), slot) == slot_names.end()) {
+      slot_names.push_back(slot);
+    }
+  }
+  for (const auto& slot_name : slot_names) {
+    std::vector<float>& buffer = out.slots[slot_name];
+    for (std::size_t i = 0; i < model.size(); ++i) {
+      const auto& e = model.entry(i);
+      for (const auto& slot : e.slots) {
+        if (!slot.trainable) {
+          continue;  // as write_optimizer: moving statistics have no optimizer slots
+        }
+        const std::size_t offset = buffer.size();
+        buffer.resize(offset + static_cast<std::size_t>(slot.shape.elements()));
+        group.read_floats(
+            fmt::format("{}/{}/{}", prefix, slot_name, weight_name(e.name, slot.name)), slot.shape,
+            buffer.data() + offset);
+      }
+    }
+  }
+  return out;
+}
+
 LoadedModel load_model_checkpoint(const std::filesystem::path& path) {
   LoadedModel out;
   {

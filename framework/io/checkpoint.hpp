@@ -7,6 +7,7 @@
 // Both also carry `runner_config`: our model section in YAML, enough to rebuild the model, and
 // `runner_preprocessing` (framework/io/preprocessing_store.hpp).
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "framework/io/preprocessing_store.hpp"
@@ -42,6 +43,16 @@ LoadedModel load_model_checkpoint(const std::filesystem::path& path);
 // Loads weights by Keras' rules: the layers with weights, in order, names resolved within
 // each layer's group, shapes exactly equal.
 void load_weights(Model& model, const std::filesystem::path& path);
+
+// The optimizer state a full save holds (/optimizer_weights, as write_optimizer lays it out):
+// the iteration count and each slot ("m", "v", ...) over the model's trainable weights end to
+// end, as the optimizer keeps it. Throws CheckpointError when the file has none or it does not
+// fit the model.
+struct SavedOptimizerState {
+  std::int64_t iterations = 0;
+  std::map<std::string, std::vector<float>> slots;
+};
+SavedOptimizerState load_optimizer_state(const std::filesystem::path& path, const Model& model);
 
 // Keras' class name of an optimizer type ("adam" -> "Adam"); unknown types pass through.
 std::string keras_optimizer_name(std::string_view type);

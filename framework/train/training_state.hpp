@@ -26,7 +26,8 @@ struct EpochState {
 };
 
 struct TrainingState {
-  static constexpr unsigned kVersion = 2;  // 2: metric_sums replaced the correct count
+  // 2: metric_sums replaced the correct count; 3: weights_in_checkpoint and a CRC-32 trailer.
+  static constexpr unsigned kVersion = 3;
   std::string config_hash;          // of the run's config.yaml: a state never resumes another run
   std::int64_t epoch = 0;           // 0-based epoch to continue
   std::int64_t step = 0;            // steps of that epoch already done
@@ -40,11 +41,20 @@ struct TrainingState {
   std::map<std::string, std::vector<float>> slots;
   std::vector<EpochState> history;
   std::vector<CallbackState> callbacks;
+  // A finished run's state keeps no weights, optimizer slots or callback arrays: continuing it
+  // (runner resume --epochs) reads the weights and optimizer state from model-final.h5, and its
+  // callbacks start afresh as in a new fit.
+  bool weights_in_checkpoint = false;
 };
 
 // Atomic write (temporary file, then rename). Throws Error when the disk refuses.
 void save_training_state(const std::filesystem::path& path, const TrainingState& state);
-// Throws CheckpointError for a missing, truncated, foreign or newer-version file.
+// Throws CheckpointError for a missing, truncated, damaged (checksum), foreign or
+// newer-version file, or one whose fields contradict each other.
 TrainingState load_training_state(const std::filesystem::path& path);
+
+// Rewrites a finished run's state without what model-final.h5 holds (weights_in_checkpoint):
+// the reference run's 5.3 MB become a few kilobytes.
+void compact_finished_state(const std::filesystem::path& path);
 
 }  // namespace runner

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "framework/io/checkpoint.hpp"
+#include "framework/train/training_state.hpp"
 #include "tests/support/final_weights.hpp"
 #include "tests/support/layer_checks.hpp"
 #include "tests/support/run_cli.hpp"
@@ -100,6 +101,9 @@ TEST_SUITE("slow/resume") {
     TempDir results;
     REQUIRE(run_cli(kTiny + results.path().string()).exit_code == 0);
     const auto run = only_run(results.path(), "tiny");
+    // Finished, the state keeps no weights: model-final.h5 holds them and the optimizer's.
+    CHECK(std::filesystem::file_size(run / "state.bin") < 4096);
+    CHECK(load_training_state(run / "state.bin").weights_in_checkpoint);
     const CliResult too_few = run_cli("resume -q " + run.string() + " --epochs 3");
     CHECK(too_few.exit_code == 2);
     CHECK(too_few.err ==
@@ -132,14 +136,27 @@ TEST_SUITE("slow/resume") {
     CHECK(finished.err == "error: " + run.string() +
                               ": this run has finished; to train it further: runner resume " +
                               run.string() + " --epochs N\n");
+    // Without model-final.h5 a finished run cannot go on: its weights are kept there.
+    const auto final_model = run / "model-final.h5";
+    std::filesystem::rename(final_model, run / "elsewhere.h5");
+    const CliResult no_final = run_cli("resume " + run.string() + " --epochs 4");
+    CHECK(no_final.exit_code == 1);
+    CHECK(no_final.err == "error: " + final_model.string() +
+                              ": missing; a finished run continues from its final weights and "
+                              "optimizer state, which are kept there\n");
+    std::filesystem::rename(run / "elsewhere.h5", final_model);
     std::filesystem::remove(run / "summary.json");
     std::filesystem::resize_file(run / "state.bin", 100);
     const CliResult damaged = run_cli("resume " + run.string());
     CHECK(damaged.exit_code == 1);
-    CHECK(damaged.err.starts_with("error: " + (run / "state.bin").string() +
-                                  ": unreadable training state (truncated or corrupt)"));
+    CHECK(damaged.err == "error: " + (run / "state.bin").string() +
+                             ": damaged training state (its checksum does not match its "
+                             "contents); it cannot be resumed\n");
     std::ofstream(run / "state.bin") << "junk";
-    CHECK(run_cli("resume " + run.string()).exit_code == 1);
+    const CliResult junk = run_cli("resume " + run.string());
+    CHECK(junk.exit_code == 1);
+    CHECK(junk.err.starts_with("error: " + (run / "state.bin").string() +
+                               ": unreadable training state (truncated or corrupt)"));
   }
 }
 
