@@ -120,26 +120,11 @@ std::string keras_training_config(const Experiment& e) {
   YAML::Node root;
   root["loss"] = std::string(make_loss(e)->type());  // Keras writes the function name
   // Keras 2.11 writes the compiled metrics as [[{class_name, config}, ...]] (one list per
-  // output); the string form is written as the MeanMetricWrapper Keras resolves it to.
+  // output), each as its load_model() reads it back (Metric::keras_config).
   YAML::Node inner(YAML::NodeType::Sequence);
   const auto loss_targets = make_loss(e)->targets();
   for (const auto& m : make_metrics(e)) {
-    YAML::Node metric;
-    const std::string metric_type(m->type());
-    if (metric_type == "accuracy" || metric_type == "acc") {
-      metric["class_name"] = "MeanMetricWrapper";
-      metric["config"]["name"] = m->name();
-      metric["config"]["dtype"] = "float32";
-      metric["config"]["fn"] = loss_targets == LossTargets::kBinary ? "binary_accuracy"
-                               : loss_targets == LossTargets::kDistribution
-                                   ? "categorical_accuracy"
-                                   : "sparse_categorical_accuracy";
-    } else {
-      metric["class_name"] = metric_type;
-      metric["config"]["name"] = m->name();
-      metric["config"]["dtype"] = "float32";
-    }
-    inner.push_back(metric);
+    inner.push_back(m->keras_config(loss_targets));
   }
   root["metrics"].push_back(inner);
   root["weighted_metrics"] = YAML::Node(YAML::NodeType::Null);

@@ -77,6 +77,23 @@ class Accuracy final : public Metric {
   [[nodiscard]] double result(std::span<const double> state) const override {
     return state[1] > 0 ? state[0] / state[1] : 0.0;
   }
+  // Keras resolves 'accuracy' by the loss: binary, categorical or sparse categorical. A binary
+  // threshold other than 0.5 is the BinaryAccuracy class's (the function's default is 0.5).
+  [[nodiscard]] YAML::Node keras_config(LossTargets task) const override {
+    const bool binary =
+        kKind == Kind::kBinary || (kKind == Kind::kResolved && task == LossTargets::kBinary);
+    if (binary) {
+      if (threshold_ != 0.5) {
+        YAML::Node node = keras_object("BinaryAccuracy");
+        node["config"]["threshold"] = threshold_;
+        return node;
+      }
+      return keras_function("binary_accuracy");
+    }
+    const bool categorical = kKind == Kind::kCategorical ||
+                             (kKind == Kind::kResolved && task == LossTargets::kDistribution);
+    return keras_function(categorical ? "categorical_accuracy" : "sparse_categorical_accuracy");
+  }
 
  private:
   static const char* summary() {

@@ -96,6 +96,19 @@ class Auc final : public Metric {
     }
     return area;
   }
+  // Keras' AUC.get_config() for the same curve (its other options at their defaults).
+  [[nodiscard]] YAML::Node keras_config(LossTargets /*task*/) const override {
+    YAML::Node node = keras_object("AUC");
+    YAML::Node config = node["config"];
+    config["num_thresholds"] = thresholds_.size();
+    config["curve"] = curve_pr_ ? "PR" : "ROC";
+    config["summation_method"] = "interpolation";
+    config["multi_label"] = false;
+    config["num_labels"] = YAML::Node(YAML::NodeType::Null);
+    config["label_weights"] = YAML::Node(YAML::NodeType::Null);
+    config["from_logits"] = false;
+    return node;
+  }
 
  private:
   std::vector<double> thresholds_;

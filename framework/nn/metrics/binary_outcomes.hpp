@@ -78,6 +78,15 @@ class ThresholdRate final : public Metric {
     const double total = state[0] + state[1];
     return total > 0 ? state[0] / total : 0.0;
   }
+  // Keras' Precision/Recall.get_config(): class_id null for every column.
+  [[nodiscard]] YAML::Node keras_config(LossTargets /*task*/) const override {
+    YAML::Node node = keras_object(kRate == Rate::kPrecision ? "Precision" : "Recall");
+    node["config"]["thresholds"] = threshold_;
+    node["config"]["top_k"] = YAML::Node(YAML::NodeType::Null);
+    node["config"]["class_id"] =
+        class_id_ >= 0 ? YAML::Node(class_id_) : YAML::Node(YAML::NodeType::Null);
+    return node;
+  }
 
  private:
   double threshold_ = 0.5;

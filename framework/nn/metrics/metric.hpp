@@ -32,10 +32,19 @@ class Metric {
   // True for metrics of classes (accuracy, AUC, ...), false for regression errors.
   [[nodiscard]] virtual bool for_classification() const { return true; }
   [[nodiscard]] YAML::Node config() const { return YAML::Clone(config_); }
+  // The metric as Keras 2.11 writes it in a checkpoint's training_config, so that its
+  // load_model() deserializes it: a metric compiled from a string is the MeanMetricWrapper of
+  // Keras' function (this default, with the type as the function), a metric class its class
+  // and get_config().
+  [[nodiscard]] virtual YAML::Node keras_config(LossTargets task) const;
 
  protected:
   // Every metric schema declares `name`: reads it (default: the type) and the resolved config.
   void init(const Params& p);
+  // {class_name, config: {name, dtype: float32}} to add a class's own keys to.
+  [[nodiscard]] YAML::Node keras_object(const std::string& class_name) const;
+  // A MeanMetricWrapper of Keras' function `fn` (its keyword arguments added to config).
+  [[nodiscard]] YAML::Node keras_function(const std::string& fn) const;
 
   std::string name_;
   YAML::Node config_;

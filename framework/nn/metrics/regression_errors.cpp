@@ -40,6 +40,18 @@ class RegressionError final : public Metric {
     const double mean = state[1] > 0 ? state[0] / state[1] : 0.0;
     return kError == Error::kRootSquared ? std::sqrt(mean) : mean;
   }
+  // Keras writes the function's own name for its aliases ('mae' -> mean_absolute_error); it
+  // has no root_mean_squared_error function, only the RootMeanSquaredError class.
+  [[nodiscard]] YAML::Node keras_config(LossTargets /*task*/) const override {
+    switch (kError) {
+      case Error::kAbsolute:
+        return keras_function("mean_absolute_error");
+      case Error::kSquared:
+        return keras_function("mean_squared_error");
+      default:
+        return keras_object("RootMeanSquaredError");
+    }
+  }
 };
 
 constexpr char kMae[] = "mean_absolute_error";

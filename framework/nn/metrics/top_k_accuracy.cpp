@@ -49,6 +49,16 @@ class TopKAccuracy final : public Metric {
   [[nodiscard]] double result(std::span<const double> state) const override {
     return state[1] > 0 ? state[0] / state[1] : 0.0;
   }
+  // The function takes Keras' default k = 5; another k is the class's.
+  [[nodiscard]] YAML::Node keras_config(LossTargets /*task*/) const override {
+    if (k_ == 5) {
+      return keras_function(kName);
+    }
+    YAML::Node node =
+        keras_object(kSparse ? "SparseTopKCategoricalAccuracy" : "TopKCategoricalAccuracy");
+    node["config"]["k"] = k_;
+    return node;
+  }
 
  private:
   std::int64_t k_ = 5;
