@@ -87,7 +87,10 @@ std::string pad(const std::string& text, std::size_t width, bool left) {
 std::string emit(const TextTable& table, const Layout& l, const std::vector<std::string>& cells) {
   std::string line;
   for (std::size_t k = 0; k < l.shown.size(); ++k) {
-    line += (k == 0 ? "" : "  ") + pad(cells[k], l.widths[k], table.columns[l.shown[k]].left);
+    if (k > 0) {
+      line += "  ";
+    }
+    line += pad(cells[k], l.widths[k], table.columns[l.shown[k]].left);
   }
   line.erase(line.find_last_not_of(' ') + 1);
   return line + "\n";
@@ -182,7 +185,10 @@ std::string wrap_words(std::string_view text, std::size_t width) {
       out += line + "\n";
       line.clear();
     }
-    line += (line.empty() ? "" : " ") + std::string(word);
+    if (!line.empty()) {
+      line += ' ';
+    }
+    line += word;
     start = end + 1;
   }
   return out + line + "\n";
@@ -206,7 +212,10 @@ std::vector<std::string> short_key_names(const std::vector<std::string>& keys) {
   auto name = [&](std::size_t i) {
     std::string text;
     for (std::size_t k = parts[i].size() - kept[i]; k < parts[i].size(); ++k) {
-      text += (text.empty() ? "" : ".") + parts[i][k];
+      if (!text.empty()) {
+        text += '.';
+      }
+      text += parts[i][k];
     }
     return text;
   };
