@@ -377,6 +377,14 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
     fmt::print(options.out, "{}", model.summary(e.model_name));
     fmt::print(options.out, "data: {} training, {} validation, {} test samples\n",
                d.parts.train.size(), d.parts.validation.size(), d.parts.test.size());
+    for (const auto& callback : callbacks) {
+      for (const auto& file : callback->output_files()) {
+        if (std::filesystem::path(file.name).is_absolute()) {
+          fmt::print(options.out, "{} writes outside the run folder: {}\n", callback->type(),
+                     file.name);
+        }
+      }
+    }
   }
   TrainContext ctx;
   ctx.run_dir = run_dir;

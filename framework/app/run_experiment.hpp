@@ -34,7 +34,7 @@ struct RunOutcome {
   std::filesystem::path run_dir;
   std::int64_t epochs_run = 0;
   bool stopped_early = false;
-  std::map<std::string, Logs> evaluation;  // split -> loss and metrics
+  std::map<std::string, Logs> evaluation;            // split -> loss and metrics
   std::map<std::string, ClassReport> class_reports;  // split -> per-class (classification)
 };
 

@@ -72,12 +72,15 @@ double best_of(const TrialResult& r, const Sweep& sweep, std::int64_t* epoch) {
 }  // namespace
 
 void read_finished_trial(TrialResult& r) {
-  const YAML::Node summary =
-      parse_json(read_text_file(r.dir / "summary.json"), (r.dir / "summary.json").string());
+  const auto path = r.dir / "summary.json";
+  const YAML::Node summary = parse_json(read_text_file(path), path.string());
+  if (!summary.IsMap() || !summary["epochs_run"].IsDefined() || !summary["epochs_run"].IsScalar()) {
+    throw Error(fmt::format("{}: not a finished run's summary (no epochs_run)", path.string()));
+  }
   r.epochs_run = summary["epochs_run"].as<std::int64_t>(0);
   r.seconds_per_epoch = summary["seconds_per_epoch"].as<double>(0);
   r.params = summary["params"].as<std::int64_t>(0);
-  if (summary["evaluation"].IsMap()) {
+  if (summary["evaluation"].IsDefined() && summary["evaluation"].IsMap()) {
     for (const auto& split : summary["evaluation"]) {
       Logs& logs = r.evaluation[split.first.Scalar()];
       for (const auto& metric : split.second) {
@@ -88,6 +91,17 @@ void read_finished_trial(TrialResult& r) {
     }
   }
   r.history = read_history_csv(r.dir / "history.csv");
+}
+
+bool read_finished_trial_or_fail(TrialResult& r) {
+  try {
+    read_finished_trial(r);
+    return true;
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+    return false;
+  }
 }
 
 namespace {
@@ -264,16 +278,18 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
       TrialResult& r = results[i];
       if (std::filesystem::exists(r.dir / "summary.json")) {
         r.status = "skipped";
-        read_finished_trial(r);
-        table.set(i, "skipped", "finished before");
+        if (read_finished_trial_or_fail(r)) {
+          table.set(i, "skipped", "finished before");
+        } else {
+          table.set(i, "failed", r.error);
+        }
         continue;
       }
       table.set(i, "running");
       run_trial(plan, i, r.dir, per_trial, best_so_far(sweep, [&, i](const std::string& text) {
                   table.set(i, "running", text);
                 }));
-      if (r.status == "done") {
-        read_finished_trial(r);
+      if (r.status == "done" && read_finished_trial_or_fail(r)) {
         table.set(i, "done");
       } else {
         table.set(i, "failed", r.error);

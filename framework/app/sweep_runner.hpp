@@ -61,8 +61,12 @@ void run_trial(SweepPlan& plan, std::size_t i, const std::filesystem::path& run_
 // An on_epoch callback that calls show("epoch 3, best val_loss 0.4338").
 std::function<void(const EpochRecord&)> best_so_far(const Sweep& sweep,
                                                     std::function<void(const std::string&)> show);
-// Reads a finished trial's outcome back from its folder (summary.json, history.csv).
+// Reads a finished trial's outcome back from its folder (summary.json, history.csv). Throws
+// Error for a damaged or foreign file.
 void read_finished_trial(TrialResult& r);
+// The same, for the sweep's loop: a trial whose files cannot be read is marked failed with the
+// reason (the other trials go on) and false is returned.
+bool read_finished_trial_or_fail(TrialResult& r);
 // Ranks the trials, writes summary.csv and summary.h5 and prints the leaderboard.
 std::vector<TrialResult> finish_sweep(const Sweep& sweep, SweepPlan& plan,
                                       const SweepOptions& options);

@@ -2,17 +2,31 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <sstream>
 
 #include "framework/core/errors.hpp"
 
 namespace runner::cli {
 
+po::typed_value<std::string>* threads_value(std::size_t& threads) {
+  return po::value<std::string>()->default_value("0")->notifier([&threads](const std::string& s) {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc{} || end != s.data() + s.size() || n > kMaxThreads) {
+      throw ConfigError(
+          fmt::format("--threads {}: expected 0 (all cores) or a number of threads from 1 to {}", s,
+                      kMaxThreads));
+    }
+    threads = n;
+  });
+}
+
 void add_common_options(po::options_description& desc, CommonOptions& common, bool with_threads) {
   desc.add_options()("set", po::value(&common.overrides)->composing(),
                      "override a config value, e.g. --set fit.epochs=3 (repeatable)");
   if (with_threads) {
-    desc.add_options()("threads", po::value(&common.threads)->default_value(0),
+    desc.add_options()("threads", threads_value(common.threads),
                        "worker threads (0: all cores); results do not depend on it");
   }
   desc.add_options()("help,h", po::bool_switch(&common.help), "show this help");

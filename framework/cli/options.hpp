@@ -16,6 +16,11 @@ struct CommonOptions {
   bool help = false;
 };
 
+// --threads N's value: 0 (all cores) or 1 to kMaxThreads; anything else ("-1", "two") is a
+// usage error naming the flag (program_options would read -1 as 2^64 - 1 threads).
+inline constexpr std::size_t kMaxThreads = 4096;
+po::typed_value<std::string>* threads_value(std::size_t& threads);
+
 // Adds --set, --threads (commands that compute: with_threads) and --help to `desc`.
 void add_common_options(po::options_description& desc, CommonOptions& common,
                         bool with_threads = true);

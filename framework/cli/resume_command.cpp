@@ -26,7 +26,7 @@ int resume_command(const std::vector<std::string>& args) {
   desc.add_options()("run", po::value(&dir), "the run folder")("quiet,q", po::bool_switch(&quiet),
                                                                "print nothing but errors")(
       "epochs", po::value(&epochs), "train on until this many epochs in all")(
-      "threads", po::value(&common.threads)->default_value(0), "worker threads (0: all cores)")(
+      "threads", threads_value(common.threads), "worker threads (0: all cores)")(
       "help,h", po::bool_switch(&common.help), "show this help");
   parse(args, desc, {"run"}, "resume");
   if (common.help) {

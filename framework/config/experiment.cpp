@@ -13,19 +13,6 @@ namespace runner {
 
 namespace {
 
-Check<std::string> folder_name() {
-  return [](const std::string& v) -> std::optional<std::string> {
-    static const std::regex kSafe("[A-Za-z0-9][A-Za-z0-9._-]*");
-    if (std::regex_match(v, kSafe)) {
-      return std::nullopt;
-    }
-    return fmt::format(
-        "expected a name of letters, digits, '.', '_' or '-' (it names the "
-        "results folder), got '{}'",
-        v);
-  };
-}
-
 // A layer's `inputs`: one name or a list of names; empty when the key is absent.
 std::vector<std::string> layer_inputs(const YAML::Node& layer, const std::string& path,
                                       Diagnostics& diag) {

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 
 #include "framework/config/overrides.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/rng.hpp"
+#include "framework/core/text.hpp"
 
 namespace runner {
 
@@ -103,10 +105,12 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
   MapReader top(root, "", diag);
   MapReader s(top.child("sweep"), "sweep", diag);
   top.reject_unknown();
-  sweep.name = s.require<std::string>("name", "sweep");
+  sweep.name = s.require<std::string>("name", "sweep", folder_name());
   const std::string base = s.require<std::string>("base", "");
   sweep.base = (std::filesystem::path(path).parent_path() / base).lexically_normal().string();
   sweep.method = s.get_or<std::string>("method", "grid", one_of({"grid", "random"}));
+  sweep.max_trials =
+      s.get_or<std::int64_t>("max_trials", Sweep::kDefaultMaxTrials, between(1, Sweep::kMaxTrials));
   sweep.trials = s.get_or<std::int64_t>("trials", 0, at_least(1));
   sweep.seed = static_cast<std::uint32_t>(s.get_or<std::int64_t>("seed", 0, at_least(0)));
   sweep.metric = s.get_or<std::string>("metric", "val_loss");
@@ -119,6 +123,16 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
   s.reject_unknown();
   if (sweep.method == "random" && sweep.trials == 0) {
     diag.error(s.node(), "sweep", "method random needs 'trials'");
+  }
+  // Counted before anything is expanded: a grid of 9 parameters x 100 values is 10^18 trials.
+  const std::uint64_t count = trial_count(sweep);
+  if (count > static_cast<std::uint64_t>(sweep.max_trials)) {
+    diag.error(s.child(sweep.method == "random" ? "trials" : "parameters"), "sweep",
+               fmt::format("{} trials, more than max_trials ({}); set sweep.max_trials (at most "
+                           "{}) to run that many",
+                           count == UINT64_MAX ? "over 1.8e19"
+                                               : with_thousands(static_cast<long long>(count)),
+                           sweep.max_trials, Sweep::kMaxTrials));
   }
   for (const auto& p : sweep.parameters) {
     if (sweep.method == "grid" && p.values.empty()) {
@@ -133,6 +147,21 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
   check_against_base(sweep, diag);
   diag.throw_if_any();
   return sweep;
+}
+
+std::uint64_t trial_count(const Sweep& sweep) {
+  if (sweep.method != "grid") {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(sweep.trials, 0));
+  }
+  std::uint64_t count = 1;
+  for (const auto& p : sweep.parameters) {
+    const std::uint64_t n = p.values.size();
+    if (n != 0 && count > UINT64_MAX / n) {
+      return UINT64_MAX;  // saturates: far above any limit
+    }
+    count *= n;
+  }
+  return count;
 }
 
 std::vector<Trial> expand_trials(const Sweep& sweep) {

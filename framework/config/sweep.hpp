@@ -49,6 +49,11 @@ struct Sweep {
   std::string metric = "val_loss";
   bool minimize = true;
   std::int64_t concurrency = 1;
+  // The most trials the sweep may have (counted before they are listed): a documented default
+  // the user raises, up to a hard limit that keeps the list in memory.
+  static constexpr std::int64_t kDefaultMaxTrials = 10000;
+  static constexpr std::int64_t kMaxTrials = 1000000;
+  std::int64_t max_trials = kDefaultMaxTrials;
   std::vector<std::string> fixed;  // overrides for every trial
   std::vector<SweepParameter> parameters;
 };
@@ -63,5 +68,7 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
 // The trials in a fixed order: the grid's cartesian product (last parameter fastest), or
 // `trials` random draws from `seed`.
 std::vector<Trial> expand_trials(const Sweep& sweep);
+// How many trials expand_trials would list, without listing them (saturating at UINT64_MAX).
+std::uint64_t trial_count(const Sweep& sweep);
 
 }  // namespace runner

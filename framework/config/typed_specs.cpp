@@ -4,9 +4,12 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <vector>
+
+#include "framework/core/file_util.hpp"
 
 namespace runner {
 
@@ -156,6 +159,52 @@ void check_file_name_fields(const LoggedNames& logged, const Callback& callback,
                     fmt::join(unknown.known, ", "), did_you_mean(unknown.field, unknown.known)));
   }
 }
+// A callback's files stay in the run folder (unless the user writes an absolute path) and never
+// take the name of one of runner's own files there.
+void check_output_files(const Callback& callback, const YAML::Node& node,
+                        const std::string& key_path, std::vector<std::string>& names,
+                        Diagnostics& diag) {
+  for (const auto& file : callback.output_files()) {
+    const YAML::Node& const_node = node;
+    const YAML::Node where = const_node.IsMap() ? const_node[file.param] : const_node;
+    const std::string path = key_path + "." + file.param;
+    const std::filesystem::path name(file.name);
+    if (file.name.empty() || !name.has_filename()) {
+      diag.error(where, path,
+                 fmt::format("'{}' names no file (an empty name or a folder)", file.name));
+      continue;
+    }
+    if (name.is_absolute()) {
+      names.push_back(name.lexically_normal().string());
+      continue;  // the user's explicit choice; the run says where it writes
+    }
+    const std::filesystem::path normal = name.lexically_normal();
+    if (normal.empty() || *normal.begin() == "..") {
+      diag.error(where, path,
+                 fmt::format("'{}' leaves the run folder; name a file inside it, or write an "
+                             "absolute path to put it elsewhere",
+                             file.name));
+      continue;
+    }
+    if (std::distance(normal.begin(), normal.end()) == 1 &&
+        is_run_file_name(normal.filename().string())) {
+      diag.error(where, path,
+                 fmt::format("'{}' is one of the files runner writes in the run folder "
+                             "(config.yaml, history.csv, results.h5, model-final.h5, "
+                             "summary.json, state.bin, the pictures); choose another name",
+                             file.name));
+      continue;
+    }
+    const std::string key = normal.string();
+    if (std::find(names.begin(), names.end(), key) != names.end()) {
+      diag.error(where, path,
+                 fmt::format("'{}' is written by another callback too; give each its own file",
+                             file.name));
+      continue;
+    }
+    names.push_back(key);
+  }
+}
 }  // namespace
 
 void read_callbacks(MapReader& top, Experiment& e) {
@@ -168,6 +217,7 @@ void read_callbacks(MapReader& top, Experiment& e) {
       return;
     }
     const auto logged = logged_names(e);
+    std::vector<std::string> output_names;  // of the callbacks so far
     for (std::size_t i = 0; i < list.size(); ++i) {
       TypedSpec entry{"", list[i], fmt::format("callbacks[{}]", i)};
       const auto callback = check_entry(callback_registry(), entry, diag, e.seed);
@@ -180,6 +230,9 @@ void read_callbacks(MapReader& top, Experiment& e) {
       if (callback && logged) {
         check_monitor(*logged, *callback, list[i], entry.key_path, diag);
         check_file_name_fields(*logged, *callback, list[i], entry.key_path, diag);
+      }
+      if (callback) {
+        check_output_files(*callback, list[i], entry.key_path, output_names, diag);
       }
       e.callbacks.push_back(entry);
       const YAML::Node& item = list[i];

@@ -57,6 +57,16 @@ std::string read_text_file(const std::filesystem::path& path) {
   return text.str();
 }
 
+bool is_run_file_name(const std::string& name) {
+  for (const char* own : {"config.yaml", "history.csv", "results.h5", "model-final.h5",
+                          "summary.json", "state.bin", "report.html"}) {
+    if (name == own) {
+      return true;
+    }
+  }
+  return name.ends_with(".png") || name.ends_with(".svg");  // runner's pictures
+}
+
 std::string os_reason() {
   const int error = errno;
   return error != 0 ? std::strerror(error) : "the operating system gave no reason";

@@ -13,6 +13,11 @@ void write_atomically(const std::filesystem::path& path,
 void write_text_file(const std::filesystem::path& path, const std::string& text);
 std::string read_text_file(const std::filesystem::path& path);
 
+// Whether `name` (a file directly in a run folder) is one runner writes itself: config.yaml,
+// history.csv, results.h5, model-final.h5, summary.json, state.bin and the pictures (.png, .svg).
+// A callback's file must not take one of these names.
+bool is_run_file_name(const std::string& name);
+
 // What the operating system said about the last failed call ("No space left on device"), for
 // messages that name the path; read it right after the failure, before errno changes.
 std::string os_reason();

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -73,6 +74,28 @@ Check<std::int64_t> at_least(std::int64_t lo) {
       return std::nullopt;
     }
     return fmt::format("expected an integer >= {}, got {}", lo, v);
+  };
+}
+
+Check<std::int64_t> between(std::int64_t lo, std::int64_t hi) {
+  return [lo, hi](const std::int64_t& v) -> std::optional<std::string> {
+    if (v >= lo && v <= hi) {
+      return std::nullopt;
+    }
+    return fmt::format("expected an integer from {} to {}, got {}", lo, hi, v);
+  };
+}
+
+Check<std::string> folder_name() {
+  return [](const std::string& v) -> std::optional<std::string> {
+    static const std::regex kSafe("[A-Za-z0-9][A-Za-z0-9._-]*");
+    if (std::regex_match(v, kSafe)) {
+      return std::nullopt;
+    }
+    return fmt::format(
+        "expected a name of letters, digits, '.', '_' or '-' (it names the "
+        "results folder), got '{}'",
+        v);
   };
 }
 

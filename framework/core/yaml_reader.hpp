@@ -44,6 +44,10 @@ using Check = std::function<std::optional<std::string>(const T&)>;
 
 Check<std::int64_t> positive();
 Check<std::int64_t> at_least(std::int64_t lo);
+Check<std::int64_t> between(std::int64_t lo, std::int64_t hi);
+// A name that becomes a folder: letters, digits, '.', '_' and '-', not starting with '.' or '-'
+// (so never "..", a path or an option).
+Check<std::string> folder_name();
 Check<double> in_range(double lo, double hi, bool hi_open = false);
 Check<double> non_negative();
 Check<double> positive_real();

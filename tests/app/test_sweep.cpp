@@ -3,6 +3,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <sstream>
 
 #include "framework/app/sweep_runner.hpp"
@@ -171,6 +172,88 @@ TEST_SUITE("sweep") {
       CHECK(text.find("dense.units=") != std::string::npos);
     }
     CHECK(rows > 0);
+  }
+
+  TEST_CASE("A sweep name that is not a folder name is refused as the experiment's is") {
+    for (const char* name : {"..", "../../x", "/tmp/abs", "a/b", "-rf"}) {
+      CAPTURE(name);
+      TempDir dir;
+      const auto file = dir / "sweep.yaml";
+      std::ofstream(file) << "sweep:\n  name: '" << name << "'\n  base: "
+                          << std::filesystem::absolute("tests/fixtures/tiny.yaml").string()
+                          << "\n  parameters:\n    model.layers.dense.units: [8]\n";
+      const std::string expected = fmt::format(
+          "sweep.yaml:2:9: sweep.name: expected a name of letters, digits, '.', '_' or '-' (it "
+          "names the results folder), got '{}'",
+          name);
+      CHECK_THROWS_WITH_AS(load_sweep(file.string()), doctest::Contains(expected.c_str()),
+                           ConfigError);
+    }
+  }
+
+  TEST_CASE("A sweep too large is refused with its count before any trial is listed") {
+    TempDir dir;
+    const auto file = dir / "sweep.yaml";
+    const std::string base = std::filesystem::absolute("tests/fixtures/tiny.yaml").string();
+    // 9 parameters x 100 values: 10^18 trials, counted without listing them.
+    std::string grid =
+        "sweep:\n  name: huge\n  base: " + base + "\n  set: [fit.epochs=1]\n  parameters:\n";
+    const char* keys[] = {"seed",
+                          "fit.batch_size",
+                          "fit.epochs",
+                          "data.limit",
+                          "model.layers.dense.units",
+                          "model.layers.conv2d.filters",
+                          "data.test_limit",
+                          "model.layers.dropout.rate",
+                          "model.layers.max_pooling2d.pool_size"};
+    for (const char* key : keys) {
+      grid += fmt::format("    {}: [", key);
+      for (int v = 1; v <= 100; ++v) {
+        grid += fmt::format("{}{}", v == 1 ? "" : ", ", v);
+      }
+      grid += "]\n";
+    }
+    std::ofstream(file) << grid;
+    CHECK_THROWS_WITH_AS(load_sweep(file.string()),
+                         doctest::Contains("sweep: 1,000,000,000,000,000,000 trials, more than "
+                                           "max_trials (10000); set sweep.max_trials (at most "
+                                           "1000000) to run that many"),
+                         ConfigError);
+    std::ofstream(file) << "sweep:\n  name: r\n  base: " << base
+                        << "\n  method: random\n  trials: 1000000000000\n  parameters:\n"
+                           "    model.layers.dense.units: [8, 16]\n";
+    CHECK_THROWS_WITH_AS(load_sweep(file.string()),
+                         doctest::Contains("sweep.yaml:5:11: sweep: 1,000,000,000,000 trials, "
+                                           "more than max_trials (10000)"),
+                         ConfigError);
+    // Raised by the user, within the hard limit.
+    std::ofstream(file) << "sweep:\n  name: r\n  base: " << base
+                        << "\n  method: random\n  trials: 20000\n  max_trials: 20000\n"
+                           "  parameters:\n    model.layers.dense.units: [8, 16]\n";
+    CHECK(expand_trials(load_sweep(file.string())).size() == 20000);
+  }
+
+  TEST_CASE("A trial whose summary.json is damaged fails alone and the sweep goes on") {
+    TempDir results;
+    SweepOptions quiet;
+    quiet.quiet = true;
+    const auto first = run_sweep(tiny_sweep(results), quiet);
+    REQUIRE(first.size() == 4);
+    std::ofstream(first[0].dir / "summary.json") << "{}";
+    std::ofstream(first[1].dir / "summary.json", std::ios::trunc).close();  // 0 bytes
+    const auto again = run_sweep(tiny_sweep(results), quiet);
+    std::size_t failed = 0;
+    for (const auto& r : again) {
+      if (r.status == "failed") {
+        ++failed;
+        CAPTURE(r.error);
+        CHECK(r.error.find("summary.json") != std::string::npos);
+      } else {
+        CHECK(r.status == "skipped");
+      }
+    }
+    CHECK(failed == 2);
   }
 
   TEST_CASE("A second sweep process in the same folder is refused") {

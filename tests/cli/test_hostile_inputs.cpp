@@ -60,6 +60,69 @@ TEST_SUITE("slow/hostile inputs") {
     }
   }
 
+  TEST_CASE("Callback files outside the run folder or on runner's own files are refused at load") {
+    struct Case {
+      std::string callbacks;  // --set callbacks=...
+      std::string says;
+    };
+    const Case cases[] = {
+        {"[{type: ModelCheckpoint, filepath: ../../outside.h5}]",
+         "callbacks[0].filepath: '../../outside.h5' leaves the run folder; name a file inside "
+         "it, or write an absolute path to put it elsewhere"},
+        {"[{type: ModelCheckpoint, filepath: config.yaml}]",
+         "callbacks[0].filepath: 'config.yaml' is one of the files runner writes in the run "
+         "folder"},
+        {"[{type: ModelCheckpoint, filepath: state.bin}]", "'state.bin' is one of the files"},
+        {"[{type: CSVLogger, filename: history.csv}]",
+         "callbacks[0].filename: 'history.csv' is one of the files"},
+        {"[{type: CSVLogger, filename: \"\"}]", "'' names no file (an empty name or a folder)"},
+        {"[{type: ModelCheckpoint, filepath: sub/}]", "'sub/' names no file"},
+        {"[{type: CSVLogger, filename: a.log}, {type: CSVLogger, filename: ./a.log}]",
+         "callbacks[1].filename: './a.log' is written by another callback too"},
+        {"[{type: ModelCheckpoint, filepath: \"m-{epoch:2000000000d}.h5\"}]",
+         "a width or precision of 2000000000 is longer than a file name may be"},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.callbacks);
+      TempDir results;
+      const CliResult r =
+          run_cli("tests/fixtures/tiny.yaml --set results_dir=" + results.path().string() +
+                  " --set 'callbacks=" + c.callbacks + "'");
+      CHECK(r.exit_code == 2);
+      CHECK(r.err.find(c.says) != std::string::npos);
+      CHECK(r.err.starts_with("error: --set callbacks=" + c.callbacks + ": callbacks["));
+      CHECK_FALSE(std::filesystem::exists(results / "tiny"));  // nothing written
+    }
+  }
+
+  TEST_CASE("A callback file at an absolute path is written there and the run says so") {
+    TempDir results;
+    TempDir elsewhere;
+    const auto target = elsewhere / "best.h5";
+    const CliResult r = run_cli(
+        "tests/fixtures/tiny.yaml --set fit.epochs=1 --set results_dir=" + results.path().string() +
+        " --set 'callbacks=[{type: ModelCheckpoint, filepath: " + target.string() + "}]'");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(std::filesystem::exists(target));
+    CHECK(r.out.find("ModelCheckpoint writes outside the run folder: " + target.string()) !=
+          std::string::npos);
+  }
+
+  TEST_CASE("A bad --threads is a usage error") {
+    for (const char* value : {"-1", "two", "1e3", "99999999999999999999", "5000"}) {
+      CAPTURE(value);
+      const CliResult run = run_cli(std::string("tests/fixtures/tiny.yaml --threads ") + value);
+      CHECK(run.exit_code == 2);
+      CHECK(run.err == fmt::format("error: --threads {}: expected 0 (all cores) or a number of "
+                                   "threads from 1 to 4096\n",
+                                   value));
+    }
+    const CliResult resume = run_cli("resume /nonexistent --threads -1");
+    CHECK(resume.exit_code == 2);
+    CHECK(resume.err.starts_with("error: --threads -1: expected 0 (all cores)"));
+  }
+
   TEST_CASE("Binary garbage and unterminated or deeply nested YAML fail cleanly") {
     for (const char* file : {"binary_garbage.yaml", "unterminated_string.yaml"}) {
       CAPTURE(std::string(file));

@@ -3,10 +3,12 @@
 #include <cmath>
 #include <fstream>
 
+#include "framework/core/errors.hpp"
 #include "framework/core/yaml_reader.hpp"
 #include "framework/train/callbacks/callback.hpp"
 #include "framework/train/optimizers/optimizer.hpp"
 #include "tests/support/make_layer.hpp"
+#include "tests/support/run_cli.hpp"
 #include "tests/support/tmpdir.hpp"
 
 namespace runner::test {
@@ -212,6 +214,66 @@ TEST_SUITE("callbacks") {
           "epoch,accuracy,loss,lr,val_loss\r\n"
           "0,nan,1.0,0.001,0.5\r\n"
           "1,1.0000000272564224e+16,0.75,1e-05,0.4000000059604645\r\n");
+  }
+
+  TEST_CASE(
+      "A resumed CSVLogger rebuilds its file from the saved state and writes no epoch twice") {
+    TempDir dir;
+    Script s;
+    s.ctx.run_dir = dir.path();
+    auto epoch_logs = [](int e) {
+      Logs logs;
+      logs.set("loss", 1.0 / (e + 1));
+      return logs;
+    };
+    auto first = make_callback("{type: CSVLogger, filename: log.csv}");
+    first->on_train_begin(s.ctx);
+    first->on_epoch_end(0, epoch_logs(0), s.ctx);
+    CallbackState saved;  // state.bin after epoch 1
+    first->save_state(saved);
+    first->on_epoch_end(1, epoch_logs(1), s.ctx);  // then killed before the next state.bin
+    // The resumed run repeats epoch 2 from the state of epoch 1.
+    auto resumed = make_callback("{type: CSVLogger, filename: log.csv}");
+    s.ctx.resuming = true;
+    resumed->on_train_begin(s.ctx);
+    resumed->load_state(saved);
+    resumed->on_epoch_end(1, epoch_logs(1), s.ctx);
+    resumed->on_epoch_end(2, epoch_logs(2), s.ctx);
+    CHECK(slurp(dir / "log.csv") == "epoch,loss\r\n0,1.0\r\n1,0.5\r\n2,0.3333333432674408\r\n");
+  }
+
+  TEST_CASE("CSVLogger replaces a symlink in its place instead of writing through it") {
+    TempDir dir;
+    std::filesystem::create_directories(dir / "run");
+    { std::ofstream(dir / "elsewhere.txt") << "keep me"; }
+    std::filesystem::create_symlink(dir / "elsewhere.txt", dir / "run" / "log.csv");
+    Script s;
+    s.ctx.run_dir = dir / "run";
+    auto cb = make_callback("{type: CSVLogger, filename: log.csv}");
+    s.run(*cb, {0.5}, "loss");
+    CHECK(slurp(dir / "elsewhere.txt") == "keep me");
+    CHECK_FALSE(std::filesystem::is_symlink(dir / "run" / "log.csv"));
+    CHECK(slurp(dir / "run" / "log.csv") == "epoch,loss\r\n0,0.5\r\n");
+  }
+
+  TEST_CASE("CSVLogger with append adds to what the file held and writes no second header") {
+    TempDir dir;
+    { std::ofstream(dir / "log.csv", std::ios::binary) << "epoch,loss\r\n0,0.9\r\n"; }
+    Script s;
+    s.ctx.run_dir = dir.path();
+    auto cb = make_callback("{type: CSVLogger, filename: log.csv, append: true}");
+    s.run(*cb, {0.5}, "loss");
+    CHECK(slurp(dir / "log.csv") == "epoch,loss\r\n0,0.9\r\n0,0.5\r\n");
+  }
+
+  TEST_CASE("ModelCheckpoint refuses a format width longer than a file name") {
+    CHECK_THROWS_WITH_AS(
+        make_callback("{type: ModelCheckpoint, filepath: 'm-{epoch:9999999d}.h5'}"),
+        doctest::Contains("'{epoch:9999999d}': a width or precision of 9999999 is longer than a "
+                          "file name may be (at most 99)"),
+        ConfigError);
+    CHECK_NOTHROW(
+        make_callback("{type: ModelCheckpoint, filepath: 'm-{epoch:03d}-{loss:.4f}.h5'}"));
   }
 
   TEST_CASE("TerminateOnNaN stops after a batch with a non-finite loss and says where") {

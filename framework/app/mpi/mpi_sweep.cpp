@@ -131,8 +131,11 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (fs::exists(results[i].dir / "summary.json")) {
       results[i].status = "skipped";
-      read_finished_trial(results[i]);
-      table.set(i, "skipped", "finished before");
+      if (read_finished_trial_or_fail(results[i])) {
+        table.set(i, "skipped", "finished before");
+      } else {
+        table.set(i, "failed", results[i].error);
+      }
     } else {
       queue.push_back(i);
     }

@@ -14,10 +14,10 @@ MonitorMode resolve_mode(const std::string& mode, const std::string& monitor) {
   if (mode == "max") {
     return MonitorMode::kMax;
   }
-  const bool higher_is_better =
-      monitor.find("acc") != std::string::npos || monitor.starts_with("fmeasure") ||
-      monitor.find("auc") != std::string::npos || monitor.ends_with("precision") ||
-      monitor.ends_with("recall");
+  const bool higher_is_better = monitor.find("acc") != std::string::npos ||
+                                monitor.starts_with("fmeasure") ||
+                                monitor.find("auc") != std::string::npos ||
+                                monitor.ends_with("precision") || monitor.ends_with("recall");
   return higher_is_better ? MonitorMode::kMax : MonitorMode::kMin;
 }
 

@@ -68,6 +68,13 @@ class Callback {
       const std::vector<std::string>& /*logged*/) const {
     return {};
   }
+  // The files it writes, as its config names them (ModelCheckpoint's a template it fills in):
+  // checked at load time, each inside the run folder unless absolute, and none of runner's own.
+  struct OutputFile {
+    std::string param;  // "filepath"
+    std::string name;   // as written
+  };
+  [[nodiscard]] virtual std::vector<OutputFile> output_files() const { return {}; }
   // What must survive an interrupted run for the resumed one to behave identically.
   virtual void save_state(CallbackState& /*state*/) const {}
   virtual void load_state(const CallbackState& /*state*/) {}

@@ -2,14 +2,16 @@
 // through Python's csv "excel" dialect (CRLF line ends). Keras' logs hold float32 values turned
 // into Python floats (`.item()`), so a value is written as the repr of the float32 widened to a
 // double (0.4000000059604645); `lr`, which ReduceLROnPlateau adds as a NumPy float32, as that
-// float32's str (0.001). Rows are flushed as they are written, so an interrupted run keeps its
-// finished epochs.
+// float32's str (0.001).
+// The file is rewritten whole after every epoch, atomically (a temporary file renamed over it,
+// which replaces a symlink instead of writing through it), from rows the callback keeps in its
+// saved state: a resumed run rebuilds the file from the state, so an epoch that finished after
+// the last state.bin is not written twice.
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <fstream>
+#include <optional>
 
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
@@ -60,20 +62,19 @@ class CSVLogger final : public Callback {
   }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
+  [[nodiscard]] std::vector<OutputFile> output_files() const override {
+    return {{"filename", filename_}};
+  }
 
   void on_train_begin(TrainContext& ctx) override {
     path_ = ctx.run_dir / filename_;
-    // A resumed run continues its own log.
-    const bool append = append_ || ctx.resuming;
-    const bool existing =
-        append && std::filesystem::exists(path_) && std::filesystem::file_size(path_) > 0;
-    errno = 0;
-    out_.open(path_, append ? std::ios::app : std::ios::trunc);
-    if (!out_) {
-      throw Error(fmt::format("{}: cannot write: {}", path_.string(), os_reason()));
-    }
-    header_written_ = existing;
+    // append: Keras adds to what the file holds, and writes no header after a non-empty file.
+    // A resumed run keeps its file too; load_state() then cuts it back to what the saved state
+    // holds (a continued finished run has no state for its callbacks and goes on after it).
+    const bool keep = append_ || ctx.resuming;
+    prior_ = keep && std::filesystem::exists(path_) ? read_text_file(path_) : std::string();
     keys_.clear();
+    rows_.clear();
   }
 
   void on_epoch_end(std::int64_t epoch, const Logs& logs, TrainContext& /*ctx*/) override {
@@ -81,36 +82,92 @@ class CSVLogger final : public Callback {
       keys_ = logs.names();
       std::sort(keys_.begin(), keys_.end());
     }
-    if (!header_written_) {
-      out_ << "epoch";
-      for (const auto& k : keys_) {
-        out_ << separator_ << k;
-      }
-      out_ << "\r\n";
-      header_written_ = true;
-    }
-    out_ << epoch;
+    Row row{epoch, {}};
     for (const auto& k : keys_) {
-      const auto v = logs.get(k);
-      out_ << separator_ << (v ? keras_value(k, *v) : "NA");
+      row.values.push_back(logs.get(k));
     }
-    out_ << "\r\n";
-    out_.flush();
-    if (!out_) {
-      throw Error(fmt::format("{}: cannot write: {}", path_.string(), os_reason()));
+    rows_.push_back(std::move(row));
+    write_text_file(path_, text());
+  }
+
+  // The rows by number: "key:<name>" -> column, "epoch:<row>" -> epoch, "<row>:<column>" ->
+  // value (absent: NA); "prior_bytes" how much of the file was there before the run.
+  void save_state(CallbackState& state) const override {
+    state.numbers["prior_bytes"] = static_cast<double>(prior_.size());
+    for (std::size_t c = 0; c < keys_.size(); ++c) {
+      state.numbers["key:" + keys_[c]] = static_cast<double>(c);
+    }
+    for (std::size_t r = 0; r < rows_.size(); ++r) {
+      state.numbers[fmt::format("epoch:{}", r)] = static_cast<double>(rows_[r].epoch);
+      for (std::size_t c = 0; c < keys_.size(); ++c) {
+        if (rows_[r].values[c]) {
+          state.numbers[fmt::format("{}:{}", r, c)] = *rows_[r].values[c];
+        }
+      }
     }
   }
 
-  void on_train_end(TrainContext& /*ctx*/) override { out_.close(); }
+  void load_state(const CallbackState& state) override {
+    const auto number = [&](const std::string& key) -> std::optional<double> {
+      const auto it = state.numbers.find(key);
+      return it == state.numbers.end() ? std::nullopt : std::optional(it->second);
+    };
+    keys_.clear();
+    for (const auto& [key, column] : state.numbers) {
+      if (key.starts_with("key:")) {
+        keys_.resize(std::max(keys_.size(), static_cast<std::size_t>(column) + 1));
+        keys_[static_cast<std::size_t>(column)] = key.substr(4);
+      }
+    }
+    rows_.clear();
+    for (std::size_t r = 0; const auto epoch = number(fmt::format("epoch:{}", r)); ++r) {
+      Row row{static_cast<std::int64_t>(*epoch), {}};
+      for (std::size_t c = 0; c < keys_.size(); ++c) {
+        row.values.push_back(number(fmt::format("{}:{}", r, c)));
+      }
+      rows_.push_back(std::move(row));
+    }
+    // What the file held before the run began (append): its first prior_bytes bytes.
+    const auto prior_bytes = static_cast<std::size_t>(number("prior_bytes").value_or(0));
+    prior_.clear();
+    if (prior_bytes > 0 && std::filesystem::exists(path_)) {
+      prior_ = read_text_file(path_).substr(0, prior_bytes);
+    }
+  }
 
  private:
+  struct Row {
+    std::int64_t epoch = 0;
+    std::vector<std::optional<double>> values;  // one per key; none: "NA"
+  };
+
+  [[nodiscard]] std::string text() const {
+    std::string out = prior_;
+    if (prior_.empty()) {
+      out += "epoch";
+      for (const auto& k : keys_) {
+        out += separator_ + k;
+      }
+      out += "\r\n";
+    }
+    for (const auto& row : rows_) {
+      out += std::to_string(row.epoch);
+      for (std::size_t c = 0; c < keys_.size(); ++c) {
+        out += separator_;
+        out += row.values[c] ? keras_value(keys_[c], *row.values[c]) : "NA";
+      }
+      out += "\r\n";
+    }
+    return out;
+  }
+
   std::string filename_;
   std::string separator_;
   bool append_ = false;
   std::filesystem::path path_;
-  std::ofstream out_;
-  bool header_written_ = false;
+  std::string prior_;  // the file's text before the run began (append), else empty
   std::vector<std::string> keys_;
+  std::vector<Row> rows_;
 };
 
 }  // namespace

@@ -22,6 +22,8 @@ const std::regex& field_pattern() {
   return pattern;
 }
 
+constexpr long long kMaxFieldWidth = 99;
+
 class ModelCheckpoint final : public Callback {
  public:
   static constexpr std::string_view kType = "ModelCheckpoint";
@@ -70,6 +72,24 @@ class ModelCheckpoint final : public Callback {
       p.error("save_freq", "expected \"epoch\" or a whole number of batches >= 1");
       return nullptr;
     }
+    // Python pads a field to its width: {epoch:9999999d} would make a 10 MB name. Widths and
+    // precisions stay within a file name's length.
+    for (auto it =
+             std::sregex_iterator(cb->filepath_.begin(), cb->filepath_.end(), field_pattern());
+         it != std::sregex_iterator(); ++it) {
+      const std::string spec = (*it)[3];
+      static const std::regex kNumber("[0-9]+");
+      for (auto n = std::sregex_iterator(spec.begin(), spec.end(), kNumber);
+           n != std::sregex_iterator(); ++n) {
+        if (n->length() > 2 && std::stoll(n->str().substr(0, 9)) > kMaxFieldWidth) {
+          p.error("filepath",
+                  fmt::format("'{}': a width or precision of {} is longer than a file name may be "
+                              "(at most {})",
+                              it->str(), n->str(), kMaxFieldWidth));
+          return nullptr;
+        }
+      }
+    }
     cb->mode_ = mode_of(p, KerasAutoMode::kModelCheckpoint);
     cb->config_ = p.resolved();
     cb->config_["mode"] = mode_name(cb->mode_);
@@ -77,6 +97,9 @@ class ModelCheckpoint final : public Callback {
   }
 
   [[nodiscard]] std::string_view type() const override { return kType; }
+  [[nodiscard]] std::vector<OutputFile> output_files() const override {
+    return {{"filepath", filepath_}};
+  }
 
   void on_train_begin(TrainContext& /*ctx*/) override {
     best_ = threshold_ ? *threshold_
