@@ -24,6 +24,7 @@
 #include "framework/io/hdf5.hpp"
 #include "framework/io/json.hpp"
 #include "framework/io/run_store.hpp"
+#include "framework/train/interrupt.hpp"
 
 namespace runner {
 
@@ -236,6 +237,9 @@ void run_trial(SweepPlan& plan, std::size_t i, const std::filesystem::path& run_
     tbb::task_arena arena(static_cast<int>(threads));
     arena.execute([&] { run_experiment(plan.experiments[i], run); });
     r.status = "done";
+  } catch (const Interrupted& e) {
+    r.status = "interrupted";
+    r.error = e.what();
   } catch (const std::exception& e) {
     r.status = "failed";
     r.error = e.what();
@@ -272,10 +276,16 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
                sweep.name, results.size(), sweep.base, concurrency, per_trial, dir.string());
   }
   SweepTable table(sweep, results, options);
+  // Ctrl-C and SIGTERM stop the running trials at their next step; no new trial starts.
+  const InterruptibleWork interruptible;
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < results.size(); i = next++) {
       TrialResult& r = results[i];
+      if (interrupt_requested()) {
+        r.status = "queued";
+        continue;
+      }
       if (std::filesystem::exists(r.dir / "summary.json")) {
         r.status = "skipped";
         if (read_finished_trial_or_fail(r)) {
@@ -304,7 +314,19 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
   for (auto& t : workers) {
     t.join();
   }
-  return finish_sweep(sweep, plan, options);
+  auto ranked = finish_sweep(sweep, plan, options);
+  if (const int signal = interrupt_signal(); signal != 0) {
+    std::size_t finished = 0;
+    for (const auto& r : ranked) {
+      finished += r.status == "done" || r.status == "skipped" ? 1 : 0;
+    }
+    throw Interrupted(
+        fmt::format("sweep interrupted by {}: {} of {} trials finished{}", signal_name(signal),
+                    finished, ranked.size(),
+                    finished < ranked.size() ? "; run the sweep again to run the others" : ""),
+        signal);
+  }
+  return ranked;
 }
 
 std::vector<TrialResult> finish_sweep(const Sweep& sweep, SweepPlan& plan,

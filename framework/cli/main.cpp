@@ -42,6 +42,9 @@ int fail(const std::string& message, int code, bool same_on_every_rank) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread starts: every command stops on SIGINT and SIGTERM (at the next training
+  // step inside training, at once anywhere else).
+  runner::install_interrupt_handlers();
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     return runner::cli::dispatch(args);

@@ -6,16 +6,39 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 
 #include "framework/core/errors.hpp"
 
 namespace runner {
 
+namespace {
+// The temporary files of writes in progress, for remove_temporary_files().
+std::mutex g_temporary_mutex;
+std::multiset<std::string> g_temporary_files;
+
+struct TemporaryFile {
+  explicit TemporaryFile(std::string name) : name_(std::move(name)) {
+    const std::lock_guard lock(g_temporary_mutex);
+    g_temporary_files.insert(name_);
+  }
+  ~TemporaryFile() {
+    const std::lock_guard lock(g_temporary_mutex);
+    g_temporary_files.erase(g_temporary_files.find(name_));
+  }
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  std::string name_;
+};
+}  // namespace
+
 void write_atomically(const std::filesystem::path& path,
                       const std::function<void(const std::filesystem::path& tmp)>& write) {
   const std::filesystem::path tmp =
       path.string() + fmt::format(".tmp-{}", static_cast<long>(::getpid()));
+  const TemporaryFile registered(tmp.string());
   try {
     write(tmp);
     std::error_code ec;
@@ -28,6 +51,32 @@ void write_atomically(const std::filesystem::path& path,
     std::error_code ignored;
     std::filesystem::remove(tmp, ignored);
     throw;
+  }
+}
+
+std::optional<std::string> not_a_regular_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  switch (status.type()) {
+    case std::filesystem::file_type::directory:
+      return "a folder, not a file";
+    case std::filesystem::file_type::fifo:
+      return "a FIFO (named pipe), not a regular file";
+    case std::filesystem::file_type::block:
+    case std::filesystem::file_type::character:
+      return "a device, not a regular file";
+    case std::filesystem::file_type::socket:
+      return "a socket, not a regular file";
+    default:
+      return std::nullopt;
+  }
+}
+
+void remove_temporary_files() {
+  const std::lock_guard lock(g_temporary_mutex);
+  for (const auto& name : g_temporary_files) {
+    std::error_code ignored;
+    std::filesystem::remove(name, ignored);
   }
 }
 
@@ -47,6 +96,9 @@ void write_text_file(const std::filesystem::path& path, const std::string& text)
 }
 
 std::string read_text_file(const std::filesystem::path& path) {
+  if (const auto kind = not_a_regular_file(path)) {
+    throw Error(fmt::format("{}: cannot read: {}", path.string(), *kind));
+  }
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -3,6 +3,7 @@
 // folder and renamed into place, so a reader or a crash never sees half a file.
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace runner {
@@ -11,7 +12,15 @@ namespace runner {
 void write_atomically(const std::filesystem::path& path,
                       const std::function<void(const std::filesystem::path& tmp)>& write);
 void write_text_file(const std::filesystem::path& path, const std::string& text);
+// Removes the temporary files of every write still in progress (abandon_process() calls it, so a
+// process ended at once leaves none behind).
+void remove_temporary_files();
 std::string read_text_file(const std::filesystem::path& path);
+
+// Why `path` cannot be read as a file ("a FIFO, not a regular file"; a folder, a device or a
+// socket likewise), or nothing: for a regular file, and for one that does not exist (opening it
+// then says so). Checked before opening, since opening a FIFO waits for a writer.
+std::optional<std::string> not_a_regular_file(const std::filesystem::path& path);
 
 // Whether `name` (a file directly in a run folder) is one runner writes itself: config.yaml,
 // history.csv, results.h5, model-final.h5, summary.json, state.bin and the pictures (.png, .svg).

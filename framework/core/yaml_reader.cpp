@@ -351,6 +351,10 @@ YAML::Node yaml_number(double value) {
 }
 
 YAML::Node load_yaml_file(const std::string& path) {
+  // Opening a FIFO waits for a writer that may never come; a folder reads as nothing.
+  if (const auto kind = not_a_regular_file(path)) {
+    throw ConfigError(SourceLocation{path, 0, 0}, "", *kind);
+  }
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {

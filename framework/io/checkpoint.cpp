@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "framework/config/experiment.hpp"
+#include "framework/core/abandon.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
+#include "framework/core/text.hpp"
 #include "framework/core/yaml_reader.hpp"
 #include "framework/io/hdf5.hpp"
 #include "framework/io/json.hpp"
@@ -389,7 +392,26 @@ void save_checkpoint(const std::filesystem::path& path, const Model& model,
   });
 }
 
+namespace {
+// HDF5 1.10.8 can loop forever inside H5Aread on a crafted file (a damaged global heap), and
+// nothing cancels a library call: reading a checkpoint has a time limit, 60 s or
+// $RUNNER_CHECKPOINT_TIMEOUT seconds, after which the process ends with the file named.
+Deadline reading_deadline(const std::filesystem::path& path) {
+  double seconds = 60;
+  if (const char* text = std::getenv("RUNNER_CHECKPOINT_TIMEOUT"); text != nullptr) {
+    if (const auto value = parse_number(text); value && *value > 0) {
+      seconds = *value;
+    }
+  }
+  return Deadline(std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)),
+                  fmt::format("{}: reading it took over {} s, so it was abandoned (HDF5 can loop "
+                              "forever on a damaged or crafted file)",
+                              path.string(), seconds));
+}
+}  // namespace
+
 void load_weights(Model& model, const std::filesystem::path& path) {
+  const Deadline deadline = reading_deadline(path);
   const h5::Object file = h5::open_file(path.string());
   check_origin(file, path.string());
   // model.save() nests the weights in /model_weights; save_weights() puts them at the root.
@@ -503,6 +525,7 @@ SavedOptimizerState load_optimizer_state(const std::filesystem::path& path, cons
 }
 
 LoadedModel load_model_checkpoint(const std::filesystem::path& path) {
+  const Deadline deadline = reading_deadline(path);
   LoadedModel out;
   {
     const h5::Object file = h5::open_file(path.string());

@@ -421,6 +421,9 @@ Object open_file(const std::string& path) {
   if (!std::filesystem::exists(path)) {
     throw CheckpointError(fmt::format("{}: file not found", path));
   }
+  if (const auto kind = not_a_regular_file(path)) {
+    throw CheckpointError(fmt::format("{}: {}", path, *kind));
+  }
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     throw CheckpointError(fmt::format("{}: not an HDF5 file (or truncated)", path));
   }

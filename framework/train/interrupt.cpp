@@ -1,5 +1,6 @@
 #include "framework/train/interrupt.hpp"
 
+#include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,14 +9,18 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include "framework/core/abandon.hpp"
 
 namespace runner {
 
 namespace {
 std::atomic<int> g_signal{0};
+std::atomic<int> g_interruptible{0};  // live InterruptibleWork scopes
 
 // Computing threads never run a signal handler: SIGINT and SIGTERM are blocked everywhere and
 // one thread takes them with sigwait(). An asynchronous handler interrupting the GEMMs corrupted
@@ -33,6 +38,9 @@ sigset_t interrupt_signals() {
 void install_interrupt_handlers() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // An ignored signal is discarded even while blocked, so sigwait() would never see it.
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     const sigset_t set = interrupt_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::thread([set] {
@@ -41,10 +49,30 @@ void install_interrupt_handlers() {
         if (sigwait(&set, &signal) == 0) {
           int none = 0;
           g_signal.compare_exchange_strong(none, signal);  // the first one says why
+          if (g_interruptible.load() == 0) {
+            abandon_process(128 + signal, "runner: interrupted by " + signal_name(signal));
+          }
         }
       }
     }).detach();
   });
+}
+
+InterruptibleWork::InterruptibleWork() {
+  ++g_interruptible;
+}
+
+InterruptibleWork::~InterruptibleWork() {
+  if (--g_interruptible == 0 && g_signal.load() != 0 && std::uncaught_exceptions() == 0) {
+    abandon_process(128 + g_signal.load(),
+                    "runner: interrupted by " + signal_name(g_signal.load()));
+  }
+}
+
+std::string signal_name(int signal) {
+  return signal == SIGTERM  ? "SIGTERM"
+         : signal == SIGINT ? "SIGINT"
+                            : fmt::format("signal {}", signal);
 }
 
 bool interrupt_requested() {

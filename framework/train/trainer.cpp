@@ -177,15 +177,14 @@ void restore(const TrainingState& state, Model& model, Optimizer& optimizer,
   }
 }
 
-const char* signal_name(int signal) {
-  return signal == SIGTERM ? "SIGTERM" : "SIGINT";
-}
 }  // namespace
 
 FitOutcome fit(Model& model, Optimizer& optimizer, const Objective& objective,
                std::vector<std::unique_ptr<Callback>>& callbacks, const Part& train,
                const Part& validation, const FitSettings& settings, TrainContext& ctx,
                Progress& progress) {
+  // Ctrl-C and SIGTERM stop training at the next step, with its state saved.
+  const InterruptibleWork interruptible;
   const Loss& loss = objective.loss;
   const MetricSet& metrics = objective.metrics;
   const std::span<const std::int64_t> train_indices = train.indices;

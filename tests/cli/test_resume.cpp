@@ -84,6 +84,9 @@ TEST_SUITE("slow/resume") {
       const std::string err = slurp(dir / "err");
       INFO(err);
       CHECK(slurp(dir / "rc") == "143\n");
+      if (err == "runner: interrupted by SIGTERM\n") {
+        continue;  // still loading the data: ended at once, nothing to resume yet
+      }
       CHECK(err.starts_with("runner: interrupted by SIGTERM at epoch "));
       CHECK(std::filesystem::exists(only_run(dir / "results", "fashion-cnn") / "state.bin"));
     }
