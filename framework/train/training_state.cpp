@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/crc.hpp>
@@ -95,6 +96,11 @@ void check_fields(const TrainingState& s, const std::filesystem::path& path) {
       (!s.history.empty() && s.history.back().epoch != s.epoch)) {
     fail(fmt::format("epoch {} with {} finished epoch(s) in its history, the last numbered {}",
                      s.epoch, s.history.size(), s.history.empty() ? 0 : s.history.back().epoch));
+  }
+  const bool sums_empty = s.loss_sum == 0 && std::all_of(s.metric_sums.begin(), s.metric_sums.end(),
+                                                         [](double v) { return v == 0; });
+  if (s.seen == 0 && !sums_empty) {
+    fail("running sums of an epoch with no samples seen");
   }
   if ((s.step == 0) != (s.seen == 0)) {
     fail(fmt::format("{} step(s) of the unfinished epoch done with {} samples seen", s.step,
