@@ -128,7 +128,16 @@ TEST_SUITE("train") {
             .c_str(),
         CheckpointError);
     TrainingState no_samples = two_epochs_and_a_step();
-    no_samples.seen = 0;  // a step done with no samples would divide by zero
+    no_samples.seen = 0;  // sums over no samples would divide by zero (an accuracy of 2.78)
+    save_training_state(path, no_samples);
+    CHECK_THROWS_WITH_AS(
+        load_training_state(path),
+        (path.string() + ": damaged training state (running sums of an epoch with no samples "
+                         "seen); it cannot be resumed")
+            .c_str(),
+        CheckpointError);
+    no_samples.loss_sum = 0;
+    no_samples.metric_sums = {0, 0};
     save_training_state(path, no_samples);
     CHECK_THROWS_WITH_AS(
         load_training_state(path),
