@@ -50,7 +50,9 @@ struct Watchdog {
       if (std::chrono::steady_clock::now() >= earliest->second.first) {
         abandon_process(1, "error: " + earliest->second.second);
       }
-      changed.wait_until(lock, earliest->second.first);
+      // A copy: the entry may be erased while this thread waits without the lock.
+      const auto until = earliest->second.first;
+      changed.wait_until(lock, until);
     }
   }
 };

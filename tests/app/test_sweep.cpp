@@ -20,6 +20,11 @@ Sweep tiny_sweep(const TempDir& results, std::vector<std::string> extra = {}) {
   return load_sweep("tests/fixtures/sweep_tiny.yaml", extra);
 }
 
+SweepOptions quiet_options() {
+  SweepOptions options;
+  options.quiet = true;
+  return options;
+}
 }  // namespace
 
 TEST_SUITE("sweep") {
@@ -97,8 +102,7 @@ TEST_SUITE("sweep") {
 
   TEST_CASE("A sweep skips finished trials and runs only new grid values") {
     TempDir results;
-    SweepOptions quiet;
-    quiet.quiet = true;
+    const SweepOptions quiet = quiet_options();
     const auto first = run_sweep(tiny_sweep(results), quiet);
     REQUIRE(first.size() == 4);
     for (const auto& r : first) {
@@ -125,8 +129,7 @@ TEST_SUITE("sweep") {
 
   TEST_CASE("The leaderboard fits the width with short parameter names and whole trial ids") {
     TempDir results;
-    SweepOptions quiet;
-    quiet.quiet = true;
+    const SweepOptions quiet = quiet_options();
     const Sweep sweep = tiny_sweep(results);
     const auto ranked = run_sweep(sweep, quiet);
     const std::string wide = leaderboard_text(sweep, ranked, 0);
@@ -236,8 +239,7 @@ TEST_SUITE("sweep") {
 
   TEST_CASE("A trial whose summary.json is damaged fails alone and the sweep goes on") {
     TempDir results;
-    SweepOptions quiet;
-    quiet.quiet = true;
+    const SweepOptions quiet = quiet_options();
     const auto first = run_sweep(tiny_sweep(results), quiet);
     REQUIRE(first.size() == 4);
     std::ofstream(first[0].dir / "summary.json") << "{}";
@@ -264,8 +266,7 @@ TEST_SUITE("sweep") {
     const int fd = ::open((results / "tiny-sweep" / ".lock").c_str(), O_RDWR | O_CREAT, 0644);
     REQUIRE(fd >= 0);
     REQUIRE(::flock(fd, LOCK_EX) == 0);
-    SweepOptions quiet;
-    quiet.quiet = true;
+    const SweepOptions quiet = quiet_options();
     CHECK_THROWS_WITH_AS(
         run_sweep(sweep, quiet),
         ((results / "tiny-sweep").string() + ": another sweep is running in this folder").c_str(),
@@ -276,8 +277,7 @@ TEST_SUITE("sweep") {
   TEST_CASE("Concurrent trials give the same numbers as sequential ones") {
     TempDir parallel;
     TempDir sequential;
-    SweepOptions quiet;
-    quiet.quiet = true;
+    const SweepOptions quiet = quiet_options();
     const auto a = run_sweep(tiny_sweep(parallel), quiet);
     Sweep one_at_a_time = tiny_sweep(sequential);
     one_at_a_time.concurrency = 1;

@@ -47,14 +47,18 @@ TEST_SUITE("slow/signals") {
     for (const auto& run : std::filesystem::directory_iterator(results / "tiny")) {
       model = run.path() / "model-final.h5";
     }
-    for (const auto& [signal, code] : {std::pair{"INT", "130\n"}, std::pair{"TERM", "143\n"}}) {
-      CAPTURE(signal);
+    struct Case {
+      std::string signal;
+      std::string code;
+    };
+    for (const Case& c : {Case{"INT", "130\n"}, Case{"TERM", "143\n"}}) {
+      CAPTURE(c.signal);
       // 45,000 images on one thread: over a second of work.
       const Stopped s = signal_after(
           "evaluate " + model.string() + " --split train --threads 1 --set data.limit=60000",
-          signal, 0.4);
-      CHECK(s.rc == code);
-      CHECK(s.err == fmt::format("runner: interrupted by SIG{}\n", signal));
+          c.signal.c_str(), 0.4);
+      CHECK(s.rc == c.code);
+      CHECK(s.err == fmt::format("runner: interrupted by SIG{}\n", c.signal));
       CHECK(s.seconds < 1.0);
     }
   }

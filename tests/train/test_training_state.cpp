@@ -155,8 +155,10 @@ TEST_SUITE("train") {
     TempDir dir;
     const auto path = dir / "state.bin";
     TrainingState s = two_epochs_and_a_step();
-    s.step = 0;
+    s.step = 0;  // at the end of an epoch: nothing of the next one done
     s.seen = 0;
+    s.loss_sum = 0;
+    s.metric_sums = {0, 0};
     s.params.assign(100000, 0.5F);
     s.slots["m"].assign(100000, 0.25F);
     save_training_state(path, s);
