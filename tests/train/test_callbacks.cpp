@@ -266,6 +266,15 @@ TEST_SUITE("callbacks") {
     CHECK(slurp(dir / "log.csv") == "epoch,loss\r\n0,0.9\r\n0,0.5\r\n");
   }
 
+  TEST_CASE("CSVLogger makes the subfolder its file name names") {
+    TempDir dir;
+    Script s;
+    s.ctx.run_dir = dir.path();
+    auto cb = make_callback("{type: CSVLogger, filename: logs/train.log}");
+    s.run(*cb, {0.5}, "loss");
+    CHECK(slurp(dir / "logs" / "train.log") == "epoch,loss\r\n0,0.5\r\n");
+  }
+
   TEST_CASE("ModelCheckpoint refuses a format width longer than a file name") {
     CHECK_THROWS_WITH_AS(
         make_callback("{type: ModelCheckpoint, filepath: 'm-{epoch:9999999d}.h5'}"),

@@ -68,6 +68,7 @@ class CSVLogger final : public Callback {
 
   void on_train_begin(TrainContext& ctx) override {
     path_ = ctx.run_dir / filename_;
+    create_parent_folder(path_);  // a subfolder it names, as ModelCheckpoint makes its own
     // append: Keras adds to what the file holds, and writes no header after a non-empty file.
     // A resumed run keeps its file too; load_state() then cuts it back to what the saved state
     // holds (a continued finished run has no state for its callbacks and goes on after it).
