@@ -157,11 +157,21 @@ TEST_SUITE("slow/cli") {
     INFO(saved.err);
     CHECK(saved.exit_code == 0);
     CHECK(std::filesystem::exists(only_run(results.path(), "tiny") / "checkpoints" / "m-01.h5"));
-    // Keras' CSVLogger does not make folders: the file error names the path and the reason.
-    const CliResult log = run_cli(base + " --set callbacks[2].filename=missing/log.csv");
+    // CSVLogger makes its subfolder too.
+    TempDir more;
+    const CliResult logged = run_cli(
+        "tests/fixtures/tiny.yaml -q --set fit.epochs=1 --set results_dir=" + more.path().string() +
+        " --set callbacks[2].filename=logs/log.csv");
+    CHECK(logged.exit_code == 0);
+    CHECK(std::filesystem::exists(only_run(more.path(), "tiny") / "logs" / "log.csv"));
+    // A folder the system refuses (nothing can be made in /proc): the error names the path and
+    // what the operating system said.
+    const CliResult log =
+        run_cli(base + " --set callbacks[2].filename=/proc/runner-no-such-folder/log.csv");
     CHECK(log.exit_code == 1);
-    CHECK(log.err.find("/missing/log.csv: cannot write: No such file or directory\n") !=
-          std::string::npos);
+    CHECK(log.err ==
+          "error: /proc/runner-no-such-folder: cannot create the folder: No such file or "
+          "directory\n");
   }
 
   TEST_CASE("Callback messages come in Keras' words before the epoch's line") {

@@ -343,13 +343,22 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const runner::SweepOption
   if (w.size < 2) {
     return runner::run_sweep(sweep, options);
   }
+  // Ctrl-C or SIGTERM (mpirun passes them to every rank): workers stop their trial at its next
+  // step, the coordinator assigns nothing new and writes the summary, then every rank ends with
+  // 128 + signal.
+  const InterruptibleWork interruptible;
+  std::vector<TrialResult> ranked;
   if (w.rank == 0) {
     runner::SweepOptions events = options;
     events.redraw = false;
-    return coordinate(sweep, events, mpi_options, world);
+    ranked = coordinate(sweep, events, mpi_options, world);
+  } else {
+    work(sweep, world);
   }
-  work(sweep, world);
-  return {};
+  if (const int signal = interrupt_signal(); signal != 0) {
+    throw Interrupted(fmt::format("sweep interrupted by {}", signal_name(signal)), signal);
+  }
+  return ranked;
 }
 
 }  // namespace runner::mpi
