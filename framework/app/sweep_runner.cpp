@@ -107,10 +107,6 @@ bool read_finished_trial_or_fail(TrialResult& r) {
 
 namespace {
 
-std::string metric_text(double v) {
-  return std::isnan(v) ? "-" : fmt::format("{:.4f}", v);
-}
-
 void write_summaries(const Sweep& sweep, const std::filesystem::path& dir,
                      const std::vector<TrialResult>& ranked) {
   std::string csv = "rank,trial,status";

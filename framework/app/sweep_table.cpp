@@ -19,9 +19,6 @@ std::vector<std::string> parameter_names(const Sweep& sweep) {
   return short_key_names(paths);
 }
 
-std::string value_text(double v) {
-  return std::isnan(v) ? "-" : fixed(v, 4);
-}
 }  // namespace
 
 SweepTable::SweepTable(const Sweep& sweep, const std::vector<TrialResult>& results,
@@ -93,6 +90,10 @@ void SweepTable::draw() {
   std::fflush(out_);
 }
 
+std::string metric_text(double v) {
+  return std::isnan(v) ? "-" : fixed(v, 4);
+}
+
 std::string leaderboard_text(const Sweep& sweep, const std::vector<TrialResult>& ranked,
                              std::size_t width) {
   // The test split's value of the sweep's metric (val_loss -> test loss), and accuracy when the
@@ -127,12 +128,12 @@ std::string leaderboard_text(const Sweep& sweep, const std::vector<TrialResult>&
     for (const auto& assignment : r.trial.assignments) {
       row.push_back(assignment.second);
     }
-    row.push_back(value_text(r.best));
+    row.push_back(metric_text(r.best));
     row.push_back(r.best_epoch > 0 ? std::to_string(r.best_epoch) : "-");
     const auto test = r.evaluation.find("test");
     for (const auto& m : test_metrics) {
-      row.push_back(value_text(test == r.evaluation.end() ? std::nan("")
-                                                          : test->second.get(m).value_or(NAN)));
+      row.push_back(metric_text(test == r.evaluation.end() ? std::nan("")
+                                                           : test->second.get(m).value_or(NAN)));
     }
     row.push_back(std::to_string(r.epochs_run));
     row.push_back(r.status == "failed" ? "-" : fmt::format("{:.2f}", r.seconds_per_epoch));

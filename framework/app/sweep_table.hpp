@@ -34,6 +34,9 @@ class SweepTable {
   int drawn_ = 0;
 };
 
+// A metric as the sweep shows it: 4 decimals, "-" for none (NaN).
+std::string metric_text(double v);
+
 // The ranked trials as a table no wider than `width` (0: any width): rank, trial, the
 // parameters by their last distinct parts, the metric, best epoch, test results, epochs, s/epoch;
 // failed trials' errors below it.
