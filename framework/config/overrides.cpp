@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cctype>
 #include <map>
+#include <set>
 
 #include "framework/core/errors.hpp"
 #include "framework/core/text.hpp"
@@ -63,6 +65,27 @@ std::vector<std::string> element_names(const YAML::Node& seq) {
   }
   return names;
 }
+// A bare component name (`adam`, `flatten`, `EarlyStopping`): a plain scalar word, not a
+// number, a boolean or a quoted string.
+bool is_component_shorthand(const YAML::Node& node) {
+  if (!node.IsScalar() || node.Tag() == "!" || node.Scalar().empty()) {
+    return false;
+  }
+  const std::string& text = node.Scalar();
+  if (!(std::isalpha(static_cast<unsigned char>(text.front())) != 0 || text.front() == '_')) {
+    return false;
+  }
+  for (const char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') {
+      return false;
+    }
+  }
+  static const std::set<std::string> kWords{
+      "true", "false", "yes",  "no",    "on",  "off", "null", "True", "False",
+      "Null", "NULL",  "TRUE", "FALSE", "Yes", "No",  "On",   "Off",  "YES",
+      "NO",   "ON",    "OFF",  "y",     "n",   "Y",   "N"};
+  return kWords.count(text) == 0;
+}
 }  // namespace
 
 std::string apply_override(YAML::Node& root, const std::string& assignment, Diagnostics& diag) {
@@ -118,6 +141,13 @@ std::string apply_override(YAML::Node& root, const std::string& assignment, Diag
     }
     if (part.front() == '[') {
       fail(assignment, fmt::format("'{}' is not a list", normalized));
+    }
+    // `optimizer: adam` is shorthand for `{type: adam}`: a key inside it (learning_rate) turns
+    // the shorthand into its long form, so every documented parameter can be set.
+    if (i > 0 && is_component_shorthand(node)) {
+      YAML::Node expanded(YAML::NodeType::Map);
+      expanded["type"] = node.Scalar();
+      node = expanded;  // assigning through the handle changes the tree
     }
     if (!node.IsMap() && !(node.IsNull() && i > 0)) {
       fail(assignment, fmt::format("'{}' is not a mapping, cannot set '{}' inside it",

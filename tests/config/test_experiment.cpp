@@ -3,6 +3,7 @@
 #include <fmt/ranges.h>
 
 #include "framework/config/experiment.hpp"
+#include "framework/config/typed_specs.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/yaml_reader.hpp"
 #include "framework/nn/layer_registry.hpp"
@@ -107,6 +108,23 @@ TEST_SUITE("experiment") {
     CHECK(m.entry(0).output_shape == Shape{28, 28, 8});
     CHECK(m.entry(2).output_shape == Shape{14, 14, 16});
     CHECK(e.overrides[1] == "model.layers[6].rate=0.25");
+  }
+
+  TEST_CASE("--set reaches inside a component written by its name alone") {
+    // cnn.yaml says `optimizer: adam`; the most common thing to sweep is its learning rate.
+    const Experiment e =
+        load_experiment("experiments/cnn.yaml", {"compile.optimizer.learning_rate=0.003"});
+    CHECK(make_optimizer(e)->config()["learning_rate"].as<double>() == doctest::Approx(0.003));
+    CHECK(make_optimizer(e)->type() == "adam");
+    // A word that is not a component still fails where it should, with the key.
+    CHECK_THROWS_WITH_AS(
+        load_experiment("experiments/cnn.yaml", {"compile.optimizer.learnin_rate=0.003"}),
+        doctest::Contains("unknown key 'learnin_rate'; did you mean 'learning_rate'?"),
+        ConfigError);
+    CHECK_THROWS_WITH_AS(load_experiment("experiments/cnn.yaml", {"fit.epochs.x=1"}),
+                         "--set fit.epochs.x=1: 'fit.epochs' is not a mapping, cannot set 'x' "
+                         "inside it",
+                         ConfigError);
   }
 
   TEST_CASE("A ModelCheckpoint filepath may only name values Keras fills in") {
