@@ -9,19 +9,21 @@
 #   kernels   layers/kernels       the math of the layers (no framework above core)
 #   layers    layers               one file per layer type
 #   train     framework/train      trainer, optimizers, callbacks, history, progress, state
+#   search    framework/search     search spaces, samplers (random, TPE) and pruners of sweeps
 #   config    framework/config     the experiment and sweep files, --set
 #   io        framework/io         HDF5, JSON, Keras checkpoints, run folders
 #   plot      framework/plot       charts (Cairo) and model diagrams (Graphviz)
 #   app       framework/app        runs, sweeps, compare, report, MPI
 #   cli       framework/cli        the command line
 include(${CMAKE_CURRENT_LIST_DIR}/layer_of.cmake)
-set(RUNNER_LAYERS core data nn kernels layers train config io plot app cli)
+set(RUNNER_LAYERS core data nn kernels layers train search config io plot app cli)
 set(RUNNER_LAYER_DIRS_core framework/core)
 set(RUNNER_LAYER_DIRS_data data)
 set(RUNNER_LAYER_DIRS_nn framework/nn)
 set(RUNNER_LAYER_DIRS_kernels layers/kernels)
 set(RUNNER_LAYER_DIRS_layers layers)
 set(RUNNER_LAYER_DIRS_train framework/train)
+set(RUNNER_LAYER_DIRS_search framework/search)
 set(RUNNER_LAYER_DIRS_config framework/config)
 set(RUNNER_LAYER_DIRS_io framework/io)
 set(RUNNER_LAYER_DIRS_plot framework/plot)
@@ -34,7 +36,8 @@ set(RUNNER_LAYER_USES_nn core)
 set(RUNNER_LAYER_USES_kernels core)
 set(RUNNER_LAYER_USES_layers nn kernels)
 set(RUNNER_LAYER_USES_train nn data)
-set(RUNNER_LAYER_USES_config train)
+set(RUNNER_LAYER_USES_search core)
+set(RUNNER_LAYER_USES_config train search)
 set(RUNNER_LAYER_USES_io config)
 set(RUNNER_LAYER_USES_plot train)
 set(RUNNER_LAYER_USES_app io plot)
