@@ -48,8 +48,10 @@ void save_pictures(const std::filesystem::path& dir, const std::string& what,
 // Keeps history.csv and its charts current after every epoch and tells the caller.
 class HistoryWriter final : public Callback {
  public:
-  HistoryWriter(std::filesystem::path path, std::function<void(const EpochRecord&)> on_epoch)
+  HistoryWriter(std::filesystem::path path, std::function<bool(const EpochRecord&)> on_epoch)
       : path_(std::move(path)), on_epoch_(std::move(on_epoch)) {}
+  // The caller stopped the training (a sweep's pruner).
+  [[nodiscard]] bool pruned() const { return pruned_; }
   [[nodiscard]] std::string_view type() const override { return "HistoryWriter"; }
   void on_epoch_end(std::int64_t epoch, const Logs& logs, TrainContext& ctx) override {
     History so_far = *ctx.history;
@@ -57,14 +59,16 @@ class HistoryWriter final : public Callback {
     write_history_csv(path_, so_far);
     save_pictures(path_.parent_path(), "the training curves",
                   [&] { return plot::history_charts(so_far); });
-    if (on_epoch_) {
-      on_epoch_(so_far.epochs().back());
+    if (on_epoch_ && on_epoch_(so_far.epochs().back())) {
+      pruned_ = true;
+      ctx.stop_training = true;
     }
   }
 
  private:
   std::filesystem::path path_;
-  std::function<void(const EpochRecord&)> on_epoch_;
+  std::function<bool(const EpochRecord&)> on_epoch_;
+  bool pruned_ = false;
 };
 
 // Keras 2.11's optimizer_config for a new-style optimizer: {"class_name": "Custom>Adam",
@@ -362,7 +366,9 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   const std::string config_yaml = emit(resolved);
   const std::string run_hash = config_fingerprint(e, model);
   const std::filesystem::path run_dir = open_run_dir(e, options, config_yaml, run_hash);
-  callbacks.push_back(std::make_unique<HistoryWriter>(run_dir / "history.csv", options.on_epoch));
+  auto history_writer = std::make_unique<HistoryWriter>(run_dir / "history.csv", options.on_epoch);
+  const HistoryWriter& history_file = *history_writer;
+  callbacks.push_back(std::move(history_writer));
   save_pictures(run_dir, "the model diagram",
                 [&] { return plot::model_diagrams(model, e.model_name); });
 
@@ -404,7 +410,8 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   const double train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   // TerminateOnNaN stops training too, but that run failed: it did not stop early.
-  if (fitted.stopped_early && !ctx.failure && options.verbosity != Verbosity::kQuiet) {
+  if (fitted.stopped_early && !history_file.pruned() && !ctx.failure &&
+      options.verbosity != Verbosity::kQuiet) {
     fmt::print(options.out, "Epoch {}/{}: early stopping{}\n", fitted.history.epochs().back().epoch,
                e.epochs, fitted.restored_note ? "; " + *fitted.restored_note : "");
   }
@@ -414,7 +421,11 @@ RunOutcome run_experiment(const Experiment& e, const RunOptions& options) {
   outcome.run_dir = run_dir;
   outcome.epochs_run = static_cast<std::int64_t>(fitted.history.epochs().size());
   outcome.stopped_early = fitted.stopped_early;
+  outcome.pruned = history_file.pruned();
   YAML::Node summary = fit_summary(e, options, d, model, fitted, train_seconds, run_dir);
+  if (outcome.pruned) {
+    summary["status"] = "pruned";
+  }
   evaluate_splits(e, options, d, model, objective, summary, outcome);
   predict_samples(e, options, d, model, objective, run_dir, summary);
   write_run_files(e, d, config_yaml, fitted.history, outcome, summary);

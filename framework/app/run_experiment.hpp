@@ -22,8 +22,9 @@ struct RunOptions {
   std::size_t threads = 0;  // recorded in summary.json; the limit is set by the caller
   // A fixed run folder (sweep trials); empty: a new results/<name>/<timestamp>-<id>/.
   std::filesystem::path run_dir;
-  // Called after every epoch with its record (sweep progress tables).
-  std::function<void(const EpochRecord&)> on_epoch;
+  // Called after every epoch with its record (sweep progress tables); true stops the training
+  // there, as pruned (a sweep's pruner): the run finishes normally with status "pruned".
+  std::function<bool(const EpochRecord&)> on_epoch;
   // Continue this state (from the run folder's state.bin) instead of starting afresh.
   const TrainingState* resume = nullptr;
   // Train this process's share of every batch (mpirun --data-parallel; framework/app/mpi/).
@@ -34,6 +35,7 @@ struct RunOutcome {
   std::filesystem::path run_dir;
   std::int64_t epochs_run = 0;
   bool stopped_early = false;
+  bool pruned = false;                               // stopped by on_epoch
   std::map<std::string, Logs> evaluation;            // split -> loss and metrics
   std::map<std::string, ClassReport> class_reports;  // split -> per-class (classification)
 };

@@ -13,50 +13,69 @@ namespace runner {
 namespace {
 std::vector<std::string> parameter_names(const Sweep& sweep) {
   std::vector<std::string> paths;
-  for (const auto& p : sweep.parameters) {
+  for (const auto& p : sweep.space.parameters) {
     paths.push_back(p.path);
   }
   return short_key_names(paths);
 }
 
+// A trial's value of a parameter, or "-" where its condition leaves it out.
+std::string value_of(const TrialResult& r, const std::string& path) {
+  for (const auto& [p, text] : r.trial.assignments) {
+    if (p == path) {
+      return text;
+    }
+  }
+  return "-";
+}
 }  // namespace
 
-SweepTable::SweepTable(const Sweep& sweep, const std::vector<TrialResult>& results,
-                       const SweepOptions& options)
+SweepTable::SweepTable(const Sweep& sweep, const SweepOptions& options)
     : sweep_(sweep),
-      results_(results),
       out_(options.out),
       quiet_(options.quiet),
       tty_(options.redraw && isatty(fileno(options.out)) != 0),
-      state_(results.size(), "queued"),
-      progress_(results.size()),
       short_names_(parameter_names(sweep)) {}
 
-void SweepTable::set(std::size_t i, const std::string& state, const std::string& progress) {
+void SweepTable::set(const TrialResult& r, const std::string& progress) {
   std::lock_guard lock(mutex_);
-  state_[i] = state;
+  const auto i = static_cast<std::size_t>(r.number);
+  if (i >= rows_.size()) {
+    rows_.resize(i + 1);
+  }
+  Row& row = rows_[i];
+  const std::string state = r.status();
+  row.id = r.id;
+  row.assignments = r.trial.assignments;
+  row.state = state;
   if (!progress.empty()) {
-    progress_[i] = progress;
+    row.progress = progress;
   }
   if (quiet_) {
     return;
   }
   if (tty_) {
     draw();
-  } else if (state != "running" || progress.empty()) {
-    fmt::print(out_, "{} {}: {}{}\n", results_[i].id, describe(i, false), state,
-               progress_[i].empty() ? "" : " (" + progress_[i] + ")");
+  } else if (r.state != TrialState::kRunning || progress.empty() ||
+             progress.ends_with(", pruned")) {
+    fmt::print(out_, "{} {}: {}{}\n", row.id, describe(row, false), state,
+               progress.empty() ? "" : " (" + progress + ")");
     std::fflush(out_);
   }
 }
 
-std::string SweepTable::describe(std::size_t i, bool short_names) const {
+std::string SweepTable::describe(const Row& row, bool short_names) const {
   std::string text;
-  const auto& assignments = results_[i].trial.assignments;
-  for (std::size_t p = 0; p < assignments.size(); ++p) {
-    const std::string& name =
-        short_names && p < short_names_.size() ? short_names_[p] : assignments[p].first;
-    text += (text.empty() ? "" : " ") + name + "=" + assignments[p].second;
+  for (const auto& [path, value] : row.assignments) {
+    std::string name = path;
+    if (short_names) {
+      for (std::size_t p = 0; p < sweep_.space.parameters.size(); ++p) {
+        if (sweep_.space.parameters[p].path == path && p < short_names_.size()) {
+          name = short_names_[p];
+        }
+      }
+    }
+    text += (text.empty() ? "" : " ") + name + "=" + value;
   }
   return text;
 }
@@ -65,11 +84,12 @@ void SweepTable::draw() {
   if (drawn_ > 0) {
     fmt::print(out_, "\x1b[{}A", drawn_);
   }
-  std::size_t done = 0;
+  std::size_t ended = 0;
   std::size_t running = 0;
-  for (const auto& s : state_) {
-    done += s == "done" || s == "skipped" || s == "failed" ? 1 : 0;
-    running += s == "running" ? 1 : 0;
+  for (const auto& row : rows_) {
+    const auto state = parse_state(row.state);
+    ended += state && *state != TrialState::kQueued && *state != TrialState::kRunning ? 1 : 0;
+    running += state == TrialState::kRunning ? 1 : 0;
   }
   // A line wider than the terminal wraps and the cursor-up count above would fall short, so
   // every line is cut to the width.
@@ -80,13 +100,13 @@ void SweepTable::draw() {
     }
     fmt::print(out_, "{}\x1b[K\n", line);
   };
-  print(fmt::format("sweep {}: {} done, {} running, {} queued", sweep_.name, done, running,
-                    state_.size() - done - running));
-  for (std::size_t i = 0; i < state_.size(); ++i) {
-    print(fmt::format("  {:<8} {}  {}{}", state_[i], results_[i].id, describe(i, true),
-                      progress_[i].empty() ? "" : "  " + progress_[i]));
+  print(fmt::format("sweep {}: {} ended, {} running, {} queued", sweep_.name, ended, running,
+                    rows_.size() - ended - running));
+  for (const auto& row : rows_) {
+    print(fmt::format("  {:<11} {}  {}{}", row.state, row.id, describe(row, true),
+                      row.progress.empty() ? "" : "  " + row.progress));
   }
-  drawn_ = static_cast<int>(state_.size()) + 1;
+  drawn_ = static_cast<int>(rows_.size()) + 1;
   std::fflush(out_);
 }
 
@@ -108,7 +128,7 @@ std::string leaderboard_text(const Sweep& sweep, const std::vector<TrialResult>&
     }
   }
   TextTable table;
-  table.columns = {{"rank", false, 100}, {"trial", true, 100}};
+  table.columns = {{"rank", false, 100}, {"trial", true, 100}, {"status", true, 95}};
   for (const auto& name : parameter_names(sweep)) {
     table.columns.push_back({name, false, 80});
   }
@@ -120,13 +140,16 @@ std::string leaderboard_text(const Sweep& sweep, const std::vector<TrialResult>&
   table.columns.push_back({"epochs", false, 40});
   table.columns.push_back({"s/epoch", false, 20});
   std::string failures;
+  std::string not_run;
+  std::size_t queued = 0;
   for (std::size_t k = 0; k < ranked.size(); ++k) {
     const auto& r = ranked[k];
     auto& row = table.rows.emplace_back();
     row.push_back(std::to_string(k + 1));
     row.push_back(r.id);
-    for (const auto& assignment : r.trial.assignments) {
-      row.push_back(assignment.second);
+    row.push_back(r.status());
+    for (const auto& p : sweep.space.parameters) {
+      row.push_back(value_of(r, p.path));
     }
     row.push_back(metric_text(r.best));
     row.push_back(r.best_epoch > 0 ? std::to_string(r.best_epoch) : "-");
@@ -136,10 +159,19 @@ std::string leaderboard_text(const Sweep& sweep, const std::vector<TrialResult>&
                                                            : test->second.get(m).value_or(NAN)));
     }
     row.push_back(std::to_string(r.epochs_run));
-    row.push_back(r.status == "failed" ? "-" : fmt::format("{:.2f}", r.seconds_per_epoch));
-    if (r.status == "failed") {
-      failures += wrap_words(fmt::format("{} failed: {}", r.id, r.error), width);
+    const bool ran = is_finished(r.state);
+    row.push_back(ran ? fmt::format("{:.2f}", r.seconds_per_epoch) : "-");
+    if (r.state == TrialState::kQueued && !r.error.empty()) {
+      not_run = r.error;
+      ++queued;
     }
+    if (r.state == TrialState::kFailed) {
+      failures += wrap_words(fmt::format("{} {}: {}", r.id, r.status(), r.error), width);
+    }
+  }
+  if (queued > 0) {
+    failures +=
+        wrap_words(fmt::format("{} trial{} {}", queued, queued == 1 ? "" : "s", not_run), width);
   }
   return render_text_table(table, width, "summary.csv has every column") + failures;
 }

@@ -1,7 +1,8 @@
 #pragma once
-// What a sweep shows: the live view (one line per trial: queued, running with its progress,
-// done, skipped, failed; redrawn in place on a terminal, printed as events otherwise) and the
-// leaderboard at the end. Both fit the terminal's width; summary.csv keeps everything.
+// What a sweep shows: the live view (one line per trial as it is proposed: running with its
+// progress, completed, pruned, failed, ...; redrawn in place on a terminal, printed as events
+// otherwise) and the leaderboard at the end. Both fit the terminal's width; summary.csv keeps
+// everything.
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -13,22 +14,25 @@ namespace runner {
 
 class SweepTable {
  public:
-  SweepTable(const Sweep& sweep, const std::vector<TrialResult>& results,
-             const SweepOptions& options);
-  // Thread-safe.
-  void set(std::size_t i, const std::string& state, const std::string& progress = "");
+  SweepTable(const Sweep& sweep, const SweepOptions& options);
+  // Shows trial `r` (by its number; a new number adds a line) in its state. Thread-safe.
+  void set(const TrialResult& r, const std::string& progress = "");
 
  private:
-  [[nodiscard]] std::string describe(std::size_t i, bool short_names) const;
+  struct Row {
+    std::string id;
+    std::vector<std::pair<std::string, std::string>> assignments;
+    std::string state;
+    std::string progress;
+  };
+  [[nodiscard]] std::string describe(const Row& row, bool short_names) const;
   void draw();
 
   const Sweep& sweep_;
-  const std::vector<TrialResult>& results_;
   std::FILE* out_;
   bool quiet_;
   bool tty_;
-  std::vector<std::string> state_;
-  std::vector<std::string> progress_;
+  std::vector<Row> rows_;
   std::vector<std::string> short_names_;  // the parameters' paths by their last distinct parts
   std::mutex mutex_;
   int drawn_ = 0;

@@ -93,7 +93,7 @@ int run_command(const std::vector<std::string>& args) {
       options.threads = ThreadLimit::current();
       const auto ranked = mpi::run_sweep(sweep, options, mpi_options);
       return std::any_of(ranked.begin(), ranked.end(),
-                         [](const TrialResult& r) { return r.status == "failed"; })
+                         [](const TrialResult& r) { return r.state == TrialState::kFailed; })
                  ? 1
                  : 0;
     }
@@ -104,8 +104,9 @@ int run_command(const std::vector<std::string>& args) {
     options.quiet = quiet;
     options.threads = ThreadLimit::current();
     const auto ranked = run_sweep(sweep, options);
-    const bool failed = std::any_of(ranked.begin(), ranked.end(),
-                                    [](const TrialResult& r) { return r.status == "failed"; });
+    const bool failed = std::any_of(ranked.begin(), ranked.end(), [](const TrialResult& r) {
+      return r.state == TrialState::kFailed;
+    });
     return failed ? 1 : 0;
   }
   const Experiment e = load_experiment(common.experiment, common.overrides);

@@ -1,38 +1,37 @@
 #pragma once
-// Sweep files: a base experiment, the values to try for some of its settings (by the same key
-// paths --set takes, e.g. model.layers.dropout.rate), grid or random, and the metric to rank by.
+// Sweep files: a base experiment, the settings to try (by the key paths --set takes, e.g.
+// model.layers.dropout.rate), how to choose them, when to stop a trial early and when to stop
+// proposing, and the metric to rank by (docs/sweeps.md).
 //
 //   sweep:
-//     name: filters-dropout
+//     name: lr-units
 //     base: cnn.yaml               # relative to the sweep file
-//     method: grid                 # grid | random
-//     trials: 10                   # random: how many
-//     seed: 0                      # random: which
+//     method: tpe                  # grid | random | tpe | {type: tpe, multivariate: true, ...}
+//     pruner: median               # none | median | asha | hyperband | {type: asha, ...}
+//     max_trials: 40               # budgets: any of max_trials, max_epochs_total, timeout (s)
+//     seed: 0
 //     metric: val_loss
 //     goal: minimize               # minimize | maximize
 //     concurrency: 2               # trials at once (threads are shared out between them)
 //     set: [fit.epochs=5]          # fixed overrides for every trial
 //     parameters:
-//       model.layers.conv2d.filters: [16, 32, 64]             # a list: every value (grid) or a
-//       choice (random) model.layers.dropout.rate: {min: 0.1, max: 0.5}       # a range: random
-//       only
+//       model.layers.conv2d.filters: [16, 32, 64]                  # choices
+//       compile.optimizer.learning_rate: {min: 1e-4, max: 1e-2, log: true}
+//       model.layers.dense.units: {type: int, min: 32, max: 256, step: 32}
+//       compile.optimizer.type: [adam, sgd]
+//       compile.optimizer.momentum: {min: 0, max: 0.99, when: {compile.optimizer.type: sgd}}
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "framework/config/experiment.hpp"
+#include "framework/search/pruner.hpp"
+#include "framework/search/sampler.hpp"
+#include "framework/search/search_space.hpp"
 
 namespace runner {
-
-struct SweepParameter {
-  std::string path;
-  std::vector<std::string> values;  // YAML text of each value
-  std::optional<double> min, max;   // a range (random only)
-  bool log_scale = false;
-  SourceLocation where;
-};
 
 struct Trial {
   std::vector<std::pair<std::string, std::string>> assignments;  // path -> value text
@@ -42,20 +41,25 @@ struct Trial {
 struct Sweep {
   std::string file;
   std::string name;
-  std::string base;  // resolved path of the base experiment
-  std::string method = "grid";
-  std::int64_t trials = 0;
+  std::string base;             // resolved path of the base experiment
+  std::string method = "grid";  // grid, or a sampler's type (random, tpe)
+  YAML::Node method_node;       // the sampler's entry (its settings)
+  YAML::Node pruner_node;       // the pruner's entry; null: none
   std::uint32_t seed = 0;
   std::string metric = "val_loss";
   bool minimize = true;
   std::int64_t concurrency = 1;
-  // The most trials the sweep may have (counted before they are listed): a documented default
-  // the user raises, up to a hard limit that keeps the list in memory.
-  static constexpr std::int64_t kDefaultMaxTrials = 10000;
-  static constexpr std::int64_t kMaxTrials = 1000000;
-  std::int64_t max_trials = kDefaultMaxTrials;
+  // Budgets: the sweep proposes no trial once one is reached (grid: the grid's size at most).
+  static constexpr std::int64_t kMaxTrials = 1000000;  // keeps the trial list in memory
+  std::optional<std::int64_t> max_trials;
+  std::optional<std::int64_t> max_epochs_total;
+  std::optional<double> timeout_seconds;
   std::vector<std::string> fixed;  // overrides for every trial
-  std::vector<SweepParameter> parameters;
+  SearchSpace space;
+  std::vector<SourceLocation> parameter_where;  // of each space parameter, for messages
+
+  [[nodiscard]] bool grid() const { return method == "grid"; }
+  [[nodiscard]] bool has_pruner() const { return pruner_node.IsDefined() && !pruner_node.IsNull(); }
 };
 
 // True when the YAML file at `path` is a sweep (has a top-level `sweep:`).
@@ -65,10 +69,18 @@ bool is_sweep_file(const std::string& path);
 // (a path that does not exist is reported at the parameter's position). Throws ConfigError.
 Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides = {});
 
-// The trials in a fixed order: the grid's cartesian product (last parameter fastest), or
-// `trials` random draws from `seed`.
-std::vector<Trial> expand_trials(const Sweep& sweep);
-// How many trials expand_trials would list, without listing them (saturating at UINT64_MAX).
-std::uint64_t trial_count(const Sweep& sweep);
+// The grid's trials in order: the cartesian product, last parameter fastest; a conditional
+// parameter only varies where its condition holds.
+std::vector<Trial> expand_grid(const Sweep& sweep);
+// How many trials the grid has, without listing them (saturating at UINT64_MAX).
+std::uint64_t grid_size(const Sweep& sweep);
+
+// The sampler and pruner the sweep names (null pruner: none).
+std::unique_ptr<Sampler> make_sampler(const Sweep& sweep);
+std::unique_ptr<Pruner> make_pruner(const Sweep& sweep);
+
+// A trial's assignments from its internal values, and back (for the samplers' history).
+Trial trial_of(const Sweep& sweep, const ParameterValues& values);
+ParameterValues values_of(const Sweep& sweep, const Trial& trial);
 
 }  // namespace runner

@@ -318,6 +318,47 @@ void Object::write_doubles(const std::string& name, const std::vector<double>& v
         where(name), "writing the dataset");
 }
 
+void Object::write_strings(const std::string& name, const std::vector<std::string>& values) const {
+  const auto hdf5_lock = lock_hdf5();
+  TypeHandle type(vlen_string_type());
+  const hsize_t n = values.size();
+  SpaceHandle space(H5Screate_simple(1, &n, nullptr));
+  DataHandle set(H5Dcreate2(id_, name.c_str(), type.id, space.id, IntermediateGroups().id,
+                            H5P_DEFAULT, H5P_DEFAULT));
+  std::vector<const char*> texts;
+  for (const auto& v : values) {
+    texts.push_back(v.c_str());
+  }
+  check(set.id < 0 ? -1 : H5Dwrite(set.id, type.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()),
+        where(name), "writing the dataset");
+}
+
+std::vector<std::string> Object::read_strings(const std::string& name) const {
+  const auto hdf5_lock = lock_hdf5();
+  DataHandle set(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
+  check(set.id, where(name), "opening the dataset");
+  TypeHandle type(H5Dget_type(set.id));
+  if (H5Tget_class(type.id) != H5T_STRING || H5Tis_variable_str(type.id) <= 0) {
+    throw CheckpointError(fmt::format("{}: not a dataset of variable-length strings", where(name)));
+  }
+  SpaceHandle space(H5Dget_space(set.id));
+  const hssize_t count = H5Sget_simple_extent_npoints(space.id);
+  std::vector<std::string> out;
+  if (count <= 0) {
+    return out;
+  }
+  TypeHandle mem(vlen_string_type());
+  H5Tset_cset(mem.id, H5Tget_cset(type.id));
+  std::vector<char*> texts(static_cast<std::size_t>(count), nullptr);
+  check(H5Dread(set.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()), where(name),
+        "reading the dataset");
+  for (char* t : texts) {
+    out.emplace_back(t != nullptr ? t : "");
+  }
+  H5Dvlen_reclaim(mem.id, space.id, H5P_DEFAULT, texts.data());
+  return out;
+}
+
 void Object::write_int64s(const std::string& name, const std::vector<std::int64_t>& values) const {
   write_int64s(name, Shape{static_cast<std::int64_t>(values.size())}, values);
 }

@@ -46,6 +46,9 @@ class Object {
   void write_floats(const std::string& name, const Shape& shape, const float* data) const;
   void write_doubles(const std::string& name, const std::vector<double>& values) const;
   void write_int64s(const std::string& name, const std::vector<std::int64_t>& values) const;
+  // A 1-D dataset of variable-length UTF-8 strings (h5py reads it as bytes objects).
+  void write_strings(const std::string& name, const std::vector<std::string>& values) const;
+  [[nodiscard]] std::vector<std::string> read_strings(const std::string& name) const;
   // `values` in C order as a dataset of `shape` (a confusion matrix).
   void write_int64s(const std::string& name, const Shape& shape,
                     const std::vector<std::int64_t>& values) const;

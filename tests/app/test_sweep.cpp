@@ -31,7 +31,7 @@ TEST_SUITE("sweep") {
   TEST_CASE("A grid expands to the cartesian product with the last parameter fastest") {
     TempDir results;
     const Sweep sweep = tiny_sweep(results);
-    const auto trials = expand_trials(sweep);
+    const auto trials = expand_grid(sweep);
     REQUIRE(trials.size() == 4);
     CHECK(trials[0].overrides() ==
           std::vector<std::string>{"model.layers.dense.units=8", "model.layers.dropout.rate=0.1"});
@@ -43,7 +43,7 @@ TEST_SUITE("sweep") {
 
   TEST_CASE("The reference sweep's comment counts the trials it runs") {
     const Sweep sweep = load_sweep("experiments/sweep-filters-dropout.yaml");
-    const auto trials = expand_trials(sweep);
+    const auto trials = expand_grid(sweep);
     CHECK(trials.size() == 12);
     const std::string text = slurp("experiments/sweep-filters-dropout.yaml");
     CHECK(text.find(fmt::format("({} trials)", trials.size())) != std::string::npos);
@@ -54,15 +54,20 @@ TEST_SUITE("sweep") {
     const auto path = (dir / "random.yaml").string();
     std::filesystem::copy_file("tests/fixtures/tiny.yaml", dir / "tiny.yaml");
     std::ofstream(path)
-        << "sweep:\n  name: r\n  base: tiny.yaml\n  method: random\n  trials: 6\n"
+        << "sweep:\n  name: r\n  base: tiny.yaml\n  method: random\n  max_trials: 6\n"
            "  seed: 3\n  parameters:\n    model.layers.dropout.rate: {min: 0.1, max: 0.5}\n"
            "    model.layers.dense.units: [4, 8, 16]\n";
-    const auto a = expand_trials(load_sweep(path));
-    const auto b = expand_trials(load_sweep(path));
-    REQUIRE(a.size() == 6);
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      CHECK(a[i].overrides() == b[i].overrides());
-      const double rate = std::stod(a[i].assignments[0].second);
+    const Sweep sweep = load_sweep(path);
+    const auto sampler = make_sampler(sweep);
+    StudyView view;
+    view.space = &sweep.space;
+    view.seed = sweep.seed;
+    std::vector<Trial> a;
+    for (std::int64_t n = 0; n < 6; ++n) {
+      a.push_back(trial_of(sweep, sampler->sample(view, n)));
+      CHECK(a.back().overrides() ==
+            trial_of(sweep, make_sampler(sweep)->sample(view, n)).overrides());
+      const double rate = std::stod(a.back().assignments[0].second);
       CHECK(rate >= 0.1);
       CHECK(rate <= 0.5);
     }
@@ -73,8 +78,8 @@ TEST_SUITE("sweep") {
     const std::string f = "tests/fixtures/sweep_bad_path.yaml";
     CHECK_THROWS_WITH_AS(
         load_sweep(f),
-        (f + ":8:5: sweep.parameters.fit.epochs: a range {min, max} needs method: random (grid "
-             "needs a list of values)")
+        (f + ":8:5: sweep.parameters.fit.epochs: a range {min, max} needs method random or tpe "
+             "(grid needs a list of values)")
             .c_str(),
         ConfigError);
   }
@@ -106,23 +111,25 @@ TEST_SUITE("sweep") {
     const auto first = run_sweep(tiny_sweep(results), quiet);
     REQUIRE(first.size() == 4);
     for (const auto& r : first) {
-      CHECK(r.status == "done");
+      CHECK(r.state == TrialState::kCompleted);
+      CHECK_FALSE(r.earlier);
       CHECK(std::filesystem::exists(r.dir / "summary.json"));
     }
     const auto again = run_sweep(tiny_sweep(results), quiet);
     for (const auto& r : again) {
-      CHECK(r.status == "skipped");
+      CHECK(r.state == TrialState::kCompleted);
+      CHECK(r.earlier);
     }
     CHECK(again[0].id == first[0].id);
     CHECK(again[0].best == first[0].best);
     CHECK(std::filesystem::exists(results / "tiny-sweep" / "summary.csv"));
     CHECK(std::filesystem::exists(results / "tiny-sweep" / "summary.h5"));
-    // An interrupted trial (no summary.json) runs again.
+    // A trial without summary.json runs again.
     std::filesystem::remove(first[1].dir / "summary.json");
     const auto resumed = run_sweep(tiny_sweep(results), quiet);
     std::size_t rerun = 0;
     for (const auto& r : resumed) {
-      rerun += r.status == "done" ? 1 : 0;
+      rerun += r.earlier ? 0 : 1;
     }
     CHECK(rerun == 1);
   }
@@ -134,7 +141,7 @@ TEST_SUITE("sweep") {
     const auto ranked = run_sweep(sweep, quiet);
     const std::string wide = leaderboard_text(sweep, ranked, 0);
     CHECK(wide.starts_with(
-        "rank  trial                   dense.units  dropout.rate  val_loss  best epoch  "
+        "rank  trial                   status     dense.units  dropout.rate  val_loss  best epoch  "
         "test loss  test accuracy  epochs  s/epoch\n"));
     for (const auto& r : ranked) {
       CHECK(wide.find("  " + r.id + "  ") != std::string::npos);
@@ -219,22 +226,25 @@ TEST_SUITE("sweep") {
     }
     std::ofstream(file) << grid;
     CHECK_THROWS_WITH_AS(load_sweep(file.string()),
-                         doctest::Contains("sweep: 1,000,000,000,000,000,000 trials, more than "
-                                           "max_trials (10000); set sweep.max_trials (at most "
-                                           "1000000) to run that many"),
+                         doctest::Contains("sweep: the grid has 1,000,000,000,000,000,000 trials, "
+                                           "more than a sweep may have (1,000,000); use method "
+                                           "tpe or random with max_trials"),
                          ConfigError);
     std::ofstream(file) << "sweep:\n  name: r\n  base: " << base
-                        << "\n  method: random\n  trials: 1000000000000\n  parameters:\n"
+                        << "\n  method: random\n  max_trials: 1000000000000\n  parameters:\n"
                            "    model.layers.dense.units: [8, 16]\n";
     CHECK_THROWS_WITH_AS(load_sweep(file.string()),
-                         doctest::Contains("sweep.yaml:5:11: sweep: 1,000,000,000,000 trials, "
-                                           "more than max_trials (10000)"),
+                         doctest::Contains("sweep.yaml:5:15: sweep.max_trials: expected an integer "
+                                           "from 1 to 1000000, got 1000000000000"),
                          ConfigError);
-    // Raised by the user, within the hard limit.
-    std::ofstream(file) << "sweep:\n  name: r\n  base: " << base
-                        << "\n  method: random\n  trials: 20000\n  max_trials: 20000\n"
-                           "  parameters:\n    model.layers.dense.units: [8, 16]\n";
-    CHECK(expand_trials(load_sweep(file.string())).size() == 20000);
+    // A model-based or random search needs a budget.
+    std::ofstream(file)
+        << "sweep:\n  name: r\n  base: " << base
+        << "\n  method: tpe\n  parameters:\n    model.layers.dense.units: [8, 16]\n";
+    CHECK_THROWS_WITH_AS(load_sweep(file.string()),
+                         doctest::Contains("method tpe needs a budget: max_trials, "
+                                           "max_epochs_total or timeout (seconds)"),
+                         ConfigError);
   }
 
   TEST_CASE("A trial whose summary.json is damaged fails alone and the sweep goes on") {
@@ -247,12 +257,12 @@ TEST_SUITE("sweep") {
     const auto again = run_sweep(tiny_sweep(results), quiet);
     std::size_t failed = 0;
     for (const auto& r : again) {
-      if (r.status == "failed") {
+      if (r.state == TrialState::kFailed) {
         ++failed;
         CAPTURE(r.error);
         CHECK(r.error.find("summary.json") != std::string::npos);
       } else {
-        CHECK(r.status == "skipped");
+        CHECK(r.earlier);
       }
     }
     CHECK(failed == 2);

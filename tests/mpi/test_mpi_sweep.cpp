@@ -125,7 +125,7 @@ TEST_SUITE("slow/mpi") {
           run_shell(kMpiEnv + " " + mpirun(2) +
                     " tests/fixtures/sweep_tiny.yaml --set results_dir=" + (dir / "b").string());
       REQUIRE(again.exit_code == 0);
-      const std::size_t skipped = count_of(again.out, ": skipped");
+      const std::size_t skipped = count_of(again.out, ": completed (finished before)");
       CHECK(skipped == 4);
     }
   }
@@ -195,13 +195,13 @@ TEST_SUITE("slow/mpi") {
     CHECK(out.find("leaderboard (lowest val_loss):") != std::string::npos);
     const std::string summary = slurp(results + "/tiny-sweep/summary.csv");
     CHECK(count_of(summary, ",failed,") == 1);
-    CHECK(count_of(summary, ",done,") == 3);
+    CHECK(count_of(summary, ",completed,") == 3);
     CHECK(out.find("lost: rank 2 sent nothing for 15 s") != std::string::npos);
 
     const CliResult again = run_cli(sweep_args);
     INFO(again.err);
     REQUIRE(again.exit_code == 0);
-    const std::size_t skipped = count_of(again.out, ": skipped");
+    const std::size_t skipped = count_of(again.out, ": completed (finished before)");
     CHECK(skipped == 3);
   }
 

@@ -59,7 +59,7 @@ TEST_SUITE("search") {
     }
   }
 
-  TEST_CASE("Optuna's observation weights: flat for the newest 25, a ramp below") {
+  TEST_CASE("Optuna's observation weights are flat for the newest 25 and a ramp below") {
     CHECK(default_weights(3) == std::vector<double>{1, 1, 1});
     const auto w = default_weights(30);
     REQUIRE(w.size() == 30);

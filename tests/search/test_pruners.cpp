@@ -39,7 +39,7 @@ std::string pruner_yaml(const test::reference::PrunerCase& c) {
 }  // namespace
 
 TEST_SUITE("search") {
-  TEST_CASE("Median, ASHA and Hyperband prune where Optuna's pruners do") {
+  TEST_CASE("Median and ASHA and Hyperband prune where Optuna's pruners do") {
     const SearchSpace space;
     for (const auto& c : test::reference::kPrunerCases) {
       CAPTURE(c.name);

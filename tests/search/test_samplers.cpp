@@ -97,7 +97,7 @@ TEST_SUITE("search") {
     }
   }
 
-  TEST_CASE("Proposals keep conditions, ranges and steps") {
+  TEST_CASE("Proposals keep conditions and ranges and steps") {
     const SearchSpace space = conditional_space();
     for (const char* yaml : {"random", "{type: tpe, startup_trials: 3}",
                              "{type: tpe, startup_trials: 3, multivariate: true}"}) {
@@ -122,7 +122,7 @@ TEST_SUITE("search") {
     }
   }
 
-  TEST_CASE("TPE finds better settings than random draws, as well as Optuna's TPE does") {
+  TEST_CASE("TPE finds better settings than random draws and does as well as Optuna's TPE") {
     // Medians over 30 seeds of the best value after 40 trials (10 of them TPE's random
     // startup). Optuna 3.1 on the same objective and space (tests/reference/tpe_quality.py):
     // random 0.276, TPESampler 0.210, TPESampler(multivariate=True) 0.192.
@@ -146,7 +146,7 @@ TEST_SUITE("search") {
     CHECK(multivariate < 1.2 * 0.192);
   }
 
-  TEST_CASE("TPE learns from pruned trials, ranked by how far they got") {
+  TEST_CASE("TPE learns from pruned trials ranked by how far they got") {
     // Two trials completed badly; a pruned trial that got far with a good value must pull the
     // proposals towards it more than one pruned at its first epoch.
     SearchSpace space;

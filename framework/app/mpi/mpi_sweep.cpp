@@ -1,6 +1,8 @@
-// A sweep over MPI ranks. Rank 0 coordinates: it skips finished trials, hands the others out one
-// at a time, writes what workers send, and ranks the trials exactly as run_sweep() does. Every
-// other rank trains the trial it is given with its own threads and reports progress about once a
+// A sweep over MPI ranks. Rank 0 coordinates: it holds the sweep's study (journal, sampler,
+// pruner, budgets), hands trials out one at a time, decides after every epoch a worker reports
+// whether the trial goes on (the pruner), writes what workers send, and ranks the trials
+// exactly as run_sweep() does. Every other rank trains the trial it is given with its own
+// threads, reports each epoch and waits for the verdict, and sends a heartbeat about once a
 // second; a busy worker that stays silent longer than the timeout (a rank that died, under
 // `mpirun --enable-recovery`) loses its trial, which the next run of the sweep redoes.
 #include <fmt/format.h>
@@ -10,8 +12,9 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <chrono>
-#include <deque>
+#include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -29,19 +32,21 @@ namespace bm = boost::mpi;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-enum Tag : int { kAssign = 1, kProgress = 2, kResult = 3 };
+enum Tag : int { kAssign = 1, kProgress = 2, kResult = 3, kEpoch = 4, kVerdict = 5 };
 
 struct Assignment {
-  std::int64_t index = -1;  // -1: no more trials, stop
-  std::string id;           // the worker checks it computed the same trial list
-  std::string marker;       // a file the coordinator wrote; seen with `token` = shared storage
+  std::int64_t index = -1;             // -1: no more trials, stop
+  std::string id;                      // the worker checks it resolves the same trial
+  std::vector<std::string> overrides;  // the trial's settings (after the sweep's `set`)
+  bool resume = false;                 // its folder holds a state to go on from
+  std::string marker;  // a file the coordinator wrote; seen with `token` = shared storage
   std::string token;
   bool send_files = false;
   bool peer_lost = false;  // with a stop: a rank died, so do not wait for it in MPI_Finalize
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
     // clang-format off
-    ar & index & id & marker & token & send_files & peer_lost;
+    ar & index & id & overrides & resume & marker & token & send_files & peer_lost;
     // clang-format on
   }
 };
@@ -53,6 +58,31 @@ struct Progress {
   void serialize(Archive& ar, unsigned /*version*/) {
     // clang-format off
     ar & index & text;
+    // clang-format on
+  }
+};
+
+// An epoch's record, for the pruner on rank 0; answered by a Verdict.
+struct EpochReport {
+  std::int64_t index = -1;
+  std::int64_t epoch = 0;
+  std::vector<std::string> names;
+  std::vector<double> values;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    // clang-format off
+    ar & index & epoch & names & values;
+    // clang-format on
+  }
+};
+
+struct Verdict {
+  std::int64_t index = -1;
+  bool prune = false;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    // clang-format off
+    ar & index & prune;
     // clang-format on
   }
 };
@@ -114,32 +144,28 @@ void write_folder(const fs::path& dir, const std::vector<FileBlob>& files) {
 std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptions& options,
                                     const SweepOptions& mpi_options,
                                     const bm::communicator& world) {
-  SweepPlan plan = plan_sweep(sweep);
-  fs::create_directories(plan.dir);
-  const SweepFolderLock lock(plan.dir);
-  const fs::path marker = plan.dir / ".mpi-coordinator";
+  const fs::path dir = sweep_dir(sweep);
+  fs::create_directories(dir);
+  const SweepFolderLock lock(dir);
+  SweepStudy study(sweep, dir);
+  const fs::path marker = dir / ".mpi-coordinator";
   const std::string token = random_token();
   write_text_file(marker, token);
-  auto& results = plan.results;
   if (!options.quiet) {
     fmt::print(options.out,
-               "sweep {}: {} trials of {} on {} worker rank(s) (rank 0 coordinates), in {}/\n",
-               sweep.name, results.size(), sweep.base, world.size() - 1, plan.dir.string());
-  }
-  SweepTable table(sweep, results, options);
-  std::deque<std::size_t> queue;
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    if (fs::exists(results[i].dir / "summary.json")) {
-      results[i].status = "skipped";
-      if (read_finished_trial_or_fail(results[i])) {
-        table.set(i, "skipped", "finished before");
-      } else {
-        table.set(i, "failed", results[i].error);
-      }
-    } else {
-      queue.push_back(i);
+               "sweep {}: {} over {} on {} worker rank(s) (rank 0 coordinates), in {}/\n",
+               sweep.name,
+               sweep.grid() ? fmt::format("a grid of {} trials", grid_size(sweep))
+                            : "method " + sweep.method,
+               sweep.base, world.size() - 1, dir.string());
+    if (!study.note().empty()) {
+      fmt::print(options.out, "note: {}\n", study.note());
     }
   }
+  SweepTable table(sweep, options);
+  study.on_change = [&](const TrialResult& r, const std::string& progress) {
+    table.set(r, progress);
+  };
 
   struct Worker {
     int rank = 0;
@@ -161,14 +187,17 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
   auto assign = [&](Worker& w) {
     w.index = -1;
     w.heard = Clock::now();
-    if (queue.empty() || interrupt_requested()) {  // Ctrl-C: no new trials
+    const auto next = study.next();  // nothing on Ctrl-C, or when a budget is reached
+    if (!next) {
       return;
     }
+    const TrialResult r = study.results()[*next];
     Assignment a;
-    a.index = static_cast<std::int64_t>(queue.front());
-    a.id = results[queue.front()].id;
-    queue.pop_front();
-    table.set(static_cast<std::size_t>(a.index), "running", fmt::format("rank {}", w.rank));
+    a.index = static_cast<std::int64_t>(*next);
+    a.id = r.id;
+    a.overrides = r.trial.overrides();
+    a.resume = study.resumable(*next);
+    table.set(r, fmt::format("rank {}", w.rank));
     send(w, a);
     w.index = a.index;
   };
@@ -189,28 +218,41 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
         Progress p;
         world.recv(status->source(), kProgress, p);
         if (p.index == w.index && !p.text.empty()) {
-          table.set(static_cast<std::size_t>(p.index), "running",
-                    fmt::format("rank {}: {}", w.rank, p.text));
+          TrialResult r = study.results()[static_cast<std::size_t>(p.index)];
+          table.set(r, fmt::format("rank {}: {}", w.rank, p.text));
         }
+      } else if (status->tag() == kEpoch) {
+        EpochReport report;
+        world.recv(status->source(), kEpoch, report);
+        Verdict verdict;
+        verdict.index = report.index;
+        if (report.index == w.index) {
+          EpochRecord record;
+          record.epoch = report.epoch;
+          for (std::size_t k = 0; k < report.names.size() && k < report.values.size(); ++k) {
+            record.logs.set(report.names[k], report.values[k]);
+          }
+          verdict.prune = study.report(static_cast<std::size_t>(report.index), record);
+        }
+        world.send(status->source(), kVerdict, verdict);
       } else if (status->tag() == kResult) {
         Outcome o;
         world.recv(status->source(), kResult, o);
-        TrialResult& r = results.at(static_cast<std::size_t>(o.index));
-        r.status = o.status;
-        r.error = o.error;
+        const auto i = static_cast<std::size_t>(o.index);
+        TrialState state = parse_state(o.status).value_or(TrialState::kFailed);
+        std::string error = o.error;
         try {
           if (!o.files.empty()) {
-            write_folder(r.dir, o.files);
-          }
-          if (r.status == "done") {
-            read_finished_trial(r);
+            write_folder(study.results().at(i).dir, o.files);
           }
         } catch (const std::exception& e) {
-          r.status = "failed";
-          r.error = fmt::format("rank {}'s files: {}", w.rank, e.what());
+          state = TrialState::kFailed;
+          error = fmt::format("rank {}'s files: {}", w.rank, e.what());
         }
-        table.set(static_cast<std::size_t>(o.index), r.status,
-                  r.status == "done" ? "" : fmt::format("rank {}: {}", w.rank, r.error));
+        if (!error.empty() && state == TrialState::kFailed) {
+          error = fmt::format("rank {}: {}", w.rank, error);
+        }
+        study.finish(i, state, error);
         assign(w);
       } else {
         world.recv(status->source(), status->tag());  // not ours: drop it
@@ -221,13 +263,10 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
       if (w.alive && w.index >= 0 && Clock::now() - w.heard > timeout) {
         w.alive = false;
         lost_any = true;
-        TrialResult& r = results[static_cast<std::size_t>(w.index)];
-        r.status = "failed";
-        r.error = fmt::format(
-            "lost: rank {} sent nothing for {:g} s (the next run of the sweep "
-            "redoes this trial)",
-            w.rank, mpi_options.timeout_seconds);
-        table.set(static_cast<std::size_t>(w.index), "failed", r.error);
+        study.finish(static_cast<std::size_t>(w.index), TrialState::kFailed,
+                     fmt::format("lost: rank {} sent nothing for {:g} s (the next run of the "
+                                 "sweep redoes this trial)",
+                                 w.rank, mpi_options.timeout_seconds));
         w.index = -1;
       }
     }
@@ -240,15 +279,10 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
       send(w, stop);
     }
   }
-  for (std::size_t i : queue) {  // interrupted, or every worker is gone
-    results[i].status = "failed";
-    results[i].error = interrupt_requested() ? "not run: the sweep was interrupted"
-                                             : "not run: no worker rank left";
-    table.set(i, "failed", results[i].error);
-  }
+  study.close();
   std::error_code ec;
   fs::remove(marker, ec);
-  auto ranked = finish_sweep(sweep, plan, options);
+  auto ranked = finish_sweep(sweep, study, options);
   if (lost_any) {
     skip_finalize();
   }
@@ -263,9 +297,32 @@ bool shares_storage(const Assignment& a) {
   }
 }
 
+// Prepares the trial the coordinator named; an error (or another resolution of the files on
+// this node) is returned as the reason.
+std::optional<Experiment> prepare(const Sweep& sweep, const Assignment& a, int rank,
+                                  std::string* error) {
+  try {
+    std::vector<std::string> overrides = sweep.fixed;
+    overrides.insert(overrides.end(), a.overrides.begin(), a.overrides.end());
+    Experiment e = load_experiment(sweep.base, overrides);
+    const Model model = build_model(e, declared_input_shape(e));
+    if ("trial-" + config_fingerprint(e, model) != a.id) {
+      *error = fmt::format(
+          "rank {} resolved the trial to another configuration (are the sweep and experiment "
+          "files the same on every node?)",
+          rank);
+      return std::nullopt;
+    }
+    return e;
+  } catch (const std::exception& e) {
+    *error = e.what();
+    return std::nullopt;
+  }
+}
+
 void work(const Sweep& sweep, const bm::communicator& world) {
-  SweepPlan plan = plan_sweep(sweep);
   const std::size_t threads = ThreadLimit::current();
+  const fs::path dir = sweep_dir(sweep);
   for (;;) {
     Assignment a;
     world.recv(0, kAssign, a);
@@ -277,32 +334,67 @@ void work(const Sweep& sweep, const bm::communicator& world) {
     }
     Outcome out;
     out.index = a.index;
-    const auto i = static_cast<std::size_t>(a.index);
-    if (i >= plan.results.size() || plan.results[i].id != a.id) {
+    std::string error;
+    const std::optional<Experiment> experiment = prepare(sweep, a, world.rank(), &error);
+    if (!experiment) {
       out.status = "failed";
-      out.error = fmt::format(
-          "rank {} computed a different trial list (are the sweep and experiment files the "
-          "same on every node?)",
-          world.rank());
+      out.error = error;
       world.send(0, kResult, out);
       continue;
     }
     const bool shared = shares_storage(a);
+    // Without shared storage the trial trains in a temporary folder and starts from scratch.
     const fs::path run_dir =
-        shared ? plan.results[i].dir
+        shared ? dir / a.id
                : fs::temp_directory_path() / fmt::format("runner-rank{}-{}", world.rank(), a.id);
+    // The trial's thread hands each epoch to this thread (only this one talks to MPI) and
+    // waits for rank 0's verdict.
     std::mutex mutex;
+    std::condition_variable changed;
+    std::optional<EpochReport> pending;
+    std::optional<bool> verdict;
     std::string latest;
     std::atomic<bool> finished{false};
+    std::pair<TrialState, std::string> ended;
+    const auto progress = best_so_far(sweep);
     std::thread trial([&] {
-      run_trial(plan, i, run_dir, threads, best_so_far(sweep, [&](const std::string& text) {
-                  const std::lock_guard guard(mutex);
-                  latest = text;
-                }));
+      ended =
+          run_trial(*experiment, a.resume && shared, run_dir, threads, [&](const EpochRecord& rec) {
+            std::unique_lock guard(mutex);
+            latest = progress(rec);
+            EpochReport report;
+            report.index = a.index;
+            report.epoch = rec.epoch;
+            for (const auto& [name, value] : rec.logs.items()) {
+              report.names.push_back(name);
+              report.values.push_back(value);
+            }
+            pending = report;
+            verdict.reset();
+            changed.wait(guard, [&] { return verdict.has_value(); });
+            return *verdict;
+          });
       finished = true;
     });
     auto beat = Clock::now() - std::chrono::hours(1);
-    while (!finished) {  // only this thread talks to MPI
+    while (!finished) {
+      std::optional<EpochReport> report;
+      {
+        const std::lock_guard guard(mutex);
+        report.swap(pending);
+      }
+      if (report) {
+        world.send(0, kEpoch, *report);
+        Verdict v;
+        world.recv(0, kVerdict, v);
+        {
+          const std::lock_guard guard(mutex);
+          verdict = v.prune;
+        }
+        changed.notify_all();
+        beat = Clock::now();
+        continue;
+      }
       if (Clock::now() - beat >= std::chrono::seconds(1)) {
         Progress p;
         p.index = a.index;
@@ -316,8 +408,8 @@ void work(const Sweep& sweep, const bm::communicator& world) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     trial.join();
-    out.status = plan.results[i].status;
-    out.error = plan.results[i].error;
+    out.status = std::string(state_name(ended.first));
+    out.error = ended.second;
     if (!shared) {
       try {
         if (fs::exists(run_dir)) {
