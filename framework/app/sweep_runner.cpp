@@ -200,7 +200,7 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
                       const bool prune = study.report(i, rec);
                       TrialResult now = started;
                       now.state = TrialState::kRunning;
-                      table.set(now, progress(rec) + (prune ? ", pruned" : ""));
+                      table.set(now, progress(rec) + (prune ? ", pruned" : ""), /*chatter=*/!prune);
                       return prune;
                     });
       study.finish(i, state, error);

@@ -37,7 +37,7 @@ SweepTable::SweepTable(const Sweep& sweep, const SweepOptions& options)
       tty_(options.redraw && isatty(fileno(options.out)) != 0),
       short_names_(parameter_names(sweep)) {}
 
-void SweepTable::set(const TrialResult& r, const std::string& progress) {
+void SweepTable::set(const TrialResult& r, const std::string& progress, bool chatter) {
   std::lock_guard lock(mutex_);
   const auto i = static_cast<std::size_t>(r.number);
   if (i >= rows_.size()) {
@@ -56,8 +56,7 @@ void SweepTable::set(const TrialResult& r, const std::string& progress) {
   }
   if (tty_) {
     draw();
-  } else if (r.state != TrialState::kRunning || progress.empty() ||
-             progress.ends_with(", pruned")) {
+  } else if (!chatter) {
     fmt::print(out_, "{} {}: {}{}\n", row.id, describe(row, false), state,
                progress.empty() ? "" : " (" + progress + ")");
     std::fflush(out_);

@@ -15,8 +15,10 @@ namespace runner {
 class SweepTable {
  public:
   SweepTable(const Sweep& sweep, const SweepOptions& options);
-  // Shows trial `r` (by its number; a new number adds a line) in its state. Thread-safe.
-  void set(const TrialResult& r, const std::string& progress = "");
+  // Shows trial `r` (by its number; a new number adds a line) in its state. `chatter` (epoch
+  // progress) only redraws a terminal's table; other changes are also printed as events when
+  // the output is not a terminal. Thread-safe.
+  void set(const TrialResult& r, const std::string& progress = "", bool chatter = false);
 
  private:
   struct Row {

@@ -197,7 +197,7 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
     a.id = r.id;
     a.overrides = r.trial.overrides();
     a.resume = study.resumable(*next);
-    table.set(r, fmt::format("rank {}", w.rank));
+    table.set(r, fmt::format("rank {}", w.rank), /*chatter=*/true);
     send(w, a);
     w.index = a.index;
   };
@@ -219,7 +219,7 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
         world.recv(status->source(), kProgress, p);
         if (p.index == w.index && !p.text.empty()) {
           TrialResult r = study.results()[static_cast<std::size_t>(p.index)];
-          table.set(r, fmt::format("rank {}: {}", w.rank, p.text));
+          table.set(r, fmt::format("rank {}: {}", w.rank, p.text), /*chatter=*/true);
         }
       } else if (status->tag() == kEpoch) {
         EpochReport report;
