@@ -16,6 +16,7 @@
 #include "framework/io/hdf5.hpp"
 #include "framework/io/json.hpp"
 #include "framework/io/run_store.hpp"
+#include "framework/search/trial_state.hpp"
 #include "framework/train/callbacks/callback.hpp"
 
 namespace runner {
@@ -107,6 +108,16 @@ void read_evaluation(RunRow& row, const std::filesystem::path& dir) {
   }
 }
 
+// A finished run's status from its summary.json: pruned by a sweep's pruner, or completed.
+std::string finished_status(const std::filesystem::path& dir) {
+  const YAML::Node summary =
+      parse_json(read_text_file(dir / "summary.json"), (dir / "summary.json").string());
+  return summary.IsMap() && summary["status"].IsDefined() && summary["status"].IsScalar() &&
+                 summary["status"].Scalar() == "pruned"
+             ? "pruned"
+             : "completed";
+}
+
 RunRow read_run(const std::filesystem::path& dir, const std::filesystem::path& root,
                 const std::string& metric) {
   RunRow row;
@@ -130,9 +141,10 @@ RunRow read_run(const std::filesystem::path& dir, const std::filesystem::path& r
     }
     read_history(row, dir / "history.csv", metric);
     read_evaluation(row, dir);
-    row.status = finished ? "complete" : (resumable ? "interrupted" : "partial");
+    row.status = finished ? finished_status(dir) : resumable ? "interrupted" : "failed";
   } catch (const std::exception& e) {
-    row.status = std::string("broken: ") + e.what();
+    row.status = "failed";
+    row.problem = e.what();
   }
   return row;
 }
@@ -213,27 +225,58 @@ int importance(const std::string& column, const std::vector<std::string>& varied
 }
 }  // namespace
 
-ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions& options) {
-  // Filters: key=value against config paths and result columns.
-  for (const auto& f : options.filters) {
+std::vector<RunRow> filter_runs(std::vector<RunRow> rows, const std::vector<std::string>& filters) {
+  for (const auto& f : filters) {
     const auto eq = f.find('=');
-    if (eq == std::string::npos) {
+    if (eq == std::string::npos || eq == 0) {
       throw ConfigError(fmt::format("--filter {}: expected KEY=VALUE", f));
     }
     const std::string key = f.substr(0, eq);
     const std::string value = f.substr(eq + 1);
-    std::erase_if(rows, [&](const RunRow& r) {
-      if (key == "status") {
-        return !r.status.starts_with(value);
+    if (key == "status") {
+      const auto names = state_names();
+      if (std::find(names.begin(), names.end(), value) == names.end()) {
+        throw ConfigError(fmt::format("--filter {}: '{}' is not a status (statuses: {}){}", f,
+                                      value, fmt::join(names, ", "), did_you_mean(value, names)));
       }
+      std::erase_if(rows, [&](const RunRow& r) { return r.status != value; });
+      continue;
+    }
+    // The key and the value must be ones the runs have: a typo is an error, not an empty table.
+    std::set<std::string> keys{"status"};
+    std::set<std::string> values;
+    for (const auto& r : rows) {
+      for (const auto& [k, v] : r.config) {
+        keys.insert(k);
+        if (k == key) {
+          values.insert(v);
+        }
+      }
+    }
+    if (keys.count(key) == 0) {
+      const std::vector<std::string> known(keys.begin(), keys.end());
+      throw ConfigError(
+          fmt::format("--filter {}: no run has the key '{}'{}", f, key, did_you_mean(key, known)));
+    }
+    if (values.count(value) == 0) {
+      const std::vector<std::string> known(values.begin(), values.end());
+      throw ConfigError(fmt::format("--filter {}: no run has {} = {} (values: {}){}", f, key, value,
+                                    fmt::join(known, ", "), did_you_mean(value, known)));
+    }
+    std::erase_if(rows, [&](const RunRow& r) {
       const auto it = r.config.find(key);
       return it == r.config.end() || it->second != value;
     });
   }
+  return rows;
+}
+
+ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions& options) {
+  rows = filter_runs(std::move(rows), options.filters);
   // Config values that differ between the readable runs (the "varied parameters").
   std::set<std::string> keys;
   for (const auto& r : rows) {
-    if (r.status.starts_with("broken")) {
+    if (r.broken()) {
       continue;
     }
     for (const auto& kv : r.config) {
@@ -249,7 +292,7 @@ ComparisonTable comparison_table(std::vector<RunRow> rows, const CompareOptions&
     }
     std::set<std::string> values;
     for (const auto& r : rows) {
-      if (r.status.starts_with("broken")) {
+      if (r.broken()) {
         continue;
       }
       const auto it = r.config.find(k);
@@ -366,6 +409,17 @@ std::string ComparisonTable::shown(std::size_t row, std::size_t column) const {
 }
 
 namespace {
+std::string csv_quoted(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) {
+    return text;
+  }
+  std::string out = "\"";
+  for (const char c : text) {
+    out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
+  }
+  return out + "\"";
+}
+
 // The folder ("results/sweep/") every run's name starts with, when there are several runs.
 std::string common_folder(const ComparisonTable& t) {
   if (t.cells.size() < 2) {
@@ -389,17 +443,30 @@ std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& op
   const ComparisonTable t = comparison_table(std::move(rows), options);
   const auto& header = t.header;
   std::string out;
+  // Why a failed run's files could not be read: a column of csv and json, lines under a table.
+  const bool problems =
+      std::any_of(t.runs.begin(), t.runs.end(), [](const RunRow& r) { return r.broken(); });
+  std::string footer;
+  for (const auto& r : t.runs) {
+    footer +=
+        r.broken() ? wrap_words(fmt::format("{} failed: {}", r.run, r.problem), options.width) : "";
+  }
   if (options.format == "csv") {
-    out = fmt::format("{}\n", fmt::join(header, ","));
-    for (const auto& line : t.cells) {
-      out += fmt::format("{}\n", fmt::join(line, ","));
+    out = fmt::format("{}{}\n", fmt::join(header, ","), problems ? ",problem" : "");
+    for (std::size_t r = 0; r < t.cells.size(); ++r) {
+      out += fmt::format("{}{}\n", fmt::join(t.cells[r], ","),
+                         problems ? "," + csv_quoted(t.runs[r].problem) : "");
     }
   } else if (options.format == "json") {
     YAML::Node list(YAML::NodeType::Sequence);
-    for (const auto& line : t.cells) {
+    for (std::size_t r = 0; r < t.cells.size(); ++r) {
+      const auto& line = t.cells[r];
       YAML::Node item;
       for (std::size_t c = 0; c < header.size(); ++c) {
         item[header[c]] = line[c] == "-" ? YAML::Node(YAML::NodeType::Null) : YAML::Node(line[c]);
+      }
+      if (t.runs[r].broken()) {
+        item["problem"] = t.runs[r].problem;
       }
       list.push_back(item);
     }
@@ -419,6 +486,7 @@ std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& op
       }
       out += fmt::format("| {} |\n", fmt::join(line, " | "));
     }
+    out += footer.empty() ? "" : "\n" + footer;
   } else {
     // Settings by their last distinct parts (the csv and json keep the full paths).
     const std::vector<std::string> short_names = short_key_names(t.varied);
@@ -440,6 +508,7 @@ std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& op
     out = folder.empty() ? "" : fmt::format("runs in {}\n", folder);
     out += render_text_table(table, options.width,
                              "--format csv or json shows every column and full key names");
+    out += footer;
   }
   return out;
 }

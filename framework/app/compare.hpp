@@ -12,7 +12,11 @@ namespace runner {
 struct RunRow {
   std::string run;            // folder, relative to where it was found
   std::filesystem::path dir;  // the folder as found (for reading its other files)
-  std::string status;         // complete | partial (no summary.json) | broken: <why>
+  // completed | pruned (by a sweep's pruner) | interrupted (state.bin: `runner resume` goes
+  // on) | failed (no summary and nothing to resume, or unreadable files: `problem` says why)
+  std::string status;
+  std::string problem;  // why the run's files could not be read
+  [[nodiscard]] bool broken() const { return !problem.empty(); }
   std::map<std::string, std::string> config;  // flattened config.yaml: key path -> value
   std::optional<std::int64_t> best_epoch;
   std::map<std::string, double> at_best;     // history values at the best epoch (val_loss, ...)
@@ -25,7 +29,7 @@ struct RunRow {
 struct CompareOptions {
   std::string metric = "val_loss";   // ranks runs; best epoch = its min (or max for *acc*)
   std::string sort;                  // column to sort by; default the metric
-  std::vector<std::string> filters;  // key=value on config paths or columns
+  std::vector<std::string> filters;  // key=value on config paths or status
   std::string format = "table";      // table | csv | json | markdown
   std::size_t width = 0;             // table: the terminal's columns (0: no limit)
 };
@@ -34,6 +38,10 @@ struct CompareOptions {
 // or history.csv (sweep folders, results/<experiment>/). Unreadable runs are kept as broken.
 std::vector<RunRow> collect_runs(const std::vector<std::filesystem::path>& paths,
                                  const std::string& metric);
+
+// The runs every KEY=VALUE filter keeps (a config key path, or `status`). A key no run has, a
+// value no run has for it, or an unknown status is a ConfigError with a did-you-mean.
+std::vector<RunRow> filter_runs(std::vector<RunRow> rows, const std::vector<std::string>& filters);
 
 // The comparison as cells: runs filtered and sorted, with the config keys that vary.
 struct ComparisonTable {

@@ -77,7 +77,8 @@ void read_finished_trial(TrialResult& r) {
   if (!summary.IsMap() || !summary["epochs_run"].IsDefined() || !summary["epochs_run"].IsScalar()) {
     throw Error(fmt::format("{}: not a finished run's summary (no epochs_run)", path.string()));
   }
-  r.state = summary["status"].IsScalar() && summary["status"].Scalar() == "pruned"
+  r.state = summary["status"].IsDefined() && summary["status"].IsScalar() &&
+                    summary["status"].Scalar() == "pruned"
                 ? TrialState::kPruned
                 : TrialState::kCompleted;
   r.epochs_run = summary["epochs_run"].as<std::int64_t>(0);

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <iostream>
 
@@ -22,10 +23,10 @@ int compare_command(const std::vector<std::string>& args) {
       "the metric whose best epoch is reported and ranked by (accuracies rank high-first)")(
       "sort", po::value(&options.sort), "column to sort by (default: best_<metric>)")(
       "filter", po::value(&options.filters)->composing(),
-      "keep runs whose config KEY=VALUE (e.g. model.layers.dropout.rate=0.4, status=complete); "
-      "repeatable")("format", po::value(&options.format)->default_value("table"),
-                    "table | csv | json | markdown")("help,h", po::bool_switch(&help),
-                                                     "show this help");
+      "keep runs whose config KEY=VALUE (e.g. model.layers.dropout.rate=0.4, status=completed; "
+      "statuses: completed, pruned, interrupted, failed); repeatable, all must hold")(
+      "format", po::value(&options.format)->default_value("table"),
+      "table | csv | json | markdown")("help,h", po::bool_switch(&help), "show this help");
   parse(args, desc, {"dirs"}, "compare", /*last_repeats=*/true);
   if (help) {
     std::cout << desc;
@@ -43,6 +44,11 @@ int compare_command(const std::vector<std::string>& args) {
   const auto rows = collect_runs(paths, options.metric);
   if (rows.empty()) {
     throw ConfigError("runner compare: no run folders found under the given folders");
+  }
+  if (!options.filters.empty() && filter_runs(rows, options.filters).empty()) {
+    fmt::print(stderr, "runner compare: no run matches {} ({} run{} read)\n",
+               fmt::join(options.filters, " and "), rows.size(), rows.size() == 1 ? "" : "s");
+    return 1;
   }
   options.width = output_width(stdout);
   fmt::print("{}", format_comparison(rows, options));

@@ -26,7 +26,7 @@ const char* kHeader = "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,s
 }  // namespace
 
 TEST_SUITE("compare") {
-  TEST_CASE("compare ranks runs by their best val_loss and shows broken ones") {
+  TEST_CASE("compare ranks runs by their best val_loss and shows failed ones with the reason") {
     TempDir tmp;
     const auto root = tmp / "runs";
     make_run(root / "a", "0.2",
@@ -45,26 +45,28 @@ TEST_SUITE("compare") {
     std::ofstream(root / "e" / "state.bin") << "state";
     const auto rows = collect_runs({root}, "val_loss");
     CHECK(format_comparison(rows, CompareOptions{}) == R"(runs in runs/
-run  status                          dropout.rate  best_epoch  best_val_loss    loss  accuracy  val_accuracy  test_loss  test_accuracy  epochs  s/epoch  params
-a    complete                                 0.2           2         0.5000  0.7000    0.7000        0.8000          -              -       2     3.00    1234
-b    partial                                  0.4           1         0.6000  0.8000    0.6000        0.7500          -              -       2     3.00       -
-e    interrupted                              0.3           1         0.7000  0.8000    0.6000        0.7500          -              -       1     3.00       -
-c    broken: history.csv is missing             -           -              -       -         -             -          -              -       0        -       -
-d    interrupted                              0.5           -              -       -         -             -          -              -       0        -       -
+run  status       dropout.rate  best_epoch  best_val_loss    loss  accuracy  val_accuracy  test_loss  test_accuracy  epochs  s/epoch  params
+a    completed             0.2           2         0.5000  0.7000    0.7000        0.8000          -              -       2     3.00    1234
+b    failed                0.4           1         0.6000  0.8000    0.6000        0.7500          -              -       2     3.00       -
+e    interrupted           0.3           1         0.7000  0.8000    0.6000        0.7500          -              -       1     3.00       -
+c    failed                  -           -              -       -         -             -          -              -       0        -       -
+d    interrupted           0.5           -              -       -         -             -          -              -       0        -       -
+runs/c failed: history.csv is missing
 )");
     // On an 80-column terminal: the least important columns go, and a note says which.
     CompareOptions narrow;
     narrow.width = 80;
     CHECK(format_comparison(rows, narrow) == R"(runs in runs/
-                                     dropout.  best_     best_      val_  test_
-run  status                              rate  epoch  val_loss  accuracy   loss
-a    complete                             0.2      2    0.5000    0.8000      -
-b    partial                              0.4      1    0.6000    0.7500      -
-e    interrupted                          0.3      1    0.7000    0.7500      -
-c    broken: history.csv is missing         -      -         -         -      -
-d    interrupted                          0.5      -         -         -      -
-(6 columns left out to fit 80 characters: loss, accuracy, test_accuracy, epochs,
-s/epoch, params; --format csv or json shows every column and full key names)
+                  dropout.  best_     best_      val_  test_     test_
+run  status           rate  epoch  val_loss  accuracy   loss  accuracy  epochs
+a    completed         0.2      2    0.5000    0.8000      -         -       2
+b    failed            0.4      1    0.6000    0.7500      -         -       2
+e    interrupted       0.3      1    0.7000    0.7500      -         -       1
+c    failed              -      -         -         -      -         -       0
+d    interrupted       0.5      -         -         -      -         -       0
+(4 columns left out to fit 80 characters: loss, accuracy, s/epoch, params;
+--format csv or json shows every column and full key names)
+runs/c failed: history.csv is missing
 )");
     std::istringstream lines(format_comparison(rows, narrow));
     for (std::string line; std::getline(lines, line);) {
@@ -82,13 +84,31 @@ s/epoch, params; --format csv or json shows every column and full key names)
     csv.format = "csv";
     const std::string out = format_comparison(rows, csv);
     CHECK(out.starts_with("run,status,model.layers.dropout.rate,best_epoch,best_val_accuracy,"));
-    CHECK(out.find("/a,complete,0.2,") < out.find("/b,complete,0.4,"));  // 0.9 ranks first
+    CHECK(out.find("/a,completed,0.2,") < out.find("/b,completed,0.4,"));  // 0.9 ranks first
     CompareOptions filtered;
     filtered.filters = {"model.layers.dropout.rate=0.4"};
     filtered.format = "json";
     const std::string json = format_comparison(rows, filtered);
     CHECK(json.find("/b\"") != std::string::npos);
     CHECK(json.find("/a\"") == std::string::npos);
+    // Filters name keys, values and statuses the runs have, or say what they do have.
+    filtered.filters = {"status=completed", "model.layers.dropout.rate=0.2"};
+    CHECK(filter_runs(rows, filtered.filters).size() == 1);
+    CHECK_THROWS_WITH_AS(filter_runs(rows, {"status=done"}),
+                         "--filter status=done: 'done' is not a status (statuses: queued, running, "
+                         "completed, pruned, interrupted, failed)",
+                         ConfigError);
+    CHECK_THROWS_WITH_AS(filter_runs(rows, {"status=complete"}),
+                         doctest::Contains("did you mean 'completed'?"), ConfigError);
+    CHECK_THROWS_WITH_AS(filter_runs(rows, {"model.layers.dropout.rat=0.2"}),
+                         "--filter model.layers.dropout.rat=0.2: no run has the key "
+                         "'model.layers.dropout.rat'; did you mean 'model.layers.dropout.rate'?",
+                         ConfigError);
+    CHECK_THROWS_WITH_AS(filter_runs(rows, {"model.layers.dropout.rate=0.25"}),
+                         "--filter model.layers.dropout.rate=0.25: no run has "
+                         "model.layers.dropout.rate = 0.25 (values: 0.2, 0.4); did you mean '0.2'?",
+                         ConfigError);
+    CHECK(filter_runs(rows, {"status=pruned"}).empty());  // a status no run has: nothing matches
     CompareOptions md;
     md.format = "markdown";
     CHECK(format_comparison(rows, md).starts_with("| run | status |"));
@@ -123,6 +143,13 @@ TEST_SUITE("slow/cli") {
     const CliResult bad = run_cli("compare " + root.path().string() + " --sort nope");
     CHECK(bad.exit_code == 2);
     CHECK(bad.err.starts_with("error: --sort nope: no such column"));
+    const CliResult typo =
+        run_cli("compare " + root.path().string() + " --filter model.layers.dropout.rat=0.2");
+    CHECK(typo.exit_code == 2);
+    CHECK(typo.err.find("did you mean 'model.layers.dropout.rate'?") != std::string::npos);
+    const CliResult none = run_cli("compare " + root.path().string() + " --filter status=pruned");
+    CHECK(none.exit_code == 1);
+    CHECK(none.err == "runner compare: no run matches status=pruned (1 run read)\n");
     const CliResult missing = run_cli("compare /nonexistent-folder");
     CHECK(missing.exit_code == 2);
     CHECK(missing.err == "error: /nonexistent-folder: no such folder\n");

@@ -164,9 +164,9 @@ std::string pictures_section(const fs::path& dir, const std::string& prefix,
 
 std::string run_section(const RunRow& run, const fs::path& report_dir, bool standalone) {
   std::string html;
-  if (run.status.starts_with("broken")) {
-    return fmt::format("<p class=\"warn\">{}: {}</p>\n", xml_escape(run.run),
-                       xml_escape(run.status));
+  if (run.broken()) {
+    return fmt::format("<p class=\"warn\">{}: failed: {}</p>\n", xml_escape(run.run),
+                       xml_escape(run.problem));
   }
   auto items = summary_items(run.dir);
   if (items.empty()) {
@@ -312,7 +312,7 @@ std::string leaderboard(const ComparisonTable& table) {
   }
   html += "</tr>\n";
   for (std::size_t i = 0; i < table.cells.size(); ++i) {
-    const bool best = i == 0 && !table.runs[i].status.starts_with("broken");
+    const bool best = i == 0 && !table.runs[i].broken();
     html += fmt::format("<tr{}><td class=\"n\">{}</td>", best ? R"( class="best")" : "", i + 1);
     for (std::size_t c = 0; c < table.cells[i].size(); ++c) {
       const std::string v = table.shown(i, c);

@@ -64,7 +64,7 @@ plot::LineChart overlay_chart(const std::vector<RunRow>& runs,
   chart.height = 520;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const RunRow& run = runs[i];
-    if (run.status.starts_with("broken")) {
+    if (run.broken()) {
       continue;
     }
     plot::Series s;
@@ -111,7 +111,7 @@ plot::HeatMap heat_map(const std::vector<RunRow>& runs, const std::vector<std::s
   std::vector<std::vector<std::string>> row_values;
   std::map<std::string, std::vector<std::string>> seen;
   for (const auto& run : runs) {
-    if (!run.status.starts_with("broken")) {
+    if (!run.broken()) {
       map.columns.push_back(value_of(run, column_key));
       std::vector<std::string> values;
       for (const auto& k : row_keys) {
@@ -146,7 +146,7 @@ plot::HeatMap heat_map(const std::vector<RunRow>& runs, const std::vector<std::s
   map.values.assign(map.rows.size(), std::vector<double>(map.columns.size(), none));
   for (const auto& run : runs) {
     const auto value = best_of(run, metric);
-    if (run.status.starts_with("broken") || !value) {
+    if (run.broken() || !value) {
       continue;
     }
     const std::string row_name = row_keys.empty() ? metric : row_of(run);
