@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 #include "framework/app/run_experiment.hpp"
@@ -20,9 +21,11 @@
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
 #include "framework/core/parallel.hpp"
+#include "framework/core/text.hpp"
 #include "framework/core/text_table.hpp"
 #include "framework/io/json.hpp"
 #include "framework/io/run_store.hpp"
+#include "framework/search/importance.hpp"
 #include "framework/train/interrupt.hpp"
 #include "framework/train/training_state.hpp"
 
@@ -68,6 +71,43 @@ std::string shell_word(const std::string& text) {
     out += c == '\'' ? "'\\''" : std::string(1, c);
   }
   return out + "'";
+}
+// "parameter importance ...: lr 0.71, units 0.29" over the completed trials, or empty.
+std::string importance_line(const Sweep& sweep, const std::vector<TrialResult>& trials) {
+  std::vector<std::vector<std::string>> columns(sweep.space.parameters.size());
+  std::vector<double> y;
+  for (const auto& r : trials) {
+    if (r.state != TrialState::kCompleted || !std::isfinite(r.best)) {
+      continue;
+    }
+    for (std::size_t p = 0; p < columns.size(); ++p) {
+      std::string value;
+      for (const auto& [path, text] : r.trial.assignments) {
+        value = path == sweep.space.parameters[p].path ? text : value;
+      }
+      columns[p].push_back(value);
+    }
+    y.push_back(r.best);
+  }
+  if (y.size() < 3 || columns.empty()) {
+    return "";
+  }
+  const auto importance = parameter_importance(columns, y);
+  std::vector<std::string> paths;
+  for (const auto& p : sweep.space.parameters) {
+    paths.push_back(p.path);
+  }
+  const auto names = short_key_names(paths);
+  std::vector<std::size_t> order(importance.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return importance[a] > importance[b]; });
+  std::string line =
+      fmt::format("parameter importance ({} completed trials, docs/sweeps.md):", y.size());
+  for (const std::size_t p : order) {
+    line += fmt::format(" {} {:.2f}{}", names[p], importance[p], p == order.back() ? "" : ",");
+  }
+  return line;
 }
 }  // namespace
 
@@ -279,6 +319,9 @@ std::vector<TrialResult> finish_sweep(const Sweep& sweep, const SweepStudy& stud
     fmt::print(options.out, "\nleaderboard ({} {}):\n", sweep.minimize ? "lowest" : "highest",
                sweep.metric);
     fmt::print(options.out, "{}", leaderboard_text(sweep, ranked, output_width(options.out)));
+    if (const std::string line = importance_line(sweep, ranked); !line.empty()) {
+      fmt::print(options.out, "{}", wrap_words(line, output_width(options.out)));
+    }
     if (const std::string reason = study.stop_reason(); !reason.empty()) {
       fmt::print(options.out, "the sweep stopped proposing trials: {}\n", reason);
     }

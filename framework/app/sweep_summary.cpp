@@ -90,6 +90,28 @@ std::string csv_field(const std::string& text) {
   return out + "\"";
 }
 
+std::vector<std::string> parse_csv_line(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      cell += '"';
+      ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      cells.push_back(cell);
+      cell.clear();
+    } else if (c != '\r') {
+      cell += c;
+    }
+  }
+  cells.push_back(cell);
+  return cells;
+}
+
 void write_sweep_summaries(const Sweep& sweep, const std::filesystem::path& dir,
                            const std::vector<TrialResult>& ranked) {
   const SummaryTable table = summary_table(sweep, ranked);
@@ -112,8 +134,20 @@ void write_sweep_summaries(const Sweep& sweep, const std::filesystem::path& dir,
     file.write_string_attribute("metric", sweep.metric);
     file.write_string_attribute("goal", sweep.minimize ? "minimize" : "maximize");
     const h5::Object trials = file.create_group("trials");
-    // The columns in summary.csv's order (HDF5 lists members by name).
+    // The columns in summary.csv's order (HDF5 lists members by name), and the parameters
+    // searched on a log scale (reports draw their axes so).
     trials.write_string_list_attribute("columns", table.columns);
+    std::vector<std::string> log_scale;
+    for (const auto& p : sweep.space.parameters) {
+      if (p.distribution.log) {
+        log_scale.push_back(p.path);
+      }
+    }
+    if (log_scale.empty()) {
+      trials.write_empty_list_attribute("log_scale");
+    } else {
+      trials.write_string_list_attribute("log_scale", log_scale);
+    }
     for (std::size_t c = 0; c < table.columns.size(); ++c) {
       if (numeric_column(table, c)) {
         std::vector<double> values;

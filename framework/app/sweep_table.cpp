@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "framework/core/text.hpp"
 #include "framework/core/text_table.hpp"
@@ -19,11 +20,23 @@ std::vector<std::string> parameter_names(const Sweep& sweep) {
   return short_key_names(paths);
 }
 
+// A value as tables show it: a float range's value to 4 significant digits (summary.csv and the
+// trial's config keep every digit).
+std::string shown_value(const Sweep& sweep, const std::string& path, const std::string& text) {
+  const SearchParameter* p = sweep.space.find(path);
+  if (p == nullptr || p->distribution.kind != Distribution::Kind::kFloat) {
+    return text;
+  }
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() ? fmt::format("{:.4g}", v) : text;
+}
+
 // A trial's value of a parameter, or "-" where its condition leaves it out.
-std::string value_of(const TrialResult& r, const std::string& path) {
+std::string value_of(const Sweep& sweep, const TrialResult& r, const std::string& path) {
   for (const auto& [p, text] : r.trial.assignments) {
     if (p == path) {
-      return text;
+      return shown_value(sweep, path, text);
     }
   }
   return "-";
@@ -74,7 +87,7 @@ std::string SweepTable::describe(const Row& row, bool short_names) const {
         }
       }
     }
-    text += (text.empty() ? "" : " ") + name + "=" + value;
+    text += (text.empty() ? "" : " ") + name + "=" + shown_value(sweep_, path, value);
   }
   return text;
 }
@@ -148,7 +161,7 @@ std::string leaderboard_text(const Sweep& sweep, const std::vector<TrialResult>&
     row.push_back(r.id);
     row.push_back(r.status());
     for (const auto& p : sweep.space.parameters) {
-      row.push_back(value_of(r, p.path));
+      row.push_back(value_of(sweep, r, p.path));
     }
     row.push_back(metric_text(r.best));
     row.push_back(r.best_epoch > 0 ? std::to_string(r.best_epoch) : "-");

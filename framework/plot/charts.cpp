@@ -10,94 +10,11 @@
 #include <tuple>
 
 #include "framework/core/errors.hpp"
+#include "framework/plot/drawing.hpp"
 
 namespace runner::plot {
 
 namespace {
-struct Rgb {
-  double r, g, b;
-};
-// Matplotlib's "tab10": distinct, readable on white, familiar to Keras users.
-constexpr std::array<Rgb, 10> kPalette = {{{0.122, 0.467, 0.706},
-                                           {1.000, 0.498, 0.055},
-                                           {0.173, 0.627, 0.173},
-                                           {0.839, 0.153, 0.157},
-                                           {0.580, 0.404, 0.741},
-                                           {0.549, 0.337, 0.294},
-                                           {0.890, 0.467, 0.761},
-                                           {0.498, 0.498, 0.498},
-                                           {0.737, 0.741, 0.133},
-                                           {0.090, 0.745, 0.812}}};
-constexpr Rgb kBlack{0.1, 0.1, 0.1};
-constexpr Rgb kGrid{0.88, 0.88, 0.88};
-constexpr double kFontSize = 13;
-constexpr double kTitleSize = 16;
-
-void color(cairo_t* cr, Rgb c) {
-  cairo_set_source_rgb(cr, c.r, c.g, c.b);
-}
-
-void font(cairo_t* cr, double size, bool bold = false) {
-  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
-                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr, size);
-}
-
-double text_width(cairo_t* cr, const std::string& text) {
-  cairo_text_extents_t e;
-  cairo_text_extents(cr, text.c_str(), &e);
-  return e.x_advance;
-}
-
-enum class Align { kLeft, kCenter, kRight };
-
-// Draws `text` with its vertical middle at y (in the current font).
-void text_at(cairo_t* cr, const std::string& text, double x, double y, Align align) {
-  cairo_font_extents_t fe;
-  cairo_font_extents(cr, &fe);
-  const double w = text_width(cr, text);
-  const double left = align == Align::kLeft ? x : align == Align::kCenter ? x - w / 2 : x - w;
-  cairo_move_to(cr, left, y + (fe.ascent - fe.descent) / 2);
-  cairo_show_text(cr, text.c_str());
-}
-
-// The widest of `texts` in the body font, measured on a scratch surface (to size a canvas).
-double widest_text(const std::vector<std::string>& texts) {
-  cairo_surface_t* scratch = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
-  cairo_t* cr = cairo_create(scratch);
-  font(cr, kFontSize);
-  double widest = 0;
-  for (const auto& t : texts) {
-    widest = std::max(widest, text_width(cr, t));
-  }
-  cairo_destroy(cr);
-  cairo_surface_destroy(scratch);
-  return widest;
-}
-
-void line(cairo_t* cr, double x0, double y0, double x1, double y1) {
-  cairo_move_to(cr, x0, y0);
-  cairo_line_to(cr, x1, y1);
-  cairo_stroke(cr);
-}
-
-int decimals_of(double step) {
-  for (int d = 0; d < 8; ++d) {
-    const double scaled = step * std::pow(10.0, d);
-    if (std::abs(scaled - std::round(scaled)) < 1e-6 * std::max(1.0, scaled)) {
-      return d;
-    }
-  }
-  return 8;
-}
-
-std::string tick_label(double v, int decimals) {
-  if (std::abs(v) < 1e-12) {
-    v = 0;  // no "-0.00"
-  }
-  return fmt::format("{:.{}f}", v, decimals);
-}
-
 struct Range {
   double lo = 0, hi = 1;
 };
@@ -138,19 +55,6 @@ Range x_range(const LineChart& chart) {
   }
   const double pad = 0.03 * (hi - lo);  // points on the frame would be half hidden
   return {lo - pad, hi + pad};
-}
-
-Rgb viridis(double t) {
-  static constexpr std::array<Rgb, 5> stops = {{{0.267, 0.005, 0.329},
-                                                {0.231, 0.322, 0.545},
-                                                {0.129, 0.569, 0.549},
-                                                {0.369, 0.788, 0.384},
-                                                {0.992, 0.906, 0.145}}};
-  t = std::clamp(t, 0.0, 1.0) * (stops.size() - 1);
-  const auto i = std::min(static_cast<std::size_t>(t), stops.size() - 2);
-  const double f = t - static_cast<double>(i);
-  const Rgb a = stops[i], b = stops[i + 1];
-  return {a.r + f * (b.r - a.r), a.g + f * (b.g - a.g), a.b + f * (b.b - a.b)};
 }
 
 std::string describe(const LineChart& chart) {
@@ -272,7 +176,7 @@ void draw_series(cairo_t* cr, const LineChart& chart, const PlotArea& a) {
     cairo_set_dash(cr, dash.data(), s.dashed ? 2 : 0, 0);
     bool drawing = false;
     const std::size_t n = std::min(s.x.size(), s.y.size());
-    for (std::size_t k = 0; k < n; ++k) {
+    for (std::size_t k = 0; k < n && !s.points_only; ++k) {
       if (!std::isfinite(s.y[k])) {
         drawing = false;
         continue;
@@ -286,7 +190,7 @@ void draw_series(cairo_t* cr, const LineChart& chart, const PlotArea& a) {
     }
     cairo_stroke(cr);
     cairo_set_dash(cr, nullptr, 0, 0);
-    if (n <= 40) {
+    if (n <= 40 || s.points_only) {
       for (std::size_t k = 0; k < n; ++k) {
         if (std::isfinite(s.y[k])) {
           cairo_arc(cr, a.px(s.x[k]), a.py(s.y[k]), 3, 0, 2 * M_PI);
@@ -382,7 +286,12 @@ void draw_legend(cairo_t* cr, const LineChart& chart, const Layout& l) {
     cairo_set_line_width(cr, 2.5);
     const std::array<double, 2> dash = {7, 4};
     cairo_set_dash(cr, dash.data(), chart.series[i].dashed ? 2 : 0, 0);
-    line(cr, lx + 6, y, lx + 28, y);
+    if (chart.series[i].points_only) {
+      cairo_arc(cr, lx + 17, y, 3.5, 0, 2 * M_PI);
+      cairo_fill(cr);
+    } else {
+      line(cr, lx + 6, y, lx + 28, y);
+    }
     cairo_set_dash(cr, nullptr, 0, 0);
     color(cr, kBlack);
     text_at(cr, chart.series[i].name, lx + 34, y, Align::kLeft);

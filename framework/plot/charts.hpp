@@ -15,6 +15,7 @@ struct Series {
   std::vector<double> x;
   std::vector<double> y;  // NaN leaves a gap
   bool dashed = false;
+  bool points_only = false;  // markers without a line (one value per trial)
 };
 
 struct LineChart {

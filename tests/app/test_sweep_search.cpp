@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "framework/app/report/report.hpp"
 #include "framework/app/sweep_runner.hpp"
 #include "framework/app/sweep_summary.hpp"
 #include "framework/config/sweep.hpp"
@@ -188,6 +189,15 @@ TEST_SUITE("sweep") {
       CHECK(rows[r][m].empty() == (rows[r][t] == "adam"));
       CHECK(rows[r][3] == "completed");
     }
+    // The sweep's report adds its optimisation history, parallel coordinates and importances.
+    report::ReportOptions options;
+    options.output = dir / "report.html";
+    const std::string html = report::build_report({folder}, options);
+    for (const char* section : {"<h2>Optimisation history</h2>", "<h2>Parallel coordinates</h2>",
+                                "<h2>Parameter importance</h2>"}) {
+      CHECK(html.find(section) != std::string::npos);
+    }
+    CHECK(html.find("<td>model.layers.dense.units</td>") != std::string::npos);
   }
 
   TEST_CASE("A sweep stops proposing at max_epochs_total and says so") {

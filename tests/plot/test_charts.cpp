@@ -5,6 +5,7 @@
 
 #include "framework/core/errors.hpp"
 #include "framework/plot/charts.hpp"
+#include "framework/plot/parallel_coordinates.hpp"
 #include "framework/plot/run_plots.hpp"
 #include "tests/support/images.hpp"
 
@@ -181,6 +182,24 @@ TEST_SUITE("plot") {
 
     map.values.pop_back();
     CHECK_THROWS_AS(plot::render_heat_map(map, plot::ImageFormat::kPng), Error);
+  }
+
+  TEST_CASE("Parallel coordinates draw one line per trial with the best one on top in yellow") {
+    plot::ParallelCoordinates chart;
+    chart.title = "settings";
+    chart.axes = {{"optimizer", {"adam", "sgd"}, false},
+                  {"learning_rate", {}, true},
+                  {"val_loss", {}, false}};
+    chart.lines = {{0, 0.001, 0.40}, {1, 0.01, 0.55}, {1, std::nan(""), 0.50}};
+    const std::string svg = plot::render_parallel_coordinates(chart, plot::ImageFormat::kSvg);
+    CHECK(svg.find("3 trials over 3 axes: optimizer; learning_rate; val_loss;") !=
+          std::string::npos);
+    const DecodedPng image(plot::render_parallel_coordinates(chart, plot::ImageFormat::kPng));
+    REQUIRE(image.ok());
+    CHECK(image.width() == 1100);
+    CHECK(image.count(0xfde725, 40) > 100);  // the best trial's line
+    chart.lines.push_back({0, 0.001});
+    CHECK_THROWS_AS(plot::render_parallel_coordinates(chart, plot::ImageFormat::kPng), Error);
   }
 }
 

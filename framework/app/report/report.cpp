@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "framework/app/compare.hpp"
+#include "framework/app/report/sweep_analysis.hpp"
 #include "framework/app/report/views.hpp"
 #include "framework/core/errors.hpp"
 #include "framework/core/file_util.hpp"
@@ -14,6 +15,7 @@
 #include "framework/core/text_table.hpp"
 #include "framework/io/json.hpp"
 #include "framework/io/run_store.hpp"
+#include "framework/plot/parallel_coordinates.hpp"
 #include "framework/plot/run_plots.hpp"
 
 namespace runner::report {
@@ -45,6 +47,7 @@ a { color: #0b62a4; }
 table.board th { font-size: 12px; vertical-align: bottom; } table.board th, table.board td { padding: 3px 7px; }
 table.board .more { display: none; } #all-columns:checked ~ .wide .more { display: table-cell; }
 label.columns { font-size: 13px; color: #444; }
+td .bar { display: inline-block; height: 12px; background: #1f77b4; margin-right: 8px; }
 )";
 
 // Counts the pictures once the page has loaded and says so on the page (and in the console)
@@ -328,6 +331,46 @@ std::string leaderboard(const ComparisonTable& table) {
   return html + "</table></div>\n";
 }
 
+// A sweep's optimisation history, parallel coordinates and parameter importances (from its
+// summary.csv), or nothing for a folder that is not a sweep.
+std::string sweep_sections(const fs::path& dir) {
+  const auto sweep = read_sweep_trials(dir);
+  if (!sweep || sweep->trials.size() < 2) {
+    return "";
+  }
+  std::string html = fmt::format(
+      "<h2>Optimisation history</h2>\n<p>Each completed trial's best {} by trial number (the "
+      "order the sweep proposed them), and the best so far.</p>\n",
+      xml_escape(sweep->metric));
+  html += chart_image(optimisation_history(*sweep)) + "\n";
+  const plot::ParallelCoordinates lines = parallel_coordinates(*sweep);
+  if (lines.lines.size() >= 2 && !sweep->parameters.empty()) {
+    html +=
+        "<h2>Parallel coordinates</h2>\n<p>One line per completed trial across its settings "
+        "and its result; the best trials in yellow, on top.</p>\n";
+    html += image("image/png", plot::render_parallel_coordinates(lines, plot::ImageFormat::kPng),
+                  lines.title) +
+            "\n";
+  }
+  const auto importance = importances(*sweep);
+  if (lines.lines.size() >= 3 && !importance.empty()) {
+    html +=
+        "<h2>Parameter importance</h2>\n<p>The share of the spread of the completed trials' "
+        "results each setting explains on its own (the correlation ratio &eta;&sup2;; "
+        "numbers grouped in up to five bins of equal counts), scaled to sum to 1. It is the "
+        "first-order part of fANOVA, without its random forest: effects of settings "
+        "together are credited to neither.</p>\n<table>\n";
+    for (const auto& [name, value] : importance) {
+      html += fmt::format(
+          "<tr><td>{}</td><td class=\"n\"><span class=\"bar\" style=\"width: {}px\"></span>"
+          "{:.3f}</td></tr>\n",
+          xml_escape(name), static_cast<int>(std::lround(value * 300)), value);
+    }
+    html += "</table>\n";
+  }
+  return html;
+}
+
 std::string comparison_sections(const ComparisonTable& table, const std::string& metric,
                                 const std::vector<fs::path>& dirs, const fs::path& report_dir) {
   std::string html = fmt::format(
@@ -342,6 +385,9 @@ std::string comparison_sections(const ComparisonTable& table, const std::string&
                             href(dir / name, report_dir), xml_escape(name));
       }
     }
+  }
+  for (const auto& dir : dirs) {
+    html += sweep_sections(dir);
   }
   html += fmt::format("<h2>{} per epoch</h2>\n", xml_escape(metric));
   html += chart_image(overlay_chart(table.runs, table.varied, metric)) + "\n";
