@@ -415,9 +415,13 @@ std::string csv_quoted(const std::string& text) {
   }
   std::string out = "\"";
   for (const char c : text) {
-    out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
+    if (c == '"') {
+      out += '"';
+    }
+    out += c == '\n' ? ' ' : c;
   }
-  return out + "\"";
+  out += '"';
+  return out;
 }
 
 // The folder ("results/sweep/") every run's name starts with, when there are several runs.

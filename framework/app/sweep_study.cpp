@@ -236,8 +236,15 @@ std::optional<std::size_t> SweepStudy::next() {
             kMaxBarrenProposals);
         return std::nullopt;
       }
-      const std::vector<TrialRecord> ended = s.ended(SIZE_MAX);
+      std::vector<TrialRecord> ended = s.ended(SIZE_MAX);
       const auto number = static_cast<std::int64_t>(s.results.size());
+      if (s.pruner) {  // Hyperband: the new trial's bracket only
+        const std::vector<TrialRecord> none;
+        const StudyView plain = s.view(none);
+        const std::size_t group = s.pruner->group(plain, number);
+        std::erase_if(
+            ended, [&](const TrialRecord& t) { return s.pruner->group(plain, t.number) != group; });
+      }
       trial = trial_of(s.sweep, s.sampler->sample(s.view(ended), number));
     }
     const std::size_t i = s.add(trial, "");

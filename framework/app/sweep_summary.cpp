@@ -85,9 +85,13 @@ std::string csv_field(const std::string& text) {
   }
   std::string out = "\"";
   for (const char c : text) {
-    out += c == '"' ? "\"\"" : std::string(1, c);
+    if (c == '"') {
+      out += '"';
+    }
+    out += c;
   }
-  return out + "\"";
+  out += '"';
+  return out;
 }
 
 std::vector<std::string> parse_csv_line(const std::string& line) {
@@ -117,12 +121,18 @@ void write_sweep_summaries(const Sweep& sweep, const std::filesystem::path& dir,
   const SummaryTable table = summary_table(sweep, ranked);
   std::string csv;
   for (std::size_t c = 0; c < table.columns.size(); ++c) {
-    csv += (c == 0 ? "" : ",") + csv_field(table.columns[c]);
+    if (c > 0) {
+      csv += ',';
+    }
+    csv += csv_field(table.columns[c]);
   }
   csv += "\n";
   for (const auto& row : table.rows) {
     for (std::size_t c = 0; c < row.size(); ++c) {
-      csv += (c == 0 ? "" : ",") + csv_field(row[c]);
+      if (c > 0) {
+        csv += ',';
+      }
+      csv += csv_field(row[c]);
     }
     csv += "\n";
   }

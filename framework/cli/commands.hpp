@@ -19,6 +19,8 @@ int report_command(const std::vector<std::string>& args);
 int layers_command(const std::vector<std::string>& args);
 int optimizers_command(const std::vector<std::string>& args);
 int callbacks_command(const std::vector<std::string>& args);
+int samplers_command(const std::vector<std::string>& args);
+int pruners_command(const std::vector<std::string>& args);
 int losses_command(const std::vector<std::string>& args);
 int metrics_command(const std::vector<std::string>& args);
 int sources_command(const std::vector<std::string>& args);

@@ -54,6 +54,8 @@ const std::vector<Command>& commands() {
       {"sources", sources_command, "every data source (file format) with its parameters"},
       {"callbacks", callbacks_command, "every callback with its parameters and defaults"},
       {"schedules", schedules_command, "every learning-rate schedule with its parameters"},
+      {"samplers", samplers_command, "every sweep search method with its settings"},
+      {"pruners", pruners_command, "every sweep pruner with its settings"},
   };
   return list;
 }

@@ -863,7 +863,7 @@ std::string cell(const std::string& text) {
 }  // namespace
 
 std::string describe_markdown(const std::string& title, const std::string& intro,
-                              const std::vector<const Schema*>& schemas) {
+                              const std::vector<const Schema*>& schemas, bool keras_names) {
   std::string out = fmt::format("# {}\n\n{}\n", title, intro);
   for (const Schema* s : schemas) {
     out += fmt::format("\n## {}\n\n{}\n\n", s->type(), s->summary());
@@ -871,14 +871,16 @@ std::string describe_markdown(const std::string& title, const std::string& intro
       out += "No parameters.\n";
       continue;
     }
-    out += "| parameter | type | default | allowed | Keras name | meaning |\n";
-    out += "|---|---|---|---|---|---|\n";
+    out += keras_names
+               ? "| parameter | type | default | allowed | Keras name | meaning |\n"
+                 "|---|---|---|---|---|---|\n"
+               : "| parameter | type | default | allowed | meaning |\n|---|---|---|---|---|\n";
     for (const auto& d : s->params()) {
       const std::string keras = d.keras_name.empty() ? "(runner only)" : "`" + d.keras_name + "`";
       const std::string allowed = allowed_text(d);
-      out += fmt::format("| `{}` | {} | `{}` | {} | {} | {} |\n", d.name, cell(kind_name(d)),
-                         cell(default_text(d)), allowed.empty() ? "" : cell(allowed), keras,
-                         cell(d.help));
+      out += fmt::format("| `{}` | {} | `{}` | {} | {}{} |\n", d.name, cell(kind_name(d)),
+                         cell(default_text(d)), allowed.empty() ? "" : cell(allowed),
+                         keras_names ? keras + " | " : "", cell(d.help));
     }
   }
   return out;

@@ -180,6 +180,6 @@ std::string allowed_text(const ParamDecl& decl);
 // Every component of one kind as a terminal listing or as a Markdown page section.
 std::string describe_text(const std::vector<const Schema*>& schemas);
 std::string describe_markdown(const std::string& title, const std::string& intro,
-                              const std::vector<const Schema*>& schemas);
+                              const std::vector<const Schema*>& schemas, bool keras_names = true);
 
 }  // namespace runner

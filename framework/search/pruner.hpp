@@ -17,6 +17,13 @@ class Pruner {
   // Called after each epoch of `trial` (its intermediate values so far, the last one new):
   // true stops it there.
   [[nodiscard]] virtual bool prune(const StudyView& study, const TrialRecord& trial) const = 0;
+  // The group of trials that trial `number` competes in; the sampler proposes it from its own
+  // group's trials only. One group, except Hyperband's brackets (whose pruned trials stop at
+  // other epochs): as Optuna's _filter_study gives the sampler one bracket's trials.
+  [[nodiscard]] virtual std::size_t group(const StudyView& /*study*/,
+                                          std::int64_t /*number*/) const {
+    return 0;
+  }
 };
 
 using PrunerRegistry = Registry<Pruner>;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "framework/io/run_store.hpp"
@@ -128,6 +129,35 @@ TEST_SUITE("slow/mpi") {
       const std::size_t skipped = count_of(again.out, ": completed (finished before)");
       CHECK(skipped == 4);
     }
+  }
+
+  TEST_CASE("A TPE sweep with a pruner over 3 ranks prunes on rank 0 and keeps its journal") {
+    TempDir dir;
+    std::filesystem::copy_file("tests/fixtures/tiny.yaml", dir / "tiny.yaml");
+    std::ofstream(dir / "search.yaml")
+        << "sweep:\n  name: search\n  base: tiny.yaml\n  seed: 3\n"
+           "  method: {type: tpe, startup_trials: 2}\n"
+           "  pruner: {type: asha, min_resource: 1, reduction_factor: 2}\n  max_trials: 6\n"
+           "  set: [fit.epochs=3, 'callbacks=[]', results_dir="
+        << (dir / "results").string()
+        << "]\n  parameters:\n"
+           "    compile.optimizer.learning_rate: {min: 0.0003, max: 0.03, log: true}\n"
+           "    model.layers.dense.units: {type: int, min: 8, max: 32, step: 8}\n";
+    const CliResult r = run_shell(kMpiEnv + " " + mpirun(3) + " " + (dir / "search.yaml").string() +
+                                  " --threads 1");
+    INFO(r.out);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const std::string summary = slurp(dir / "results/search/summary.csv");
+    CHECK(count_of(summary, ",completed,") + count_of(summary, ",pruned,") == 6);
+    CHECK(count_of(summary, ",pruned,") >= 1);
+    CHECK(count_of(slurp(dir / "results/search/trials.json"), "\"trial\":") == 6);
+    CHECK(r.out.find("the sweep stopped proposing trials: max_trials (6) reached") !=
+          std::string::npos);
+    // Run again without mpirun: the journal's six trials are kept, nothing is trained.
+    const CliResult again = run_cli((dir / "search.yaml").string());
+    CHECK(again.exit_code == 0);
+    CHECK(count_of(again.out, "(finished before)") == 6);
   }
 
   TEST_CASE("Workers that send their folders to rank 0 give the same sweep") {

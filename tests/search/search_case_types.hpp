@@ -1,5 +1,7 @@
 #pragma once
 // The shapes of the Optuna reference cases (tests/search/optuna_cases.hpp).
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -13,7 +15,7 @@ namespace runner::test::reference {
 inline Distribution categorical(std::size_t n) {
   Distribution d;
   for (std::size_t i = 0; i < n; ++i) {
-    d.choices.push_back("c" + std::to_string(i));
+    d.choices.push_back(fmt::format("c{}", i));
   }
   return d;
 }

@@ -41,7 +41,7 @@ TEST_SUITE("search") {
       CAPTURE(c.name);
       std::vector<SearchParameter> params;
       for (std::size_t k = 0; k < c.distributions.size(); ++k) {
-        params.push_back({"p" + std::to_string(k), c.distributions[k], std::nullopt});
+        params.push_back({fmt::format("p{}", k), c.distributions[k], std::nullopt});
       }
       std::vector<const SearchParameter*> pointers;
       for (const auto& p : params) {

@@ -82,6 +82,22 @@ TEST_SUITE("search") {
     }
   }
 
+  TEST_CASE("Hyperband puts each trial in Optuna's bracket and the sampler learns per bracket") {
+    const SearchSpace space;
+    StudyView view;
+    view.space = &space;
+    view.name = "demo";
+    view.max_epochs = 9;
+    const auto hyperband = make_pruner("{type: hyperband, min_resource: 1, reduction_factor: 3}");
+    const auto median = make_pruner("median");
+    for (std::size_t n = 0; n < test::reference::kHyperbandBrackets.size(); ++n) {
+      CAPTURE(n);
+      CHECK(hyperband->group(view, static_cast<std::int64_t>(n)) ==
+            test::reference::kHyperbandBrackets[n]);
+      CHECK(median->group(view, static_cast<std::int64_t>(n)) == 0);
+    }
+  }
+
   TEST_CASE("Pruner settings are checked where they are written") {
     CHECK_THROWS_WITH_AS(make_pruner("{type: median, warmup: -1}"),
                          doctest::Contains("pruner.yaml:1:24: sweep.pruner.warmup"), ConfigError);

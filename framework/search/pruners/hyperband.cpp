@@ -32,6 +32,11 @@ class HyperbandPruner final : public Pruner {
   explicit HyperbandPruner(const Params& p)
       : min_resource_(p.integer("min_resource")), factor_(p.integer("reduction_factor")) {}
 
+  [[nodiscard]] std::size_t group(const StudyView& study, std::int64_t number) const override {
+    const auto budgets = bracket_budgets(study.max_epochs);
+    return budgets.empty() ? 0 : bracket_of(study, number, budgets);
+  }
+
   [[nodiscard]] bool prune(const StudyView& study, const TrialRecord& trial) const override {
     const auto budgets = bracket_budgets(study.max_epochs);
     if (budgets.empty()) {
