@@ -107,18 +107,21 @@ def runner_search(runner, folder, seed, budget, curves, target):
         f"max_epochs_total: {budget}", f"seed: {seed}", "concurrency: 1"])
     seconds = run_sweep(runner, path)
     rows = sorted(read_summary(os.path.join(folder, name)), key=lambda r: int(r["number"]))
-    spent, best, reached = 0, math.inf, None
+    spent, best, reached, trained = 0, math.inf, None, set()
     for r in rows:
         curve = val_losses(os.path.join(folder, name, r["folder"]))
         # Determinism: the trial's epochs are the grid's epochs of the same settings.
         if curve != curves[key_of(r)][:len(curve)]:
             sys.exit(f"{r['folder']}: history differs from the grid's for the same settings")
-        spent += len(curve)
+        # A proposal that repeats earlier settings takes that trial's numbers without training.
+        if r["folder"] not in trained:
+            trained.add(r["folder"])
+            spent += len(curve)
         if r["status"] == "completed":
             best = min(best, min(curve))
             if reached is None and best <= target:
                 reached = spent
-    return {"best": best, "epochs": spent, "trials": len(rows), "reached": reached,
+    return {"best": best, "epochs": spent, "trials": len(trained), "reached": reached,
             "pruned": sum(r["status"] == "pruned" for r in rows), "seconds": seconds}
 
 

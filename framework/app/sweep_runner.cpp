@@ -228,6 +228,7 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
   study.on_change = [&](const TrialResult& r, const std::string& progress) {
     table.set(r, progress);
   };
+  study.show_known();
   // Ctrl-C and SIGTERM stop the running trials at their next step; no new trial starts.
   const InterruptibleWork interruptible;
   auto worker = [&] {

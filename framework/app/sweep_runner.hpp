@@ -79,6 +79,8 @@ class SweepStudy {
   // Trial i ended: completed or pruned ones are read back from their folder (a damaged folder
   // fails the trial with the reason), others keep `error`.
   void finish(std::size_t i, TrialState state, const std::string& error);
+  // Shows (through on_change) the trials the journal brought from an earlier run.
+  void show_known();
   // Trials that never ran because the sweep stopped: marked with the reason.
   void close();
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <map>
 #include <mutex>
 
 #include "framework/app/sweep_journal.hpp"
@@ -122,11 +123,18 @@ struct SweepStudy::Impl {
     return i;
   }
 
+  // Epochs trained, each trial folder once: a proposal that repeats an earlier trial's settings
+  // takes its numbers without training.
   [[nodiscard]] std::int64_t epochs_spent() const {
-    std::int64_t total = 0;
+    std::map<std::string, std::int64_t> per_folder;
     for (std::size_t i = 0; i < results.size(); ++i) {
       const auto step = records[i].last_step();
-      total += std::max(results[i].epochs_run, step.value_or(0));
+      std::int64_t& epochs = per_folder[results[i].id];
+      epochs = std::max({epochs, results[i].epochs_run, step.value_or(0)});
+    }
+    std::int64_t total = 0;
+    for (const auto& [id, epochs] : per_folder) {
+      total += epochs;
     }
     return total;
   }
@@ -329,6 +337,15 @@ void SweepStudy::finish(std::size_t i, TrialState state, const std::string& erro
     record.value = r.best;
   }
   s.changed(i, r.state == TrialState::kFailed ? r.error : "", *this);
+}
+
+void SweepStudy::show_known() {
+  Impl& s = *impl_;
+  const std::lock_guard lock(s.mutex);
+  for (std::size_t i = 0; i < s.results.size(); ++i) {
+    const TrialResult& r = s.results[i];
+    s.changed(i, r.earlier ? "finished before" : r.error, *this);
+  }
 }
 
 void SweepStudy::close() {

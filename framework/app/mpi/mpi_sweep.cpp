@@ -166,6 +166,7 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
   study.on_change = [&](const TrialResult& r, const std::string& progress) {
     table.set(r, progress);
   };
+  study.show_known();
 
   struct Worker {
     int rank = 0;
