@@ -107,7 +107,7 @@ def runner_search(runner, folder, seed, budget, curves, target):
         f"max_epochs_total: {budget}", f"seed: {seed}", "concurrency: 1"])
     seconds = run_sweep(runner, path)
     rows = sorted(read_summary(os.path.join(folder, name)), key=lambda r: int(r["number"]))
-    spent, best, reached, trained = 0, math.inf, None, set()
+    spent, best, reached, trained, pruned = 0, math.inf, None, set(), 0
     for r in rows:
         curve = val_losses(os.path.join(folder, name, r["folder"]))
         # Determinism: the trial's epochs are the grid's epochs of the same settings.
@@ -117,12 +117,13 @@ def runner_search(runner, folder, seed, budget, curves, target):
         if r["folder"] not in trained:
             trained.add(r["folder"])
             spent += len(curve)
+            pruned += r["status"] == "pruned"
         if r["status"] == "completed":
             best = min(best, min(curve))
             if reached is None and best <= target:
                 reached = spent
     return {"best": best, "epochs": spent, "trials": len(trained), "reached": reached,
-            "pruned": sum(r["status"] == "pruned" for r in rows), "seconds": seconds}
+            "pruned": pruned, "seconds": seconds}
 
 
 def live_curve(runner, folder, params, trial):

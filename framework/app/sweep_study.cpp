@@ -212,10 +212,9 @@ std::optional<std::size_t> SweepStudy::next() {
     if (interrupt_requested()) {
       return std::nullopt;
     }
-    const bool resuming =
-        !s.pending.empty() && s.results[s.pending.front()].state == TrialState::kInterrupted;
-    if (!resuming) {
-      // New work (a proposal, or a grid trial not started): only within the budgets.
+    if (s.pending.empty()) {
+      // New work (a proposal, or a grid point): only within the budgets. Trials proposed before
+      // (interrupted, or never started) run whatever the budgets say: they are the sweep's.
       if (const std::string reason = s.budget_reached(); !reason.empty()) {
         s.stop_reason = reason;
         return std::nullopt;
