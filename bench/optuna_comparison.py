@@ -21,6 +21,7 @@ runner executable instead, stopping it with SIGTERM when Optuna prunes it.
 "Best" is the lowest best-epoch val_loss of a completed trial (Optuna's study.best_value);
 "epochs" counts trained epochs, pruned trials included.
 
+Needs Debian's python3-optuna (scripts/setup --bench).
 Run: /usr/bin/python3 bench/optuna_comparison.py [--seeds 5] [--live] [--runner build/release/runner]
 """
 import argparse
