@@ -409,21 +409,6 @@ std::string ComparisonTable::shown(std::size_t row, std::size_t column) const {
 }
 
 namespace {
-std::string csv_quoted(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) {
-    return text;
-  }
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"') {
-      out += '"';
-    }
-    out += c == '\n' ? ' ' : c;
-  }
-  out += '"';
-  return out;
-}
-
 // The folder ("results/sweep/") every run's name starts with, when there are several runs.
 std::string common_folder(const ComparisonTable& t) {
   if (t.cells.size() < 2) {
@@ -459,7 +444,7 @@ std::string format_comparison(std::vector<RunRow> rows, const CompareOptions& op
     out = fmt::format("{}{}\n", fmt::join(header, ","), problems ? ",problem" : "");
     for (std::size_t r = 0; r < t.cells.size(); ++r) {
       out += fmt::format("{}{}\n", fmt::join(t.cells[r], ","),
-                         problems ? "," + csv_quoted(t.runs[r].problem) : "");
+                         problems ? "," + csv_field(t.runs[r].problem) : "");
     }
   } else if (options.format == "json") {
     YAML::Node list(YAML::NodeType::Sequence);

@@ -216,19 +216,14 @@ std::vector<TrialResult> run_sweep(const Sweep& sweep, const SweepOptions& optio
       std::max<std::size_t>(1, total_threads / std::max<std::size_t>(1, concurrency));
   if (!options.quiet) {
     fmt::print(options.out, "sweep {}: {} over {}, {} at a time with {} thread(s) each, in {}/\n",
-               sweep.name,
-               sweep.grid() ? fmt::format("a grid of {} trials", grid_size(sweep))
-                            : "method " + sweep.method,
-               sweep.base, concurrency, per_trial, dir.string());
+               sweep.name, search_description(sweep), sweep.base, concurrency, per_trial,
+               dir.string());
     if (!study.note().empty()) {
       fmt::print(options.out, "note: {}\n", study.note());
     }
   }
   SweepTable table(sweep, options);
-  study.on_change = [&](const TrialResult& r, const std::string& progress) {
-    table.set(r, progress);
-  };
-  study.show_known();
+  table.follow(study);
   // Ctrl-C and SIGTERM stop the running trials at their next step; no new trial starts.
   const InterruptibleWork interruptible;
   auto worker = [&] {

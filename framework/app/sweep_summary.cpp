@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "framework/core/file_util.hpp"
+#include "framework/core/text.hpp"
 #include "framework/io/hdf5.hpp"
 
 namespace runner {
@@ -15,14 +16,6 @@ std::string number_text(double v) {
   return std::isnan(v) ? std::string() : fmt::format("{}", v);
 }
 
-bool is_number(const std::string& text) {
-  if (text.empty()) {
-    return true;
-  }
-  char* end = nullptr;
-  (void)std::strtod(text.c_str(), &end);
-  return end == text.c_str() + text.size();
-}
 }  // namespace
 
 SummaryTable summary_table(const Sweep& sweep, const std::vector<TrialResult>& ranked) {
@@ -72,48 +65,11 @@ SummaryTable summary_table(const Sweep& sweep, const std::vector<TrialResult>& r
 
 bool numeric_column(const SummaryTable& table, std::size_t column) {
   for (const auto& row : table.rows) {
-    if (!is_number(row[column])) {
+    if (!row[column].empty() && !parse_number(row[column])) {
       return false;
     }
   }
   return true;
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) {
-    return text;
-  }
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"') {
-      out += '"';
-    }
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
-std::vector<std::string> parse_csv_line(const std::string& line) {
-  std::vector<std::string> cells;
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-      cell += '"';
-      ++i;
-    } else if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      cells.push_back(cell);
-      cell.clear();
-    } else if (c != '\r') {
-      cell += c;
-    }
-  }
-  cells.push_back(cell);
-  return cells;
 }
 
 void write_sweep_summaries(const Sweep& sweep, const std::filesystem::path& dir,

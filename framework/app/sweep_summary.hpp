@@ -19,9 +19,6 @@ SummaryTable summary_table(const Sweep& sweep, const std::vector<TrialResult>& r
 // Whether every cell of the column is a number or empty (then /trials holds float64, empty as
 // NaN).
 bool numeric_column(const SummaryTable& table, std::size_t column);
-// A CSV field: quoted when it holds a comma, a quote or a line break; and a line's fields back.
-std::string csv_field(const std::string& text);
-std::vector<std::string> parse_csv_line(const std::string& line);
 
 void write_sweep_summaries(const Sweep& sweep, const std::filesystem::path& dir,
                            const std::vector<TrialResult>& ranked);

@@ -27,9 +27,8 @@ std::string shown_value(const Sweep& sweep, const std::string& path, const std::
   if (p == nullptr || p->distribution.kind != Distribution::Kind::kFloat) {
     return text;
   }
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  return end == text.c_str() + text.size() ? fmt::format("{:.4g}", v) : text;
+  const auto v = parse_number(text);
+  return v ? fmt::format("{:.4g}", *v) : text;
 }
 
 // A trial's value of a parameter, or "-" where its condition leaves it out.
@@ -120,6 +119,16 @@ void SweepTable::draw() {
   }
   drawn_ = static_cast<int>(rows_.size()) + 1;
   std::fflush(out_);
+}
+
+void SweepTable::follow(SweepStudy& study) {
+  study.on_change = [this](const TrialResult& r, const std::string& progress) { set(r, progress); };
+  study.show_known();
+}
+
+std::string search_description(const Sweep& sweep) {
+  return sweep.grid() ? fmt::format("a grid of {} trials", grid_size(sweep))
+                      : "method " + sweep.method;
 }
 
 std::string metric_text(double v) {

@@ -15,6 +15,9 @@ namespace runner {
 class SweepTable {
  public:
   SweepTable(const Sweep& sweep, const SweepOptions& options);
+  // Shows every change of the study's trials from now on, starting with the ones it brought
+  // from an earlier run.
+  void follow(SweepStudy& study);
   // Shows trial `r` (by its number; a new number adds a line) in its state. `chatter` (epoch
   // progress) only redraws a terminal's table; other changes are also printed as events when
   // the output is not a terminal. Thread-safe.
@@ -39,6 +42,9 @@ class SweepTable {
   std::mutex mutex_;
   int drawn_ = 0;
 };
+
+// What the sweep's first line says it searches: "a grid of 12 trials" or "method tpe".
+std::string search_description(const Sweep& sweep);
 
 // A metric as the sweep shows it: 4 decimals, "-" for none (NaN).
 std::string metric_text(double v);

@@ -48,21 +48,6 @@ Answer answer(const float* out, std::size_t width, const std::vector<std::string
   return a;
 }
 
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) {
-    return text;
-  }
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"') {
-      quoted += '"';  // doubled, as RFC 4180 escapes it
-    }
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
-}
-
 }  // namespace
 
 int predict_command(const std::vector<std::string>& args) {
@@ -125,7 +110,7 @@ int predict_command(const std::vector<std::string>& args) {
       csv += ",predicted";
       for (const auto& name : stored.class_names) {
         csv += ",p_";
-        csv += csv_cell(name);
+        csv += csv_field(name);
       }
     }
     csv += "\n";
@@ -134,10 +119,10 @@ int predict_command(const std::vector<std::string>& args) {
           answer(out.data() + static_cast<std::size_t>(i) * width, width, stored.class_names);
       const std::string name = samples.count() == 1 ? input : fmt::format("{}[{}]", input, i);
       fmt::print("{}: {}\n", name, a.text);
-      csv += csv_cell(name);
+      csv += csv_field(name);
       for (const auto& cell : a.csv) {
         csv += ',';
-        csv += csv_cell(cell);
+        csv += csv_field(cell);
       }
       csv += "\n";
     }

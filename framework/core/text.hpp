@@ -25,6 +25,11 @@ std::optional<double> parse_number(std::string_view text);
 // "Conv2D" -> "conv2d", "MaxPooling2D" -> "max_pooling2d" (Keras' layer name rule).
 std::string snake_case(std::string_view camel);
 
+// A CSV field as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, a quote or
+// a line break; and one line's fields read back (no line breaks inside quotes).
+std::string csv_field(std::string_view text);
+std::vector<std::string> split_csv_line(std::string_view line);
+
 // Escapes & < > " ' for XML and HTML text and attribute values.
 std::string xml_escape(std::string_view text);
 // Standard base64 (RFC 4648, with padding), for data: URIs.

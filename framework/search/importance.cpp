@@ -6,17 +6,16 @@
 #include <map>
 #include <numeric>
 
+#include "framework/core/text.hpp"
+
 namespace runner {
 
 namespace {
 constexpr std::size_t kBins = 5;
 
 bool all_numbers(const std::vector<std::string>& texts) {
-  return std::all_of(texts.begin(), texts.end(), [](const std::string& t) {
-    char* end = nullptr;
-    (void)std::strtod(t.c_str(), &end);
-    return !t.empty() && end == t.c_str() + t.size();
-  });
+  return std::all_of(texts.begin(), texts.end(),
+                     [](const std::string& t) { return parse_number(t).has_value(); });
 }
 
 // Each trial's group: its value (choices, or numbers with few distinct values), else its

@@ -154,19 +154,13 @@ std::vector<TrialResult> coordinate(const Sweep& sweep, const runner::SweepOptio
   if (!options.quiet) {
     fmt::print(options.out,
                "sweep {}: {} over {} on {} worker rank(s) (rank 0 coordinates), in {}/\n",
-               sweep.name,
-               sweep.grid() ? fmt::format("a grid of {} trials", grid_size(sweep))
-                            : "method " + sweep.method,
-               sweep.base, world.size() - 1, dir.string());
+               sweep.name, search_description(sweep), sweep.base, world.size() - 1, dir.string());
     if (!study.note().empty()) {
       fmt::print(options.out, "note: {}\n", study.note());
     }
   }
   SweepTable table(sweep, options);
-  study.on_change = [&](const TrialResult& r, const std::string& progress) {
-    table.set(r, progress);
-  };
-  study.show_known();
+  table.follow(study);
 
   struct Worker {
     int rank = 0;

@@ -8,8 +8,8 @@
 #include <limits>
 #include <set>
 
-#include "framework/app/sweep_summary.hpp"
 #include "framework/core/file_util.hpp"
+#include "framework/core/text.hpp"
 #include "framework/io/hdf5.hpp"
 #include "framework/search/importance.hpp"
 
@@ -19,9 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 double number_or_nan(const std::string& text) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  return !text.empty() && end == text.c_str() + text.size() ? v : std::nan("");
+  return parse_number(text).value_or(std::nan(""));
 }
 
 bool completed(const SweepTrials::Trial& t) {
@@ -38,7 +36,7 @@ std::optional<SweepTrials> read_sweep_trials(const fs::path& dir) {
   std::size_t start = 0;
   while (start < text.size()) {
     const std::size_t end = text.find('\n', start);
-    rows.push_back(parse_csv_line(text.substr(start, end - start)));
+    rows.push_back(split_csv_line(text.substr(start, end - start)));
     start = end == std::string::npos ? text.size() : end + 1;
   }
   if (rows.empty()) {
