@@ -32,32 +32,6 @@
 namespace runner {
 
 namespace {
-double best_of(const TrialResult& r, const Sweep& sweep, std::int64_t* epoch) {
-  double best = sweep.minimize ? std::numeric_limits<double>::infinity()
-                               : -std::numeric_limits<double>::infinity();
-  bool found = false;
-  for (const auto& rec : r.history.epochs()) {
-    const auto v = rec.logs.get(sweep.metric);
-    if (v && (sweep.minimize ? *v < best : *v > best)) {
-      best = *v;
-      *epoch = rec.epoch;
-      found = true;
-    }
-  }
-  if (!found) {
-    // test_accuracy, validation_loss, ...: from the final evaluation
-    for (const auto& [split, metrics] : r.evaluation) {
-      for (const auto& [name, value] : metrics.items()) {
-        if (sweep.metric == split + "_" + name) {
-          return value;
-        }
-      }
-    }
-    return std::nan("");
-  }
-  return best;
-}
-
 // A value as a shell reads it back: quoted unless it is plain.
 std::string shell_word(const std::string& text) {
   if (!text.empty() &&
@@ -110,6 +84,32 @@ std::string importance_line(const Sweep& sweep, const std::vector<TrialResult>& 
   return line;
 }
 }  // namespace
+
+double best_of(const TrialResult& r, const Sweep& sweep, std::int64_t* epoch) {
+  double best = sweep.minimize ? std::numeric_limits<double>::infinity()
+                               : -std::numeric_limits<double>::infinity();
+  bool found = false;
+  for (const auto& rec : r.history.epochs()) {
+    const auto v = rec.logs.get(sweep.metric);
+    if (v && (sweep.minimize ? *v < best : *v > best)) {
+      best = *v;
+      *epoch = rec.epoch;
+      found = true;
+    }
+  }
+  if (!found) {
+    // test_accuracy, validation_loss, ...: from the final evaluation
+    for (const auto& [split, metrics] : r.evaluation) {
+      for (const auto& [name, value] : metrics.items()) {
+        if (sweep.metric == split + "_" + name) {
+          return value;
+        }
+      }
+    }
+    return std::nan("");
+  }
+  return best;
+}
 
 void read_finished_trial(TrialResult& r) {
   const auto path = r.dir / "summary.json";
@@ -281,10 +281,7 @@ std::string reproduce_command(const Sweep& sweep, const TrialResult& trial) {
 std::vector<TrialResult> finish_sweep(const Sweep& sweep, const SweepStudy& study,
                                       const SweepOptions& options) {
   const std::filesystem::path& dir = study.dir();
-  std::vector<TrialResult> ranked = study.results();
-  for (auto& r : ranked) {
-    r.best = best_of(r, sweep, &r.best_epoch);
-  }
+  std::vector<TrialResult> ranked = study.results();  // each with its best (SweepStudy)
   // Completed trials by the metric, then pruned ones (a pruned trial's best is over fewer
   // epochs), then interrupted, queued and failed ones.
   auto tier = [](const TrialResult& r) {

@@ -108,6 +108,11 @@ std::pair<TrialState, std::string> run_trial(
     const Experiment& experiment, bool resume, const std::filesystem::path& run_dir,
     std::size_t threads, const std::function<bool(const EpochRecord&)>& on_epoch);
 
+// The sweep metric's best over the trial's history (lowest or highest by the goal), or its
+// final evaluation's value (test_accuracy, ...); NaN without either. Sets *epoch to the best
+// epoch when the history has the metric.
+double best_of(const TrialResult& r, const Sweep& sweep, std::int64_t* epoch);
+
 // Reads a finished trial's outcome back from its folder (summary.json, history.csv). Throws
 // Error for a damaged or foreign file.
 void read_finished_trial(TrialResult& r);

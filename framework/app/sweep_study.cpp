@@ -46,7 +46,6 @@ struct SweepStudy::Impl {
   std::vector<TrialRecord> records;    // the samplers' and pruners' view of each trial
   std::deque<Experiment> experiments;  // a deque: references stay valid as trials are added
   std::vector<bool> resumable;
-  std::vector<JournalEntry> journal;
   std::vector<std::size_t> pending;  // known trials still to run, in number order
   std::size_t grid_next = 0;         // grid: the next grid point to add
   std::vector<Trial> grid;
@@ -105,17 +104,11 @@ struct SweepStudy::Impl {
         }
       }
     }
-    record.state = r.state;
-    for (const auto& rec : r.history.epochs()) {
-      record.intermediate[rec.epoch] = metric_of(sweep, rec.logs);
-    }
-    if (is_finished(r.state)) {
-      record.value = r.best;
-    }
     results.push_back(std::move(r));
     records.push_back(std::move(record));
     experiments.push_back(std::move(e));
     resumable.push_back(can_resume);
+    sync(i);
     if (results.back().state == TrialState::kQueued ||
         results.back().state == TrialState::kInterrupted) {
       pending.push_back(i);
@@ -125,6 +118,19 @@ struct SweepStudy::Impl {
 
   // Epochs trained, each trial folder once: a proposal that repeats an earlier trial's settings
   // takes its numbers without training.
+  // Trial i's best metric, and the samplers' and pruners' record of it, from its result.
+  void sync(std::size_t i) {
+    TrialResult& r = results[i];
+    r.best = best_of(r, sweep, &r.best_epoch);
+    TrialRecord& record = records[i];
+    record.state = r.state;
+    record.intermediate.clear();
+    for (const auto& rec : r.history.epochs()) {
+      record.intermediate[rec.epoch] = metric_of(sweep, rec.logs);
+    }
+    record.value = is_finished(r.state) ? std::optional<double>(r.best) : std::nullopt;
+  }
+
   [[nodiscard]] std::int64_t epochs_spent() const {
     std::map<std::string, std::int64_t> per_folder;
     for (std::size_t i = 0; i < results.size(); ++i) {
@@ -179,8 +185,8 @@ struct SweepStudy::Impl {
   }
   std::int64_t max_epochs = 0;
 
-  void save_journal() {
-    journal.clear();
+  void save_journal() const {
+    std::vector<JournalEntry> journal;
     for (const auto& r : results) {
       journal.push_back({r.id, r.trial});
     }
@@ -267,9 +273,7 @@ std::optional<std::size_t> SweepStudy::next() {
           copy.error = fmt::format("the same settings as trial {}, which has not finished", j);
         }
         s.results[i] = copy;
-        s.records[i].state = copy.state;
-        s.records[i].intermediate = s.records[j].intermediate;
-        s.records[i].value = s.records[j].value;
+        s.sync(i);
         s.pending.erase(std::remove(s.pending.begin(), s.pending.end(), i), s.pending.end());
         break;
       }
@@ -326,15 +330,7 @@ void SweepStudy::finish(std::size_t i, TrialState state, const std::string& erro
       r.error = e.what();
     }
   }
-  TrialRecord& record = s.records[i];
-  record.state = r.state;
-  record.intermediate.clear();
-  for (const auto& rec : r.history.epochs()) {
-    record.intermediate[rec.epoch] = metric_of(s.sweep, rec.logs);
-  }
-  if (is_finished(r.state)) {
-    record.value = r.best;
-  }
+  s.sync(i);
   s.changed(i, r.state == TrialState::kFailed ? r.error : "", *this);
 }
 

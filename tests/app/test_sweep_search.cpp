@@ -99,6 +99,21 @@ TEST_SUITE("sweep") {
     CHECK(pruned >= 1);
     // Pruned trials rank after completed ones.
     CHECK(ranked.front().state == TrialState::kCompleted);
+    // The study (what TPE and the pruner learn from) holds each trial's best metric, not a
+    // placeholder: the same numbers the leaderboard ranks by.
+    {
+      const Sweep sweep = load_sweep(path);
+      const SweepStudy study(sweep, dir / "results" / "search");
+      const auto known = study.results();
+      REQUIRE(known.size() == 6);
+      for (const auto& r : known) {
+        double lowest = INFINITY;
+        for (const auto& rec : r.history.epochs()) {
+          lowest = std::min(lowest, rec.logs.get("val_loss").value_or(INFINITY));
+        }
+        CHECK(r.best == lowest);
+      }
+    }
     const auto sweep_folder = dir / "results" / "search";
     const std::string csv = slurp(sweep_folder / "summary.csv");
     CHECK(csv.find(",pruned,") != std::string::npos);

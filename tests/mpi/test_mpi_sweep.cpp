@@ -136,7 +136,7 @@ TEST_SUITE("slow/mpi") {
     std::filesystem::copy_file("tests/fixtures/tiny.yaml", dir / "tiny.yaml");
     std::ofstream(dir / "search.yaml")
         << "sweep:\n  name: search\n  base: tiny.yaml\n  seed: 3\n"
-           "  method: {type: tpe, startup_trials: 2}\n"
+           "  method: {type: tpe, startup_trials: 6}\n"
            "  pruner: {type: asha, min_resource: 1, reduction_factor: 2}\n  max_trials: 6\n"
            "  set: [fit.epochs=3, 'callbacks=[]', results_dir="
         << (dir / "results").string()
