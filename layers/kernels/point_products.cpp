@@ -21,9 +21,12 @@ inline void rank_one_updates(long steps, const float* __restrict a, long a_row, 
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
       row[j] = load_full(b + j * kLanes);
+#if defined(__AVX512F__)
       // Keep the row in a register: GCC otherwise may fold the load into each of the R
-      // multiply-adds, R loads instead of one, and the loop waits on the load ports.
+      // multiply-adds, R loads instead of one, and the loop waits on the load ports. (Without
+      // AVX-512 a Vec is two registers, which no asm operand can name.)
       asm("" : "+v"(row[j]));
+#endif
     }
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
