@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "framework/app/sweep_journal.hpp"
 #include "framework/app/sweep_runner.hpp"
@@ -15,6 +16,7 @@
 #include "framework/core/file_util.hpp"
 #include "framework/core/text.hpp"
 #include "framework/io/run_store.hpp"
+#include "framework/search/sampler.hpp"
 #include "framework/train/interrupt.hpp"
 
 namespace runner {
@@ -22,8 +24,9 @@ namespace runner {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-// After this many proposals in a row that add nothing (settings already tried, or refused by
-// the experiment), the sampler is taken to have run out of new settings.
+// After this many proposals in a row that add nothing (settings already tried, which samplers
+// propose only when they find no other, or refused by the experiment), the sampler is taken to
+// have run out of new settings.
 constexpr int kMaxBarrenProposals = 100;
 
 std::string trial_id(const Experiment& e) {
@@ -105,6 +108,7 @@ struct SweepStudy::Impl {
       }
     }
     results.push_back(std::move(r));
+    taken.push_back(record.params);
     records.push_back(std::move(record));
     experiments.push_back(std::move(e));
     resumable.push_back(can_resume);
@@ -116,8 +120,6 @@ struct SweepStudy::Impl {
     return i;
   }
 
-  // Epochs trained, each trial folder once: a proposal that repeats an earlier trial's settings
-  // takes its numbers without training.
   // Trial i's best metric, and the samplers' and pruners' record of it, from its result.
   void sync(std::size_t i) {
     TrialResult& r = results[i];
@@ -131,6 +133,8 @@ struct SweepStudy::Impl {
     record.value = is_finished(r.state) ? std::optional<double>(r.best) : std::nullopt;
   }
 
+  // Epochs trained, each trial folder once: a proposal that repeats an earlier trial's settings
+  // takes its numbers without training.
   [[nodiscard]] std::int64_t epochs_spent() const {
     std::map<std::string, std::int64_t> per_folder;
     for (std::size_t i = 0; i < results.size(); ++i) {
@@ -177,6 +181,7 @@ struct SweepStudy::Impl {
     StudyView v;
     v.space = &sweep.space;
     v.trials = trials;
+    v.taken = taken;
     v.minimize = sweep.minimize;
     v.seed = sweep.seed;
     v.name = sweep.name;
@@ -184,6 +189,17 @@ struct SweepStudy::Impl {
     return v;
   }
   std::int64_t max_epochs = 0;
+  std::vector<ParameterValues> taken;  // every trial's settings
+  std::optional<std::uint64_t> space_size;
+
+  // Every setting of a finite space has a trial.
+  [[nodiscard]] bool exhausted() const {
+    if (!space_size) {
+      return false;
+    }
+    const std::set<ParameterValues> distinct(taken.begin(), taken.end());
+    return distinct.size() >= *space_size;
+  }
 
   void save_journal() const {
     std::vector<JournalEntry> journal;
@@ -203,6 +219,7 @@ SweepStudy::SweepStudy(const Sweep& sweep, std::filesystem::path dir)
     s.grid = expand_grid(sweep);
   } else {
     s.sampler = make_sampler(sweep);
+    s.space_size = sweep.space.size(kEnumerableSettings);
     for (const auto& entry : read_journal(s.dir, sweep, &s.note)) {
       (void)s.add(entry.trial, entry.id);
     }
@@ -242,6 +259,11 @@ std::optional<std::size_t> SweepStudy::next() {
       }
       trial = s.grid[s.grid_next++];
     } else {
+      if (s.exhausted()) {
+        s.stop_reason =
+            fmt::format("all {} settings of the search space have been tried", *s.space_size);
+        return std::nullopt;
+      }
       if (s.barren >= kMaxBarrenProposals) {
         s.stop_reason = fmt::format(
             "the last {} proposals were settings already tried or refused: the search space "

@@ -6,6 +6,8 @@
 //     method: {type: tpe, startup_trials: 10, multivariate: true}
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <set>
 
 #include "framework/core/registry.hpp"
 #include "framework/core/rng.hpp"
@@ -29,6 +31,27 @@ SamplerRegistry& sampler_registry();
 double sample_uniform(const Distribution& d, Rng& rng);
 // The RNG of trial `number`.
 Rng trial_rng(const StudyView& study, std::int64_t number);
+// A uniform draw of every parameter (drawn whether it applies or not, so that streams stay
+// aligned), keeping those that apply.
+ParameterValues sample_setting(const SearchSpace& space, Rng& rng);
+
+// Settings counted as tried (study.taken).
+class TakenSettings {
+ public:
+  explicit TakenSettings(const StudyView& study) : taken_(study.taken.begin(), study.taken.end()) {}
+  [[nodiscard]] bool contains(const ParameterValues& v) const { return taken_.count(v) != 0; }
+  [[nodiscard]] bool empty() const { return taken_.empty(); }
+
+ private:
+  std::set<ParameterValues> taken_;
+};
+
+// Spaces of at most this many settings are enumerated to find the untried ones.
+inline constexpr std::uint64_t kEnumerableSettings = 100'000;
+// A setting not taken, chosen uniformly: among all untried settings of an enumerable space,
+// else the first of up to 1,000 uniform draws that is new. None when none is found.
+std::optional<ParameterValues> untried_setting(const StudyView& study, const TakenSettings& taken,
+                                               Rng& rng);
 
 }  // namespace runner
 

@@ -26,6 +26,35 @@ double Distribution::snap(double value) const {
   return std::clamp(value, low, high);
 }
 
+std::optional<std::vector<double>> Distribution::values(std::uint64_t limit) const {
+  if (categorical()) {
+    if (choices.size() > limit) {
+      return std::nullopt;
+    }
+    std::vector<double> out(choices.size());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      out[i] = static_cast<double>(i);
+    }
+    return out;
+  }
+  if (kind != Kind::kInt && !step) {
+    if (single()) {
+      return std::vector<double>{low};
+    }
+    return std::nullopt;
+  }
+  const double q = step.value_or(1.0);
+  const double n = std::floor((high - low) / q + 1e-9) + 1;
+  if (!(n <= static_cast<double>(limit))) {
+    return std::nullopt;
+  }
+  std::vector<double> out;
+  for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(n); ++i) {
+    out.push_back(snap(low + q * static_cast<double>(i)));
+  }
+  return out;
+}
+
 std::string Distribution::text(double internal) const {
   if (categorical()) {
     return choices.at(static_cast<std::size_t>(snap(internal)));
@@ -73,6 +102,69 @@ bool SearchSpace::active(const SearchParameter& p, const ParameterValues& chosen
   const std::string text = parent->distribution.text(it->second);
   return std::find(p.condition->values.begin(), p.condition->values.end(), text) !=
          p.condition->values.end();
+}
+
+namespace {
+// Depth-first over the parameters in order; a parameter that does not apply adds no branch.
+struct SettingWalk {
+  const SearchSpace& space;
+  const std::vector<std::vector<double>>& values;  // per parameter
+  const std::function<bool(const ParameterValues&)>& visit;
+  ParameterValues current;
+
+  bool walk(std::size_t k) {
+    if (k == space.parameters.size()) {
+      return visit(current);
+    }
+    const SearchParameter& p = space.parameters[k];
+    if (!space.active(p, current)) {
+      return walk(k + 1);
+    }
+    for (const double v : values[k]) {
+      current[p.path] = v;
+      if (!walk(k + 1)) {
+        current.erase(p.path);
+        return false;
+      }
+    }
+    current.erase(p.path);
+    return true;
+  }
+};
+}  // namespace
+
+std::optional<std::uint64_t> SearchSpace::size(std::uint64_t limit) const {
+  std::vector<std::vector<double>> values;
+  for (const auto& p : parameters) {
+    auto v = p.distribution.values(limit);
+    if (!v) {
+      return std::nullopt;
+    }
+    values.push_back(std::move(*v));
+  }
+  std::uint64_t count = 0;
+  const std::function<bool(const ParameterValues&)> counter = [&](const ParameterValues&) {
+    return ++count <= limit;
+  };
+  SettingWalk walk{*this, values, counter, {}};
+  if (!walk.walk(0)) {
+    return std::nullopt;
+  }
+  return count;
+}
+
+bool SearchSpace::for_each_setting(std::uint64_t limit,
+                                   const std::function<bool(const ParameterValues&)>& visit) const {
+  if (!size(limit)) {
+    return false;
+  }
+  std::vector<std::vector<double>> values;
+  for (const auto& p : parameters) {
+    values.push_back(*p.distribution.values(limit));
+  }
+  SettingWalk walk{*this, values, visit, {}};
+  (void)walk.walk(0);
+  return true;
 }
 
 std::vector<std::pair<std::string, std::string>> SearchSpace::texts(

@@ -32,6 +32,9 @@ struct StudyView {
   // The trials a decision may use, by number. A sweep passes only trials that had ended when
   // the decision's trial was proposed, so decisions do not depend on timing (docs/sweeps.md).
   std::span<const TrialRecord> trials;
+  // The settings of every trial the sweep has, whatever its state: a sampler proposes one of
+  // them again only when it finds no other (docs/sweeps.md).
+  std::span<const ParameterValues> taken;
   bool minimize = true;
   std::uint64_t seed = 0;
   std::string name;             // the sweep's name (Hyperband's brackets hash it, as Optuna's)

@@ -1,4 +1,5 @@
-// Independent uniform draws (log-uniform for `log: true` ranges), as Optuna's RandomSampler.
+// Independent uniform draws (log-uniform for `log: true` ranges), as Optuna's RandomSampler,
+// except that a setting already tried is replaced by an untried one while there is one.
 #include "framework/search/sampler.hpp"
 
 namespace runner {
@@ -16,12 +17,11 @@ class RandomSampler final : public Sampler {
 
   [[nodiscard]] ParameterValues sample(const StudyView& study, std::int64_t number) const override {
     Rng rng = trial_rng(study, number);
-    ParameterValues values;
-    for (const auto& p : study.space->parameters) {
-      const double v = sample_uniform(p.distribution, rng);  // drawn either way: stable streams
-      if (study.space->active(p, values)) {
-        values[p.path] = v;
-      }
+    ParameterValues values = sample_setting(*study.space, rng);
+    // Without replacement: a tried setting is drawn again only when no other is found.
+    const TakenSettings taken(study);
+    if (taken.contains(values)) {
+      values = untried_setting(study, taken, rng).value_or(values);
     }
     return values;
   }

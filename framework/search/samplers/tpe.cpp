@@ -3,11 +3,15 @@
 // ones ranked by how far they got) against the rest; of `candidates` draws from the good
 // trials' density l(x), the one with the highest l(x)/g(x) wins. Univariate by default (one
 // estimator per parameter); `multivariate: true` fits one joint estimator over the parameters
-// every trial has (Scott's-rule bandwidth), the conditional ones still one by one.
+// every trial has (Scott's-rule bandwidth), the conditional ones still one by one. One change
+// from Optuna: a choice that repeats a tried setting gives way to the best untried one.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
+#include <queue>
+#include <set>
 
 #include "framework/search/parzen_estimator.hpp"
 #include "framework/search/sampler.hpp"
@@ -20,6 +24,23 @@ struct Scored {
   double step;   // -inf for completed trials, -last epoch for pruned ones: lower ranks first
   double score;  // the metric, negated when maximizing
 };
+
+// The scored trials, and which of them are the good (below) and the other (above) group.
+struct Groups {
+  const std::vector<Scored>& scored;
+  const std::vector<std::size_t>& below;
+  const std::vector<std::size_t>& above;
+};
+
+// Points drawn for some parameters (points[i][k]: parameter k of point i), each with its
+// log l(x) - log g(x).
+struct Candidates {
+  std::vector<std::vector<double>> points;
+  std::vector<double> score;
+};
+
+// The distinct candidates of a block of parameters, best first.
+using Block = Candidates;
 
 class TpeSampler final : public Sampler {
  public:
@@ -53,16 +74,15 @@ class TpeSampler final : public Sampler {
   [[nodiscard]] ParameterValues sample(const StudyView& study, std::int64_t number) const override {
     Rng rng = trial_rng(study, number);
     const std::vector<Scored> scored = score(study);
-    ParameterValues values;
+    const TakenSettings taken(study);
     if (static_cast<std::int64_t>(scored.size()) < startup_) {
-      for (const auto& p : study.space->parameters) {
-        const double v = sample_uniform(p.distribution, rng);
-        if (study.space->active(p, values)) {
-          values[p.path] = v;
-        }
+      ParameterValues values = sample_setting(*study.space, rng);
+      if (taken.contains(values)) {
+        values = untried_setting(study, taken, rng).value_or(values);
       }
       return values;
     }
+    ParameterValues values;
     // Below: the best gamma(n) trials; above: the rest; each in trial order (for the weights).
     const std::size_t n = scored.size();
     const std::size_t n_below = std::min<std::size_t>(
@@ -104,6 +124,10 @@ class TpeSampler final : public Sampler {
       }
       values[p.path] = propose({&p}, scored, below, above, rng).front();
     }
+    if (taken.contains(values)) {
+      const Groups groups{scored, below, above};
+      values = best_untried(study, groups, joint, taken, rng).value_or(values);
+    }
     return values;
   }
 
@@ -128,12 +152,27 @@ class TpeSampler final : public Sampler {
     return out;
   }
 
-  // The candidate with the best l(x)/g(x) for `params`, from the trials of each group that have
-  // all of them.
+  // The candidate with the best l(x)/g(x) for `params`: the first of the best, as Optuna's argmax.
   [[nodiscard]] std::vector<double> propose(const std::vector<const SearchParameter*>& params,
                                             const std::vector<Scored>& scored,
                                             const std::vector<std::size_t>& below,
                                             const std::vector<std::size_t>& above, Rng& rng) const {
+    const Candidates c = candidates(params, scored, below, above, rng);
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < c.score.size(); ++i) {
+      if (c.score[i] > c.score[best]) {
+        best = i;
+      }
+    }
+    return c.points[best];
+  }
+
+  // `candidates_` draws from the good trials' density l(x) for `params`, each with its
+  // log l(x) - log g(x); the densities fitted to the trials of each group that have all of them.
+  [[nodiscard]] Candidates candidates(const std::vector<const SearchParameter*>& params,
+                                      const std::vector<Scored>& scored,
+                                      const std::vector<std::size_t>& below,
+                                      const std::vector<std::size_t>& above, Rng& rng) const {
     auto observations = [&](const std::vector<std::size_t>& group) {
       std::vector<std::vector<double>> obs(params.size());
       for (const std::size_t i : group) {
@@ -154,17 +193,102 @@ class TpeSampler final : public Sampler {
     const auto samples = good.sample(rng, candidates_);
     const auto log_l = good.log_pdf(samples);
     const auto log_g = bad.log_pdf(samples);
-    std::size_t best = 0;
-    for (std::size_t i = 1; i < candidates_; ++i) {
-      if (log_l[i] - log_g[i] > log_l[best] - log_g[best]) {
-        best = i;
+    Candidates out;
+    for (std::size_t i = 0; i < candidates_; ++i) {
+      std::vector<double> point;
+      for (std::size_t k = 0; k < params.size(); ++k) {
+        point.push_back(samples[k][i]);
       }
-    }
-    std::vector<double> out;
-    for (std::size_t k = 0; k < params.size(); ++k) {
-      out.push_back(samples[k][best]);
+      out.points.push_back(std::move(point));
+      out.score.push_back(log_l[i] - log_g[i]);
     }
     return out;
+  }
+
+  // When TPE's choice was tried before: the untried setting whose candidates score best in sum,
+  // found best-first over the candidates of each block of parameters (the joint ones together
+  // with `multivariate`, every other parameter alone); else any untried setting.
+  [[nodiscard]] std::optional<ParameterValues> best_untried(
+      const StudyView& study, const Groups& groups,
+      const std::vector<const SearchParameter*>& joint, const TakenSettings& taken,
+      Rng& rng) const {
+    std::vector<Block> blocks;
+    std::map<std::string, std::pair<std::size_t, std::size_t>> where;  // path -> block, place
+    auto add_block = [&](const std::vector<const SearchParameter*>& params) {
+      const Candidates c = candidates(params, groups.scored, groups.below, groups.above, rng);
+      Block block;
+      for (std::size_t k = 0; k < params.size(); ++k) {
+        where[params[k]->path] = {blocks.size(), k};
+      }
+      // Distinct points, best first (the first drawn among equals, as propose's argmax).
+      std::vector<std::size_t> order(c.score.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t a, std::size_t b) { return c.score[a] > c.score[b]; });
+      for (const std::size_t i : order) {
+        if (std::find(block.points.begin(), block.points.end(), c.points[i]) ==
+            block.points.end()) {
+          block.points.push_back(c.points[i]);
+          block.score.push_back(c.score[i]);
+        }
+      }
+      blocks.push_back(std::move(block));
+    };
+    if (!joint.empty()) {
+      add_block(joint);
+    }
+    for (const auto& p : study.space->parameters) {
+      if (where.count(p.path) == 0 && !p.distribution.single()) {
+        add_block({&p});
+      }
+    }
+    auto setting = [&](const std::vector<std::size_t>& pick) {
+      ParameterValues v;
+      for (const auto& p : study.space->parameters) {
+        if (!study.space->active(p, v)) {
+          continue;
+        }
+        if (const auto it = where.find(p.path); it != where.end()) {
+          const auto [b, k] = it->second;
+          v[p.path] = blocks[b].points[pick[b]][k];
+        } else {
+          v[p.path] = p.distribution.categorical() ? 0.0 : p.distribution.low;
+        }
+      }
+      return v;
+    };
+    auto total = [&](const std::vector<std::size_t>& pick) {
+      double sum = 0;
+      for (std::size_t b = 0; b < blocks.size(); ++b) {
+        sum += blocks[b].score[pick[b]];
+      }
+      return sum;
+    };
+    using Entry = std::pair<double, std::vector<std::size_t>>;
+    auto lower = [](const Entry& a, const Entry& b) {
+      return a.first != b.first ? a.first < b.first : a.second > b.second;
+    };
+    std::priority_queue<Entry, std::vector<Entry>, decltype(lower)> frontier(lower);
+    std::set<std::vector<std::size_t>> seen;
+    const std::vector<std::size_t> first(blocks.size(), 0);
+    frontier.emplace(total(first), first);
+    seen.insert(first);
+    constexpr int kMaxPicks = 10'000;
+    for (int n = 0; n < kMaxPicks && !frontier.empty(); ++n) {
+      const std::vector<std::size_t> pick = frontier.top().second;
+      frontier.pop();
+      ParameterValues v = setting(pick);
+      if (!taken.contains(v)) {
+        return v;
+      }
+      for (std::size_t b = 0; b < blocks.size(); ++b) {
+        std::vector<std::size_t> next = pick;
+        if (++next[b] < blocks[b].points.size() && seen.insert(next).second) {
+          frontier.emplace(total(next), std::move(next));
+        }
+      }
+    }
+    return untried_setting(study, taken, rng);
   }
 
   std::int64_t startup_;
