@@ -126,7 +126,8 @@ void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const 
 template <typename Fn>
 void with_patch_and_vectors(const Conv2DGeometry& g, const Fn& fn) {
   with_constant<kShortGemmMaxK>(g.patch(), [&](auto taps) {
-    with_constant<4>((g.out_c + kLanes - 1) / kLanes, [&](auto vectors) { fn(taps, vectors); });
+    with_constant<kMaxVecs>((g.out_c + kLanes - 1) / kLanes,
+                            [&](auto vectors) { fn(taps, vectors); });
   });
 }
 
@@ -160,32 +161,37 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
       const float* top = image + 2 * ph * row_stride + 2 * pw * col_stride;
       const float* pixel[4] = {top, top + col_stride, top + row_stride,
                                top + row_stride + col_stride};
-      Vec acc[4][NV] = {};
-#pragma GCC unroll 16
-      for (int kk = 0; kk < K; ++kk) {
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; ++i) {
-          const float s = pixel[i][taps[kk]];
-#pragma GCC unroll 4
-          for (int j = 0; j < NV; ++j) {
-            acc[i][j] += s * weights[kk][j];
-          }
-        }
-      }
       const long at = (ph * pooled_w + pw) * n_out;
+      // The filters in blocks whose accumulators fit the registers (all of them with AVX-512).
+      constexpr int kBlock = column_block<NV>();
 #pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        Vec out[4];
-        for (int i = 0; i < 4; ++i) {
-          out[i] = acc[i][j] + bias[j];
-          if (relu) {
-            out[i] = relu_lanes(out[i]);
+      for (int j0 = 0; j0 < NV; j0 += kBlock) {
+        Vec acc[4][kBlock] = {};
+#pragma GCC unroll 16
+        for (int kk = 0; kk < K; ++kk) {
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; ++i) {
+            const float s = pixel[i][taps[kk]];
+#pragma GCC unroll 4
+            for (int j = 0; j < kBlock; ++j) {
+              acc[i][j] += s * weights[kk][j0 + j];
+            }
           }
         }
-        const PooledLanes p = max_pool_window(out[0], out[1], out[2], out[3]);
-        store_lanes(p.max, lanes[j], y + at + j * kLanes);
-        if (winners != nullptr) {
-          store_lanes(p.winner, lanes[j], winners + at + j * kLanes);
+#pragma GCC unroll 4
+        for (int j = 0; j < kBlock; ++j) {
+          Vec out[4];
+          for (int i = 0; i < 4; ++i) {
+            out[i] = acc[i][j] + bias[j0 + j];
+            if (relu) {
+              out[i] = relu_lanes(out[i]);
+            }
+          }
+          const PooledLanes p = max_pool_window(out[0], out[1], out[2], out[3]);
+          store_lanes(p.max, lanes[j0 + j], y + at + (j0 + j) * kLanes);
+          if (winners != nullptr) {
+            store_lanes(p.winner, lanes[j0 + j], winners + at + (j0 + j) * kLanes);
+          }
         }
       }
     }

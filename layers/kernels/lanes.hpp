@@ -1,15 +1,43 @@
 #pragma once
-// Sixteen floats as one value (GCC vector extension: one AVX-512 register, or two AVX2 ones),
-// with loads and stores of partial blocks for sizes that are not a multiple of 16. Used by the
-// kernels that vectorize over channels by hand (winograd, short_gemm).
+// A register of floats as one value (GCC vector extension: 16 floats with AVX-512, 8 with
+// AVX2), with loads and stores of partial blocks for sizes that are not a multiple of it. Used
+// by the kernels that vectorize over channels by hand (winograd, short_gemm).
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
 
 namespace runner::kernels {
 
+// One Vec is one register: 16 floats with AVX-512, 8 otherwise. (GCC builds a 16-float vector
+// without AVX-512 through the stack, piece by piece: the reference model trained at a twentieth
+// of its speed on an AVX2 machine.)
+#if defined(__AVX512F__)
 constexpr int kLanes = 16;
+#else
+constexpr int kLanes = 8;
+#endif
 using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+// The most output channels the register kernels take (short_gemm, the in-place convolutions,
+// Winograd's point products), in Vecs.
+constexpr int kMaxVecs = 64 / kLanes;
+
+// How many Vecs of a row of outputs a register-blocked kernel keeps at once: six rows of four
+// fit AVX-512's 32 registers; six rows of two, AVX2's 16.
+#if defined(__AVX512F__)
+constexpr int kVecsPerBlock = 4;
+#else
+constexpr int kVecsPerBlock = 2;
+#endif
+
+// The Vecs of an NV-Vec row in blocks that fit the registers: all NV, or kVecsPerBlock, or one.
+template <int NV>
+constexpr int column_block() {
+  if (NV <= kVecsPerBlock) {
+    return NV;
+  }
+  return NV % kVecsPerBlock == 0 ? kVecsPerBlock : 1;
+}
 
 // A Vec at any float's address: one unaligned vector move each way. (memcpy into a zeroed Vec
 // under a branch, as load_lanes does for partial blocks, made GCC keep the kernels' tiles on the

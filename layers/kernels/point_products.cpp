@@ -10,13 +10,12 @@ namespace runner::kernels {
 namespace {
 
 // acc[r][j] += a[r * a_row + t * a_step] * B[t][j] for t = 0, 1, ... steps - 1 in order, B's
-// rows n = 16 NV floats apart: rank-one updates of an R x NV block of accumulators, the
-// register kernel both products below run on.
+// rows b_row floats apart: rank-one updates of an R x NV block of accumulators, the register
+// kernel both products below run on.
 template <int R, int NV>
 inline void rank_one_updates(long steps, const float* __restrict a, long a_row, long a_step,
-                             const float* __restrict b, Vec (&acc)[R][NV]) {
-  constexpr long n = NV * kLanes;
-  for (long t = 0; t < steps; ++t, a += a_step, b += n) {
+                             const float* __restrict b, long b_row, Vec (&acc)[R][NV]) {
+  for (long t = 0; t < steps; ++t, a += a_step, b += b_row) {
     Vec row[NV];
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
@@ -39,49 +38,56 @@ inline void rank_one_updates(long steps, const float* __restrict a, long a_row, 
   }
 }
 
-// The R x NV block of rows n = 16 NV floats apart at m, into acc and back.
+// The R x NV block of rows m_row floats apart at m, into acc and back.
 template <int R, int NV>
-inline void load_rows(const float* m, Vec (&acc)[R][NV]) {
+inline void load_rows(const float* m, long m_row, Vec (&acc)[R][NV]) {
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
-      acc[r][j] = load_full(m + (r * NV + j) * kLanes);
+      acc[r][j] = load_full(m + r * m_row + j * kLanes);
     }
   }
 }
 
 template <int R, int NV>
-inline void store_rows(const Vec (&acc)[R][NV], float* m) {
+inline void store_rows(const Vec (&acc)[R][NV], float* m, long m_row) {
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
-      store_full(acc[r][j], m + (r * NV + j) * kLanes);
+      store_full(acc[r][j], m + r * m_row + j * kLanes);
     }
   }
 }
 
 // kRows tiles by NV vectors of outputs: up to 24 accumulators, NV vectors of U's row and a
-// broadcast, within AVX-512's 32 registers.
+// broadcast, within AVX-512's 32 registers (AVX2: two vectors of columns at a time).
 template <int kRows, int NV>
 void products(long points, long k, const float* v, long v_stride, const float* u, float* p,
               long p_stride) {
   constexpr long n = NV * kLanes;
+  constexpr int kBlock = column_block<NV>();
   for (long xi = 0; xi < points; ++xi) {
-    Vec acc[kRows][NV] = {};
-    rank_one_updates(k, v + xi * v_stride, k, 1, u + xi * k * n, acc);
-    store_rows(acc, p + xi * p_stride);
+    for (int j0 = 0; j0 < NV; j0 += kBlock) {
+      Vec acc[kRows][kBlock] = {};
+      rank_one_updates(k, v + xi * v_stride, k, 1, u + xi * k * n + j0 * kLanes, n, acc);
+      store_rows(acc, p + xi * p_stride + j0 * kLanes, n);
+    }
   }
 }
 
 // G's rows [r0, r0 + R) (4 at most: 16 accumulators with NV = 4) += A[:, r0 + r]^T B.
 template <int R, int NV>
 void gradient_rows(long rows, long k, const float* a, const float* b, float* g) {
-  Vec acc[R][NV];
-  load_rows(g, acc);
-  rank_one_updates(rows, a, 1, k, b, acc);
-  store_rows(acc, g);
+  constexpr long n = NV * kLanes;
+  constexpr int kBlock = column_block<NV>();
+  for (int j0 = 0; j0 < NV; j0 += kBlock) {
+    Vec acc[R][kBlock];
+    load_rows(g + j0 * kLanes, n, acc);
+    rank_one_updates(rows, a, 1, k, b + j0 * kLanes, n, acc);
+    store_rows(acc, g + j0 * kLanes, n);
+  }
 }
 
 template <int NV>
@@ -110,20 +116,20 @@ void gradient_products(long points, long rows, long k, const float* a, long a_st
 void point_gradient_products(long points, long rows, long k, long n, const float* a, long a_stride,
                              const float* b, long b_stride, float* g) {
   assert(point_products_apply(n));
-  with_constant<4>(n / kLanes, [&](auto nv) {
+  with_constant<kMaxVecs>(n / kLanes, [&](auto nv) {
     gradient_products<decltype(nv)::value>(points, rows, k, a, a_stride, b, b_stride, g);
   });
 }
 
 bool point_products_apply(long n) {
-  return n > 0 && n % kLanes == 0 && n <= 4 * kLanes;
+  return n > 0 && n % kLanes == 0 && n <= kMaxVecs * kLanes;
 }
 
 void point_products(long points, long rows, long k, long n, const float* v, long v_stride,
                     const float* u, float* p, long p_stride) {
   assert(point_products_apply(n) && rows >= 1 && rows <= kPointProductRows);
   with_constant<kPointProductRows>(rows, [&](auto row_count) {
-    with_constant<4>(n / kLanes, [&](auto nv) {
+    with_constant<kMaxVecs>(n / kLanes, [&](auto nv) {
       products<decltype(row_count)::value, decltype(nv)::value>(points, k, v, v_stride, u, p,
                                                                 p_stride);
     });

@@ -54,18 +54,21 @@ void short_k(long m, long n, long k, const PatchRows& rows, const long* tap, con
     for (int i = 0; i < kRows; ++i) {
       row[i] = rows(r + i);
     }
-    Vec acc[kRows][NV] = {};
-    for (long kk = 0; kk < k; ++kk) {
-      for (int i = 0; i < kRows; ++i) {
-        const float s = row[i][tap[kk]];
-        for (int j = 0; j < NV; ++j) {
-          acc[i][j] += s * w[kk][j];
+    constexpr int kBlock = column_block<NV>();  // accumulators that fit the registers
+    for (int j0 = 0; j0 < NV; j0 += kBlock) {
+      Vec acc[kRows][kBlock] = {};
+      for (long kk = 0; kk < k; ++kk) {
+        for (int i = 0; i < kRows; ++i) {
+          const float s = row[i][tap[kk]];
+          for (int j = 0; j < kBlock; ++j) {
+            acc[i][j] += s * w[kk][j0 + j];
+          }
         }
       }
-    }
-    for (int i = 0; i < kRows; ++i) {
-      for (int j = 0; j < NV; ++j) {
-        store_columns(finish(acc[i][j], bias_v[j], relu), n, j, c + (r + i) * n);
+      for (int i = 0; i < kRows; ++i) {
+        for (int j = 0; j < kBlock; ++j) {
+          store_columns(finish(acc[i][j], bias_v[j0 + j], relu), n, j0 + j, c + (r + i) * n);
+        }
       }
     }
   }
@@ -95,7 +98,7 @@ void conv_short_k(const InPlacePatches& patches, long n, long k, const float* b,
   const PatchRows rows{patches.image, patches.cols, patches.row_stride, patches.col_stride};
   const long m = patches.rows * patches.cols;
   const long* taps = patches.taps;
-  with_constant<4>((n + kLanes - 1) / kLanes, [&](auto nv) {
+  with_constant<kMaxVecs>((n + kLanes - 1) / kLanes, [&](auto nv) {
     short_k<decltype(nv)::value>(m, n, k, rows, taps, b, c, bias, relu);
   });
 }
