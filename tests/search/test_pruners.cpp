@@ -2,23 +2,16 @@
 // studies (tests/reference/optuna_search_cases.py).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
-#include "framework/core/yaml_reader.hpp"
 #include "framework/search/pruner.hpp"
+#include "tests/search/component_from_yaml.hpp"
 #include "tests/search/optuna_cases.hpp"
 
 namespace runner {
 
 namespace {
 std::unique_ptr<Pruner> make_pruner(const std::string& yaml) {
-  Diagnostics diag("pruner.yaml");
-  const YAML::Node node = YAML::Load(yaml);
-  const Spec spec(node, "sweep.pruner", diag, 0, 0);
-  auto pruner = pruner_registry().create(spec);
-  diag.throw_if_any();
-  REQUIRE(pruner != nullptr);
-  return pruner;
+  return test::component_from_yaml(pruner_registry(), yaml, "sweep.pruner", "pruner.yaml");
 }
 
 std::string pruner_yaml(const test::reference::PrunerCase& c) {

@@ -1,35 +1,23 @@
 // Random and TPE samplers: the same history gives the same proposal, conditions hold, values
 // stay in their ranges and on their steps, and TPE finds better values than random draws.
 #include <doctest/doctest.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "framework/core/yaml_reader.hpp"
 #include "framework/search/sampler.hpp"
+#include "tests/search/component_from_yaml.hpp"
 #include "tests/search/search_case_types.hpp"
 
 namespace runner {
 
 namespace {
+using test::choices;
 using test::reference::float_range;
 using test::reference::int_range;
 
 std::unique_ptr<Sampler> make_sampler(const std::string& yaml) {
-  Diagnostics diag("sweep.yaml");
-  const YAML::Node node = YAML::Load(yaml);
-  const Spec spec(node, "sweep.method", diag, 0, 0);
-  auto sampler = sampler_registry().create(spec);
-  diag.throw_if_any();
-  REQUIRE(sampler != nullptr);
-  return sampler;
-}
-
-Distribution choices(std::vector<std::string> values) {
-  Distribution d;
-  d.choices = std::move(values);
-  return d;
+  return test::component_from_yaml(sampler_registry(), yaml, "sweep.method", "sweep.yaml");
 }
 
 SearchSpace conditional_space() {
