@@ -40,13 +40,13 @@ struct PooledDelta {
   }
 };
 
-// K = taps per patch, NV = 16-channel vectors per output pixel, both compile-time so that the
-// weight gradient stays in registers. Pixels go in groups of four (the chunk's pixels in order,
-// across rows and samples), whose column sums are added pairwise before they meet the running
-// sum, as add_column_sums does; the last pixels, fewer than four, one by one.
+// K = taps per patch, NV = vectors of filters (from filter c0) per output pixel, both
+// compile-time so that the weight gradient stays in registers. Pixels go in groups of four (the
+// chunk's pixels in order, across rows and samples), whose column sums are added pairwise before
+// they meet the running sum, as add_column_sums does; the last pixels, fewer than four, one by one.
 template <int K, int NV, typename Delta>
 void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
-                     long count, const Delta& delta_at, float* dw, float* sums) {
+                     long count, const Delta& delta_at, long c0, float* dw, float* sums) {
   const long n_out = g.out_c;
   const long out_h = g.out_h;
   const long out_w = g.out_w;
@@ -59,12 +59,12 @@ void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const 
   }
   int lanes[NV];
   for (int j = 0; j < NV; ++j) {
-    lanes[j] = static_cast<int>(std::clamp<long>(n_out - j * kLanes, 0, kLanes));
+    lanes[j] = static_cast<int>(std::clamp<long>(n_out - c0 - j * kLanes, 0, kLanes));
   }
   Vec acc[K][NV] = {};
   Vec sum[NV];
   for (int j = 0; j < NV; ++j) {
-    sum[j] = load_lanes(sums + j * kLanes, lanes[j]);
+    sum[j] = load_lanes(sums + c0 + j * kLanes, lanes[j]);
   }
   // The pixel (n, oh, ow) a step adds, then the next in order.
   long n = 0;
@@ -73,7 +73,7 @@ void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const 
   auto add_pixel = [&](Vec* d) {
     const float* patch = images + n * sample_floats + oh * row_stride + ow * col_stride;
     for (int j = 0; j < NV; ++j) {
-      d[j] = delta_at(n, oh, ow, j * kLanes, lanes[j]);
+      d[j] = delta_at(n, oh, ow, c0 + j * kLanes, lanes[j]);
     }
 #pragma GCC unroll 16
     for (int kk = 0; kk < K; ++kk) {
@@ -113,21 +113,25 @@ void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const 
   }
   for (int kk = 0; kk < K; ++kk) {
     for (int j = 0; j < NV; ++j) {
-      store_lanes(acc[kk][j], lanes[j], dw + kk * n_out + j * kLanes);
+      store_lanes(acc[kk][j], lanes[j], dw + kk * n_out + c0 + j * kLanes);
     }
   }
   for (int j = 0; j < NV; ++j) {
-    store_lanes(sum[j], lanes[j], sums + j * kLanes);
+    store_lanes(sum[j], lanes[j], sums + c0 + j * kLanes);
   }
 }
 
-// Calls fn(K, NV) as integral constants: the patch length (1 .. kShortGemmMaxK) and the number
-// of 16-filter vectors (1 .. 4) of a convolution the in-place kernels take.
+// Calls fn(K, NV, c0) for the filters in blocks of at most kVecsPerBlock vectors, c0 the block's
+// first filter: K (the patch length, 1 .. kShortGemmMaxK) and NV as integral constants. Blocks
+// keep the accumulators in registers and the instantiations few (AVX-512: one block of up to 4).
 template <typename Fn>
-void with_patch_and_vectors(const Conv2DGeometry& g, const Fn& fn) {
+void for_each_filter_block(const Conv2DGeometry& g, const Fn& fn) {
+  const long vectors = (g.out_c + kLanes - 1) / kLanes;
   with_constant<kShortGemmMaxK>(g.patch(), [&](auto taps) {
-    with_constant<kMaxVecs>((g.out_c + kLanes - 1) / kLanes,
-                            [&](auto vectors) { fn(taps, vectors); });
+    for (long v0 = 0; v0 < vectors; v0 += kVecsPerBlock) {
+      with_constant<kVecsPerBlock>(std::min<long>(kVecsPerBlock, vectors - v0),
+                                   [&](auto block) { fn(taps, block, v0 * kLanes); });
+    }
   });
 }
 
@@ -136,7 +140,7 @@ void with_patch_and_vectors(const Conv2DGeometry& g, const Fn& fn) {
 // pooled from registers and the full-size output is never written.
 template <int K, int NV>
 void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
-                   const float* w, const float* b, bool relu, float* y, float* winners) {
+                   const float* w, const float* b, bool relu, long c0, float* y, float* winners) {
   const long n_out = g.out_c;
   const long pooled_h = g.out_h / 2;
   const long pooled_w = g.out_w / 2;
@@ -150,10 +154,10 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
     taps[kk] = layout.taps[kk];
   }
   for (int j = 0; j < NV; ++j) {
-    lanes[j] = static_cast<int>(std::clamp<long>(n_out - j * kLanes, 0, kLanes));
-    bias[j] = b != nullptr ? load_lanes(b + j * kLanes, lanes[j]) : Vec{};
+    lanes[j] = static_cast<int>(std::clamp<long>(n_out - c0 - j * kLanes, 0, kLanes));
+    bias[j] = b != nullptr ? load_lanes(b + c0 + j * kLanes, lanes[j]) : Vec{};
     for (int kk = 0; kk < K; ++kk) {
-      weights[kk][j] = load_lanes(w + kk * n_out + j * kLanes, lanes[j]);
+      weights[kk][j] = load_lanes(w + kk * n_out + c0 + j * kLanes, lanes[j]);
     }
   }
   for (long ph = 0; ph < pooled_h; ++ph) {
@@ -161,37 +165,32 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
       const float* top = image + 2 * ph * row_stride + 2 * pw * col_stride;
       const float* pixel[4] = {top, top + col_stride, top + row_stride,
                                top + row_stride + col_stride};
-      const long at = (ph * pooled_w + pw) * n_out;
-      // The filters in blocks whose accumulators fit the registers (all of them with AVX-512).
-      constexpr int kBlock = column_block<NV>();
-#pragma GCC unroll 4
-      for (int j0 = 0; j0 < NV; j0 += kBlock) {
-        Vec acc[4][kBlock] = {};
+      const long at = (ph * pooled_w + pw) * n_out + c0;
+      Vec acc[4][NV] = {};
 #pragma GCC unroll 16
-        for (int kk = 0; kk < K; ++kk) {
+      for (int kk = 0; kk < K; ++kk) {
 #pragma GCC unroll 4
-          for (int i = 0; i < 4; ++i) {
-            const float s = pixel[i][taps[kk]];
+        for (int i = 0; i < 4; ++i) {
+          const float s = pixel[i][taps[kk]];
 #pragma GCC unroll 4
-            for (int j = 0; j < kBlock; ++j) {
-              acc[i][j] += s * weights[kk][j0 + j];
-            }
+          for (int j = 0; j < NV; ++j) {
+            acc[i][j] += s * weights[kk][j];
           }
         }
+      }
 #pragma GCC unroll 4
-        for (int j = 0; j < kBlock; ++j) {
-          Vec out[4];
-          for (int i = 0; i < 4; ++i) {
-            out[i] = acc[i][j] + bias[j0 + j];
-            if (relu) {
-              out[i] = relu_lanes(out[i]);
-            }
+      for (int j = 0; j < NV; ++j) {
+        Vec out[4];
+        for (int i = 0; i < 4; ++i) {
+          out[i] = acc[i][j] + bias[j];
+          if (relu) {
+            out[i] = relu_lanes(out[i]);
           }
-          const PooledLanes p = max_pool_window(out[0], out[1], out[2], out[3]);
-          store_lanes(p.max, lanes[j0 + j], y + at + (j0 + j) * kLanes);
-          if (winners != nullptr) {
-            store_lanes(p.winner, lanes[j0 + j], winners + at + (j0 + j) * kLanes);
-          }
+        }
+        const PooledLanes p = max_pool_window(out[0], out[1], out[2], out[3]);
+        store_lanes(p.max, lanes[j], y + at + j * kLanes);
+        if (winners != nullptr) {
+          store_lanes(p.winner, lanes[j], winners + at + j * kLanes);
         }
       }
     }
@@ -251,23 +250,23 @@ void in_place_weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layou
                               const float* images, long count, const OutputGradient& gradient,
                               float* dw, float* sums) {
   if (gradient.delta != nullptr) {
-    with_patch_and_vectors(g, [&](auto k, auto nv) {
+    for_each_filter_block(g, [&](auto k, auto nv, long c0) {
       weight_gradient<decltype(k)::value, decltype(nv)::value>(
-          g, layout, images, count, DenseDelta{g, gradient.delta}, dw, sums);
+          g, layout, images, count, DenseDelta{g, gradient.delta}, c0, dw, sums);
     });
   } else {
-    with_patch_and_vectors(g, [&](auto k, auto nv) {
-      weight_gradient<decltype(k)::value, decltype(nv)::value>(g, layout, images, count,
-                                                               PooledDelta{g, gradient}, dw, sums);
+    for_each_filter_block(g, [&](auto k, auto nv, long c0) {
+      weight_gradient<decltype(k)::value, decltype(nv)::value>(
+          g, layout, images, count, PooledDelta{g, gradient}, c0, dw, sums);
     });
   }
 }
 
 void in_place_pooled(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,
                      const float* w, const float* b, Activation act, float* y, float* winners) {
-  with_patch_and_vectors(g, [&](auto k, auto nv) {
-    pooled_sample<decltype(k)::value, decltype(nv)::value>(g, layout, image, w, b,
-                                                           act == Activation::kRelu, y, winners);
+  for_each_filter_block(g, [&](auto k, auto nv, long c0) {
+    pooled_sample<decltype(k)::value, decltype(nv)::value>(
+        g, layout, image, w, b, act == Activation::kRelu, c0, y, winners);
   });
 }
 
