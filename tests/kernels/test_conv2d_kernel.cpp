@@ -23,9 +23,10 @@ void for_each_pooling_case(const Fn& fn) {
     long batch, in_h, in_w, in_c, out_c, k, stride, pad;
     bool library_gemm;
   };
-  for (const Case c : {Case{5, 28, 28, 1, 32, 3, 1, 1, false}, Case{2, 7, 9, 1, 5, 3, 1, 0, false},
-                       Case{4, 11, 10, 1, 20, 3, 2, 1, false}, Case{2, 8, 9, 1, 7, 4, 1, 1, false},
-                       Case{5, 9, 8, 3, 70, 3, 2, 1, true}, Case{1, 6, 6, 19, 33, 5, 1, 2, true}}) {
+  for (const Case& c :
+       {Case{5, 28, 28, 1, 32, 3, 1, 1, false}, Case{2, 7, 9, 1, 5, 3, 1, 0, false},
+        Case{4, 11, 10, 1, 20, 3, 2, 1, false}, Case{2, 8, 9, 1, 7, 4, 1, 1, false},
+        Case{5, 9, 8, 3, 70, 3, 2, 1, true}, Case{1, 6, 6, 19, 33, 5, 1, 2, true}}) {
     for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
       CAPTURE(c.in_h);
       CAPTURE(c.in_c);
@@ -55,9 +56,9 @@ TEST_SUITE("conv2d kernel") {
     struct Case {
       long batch, in_h, in_w, in_c, out_c, k, stride, pad;  // pad: TF "same" top/left padding
     };
-    for (const Case c : {Case{1, 5, 5, 1, 3, 3, 1, 1}, Case{3, 7, 6, 5, 17, 3, 2, 0},
-                         Case{33, 4, 9, 3, 4, 2, 1, 0}, Case{2, 8, 8, 19, 33, 5, 3, 2},
-                         Case{3, 5, 6, 20, 7, 1, 1, 0}}) {  // the last: 1x1, read in place
+    for (const Case& c : {Case{1, 5, 5, 1, 3, 3, 1, 1}, Case{3, 7, 6, 5, 17, 3, 2, 0},
+                          Case{33, 4, 9, 3, 4, 2, 1, 0}, Case{2, 8, 8, 19, 33, 5, 3, 2},
+                          Case{3, 5, 6, 20, 7, 1, 1, 0}}) {  // the last: 1x1, read in place
       CAPTURE(c.batch);
       CAPTURE(c.in_c);
       CAPTURE(c.out_c);
