@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "framework/core/yaml_reader.hpp"
+#include "framework/search/sampler.hpp"
 #include "framework/search/search_space.hpp"
 
 namespace runner::test {
@@ -23,6 +24,11 @@ auto component_from_yaml(Registry& registry, const std::string& yaml, const std:
   diag.throw_if_any();
   REQUIRE(component != nullptr);
   return component;
+}
+
+// A sampler as `sweep.method` gives it.
+inline std::unique_ptr<Sampler> sampler_from_yaml(const std::string& yaml) {
+  return component_from_yaml(sampler_registry(), yaml, "sweep.method", "sweep.yaml");
 }
 
 inline Distribution choices(std::vector<std::string> values) {

@@ -16,10 +16,6 @@ using test::choices;
 using test::reference::float_range;
 using test::reference::int_range;
 
-std::unique_ptr<Sampler> make_sampler(const std::string& yaml) {
-  return test::component_from_yaml(sampler_registry(), yaml, "sweep.method", "sweep.yaml");
-}
-
 SearchSpace conditional_space() {
   SearchSpace space;
   space.parameters.push_back({"optimizer.type", choices({"adam", "sgd"}), std::nullopt});
@@ -71,7 +67,7 @@ TEST_SUITE("search") {
     for (const char* yaml :
          {"random", "tpe", "{type: tpe, multivariate: true, startup_trials: 4}"}) {
       CAPTURE(yaml);
-      const auto sampler = make_sampler(yaml);
+      const auto sampler = test::sampler_from_yaml(yaml);
       std::vector<TrialRecord> first;
       std::vector<TrialRecord> second;
       (void)optimise(*sampler, space, 7, 30, &first);
@@ -91,7 +87,7 @@ TEST_SUITE("search") {
                              "{type: tpe, startup_trials: 3, multivariate: true}"}) {
       CAPTURE(yaml);
       std::vector<TrialRecord> trials;
-      (void)optimise(*make_sampler(yaml), space, 1, 40, &trials);
+      (void)optimise(*test::sampler_from_yaml(yaml), space, 1, 40, &trials);
       int sgd = 0;
       for (const auto& t : trials) {
         const bool is_sgd = t.params.at("optimizer.type") == 1.0;
@@ -118,7 +114,7 @@ TEST_SUITE("search") {
     auto median_best = [&](const char* yaml) {
       std::vector<double> best;
       for (std::uint64_t seed = 0; seed < 30; ++seed) {
-        best.push_back(optimise(*make_sampler(yaml), space, seed, 40));
+        best.push_back(optimise(*test::sampler_from_yaml(yaml), space, seed, 40));
       }
       std::sort(best.begin(), best.end());
       return 0.5 * (best[14] + best[15]);
@@ -155,7 +151,7 @@ TEST_SUITE("search") {
       add(0.1 + 0.02 * i, TrialState::kPruned, {{1, 0.95}}, std::nullopt);
     }
     add(0.85, TrialState::kCompleted, {{1, 0.5}, {2, 0.3}}, 0.3);
-    const auto sampler = make_sampler("{type: tpe, startup_trials: 5}");
+    const auto sampler = test::sampler_from_yaml("{type: tpe, startup_trials: 5}");
     StudyView view;
     view.space = &space;
     view.trials = trials;
@@ -168,10 +164,10 @@ TEST_SUITE("search") {
   }
 
   TEST_CASE("Sampler settings are checked where they are written") {
-    CHECK_THROWS_WITH_AS(make_sampler("{type: tpe, candidates: 0}"),
+    CHECK_THROWS_WITH_AS(test::sampler_from_yaml("{type: tpe, candidates: 0}"),
                          doctest::Contains("sweep.yaml:1:25: sweep.method.candidates"),
                          ConfigError);
-    CHECK_THROWS_WITH_AS(make_sampler("{type: tpe, multivariat: true}"),
+    CHECK_THROWS_WITH_AS(test::sampler_from_yaml("{type: tpe, multivariat: true}"),
                          doctest::Contains("did you mean 'multivariate'?"), ConfigError);
   }
 }

@@ -16,10 +16,6 @@ using test::choices;
 using test::reference::float_range;
 using test::reference::int_range;
 
-std::unique_ptr<Sampler> make_sampler(const std::string& yaml) {
-  return test::component_from_yaml(sampler_registry(), yaml, "sweep.method", "sweep.yaml");
-}
-
 // adam: 3 unit counts; sgd: 2 momenta x 3 unit counts. 9 settings.
 SearchSpace small_space() {
   SearchSpace space;
@@ -109,7 +105,7 @@ TEST_SUITE("search") {
     for (const char* method : {"random", "{type: tpe, startup_trials: 3}",
                                "{type: tpe, startup_trials: 3, multivariate: true}"}) {
       CAPTURE(method);
-      const auto sampler = make_sampler(method);
+      const auto sampler = test::sampler_from_yaml(method);
       const auto proposed = propose(*sampler, space, 10);
       const std::set<ParameterValues> first_nine(proposed.begin(), proposed.begin() + 9);
       CHECK(first_nine.size() == 9);
@@ -128,7 +124,7 @@ TEST_SUITE("search") {
     auto found_best = [&](const char* method) {
       int found = 0;
       for (std::uint64_t seed = 0; seed < 30; ++seed) {
-        const auto proposed = propose(*make_sampler(method), space, 12, seed);
+        const auto proposed = propose(*test::sampler_from_yaml(method), space, 12, seed);
         const std::set<ParameterValues> distinct(proposed.begin(), proposed.end());
         CHECK(distinct.size() == proposed.size());
         for (const auto& v : proposed) {
