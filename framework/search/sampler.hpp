@@ -40,7 +40,6 @@ class TakenSettings {
  public:
   explicit TakenSettings(const StudyView& study) : taken_(study.taken.begin(), study.taken.end()) {}
   [[nodiscard]] bool contains(const ParameterValues& v) const { return taken_.count(v) != 0; }
-  [[nodiscard]] bool empty() const { return taken_.empty(); }
 
  private:
   std::set<ParameterValues> taken_;

@@ -133,36 +133,49 @@ struct SettingWalk {
 };
 }  // namespace
 
-std::optional<std::uint64_t> SearchSpace::size(std::uint64_t limit) const {
+namespace {
+// Every parameter's values (Distribution::values), or none when one is continuous or too many.
+std::optional<std::vector<std::vector<double>>> discrete_values(const SearchSpace& space,
+                                                                std::uint64_t limit) {
   std::vector<std::vector<double>> values;
-  for (const auto& p : parameters) {
+  for (const auto& p : space.parameters) {
     auto v = p.distribution.values(limit);
     if (!v) {
       return std::nullopt;
     }
     values.push_back(std::move(*v));
   }
+  return values;
+}
+
+// How many settings the walk over `values` visits, or none past `limit`.
+std::optional<std::uint64_t> count_settings(const SearchSpace& space,
+                                            const std::vector<std::vector<double>>& values,
+                                            std::uint64_t limit) {
   std::uint64_t count = 0;
   const std::function<bool(const ParameterValues&)> counter = [&](const ParameterValues&) {
     return ++count <= limit;
   };
-  SettingWalk walk{*this, values, counter, {}};
+  SettingWalk walk{space, values, counter, {}};
   if (!walk.walk(0)) {
     return std::nullopt;
   }
   return count;
 }
+}  // namespace
+
+std::optional<std::uint64_t> SearchSpace::size(std::uint64_t limit) const {
+  const auto values = discrete_values(*this, limit);
+  return values ? count_settings(*this, *values, limit) : std::nullopt;
+}
 
 bool SearchSpace::for_each_setting(std::uint64_t limit,
                                    const std::function<bool(const ParameterValues&)>& visit) const {
-  if (!size(limit)) {
+  const auto values = discrete_values(*this, limit);
+  if (!values || !count_settings(*this, *values, limit)) {
     return false;
   }
-  std::vector<std::vector<double>> values;
-  for (const auto& p : parameters) {
-    values.push_back(*p.distribution.values(limit));
-  }
-  SettingWalk walk{*this, values, visit, {}};
+  SettingWalk walk{*this, *values, visit, {}};
   (void)walk.walk(0);
   return true;
 }
