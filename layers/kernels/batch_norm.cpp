@@ -152,18 +152,35 @@ void batch_norm_apply(const BatchNormGeometry& g, const float* x, const ChannelA
                });
 }
 
-void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t, double* scratch) {
+namespace {
+// batch_norm_backward for a fused ReLU (kRelu) or none. The two are separate loops: a test of
+// relu_y inside one loop kept GCC from vectorizing it (it may not load relu_y[at] before knowing
+// the pointer is not null), and the ReLU case ran 5x slower than the plain one (ResNet's
+// normalizations, 28x28x32 at batch 32: 5.8 against 1.0 ms per backward step).
+template <bool kRelu>
+void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackward& t,
+                              double* scratch) {
   const auto c_count = static_cast<std::size_t>(g.channels);
+  const long channels = g.channels;
+  const float* __restrict x = t.x;
+  const float* __restrict dy_in = t.dy;
+  const float* __restrict relu_y = t.relu_y;
+  const float* __restrict mean = t.mean;
+  const float* __restrict inv_std = t.inv_std;
   double* sum_dy = scratch + 2 * chunks_of(g) * c_count;
   double* sum_dy_xhat = sum_dy + c_count;
-  auto xhat = [&](long r, long c) { return (t.x[r * g.channels + c] - t.mean[c]) * t.inv_std[c]; };
+  auto xhat = [=](long r, long c) { return (x[r * channels + c] - mean[c]) * inv_std[c]; };
   // The normalization's output gradient: dy, or through a fused ReLU as the ReLU computes it.
-  auto dy = [&](long r, long c) {
-    const long at = r * g.channels + c;
-    return t.relu_y == nullptr ? t.dy[at] : t.dy[at] * (t.relu_y[at] > 0.0F ? 1.0F : 0.0F);
+  auto dy = [=](long r, long c) {
+    const long at = r * channels + c;
+    if constexpr (kRelu) {
+      return dy_in[at] * (relu_y[at] > 0.0F ? 1.0F : 0.0F);
+    } else {
+      return dy_in[at];
+    }
   };
   paired_column_sums(g, scratch, sum_dy, sum_dy_xhat,
-                     [&](long r, long c, double& term_dy, double& term_dy_xhat) {
+                     [=](long r, long c, double& term_dy, double& term_dy_xhat) {
                        const auto d = static_cast<double>(dy(r, c));
                        term_dy = d;
                        term_dy_xhat = d * static_cast<double>(xhat(r, c));
@@ -190,16 +207,29 @@ void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t,
     mean_dy_xhat[c] = static_cast<float>(sum_dy_xhat[c] / n);
     factor[c] = (t.gamma != nullptr ? t.gamma[c] : 1.0F) * t.inv_std[c];
   }
+  float* __restrict dx = t.dx;
+  const double* __restrict mean_dy_c = mean_dy;
+  const double* __restrict mean_dy_xhat_c = mean_dy_xhat;
+  const double* __restrict factor_c = factor;
   parallel_for(0, static_cast<std::size_t>(g.rows), kRowsPerChunk,
-               [&](std::size_t first, std::size_t last) {
+               [=](std::size_t first, std::size_t last) {
                  for (auto r = static_cast<long>(first); r < static_cast<long>(last); ++r) {
-                   for (long c = 0; c < g.channels; ++c) {
-                     const float d = dy(r, c) - static_cast<float>(mean_dy[c]) -
-                                     xhat(r, c) * static_cast<float>(mean_dy_xhat[c]);
-                     t.dx[r * g.channels + c] = static_cast<float>(factor[c]) * d;
+                   for (long c = 0; c < channels; ++c) {
+                     const float d = dy(r, c) - static_cast<float>(mean_dy_c[c]) -
+                                     xhat(r, c) * static_cast<float>(mean_dy_xhat_c[c]);
+                     dx[r * channels + c] = static_cast<float>(factor_c[c]) * d;
                    }
                  }
                });
+}
+}  // namespace
+
+void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t, double* scratch) {
+  if (t.relu_y != nullptr) {
+    batch_norm_backward_impl<true>(g, t, scratch);
+  } else {
+    batch_norm_backward_impl<false>(g, t, scratch);
+  }
 }
 
 }  // namespace runner::kernels
