@@ -14,14 +14,36 @@
 namespace runner {
 namespace {
 
-// Fixed work split (independent of the thread count, so results are too).
-// 16 rows: each task reads the whole kernel (1.2 MB in the reference model, more than L2), so
-// fewer, larger row blocks read it fewer times (dense forward 0.18-0.24 ms per training step
-// with 8 rows, 0.15-0.18 with 16; runner_bench --profile).
+// Fixed work splits (they depend on the shapes only, never on the thread count, so neither do
+// the results).
+// Forward: tasks of 16 rows each read the whole kernel, and each GEMM call packs the part of the
+// kernel it is given. That suits a kernel smaller than the batch's inputs; when the kernel is
+// the larger of the two (units >= batch), tasks take blocks of columns over all rows instead,
+// so the kernel is read and packed once per step (MLP 512 -> 512 at batch 64-256, AVX2 host).
 constexpr std::size_t kRowsPerTask = 16;
-// Backward works on blocks of inputs; 392 splits the reference model's 3136 into 8 (dense
-// backward 0.36 -> 0.24 ms per training step against row blocks for the input gradient).
-constexpr long kInputsPerTask = 392;
+constexpr long kMaxColumnTasks = 4;
+constexpr long kMinColumnsPerTask = 64;
+// Backward works on blocks of inputs of at most 392 (the reference model's 3136 in 8), of equal
+// size (512 inputs in blocks of 392 and 120 left one of two threads idle most of the step).
+constexpr long kMaxInputsPerTask = 392;
+
+struct ColumnBlocks {
+  long count, width;
+};
+
+// The forward's column blocks; count 1 means row tasks instead.
+ColumnBlocks forward_columns(long batch, long units) {
+  if (units < batch) {
+    return {1, units};
+  }
+  const long count = std::clamp(units / kMinColumnsPerTask, 1L, kMaxColumnTasks);
+  return {count, (units + count - 1) / count};
+}
+
+ColumnBlocks backward_inputs(long inputs) {
+  const long count = (inputs + kMaxInputsPerTask - 1) / kMaxInputsPerTask;
+  return {count, (inputs + count - 1) / count};
+}
 
 using kernels::as_int;
 
@@ -88,16 +110,46 @@ class Dense final : public Layer {
 
   void forward(const Tensor& input, Tensor& output, const Pass& /*pass*/) override {
     const float* bias = use_bias_ ? bias_.data : nullptr;
-    parallel_for(0, static_cast<std::size_t>(input.batch()), kRowsPerTask,
-                 [&](std::size_t first, std::size_t last) {
-                   const auto r0 = static_cast<long>(first);
-                   const auto rows = static_cast<long>(last - first);
-                   float* y = output.data() + r0 * units_;
-                   kernels::gemm(false, false, as_int(rows), as_int(units_), as_int(inputs_), 1.0F,
-                                 input.data() + r0 * inputs_, as_int(inputs_), kernel_.data,
-                                 as_int(units_), 0.0F, y, as_int(units_));
-                   kernels::add_bias_activate(y, bias, activation_, rows, units_);
-                 });
+    const long batch = input.batch();
+    const ColumnBlocks columns = forward_columns(batch, units_);
+    if (columns.count == 1) {
+      parallel_for(0, static_cast<std::size_t>(batch), kRowsPerTask,
+                   [&](std::size_t first, std::size_t last) {
+                     const auto r0 = static_cast<long>(first);
+                     const auto rows = static_cast<long>(last - first);
+                     float* y = output.data() + r0 * units_;
+                     kernels::gemm(false, false, as_int(rows), as_int(units_), as_int(inputs_),
+                                   1.0F, input.data() + r0 * inputs_, as_int(inputs_), kernel_.data,
+                                   as_int(units_), 0.0F, y, as_int(units_));
+                     kernels::add_bias_activate(y, bias, activation_, rows, units_);
+                   });
+      return;
+    }
+    // Softmax needs whole rows: it runs after the column blocks; the element-wise activations
+    // run inside them, row by row, while the block is in cache.
+    const bool per_block = activation_ != kernels::Activation::kSoftmax;
+    parallel_for(
+        0, static_cast<std::size_t>(columns.count), 1, [&](std::size_t first, std::size_t last) {
+          for (auto block = static_cast<long>(first); block < static_cast<long>(last); ++block) {
+            const long c0 = block * columns.width;
+            const long cols = std::min(units_, c0 + columns.width) - c0;
+            float* out = output.data() + c0;
+            kernels::gemm(false, false, as_int(batch), as_int(cols), as_int(inputs_), 1.0F,
+                          input.data(), as_int(inputs_), kernel_.data + c0, as_int(units_), 0.0F,
+                          out, as_int(units_));
+            for (long r = 0; per_block && r < batch; ++r) {
+              kernels::add_bias_activate(out + r * units_, bias != nullptr ? bias + c0 : nullptr,
+                                         activation_, 1, cols);
+            }
+          }
+        });
+    if (!per_block) {
+      parallel_for(0, static_cast<std::size_t>(batch), kRowsPerTask,
+                   [&](std::size_t first, std::size_t last) {
+                     kernels::add_bias_activate(output.data() + first * units_, bias, activation_,
+                                                static_cast<long>(last - first), units_);
+                   });
+    }
   }
 
   void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
@@ -111,12 +163,13 @@ class Dense final : public Layer {
     // Each task owns a block of inputs: its rows of the kernel gradient and its columns of the
     // input gradient, which reads the same rows of the kernel. (Blocks of all rows of the input
     // gradient ran its GEMM at 45 GFLOP/s in the reference model, blocks of columns at 100.)
-    const auto blocks = static_cast<std::size_t>((inputs_ + kInputsPerTask - 1) / kInputsPerTask);
+    const ColumnBlocks inputs = backward_inputs(inputs_);
+    const auto blocks = static_cast<std::size_t>(inputs.count);
     float* dx = grad_input != nullptr ? grad_input->data() : nullptr;
     parallel_for(0, blocks, 1, [&](std::size_t first, std::size_t last) {
       for (std::size_t block = first; block < last; ++block) {
-        const long k0 = static_cast<long>(block) * kInputsPerTask;
-        const long k1 = std::min(inputs_, k0 + kInputsPerTask);
+        const long k0 = static_cast<long>(block) * inputs.width;
+        const long k1 = std::min(inputs_, k0 + inputs.width);
         kernels::gemm(true, false, as_int(k1 - k0), as_int(units_), as_int(batch), 1.0F,
                       input.data() + k0, as_int(inputs_), delta_.data(), as_int(units_), 1.0F,
                       kernel_grad_.data + k0 * units_, as_int(units_));
