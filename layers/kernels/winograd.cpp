@@ -244,76 +244,96 @@ class Winograd {
 
   // V[xi][t][c] for the chunk's tiles (v points at the chunk's block). Side by side tiles share
   // kA - M input columns, so each column gets its vertical transform (the first half of
-  // Bt d Bt^T) once and is kept for the next tile.
+  // Bt d Bt^T) once and is kept for the next tile. The channel blocks are the innermost loop:
+  // each tile writes all its channels of a point at once, whole cache lines. (With the blocks
+  // outermost, every line of V was written a block at a time, a chunk apart; V's points lie a
+  // multiple of 4 KB apart, so the 36 lines of a tile competed for one L1 set and were fetched
+  // again for every block: the transform took as long as the products on an AVX2 host.)
   void transform_input(const Chunk& c, const float* x, float* v) const {
-    for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
-      transform_input_block<decltype(full)::value>(c, x, v, c0, lanes);
-    });
+    constexpr int kShared = kA - M;
+    const long blocks = (g_.in_c + kLanes - 1) / kLanes;
+    // The shared columns of every channel block, between one tile and the next.
+    thread_local std::vector<Vec> carried;
+    carried.resize(static_cast<std::size_t>(blocks * kShared * kA));
+    for (long n = c.n0; n < c.n0 + c.count; ++n) {
+      for (long th = 0; th < t_.tiles_h; ++th) {
+        for (long tw = 0; tw < t_.tiles_w; ++tw) {
+          for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
+            Vec* shared = carried.data() + (c0 / kLanes) * kShared * kA;
+            transform_input_tile<decltype(full)::value>(c, x, v, n, th, tw, c0, lanes, shared);
+          });
+        }
+      }
+    }
   }
 
+  // One tile's channel block [c0, c0 + lanes): its new columns, then its kA x kA values into V.
+  // `shared` holds the block's kShared columns from the tile to the left (none at tw == 0) and
+  // gets this tile's last ones.
   template <bool kFull>
-  void transform_input_block(const Chunk& c, const float* x, float* v, long c0, int lanes) const {
+  void transform_input_tile(const Chunk& c, const float* x, float* v, long n, long th, long tw,
+                            long c0, int lanes, Vec* shared) const {
+    constexpr int kShared = kA - M;
     const long channels = g_.in_c;
     const long in_h = g_.in_h;
     const long in_w = g_.in_w;
-    const long pad_top = g_.pad_top;
-    const long pad_left = g_.pad_left;
-    const long in_size = g_.in_size();
-    const long tiles_h = t_.tiles_h;
-    const long tiles_w = t_.tiles_w;
-    const long per_sample = t_.per_sample;
+    const float* xn = x + n * g_.in_size() + c0;
+    const float* rows[kA];
+#pragma GCC unroll 8
+    for (int a = 0; a < kA; ++a) {
+      const long ih = th * M - g_.pad_top + a;
+      rows[a] = ih >= 0 && ih < in_h ? xn + ih * in_w * channels : nullptr;
+    }
+    // columns[b][r]: row r of Bt applied to input column b of the tile.
+    Vec columns[kA][kA];
+    auto transform_column = [&](long iw, Vec* out) {
+      Vec d[kA];
+#pragma GCC unroll 8
+      for (int a = 0; a < kA; ++a) {
+        d[a] = rows[a] != nullptr && iw >= 0 && iw < in_w
+                   ? load_block<kFull>(rows[a] + iw * channels, lanes)
+                   : Vec{};
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < kA; ++r) {
+        out[r] = combine<kA>([&](int i) { return W::kBt[r][i]; }, [&](int i) { return d[i]; });
+      }
+    };
+    const long left = tw * M - g_.pad_left;
+    if (tw == 0) {
+#pragma GCC unroll 8
+      for (int b = 0; b < kShared; ++b) {
+        transform_column(left + b, columns[b]);
+      }
+    } else {
+#pragma GCC unroll 8
+      for (int b = 0; b < kShared; ++b) {
+#pragma GCC unroll 8
+        for (int r = 0; r < kA; ++r) {
+          columns[b][r] = shared[b * kA + r];
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int b = kShared; b < kA; ++b) {
+      transform_column(left + b, columns[b]);
+    }
     const long point_stride = c.tiles * channels;
-    constexpr int kShared = kA - M;
-    for (long n = c.n0; n < c.n0 + c.count; ++n) {
-      const float* xn = x + n * in_size + c0;
-      for (long th = 0; th < tiles_h; ++th) {
-        const float* rows[kA];
-        for (int a = 0; a < kA; ++a) {
-          const long ih = th * M - pad_top + a;
-          rows[a] = ih >= 0 && ih < in_h ? xn + ih * in_w * channels : nullptr;
-        }
-        // columns[b][r]: row r of Bt applied to input column b of the tile.
-        Vec columns[kA][kA];
-        auto transform_column = [&](long iw, Vec* out) {
-          Vec d[kA];
+    float* vt = v + ((n - c.n0) * t_.per_sample + th * t_.tiles_w + tw) * channels + c0;
 #pragma GCC unroll 8
-          for (int a = 0; a < kA; ++a) {
-            d[a] = rows[a] != nullptr && iw >= 0 && iw < in_w
-                       ? load_block<kFull>(rows[a] + iw * channels, lanes)
-                       : Vec{};
-          }
+    for (int r = 0; r < kA; ++r) {
 #pragma GCC unroll 8
-          for (int r = 0; r < kA; ++r) {
-            out[r] = combine<kA>([&](int i) { return W::kBt[r][i]; }, [&](int i) { return d[i]; });
-          }
-        };
+      for (int s = 0; s < kA; ++s) {
+        const Vec out =
+            combine<kA>([&](int j) { return W::kBt[s][j]; }, [&](int j) { return columns[j][r]; });
+        store_block<kFull>(out, lanes, vt + (r * kA + s) * point_stride);
+      }
+    }
 #pragma GCC unroll 8
-        for (int b = 0; b < kShared; ++b) {
-          transform_column(b - pad_left, columns[b]);
-        }
-        float* vt = v + ((n - c.n0) * per_sample + th * tiles_w) * channels + c0;
-        for (long tw = 0; tw < tiles_w; ++tw, vt += channels) {
+    for (int b = 0; b < kShared; ++b) {
 #pragma GCC unroll 8
-          for (int b = kShared; b < kA; ++b) {
-            transform_column(tw * M - pad_left + b, columns[b]);
-          }
-#pragma GCC unroll 8
-          for (int r = 0; r < kA; ++r) {
-#pragma GCC unroll 8
-            for (int s = 0; s < kA; ++s) {
-              const Vec out = combine<kA>([&](int j) { return W::kBt[s][j]; },
-                                          [&](int j) { return columns[j][r]; });
-              store_block<kFull>(out, lanes, vt + (r * kA + s) * point_stride);
-            }
-          }
-#pragma GCC unroll 8
-          for (int b = 0; b < kShared; ++b) {
-#pragma GCC unroll 8
-            for (int r = 0; r < kA; ++r) {
-              columns[b][r] = columns[b + M][r];
-            }
-          }
-        }
+      for (int r = 0; r < kA; ++r) {
+        shared[b * kA + r] = columns[b + M][r];
       }
     }
   }
