@@ -347,60 +347,64 @@ class Winograd {
   void transform_output(const Chunk& c, long first, long count, const float* prod,
                         long point_stride, const float* bias, bool relu, Pooling pooling, float* y,
                         float* winners) const {
-    for_each_channel_block(g_.out_c, [&](auto full, long c0, int lanes) {
-      transform_output_block<decltype(full)::value>(c, first, count, prod, point_stride, bias, relu,
-                                                    pooling, y, winners, c0, lanes);
-    });
+    // Tile `first` is (n, th, tw); the loop steps through the following ones in order. The
+    // channel blocks are inside (as in transform_input): a tile reads its products' cache lines
+    // once, not once per block.
+    TileCursor tile(c, t_, first);
+    for (long i = 0; i < count; ++i, tile.next()) {
+      const float* pt = prod + i * g_.out_c;
+      for_each_channel_block(g_.out_c, [&](auto full, long c0, int lanes) {
+        transform_output_tile<decltype(full)::value>(tile, pt + c0, point_stride, bias, relu,
+                                                     pooling, y, winners, c0, lanes);
+      });
+    }
   }
 
+  // One tile's channel block [c0, c0 + lanes), its products at pt (point xi's at
+  // pt + xi * point_stride).
   template <bool kFull>
-  void transform_output_block(const Chunk& c, long first, long count, const float* prod,
-                              long point_stride, const float* bias, bool relu, Pooling pooling,
-                              float* y, float* winners, long c0, int lanes) const {
+  void transform_output_tile(const TileCursor& tile, const float* pt, long point_stride,
+                             const float* bias, bool relu, Pooling pooling, float* y,
+                             float* winners, long c0, int lanes) const {
     const long channels = g_.out_c;
     const long out_h = g_.out_h;
     const long out_w = g_.out_w;
+    const long n = tile.n;
+    const long th = tile.th;
+    const long tw = tile.tw;
+    Vec in[kA * kA];
+    load_points<kFull>(pt, point_stride, lanes, in);
+    Vec out[M * M];
+    sandwich<M, kA, W::kAt>(in, out);
     const Vec b = bias != nullptr ? load_block<kFull>(bias + c0, lanes) : Vec{};
-    const float* pt = prod + c0;
-    // Tile `first` is (n, th, tw); the loop steps through the following ones in order.
-    TileCursor tile(c, t_, first);
-    for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
-      const long n = tile.n;
-      const long th = tile.th;
-      const long tw = tile.tw;
-      Vec in[kA * kA];
-      load_points<kFull>(pt, point_stride, lanes, in);
-      Vec out[M * M];
-      sandwich<M, kA, W::kAt>(in, out);
 #pragma GCC unroll 16
-      for (Vec& value : out) {
-        if (bias != nullptr) {
-          value += b;
-        }
-        if (relu) {
-          value = relu_lanes(value);
-        }
+    for (Vec& value : out) {
+      if (bias != nullptr) {
+        value += b;
       }
-      if (pooling == Pooling::kMax2x2) {
-        for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
-          const PooledLanes pooled = max_pool_window(
-              out[r * M + s], out[r * M + s + 1], out[(r + 1) * M + s], out[(r + 1) * M + s + 1]);
-          store_block<kFull>(pooled.max, lanes, y + at);
-          if (winners != nullptr) {
-            store_block<kFull>(pooled.winner, lanes, winners + at);
-          }
-        });
-      } else {
+      if (relu) {
+        value = relu_lanes(value);
+      }
+    }
+    if (pooling == Pooling::kMax2x2) {
+      for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
+        const PooledLanes pooled = max_pool_window(out[r * M + s], out[r * M + s + 1],
+                                                   out[(r + 1) * M + s], out[(r + 1) * M + s + 1]);
+        store_block<kFull>(pooled.max, lanes, y + at);
+        if (winners != nullptr) {
+          store_block<kFull>(pooled.winner, lanes, winners + at);
+        }
+      });
+    } else {
 #pragma GCC unroll 8
-        for (int r = 0; r < M; ++r) {
+      for (int r = 0; r < M; ++r) {
 #pragma GCC unroll 8
-          for (int s = 0; s < M; ++s) {
-            const long oh = th * M + r;
-            const long ow = tw * M + s;
-            if (oh < out_h && ow < out_w) {
-              store_block<kFull>(out[r * M + s], lanes,
-                                 y + ((n * out_h + oh) * out_w + ow) * channels + c0);
-            }
+        for (int s = 0; s < M; ++s) {
+          const long oh = th * M + r;
+          const long ow = tw * M + s;
+          if (oh < out_h && ow < out_w) {
+            store_block<kFull>(out[r * M + s], lanes,
+                               y + ((n * out_h + oh) * out_w + ow) * channels + c0);
           }
         }
       }
