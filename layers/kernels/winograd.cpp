@@ -138,6 +138,9 @@ struct Tiling {
   }
 };
 
+// Floats of padding after each point's block of V (Winograd::v_stride).
+constexpr long kPointPad = 16;
+
 // One chunk of samples: [n0, n0 + count), `tiles` = count * per_sample.
 struct Chunk {
   long n0, count, tiles;
@@ -318,7 +321,7 @@ class Winograd {
     for (int b = kShared; b < kA; ++b) {
       transform_column(left + b, columns[b]);
     }
-    const long point_stride = c.tiles * channels;
+    const long point_stride = v_stride(c);
     float* vt = v + ((n - c.n0) * t_.per_sample + th * t_.tiles_w + tw) * channels + c0;
 #pragma GCC unroll 8
     for (int r = 0; r < kA; ++r) {
@@ -573,9 +576,17 @@ class Winograd {
     const long count = std::min(t_.samples_per_chunk, batch - n0);
     return {n0, count, count * t_.per_sample};
   }
-  // Offset of a chunk's block in the V workspace.
+  // Floats from one point of a chunk's V to the next: the chunk's tiles, then a cache line of
+  // padding. Without it the points lie a multiple of 4 KB apart whenever tiles * channels is a
+  // multiple of 1024 (64 tiles of 32 or 64 channels), and a tile's 36 values of one channel
+  // block fall into the same L1 set.
+  [[nodiscard]] long v_stride(const Chunk& c) const {
+    return c.tiles * g_.in_c + kPointPad;
+  }
+  // Offset of a chunk's block in the V workspace (chunks before it are full).
   [[nodiscard]] long input_offset(const Chunk& c) const {
-    return c.n0 * t_.per_sample * t_.points * g_.in_c;
+    return c.n0 / t_.samples_per_chunk * t_.points *
+           (t_.samples_per_chunk * t_.per_sample * g_.in_c + kPointPad);
   }
 
  private:
@@ -608,9 +619,10 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
   parallel_for(0, t.chunks(batch), 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t index = first; index < last; ++index) {
       const Chunk c = wino.chunk(index, batch);
-      float* vc = v != nullptr ? v + wino.input_offset(c)
-                               : thread_scratch(Scratch::kInputs,
-                                                static_cast<std::size_t>(c.tiles * t.points * ci));
+      float* vc = v != nullptr
+                      ? v + wino.input_offset(c)
+                      : thread_scratch(Scratch::kInputs,
+                                       static_cast<std::size_t>(t.points * wino.v_stride(c)));
       wino.transform_input(c, x, vc);
       if (fused && (act == Activation::kLinear || act == Activation::kRelu)) {
         // A few tiles at a time from the products to the output (point_products.hpp).
@@ -619,7 +631,7 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
             thread_scratch(Scratch::kProducts, static_cast<std::size_t>(kRows * t.points * co));
         for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
           const long rows = std::min(kRows, c.tiles - t0);
-          point_products(t.points, rows, ci, co, vc + t0 * ci, c.tiles * ci, u, pg, kRows * co);
+          point_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), u, pg, kRows * co);
           wino.transform_output(c, t0, rows, pg, kRows * co, b, act == Activation::kRelu, pooling,
                                 y, winners);
         }
@@ -627,8 +639,9 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
         float* pc =
             thread_scratch(Scratch::kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
         for (long p = 0; p < t.points; ++p) {
-          gemm(false, false, as_int(c.tiles), as_int(co), as_int(ci), 1.0F, vc + p * c.tiles * ci,
-               as_int(ci), u + p * ci * co, as_int(co), 0.0F, pc + p * c.tiles * co, as_int(co));
+          gemm(false, false, as_int(c.tiles), as_int(co), as_int(ci), 1.0F,
+               vc + p * wino.v_stride(c), as_int(ci), u + p * ci * co, as_int(co), 0.0F,
+               pc + p * c.tiles * co, as_int(co));
         }
         if (act == Activation::kLinear || act == Activation::kRelu) {
           wino.transform_output(c, 0, c.tiles, pc, c.tiles * co, b, act == Activation::kRelu,
@@ -700,7 +713,7 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
           const long rows = std::min(kGroup, c.tiles - t0);
           wino.transform_output_gradient(c, t0, rows, dy, relu_y, pooling, winners, part + du_size,
                                          dpg, kGroup * co);
-          point_gradient_products(t.points, rows, ci, co, vc + t0 * ci, c.tiles * ci, dpg,
+          point_gradient_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), dpg,
                                   kGroup * co, part);
           if (dx == nullptr) {
             continue;
@@ -727,16 +740,17 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
       }
       for (long p = 0; p < t.points; ++p) {
         // dU[xi] = V[xi]^T dP[xi]
-        gemm(true, false, as_int(ci), as_int(co), as_int(c.tiles), 1.0F, vc + p * c.tiles * ci,
+        gemm(true, false, as_int(ci), as_int(co), as_int(c.tiles), 1.0F, vc + p * wino.v_stride(c),
              as_int(ci), pc + p * c.tiles * co, as_int(co), 0.0F, part + p * ci * co, as_int(co));
       }
       if (dx != nullptr) {
         for (long p = 0; p < t.points; ++p) {
           // dV[xi] = dP[xi] U[xi]^T, over V (no longer needed)
           gemm(false, true, as_int(c.tiles), as_int(ci), as_int(co), 1.0F, pc + p * c.tiles * co,
-               as_int(co), u + p * ci * co, as_int(co), 0.0F, vc + p * c.tiles * ci, as_int(ci));
+               as_int(co), u + p * ci * co, as_int(co), 0.0F, vc + p * wino.v_stride(c),
+               as_int(ci));
         }
-        wino.add_input_gradient(c, 0, c.tiles, vc, c.tiles * ci, dx);
+        wino.add_input_gradient(c, 0, c.tiles, vc, wino.v_stride(c), dx);
       }
     }
   });
@@ -767,9 +781,9 @@ long winograd_tile(const Conv2DGeometry& g) {
 
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch) {
   const Tiling t(g, tile);
-  const auto tiles = static_cast<std::size_t>(max_batch * t.per_sample * t.points);
-  return {static_cast<std::size_t>(2 * t.points * g.in_c * g.out_c),
-          tiles * static_cast<std::size_t>(g.in_c),
+  const auto chunk_v = static_cast<std::size_t>(
+      t.points * (t.samples_per_chunk * t.per_sample * g.in_c + kPointPad));
+  return {static_cast<std::size_t>(2 * t.points * g.in_c * g.out_c), t.chunks(max_batch) * chunk_v,
           t.chunks(max_batch) * static_cast<std::size_t>(t.points * g.in_c * g.out_c + g.out_c)};
 }
 
