@@ -8,6 +8,24 @@
 
 namespace runner::test {
 
+namespace {
+// Finite differences against the gradients of a Dense layer of `units` on rows x inputs, for
+// each activation.
+void check_dense_gradients(long units, long inputs, long rows,
+                           std::initializer_list<const char*> activations) {
+  for (const char* name : activations) {
+    const std::string activation = name;
+    CAPTURE(activation);
+    Model m = make_layer_model(
+        fmt::format("{{type: Dense, units: {}, activation: {}}}", units, activation), Shape{inputs},
+        rows);
+    const auto result = gradcheck(m, sine_input(Shape{rows, inputs}), Pass{Mode::kTrain, 0});
+    CHECK(result.max_param_error < 2e-3);
+    CHECK(result.max_input_error < 2e-3);
+  }
+}
+}  // namespace
+
 TEST_SUITE("Dense") {
   TEST_CASE("Dense maps (in) to (units) with an (in x units) kernel") {
     Model m = make_layer_model("{type: Dense, units: 100}", Shape{3136}, 1);
@@ -41,14 +59,7 @@ TEST_SUITE("Dense") {
   }
 
   TEST_CASE("Dense gradients match finite differences") {
-    for (const char* activation : {"linear", "relu", "sigmoid", "tanh", "softmax"}) {
-      CAPTURE(activation);
-      Model m = make_layer_model(
-          std::string("{type: Dense, units: 5, activation: ") + activation + "}", Shape{9}, 4);
-      const auto result = gradcheck(m, sine_input(Shape{4, 9}), Pass{Mode::kTrain, 0});
-      CHECK(result.max_param_error < 2e-3);
-      CHECK(result.max_input_error < 2e-3);
-    }
+    check_dense_gradients(5, 9, 4, {"linear", "relu", "sigmoid", "tanh", "softmax"});
   }
 
   TEST_CASE("Dense gives bitwise-equal results on 1 and 2 threads") {
@@ -105,15 +116,7 @@ TEST_SUITE("Dense") {
   TEST_CASE("Dense gradients on column blocks and uneven input blocks match finite differences") {
     // 130 units over 4 rows: two column tasks forward; 400 inputs: two backward blocks of 200.
     // (ReLU's kink is within the finite-difference step of some of 520 sums here.)
-    for (const char* name : {"linear", "sigmoid", "softmax"}) {
-      const std::string activation = name;
-      CAPTURE(activation);
-      Model m = make_layer_model(
-          std::string("{type: Dense, units: 130, activation: ") + activation + "}", Shape{400}, 4);
-      const auto result = gradcheck(m, sine_input(Shape{4, 400}), Pass{Mode::kTrain, 0});
-      CHECK(result.max_param_error < 2e-3);
-      CHECK(result.max_input_error < 2e-3);
-    }
+    check_dense_gradients(130, 400, 4, {"linear", "sigmoid", "softmax"});
   }
 
   TEST_CASE("Dense on column blocks gives bitwise-equal results on 1 and 2 threads") {
