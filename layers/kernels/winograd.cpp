@@ -596,7 +596,7 @@ class Winograd {
 
 template <int M>
 void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForward& tensors,
-             float* u, float* v) {
+             float* u, float* v, bool u_ready) {
   // Locals, not structured bindings: clang 14 cannot capture those in the lambdas below.
   const Activation act = epilogue.act;
   const Pooling pooling = epilogue.pooling;
@@ -608,7 +608,10 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
   float* winners = tensors.winners;
   const Tiling t(g, M);
   const Winograd<M> wino(g, t);
-  wino.transform_kernel(w, u);
+  assert(!u_ready || v == nullptr);
+  if (!u_ready) {
+    wino.transform_kernel(w, u);
+  }
   if (v != nullptr && point_products_apply(g.in_c)) {
     wino.transpose_kernel(u, u + t.points * g.in_c * g.out_c);  // for backward
   }
@@ -788,13 +791,13 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
 }
 
 void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
-                      const Conv2DForward& tensors, float* u, float* v) {
+                      const Conv2DForward& tensors, float* u, float* v, bool u_ready) {
   assert(winograd_applies(g) && (tile == 2 || tile == 4));
   assert(epilogue.valid());
   if (tile == 2) {
-    forward<2>(g, epilogue, tensors, u, v);
+    forward<2>(g, epilogue, tensors, u, v, u_ready);
   } else {
-    forward<4>(g, epilogue, tensors, u, v);
+    forward<4>(g, epilogue, tensors, u, v, u_ready);
   }
 }
 

@@ -33,8 +33,9 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
 // The forward pass (conv2d.hpp's Conv2DForward). Writes u (the transformed kernel, and in
 // training its transpose) and v (the transformed input), which backward reads; v null
 // (inference: no backward follows) keeps the transformed input in a per-thread buffer instead.
+// With u_ready (inference only), u already holds the transform of tensors.w and is only read.
 void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
-                      const Conv2DForward& tensors, float* u, float* v);
+                      const Conv2DForward& tensors, float* u, float* v, bool u_ready = false);
 
 // What backward reads from forward and the scratch it may overwrite: u and v as forward wrote
 // them (v is overwritten), `delta` (batch * out_size floats) and `partials`

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <span>
+
 #include "framework/core/errors.hpp"
 #include "tests/layers/reference/conv2d_dilation.hpp"
 #include "tests/layers/reference_outputs.hpp"
@@ -157,6 +160,39 @@ TEST_SUITE("Conv2D") {
   TEST_CASE("Conv2D (Winograd) infers without keeping its input and refuses a backward after") {
     check_inference_keeps_nothing("{type: Conv2D, filters: 4, kernel_size: 3, padding: same}",
                                   sine_input(Shape{2, 4, 5, 8}));
+  }
+
+  TEST_CASE(
+      "Conv2D (Winograd) reuses its transformed kernel in inference only while the weights "
+      "are the same") {
+    // Inference after inference with unchanged weights skips the kernel's transform; a changed
+    // weight or a training forward in between must not leave a stale one. Each
+    // result is compared with a training-mode forward, which always transforms.
+    const Tensor x = sine_input(Shape{2, 6, 6, 16});
+    Model m = make_layer_model("{type: Conv2D, filters: 16, kernel_size: 3, padding: same}",
+                               Shape{6, 6, 16}, 2);
+    const std::span<float> w = m.entry(0).params[0].span();
+    set_cosine_weights(w);
+    auto bits = [](const Tensor& t) { return std::vector<float>(t.data(), t.data() + t.size()); };
+    auto check_fresh = [&](const std::vector<float>& inferred) {
+      const auto trained = bits(m.forward(x, Pass{Mode::kTrain, 0}));
+      CHECK(std::memcmp(inferred.data(), trained.data(), trained.size() * sizeof(float)) == 0);
+    };
+    const auto first = bits(m.forward(x, Pass{}));
+    check_fresh(first);
+    const auto again = bits(m.forward(x, Pass{}));
+    CHECK(std::memcmp(first.data(), again.data(), first.size() * sizeof(float)) == 0);
+    w[7] += 0.5F;  // a changed weight
+    const auto changed = bits(m.forward(x, Pass{}));
+    CHECK(std::memcmp(first.data(), changed.data(), first.size() * sizeof(float)) != 0);
+    check_fresh(changed);
+    (void)m.forward(x, Pass{});  // cached again
+    w[5] = -0.0F;                // the same value, other bits
+    check_fresh(bits(m.forward(x, Pass{})));
+    (void)m.forward(x, Pass{});
+    (void)m.forward(x, Pass{Mode::kTrain, 0});  // a training forward overwrites the buffer
+    w[9] -= 0.25F;
+    check_fresh(bits(m.forward(x, Pass{})));
   }
 
   TEST_CASE("Conv2D gives bitwise-equal results on 1 and 2 threads") {
