@@ -27,22 +27,27 @@ constexpr long kMinColumnsPerTask = 64;
 // size (512 inputs in blocks of 392 and 120 left one of two threads idle most of the step).
 constexpr long kMaxInputsPerTask = 392;
 
-struct ColumnBlocks {
+// `count` blocks of `width` (the last one may be shorter).
+struct Blocks {
   long count, width;
 };
 
+// `total` in `count` blocks as equal as they can be.
+Blocks even_blocks(long total, long count) {
+  return {count, (total + count - 1) / count};
+}
+
 // The forward's column blocks; count 1 means row tasks instead.
-ColumnBlocks forward_columns(long batch, long units) {
+Blocks forward_columns(long batch, long units) {
   if (units < batch) {
     return {1, units};
   }
-  const long count = std::clamp(units / kMinColumnsPerTask, 1L, kMaxColumnTasks);
-  return {count, (units + count - 1) / count};
+  return even_blocks(units, std::clamp(units / kMinColumnsPerTask, 1L, kMaxColumnTasks));
 }
 
-ColumnBlocks backward_inputs(long inputs) {
-  const long count = (inputs + kMaxInputsPerTask - 1) / kMaxInputsPerTask;
-  return {count, (inputs + count - 1) / count};
+// The backward's blocks of inputs.
+Blocks backward_inputs(long inputs) {
+  return even_blocks(inputs, (inputs + kMaxInputsPerTask - 1) / kMaxInputsPerTask);
 }
 
 using kernels::as_int;
@@ -111,7 +116,7 @@ class Dense final : public Layer {
   void forward(const Tensor& input, Tensor& output, const Pass& /*pass*/) override {
     const float* bias = use_bias_ ? bias_.data : nullptr;
     const long batch = input.batch();
-    const ColumnBlocks columns = forward_columns(batch, units_);
+    const Blocks columns = forward_columns(batch, units_);
     if (columns.count == 1) {
       parallel_for(0, static_cast<std::size_t>(batch), kRowsPerTask,
                    [&](std::size_t first, std::size_t last) {
@@ -163,7 +168,7 @@ class Dense final : public Layer {
     // Each task owns a block of inputs: its rows of the kernel gradient and its columns of the
     // input gradient, which reads the same rows of the kernel. (Blocks of all rows of the input
     // gradient ran its GEMM at 45 GFLOP/s in the reference model, blocks of columns at 100.)
-    const ColumnBlocks inputs = backward_inputs(inputs_);
+    const Blocks inputs = backward_inputs(inputs_);
     const auto blocks = static_cast<std::size_t>(inputs.count);
     float* dx = grad_input != nullptr ? grad_input->data() : nullptr;
     parallel_for(0, blocks, 1, [&](std::size_t first, std::size_t last) {

@@ -110,6 +110,9 @@ float* thread_scratch(Scratch which, std::size_t floats) {
   return buffer.data();
 }
 
+// Floats of padding after each point's block of V (Winograd::v_stride).
+constexpr long kPointPad = 16;
+
 // Tile bookkeeping for one geometry and tile size.
 struct Tiling {
   long points;  // alpha^2 = (tile + 2)^2
@@ -132,14 +135,15 @@ struct Tiling {
   // threads on small images (ResNet's 7x7 stage: 1.35 against 1.99 ms per step at 128, and
   // 2.4 ms against 3.0 for a 14x14 one; runner_bench --profile, 2 threads, batch 32).
   static long min_tiles(long tile) { return tile == 2 ? 128 : 64; }
+  // Floats of a full chunk's V: each point's block of its tiles' channels, then kPointPad.
+  [[nodiscard]] long v_floats_per_chunk(long channels) const {
+    return points * (samples_per_chunk * per_sample * channels + kPointPad);
+  }
   [[nodiscard]] std::size_t chunks(long batch) const {
     return chunk_count(static_cast<std::size_t>(batch),
                        static_cast<std::size_t>(samples_per_chunk));
   }
 };
-
-// Floats of padding after each point's block of V (Winograd::v_stride).
-constexpr long kPointPad = 16;
 
 // One chunk of samples: [n0, n0 + count), `tiles` = count * per_sample.
 struct Chunk {
@@ -585,8 +589,7 @@ class Winograd {
   }
   // Offset of a chunk's block in the V workspace (chunks before it are full).
   [[nodiscard]] long input_offset(const Chunk& c) const {
-    return c.n0 / t_.samples_per_chunk * t_.points *
-           (t_.samples_per_chunk * t_.per_sample * g_.in_c + kPointPad);
+    return c.n0 / t_.samples_per_chunk * t_.v_floats_per_chunk(g_.in_c);
   }
 
  private:
@@ -784,9 +787,8 @@ long winograd_tile(const Conv2DGeometry& g) {
 
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch) {
   const Tiling t(g, tile);
-  const auto chunk_v = static_cast<std::size_t>(
-      t.points * (t.samples_per_chunk * t.per_sample * g.in_c + kPointPad));
-  return {static_cast<std::size_t>(2 * t.points * g.in_c * g.out_c), t.chunks(max_batch) * chunk_v,
+  return {static_cast<std::size_t>(2 * t.points * g.in_c * g.out_c),
+          t.chunks(max_batch) * static_cast<std::size_t>(t.v_floats_per_chunk(g.in_c)),
           t.chunks(max_batch) * static_cast<std::size_t>(t.points * g.in_c * g.out_c + g.out_c)};
 }
 
