@@ -83,9 +83,18 @@ class ElementwiseMergeLayer : public MergeLayer {
     a.args.inputs = a.inputs;
     for (std::size_t k = 0; k < grad_inputs.size(); ++k) {
       if (grad_inputs[k] != nullptr) {
-        kernels::merge_backward(a.args, grad_output.data(), k, grad_inputs[k]->data());
+        kernels::merge_backward(a.args, output.data(), grad_output.data(), k,
+                                grad_inputs[k]->data());
       }
     }
+  }
+
+  // A following ReLU (a residual block's Add, then ReLU) is computed in the same passes: its
+  // forward in the merge's, its backward before the merge's (one trip less each way over the
+  // activations). Fused, `output` and `grad_output` above are the ReLU's.
+  Fusion fuse_next(const Layer* next) final {
+    fused_relu_ = next != nullptr && next->elementwise_activation() == "relu";
+    return fused_relu_ ? Fusion::kAlways : Fusion::kNone;
   }
 
   [[nodiscard]] YAML::Node config() const final {
@@ -109,6 +118,7 @@ class ElementwiseMergeLayer : public MergeLayer {
       a.inputs.push_back(kernels::MergeInput{inputs[k]->data(), dims});
     }
     a.args.op = op_;
+    a.args.relu = fused_relu_;
     a.args.output_dims = output.shape().dims();
     return a;
   }
@@ -117,6 +127,7 @@ class ElementwiseMergeLayer : public MergeLayer {
   kernels::ElementwiseMerge op_;
   std::size_t exact_inputs_;
   std::vector<std::vector<std::int64_t>> input_dims_;  // [k]: batch, then right-aligned dims
+  bool fused_relu_ = false;  // a following ReLU layer runs here (fuse_next)
 };
 
 }  // namespace runner

@@ -10,6 +10,7 @@ namespace runner::kernels {
 
 namespace {
 constexpr std::size_t kElementsPerTask = 16384;
+constexpr std::size_t kElementsPerBlock = 2048;
 constexpr std::size_t kMaxRank = 8;
 
 // Each input's step per output dimension: 0 where it is repeated.
@@ -124,6 +125,44 @@ float local_gradient(ElementwiseMerge op, std::span<const float> values, std::si
   }
   return 0.0F;
 }
+
+// ReLU's value and derivative, as its kernel computes them (layers/kernels/pointwise.cpp).
+float relu(float x) {
+  return x > 0.0F ? x : 0.0F;
+}
+float relu_gradient(float y, float g) {
+  return g * (y > 0.0F ? 1.0F : 0.0F);
+}
+
+// The merged value's gradient at output element o: through the fused ReLU when there is one.
+float gradient_at(const ElementwiseMergeArgs& a, const float* out, const float* grad_out,
+                  std::size_t o) {
+  return a.relu ? relu_gradient(out[o], grad_out[o]) : grad_out[o];
+}
+
+// out[begin, end) = x0 op x1 op ... for inputs of the output's shape: the first two inputs in
+// one pass (no copy of the first), then one pass per further input. One loop per operation,
+// so each vectorizes.
+void full_inputs_block(const ElementwiseMergeArgs& a, std::size_t begin, std::size_t end,
+                       float* __restrict out) {
+  const float* __restrict x0 = a.inputs[0].data;
+  if (a.inputs.size() == 1) {
+    std::copy(x0 + begin, x0 + end, out + begin);
+    return;
+  }
+  with_operation(a.op, [&](auto op) {
+    const float* __restrict x1 = a.inputs[1].data;
+    for (std::size_t o = begin; o < end; ++o) {
+      out[o] = op(x0[o], x1[o]);
+    }
+    for (std::size_t k = 2; k < a.inputs.size(); ++k) {
+      const float* __restrict x = a.inputs[k].data;
+      for (std::size_t o = begin; o < end; ++o) {
+        out[o] = op(out[o], x[o]);
+      }
+    }
+  });
+}
 }  // namespace
 
 void merge_forward(const ElementwiseMergeArgs& a, float* out) {
@@ -131,49 +170,59 @@ void merge_forward(const ElementwiseMergeArgs& a, float* out) {
   const auto n = static_cast<std::size_t>(element_count(a.output_dims));
   const float count = static_cast<float>(a.inputs.size());
   parallel_for(0, n, kElementsPerTask, [&](std::size_t first, std::size_t last) {
-    if (s.all_full) {
-      std::copy(a.inputs[0].data + first, a.inputs[0].data + last, out + first);
-      for (std::size_t k = 1; k < a.inputs.size(); ++k) {
-        // One loop per operation, so each vectorizes.
-        with_operation(a.op, [&](auto op) {
-          const float* x = a.inputs[k].data;
-          for (std::size_t o = first; o < last; ++o) {
-            out[o] = op(out[o], x[o]);
+    // Blocks that stay in L1 between the passes over them (one per further input, the
+    // average's division, the ReLU).
+    for (std::size_t begin = first; begin < last; begin += kElementsPerBlock) {
+      const std::size_t end = std::min(last, begin + kElementsPerBlock);
+      if (s.all_full) {
+        full_inputs_block(a, begin, end, out);
+      } else {
+        for (std::size_t o = begin; o < end; ++o) {
+          float acc = a.inputs[0].data[offset_in(s, 0, static_cast<std::int64_t>(o))];
+          for (std::size_t k = 1; k < a.inputs.size(); ++k) {
+            acc = combine(a.op, acc,
+                          a.inputs[k].data[offset_in(s, k, static_cast<std::int64_t>(o))]);
           }
-        });
-      }
-    } else {
-      for (std::size_t o = first; o < last; ++o) {
-        float acc = a.inputs[0].data[offset_in(s, 0, static_cast<std::int64_t>(o))];
-        for (std::size_t k = 1; k < a.inputs.size(); ++k) {
-          acc = combine(a.op, acc, a.inputs[k].data[offset_in(s, k, static_cast<std::int64_t>(o))]);
+          out[o] = acc;
         }
-        out[o] = acc;
       }
-    }
-    if (a.op == ElementwiseMerge::kAverage) {
-      for (std::size_t o = first; o < last; ++o) {
-        out[o] /= count;
+      if (a.op == ElementwiseMerge::kAverage) {
+        for (std::size_t o = begin; o < end; ++o) {
+          out[o] /= count;
+        }
+      }
+      if (a.relu) {
+        for (std::size_t o = begin; o < end; ++o) {
+          out[o] = relu(out[o]);
+        }
       }
     }
   });
 }
 
-void merge_backward(const ElementwiseMergeArgs& a, const float* grad_out, std::size_t k,
-                    float* grad_in) {
+void merge_backward(const ElementwiseMergeArgs& a, const float* out, const float* grad_out,
+                    std::size_t k, float* grad_in) {
   const Strides s = strides_of(a);
   const auto n_in = static_cast<std::size_t>(element_count(a.inputs[k].dims));
   if (element_count(a.inputs[k].dims) == element_count(a.output_dims)) {
     // One output element per input element.
     parallel_for(0, n_in, kElementsPerTask, [&](std::size_t first, std::size_t last) {
-      if (a.op == ElementwiseMerge::kAdd || (a.op == ElementwiseMerge::kSubtract && k == 0)) {
+      const bool passes_through =
+          a.op == ElementwiseMerge::kAdd || (a.op == ElementwiseMerge::kSubtract && k == 0);
+      if (passes_through && a.relu) {
+        for (std::size_t o = first; o < last; ++o) {
+          grad_in[o] = relu_gradient(out[o], grad_out[o]);
+        }
+        return;
+      }
+      if (passes_through) {
         std::copy(grad_out + first, grad_out + last, grad_in + first);
         return;
       }
       std::array<float, kMaxMergeInputs> values{};
       for (std::size_t o = first; o < last; ++o) {
         const auto at = static_cast<std::int64_t>(o);
-        grad_in[o] = local_gradient(a.op, values_at(a, s, at, values), k, grad_out[o]);
+        grad_in[o] = local_gradient(a.op, values_at(a, s, at, values), k, gradient_at(a, out, grad_out, o));
       }
     });
     return;
@@ -201,7 +250,8 @@ void merge_backward(const ElementwiseMergeArgs& a, const float* grad_out, std::s
         for (std::size_t d = 0; d < s.rank; ++d) {
           o += counter[d] * s.out_strides[d];
         }
-        sum += local_gradient(a.op, values_at(a, s, o, values), k, grad_out[o]);
+        sum += local_gradient(a.op, values_at(a, s, o, values), k,
+                              gradient_at(a, out, grad_out, static_cast<std::size_t>(o)));
         std::size_t d = s.rank;
         while (d-- > 0) {
           if (in[d] != 0) {

@@ -24,14 +24,21 @@ struct ElementwiseMergeArgs {
   ElementwiseMerge op = ElementwiseMerge::kAdd;
   std::span<const MergeInput> inputs;
   std::vector<std::int64_t> output_dims;  // batch included
+  // A following ReLU computed in the same pass (a residual block's Add, then ReLU): forward
+  // writes max(0, merged) as the ReLU kernel does (+0 for -0 and NaN), backward takes the
+  // gradient through it first.
+  bool relu = false;
 };
 
-// out = x0 op x1 op ... in input order (Average: the sum divided by the input count).
+// out = x0 op x1 op ... in input order (Average: the sum divided by the input count), then the
+// ReLU when args.relu.
 void merge_forward(const ElementwiseMergeArgs& args, float* out);
 // dL/d(input k), summed over the positions it was repeated to. Maximum and Minimum send the
-// gradient to the first input that holds the extreme value (TensorFlow's chained rule).
-void merge_backward(const ElementwiseMergeArgs& args, const float* grad_out, std::size_t k,
-                    float* grad_in);
+// gradient to the first input that holds the extreme value (TensorFlow's chained rule). With
+// args.relu, `out` is forward's output and grad_out the ReLU's output gradient, taken through
+// the ReLU as it computes it (grad_out * (out > 0 ? 1 : 0)); otherwise `out` is not read.
+void merge_backward(const ElementwiseMergeArgs& args, const float* out, const float* grad_out,
+                    std::size_t k, float* grad_in);
 
 // Concatenation along one axis: each input is `outer` blocks of widths[k] floats; the output's
 // blocks are theirs side by side.

@@ -113,6 +113,40 @@ TEST_SUITE("graph model") {
     CHECK(bitwise_equal(pass_bits(fused, x), pass_bits(plain, x)));
   }
 
+  TEST_CASE("A merge fuses a following ReLU: the same bits as the two layers apart") {
+    // Add of full inputs (the residual block), Subtract with a broadcast input, Average of
+    // three: each followed by a ReLU that the merge computes when fusion is on.
+    const char* const graph = R"([
+      {type: Conv2D, name: a, filters: 4, kernel_size: 3, padding: same},
+      {type: Conv2D, name: b, filters: 4, kernel_size: 3, padding: same, inputs: input_1},
+      {type: Add, inputs: [a, b]},
+      {type: Activation, name: add_relu, activation: relu},
+      {type: GlobalAveragePooling2D, name: pool, inputs: b},
+      {type: Reshape, target_shape: [1, 1, 4]},
+      {type: Subtract, inputs: [add_relu, reshape]},
+      {type: Activation, name: subtract_relu, activation: relu},
+      {type: Average, inputs: [subtract_relu, a, b]},
+      {type: Activation, activation: relu},
+      {type: Flatten},
+      {type: Dense, units: 3}
+    ])";
+    Model fused = graph_model(graph, Shape{6, 6, 2}, 5);
+    Model plain = graph_model(graph, Shape{6, 6, 2}, 5);
+    plain.set_fusion(false);
+    int merges = 0;
+    for (std::size_t i = 0; i < fused.size(); ++i) {
+      if (fused.entry(i).layer->as_merge() != nullptr) {
+        CHECK(fused.fuses_next(i, Mode::kTrain));
+        ++merges;
+      }
+    }
+    CHECK(merges == 3);
+    const Tensor x = sine_input(Shape{5, 6, 6, 2});
+    CHECK(bitwise_equal(pass_bits(fused, x), pass_bits(plain, x)));
+    // And the gradient reaching the input layers through the masked merges.
+    CHECK(model_param_gradcheck(fused, x, Pass{Mode::kTrain, 0}, 1e-3F) < 3e-2);
+  }
+
   TEST_CASE("A chain written as a graph computes the same bits as the list form") {
     const char* const list = R"([
       {type: Conv2D, filters: 4, kernel_size: 3, activation: relu},
