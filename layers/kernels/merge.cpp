@@ -180,8 +180,8 @@ void merge_forward(const ElementwiseMergeArgs& a, float* out) {
         for (std::size_t o = begin; o < end; ++o) {
           float acc = a.inputs[0].data[offset_in(s, 0, static_cast<std::int64_t>(o))];
           for (std::size_t k = 1; k < a.inputs.size(); ++k) {
-            acc = combine(a.op, acc,
-                          a.inputs[k].data[offset_in(s, k, static_cast<std::int64_t>(o))]);
+            acc =
+                combine(a.op, acc, a.inputs[k].data[offset_in(s, k, static_cast<std::int64_t>(o))]);
           }
           out[o] = acc;
         }
@@ -222,7 +222,8 @@ void merge_backward(const ElementwiseMergeArgs& a, const float* out, const float
       std::array<float, kMaxMergeInputs> values{};
       for (std::size_t o = first; o < last; ++o) {
         const auto at = static_cast<std::int64_t>(o);
-        grad_in[o] = local_gradient(a.op, values_at(a, s, at, values), k, gradient_at(a, out, grad_out, o));
+        grad_in[o] =
+            local_gradient(a.op, values_at(a, s, at, values), k, gradient_at(a, out, grad_out, o));
       }
     });
     return;

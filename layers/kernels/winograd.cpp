@@ -1,5 +1,7 @@
 #include "layers/kernels/winograd.hpp"
 
+#include <tbb/task_arena.h>
+
 #include <algorithm>
 #include <cassert>
 #include <vector>
@@ -109,6 +111,9 @@ float* thread_scratch(Scratch which, std::size_t floats) {
   }
   return buffer.data();
 }
+
+// Output tiles per task when one chunk's tiles are spread over the threads (forward).
+constexpr std::size_t kSpreadTilesPerTask = 4;
 
 // Floats of padding after each point's block of V (Winograd::v_stride).
 constexpr long kPointPad = 16;
@@ -622,46 +627,76 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
   const long co = g.out_c;
   const bool fused = point_products_apply(co);
   const ChannelAffine* affine = epilogue.affine;
-  parallel_for(0, t.chunks(batch), 1, [&](std::size_t first, std::size_t last) {
-    for (std::size_t index = first; index < last; ++index) {
-      const Chunk c = wino.chunk(index, batch);
-      float* vc = v != nullptr
-                      ? v + wino.input_offset(c)
-                      : thread_scratch(Scratch::kInputs,
-                                       static_cast<std::size_t>(t.points * wino.v_stride(c)));
-      wino.transform_input(c, x, vc);
-      if (fused && (act == Activation::kLinear || act == Activation::kRelu)) {
-        // A few tiles at a time from the products to the output (point_products.hpp).
-        constexpr long kRows = kPointProductRows;
-        float* pg =
-            thread_scratch(Scratch::kProducts, static_cast<std::size_t>(kRows * t.points * co));
-        for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
-          const long rows = std::min(kRows, c.tiles - t0);
-          point_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), u, pg, kRows * co);
-          wino.transform_output(c, t0, rows, pg, kRows * co, b, act == Activation::kRelu, pooling,
-                                y, winners);
-        }
-      } else {
-        float* pc =
-            thread_scratch(Scratch::kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
-        for (long p = 0; p < t.points; ++p) {
+  const std::size_t chunks = t.chunks(batch);
+  // A single chunk (a batch of one, the latency case) spreads its point GEMMs and its output
+  // tiles over the threads instead: each is computed as in a chunk run whole, so the bits are
+  // the same. (The few-filter path's tile groups are cheap enough to stay on one thread.)
+  const bool spread = chunks == 1;
+  auto run_chunk = [&](std::size_t index) {
+    const Chunk c = wino.chunk(index, batch);
+    float* vc = v != nullptr
+                    ? v + wino.input_offset(c)
+                    : thread_scratch(Scratch::kInputs,
+                                     static_cast<std::size_t>(t.points * wino.v_stride(c)));
+    wino.transform_input(c, x, vc);
+    if (fused && (act == Activation::kLinear || act == Activation::kRelu)) {
+      // A few tiles at a time from the products to the output (point_products.hpp).
+      constexpr long kRows = kPointProductRows;
+      float* pg =
+          thread_scratch(Scratch::kProducts, static_cast<std::size_t>(kRows * t.points * co));
+      for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
+        const long rows = std::min(kRows, c.tiles - t0);
+        point_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), u, pg, kRows * co);
+        wino.transform_output(c, t0, rows, pg, kRows * co, b, act == Activation::kRelu, pooling, y,
+                              winners);
+      }
+    } else {
+      float* pc =
+          thread_scratch(Scratch::kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
+      auto point_gemms = [&](std::size_t first, std::size_t last) {
+        for (auto p = static_cast<long>(first); p < static_cast<long>(last); ++p) {
           gemm(false, false, as_int(c.tiles), as_int(co), as_int(ci), 1.0F,
                vc + p * wino.v_stride(c), as_int(ci), u + p * ci * co, as_int(co), 0.0F,
                pc + p * c.tiles * co, as_int(co));
         }
-        if (act == Activation::kLinear || act == Activation::kRelu) {
-          wino.transform_output(c, 0, c.tiles, pc, c.tiles * co, b, act == Activation::kRelu,
-                                pooling, y, winners);
-        } else {
-          wino.transform_output(c, 0, c.tiles, pc, c.tiles * co, nullptr, false, Pooling::kNone, y,
-                                nullptr);
-          add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
-        }
+      };
+      const bool own_epilogue = act == Activation::kLinear || act == Activation::kRelu;
+      auto outputs = [&](std::size_t first, std::size_t last) {
+        const auto t0 = static_cast<long>(first);
+        const auto count = static_cast<long>(last - first);
+        wino.transform_output(c, t0, count, pc + t0 * co, c.tiles * co, own_epilogue ? b : nullptr,
+                              act == Activation::kRelu, own_epilogue ? pooling : Pooling::kNone, y,
+                              own_epilogue ? winners : nullptr);
+      };
+      const auto points = static_cast<std::size_t>(t.points);
+      const auto tiles = static_cast<std::size_t>(c.tiles);
+      if (spread) {
+        // Isolated: while it waits, this thread takes only these tasks, none that would reuse
+        // its scratch buffers (vc, pc) mid-use.
+        tbb::this_task_arena::isolate([&] {
+          parallel_for(0, points, 1, point_gemms);
+          parallel_for(0, tiles, kSpreadTilesPerTask, outputs);
+        });
+      } else {
+        point_gemms(0, points);
+        outputs(0, tiles);
       }
-      if (affine != nullptr) {  // the chunk's outputs, still in cache
-        float* yc = y + c.n0 * g.out_size();
-        channel_affine_rows(c.count * g.pixels(), co, *affine, yc, yc);
+      if (!own_epilogue) {
+        add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
       }
+    }
+    if (affine != nullptr) {  // the chunk's outputs, still in cache
+      float* yc = y + c.n0 * g.out_size();
+      channel_affine_rows(c.count * g.pixels(), co, *affine, yc, yc);
+    }
+  };
+  if (spread) {
+    run_chunk(0);
+    return;
+  }
+  parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t index = first; index < last; ++index) {
+      run_chunk(index);
     }
   });
 }

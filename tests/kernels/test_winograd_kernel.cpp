@@ -372,6 +372,50 @@ TEST_SUITE("winograd kernel") {
     CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 8, 6, 4, 3, 1, 1, 1, 1, 0}));
   }
 
+  TEST_CASE("A batch of one chunk spread over the threads gives the bits of a larger batch") {
+    // 144 filters take a library GEMM per point; a batch within one chunk (batch 1 here) runs
+    // those GEMMs and the output tiles as parallel tasks instead of one chunk task. Inference
+    // (no V kept) and training, with the kernel's own epilogue (ReLU, pooled or not) and with
+    // the caller's (tanh).
+    const Case c{9, 14, 14, 32, 144, 1};
+    const auto g = geometry(c);
+    const Inputs in(g, c.batch);
+    const kernels::Conv2DEpilogue epilogues[] = {
+        {kernels::Activation::kRelu},
+        {kernels::Activation::kRelu, kernels::Pooling::kMax2x2},
+        {kernels::Activation::kTanh},
+        {kernels::Activation::kLinear}};
+    for (const long tile : {2L, 4L}) {
+      for (const auto& epilogue : epilogues) {
+        for (const bool training : {false, true}) {
+          CAPTURE(tile);
+          CAPTURE(kernels::activation_name(epilogue.act));
+          CAPTURE(training);
+          const bool pooled = epilogue.pooling == kernels::Pooling::kMax2x2;
+          const long y_size = pooled ? kernels::pooled_size(g) : g.out_size();
+          auto forward = [&](long batch) {
+            Buffers bufs(g, tile, batch);
+            bufs.y.assign(static_cast<std::size_t>(batch * y_size), 0.0F);
+            std::vector<float> winners(bufs.y.size());
+            kernels::winograd_forward(g, tile, epilogue,
+                                      {.batch = batch,
+                                       .x = in.x.data(),
+                                       .w = in.w.data(),
+                                       .b = in.b.data(),
+                                       .y = bufs.y.data(),
+                                       .winners = training && pooled ? winners.data() : nullptr},
+                                      bufs.u.data(), training ? bufs.v.data() : nullptr);
+            return bufs.y;
+          };
+          const std::vector<float> whole = with_threads(2, [&] { return forward(c.batch); });
+          const std::vector<float> alone = with_threads(2, [&] { return forward(1); });
+          const std::vector<float> first(whole.begin(), whole.begin() + y_size);
+          CHECK(bitwise_equal(alone, first));
+        }
+      }
+    }
+  }
+
   TEST_CASE("Winograd gives bitwise-equal results on 1 and 2 threads") {
     const Case c{9, 14, 14, 32, 64, 1};
     const auto g = geometry(c);
