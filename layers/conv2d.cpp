@@ -144,7 +144,7 @@ class Conv2D final : public Layer {
     const auto pooling = pools_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
     // Inference keeps nothing for a backward (none follows it).
     float* winners = pools_ && training ? winners_.data() : nullptr;
-    kept_for_backward_ = training || (!winograd_ && !pools_);
+    kept_for_backward_ = training;
     kernels::ChannelAffine affine{.scale = affine_scale_.data(), .shift = affine_shift_.data()};
     const bool normalizes =
         affine_source_ != nullptr && pass.mode == Mode::kEval &&
@@ -167,7 +167,7 @@ class Conv2D final : public Layer {
         transformed_from_.assign(kernel_.span().begin(), kernel_.span().end());
       }
     } else {
-      kernels::conv2d_forward(geometry_, epilogue, tensors, col_.data());
+      kernels::conv2d_forward(geometry_, epilogue, tensors, training ? col_.data() : nullptr);
     }
   }
 

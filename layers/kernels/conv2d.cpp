@@ -30,6 +30,16 @@ bool pointwise(const Conv2DGeometry& g) {
          g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
 }
 
+// A buffer of this thread's, for patches or a padded sample that only one task reads
+// (inference). Grows to the largest request and stays.
+float* thread_buffer(std::size_t floats) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < floats) {
+    buffer.resize(floats);
+  }
+  return buffer.data();
+}
+
 ColumnRange inside_columns(const Conv2DGeometry& g, long kx) {
   // iw = ow * stride - pad + kx * dilation >= 0  and  < in_w
   const long offset = kx * g.dilation_w - g.pad_left;
@@ -245,6 +255,11 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   const long y_size = pooling == Pooling::kMax2x2 ? pooled_size(g) : g.out_size();
   const std::size_t grain = in_place ? kSamplesPerTask : kForwardSamplesPerTask;
   const ChannelAffine* affine = epilogue.affine;
+  // Sample n's padded image (in-place kernels): kept in col for backward, else a thread buffer.
+  auto sample_image = [&](long n) {
+    return col != nullptr ? col + n * layout.sample_floats
+                          : thread_buffer(static_cast<std::size_t>(layout.sample_floats));
+  };
   parallel_for(0, static_cast<std::size_t>(batch), grain, [&](std::size_t first, std::size_t last) {
     const auto n0 = static_cast<long>(first);
     const auto count = static_cast<long>(last - first);
@@ -252,9 +267,8 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
       const bool training = winners != nullptr;
       for (long n = n0; n < n0 + count; ++n) {
         if (in_place) {
-          forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling,
-                           col + n * layout.sample_floats, y + n * y_size,
-                           training ? winners + n * y_size : nullptr);
+          forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling, sample_image(n),
+                           y + n * y_size, training ? winners + n * y_size : nullptr);
         } else {
           forward_patches_pooled(g, x + n * g.in_size(), w, b, act,
                                  training ? col + n * pixels * patch : nullptr, y + n * y_size,
@@ -266,16 +280,19 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
     float* yn = y + n0 * g.out_size();
     if (in_place) {
       for (long n = n0; n < n0 + count; ++n) {
-        forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling,
-                         col + n * layout.sample_floats, y + n * y_size, nullptr);
+        forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling, sample_image(n),
+                         y + n * y_size, nullptr);
       }
     } else if (pointwise(g)) {
       patches_times_kernel(g, count * pixels, x + n0 * g.in_size(), w, b, act, yn);
     } else {
-      for (long n = n0; n < n0 + count; ++n) {
-        im2col(g, x + n * g.in_size(), col + n * pixels * patch);
+      float* patches = col != nullptr
+                           ? col + n0 * pixels * patch
+                           : thread_buffer(static_cast<std::size_t>(count * pixels * patch));
+      for (long n = 0; n < count; ++n) {
+        im2col(g, x + (n0 + n) * g.in_size(), patches + n * pixels * patch);
       }
-      patches_times_kernel(g, count * pixels, col + n0 * pixels * patch, w, b, act, yn);
+      patches_times_kernel(g, count * pixels, patches, w, b, act, yn);
     }
     if (affine != nullptr) {  // this task's outputs, still in cache
       channel_affine_rows(count * pixels, g.out_c, *affine, yn, yn);

@@ -87,7 +87,9 @@ void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long l
 void col2im_add(const Conv2DGeometry& g, const float* col, float* x);
 
 // The forward pass. `col` (conv2d_col_size floats) keeps for backward the patches, or for the
-// convolutions conv2d_in_place.hpp takes (short patches, linear or ReLU) padded samples.
+// convolutions conv2d_in_place.hpp takes (short patches, linear or ReLU) padded samples. Null in
+// inference: each task then builds its samples' patches in a buffer of its thread, read back by
+// the GEMM from cache instead of from memory.
 void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForward& t,
                     float* col);
 

@@ -79,6 +79,38 @@ TEST_SUITE("conv2d kernel") {
     }
   }
 
+  // Inference passes no workspace: each task builds its patches (or padded samples) in a buffer
+  // of its thread. The same rows go to the same GEMM calls, so the bits are training's.
+  TEST_CASE("conv2d_forward without a workspace gives the bits of a forward that keeps one") {
+    for_each_pooling_case([](long batch, const kernels::Conv2DGeometry& g, kernels::Activation act,
+                             bool /*library_gemm*/) {
+      const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+      for (const auto pooling : {kernels::Pooling::kNone, kernels::Pooling::kMax2x2}) {
+        const bool pooled = pooling == kernels::Pooling::kMax2x2;
+        const long y_size = pooled ? kernels::pooled_size(g) : g.out_size();
+        std::vector<float> kept(static_cast<std::size_t>(batch * y_size));
+        std::vector<float> alone(kept.size());
+        std::vector<float> winners(kept.size());
+        std::vector<float> col(kernels::conv2d_col_size(g, batch));
+        kernels::conv2d_forward(g, {act, pooling},
+                                {.batch = batch,
+                                 .x = x.data(),
+                                 .w = w.data(),
+                                 .b = b.data(),
+                                 .y = kept.data(),
+                                 .winners = pooled ? winners.data() : nullptr},
+                                col.data());
+        kernels::conv2d_forward(
+            g, {act, pooling},
+            {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = alone.data()},
+            nullptr);
+        CHECK(bitwise_equal(kept, alone));
+      }
+    });
+  }
+
   // Inference fused with MaxPooling2D(2): the pooling kernel applied to the plain output,
   // also with a NaN input.
   TEST_CASE("conv2d_forward with 2x2 max pooling equals pooling its output") {
