@@ -42,7 +42,7 @@ void BM_Conv2DForward(benchmark::State& state) {
   const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c));
   const auto b = pattern(static_cast<std::size_t>(g.out_c));
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
-  std::vector<float> col(runner::kernels::conv2d_col_size(g, kBatch));
+  std::vector<float> col(runner::kernels::conv2d_col_size(g, Activation::kRelu, kBatch));
   for (auto _ : state) {
     runner::kernels::conv2d_forward(
         g, {Activation::kRelu},
@@ -98,29 +98,26 @@ void BM_Conv2DBackward(benchmark::State& state) {
   const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c));
   const auto b = pattern(static_cast<std::size_t>(g.out_c));
   std::vector<float> y(static_cast<std::size_t>(kBatch * g.out_size()));
-  std::vector<float> col(runner::kernels::conv2d_col_size(g, kBatch));
+  std::vector<float> col(runner::kernels::conv2d_col_size(g, Activation::kRelu, kBatch));
   runner::kernels::conv2d_forward(
       g, {Activation::kRelu},
       {.batch = kBatch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()}, col.data());
   const auto dy = pattern(y.size());
-  std::vector<float> dw(w.size()), db(b.size()), dx(x.size()), delta(y.size()),
-      dcol(static_cast<std::size_t>(kBatch * g.pixels() * g.patch()));
+  std::vector<float> dw(w.size()), db(b.size()), dx(x.size()), delta(y.size());
   std::vector<float> partials(runner::kernels::conv2d_partials_size(g, kBatch));
   const bool with_dx = state.range(0) != 0;  // the first layer needs no input gradient
   for (auto _ : state) {
-    runner::kernels::conv2d_backward(g, {Activation::kRelu},
-                                     {.batch = kBatch,
-                                      .x = x.data(),
-                                      .w = w.data(),
-                                      .y = y.data(),
-                                      .dy = dy.data(),
-                                      .dw = dw.data(),
-                                      .db = db.data(),
-                                      .dx = with_dx ? dx.data() : nullptr},
-                                     {.col = col.data(),
-                                      .delta = delta.data(),
-                                      .dcol = dcol.data(),
-                                      .partials = partials.data()});
+    runner::kernels::conv2d_backward(
+        g, {Activation::kRelu},
+        {.batch = kBatch,
+         .x = x.data(),
+         .w = w.data(),
+         .y = y.data(),
+         .dy = dy.data(),
+         .dw = dw.data(),
+         .db = db.data(),
+         .dx = with_dx ? dx.data() : nullptr},
+        {.col = col.data(), .delta = delta.data(), .partials = partials.data()});
     benchmark::DoNotOptimize(dw.data());
   }
   set_flops(state, 2.0 * kBatch * g.pixels() * g.patch() * g.out_c * (with_dx ? 2 : 1));

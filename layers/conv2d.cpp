@@ -103,11 +103,9 @@ class Conv2D final : public Layer {
       transformed_kernel_.resize(sizes.weights);
       transformed_from_.clear();  // the tile may have changed
       col_.resize(sizes.inputs);  // the transformed input
-      dcol_.clear();
       partials_.resize(sizes.partials);
     } else {
-      col_.resize(kernels::conv2d_col_size(geometry_, max_batch));
-      dcol_.resize(static_cast<std::size_t>(max_batch * geometry_.pixels() * geometry_.patch()));
+      col_.resize(kernels::conv2d_col_size(geometry_, o_.activation, max_batch));
       partials_.resize(kernels::conv2d_partials_size(geometry_, max_batch));
     }
   }
@@ -197,11 +195,9 @@ class Conv2D final : public Layer {
                                   .delta = delta_.data(),
                                   .partials = partials_.data()});
     } else {
-      kernels::conv2d_backward(geometry_, epilogue, tensors,
-                               {.col = col_.data(),
-                                .delta = delta_.data(),
-                                .dcol = dcol_.data(),
-                                .partials = partials_.data()});
+      kernels::conv2d_backward(
+          geometry_, epilogue, tensors,
+          {.col = col_.data(), .delta = delta_.data(), .partials = partials_.data()});
     }
   }
 
@@ -246,9 +242,9 @@ class Conv2D final : public Layer {
   std::vector<float> affine_scale_, affine_shift_;
   Workspace winners_;  // each pooling window's winner (training)
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
-  // im2col: patches (or padded samples) and the patches' gradient. Winograd: the transformed
-  // input in col_.
-  Workspace col_, dcol_, delta_, partials_;
+  // col_: the padded samples of a convolution read in place (im2col builds its patches per
+  // task, kernels/conv2d.hpp), or Winograd's transformed input.
+  Workspace col_, delta_, partials_;
   std::vector<float> transformed_kernel_;
   // The weights transformed_kernel_ was made from in inference, empty when unknown: a forward in
   // inference whose weights are bitwise these reuses it. (Transforming per call cost a batch-1

@@ -30,10 +30,15 @@ bool pointwise(const Conv2DGeometry& g) {
          g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
 }
 
-// A buffer of this thread's, for patches or a padded sample that only one task reads
-// (inference). Grows to the largest request and stays.
-float* thread_buffer(std::size_t floats) {
-  thread_local std::vector<float> buffer;
+// Buffers of this thread's for what only the task at hand reads: its samples' patches (or a
+// padded sample in inference), and backward's gradient of the patches. Built in the task and
+// read back from cache, never kept in a batch-sized workspace (on a 2-core VM whose memory
+// moves about 10 GB/s per core, that round trip cost more than building the patches again).
+// Each grows to its largest request and stays.
+enum class Buffer { kPatches, kPatchGradients };
+float* thread_buffer(Buffer which, std::size_t floats) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float>& buffer = buffers[which == Buffer::kPatches ? 0 : 1];
   if (buffer.size() < floats) {
     buffer.resize(floats);
   }
@@ -177,27 +182,17 @@ void forward_in_place(const Conv2DGeometry& g, const PaddedLayout& layout, const
   in_place_pooled(g, layout, image, w, b, act, y, winners);
 }
 
-// One sample through patches, pooled (Pooling::kMax2x2). Training (`col` not null) keeps the
-// sample's patches there; inference builds each row pair's in an L1 buffer.
+// One sample through patches, pooled (Pooling::kMax2x2): each row pair's patches are built in
+// an L1 buffer (backward builds its own again).
 void forward_patches_pooled(const Conv2DGeometry& g, const float* x, const float* w, const float* b,
-                            Activation act, float* col, float* y, float* winners) {
+                            Activation act, float* y, float* winners) {
   thread_local std::vector<float> patches_buffer;
-  const long row_pair_patches = 2 * g.out_w * g.patch();
-  if (col != nullptr) {
-    im2col(g, x, col);
-  } else {
-    patches_buffer.resize(static_cast<std::size_t>(row_pair_patches));
-  }
+  patches_buffer.resize(static_cast<std::size_t>(2 * g.out_w * g.patch()));
   pool_row_pairs(
       g,
       [&](long ph, float* out) {
-        const float* patches = patches_buffer.data();
-        if (col != nullptr) {
-          patches = col + ph * row_pair_patches;
-        } else {
-          im2col_rows(g, x, 2 * ph, 2 * ph + 2, patches_buffer.data());
-        }
-        patches_times_kernel(g, 2 * g.out_w, patches, w, b, act, out);
+        im2col_rows(g, x, 2 * ph, 2 * ph + 2, patches_buffer.data());
+        patches_times_kernel(g, 2 * g.out_w, patches_buffer.data(), w, b, act, out);
       },
       y, winners);
 }
@@ -257,8 +252,9 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   const ChannelAffine* affine = epilogue.affine;
   // Sample n's padded image (in-place kernels): kept in col for backward, else a thread buffer.
   auto sample_image = [&](long n) {
-    return col != nullptr ? col + n * layout.sample_floats
-                          : thread_buffer(static_cast<std::size_t>(layout.sample_floats));
+    return col != nullptr
+               ? col + n * layout.sample_floats
+               : thread_buffer(Buffer::kPatches, static_cast<std::size_t>(layout.sample_floats));
   };
   parallel_for(0, static_cast<std::size_t>(batch), grain, [&](std::size_t first, std::size_t last) {
     const auto n0 = static_cast<long>(first);
@@ -270,8 +266,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
           forward_in_place(g, layout, x + n * g.in_size(), w, b, act, pooling, sample_image(n),
                            y + n * y_size, training ? winners + n * y_size : nullptr);
         } else {
-          forward_patches_pooled(g, x + n * g.in_size(), w, b, act,
-                                 training ? col + n * pixels * patch : nullptr, y + n * y_size,
+          forward_patches_pooled(g, x + n * g.in_size(), w, b, act, y + n * y_size,
                                  training ? winners + n * y_size : nullptr);
         }
       }
@@ -286,9 +281,8 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
     } else if (pointwise(g)) {
       patches_times_kernel(g, count * pixels, x + n0 * g.in_size(), w, b, act, yn);
     } else {
-      float* patches = col != nullptr
-                           ? col + n0 * pixels * patch
-                           : thread_buffer(static_cast<std::size_t>(count * pixels * patch));
+      float* patches =
+          thread_buffer(Buffer::kPatches, static_cast<std::size_t>(count * pixels * patch));
       for (long n = 0; n < count; ++n) {
         im2col(g, x + (n0 + n) * g.in_size(), patches + n * pixels * patch);
       }
@@ -300,9 +294,11 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   });
 }
 
-std::size_t conv2d_col_size(const Conv2DGeometry& g, long max_batch) {
-  const long per_sample = std::max(g.pixels() * g.patch(), padded_layout(g).sample_floats);
-  return static_cast<std::size_t>(max_batch * per_sample);
+std::size_t conv2d_col_size(const Conv2DGeometry& g, Activation act, long max_batch) {
+  if (!in_place_applies(g, act)) {
+    return 0;  // patches are built per task (thread_buffer), in forward and again in backward
+  }
+  return static_cast<std::size_t>(max_batch * padded_layout(g).sample_floats);
 }
 
 std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
@@ -324,7 +320,6 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   float* dx = t.dx;
   const float* col = ws.col;
   float* delta = ws.delta;
-  float* dcol = ws.dcol;
   float* partials = ws.partials;
   assert(epilogue.valid());
   const long patch = g.patch();
@@ -336,8 +331,7 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   const PaddedLayout layout = padded_layout(g);
   // 1x1: the input is the patch matrix (forward made no copy), dx the GEMM's output.
   const bool direct = !in_place && pointwise(g);
-  assert(t.x != nullptr || !direct);
-  const float* patches = direct ? t.x : col;
+  assert(t.x != nullptr || in_place);
   parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t chunk = first; chunk < last; ++chunk) {
       const auto n0 = static_cast<long>(chunk * kSamplesPerTask);
@@ -373,20 +367,29 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
           activation_backward_column_sums(act, y + offset, dy + offset, chunk_delta, rows, g.out_c,
                                           part + dw_size);
         }
-        // dw_chunk = col_chunk^T * delta_chunk
-        gemm(true, false, as_int(patch), as_int(g.out_c), as_int(rows), 1.0F,
-             patches + n0 * pixels * patch, as_int(patch), chunk_delta, as_int(g.out_c), 0.0F, part,
-             as_int(g.out_c));
+        // dw_chunk = patches_chunk^T * delta_chunk, the patches built again here (see
+        // thread_buffer)
+        const float* patches = t.x + n0 * g.in_size();
+        if (!direct) {
+          float* built = thread_buffer(Buffer::kPatches, static_cast<std::size_t>(rows * patch));
+          for (long n = 0; n < count; ++n) {
+            im2col(g, t.x + (n0 + n) * g.in_size(), built + n * pixels * patch);
+          }
+          patches = built;
+        }
+        gemm(true, false, as_int(patch), as_int(g.out_c), as_int(rows), 1.0F, patches,
+             as_int(patch), chunk_delta, as_int(g.out_c), 0.0F, part, as_int(g.out_c));
       }
       if (dx != nullptr && direct) {
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,
              as_int(g.out_c), w, as_int(g.out_c), 0.0F, dx + n0 * g.in_size(), as_int(patch));
       } else if (dx != nullptr) {
-        float* dcol_chunk = dcol + n0 * pixels * patch;
+        float* dcol =
+            thread_buffer(Buffer::kPatchGradients, static_cast<std::size_t>(rows * patch));
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,
-             as_int(g.out_c), w, as_int(g.out_c), 0.0F, dcol_chunk, as_int(patch));
-        for (long n = n0; n < n0 + count; ++n) {
-          float* dxn = dx + n * g.in_size();
+             as_int(g.out_c), w, as_int(g.out_c), 0.0F, dcol, as_int(patch));
+        for (long n = 0; n < count; ++n) {
+          float* dxn = dx + (n0 + n) * g.in_size();
           std::fill(dxn, dxn + g.in_size(), 0.0F);
           col2im_add(g, dcol + n * pixels * patch, dxn);
         }

@@ -86,26 +86,26 @@ void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long l
 // Adds each patch row back into x (x must be zeroed by the caller).
 void col2im_add(const Conv2DGeometry& g, const float* col, float* x);
 
-// The forward pass. `col` (conv2d_col_size floats) keeps for backward the patches, or for the
-// convolutions conv2d_in_place.hpp takes (short patches, linear or ReLU) padded samples. Null in
-// inference: each task then builds its samples' patches in a buffer of its thread, read back by
-// the GEMM from cache instead of from memory.
+// The forward pass. `col` (conv2d_col_size floats) keeps for backward the padded samples of the
+// convolutions conv2d_in_place.hpp takes (short patches, linear or ReLU); null in inference.
+// Other convolutions build each task's patches in a buffer of its thread, read back from cache
+// (backward builds them again from x).
 void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForward& t,
                     float* col);
 
-// Floats of the `col` workspace for batches up to max_batch.
-std::size_t conv2d_col_size(const Conv2DGeometry& g, long max_batch);
+// Floats of the `col` workspace for batches up to max_batch (0 unless the convolution is read in
+// place).
+std::size_t conv2d_col_size(const Conv2DGeometry& g, Activation act, long max_batch);
 
 // Floats of the `partials` workspace conv2d_backward needs for batches up to max_batch.
 std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch);
 
 // What backward reads from forward and the scratch it may overwrite: `col` as forward left it,
-// `delta` (batch * out_size floats), `dcol` (batch * pixels * patch) and `partials`
-// (conv2d_partials_size).
+// `delta` (batch * out_size floats) and `partials` (conv2d_partials_size). Backward also reads
+// Conv2DBackward::x, except for convolutions read in place.
 struct Conv2DWorkspace {
   const float* col = nullptr;
   float* delta = nullptr;
-  float* dcol = nullptr;
   float* partials = nullptr;
 };
 

@@ -70,7 +70,7 @@ TEST_SUITE("conv2d kernel") {
       const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
       const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
       std::vector<float> y(static_cast<std::size_t>(c.batch * g.out_size()));
-      std::vector<float> col(kernels::conv2d_col_size(g, c.batch));
+      std::vector<float> col(kernels::conv2d_col_size(g, kernels::Activation::kLinear, c.batch));
       kernels::conv2d_forward(
           g, {kernels::Activation::kLinear},
           {.batch = c.batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
@@ -81,7 +81,7 @@ TEST_SUITE("conv2d kernel") {
 
   // Inference passes no workspace: each task builds its patches (or padded samples) in a buffer
   // of its thread. The same rows go to the same GEMM calls, so the bits are training's.
-  TEST_CASE("conv2d_forward without a workspace gives the bits of a forward that keeps one") {
+  TEST_CASE("conv2d_forward in inference (no workspace) gives the bits of a training forward") {
     for_each_pooling_case([](long batch, const kernels::Conv2DGeometry& g, kernels::Activation act,
                              bool /*library_gemm*/) {
       const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
@@ -93,7 +93,7 @@ TEST_SUITE("conv2d kernel") {
         std::vector<float> kept(static_cast<std::size_t>(batch * y_size));
         std::vector<float> alone(kept.size());
         std::vector<float> winners(kept.size());
-        std::vector<float> col(kernels::conv2d_col_size(g, batch));
+        std::vector<float> col(kernels::conv2d_col_size(g, act, batch));
         kernels::conv2d_forward(g, {act, pooling},
                                 {.batch = batch,
                                  .x = x.data(),
@@ -121,7 +121,7 @@ TEST_SUITE("conv2d kernel") {
       const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
       const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
       std::vector<float> y(static_cast<std::size_t>(batch * g.out_size()));
-      std::vector<float> col(kernels::conv2d_col_size(g, batch));
+      std::vector<float> col(kernels::conv2d_col_size(g, act, batch));
       kernels::conv2d_forward(
           g, {act}, {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
           col.data());
@@ -144,16 +144,14 @@ TEST_SUITE("conv2d kernel") {
       const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
       const auto pooled_floats = static_cast<std::size_t>(batch * kernels::pooled_size(g));
       const auto dpool = pattern(pooled_floats, 0.71);
-      const auto patches = static_cast<std::size_t>(batch * g.pixels() * g.patch());
       const auto outputs = static_cast<std::size_t>(batch * g.out_size());
       const auto partials = kernels::conv2d_partials_size(g, batch);
       struct Result {
-        std::vector<float> y, col, dcol, delta, partials, dx, dw, db;
+        std::vector<float> y, col, delta, partials, dx, dw, db;
       };
       auto buffers = [&](std::size_t y_floats) {
         return Result{std::vector<float>(y_floats),
-                      std::vector<float>(kernels::conv2d_col_size(g, batch)),
-                      std::vector<float>(patches),
+                      std::vector<float>(kernels::conv2d_col_size(g, act, batch)),
                       std::vector<float>(outputs),
                       std::vector<float>(partials),
                       std::vector<float>(static_cast<std::size_t>(batch * g.in_size())),
@@ -178,7 +176,6 @@ TEST_SUITE("conv2d kernel") {
                                 .dx = apart.dx.data()},
                                {.col = apart.col.data(),
                                 .delta = apart.delta.data(),
-                                .dcol = apart.dcol.data(),
                                 .partials = apart.partials.data()});
 
       Result fused = buffers(pooled_floats);
@@ -204,7 +201,6 @@ TEST_SUITE("conv2d kernel") {
                                 .dx = fused.dx.data()},
                                {.col = fused.col.data(),
                                 .delta = fused.delta.data(),
-                                .dcol = fused.dcol.data(),
                                 .partials = fused.partials.data()});
       CHECK(same_outputs(fused.y, pool.pooled, library_gemm));
       CHECK(bitwise_equal(fused.dx, apart.dx));
@@ -219,7 +215,6 @@ TEST_SUITE("conv2d kernel") {
                                 winners.data(), dw.data(), db.data()},
                                {.col = fused.col.data(),
                                 .delta = fused.delta.data(),
-                                .dcol = fused.dcol.data(),
                                 .partials = fused.partials.data()});
       CHECK(bitwise_equal(dw, apart.dw));
       CHECK(bitwise_equal(db, apart.db));
