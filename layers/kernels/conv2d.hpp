@@ -87,14 +87,14 @@ void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long l
 void col2im_add(const Conv2DGeometry& g, const float* col, float* x);
 
 // The forward pass. `col` (conv2d_col_size floats) keeps for backward the padded samples of the
-// convolutions conv2d_in_place.hpp takes (short patches, linear or ReLU); null in inference.
-// Other convolutions build each task's patches in a buffer of its thread, read back from cache
+// convolutions conv2d_in_place.hpp takes (short patches, linear or ReLU), or the patches of
+// those on fewer than 8 channels (cheaper kept than built again); null in inference. Other
+// convolutions build each task's patches in a buffer of its thread, read back from cache
 // (backward builds them again from x).
 void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForward& t,
                     float* col);
 
-// Floats of the `col` workspace for batches up to max_batch (0 unless the convolution is read in
-// place).
+// Floats of the `col` workspace for batches up to max_batch (0 when nothing is kept).
 std::size_t conv2d_col_size(const Conv2DGeometry& g, Activation act, long max_batch);
 
 // Floats of the `partials` workspace conv2d_backward needs for batches up to max_batch.
