@@ -14,8 +14,9 @@ namespace runner::test {
 namespace {
 
 // The convolutions a fused 2x2 max pooling is tested on, each with ReLU and linear: the short-k
-// kernel (1 input channel, as the first layer of an image model; strides, a 4x4 kernel; it reads
-// patches in place in inference) and the library GEMM (long patches, more than 64 filters), with
+// kernel (1 input channel, as the first layer of an image model; strides, a 4x4 kernel, 5x5 on
+// one channel and 3x3 on three, the longest patches it takes; it reads patches in place) and
+// the library GEMM (long patches, more than 64 filters), with
 // odd sizes (a dropped last row or column) and a batch that leaves a partial chunk.
 template <typename Fn>
 void for_each_pooling_case(const Fn& fn) {
@@ -26,7 +27,8 @@ void for_each_pooling_case(const Fn& fn) {
   for (const Case& c :
        {Case{5, 28, 28, 1, 32, 3, 1, 1, false}, Case{2, 7, 9, 1, 5, 3, 1, 0, false},
         Case{4, 11, 10, 1, 20, 3, 2, 1, false}, Case{2, 8, 9, 1, 7, 4, 1, 1, false},
-        Case{5, 9, 8, 3, 70, 3, 2, 1, true}, Case{1, 6, 6, 19, 33, 5, 1, 2, true}}) {
+        Case{5, 9, 8, 3, 70, 3, 2, 1, true}, Case{1, 6, 6, 19, 33, 5, 1, 2, true},
+        Case{3, 12, 11, 1, 64, 5, 1, 2, false}, Case{2, 9, 10, 3, 16, 3, 1, 1, false}}) {
     for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
       CAPTURE(c.in_h);
       CAPTURE(c.in_c);
@@ -58,6 +60,7 @@ TEST_SUITE("conv2d kernel") {
     };
     for (const Case& c : {Case{1, 5, 5, 1, 3, 3, 1, 1}, Case{3, 7, 6, 5, 17, 3, 2, 0},
                           Case{33, 4, 9, 3, 4, 2, 1, 0}, Case{2, 8, 8, 19, 33, 5, 3, 2},
+                          Case{2, 9, 10, 3, 16, 3, 1, 1},    // 27 taps: read in place
                           Case{3, 5, 6, 20, 7, 1, 1, 0}}) {  // the last: 1x1, read in place
       CAPTURE(c.batch);
       CAPTURE(c.in_c);
