@@ -18,6 +18,21 @@ constexpr std::size_t kSamplesPerTask = 4;
 // Forward through patches: a GEMM over 16 samples' pixels runs nearer the library's peak than
 // one over 4 (strided layers have few pixels per sample).
 constexpr std::size_t kForwardSamplesPerTask = 16;
+// Backward's chunks (each sums its own weight gradient) hold at least this many output pixels,
+// up to 16 samples: on small images 4 samples gave short weight-gradient GEMMs and one partial
+// gradient per 4 samples to add up (the strided model's 7x7 -> 4x4 layer: 32 partials of
+// 295 KB per step at batch 128).
+constexpr long kMinBackwardPixels = 256;
+
+// Samples per backward chunk: a power of two from kSamplesPerTask to 16, from the geometry
+// alone (never the thread count, so the sums' order is fixed).
+std::size_t backward_chunk_samples(const Conv2DGeometry& g) {
+  std::size_t samples = kSamplesPerTask;
+  while (samples < 16 && static_cast<long>(samples) * g.pixels() < kMinBackwardPixels) {
+    samples *= 2;
+  }
+  return samples;
+}
 
 // Output columns [first, last) whose tap kx lands inside the input row (iw in [0, in_w)).
 struct ColumnRange {
@@ -328,7 +343,7 @@ std::size_t conv2d_col_size(const Conv2DGeometry& g, Activation act, long max_ba
 }
 
 std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
-  const auto chunks = chunk_count(static_cast<std::size_t>(max_batch), kSamplesPerTask);
+  const auto chunks = chunk_count(static_cast<std::size_t>(max_batch), backward_chunk_samples(g));
   return chunks * static_cast<std::size_t>(g.patch() * g.out_c + g.out_c);
 }
 
@@ -352,7 +367,8 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   const long pixels = g.pixels();
   const long dw_size = patch * g.out_c;
   const long stride = dw_size + g.out_c;  // one chunk's dw then db
-  const auto chunks = chunk_count(static_cast<std::size_t>(batch), kSamplesPerTask);
+  const std::size_t chunk_samples = backward_chunk_samples(g);
+  const auto chunks = chunk_count(static_cast<std::size_t>(batch), chunk_samples);
   const bool in_place = in_place_applies(g, act);
   const PaddedLayout layout = padded_layout(g);
   // 1x1: the input is the patch matrix (forward made no copy), dx the GEMM's output.
@@ -360,8 +376,8 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   assert(t.x != nullptr || in_place);
   parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t chunk = first; chunk < last; ++chunk) {
-      const auto n0 = static_cast<long>(chunk * kSamplesPerTask);
-      const long count = std::min(static_cast<long>(kSamplesPerTask), batch - n0);
+      const auto n0 = static_cast<long>(chunk * chunk_samples);
+      const long count = std::min(static_cast<long>(chunk_samples), batch - n0);
       const long rows = count * pixels;
       const long offset = n0 * g.out_size();
       float* chunk_delta = delta + offset;
