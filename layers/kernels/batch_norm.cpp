@@ -14,35 +14,9 @@ std::size_t chunks_of(const BatchNormGeometry& g) {
   return chunk_count(static_cast<std::size_t>(g.rows), kRowsPerChunk);
 }
 
-// Sums fn(row, c) over rows into out[c]: per chunk in parallel into scratch, then the chunks
-// in order.
-template <typename Fn>
-void column_sums(const BatchNormGeometry& g, double* scratch, double* out, const Fn& fn) {
-  const std::size_t chunks = chunks_of(g);
-  const auto c_count = static_cast<std::size_t>(g.channels);
-  parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
-    for (std::size_t k = first; k < last; ++k) {
-      double* part = scratch + k * c_count;
-      std::fill(part, part + c_count, 0.0);
-      const long r_end = std::min(g.rows, static_cast<long>((k + 1) * kRowsPerChunk));
-      for (auto r = static_cast<long>(k * kRowsPerChunk); r < r_end; ++r) {
-        for (long c = 0; c < g.channels; ++c) {
-          part[c] += fn(r, c);
-        }
-      }
-    }
-  });
-  std::fill(out, out + c_count, 0.0);
-  for (std::size_t k = 0; k < chunks; ++k) {
-    for (std::size_t c = 0; c < c_count; ++c) {
-      out[c] += scratch[k * c_count + c];
-    }
-  }
-}
-
-// Two column sums in one pass over the rows (fn writes both terms), each added in the same
-// order as column_sums adds it: the same bits, half the reads. `scratch` holds 2 * channels
-// doubles per chunk.
+// Two column sums over the rows in one pass (fn writes both terms): per fixed chunk of rows in
+// parallel into scratch, then the chunks in order. `scratch` holds 2 * channels doubles per
+// chunk.
 template <typename Fn>
 void paired_column_sums(const BatchNormGeometry& g, double* scratch, double* out_a, double* out_b,
                         const Fn& fn) {
@@ -83,20 +57,28 @@ std::size_t batch_norm_scratch_size(const BatchNormGeometry& g) {
 void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* mean, float* var,
                            double* scratch) {
   const auto c_count = static_cast<std::size_t>(g.channels);
-  double* sums = scratch + chunks_of(g) * c_count;
+  double* sums = scratch + 2 * chunks_of(g) * c_count;
+  double* squares = sums + c_count;
+  double* shift = squares + c_count;
   const auto n = static_cast<double>(g.rows);
-  column_sums(g, scratch, sums,
-              [&](long r, long c) { return static_cast<double>(x[r * g.channels + c]); });
+  // One pass over x (the tensor is read once instead of twice: on a memory-bound host each pass
+  // over a 28x28x32 batch of 32 cost 0.1 ms), summing d = x - shift and d^2 in double. The shift
+  // is the first row, a value of the batch: d is then of the order of the deviations, so
+  // E[d^2] - E[d]^2 does not cancel as E[x^2] - E[x]^2 would for a large mean.
   for (std::size_t c = 0; c < c_count; ++c) {
-    mean[c] = static_cast<float>(sums[c] / n);
+    shift[c] = static_cast<double>(x[c]);
   }
-  // Two passes (sum of squared deviations): no cancellation for large means.
-  column_sums(g, scratch, sums, [&](long r, long c) {
-    const double d = static_cast<double>(x[r * g.channels + c]) - static_cast<double>(mean[c]);
-    return d * d;
-  });
+  const double* __restrict shift_c = shift;
+  paired_column_sums(g, scratch, sums, squares,
+                     [&](long r, long c, double& term_d, double& term_d2) {
+                       const double d = static_cast<double>(x[r * g.channels + c]) - shift_c[c];
+                       term_d = d;
+                       term_d2 = d * d;
+                     });
   for (std::size_t c = 0; c < c_count; ++c) {
-    var[c] = static_cast<float>(sums[c] / n);
+    const double mean_d = sums[c] / n;
+    mean[c] = static_cast<float>(shift[c] + mean_d);
+    var[c] = static_cast<float>(std::max(0.0, squares[c] / n - mean_d * mean_d));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "framework/core/errors.hpp"
+#include "layers/kernels/batch_norm.hpp"
 #include "tests/layers/reference/batch_normalization.hpp"
 #include "tests/support/layer_checks.hpp"
 
@@ -72,6 +73,43 @@ TEST_SUITE("BatchNormalization") {
     Model m = make_layer_model(kBatchNorm, Shape{3}, 5);
     check_close(m.forward(x, Pass{Mode::kTrain, 0}), reference::kBatchNormVectorTrain, 1e-5F);
     check_values(values(m.entry(0).params[3]), reference::kBatchNormVectorMovingVariance, 1e-6F);
+  }
+
+  // One pass over x sums deviations from a shift (the first row): no cancellation for a mean
+  // far larger than the spread, where E[x^2] - E[x]^2 in double is 1% off here. Also when the
+  // first row, the shift, is an outlier.
+  TEST_CASE("Batch statistics keep their precision for a large mean and an outlying first row") {
+    const long rows = 1000;
+    for (const float first_offset : {0.0F, 50.0F}) {
+      CAPTURE(first_offset);
+      const kernels::BatchNormGeometry g{rows, 2};
+      std::vector<float> x(static_cast<std::size_t>(rows * 2));
+      for (long r = 0; r < rows; ++r) {
+        // Exact floats: 1e5 plus multiples of 2^-7, the spacing of floats there.
+        x[static_cast<std::size_t>(2 * r)] = 1e5F + static_cast<float>(r % 7) / 128.0F;
+        x[static_cast<std::size_t>(2 * r + 1)] = -3.0F + static_cast<float>(r % 5);
+      }
+      x[0] += first_offset;
+      std::vector<double> scratch(kernels::batch_norm_scratch_size(g));
+      float mean[2];
+      float var[2];
+      kernels::batch_norm_statistics(g, x.data(), mean, var, scratch.data());
+      for (long c = 0; c < 2; ++c) {
+        long double sum = 0;
+        for (long r = 0; r < rows; ++r) {
+          sum += x[static_cast<std::size_t>(2 * r + c)];
+        }
+        const long double exact_mean = sum / rows;
+        long double squares = 0;
+        for (long r = 0; r < rows; ++r) {
+          const long double d = x[static_cast<std::size_t>(2 * r + c)] - exact_mean;
+          squares += d * d;
+        }
+        const auto exact_var = static_cast<double>(squares / rows);
+        CHECK(mean[c] == doctest::Approx(static_cast<double>(exact_mean)).epsilon(1e-7));
+        CHECK(var[c] == doctest::Approx(exact_var).epsilon(1e-5));
+      }
+    }
   }
 
   TEST_CASE("BatchNormalization gradients match finite differences") {
