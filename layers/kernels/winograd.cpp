@@ -148,6 +148,15 @@ struct Tiling {
     return chunk_count(static_cast<std::size_t>(batch),
                        static_cast<std::size_t>(samples_per_chunk));
   }
+  // Backward's chunks per weight-gradient group: the chunks of a group run on one task, in
+  // order, into one partial gradient (points * in_c * out_c floats). Two when a partial passes
+  // kMaxPartialFloats: the wide model's 128 -> 256 layer had eight partials of 4.7 MB per step
+  // at batch 32, all written, then read back to be summed. From the geometry alone, never the
+  // thread count.
+  static constexpr long kMaxPartialFloats = 256 * 1024;
+  [[nodiscard]] static std::size_t chunks_per_group(const Conv2DGeometry& g, long points) {
+    return points * g.in_c * g.out_c > kMaxPartialFloats ? 2 : 1;
+  }
 };
 
 // One chunk of samples: [n0, n0 + count), `tiles` = count * per_sample.
@@ -727,13 +736,20 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
   const long du_size = t.points * ci * co;
   const long stride = du_size + co;  // one chunk's dU then db
   const std::size_t chunks = t.chunks(batch);
-  parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
-    for (std::size_t index = first; index < last; ++index) {
+  const std::size_t per_group = Tiling::chunks_per_group(g, t.points);
+  const std::size_t groups = chunk_count(chunks, per_group);
+  parallel_for(0, groups, 1, [&](std::size_t first_group, std::size_t last_group) {
+    for (std::size_t index = first_group * per_group;
+         index < std::min(chunks, last_group * per_group); ++index) {
       const Chunk c = wino.chunk(index, batch);
       const long offset = c.n0 * g.out_size();
       float* vc = v + wino.input_offset(c);
-      float* part = partials + static_cast<long>(index) * stride;
-      std::fill(part + du_size, part + stride, 0.0F);
+      // The group's partial: the first chunk of a group starts it, the others add to it.
+      const bool starts_group = index % per_group == 0;
+      float* part = partials + static_cast<long>(index / per_group) * stride;
+      if (starts_group) {
+        std::fill(part + du_size, part + stride, 0.0F);
+      }
       const bool linear_or_relu = act == Activation::kLinear || act == Activation::kRelu;
       const float* relu_y = act == Activation::kRelu ? y : nullptr;
       if (dx != nullptr) {
@@ -749,7 +765,9 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
             thread_scratch(Scratch::kProducts, static_cast<std::size_t>(kGroup * t.points * co));
         float* dvg =
             thread_scratch(Scratch::kInputs, static_cast<std::size_t>(kRows * t.points * ci));
-        std::fill(part, part + du_size, 0.0F);
+        if (starts_group) {
+          std::fill(part, part + du_size, 0.0F);
+        }
         for (long t0 = 0; t0 < c.tiles; t0 += kGroup) {
           const long rows = std::min(kGroup, c.tiles - t0);
           wino.transform_output_gradient(c, t0, rows, dy, relu_y, pooling, winners, part + du_size,
@@ -782,7 +800,8 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
       for (long p = 0; p < t.points; ++p) {
         // dU[xi] = V[xi]^T dP[xi]
         gemm(true, false, as_int(ci), as_int(co), as_int(c.tiles), 1.0F, vc + p * wino.v_stride(c),
-             as_int(ci), pc + p * c.tiles * co, as_int(co), 0.0F, part + p * ci * co, as_int(co));
+             as_int(ci), pc + p * c.tiles * co, as_int(co), starts_group ? 0.0F : 1.0F,
+             part + p * ci * co, as_int(co));
       }
       if (dx != nullptr) {
         for (long p = 0; p < t.points; ++p) {
@@ -796,7 +815,7 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
     }
   });
   // Add the chunks up in chunk order, then go back to the kernel's domain once.
-  sum_chunks_into_first(partials, chunks, static_cast<std::size_t>(stride));
+  sum_chunks_into_first(partials, groups, static_cast<std::size_t>(stride));
   wino.add_kernel_gradient(partials, dw);
   if (db != nullptr) {
     for (long o = 0; o < co; ++o) {
@@ -824,7 +843,8 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
   const Tiling t(g, tile);
   return {static_cast<std::size_t>(2 * t.points * g.in_c * g.out_c),
           t.chunks(max_batch) * static_cast<std::size_t>(t.v_floats_per_chunk(g.in_c)),
-          t.chunks(max_batch) * static_cast<std::size_t>(t.points * g.in_c * g.out_c + g.out_c)};
+          chunk_count(t.chunks(max_batch), Tiling::chunks_per_group(g, t.points)) *
+              static_cast<std::size_t>(t.points * g.in_c * g.out_c + g.out_c)};
 }
 
 void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,

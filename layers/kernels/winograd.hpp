@@ -26,7 +26,7 @@ long winograd_tile(const Conv2DGeometry& g);
 struct WinogradSizes {
   std::size_t weights;   // transformed kernel U (alpha^2 x in_c x out_c), then its transpose
   std::size_t inputs;    // transformed input V for max_batch samples (kept for backward)
-  std::size_t partials;  // per-chunk weight and bias gradients
+  std::size_t partials;  // weight and bias gradients per group of chunks (backward)
 };
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch);
 

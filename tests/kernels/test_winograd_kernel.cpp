@@ -142,6 +142,25 @@ TEST_SUITE("winograd kernel") {
     }
   }
 
+  // A weight gradient of more than 256K floats per chunk (36 points x 80 x 144 here) is summed
+  // over groups of two chunks: 33 samples of 16 per chunk are three chunks, groups {0, 1}, {2}.
+  TEST_CASE("Winograd's weight gradient over groups of chunks equals direct loops") {
+    const Case c{33, 7, 7, 80, 144, 1};
+    const auto g = geometry(c);
+    const Inputs in(g, c.batch);
+    const Buffers got = run(g, 4, c.batch, in);
+    const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, in.dy);
+    const double tolerance = 1e-5 * static_cast<double>(c.in_c + 4);
+    CHECK(worst_difference(got.dx, expected.dx) < tolerance);
+    const double wide = tolerance * static_cast<double>(c.batch * g.pixels()) / 16.0;
+    CHECK(worst_difference(got.dw, expected.dw) < wide);
+    CHECK(worst_difference(got.db, expected.db) < wide);
+    // Two partials: the buffer is sized for the groups, not the chunks.
+    CHECK(kernels::winograd_sizes(g, 4, c.batch).partials ==
+          static_cast<std::size_t>(2 * (36 * 80 * 144 + 144)));
+    CHECK(bitwise_equal(got.dw, with_threads(1, [&] { return run(g, 4, c.batch, in); }).dw));
+  }
+
   // ReLU and linear are fused into the output transforms; the others run as separate passes.
   TEST_CASE("Winograd with ReLU and tanh equals direct loops") {
     const Case c{3, 7, 6, 19, 17, 1};
