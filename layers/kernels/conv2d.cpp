@@ -9,6 +9,7 @@
 #include "layers/kernels/conv2d_in_place.hpp"
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
+#include "layers/kernels/thread_scratch.hpp"
 
 namespace runner::kernels {
 
@@ -45,20 +46,12 @@ bool pointwise(const Conv2DGeometry& g) {
          g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
 }
 
-// Buffers of this thread's for what only the task at hand reads: its samples' patches (or a
-// padded sample in inference), and backward's gradient of the patches. Built in the task and
-// read back from cache, never kept in a batch-sized workspace (on a 2-core VM whose memory
-// moves about 10 GB/s per core, that round trip cost more than building the patches again).
-// Each grows to its largest request and stays.
-enum class Buffer { kPatches, kPatchGradients };
-float* thread_buffer(Buffer which, std::size_t floats) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float>& buffer = buffers[which == Buffer::kPatches ? 0 : 1];
-  if (buffer.size() < floats) {
-    buffer.resize(floats);
-  }
-  return buffer.data();
-}
+// A task's patches (or a padded sample in inference) and backward's gradient of them live in
+// the thread's scratch (thread_scratch.hpp), never in a batch-sized workspace: on a 2-core VM
+// whose memory moves about 10 GB/s per core, writing them out in forward and reading them back
+// in backward cost more than building them again.
+constexpr ScratchSlot kPatches = ScratchSlot::kFirst;
+constexpr ScratchSlot kPatchGradients = ScratchSlot::kSecond;
 
 // Whether training keeps the patches from forward for backward (in col) instead of building them
 // again: when they are cheap to keep relative to building them, i.e. when a tap is under
@@ -290,7 +283,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   auto sample_image = [&](long n) {
     return col != nullptr
                ? col + n * layout.sample_floats
-               : thread_buffer(Buffer::kPatches, static_cast<std::size_t>(layout.sample_floats));
+               : thread_scratch(kPatches, static_cast<std::size_t>(layout.sample_floats));
   };
   parallel_for(0, static_cast<std::size_t>(batch), grain, [&](std::size_t first, std::size_t last) {
     const auto n0 = static_cast<long>(first);
@@ -320,7 +313,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
     } else {
       float* patches =
           keep ? col + n0 * pixels * patch
-               : thread_buffer(Buffer::kPatches, static_cast<std::size_t>(count * pixels * patch));
+               : thread_scratch(kPatches, static_cast<std::size_t>(count * pixels * patch));
       for (long n = 0; n < count; ++n) {
         im2col(g, x + (n0 + n) * g.in_size(), patches + n * pixels * patch);
       }
@@ -339,7 +332,7 @@ std::size_t conv2d_col_size(const Conv2DGeometry& g, Activation act, long max_ba
   if (keeps_patches(g, act)) {
     return static_cast<std::size_t>(max_batch * g.pixels() * g.patch());
   }
-  return 0;  // patches are built per task (thread_buffer), in forward and again in backward
+  return 0;  // patches are built per task (thread_scratch), in forward and again in backward
 }
 
 std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
@@ -409,13 +402,13 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
           activation_backward_column_sums(act, y + offset, dy + offset, chunk_delta, rows, g.out_c,
                                           part + dw_size);
         }
-        // dw_chunk = patches_chunk^T * delta_chunk, the patches built again here (see
-        // thread_buffer)
+        // dw_chunk = patches_chunk^T * delta_chunk, the patches kept by forward or built again
+        // here (kPatches)
         const float* patches = t.x + n0 * g.in_size();
         if (keeps_patches(g, act)) {
           patches = col + n0 * pixels * patch;
         } else if (!direct) {
-          float* built = thread_buffer(Buffer::kPatches, static_cast<std::size_t>(rows * patch));
+          float* built = thread_scratch(kPatches, static_cast<std::size_t>(rows * patch));
           for (long n = 0; n < count; ++n) {
             im2col(g, t.x + (n0 + n) * g.in_size(), built + n * pixels * patch);
           }
@@ -428,8 +421,7 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,
              as_int(g.out_c), w, as_int(g.out_c), 0.0F, dx + n0 * g.in_size(), as_int(patch));
       } else if (dx != nullptr) {
-        float* dcol =
-            thread_buffer(Buffer::kPatchGradients, static_cast<std::size_t>(rows * patch));
+        float* dcol = thread_scratch(kPatchGradients, static_cast<std::size_t>(rows * patch));
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,
              as_int(g.out_c), w, as_int(g.out_c), 0.0F, dcol, as_int(patch));
         for (long n = 0; n < count; ++n) {

@@ -12,6 +12,7 @@
 #include "layers/kernels/gemm.hpp"
 #include "layers/kernels/lanes.hpp"
 #include "layers/kernels/point_products.hpp"
+#include "layers/kernels/thread_scratch.hpp"
 
 namespace runner::kernels {
 
@@ -98,19 +99,11 @@ inline void sandwich_t(const Vec* __restrict in, Vec* __restrict out) {
 }
 
 // The products of one chunk (U*V forward, the output gradient's transform backward) live only
-// while its task runs: one buffer per thread, kept in its core's cache, instead of a
-// batch-sized buffer (+3-4% training and inference speed, 51 MB less at batch 256). Each thread
-// allocates it in its first chunk; the size depends on the geometry only, so later steps do not.
-// Inference puts the transformed input in the second buffer (no backward needs it).
-enum class Scratch { kProducts, kInputs };
-float* thread_scratch(Scratch which, std::size_t floats) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float>& buffer = buffers[which == Scratch::kProducts ? 0 : 1];
-  if (buffer.size() < floats) {
-    buffer.resize(floats);
-  }
-  return buffer.data();
-}
+// while its task runs, in the thread's scratch (thread_scratch.hpp), kept in its core's cache,
+// instead of a batch-sized buffer (+3-4% training and inference speed, 51 MB less at batch 256).
+// Inference puts the transformed input in the second slot (no backward needs it).
+constexpr ScratchSlot kProducts = ScratchSlot::kFirst;
+constexpr ScratchSlot kInputs = ScratchSlot::kSecond;
 
 // Output tiles per task when one chunk's tiles are spread over the threads (forward).
 constexpr std::size_t kSpreadTilesPerTask = 4;
@@ -643,16 +636,14 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
   const bool spread = chunks == 1;
   auto run_chunk = [&](std::size_t index) {
     const Chunk c = wino.chunk(index, batch);
-    float* vc = v != nullptr
-                    ? v + wino.input_offset(c)
-                    : thread_scratch(Scratch::kInputs,
-                                     static_cast<std::size_t>(t.points * wino.v_stride(c)));
+    float* vc = v != nullptr ? v + wino.input_offset(c)
+                             : thread_scratch(
+                                   kInputs, static_cast<std::size_t>(t.points * wino.v_stride(c)));
     wino.transform_input(c, x, vc);
     if (fused && (act == Activation::kLinear || act == Activation::kRelu)) {
       // A few tiles at a time from the products to the output (point_products.hpp).
       constexpr long kRows = kPointProductRows;
-      float* pg =
-          thread_scratch(Scratch::kProducts, static_cast<std::size_t>(kRows * t.points * co));
+      float* pg = thread_scratch(kProducts, static_cast<std::size_t>(kRows * t.points * co));
       for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
         const long rows = std::min(kRows, c.tiles - t0);
         point_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), u, pg, kRows * co);
@@ -660,8 +651,7 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
                               winners);
       }
     } else {
-      float* pc =
-          thread_scratch(Scratch::kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
+      float* pc = thread_scratch(kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
       auto point_gemms = [&](std::size_t first, std::size_t last) {
         for (auto p = static_cast<long>(first); p < static_cast<long>(last); ++p) {
           gemm(false, false, as_int(c.tiles), as_int(co), as_int(ci), 1.0F,
@@ -761,10 +751,8 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
         // (point_products) into the input transform's adjoint.
         constexpr long kGroup = 2 * kPointProductRows;
         constexpr long kRows = kPointProductRows;
-        float* dpg =
-            thread_scratch(Scratch::kProducts, static_cast<std::size_t>(kGroup * t.points * co));
-        float* dvg =
-            thread_scratch(Scratch::kInputs, static_cast<std::size_t>(kRows * t.points * ci));
+        float* dpg = thread_scratch(kProducts, static_cast<std::size_t>(kGroup * t.points * co));
+        float* dvg = thread_scratch(kInputs, static_cast<std::size_t>(kRows * t.points * ci));
         if (starts_group) {
           std::fill(part, part + du_size, 0.0F);
         }
@@ -785,8 +773,7 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
         }
         continue;
       }
-      float* pc =
-          thread_scratch(Scratch::kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
+      float* pc = thread_scratch(kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
       if (linear_or_relu) {
         // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
         wino.transform_output_gradient(c, 0, c.tiles, dy, relu_y, pooling, winners, part + du_size,
