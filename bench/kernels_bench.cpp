@@ -176,6 +176,7 @@ void BM_WinogradBackward(benchmark::State& state) {
     runner::kernels::winograd_backward(
         c.g, c.tile, {Activation::kRelu},
         {.batch = kBatch,
+         .x = c.x.data(),
          .y = c.y.data(),
          .dy = dy.data(),
          .dw = dw.data(),

@@ -5,8 +5,8 @@
 namespace runner::kernels {
 
 float* thread_scratch(ScratchSlot slot, std::size_t floats) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float>& buffer = buffers[slot == ScratchSlot::kFirst ? 0 : 1];
+  thread_local std::vector<float> buffers[3];
+  std::vector<float>& buffer = buffers[static_cast<int>(slot)];
   if (buffer.size() < floats) {
     buffer.resize(floats);
   }

@@ -101,9 +101,12 @@ inline void sandwich_t(const Vec* __restrict in, Vec* __restrict out) {
 // The products of one chunk (U*V forward, the output gradient's transform backward) live only
 // while its task runs, in the thread's scratch (thread_scratch.hpp), kept in its core's cache,
 // instead of a batch-sized buffer (+3-4% training and inference speed, 51 MB less at batch 256).
-// Inference puts the transformed input in the second slot (no backward needs it).
+// Forward puts the transformed input in the second slot unless training keeps it for backward
+// (Tiling::keeps_inputs).
 constexpr ScratchSlot kProducts = ScratchSlot::kFirst;
 constexpr ScratchSlot kInputs = ScratchSlot::kSecond;
+// Backward's V of a chunk when forward did not keep it (Tiling::keeps_inputs).
+constexpr ScratchSlot kRebuiltInputs = ScratchSlot::kThird;
 
 // Output tiles per task when one chunk's tiles are spread over the threads (forward).
 constexpr std::size_t kSpreadTilesPerTask = 4;
@@ -149,6 +152,16 @@ struct Tiling {
   static constexpr long kMaxPartialFloats = 256 * 1024;
   [[nodiscard]] static std::size_t chunks_per_group(const Conv2DGeometry& g, long points) {
     return points * g.in_c * g.out_c > kMaxPartialFloats ? 2 : 1;
+  }
+  // Whether training keeps the batch's V from forward for backward (else backward transforms
+  // x again, a chunk at a time, into its thread's scratch; the values are the same bits). Kept
+  // only while it fits the cores' L2: ResNet's 28x28x32 layers wrote 7.2 MB of V per layer and
+  // step, which cost their forward more than the transform costs backward (s1_conv1 at 2
+  // threads: forward 2.0-2.9 -> 1.4-2.0 ms, backward unchanged). The reference model's 2.4 MB,
+  // recomputed, cost its backward 0.1 ms and gave forward nothing.
+  static constexpr long kMaxKeptInputFloats = 1024 * 1024;
+  [[nodiscard]] bool keeps_inputs(const Conv2DGeometry& g, long batch) const {
+    return static_cast<long>(chunks(batch)) * v_floats_per_chunk(g.in_c) <= kMaxKeptInputFloats;
   }
 };
 
@@ -634,11 +647,13 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
   // tiles over the threads instead: each is computed as in a chunk run whole, so the bits are
   // the same. (The few-filter path's tile groups are cheap enough to stay on one thread.)
   const bool spread = chunks == 1;
+  // Training keeps V for backward when it is small (Tiling::keeps_inputs).
+  const bool keep_inputs = v != nullptr && t.keeps_inputs(g, batch);
   auto run_chunk = [&](std::size_t index) {
     const Chunk c = wino.chunk(index, batch);
-    float* vc = v != nullptr ? v + wino.input_offset(c)
-                             : thread_scratch(
-                                   kInputs, static_cast<std::size_t>(t.points * wino.v_stride(c)));
+    float* vc = keep_inputs ? v + wino.input_offset(c)
+                            : thread_scratch(kInputs,
+                                             static_cast<std::size_t>(t.points * wino.v_stride(c)));
     wino.transform_input(c, x, vc);
     if (fused && (act == Activation::kLinear || act == Activation::kRelu)) {
       // A few tiles at a time from the products to the output (point_products.hpp).
@@ -727,6 +742,7 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
   const long stride = du_size + co;  // one chunk's dU then db
   const std::size_t chunks = t.chunks(batch);
   const std::size_t per_group = Tiling::chunks_per_group(g, t.points);
+  const bool keeps_inputs = t.keeps_inputs(g, batch);
   const std::size_t groups = chunk_count(chunks, per_group);
   parallel_for(0, groups, 1, [&](std::size_t first_group, std::size_t last_group) {
     for (std::size_t index = first_group * per_group;
@@ -734,6 +750,10 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
       const Chunk c = wino.chunk(index, batch);
       const long offset = c.n0 * g.out_size();
       float* vc = v + wino.input_offset(c);
+      if (!keeps_inputs) {
+        vc = thread_scratch(kRebuiltInputs, static_cast<std::size_t>(t.points * wino.v_stride(c)));
+        wino.transform_input(c, tensors.x, vc);
+      }
       // The group's partial: the first chunk of a group starts it, the others add to it.
       const bool starts_group = index % per_group == 0;
       float* part = partials + static_cast<long>(index / per_group) * stride;
@@ -824,6 +844,10 @@ long winograd_tile(const Conv2DGeometry& g) {
     return t.per_sample * t.points;
   };
   return products(4) < products(2) ? 4 : 2;
+}
+
+bool winograd_keeps_inputs(const Conv2DGeometry& g, long tile, long batch) {
+  return Tiling(g, tile).keeps_inputs(g, batch);
 }
 
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch) {

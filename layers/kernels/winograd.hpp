@@ -29,10 +29,14 @@ struct WinogradSizes {
   std::size_t partials;  // weight and bias gradients per group of chunks (backward)
 };
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch);
+// Whether training's forward keeps a batch's V for backward (it fits the cores' L2); else
+// backward transforms tensors.x again, a chunk at a time (the same values, bit for bit).
+bool winograd_keeps_inputs(const Conv2DGeometry& g, long tile, long batch);
 
 // The forward pass (conv2d.hpp's Conv2DForward). Writes u (the transformed kernel, and in
-// training its transpose) and v (the transformed input), which backward reads; v null
-// (inference: no backward follows) keeps the transformed input in a per-thread buffer instead.
+// training its transpose), which backward reads, and in training v (the transformed input) when
+// the batch's fits the cores' L2; larger ones, and all in inference (v null), stay in a buffer
+// of the thread, and backward transforms x again.
 // With u_ready (inference only), u already holds the transform of tensors.w and is only read.
 void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
                       const Conv2DForward& tensors, float* u, float* v, bool u_ready = false);
@@ -47,7 +51,8 @@ struct WinogradWorkspace {
   float* partials = nullptr;
 };
 
-// The backward pass after the matching forward (conv2d.hpp's Conv2DBackward).
+// The backward pass after the matching forward (conv2d.hpp's Conv2DBackward; x is read unless
+// forward kept V).
 void winograd_backward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
                        const Conv2DBackward& tensors, const WinogradWorkspace& ws);
 

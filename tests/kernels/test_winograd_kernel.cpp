@@ -70,6 +70,7 @@ Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const Input
       bufs.u.data(), bufs.v.data());
   kernels::winograd_backward(g, tile, {act},
                              {.batch = batch,
+                              .x = in.x.data(),
                               .w = in.w.data(),
                               .y = bufs.y.data(),
                               .dy = in.dy.data(),
@@ -159,6 +160,41 @@ TEST_SUITE("winograd kernel") {
     CHECK(kernels::winograd_sizes(g, 4, c.batch).partials ==
           static_cast<std::size_t>(2 * (36 * 80 * 144 + 144)));
     CHECK(bitwise_equal(got.dw, with_threads(1, [&] { return run(g, 4, c.batch, in); }).dw));
+  }
+
+  // A batch's V past the cores' L2 is not kept: backward transforms x again per chunk. 20
+  // samples of 28x28x32 are ten chunks of V, 1.13M floats.
+  TEST_CASE("Winograd backward that transforms the input again equals direct loops and kept V") {
+    const Case c{20, 28, 28, 32, 32, 1};
+    const auto g = geometry(c);
+    REQUIRE_FALSE(kernels::winograd_keeps_inputs(g, 4, c.batch));
+    REQUIRE(kernels::winograd_keeps_inputs(g, 4, 2));
+    Inputs in(g, c.batch);
+    for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kTanh}) {
+      CAPTURE(kernels::activation_name(act));
+      const Buffers got = run(g, 4, c.batch, in, act);
+      CHECK(bitwise_equal(got.dw, with_threads(1, [&] { return run(g, 4, c.batch, in, act); }).dw));
+      std::vector<float> delta = in.dy;  // dy through the activation, as forward applied it
+      for (std::size_t i = 0; i < delta.size(); ++i) {
+        delta[i] *= act == kernels::Activation::kRelu ? (got.y[i] > 0.0F ? 1.0F : 0.0F)
+                                                      : 1.0F - got.y[i] * got.y[i];
+      }
+      const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, delta);
+      const double tolerance = 1e-5 * static_cast<double>(c.in_c + 4);
+      CHECK(worst_difference(got.dx, expected.dx) < tolerance);
+      const double wide = tolerance * static_cast<double>(c.batch * g.pixels()) / 16.0;
+      CHECK(worst_difference(got.dw, expected.dw) < wide);
+    }
+    // Only the first chunk (two samples) with a gradient: the other chunks' partials are exact
+    // zeros, so dW must be bitwise what a batch of those two samples gives with its V kept.
+    std::fill(in.dy.begin() + 2 * g.out_size(), in.dy.end(), 0.0F);
+    const Buffers rebuilt = run(g, 4, c.batch, in);
+    Inputs first(g, 2);
+    std::copy_n(in.x.begin(), first.x.size(), first.x.begin());
+    std::copy_n(in.dy.begin(), first.dy.size(), first.dy.begin());
+    first.w = in.w;
+    first.b = in.b;
+    CHECK(bitwise_equal(rebuilt.dw, run(g, 4, 2, first).dw));
   }
 
   // ReLU and linear are fused into the output transforms; the others run as separate passes.
