@@ -1,8 +1,11 @@
 #include "layers/kernels/batch_norm.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 
 #include "framework/core/parallel.hpp"
+#include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
 
@@ -14,25 +17,125 @@ std::size_t chunks_of(const BatchNormGeometry& g) {
   return chunk_count(static_cast<std::size_t>(g.rows), kRowsPerChunk);
 }
 
-// Two column sums over the rows in one pass (fn writes both terms): per fixed chunk of rows in
-// parallel into scratch, then the chunks in order. `scratch` holds 2 * channels doubles per
-// chunk.
+// Doubles in one register (8 with AVX-512), and the floats that widen into one.
+constexpr int kDoubleLanes = kLanes / 2;
+using VecD = double __attribute__((vector_size(kDoubleLanes * sizeof(double))));
+using HalfVec = float __attribute__((vector_size(kDoubleLanes * sizeof(float))));
+
+// Loads for the term functions below, which are written once for a lane (float, double) and for
+// a register of them (HalfVec, VecD): F is the float type, D the double type.
+template <typename F>
+inline F load_floats(const float* p) {
+  if constexpr (std::is_same_v<F, float>) {
+    return *p;
+  } else {
+    F v;
+    std::memcpy(&v, p, sizeof(F));
+    return v;
+  }
+}
+
+template <typename D>
+inline D load_doubles(const double* p) {
+  if constexpr (std::is_same_v<D, double>) {
+    return *p;
+  } else {
+    D v;
+    std::memcpy(&v, p, sizeof(D));
+    return v;
+  }
+}
+
+template <typename D>
+inline void store_doubles(const D& v, double* p) {
+  std::memcpy(p, &v, sizeof(D));
+}
+
+template <typename D>
+using FloatsOf = std::conditional_t<std::is_same_v<D, double>, float, HalfVec>;
+
+template <typename D>
+inline D widen(const FloatsOf<D>& f) {
+  if constexpr (std::is_same_v<D, double>) {
+    return static_cast<double>(f);
+  } else {
+    return __builtin_convertvector(f, VecD);
+  }
+}
+
+// 1 where a fused ReLU let the gradient through (its output above 0), else 0; dy is multiplied
+// by it, as the ReLU's backward computes.
+inline float relu_passes(float y) {
+  return y > 0.0F ? 1.0F : 0.0F;
+}
+
+inline HalfVec relu_passes(const HalfVec& y) {
+  return y > 0.0F ? HalfVec{} + 1.0F : HalfVec{};
+}
+
+// The sums of one chunk's rows for NB registers of channels from c0, the accumulators held in
+// registers across the rows (summed in memory, each row's add waited for the last one's store:
+// 12.5% of ResNet's training step on an AMD Zen 5 host). Row by row, in order, as the scalar
+// loop for the channels left over: every channel's sum is the same whichever loop takes it.
+template <int NB, typename Fn>
+void column_block_sums(long r_begin, long r_end, long channels, long c0, double* a, double* b,
+                       const Fn& fn) {
+  VecD sum_a[NB] = {};
+  VecD sum_b[NB] = {};
+  for (long r = r_begin; r < r_end; ++r) {
+    for (int j = 0; j < NB; ++j) {
+      const long c = c0 + j * kDoubleLanes;
+      VecD term_a;
+      VecD term_b;
+      fn(r * channels + c, c, term_a, term_b);
+      sum_a[j] += term_a;
+      sum_b[j] += term_b;
+    }
+  }
+  for (int j = 0; j < NB; ++j) {
+    store_doubles(sum_a[j], a + c0 + j * kDoubleLanes);
+    store_doubles(sum_b[j], b + c0 + j * kDoubleLanes);
+  }
+}
+
+// Two column sums over the rows in one pass: per fixed chunk of rows in parallel into scratch,
+// then the chunks in order. fn(at, c, term_a, term_b) writes both terms of the value at flat
+// index `at` (channel c), for one double or a VecD of consecutive channels. `scratch` holds
+// 2 * channels doubles per chunk.
 template <typename Fn>
 void paired_column_sums(const BatchNormGeometry& g, double* scratch, double* out_a, double* out_b,
                         const Fn& fn) {
   const std::size_t chunks = chunks_of(g);
   const auto c_count = static_cast<std::size_t>(g.channels);
+  // Blocks of 8 registers (64 channels with AVX-512) keep 16 accumulators: half the registers.
+  constexpr int kWidest = kLanes == 16 ? 8 : 4;
   parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t k = first; k < last; ++k) {
       double* a = scratch + 2 * k * c_count;
       double* b = a + c_count;
-      std::fill(a, a + 2 * c_count, 0.0);
+      const auto r_begin = static_cast<long>(k * kRowsPerChunk);
       const long r_end = std::min(g.rows, static_cast<long>((k + 1) * kRowsPerChunk));
-      for (auto r = static_cast<long>(k * kRowsPerChunk); r < r_end; ++r) {
-        for (long c = 0; c < g.channels; ++c) {
+      long c0 = 0;
+      for (; c0 + kWidest * kDoubleLanes <= g.channels; c0 += kWidest * kDoubleLanes) {
+        column_block_sums<kWidest>(r_begin, r_end, g.channels, c0, a, b, fn);
+      }
+      if (c0 + 4 * kDoubleLanes <= g.channels && kWidest > 4) {
+        column_block_sums<4>(r_begin, r_end, g.channels, c0, a, b, fn);
+        c0 += 4 * kDoubleLanes;
+      }
+      for (; c0 + kDoubleLanes <= g.channels; c0 += kDoubleLanes) {
+        column_block_sums<1>(r_begin, r_end, g.channels, c0, a, b, fn);
+      }
+      if (c0 == g.channels) {
+        continue;
+      }
+      std::fill(a + c0, a + g.channels, 0.0);
+      std::fill(b + c0, b + g.channels, 0.0);
+      for (long r = r_begin; r < r_end; ++r) {
+        for (long c = c0; c < g.channels; ++c) {
           double term_a = 0;
           double term_b = 0;
-          fn(r, c, term_a, term_b);
+          fn(r * g.channels + c, c, term_a, term_b);
           a[c] += term_a;
           b[c] += term_b;
         }
@@ -69,12 +172,12 @@ void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* me
     shift[c] = static_cast<double>(x[c]);
   }
   const double* __restrict shift_c = shift;
-  paired_column_sums(g, scratch, sums, squares,
-                     [&](long r, long c, double& term_d, double& term_d2) {
-                       const double d = static_cast<double>(x[r * g.channels + c]) - shift_c[c];
-                       term_d = d;
-                       term_d2 = d * d;
-                     });
+  paired_column_sums(
+      g, scratch, sums, squares, [&]<typename D>(long at, long c, D& term_d, D& term_d2) {
+        const D d = widen<D>(load_floats<FloatsOf<D>>(x + at)) - load_doubles<D>(shift_c + c);
+        term_d = d;
+        term_d2 = d * d;
+      });
   for (std::size_t c = 0; c < c_count; ++c) {
     const double mean_d = sums[c] / n;
     mean[c] = static_cast<float>(shift[c] + mean_d);
@@ -162,10 +265,16 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
     }
   };
   paired_column_sums(g, scratch, sum_dy, sum_dy_xhat,
-                     [=](long r, long c, double& term_dy, double& term_dy_xhat) {
-                       const auto d = static_cast<double>(dy(r, c));
-                       term_dy = d;
-                       term_dy_xhat = d * static_cast<double>(xhat(r, c));
+                     [=]<typename D>(long at, long c, D& term_dy, D& term_dy_xhat) {
+                       using F = FloatsOf<D>;
+                       F d = load_floats<F>(dy_in + at);
+                       if constexpr (kRelu) {
+                         d *= relu_passes(load_floats<F>(relu_y + at));
+                       }
+                       const F xh = (load_floats<F>(x + at) - load_floats<F>(mean + c)) *
+                                    load_floats<F>(inv_std + c);
+                       term_dy = widen<D>(d);
+                       term_dy_xhat = widen<D>(d) * widen<D>(xh);
                      });
   for (std::size_t c = 0; c < c_count; ++c) {
     if (t.dgamma != nullptr) {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "framework/core/errors.hpp"
 #include "layers/kernels/batch_norm.hpp"
@@ -108,6 +109,86 @@ TEST_SUITE("BatchNormalization") {
         const auto exact_var = static_cast<double>(squares / rows);
         CHECK(mean[c] == doctest::Approx(static_cast<double>(exact_mean)).epsilon(1e-7));
         CHECK(var[c] == doctest::Approx(exact_var).epsilon(1e-5));
+      }
+    }
+  }
+
+  // 125 channels take every loop of the column sums: with AVX-512 a block of 64 channels, one of
+  // 32, three of 8, then 5 one by one (with AVX2: 32, 32, 32, 3 x 8, 5). Channels c and c + 5
+  // hold the same values, so each sum must come out bitwise the same whichever loop takes it.
+  TEST_CASE(
+      "Batch-norm statistics and gradient sums agree across channel blocks and with long double") {
+    const long rows = 700;  // three chunks of rows, the last partial
+    const long channels = 125;
+    const kernels::BatchNormGeometry g{rows, channels};
+    const auto size = static_cast<std::size_t>(rows * channels);
+    std::vector<float> x(size);
+    std::vector<float> dy(size);
+    std::vector<float> relu_y(size);
+    for (long r = 0; r < rows; ++r) {
+      for (long c = 0; c < channels; ++c) {
+        const auto k = static_cast<float>(c % 5);
+        const auto at = static_cast<std::size_t>(r * channels + c);
+        x[at] = 3.0F * std::sin(0.37F * static_cast<float>(r) + k) + k;
+        dy[at] = std::cos(0.11F * static_cast<float>(r) * (k + 1.0F));
+        relu_y[at] = std::sin(0.23F * static_cast<float>(r) + 2.0F * k);  // the mask: > 0
+      }
+    }
+    std::vector<double> scratch(kernels::batch_norm_scratch_size(g));
+    std::vector<float> mean(static_cast<std::size_t>(channels));
+    std::vector<float> var(mean.size());
+    kernels::batch_norm_statistics(g, x.data(), mean.data(), var.data(), scratch.data());
+    std::vector<float> inv_std(mean.size());
+    for (std::size_t c = 0; c < mean.size(); ++c) {
+      inv_std[c] = 1.0F / std::sqrt(var[c] + 1e-3F);
+    }
+    for (const bool relu : {false, true}) {
+      CAPTURE(relu);
+      std::vector<float> dgamma(mean.size(), 0.0F);
+      std::vector<float> dbeta(mean.size(), 0.0F);
+      std::vector<float> dx(size);
+      kernels::batch_norm_backward(g,
+                                   {.x = x.data(),
+                                    .dy = dy.data(),
+                                    .relu_y = relu ? relu_y.data() : nullptr,
+                                    .mean = mean.data(),
+                                    .inv_std = inv_std.data(),
+                                    .gamma = nullptr,
+                                    .dgamma = dgamma.data(),
+                                    .dbeta = dbeta.data(),
+                                    .dx = dx.data()},
+                                   scratch.data());
+      for (long c = 0; c < channels; ++c) {
+        CAPTURE(c);
+        const auto k = static_cast<std::size_t>(c);
+        const auto twin = static_cast<std::size_t>(channels - 5 + c % 5);  // a one-by-one channel
+        CHECK(bitwise_equal(std::vector<float>{mean[k], var[k], dgamma[k], dbeta[k]},
+                            std::vector<float>{mean[twin], var[twin], dgamma[twin], dbeta[twin]}));
+        long double sum = 0;
+        long double sum_dy = 0;
+        long double sum_dy_xhat = 0;
+        for (long r = 0; r < rows; ++r) {
+          sum += x[static_cast<std::size_t>(r * channels + c)];
+        }
+        const long double exact_mean = sum / rows;
+        long double squares = 0;
+        for (long r = 0; r < rows; ++r) {
+          const auto at = static_cast<std::size_t>(r * channels + c);
+          const long double d = x[at] - exact_mean;
+          squares += d * d;
+          const long double grad = relu && relu_y[at] <= 0.0F ? 0.0L : dy[at];
+          sum_dy += grad;
+          sum_dy_xhat += grad * (x[at] - mean[k]) * inv_std[k];
+        }
+        CHECK(mean[k] == doctest::Approx(static_cast<double>(exact_mean)).epsilon(1e-6));
+        CHECK(var[k] == doctest::Approx(static_cast<double>(squares / rows)).epsilon(1e-6));
+        CHECK(dbeta[k] == doctest::Approx(static_cast<double>(sum_dy)).epsilon(1e-5));
+        CHECK(dgamma[k] == doctest::Approx(static_cast<double>(sum_dy_xhat)).epsilon(1e-5));
+        for (long r = 0; r < rows; r += 97) {
+          const auto at = static_cast<std::size_t>(r * channels + c);
+          const auto twin_at = static_cast<std::size_t>(r * channels) + twin;
+          CHECK(bitwise_equal(std::vector<float>{dx[at]}, std::vector<float>{dx[twin_at]}));
+        }
       }
     }
   }
