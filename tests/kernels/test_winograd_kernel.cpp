@@ -54,7 +54,8 @@ struct Buffers {
     u.resize(sizes.weights);
     v.resize(sizes.inputs);
     partials.resize(sizes.partials);
-    dx.resize(static_cast<std::size_t>(batch * g.in_size()));
+    // NaN: backward must write every element of dx.
+    dx.assign(static_cast<std::size_t>(batch * g.in_size()), std::nanf(""));
     dw.assign(static_cast<std::size_t>(g.patch() * g.out_c), 0.0F);
     db.assign(static_cast<std::size_t>(g.out_c), 0.0F);
   }

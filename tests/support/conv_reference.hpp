@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "layers/kernels/conv2d.hpp"
@@ -85,7 +86,11 @@ template <typename A, typename B>
 double worst_difference(const std::vector<A>& a, const std::vector<B>& b) {
   double worst = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+    const double difference = std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i]));
+    if (std::isnan(difference)) {
+      return std::numeric_limits<double>::infinity();  // std::max would skip a NaN
+    }
+    worst = std::max(worst, difference);
   }
   return worst;
 }
