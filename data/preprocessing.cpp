@@ -160,6 +160,20 @@ void gather_targets(const Samples& set, std::span<const std::int64_t> indices,
     }
   }
 }
+// Asks the cache for a sample's bytes ahead of use (a task's samples all at once): shuffled batches
+// read samples from all over the dataset, and a byte-image loop waited on each new sample's first
+// lines (gathering a batch of 128 Fashion-MNIST images was 0.26 ms of the strided model's 6.8 ms
+// training step).
+void prefetch_sample(const Samples& set, std::int64_t sample) {
+  constexpr std::size_t kLine = 64;
+  const bool bytes = set.x.type() == ElementType::kUint8;
+  const void* start = bytes ? static_cast<const void*>(set.x.bytes(sample))
+                            : static_cast<const void*>(set.x.floats(sample));
+  const std::size_t size = static_cast<std::size_t>(set.x.sample_size()) * set.x.element_bytes();
+  for (std::size_t offset = 0; offset < size; offset += kLine) {
+    __builtin_prefetch(static_cast<const char*>(start) + offset);
+  }
+}
 }  // namespace
 
 void gather_batch(const Samples& set, std::span<const std::int64_t> indices, const Preprocessing& p,
@@ -176,6 +190,9 @@ void gather_batch(const Samples& set, std::span<const std::int64_t> indices, con
   // In parallel like the layers after it, so the worker thread does not idle through it.
   constexpr std::size_t kSamplesPerTask = 4;
   parallel_for(0, indices.size(), kSamplesPerTask, [&](std::size_t first, std::size_t last) {
+    for (std::size_t i = first; i < last; ++i) {
+      prefetch_sample(set, indices[i]);
+    }
     for (std::size_t i = first; i < last; ++i) {
       const std::int64_t sample = indices[i];
       float* dst = x.data() + i * size;
