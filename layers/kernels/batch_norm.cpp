@@ -22,26 +22,15 @@ constexpr int kDoubleLanes = kLanes / 2;
 using VecD = double __attribute__((vector_size(kDoubleLanes * sizeof(double))));
 using HalfVec = float __attribute__((vector_size(kDoubleLanes * sizeof(float))));
 
-// Loads for the term functions below, which are written once for a lane (float, double) and for
-// a register of them (HalfVec, VecD): F is the float type, D the double type.
-template <typename F>
-inline F load_floats(const float* p) {
-  if constexpr (std::is_same_v<F, float>) {
+// A value of type V (a lane or a register of them) from the S values at p: the term functions
+// below are written once for a lane (float, double) and for a register (HalfVec, VecD).
+template <typename V, typename S>
+inline V load_as(const S* p) {
+  if constexpr (std::is_same_v<V, S>) {
     return *p;
   } else {
-    F v;
-    std::memcpy(&v, p, sizeof(F));
-    return v;
-  }
-}
-
-template <typename D>
-inline D load_doubles(const double* p) {
-  if constexpr (std::is_same_v<D, double>) {
-    return *p;
-  } else {
-    D v;
-    std::memcpy(&v, p, sizeof(D));
+    V v;
+    std::memcpy(&v, p, sizeof(V));
     return v;
   }
 }
@@ -172,12 +161,12 @@ void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* me
     shift[c] = static_cast<double>(x[c]);
   }
   const double* __restrict shift_c = shift;
-  paired_column_sums(
-      g, scratch, sums, squares, [&]<typename D>(long at, long c, D& term_d, D& term_d2) {
-        const D d = widen<D>(load_floats<FloatsOf<D>>(x + at)) - load_doubles<D>(shift_c + c);
-        term_d = d;
-        term_d2 = d * d;
-      });
+  paired_column_sums(g, scratch, sums, squares,
+                     [&]<typename D>(long at, long c, D& term_d, D& term_d2) {
+                       const D d = widen<D>(load_as<FloatsOf<D>>(x + at)) - load_as<D>(shift_c + c);
+                       term_d = d;
+                       term_d2 = d * d;
+                     });
   for (std::size_t c = 0; c < c_count; ++c) {
     const double mean_d = sums[c] / n;
     mean[c] = static_cast<float>(shift[c] + mean_d);
@@ -254,27 +243,26 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
   const float* __restrict inv_std = t.inv_std;
   double* sum_dy = scratch + 2 * chunks_of(g) * c_count;
   double* sum_dy_xhat = sum_dy + c_count;
-  auto xhat = [=](long r, long c) { return (x[r * channels + c] - mean[c]) * inv_std[c]; };
-  // The normalization's output gradient: dy, or through a fused ReLU as the ReLU computes it.
-  auto dy = [=](long r, long c) {
-    const long at = r * channels + c;
+  // The normalized input and the normalization's output gradient (dy, or through a fused ReLU as
+  // the ReLU computes it) at flat index `at`, channel c: one float or a HalfVec of channels, for
+  // both passes below.
+  auto xhat = [=]<typename F>(std::type_identity<F>, long at, long c) {
+    return (load_as<F>(x + at) - load_as<F>(mean + c)) * load_as<F>(inv_std + c);
+  };
+  auto dy = [=]<typename F>(std::type_identity<F>, long at) {
+    const F d = load_as<F>(dy_in + at);
     if constexpr (kRelu) {
-      return dy_in[at] * (relu_y[at] > 0.0F ? 1.0F : 0.0F);
+      return d * relu_passes(load_as<F>(relu_y + at));
     } else {
-      return dy_in[at];
+      return d;
     }
   };
   paired_column_sums(g, scratch, sum_dy, sum_dy_xhat,
                      [=]<typename D>(long at, long c, D& term_dy, D& term_dy_xhat) {
-                       using F = FloatsOf<D>;
-                       F d = load_floats<F>(dy_in + at);
-                       if constexpr (kRelu) {
-                         d *= relu_passes(load_floats<F>(relu_y + at));
-                       }
-                       const F xh = (load_floats<F>(x + at) - load_floats<F>(mean + c)) *
-                                    load_floats<F>(inv_std + c);
-                       term_dy = widen<D>(d);
-                       term_dy_xhat = widen<D>(d) * widen<D>(xh);
+                       constexpr std::type_identity<FloatsOf<D>> lanes;
+                       const D d = widen<D>(dy(lanes, at));
+                       term_dy = d;
+                       term_dy_xhat = d * widen<D>(xhat(lanes, at, c));
                      });
   for (std::size_t c = 0; c < c_count; ++c) {
     if (t.dgamma != nullptr) {
@@ -306,9 +294,11 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
                [=](std::size_t first, std::size_t last) {
                  for (auto r = static_cast<long>(first); r < static_cast<long>(last); ++r) {
                    for (long c = 0; c < channels; ++c) {
-                     const float d = dy(r, c) - static_cast<float>(mean_dy_c[c]) -
-                                     xhat(r, c) * static_cast<float>(mean_dy_xhat_c[c]);
-                     dx[r * channels + c] = static_cast<float>(factor_c[c]) * d;
+                     constexpr std::type_identity<float> lane;
+                     const long at = r * channels + c;
+                     const float d = dy(lane, at) - static_cast<float>(mean_dy_c[c]) -
+                                     xhat(lane, at, c) * static_cast<float>(mean_dy_xhat_c[c]);
+                     dx[at] = static_cast<float>(factor_c[c]) * d;
                    }
                  }
                });
