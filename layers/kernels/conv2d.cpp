@@ -6,6 +6,7 @@
 
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/bias.hpp"
+#include "layers/kernels/conv2d_implicit.hpp"
 #include "layers/kernels/conv2d_in_place.hpp"
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
@@ -279,6 +280,11 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   const long y_size = pooling == Pooling::kMax2x2 ? pooled_size(g) : g.out_size();
   const std::size_t grain = in_place ? kSamplesPerTask : kForwardSamplesPerTask;
   const ChannelAffine* affine = epilogue.affine;
+  // Long patches without pooling: read in place by the implicit GEMM (conv2d_implicit.hpp).
+  const bool implicit =
+      !in_place && !keep && !pointwise(g) && pooling == Pooling::kNone && implicit_conv_applies(g);
+  const std::vector<ImplicitGroup> groups =
+      implicit ? implicit_groups(g) : std::vector<ImplicitGroup>{};
   // Sample n's padded image (in-place kernels): kept in col for backward, else a thread buffer.
   auto sample_image = [&](long n) {
     return col != nullptr
@@ -310,6 +316,8 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
       }
     } else if (pointwise(g)) {
       patches_times_kernel(g, count * pixels, x + n0 * g.in_size(), w, b, act, yn);
+    } else if (implicit) {
+      implicit_conv_forward(g, groups, count, x + n0 * g.in_size(), w, b, act, yn);
     } else {
       float* patches =
           keep ? col + n0 * pixels * patch

@@ -28,8 +28,8 @@ void for_each_tap(const kernels::Conv2DGeometry& g, long batch, const Fn& fn) {
       for (long ow = 0; ow < g.out_w; ++ow) {
         for (long ky = 0; ky < g.k_h; ++ky) {
           for (long kx = 0; kx < g.k_w; ++kx) {
-            const long ih = oh * g.stride_h - g.pad_top + ky;
-            const long iw = ow * g.stride_w - g.pad_left + kx;
+            const long ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
+            const long iw = ow * g.stride_w - g.pad_left + kx * g.dilation_w;
             if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) {
               continue;
             }

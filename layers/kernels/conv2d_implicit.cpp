@@ -1,0 +1,194 @@
+#include "layers/kernels/conv2d_implicit.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "layers/kernels/bias.hpp"
+#include "layers/kernels/constant_dispatch.hpp"
+#include "layers/kernels/lanes.hpp"
+
+namespace runner::kernels {
+
+namespace {
+
+// Output pixels per register block: six rows of four vectors fill AVX-512's accumulators, as in
+// point_products.hpp.
+constexpr int kBlockRows = 6;
+constexpr int kBlockVecs = kVecsPerBlock;
+
+// The taps [first, last) of one kernel axis that land inside an input of `size` for the output
+// index `out`.
+struct TapRange {
+  long first, last;
+};
+TapRange inside_taps(long out, long stride, long pad, long dilation, long taps, long size) {
+  TapRange range{taps, taps};
+  for (long k = 0; k < taps; ++k) {
+    const long at = out * stride - pad + k * dilation;
+    if (at >= 0 && at < size) {
+      range.first = std::min(range.first, k);
+      range.last = k + 1;
+    }
+  }
+  if (range.first >= range.last) {
+    return {0, 0};
+  }
+  return range;
+}
+
+// One block of R pixels (any samples, one group) by NV vectors of filters.
+struct PixelRows {
+  const float* sample[kBlockRows];
+  long origin[kBlockRows];
+  float* y[kBlockRows];
+};
+
+// Rows of W fetched ahead (two lines each: a block of four vectors is four lines, but a line
+// prefetched for the row after next's first half ...).
+constexpr long kPrefetchRows = 4;
+
+// One load per vector, not one per multiply-add: GCC otherwise may fold the load into each of
+// the R multiply-adds (point_products.cpp). One asm for the whole row, so the row is not
+// spilled to the stack.
+template <int NV>
+inline void keep_in_registers(Vec (&row)[NV]) {
+#if defined(__AVX512F__)
+  if constexpr (NV == 4) {
+    asm("" : "+v"(row[0]), "+v"(row[1]), "+v"(row[2]), "+v"(row[3]));
+  } else if constexpr (NV == 3) {
+    asm("" : "+v"(row[0]), "+v"(row[1]), "+v"(row[2]));
+  } else if constexpr (NV == 2) {
+    asm("" : "+v"(row[0]), "+v"(row[1]));
+  } else {
+    asm("" : "+v"(row[0]));
+  }
+#else
+  (void)row;
+#endif
+}
+
+template <int R, int NV>
+void pixel_block(const PixelRows& rows, const std::vector<ImplicitTap>& taps, long c,
+                 const float* w, long n, const float* b, bool relu) {
+  Vec acc[R][NV] = {};
+  for (const ImplicitTap& tap : taps) {
+    const float* a[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      a[r] = rows.sample[r] + (rows.origin[r] + tap.x_offset);
+    }
+    const float* __restrict wt = w + tap.w_offset;
+    for (long k = 0; k < c; ++k, wt += n) {
+      Vec row[NV];
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        row[j] = load_full(wt + j * kLanes);
+      }
+      keep_in_registers(row);
+      // W's rows come from L2 (a 3x3 kernel of 64 channels by 64 filters is 147 KB).
+      __builtin_prefetch(wt + kPrefetchRows * n);
+      __builtin_prefetch(wt + kPrefetchRows * n + 2 * kLanes);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const float s = a[r][k];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) {
+          acc[r][j] += s * row[j];
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      Vec v = acc[r][j];
+      if (b != nullptr) {
+        v += load_full(b + j * kLanes);
+      }
+      store_full(relu ? relu_lanes(v) : v, rows.y[r] + j * kLanes);
+    }
+  }
+}
+
+}  // namespace
+
+bool implicit_conv_applies(const Conv2DGeometry& g) {
+  return g.in_c >= kImplicitMinChannels && g.out_c % kLanes == 0 && g.pixels() > 0;
+}
+
+std::vector<ImplicitGroup> implicit_groups(const Conv2DGeometry& g) {
+  // Pixels with the same tap ranges on both axes share a group, in the order of their first
+  // pixel (row-major), so the interior usually comes second or first.
+  std::map<std::tuple<long, long, long, long>, std::size_t> index;
+  std::vector<ImplicitGroup> groups;
+  for (long oh = 0; oh < g.out_h; ++oh) {
+    const TapRange rows = inside_taps(oh, g.stride_h, g.pad_top, g.dilation_h, g.k_h, g.in_h);
+    for (long ow = 0; ow < g.out_w; ++ow) {
+      const TapRange cols = inside_taps(ow, g.stride_w, g.pad_left, g.dilation_w, g.k_w, g.in_w);
+      const auto key = std::make_tuple(rows.first, rows.last, cols.first, cols.last);
+      auto [it, added] = index.try_emplace(key, groups.size());
+      if (added) {
+        ImplicitGroup group;
+        for (long ky = rows.first; ky < rows.last; ++ky) {
+          for (long kx = cols.first; kx < cols.last; ++kx) {
+            group.taps.push_back({(ky * g.dilation_h * g.in_w + kx * g.dilation_w) * g.in_c,
+                                  (ky * g.k_w + kx) * g.in_c * g.out_c});
+          }
+        }
+        groups.push_back(std::move(group));
+      }
+      const long ih = oh * g.stride_h - g.pad_top;
+      const long iw = ow * g.stride_w - g.pad_left;
+      groups[it->second].pixels.push_back(
+          {(ih * g.in_w + iw) * g.in_c, (oh * g.out_w + ow) * g.out_c});
+    }
+  }
+  return groups;
+}
+
+void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
+                           long count, const float* x, const float* w, const float* b,
+                           Activation act, float* y) {
+  const bool fused = act == Activation::kLinear || act == Activation::kRelu;
+  const float* bias = fused ? b : nullptr;
+  const bool relu = act == Activation::kRelu;
+  const long n = g.out_c;
+  const long vecs = n / kLanes;
+  for (const ImplicitGroup& group : groups) {
+    const auto per_sample = static_cast<long>(group.pixels.size());
+    const long total = count * per_sample;
+    for (long first = 0; first < total; first += kBlockRows) {
+      const long block = std::min<long>(kBlockRows, total - first);
+      PixelRows rows{};
+      for (long r = 0; r < block; ++r) {
+        const long sample = (first + r) / per_sample;
+        const ImplicitPixel& pixel =
+            group.pixels[static_cast<std::size_t>((first + r) % per_sample)];
+        rows.sample[r] = x + sample * g.in_size();
+        rows.origin[r] = pixel.x_origin;
+        rows.y[r] = y + sample * g.out_size() + pixel.y_offset;
+      }
+      for (long j0 = 0; j0 < vecs; j0 += kBlockVecs) {
+        const long block_vecs = std::min<long>(kBlockVecs, vecs - j0);
+        PixelRows shifted = rows;
+        for (long r = 0; r < block; ++r) {
+          shifted.y[r] += j0 * kLanes;
+        }
+        with_constant<kBlockRows>(block, [&](auto r) {
+          with_constant<kBlockVecs>(block_vecs, [&](auto nv) {
+            pixel_block<decltype(r)::value, decltype(nv)::value>(
+                shifted, group.taps, g.in_c, w + j0 * kLanes, n,
+                bias != nullptr ? bias + j0 * kLanes : nullptr, relu);
+          });
+        });
+      }
+    }
+  }
+  if (!fused) {
+    add_bias_activate(y, b, act, count * g.pixels(), n);
+  }
+}
+
+}  // namespace runner::kernels

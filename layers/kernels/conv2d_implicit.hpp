@@ -1,0 +1,43 @@
+#pragma once
+// Convolutions as an implicit GEMM: each output pixel's patch is read where it lies in the input,
+// tap by tap, into a register block of six pixels by up to 64 filters, and only the taps that
+// land inside the image are multiplied. im2col copied every patch first and multiplied the
+// zeros of the padding too: on a 7x7 input, a 3x3 kernel of stride 2 with "same" padding takes
+// 31% of its patch entries from the padding.
+#include <vector>
+
+#include "layers/kernels/activations.hpp"
+#include "layers/kernels/conv2d.hpp"
+
+namespace runner::kernels {
+
+// Whether implicit_conv_forward takes this convolution: filters a multiple of the vector width
+// and at least kImplicitMinChannels input channels (a tap of a float or two is the in-place
+// kernels' job, conv2d_in_place.hpp).
+constexpr long kImplicitMinChannels = 8;
+bool implicit_conv_applies(const Conv2DGeometry& g);
+
+// The output pixels grouped by which taps land inside the image (the interior, each border, each
+// corner), each group with its taps: worked out once per geometry.
+struct ImplicitTap {
+  long x_offset;  // floats from the pixel's origin (tap 0, 0, maybe outside the image)
+  long w_offset;  // floats from the kernel's start to the tap's first row
+};
+struct ImplicitPixel {
+  long x_origin;  // floats from the sample's start to tap 0, 0 (negative in the padding)
+  long y_offset;  // floats from the sample's output to the pixel's
+};
+struct ImplicitGroup {
+  std::vector<ImplicitTap> taps;
+  std::vector<ImplicitPixel> pixels;
+};
+std::vector<ImplicitGroup> implicit_groups(const Conv2DGeometry& g);
+
+// y (count samples) = act(conv(x, w) + b), b may be null. Each output adds its taps in order,
+// each tap's channels in order, whichever group, block or thread computes it; ReLU and linear
+// are applied in registers, other activations in a pass over the samples' outputs after.
+void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
+                           long count, const float* x, const float* w, const float* b,
+                           Activation act, float* y);
+
+}  // namespace runner::kernels

@@ -1,0 +1,109 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "layers/kernels/conv2d.hpp"
+#include "layers/kernels/conv2d_implicit.hpp"
+#include "tests/support/bitwise.hpp"
+#include "tests/support/conv_reference.hpp"
+
+namespace runner::test {
+
+namespace {
+
+// Geometries with every kind of pixel group: the strided model's 7x7 -> 4x4 layer (borders on
+// all sides), "same" padding only below and right, 80 filters (a block of four vectors and one
+// of one), dilation, a 5x5 kernel, and padding so wide that corner outputs see no input at all.
+struct Case {
+  long batch, in_h, in_w, in_c, out_c, k, stride, pad, dilation;
+};
+constexpr Case kCases[] = {{3, 7, 7, 64, 128, 3, 2, 1, 1}, {2, 14, 13, 32, 64, 3, 2, 0, 1},
+                           {2, 9, 8, 8, 80, 3, 1, 1, 1},   {3, 10, 9, 12, 16, 3, 1, 2, 2},
+                           {1, 6, 7, 16, 32, 5, 2, 2, 1},  {2, 3, 3, 8, 16, 3, 1, 3, 1}};
+
+kernels::Conv2DGeometry geometry(const Case& c) {
+  const long span = (c.k - 1) * c.dilation + 1;
+  const long out_h = (c.in_h + 2 * c.pad - span) / c.stride + 1;
+  const long out_w = (c.in_w + 2 * c.pad - span) / c.stride + 1;
+  return {c.in_h, c.in_w,   c.in_c,   out_h, out_w, c.out_c,    c.k,
+          c.k,    c.stride, c.stride, c.pad, c.pad, c.dilation, c.dilation};
+}
+
+}  // namespace
+
+TEST_SUITE("implicit conv2d kernel") {
+  TEST_CASE("implicit_conv_forward equals direct loops for each activation and without a bias") {
+    for (const Case& c : kCases) {
+      const kernels::Conv2DGeometry g = geometry(c);
+      CAPTURE(c.in_h);
+      CAPTURE(c.in_c);
+      CAPTURE(c.out_c);
+      CAPTURE(c.dilation);
+      REQUIRE(kernels::implicit_conv_applies(g));
+      const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+      const auto groups = kernels::implicit_groups(g);
+      for (const auto act :
+           {kernels::Activation::kLinear, kernels::Activation::kRelu, kernels::Activation::kTanh}) {
+        CAPTURE(kernels::activation_name(act));
+        for (const bool with_bias : {true, false}) {
+          std::vector<float> y(static_cast<std::size_t>(c.batch * g.out_size()), std::nanf(""));
+          kernels::implicit_conv_forward(g, groups, c.batch, x.data(), w.data(),
+                                         with_bias ? b.data() : nullptr, act, y.data());
+          auto expected =
+              naive_conv(g, c.batch, x, w, with_bias ? b : std::vector<float>(b.size(), 0.0F));
+          for (double& v : expected) {
+            v = act == kernels::Activation::kRelu   ? std::max(v, 0.0)
+                : act == kernels::Activation::kTanh ? std::tanh(v)
+                                                    : v;
+          }
+          CHECK(worst_difference(y, expected) < 1e-4);
+        }
+      }
+    }
+  }
+
+  // Blocks of pixels cross samples (border groups have few pixels each), so a batch groups them
+  // differently from one sample at a time: the bits must not change.
+  TEST_CASE("implicit_conv_forward gives each sample the same bits alone or in a batch") {
+    for (const Case& c : kCases) {
+      const kernels::Conv2DGeometry g = geometry(c);
+      CAPTURE(c.in_h);
+      const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.41);
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.19);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 0.7);
+      const auto groups = kernels::implicit_groups(g);
+      std::vector<float> batched(static_cast<std::size_t>(c.batch * g.out_size()));
+      kernels::implicit_conv_forward(g, groups, c.batch, x.data(), w.data(), b.data(),
+                                     kernels::Activation::kRelu, batched.data());
+      std::vector<float> alone(batched.size());
+      for (long n = 0; n < c.batch; ++n) {
+        kernels::implicit_conv_forward(g, groups, 1, x.data() + n * g.in_size(), w.data(), b.data(),
+                                       kernels::Activation::kRelu, alone.data() + n * g.out_size());
+      }
+      CHECK(bitwise_equal(batched, alone));
+    }
+  }
+
+  // conv2d_forward sends these geometries to the implicit kernel in training and inference alike.
+  TEST_CASE("conv2d_forward through the implicit kernel equals direct loops") {
+    for (const Case& c : kCases) {
+      const kernels::Conv2DGeometry g = geometry(c);
+      CAPTURE(c.in_h);
+      const long batch = 21;  // tasks of 16 samples and a partial one
+      const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.29);
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.31);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 0.9);
+      std::vector<float> y(static_cast<std::size_t>(batch * g.out_size()));
+      std::vector<float> col(kernels::conv2d_col_size(g, kernels::Activation::kLinear, batch));
+      kernels::conv2d_forward(
+          g, {kernels::Activation::kLinear},
+          {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()}, col.data());
+      CHECK(worst_difference(y, naive_conv(g, batch, x, w, b)) < 1e-4);
+    }
+  }
+}
+
+}  // namespace runner::test
