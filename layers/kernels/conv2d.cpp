@@ -284,7 +284,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   const bool implicit =
       !in_place && !keep && !pointwise(g) && pooling == Pooling::kNone && implicit_conv_applies(g);
   const std::vector<ImplicitGroup> groups =
-      implicit ? implicit_groups(g) : std::vector<ImplicitGroup>{};
+      implicit ? implicit_forward_groups(g) : std::vector<ImplicitGroup>{};
   // Sample n's padded image (in-place kernels): kept in col for backward, else a thread buffer.
   auto sample_image = [&](long n) {
     return col != nullptr
@@ -375,6 +375,17 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   // 1x1: the input is the patch matrix (forward made no copy), dx the GEMM's output.
   const bool direct = !in_place && pointwise(g);
   assert(t.x != nullptr || in_place);
+  // Long patches: dx gathered by the implicit GEMM (conv2d_implicit.hpp) from the transposed
+  // kernel, instead of dx's patches from a GEMM then added up by col2im.
+  const bool implicit_dx = dx != nullptr && !in_place && !direct && !keeps_patches(g, act) &&
+                           implicit_input_gradient_applies(g);
+  std::vector<ImplicitGroup> dx_groups;
+  std::vector<float> w_transposed;
+  if (implicit_dx) {
+    dx_groups = implicit_input_gradient_groups(g);
+    w_transposed.resize(static_cast<std::size_t>(patch * g.out_c));
+    transpose_kernel(g, w, w_transposed.data());
+  }
   parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t chunk = first; chunk < last; ++chunk) {
       const auto n0 = static_cast<long>(chunk * chunk_samples);
@@ -428,6 +439,9 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
       if (dx != nullptr && direct) {
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,
              as_int(g.out_c), w, as_int(g.out_c), 0.0F, dx + n0 * g.in_size(), as_int(patch));
+      } else if (implicit_dx) {
+        implicit_input_gradient(g, dx_groups, count, chunk_delta, w_transposed.data(),
+                                dx + n0 * g.in_size());
       } else if (dx != nullptr) {
         float* dcol = thread_scratch(kPatchGradients, static_cast<std::size_t>(rows * patch));
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,

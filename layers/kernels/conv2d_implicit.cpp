@@ -118,7 +118,7 @@ bool implicit_conv_applies(const Conv2DGeometry& g) {
   return g.in_c >= kImplicitMinChannels && g.out_c % kLanes == 0 && g.pixels() > 0;
 }
 
-std::vector<ImplicitGroup> implicit_groups(const Conv2DGeometry& g) {
+std::vector<ImplicitGroup> implicit_forward_groups(const Conv2DGeometry& g) {
   // Pixels with the same tap ranges on both axes share a group, in the order of their first
   // pixel (row-major), so the interior usually comes second or first.
   std::map<std::tuple<long, long, long, long>, std::size_t> index;
@@ -148,14 +148,19 @@ std::vector<ImplicitGroup> implicit_groups(const Conv2DGeometry& g) {
   return groups;
 }
 
-void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
-                           long count, const float* x, const float* w, const float* b,
-                           Activation act, float* y) {
-  const bool fused = act == Activation::kLinear || act == Activation::kRelu;
-  const float* bias = fused ? b : nullptr;
-  const bool relu = act == Activation::kRelu;
-  const long n = g.out_c;
-  const long vecs = n / kLanes;
+namespace {
+
+// dst (count samples) = src's patches times w, as the groups say: the operands of forward and of
+// the input gradient alike. k source channels per tap, n destination channels per pixel.
+struct ProductShape {
+  long k, n;
+  long src_sample, dst_sample;  // floats per sample
+};
+
+void implicit_products(const std::vector<ImplicitGroup>& groups, const ProductShape& shape,
+                       long count, const float* src, const float* w, const float* bias, bool relu,
+                       float* dst) {
+  const long vecs = shape.n / kLanes;
   for (const ImplicitGroup& group : groups) {
     const auto per_sample = static_cast<long>(group.pixels.size());
     const long total = count * per_sample;
@@ -166,9 +171,9 @@ void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGr
         const long sample = (first + r) / per_sample;
         const ImplicitPixel& pixel =
             group.pixels[static_cast<std::size_t>((first + r) % per_sample)];
-        rows.sample[r] = x + sample * g.in_size();
+        rows.sample[r] = src + sample * shape.src_sample;
         rows.origin[r] = pixel.x_origin;
-        rows.y[r] = y + sample * g.out_size() + pixel.y_offset;
+        rows.y[r] = dst + sample * shape.dst_sample + pixel.y_offset;
       }
       for (long j0 = 0; j0 < vecs; j0 += kBlockVecs) {
         const long block_vecs = std::min<long>(kBlockVecs, vecs - j0);
@@ -179,16 +184,98 @@ void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGr
         with_constant<kBlockRows>(block, [&](auto r) {
           with_constant<kBlockVecs>(block_vecs, [&](auto nv) {
             pixel_block<decltype(r)::value, decltype(nv)::value>(
-                shifted, group.taps, g.in_c, w + j0 * kLanes, n,
+                shifted, group.taps, shape.k, w + j0 * kLanes, shape.n,
                 bias != nullptr ? bias + j0 * kLanes : nullptr, relu);
           });
         });
       }
     }
   }
-  if (!fused) {
-    add_bias_activate(y, b, act, count * g.pixels(), n);
+}
+
+// The kernel taps (ky) of one axis through which input index `in` reaches an output, in order:
+// in = out * stride - pad + ky * dilation for an out in [0, out_size).
+std::vector<long> reaching_taps(long in, long stride, long pad, long dilation, long taps,
+                                long out_size) {
+  std::vector<long> found;
+  for (long k = 0; k < taps; ++k) {
+    const long at = in + pad - k * dilation;
+    if (at >= 0 && at % stride == 0 && at / stride < out_size) {
+      found.push_back(k);
+    }
   }
+  return found;
+}
+
+}  // namespace
+
+bool implicit_input_gradient_applies(const Conv2DGeometry& g) {
+  return g.out_c >= kImplicitMinChannels && g.in_c % kLanes == 0 && g.in_h * g.in_w > 0;
+}
+
+std::vector<ImplicitGroup> implicit_input_gradient_groups(const Conv2DGeometry& g) {
+  // An input pixel's gradient gathers the output gradients of the pixels whose taps read it:
+  // pixels with the same reaching taps on both axes share a group. A pixel's origin is the output
+  // its first tap reaches; the others lie a fixed number of outputs before it.
+  std::map<std::pair<std::vector<long>, std::vector<long>>, std::size_t> index;
+  std::vector<ImplicitGroup> groups;
+  for (long ih = 0; ih < g.in_h; ++ih) {
+    const auto rows = reaching_taps(ih, g.stride_h, g.pad_top, g.dilation_h, g.k_h, g.out_h);
+    for (long iw = 0; iw < g.in_w; ++iw) {
+      const auto cols = reaching_taps(iw, g.stride_w, g.pad_left, g.dilation_w, g.k_w, g.out_w);
+      auto [it, added] = index.try_emplace(std::make_pair(rows, cols), groups.size());
+      if (added) {
+        ImplicitGroup group;
+        for (const long ky : rows) {
+          for (const long kx : cols) {
+            const long back_rows = (ky - rows.front()) * g.dilation_h / g.stride_h;
+            const long back_cols = (kx - cols.front()) * g.dilation_w / g.stride_w;
+            group.taps.push_back({-(back_rows * g.out_w + back_cols) * g.out_c,
+                                  (ky * g.k_w + kx) * g.out_c * g.in_c});
+          }
+        }
+        groups.push_back(std::move(group));
+      }
+      long origin = 0;
+      if (!rows.empty() && !cols.empty()) {
+        const long oh = (ih + g.pad_top - rows.front() * g.dilation_h) / g.stride_h;
+        const long ow = (iw + g.pad_left - cols.front() * g.dilation_w) / g.stride_w;
+        origin = (oh * g.out_w + ow) * g.out_c;
+      }
+      groups[it->second].pixels.push_back({origin, (ih * g.in_w + iw) * g.in_c});
+    }
+  }
+  return groups;
+}
+
+void transpose_kernel(const Conv2DGeometry& g, const float* w, float* w_transposed) {
+  const long taps = g.k_h * g.k_w;
+  for (long t = 0; t < taps; ++t) {
+    const float* src = w + t * g.in_c * g.out_c;
+    float* dst = w_transposed + t * g.in_c * g.out_c;
+    for (long c = 0; c < g.in_c; ++c) {
+      for (long o = 0; o < g.out_c; ++o) {
+        dst[o * g.in_c + c] = src[c * g.out_c + o];
+      }
+    }
+  }
+}
+
+void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
+                           long count, const float* x, const float* w, const float* b,
+                           Activation act, float* y) {
+  const bool fused = act == Activation::kLinear || act == Activation::kRelu;
+  implicit_products(groups, {g.in_c, g.out_c, g.in_size(), g.out_size()}, count, x, w,
+                    fused ? b : nullptr, act == Activation::kRelu, y);
+  if (!fused) {
+    add_bias_activate(y, b, act, count * g.pixels(), g.out_c);
+  }
+}
+
+void implicit_input_gradient(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
+                             long count, const float* delta, const float* w_transposed, float* dx) {
+  implicit_products(groups, {g.out_c, g.in_c, g.out_size(), g.in_size()}, count, delta,
+                    w_transposed, nullptr, false, dx);
 }
 
 }  // namespace runner::kernels

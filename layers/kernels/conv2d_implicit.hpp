@@ -31,7 +31,7 @@ struct ImplicitGroup {
   std::vector<ImplicitTap> taps;
   std::vector<ImplicitPixel> pixels;
 };
-std::vector<ImplicitGroup> implicit_groups(const Conv2DGeometry& g);
+std::vector<ImplicitGroup> implicit_forward_groups(const Conv2DGeometry& g);
 
 // y (count samples) = act(conv(x, w) + b), b may be null. Each output adds its taps in order,
 // each tap's channels in order, whichever group, block or thread computes it; ReLU and linear
@@ -39,5 +39,18 @@ std::vector<ImplicitGroup> implicit_groups(const Conv2DGeometry& g);
 void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
                            long count, const float* x, const float* w, const float* b,
                            Activation act, float* y);
+
+// The input gradient the same way, each input pixel gathering the output gradients that its
+// taps reach (stride and padding skip the rest): input channels a multiple of the vector width,
+// at least kImplicitMinChannels filters.
+bool implicit_input_gradient_applies(const Conv2DGeometry& g);
+std::vector<ImplicitGroup> implicit_input_gradient_groups(const Conv2DGeometry& g);
+// The kernel with each tap's matrix transposed, (k_h, k_w, out_c, in_c), as the input gradient
+// reads it.
+void transpose_kernel(const Conv2DGeometry& g, const float* w, float* w_transposed);
+// dx (count samples, every float written) from the output gradient delta (the activation's
+// derivative applied); each input adds its taps in order, each tap's filters in order.
+void implicit_input_gradient(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
+                             long count, const float* delta, const float* w_transposed, float* dx);
 
 }  // namespace runner::kernels

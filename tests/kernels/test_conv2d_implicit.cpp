@@ -18,9 +18,12 @@ namespace {
 struct Case {
   long batch, in_h, in_w, in_c, out_c, k, stride, pad, dilation;
 };
+// The input gradient's groups add stride with dilation and a stride larger than the kernel
+// (inputs no tap reaches: their gradient is zero).
 constexpr Case kCases[] = {{3, 7, 7, 64, 128, 3, 2, 1, 1}, {2, 14, 13, 32, 64, 3, 2, 0, 1},
                            {2, 9, 8, 8, 80, 3, 1, 1, 1},   {3, 10, 9, 12, 16, 3, 1, 2, 2},
-                           {1, 6, 7, 16, 32, 5, 2, 2, 1},  {2, 3, 3, 8, 16, 3, 1, 3, 1}};
+                           {1, 6, 7, 16, 32, 5, 2, 2, 1},  {2, 3, 3, 8, 16, 3, 1, 3, 1},
+                           {2, 10, 9, 16, 32, 3, 2, 2, 2}, {2, 8, 7, 32, 16, 2, 3, 1, 1}};
 
 kernels::Conv2DGeometry geometry(const Case& c) {
   const long span = (c.k - 1) * c.dilation + 1;
@@ -44,7 +47,7 @@ TEST_SUITE("implicit conv2d kernel") {
       const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
       const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
       const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-      const auto groups = kernels::implicit_groups(g);
+      const auto groups = kernels::implicit_forward_groups(g);
       for (const auto act :
            {kernels::Activation::kLinear, kernels::Activation::kRelu, kernels::Activation::kTanh}) {
         CAPTURE(kernels::activation_name(act));
@@ -74,7 +77,7 @@ TEST_SUITE("implicit conv2d kernel") {
       const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.41);
       const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.19);
       const auto b = pattern(static_cast<std::size_t>(g.out_c), 0.7);
-      const auto groups = kernels::implicit_groups(g);
+      const auto groups = kernels::implicit_forward_groups(g);
       std::vector<float> batched(static_cast<std::size_t>(c.batch * g.out_size()));
       kernels::implicit_conv_forward(g, groups, c.batch, x.data(), w.data(), b.data(),
                                      kernels::Activation::kRelu, batched.data());
@@ -84,6 +87,72 @@ TEST_SUITE("implicit conv2d kernel") {
                                        kernels::Activation::kRelu, alone.data() + n * g.out_size());
       }
       CHECK(bitwise_equal(batched, alone));
+    }
+  }
+
+  TEST_CASE("implicit_input_gradient equals direct loops") {
+    int covered = 0;
+    for (const Case& c : kCases) {
+      const kernels::Conv2DGeometry g = geometry(c);
+      if (!kernels::implicit_input_gradient_applies(g)) {
+        continue;
+      }
+      ++covered;
+      CAPTURE(c.in_h);
+      CAPTURE(c.in_c);
+      CAPTURE(c.stride);
+      CAPTURE(c.dilation);
+      const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+      const auto dy = pattern(static_cast<std::size_t>(c.batch * g.out_size()), 0.53);
+      std::vector<float> w_transposed(w.size());
+      kernels::transpose_kernel(g, w.data(), w_transposed.data());
+      std::vector<float> dx(x.size(), std::nanf(""));
+      kernels::implicit_input_gradient(g, kernels::implicit_input_gradient_groups(g), c.batch,
+                                       dy.data(), w_transposed.data(), dx.data());
+      CHECK(worst_difference(dx, naive_conv_backward(g, c.batch, x, w, dy).dx) < 1e-4);
+    }
+    CHECK(covered == 5);
+  }
+
+  // conv2d_backward takes the implicit input gradient for these geometries; the weight gradient
+  // alongside it still comes from patches.
+  TEST_CASE("conv2d_backward through the implicit input gradient equals direct loops") {
+    for (const Case& c : kCases) {
+      const kernels::Conv2DGeometry g = geometry(c);
+      CAPTURE(c.in_h);
+      CAPTURE(c.in_c);
+      const long batch = 9;  // backward chunks of 4 to 16 samples, one partial
+      const auto act = kernels::Activation::kLinear;
+      const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+      const auto dy = pattern(static_cast<std::size_t>(batch * g.out_size()), 0.53);
+      std::vector<float> y(dy.size());
+      std::vector<float> col(kernels::conv2d_col_size(g, act, batch));
+      std::vector<float> delta(dy.size());
+      std::vector<float> partials(kernels::conv2d_partials_size(g, batch));
+      std::vector<float> dx(x.size(), std::nanf(""));
+      std::vector<float> dw(w.size(), 0.0F);
+      std::vector<float> db(b.size(), 0.0F);
+      kernels::conv2d_forward(
+          g, {act}, {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
+          col.data());
+      kernels::conv2d_backward(
+          g, {act},
+          {.batch = batch,
+           .x = x.data(),
+           .w = w.data(),
+           .y = y.data(),
+           .dy = dy.data(),
+           .dw = dw.data(),
+           .db = db.data(),
+           .dx = dx.data()},
+          {.col = col.data(), .delta = delta.data(), .partials = partials.data()});
+      const auto expected = naive_conv_backward(g, batch, x, w, dy);
+      CHECK(worst_difference(dx, expected.dx) < 1e-4);
+      CHECK(worst_difference(dw, expected.dw) < 1e-3);
+      CHECK(worst_difference(db, expected.db) < 1e-4);
     }
   }
 
