@@ -379,6 +379,10 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   // kernel, instead of dx's patches from a GEMM then added up by col2im.
   const bool implicit_dx = dx != nullptr && !in_place && !direct && !keeps_patches(g, act) &&
                            implicit_input_gradient_applies(g);
+  // The weight gradient too, when forward took the implicit GEMM.
+  const bool implicit = !in_place && !direct && !keeps_patches(g, act) && implicit_conv_applies(g);
+  const std::vector<ImplicitGroup> groups =
+      implicit ? implicit_forward_groups(g) : std::vector<ImplicitGroup>{};
   std::vector<ImplicitGroup> dx_groups;
   std::vector<float> w_transposed;
   if (implicit_dx) {
@@ -421,20 +425,24 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
           activation_backward_column_sums(act, y + offset, dy + offset, chunk_delta, rows, g.out_c,
                                           part + dw_size);
         }
-        // dw_chunk = patches_chunk^T * delta_chunk, the patches kept by forward or built again
-        // here (kPatches)
-        const float* patches = t.x + n0 * g.in_size();
-        if (keeps_patches(g, act)) {
-          patches = col + n0 * pixels * patch;
-        } else if (!direct) {
-          float* built = thread_scratch(kPatches, static_cast<std::size_t>(rows * patch));
-          for (long n = 0; n < count; ++n) {
-            im2col(g, t.x + (n0 + n) * g.in_size(), built + n * pixels * patch);
+        if (implicit) {  // the patches read in place (conv2d_implicit.hpp)
+          implicit_weight_gradient(g, groups, count, t.x + n0 * g.in_size(), chunk_delta, part);
+        } else {
+          // dw_chunk = patches_chunk^T * delta_chunk, the patches kept by forward or built
+          // again here (kPatches)
+          const float* patches = t.x + n0 * g.in_size();
+          if (keeps_patches(g, act)) {
+            patches = col + n0 * pixels * patch;
+          } else if (!direct) {
+            float* built = thread_scratch(kPatches, static_cast<std::size_t>(rows * patch));
+            for (long n = 0; n < count; ++n) {
+              im2col(g, t.x + (n0 + n) * g.in_size(), built + n * pixels * patch);
+            }
+            patches = built;
           }
-          patches = built;
+          gemm(true, false, as_int(patch), as_int(g.out_c), as_int(rows), 1.0F, patches,
+               as_int(patch), chunk_delta, as_int(g.out_c), 0.0F, part, as_int(g.out_c));
         }
-        gemm(true, false, as_int(patch), as_int(g.out_c), as_int(rows), 1.0F, patches,
-             as_int(patch), chunk_delta, as_int(g.out_c), 0.0F, part, as_int(g.out_c));
       }
       if (dx != nullptr && direct) {
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,

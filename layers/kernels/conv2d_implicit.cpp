@@ -261,6 +261,88 @@ void transpose_kernel(const Conv2DGeometry& g, const float* w, float* w_transpos
   }
 }
 
+namespace {
+
+// A pixel of a chunk as the weight gradient reads it: where its taps start in x (tap 0, 0) and
+// its output gradient.
+struct GradientPixel {
+  const float* x;
+  const float* delta;
+};
+
+// dw's rows [c0, c0 + R) of one tap, vectors [j0, j0 + NV) of filters, += the pixels' patch
+// values times their output gradients, pixel by pixel in order.
+template <int R, int NV>
+void gradient_block(const std::vector<GradientPixel>& pixels, long x_offset, long delta_offset,
+                    long n, float* dw) {
+  Vec acc[R][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      acc[r][j] = load_full(dw + r * n + j * kLanes);
+    }
+  }
+  for (const GradientPixel& pixel : pixels) {
+    const float* __restrict a = pixel.x + x_offset;
+    Vec row[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      row[j] = load_full(pixel.delta + delta_offset + j * kLanes);
+    }
+    keep_in_registers(row);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const float s = a[r];
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        acc[r][j] += s * row[j];
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      store_full(acc[r][j], dw + r * n + j * kLanes);
+    }
+  }
+}
+
+}  // namespace
+
+void implicit_weight_gradient(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
+                              long count, const float* x, const float* delta, float* dw) {
+  const long n = g.out_c;
+  const long vecs = n / kLanes;
+  std::fill(dw, dw + g.patch() * n, 0.0F);
+  std::vector<GradientPixel> pixels;
+  for (const ImplicitGroup& group : groups) {
+    pixels.clear();
+    for (long sample = 0; sample < count; ++sample) {
+      for (const ImplicitPixel& pixel : group.pixels) {
+        pixels.push_back({x + sample * g.in_size() + pixel.x_origin,
+                          delta + sample * g.out_size() + pixel.y_offset});
+      }
+    }
+    for (const ImplicitTap& tap : group.taps) {
+      for (long c0 = 0; c0 < g.in_c; c0 += kBlockRows) {
+        const long rows = std::min<long>(kBlockRows, g.in_c - c0);
+        for (long j0 = 0; j0 < vecs; j0 += kBlockVecs) {
+          const long block_vecs = std::min<long>(kBlockVecs, vecs - j0);
+          with_constant<kBlockRows>(rows, [&](auto r) {
+            with_constant<kBlockVecs>(block_vecs, [&](auto nv) {
+              gradient_block<decltype(r)::value, decltype(nv)::value>(
+                  pixels, tap.x_offset + c0, j0 * kLanes, n,
+                  dw + tap.w_offset + c0 * n + j0 * kLanes);
+            });
+          });
+        }
+      }
+    }
+  }
+}
+
 void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
                            long count, const float* x, const float* w, const float* b,
                            Activation act, float* y) {

@@ -40,6 +40,12 @@ void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGr
                            long count, const float* x, const float* w, const float* b,
                            Activation act, float* y);
 
+// dw (patch x out_c, every float written) = the sum over the count samples' pixels of patch
+// (x) delta, groups in order, each group's pixels sample by sample; taps outside the image are
+// never read. The groups are forward's.
+void implicit_weight_gradient(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
+                              long count, const float* x, const float* delta, float* dw);
+
 // The input gradient the same way, each input pixel gathering the output gradients that its
 // taps reach (stride and padding skip the rest): input channels a multiple of the vector width,
 // at least kImplicitMinChannels filters.

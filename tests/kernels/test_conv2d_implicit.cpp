@@ -115,9 +115,9 @@ TEST_SUITE("implicit conv2d kernel") {
     CHECK(covered == 5);
   }
 
-  // conv2d_backward takes the implicit input gradient for these geometries; the weight gradient
-  // alongside it still comes from patches.
-  TEST_CASE("conv2d_backward through the implicit input gradient equals direct loops") {
+  // conv2d_backward takes the implicit weight gradient for these geometries, and the implicit
+  // input gradient where it applies (else patches and col2im).
+  TEST_CASE("conv2d_backward through the implicit kernels equals direct loops") {
     for (const Case& c : kCases) {
       const kernels::Conv2DGeometry g = geometry(c);
       CAPTURE(c.in_h);
