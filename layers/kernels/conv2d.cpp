@@ -203,8 +203,21 @@ void forward_in_place(const Conv2DGeometry& g, const PaddedLayout& layout, const
 // One sample through patches, pooled (Pooling::kMax2x2). With `col` (keeps_patches, training)
 // the sample's patches go there for backward; otherwise each row pair's are built in an L1
 // buffer.
+// With `pair_groups` (a row pair's implicit_forward_groups each), the rows come from the
+// implicit GEMM instead.
+using PairGroups = std::vector<std::vector<ImplicitGroup>>;
 void forward_patches_pooled(const Conv2DGeometry& g, const float* x, const float* w, const float* b,
-                            Activation act, float* col, float* y, float* winners) {
+                            Activation act, float* col, float* y, float* winners,
+                            const PairGroups& pair_groups) {
+  if (!pair_groups.empty()) {
+    pool_row_pairs(
+        g,
+        [&](long ph, float* out) {
+          implicit_conv_forward(g, pair_groups[static_cast<std::size_t>(ph)], 1, x, w, b, act, out);
+        },
+        y, winners);
+    return;
+  }
   thread_local std::vector<float> patches_buffer;
   const long row_pair_patches = 2 * g.out_w * g.patch();
   if (col != nullptr) {
@@ -280,11 +293,18 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   const long y_size = pooling == Pooling::kMax2x2 ? pooled_size(g) : g.out_size();
   const std::size_t grain = in_place ? kSamplesPerTask : kForwardSamplesPerTask;
   const ChannelAffine* affine = epilogue.affine;
-  // Long patches without pooling: read in place by the implicit GEMM (conv2d_implicit.hpp).
-  const bool implicit =
-      !in_place && !keep && !pointwise(g) && pooling == Pooling::kNone && implicit_conv_applies(g);
-  const std::vector<ImplicitGroup> groups =
-      implicit ? implicit_forward_groups(g) : std::vector<ImplicitGroup>{};
+  // Long patches: read in place by the implicit GEMM (conv2d_implicit.hpp), with a fused
+  // pooling two output rows at a time.
+  const bool implicit = !in_place && !keep && !pointwise(g) && implicit_conv_applies(g);
+  std::vector<ImplicitGroup> groups;
+  PairGroups pair_groups;
+  if (implicit && pooling == Pooling::kNone) {
+    groups = implicit_forward_groups(g);
+  } else if (implicit) {
+    for (long ph = 0; ph < g.out_h / 2; ++ph) {
+      pair_groups.push_back(implicit_forward_groups(g, 2 * ph, 2 * ph + 2));
+    }
+  }
   // Sample n's padded image (in-place kernels): kept in col for backward, else a thread buffer.
   auto sample_image = [&](long n) {
     return col != nullptr
@@ -303,7 +323,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
         } else {
           forward_patches_pooled(g, x + n * g.in_size(), w, b, act,
                                  keep ? col + n * pixels * patch : nullptr, y + n * y_size,
-                                 training ? winners + n * y_size : nullptr);
+                                 training ? winners + n * y_size : nullptr, pair_groups);
         }
       }
       return;

@@ -118,12 +118,14 @@ bool implicit_conv_applies(const Conv2DGeometry& g) {
   return g.in_c >= kImplicitMinChannels && g.out_c % kLanes == 0 && g.pixels() > 0;
 }
 
-std::vector<ImplicitGroup> implicit_forward_groups(const Conv2DGeometry& g) {
+std::vector<ImplicitGroup> implicit_forward_groups(const Conv2DGeometry& g, long first_row,
+                                                   long last_row) {
+  last_row = last_row < 0 ? g.out_h : last_row;
   // Pixels with the same tap ranges on both axes share a group, in the order of their first
   // pixel (row-major), so the interior usually comes second or first.
   std::map<std::tuple<long, long, long, long>, std::size_t> index;
   std::vector<ImplicitGroup> groups;
-  for (long oh = 0; oh < g.out_h; ++oh) {
+  for (long oh = first_row; oh < last_row; ++oh) {
     const TapRange rows = inside_taps(oh, g.stride_h, g.pad_top, g.dilation_h, g.k_h, g.in_h);
     for (long ow = 0; ow < g.out_w; ++ow) {
       const TapRange cols = inside_taps(ow, g.stride_w, g.pad_left, g.dilation_w, g.k_w, g.in_w);
@@ -142,7 +144,7 @@ std::vector<ImplicitGroup> implicit_forward_groups(const Conv2DGeometry& g) {
       const long ih = oh * g.stride_h - g.pad_top;
       const long iw = ow * g.stride_w - g.pad_left;
       groups[it->second].pixels.push_back(
-          {(ih * g.in_w + iw) * g.in_c, (oh * g.out_w + ow) * g.out_c});
+          {(ih * g.in_w + iw) * g.in_c, ((oh - first_row) * g.out_w + ow) * g.out_c});
     }
   }
   return groups;
@@ -349,8 +351,14 @@ void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGr
   const bool fused = act == Activation::kLinear || act == Activation::kRelu;
   implicit_products(groups, {g.in_c, g.out_c, g.in_size(), g.out_size()}, count, x, w,
                     fused ? b : nullptr, act == Activation::kRelu, y);
-  if (!fused) {
-    add_bias_activate(y, b, act, count * g.pixels(), g.out_c);
+  if (!fused) {  // pixel by pixel: the groups may cover some rows only
+    for (long sample = 0; sample < count; ++sample) {
+      for (const ImplicitGroup& group : groups) {
+        for (const ImplicitPixel& pixel : group.pixels) {
+          add_bias_activate(y + sample * g.out_size() + pixel.y_offset, b, act, 1, g.out_c);
+        }
+      }
+    }
   }
 }
 

@@ -18,7 +18,8 @@ constexpr long kImplicitMinChannels = 8;
 bool implicit_conv_applies(const Conv2DGeometry& g);
 
 // The output pixels grouped by which taps land inside the image (the interior, each border, each
-// corner), each group with its taps: worked out once per geometry.
+// corner), each group with its taps: worked out once per geometry. Output rows [first_row,
+// last_row) only, if given (last_row -1: to the end), their y offsets from first_row's start.
 struct ImplicitTap {
   long x_offset;  // floats from the pixel's origin (tap 0, 0, maybe outside the image)
   long w_offset;  // floats from the kernel's start to the tap's first row
@@ -31,11 +32,13 @@ struct ImplicitGroup {
   std::vector<ImplicitTap> taps;
   std::vector<ImplicitPixel> pixels;
 };
-std::vector<ImplicitGroup> implicit_forward_groups(const Conv2DGeometry& g);
+std::vector<ImplicitGroup> implicit_forward_groups(const Conv2DGeometry& g, long first_row = 0,
+                                                   long last_row = -1);
 
-// y (count samples) = act(conv(x, w) + b), b may be null. Each output adds its taps in order,
-// each tap's channels in order, whichever group, block or thread computes it; ReLU and linear
-// are applied in registers, other activations in a pass over the samples' outputs after.
+// y (count samples, or the groups' rows of one sample) = act(conv(x, w) + b), b may be null. Each
+// output adds its taps in order, each tap's channels in order, whichever group, block or thread
+// computes it; ReLU and linear are applied in registers, other activations in a pass over the
+// samples' outputs after.
 void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
                            long count, const float* x, const float* w, const float* b,
                            Activation act, float* y);

@@ -156,6 +156,70 @@ TEST_SUITE("implicit conv2d kernel") {
     }
   }
 
+  // A fused 2x2 max pooling takes the implicit kernel two output rows at a time: the same sums,
+  // so the pooled values and the gradients through forward's winners are bitwise the unfused
+  // ones (ReLU, a NaN input).
+  TEST_CASE("conv2d with 2x2 max pooling through the implicit kernel gives the unfused bits") {
+    for (const Case& c : kCases) {
+      const kernels::Conv2DGeometry g = geometry(c);
+      if (g.out_h < 2 || g.out_w < 2) {
+        continue;
+      }
+      CAPTURE(c.in_h);
+      CAPTURE(c.in_c);
+      const long batch = 5;
+      const auto act = kernels::Activation::kRelu;
+      auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
+      x[x.size() / 3] = std::nanf("");
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+      std::vector<float> y(static_cast<std::size_t>(batch * g.out_size()));
+      kernels::conv2d_forward(
+          g, {act}, {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
+          nullptr);
+      const UnfusedPool unfused(g, batch, y);
+      const auto pooled_floats = static_cast<std::size_t>(batch * kernels::pooled_size(g));
+      std::vector<float> pooled(pooled_floats);
+      std::vector<float> winners(pooled_floats);
+      const kernels::Conv2DEpilogue fused{act, kernels::Pooling::kMax2x2};
+      kernels::conv2d_forward(g, fused,
+                              {.batch = batch,
+                               .x = x.data(),
+                               .w = w.data(),
+                               .b = b.data(),
+                               .y = pooled.data(),
+                               .winners = winners.data()},
+                              nullptr);
+      CHECK(bitwise_equal(pooled, unfused.pooled));
+
+      const auto dpool = pattern(pooled_floats, 0.71);
+      auto backward = [&](const kernels::Conv2DEpilogue& epilogue, const std::vector<float>& out,
+                          const std::vector<float>& gradient, const float* window_winners) {
+        std::vector<float> delta(static_cast<std::size_t>(batch * g.out_size()));
+        std::vector<float> partials(kernels::conv2d_partials_size(g, batch));
+        std::vector<float> dx(x.size());
+        std::vector<float> dw(w.size(), 0.0F);
+        std::vector<float> db(b.size(), 0.0F);
+        kernels::conv2d_backward(g, epilogue,
+                                 {.batch = batch,
+                                  .x = x.data(),
+                                  .w = w.data(),
+                                  .y = out.data(),
+                                  .dy = gradient.data(),
+                                  .winners = window_winners,
+                                  .dw = dw.data(),
+                                  .db = db.data(),
+                                  .dx = dx.data()},
+                                 {.delta = delta.data(), .partials = partials.data()});
+        dx.insert(dx.end(), dw.begin(), dw.end());
+        dx.insert(dx.end(), db.begin(), db.end());
+        return dx;
+      };
+      CHECK(bitwise_equal(backward(fused, pooled, dpool, winners.data()),
+                          backward({act}, y, unfused.scatter(batch, dpool), nullptr)));
+    }
+  }
+
   // conv2d_forward sends these geometries to the implicit kernel in training and inference alike.
   TEST_CASE("conv2d_forward through the implicit kernel equals direct loops") {
     for (const Case& c : kCases) {
