@@ -160,12 +160,14 @@ void patches_times_kernel(const Conv2DGeometry& g, long rows, const float* col, 
 // rows_of(ph, out) computes output rows 2 ph and 2 ph + 1 of the sample into out; y and winners
 // (null in inference) are the sample's.
 template <typename RowPair>
-void pool_row_pairs(const Conv2DGeometry& g, const RowPair& rows_of, float* y, float* winners) {
+void pool_row_pairs(const Conv2DGeometry& g, const RowPair& rows_of, float* y, float* winners,
+                    long first_pair = 0, long last_pair = -1) {
   thread_local std::vector<float> rows_buffer;
   const long channels = g.out_c;
   rows_buffer.resize(static_cast<std::size_t>(2 * g.out_w * channels));
   const long pooled_w = g.out_w / 2;
-  for (long ph = 0; ph < g.out_h / 2; ++ph) {
+  last_pair = last_pair < 0 ? g.out_h / 2 : last_pair;
+  for (long ph = first_pair; ph < last_pair; ++ph) {
     float* const top = rows_buffer.data();
     rows_of(ph, top);
     const float* const bottom = top + g.out_w * channels;
@@ -239,6 +241,55 @@ void forward_patches_pooled(const Conv2DGeometry& g, const float* x, const float
       y, winners);
 }
 
+// Bands of output rows per sample for a batch too small to give every core a task (batch-1
+// prediction): each row pair when pooled, else a quarter of the rows.
+constexpr long kBandsPerSample = 4;
+constexpr long kMinBandedPixels = 64;  // below this a band's dispatch costs more than it saves
+
+// The implicit GEMM's output of a small batch, band by band (samples alone would leave a core
+// idle): per-pixel sums as always, so the bits are those of any other split.
+void implicit_forward_banded(const Conv2DGeometry& g, Conv2DEpilogue epilogue,
+                             const Conv2DForward& t, const PairGroups& pair_groups) {
+  const bool pooled = epilogue.pooling == Pooling::kMax2x2;
+  const long band_rows = pooled ? 2 : (g.out_h + kBandsPerSample - 1) / kBandsPerSample;
+  const long bands = pooled ? g.out_h / 2 : (g.out_h + band_rows - 1) / band_rows;
+  std::vector<std::vector<ImplicitGroup>> band_groups;
+  if (!pooled) {
+    for (long band = 0; band < bands; ++band) {
+      band_groups.push_back(
+          implicit_forward_groups(g, band * band_rows, std::min(g.out_h, (band + 1) * band_rows)));
+    }
+  }
+  const long y_size = pooled ? pooled_size(g) : g.out_size();
+  parallel_for(
+      0, static_cast<std::size_t>(t.batch * bands), 1, [&](std::size_t first, std::size_t last) {
+        for (std::size_t unit = first; unit < last; ++unit) {
+          const long n = static_cast<long>(unit) / bands;
+          const long band = static_cast<long>(unit) % bands;
+          const float* xn = t.x + n * g.in_size();
+          float* yn = t.y + n * y_size;
+          if (pooled) {
+            pool_row_pairs(
+                g,
+                [&](long ph, float* out) {
+                  implicit_conv_forward(g, pair_groups[static_cast<std::size_t>(ph)], 1, xn, t.w,
+                                        t.b, epilogue.act, out);
+                },
+                yn, t.winners != nullptr ? t.winners + n * y_size : nullptr, band, band + 1);
+            continue;
+          }
+          const long r0 = band * band_rows;
+          const long rows = std::min(g.out_h, r0 + band_rows) - r0;
+          float* out = yn + r0 * g.out_w * g.out_c;
+          implicit_conv_forward(g, band_groups[static_cast<std::size_t>(band)], 1, xn, t.w, t.b,
+                                epilogue.act, out);
+          if (epilogue.affine != nullptr) {
+            channel_affine_rows(rows * g.out_w, g.out_c, *epilogue.affine, out, out);
+          }
+        }
+      });
+}
+
 // delta for `count` samples from the pooled gradient (Pooling::kMax2x2): each window's winner
 // gets the pooled gradient (through ReLU when `relu`, the winner's output being the pooled
 // value), every other output 0.
@@ -304,6 +355,10 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
     for (long ph = 0; ph < g.out_h / 2; ++ph) {
       pair_groups.push_back(implicit_forward_groups(g, 2 * ph, 2 * ph + 2));
     }
+  }
+  if (implicit && batch < static_cast<long>(kForwardSamplesPerTask) && pixels >= kMinBandedPixels) {
+    implicit_forward_banded(g, epilogue, t, pair_groups);
+    return;
   }
   // Sample n's padded image (in-place kernels): kept in col for backward, else a thread buffer.
   auto sample_image = [&](long n) {

@@ -220,6 +220,40 @@ TEST_SUITE("implicit conv2d kernel") {
     }
   }
 
+  // Batches under a task's 16 samples (batch-1 prediction) are split into bands of rows; the
+  // bits must be a full batch's.
+  TEST_CASE("conv2d_forward of a small batch (bands of rows) gives a large batch's bits") {
+    int banded = 0;
+    for (const Case& c : kCases) {
+      const kernels::Conv2DGeometry g = geometry(c);
+      CAPTURE(c.in_h);
+      CAPTURE(c.in_c);
+      banded += g.pixels() >= 64 ? 1 : 0;
+      const long large = 17;
+      const auto x = pattern(static_cast<std::size_t>(large * g.in_size()), 0.43);
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.27);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 0.8);
+      for (const auto pooling : {kernels::Pooling::kNone, kernels::Pooling::kMax2x2}) {
+        const long y_size =
+            pooling == kernels::Pooling::kNone ? g.out_size() : kernels::pooled_size(g);
+        auto forward = [&](long batch) {
+          std::vector<float> y(static_cast<std::size_t>(batch * y_size));
+          kernels::conv2d_forward(
+              g, {kernels::Activation::kRelu, pooling},
+              {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
+              nullptr);
+          return y;
+        };
+        const auto all = forward(large);
+        for (const long small : {1L, 3L}) {
+          const auto some = forward(small);
+          CHECK(bitwise_equal(some, std::vector<float>(all.begin(), all.begin() + some.size())));
+        }
+      }
+    }
+    CHECK(banded == 2);
+  }
+
   // conv2d_forward sends these geometries to the implicit kernel in training and inference alike.
   TEST_CASE("conv2d_forward through the implicit kernel equals direct loops") {
     for (const Case& c : kCases) {
