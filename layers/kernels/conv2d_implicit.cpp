@@ -68,6 +68,29 @@ inline void keep_in_registers(Vec (&row)[NV]) {
 #endif
 }
 
+// NV vectors from src, held in registers.
+template <int NV>
+inline void load_row(const float* src, Vec (&row)[NV]) {
+#pragma GCC unroll 4
+  for (int j = 0; j < NV; ++j) {
+    row[j] = load_full(src + j * kLanes);
+  }
+  keep_in_registers(row);
+}
+
+// acc[r][j] += scalar(r) * row[j]: one rank-one update of the register block.
+template <int R, int NV, typename Scalar>
+inline void rank_one_update(Vec (&acc)[R][NV], const Vec (&row)[NV], const Scalar& scalar) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    const float s = scalar(r);
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      acc[r][j] += s * row[j];
+    }
+  }
+}
+
 template <int R, int NV>
 void pixel_block(const PixelRows& rows, const std::vector<ImplicitTap>& taps, long c,
                  const float* w, long n, const float* b, bool relu) {
@@ -81,22 +104,11 @@ void pixel_block(const PixelRows& rows, const std::vector<ImplicitTap>& taps, lo
     const float* __restrict wt = w + tap.w_offset;
     for (long k = 0; k < c; ++k, wt += n) {
       Vec row[NV];
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        row[j] = load_full(wt + j * kLanes);
-      }
-      keep_in_registers(row);
+      load_row(wt, row);
       // W's rows come from L2 (a 3x3 kernel of 64 channels by 64 filters is 147 KB).
       __builtin_prefetch(wt + kPrefetchRows * n);
       __builtin_prefetch(wt + kPrefetchRows * n + 2 * kLanes);
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-        const float s = a[r][k];
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) {
-          acc[r][j] += s * row[j];
-        }
-      }
+      rank_one_update(acc, row, [&](int r) { return a[r][k]; });
     }
   }
 #pragma GCC unroll 8
@@ -288,19 +300,8 @@ void gradient_block(const std::vector<GradientPixel>& pixels, long x_offset, lon
   for (const GradientPixel& pixel : pixels) {
     const float* __restrict a = pixel.x + x_offset;
     Vec row[NV];
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      row[j] = load_full(pixel.delta + delta_offset + j * kLanes);
-    }
-    keep_in_registers(row);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const float s = a[r];
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        acc[r][j] += s * row[j];
-      }
-    }
+    load_row(pixel.delta + delta_offset, row);
+    rank_one_update(acc, row, [&](int r) { return a[r]; });
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
