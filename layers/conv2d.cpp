@@ -14,8 +14,9 @@
 namespace runner {
 namespace {
 
-// 3x3 stride-1 convolutions with at least this many input channels run as Winograd
-// (F(4x4,3x3) or F(2x2,3x3): winograd_tile); the others as im2col + GEMM. Measured with
+// 3x3 and 5x5 stride-1 convolutions with at least this many input channels run as Winograd
+// (F(4x4,3x3), F(2x2,3x3) or F(2x2,5x5): winograd_tile); the others as implicit GEMMs or
+// im2col + GEMM (layers/kernels/conv2d.hpp). Measured with
 // runner_kernel_bench on the reference model: conv2d_1 (32 -> 64 channels) forward 0.84 ms instead
 // of 1.26, backward 1.5 instead of 2.6; the first layer (1 channel) is 4x slower as Winograd, its
 // GEMMs having one column.

@@ -18,12 +18,12 @@ namespace runner::kernels {
 
 namespace {
 
-// Lavin & Gray's matrices: V = Bt d Bt^T, U = G g G^T, Y = At M At^T.
-template <int M>
+// Lavin & Gray's matrices for F(M x M, K x K): V = Bt d Bt^T, U = G g G^T, Y = At M At^T.
+template <int M, int K>
 struct Matrices;
 
 template <>
-struct Matrices<2> {
+struct Matrices<2, 3> {
   static constexpr int kAlpha = 4;
   static constexpr float kBt[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
   static constexpr float kG[4][3] = {{1, 0, 0}, {0.5F, 0.5F, 0.5F}, {0.5F, -0.5F, 0.5F}, {0, 0, 1}};
@@ -31,7 +31,7 @@ struct Matrices<2> {
 };
 
 template <>
-struct Matrices<4> {
+struct Matrices<4, 3> {
   static constexpr int kAlpha = 6;
   static constexpr float kBt[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
                                       {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
@@ -44,6 +44,24 @@ struct Matrices<4> {
                                      {0, 0, 1}};
   static constexpr float kAt[4][6] = {
       {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+};
+
+// F(2x2, 5x5): the same six points (0, 1, -1, 2, -2, infinity) as F(4x4, 3x3), so the same
+// input transform; G evaluates the 5-tap kernel at them with F(4x4, 3x3)'s per-point scales, At
+// a 2-output tile. (Checked exactly in rational arithmetic against direct correlation.)
+template <>
+struct Matrices<2, 5> {
+  static constexpr int kAlpha = 6;
+  static constexpr float kBt[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
+                                      {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
+                                      {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+  static constexpr float kG[6][5] = {{1.0F / 4, 0, 0, 0, 0},
+                                     {-1.0F / 6, -1.0F / 6, -1.0F / 6, -1.0F / 6, -1.0F / 6},
+                                     {-1.0F / 6, 1.0F / 6, -1.0F / 6, 1.0F / 6, -1.0F / 6},
+                                     {1.0F / 24, 1.0F / 12, 1.0F / 6, 1.0F / 3, 2.0F / 3},
+                                     {1.0F / 24, -1.0F / 12, 1.0F / 6, -1.0F / 3, 2.0F / 3},
+                                     {0, 0, 0, 0, 1}};
+  static constexpr float kAt[2][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}};
 };
 
 // Sum of coef(i) * term(i) over the non-zero coefficients. Called with compile-time matrices in
@@ -116,26 +134,27 @@ constexpr long kPointPad = 16;
 
 // Tile bookkeeping for one geometry and tile size.
 struct Tiling {
-  long points;  // alpha^2 = (tile + 2)^2
+  long points;  // alpha^2 = (tile + k - 1)^2
   long tiles_h, tiles_w, per_sample;
   long samples_per_chunk;
 
   Tiling(const Conv2DGeometry& g, long tile)
-      : points((tile + 2) * (tile + 2)),
+      : points((tile + g.k_h - 1) * (tile + g.k_h - 1)),
         tiles_h((g.out_h + tile - 1) / tile),
         tiles_w((g.out_w + tile - 1) / tile),
         per_sample(tiles_h * tiles_w),
         samples_per_chunk(1) {
     // Enough tiles per chunk for the GEMMs to run near full speed; a power of two so that
     // usual batch sizes split evenly. Depends on the geometry only, never on threads.
-    while (samples_per_chunk * per_sample < min_tiles(tile) && samples_per_chunk < 64) {
+    while (samples_per_chunk * per_sample < min_tiles(points) && samples_per_chunk < 64) {
       samples_per_chunk *= 2;
     }
   }
-  // F(4x4) tiles carry 2.25x the points of F(2x2) ones; 64 of them keep more chunks for the
-  // threads on small images (ResNet's 7x7 stage: 1.35 against 1.99 ms per step at 128, and
-  // 2.4 ms against 3.0 for a 14x14 one; runner_bench --profile, 2 threads, batch 32).
-  static long min_tiles(long tile) { return tile == 2 ? 128 : 64; }
+  // 36-point tiles (F(4x4,3x3), F(2x2,5x5)) carry 2.25x the points of F(2x2,3x3) ones; 64 of them
+  // keep more chunks for the threads on small images (ResNet's 7x7 stage: 1.35 against 1.99 ms per
+  // step at 128, and 2.4 ms against 3.0 for a 14x14 one; runner_bench --profile, 2 threads, batch
+  // 32).
+  static long min_tiles(long points) { return points == 16 ? 128 : 64; }
   // Floats of a full chunk's V: each point's block of its tiles' channels, then kPointPad.
   [[nodiscard]] long v_floats_per_chunk(long channels) const {
     return points * (samples_per_chunk * per_sample * channels + kPointPad);
@@ -192,9 +211,9 @@ struct TileCursor {
   }
 };
 
-template <int M>
+template <int M, int K>
 class Winograd {
-  using W = Matrices<M>;
+  using W = Matrices<M, K>;
   static constexpr int kA = W::kAlpha;
 
  public:
@@ -206,15 +225,15 @@ class Winograd {
     const long co_count = g_.out_c;
     parallel_for(0, static_cast<std::size_t>(ci_count), 8,
                  [&](std::size_t first, std::size_t last) {
-                   Vec in[3 * 3];
+                   Vec in[K * K];
                    Vec out[kA * kA];
                    for (auto ci = static_cast<long>(first); ci < static_cast<long>(last); ++ci) {
                      for (long co = 0; co < co_count; co += kLanes) {
                        const int lanes = static_cast<int>(std::min<long>(kLanes, co_count - co));
-                       for (int k = 0; k < 9; ++k) {
+                       for (int k = 0; k < K * K; ++k) {
                          in[k] = load_lanes(w + (k * ci_count + ci) * co_count + co, lanes);
                        }
-                       sandwich<kA, 3, W::kG>(in, out);
+                       sandwich<kA, K, W::kG>(in, out);
                        for (int p = 0; p < kA * kA; ++p) {
                          store_lanes(out[p], lanes, u + (p * ci_count + ci) * co_count + co);
                        }
@@ -230,15 +249,15 @@ class Winograd {
     parallel_for(0, static_cast<std::size_t>(ci_count), 8,
                  [&](std::size_t first, std::size_t last) {
                    Vec in[kA * kA];
-                   Vec out[3 * 3];
+                   Vec out[K * K];
                    for (auto ci = static_cast<long>(first); ci < static_cast<long>(last); ++ci) {
                      for (long co = 0; co < co_count; co += kLanes) {
                        const int lanes = static_cast<int>(std::min<long>(kLanes, co_count - co));
                        for (int p = 0; p < kA * kA; ++p) {
                          in[p] = load_lanes(du + (p * ci_count + ci) * co_count + co, lanes);
                        }
-                       sandwich_t<kA, 3, W::kG>(in, out);
-                       for (int k = 0; k < 9; ++k) {
+                       sandwich_t<kA, K, W::kG>(in, out);
+                       for (int k = 0; k < K * K; ++k) {
                          add_lanes(out[k], lanes, dw + (k * ci_count + ci) * co_count + co);
                        }
                      }
@@ -617,7 +636,7 @@ class Winograd {
   const Tiling& t_;
 };
 
-template <int M>
+template <int M, int K>
 void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForward& tensors,
              float* u, float* v, bool u_ready) {
   // Locals, not structured bindings: clang 14 cannot capture those in the lambdas below.
@@ -630,7 +649,7 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
   float* y = tensors.y;
   float* winners = tensors.winners;
   const Tiling t(g, M);
-  const Winograd<M> wino(g, t);
+  const Winograd<M, K> wino(g, t);
   assert(!u_ready || v == nullptr);
   if (!u_ready) {
     wino.transform_kernel(w, u);
@@ -715,7 +734,7 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
   });
 }
 
-template <int M>
+template <int M, int K>
 void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBackward& tensors,
               const WinogradWorkspace& ws) {
   const Activation act = epilogue.act;
@@ -732,7 +751,7 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
   float* delta = ws.delta;
   float* partials = ws.partials;
   const Tiling t(g, M);
-  const Winograd<M> wino(g, t);
+  const Winograd<M, K> wino(g, t);
   const long ci = g.in_c;
   const long co = g.out_c;
   // The grouped path needs both kernels' widths: co for dU, ci for dV (when dx is wanted).
@@ -831,14 +850,30 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
   }
 }
 
+// Calls fn.template operator()<M, K>() for the transform the geometry and tile take.
+template <typename Fn>
+void with_transform(const Conv2DGeometry& g, long tile, const Fn& fn) {
+  assert(winograd_applies(g) && (tile == 2 || (tile == 4 && g.k_h == 3)));
+  if (g.k_h == 5) {
+    fn.template operator()<2, 5>();
+  } else if (tile == 2) {
+    fn.template operator()<2, 3>();
+  } else {
+    fn.template operator()<4, 3>();
+  }
+}
+
 }  // namespace
 
 bool winograd_applies(const Conv2DGeometry& g) {
-  return g.k_h == 3 && g.k_w == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 &&
-         g.dilation_w == 1;
+  return (g.k_h == 3 || g.k_h == 5) && g.k_w == g.k_h && g.stride_h == 1 && g.stride_w == 1 &&
+         g.dilation_h == 1 && g.dilation_w == 1;
 }
 
 long winograd_tile(const Conv2DGeometry& g) {
+  if (g.k_h == 5) {
+    return 2;  // F(4x4, 5x5) would need 8x8 tiles and points to +-4: too inexact
+  }
   const auto products = [&](long tile) {
     const Tiling t(g, tile);
     return t.per_sample * t.points;
@@ -860,24 +895,15 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
 
 void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
                       const Conv2DForward& tensors, float* u, float* v, bool u_ready) {
-  assert(winograd_applies(g) && (tile == 2 || tile == 4));
   assert(epilogue.valid());
-  if (tile == 2) {
-    forward<2>(g, epilogue, tensors, u, v, u_ready);
-  } else {
-    forward<4>(g, epilogue, tensors, u, v, u_ready);
-  }
+  with_transform(g, tile,
+                 [&]<int M, int K>() { forward<M, K>(g, epilogue, tensors, u, v, u_ready); });
 }
 
 void winograd_backward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
                        const Conv2DBackward& tensors, const WinogradWorkspace& ws) {
-  assert(winograd_applies(g) && (tile == 2 || tile == 4));
   assert(epilogue.valid());
-  if (tile == 2) {
-    backward<2>(g, epilogue, tensors, ws);
-  } else {
-    backward<4>(g, epilogue, tensors, ws);
-  }
+  with_transform(g, tile, [&]<int M, int K>() { backward<M, K>(g, epilogue, tensors, ws); });
 }
 
 }  // namespace runner::kernels

@@ -15,13 +15,27 @@ namespace runner::test {
 namespace {
 
 struct Case {
-  long batch, in_h, in_w, in_c, out_c, pad;  // 3x3 kernel, stride 1; pad 1 = "same", 0 = "valid"
+  long batch, in_h, in_w, in_c, out_c, pad;  // stride 1; pad (k - 1) / 2 = "same", 0 = "valid"
+  long k = 3;                                // a k x k kernel: 3, or 5 (F(2x2,5x5) only)
 };
 
 kernels::Conv2DGeometry geometry(const Case& c) {
-  const long out_h = c.in_h + 2 * c.pad - 2;
-  const long out_w = c.in_w + 2 * c.pad - 2;
-  return {c.in_h, c.in_w, c.in_c, out_h, out_w, c.out_c, 3, 3, 1, 1, c.pad, c.pad};
+  const long out_h = c.in_h + 2 * c.pad - (c.k - 1);
+  const long out_w = c.in_w + 2 * c.pad - (c.k - 1);
+  return {c.in_h, c.in_w, c.in_c, out_h, out_w, c.out_c, c.k, c.k, 1, 1, c.pad, c.pad};
+}
+
+// The tiles a case takes: F(2x2) and F(4x4) for 3x3 kernels, F(2x2) for 5x5.
+bool takes_tile(const Case& c, long tile) {
+  return tile == 2 || c.k == 3;
+}
+
+// Sums of up to k * k * in_c products of values in [-1, 1]; the 6x6 transforms' larger
+// coefficients (F(4x4,3x3), F(2x2,5x5)) cost some float precision, still far below what training
+// notices.
+double tolerance(const Case& c, long tile) {
+  const double scale = tile == 2 && c.k == 3 ? 2e-6 : 1e-5;
+  return scale * (static_cast<double>(c.in_c * c.k * c.k) / 9.0 + 4.0);
 }
 
 // Deterministic x, w, b and dy for a geometry.
@@ -38,12 +52,14 @@ struct Inputs {
 // divide the output; valid and same padding.
 // Output channels (forward) and input channels (backward's dV) of 16, 32, 48 and 64 take the
 // point-products kernel (point_products.hpp), with tile groups cut short at each chunk's end;
-// 144 output channels take a library GEMM per point.
-const Case kCases[] = {Case{1, 5, 5, 1, 3, 1},     Case{3, 7, 6, 5, 17, 0},
-                       Case{33, 4, 9, 3, 4, 1},    Case{2, 8, 8, 19, 33, 1},
-                       Case{2, 14, 14, 32, 64, 1}, Case{1, 3, 3, 16, 16, 0},
-                       Case{3, 7, 6, 5, 32, 0},    Case{2, 9, 9, 19, 48, 1},
-                       Case{3, 6, 7, 48, 17, 1},   Case{2, 7, 7, 80, 144, 1}};
+// 144 output channels take a library GEMM per point. 5x5 kernels: "same" and "valid", padding
+// 1, outputs that do not divide into tiles, every path of the products.
+const Case kCases[] = {
+    Case{1, 5, 5, 1, 3, 1},      Case{3, 7, 6, 5, 17, 0},       Case{33, 4, 9, 3, 4, 1},
+    Case{2, 8, 8, 19, 33, 1},    Case{2, 14, 14, 32, 64, 1},    Case{1, 3, 3, 16, 16, 0},
+    Case{3, 7, 6, 5, 32, 0},     Case{2, 9, 9, 19, 48, 1},      Case{3, 6, 7, 48, 17, 1},
+    Case{2, 7, 7, 80, 144, 1},   Case{2, 14, 14, 32, 64, 2, 5}, Case{3, 9, 8, 19, 48, 0, 5},
+    Case{1, 7, 7, 16, 17, 2, 5}, Case{2, 6, 7, 48, 16, 1, 5},   Case{2, 5, 6, 8, 144, 2, 5}};
 
 struct Buffers {
   std::vector<float> y, u, v, delta, partials, dx, dw, db;
@@ -91,6 +107,9 @@ template <typename Fn>
 void for_each_pooling_case(const Fn& fn) {
   for (const long tile : {2L, 4L}) {
     for (const Case& c : kCases) {
+      if (!takes_tile(c, tile)) {
+        continue;
+      }
       for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
         CAPTURE(tile);
         CAPTURE(c.batch);
@@ -121,7 +140,11 @@ TEST_SUITE("winograd kernel") {
   TEST_CASE("Winograd forward and backward equal direct loops for odd sizes and both tiles") {
     for (const long tile : {2L, 4L}) {
       for (const Case& c : kCases) {
+        if (!takes_tile(c, tile)) {
+          continue;
+        }
         CAPTURE(tile);
+        CAPTURE(c.k);
         CAPTURE(c.batch);
         CAPTURE(c.in_c);
         CAPTURE(c.out_c);
@@ -130,14 +153,11 @@ TEST_SUITE("winograd kernel") {
         REQUIRE(kernels::winograd_applies(g));
         const Inputs in(g, c.batch);
         const Buffers got = run(g, tile, c.batch, in);
-        // Sums of up to 9 * in_c products of values in [-1, 1]; F(4x4)'s larger transform
-        // coefficients cost some float precision, still far below what training notices.
-        const double tolerance = tile == 2 ? 2e-6 * static_cast<double>(c.in_c + 4)
-                                           : 1e-5 * static_cast<double>(c.in_c + 4);
-        CHECK(worst_difference(got.y, naive_conv(g, c.batch, in.x, in.w, in.b)) < tolerance);
+        const double limit = tolerance(c, tile);
+        CHECK(worst_difference(got.y, naive_conv(g, c.batch, in.x, in.w, in.b)) < limit);
         const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, in.dy);
-        CHECK(worst_difference(got.dx, expected.dx) < tolerance);
-        const double wide = tolerance * static_cast<double>(c.batch * g.pixels()) / 16.0;
+        CHECK(worst_difference(got.dx, expected.dx) < limit);
+        const double wide = limit * static_cast<double>(c.batch * g.pixels()) / 16.0;
         CHECK(worst_difference(got.dw, expected.dw) < wide);
         CHECK(worst_difference(got.db, expected.db) < wide);
       }
@@ -421,11 +441,15 @@ TEST_SUITE("winograd kernel") {
     CHECK_FALSE(kernels::point_products_apply(80));
   }
 
-  TEST_CASE("Winograd applies to 3x3 stride-1 kernels only") {
+  TEST_CASE("Winograd applies to 3x3 and 5x5 stride-1 kernels only") {
     CHECK(kernels::winograd_applies({8, 8, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1}));
+    CHECK(kernels::winograd_applies({8, 8, 4, 8, 8, 4, 5, 5, 1, 1, 2, 2}));
+    CHECK(kernels::winograd_tile({8, 8, 4, 8, 8, 4, 5, 5, 1, 1, 2, 2}) == 2);
     CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1}));
-    CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 8, 8, 4, 5, 5, 1, 1, 2, 2}));
+    CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 4, 4, 4, 5, 5, 2, 2, 2, 2}));
+    CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 2, 2}));
     CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 8, 6, 4, 3, 1, 1, 1, 1, 0}));
+    CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 8, 8, 4, 7, 7, 1, 1, 3, 3}));
   }
 
   TEST_CASE("A batch of one chunk spread over the threads gives the bits of a larger batch") {
@@ -473,16 +497,20 @@ TEST_SUITE("winograd kernel") {
   }
 
   TEST_CASE("Winograd gives bitwise-equal results on 1 and 2 threads") {
-    const Case c{9, 14, 14, 32, 64, 1};
-    const auto g = geometry(c);
-    const Inputs in(g, c.batch);
-    for (const long tile : {2L, 4L}) {
-      const Buffers one = with_threads(1, [&] { return run(g, tile, c.batch, in); });
-      const Buffers two = with_threads(2, [&] { return run(g, tile, c.batch, in); });
-      CHECK(one.y == two.y);
-      CHECK(one.dx == two.dx);
-      CHECK(one.dw == two.dw);
-      CHECK(one.db == two.db);
+    for (const Case& c : {Case{9, 14, 14, 32, 64, 1}, Case{9, 14, 14, 32, 64, 2, 5}}) {
+      const auto g = geometry(c);
+      const Inputs in(g, c.batch);
+      for (const long tile : {2L, 4L}) {
+        if (!takes_tile(c, tile)) {
+          continue;
+        }
+        const Buffers one = with_threads(1, [&] { return run(g, tile, c.batch, in); });
+        const Buffers two = with_threads(2, [&] { return run(g, tile, c.batch, in); });
+        CHECK(one.y == two.y);
+        CHECK(one.dx == two.dx);
+        CHECK(one.dw == two.dw);
+        CHECK(one.db == two.db);
+      }
     }
   }
 }
