@@ -52,9 +52,7 @@ struct Matrices<4, 3> {
 template <>
 struct Matrices<2, 5> {
   static constexpr int kAlpha = 6;
-  static constexpr float kBt[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
-                                      {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
-                                      {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+  static constexpr const float (&kBt)[6][6] = Matrices<4, 3>::kBt;
   static constexpr float kG[6][5] = {{1.0F / 4, 0, 0, 0, 0},
                                      {-1.0F / 6, -1.0F / 6, -1.0F / 6, -1.0F / 6, -1.0F / 6},
                                      {-1.0F / 6, 1.0F / 6, -1.0F / 6, 1.0F / 6, -1.0F / 6},
