@@ -205,17 +205,16 @@ void forward_in_place(const Conv2DGeometry& g, const PaddedLayout& layout, const
 // One sample through patches, pooled (Pooling::kMax2x2). With `col` (keeps_patches, training)
 // the sample's patches go there for backward; otherwise each row pair's are built in an L1
 // buffer.
-// With `pair_groups` (a row pair's implicit_forward_groups each), the rows come from the
-// implicit GEMM instead.
-using PairGroups = std::vector<std::vector<ImplicitGroup>>;
+// With a `plan` (conv2d_implicit.hpp), each row pair comes from the implicit GEMM instead.
 void forward_patches_pooled(const Conv2DGeometry& g, const float* x, const float* w, const float* b,
                             Activation act, float* col, float* y, float* winners,
-                            const PairGroups& pair_groups) {
-  if (!pair_groups.empty()) {
+                            const ImplicitPlan* plan) {
+  if (plan != nullptr) {
     pool_row_pairs(
         g,
         [&](long ph, float* out) {
-          implicit_conv_forward(g, pair_groups[static_cast<std::size_t>(ph)], 1, x, w, b, act, out);
+          implicit_conv_forward(g, plan->row_pairs[static_cast<std::size_t>(ph)], 1, x, w, b, act,
+                                out);
         },
         y, winners);
     return;
@@ -242,24 +241,16 @@ void forward_patches_pooled(const Conv2DGeometry& g, const float* x, const float
 }
 
 // Bands of output rows per sample for a batch too small to give every core a task (batch-1
-// prediction): each row pair when pooled, else a quarter of the rows.
-constexpr long kBandsPerSample = 4;
+// prediction): each row pair when pooled, else ImplicitPlan::bands.
 constexpr long kMinBandedPixels = 64;  // below this a band's dispatch costs more than it saves
 
 // The implicit GEMM's output of a small batch, band by band (samples alone would leave a core
 // idle): per-pixel sums as always, so the bits are those of any other split.
 void implicit_forward_banded(const Conv2DGeometry& g, Conv2DEpilogue epilogue,
-                             const Conv2DForward& t, const PairGroups& pair_groups) {
+                             const Conv2DForward& t, const ImplicitPlan& plan) {
   const bool pooled = epilogue.pooling == Pooling::kMax2x2;
-  const long band_rows = pooled ? 2 : (g.out_h + kBandsPerSample - 1) / kBandsPerSample;
-  const long bands = pooled ? g.out_h / 2 : (g.out_h + band_rows - 1) / band_rows;
-  std::vector<std::vector<ImplicitGroup>> band_groups;
-  if (!pooled) {
-    for (long band = 0; band < bands; ++band) {
-      band_groups.push_back(
-          implicit_forward_groups(g, band * band_rows, std::min(g.out_h, (band + 1) * band_rows)));
-    }
-  }
+  const long band_rows = pooled ? 2 : plan.band_rows;
+  const auto bands = static_cast<long>(pooled ? plan.row_pairs.size() : plan.bands.size());
   const long y_size = pooled ? pooled_size(g) : g.out_size();
   parallel_for(
       0, static_cast<std::size_t>(t.batch * bands), 1, [&](std::size_t first, std::size_t last) {
@@ -272,7 +263,7 @@ void implicit_forward_banded(const Conv2DGeometry& g, Conv2DEpilogue epilogue,
             pool_row_pairs(
                 g,
                 [&](long ph, float* out) {
-                  implicit_conv_forward(g, pair_groups[static_cast<std::size_t>(ph)], 1, xn, t.w,
+                  implicit_conv_forward(g, plan.row_pairs[static_cast<std::size_t>(ph)], 1, xn, t.w,
                                         t.b, epilogue.act, out);
                 },
                 yn, t.winners != nullptr ? t.winners + n * y_size : nullptr, band, band + 1);
@@ -281,7 +272,7 @@ void implicit_forward_banded(const Conv2DGeometry& g, Conv2DEpilogue epilogue,
           const long r0 = band * band_rows;
           const long rows = std::min(g.out_h, r0 + band_rows) - r0;
           float* out = yn + r0 * g.out_w * g.out_c;
-          implicit_conv_forward(g, band_groups[static_cast<std::size_t>(band)], 1, xn, t.w, t.b,
+          implicit_conv_forward(g, plan.bands[static_cast<std::size_t>(band)], 1, xn, t.w, t.b,
                                 epilogue.act, out);
           if (epilogue.affine != nullptr) {
             channel_affine_rows(rows * g.out_w, g.out_c, *epilogue.affine, out, out);
@@ -347,17 +338,9 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   // Long patches: read in place by the implicit GEMM (conv2d_implicit.hpp), with a fused
   // pooling two output rows at a time.
   const bool implicit = !in_place && !keep && !pointwise(g) && implicit_conv_applies(g);
-  std::vector<ImplicitGroup> groups;
-  PairGroups pair_groups;
-  if (implicit && pooling == Pooling::kNone) {
-    groups = implicit_forward_groups(g);
-  } else if (implicit) {
-    for (long ph = 0; ph < g.out_h / 2; ++ph) {
-      pair_groups.push_back(implicit_forward_groups(g, 2 * ph, 2 * ph + 2));
-    }
-  }
+  const ImplicitPlan* plan = implicit ? &implicit_plan(g) : nullptr;
   if (implicit && batch < static_cast<long>(kForwardSamplesPerTask) && pixels >= kMinBandedPixels) {
-    implicit_forward_banded(g, epilogue, t, pair_groups);
+    implicit_forward_banded(g, epilogue, t, *plan);
     return;
   }
   // Sample n's padded image (in-place kernels): kept in col for backward, else a thread buffer.
@@ -378,7 +361,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
         } else {
           forward_patches_pooled(g, x + n * g.in_size(), w, b, act,
                                  keep ? col + n * pixels * patch : nullptr, y + n * y_size,
-                                 training ? winners + n * y_size : nullptr, pair_groups);
+                                 training ? winners + n * y_size : nullptr, plan);
         }
       }
       return;
@@ -392,7 +375,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
     } else if (pointwise(g)) {
       patches_times_kernel(g, count * pixels, x + n0 * g.in_size(), w, b, act, yn);
     } else if (implicit) {
-      implicit_conv_forward(g, groups, count, x + n0 * g.in_size(), w, b, act, yn);
+      implicit_conv_forward(g, plan->forward, count, x + n0 * g.in_size(), w, b, act, yn);
     } else {
       float* patches =
           keep ? col + n0 * pixels * patch
@@ -456,14 +439,16 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
                            implicit_input_gradient_applies(g);
   // The weight gradient too, when forward took the implicit GEMM.
   const bool implicit = !in_place && !direct && !keeps_patches(g, act) && implicit_conv_applies(g);
-  const std::vector<ImplicitGroup> groups =
-      implicit ? implicit_forward_groups(g) : std::vector<ImplicitGroup>{};
-  std::vector<ImplicitGroup> dx_groups;
-  std::vector<float> w_transposed;
+  const ImplicitPlan* plan = implicit || implicit_dx ? &implicit_plan(g) : nullptr;
+  // The transposed kernel: the calling thread's, grown to the largest and kept (no allocation in
+  // steady-state steps).
+  // (The tasks below read it through this pointer: by name they would see their own thread's.)
+  thread_local std::vector<float> transposed;
+  float* w_transposed = nullptr;
   if (implicit_dx) {
-    dx_groups = implicit_input_gradient_groups(g);
-    w_transposed.resize(static_cast<std::size_t>(patch * g.out_c));
-    transpose_kernel(g, w, w_transposed.data());
+    transposed.resize(std::max(transposed.size(), static_cast<std::size_t>(patch * g.out_c)));
+    w_transposed = transposed.data();
+    transpose_kernel(g, w, w_transposed);
   }
   parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t chunk = first; chunk < last; ++chunk) {
@@ -501,7 +486,8 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
                                           part + dw_size);
         }
         if (implicit) {  // the patches read in place (conv2d_implicit.hpp)
-          implicit_weight_gradient(g, groups, count, t.x + n0 * g.in_size(), chunk_delta, part);
+          implicit_weight_gradient(g, plan->forward, count, t.x + n0 * g.in_size(), chunk_delta,
+                                   part);
         } else {
           // dw_chunk = patches_chunk^T * delta_chunk, the patches kept by forward or built
           // again here (kPatches)
@@ -523,7 +509,7 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
         gemm(false, true, as_int(rows), as_int(patch), as_int(g.out_c), 1.0F, chunk_delta,
              as_int(g.out_c), w, as_int(g.out_c), 0.0F, dx + n0 * g.in_size(), as_int(patch));
       } else if (implicit_dx) {
-        implicit_input_gradient(g, dx_groups, count, chunk_delta, w_transposed.data(),
+        implicit_input_gradient(g, plan->input_gradient, count, chunk_delta, w_transposed,
                                 dx + n0 * g.in_size());
       } else if (dx != nullptr) {
         float* dcol = thread_scratch(kPatchGradients, static_cast<std::size_t>(rows * patch));

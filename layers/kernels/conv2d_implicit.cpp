@@ -1,6 +1,7 @@
 #include "layers/kernels/conv2d_implicit.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <tuple>
 
@@ -262,6 +263,29 @@ std::vector<ImplicitGroup> implicit_input_gradient_groups(const Conv2DGeometry& 
   return groups;
 }
 
+const ImplicitPlan& implicit_plan(const Conv2DGeometry& g) {
+  using Key = std::array<long, 14>;
+  thread_local std::map<Key, ImplicitPlan> plans;
+  const Key key{g.in_h, g.in_w,     g.in_c,     g.out_h,   g.out_w,    g.out_c,      g.k_h,
+                g.k_w,  g.stride_h, g.stride_w, g.pad_top, g.pad_left, g.dilation_h, g.dilation_w};
+  auto [it, added] = plans.try_emplace(key);
+  ImplicitPlan& plan = it->second;
+  if (added) {
+    plan.forward = implicit_forward_groups(g);
+    for (long ph = 0; ph < g.out_h / 2; ++ph) {
+      plan.row_pairs.push_back(implicit_forward_groups(g, 2 * ph, 2 * ph + 2));
+    }
+    plan.band_rows = (g.out_h + kImplicitBandsPerSample - 1) / kImplicitBandsPerSample;
+    for (long r0 = 0; r0 < g.out_h; r0 += plan.band_rows) {
+      plan.bands.push_back(implicit_forward_groups(g, r0, std::min(g.out_h, r0 + plan.band_rows)));
+    }
+    if (implicit_input_gradient_applies(g)) {
+      plan.input_gradient = implicit_input_gradient_groups(g);
+    }
+  }
+  return plan;
+}
+
 void transpose_kernel(const Conv2DGeometry& g, const float* w, float* w_transposed) {
   const long taps = g.k_h * g.k_w;
   for (long t = 0; t < taps; ++t) {
@@ -319,7 +343,7 @@ void implicit_weight_gradient(const Conv2DGeometry& g, const std::vector<Implici
   const long n = g.out_c;
   const long vecs = n / kLanes;
   std::fill(dw, dw + g.patch() * n, 0.0F);
-  std::vector<GradientPixel> pixels;
+  thread_local std::vector<GradientPixel> pixels;  // kept: steady-state steps do not allocate
   for (const ImplicitGroup& group : groups) {
     pixels.clear();
     for (long sample = 0; sample < count; ++sample) {

@@ -35,6 +35,20 @@ struct ImplicitGroup {
 std::vector<ImplicitGroup> implicit_forward_groups(const Conv2DGeometry& g, long first_row = 0,
                                                    long last_row = -1);
 
+// Every grouping the kernels below take for one geometry, worked out on its first use and kept
+// for the calling thread, so steady-state training steps do not allocate: forward's, per output
+// row pair (a fused 2x2 pooling), per band of band_rows output rows (batches too small to give
+// each core a sample), and the input gradient's.
+struct ImplicitPlan {
+  std::vector<ImplicitGroup> forward;
+  std::vector<std::vector<ImplicitGroup>> row_pairs;
+  long band_rows = 0;
+  std::vector<std::vector<ImplicitGroup>> bands;
+  std::vector<ImplicitGroup> input_gradient;
+};
+constexpr long kImplicitBandsPerSample = 4;
+const ImplicitPlan& implicit_plan(const Conv2DGeometry& g);
+
 // y (count samples, or the groups' rows of one sample) = act(conv(x, w) + b), b may be null. Each
 // output adds its taps in order, each tap's channels in order, whichever group, block or thread
 // computes it; ReLU and linear are applied in registers, other activations in a pass over the
