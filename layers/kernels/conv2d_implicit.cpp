@@ -342,29 +342,42 @@ void implicit_weight_gradient(const Conv2DGeometry& g, const std::vector<Implici
                               long count, const float* x, const float* delta, float* dw) {
   const long n = g.out_c;
   const long vecs = n / kLanes;
-  std::fill(dw, dw + g.patch() * n, 0.0F);
+  const long tap_floats = g.in_c * n;
+  // Tap by tap over every pixel that tap reaches (groups in order, then samples, then pixels):
+  // each register block runs over the whole chunk at once, instead of group by group (a corner
+  // group has one pixel per sample, and the block's accumulators were loaded and stored for it).
   thread_local std::vector<GradientPixel> pixels;  // kept: steady-state steps do not allocate
-  for (const ImplicitGroup& group : groups) {
+  for (long tap = 0; tap < g.k_h * g.k_w; ++tap) {
     pixels.clear();
-    for (long sample = 0; sample < count; ++sample) {
-      for (const ImplicitPixel& pixel : group.pixels) {
-        pixels.push_back({x + sample * g.in_size() + pixel.x_origin,
-                          delta + sample * g.out_size() + pixel.y_offset});
+    for (const ImplicitGroup& group : groups) {
+      const auto it = std::find_if(group.taps.begin(), group.taps.end(), [&](const ImplicitTap& t) {
+        return t.w_offset == tap * tap_floats;
+      });
+      if (it == group.taps.end()) {
+        continue;
+      }
+      for (long sample = 0; sample < count; ++sample) {
+        for (const ImplicitPixel& pixel : group.pixels) {
+          pixels.push_back({x + sample * g.in_size() + pixel.x_origin + it->x_offset,
+                            delta + sample * g.out_size() + pixel.y_offset});
+        }
       }
     }
-    for (const ImplicitTap& tap : group.taps) {
-      for (long c0 = 0; c0 < g.in_c; c0 += kBlockRows) {
-        const long rows = std::min<long>(kBlockRows, g.in_c - c0);
-        for (long j0 = 0; j0 < vecs; j0 += kBlockVecs) {
-          const long block_vecs = std::min<long>(kBlockVecs, vecs - j0);
-          with_constant<kBlockRows>(rows, [&](auto r) {
-            with_constant<kBlockVecs>(block_vecs, [&](auto nv) {
-              gradient_block<decltype(r)::value, decltype(nv)::value>(
-                  pixels, tap.x_offset + c0, j0 * kLanes, n,
-                  dw + tap.w_offset + c0 * n + j0 * kLanes);
-            });
+    float* dw_tap = dw + tap * tap_floats;
+    std::fill(dw_tap, dw_tap + tap_floats, 0.0F);
+    if (pixels.empty()) {
+      continue;
+    }
+    for (long c0 = 0; c0 < g.in_c; c0 += kBlockRows) {
+      const long rows = std::min<long>(kBlockRows, g.in_c - c0);
+      for (long j0 = 0; j0 < vecs; j0 += kBlockVecs) {
+        const long block_vecs = std::min<long>(kBlockVecs, vecs - j0);
+        with_constant<kBlockRows>(rows, [&](auto r) {
+          with_constant<kBlockVecs>(block_vecs, [&](auto nv) {
+            gradient_block<decltype(r)::value, decltype(nv)::value>(pixels, c0, j0 * kLanes, n,
+                                                                    dw_tap + c0 * n + j0 * kLanes);
           });
-        }
+        });
       }
     }
   }

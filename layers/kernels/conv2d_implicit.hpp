@@ -58,8 +58,8 @@ void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGr
                            Activation act, float* y);
 
 // dw (patch x out_c, every float written) = the sum over the count samples' pixels of patch
-// (x) delta, groups in order, each group's pixels sample by sample; taps outside the image are
-// never read. The groups are forward's.
+// (x) delta: each tap over the pixels it reaches, groups in order, each group's pixels sample by
+// sample; taps outside the image are never read. The groups are forward's.
 void implicit_weight_gradient(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
                               long count, const float* x, const float* delta, float* dw);
 
