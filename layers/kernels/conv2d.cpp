@@ -63,6 +63,14 @@ bool keeps_patches(const Conv2DGeometry& g, Activation act) {
   return !in_place_applies(g, act) && !pointwise(g) && g.in_c < kMinRebuiltChannels;
 }
 
+// Whether the patches are read in place by the implicit GEMM (conv2d_implicit.hpp) rather than
+// built by im2col: long patches, neither kept nor a 1x1's input, forward and weight gradient
+// alike.
+bool implicit_applies(const Conv2DGeometry& g, Activation act) {
+  return !in_place_applies(g, act) && !pointwise(g) && !keeps_patches(g, act) &&
+         implicit_conv_applies(g);
+}
+
 ColumnRange inside_columns(const Conv2DGeometry& g, long kx) {
   // iw = ow * stride - pad + kx * dilation >= 0  and  < in_w
   const long offset = kx * g.dilation_w - g.pad_left;
@@ -205,18 +213,26 @@ void forward_in_place(const Conv2DGeometry& g, const PaddedLayout& layout, const
 // One sample through patches, pooled (Pooling::kMax2x2). With `col` (keeps_patches, training)
 // the sample's patches go there for backward; otherwise each row pair's are built in an L1
 // buffer.
+// Row pairs [first_pair, last_pair) of one sample pooled from the implicit GEMM (the whole
+// sample by default).
+void implicit_pooled(const Conv2DGeometry& g, const ImplicitPlan& plan, const float* x,
+                     const float* w, const float* b, Activation act, float* y, float* winners,
+                     long first_pair = 0, long last_pair = -1) {
+  pool_row_pairs(
+      g,
+      [&](long ph, float* out) {
+        implicit_conv_forward(g, plan.row_pairs[static_cast<std::size_t>(ph)], 1, x, w, b, act,
+                              out);
+      },
+      y, winners, first_pair, last_pair);
+}
+
 // With a `plan` (conv2d_implicit.hpp), each row pair comes from the implicit GEMM instead.
 void forward_patches_pooled(const Conv2DGeometry& g, const float* x, const float* w, const float* b,
                             Activation act, float* col, float* y, float* winners,
                             const ImplicitPlan* plan) {
   if (plan != nullptr) {
-    pool_row_pairs(
-        g,
-        [&](long ph, float* out) {
-          implicit_conv_forward(g, plan->row_pairs[static_cast<std::size_t>(ph)], 1, x, w, b, act,
-                                out);
-        },
-        y, winners);
+    implicit_pooled(g, *plan, x, w, b, act, y, winners);
     return;
   }
   thread_local std::vector<float> patches_buffer;
@@ -252,33 +268,29 @@ void implicit_forward_banded(const Conv2DGeometry& g, Conv2DEpilogue epilogue,
   const long band_rows = pooled ? 2 : plan.band_rows;
   const auto bands = static_cast<long>(pooled ? plan.row_pairs.size() : plan.bands.size());
   const long y_size = pooled ? pooled_size(g) : g.out_size();
-  parallel_for(
-      0, static_cast<std::size_t>(t.batch * bands), 1, [&](std::size_t first, std::size_t last) {
-        for (std::size_t unit = first; unit < last; ++unit) {
-          const long n = static_cast<long>(unit) / bands;
-          const long band = static_cast<long>(unit) % bands;
-          const float* xn = t.x + n * g.in_size();
-          float* yn = t.y + n * y_size;
-          if (pooled) {
-            pool_row_pairs(
-                g,
-                [&](long ph, float* out) {
-                  implicit_conv_forward(g, plan.row_pairs[static_cast<std::size_t>(ph)], 1, xn, t.w,
-                                        t.b, epilogue.act, out);
-                },
-                yn, t.winners != nullptr ? t.winners + n * y_size : nullptr, band, band + 1);
-            continue;
-          }
-          const long r0 = band * band_rows;
-          const long rows = std::min(g.out_h, r0 + band_rows) - r0;
-          float* out = yn + r0 * g.out_w * g.out_c;
-          implicit_conv_forward(g, plan.bands[static_cast<std::size_t>(band)], 1, xn, t.w, t.b,
-                                epilogue.act, out);
-          if (epilogue.affine != nullptr) {
-            channel_affine_rows(rows * g.out_w, g.out_c, *epilogue.affine, out, out);
-          }
-        }
-      });
+  parallel_for(0, static_cast<std::size_t>(t.batch * bands), 1,
+               [&](std::size_t first, std::size_t last) {
+                 for (std::size_t unit = first; unit < last; ++unit) {
+                   const long n = static_cast<long>(unit) / bands;
+                   const long band = static_cast<long>(unit) % bands;
+                   const float* xn = t.x + n * g.in_size();
+                   float* yn = t.y + n * y_size;
+                   if (pooled) {
+                     implicit_pooled(g, plan, xn, t.w, t.b, epilogue.act, yn,
+                                     t.winners != nullptr ? t.winners + n * y_size : nullptr, band,
+                                     band + 1);
+                     continue;
+                   }
+                   const long r0 = band * band_rows;
+                   const long rows = std::min(g.out_h, r0 + band_rows) - r0;
+                   float* out = yn + r0 * g.out_w * g.out_c;
+                   implicit_conv_forward(g, plan.bands[static_cast<std::size_t>(band)], 1, xn, t.w,
+                                         t.b, epilogue.act, out);
+                   if (epilogue.affine != nullptr) {
+                     channel_affine_rows(rows * g.out_w, g.out_c, *epilogue.affine, out, out);
+                   }
+                 }
+               });
 }
 
 // delta for `count` samples from the pooled gradient (Pooling::kMax2x2): each window's winner
@@ -337,7 +349,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   const ChannelAffine* affine = epilogue.affine;
   // Long patches: read in place by the implicit GEMM (conv2d_implicit.hpp), with a fused
   // pooling two output rows at a time.
-  const bool implicit = !in_place && !keep && !pointwise(g) && implicit_conv_applies(g);
+  const bool implicit = implicit_applies(g, act);
   const ImplicitPlan* plan = implicit ? &implicit_plan(g) : nullptr;
   if (implicit && batch < static_cast<long>(kForwardSamplesPerTask) && pixels >= kMinBandedPixels) {
     implicit_forward_banded(g, epilogue, t, *plan);
@@ -438,7 +450,7 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   const bool implicit_dx = dx != nullptr && !in_place && !direct && !keeps_patches(g, act) &&
                            implicit_input_gradient_applies(g);
   // The weight gradient too, when forward took the implicit GEMM.
-  const bool implicit = !in_place && !direct && !keeps_patches(g, act) && implicit_conv_applies(g);
+  const bool implicit = implicit_applies(g, act);
   const ImplicitPlan* plan = implicit || implicit_dx ? &implicit_plan(g) : nullptr;
   // The transposed kernel: the calling thread's, grown to the largest and kept (no allocation in
   // steady-state steps).

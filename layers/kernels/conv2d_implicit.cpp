@@ -7,6 +7,7 @@
 
 #include "layers/kernels/bias.hpp"
 #include "layers/kernels/constant_dispatch.hpp"
+#include "layers/kernels/gemm.hpp"
 #include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
@@ -286,19 +287,6 @@ const ImplicitPlan& implicit_plan(const Conv2DGeometry& g) {
   return plan;
 }
 
-void transpose_kernel(const Conv2DGeometry& g, const float* w, float* w_transposed) {
-  const long taps = g.k_h * g.k_w;
-  for (long t = 0; t < taps; ++t) {
-    const float* src = w + t * g.in_c * g.out_c;
-    float* dst = w_transposed + t * g.in_c * g.out_c;
-    for (long c = 0; c < g.in_c; ++c) {
-      for (long o = 0; o < g.out_c; ++o) {
-        dst[o * g.in_c + c] = src[c * g.out_c + o];
-      }
-    }
-  }
-}
-
 namespace {
 
 // A pixel of a chunk as the weight gradient reads it: where its taps start in x (tap 0, 0) and
@@ -314,26 +302,14 @@ template <int R, int NV>
 void gradient_block(const std::vector<GradientPixel>& pixels, long x_offset, long delta_offset,
                     long n, float* dw) {
   Vec acc[R][NV];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      acc[r][j] = load_full(dw + r * n + j * kLanes);
-    }
-  }
+  load_rows(dw, n, acc);
   for (const GradientPixel& pixel : pixels) {
     const float* __restrict a = pixel.x + x_offset;
     Vec row[NV];
     load_row(pixel.delta + delta_offset, row);
     rank_one_update(acc, row, [&](int r) { return a[r]; });
   }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      store_full(acc[r][j], dw + r * n + j * kLanes);
-    }
-  }
+  store_rows(acc, dw, n);
 }
 
 }  // namespace
@@ -398,6 +374,10 @@ void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGr
       }
     }
   }
+}
+
+void transpose_kernel(const Conv2DGeometry& g, const float* w, float* w_transposed) {
+  transpose_matrices(g.k_h * g.k_w, g.in_c, g.out_c, w, w_transposed);
 }
 
 void implicit_input_gradient(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,

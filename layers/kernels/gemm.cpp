@@ -24,4 +24,16 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
   assert(status == dnnl_success);
 }
 
+void transpose_matrices(long count, long rows, long cols, const float* src, float* dst) {
+  for (long b = 0; b < count; ++b) {
+    const float* from = src + b * rows * cols;
+    float* to = dst + b * rows * cols;
+    for (long r = 0; r < rows; ++r) {
+      for (long c = 0; c < cols; ++c) {
+        to[c * rows + r] = from[r * cols + c];
+      }
+    }
+  }
+}
+
 }  // namespace runner::kernels

@@ -10,6 +10,10 @@ namespace runner::kernels {
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
           const float* b, int ldb, float beta, float* c, int ldc);
 
+// dst[b] = src[b]^T for `count` row-major matrices of rows x cols, one after another in each
+// (the kernels' per-tap and per-point weight matrices, as their input gradients read them).
+void transpose_matrices(long count, long rows, long cols, const float* src, float* dst);
+
 // A long size as gemm's int argument (dnnl_sgemm takes int), in one place for every caller.
 inline int as_int(long v) {
   return static_cast<int>(v);

@@ -113,6 +113,30 @@ inline void for_each_channel_block(long channels, const Fn& fn) {
   }
 }
 
+// The R x NV register block of rows m_row floats apart at m, into acc and back (the register
+// kernels' accumulators: point_products, conv2d_implicit).
+template <int R, int NV>
+inline void load_rows(const float* m, long m_row, Vec (&acc)[R][NV]) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      acc[r][j] = load_full(m + r * m_row + j * kLanes);
+    }
+  }
+}
+
+template <int R, int NV>
+inline void store_rows(const Vec (&acc)[R][NV], float* m, long m_row) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      store_full(acc[r][j], m + r * m_row + j * kLanes);
+    }
+  }
+}
+
 // ReLU lane by lane as std::max(v, 0) computes it: a NaN stays NaN (TerminateOnNaN sees it).
 inline Vec relu_lanes(const Vec& v) {
   return v < 0.0F ? Vec{} : v;

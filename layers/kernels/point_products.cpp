@@ -38,29 +38,6 @@ inline void rank_one_updates(long steps, const float* __restrict a, long a_row, 
   }
 }
 
-// The R x NV block of rows m_row floats apart at m, into acc and back.
-template <int R, int NV>
-inline void load_rows(const float* m, long m_row, Vec (&acc)[R][NV]) {
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      acc[r][j] = load_full(m + r * m_row + j * kLanes);
-    }
-  }
-}
-
-template <int R, int NV>
-inline void store_rows(const Vec (&acc)[R][NV], float* m, long m_row) {
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      store_full(acc[r][j], m + r * m_row + j * kLanes);
-    }
-  }
-}
-
 // kRows tiles by NV vectors of outputs: up to 24 accumulators, NV vectors of U's row and a
 // broadcast, within AVX-512's 32 registers (AVX2: two vectors of columns at a time).
 template <int kRows, int NV>

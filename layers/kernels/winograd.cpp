@@ -600,15 +600,9 @@ class Winograd {
     const long co_count = g_.out_c;
     parallel_for(0, static_cast<std::size_t>(t_.points), 1,
                  [&](std::size_t first, std::size_t last) {
-                   for (auto p = static_cast<long>(first); p < static_cast<long>(last); ++p) {
-                     const float* src = u + p * ci_count * co_count;
-                     float* dst = ut + p * ci_count * co_count;
-                     for (long co = 0; co < co_count; ++co) {
-                       for (long ci = 0; ci < ci_count; ++ci) {
-                         dst[co * ci_count + ci] = src[ci * co_count + co];
-                       }
-                     }
-                   }
+                   const auto p = static_cast<long>(first);
+                   transpose_matrices(static_cast<long>(last - first), ci_count, co_count,
+                                      u + p * ci_count * co_count, ut + p * ci_count * co_count);
                  });
   }
 
