@@ -131,17 +131,19 @@ class BatchNormalization final : public Layer {
     return fused_relu_ ? Fusion::kAlways : Fusion::kNone;
   }
 
-  // Fused, `output` and `grad_output` are the ReLU's.
-  void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
+  // Fused, `grad_output` is the ReLU's.
+  void backward(const Tensor& input, const Tensor& /*output*/, const Tensor& grad_output,
                 Tensor* grad_input) override {
     if (!training_) {
       throw std::logic_error("BatchNormalization: backward after an inference-mode forward");
     }
     const kernels::BatchNormGeometry g{static_cast<long>(input.size()) / channels_, channels_};
+    // The ReLU's mask comes from the input and forward's scale and shift, not from `output`.
+    const kernels::ChannelAffine relu_affine{.scale = scale_factor_.data(), .shift = shift_.data()};
     kernels::batch_norm_backward(g,
                                  {.x = input.data(),
                                   .dy = grad_output.data(),
-                                  .relu_y = fused_relu_ ? output.data() : nullptr,
+                                  .relu = fused_relu_ ? &relu_affine : nullptr,
                                   .mean = mean_.data(),
                                   .inv_std = inv_std_.data(),
                                   .gamma = scale_ ? gamma_.data : nullptr,

@@ -179,7 +179,7 @@ namespace {
 // kernel). Both loops below compute exactly this, so in place and apart agree bit for bit.
 template <bool kRelu>
 inline float affine_value(float x, float scale, float shift) {
-  const float v = x * scale + shift;
+  const float v = x * scale + shift;  // batch_norm_backward's relu_passes takes this same v
   return kRelu ? (v > 0.0F ? v : 0.0F) : v;
 }
 
@@ -227,9 +227,9 @@ void batch_norm_apply(const BatchNormGeometry& g, const float* x, const ChannelA
 }
 
 namespace {
-// batch_norm_backward for a fused ReLU (kRelu) or none. The two are separate loops: a test of
-// relu_y inside one loop kept GCC from vectorizing it (it may not load relu_y[at] before knowing
-// the pointer is not null), and the ReLU case ran 5x slower than the plain one (ResNet's
+// batch_norm_backward for a fused ReLU (kRelu) or none. The two are separate loops: a test for
+// the ReLU inside one loop kept GCC from vectorizing it (it may not load through a pointer before
+// knowing it is not null), and the ReLU case ran 5x slower than the plain one (ResNet's
 // normalizations, 28x28x32 at batch 32: 5.8 against 1.0 ms per backward step).
 template <bool kRelu>
 void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackward& t,
@@ -238,7 +238,8 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
   const long channels = g.channels;
   const float* __restrict x = t.x;
   const float* __restrict dy_in = t.dy;
-  const float* __restrict relu_y = t.relu_y;
+  const float* __restrict relu_scale = kRelu ? t.relu->scale : nullptr;
+  const float* __restrict relu_shift = kRelu ? t.relu->shift : nullptr;
   const float* __restrict mean = t.mean;
   const float* __restrict inv_std = t.inv_std;
   double* sum_dy = scratch + 2 * chunks_of(g) * c_count;
@@ -249,10 +250,12 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
   auto xhat = [=]<typename F>(std::type_identity<F>, long at, long c) {
     return (load_as<F>(x + at) - load_as<F>(mean + c)) * load_as<F>(inv_std + c);
   };
-  auto dy = [=]<typename F>(std::type_identity<F>, long at) {
+  auto dy = [=]<typename F>(std::type_identity<F>, long at, long c) {
     const F d = load_as<F>(dy_in + at);
     if constexpr (kRelu) {
-      return d * relu_passes(load_as<F>(relu_y + at));
+      // forward's affine_value, before its max(0, .)
+      const F v = load_as<F>(x + at) * load_as<F>(relu_scale + c) + load_as<F>(relu_shift + c);
+      return d * relu_passes(v);
     } else {
       return d;
     }
@@ -260,7 +263,7 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
   paired_column_sums(g, scratch, sum_dy, sum_dy_xhat,
                      [=]<typename D>(long at, long c, D& term_dy, D& term_dy_xhat) {
                        constexpr std::type_identity<FloatsOf<D>> lanes;
-                       const D d = widen<D>(dy(lanes, at));
+                       const D d = widen<D>(dy(lanes, at, c));
                        term_dy = d;
                        term_dy_xhat = d * widen<D>(xhat(lanes, at, c));
                      });
@@ -296,7 +299,7 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
                    for (long c = 0; c < channels; ++c) {
                      constexpr std::type_identity<float> lane;
                      const long at = r * channels + c;
-                     const float d = dy(lane, at) - static_cast<float>(mean_dy_c[c]) -
+                     const float d = dy(lane, at, c) - static_cast<float>(mean_dy_c[c]) -
                                      xhat(lane, at, c) * static_cast<float>(mean_dy_xhat_c[c]);
                      dx[at] = static_cast<float>(factor_c[c]) * d;
                    }
@@ -306,7 +309,7 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
 }  // namespace
 
 void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t, double* scratch) {
-  if (t.relu_y != nullptr) {
+  if (t.relu != nullptr) {
     batch_norm_backward_impl<true>(g, t, scratch);
   } else {
     batch_norm_backward_impl<false>(g, t, scratch);

@@ -39,9 +39,11 @@ void batch_norm_apply(const BatchNormGeometry& g, const float* x, const ChannelA
 struct BatchNormBackward {
   const float* x;
   const float* dy;
-  // Non-null when a ReLU was fused after the normalization: its output; dy is then the ReLU's
-  // output gradient, taken through the ReLU here (dy * (relu_y > 0 ? 1 : 0), as it computes).
-  const float* relu_y;
+  // Non-null when a ReLU was fused after the normalization: the scale and shift forward
+  // normalized with (its relu flag is not read). dy is then the ReLU's output gradient, taken
+  // through the ReLU here where x * scale + shift > 0, computed as forward computed it: the mask
+  // of the ReLU's output, without reading that tensor (twice per backward).
+  const ChannelAffine* relu;
   const float* mean;     // the batch statistics forward used
   const float* inv_std;  // 1 / sqrt(var + epsilon)
   const float* gamma;    // null: scale off (gamma = 1)

@@ -56,12 +56,14 @@ void products(long points, long k, const float* v, long v_stride, const float* u
 
 // G's rows [r0, r0 + R) (4 at most: 16 accumulators with NV = 4) += A[:, r0 + r]^T B.
 template <int R, int NV>
-void gradient_rows(long rows, long k, const float* a, const float* b, float* g) {
+void gradient_rows(long rows, long k, const float* a, const float* b, float* g, Accumulate mode) {
   constexpr long n = NV * kLanes;
   constexpr int kBlock = column_block<NV>();
   for (int j0 = 0; j0 < NV; j0 += kBlock) {
-    Vec acc[R][kBlock];
-    load_rows(g + j0 * kLanes, n, acc);
+    Vec acc[R][kBlock] = {};
+    if (mode == Accumulate::kAdd) {
+      load_rows(g + j0 * kLanes, n, acc);
+    }
     rank_one_updates(rows, a, 1, k, b + j0 * kLanes, n, acc);
     store_rows(acc, g + j0 * kLanes, n);
   }
@@ -69,7 +71,7 @@ void gradient_rows(long rows, long k, const float* a, const float* b, float* g) 
 
 template <int NV>
 void gradient_products(long points, long rows, long k, const float* a, long a_stride,
-                       const float* b, long b_stride, float* g) {
+                       const float* b, long b_stride, float* g, Accumulate mode) {
   constexpr long n = NV * kLanes;
   constexpr long kBlock = 4;
   for (long xi = 0; xi < points; ++xi) {
@@ -78,11 +80,11 @@ void gradient_products(long points, long rows, long k, const float* a, long a_st
     float* gx = g + xi * k * n;
     long r0 = 0;
     for (; r0 + kBlock <= k; r0 += kBlock) {
-      gradient_rows<kBlock, NV>(rows, k, ax + r0, bx, gx + r0 * n);
+      gradient_rows<kBlock, NV>(rows, k, ax + r0, bx, gx + r0 * n, mode);
     }
     if (r0 < k) {  // the last one to three rows
       with_constant<kBlock - 1>(k - r0, [&](auto tail) {
-        gradient_rows<decltype(tail)::value, NV>(rows, k, ax + r0, bx, gx + r0 * n);
+        gradient_rows<decltype(tail)::value, NV>(rows, k, ax + r0, bx, gx + r0 * n, mode);
       });
     }
   }
@@ -91,10 +93,10 @@ void gradient_products(long points, long rows, long k, const float* a, long a_st
 }  // namespace
 
 void point_gradient_products(long points, long rows, long k, long n, const float* a, long a_stride,
-                             const float* b, long b_stride, float* g) {
+                             const float* b, long b_stride, float* g, Accumulate mode) {
   assert(point_products_apply(n));
   with_constant<kMaxVecs>(n / kLanes, [&](auto nv) {
-    gradient_products<decltype(nv)::value>(points, rows, k, a, a_stride, b, b_stride, g);
+    gradient_products<decltype(nv)::value>(points, rows, k, a, a_stride, b, b_stride, g, mode);
   });
 }
 

@@ -19,11 +19,16 @@ bool point_products_apply(long n);
 void point_products(long points, long rows, long k, long n, const float* v, long v_stride,
                     const float* u, float* p, long p_stride);
 
-// The weight gradient's products, accumulated: for xi in [0, points), G[xi] (k x n) +=
-// A[xi]^T B[xi], A[xi] (rows x k, rows k floats apart) starting a_stride floats after A[xi - 1],
-// B[xi] (rows x n, rows n floats apart) b_stride floats after B[xi - 1], G[xi] k * n floats
-// after G[xi - 1]. Each element adds the rows in order. n as point_products_apply.
+// How point_gradient_products treats G: add to it, or start it from zero (what G was is not
+// read, so it needs no zeroing first; the same bits as adding to zeros).
+enum class Accumulate { kAdd, kFromZero };
+
+// The weight gradient's products: for xi in [0, points), G[xi] (k x n) += A[xi]^T B[xi],
+// A[xi] (rows x k, rows k floats apart) starting a_stride floats after A[xi - 1], B[xi]
+// (rows x n, rows n floats apart) b_stride floats after B[xi - 1], G[xi] k * n floats after
+// G[xi - 1]. Each element adds the rows in order. n as point_products_apply.
 void point_gradient_products(long points, long rows, long k, long n, const float* a, long a_stride,
-                             const float* b, long b_stride, float* g);
+                             const float* b, long b_stride, float* g,
+                             Accumulate mode = Accumulate::kAdd);
 
 }  // namespace runner::kernels

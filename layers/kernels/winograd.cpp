@@ -784,15 +784,16 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
         constexpr long kRows = kPointProductRows;
         float* dpg = thread_scratch(kProducts, static_cast<std::size_t>(kGroup * t.points * co));
         float* dvg = thread_scratch(kInputs, static_cast<std::size_t>(kRows * t.points * ci));
-        if (starts_group) {
-          std::fill(part, part + du_size, 0.0F);
-        }
         for (long t0 = 0; t0 < c.tiles; t0 += kGroup) {
           const long rows = std::min(kGroup, c.tiles - t0);
           wino.transform_output_gradient(c, t0, rows, dy, relu_y, pooling, winners, part + du_size,
                                          dpg, kGroup * co);
+          // The group's first products start its partial: no zeroing pass over it first (up
+          // to 590 KB per chunk, about 14 MB per step of the ResNet's training).
+          const Accumulate mode =
+              starts_group && t0 == 0 ? Accumulate::kFromZero : Accumulate::kAdd;
           point_gradient_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), dpg,
-                                  kGroup * co, part);
+                                  kGroup * co, part, mode);
           if (dx == nullptr) {
             continue;
           }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "layers/kernels/point_products.hpp"
@@ -401,6 +403,26 @@ TEST_SUITE("winograd kernel") {
         }
         CHECK(worst < 1e-5);
       }
+    }
+  }
+
+  TEST_CASE("Point gradient products from zero ignore what G held and equal adding to zeros") {
+    const long points = 2;
+    const long rows = 9;
+    const long a_stride = rows * 7 + 3;
+    const long b_stride = rows * 64 + 16;
+    for (const long n : {16L, 32L, 48L, 64L}) {
+      CAPTURE(n);
+      const long k = 7;
+      const auto a = pattern(static_cast<std::size_t>(points * a_stride), 0.41);
+      const auto b = pattern(static_cast<std::size_t>(points * b_stride), 0.29);
+      std::vector<float> added(static_cast<std::size_t>(points * k * n), 0.0F);
+      kernels::point_gradient_products(points, rows, k, n, a.data(), a_stride, b.data(), b_stride,
+                                       added.data(), kernels::Accumulate::kAdd);
+      std::vector<float> started(added.size(), std::numeric_limits<float>::quiet_NaN());
+      kernels::point_gradient_products(points, rows, k, n, a.data(), a_stride, b.data(), b_stride,
+                                       started.data(), kernels::Accumulate::kFromZero);
+      CHECK(std::memcmp(added.data(), started.data(), added.size() * sizeof(float)) == 0);
     }
   }
 

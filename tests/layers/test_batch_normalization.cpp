@@ -124,16 +124,26 @@ TEST_SUITE("BatchNormalization") {
     const auto size = static_cast<std::size_t>(rows * channels);
     std::vector<float> x(size);
     std::vector<float> dy(size);
-    std::vector<float> relu_y(size);
     for (long r = 0; r < rows; ++r) {
       for (long c = 0; c < channels; ++c) {
         const auto k = static_cast<float>(c % 5);
         const auto at = static_cast<std::size_t>(r * channels + c);
         x[at] = 3.0F * std::sin(0.37F * static_cast<float>(r) + k) + k;
         dy[at] = std::cos(0.11F * static_cast<float>(r) * (k + 1.0F));
-        relu_y[at] = std::sin(0.23F * static_cast<float>(r) + 2.0F * k);  // the mask: > 0
       }
     }
+    // A fused ReLU's mask: forward's affine output above 0 (relu_y as the forward kernel writes
+    // it; channels c and c + 5 share a scale and shift).
+    std::vector<float> relu_scale(static_cast<std::size_t>(channels));
+    std::vector<float> relu_shift(relu_scale.size());
+    for (long c = 0; c < channels; ++c) {
+      relu_scale[static_cast<std::size_t>(c)] = 0.7F + 0.1F * static_cast<float>(c % 5);
+      relu_shift[static_cast<std::size_t>(c)] = 0.5F - 0.3F * static_cast<float>(c % 5);
+    }
+    const kernels::ChannelAffine relu_affine{
+        .scale = relu_scale.data(), .shift = relu_shift.data(), .relu = true};
+    std::vector<float> relu_y(size);
+    kernels::channel_affine_rows(rows, channels, relu_affine, x.data(), relu_y.data());
     std::vector<double> scratch(kernels::batch_norm_scratch_size(g));
     std::vector<float> mean(static_cast<std::size_t>(channels));
     std::vector<float> var(mean.size());
@@ -150,7 +160,7 @@ TEST_SUITE("BatchNormalization") {
       kernels::batch_norm_backward(g,
                                    {.x = x.data(),
                                     .dy = dy.data(),
-                                    .relu_y = relu ? relu_y.data() : nullptr,
+                                    .relu = relu ? &relu_affine : nullptr,
                                     .mean = mean.data(),
                                     .inv_std = inv_std.data(),
                                     .gamma = nullptr,
@@ -191,6 +201,68 @@ TEST_SUITE("BatchNormalization") {
         }
       }
     }
+  }
+
+  // The backward recomputes a fused ReLU's mask from x, scale and shift: it must be forward's
+  // mask exactly, also where x * scale + shift is within rounding of 0 (where a fused
+  // multiply-add and a rounded product then a sum disagree about the sign). With dy = 1, dbeta
+  // counts the values let through: an exact integer to compare.
+  TEST_CASE("Batch-norm backward takes a fused ReLU's mask exactly as forward computed it") {
+    const long rows = 500;
+    const long channels = 37;  // vector blocks and single channels
+    const kernels::BatchNormGeometry g{rows, channels};
+    const auto size = static_cast<std::size_t>(rows * channels);
+    std::vector<float> scale(static_cast<std::size_t>(channels));
+    std::vector<float> shift(scale.size());
+    for (long c = 0; c < channels; ++c) {
+      scale[static_cast<std::size_t>(c)] = 0.3F + 0.0137F * static_cast<float>(c);
+      // shift = -(x0 * scale) rounded, for an x0 the data holds: x0 * scale + shift is then the
+      // product's rounding error, of either sign, or 0.
+      shift[static_cast<std::size_t>(c)] = -(1.1F * scale[static_cast<std::size_t>(c)]);
+    }
+    std::vector<float> x(size);
+    for (long r = 0; r < rows; ++r) {
+      for (long c = 0; c < channels; ++c) {
+        const float near = 1.1F + static_cast<float>((r * 7 + c) % 41 - 20) * 1e-7F;
+        x[static_cast<std::size_t>(r * channels + c)] =
+            r % 3 == 0 ? std::sin(0.3F * static_cast<float>(r + c)) : near;
+      }
+    }
+    const kernels::ChannelAffine affine{.scale = scale.data(), .shift = shift.data(), .relu = true};
+    std::vector<float> relu_y(size);
+    kernels::channel_affine_rows(rows, channels, affine, x.data(), relu_y.data());
+    std::vector<double> scratch(kernels::batch_norm_scratch_size(g));
+    std::vector<float> mean(scale.size());
+    std::vector<float> var(scale.size());
+    kernels::batch_norm_statistics(g, x.data(), mean.data(), var.data(), scratch.data());
+    std::vector<float> inv_std(scale.size(), 1.0F);
+    const std::vector<float> dy(size, 1.0F);
+    std::vector<float> dbeta(scale.size(), 0.0F);
+    kernels::batch_norm_backward(g,
+                                 {.x = x.data(),
+                                  .dy = dy.data(),
+                                  .relu = &affine,
+                                  .mean = mean.data(),
+                                  .inv_std = inv_std.data(),
+                                  .gamma = nullptr,
+                                  .dgamma = nullptr,
+                                  .dbeta = dbeta.data(),
+                                  .dx = nullptr},
+                                 scratch.data());
+    long boundary = 0;  // values whose sign a different rounding could flip
+    for (long c = 0; c < channels; ++c) {
+      CAPTURE(c);
+      long passed = 0;
+      for (long r = 0; r < rows; ++r) {
+        const auto at = static_cast<std::size_t>(r * channels + c);
+        passed += relu_y[at] > 0.0F ? 1 : 0;
+        const double exact = static_cast<double>(x[at]) * scale[static_cast<std::size_t>(c)] +
+                             shift[static_cast<std::size_t>(c)];
+        boundary += std::abs(exact) < 1e-6 ? 1 : 0;
+      }
+      CHECK(dbeta[static_cast<std::size_t>(c)] == static_cast<float>(passed));
+    }
+    CHECK(boundary > 100);  // the case tests what it says
   }
 
   TEST_CASE("BatchNormalization gradients match finite differences") {
