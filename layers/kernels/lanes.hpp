@@ -117,7 +117,7 @@ inline void for_each_channel_block(long channels, const Fn& fn) {
 // kernels' accumulators: point_products, conv2d_implicit).
 template <int R, int NV>
 inline void load_rows(const float* m, long m_row, Vec (&acc)[R][NV]) {
-#pragma GCC unroll 8
+#pragma GCC unroll 24
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
@@ -128,7 +128,7 @@ inline void load_rows(const float* m, long m_row, Vec (&acc)[R][NV]) {
 
 template <int R, int NV>
 inline void store_rows(const Vec (&acc)[R][NV], float* m, long m_row) {
-#pragma GCC unroll 8
+#pragma GCC unroll 24
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {

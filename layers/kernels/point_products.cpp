@@ -27,7 +27,7 @@ inline void rank_one_updates(long steps, const float* __restrict a, long a_row, 
       asm("" : "+v"(row[j]));
 #endif
     }
-#pragma GCC unroll 8
+#pragma GCC unroll 24
     for (int r = 0; r < R; ++r) {
       const float s = a[r * a_row];
 #pragma GCC unroll 4
@@ -54,7 +54,7 @@ void products(long points, long k, const float* v, long v_stride, const float* u
   }
 }
 
-// G's rows [r0, r0 + R) (4 at most: 16 accumulators with NV = 4) += A[:, r0 + r]^T B.
+// G's rows [r0, r0 + R) (gradient_row_block at most) += A[:, r0 + r]^T B.
 template <int R, int NV>
 void gradient_rows(long rows, long k, const float* a, const float* b, float* g, Accumulate mode) {
   constexpr long n = NV * kLanes;
@@ -69,11 +69,24 @@ void gradient_rows(long rows, long k, const float* a, const float* b, float* g, 
   }
 }
 
+// Rows of G per register block of gradient_rows: with AVX-512, up to 24 accumulators (R x NV)
+// beside NV vectors of B's row and a broadcast; each step then loads R + NV values for R * NV
+// multiply-adds. Four rows of two vectors loaded 6 values per 8 multiply-adds, so the loads, not
+// the multiply-adds, set the pace. (AVX2: a Vec is two registers; four rows fill its 16.)
+template <int NV>
+constexpr int gradient_row_block() {
+#if defined(__AVX512F__)
+  return NV <= 2 ? 12 : (NV == 3 ? 8 : 6);
+#else
+  return 4;
+#endif
+}
+
 template <int NV>
 void gradient_products(long points, long rows, long k, const float* a, long a_stride,
                        const float* b, long b_stride, float* g, Accumulate mode) {
   constexpr long n = NV * kLanes;
-  constexpr long kBlock = 4;
+  constexpr int kBlock = gradient_row_block<NV>();
   for (long xi = 0; xi < points; ++xi) {
     const float* ax = a + xi * a_stride;
     const float* bx = b + xi * b_stride;
@@ -82,7 +95,7 @@ void gradient_products(long points, long rows, long k, const float* a, long a_st
     for (; r0 + kBlock <= k; r0 += kBlock) {
       gradient_rows<kBlock, NV>(rows, k, ax + r0, bx, gx + r0 * n, mode);
     }
-    if (r0 < k) {  // the last one to three rows
+    if (r0 < k) {  // the last rows, fewer than a block
       with_constant<kBlock - 1>(k - r0, [&](auto tail) {
         gradient_rows<decltype(tail)::value, NV>(rows, k, ax + r0, bx, gx + r0 * n, mode);
       });
