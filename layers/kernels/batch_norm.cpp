@@ -175,11 +175,19 @@ void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* me
 }
 
 namespace {
+// x * scale + shift for one lane (float) or a register of them (HalfVec): the normalization
+// forward applies and the value whose sign backward takes a fused ReLU's mask from. One
+// expression for both, so both round it alike (the same fused multiply-add or none).
+template <typename F>
+inline F affine_input(const F& x, const F& scale, const F& shift) {
+  return x * scale + shift;
+}
+
 // One value: y = x * scale + shift, then ReLU's max(0, .) (+0 for -0 and NaN, as the ReLU
 // kernel). Both loops below compute exactly this, so in place and apart agree bit for bit.
 template <bool kRelu>
 inline float affine_value(float x, float scale, float shift) {
-  const float v = x * scale + shift;  // batch_norm_backward's relu_passes takes this same v
+  const float v = affine_input(x, scale, shift);
   return kRelu ? (v > 0.0F ? v : 0.0F) : v;
 }
 
@@ -253,9 +261,8 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
   auto dy = [=]<typename F>(std::type_identity<F>, long at, long c) {
     const F d = load_as<F>(dy_in + at);
     if constexpr (kRelu) {
-      // forward's affine_value, before its max(0, .)
-      const F v = load_as<F>(x + at) * load_as<F>(relu_scale + c) + load_as<F>(relu_shift + c);
-      return d * relu_passes(v);
+      return d * relu_passes(affine_input(load_as<F>(x + at), load_as<F>(relu_scale + c),
+                                          load_as<F>(relu_shift + c)));
     } else {
       return d;
     }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -422,7 +421,7 @@ TEST_SUITE("winograd kernel") {
       std::vector<float> started(added.size(), std::numeric_limits<float>::quiet_NaN());
       kernels::point_gradient_products(points, rows, k, n, a.data(), a_stride, b.data(), b_stride,
                                        started.data(), kernels::Accumulate::kFromZero);
-      CHECK(std::memcmp(added.data(), started.data(), added.size() * sizeof(float)) == 0);
+      CHECK(bitwise_equal(added, started));
     }
   }
 
