@@ -17,13 +17,19 @@
 namespace runner::test {
 
 namespace {
-// mpirun refuses root unless told; these variables change nothing else. Under AddressSanitizer
-// (the sanitize preset), full stack unwinding lets LeakSanitizer see that Open MPI's own
-// leftovers come from libmpi and friends (tests/sanitizers/lsan.supp); the fast unwinder stops
-// in its unloaded plugins. Other builds ignore ASAN_OPTIONS.
+// mpirun refuses root unless told; these variables change nothing else. In the sanitize build
+// the ranks preload tests/sanitizers/keep_plugins.c (Open MPI's mca_base_env_list sets it in
+// every rank), so LeakSanitizer sees Open MPI's plugins still loaded at exit and lsan.supp can
+// name what they keep.
+#ifdef RUNNER_KEEP_PLUGINS
+const std::string kPreload = " OMPI_MCA_mca_base_env_list=LD_PRELOAD=" RUNNER_KEEP_PLUGINS;
+#else
+const std::string kPreload;
+#endif
 const std::string kMpiEnv =
-    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
-    "ASAN_OPTIONS=fast_unwind_on_malloc=0";
+    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+    "OMPI_MCA_rmaps_base_oversubscribe=1" +
+    kPreload;
 
 std::string mpirun(int ranks, const std::string& flags = "", int timeout_s = 300) {
   // In a session of its own: when a rank dies, Open MPI may signal mpirun's whole process group,
