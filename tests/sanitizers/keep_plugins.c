@@ -4,8 +4,6 @@
  * and no suppression in lsan.supp can name them. Unwinding every malloc the slow way
  * (fast_unwind_on_malloc=0) reached libmpi.so's frames instead, but made the MPI tests 5-15x
  * slower (one data-parallel test: 89 s under the sanitizers, 6 s in the release build). */
-#include <stddef.h>
-
 int dlclose(void *handle) {
   (void)handle;
   return 0;
