@@ -113,7 +113,7 @@ TEST_SUITE("implicit conv2d kernel") {
                                        dy.data(), w_transposed.data(), dx.data());
       CHECK(worst_difference(dx, naive_conv_backward(g, c.batch, x, w, dy).dx) < 1e-4);
     }
-    CHECK(covered == 5);
+    CHECK(covered >= 5);  // 5 with 16-float registers, more with 8 (in_c % kLanes)
   }
 
   // conv2d_backward takes the implicit weight gradient for these geometries, and the implicit

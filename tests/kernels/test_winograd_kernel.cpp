@@ -473,11 +473,13 @@ TEST_SUITE("winograd kernel") {
     CHECK_FALSE(kernels::winograd_applies({8, 8, 4, 8, 8, 4, 7, 7, 1, 1, 3, 3}));
   }
 
-  TEST_CASE("A batch of one chunk spread over the threads gives the bits of a larger batch") {
+  TEST_CASE("A batch of one chunk spread over the threads gives the bits of one thread") {
     // 144 filters take a library GEMM per point; a batch within one chunk (batch 1 here) runs
     // those GEMMs and the output tiles as parallel tasks instead of one chunk task. Inference
     // (no V kept) and training, with the kernel's own epilogue (ReLU, pooled or not) and with
-    // the caller's (tanh).
+    // the caller's (tanh). The larger batch's first sample agrees to rounding only: oneDNN's
+    // AVX2 sgemm rounds the rows of a GEMM differently with the GEMM's row count (49 rows
+    // against 98 on an AMD EPYC without AVX-512; equal bits with AVX-512).
     const Case c{9, 14, 14, 32, 144, 1};
     const auto g = geometry(c);
     const Inputs in(g, c.batch);
@@ -510,8 +512,9 @@ TEST_SUITE("winograd kernel") {
           };
           const std::vector<float> whole = with_threads(2, [&] { return forward(c.batch); });
           const std::vector<float> alone = with_threads(2, [&] { return forward(1); });
+          CHECK(bitwise_equal(alone, with_threads(1, [&] { return forward(1); })));
           const std::vector<float> first(whole.begin(), whole.begin() + y_size);
-          CHECK(bitwise_equal(alone, first));
+          CHECK(worst_difference(alone, first) < 1e-5);
         }
       }
     }
