@@ -7,13 +7,14 @@
 #include <stdexcept>
 
 #include "framework/nn/layer_registry.hpp"
+#include "layers/deferred_input_gradient.hpp"
 #include "layers/kernels/batch_norm.hpp"
 #include "layers/layer_params.hpp"
 
 namespace runner {
 namespace {
 
-class BatchNormalization final : public Layer {
+class BatchNormalization final : public Layer, public DeferredInputGradient {
  public:
   static constexpr std::string_view kType = "BatchNormalization";
 
@@ -93,6 +94,7 @@ class BatchNormalization final : public Layer {
     inv_std_.resize(c);
     scale_factor_.resize(c);
     shift_.resize(c);
+    dx_coefficients_.resize(3 * c);
     const long rows = static_cast<long>(input.with_batch(max_batch).elements()) / channels_;
     scratch_.resize(kernels::batch_norm_scratch_size({rows, channels_}));
   }
@@ -126,10 +128,17 @@ class BatchNormalization final : public Layer {
 
   // A following ReLU is applied in the same pass (forward) and taken back through in the same
   // passes (backward): one trip over the activations less each way.
-  Fusion fuse_next(const Layer* next) override {
+  Fusion fuse_next(Layer* next) override {
     fused_relu_ = next != nullptr && next->elementwise_activation() == "relu";
     return fused_relu_ ? Fusion::kAlways : Fusion::kNone;
   }
+
+  // A Winograd convolution before this layer evaluates dx from the description (Conv2D::fuse_next).
+  const kernels::BatchNormInputGradient* defer_input_gradient(bool on) override {
+    defers_dx_ = on;
+    return on ? &input_gradient_ : nullptr;
+  }
+  [[nodiscard]] bool defers_input_gradient() const override { return defers_dx_; }
 
   // Fused, `grad_output` is the ReLU's.
   void backward(const Tensor& input, const Tensor& /*output*/, const Tensor& grad_output,
@@ -140,17 +149,31 @@ class BatchNormalization final : public Layer {
     const kernels::BatchNormGeometry g{static_cast<long>(input.size()) / channels_, channels_};
     // The ReLU's mask comes from the input and forward's scale and shift, not from `output`.
     const kernels::ChannelAffine relu_affine{.scale = scale_factor_.data(), .shift = shift_.data()};
-    kernels::batch_norm_backward(g,
-                                 {.x = input.data(),
-                                  .dy = grad_output.data(),
-                                  .relu = fused_relu_ ? &relu_affine : nullptr,
-                                  .mean = mean_.data(),
-                                  .inv_std = inv_std_.data(),
-                                  .gamma = scale_ ? gamma_.data : nullptr,
-                                  .dgamma = scale_ ? gamma_grad_.data : nullptr,
-                                  .dbeta = center_ ? beta_grad_.data : nullptr,
-                                  .dx = grad_input != nullptr ? grad_input->data() : nullptr},
-                                 scratch_.data());
+    float* dx = grad_input != nullptr && !defers_dx_ ? grad_input->data() : nullptr;
+    if (defers_dx_) {
+      const auto c = static_cast<std::size_t>(channels_);
+      input_gradient_ = {.dy = grad_output.data(),
+                         .relu_scale = fused_relu_ ? scale_factor_.data() : nullptr,
+                         .relu_shift = fused_relu_ ? shift_.data() : nullptr,
+                         .mean = mean_.data(),
+                         .inv_std = inv_std_.data(),
+                         .mean_dy = dx_coefficients_.data(),
+                         .mean_dy_xhat = dx_coefficients_.data() + c,
+                         .factor = dx_coefficients_.data() + 2 * c};
+    }
+    kernels::batch_norm_backward(
+        g,
+        {.x = input.data(),
+         .dy = grad_output.data(),
+         .relu = fused_relu_ ? &relu_affine : nullptr,
+         .mean = mean_.data(),
+         .inv_std = inv_std_.data(),
+         .gamma = scale_ ? gamma_.data : nullptr,
+         .dgamma = scale_ ? gamma_grad_.data : nullptr,
+         .dbeta = center_ ? beta_grad_.data : nullptr,
+         .dx = dx,
+         .dx_coefficients = defers_dx_ ? dx_coefficients_.data() : nullptr},
+        scratch_.data());
   }
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
@@ -190,10 +213,14 @@ class BatchNormalization final : public Layer {
   bool image_ = false;
   bool training_ = false;    // whether the last forward used batch statistics
   bool fused_relu_ = false;  // a following ReLU layer runs here (fuse_next)
+  bool defers_dx_ = false;   // the layer before computes dx (defer_input_gradient)
   TensorView gamma_, beta_, gamma_grad_, beta_grad_, moving_mean_, moving_variance_;
   // The last forward's statistics and the per-channel multiply-add they fold into.
   std::vector<float> mean_, var_, inv_std_, scale_factor_, shift_;
   std::vector<double> scratch_;
+  // dx's per-channel coefficients when deferred, and the description handed on.
+  std::vector<float> dx_coefficients_;
+  kernels::BatchNormInputGradient input_gradient_;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
+#include "layers/deferred_input_gradient.hpp"
 #include "layers/kernels/winograd.hpp"
 #include "layers/layer_params.hpp"
 
@@ -118,12 +119,28 @@ class Conv2D final : public Layer {
   // A following BatchNormalization (and the ReLU it fuses) is applied in inference to each chunk
   // of outputs while it is in cache, with the normalization's own kernel (bitwise its result):
   // ResNet-style Conv2D -> BatchNormalization -> ReLU blocks save two passes over memory.
-  Fusion fuse_next(const Layer* next) override {
+  //
+  // In training, a Winograd convolution with a linear or ReLU activation evaluates that
+  // normalization's input gradient itself while it reads its output gradient tiles
+  // (DeferredInputGradient): the normalization never writes it, nor does this layer read it.
+  Fusion fuse_next(Layer* next) override {
     pools_ = false;
     affine_source_ = nullptr;
+    if (deferring_ != nullptr) {
+      deferring_->defer_input_gradient(false);
+      deferring_ = nullptr;
+      normalization_ = nullptr;
+    }
     bool relu = false;
     if (next != nullptr && next->inference_affine(affine_scale_, affine_shift_, &relu)) {
       affine_source_ = next;
+      auto* deferred = dynamic_cast<DeferredInputGradient*>(next);
+      if (deferred != nullptr && winograd_ &&
+          (o_.activation == kernels::Activation::kLinear ||
+           o_.activation == kernels::Activation::kRelu)) {
+        deferring_ = deferred;
+        normalization_ = deferred->defer_input_gradient(true);
+      }
       return Fusion::kInference;
     }
     const auto window = next != nullptr ? next->pooling_window() : std::nullopt;
@@ -188,7 +205,8 @@ class Conv2D final : public Layer {
                                           .winners = winners_.data(),
                                           .dw = kernel_grad_.data,
                                           .db = db,
-                                          .dx = dx};
+                                          .dx = dx,
+                                          .normalization = normalization_};
     if (winograd_) {
       kernels::winograd_backward(geometry_, tile_, epilogue, tensors,
                                  {.u = transformed_kernel_.data(),
@@ -240,6 +258,9 @@ class Conv2D final : public Layer {
   bool pools_ = false;  // fused with the 2x2 max pooling after it (fuse_next)
   // The normalization after it, applied in inference (fuse_next), and its per-channel affine.
   const Layer* affine_source_ = nullptr;
+  // The normalization whose input gradient backward evaluates (fuse_next), and how.
+  DeferredInputGradient* deferring_ = nullptr;
+  const kernels::BatchNormInputGradient* normalization_ = nullptr;
   std::vector<float> affine_scale_, affine_shift_;
   Workspace winners_;  // each pooling window's winner (training)
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;

@@ -92,7 +92,7 @@ class ElementwiseMergeLayer : public MergeLayer {
   // A following ReLU (a residual block's Add, then ReLU) is computed in the same passes: its
   // forward in the merge's, its backward before the merge's (one trip less each way over the
   // activations). Fused, `output` and `grad_output` above are the ReLU's.
-  Fusion fuse_next(const Layer* next) final {
+  Fusion fuse_next(Layer* next) final {
     fused_relu_ = next != nullptr && next->elementwise_activation() == "relu";
     return fused_relu_ ? Fusion::kAlways : Fusion::kNone;
   }

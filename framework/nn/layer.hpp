@@ -87,9 +87,11 @@ class Layer {
   // convolution's full output is never written, nor its gradient read back. A layer fused in
   // for inference only may itself fuse the layer after it (in both passes); in inference the
   // first layer of such a chain then writes the chain's last output (Conv2D, then
-  // BatchNormalization with its ReLU).
+  // BatchNormalization with its ReLU). A layer may also agree with `next` on a fusion the
+  // model does not see (Conv2D evaluating BatchNormalization's input gradient), through an
+  // interface of theirs; it undoes it at its next fuse_next call.
   enum class Fusion { kNone, kInference, kAlways };
-  virtual Fusion fuse_next(const Layer* /*next*/) { return Fusion::kNone; }
+  virtual Fusion fuse_next(Layer* /*next*/) { return Fusion::kNone; }
   // The window of a pooling layer (what fuse_next asks of `next`); empty for other layers.
   [[nodiscard]] virtual std::optional<PoolingWindow> pooling_window() const { return {}; }
   // The element-wise function a layer that does nothing else applies (an Activation layer's

@@ -52,16 +52,6 @@ inline D widen(const FloatsOf<D>& f) {
   }
 }
 
-// 1 where a fused ReLU let the gradient through (its output above 0), else 0; dy is multiplied
-// by it, as the ReLU's backward computes.
-inline float relu_passes(float y) {
-  return y > 0.0F ? 1.0F : 0.0F;
-}
-
-inline HalfVec relu_passes(const HalfVec& y) {
-  return y > 0.0F ? HalfVec{} + 1.0F : HalfVec{};
-}
-
 // The sums of one chunk's rows for NB registers of channels from c0, the accumulators held in
 // registers across the rows (summed in memory, each row's add waited for the last one's store:
 // 12.5% of ResNet's training step on an AMD Zen 5 host). Row by row, in order, as the scalar
@@ -175,14 +165,6 @@ void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* me
 }
 
 namespace {
-// x * scale + shift for one lane (float) or a register of them (HalfVec): the normalization
-// forward applies and the value whose sign backward takes a fused ReLU's mask from. One
-// expression for both, so both round it alike (the same fused multiply-add or none).
-template <typename F>
-inline F affine_input(const F& x, const F& scale, const F& shift) {
-  return x * scale + shift;
-}
-
 // One value: y = x * scale + shift, then ReLU's max(0, .) (+0 for -0 and NaN, as the ReLU
 // kernel). Both loops below compute exactly this, so in place and apart agree bit for bit.
 template <bool kRelu>
@@ -245,34 +227,34 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
   const auto c_count = static_cast<std::size_t>(g.channels);
   const long channels = g.channels;
   const float* __restrict x = t.x;
-  const float* __restrict dy_in = t.dy;
+  const float* __restrict dy = t.dy;
   const float* __restrict relu_scale = kRelu ? t.relu->scale : nullptr;
   const float* __restrict relu_shift = kRelu ? t.relu->shift : nullptr;
   const float* __restrict mean = t.mean;
   const float* __restrict inv_std = t.inv_std;
   double* sum_dy = scratch + 2 * chunks_of(g) * c_count;
   double* sum_dy_xhat = sum_dy + c_count;
-  // The normalized input and the normalization's output gradient (dy, or through a fused ReLU as
-  // the ReLU computes it) at flat index `at`, channel c: one float or a HalfVec of channels, for
-  // both passes below.
-  auto xhat = [=]<typename F>(std::type_identity<F>, long at, long c) {
-    return (load_as<F>(x + at) - load_as<F>(mean + c)) * load_as<F>(inv_std + c);
-  };
-  auto dy = [=]<typename F>(std::type_identity<F>, long at, long c) {
-    const F d = load_as<F>(dy_in + at);
+  // The per-channel values of the sums' pass, for one float or a HalfVec of channels.
+  auto lanes_at = [=]<typename F>(std::type_identity<F>, long c) {
+    BatchNormGradientLanes<F> k{};
     if constexpr (kRelu) {
-      return d * relu_passes(affine_input(load_as<F>(x + at), load_as<F>(relu_scale + c),
-                                          load_as<F>(relu_shift + c)));
-    } else {
-      return d;
+      k.relu_scale = load_as<F>(relu_scale + c);
+      k.relu_shift = load_as<F>(relu_shift + c);
     }
+    k.mean = load_as<F>(mean + c);
+    k.inv_std = load_as<F>(inv_std + c);
+    return k;
   };
   paired_column_sums(g, scratch, sum_dy, sum_dy_xhat,
                      [=]<typename D>(long at, long c, D& term_dy, D& term_dy_xhat) {
-                       constexpr std::type_identity<FloatsOf<D>> lanes;
-                       const D d = widen<D>(dy(lanes, at, c));
+                       using F = FloatsOf<D>;
+                       const auto k = lanes_at(std::type_identity<F>{}, c);
+                       const F xv = load_as<F>(x + at);
+                       const F xhat = (xv - k.mean) * k.inv_std;
+                       const D d =
+                           widen<D>(batch_norm_output_gradient<kRelu>(load_as<F>(dy + at), xv, k));
                        term_dy = d;
-                       term_dy_xhat = d * widen<D>(xhat(lanes, at, c));
+                       term_dy_xhat = d * widen<D>(xhat);
                      });
   for (std::size_t c = 0; c < c_count; ++c) {
     if (t.dgamma != nullptr) {
@@ -282,11 +264,11 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
       t.dbeta[c] += static_cast<float>(sum_dy[c]);
     }
   }
-  if (t.dx == nullptr) {
+  if (t.dx == nullptr && t.dx_coefficients == nullptr) {
     return;
   }
-  // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)).
-  // Per-channel coefficients, rounded to float once (the rows then use them as floats).
+  // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)): per-channel coefficients,
+  // rounded to float once (the rows then use them as floats).
   double* mean_dy = sum_dy_xhat + c_count;  // scratch holds 2 * chunks + 5 rows of doubles
   double* mean_dy_xhat = mean_dy + c_count;
   double* factor = mean_dy_xhat + c_count;
@@ -296,6 +278,15 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
     mean_dy_xhat[c] = static_cast<float>(sum_dy_xhat[c] / n);
     factor[c] = (t.gamma != nullptr ? t.gamma[c] : 1.0F) * t.inv_std[c];
   }
+  if (float* out = t.dx_coefficients; out != nullptr) {
+    // The layer before evaluates dx (BatchNormInputGradient).
+    for (std::size_t c = 0; c < c_count; ++c) {
+      out[c] = static_cast<float>(mean_dy[c]);
+      out[c_count + c] = static_cast<float>(mean_dy_xhat[c]);
+      out[2 * c_count + c] = static_cast<float>(factor[c]);
+    }
+    return;
+  }
   float* __restrict dx = t.dx;
   const double* __restrict mean_dy_c = mean_dy;
   const double* __restrict mean_dy_xhat_c = mean_dy_xhat;
@@ -304,11 +295,12 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
                [=](std::size_t first, std::size_t last) {
                  for (auto r = static_cast<long>(first); r < static_cast<long>(last); ++r) {
                    for (long c = 0; c < channels; ++c) {
-                     constexpr std::type_identity<float> lane;
+                     auto k = lanes_at(std::type_identity<float>{}, c);
+                     k.mean_dy = static_cast<float>(mean_dy_c[c]);
+                     k.mean_dy_xhat = static_cast<float>(mean_dy_xhat_c[c]);
+                     k.factor = static_cast<float>(factor_c[c]);
                      const long at = r * channels + c;
-                     const float d = dy(lane, at, c) - static_cast<float>(mean_dy_c[c]) -
-                                     xhat(lane, at, c) * static_cast<float>(mean_dy_xhat_c[c]);
-                     dx[at] = static_cast<float>(factor_c[c]) * d;
+                     dx[at] = batch_norm_input_gradient<kRelu>(dy[at], x[at], k);
                    }
                  }
                });

@@ -3,6 +3,7 @@
 // (batch * height * width) rows. Statistics are summed in fixed chunks of rows, then the chunks
 // in order (in double), so every result is bitwise the same on any thread count.
 #include <cstddef>
+#include <type_traits>
 
 namespace runner::kernels {
 
@@ -50,9 +51,73 @@ struct BatchNormBackward {
   float* dgamma;         // added to; may be null
   float* dbeta;          // added to; may be null
   float* dx;             // written; may be null
+  // Non-null: dx is left to the layer before (backward fusion, see BatchNormInputGradient) and
+  // only its per-channel coefficients are written here: 3 * channels floats, mean_dy, then
+  // mean_dy_xhat, then factor (dx is then not written).
+  float* dx_coefficients = nullptr;
 };
 
 // Gradients of training-mode batch normalization (batch statistics depend on x).
 void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t, double* scratch);
+
+// Training-mode normalization's input gradient as a function of its output gradient dy and its
+// input x, evaluated by a convolution before it where that reads its own output gradient (one
+// pass less over memory each way, and no dx tensor):
+//   dx = factor[c] * (dy * pass - mean_dy[c] - (x - mean[c]) * inv_std[c] * mean_dy_xhat[c])
+// where pass is 1 where a fused ReLU let the gradient through (x * relu_scale[c] +
+// relu_shift[c] > 0), else 0, and always 1 without one. batch_norm_backward's own dx is
+// computed by the same code (batch_norm_input_gradient): fused or not, the same bits.
+struct BatchNormInputGradient {
+  const float* dy = nullptr;
+  const float* relu_scale = nullptr;  // both null without a fused ReLU
+  const float* relu_shift = nullptr;
+  const float* mean = nullptr;
+  const float* inv_std = nullptr;
+  const float* mean_dy = nullptr;
+  const float* mean_dy_xhat = nullptr;
+  const float* factor = nullptr;
+};
+
+// One channel's (or one register of channels') coefficients of BatchNormInputGradient.
+template <typename F>
+struct BatchNormGradientLanes {
+  F relu_scale, relu_shift, mean, inv_std, mean_dy, mean_dy_xhat, factor;
+};
+
+// x * scale + shift: what forward normalizes with, and where a fused ReLU's mask comes from. One
+// expression for both, so both round it alike (the same fused multiply-add or none).
+template <typename F>
+inline F affine_input(const F& x, const F& scale, const F& shift) {
+  return x * scale + shift;
+}
+
+// 1 where a fused ReLU let the gradient through (its output above 0), else 0: dy is multiplied
+// by it, as the ReLU's backward computes.
+template <typename F>
+inline F relu_passes(const F& y) {
+  if constexpr (std::is_same_v<F, float>) {
+    return y > 0.0F ? 1.0F : 0.0F;
+  } else {
+    return y > 0.0F ? F{} + 1.0F : F{};
+  }
+}
+
+// The normalization's output gradient, through the fused ReLU when kRelu.
+template <bool kRelu, typename F>
+inline F batch_norm_output_gradient(const F& dy, const F& x, const BatchNormGradientLanes<F>& k) {
+  if constexpr (kRelu) {
+    return dy * relu_passes(affine_input(x, k.relu_scale, k.relu_shift));
+  } else {
+    return dy;
+  }
+}
+
+// dx of BatchNormInputGradient for one value or register.
+template <bool kRelu, typename F>
+inline F batch_norm_input_gradient(const F& dy, const F& x, const BatchNormGradientLanes<F>& k) {
+  const F xhat = (x - k.mean) * k.inv_std;
+  return k.factor *
+         (batch_norm_output_gradient<kRelu>(dy, x, k) - k.mean_dy - xhat * k.mean_dy_xhat);
+}
 
 }  // namespace runner::kernels

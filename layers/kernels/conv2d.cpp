@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <stdexcept>
 #include <vector>
 
 #include "framework/core/parallel.hpp"
@@ -420,6 +421,9 @@ std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
 
 void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBackward& t,
                      const Conv2DWorkspace& ws) {
+  if (t.normalization != nullptr) {
+    throw std::logic_error("conv2d_backward: only Winograd evaluates a normalization's gradient");
+  }
   const Activation act = epilogue.act;
   const Pooling pooling = epilogue.pooling;
   const long batch = t.batch;

@@ -65,7 +65,10 @@ struct Conv2DForward {
 
 // The tensors of a backward pass: y and dy are forward's output and its gradient (the pooled
 // ones with Pooling::kMax2x2, then with forward's winners). Adds to dw and db (db null without a
-// bias); writes dx unless it is null (a first layer needs no input gradient).
+// bias); writes dx unless it is null (a first layer needs no input gradient). With
+// `normalization` (Winograd only, Pooling::kNone, linear or ReLU), dy is not read: the output
+// gradient is the following batch normalization's input gradient, evaluated from its
+// description and y (its input).
 struct Conv2DBackward {
   long batch = 0;
   const float* x = nullptr;  // forward's input (1x1 convolutions read it as their patches)
@@ -76,6 +79,7 @@ struct Conv2DBackward {
   float* dw = nullptr;
   float* db = nullptr;
   float* dx = nullptr;
+  const BatchNormInputGradient* normalization = nullptr;
 };
 
 // Rows of one sample's patches: col[pixel][(ky, kx, c)], zeros where the window leaves x.

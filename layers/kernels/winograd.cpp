@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <stdexcept>
 #include <vector>
 
 #include "framework/core/parallel.hpp"
@@ -181,6 +182,26 @@ struct Tiling {
     return static_cast<long>(chunks(batch)) * v_floats_per_chunk(g.in_c) <= kMaxKeptInputFloats;
   }
 };
+
+// Where the backward pass's output gradient (delta) comes from: dy, masked where relu_y <= 0
+// unless relu_y is null (ReLU's derivative, fused here). With Pooling::kMax2x2, dy and relu_y
+// are the pooled tensors and `winners` what forward recorded: delta is what the pooling layer's
+// scatter and the activation's derivative give. With `normalization` (Pooling::kNone), dy is
+// the normalization's output gradient: delta is its input gradient at y (Conv2DBackward).
+struct OutputGradient {
+  const float* dy = nullptr;
+  const float* relu_y = nullptr;
+  Pooling pooling = Pooling::kNone;
+  const float* winners = nullptr;
+  const BatchNormInputGradient* normalization = nullptr;
+  const float* y = nullptr;
+};
+
+// transform_output_gradient's variants: delta read as it is, or a normalization's input
+// gradient without or with its fused ReLU.
+constexpr int kNoNormalization = 0;
+constexpr int kNormalization = 1;
+constexpr int kNormalizationRelu = 2;
 
 // One chunk of samples: [n0, n0 + count), `tiles` = count * per_sample.
 struct Chunk {
@@ -455,29 +476,54 @@ class Winograd {
     }
   }
 
-  // dP[xi][t][co] = At^T delta At for the chunk's tiles (outputs past the edge count as 0).
-  // With `relu_y`, delta is dy masked where y <= 0 (ReLU's derivative, fused here), else dy
-  // is delta itself. Adds delta's column sums (the bias gradient) to bias_sums unless null.
-  // With Pooling::kMax2x2, dy and relu_y are the pooled tensors and `winners` what forward
-  // recorded: delta is what the pooling layer's scatter and the activation's derivative give.
-  void transform_output_gradient(const Chunk& c, long first, long count, const float* dy,
-                                 const float* relu_y, Pooling pooling, const float* winners,
+  // dP[xi][t][co] = At^T delta At for the chunk's tiles (outputs past the edge count as 0),
+  // delta from `src` (OutputGradient). Adds delta's column sums (the bias gradient) to
+  // bias_sums unless null.
+  void transform_output_gradient(const Chunk& c, long first, long count, const OutputGradient& src,
                                  float* bias_sums, float* dprod, long point_stride) const {
     for_each_channel_block(g_.out_c, [&](auto full, long c0, int lanes) {
-      transform_output_gradient_block<decltype(full)::value>(
-          c, first, count, dy, relu_y, pooling, winners, bias_sums, dprod, point_stride, c0, lanes);
+      constexpr bool kFull = decltype(full)::value;
+      const BatchNormInputGradient* norm = src.normalization;
+      if (norm == nullptr) {
+        transform_output_gradient_block<kFull, kNoNormalization>(c, first, count, src, bias_sums,
+                                                                 dprod, point_stride, c0, lanes);
+      } else if (norm->relu_scale == nullptr) {
+        transform_output_gradient_block<kFull, kNormalization>(c, first, count, src, bias_sums,
+                                                               dprod, point_stride, c0, lanes);
+      } else {
+        transform_output_gradient_block<kFull, kNormalizationRelu>(c, first, count, src, bias_sums,
+                                                                   dprod, point_stride, c0, lanes);
+      }
     });
   }
 
-  template <bool kFull>
-  void transform_output_gradient_block(const Chunk& c, long first, long count, const float* dy,
-                                       const float* relu_y, Pooling pooling, const float* winners,
-                                       float* bias_sums, float* dprod, long point_stride, long c0,
-                                       int lanes) const {
+  template <bool kFull, int kNorm>
+  void transform_output_gradient_block(const Chunk& c, long first, long count,
+                                       const OutputGradient& src, float* bias_sums, float* dprod,
+                                       long point_stride, long c0, int lanes) const {
     const long channels = g_.out_c;
     const long out_h = g_.out_h;
     const long out_w = g_.out_w;
+    const float* dy = src.dy;
+    const float* relu_y = src.relu_y;
+    const float* winners = src.winners;
+    const Pooling pooling = src.pooling;
     const bool relu = relu_y != nullptr;
+    // The normalization's per-channel coefficients for this block (unused without one).
+    BatchNormGradientLanes<Vec> k{};
+    if constexpr (kNorm != kNoNormalization) {
+      const BatchNormInputGradient& norm = *src.normalization;
+      dy = norm.dy;
+      if constexpr (kNorm == kNormalizationRelu) {
+        k.relu_scale = load_block<kFull>(norm.relu_scale + c0, lanes);
+        k.relu_shift = load_block<kFull>(norm.relu_shift + c0, lanes);
+      }
+      k.mean = load_block<kFull>(norm.mean + c0, lanes);
+      k.inv_std = load_block<kFull>(norm.inv_std + c0, lanes);
+      k.mean_dy = load_block<kFull>(norm.mean_dy + c0, lanes);
+      k.mean_dy_xhat = load_block<kFull>(norm.mean_dy_xhat + c0, lanes);
+      k.factor = load_block<kFull>(norm.factor + c0, lanes);
+    }
     Vec sums = bias_sums != nullptr ? load_block<kFull>(bias_sums + c0, lanes) : Vec{};
     float* pt = dprod + c0;
     TileCursor tile(c, t_, first);
@@ -509,6 +555,11 @@ class Winograd {
           if (pooling == Pooling::kNone) {
             const long at = ((n * out_h + oh) * out_w + ow) * channels + c0;
             Vec d = load_block<kFull>(dy + at, lanes);
+            if constexpr (kNorm != kNoNormalization) {
+              // y is the normalization's input.
+              const Vec x = load_block<kFull>(src.y + at, lanes);
+              d = batch_norm_input_gradient<kNorm == kNormalizationRelu>(d, x, k);
+            }
             if (relu) {
               d = load_block<kFull>(relu_y + at, lanes) > 0.0F ? d : Vec{};
             }
@@ -772,7 +823,12 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
         std::fill(part + du_size, part + stride, 0.0F);
       }
       const bool linear_or_relu = act == Activation::kLinear || act == Activation::kRelu;
-      const float* relu_y = act == Activation::kRelu ? y : nullptr;
+      const OutputGradient source{.dy = dy,
+                                  .relu_y = act == Activation::kRelu ? y : nullptr,
+                                  .pooling = pooling,
+                                  .winners = winners,
+                                  .normalization = tensors.normalization,
+                                  .y = y};
       if (dx != nullptr) {
         std::fill(dx + c.n0 * g.in_size(), dx + (c.n0 + c.count) * g.in_size(), 0.0F);
       }
@@ -786,8 +842,7 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
         float* dvg = thread_scratch(kInputs, static_cast<std::size_t>(kRows * t.points * ci));
         for (long t0 = 0; t0 < c.tiles; t0 += kGroup) {
           const long rows = std::min(kGroup, c.tiles - t0);
-          wino.transform_output_gradient(c, t0, rows, dy, relu_y, pooling, winners, part + du_size,
-                                         dpg, kGroup * co);
+          wino.transform_output_gradient(c, t0, rows, source, part + du_size, dpg, kGroup * co);
           // The group's first products start its partial: no zeroing pass over it first (up
           // to 590 KB per chunk, about 14 MB per step of the ResNet's training).
           const Accumulate mode =
@@ -808,12 +863,10 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
       float* pc = thread_scratch(kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
       if (linear_or_relu) {
         // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
-        wino.transform_output_gradient(c, 0, c.tiles, dy, relu_y, pooling, winners, part + du_size,
-                                       pc, c.tiles * co);
+        wino.transform_output_gradient(c, 0, c.tiles, source, part + du_size, pc, c.tiles * co);
       } else {
         activation_backward(act, y + offset, dy + offset, delta + offset, c.count * g.pixels(), co);
-        wino.transform_output_gradient(c, 0, c.tiles, delta, nullptr, Pooling::kNone, nullptr,
-                                       nullptr, pc, c.tiles * co);
+        wino.transform_output_gradient(c, 0, c.tiles, {.dy = delta}, nullptr, pc, c.tiles * co);
         add_column_sums(delta + offset, c.count * g.pixels(), co, part + du_size);
       }
       for (long p = 0; p < t.points; ++p) {
@@ -896,6 +949,13 @@ void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogu
 void winograd_backward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
                        const Conv2DBackward& tensors, const WinogradWorkspace& ws) {
   assert(epilogue.valid());
+  if (tensors.normalization != nullptr &&
+      (epilogue.pooling != Pooling::kNone ||
+       (epilogue.act != Activation::kLinear && epilogue.act != Activation::kRelu))) {
+    throw std::logic_error(
+        "winograd_backward: a normalization's gradient needs no pooling and "
+        "a linear or ReLU activation");
+  }
   with_transform(g, tile, [&]<int M, int K>() { backward<M, K>(g, epilogue, tensors, ws); });
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "framework/core/errors.hpp"
+#include "layers/deferred_input_gradient.hpp"
 #include "layers/kernels/batch_norm.hpp"
 #include "tests/layers/reference/batch_normalization.hpp"
 #include "tests/support/layer_checks.hpp"
@@ -314,6 +315,64 @@ TEST_SUITE("BatchNormalization") {
       return bits;
     };
     CHECK(bitwise_equal(run(true), run(false)));
+  }
+
+  TEST_CASE("A Winograd convolution computing BatchNormalization's input gradient changes no bit") {
+    // Conv2D (Winograd: 8 input channels) -> BN (-> ReLU): in training the convolution
+    // evaluates the normalization's input gradient while reading its output gradient tiles. A
+    // convolution before them takes the Winograd one's input gradient, so that is compared too.
+    // The register-kernel path (filters a multiple of a register, at most 64) and the GEMM one
+    // (20 filters: a partial register too), F(4x4, 3x3) on 8x8 and F(2x2, 5x5).
+    struct Case {
+      const char* conv;
+      bool relu;
+    };
+    const Case cases[] = {
+        {"{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", true},
+        {"{type: Conv2D, filters: 20, kernel_size: 3, activation: relu}", false},
+        {"{type: Conv2D, filters: 16, kernel_size: 5, padding: same, use_bias: false}", true},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.conv);
+      const auto run = [&c](bool fusion) {
+        std::vector<YAML::Node> layers{
+            load_yaml_string("{type: Conv2D, filters: 8, kernel_size: 3, padding: same}", "t"),
+            load_yaml_string(c.conv, "t"), load_yaml_string(kBatchNorm, "t")};
+        if (c.relu) {
+          layers.push_back(load_yaml_string("{type: Activation, activation: relu}", "t"));
+        }
+        layers.push_back(load_yaml_string("{type: Flatten}", "t"));
+        layers.push_back(load_yaml_string("{type: Dense, units: 3}", "t"));
+        Model m = build_layers(layers, Shape{8, 8, 3}, 7, "t");
+        m.prepare(5);
+        m.set_fusion(fusion);
+        const auto* bn = dynamic_cast<const DeferredInputGradient*>(m.entry(2).layer.get());
+        REQUIRE(bn != nullptr);
+        CHECK(bn->defers_input_gradient() == fusion);
+        const Tensor x = shifted_input(Shape{5, 8, 8, 3});
+        const Tensor r = loss_weights(m, 5, 3);
+        std::vector<float> bits;
+        for (int step = 0; step < 2; ++step) {  // the description is filled again each step
+          m.zero_gradients();
+          const Tensor& y = m.forward(x, Pass{Mode::kTrain, step});
+          bits.insert(bits.end(), y.data(), y.data() + y.size());
+          m.backward(r);
+          bits.insert(bits.end(), m.gradients().begin(), m.gradients().end());
+        }
+        return bits;
+      };
+      CHECK(bitwise_equal(run(true), run(false)));
+    }
+    // Not after other activations (their derivative is taken apart) nor other convolutions.
+    for (const char* conv : {"{type: Conv2D, filters: 8, kernel_size: 3, activation: tanh}",
+                             "{type: Conv2D, filters: 8, kernel_size: 3, strides: 2}"}) {
+      CAPTURE(conv);
+      Model m = build_layers({load_yaml_string(conv, "t"), load_yaml_string(kBatchNorm, "t")},
+                             Shape{8, 8, 8}, 7, "t");
+      m.prepare(2);
+      CHECK_FALSE(
+          dynamic_cast<const DeferredInputGradient&>(*m.entry(1).layer).defers_input_gradient());
+    }
   }
 
   TEST_CASE("Inference applies BatchNormalization inside the convolution before it bitwise") {
