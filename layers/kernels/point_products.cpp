@@ -22,8 +22,8 @@ inline void rank_one_updates(long steps, const float* __restrict a, long a_row, 
       row[j] = load_full(b + j * kLanes);
 #if defined(__AVX512F__)
       // Keep the row in a register: GCC otherwise may fold the load into each of the R
-      // multiply-adds, R loads instead of one, and the loop waits on the load ports. (Without
-      // AVX-512 a Vec is two registers, which no asm operand can name.)
+      // multiply-adds, R loads instead of one, and the loop waits on the load ports. (With AVX2
+      // pinning the ymm measured slower: docs/performance.md, 2026-12-03.)
       asm("" : "+v"(row[j]));
 #endif
     }
