@@ -10,9 +10,6 @@ if(RUNNER_SANITIZE)
   target_link_options(runner_sanitizers INTERFACE -fsanitize=${RUNNER_SANITIZE})
 endif()
 
-# RUNNER_FUZZ builds the libFuzzer targets in tests/fuzz (clang only); all code gets coverage
-# instrumentation for them.
+# RUNNER_FUZZ builds the libFuzzer targets in tests/fuzz (clang only); the layers they exercise get
+# coverage instrumentation for them (CMakeLists.txt says which).
 option(RUNNER_FUZZ "Build the libFuzzer targets (clang)" OFF)
-if(RUNNER_FUZZ)
-  target_compile_options(runner_sanitizers INTERFACE -fsanitize=fuzzer-no-link)
-endif()
