@@ -352,8 +352,8 @@ TEST_SUITE("BatchNormalization") {
         const Tensor x = shifted_input(Shape{5, 8, 8, 3});
         const Tensor r = loss_weights(m, 5, 3);
         std::vector<float> bits;
-        for (std::uint64_t step = 0; step < 2;
-             ++step) {  // the description is filled again each step
+        // The description is filled again each step.
+        for (std::uint64_t step = 0; step < 2; ++step) {
           m.zero_gradients();
           const Tensor& y = m.forward(x, Pass{Mode::kTrain, step});
           bits.insert(bits.end(), y.data(), y.data() + y.size());
