@@ -50,9 +50,12 @@ class Adagrad final : public Optimizer {
     const float* __restrict g = grads.data();
     float* __restrict a = accumulator_.data();
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        a[i] += g[i] * g[i];
-        w[i] -= lr * g[i] / std::sqrt(a[i] + eps);
+      for (std::size_t i = begin; i < end; ++i) {  // loads first (for_each_chunk)
+        const float gi = g[i];
+        const float ai = a[i] + gi * gi;
+        const float wi = w[i] - lr * gi / std::sqrt(ai + eps);
+        a[i] = ai;
+        w[i] = wi;
       }
     });
   }

@@ -67,15 +67,18 @@ class AdamRule : public Optimizer {
     float* __restrict v_hat = v_hat_.data();
     const bool amsgrad = amsgrad_;
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        m[i] += (g[i] - m[i]) * one_minus_b1;
-        v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
-        float second = v[i];
+      for (std::size_t i = begin; i < end; ++i) {  // loads first (for_each_chunk)
+        const float gi = g[i];
+        const float mi = m[i] + (gi - m[i]) * one_minus_b1;
+        const float vi = v[i] + (gi * gi - v[i]) * one_minus_b2;
+        const float second = amsgrad ? std::max(v_hat[i], vi) : vi;
+        const float wi = w[i] - alpha * mi / (std::sqrt(second) + eps);
+        m[i] = mi;
+        v[i] = vi;
         if (amsgrad) {
-          v_hat[i] = std::max(v_hat[i], v[i]);
-          second = v_hat[i];
+          v_hat[i] = second;
         }
-        w[i] -= alpha * m[i] / (std::sqrt(second) + eps);
+        w[i] = wi;
       }
     });
   }

@@ -75,11 +75,15 @@ class Nadam final : public Optimizer {
     float* __restrict m = m_.data();
     float* __restrict v = v_.data();
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        m[i] += (g[i] - m[i]) * one_minus_b1;
-        v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
-        const float m_hat = c_m * m[i] + c_g * g[i];
-        w[i] -= lr * m_hat / (std::sqrt(v[i] * v_scale) + eps);
+      for (std::size_t i = begin; i < end; ++i) {  // loads first (for_each_chunk)
+        const float gi = g[i];
+        const float mi = m[i] + (gi - m[i]) * one_minus_b1;
+        const float vi = v[i] + (gi * gi - v[i]) * one_minus_b2;
+        const float m_hat = c_m * mi + c_g * gi;
+        const float wi = w[i] - lr * m_hat / (std::sqrt(vi * v_scale) + eps);
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = wi;
       }
     });
   }

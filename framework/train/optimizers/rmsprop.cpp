@@ -83,20 +83,22 @@ class RmsProp final : public Optimizer {
     const bool use_momentum = momentum_ > 0;
     const bool centered = centered_;
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        v[i] = rho * v[i] + (1.0F - rho) * g[i] * g[i];
-        float denominator = v[i] + eps;
+      for (std::size_t i = begin; i < end; ++i) {  // loads first (for_each_chunk)
+        const float gi = g[i];
+        const float vi = rho * v[i] + (1.0F - rho) * gi * gi;
+        const float ai = centered ? rho * a[i] + (1.0F - rho) * gi : 0.0F;
+        const float denominator = centered ? vi - ai * ai + eps : vi + eps;
+        const float increment = lr * gi / std::sqrt(denominator);
+        const float mi = use_momentum ? mu * m[i] + increment : increment;
+        const float wi = w[i] - mi;
+        v[i] = vi;
         if (centered) {
-          a[i] = rho * a[i] + (1.0F - rho) * g[i];
-          denominator = v[i] - a[i] * a[i] + eps;
+          a[i] = ai;
         }
-        const float increment = lr * g[i] / std::sqrt(denominator);
         if (use_momentum) {
-          m[i] = mu * m[i] + increment;
-          w[i] -= m[i];
-        } else {
-          w[i] -= increment;
+          m[i] = mi;
         }
+        w[i] = wi;
       }
     });
   }

@@ -67,9 +67,12 @@ class Sgd final : public Optimizer {
     float* __restrict m = velocity_.data();
     const bool nesterov = nesterov_;
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        m[i] = mu * m[i] - lr * g[i];
-        w[i] += nesterov ? mu * m[i] - lr * g[i] : m[i];
+      for (std::size_t i = begin; i < end; ++i) {  // loads first (for_each_chunk)
+        const float gi = g[i];
+        const float mi = mu * m[i] - lr * gi;
+        const float wi = w[i] + (nesterov ? mu * mi - lr * gi : mi);
+        m[i] = mi;
+        w[i] = wi;
       }
     });
   }
