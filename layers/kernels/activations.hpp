@@ -10,6 +10,11 @@ namespace runner::kernels {
 enum class Activation { kLinear, kRelu, kSigmoid, kTanh, kSoftmax };
 
 std::optional<Activation> parse_activation(std::string_view name);
+// The activations the convolution kernels apply inside their own loops (max(v, 0) or nothing):
+// the others run as a separate pass, and a fused pooling may follow only these.
+inline bool linear_or_relu(Activation a) {
+  return a == Activation::kLinear || a == Activation::kRelu;
+}
 std::string_view activation_name(Activation a);
 const std::vector<std::string>& activation_names();
 

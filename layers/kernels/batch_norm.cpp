@@ -250,7 +250,7 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
                        using F = FloatsOf<D>;
                        const auto k = lanes_at(std::type_identity<F>{}, c);
                        const F xv = load_as<F>(x + at);
-                       const F xhat = (xv - k.mean) * k.inv_std;
+                       const F xhat = normalized_input(xv, k);
                        const D d =
                            widen<D>(batch_norm_output_gradient<kRelu>(load_as<F>(dy + at), xv, k));
                        term_dy = d;

@@ -102,6 +102,12 @@ inline F relu_passes(const F& y) {
   }
 }
 
+// xhat = (x - mean) * inv_std: the normalized input, as both the column sums and dx use it.
+template <typename F>
+inline F normalized_input(const F& x, const BatchNormGradientLanes<F>& k) {
+  return (x - k.mean) * k.inv_std;
+}
+
 // The normalization's output gradient, through the fused ReLU when kRelu.
 template <bool kRelu, typename F>
 inline F batch_norm_output_gradient(const F& dy, const F& x, const BatchNormGradientLanes<F>& k) {
@@ -115,7 +121,7 @@ inline F batch_norm_output_gradient(const F& dy, const F& x, const BatchNormGrad
 // dx of BatchNormInputGradient for one value or register.
 template <bool kRelu, typename F>
 inline F batch_norm_input_gradient(const F& dy, const F& x, const BatchNormGradientLanes<F>& k) {
-  const F xhat = (x - k.mean) * k.inv_std;
+  const F xhat = normalized_input(x, k);
   return k.factor *
          (batch_norm_output_gradient<kRelu>(dy, x, k) - k.mean_dy - xhat * k.mean_dy_xhat);
 }

@@ -45,9 +45,7 @@ struct Conv2DEpilogue {
   // What every kernel asserts: a fused pooling only after a linear or ReLU activation, and not
   // with an affine.
   [[nodiscard]] bool valid() const {
-    return pooling == Pooling::kNone
-               ? true
-               : affine == nullptr && (act == Activation::kLinear || act == Activation::kRelu);
+    return pooling == Pooling::kNone ? true : affine == nullptr && linear_or_relu(act);
   }
 };
 

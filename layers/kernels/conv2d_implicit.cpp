@@ -362,7 +362,7 @@ void implicit_weight_gradient(const Conv2DGeometry& g, const std::vector<Implici
 void implicit_conv_forward(const Conv2DGeometry& g, const std::vector<ImplicitGroup>& groups,
                            long count, const float* x, const float* w, const float* b,
                            Activation act, float* y) {
-  const bool fused = act == Activation::kLinear || act == Activation::kRelu;
+  const bool fused = linear_or_relu(act);
   implicit_products(groups, {g.in_c, g.out_c, g.in_size(), g.out_size()}, count, x, w,
                     fused ? b : nullptr, act == Activation::kRelu, y);
   if (!fused) {  // pixel by pixel: the groups may cover some rows only

@@ -201,7 +201,7 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
 
 bool in_place_applies(const Conv2DGeometry& g, Activation act) {
   return g.dilation_h == 1 && g.dilation_w == 1 && short_gemm_applies(g.out_c, g.patch()) &&
-         (act == Activation::kLinear || act == Activation::kRelu);
+         linear_or_relu(act);
 }
 
 PaddedLayout padded_layout(const Conv2DGeometry& g) {

@@ -717,7 +717,7 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
                             : thread_scratch(kInputs,
                                              static_cast<std::size_t>(t.points * wino.v_stride(c)));
     wino.transform_input(c, x, vc);
-    if (fused && (act == Activation::kLinear || act == Activation::kRelu)) {
+    if (fused && linear_or_relu(act)) {
       // A few tiles at a time from the products to the output (point_products.hpp).
       constexpr long kRows = kPointProductRows;
       float* pg = thread_scratch(kProducts, static_cast<std::size_t>(kRows * t.points * co));
@@ -736,7 +736,7 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
                pc + p * c.tiles * co, as_int(co));
         }
       };
-      const bool own_epilogue = act == Activation::kLinear || act == Activation::kRelu;
+      const bool own_epilogue = linear_or_relu(act);
       auto outputs = [&](std::size_t first, std::size_t last) {
         const auto t0 = static_cast<long>(first);
         const auto count = static_cast<long>(last - first);
@@ -822,7 +822,7 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
       if (starts_group) {
         std::fill(part + du_size, part + stride, 0.0F);
       }
-      const bool linear_or_relu = act == Activation::kLinear || act == Activation::kRelu;
+      const bool own_activation = linear_or_relu(act);
       const OutputGradient source{.dy = dy,
                                   .relu_y = act == Activation::kRelu ? y : nullptr,
                                   .pooling = pooling,
@@ -832,7 +832,7 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
       if (dx != nullptr) {
         std::fill(dx + c.n0 * g.in_size(), dx + (c.n0 + c.count) * g.in_size(), 0.0F);
       }
-      if (grouped && linear_or_relu) {
+      if (grouped && own_activation) {
         // kGroup tiles at a time from the output gradient to dU and dx, their dP in cache:
         // dU += V^T dP (point_gradient_products), dV = dP U^T six tiles at a time
         // (point_products) into the input transform's adjoint.
@@ -861,7 +861,7 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
         continue;
       }
       float* pc = thread_scratch(kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
-      if (linear_or_relu) {
+      if (own_activation) {
         // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
         wino.transform_output_gradient(c, 0, c.tiles, source, part + du_size, pc, c.tiles * co);
       } else {
@@ -950,8 +950,7 @@ void winograd_backward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilog
                        const Conv2DBackward& tensors, const WinogradWorkspace& ws) {
   assert(epilogue.valid());
   if (tensors.normalization != nullptr &&
-      (epilogue.pooling != Pooling::kNone ||
-       (epilogue.act != Activation::kLinear && epilogue.act != Activation::kRelu))) {
+      (epilogue.pooling != Pooling::kNone || !linear_or_relu(epilogue.act))) {
     throw std::logic_error(
         "winograd_backward: a normalization's gradient needs no pooling and "
         "a linear or ReLU activation");

@@ -10,16 +10,18 @@ namespace runner::test {
 
 namespace {
 // Finite differences against the gradients of a Dense layer of `units` on rows x inputs, for
-// each activation.
+// each activation, of every `param_step`-th parameter.
 void check_dense_gradients(long units, long inputs, long rows,
-                           std::initializer_list<const char*> activations) {
+                           std::initializer_list<const char*> activations,
+                           std::size_t param_step = 1) {
   for (const char* name : activations) {
     const std::string activation = name;
     CAPTURE(activation);
     Model m = make_layer_model(
         fmt::format("{{type: Dense, units: {}, activation: {}}}", units, activation), Shape{inputs},
         rows);
-    const auto result = gradcheck(m, sine_input(Shape{rows, inputs}), Pass{Mode::kTrain, 0});
+    const auto result =
+        gradcheck(m, sine_input(Shape{rows, inputs}), Pass{Mode::kTrain, 0}, 1e-2F, param_step);
     CHECK(result.max_param_error < 2e-3);
     CHECK(result.max_input_error < 2e-3);
   }
@@ -115,8 +117,10 @@ TEST_SUITE("Dense") {
 
   TEST_CASE("Dense gradients on column blocks and uneven input blocks match finite differences") {
     // 130 units over 4 rows: two column tasks forward; 400 inputs: two backward blocks of 200.
-    // (ReLU's kink is within the finite-difference step of some of 520 sums here.)
-    check_dense_gradients(130, 400, 4, {"linear", "sigmoid", "softmax"});
+    // (ReLU's kink is within the finite-difference step of some of 520 sums here.) Every 7th of
+    // the 52,130 parameters, 7 being coprime to the kernel's 130 columns: every row and column
+    // of both blocks, in a seventh of the time (48 s under the sanitizers for all of them).
+    check_dense_gradients(130, 400, 4, {"linear", "sigmoid", "softmax"}, 7);
   }
 
   TEST_CASE("Dense on column blocks gives bitwise-equal results on 1 and 2 threads") {
