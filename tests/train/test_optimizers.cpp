@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <memory>
+#include <span>
 #include <vector>
 
 #include "framework/core/yaml_reader.hpp"
@@ -109,6 +111,51 @@ TEST_SUITE("optimizers") {
       for (std::size_t i = 0; i < 4; ++i) {
         CHECK(w[i] == doctest::Approx(c.weights[i]).epsilon(2e-6));
       }
+    }
+  }
+
+  TEST_CASE("Every optimizer variant updates a long block as it updates each element alone") {
+    // A long block runs the vectorized loops, one element the scalar remainder: both must do the
+    // same arithmetic (each variant has its own loop, e.g. RMSprop's four).
+    const char* variants[] = {"adam",
+                              "{type: adam, amsgrad: true}",
+                              "adamw",
+                              "nadam",
+                              "adagrad",
+                              "sgd",
+                              "{type: sgd, momentum: 0.9}",
+                              "{type: sgd, momentum: 0.9, nesterov: true}",
+                              "rmsprop",
+                              "{type: rmsprop, momentum: 0.5}",
+                              "{type: rmsprop, centered: true}",
+                              "{type: rmsprop, centered: true, momentum: 0.5}"};
+    constexpr std::size_t kSize = 1000;
+    for (const char* yaml : variants) {
+      CAPTURE(yaml);
+      auto block = make(yaml);
+      block->prepare(kSize);
+      std::vector<float> w(kSize);
+      std::vector<std::vector<float>> alone_w(kSize);
+      std::vector<std::unique_ptr<Optimizer>> alone;
+      for (std::size_t i = 0; i < kSize; ++i) {
+        w[i] = static_cast<float>(std::cos(0.3 * static_cast<double>(i)));
+        alone_w[i] = {w[i]};
+        alone.push_back(make(yaml));
+        alone.back()->prepare(1);
+      }
+      for (int t = 1; t <= 3; ++t) {
+        std::vector<float> g(kSize);
+        for (std::size_t i = 0; i < kSize; ++i) {
+          g[i] = static_cast<float>(std::sin(0.5 * t + 0.7 * static_cast<double>(i)));
+          alone[i]->apply(alone_w[i], std::span<const float>(&g[i], 1));
+        }
+        block->apply(w, g);
+      }
+      std::size_t differing = 0;
+      for (std::size_t i = 0; i < kSize; ++i) {
+        differing += w[i] != alone_w[i][0] ? 1 : 0;
+      }
+      CHECK(differing == 0);
     }
   }
 

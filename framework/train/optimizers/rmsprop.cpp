@@ -71,6 +71,19 @@ class RmsProp final : public Optimizer {
   }
 
   void update(std::span<float> params, std::span<const float> grads) override {
+    const bool use_momentum = momentum_ > 0;
+    if (centered_) {
+      use_momentum ? update_as<true, true>(params, grads) : update_as<true, false>(params, grads);
+    } else {
+      use_momentum ? update_as<false, true>(params, grads) : update_as<false, false>(params, grads);
+    }
+  }
+
+ private:
+  // One loop per variant: with the choices inside, GCC kept the loop scalar (its conditional
+  // stores), 1.13 ms for the MLP's 279k parameters (bench/optimizers_bench.cpp).
+  template <bool kCentered, bool kMomentum>
+  void update_as(std::span<float> params, std::span<const float> grads) {
     const auto lr = static_cast<float>(learning_rate_);
     const auto rho = static_cast<float>(rho_);
     const auto mu = static_cast<float>(momentum_);
@@ -80,22 +93,27 @@ class RmsProp final : public Optimizer {
     float* __restrict v = velocity_.data();
     float* __restrict m = momentum_buffer_.data();
     float* __restrict a = average_gradient_.data();
-    const bool use_momentum = momentum_ > 0;
-    const bool centered = centered_;
     for_each_chunk(params.size(), [=](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {  // loads first (for_each_chunk)
         const float gi = g[i];
         const float vi = rho * v[i] + (1.0F - rho) * gi * gi;
-        const float ai = centered ? rho * a[i] + (1.0F - rho) * gi : 0.0F;
-        const float denominator = centered ? vi - ai * ai + eps : vi + eps;
+        float denominator = vi + eps;
+        float ai = 0.0F;
+        if constexpr (kCentered) {
+          ai = rho * a[i] + (1.0F - rho) * gi;
+          denominator = vi - ai * ai + eps;
+        }
         const float increment = lr * gi / std::sqrt(denominator);
-        const float mi = use_momentum ? mu * m[i] + increment : increment;
+        float mi = increment;
+        if constexpr (kMomentum) {
+          mi = mu * m[i] + increment;
+        }
         const float wi = w[i] - mi;
         v[i] = vi;
-        if (centered) {
+        if constexpr (kCentered) {
           a[i] = ai;
         }
-        if (use_momentum) {
+        if constexpr (kMomentum) {
           m[i] = mi;
         }
         w[i] = wi;
@@ -103,7 +121,6 @@ class RmsProp final : public Optimizer {
     });
   }
 
- private:
   double rho_, momentum_, epsilon_;
   bool centered_;
   std::vector<float> velocity_, momentum_buffer_, average_gradient_;
