@@ -97,9 +97,10 @@ OptimizerRegistry& optimizer_registry();
 
 // Runs fn(begin, end) over [0, n) in fixed chunks in parallel (element-wise updates). An update
 // should load every operand of element i before it stores any: the parameters, gradients and
-// slots are equal-sized blocks that share their address modulo 4096, and on x86 a load after a
-// store to the same 4 KiB offset waits for that store (4K aliasing). Adam on 279k parameters
-// took 1.07 ms storing m before loading v, 0.29 ms loading first (one thread, this AMD EPYC).
+// slots are equal-sized blocks that often share their address modulo 4096, and on x86 a load
+// after a store to the same 4 KiB offset waits for that store (4K aliasing). Adam on 279k
+// parameters so placed: 1,215 us storing m before loading v, 307 us loading first
+// (bench/optimizers_bench.cpp, one thread, an AVX2 AMD EPYC).
 template <typename Fn>
 void for_each_chunk(std::size_t n, const Fn& fn) {
   constexpr std::size_t kChunk = 16384;
