@@ -703,6 +703,8 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
   const long ci = g.in_c;
   const long co = g.out_c;
   const bool fused = point_products_apply(co);
+  // Bias, ReLU and pooling in the output transform; other activations and the affine after it.
+  const bool own_epilogue = linear_or_relu(act);
   const ChannelAffine* affine = epilogue.affine;
   const std::size_t chunks = t.chunks(batch);
   // A single chunk (a batch of one, the latency case) spreads its point GEMMs and its output
@@ -717,7 +719,7 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
                             : thread_scratch(kInputs,
                                              static_cast<std::size_t>(t.points * wino.v_stride(c)));
     wino.transform_input(c, x, vc);
-    if (fused && linear_or_relu(act)) {
+    if (fused && own_epilogue) {
       // A few tiles at a time from the products to the output (point_products.hpp).
       constexpr long kRows = kPointProductRows;
       float* pg = thread_scratch(kProducts, static_cast<std::size_t>(kRows * t.points * co));
@@ -736,7 +738,6 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
                pc + p * c.tiles * co, as_int(co));
         }
       };
-      const bool own_epilogue = linear_or_relu(act);
       auto outputs = [&](std::size_t first, std::size_t last) {
         const auto t0 = static_cast<long>(first);
         const auto count = static_cast<long>(last - first);
