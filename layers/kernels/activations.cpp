@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "layers/kernels/pointwise.hpp"
+
 namespace runner::kernels {
 
 namespace {
@@ -56,15 +58,14 @@ void activate(Activation a, float* y, long rows, long cols) {
         y[i] = std::max(y[i], 0.0F);
       }
       return;
+    // The Activation layer's vector code, so a layer's own sigmoid or tanh and an Activation
+    // layer give the same bits. (glibc's scalar tanhf here took LeNet-5's first convolution,
+    // 28x28x6 outputs at batch 32, from 1.7 to 3.4 ms per forward on 2 threads.)
     case Activation::kSigmoid:
-      for (long i = 0; i < n; ++i) {
-        y[i] = 1.0F / (1.0F + std::exp(-y[i]));
-      }
+      pointwise_forward_here({.fn = Pointwise::kSigmoid}, y, y, static_cast<std::size_t>(n));
       return;
     case Activation::kTanh:
-      for (long i = 0; i < n; ++i) {
-        y[i] = std::tanh(y[i]);
-      }
+      pointwise_forward_here({.fn = Pointwise::kTanh}, y, y, static_cast<std::size_t>(n));
       return;
     case Activation::kSoftmax:
       for (long r = 0; r < rows; ++r) {

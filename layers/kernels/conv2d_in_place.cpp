@@ -201,7 +201,7 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
 
 bool in_place_applies(const Conv2DGeometry& g, Activation act) {
   return g.dilation_h == 1 && g.dilation_w == 1 && short_gemm_applies(g.out_c, g.patch()) &&
-         linear_or_relu(act);
+         act != Activation::kSoftmax;
 }
 
 PaddedLayout padded_layout(const Conv2DGeometry& g) {
@@ -244,6 +244,9 @@ void in_place_rows(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
                                .row_stride = layout.row_stride,
                                .col_stride = layout.col_stride};
   conv_short_k(patches, g.out_c, g.patch(), w, out, b, act == Activation::kRelu);
+  if (!linear_or_relu(act)) {  // sigmoid, tanh: on the rows just written, still in cache
+    activate(act, out, patches.rows * patches.cols, g.out_c);
+  }
 }
 
 void in_place_weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout,

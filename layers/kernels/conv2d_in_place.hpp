@@ -1,9 +1,9 @@
 #pragma once
 // Convolutions with short patches (at most kShortGemmMaxK taps, at most kShortGemmMaxN filters,
-// linear or ReLU), as the first layer of an image model, without im2col: each sample is copied
-// once into a zero-padded image, and forward and the weight gradient read every pixel's patch in
-// place from it. The arithmetic is the short-k kernel's (layers/kernels/short_gemm.hpp), in the
-// same order, so results do not depend on which pass or thread computes them.
+// any element-wise activation), as the first layer of an image model, without im2col: each sample
+// is copied once into a zero-padded image, and forward and the weight gradient read every pixel's
+// patch in place from it. The arithmetic is the short-k kernel's (layers/kernels/short_gemm.hpp),
+// in the same order, so results do not depend on which pass or thread computes them.
 #include "layers/kernels/activations.hpp"
 #include "layers/kernels/conv2d.hpp"
 #include "layers/kernels/short_gemm.hpp"

@@ -132,14 +132,28 @@ Vec derivative_vec(PointwiseOp op, Vec x, Vec y) {
 // Blocks of kLanes values; a partial last block is zero padded, so every value takes the same
 // path whatever its place.
 template <Pointwise F>
+void forward_block(PointwiseOp op, const float* x, float* y, int count) {
+  if (count == kLanes) {
+    store_full(forward_vec<F>(op, load_full(x)), y);
+  } else {
+    store_lanes(forward_vec<F>(op, load_lanes(x, count)), count, y);
+  }
+}
+
+template <Pointwise F>
 void forward_impl(PointwiseOp op, const float* x, float* y, std::size_t n) {
-  for_blocks(n, [&](std::size_t i, int count) {
-    if (count == kLanes) {
-      store_full(forward_vec<F>(op, load_full(x + i)), y + i);
-    } else {
-      store_lanes(forward_vec<F>(op, load_lanes(x + i, count)), count, y + i);
-    }
-  });
+  for_blocks(n, [&](std::size_t i, int count) { forward_block<F>(op, x + i, y + i, count); });
+}
+
+template <Pointwise F>
+void forward_here_impl(PointwiseOp op, const float* x, float* y, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    forward_block<F>(op, x + i, y + i, kLanes);
+  }
+  if (i < n) {
+    forward_block<F>(op, x + i, y + i, static_cast<int>(n - i));
+  }
 }
 
 template <Pointwise F>
@@ -199,6 +213,10 @@ const std::vector<std::string>& pointwise_names() {
 
 void pointwise_forward(PointwiseOp op, const float* x, float* y, std::size_t n) {
   dispatch(op.fn, [&]<Pointwise F>() { forward_impl<F>(op, x, y, n); });
+}
+
+void pointwise_forward_here(PointwiseOp op, const float* x, float* y, std::size_t n) {
+  dispatch(op.fn, [&]<Pointwise F>() { forward_here_impl<F>(op, x, y, n); });
 }
 
 void pointwise_backward(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,

@@ -19,8 +19,11 @@ struct PointwiseOp {
 std::optional<Pointwise> parse_pointwise(std::string_view name);
 const std::vector<std::string>& pointwise_names();
 
-// y = f(x) over n values.
+// y = f(x) over n values (y may be x).
 void pointwise_forward(PointwiseOp op, const float* x, float* y, std::size_t n);
+// The same on the calling thread, for kernels that apply an activation inside their own tasks
+// (activations.hpp's activate): each value gets the same bits as from pointwise_forward.
+void pointwise_forward_here(PointwiseOp op, const float* x, float* y, std::size_t n);
 // dx = dy * f'(x) over n values (y = f(x) as forward wrote it).
 void pointwise_backward(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,
                         std::size_t n);

@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "layers/kernels/conv2d.hpp"
+#include "layers/kernels/pointwise.hpp"
 #include "layers/kernels/pool2d.hpp"
 #include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
@@ -110,6 +112,41 @@ TEST_SUITE("conv2d kernel") {
             {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = alone.data()},
             nullptr);
         CHECK(bitwise_equal(kept, alone));
+      }
+    });
+  }
+
+  // Sigmoid and tanh are applied by the Activation layer's vector code on every path (the
+  // in-place short-k kernel takes them too, as a pass over the rows it has just written): a
+  // convolution's own sigmoid or tanh gives the bits of its linear output through that code.
+  TEST_CASE(
+      "conv2d_forward with sigmoid or tanh gives its linear output through pointwise_forward") {
+    for_each_pooling_case([](long batch, const kernels::Conv2DGeometry& g, kernels::Activation act,
+                             bool /*library_gemm*/) {
+      if (act != kernels::Activation::kLinear) {
+        return;  // each geometry once
+      }
+      const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+      auto forward = [&](kernels::Activation a) {
+        std::vector<float> y(static_cast<std::size_t>(batch * g.out_size()));
+        std::vector<float> col(kernels::conv2d_col_size(g, a, batch));
+        kernels::conv2d_forward(
+            g, {a}, {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
+            col.data());
+        return y;
+      };
+      const std::vector<float> linear = forward(kernels::Activation::kLinear);
+      for (const auto& [a, fn] :
+           {std::pair{kernels::Activation::kSigmoid, kernels::Pointwise::kSigmoid},
+            std::pair{kernels::Activation::kTanh, kernels::Pointwise::kTanh}}) {
+        CAPTURE(kernels::activation_name(a));
+        std::vector<float> expected(linear.size());
+        kernels::pointwise_forward({.fn = fn}, linear.data(), expected.data(), linear.size());
+        const std::vector<float> y = forward(a);
+        CHECK(bitwise_equal(y, expected));
+        CHECK(max_abs_difference(y, linear) > 0.1);  // the function was applied
       }
     });
   }
