@@ -138,12 +138,15 @@ TEST_SUITE("conv2d kernel") {
         return y;
       };
       const std::vector<float> linear = forward(kernels::Activation::kLinear);
-      for (const auto& [a, fn] :
+      // (A pair, not a structured binding: clang 14 cannot capture those in CAPTURE's lambda.)
+      for (const auto& functions :
            {std::pair{kernels::Activation::kSigmoid, kernels::Pointwise::kSigmoid},
             std::pair{kernels::Activation::kTanh, kernels::Pointwise::kTanh}}) {
+        const kernels::Activation a = functions.first;
         CAPTURE(kernels::activation_name(a));
         std::vector<float> expected(linear.size());
-        kernels::pointwise_forward({.fn = fn}, linear.data(), expected.data(), linear.size());
+        kernels::pointwise_forward({.fn = functions.second}, linear.data(), expected.data(),
+                                   linear.size());
         const std::vector<float> y = forward(a);
         CHECK(bitwise_equal(y, expected));
         CHECK(max_abs_difference(y, linear) > 0.1);  // the function was applied
