@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "framework/core/parallel.hpp"
+#include "layers/kernels/constant_dispatch.hpp"
+#include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
 namespace {
@@ -46,6 +48,52 @@ void tap_forward(const float* __restrict x, const float* __restrict w, float* __
   }
 }
 
+// One output pixel of a depthwise convolution with one filter per channel: each register of
+// channels starts from the bias and adds the taps in for_each_tap's order, in registers, up to
+// kForwardVecs registers at once so their multiply-adds do not wait on each other. (Added in
+// memory tap by tap, the loop ran slower than PyTorch's: 1.9 against 1.5 ms for 14x14x32 at batch
+// 64 on one thread; one register at a time, 1.6 ms, waiting on each multiply-add's latency.)
+constexpr int kForwardVecs = 4;
+
+template <int NV>
+void full_vectors_forward(const DepthwiseGeometry& g, const float* x, const float* w,
+                          const float* b, long oy, long ox, long c0, float* y) {
+  Vec acc[NV];
+  for (int j = 0; j < NV; ++j) {
+    acc[j] = b != nullptr ? load_full(b + c0 + j * kLanes) : Vec{};
+  }
+  for_each_tap(g, oy, ox, [&](long tap, long pixel) {
+    const float* xp = x + pixel * g.in_c + c0;
+    const float* wp = w + tap * g.in_c + c0;
+    for (int j = 0; j < NV; ++j) {
+      acc[j] += load_full(xp + j * kLanes) * load_full(wp + j * kLanes);
+    }
+  });
+  for (int j = 0; j < NV; ++j) {
+    store_full(acc[j], y + c0 + j * kLanes);
+  }
+}
+
+void pixel_forward(const DepthwiseGeometry& g, const float* x, const float* w, const float* b,
+                   long oy, long ox, float* y) {
+  const long full = g.in_c / kLanes;
+  for (long v0 = 0; v0 < full; v0 += kForwardVecs) {
+    with_constant<kForwardVecs>(std::min<long>(kForwardVecs, full - v0), [&](auto nv) {
+      full_vectors_forward<decltype(nv)::value>(g, x, w, b, oy, ox, v0 * kLanes, y);
+    });
+  }
+  const long c0 = full * kLanes;
+  if (c0 == g.in_c) {
+    return;
+  }
+  const int lanes = static_cast<int>(g.in_c - c0);
+  Vec acc = b != nullptr ? load_lanes(b + c0, lanes) : Vec{};
+  for_each_tap(g, oy, ox, [&](long tap, long pixel) {
+    acc += load_lanes(x + pixel * g.in_c + c0, lanes) * load_lanes(w + tap * g.in_c + c0, lanes);
+  });
+  store_lanes(acc, lanes, y + c0);
+}
+
 // One tap's share of the gradients: dw += x * d, dx += sum over the channel's filters of d * w.
 void tap_backward(const float* __restrict x, const float* __restrict w, const float* __restrict d,
                   float* __restrict dw, float* __restrict dx, long channels, long multiplier) {
@@ -84,6 +132,10 @@ void depthwise_forward(const DepthwiseGeometry& g, Activation act, const Depthwi
       const float* x = t.x + n * g.in_size();
       float* y = t.y + row * g.out_w * oc;
       for (long ox = 0; ox < g.out_w; ++ox) {
+        if (g.multiplier == 1) {
+          pixel_forward(g, x, t.w, t.b, oy, ox, y + ox * oc);
+          continue;
+        }
         float* acc = y + ox * oc;
         if (t.b != nullptr) {
           std::copy(t.b, t.b + oc, acc);
