@@ -9,6 +9,7 @@
 #include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
 #include "layers/deferred_input_gradient.hpp"
+#include "layers/kernels/conv2d_phases.hpp"
 #include "layers/kernels/winograd.hpp"
 #include "layers/layer_params.hpp"
 
@@ -94,14 +95,28 @@ class Conv2D final : public Layer {
 
   void prepare(const Shape& input, std::int64_t max_batch) override {
     geometry_ = make_geometry(input).g;
-    winograd_ = kernels::winograd_applies(geometry_) && geometry_.in_c >= kWinogradMinChannels;
-    delta_.resize(static_cast<std::size_t>(max_batch * geometry_.out_size()));
+    // A dilated convolution runs as Winograd on its phase images when that applies to them
+    // (kernels/conv2d_phases.hpp); the kernels then see phases_per_sample images per sample.
+    phases_ =
+        kernels::phases_apply(geometry_) && winograd_suits(kernels::phase_geometry(geometry_));
+    run_geometry_ = phases_ ? kernels::phase_geometry(geometry_) : geometry_;
+    const std::int64_t run_batch =
+        max_batch * (phases_ ? kernels::phases_per_sample(geometry_) : 1);
+    winograd_ = winograd_suits(run_geometry_);
+    const auto phase_floats = [&](long per_image) {
+      return phases_ ? static_cast<std::size_t>(run_batch * per_image) : 0;
+    };
+    phase_x_.resize(phase_floats(run_geometry_.in_size()));
+    phase_dx_.resize(phase_floats(run_geometry_.in_size()));
+    phase_y_.resize(phase_floats(run_geometry_.out_size()));
+    phase_dy_.resize(phase_floats(run_geometry_.out_size()));
+    delta_.resize(static_cast<std::size_t>(run_batch * run_geometry_.out_size()));
     winners_.resize(static_cast<std::size_t>(max_batch * kernels::pooled_size(geometry_)));
     affine_scale_.resize(static_cast<std::size_t>(geometry_.out_c));
     affine_shift_.resize(static_cast<std::size_t>(geometry_.out_c));
     if (winograd_) {
-      tile_ = kernels::winograd_tile(geometry_);
-      const auto sizes = kernels::winograd_sizes(geometry_, tile_, max_batch);
+      tile_ = kernels::winograd_tile(run_geometry_);
+      const auto sizes = kernels::winograd_sizes(run_geometry_, tile_, run_batch);
       transformed_kernel_.resize(sizes.weights);
       transformed_from_.clear();  // the tile may have changed
       col_.resize(sizes.inputs);  // the transformed input
@@ -130,6 +145,9 @@ class Conv2D final : public Layer {
       deferring_->defer_input_gradient(false);
       deferring_ = nullptr;
       normalization_ = nullptr;
+    }
+    if (phases_) {
+      return Fusion::kNone;  // the phase outputs are merged after the kernel
     }
     bool relu = false;
     if (next != nullptr && next->inference_affine(affine_scale_, affine_shift_, &relu)) {
@@ -167,15 +185,22 @@ class Conv2D final : public Layer {
         affine_source_->inference_affine(affine_scale_, affine_shift_, &affine.relu);
     const kernels::Conv2DEpilogue epilogue{
         .act = o_.activation, .pooling = pooling, .affine = normalizes ? &affine : nullptr};
-    const kernels::Conv2DForward tensors{.batch = input.batch(),
-                                         .x = input.data(),
-                                         .w = kernel_.data,
-                                         .b = bias,
-                                         .y = output.data(),
-                                         .winners = winners};
+    kernels::Conv2DForward tensors{.batch = input.batch(),
+                                   .x = input.data(),
+                                   .w = kernel_.data,
+                                   .b = bias,
+                                   .y = output.data(),
+                                   .winners = winners};
+    if (phases_) {
+      kernels::split_phases(kernels::input_phases(geometry_), input.batch(), input.data(),
+                            phase_x_.data());
+      tensors.batch *= kernels::phases_per_sample(geometry_);
+      tensors.x = phase_x_.data();
+      tensors.y = phase_y_.data();
+    }
     if (winograd_) {
       const bool ready = !training && transformed_kernel_current();
-      kernels::winograd_forward(geometry_, tile_, epilogue, tensors, transformed_kernel_.data(),
+      kernels::winograd_forward(run_geometry_, tile_, epilogue, tensors, transformed_kernel_.data(),
                                 training ? col_.data() : nullptr, ready);
       if (training) {
         transformed_from_.clear();  // the step changes the weights
@@ -184,6 +209,10 @@ class Conv2D final : public Layer {
       }
     } else {
       kernels::conv2d_forward(geometry_, epilogue, tensors, training ? col_.data() : nullptr);
+    }
+    if (phases_) {
+      kernels::merge_phases(kernels::output_phases(geometry_), input.batch(), phase_y_.data(),
+                            output.data());
     }
   }
 
@@ -197,18 +226,27 @@ class Conv2D final : public Layer {
     float* dx = grad_input != nullptr ? grad_input->data() : nullptr;
     const auto pooling = pools_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
     const kernels::Conv2DEpilogue epilogue{o_.activation, pooling};
-    const kernels::Conv2DBackward tensors{.batch = input.batch(),
-                                          .x = input.data(),
-                                          .w = kernel_.data,
-                                          .y = output.data(),
-                                          .dy = grad_output.data(),
-                                          .winners = winners_.data(),
-                                          .dw = kernel_grad_.data,
-                                          .db = db,
-                                          .dx = dx,
-                                          .normalization = normalization_};
+    kernels::Conv2DBackward tensors{.batch = input.batch(),
+                                    .x = input.data(),
+                                    .w = kernel_.data,
+                                    .y = output.data(),
+                                    .dy = grad_output.data(),
+                                    .winners = winners_.data(),
+                                    .dw = kernel_grad_.data,
+                                    .db = db,
+                                    .dx = dx,
+                                    .normalization = normalization_};
+    if (phases_) {  // forward's phase images, and the output gradient's
+      kernels::split_phases(kernels::output_phases(geometry_), input.batch(), grad_output.data(),
+                            phase_dy_.data());
+      tensors.batch *= kernels::phases_per_sample(geometry_);
+      tensors.x = phase_x_.data();
+      tensors.y = phase_y_.data();
+      tensors.dy = phase_dy_.data();
+      tensors.dx = dx != nullptr ? phase_dx_.data() : nullptr;
+    }
     if (winograd_) {
-      kernels::winograd_backward(geometry_, tile_, epilogue, tensors,
+      kernels::winograd_backward(run_geometry_, tile_, epilogue, tensors,
                                  {.u = transformed_kernel_.data(),
                                   .v = col_.data(),
                                   .delta = delta_.data(),
@@ -217,6 +255,9 @@ class Conv2D final : public Layer {
       kernels::conv2d_backward(
           geometry_, epilogue, tensors,
           {.col = col_.data(), .delta = delta_.data(), .partials = partials_.data()});
+    }
+    if (phases_ && dx != nullptr) {
+      kernels::merge_phases(kernels::input_phases(geometry_), input.batch(), phase_dx_.data(), dx);
     }
   }
 
@@ -229,6 +270,11 @@ class Conv2D final : public Layer {
     kernels::Conv2DGeometry g;
     [[nodiscard]] Shape out_shape() const { return Shape{g.out_h, g.out_w, g.out_c}; }
   };
+
+  // Whether Winograd computes g here: 3x3 and 5x5 stride-1 undilated, on enough channels.
+  static bool winograd_suits(const kernels::Conv2DGeometry& g) {
+    return kernels::winograd_applies(g) && g.in_c >= kWinogradMinChannels;
+  }
 
   [[nodiscard]] Planned make_geometry(const Shape& input) const {
     const ConvolutionWindow& w = o_.window;
@@ -252,6 +298,11 @@ class Conv2D final : public Layer {
   Params params_;  // as declared (emit_logits may change o_.activation)
   Options o_;      // o_.activation is what forward applies
   kernels::Conv2DGeometry geometry_{};
+  // What the kernels compute: geometry_, or with phases_ the undilated convolution of each
+  // phase image (phase_x_ and phase_y_ in forward, phase_dy_ and phase_dx_ in backward).
+  kernels::Conv2DGeometry run_geometry_{};
+  bool phases_ = false;
+  Workspace phase_x_, phase_y_, phase_dy_, phase_dx_;
   bool winograd_ = false;
   long tile_ = 2;  // Winograd's output tile (winograd_tile)
   bool kept_for_backward_ = false;

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cstring>
 #include <span>
@@ -142,6 +143,77 @@ TEST_SUITE("Conv2D") {
                      std::vector<float>(params[1].data, params[1].data + params[1].size()));
       CHECK(worst_difference(std::vector<float>(y.data(), y.data() + y.size()), expected) < 1e-4);
     }
+  }
+
+  // Dilated, stride 1, on 8+ channels: Winograd on the phase images (kernels/conv2d_phases.hpp),
+  // with phases of unequal sizes (odd sides), unequal dilations, "same" and "valid", 3x3 and 5x5.
+  TEST_CASE(
+      "Conv2D with dilation_rate on many channels (Winograd on phases) matches direct loops") {
+    struct Case {
+      long in_h, in_w, k, d_h, d_w;
+      bool same;
+    };
+    for (const Case& c :
+         {Case{9, 11, 3, 2, 2, true}, Case{9, 11, 3, 2, 2, false}, Case{10, 13, 3, 2, 3, true},
+          Case{12, 11, 5, 2, 2, true}, Case{8, 8, 3, 3, 3, false}}) {
+      CAPTURE(c.in_h);
+      CAPTURE(c.in_w);
+      CAPTURE(c.k);
+      CAPTURE(c.d_h);
+      CAPTURE(c.d_w);
+      CAPTURE(c.same);
+      const long span_h = (c.k - 1) * c.d_h;
+      const long span_w = (c.k - 1) * c.d_w;
+      const kernels::Conv2DGeometry g{.in_h = c.in_h,
+                                      .in_w = c.in_w,
+                                      .in_c = 9,
+                                      .out_h = c.same ? c.in_h : c.in_h - span_h,
+                                      .out_w = c.same ? c.in_w : c.in_w - span_w,
+                                      .out_c = 10,
+                                      .k_h = c.k,
+                                      .k_w = c.k,
+                                      .stride_h = 1,
+                                      .stride_w = 1,
+                                      .pad_top = c.same ? span_h / 2 : 0,
+                                      .pad_left = c.same ? span_w / 2 : 0,
+                                      .dilation_h = c.d_h,
+                                      .dilation_w = c.d_w};
+      const std::string yaml = fmt::format(
+          "{{type: Conv2D, filters: 10, kernel_size: {}, dilation_rate: [{}, {}], padding: {}}}",
+          c.k, c.d_h, c.d_w, c.same ? "same" : "valid");
+      const Tensor x = sine_input(Shape{3, c.in_h, c.in_w, 9});
+      Model m = make_layer_model(yaml, Shape{c.in_h, c.in_w, 9}, 3);
+      const auto params = m.entry(0).params;
+      set_cosine_weights(params[0].span());
+      set_cosine_weights(params[1].span());
+      for (const Mode mode : {Mode::kEval, Mode::kTrain}) {
+        const Tensor& y = m.forward(x, Pass{mode, 0});
+        CHECK(y.shape() == Shape{3, g.out_h, g.out_w, 10});
+        const auto expected =
+            naive_conv(g, 3, std::vector<float>(x.data(), x.data() + x.size()),
+                       std::vector<float>(params[0].data, params[0].data + params[0].size()),
+                       std::vector<float>(params[1].data, params[1].data + params[1].size()));
+        CHECK(worst_difference(std::vector<float>(y.data(), y.data() + y.size()), expected) < 1e-4);
+      }
+    }
+  }
+
+  TEST_CASE("Conv2D with dilation_rate on many channels (Winograd on phases) has right gradients") {
+    for (const std::string& yaml :
+         {std::string("{type: Conv2D, filters: 3, kernel_size: 3, dilation_rate: 2, "
+                      "padding: same, activation: tanh}"),
+          std::string("{type: Conv2D, filters: 4, kernel_size: 3, dilation_rate: [2, 3], "
+                      "use_bias: false}")}) {
+      CAPTURE(yaml);
+      Model m = make_layer_model(yaml, Shape{7, 8, 8}, 2);
+      const auto result = gradcheck(m, sine_input(Shape{2, 7, 8, 8}), Pass{Mode::kTrain, 0});
+      CHECK(result.max_param_error < 2e-3);
+      CHECK(result.max_input_error < 2e-3);
+    }
+    check_thread_independence(
+        "{type: Conv2D, filters: 8, kernel_size: 3, dilation_rate: 2, padding: same, "
+        "activation: relu}",
+        sine_input(Shape{33, 11, 9, 8}));
   }
 
   TEST_CASE("Conv2D on many channels (the Winograd path) has finite-difference gradients") {
