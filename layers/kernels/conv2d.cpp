@@ -59,17 +59,23 @@ constexpr ScratchSlot kPatchGradients = ScratchSlot::kSecond;
 // again: when they are cheap to keep relative to building them, i.e. when a tap is under
 // kMinRebuiltChannels floats and im2col copies it a float or two at a time. (A first 5x5 layer
 // on 1 channel: building them again cost its backward 2.3 -> 3.3 ms per step at batch 64.)
+// A forward through the implicit GEMM keeps none: its backward builds them again.
 constexpr long kMinRebuiltChannels = 8;
 bool keeps_patches(const Conv2DGeometry& g, Activation act) {
-  return !in_place_applies(g, act) && !pointwise(g) && g.in_c < kMinRebuiltChannels;
+  return !in_place_applies(g, act) && !pointwise(g) && g.in_c < kMinRebuiltChannels &&
+         !implicit_conv_applies(g);
 }
 
-// Whether the patches are read in place by the implicit GEMM (conv2d_implicit.hpp) rather than
-// built by im2col: long patches, neither kept nor a 1x1's input, forward and weight gradient
-// alike.
+// Whether forward reads the patches in place by the implicit GEMM (conv2d_implicit.hpp) rather
+// than building them by im2col: long patches, neither kept nor a 1x1's input.
 bool implicit_applies(const Conv2DGeometry& g, Activation act) {
   return !in_place_applies(g, act) && !pointwise(g) && !keeps_patches(g, act) &&
          implicit_conv_applies(g);
+}
+
+// Whether the weight gradient reads them in place too (else im2col + GEMM).
+bool implicit_gradient_applies(const Conv2DGeometry& g, Activation act) {
+  return implicit_applies(g, act) && g.in_c >= kImplicitMinChannels;
 }
 
 ColumnRange inside_columns(const Conv2DGeometry& g, long kx) {
@@ -87,8 +93,54 @@ void im2col(const Conv2DGeometry& g, const float* x, float* col) {
   im2col_rows(g, x, 0, g.out_h, col);
 }
 
+namespace {
+// Undilated rows: a kernel row's taps lie side by side in the input as in the patch, so a window
+// inside the image is one copy of k_w * in_c floats per kernel row (a tap of 6 channels copied
+// tap by tap made im2col a tenth of LeNet-5's training step).
+void im2col_rows_by_kernel_row(const Conv2DGeometry& g, const float* x, long first_row,
+                               long last_row, float* col) {
+  const long patch = g.patch();
+  const long c = g.in_c;
+  const long run = g.k_w * c;
+  for (long oh = first_row; oh < last_row; ++oh) {
+    float* rows = col + (oh - first_row) * g.out_w * patch;
+    for (long ky = 0; ky < g.k_h; ++ky) {
+      float* dst = rows + ky * run;
+      const long ih = oh * g.stride_h - g.pad_top + ky;
+      if (ih < 0 || ih >= g.in_h) {
+        for (long ow = 0; ow < g.out_w; ++ow) {
+          std::fill_n(dst + ow * patch, run, 0.0F);
+        }
+        continue;
+      }
+      const float* src = x + ih * g.in_w * c;
+      for (long ow = 0; ow < g.out_w; ++ow) {
+        float* d = dst + ow * patch;
+        const long iw0 = ow * g.stride_w - g.pad_left;
+        if (iw0 >= 0 && iw0 + g.k_w <= g.in_w) {
+          std::copy_n(src + iw0 * c, run, d);
+          continue;
+        }
+        for (long kx = 0; kx < g.k_w; ++kx) {
+          const long iw = iw0 + kx;
+          if (iw >= 0 && iw < g.in_w) {
+            std::copy_n(src + iw * c, c, d + kx * c);
+          } else {
+            std::fill_n(d + kx * c, c, 0.0F);
+          }
+        }
+      }
+    }
+  }
+}
+}  // namespace
+
 void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long last_row,
                  float* col) {
+  if (g.dilation_w == 1 && g.dilation_h == 1) {
+    im2col_rows_by_kernel_row(g, x, first_row, last_row, col);
+    return;
+  }
   const long patch = g.patch();
   const long c = g.in_c;
   // Tap by tap with the border columns worked out up front: no test per element, which
@@ -453,8 +505,8 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   // kernel, instead of dx's patches from a GEMM then added up by col2im.
   const bool implicit_dx = dx != nullptr && !in_place && !direct && !keeps_patches(g, act) &&
                            implicit_input_gradient_applies(g);
-  // The weight gradient too, when forward took the implicit GEMM.
-  const bool implicit = implicit_applies(g, act);
+  // The weight gradient too, when forward took the implicit GEMM on enough channels.
+  const bool implicit = implicit_gradient_applies(g, act);
   const ImplicitPlan* plan = implicit || implicit_dx ? &implicit_plan(g) : nullptr;
   // The transposed kernel: the calling thread's, grown to the largest and kept (no allocation in
   // steady-state steps).

@@ -129,7 +129,7 @@ void pixel_block(const PixelRows& rows, const std::vector<ImplicitTap>& taps, lo
 }  // namespace
 
 bool implicit_conv_applies(const Conv2DGeometry& g) {
-  return g.in_c >= kImplicitMinChannels && g.out_c % kLanes == 0 && g.pixels() > 0;
+  return g.in_c >= kImplicitForwardMinChannels && g.out_c % kLanes == 0 && g.pixels() > 0;
 }
 
 std::vector<ImplicitGroup> implicit_forward_groups(const Conv2DGeometry& g, long first_row,
