@@ -182,6 +182,19 @@ void Model::check_graph() {
 }
 
 void Model::plan_gradient_sums() {
+  // A layer's output gradient is wanted when it learns or a layer it reads wants one: a start
+  // without weights (Flatten, augmentation) takes no input gradient, so the first layer that
+  // learns computes none (Flatten -> Dense(256) on Fashion-MNIST: half of that Dense's backward).
+  wants_gradient_.assign(entries_.size(), false);
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i];
+    bool wants = std::any_of(e.slots.begin(), e.slots.end(),
+                             [](const ParamSlot& slot) { return slot.trainable; });
+    for (const long input : e.inputs) {
+      wants = wants || (input != kModelInput && wants_gradient_[static_cast<std::size_t>(input)]);
+    }
+    wants_gradient_[i] = wants;
+  }
   // Backward runs from the last layer down; the first consumer met writes an input's
   // gradient, later ones add theirs (in this fixed order, so sums are reproducible).
   std::vector<bool> written(entries_.size(), false);
@@ -388,8 +401,8 @@ void Model::backward_layer(std::size_t i, const Tensor& output, const Tensor& gr
   Entry& e = entries_[i];
   std::vector<Tensor*> grad_inputs(e.inputs.size(), nullptr);
   for (std::size_t k = 0; k < e.inputs.size(); ++k) {
-    if (e.inputs[k] == kModelInput) {
-      continue;  // nobody needs the gradient of the data
+    if (e.inputs[k] == kModelInput || !wants_gradient_[static_cast<std::size_t>(e.inputs[k])]) {
+      continue;  // nobody needs the gradient of the data, nor of a start that learns nothing
     }
     Tensor& target =
         sums_into_[i][k] ? scratch_[i][k] : deltas_[static_cast<std::size_t>(e.inputs[k])];
@@ -402,7 +415,7 @@ void Model::backward_layer(std::size_t i, const Tensor& output, const Tensor& gr
     e.layer->backward(input_of(i, 0), output, grad_output, grad_inputs[0]);
   }
   for (std::size_t k = 0; k < e.inputs.size(); ++k) {
-    if (!sums_into_[i][k]) {
+    if (!sums_into_[i][k] || grad_inputs[k] == nullptr) {
       continue;
     }
     float* sum = deltas_[static_cast<std::size_t>(e.inputs[k])].data();
@@ -436,6 +449,9 @@ void Model::backward(const Tensor& grad_output) {
     }
     if (i > 0 && fuses_next(i - 1, Mode::kTrain)) {
       continue;  // layer i - 1 takes this layer's output gradient
+    }
+    if (!wants_gradient_[i]) {
+      continue;  // it learns nothing and passes a gradient to nothing that does
     }
     const std::size_t output = fuses_next(i, Mode::kTrain) ? i + 1 : i;
     const auto start =

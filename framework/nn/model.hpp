@@ -134,6 +134,7 @@ class Model {
   std::string input_name_ = "input_1";
   bool graph_ = false;
   std::vector<std::size_t> consumers_;        // consumers_[i]: layers reading layer i
+  std::vector<bool> wants_gradient_;          // [i]: backward needs dL/d(output of layer i)
   std::vector<std::vector<bool>> sums_into_;  // [i][k]: input k's gradient is added
   std::vector<std::vector<Tensor>> scratch_;  // [i][k]: its buffer when it is
   Shape input_shape_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "framework/core/parallel.hpp"
+#include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
 
@@ -11,6 +12,15 @@ constexpr std::size_t kSamplesPerTask = 4;
 
 long ceil_div(long a, long b) {
   return (a + b - 1) / b;
+}
+
+// One pixel's channels, a register at a time (std::copy of a run-time count is a library call
+// per pixel).
+void copy_pixel(const float* src, long channels, float* dst) {
+  for_each_channel_block(channels, [&](auto full, long c0, int lanes) {
+    constexpr bool kFull = decltype(full)::value;
+    store_block<kFull>(load_block<kFull>(src + c0, lanes), lanes, dst + c0);
+  });
 }
 
 // Calls fn(pixel, phase_pixel) for each pixel of sample n that its phase image holds: offsets
@@ -72,7 +82,7 @@ void split_phases(const PhaseLayout& p, long batch, const float* src, float* pha
                      if (pixel < 0) {
                        std::fill(to, to + c, 0.0F);
                      } else {
-                       std::copy(src + pixel * c, src + (pixel + 1) * c, to);
+                       copy_pixel(src + pixel * c, c, to);
                      }
                    });
                  }
@@ -86,8 +96,7 @@ void merge_phases(const PhaseLayout& p, long batch, const float* phases, float* 
                  for (auto n = static_cast<long>(first); n < static_cast<long>(last); ++n) {
                    for_each_phase_pixel(p, n, [&](long pixel, long phase_pixel) {
                      if (pixel >= 0) {
-                       std::copy(phases + phase_pixel * c, phases + (phase_pixel + 1) * c,
-                                 dst + pixel * c);
+                       copy_pixel(phases + phase_pixel * c, c, dst + pixel * c);
                      }
                    });
                  }
