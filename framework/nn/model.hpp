@@ -97,6 +97,9 @@ class Model {
   [[nodiscard]] const Entry& entry(std::size_t i) const { return entries_[i]; }
   // How many layers read layer i's output (after build()).
   [[nodiscard]] std::size_t consumer_count(std::size_t i) const { return consumers_[i]; }
+  // Whether backward computes the gradient of layer i's output: layer i or a layer it reads
+  // (directly or not) has trainable weights (after build()).
+  [[nodiscard]] bool wants_gradient(std::size_t i) const { return wants_gradient_[i]; }
   [[nodiscard]] const Shape& input_shape() const { return input_shape_; }
   [[nodiscard]] const Shape& output_shape() const;
 

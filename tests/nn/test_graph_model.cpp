@@ -74,6 +74,40 @@ TEST_SUITE("graph model") {
     CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}, 1e-3F) < 2e-3);
   }
 
+  // Layers that learn nothing and read nothing that learns (a Flatten or augmentation start, a
+  // branch of plain functions of the input) get no output gradient: the layers after them
+  // compute no input gradient for them, and the weights' gradients are unchanged.
+  TEST_CASE("Backward computes no gradient for a start that learns nothing") {
+    Model graph = graph_model(R"([
+      {type: Activation, name: squashed, activation: tanh},
+      {type: Dense, name: a, units: 4, inputs: input_1},
+      {type: Dense, name: b, units: 4, inputs: squashed},
+      {type: Add, name: total, inputs: [a, b]},
+      {type: Activation, name: out, activation: tanh}
+    ])",
+                              Shape{5}, 3);
+    CHECK(!graph.wants_gradient(0));
+    for (std::size_t i = 1; i < graph.size(); ++i) {
+      CHECK(graph.wants_gradient(i));
+    }
+    CHECK(model_param_gradcheck(graph, sine_input(Shape{3, 5}), Pass{Mode::kTrain, 0}, 1e-3F) <
+          2e-3);
+
+    Model chain = graph_model(R"([
+      {type: Flatten},
+      {type: Dropout, rate: 0.0},
+      {type: Dense, units: 4, activation: tanh},
+      {type: Dense, units: 3}
+    ])",
+                              Shape{2, 3, 2}, 3);
+    CHECK(!chain.wants_gradient(0));
+    CHECK(!chain.wants_gradient(1));
+    CHECK(chain.wants_gradient(2));
+    CHECK(chain.wants_gradient(3));
+    CHECK(model_param_gradcheck(chain, sine_input(Shape{3, 2, 3, 2}), Pass{Mode::kTrain, 0},
+                                1e-3F) < 2e-3);
+  }
+
   TEST_CASE("Maximum and Minimum send the gradient to the input holding the extreme") {
     Model m = graph_model(R"([
       {type: Dense, name: a, units: 5},
