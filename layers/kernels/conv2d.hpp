@@ -15,7 +15,8 @@ struct Conv2DGeometry {
   long k_h, k_w;
   long stride_h, stride_w;
   long pad_top, pad_left;
-  long dilation_h = 1, dilation_w = 1;  // taps ky * dilation_h rows apart (im2col path only)
+  long dilation_h = 1, dilation_w = 1;  // taps ky * dilation_h rows apart (not Winograd: see
+                                        // conv2d_phases.hpp)
   [[nodiscard]] long patch() const { return k_h * k_w * in_c; }
   [[nodiscard]] long pixels() const { return out_h * out_w; }
   [[nodiscard]] long in_size() const { return in_h * in_w * in_c; }
