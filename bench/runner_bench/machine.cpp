@@ -21,14 +21,21 @@ Flops count_flops(const Model& model) {
   bool first = true;
   for (std::size_t i = 0; i < model.size(); ++i) {
     const auto& e = model.entry(i);
-    if (e.slots.empty()) {
+    // Each kernel's elements x the output's positions = multiply-adds per image: a Dense or
+    // Conv2D kernel, and both of SeparableConv2D's; a depthwise kernel (k, k, in, multiplier)
+    // too, its in x multiplier being the output channels. Vectors (bias, normalization) are not
+    // counted.
+    const double positions = static_cast<double>(e.output_shape.elements()) /
+                             static_cast<double>(e.output_shape.dims().back());
+    double macs = 0;
+    for (const ParamSlot& slot : e.slots) {
+      if (slot.trainable && slot.shape.rank() >= 2) {
+        macs += static_cast<double>(slot.shape.elements()) * positions;
+      }
+    }
+    if (macs == 0) {
       continue;
     }
-    // kernel elements x output positions = multiply-adds per image
-    const Shape& kernel = e.slots[0].shape;
-    const double out_channels = static_cast<double>(kernel[kernel.rank() - 1]);
-    const double macs = static_cast<double>(kernel.elements()) *
-                        (static_cast<double>(e.output_shape.elements()) / out_channels);
     f.forward += 2 * macs;
     f.training += 2 * macs * (first ? 2 : 3);
     first = false;
