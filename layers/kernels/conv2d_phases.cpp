@@ -23,24 +23,30 @@ void copy_pixel(const float* src, long channels, float* dst) {
   });
 }
 
-// Calls fn(pixel, phase_pixel) for each pixel of sample n that its phase image holds: offsets
-// in pixels from the sample's start and from the phase batch's start.
+// Calls fn(pixel, phase_pixel) for each pixel of the batch's phase images, in tasks of samples:
+// pixel is the offset in pixels from the batch's start of the pixel the phase pixel holds (-1 for
+// the padding of a smaller phase), phase_pixel the offset from the phase batch's start.
 template <typename Fn>
-void for_each_phase_pixel(const PhaseLayout& p, long n, const Fn& fn) {
+void for_each_phase_pixel(const PhaseLayout& p, long batch, const Fn& fn) {
   const long phases = p.d_h * p.d_w;
-  for (long py = 0; py < p.d_h; ++py) {
-    for (long px = 0; px < p.d_w; ++px) {
-      const long image = n * phases + py * p.d_w + px;
-      for (long i = 0; i < p.phase_h; ++i) {
-        for (long j = 0; j < p.phase_w; ++j) {
-          const long y = py + p.d_h * i;
-          const long x = px + p.d_w * j;
-          const long phase_pixel = (image * p.phase_h + i) * p.phase_w + j;
-          fn(y < p.h && x < p.w ? n * p.h * p.w + y * p.w + x : -1, phase_pixel);
-        }
-      }
-    }
-  }
+  parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
+               [&](std::size_t first, std::size_t last) {
+                 for (auto n = static_cast<long>(first); n < static_cast<long>(last); ++n) {
+                   for (long py = 0; py < p.d_h; ++py) {
+                     for (long px = 0; px < p.d_w; ++px) {
+                       const long image = n * phases + py * p.d_w + px;
+                       for (long i = 0; i < p.phase_h; ++i) {
+                         for (long j = 0; j < p.phase_w; ++j) {
+                           const long y = py + p.d_h * i;
+                           const long x = px + p.d_w * j;
+                           fn(y < p.h && x < p.w ? (n * p.h + y) * p.w + x : -1,
+                              (image * p.phase_h + i) * p.phase_w + j);
+                         }
+                       }
+                     }
+                   }
+                 }
+               });
 }
 }  // namespace
 
@@ -74,33 +80,23 @@ PhaseLayout output_phases(const Conv2DGeometry& g) {
 
 void split_phases(const PhaseLayout& p, long batch, const float* src, float* phases) {
   const long c = p.channels;
-  parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
-               [&](std::size_t first, std::size_t last) {
-                 for (auto n = static_cast<long>(first); n < static_cast<long>(last); ++n) {
-                   for_each_phase_pixel(p, n, [&](long pixel, long phase_pixel) {
-                     float* to = phases + phase_pixel * c;
-                     if (pixel < 0) {
-                       std::fill(to, to + c, 0.0F);
-                     } else {
-                       copy_pixel(src + pixel * c, c, to);
-                     }
-                   });
-                 }
-               });
+  for_each_phase_pixel(p, batch, [&](long pixel, long phase_pixel) {
+    float* to = phases + phase_pixel * c;
+    if (pixel < 0) {
+      std::fill(to, to + c, 0.0F);
+    } else {
+      copy_pixel(src + pixel * c, c, to);
+    }
+  });
 }
 
 void merge_phases(const PhaseLayout& p, long batch, const float* phases, float* dst) {
   const long c = p.channels;
-  parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
-               [&](std::size_t first, std::size_t last) {
-                 for (auto n = static_cast<long>(first); n < static_cast<long>(last); ++n) {
-                   for_each_phase_pixel(p, n, [&](long pixel, long phase_pixel) {
-                     if (pixel >= 0) {
-                       copy_pixel(phases + phase_pixel * c, c, dst + pixel * c);
-                     }
-                   });
-                 }
-               });
+  for_each_phase_pixel(p, batch, [&](long pixel, long phase_pixel) {
+    if (pixel >= 0) {
+      copy_pixel(phases + phase_pixel * c, c, dst + pixel * c);
+    }
+  });
 }
 
 }  // namespace runner::kernels

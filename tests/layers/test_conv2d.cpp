@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <span>
 
 #include "framework/core/errors.hpp"
@@ -11,6 +12,19 @@
 #include "tests/support/layer_checks.hpp"
 
 namespace runner::test {
+
+namespace {
+// Each layer's weight and input gradients against central differences, on 2 samples of `input`.
+void check_finite_differences(std::initializer_list<std::string> yamls, const Shape& input) {
+  for (const std::string& yaml : yamls) {
+    CAPTURE(yaml);
+    Model m = make_layer_model(yaml, input, 2);
+    const auto result = gradcheck(m, sine_input(input.with_batch(2)), Pass{Mode::kTrain, 0});
+    CHECK(result.max_param_error < 2e-3);
+    CHECK(result.max_input_error < 2e-3);
+  }
+}
+}  // namespace
 
 TEST_SUITE("Conv2D") {
   const std::string kSame = "{type: Conv2D, filters: 3, kernel_size: 3, padding: same}";
@@ -199,17 +213,11 @@ TEST_SUITE("Conv2D") {
   }
 
   TEST_CASE("Conv2D with dilation_rate on many channels (Winograd on phases) has right gradients") {
-    for (const std::string& yaml :
-         {std::string("{type: Conv2D, filters: 3, kernel_size: 3, dilation_rate: 2, "
-                      "padding: same, activation: tanh}"),
-          std::string("{type: Conv2D, filters: 4, kernel_size: 3, dilation_rate: [2, 3], "
-                      "use_bias: false}")}) {
-      CAPTURE(yaml);
-      Model m = make_layer_model(yaml, Shape{7, 8, 8}, 2);
-      const auto result = gradcheck(m, sine_input(Shape{2, 7, 8, 8}), Pass{Mode::kTrain, 0});
-      CHECK(result.max_param_error < 2e-3);
-      CHECK(result.max_input_error < 2e-3);
-    }
+    check_finite_differences({"{type: Conv2D, filters: 3, kernel_size: 3, dilation_rate: 2, "
+                              "padding: same, activation: tanh}",
+                              "{type: Conv2D, filters: 4, kernel_size: 3, dilation_rate: [2, 3], "
+                              "use_bias: false}"},
+                             Shape{7, 8, 8});
     check_thread_independence(
         "{type: Conv2D, filters: 8, kernel_size: 3, dilation_rate: 2, padding: same, "
         "activation: relu}",
@@ -217,16 +225,10 @@ TEST_SUITE("Conv2D") {
   }
 
   TEST_CASE("Conv2D on many channels (the Winograd path) has finite-difference gradients") {
-    for (const std::string& yaml :
-         {std::string("{type: Conv2D, filters: 3, kernel_size: 3, padding: same, "
-                      "activation: tanh}"),
-          std::string("{type: Conv2D, filters: 4, kernel_size: 3, use_bias: false}")}) {
-      CAPTURE(yaml);
-      Model m = make_layer_model(yaml, Shape{4, 5, 8}, 2);
-      const auto result = gradcheck(m, sine_input(Shape{2, 4, 5, 8}), Pass{Mode::kTrain, 0});
-      CHECK(result.max_param_error < 2e-3);
-      CHECK(result.max_input_error < 2e-3);
-    }
+    check_finite_differences({"{type: Conv2D, filters: 3, kernel_size: 3, padding: same, "
+                              "activation: tanh}",
+                              "{type: Conv2D, filters: 4, kernel_size: 3, use_bias: false}"},
+                             Shape{4, 5, 8});
     check_thread_independence(
         "{type: Conv2D, filters: 5, kernel_size: 3, padding: same, activation: relu}",
         sine_input(Shape{33, 6, 7, 8}));
