@@ -8,6 +8,7 @@
 #include "framework/core/errors.hpp"
 #include "tests/layers/reference/conv2d_dilation.hpp"
 #include "tests/layers/reference_outputs.hpp"
+#include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
 #include "tests/support/layer_checks.hpp"
 
@@ -209,6 +210,14 @@ TEST_SUITE("Conv2D") {
                        std::vector<float>(params[1].data, params[1].data + params[1].size()));
         CHECK(worst_difference(std::vector<float>(y.data(), y.data() + y.size()), expected) < 1e-4);
       }
+      // One sample alone (its phases one Winograd chunk, spread over the threads) gives the
+      // bits it has in the batch.
+      const Tensor& batch_y = m.forward(x, Pass{});
+      const std::vector<float> batched(batch_y.data(), batch_y.data() + g.out_size());
+      Tensor first(Shape{1, c.in_h, c.in_w, 9});
+      std::copy(x.data(), x.data() + first.size(), first.data());
+      const Tensor& alone = m.forward(first, Pass{});
+      CHECK(bitwise_equal(std::span<const float>(alone.data(), alone.size()), batched));
     }
   }
 
