@@ -1,6 +1,7 @@
 #include "layers/kernels/depthwise_conv2d.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/constant_dispatch.hpp"
@@ -48,82 +49,91 @@ void tap_forward(const float* __restrict x, const float* __restrict w, float* __
   }
 }
 
-// One output pixel of a depthwise convolution with one filter per channel: each register of
-// channels starts from the bias and adds the taps in for_each_tap's order, in registers, up to
-// kForwardVecs registers at once so their multiply-adds do not wait on each other. (Added in
-// memory tap by tap, the loop ran slower than PyTorch's: 1.9 against 1.5 ms for 14x14x32 at batch
-// 64 on one thread; one register at a time, 1.6 ms, waiting on each multiply-add's latency.)
-constexpr int kForwardVecs = 4;
+// Up to this many registers of channels at once in the one-filter-per-channel loops below, so
+// their multiply-adds do not wait on each other.
+constexpr int kVecsAtOnce = 4;
 
-template <int NV>
-void full_vectors_forward(const DepthwiseGeometry& g, const float* x, const float* w,
-                          const float* b, long oy, long ox, long c0, float* y) {
+// Calls fn(NV, kFull, c0, lanes) (NV and kFull as integral constants) for the channels in groups
+// of up to kVecsAtOnce full registers from c0, then a last partial register alone.
+template <typename Fn>
+void for_each_register_group(long channels, const Fn& fn) {
+  const long full = channels / kLanes;
+  for (long v0 = 0; v0 < full; v0 += kVecsAtOnce) {
+    with_constant<kVecsAtOnce>(std::min<long>(kVecsAtOnce, full - v0),
+                               [&](auto nv) { fn(nv, std::true_type{}, v0 * kLanes, kLanes); });
+  }
+  if (full * kLanes < channels) {
+    fn(std::integral_constant<int, 1>{}, std::false_type{}, full * kLanes,
+       static_cast<int>(channels - full * kLanes));
+  }
+}
+
+// One output pixel of a depthwise convolution with one filter per channel, NV registers of
+// channels from c0: each starts from the bias and adds the taps in for_each_tap's order, in
+// registers. (Added in memory tap by tap, the loop ran slower than PyTorch's: 1.9 against 1.5 ms
+// for 14x14x32 at batch 64 on one thread; one register at a time, 1.6 ms, waiting on each
+// multiply-add's latency.)
+template <int NV, bool kFull>
+void vectors_forward(const DepthwiseGeometry& g, const float* x, const float* w, const float* b,
+                     long oy, long ox, long c0, int lanes, float* y) {
   Vec acc[NV];
   for (int j = 0; j < NV; ++j) {
-    acc[j] = b != nullptr ? load_full(b + c0 + j * kLanes) : Vec{};
+    acc[j] = b != nullptr ? load_block<kFull>(b + c0 + j * kLanes, lanes) : Vec{};
   }
   for_each_tap(g, oy, ox, [&](long tap, long pixel) {
     const float* xp = x + pixel * g.in_c + c0;
     const float* wp = w + tap * g.in_c + c0;
     for (int j = 0; j < NV; ++j) {
-      acc[j] += load_full(xp + j * kLanes) * load_full(wp + j * kLanes);
+      acc[j] +=
+          load_block<kFull>(xp + j * kLanes, lanes) * load_block<kFull>(wp + j * kLanes, lanes);
     }
   });
   for (int j = 0; j < NV; ++j) {
-    store_full(acc[j], y + c0 + j * kLanes);
+    store_block<kFull>(acc[j], lanes, y + c0 + j * kLanes);
   }
 }
 
 void pixel_forward(const DepthwiseGeometry& g, const float* x, const float* w, const float* b,
                    long oy, long ox, float* y) {
-  const long full = g.in_c / kLanes;
-  for (long v0 = 0; v0 < full; v0 += kForwardVecs) {
-    with_constant<kForwardVecs>(std::min<long>(kForwardVecs, full - v0), [&](auto nv) {
-      full_vectors_forward<decltype(nv)::value>(g, x, w, b, oy, ox, v0 * kLanes, y);
-    });
-  }
-  const long c0 = full * kLanes;
-  if (c0 == g.in_c) {
-    return;
-  }
-  const int lanes = static_cast<int>(g.in_c - c0);
-  Vec acc = b != nullptr ? load_lanes(b + c0, lanes) : Vec{};
-  for_each_tap(g, oy, ox, [&](long tap, long pixel) {
-    acc += load_lanes(x + pixel * g.in_c + c0, lanes) * load_lanes(w + tap * g.in_c + c0, lanes);
+  for_each_register_group(g.in_c, [&](auto nv, auto full, long c0, int lanes) {
+    vectors_forward<decltype(nv)::value, decltype(full)::value>(g, x, w, b, oy, ox, c0, lanes, y);
   });
-  store_lanes(acc, lanes, y + c0);
 }
 
-// The gradients one output pixel adds (one filter per channel), its output gradient d held in
-// registers: db and each tap's dw and dx in the order of the general loops below, a register of
-// channels per load and store. (14x14x32 at batch 64: backward 3.2 -> 2.6 ms on one thread.)
+// The gradients one output pixel adds (one filter per channel), NV registers of its output
+// gradient d from c0 held in registers: db and each tap's dw and dx in the order of the general
+// loops below, a register of channels per load and store. (14x14x32 at batch 64: backward 3.2 ->
+// 2.6 ms on one thread.)
 struct PixelGradients {
   float* dw;
   float* db;
   float* dx;  // null: no input gradient
 };
 
-template <int NV>
-void full_vectors_backward(const DepthwiseGeometry& g, const float* x, const float* w,
-                           const float* d, long oy, long ox, long c0, const PixelGradients& out) {
+template <int NV, bool kFull>
+void vectors_backward(const DepthwiseGeometry& g, const float* x, const float* w, const float* d,
+                      long oy, long ox, long c0, int lanes, const PixelGradients& out) {
   Vec dv[NV];
   for (int j = 0; j < NV; ++j) {
-    dv[j] = load_full(d + c0 + j * kLanes);
-    store_full(load_full(out.db + c0 + j * kLanes) + dv[j], out.db + c0 + j * kLanes);
+    dv[j] = load_block<kFull>(d + c0 + j * kLanes, lanes);
+    float* dbp = out.db + c0 + j * kLanes;
+    store_block<kFull>(load_block<kFull>(dbp, lanes) + dv[j], lanes, dbp);
   }
   for_each_tap(g, oy, ox, [&](long tap, long pixel) {
     const float* xp = x + pixel * g.in_c + c0;
     float* dwp = out.dw + tap * g.in_c + c0;
     for (int j = 0; j < NV; ++j) {
-      store_full(load_full(dwp + j * kLanes) + load_full(xp + j * kLanes) * dv[j],
-                 dwp + j * kLanes);
+      store_block<kFull>(load_block<kFull>(dwp + j * kLanes, lanes) +
+                             load_block<kFull>(xp + j * kLanes, lanes) * dv[j],
+                         lanes, dwp + j * kLanes);
     }
     if (out.dx != nullptr) {
       const float* wp = w + tap * g.in_c + c0;
       float* dxp = out.dx + pixel * g.in_c + c0;
       for (int j = 0; j < NV; ++j) {
-        store_full(load_full(dxp + j * kLanes) + dv[j] * load_full(wp + j * kLanes),
-                   dxp + j * kLanes);
+        store_block<kFull>(load_block<kFull>(dxp + j * kLanes, lanes) +
+                               dv[j] * load_block<kFull>(wp + j * kLanes, lanes),
+                           lanes, dxp + j * kLanes);
       }
     }
   });
@@ -131,28 +141,9 @@ void full_vectors_backward(const DepthwiseGeometry& g, const float* x, const flo
 
 void pixel_backward(const DepthwiseGeometry& g, const float* x, const float* w, const float* d,
                     long oy, long ox, const PixelGradients& out) {
-  const long full = g.in_c / kLanes;
-  for (long v0 = 0; v0 < full; v0 += kForwardVecs) {
-    with_constant<kForwardVecs>(std::min<long>(kForwardVecs, full - v0), [&](auto nv) {
-      full_vectors_backward<decltype(nv)::value>(g, x, w, d, oy, ox, v0 * kLanes, out);
-    });
-  }
-  const long c0 = full * kLanes;
-  if (c0 == g.in_c) {
-    return;
-  }
-  const int lanes = static_cast<int>(g.in_c - c0);
-  const Vec dv = load_lanes(d + c0, lanes);
-  store_lanes(load_lanes(out.db + c0, lanes) + dv, lanes, out.db + c0);
-  for_each_tap(g, oy, ox, [&](long tap, long pixel) {
-    float* dwp = out.dw + tap * g.in_c + c0;
-    store_lanes(load_lanes(dwp, lanes) + load_lanes(x + pixel * g.in_c + c0, lanes) * dv, lanes,
-                dwp);
-    if (out.dx != nullptr) {
-      float* dxp = out.dx + pixel * g.in_c + c0;
-      store_lanes(load_lanes(dxp, lanes) + dv * load_lanes(w + tap * g.in_c + c0, lanes), lanes,
-                  dxp);
-    }
+  for_each_register_group(g.in_c, [&](auto nv, auto full, long c0, int lanes) {
+    vectors_backward<decltype(nv)::value, decltype(full)::value>(g, x, w, d, oy, ox, c0, lanes,
+                                                                 out);
   });
 }
 
