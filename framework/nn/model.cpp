@@ -196,7 +196,8 @@ void Model::plan_gradient_sums() {
     wants_gradient_[i] = wants;
   }
   // Backward runs from the last layer down; the first consumer met writes an input's
-  // gradient, later ones add theirs (in this fixed order, so sums are reproducible).
+  // gradient, later ones add theirs (in this fixed order, so sums are reproducible). Inputs
+  // whose gradient nobody wants get none, so no sum and no scratch buffer.
   std::vector<bool> written(entries_.size(), false);
   sums_into_.assign(entries_.size(), {});
   scratch_.assign(entries_.size(), {});
@@ -205,7 +206,7 @@ void Model::plan_gradient_sums() {
     sums_into_[i].assign(e.inputs.size(), false);
     scratch_[i].resize(e.inputs.size());
     for (std::size_t k = 0; k < e.inputs.size(); ++k) {
-      if (e.inputs[k] == kModelInput) {
+      if (e.inputs[k] == kModelInput || !wants_gradient_[static_cast<std::size_t>(e.inputs[k])]) {
         continue;
       }
       const auto input = static_cast<std::size_t>(e.inputs[k]);
@@ -415,7 +416,7 @@ void Model::backward_layer(std::size_t i, const Tensor& output, const Tensor& gr
     e.layer->backward(input_of(i, 0), output, grad_output, grad_inputs[0]);
   }
   for (std::size_t k = 0; k < e.inputs.size(); ++k) {
-    if (!sums_into_[i][k] || grad_inputs[k] == nullptr) {
+    if (!sums_into_[i][k]) {
       continue;
     }
     float* sum = deltas_[static_cast<std::size_t>(e.inputs[k])].data();
