@@ -7,6 +7,7 @@
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/vector_exp.hpp"
 #include "layers/kernels/vector_math.hpp"
+#include "layers/kernels/vector_tanh.hpp"
 
 namespace runner::kernels {
 
@@ -65,7 +66,7 @@ Vec transcendental(Vec x) {
   if constexpr (F == Pointwise::kSigmoid || F == Pointwise::kSwish) {
     return exp_vec(-x);
   } else if constexpr (F == Pointwise::kTanh) {
-    return through(tanh_block, x);
+    return tanh_vec(x);
   } else if constexpr (F == Pointwise::kElu || F == Pointwise::kSelu) {
     return through(expm1_block, x);
   } else if constexpr (F == Pointwise::kGelu) {

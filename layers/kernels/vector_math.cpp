@@ -11,10 +11,4 @@ void expm1_block(const float* __restrict x, float* __restrict y) {
   }
 }
 
-void tanh_block(const float* __restrict x, float* __restrict y) {
-  for (int i = 0; i < kLanes; ++i) {
-    y[i] = tanhf(x[i]);
-  }
-}
-
 }  // namespace runner::kernels

@@ -1,0 +1,56 @@
+#include "layers/kernels/vector_tanh.hpp"
+
+namespace runner::kernels {
+namespace {
+
+// min(limit, x) and max(limit, x) as one minps or maxps (GCC does not fuse the comparison and
+// the select into one); their unordered case returns the second operand, x: NaN passes.
+Vec at_most(Vec x, float limit) {
+  const Vec l = Vec{} + limit;
+#if defined(__AVX512F__)
+  return reinterpret_cast<Vec>(
+      _mm512_min_ps(reinterpret_cast<__m512>(l), reinterpret_cast<__m512>(x)));
+#elif defined(__AVX__)
+  return reinterpret_cast<Vec>(
+      _mm256_min_ps(reinterpret_cast<__m256>(l), reinterpret_cast<__m256>(x)));
+#else
+  return l < x ? l : x;
+#endif
+}
+Vec at_least(Vec x, float limit) {
+  const Vec l = Vec{} + limit;
+#if defined(__AVX512F__)
+  return reinterpret_cast<Vec>(
+      _mm512_max_ps(reinterpret_cast<__m512>(l), reinterpret_cast<__m512>(x)));
+#elif defined(__AVX__)
+  return reinterpret_cast<Vec>(
+      _mm256_max_ps(reinterpret_cast<__m256>(l), reinterpret_cast<__m256>(x)));
+#else
+  return l > x ? l : x;
+#endif
+}
+
+}  // namespace
+
+Vec tanh_vec(Vec x) {
+  // From 9 on, the rational below evaluates to 1 or just above (clamped to 1 at the end), as
+  // tanh rounds to 1 from 9.011; the clamp also keeps x^2 in the fitted range.
+  constexpr float kSaturation = 9.0F;
+  const Vec c = at_least(at_most(x, kSaturation), -kSaturation);
+  const Vec s = c * c;
+  // x * P(s) / Q(s), P(0) = Q(0) = 1: every coefficient is positive, so Horner's steps never
+  // cancel.
+  Vec p = Vec{} + 1.338377853e-08F;
+  p = p * s + 2.063548709e-05F;
+  p = p * s + 3.497439437e-03F;
+  p = p * s + 1.338267326e-01F;
+  p = p * s + 1.0F;
+  Vec q = Vec{} + 7.790048357e-07F;
+  q = q * s + 3.288486041e-04F;
+  q = q * s + 2.588429488e-02F;
+  q = q * s + 4.671599269e-01F;
+  q = q * s + 1.0F;
+  return at_least(at_most(c * p / q, 1.0F), -1.0F);
+}
+
+}  // namespace runner::kernels
