@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "framework/core/errors.hpp"
 #include "tests/layers/reference/pooling.hpp"
 #include "tests/support/layer_checks.hpp"
@@ -35,6 +37,48 @@ TEST_SUITE("AveragePooling2D") {
       Model m = make_layer_model(yaml, Shape{5, 5, 3}, 2);
       CHECK(gradcheck(m, sine_input(Shape{2, 5, 5, 3}), Pass{Mode::kTrain, 0}, 1e-2F)
                 .max_input_error < 1e-3);
+    }
+  }
+
+  // Fewer channels than a register take whole-register loads and overlapping stores except
+  // where they would leave the input or the sample's output: the bits must be those of a plain
+  // loop (taps in row-major order, then one multiply by 1 / count) everywhere, the last
+  // windows of the batch included.
+  TEST_CASE("AveragePooling2D on a few channels gives a plain loop's bits") {
+    for (const long channels : {1L, 5L, 7L, 9L}) {
+      CAPTURE(channels);
+      const long side = 7;
+      const long batch = 3;
+      const Tensor x = sine_input(Shape{batch, side, side, channels});
+      Model m =
+          make_layer_model("{type: AveragePooling2D, pool_size: 3, strides: 2, padding: same}",
+                           Shape{side, side, channels}, batch);
+      const Tensor y = m.forward(x, Pass{});
+      const long out = 4;  // ceil(7 / 2); 'same' pads one before and one after
+      long differ = 0;
+      for (long n = 0; n < batch; ++n) {
+        for (long oh = 0; oh < out; ++oh) {
+          for (long ow = 0; ow < out; ++ow) {
+            const long h0 = std::max(oh * 2 - 1, 0L);
+            const long h1 = std::min(oh * 2 + 2, side);
+            const long w0 = std::max(ow * 2 - 1, 0L);
+            const long w1 = std::min(ow * 2 + 2, side);
+            const float scale = 1.0F / static_cast<float>((h1 - h0) * (w1 - w0));
+            for (long c = 0; c < channels; ++c) {
+              float sum = 0.0F;
+              for (long ih = h0; ih < h1; ++ih) {
+                for (long iw = w0; iw < w1; ++iw) {
+                  sum += x[static_cast<std::size_t>(((n * side + ih) * side + iw) * channels + c)];
+                }
+              }
+              const auto at = static_cast<std::size_t>(((n * out + oh) * out + ow) * channels + c);
+              differ += y[at] == sum * scale ? 0 : 1;
+            }
+          }
+        }
+      }
+      CHECK(y.size() == static_cast<std::size_t>(batch * out * out * channels));
+      CHECK(differ == 0);
     }
   }
 
