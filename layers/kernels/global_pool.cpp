@@ -1,13 +1,37 @@
 #include "layers/kernels/global_pool.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 
 #include "framework/core/parallel.hpp"
+#include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
 
 namespace {
 constexpr std::size_t kSamplesPerTask = 4;
+constexpr int kGroupVecs = 4;  // independent accumulators: an add's latency is several cycles
+
+using IntVec = std::int32_t __attribute__((vector_size(kLanes * sizeof(std::int32_t))));
+
+// Calls fn(std::bool_constant<full>{}, std::integral_constant<int, vecs>{}, c0, lanes) on
+// `channels` in groups of kGroupVecs full registers, then single full ones, then the partial
+// one. Each channel's pixels are visited in order whatever its group, so grouping changes no
+// result.
+template <typename Fn>
+void for_channel_groups(long channels, const Fn& fn) {
+  long c0 = 0;
+  for (; c0 + kGroupVecs * kLanes <= channels; c0 += kGroupVecs * kLanes) {
+    fn(std::true_type{}, std::integral_constant<int, kGroupVecs>{}, c0, kLanes);
+  }
+  for (; c0 + kLanes <= channels; c0 += kLanes) {
+    fn(std::true_type{}, std::integral_constant<int, 1>{}, c0, kLanes);
+  }
+  if (c0 < channels) {
+    fn(std::false_type{}, std::integral_constant<int, 1>{}, c0, static_cast<int>(channels - c0));
+  }
+}
 
 template <typename Fn>
 void for_samples(long batch, const Fn& fn) {
@@ -24,17 +48,19 @@ void global_avg_pool_forward(const GlobalPoolGeometry& g, const float* x, float*
   const float scale = 1.0F / static_cast<float>(g.pixels);
   for_samples(g.batch, [&](long n) {
     const float* xs = x + n * g.pixels * g.channels;
-    float* ys = y + n * g.channels;
-    std::fill(ys, ys + g.channels, 0.0F);
-    for (long p = 0; p < g.pixels; ++p) {
-      const float* row = xs + p * g.channels;
-      for (long c = 0; c < g.channels; ++c) {
-        ys[c] += row[c];
+    for_channel_groups(g.channels, [&](auto full, auto group, long c0, int lanes) {
+      constexpr bool kFull = decltype(full)::value;
+      constexpr int kGroup = decltype(group)::value;
+      Vec sum[kGroup] = {};
+      for (long p = 0; p < g.pixels; ++p) {
+        for (int j = 0; j < kGroup; ++j) {
+          sum[j] += load_block<kFull>(xs + p * g.channels + c0 + j * kLanes, lanes);
+        }
       }
-    }
-    for (long c = 0; c < g.channels; ++c) {
-      ys[c] *= scale;
-    }
+      for (int j = 0; j < kGroup; ++j) {
+        store_block<kFull>(sum[j] * scale, lanes, y + n * g.channels + c0 + j * kLanes);
+      }
+    });
   });
 }
 
@@ -55,23 +81,32 @@ void global_max_pool_forward(const GlobalPoolGeometry& g, const float* x, float*
                              std::int32_t* argmax) {
   for_samples(g.batch, [&](long n) {
     const float* xs = x + n * g.pixels * g.channels;
-    float* ys = y + n * g.channels;
-    std::int32_t* win = argmax != nullptr ? argmax + n * g.channels : nullptr;
-    std::copy(xs, xs + g.channels, ys);
-    if (win != nullptr) {
-      std::fill(win, win + g.channels, 0);
-    }
-    for (long p = 1; p < g.pixels; ++p) {
-      const float* row = xs + p * g.channels;
-      for (long c = 0; c < g.channels; ++c) {
-        if (row[c] > ys[c]) {  // strictly greater: the first maximum wins
-          ys[c] = row[c];
-          if (win != nullptr) {
-            win[c] = static_cast<std::int32_t>(p);
-          }
+    for_channel_groups(g.channels, [&](auto full, auto group, long c0, int lanes) {
+      constexpr bool kFull = decltype(full)::value;
+      constexpr int kGroup = decltype(group)::value;
+      Vec best[kGroup];
+      IntVec winner[kGroup] = {};
+      for (int j = 0; j < kGroup; ++j) {
+        best[j] = load_block<kFull>(xs + c0 + j * kLanes, lanes);
+      }
+      for (long p = 1; p < g.pixels; ++p) {
+        const IntVec pixel = IntVec{} + static_cast<std::int32_t>(p);
+        for (int j = 0; j < kGroup; ++j) {
+          const Vec v = load_block<kFull>(xs + p * g.channels + c0 + j * kLanes, lanes);
+          const auto wins = v > best[j];  // strictly greater: the first maximum wins; NaN never
+          best[j] = wins ? v : best[j];
+          winner[j] = wins ? pixel : winner[j];
         }
       }
-    }
+      for (int j = 0; j < kGroup; ++j) {
+        const long c = n * g.channels + c0 + j * kLanes;
+        store_block<kFull>(best[j], lanes, y + c);
+        if (argmax != nullptr) {
+          std::memcpy(argmax + c, &winner[j],
+                      static_cast<std::size_t>(lanes) * sizeof(std::int32_t));
+        }
+      }
+    });
   });
 }
 
