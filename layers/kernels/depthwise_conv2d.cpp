@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/constant_dispatch.hpp"
@@ -147,6 +148,115 @@ void pixel_backward(const DepthwiseGeometry& g, const float* x, const float* w, 
   });
 }
 
+// A sample's gradients for a 3x3 kernel with one filter per channel, one register of channels
+// (from c0) at a time, the nine taps in registers. First dw and db: each output pixel, in raster
+// order, adds its gradient times the nine inputs it read, so every dw[tap][c] sums its pixels in
+// pixel_backward's order. Then dx gathered: each input pixel sums the outputs that read it, from
+// the largest tap down, which is the raster order of those outputs, pixel_backward's order of
+// scattering them. The bits are pixel_backward's; each dw and dx float is stored once instead
+// of once per tap of every pixel (backward of 14x14x32 at batch 64, two threads: 1.26 -> 0.81
+// ms; of 14x14x64: 3.24 -> 2.38 ms).
+constexpr int kRegisterTaps = 3;
+
+// For each input row (column) i and tap k, the output row (column) that reads i through k, or
+// -1: rows[i * kRegisterTaps + k].
+struct TapSources {
+  std::vector<long> rows_storage, cols_storage;
+  const long* rows;
+  const long* cols;
+  explicit TapSources(const DepthwiseGeometry& g)
+      : rows_storage(sources_of(g.in_h, g.pad_top, g.dilation_h, g.stride_h, g.out_h)),
+        cols_storage(sources_of(g.in_w, g.pad_left, g.dilation_w, g.stride_w, g.out_w)),
+        rows(rows_storage.data()),
+        cols(cols_storage.data()) {}
+
+  static std::vector<long> sources_of(long in, long pad, long dilation, long stride, long out) {
+    std::vector<long> s(static_cast<std::size_t>(in * kRegisterTaps), -1);
+    for (long i = 0; i < in; ++i) {
+      for (long k = 0; k < kRegisterTaps; ++k) {
+        const long t = i + pad - k * dilation;
+        if (t >= 0 && t % stride == 0 && t / stride < out) {
+          s[static_cast<std::size_t>(i * kRegisterTaps + k)] = t / stride;
+        }
+      }
+    }
+    return s;
+  }
+};
+
+template <bool kFull>
+void register_taps_backward(const DepthwiseGeometry& g, const TapSources& sources, const float* x,
+                            const float* w, const float* d, long c0, int lanes,
+                            const PixelGradients& out) {
+  constexpr int kTaps = kRegisterTaps * kRegisterTaps;
+  Vec acc[kTaps];
+  for (int tap = 0; tap < kTaps; ++tap) {
+    acc[tap] = load_block<kFull>(out.dw + tap * g.in_c + c0, lanes);
+  }
+  Vec bias = load_block<kFull>(out.db + c0, lanes);
+  for (long oy = 0; oy < g.out_h; ++oy) {
+    const long iy0 = oy * g.stride_h - g.pad_top;
+    for (long ox = 0; ox < g.out_w; ++ox) {
+      const long ix0 = ox * g.stride_w - g.pad_left;
+      const Vec dv = load_block<kFull>(d + (oy * g.out_w + ox) * g.in_c + c0, lanes);
+      bias += dv;
+#pragma GCC unroll 3
+      for (int ky = 0; ky < kRegisterTaps; ++ky) {
+        const long iy = iy0 + ky * g.dilation_h;
+        if (iy < 0 || iy >= g.in_h) {
+          continue;
+        }
+#pragma GCC unroll 3
+        for (int kx = 0; kx < kRegisterTaps; ++kx) {
+          const long ix = ix0 + kx * g.dilation_w;
+          if (ix >= 0 && ix < g.in_w) {
+            acc[ky * kRegisterTaps + kx] +=
+                load_block<kFull>(x + (iy * g.in_w + ix) * g.in_c + c0, lanes) * dv;
+          }
+        }
+      }
+    }
+  }
+  for (int tap = 0; tap < kTaps; ++tap) {
+    store_block<kFull>(acc[tap], lanes, out.dw + tap * g.in_c + c0);
+  }
+  store_block<kFull>(bias, lanes, out.db + c0);
+  if (out.dx == nullptr) {
+    return;
+  }
+  Vec wv[kTaps];
+  for (int tap = 0; tap < kTaps; ++tap) {
+    wv[tap] = load_block<kFull>(w + tap * g.in_c + c0, lanes);
+  }
+  for (long iy = 0; iy < g.in_h; ++iy) {
+    const long* rows = sources.rows + iy * kRegisterTaps;
+    for (long ix = 0; ix < g.in_w; ++ix) {
+      const long* cols = sources.cols + ix * kRegisterTaps;
+      Vec sum{};
+#pragma GCC unroll 3
+      for (int ky = kRegisterTaps - 1; ky >= 0; --ky) {
+        const long oy = rows[ky];
+        if (oy < 0) {
+          continue;
+        }
+#pragma GCC unroll 3
+        for (int kx = kRegisterTaps - 1; kx >= 0; --kx) {
+          const long ox = cols[kx];
+          if (ox >= 0) {
+            sum += load_block<kFull>(d + (oy * g.out_w + ox) * g.in_c + c0, lanes) *
+                   wv[ky * kRegisterTaps + kx];
+          }
+        }
+      }
+      store_block<kFull>(sum, lanes, out.dx + (iy * g.in_w + ix) * g.in_c + c0);
+    }
+  }
+}
+
+bool register_taps_apply(const DepthwiseGeometry& g) {
+  return g.multiplier == 1 && g.k_h == kRegisterTaps && g.k_w == kRegisterTaps;
+}
+
 // One tap's share of the gradients: dw += x * d, dx += sum over the channel's filters of d * w.
 void tap_backward(const float* __restrict x, const float* __restrict w, const float* __restrict d,
                   float* __restrict dw, float* __restrict dx, long channels, long multiplier) {
@@ -215,6 +325,7 @@ void depthwise_backward(const DepthwiseGeometry& g, Activation act, const Depthw
   const long weights = g.taps() * oc;
   const auto block = static_cast<std::size_t>(weights + oc);  // dw then db, per chunk
   const auto chunks = chunk_count(static_cast<std::size_t>(t.batch), kSamplesPerChunk);
+  const TapSources sources(g);
   parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t chunk = first; chunk < last; ++chunk) {
       float* dw = ws.partials + chunk * block;
@@ -232,6 +343,13 @@ void depthwise_backward(const DepthwiseGeometry& g, Activation act, const Depthw
           delta = scratch;
         }
         float* dx = t.dx != nullptr ? t.dx + n * g.in_size() : nullptr;
+        if (register_taps_apply(g)) {
+          for_each_channel_block(g.in_c, [&](auto full, long c0, int lanes) {
+            register_taps_backward<decltype(full)::value>(g, sources, x, t.w, delta, c0, lanes,
+                                                          {.dw = dw, .db = db, .dx = dx});
+          });
+          continue;
+        }
         if (dx != nullptr) {
           std::fill(dx, dx + g.in_size(), 0.0F);
         }

@@ -52,7 +52,14 @@ TEST_SUITE("DepthwiseConv2D") {
          {std::string("{type: DepthwiseConv2D, kernel_size: 3, depth_multiplier: 2, padding: "
                       "same, activation: tanh}"),
           std::string("{type: DepthwiseConv2D, kernel_size: [2, 3], strides: 2, use_bias: false}"),
-          std::string("{type: DepthwiseConv2D, kernel_size: 2, dilation_rate: 2}")}) {
+          std::string("{type: DepthwiseConv2D, kernel_size: 2, dilation_rate: 2}"),
+          // 3x3 with one filter per channel: the taps in registers, dx gathered
+          std::string("{type: DepthwiseConv2D, kernel_size: 3, padding: same}"),
+          std::string("{type: DepthwiseConv2D, kernel_size: 3, strides: 2, padding: same, "
+                      "activation: tanh}"),
+          std::string("{type: DepthwiseConv2D, kernel_size: 3, strides: [2, 1]}"),
+          std::string("{type: DepthwiseConv2D, kernel_size: 3, dilation_rate: 2, padding: same, "
+                      "use_bias: false}")}) {
       CAPTURE(yaml);
       Model m = make_layer_model(yaml, Shape{5, 6, 3}, 3);
       const auto result = gradcheck(m, sine_input(Shape{3, 5, 6, 3}), Pass{Mode::kTrain, 0});
@@ -67,6 +74,8 @@ TEST_SUITE("DepthwiseConv2D") {
         "activation: relu}";
     check_thread_independence(yaml, sine_input(Shape{37, 7, 6, 5}));
     check_checkpoint_round_trip(yaml, sine_input(Shape{2, 7, 6, 5}));
+    check_thread_independence("{type: DepthwiseConv2D, kernel_size: 3, padding: same}",
+                              sine_input(Shape{37, 7, 6, 11}));
   }
 
   TEST_CASE("DepthwiseConv2D refuses a window larger than its input and a zero multiplier") {
