@@ -233,6 +233,32 @@ TEST_SUITE("Conv2D") {
         sine_input(Shape{33, 11, 9, 8}));
   }
 
+  // Inference runs the phases a group of samples at a time (the last group short); training
+  // splits the whole batch. Both must give the same bits, and the kernel transform computed by
+  // the first group must serve the others, then be redone after a weight changes.
+  TEST_CASE("Conv2D dilated inference in sample groups gives training forward's bits") {
+    const Tensor x = sine_input(Shape{19, 9, 10, 8});
+    Model m = make_layer_model(
+        "{type: Conv2D, filters: 12, kernel_size: 3, dilation_rate: 2, padding: same, "
+        "activation: relu}",
+        Shape{9, 10, 8}, 19);
+    const std::span<float> w = m.entry(0).params[0].span();
+    set_cosine_weights(w);
+    auto bits = [](const Tensor& t) { return std::vector<float>(t.data(), t.data() + t.size()); };
+    for (int round = 0; round < 3; ++round) {
+      CAPTURE(round);
+      if (round == 2) {
+        w[3] += 0.5F;
+      }
+      const auto inferred = bits(m.forward(x, Pass{}));
+      const auto cached = bits(m.forward(x, Pass{}));  // the kernel transform reused
+      const auto trained = bits(m.forward(x, Pass{Mode::kTrain, 0}));
+      CHECK(inferred.size() == static_cast<std::size_t>(19 * 9 * 10 * 12));
+      CHECK(std::memcmp(inferred.data(), trained.data(), trained.size() * sizeof(float)) == 0);
+      CHECK(std::memcmp(cached.data(), trained.data(), trained.size() * sizeof(float)) == 0);
+    }
+  }
+
   TEST_CASE("Conv2D on many channels (the Winograd path) has finite-difference gradients") {
     check_finite_differences({"{type: Conv2D, filters: 3, kernel_size: 3, padding: same, "
                               "activation: tanh}",
