@@ -87,6 +87,66 @@ void short_k(long m, long n, long k, const PatchRows& rows, const long* tap, con
   }
 }
 
+// One-channel input at stride 1 (col_stride == 1), at most a register of filters (LeNet's six):
+// a register holds kLanes neighbouring output pixels of one filter, so every lane does useful
+// work (a register of six filters used six lanes in eight), and the taps of kLanes pixels are one
+// load instead of kLanes broadcasts. Each output still adds its taps in order from zero and then
+// the bias, in fused multiply-adds as short_k, so the bits are short_k's. The registers are
+// written out transposed, pixel by pixel, through a small buffer.
+template <int N, int kBlocks, bool kFull>
+void pixel_block(const PatchRows& rows, long r, long first_col, int count, long k, const long* tap,
+                 const float* b, const float* bias, bool relu, float* c) {
+  const float* patch = rows(r * rows.cols + first_col);
+  Vec acc[kBlocks][N] = {};
+  for (long kk = 0; kk < k; ++kk) {
+    Vec x[kBlocks];
+    for (int q = 0; q < kBlocks; ++q) {
+      x[q] = load_block<kFull>(patch + tap[kk] + q * kLanes, count);
+    }
+    for (int f = 0; f < N; ++f) {
+      const float weight = b[kk * N + f];
+      for (int q = 0; q < kBlocks; ++q) {
+        acc[q][f] += x[q] * weight;
+      }
+    }
+  }
+  for (int q = 0; q < kBlocks; ++q) {
+    float tile[N][kLanes];
+    for (int f = 0; f < N; ++f) {
+      Vec v = acc[q][f];
+      if (bias != nullptr) {
+        v += bias[f];
+      }
+      store_full(relu ? relu_lanes(v) : v, tile[f]);
+    }
+    float* out = c + (r * rows.cols + first_col + q * kLanes) * N;
+    for (int p = 0; p < count; ++p) {
+      for (int f = 0; f < N; ++f) {
+        out[p * N + f] = tile[f][p];
+      }
+    }
+  }
+}
+
+// Two blocks of pixels at a time where they fit (each weight loaded once for both).
+template <int N>
+void pixels_short_k(long m_rows, const PatchRows& rows, long k, const long* tap, const float* b,
+                    float* c, const float* bias, bool relu) {
+  for (long r = 0; r < m_rows; ++r) {
+    long col = 0;
+    for (; col + 2 * kLanes <= rows.cols; col += 2 * kLanes) {
+      pixel_block<N, 2, true>(rows, r, col, kLanes, k, tap, b, bias, relu, c);
+    }
+    for (; col + kLanes <= rows.cols; col += kLanes) {
+      pixel_block<N, 1, true>(rows, r, col, kLanes, k, tap, b, bias, relu, c);
+    }
+    if (col < rows.cols) {
+      pixel_block<N, 1, false>(rows, r, col, static_cast<int>(rows.cols - col), k, tap, b, bias,
+                               relu, c);
+    }
+  }
+}
+
 }  // namespace
 
 bool short_gemm_applies(long n, long k) {
@@ -98,6 +158,12 @@ void conv_short_k(const InPlacePatches& patches, long n, long k, const float* b,
   const PatchRows rows{patches.image, patches.cols, patches.row_stride, patches.col_stride};
   const long m = patches.rows * patches.cols;
   const long* taps = patches.taps;
+  if (patches.col_stride == 1 && n <= kLanes) {
+    with_constant<kLanes>(n, [&](auto filters) {
+      pixels_short_k<decltype(filters)::value>(patches.rows, rows, k, taps, b, c, bias, relu);
+    });
+    return;
+  }
   with_constant<kMaxVecs>((n + kLanes - 1) / kLanes, [&](auto nv) {
     short_k<decltype(nv)::value>(m, n, k, rows, taps, b, c, bias, relu);
   });
