@@ -36,11 +36,16 @@ Vec exp_vec(Vec x) {
   p = p * r + 1.6666665459e-1F;
   p = p * r + 5.0000001201e-1F;
   const Vec e = p * (r * r) + r + 1.0F;
-  // 2^n by building the float's exponent; n + 127 stays in [1, 254] after the clamp.
-  const IntVec bits = (n + 127) << 23;
-  Vec scale;
-  std::memcpy(&scale, &bits, sizeof(scale));
-  Vec y = e * scale;
+  // 2^n as 2^(n/2) * 2^(n - n/2), each built as a float's exponent: n reaches 128 below the
+  // clamp (from x = 88.38, where e^x is still finite), one exponent of 128 would be infinity.
+  const IntVec half = n >> 1;
+  const IntVec bits_low = (half + 127) << 23;
+  const IntVec bits_high = (n - half + 127) << 23;
+  Vec scale_low;
+  Vec scale_high;
+  std::memcpy(&scale_low, &bits_low, sizeof(scale_low));
+  std::memcpy(&scale_high, &bits_high, sizeof(scale_high));
+  Vec y = (e * scale_low) * scale_high;
   y = x > kHi ? splat(__builtin_inff()) : y;
   y = x < kLo ? splat(0.0F) : y;
   return x != x ? x : y;  // NaN in, NaN out

@@ -1,0 +1,73 @@
+#include <doctest/doctest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "layers/kernels/vector_exp.hpp"
+
+namespace runner::test {
+
+using kernels::kLanes;
+using kernels::Vec;
+
+TEST_SUITE("vector_exp") {
+  // Every 61st float of [-87.3, 88.72], both ends included: exp_vec within its documented ulp,
+  // up to the largest finite result (it returned infinity from 88.38, where 2^n needed an
+  // exponent of 128).
+  TEST_CASE("exp_vec is within 1.5 ulp of exp up to the largest finite result") {
+    double worst = 0;
+    float worst_x = 0;
+    Vec x{};
+    int filled = 0;
+    auto check_block = [&](int count) {
+      const Vec y = kernels::exp_vec(x);
+      for (int i = 0; i < count; ++i) {
+        const double exact = std::exp(static_cast<double>(x[i]));
+        const double ulp = std::ldexp(1.0, std::ilogb(exact) - 23);
+        const double error = std::abs(static_cast<double>(y[i]) - exact) / ulp;
+        if (!(error <= worst)) {
+          worst = error;
+          worst_x = x[i];
+        }
+      }
+    };
+    auto add = [&](float v) {
+      x[filled++] = v;
+      if (filled == kLanes) {
+        check_block(kLanes);
+        filled = 0;
+      }
+    };
+    for (std::uint32_t bits = std::bit_cast<std::uint32_t>(87.3F); bits >= 61; bits -= 61) {
+      add(-std::bit_cast<float>(bits));
+    }
+    for (std::uint32_t bits = 0; bits <= std::bit_cast<std::uint32_t>(88.7228F); bits += 61) {
+      add(std::bit_cast<float>(bits));
+    }
+    add(88.7228F);
+    add(88.5F);
+    check_block(filled);
+    CAPTURE(worst_x);
+    CHECK(worst <= 1.5);
+  }
+
+  TEST_CASE("exp_vec saturates to infinity and zero and keeps NaN") {
+    const float inf = std::numeric_limits<float>::infinity();
+    Vec x{};
+    x[0] = 88.75F;
+    x[1] = inf;
+    x[2] = -87.5F;
+    x[3] = -inf;
+    x[4] = std::nanf("");
+    const Vec y = kernels::exp_vec(x);
+    CHECK(y[0] == inf);
+    CHECK(y[1] == inf);
+    CHECK(y[2] == 0.0F);
+    CHECK(y[3] == 0.0F);
+    CHECK(std::isnan(y[4]));
+  }
+}
+
+}  // namespace runner::test
