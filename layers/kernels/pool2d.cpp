@@ -203,6 +203,7 @@ class WindowScale {
   long count_ = 0;
   float scale_ = 0.0F;
 };
+
 // Whether a window of fewer channels than a register may be read and written with whole
 // registers: the loads' extra lanes (the next pixels' channels) stay inside the input, and the
 // store's inside this sample's output, where the next window's store overwrites them (windows

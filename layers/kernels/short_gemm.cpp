@@ -128,14 +128,19 @@ void pixel_block(const PatchRows& rows, long r, long first_col, int count, long 
   }
 }
 
-// Two blocks of pixels at a time where they fit (each weight loaded once for both).
+// Two blocks of pixels at a time where their accumulators and inputs fit the registers (16 with
+// AVX2, 32 with AVX-512), so each weight is loaded once for both.
 template <int N>
 void pixels_short_k(long m_rows, const PatchRows& rows, long k, const long* tap, const float* b,
                     float* c, const float* bias, bool relu) {
+  constexpr int kRegisters = kLanes == 16 ? 32 : 16;
+  constexpr bool kTwoBlocks = 2 * N + 2 <= kRegisters;
   for (long r = 0; r < m_rows; ++r) {
     long col = 0;
-    for (; col + 2 * kLanes <= rows.cols; col += 2 * kLanes) {
-      pixel_block<N, 2, true>(rows, r, col, kLanes, k, tap, b, bias, relu, c);
+    if constexpr (kTwoBlocks) {
+      for (; col + 2 * kLanes <= rows.cols; col += 2 * kLanes) {
+        pixel_block<N, 2, true>(rows, r, col, kLanes, k, tap, b, bias, relu, c);
+      }
     }
     for (; col + kLanes <= rows.cols; col += kLanes) {
       pixel_block<N, 1, true>(rows, r, col, kLanes, k, tap, b, bias, relu, c);

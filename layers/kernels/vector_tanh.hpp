@@ -7,30 +7,20 @@
 namespace runner::kernels {
 namespace tanh_detail {
 
-// min(limit, x) and max(limit, x) as one minps or maxps (GCC does not fuse the comparison and
-// the select into one); their unordered case returns the second operand, x: NaN passes.
-inline Vec at_most(Vec x, float limit) {
-  const Vec l = Vec{} + limit;
+// x limited to [lo, hi] by one minps and one maxps (GCC does not fuse a comparison and a select
+// into one); their unordered case returns the second operand, x: NaN passes.
+inline Vec clamp(Vec x, float lo, float hi) {
+  const Vec l = Vec{} + lo;
+  const Vec h = Vec{} + hi;
 #if defined(__AVX512F__)
-  return reinterpret_cast<Vec>(
-      _mm512_min_ps(reinterpret_cast<__m512>(l), reinterpret_cast<__m512>(x)));
+  const __m512 at_most = _mm512_min_ps(reinterpret_cast<__m512>(h), reinterpret_cast<__m512>(x));
+  return reinterpret_cast<Vec>(_mm512_max_ps(reinterpret_cast<__m512>(l), at_most));
 #elif defined(__AVX__)
-  return reinterpret_cast<Vec>(
-      _mm256_min_ps(reinterpret_cast<__m256>(l), reinterpret_cast<__m256>(x)));
+  const __m256 at_most = _mm256_min_ps(reinterpret_cast<__m256>(h), reinterpret_cast<__m256>(x));
+  return reinterpret_cast<Vec>(_mm256_max_ps(reinterpret_cast<__m256>(l), at_most));
 #else
-  return l < x ? l : x;
-#endif
-}
-inline Vec at_least(Vec x, float limit) {
-  const Vec l = Vec{} + limit;
-#if defined(__AVX512F__)
-  return reinterpret_cast<Vec>(
-      _mm512_max_ps(reinterpret_cast<__m512>(l), reinterpret_cast<__m512>(x)));
-#elif defined(__AVX__)
-  return reinterpret_cast<Vec>(
-      _mm256_max_ps(reinterpret_cast<__m256>(l), reinterpret_cast<__m256>(x)));
-#else
-  return l > x ? l : x;
+  const Vec at_most = h < x ? h : x;
+  return l > at_most ? l : at_most;
 #endif
 }
 
@@ -42,7 +32,7 @@ inline Vec tanh_vec(Vec x) {
   // From 9 on, the rational below evaluates to 1 or just above (clamped to 1 at the end), as
   // tanh rounds to 1 from 9.011; the clamp also keeps x^2 in the fitted range.
   constexpr float kSaturation = 9.0F;
-  const Vec c = tanh_detail::at_least(tanh_detail::at_most(x, kSaturation), -kSaturation);
+  const Vec c = tanh_detail::clamp(x, -kSaturation, kSaturation);
   const Vec s = c * c;
   // x * P(s) / Q(s), P(0) = Q(0) = 1: every coefficient is positive, so Horner's steps never
   // cancel.
@@ -56,7 +46,7 @@ inline Vec tanh_vec(Vec x) {
   q = q * s + 2.588429488e-02F;
   q = q * s + 4.671599269e-01F;
   q = q * s + 1.0F;
-  return tanh_detail::at_least(tanh_detail::at_most(c * p / q, 1.0F), -1.0F);
+  return tanh_detail::clamp(c * p / q, -1.0F, 1.0F);
 }
 
 }  // namespace runner::kernels

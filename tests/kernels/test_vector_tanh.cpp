@@ -7,21 +7,12 @@
 #include <limits>
 
 #include "layers/kernels/vector_tanh.hpp"
+#include "tests/support/vector_accuracy.hpp"
 
 namespace runner::test {
 
 using kernels::kLanes;
 using kernels::Vec;
-
-namespace {
-
-// One float's unit in the last place at the exact value's magnitude.
-double ulp_at(double exact) {
-  const double magnitude = std::max(std::abs(exact), 0x1p-126);
-  return std::ldexp(1.0, std::ilogb(magnitude) - 23);
-}
-
-}  // namespace
 
 TEST_SUITE("vector_tanh") {
   // The error bound that tests/reference/tanh_rational.py measured (5.54 ulp on every 97th
@@ -32,9 +23,7 @@ TEST_SUITE("vector_tanh") {
     float worst_x = 0;
     int asymmetric = 0;
     int above_one = 0;
-    Vec x{};
-    int filled = 0;
-    auto check_block = [&](int count) {
+    RegisterFeeder feeder([&](const Vec& x, int count) {
       const Vec y = kernels::tanh_vec(x);
       const Vec minus = kernels::tanh_vec(-x);
       for (int i = 0; i < count; ++i) {
@@ -47,15 +36,11 @@ TEST_SUITE("vector_tanh") {
         asymmetric += minus[i] == -y[i] ? 0 : 1;
         above_one += std::abs(y[i]) <= 1.0F ? 0 : 1;
       }
-    };
+    });
     for (std::uint32_t bits = 1; bits <= last; bits += 61) {
-      x[filled++] = std::bit_cast<float>(bits);
-      if (filled == kLanes) {
-        check_block(kLanes);
-        filled = 0;
-      }
+      feeder.add(std::bit_cast<float>(bits));
     }
-    check_block(filled);
+    feeder.finish();
     CAPTURE(worst_x);
     CHECK(worst <= 6.0);
     CHECK(asymmetric == 0);
