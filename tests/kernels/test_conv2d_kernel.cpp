@@ -62,8 +62,12 @@ TEST_SUITE("conv2d kernel") {
     };
     for (const Case& c : {Case{1, 5, 5, 1, 3, 3, 1, 1}, Case{3, 7, 6, 5, 17, 3, 2, 0},
                           Case{33, 4, 9, 3, 4, 2, 1, 0}, Case{2, 8, 8, 19, 33, 5, 3, 2},
-                          Case{2, 9, 10, 3, 16, 3, 1, 1},    // 27 taps: read in place
-                          Case{3, 5, 6, 20, 7, 1, 1, 0}}) {  // the last: 1x1, read in place
+                          Case{2, 9, 10, 3, 16, 3, 1, 1},  // 27 taps: read in place
+                          Case{3, 5, 6, 20, 7, 1, 1, 0},   // 1x1, read in place
+                          // One channel, stride 1, at most a register of filters: neighbouring
+                          // pixels in a register, in blocks of two, one and a partial one
+                          Case{2, 5, 37, 1, 6, 5, 1, 2}, Case{2, 6, 21, 1, 8, 3, 1, 1},
+                          Case{1, 4, 17, 1, 7, 3, 1, 0}}) {
       CAPTURE(c.batch);
       CAPTURE(c.in_c);
       CAPTURE(c.out_c);
