@@ -50,25 +50,6 @@ void tap_forward(const float* __restrict x, const float* __restrict w, float* __
   }
 }
 
-// Up to this many registers of channels at once in the one-filter-per-channel loops below, so
-// their multiply-adds do not wait on each other.
-constexpr int kVecsAtOnce = 4;
-
-// Calls fn(NV, kFull, c0, lanes) (NV and kFull as integral constants) for the channels in groups
-// of up to kVecsAtOnce full registers from c0, then a last partial register alone.
-template <typename Fn>
-void for_each_register_group(long channels, const Fn& fn) {
-  const long full = channels / kLanes;
-  for (long v0 = 0; v0 < full; v0 += kVecsAtOnce) {
-    with_constant<kVecsAtOnce>(std::min<long>(kVecsAtOnce, full - v0),
-                               [&](auto nv) { fn(nv, std::true_type{}, v0 * kLanes, kLanes); });
-  }
-  if (full * kLanes < channels) {
-    fn(std::integral_constant<int, 1>{}, std::false_type{}, full * kLanes,
-       static_cast<int>(channels - full * kLanes));
-  }
-}
-
 // One output pixel of a depthwise convolution with one filter per channel, NV registers of
 // channels from c0: each starts from the bias and adds the taps in for_each_tap's order, in
 // registers. (Added in memory tap by tap, the loop ran slower than PyTorch's: 1.9 against 1.5 ms

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <type_traits>
 
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/lanes.hpp"
@@ -11,27 +10,7 @@ namespace runner::kernels {
 
 namespace {
 constexpr std::size_t kSamplesPerTask = 4;
-constexpr int kGroupVecs = 4;  // independent accumulators: an add's latency is several cycles
-
 using IntVec = std::int32_t __attribute__((vector_size(kLanes * sizeof(std::int32_t))));
-
-// Calls fn(std::bool_constant<full>{}, std::integral_constant<int, vecs>{}, c0, lanes) on
-// `channels` in groups of kGroupVecs full registers, then single full ones, then the partial
-// one. Each channel's pixels are visited in order whatever its group, so grouping changes no
-// result.
-template <typename Fn>
-void for_channel_groups(long channels, const Fn& fn) {
-  long c0 = 0;
-  for (; c0 + kGroupVecs * kLanes <= channels; c0 += kGroupVecs * kLanes) {
-    fn(std::true_type{}, std::integral_constant<int, kGroupVecs>{}, c0, kLanes);
-  }
-  for (; c0 + kLanes <= channels; c0 += kLanes) {
-    fn(std::true_type{}, std::integral_constant<int, 1>{}, c0, kLanes);
-  }
-  if (c0 < channels) {
-    fn(std::false_type{}, std::integral_constant<int, 1>{}, c0, static_cast<int>(channels - c0));
-  }
-}
 
 template <typename Fn>
 void for_samples(long batch, const Fn& fn) {
@@ -48,7 +27,7 @@ void global_avg_pool_forward(const GlobalPoolGeometry& g, const float* x, float*
   const float scale = 1.0F / static_cast<float>(g.pixels);
   for_samples(g.batch, [&](long n) {
     const float* xs = x + n * g.pixels * g.channels;
-    for_channel_groups(g.channels, [&](auto full, auto group, long c0, int lanes) {
+    for_each_register_group(g.channels, [&](auto group, auto full, long c0, int lanes) {
       constexpr bool kFull = decltype(full)::value;
       constexpr int kGroup = decltype(group)::value;
       Vec sum[kGroup] = {};
@@ -81,7 +60,7 @@ void global_max_pool_forward(const GlobalPoolGeometry& g, const float* x, float*
                              std::int32_t* argmax) {
   for_samples(g.batch, [&](long n) {
     const float* xs = x + n * g.pixels * g.channels;
-    for_channel_groups(g.channels, [&](auto full, auto group, long c0, int lanes) {
+    for_each_register_group(g.channels, [&](auto group, auto full, long c0, int lanes) {
       constexpr bool kFull = decltype(full)::value;
       constexpr int kGroup = decltype(group)::value;
       Vec best[kGroup];

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "layers/kernels/constant_dispatch.hpp"
+
 #if defined(__AVX__)
 #include <immintrin.h>
 #endif
@@ -174,6 +176,26 @@ inline void for_each_channel_block(long channels, const Fn& fn) {
   }
   if (c0 < channels) {
     fn(std::false_type{}, c0, static_cast<int>(channels - c0));
+  }
+}
+
+// Up to this many registers of channels at once in loops that keep one accumulator per register
+// (depthwise convolution, global pooling), so their additions do not wait on each other.
+constexpr int kVecsAtOnce = 4;
+
+// Calls fn(NV, kFull, c0, lanes) (NV and kFull as integral constants) for the channels in groups
+// of up to kVecsAtOnce full registers from c0, then a last partial register alone.
+template <typename Fn>
+inline void for_each_register_group(long channels, const Fn& fn) {
+  const long full = channels / kLanes;
+  for (long v0 = 0; v0 < full; v0 += kVecsAtOnce) {
+    const long group = full - v0 < kVecsAtOnce ? full - v0 : kVecsAtOnce;
+    with_constant<kVecsAtOnce>(group,
+                               [&](auto nv) { fn(nv, std::true_type{}, v0 * kLanes, kLanes); });
+  }
+  if (full * kLanes < channels) {
+    fn(std::integral_constant<int, 1>{}, std::false_type{}, full * kLanes,
+       static_cast<int>(channels - full * kLanes));
   }
 }
 
