@@ -143,14 +143,10 @@ constexpr int kRegisterTaps = 3;
 // For each input row (column) i and tap k, the output row (column) that reads i through k, or
 // -1: rows[i * kRegisterTaps + k].
 struct TapSources {
-  std::vector<long> rows_storage, cols_storage;
-  const long* rows;
-  const long* cols;
+  std::vector<long> rows, cols;
   explicit TapSources(const DepthwiseGeometry& g)
-      : rows_storage(sources_of(g.in_h, g.pad_top, g.dilation_h, g.stride_h, g.out_h)),
-        cols_storage(sources_of(g.in_w, g.pad_left, g.dilation_w, g.stride_w, g.out_w)),
-        rows(rows_storage.data()),
-        cols(cols_storage.data()) {}
+      : rows(sources_of(g.in_h, g.pad_top, g.dilation_h, g.stride_h, g.out_h)),
+        cols(sources_of(g.in_w, g.pad_left, g.dilation_w, g.stride_w, g.out_w)) {}
 
   static std::vector<long> sources_of(long in, long pad, long dilation, long stride, long out) {
     std::vector<long> s(static_cast<std::size_t>(in * kRegisterTaps), -1);
@@ -224,9 +220,9 @@ void register_taps_backward(const DepthwiseGeometry& g, const TapSources& source
   }
   load_weights();
   for (long iy = 0; iy < g.in_h; ++iy) {
-    const long* rows = sources.rows + iy * kRegisterTaps;
+    const long* rows = sources.rows.data() + iy * kRegisterTaps;
     for (long ix = 0; ix < g.in_w; ++ix) {
-      const long* cols = sources.cols + ix * kRegisterTaps;
+      const long* cols = sources.cols.data() + ix * kRegisterTaps;
       Vec sum{};
 #pragma GCC unroll 3
       for (int ky = kRegisterTaps - 1; ky >= 0; --ky) {
