@@ -13,8 +13,14 @@ inline Vec clamp(Vec x, float lo, float hi) {
   const Vec l = Vec{} + lo;
   const Vec h = Vec{} + hi;
 #if defined(__AVX512F__)
-  const __m512 at_most = _mm512_min_ps(reinterpret_cast<__m512>(h), reinterpret_cast<__m512>(x));
-  return reinterpret_cast<Vec>(_mm512_max_ps(reinterpret_cast<__m512>(l), at_most));
+  // The masked forms with every lane set are the same minps and maxps; the unmasked ones trip
+  // GCC 12's -Wmaybe-uninitialized on their _mm512_undefined_ps (GCC bug 105593) when tuned
+  // for Intel's AVX-512 cores.
+  constexpr __mmask16 kAll = 0xFFFF;
+  const __m512 hv = reinterpret_cast<__m512>(h);
+  const __m512 lv = reinterpret_cast<__m512>(l);
+  const __m512 at_most = _mm512_mask_min_ps(hv, kAll, hv, reinterpret_cast<__m512>(x));
+  return reinterpret_cast<Vec>(_mm512_mask_max_ps(lv, kAll, lv, at_most));
 #elif defined(__AVX__)
   const __m256 at_most = _mm256_min_ps(reinterpret_cast<__m256>(h), reinterpret_cast<__m256>(x));
   return reinterpret_cast<Vec>(_mm256_max_ps(reinterpret_cast<__m256>(l), at_most));
