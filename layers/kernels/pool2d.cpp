@@ -264,7 +264,57 @@ void avg_pool2d_forward(const Pool2DGeometry& g, long batch, const float* x, flo
                });
 }
 
+namespace {
+
+// Windows that tile the input without overlap or padding (strides equal to the pool, Keras'
+// default): each input pixel is in one window or none, and every window is full.
+bool windows_tile(const Pool2DGeometry& g) {
+  return g.stride_h == g.pool_h && g.stride_w == g.pool_w && g.pad_top == 0 && g.pad_left == 0 &&
+         g.out_h * g.pool_h <= g.in_h && g.out_w * g.pool_w <= g.in_w;
+}
+
+// One sample's dx for tiling windows: each window's first input row written once (0 + dy *
+// scale, the bits of the general loop's one addition into zero), copied to the window's other
+// rows; what no window covers is zeroed. The general loop zeroed the sample, then added six
+// channels at a time: four times the forward's time for LeNet's pooling.
+void avg_pool_tiled_backward(const Pool2DGeometry& g, float scale, const float* __restrict dyn,
+                             float* __restrict dxn) {
+  const long c_count = g.channels;
+  const long in_row = g.in_w * c_count;
+  const long window_row = g.pool_w * c_count;
+  const long covered = g.out_w * window_row;
+  for (long oh = 0; oh < g.out_h; ++oh) {
+    float* __restrict row = dxn + oh * g.pool_h * in_row;
+    const float* __restrict dyo = dyn + oh * g.out_w * c_count;
+    for (long ow = 0; ow < g.out_w; ++ow) {
+      for (long kx = 0; kx < g.pool_w; ++kx) {
+        float* __restrict dxv = row + ow * window_row + kx * c_count;
+        for (long c = 0; c < c_count; ++c) {
+          dxv[c] = 0.0F + dyo[ow * c_count + c] * scale;
+        }
+      }
+    }
+    std::fill(row + covered, row + in_row, 0.0F);
+    for (long ky = 1; ky < g.pool_h; ++ky) {
+      std::copy(row, row + in_row, row + ky * in_row);
+    }
+  }
+  std::fill(dxn + g.out_h * g.pool_h * in_row, dxn + g.in_size(), 0.0F);
+}
+
+}  // namespace
+
 void avg_pool2d_backward(const Pool2DGeometry& g, long batch, const float* dy, float* dx) {
+  if (windows_tile(g)) {
+    const float scale = WindowScale{}(Taps{0, g.pool_h}, Taps{0, g.pool_w});
+    parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
+                 [&](std::size_t first, std::size_t last) {
+                   for (auto n = static_cast<long>(first); n < static_cast<long>(last); ++n) {
+                     avg_pool_tiled_backward(g, scale, dy + n * g.out_size(), dx + n * g.in_size());
+                   }
+                 });
+    return;
+  }
   parallel_for(0, static_cast<std::size_t>(batch), kSamplesPerTask,
                [&](std::size_t first, std::size_t last) {
                  WindowScale scales;

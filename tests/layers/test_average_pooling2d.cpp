@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 
 #include "framework/core/errors.hpp"
 #include "tests/layers/reference/pooling.hpp"
@@ -79,6 +81,61 @@ TEST_SUITE("AveragePooling2D") {
       }
       CHECK(y.size() == static_cast<std::size_t>(batch * out * out * channels));
       CHECK(differ == 0);
+    }
+  }
+
+  // Windows that tile the input (strides equal to the pool, no padding) take a backward that
+  // writes each input pixel once: its bits must be those of a plain loop, 0 + dy * (1 / count),
+  // and 0 under no window (the odd last rows and columns).
+  TEST_CASE("AveragePooling2D backward on tiling windows gives a plain loop's bits") {
+    struct Case {
+      const char* yaml;
+      long pool, height, width;
+    };
+    for (const Case& t : {Case{"AveragePooling2D", 2, 7, 9}, Case{"AveragePooling2D", 2, 6, 4},
+                          Case{"{type: AveragePooling2D, pool_size: 3}", 3, 8, 10}}) {
+      for (const long channels : {1L, 6L, 17L}) {
+        CAPTURE(t.yaml);
+        CAPTURE(channels);
+        const long batch = 5;
+        const Shape shape{t.height, t.width, channels};
+        Model m = make_layer_model(t.yaml, shape, batch);
+        const Tensor x = sine_input(Shape{batch, t.height, t.width, channels});
+        const Tensor& y = m.forward(x, Pass{Mode::kTrain, 0});
+        Tensor dy = sine_input(y.shape());
+        for (std::size_t i = 0; i < dy.size(); i += 7) {
+          dy[i] = -0.0F;  // 0 + -0 * scale is +0: the sign of zero counts too
+        }
+        Tensor dx(x.shape(), 1.0F);
+        m.entry(0).layer->backward(x, y, dy, &dx);
+        const long out_h = t.height / t.pool;
+        const long out_w = t.width / t.pool;
+        const float scale = 1.0F / static_cast<float>(t.pool * t.pool);
+        long differ = 0;
+        for (long n = 0; n < batch; ++n) {
+          for (long ih = 0; ih < t.height; ++ih) {
+            for (long iw = 0; iw < t.width; ++iw) {
+              const long oh = ih / t.pool;
+              const long ow = iw / t.pool;
+              for (long c = 0; c < channels; ++c) {
+                float expected = 0.0F;
+                if (oh < out_h && ow < out_w) {
+                  const auto at =
+                      static_cast<std::size_t>(((n * out_h + oh) * out_w + ow) * channels + c);
+                  expected += dy[at] * scale;
+                }
+                const auto in =
+                    static_cast<std::size_t>(((n * t.height + ih) * t.width + iw) * channels + c);
+                differ +=
+                    std::bit_cast<std::uint32_t>(dx[in]) == std::bit_cast<std::uint32_t>(expected)
+                        ? 0
+                        : 1;
+              }
+            }
+          }
+        }
+        CHECK(differ == 0);
+      }
     }
   }
 
