@@ -5,6 +5,7 @@
 #include "layers/kernels/constant_dispatch.hpp"
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/lanes.hpp"
+#include "layers/kernels/thread_scratch.hpp"
 
 namespace runner::kernels {
 
@@ -118,6 +119,86 @@ void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const 
   }
   for (int j = 0; j < NV; ++j) {
     store_lanes(sum[j], lanes[j], sums + c0 + j * kLanes);
+  }
+}
+
+// Few filters on one input channel at stride 1, as LeNet's first convolution (5x5, 6 filters):
+// with filters in lanes, 10 of 16 lanes would idle, so here the lanes are a row's consecutive
+// output pixels (which read consecutive inputs) and one filter's K sums stay in registers over
+// the chunk. Up to 12 taps on 8-lane hosts (16 registers), the longest patch on 16-lane ones.
+constexpr long kPixelLaneMaxTaps = kLanes >= 16 ? kShortGemmMaxK : 12;
+
+bool pixels_in_lanes(const Conv2DGeometry& g) {
+  return g.in_c == 1 && g.stride_w == 1 && g.out_c <= kLanes / 2 && g.patch() <= kPixelLaneMaxTaps;
+}
+
+// A Vec's lanes added in lane order (the same bits on every call).
+float lane_sum(const Vec& v) {
+  float lanes[kLanes];
+  store_full(v, lanes);
+  float total = 0.0F;
+  for (const float lane : lanes) {
+    total += lane;
+  }
+  return total;
+}
+
+// The weight gradient for pixels_in_lanes(g): the chunk's output gradient transposed to one
+// row of pixels per filter (the third scratch slot), then per filter the K tap sums and the bias
+// sum over every row of the chunk, each lane a pixel column mod kLanes, the lanes added in order
+// at the end. The order depends on the chunk alone, not on the thread.
+template <int K, typename Delta>
+void weight_gradient_by_pixels(const Conv2DGeometry& g, const PaddedLayout& layout,
+                               const float* images, long count, const Delta& delta_at, float* dw,
+                               float* sums) {
+  const long n_out = g.out_c;
+  const long out_w = g.out_w;
+  const long rows = count * g.out_h;
+  float* transposed =
+      thread_scratch(ScratchSlot::kThird, static_cast<std::size_t>(n_out * rows * out_w));
+  for (long r = 0; r < rows; ++r) {
+    for (long ow = 0; ow < out_w; ++ow) {
+      float d[kLanes];
+      store_full(delta_at(r / g.out_h, r % g.out_h, ow, 0, static_cast<int>(n_out)), d);
+      for (long f = 0; f < n_out; ++f) {
+        transposed[(f * rows + r) * out_w + ow] = d[f];
+      }
+    }
+  }
+  long taps[K];
+  for (int kk = 0; kk < K; ++kk) {
+    taps[kk] = layout.taps[kk];
+  }
+  for (long f = 0; f < n_out; ++f) {
+    Vec acc[K] = {};
+    Vec sum{};
+    for (long r = 0; r < rows; ++r) {
+      const float* row =
+          images + (r / g.out_h) * layout.sample_floats + (r % g.out_h) * layout.row_stride;
+      const float* d_row = transposed + (f * rows + r) * out_w;
+      long ow = 0;
+      for (; ow + kLanes <= out_w; ow += kLanes) {
+        const Vec d = load_full(d_row + ow);
+        sum += d;
+#pragma GCC unroll 27
+        for (int kk = 0; kk < K; ++kk) {
+          acc[kk] += load_full(row + ow + taps[kk]) * d;
+        }
+      }
+      if (ow < out_w) {  // the row's last pixels, the other lanes 0
+        const int lanes = static_cast<int>(out_w - ow);
+        const Vec d = load_lanes(d_row + ow, lanes);
+        sum += d;
+#pragma GCC unroll 27
+        for (int kk = 0; kk < K; ++kk) {
+          acc[kk] += load_lanes(row + ow + taps[kk], lanes) * d;
+        }
+      }
+    }
+    for (int kk = 0; kk < K; ++kk) {
+      dw[kk * n_out + f] = lane_sum(acc[kk]);
+    }
+    sums[f] += lane_sum(sum);
   }
 }
 
@@ -252,6 +333,19 @@ void in_place_rows(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
 void in_place_weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout,
                               const float* images, long count, const OutputGradient& gradient,
                               float* dw, float* sums) {
+  if (pixels_in_lanes(g)) {
+    with_constant<kPixelLaneMaxTaps>(g.patch(), [&](auto k) {
+      constexpr int kTaps = decltype(k)::value;
+      if (gradient.delta != nullptr) {
+        weight_gradient_by_pixels<kTaps>(g, layout, images, count, DenseDelta{g, gradient.delta},
+                                         dw, sums);
+      } else {
+        weight_gradient_by_pixels<kTaps>(g, layout, images, count, PooledDelta{g, gradient}, dw,
+                                         sums);
+      }
+    });
+    return;
+  }
   if (gradient.delta != nullptr) {
     for_each_filter_block(g, [&](auto k, auto nv, long c0) {
       weight_gradient<decltype(k)::value, decltype(nv)::value>(

@@ -10,6 +10,7 @@
 #include "layers/kernels/pool2d.hpp"
 #include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
+#include "tests/support/threads.hpp"
 
 namespace runner::test {
 
@@ -266,6 +267,68 @@ TEST_SUITE("conv2d kernel") {
       CHECK(bitwise_equal(dw, apart.dw));
       CHECK(bitwise_equal(db, apart.db));
     });
+  }
+
+  // Few filters on one input channel (LeNet-5's first layer) take their weight gradient with
+  // a row's pixels in the lanes: rows of one full register and a partial one, rows shorter than
+  // a register, "same" padding, 1 to 8 filters. Values as direct loops, bits on 1 and 2 threads,
+  // with and without an input gradient.
+  TEST_CASE("conv2d weight gradient of few filters on one channel equals direct loops") {
+    struct Case {
+      long batch, in_h, in_w, out_c, kh, kw, pad;
+    };
+    for (const Case& c :
+         {Case{5, 28, 28, 6, 5, 5, 0}, Case{3, 28, 28, 6, 5, 5, 2}, Case{4, 9, 40, 8, 3, 3, 1},
+          Case{6, 7, 7, 1, 3, 3, 0}, Case{2, 6, 21, 3, 3, 9, 0}}) {
+      CAPTURE(c.in_w);
+      CAPTURE(c.out_c);
+      const long out_h = c.in_h + 2 * c.pad - c.kh + 1;
+      const long out_w = c.in_w + 2 * c.pad - c.kw + 1;
+      const kernels::Conv2DGeometry g{c.in_h, c.in_w, 1, out_h, out_w, c.out_c,
+                                      c.kh,   c.kw,   1, 1,     c.pad, c.pad};
+      const long batch = c.batch;
+      const auto act = kernels::Activation::kLinear;
+      const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
+      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
+      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
+      const auto dy = pattern(static_cast<std::size_t>(batch * g.out_size()), 0.53);
+      struct Gradients {
+        std::vector<float> dw, db;
+      };
+      auto train = [&](bool with_dx) {
+        std::vector<float> y(dy.size());
+        std::vector<float> col(kernels::conv2d_col_size(g, act, batch));
+        std::vector<float> delta(dy.size());
+        std::vector<float> partials(kernels::conv2d_partials_size(g, batch));
+        std::vector<float> dx(x.size());
+        Gradients out{std::vector<float>(w.size(), 0.0F), std::vector<float>(b.size(), 0.0F)};
+        kernels::conv2d_forward(
+            g, {act}, {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
+            col.data());
+        kernels::conv2d_backward(
+            g, {act},
+            {.batch = batch,
+             .x = x.data(),
+             .w = w.data(),
+             .y = y.data(),
+             .dy = dy.data(),
+             .dw = out.dw.data(),
+             .db = out.db.data(),
+             .dx = with_dx ? dx.data() : nullptr},
+            {.col = col.data(), .delta = delta.data(), .partials = partials.data()});
+        return out;
+      };
+      const Gradients two = with_threads(2, [&] { return train(false); });
+      const Gradients one = with_threads(1, [&] { return train(false); });
+      const Gradients with_dx = with_threads(2, [&] { return train(true); });
+      const auto expected = naive_conv_backward(g, batch, x, w, dy);
+      CHECK(worst_difference(two.dw, expected.dw) < 1e-3);
+      CHECK(worst_difference(two.db, expected.db) < 1e-4);
+      CHECK(bitwise_equal(one.dw, two.dw));
+      CHECK(bitwise_equal(one.db, two.db));
+      CHECK(bitwise_equal(with_dx.dw, two.dw));
+      CHECK(bitwise_equal(with_dx.db, two.db));
+    }
   }
 
   TEST_CASE("im2col then col2im_add counts how often each input is used") {
