@@ -342,6 +342,35 @@ TEST_SUITE("conv2d kernel") {
     CHECK(back[static_cast<std::size_t>((1 * 5 + 1) * 2)] == 9.0F);  // interior: 3x3 windows
   }
 
+  // col2im_add adds a patch row's taps as one span: each input float must still get its
+  // additions in the order of a tap-by-tap loop (pixel, ky, kx, channel), so the same bits, with
+  // padding on every side, strides, dilations and channel counts below, at and above a register.
+  TEST_CASE("col2im_add gives the bits of a tap by tap loop") {
+    struct Case {
+      long in_h, in_w, in_c, k, stride, pad, dilation;
+    };
+    for (const Case& c :
+         {Case{14, 14, 6, 5, 1, 0, 1}, Case{9, 11, 1, 3, 1, 1, 1}, Case{8, 9, 17, 3, 2, 1, 1},
+          Case{10, 12, 3, 3, 1, 2, 2}, Case{7, 7, 16, 4, 1, 3, 1}, Case{12, 13, 5, 2, 3, 0, 3}}) {
+      CAPTURE(c.in_c);
+      CAPTURE(c.k);
+      const long span = (c.k - 1) * c.dilation + 1;
+      const long out_h = (c.in_h + 2 * c.pad - span) / c.stride + 1;
+      const long out_w = (c.in_w + 2 * c.pad - span) / c.stride + 1;
+      const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c,     out_h,     out_w,
+                                      1,      c.k,    c.k,        c.stride,  c.stride,
+                                      c.pad,  c.pad,  c.dilation, c.dilation};
+      const auto col = pattern(static_cast<std::size_t>(g.pixels() * g.patch()), 0.61);
+      std::vector<float> expected(static_cast<std::size_t>(g.in_size()), 0.25F);
+      for_each_tap(g, 1, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+        expected[xi] += col[yi * static_cast<std::size_t>(g.patch()) + wi];
+      });
+      std::vector<float> x(expected.size(), 0.25F);
+      kernels::col2im_add(g, col.data(), x.data());
+      CHECK(bitwise_equal(x, expected));
+    }
+  }
+
   TEST_CASE("max_pool2d_forward equals a direct scan for odd sizes") {
     const kernels::Pool2DGeometry g{7, 5, 3, 3, 2, 3, 2, 2, 2, 0, 0};
     const long batch = 3;
