@@ -41,6 +41,104 @@ struct PooledDelta {
   }
 };
 
+// Accumulators the weight gradient keeps in registers at once; more (a 5x5 patch on 64 filters
+// needs 100) spill to the stack, each multiply-add then a load and a store.
+constexpr int kGradientAccumulators = kLanes >= 16 ? 24 : 12;
+// Pixels whose output gradients weight_gradient_in_tap_groups gathers at once (they stay in L1).
+constexpr long kGradientBlockPixels = 64;
+
+// weight_gradient for K * NV > kGradientAccumulators: a block of pixels' output gradients is
+// gathered once (the pooled ones unpooled once), then taken by groups of taps whose
+// accumulators fit the registers. Each accumulator still adds its pixels one by one in order
+// and the bias sums go in the same groups of four, so the same bits as the one-pass loop.
+template <int K, int NV, typename Delta>
+void weight_gradient_in_tap_groups(const Conv2DGeometry& g, const PaddedLayout& layout,
+                                   const float* images, long count, const Delta& delta_at, long c0,
+                                   float* dw, float* sums) {
+  constexpr int kGroup = std::max(1, kGradientAccumulators / NV);
+  const long n_out = g.out_c;
+  int lanes[NV];
+  for (int j = 0; j < NV; ++j) {
+    lanes[j] = static_cast<int>(std::clamp<long>(n_out - c0 - j * kLanes, 0, kLanes));
+  }
+  Vec acc[K][NV] = {};
+  Vec sum[NV];
+  for (int j = 0; j < NV; ++j) {
+    sum[j] = load_lanes(sums + c0 + j * kLanes, lanes[j]);
+  }
+  Vec block[kGradientBlockPixels][NV];
+  const float* patch_at[kGradientBlockPixels];
+  const long pixels = count * g.out_h * g.out_w;
+  long n = 0;
+  long oh = 0;
+  long ow = 0;
+  for (long q0 = 0; q0 < pixels; q0 += kGradientBlockPixels) {
+    const long block_pixels = std::min(kGradientBlockPixels, pixels - q0);
+    for (long i = 0; i < block_pixels; ++i) {
+      patch_at[i] =
+          images + n * layout.sample_floats + oh * layout.row_stride + ow * layout.col_stride;
+      for (int j = 0; j < NV; ++j) {
+        block[i][j] = delta_at(n, oh, ow, c0 + j * kLanes, lanes[j]);
+      }
+      if (++ow == g.out_w) {
+        ow = 0;
+        if (++oh == g.out_h) {
+          oh = 0;
+          ++n;
+        }
+      }
+    }
+    // Blocks hold whole groups of four but the last, as the one-pass loop groups the pixels.
+    long i = 0;
+    for (; i + 4 <= block_pixels; i += 4) {
+      for (int j = 0; j < NV; ++j) {
+        sum[j] += (block[i][j] + block[i + 1][j]) + (block[i + 2][j] + block[i + 3][j]);
+      }
+    }
+    for (; i < block_pixels; ++i) {
+      for (int j = 0; j < NV; ++j) {
+        sum[j] += block[i][j];
+      }
+    }
+    for (int t0 = 0; t0 < K; t0 += kGroup) {
+      with_constant<kGroup>(std::min(kGroup, K - t0), [&](auto group) {
+        constexpr int kTaps = decltype(group)::value;
+        Vec a[kTaps][NV];
+        long taps[kTaps];
+        for (int t = 0; t < kTaps; ++t) {
+          taps[t] = layout.taps[t0 + t];
+          for (int j = 0; j < NV; ++j) {
+            a[t][j] = acc[t0 + t][j];
+          }
+        }
+        for (long p = 0; p < block_pixels; ++p) {
+#pragma GCC unroll 24
+          for (int t = 0; t < kTaps; ++t) {
+            const float x = patch_at[p][taps[t]];
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) {
+              a[t][j] += x * block[p][j];
+            }
+          }
+        }
+        for (int t = 0; t < kTaps; ++t) {
+          for (int j = 0; j < NV; ++j) {
+            acc[t0 + t][j] = a[t][j];
+          }
+        }
+      });
+    }
+  }
+  for (int kk = 0; kk < K; ++kk) {
+    for (int j = 0; j < NV; ++j) {
+      store_lanes(acc[kk][j], lanes[j], dw + kk * n_out + c0 + j * kLanes);
+    }
+  }
+  for (int j = 0; j < NV; ++j) {
+    store_lanes(sum[j], lanes[j], sums + c0 + j * kLanes);
+  }
+}
+
 // K = taps per patch, NV = vectors of filters (from filter c0) per output pixel, both
 // compile-time so that the weight gradient stays in registers. Pixels go in groups of four (the
 // chunk's pixels in order, across rows and samples), whose column sums are added pairwise before
@@ -48,6 +146,10 @@ struct PooledDelta {
 template <int K, int NV, typename Delta>
 void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
                      long count, const Delta& delta_at, long c0, float* dw, float* sums) {
+  if constexpr (K * NV > kGradientAccumulators) {
+    weight_gradient_in_tap_groups<K, NV>(g, layout, images, count, delta_at, c0, dw, sums);
+    return;
+  }
   const long n_out = g.out_c;
   const long out_h = g.out_h;
   const long out_w = g.out_w;

@@ -269,23 +269,27 @@ TEST_SUITE("conv2d kernel") {
     });
   }
 
-  // Few filters on one input channel (LeNet-5's first layer) take their weight gradient with
-  // a row's pixels in the lanes: rows of one full register and a partial one, rows shorter than
-  // a register, "same" padding, 1 to 8 filters. Values as direct loops, bits on 1 and 2 threads,
-  // with and without an input gradient.
-  TEST_CASE("conv2d weight gradient of few filters on one channel equals direct loops") {
+  // Short patches read in place take their weight gradient three ways: few filters on one input
+  // channel (LeNet-5's first layer) with a row's pixels in the lanes, rows of one full register
+  // and a partial one or shorter than one; few taps times filters with every sum in registers;
+  // more (a 5x5 patch on 64 filters) by groups of taps over blocks of pixels, the blocks' last
+  // partial. Values as direct loops, bits on 1 and 2 threads, with and without an input gradient.
+  TEST_CASE("conv2d weight gradient of short patches equals direct loops") {
     struct Case {
-      long batch, in_h, in_w, out_c, kh, kw, pad;
+      long batch, in_h, in_w, in_c, out_c, kh, kw, pad;
     };
-    for (const Case& c :
-         {Case{5, 28, 28, 6, 5, 5, 0}, Case{3, 28, 28, 6, 5, 5, 2}, Case{4, 9, 40, 8, 3, 3, 1},
-          Case{6, 7, 7, 1, 3, 3, 0}, Case{2, 6, 21, 3, 3, 9, 0}}) {
+    for (const Case& c : {Case{5, 28, 28, 1, 6, 5, 5, 0}, Case{3, 28, 28, 1, 6, 5, 5, 2},
+                          Case{4, 9, 40, 1, 8, 3, 3, 1}, Case{6, 7, 7, 1, 1, 3, 3, 0},
+                          Case{2, 6, 21, 1, 3, 3, 9, 0}, Case{3, 9, 10, 1, 32, 3, 3, 1},
+                          Case{3, 13, 11, 1, 64, 5, 5, 2}, Case{5, 13, 11, 3, 40, 3, 3, 1},
+                          Case{7, 10, 9, 1, 48, 4, 4, 1}}) {
       CAPTURE(c.in_w);
+      CAPTURE(c.in_c);
       CAPTURE(c.out_c);
       const long out_h = c.in_h + 2 * c.pad - c.kh + 1;
       const long out_w = c.in_w + 2 * c.pad - c.kw + 1;
-      const kernels::Conv2DGeometry g{c.in_h, c.in_w, 1, out_h, out_w, c.out_c,
-                                      c.kh,   c.kw,   1, 1,     c.pad, c.pad};
+      const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c, out_h, out_w, c.out_c,
+                                      c.kh,   c.kw,   1,      1,     c.pad, c.pad};
       const long batch = c.batch;
       const auto act = kernels::Activation::kLinear;
       const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
