@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,8 @@ Timing time_layer(const YAML::Node& layer, const runner::Shape& input, long batc
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+int run(int argc, char** argv) {
   std::string cases_file = "bench/layer_cases.yaml";
   std::string only;
   double seconds = 0.5;
@@ -83,6 +85,12 @@ int main(int argc, char** argv) {
       only = argv[++i];
     } else if (arg == "--seconds" && i + 1 < argc) {
       seconds = std::stod(argv[++i]);
+    } else if (arg == "--help" || arg == "-h") {
+      fmt::print("usage: runner_layer_bench [CASES.yaml] [--only NAME] [--seconds S]\n");
+      return 0;
+    } else if (arg.starts_with("-")) {
+      fmt::print(stderr, "runner_layer_bench: unknown option '{}' (see --help)\n", arg);
+      return 2;
     } else {
       cases_file = arg;
     }
@@ -107,4 +115,16 @@ int main(int argc, char** argv) {
     }
   }
   return 0;
+}
+}  // namespace
+
+// Bad input (a missing or malformed cases file, a case the layer registry refuses) is one
+// message and exit 1, never an uncaught exception.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "runner_layer_bench: {}\n", e.what());
+    return 1;
+  }
 }
