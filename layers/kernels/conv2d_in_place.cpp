@@ -41,6 +41,16 @@ struct PooledDelta {
   }
 };
 
+// The lanes of the NV registers of filters from c0 (the last partial, or 0 past the filters)
+// and the chunk's bias sums so far there.
+template <int NV>
+void start_filter_block(long n_out, long c0, const float* sums, int (&lanes)[NV], Vec (&sum)[NV]) {
+  for (int j = 0; j < NV; ++j) {
+    lanes[j] = static_cast<int>(std::clamp<long>(n_out - c0 - j * kLanes, 0, kLanes));
+    sum[j] = load_lanes(sums + c0 + j * kLanes, lanes[j]);
+  }
+}
+
 // Accumulators the weight gradient keeps in registers at once; more (a 5x5 patch on 64 filters
 // needs 100) spill to the stack, each multiply-add then a load and a store.
 constexpr int kGradientAccumulators = kLanes >= 16 ? 24 : 12;
@@ -58,14 +68,9 @@ void weight_gradient_in_tap_groups(const Conv2DGeometry& g, const PaddedLayout& 
   constexpr int kGroup = std::max(1, kGradientAccumulators / NV);
   const long n_out = g.out_c;
   int lanes[NV];
-  for (int j = 0; j < NV; ++j) {
-    lanes[j] = static_cast<int>(std::clamp<long>(n_out - c0 - j * kLanes, 0, kLanes));
-  }
-  Vec acc[K][NV] = {};
   Vec sum[NV];
-  for (int j = 0; j < NV; ++j) {
-    sum[j] = load_lanes(sums + c0 + j * kLanes, lanes[j]);
-  }
+  start_filter_block(n_out, c0, sums, lanes, sum);
+  Vec acc[K][NV] = {};
   Vec block[kGradientBlockPixels][NV];
   const float* patch_at[kGradientBlockPixels];
   const long pixels = count * g.out_h * g.out_w;
@@ -161,14 +166,9 @@ void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const 
     taps[kk] = layout.taps[kk];
   }
   int lanes[NV];
-  for (int j = 0; j < NV; ++j) {
-    lanes[j] = static_cast<int>(std::clamp<long>(n_out - c0 - j * kLanes, 0, kLanes));
-  }
-  Vec acc[K][NV] = {};
   Vec sum[NV];
-  for (int j = 0; j < NV; ++j) {
-    sum[j] = load_lanes(sums + c0 + j * kLanes, lanes[j]);
-  }
+  start_filter_block(n_out, c0, sums, lanes, sum);
+  Vec acc[K][NV] = {};
   // The pixel (n, oh, ow) a step adds, then the next in order.
   long n = 0;
   long oh = 0;

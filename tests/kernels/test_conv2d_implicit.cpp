@@ -8,6 +8,7 @@
 #include "layers/kernels/lanes.hpp"
 #include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
+#include "tests/support/conv_training.hpp"
 #include "tests/support/threads.hpp"
 
 namespace runner::test {
@@ -128,41 +129,13 @@ TEST_SUITE("implicit conv2d kernel") {
       CAPTURE(c.in_c);
       const long batch = 37;  // several backward chunks (4 to 16 samples), one partial
       const auto act = kernels::Activation::kLinear;
-      const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
-      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
-      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-      const auto dy = pattern(static_cast<std::size_t>(batch * g.out_size()), 0.53);
-      struct Gradients {
-        std::vector<float> dx, dw, db;
-      };
-      auto train = [&] {
-        std::vector<float> y(dy.size());
-        std::vector<float> col(kernels::conv2d_col_size(g, act, batch));
-        std::vector<float> delta(dy.size());
-        std::vector<float> partials(kernels::conv2d_partials_size(g, batch));
-        Gradients out{std::vector<float>(x.size(), std::nanf("")),
-                      std::vector<float>(w.size(), 0.0F), std::vector<float>(b.size(), 0.0F)};
-        kernels::conv2d_forward(
-            g, {act}, {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
-            col.data());
-        kernels::conv2d_backward(
-            g, {act},
-            {.batch = batch,
-             .x = x.data(),
-             .w = w.data(),
-             .y = y.data(),
-             .dy = dy.data(),
-             .dw = out.dw.data(),
-             .db = out.db.data(),
-             .dx = out.dx.data()},
-            {.col = col.data(), .delta = delta.data(), .partials = partials.data()});
-        return out;
-      };
+      const ConvStepInputs in = patterned_step_inputs(g, batch);
+      auto train = [&] { return conv_training_step(g, act, batch, in, true); };
       // Worker threads run chunks too: what they read must be the caller's (its plan, its
       // transposed kernel), and the bits those of one thread.
-      const Gradients two = with_threads(2, train);
-      const Gradients one = with_threads(1, train);
-      const auto expected = naive_conv_backward(g, batch, x, w, dy);
+      const ConvStepGradients two = with_threads(2, train);
+      const ConvStepGradients one = with_threads(1, train);
+      const auto expected = naive_conv_backward(g, batch, in.x, in.w, in.dy);
       CHECK(worst_difference(two.dx, expected.dx) < 1e-4);
       CHECK(worst_difference(two.dw, expected.dw) < 1e-3);
       CHECK(worst_difference(two.db, expected.db) < 1e-4);

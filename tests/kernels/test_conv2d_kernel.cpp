@@ -10,6 +10,7 @@
 #include "layers/kernels/pool2d.hpp"
 #include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
+#include "tests/support/conv_training.hpp"
 #include "tests/support/threads.hpp"
 
 namespace runner::test {
@@ -292,40 +293,12 @@ TEST_SUITE("conv2d kernel") {
                                       c.kh,   c.kw,   1,      1,     c.pad, c.pad};
       const long batch = c.batch;
       const auto act = kernels::Activation::kLinear;
-      const auto x = pattern(static_cast<std::size_t>(batch * g.in_size()), 0.37);
-      const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
-      const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-      const auto dy = pattern(static_cast<std::size_t>(batch * g.out_size()), 0.53);
-      struct Gradients {
-        std::vector<float> dw, db;
-      };
-      auto train = [&](bool with_dx) {
-        std::vector<float> y(dy.size());
-        std::vector<float> col(kernels::conv2d_col_size(g, act, batch));
-        std::vector<float> delta(dy.size());
-        std::vector<float> partials(kernels::conv2d_partials_size(g, batch));
-        std::vector<float> dx(x.size());
-        Gradients out{std::vector<float>(w.size(), 0.0F), std::vector<float>(b.size(), 0.0F)};
-        kernels::conv2d_forward(
-            g, {act}, {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
-            col.data());
-        kernels::conv2d_backward(
-            g, {act},
-            {.batch = batch,
-             .x = x.data(),
-             .w = w.data(),
-             .y = y.data(),
-             .dy = dy.data(),
-             .dw = out.dw.data(),
-             .db = out.db.data(),
-             .dx = with_dx ? dx.data() : nullptr},
-            {.col = col.data(), .delta = delta.data(), .partials = partials.data()});
-        return out;
-      };
-      const Gradients two = with_threads(2, [&] { return train(false); });
-      const Gradients one = with_threads(1, [&] { return train(false); });
-      const Gradients with_dx = with_threads(2, [&] { return train(true); });
-      const auto expected = naive_conv_backward(g, batch, x, w, dy);
+      const ConvStepInputs in = patterned_step_inputs(g, batch);
+      auto train = [&](bool with_dx) { return conv_training_step(g, act, batch, in, with_dx); };
+      const ConvStepGradients two = with_threads(2, [&] { return train(false); });
+      const ConvStepGradients one = with_threads(1, [&] { return train(false); });
+      const ConvStepGradients with_dx = with_threads(2, [&] { return train(true); });
+      const auto expected = naive_conv_backward(g, batch, in.x, in.w, in.dy);
       CHECK(worst_difference(two.dw, expected.dw) < 1e-3);
       CHECK(worst_difference(two.db, expected.db) < 1e-4);
       CHECK(bitwise_equal(one.dw, two.dw));
