@@ -182,13 +182,10 @@ void im2col_rows(const Conv2DGeometry& g, const float* x, long first_row, long l
 namespace {
 // dst[0, n) += src[0, n), a register at a time.
 void add_span(const float* __restrict src, long n, float* __restrict dst) {
-  long i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    store_full(load_full(dst + i) + load_full(src + i), dst + i);
-  }
-  if (i < n) {
-    add_lanes(load_lanes(src + i, static_cast<int>(n - i)), static_cast<int>(n - i), dst + i);
-  }
+  for_each_channel_block(n, [&](auto full, long i, int lanes) {
+    constexpr bool kFull = decltype(full)::value;
+    add_block<kFull>(load_block<kFull>(src + i, lanes), lanes, dst + i);
+  });
 }
 }  // namespace
 

@@ -149,12 +149,9 @@ void weight_gradient_in_tap_groups(const Conv2DGeometry& g, const PaddedLayout& 
 // chunk's pixels in order, across rows and samples), whose column sums are added pairwise before
 // they meet the running sum, as add_column_sums does; the last pixels, fewer than four, one by one.
 template <int K, int NV, typename Delta>
-void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
-                     long count, const Delta& delta_at, long c0, float* dw, float* sums) {
-  if constexpr (K * NV > kGradientAccumulators) {
-    weight_gradient_in_tap_groups<K, NV>(g, layout, images, count, delta_at, c0, dw, sums);
-    return;
-  }
+void weight_gradient_in_one_pass(const Conv2DGeometry& g, const PaddedLayout& layout,
+                                 const float* images, long count, const Delta& delta_at, long c0,
+                                 float* dw, float* sums) {
   const long n_out = g.out_c;
   const long out_h = g.out_h;
   const long out_w = g.out_w;
@@ -224,6 +221,18 @@ void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const 
   }
 }
 
+// The weight gradient of filters [c0, c0 + NV * kLanes) over the chunk's pixels: in one pass
+// when its K * NV sums fit the registers, else by groups of taps (the same bits either way).
+template <int K, int NV, typename Delta>
+void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
+                     long count, const Delta& delta_at, long c0, float* dw, float* sums) {
+  if constexpr (K * NV > kGradientAccumulators) {
+    weight_gradient_in_tap_groups<K, NV>(g, layout, images, count, delta_at, c0, dw, sums);
+  } else {
+    weight_gradient_in_one_pass<K, NV>(g, layout, images, count, delta_at, c0, dw, sums);
+  }
+}
+
 // Few filters on one input channel at stride 1, as LeNet's first convolution (5x5, 6 filters):
 // with filters in lanes, 10 of 16 lanes would idle, so here the lanes are a row's consecutive
 // output pixels (which read consecutive inputs) and one filter's K sums stay in registers over
@@ -259,9 +268,11 @@ void weight_gradient_by_pixels(const Conv2DGeometry& g, const PaddedLayout& layo
   float* transposed =
       thread_scratch(ScratchSlot::kThird, static_cast<std::size_t>(n_out * rows * out_w));
   for (long r = 0; r < rows; ++r) {
+    const long n = r / g.out_h;
+    const long oh = r % g.out_h;
     for (long ow = 0; ow < out_w; ++ow) {
       float d[kLanes];
-      store_full(delta_at(r / g.out_h, r % g.out_h, ow, 0, static_cast<int>(n_out)), d);
+      store_full(delta_at(n, oh, ow, 0, static_cast<int>(n_out)), d);
       for (long f = 0; f < n_out; ++f) {
         transposed[(f * rows + r) * out_w + ow] = d[f];
       }
