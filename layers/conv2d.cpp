@@ -9,7 +9,6 @@
 #include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
 #include "layers/deferred_input_gradient.hpp"
-#include "layers/kernels/conv2d_phases.hpp"
 #include "layers/kernels/winograd.hpp"
 #include "layers/layer_params.hpp"
 
@@ -23,8 +22,6 @@ namespace {
 // of 1.26, backward 1.5 instead of 2.6; the first layer (1 channel) is 4x slower as Winograd, its
 // GEMMs having one column.
 constexpr long kWinogradMinChannels = 8;
-// Samples per pass of a dilated convolution's inference (Conv2D::phased_inference).
-constexpr long kPhaseGroup = 8;
 
 class Conv2D final : public Layer {
  public:
@@ -98,27 +95,15 @@ class Conv2D final : public Layer {
   void prepare(const Shape& input, std::int64_t max_batch) override {
     geometry_ = make_geometry(input).g;
     // A dilated convolution runs as Winograd on its phase images when that applies to them
-    // (kernels/conv2d_phases.hpp); the kernels then see phases_per_sample images per sample.
-    phases_ =
-        kernels::phases_apply(geometry_) && winograd_suits(kernels::phase_geometry(geometry_));
-    run_geometry_ = phases_ ? kernels::phase_geometry(geometry_) : geometry_;
-    const std::int64_t run_batch =
-        max_batch * (phases_ ? kernels::phases_per_sample(geometry_) : 1);
-    winograd_ = winograd_suits(run_geometry_);
-    const auto phase_floats = [&](long per_image) {
-      return phases_ ? static_cast<std::size_t>(run_batch * per_image) : 0;
-    };
-    phase_x_.resize(phase_floats(run_geometry_.in_size()));
-    phase_dx_.resize(phase_floats(run_geometry_.in_size()));
-    phase_y_.resize(phase_floats(run_geometry_.out_size()));
-    phase_dy_.resize(phase_floats(run_geometry_.out_size()));
-    delta_.resize(static_cast<std::size_t>(run_batch * run_geometry_.out_size()));
+    // (kernels/conv2d_phases.hpp).
+    winograd_ = winograd_suits(geometry_);
+    delta_.resize(static_cast<std::size_t>(max_batch * geometry_.out_size()));
     winners_.resize(static_cast<std::size_t>(max_batch * kernels::pooled_size(geometry_)));
     affine_scale_.resize(static_cast<std::size_t>(geometry_.out_c));
     affine_shift_.resize(static_cast<std::size_t>(geometry_.out_c));
     if (winograd_) {
-      tile_ = kernels::winograd_tile(run_geometry_);
-      const auto sizes = kernels::winograd_sizes(run_geometry_, tile_, run_batch);
+      tile_ = kernels::winograd_tile(geometry_);
+      const auto sizes = kernels::winograd_sizes(geometry_, tile_, max_batch);
       transformed_kernel_.resize(sizes.weights);
       transformed_from_.clear();  // the tile may have changed
       col_.resize(sizes.inputs);  // the transformed input
@@ -148,8 +133,8 @@ class Conv2D final : public Layer {
       deferring_ = nullptr;
       normalization_ = nullptr;
     }
-    if (phases_) {
-      return Fusion::kNone;  // the phase outputs are merged after the kernel
+    if (winograd_ && (geometry_.dilation_h > 1 || geometry_.dilation_w > 1)) {
+      return Fusion::kNone;  // Winograd's tiles are of phase images, not of the output
     }
     bool relu = false;
     if (next != nullptr && next->inference_affine(affine_scale_, affine_shift_, &relu)) {
@@ -193,20 +178,9 @@ class Conv2D final : public Layer {
                                    .b = bias,
                                    .y = output.data(),
                                    .winners = winners};
-    if (phases_ && !training) {
-      phased_inference(input, output, epilogue, tensors);
-      return;
-    }
-    if (phases_) {
-      kernels::split_phases(kernels::input_phases(geometry_), input.batch(), input.data(),
-                            phase_x_.data());
-      tensors.batch *= kernels::phases_per_sample(geometry_);
-      tensors.x = phase_x_.data();
-      tensors.y = phase_y_.data();
-    }
     if (winograd_) {
       const bool ready = !training && transformed_kernel_current();
-      kernels::winograd_forward(run_geometry_, tile_, epilogue, tensors, transformed_kernel_.data(),
+      kernels::winograd_forward(geometry_, tile_, epilogue, tensors, transformed_kernel_.data(),
                                 training ? col_.data() : nullptr, ready);
       if (training) {
         transformed_from_.clear();  // the step changes the weights
@@ -215,36 +189,6 @@ class Conv2D final : public Layer {
       }
     } else {
       kernels::conv2d_forward(geometry_, epilogue, tensors, training ? col_.data() : nullptr);
-    }
-    if (phases_) {
-      kernels::merge_phases(kernels::output_phases(geometry_), input.batch(), phase_y_.data(),
-                            output.data());
-    }
-  }
-
-  // Inference of a dilated convolution on phase images, kPhaseGroup samples at a time through
-  // split, kernel and merge, so that the phase images are still in the cache when the next
-  // pass reads them (each pass over the whole batch sent them to memory and back: split and
-  // merge were 14% of the dilated model's profile). Forward has no sums across samples, so the
-  // groups give the whole batch's bits.
-  void phased_inference(const Tensor& input, Tensor& output,
-                        const kernels::Conv2DEpilogue& epilogue, kernels::Conv2DForward tensors) {
-    const long per_sample = kernels::phases_per_sample(geometry_);
-    const bool was_ready = transformed_kernel_current();
-    for (long n0 = 0; n0 < input.batch(); n0 += kPhaseGroup) {
-      const long count = std::min(kPhaseGroup, input.batch() - n0);
-      kernels::split_phases(kernels::input_phases(geometry_), count,
-                            input.data() + n0 * geometry_.in_size(), phase_x_.data());
-      tensors.batch = count * per_sample;
-      tensors.x = phase_x_.data();
-      tensors.y = phase_y_.data();
-      kernels::winograd_forward(run_geometry_, tile_, epilogue, tensors, transformed_kernel_.data(),
-                                nullptr, was_ready || n0 > 0);
-      kernels::merge_phases(kernels::output_phases(geometry_), count, phase_y_.data(),
-                            output.data() + n0 * geometry_.out_size());
-    }
-    if (!was_ready) {
-      transformed_from_.assign(kernel_.span().begin(), kernel_.span().end());
     }
   }
 
@@ -268,17 +212,8 @@ class Conv2D final : public Layer {
                                     .db = db,
                                     .dx = dx,
                                     .normalization = normalization_};
-    if (phases_) {  // forward's phase images, and the output gradient's
-      kernels::split_phases(kernels::output_phases(geometry_), input.batch(), grad_output.data(),
-                            phase_dy_.data());
-      tensors.batch *= kernels::phases_per_sample(geometry_);
-      tensors.x = phase_x_.data();
-      tensors.y = phase_y_.data();
-      tensors.dy = phase_dy_.data();
-      tensors.dx = dx != nullptr ? phase_dx_.data() : nullptr;
-    }
     if (winograd_) {
-      kernels::winograd_backward(run_geometry_, tile_, epilogue, tensors,
+      kernels::winograd_backward(geometry_, tile_, epilogue, tensors,
                                  {.u = transformed_kernel_.data(),
                                   .v = col_.data(),
                                   .delta = delta_.data(),
@@ -287,9 +222,6 @@ class Conv2D final : public Layer {
       kernels::conv2d_backward(
           geometry_, epilogue, tensors,
           {.col = col_.data(), .delta = delta_.data(), .partials = partials_.data()});
-    }
-    if (phases_ && dx != nullptr) {
-      kernels::merge_phases(kernels::input_phases(geometry_), input.batch(), phase_dx_.data(), dx);
     }
   }
 
@@ -303,7 +235,8 @@ class Conv2D final : public Layer {
     [[nodiscard]] Shape out_shape() const { return Shape{g.out_h, g.out_w, g.out_c}; }
   };
 
-  // Whether Winograd computes g here: 3x3 and 5x5 stride-1 undilated, on enough channels.
+  // Whether Winograd computes g here: 3x3 and 5x5 stride-1 (dilated on phases), on enough
+  // channels.
   static bool winograd_suits(const kernels::Conv2DGeometry& g) {
     return kernels::winograd_applies(g) && g.in_c >= kWinogradMinChannels;
   }
@@ -330,11 +263,6 @@ class Conv2D final : public Layer {
   Params params_;  // as declared (emit_logits may change o_.activation)
   Options o_;      // o_.activation is what forward applies
   kernels::Conv2DGeometry geometry_{};
-  // What the kernels compute: geometry_, or with phases_ the undilated convolution of each
-  // phase image (phase_x_ and phase_y_ in forward, phase_dy_ and phase_dx_ in backward).
-  kernels::Conv2DGeometry run_geometry_{};
-  bool phases_ = false;
-  Workspace phase_x_, phase_y_, phase_dy_, phase_dx_;
   bool winograd_ = false;
   long tile_ = 2;  // Winograd's output tile (winograd_tile)
   bool kept_for_backward_ = false;

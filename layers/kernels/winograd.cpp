@@ -9,6 +9,7 @@
 
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/bias.hpp"
+#include "layers/kernels/conv2d_phases.hpp"
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
 #include "layers/kernels/lanes.hpp"
@@ -135,9 +136,10 @@ constexpr long kPointPad = 16;
 struct Tiling {
   long points;  // alpha^2 = (tile + k - 1)^2
   long tiles_h, tiles_w, per_sample;
-  long samples_per_chunk;
+  long samples_per_chunk;  // images: a multiple of a sample's phase images
 
-  Tiling(const Conv2DGeometry& g, long tile)
+  // g is the convolution of one image (Layout::g), `phases` the images per sample.
+  Tiling(const Conv2DGeometry& g, long tile, long phases = 1)
       : points((tile + g.k_h - 1) * (tile + g.k_h - 1)),
         tiles_h((g.out_h + tile - 1) / tile),
         tiles_w((g.out_w + tile - 1) / tile),
@@ -148,6 +150,8 @@ struct Tiling {
     while (samples_per_chunk * per_sample < min_tiles(points) && samples_per_chunk < 64) {
       samples_per_chunk *= 2;
     }
+    // Whole samples per chunk: their outputs are one span of the tensor (Winograd::span).
+    samples_per_chunk = (samples_per_chunk + phases - 1) / phases * phases;
   }
   // 36-point tiles (F(4x4,3x3), F(2x2,5x5)) carry 2.25x the points of F(2x2,3x3) ones; 64 of them
   // keep more chunks for the threads on small images (ResNet's 7x7 stage: 1.35 against 1.99 ms per
@@ -183,6 +187,19 @@ struct Tiling {
   }
 };
 
+// A convolution as the kernels below run it: g undilated, on images that are the samples
+// themselves or, dilated, their phase images (conv2d_phases.hpp), each read and written where it
+// lies in the tensors.
+struct Layout {
+  Conv2DGeometry g;
+  PhaseImages in, out;
+  [[nodiscard]] long phases() const { return in.per_sample(); }
+};
+
+Layout layout_of(const Conv2DGeometry& g) {
+  return {phases_apply(g) ? phase_geometry(g) : g, input_images(g), output_images(g)};
+}
+
 // Where the backward pass's output gradient (delta) comes from: dy, masked where relu_y <= 0
 // unless relu_y is null (ReLU's derivative, fused here). With Pooling::kMax2x2, dy and relu_y
 // are the pooled tensors and `winners` what forward recorded: delta is what the pooling layer's
@@ -203,7 +220,7 @@ constexpr int kNoNormalization = 0;
 constexpr int kNormalization = 1;
 constexpr int kNormalizationRelu = 2;
 
-// One chunk of samples: [n0, n0 + count), `tiles` = count * per_sample.
+// One chunk of images: [n0, n0 + count), `tiles` = count * per_sample (Tiling's).
 struct Chunk {
   long n0, count, tiles;
 };
@@ -236,7 +253,8 @@ class Winograd {
   static constexpr int kA = W::kAlpha;
 
  public:
-  Winograd(const Conv2DGeometry& g, const Tiling& t) : g_(g), t_(t) {}
+  Winograd(const Layout& layout, const Tiling& t)
+      : g_(layout.g), in_(layout.in), out_(layout.out), t_(t) {}
 
   // U[xi][ci][co] from the Keras kernel w[ky][kx][ci][co].
   void transform_kernel(const float* w, float* u) const {
@@ -321,11 +339,13 @@ class Winograd {
     thread_local std::vector<Vec> carried;
     carried.resize(static_cast<std::size_t>(blocks * kShared * kA));
     for (long n = c.n0; n < c.n0 + c.count; ++n) {
+      const PhaseImages::Image image = in_.image(n);
       for (long th = 0; th < t_.tiles_h; ++th) {
         for (long tw = 0; tw < t_.tiles_w; ++tw) {
           for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
             Vec* shared = carried.data() + (c0 / kLanes) * kShared * kA;
-            transform_input_tile<decltype(full)::value>(c, x, v, n, th, tw, c0, lanes, shared);
+            transform_input_tile<decltype(full)::value>(c, x, v, n, image, th, tw, c0, lanes,
+                                                        shared);
           });
         }
       }
@@ -336,18 +356,21 @@ class Winograd {
   // `shared` holds the block's kShared columns from the tile to the left (none at tw == 0) and
   // gets this tile's last ones.
   template <bool kFull>
-  void transform_input_tile(const Chunk& c, const float* x, float* v, long n, long th, long tw,
-                            long c0, int lanes, Vec* shared) const {
+  void transform_input_tile(const Chunk& c, const float* x, float* v, long n,
+                            const PhaseImages::Image& image, long th, long tw, long c0, int lanes,
+                            Vec* shared) const {
     constexpr int kShared = kA - M;
     const long channels = g_.in_c;
-    const long in_h = g_.in_h;
-    const long in_w = g_.in_w;
-    const float* xn = x + n * g_.in_size() + c0;
+    const long in_h = image.rows;
+    const long in_w = image.cols;
+    const long row_stride = in_.row_stride();
+    const long col_stride = in_.col_stride();
+    const float* xn = x + image.origin + c0;
     const float* rows[kA];
 #pragma GCC unroll 8
     for (int a = 0; a < kA; ++a) {
       const long ih = th * M - g_.pad_top + a;
-      rows[a] = ih >= 0 && ih < in_h ? xn + ih * in_w * channels : nullptr;
+      rows[a] = ih >= 0 && ih < in_h ? xn + ih * row_stride : nullptr;
     }
     // columns[b][r]: row r of Bt applied to input column b of the tile.
     Vec columns[kA][kA];
@@ -356,7 +379,7 @@ class Winograd {
 #pragma GCC unroll 8
       for (int a = 0; a < kA; ++a) {
         d[a] = rows[a] != nullptr && iw >= 0 && iw < in_w
-                   ? load_block<kFull>(rows[a] + iw * channels, lanes)
+                   ? load_block<kFull>(rows[a] + iw * col_stride, lanes)
                    : Vec{};
       }
 #pragma GCC unroll 8
@@ -418,8 +441,9 @@ class Winograd {
     TileCursor tile(c, t_, first);
     for (long i = 0; i < count; ++i, tile.next()) {
       const float* pt = prod + i * g_.out_c;
+      const PhaseImages::Image image = out_.image(tile.n);
       for_each_channel_block(g_.out_c, [&](auto full, long c0, int lanes) {
-        transform_output_tile<decltype(full)::value>(tile, pt + c0, point_stride, bias, relu,
+        transform_output_tile<decltype(full)::value>(tile, image, pt + c0, point_stride, bias, relu,
                                                      pooling, y, winners, c0, lanes);
       });
     }
@@ -428,12 +452,13 @@ class Winograd {
   // One tile's channel block [c0, c0 + lanes), its products at pt (point xi's at
   // pt + xi * point_stride).
   template <bool kFull>
-  void transform_output_tile(const TileCursor& tile, const float* pt, long point_stride,
-                             const float* bias, bool relu, Pooling pooling, float* y,
-                             float* winners, long c0, int lanes) const {
-    const long channels = g_.out_c;
-    const long out_h = g_.out_h;
-    const long out_w = g_.out_w;
+  void transform_output_tile(const TileCursor& tile, const PhaseImages::Image& image,
+                             const float* pt, long point_stride, const float* bias, bool relu,
+                             Pooling pooling, float* y, float* winners, long c0, int lanes) const {
+    const long out_h = image.rows;
+    const long out_w = image.cols;
+    const long row_stride = out_.row_stride();
+    const long col_stride = out_.col_stride();
     const long n = tile.n;
     const long th = tile.th;
     const long tw = tile.tw;
@@ -469,7 +494,7 @@ class Winograd {
           const long ow = tw * M + s;
           if (oh < out_h && ow < out_w) {
             store_block<kFull>(out[r * M + s], lanes,
-                               y + ((n * out_h + oh) * out_w + ow) * channels + c0);
+                               y + image.origin + oh * row_stride + ow * col_stride + c0);
           }
         }
       }
@@ -502,8 +527,8 @@ class Winograd {
                                        const OutputGradient& src, float* bias_sums, float* dprod,
                                        long point_stride, long c0, int lanes) const {
     const long channels = g_.out_c;
-    const long out_h = g_.out_h;
-    const long out_w = g_.out_w;
+    const long row_stride = out_.row_stride();
+    const long col_stride = out_.col_stride();
     const float* dy = src.dy;
     const float* relu_y = src.relu_y;
     const float* winners = src.winners;
@@ -531,6 +556,9 @@ class Winograd {
       const long n = tile.n;
       const long th = tile.th;
       const long tw = tile.tw;
+      const PhaseImages::Image image = out_.image(n);
+      const long out_h = image.rows;
+      const long out_w = image.cols;
       Vec in[M * M] = {};
       if (pooling == Pooling::kMax2x2) {
         for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
@@ -553,7 +581,7 @@ class Winograd {
             continue;
           }
           if (pooling == Pooling::kNone) {
-            const long at = ((n * out_h + oh) * out_w + ow) * channels + c0;
+            const long at = image.origin + oh * row_stride + ow * col_stride + c0;
             Vec d = load_block<kFull>(dy + at, lanes);
             if constexpr (kNorm != kNoNormalization) {
               // y is the normalization's input.
@@ -612,18 +640,19 @@ class Winograd {
   void add_input_gradient_block(const Chunk& c, long first, long count, const float* dv,
                                 long point_stride, float* dx, long c0, int lanes) const {
     const long channels = g_.in_c;
-    const long in_h = g_.in_h;
-    const long in_w = g_.in_w;
     const long pad_top = g_.pad_top;
     const long pad_left = g_.pad_left;
-    const long in_size = g_.in_size();
+    const long row_stride = in_.row_stride();
+    const long col_stride = in_.col_stride();
     const float* pt = dv + c0;
     TileCursor tile(c, t_, first);
     for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
-      const long n = tile.n;
+      const PhaseImages::Image image = in_.image(tile.n);
+      const long in_h = image.rows;
+      const long in_w = image.cols;
       const long th = tile.th;
       const long tw = tile.tw;
-      float* dxn = dx + n * in_size + c0;
+      float* dxn = dx + image.origin + c0;
       Vec in[kA * kA];
       load_points<kFull>(pt, point_stride, lanes, in);
       Vec out[kA * kA];
@@ -638,7 +667,7 @@ class Winograd {
         for (int b = 0; b < kA; ++b) {
           const long iw = tw * M - pad_left + b;
           if (iw >= 0 && iw < in_w) {
-            add_block<kFull>(out[a * kA + b], lanes, dxn + (ih * in_w + iw) * channels);
+            add_block<kFull>(out[a * kA + b], lanes, dxn + ih * row_stride + iw * col_stride);
           }
         }
       }
@@ -673,26 +702,43 @@ class Winograd {
   [[nodiscard]] long input_offset(const Chunk& c) const {
     return c.n0 / t_.samples_per_chunk * t_.v_floats_per_chunk(g_.in_c);
   }
+  // A chunk's whole samples in a tensor of `images`: from `offset` floats, `pixels` pixels.
+  struct Span {
+    long offset, pixels;
+  };
+  [[nodiscard]] static Span span(const Chunk& c, const PhaseImages& images) {
+    const long phases = images.per_sample();
+    return {c.n0 / phases * images.sample_floats(), c.count / phases * images.h * images.w};
+  }
+  [[nodiscard]] Span output_span(const Chunk& c) const {
+    return span(c, out_);
+  }
+  [[nodiscard]] Span input_span(const Chunk& c) const {
+    return span(c, in_);
+  }
 
  private:
   const Conv2DGeometry& g_;
+  const PhaseImages& in_;
+  const PhaseImages& out_;
   const Tiling& t_;
 };
 
 template <int M, int K>
-void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForward& tensors,
-             float* u, float* v, bool u_ready) {
+void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward& tensors, float* u,
+             float* v, bool u_ready) {
   // Locals, not structured bindings: clang 14 cannot capture those in the lambdas below.
+  const Conv2DGeometry& g = layout.g;
   const Activation act = epilogue.act;
   const Pooling pooling = epilogue.pooling;
-  const long batch = tensors.batch;
+  const long batch = tensors.batch * layout.phases();  // images
   const float* x = tensors.x;
   const float* w = tensors.w;
   const float* b = tensors.b;
   float* y = tensors.y;
   float* winners = tensors.winners;
-  const Tiling t(g, M);
-  const Winograd<M, K> wino(g, t);
+  const Tiling t(g, M, layout.phases());
+  const Winograd<M, K> wino(layout, t);
   assert(!u_ready || v == nullptr);
   if (!u_ready) {
     wino.transform_kernel(w, u);
@@ -759,12 +805,14 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
         outputs(0, tiles);
       }
       if (!own_epilogue) {
-        add_bias_activate(y + c.n0 * g.out_size(), b, act, c.count * g.pixels(), co);
+        const auto outputs_of_chunk = wino.output_span(c);
+        add_bias_activate(y + outputs_of_chunk.offset, b, act, outputs_of_chunk.pixels, co);
       }
     }
     if (affine != nullptr) {  // the chunk's outputs, still in cache
-      float* yc = y + c.n0 * g.out_size();
-      channel_affine_rows(c.count * g.pixels(), co, *affine, yc, yc);
+      const auto outputs_of_chunk = wino.output_span(c);
+      float* yc = y + outputs_of_chunk.offset;
+      channel_affine_rows(outputs_of_chunk.pixels, co, *affine, yc, yc);
     }
   };
   if (spread) {
@@ -779,11 +827,12 @@ void forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DForwa
 }
 
 template <int M, int K>
-void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBackward& tensors,
+void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackward& tensors,
               const WinogradWorkspace& ws) {
+  const Conv2DGeometry& g = layout.g;
   const Activation act = epilogue.act;
   const Pooling pooling = epilogue.pooling;
-  const long batch = tensors.batch;
+  const long batch = tensors.batch * layout.phases();  // images
   const float* y = tensors.y;
   const float* dy = tensors.dy;
   const float* winners = tensors.winners;
@@ -794,8 +843,8 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
   float* v = ws.v;
   float* delta = ws.delta;
   float* partials = ws.partials;
-  const Tiling t(g, M);
-  const Winograd<M, K> wino(g, t);
+  const Tiling t(g, M, layout.phases());
+  const Winograd<M, K> wino(layout, t);
   const long ci = g.in_c;
   const long co = g.out_c;
   // The grouped path needs both kernels' widths: co for dU, ci for dV (when dx is wanted).
@@ -811,7 +860,8 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
     for (std::size_t index = first_group * per_group;
          index < std::min(chunks, last_group * per_group); ++index) {
       const Chunk c = wino.chunk(index, batch);
-      const long offset = c.n0 * g.out_size();
+      const auto outputs_of_chunk = wino.output_span(c);
+      const long offset = outputs_of_chunk.offset;
       float* vc = v + wino.input_offset(c);
       if (!keeps_inputs) {
         vc = thread_scratch(kRebuiltInputs, static_cast<std::size_t>(t.points * wino.v_stride(c)));
@@ -831,7 +881,8 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
                                   .normalization = tensors.normalization,
                                   .y = y};
       if (dx != nullptr) {
-        std::fill(dx + c.n0 * g.in_size(), dx + (c.n0 + c.count) * g.in_size(), 0.0F);
+        const auto inputs_of_chunk = wino.input_span(c);
+        std::fill_n(dx + inputs_of_chunk.offset, inputs_of_chunk.pixels * ci, 0.0F);
       }
       if (grouped && own_activation) {
         // kGroup tiles at a time from the output gradient to dU and dx, their dP in cache:
@@ -866,9 +917,10 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
         // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
         wino.transform_output_gradient(c, 0, c.tiles, source, part + du_size, pc, c.tiles * co);
       } else {
-        activation_backward(act, y + offset, dy + offset, delta + offset, c.count * g.pixels(), co);
+        const long pixels = outputs_of_chunk.pixels;
+        activation_backward(act, y + offset, dy + offset, delta + offset, pixels, co);
         wino.transform_output_gradient(c, 0, c.tiles, {.dy = delta}, nullptr, pc, c.tiles * co);
-        add_column_sums(delta + offset, c.count * g.pixels(), co, part + du_size);
+        add_column_sums(delta + offset, pixels, co, part + du_size);
       }
       for (long p = 0; p < t.points; ++p) {
         // dU[xi] = V[xi]^T dP[xi]
@@ -897,9 +949,10 @@ void backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBack
   }
 }
 
-// Calls fn.template operator()<M, K>() for the transform the geometry and tile take.
+// Calls fn.template operator()<M, K>() for the transform the layout and tile take.
 template <typename Fn>
-void with_transform(const Conv2DGeometry& g, long tile, const Fn& fn) {
+void with_transform(const Layout& layout, long tile, const Fn& fn) {
+  const Conv2DGeometry& g = layout.g;
   assert(winograd_applies(g) && (tile == 2 || (tile == 4 && g.k_h == 3)));
   if (g.k_h == 5) {
     fn.template operator()<2, 5>();
@@ -910,53 +963,71 @@ void with_transform(const Conv2DGeometry& g, long tile, const Fn& fn) {
   }
 }
 
+// The pooling windows of a fused pooling are 2x2 blocks of an output tile: of an image, never of
+// a sample when the images are phases.
+void check_epilogue(const Layout& layout, Conv2DEpilogue epilogue) {
+  assert(epilogue.valid());
+  if (epilogue.pooling != Pooling::kNone && layout.phases() > 1) {
+    throw std::logic_error("winograd: no fused pooling after a dilated convolution");
+  }
+}
+
 }  // namespace
 
 bool winograd_applies(const Conv2DGeometry& g) {
-  return (g.k_h == 3 || g.k_h == 5) && g.k_w == g.k_h && g.stride_h == 1 && g.stride_w == 1 &&
-         g.dilation_h == 1 && g.dilation_w == 1;
+  const bool undilated = g.dilation_h == 1 && g.dilation_w == 1;
+  const Conv2DGeometry p = undilated || !phases_apply(g) ? g : phase_geometry(g);
+  return (p.k_h == 3 || p.k_h == 5) && p.k_w == p.k_h && p.stride_h == 1 && p.stride_w == 1 &&
+         p.dilation_h == 1 && p.dilation_w == 1;
 }
 
 long winograd_tile(const Conv2DGeometry& g) {
   if (g.k_h == 5) {
     return 2;  // F(4x4, 5x5) would need 8x8 tiles and points to +-4: too inexact
   }
+  const Layout layout = layout_of(g);
   const auto products = [&](long tile) {
-    const Tiling t(g, tile);
+    const Tiling t(layout.g, tile, layout.phases());
     return t.per_sample * t.points;
   };
   return products(4) < products(2) ? 4 : 2;
 }
 
 bool winograd_keeps_inputs(const Conv2DGeometry& g, long tile, long batch) {
-  return Tiling(g, tile).keeps_inputs(g, batch);
+  const Layout layout = layout_of(g);
+  return Tiling(layout.g, tile, layout.phases()).keeps_inputs(layout.g, batch * layout.phases());
 }
 
 WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch) {
-  const Tiling t(g, tile);
+  const Layout layout = layout_of(g);
+  const Tiling t(layout.g, tile, layout.phases());
+  const std::size_t chunks = t.chunks(max_batch * layout.phases());
   return {static_cast<std::size_t>(2 * t.points * g.in_c * g.out_c),
-          t.chunks(max_batch) * static_cast<std::size_t>(t.v_floats_per_chunk(g.in_c)),
-          chunk_count(t.chunks(max_batch), Tiling::chunks_per_group(g, t.points)) *
+          chunks * static_cast<std::size_t>(t.v_floats_per_chunk(g.in_c)),
+          chunk_count(chunks, Tiling::chunks_per_group(g, t.points)) *
               static_cast<std::size_t>(t.points * g.in_c * g.out_c + g.out_c)};
 }
 
 void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
                       const Conv2DForward& tensors, float* u, float* v, bool u_ready) {
-  assert(epilogue.valid());
-  with_transform(g, tile,
-                 [&]<int M, int K>() { forward<M, K>(g, epilogue, tensors, u, v, u_ready); });
+  const Layout layout = layout_of(g);
+  check_epilogue(layout, epilogue);
+  with_transform(layout, tile,
+                 [&]<int M, int K>() { forward<M, K>(layout, epilogue, tensors, u, v, u_ready); });
 }
 
 void winograd_backward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
                        const Conv2DBackward& tensors, const WinogradWorkspace& ws) {
-  assert(epilogue.valid());
+  const Layout layout = layout_of(g);
+  check_epilogue(layout, epilogue);
   if (tensors.normalization != nullptr &&
       (epilogue.pooling != Pooling::kNone || !linear_or_relu(epilogue.act))) {
     throw std::logic_error(
         "winograd_backward: a normalization's gradient needs no pooling and "
         "a linear or ReLU activation");
   }
-  with_transform(g, tile, [&]<int M, int K>() { backward<M, K>(g, epilogue, tensors, ws); });
+  with_transform(layout, tile,
+                 [&]<int M, int K>() { backward<M, K>(layout, epilogue, tensors, ws); });
 }
 
 }  // namespace runner::kernels

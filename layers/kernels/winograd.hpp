@@ -17,7 +17,10 @@
 
 namespace runner::kernels {
 
-// Whether Winograd can compute g: a 3x3 or 5x5 kernel with stride 1, no dilation (any padding).
+// Whether Winograd can compute g: a 3x3 or 5x5 kernel with stride 1 (any padding), undilated or
+// dilated with a padding that is a multiple of the dilation. A dilated convolution runs on the
+// phase images of its samples, read and written where they lie (conv2d_phases.hpp); every
+// function below takes g itself and samples, never phase images.
 bool winograd_applies(const Conv2DGeometry& g);
 // The output tile for g: 4 (F(4x4,3x3)) when it needs fewer Winograd-domain products per sample
 // than 2 (F(2x2,3x3)), as for every output of at least 3x3; else 2. 5x5 kernels: always 2.
