@@ -551,9 +551,12 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
       std::fill(part + dw_size, part + stride, 0.0F);
       const long pooled_offset = n0 * pooled_size(g);
       const bool relu = act == Activation::kRelu;
-      // The in-place weight gradient reads a pooled gradient as it is; anything else (the
-      // library GEMM, dx) needs the full one.
+      // The in-place weight gradient reads a pooled gradient as it is, and dy through ReLU's
+      // derivative (a first layer's ReLU pass took as long as its weight gradient); anything
+      // else (the library GEMM, dx) needs the full delta.
       const bool pooled_as_is = in_place && pooling == Pooling::kMax2x2 && dx == nullptr;
+      const bool dy_as_is =
+          in_place && pooling == Pooling::kNone && dx == nullptr && linear_or_relu(act);
       if (pooling == Pooling::kMax2x2 && !pooled_as_is) {
         unpool_gradient(g, count, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
                         relu, chunk_delta);
@@ -563,6 +566,8 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
         if (pooled_as_is) {
           gradient = {nullptr, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
                       relu};
+        } else if (dy_as_is) {
+          gradient = {.dy = dy + offset, .relu_y = relu ? y + offset : nullptr};
         } else if (pooling == Pooling::kNone) {
           activation_backward(act, y + offset, dy + offset, chunk_delta, rows, g.out_c);
         }

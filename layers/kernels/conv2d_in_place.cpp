@@ -20,6 +20,17 @@ struct DenseDelta {
   }
 };
 
+// The same from dy through ReLU's derivative (y > 0), as activation_backward computes it.
+struct ReluDelta {
+  const Conv2DGeometry& g;
+  const float* dy;
+  const float* y;
+  [[nodiscard]] Vec operator()(long n, long oh, long ow, long c0, int lanes) const {
+    const long at = n * g.out_size() + (oh * g.out_w + ow) * g.out_c + c0;
+    return load_lanes(y + at, lanes) > 0.0F ? load_lanes(dy + at, lanes) : Vec{};
+  }
+};
+
 // The same from a fused pooling: what the pooling layer's scatter and the activation's
 // derivative give (pixels outside every window get 0).
 struct PooledDelta {
@@ -40,6 +51,20 @@ struct PooledDelta {
                                   static_cast<int>((oh % 2) * 2 + ow % 2), d.relu);
   }
 };
+
+// Calls fn(reader) with the reader of `gradient`'s form.
+template <typename Fn>
+void with_output_gradient(const Conv2DGeometry& g, const OutputGradient& gradient, const Fn& fn) {
+  if (gradient.delta != nullptr) {
+    fn(DenseDelta{g, gradient.delta});
+  } else if (gradient.dy != nullptr && gradient.relu_y == nullptr) {
+    fn(DenseDelta{g, gradient.dy});
+  } else if (gradient.dy != nullptr) {
+    fn(ReluDelta{g, gradient.dy, gradient.relu_y});
+  } else {
+    fn(PooledDelta{g, gradient});
+  }
+}
 
 // The lanes of the NV registers of filters from c0 (the last partial, or 0 past the filters)
 // and the chunk's bias sums so far there.
@@ -446,30 +471,18 @@ void in_place_rows(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
 void in_place_weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout,
                               const float* images, long count, const OutputGradient& gradient,
                               float* dw, float* sums) {
-  if (pixels_in_lanes(g)) {
-    with_constant<kPixelLaneMaxTaps>(g.patch(), [&](auto k) {
-      constexpr int kTaps = decltype(k)::value;
-      if (gradient.delta != nullptr) {
-        weight_gradient_by_pixels<kTaps>(g, layout, images, count, DenseDelta{g, gradient.delta},
-                                         dw, sums);
-      } else {
-        weight_gradient_by_pixels<kTaps>(g, layout, images, count, PooledDelta{g, gradient}, dw,
-                                         sums);
-      }
-    });
-    return;
-  }
-  if (gradient.delta != nullptr) {
+  with_output_gradient(g, gradient, [&](const auto& delta) {
+    if (pixels_in_lanes(g)) {
+      with_constant<kPixelLaneMaxTaps>(g.patch(), [&](auto k) {
+        weight_gradient_by_pixels<decltype(k)::value>(g, layout, images, count, delta, dw, sums);
+      });
+      return;
+    }
     for_each_filter_block(g, [&](auto k, auto nv, long c0) {
-      weight_gradient<decltype(k)::value, decltype(nv)::value>(
-          g, layout, images, count, DenseDelta{g, gradient.delta}, c0, dw, sums);
+      weight_gradient<decltype(k)::value, decltype(nv)::value>(g, layout, images, count, delta, c0,
+                                                               dw, sums);
     });
-  } else {
-    for_each_filter_block(g, [&](auto k, auto nv, long c0) {
-      weight_gradient<decltype(k)::value, decltype(nv)::value>(
-          g, layout, images, count, PooledDelta{g, gradient}, c0, dw, sums);
-    });
-  }
+  });
 }
 
 void in_place_pooled(const Conv2DGeometry& g, const PaddedLayout& layout, const float* image,

@@ -275,6 +275,8 @@ TEST_SUITE("conv2d kernel") {
   // and a partial one or shorter than one; few taps times filters with every sum in registers;
   // more (a 5x5 patch on 64 filters) by groups of taps over blocks of pixels, the blocks' last
   // partial. Values as direct loops, bits on 1 and 2 threads, with and without an input gradient.
+  // Without one, the output gradient is read as it is and, after ReLU, through its derivative:
+  // the bits of the delta the input gradient's path writes first.
   TEST_CASE("conv2d weight gradient of short patches equals direct loops") {
     struct Case {
       long batch, in_h, in_w, in_c, out_c, kh, kw, pad;
@@ -292,19 +294,23 @@ TEST_SUITE("conv2d kernel") {
       const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c, out_h, out_w, c.out_c,
                                       c.kh,   c.kw,   1,      1,     c.pad, c.pad};
       const long batch = c.batch;
-      const auto act = kernels::Activation::kLinear;
       const ConvStepInputs in = patterned_step_inputs(g, batch);
-      auto train = [&](bool with_dx) { return conv_training_step(g, act, batch, in, with_dx); };
-      const ConvStepGradients two = with_threads(2, [&] { return train(false); });
-      const ConvStepGradients one = with_threads(1, [&] { return train(false); });
-      const ConvStepGradients with_dx = with_threads(2, [&] { return train(true); });
-      const auto expected = naive_conv_backward(g, batch, in.x, in.w, in.dy);
-      CHECK(worst_difference(two.dw, expected.dw) < 1e-3);
-      CHECK(worst_difference(two.db, expected.db) < 1e-4);
-      CHECK(bitwise_equal(one.dw, two.dw));
-      CHECK(bitwise_equal(one.db, two.db));
-      CHECK(bitwise_equal(with_dx.dw, two.dw));
-      CHECK(bitwise_equal(with_dx.db, two.db));
+      for (const auto act : {kernels::Activation::kLinear, kernels::Activation::kRelu}) {
+        CAPTURE(kernels::activation_name(act));
+        auto train = [&](bool with_dx) { return conv_training_step(g, act, batch, in, with_dx); };
+        const ConvStepGradients two = with_threads(2, [&] { return train(false); });
+        const ConvStepGradients one = with_threads(1, [&] { return train(false); });
+        const ConvStepGradients with_dx = with_threads(2, [&] { return train(true); });
+        if (act == kernels::Activation::kLinear) {
+          const auto expected = naive_conv_backward(g, batch, in.x, in.w, in.dy);
+          CHECK(worst_difference(two.dw, expected.dw) < 1e-3);
+          CHECK(worst_difference(two.db, expected.db) < 1e-4);
+        }
+        CHECK(bitwise_equal(one.dw, two.dw));
+        CHECK(bitwise_equal(one.db, two.db));
+        CHECK(bitwise_equal(with_dx.dw, two.dw));
+        CHECK(bitwise_equal(with_dx.db, two.db));
+      }
     }
   }
 
