@@ -270,6 +270,17 @@ void Model::add_penalty_gradients() {
 
 void Model::prepare(std::int64_t max_batch) {
   max_batch_ = max_batch;
+  largest_activation_ = 0;
+  for (const Entry& e : entries_) {
+    largest_activation_ =
+        std::max(largest_activation_, static_cast<std::size_t>(e.output_shape.elements()));
+  }
+  if (inference_group(max_batch) < max_batch) {
+    group_input_.reserve(
+        static_cast<std::size_t>(input_shape_.with_batch(kInferenceGroup).elements()));
+    grouped_output_.reserve(
+        static_cast<std::size_t>(output_shape().with_batch(max_batch).elements()));
+  }
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     Entry& e = entries_[i];
     try {
@@ -363,6 +374,13 @@ void Model::forward_layer(std::size_t i, Tensor& out, const Pass& pass) {
   }
 }
 
+std::int64_t Model::inference_group(std::int64_t batch) const {
+  const std::size_t bytes = static_cast<std::size_t>(batch) * largest_activation_ * sizeof(float);
+  const bool groups =
+      inference_groups_on_ && batch > kInferenceGroup && bytes > kInferenceCacheBytes;
+  return groups ? kInferenceGroup : batch;
+}
+
 const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
   const std::int64_t batch = x.batch();
   if (batch > max_batch_ || x.shape().without_batch() != input_shape_) {
@@ -370,6 +388,30 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
                             x.shape().str(), input_shape_.with_batch(max_batch_).str(),
                             max_batch_));
   }
+  const std::int64_t group = pass.mode == Mode::kEval ? inference_group(batch) : batch;
+  if (group == batch) {
+    return forward_batch(x, pass);
+  }
+  // Group by group through every layer: each group's activations stay in cache from one layer
+  // to the next (a whole batch's went to memory and back: the dilated model's inference at
+  // batch 256 ran 20% slower than at 64). Inference has no sums across samples.
+  grouped_output_.resize(output_shape().with_batch(batch));
+  const std::size_t in_floats = x.sample_size();
+  const std::size_t out_floats = grouped_output_.sample_size();
+  for (std::int64_t n0 = 0; n0 < batch; n0 += group) {
+    const std::int64_t count = std::min(group, batch - n0);
+    group_input_.resize(input_shape_.with_batch(count));
+    const auto first = static_cast<std::size_t>(n0);
+    const auto samples = static_cast<std::size_t>(count);
+    std::copy_n(x.data() + first * in_floats, samples * in_floats, group_input_.data());
+    const Tensor& y = forward_batch(group_input_, pass);
+    std::copy_n(y.data(), samples * out_floats, grouped_output_.data() + first * out_floats);
+  }
+  return grouped_output_;
+}
+
+const Tensor& Model::forward_batch(const Tensor& x, const Pass& pass) {
+  const std::int64_t batch = x.batch();
   last_input_ = &x;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const Shape output_shape = entries_[i].output_shape.with_batch(batch);

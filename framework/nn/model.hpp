@@ -43,8 +43,17 @@ class Model {
 
   // Requires: build() and prepare(); x is {batch, input_shape}. Returns the last activation
   // (logits if use_logits_output() said yes). Layers that fuse their successor
-  // (Layer::fuse_next) compute both: the skipped layer's time counts in theirs.
+  // (Layer::fuse_next) compute both: the skipped layer's time counts in theirs. Inference of a
+  // batch whose activations outgrow the caches runs it inference_group() samples at a time
+  // through every layer.
   const Tensor& forward(const Tensor& x, const Pass& pass);
+  // The samples an inference forward of `batch` takes through the layers at once: all of them,
+  // or kInferenceGroup when the batch's largest activation passes kInferenceCacheBytes (and
+  // grouping is on, the default; off is the reference tests compare it with).
+  [[nodiscard]] std::int64_t inference_group(std::int64_t batch) const;
+  void set_inference_groups(bool on) { inference_groups_on_ = on; }
+  static constexpr std::int64_t kInferenceGroup = 64;
+  static constexpr std::size_t kInferenceCacheBytes = std::size_t{4} << 20;
   // Requires: forward() just ran on the same batch. Adds to gradients().
   void backward(const Tensor& grad_output);
   void zero_gradients();
@@ -125,6 +134,8 @@ class Model {
   [[nodiscard]] std::vector<const Tensor*> merge_inputs(std::size_t i) const;
   // Runs layer i forward into `out` (merge layers with all their inputs).
   void forward_layer(std::size_t i, Tensor& out, const Pass& pass);
+  // Every layer forward on the whole of x.
+  const Tensor& forward_batch(const Tensor& x, const Pass& pass);
   // Asks each layer whether it fuses its successor (fusion_).
   void plan_fusion();
   // Whether layer i (a reshape) passes its input's buffer on instead of running.
@@ -148,8 +159,11 @@ class Model {
   std::vector<Tensor> deltas_;         // deltas_[i] = dL/d(output of layer i)
   std::vector<Layer::Fusion> fusion_;  // fusion_[i]: when layer i computes layer i + 1
   bool fusion_on_ = true;
+  bool inference_groups_on_ = true;
   const Tensor* last_input_ = nullptr;
   std::int64_t max_batch_ = 0;
+  std::size_t largest_activation_ = 0;   // floats per sample of the largest layer output
+  Tensor group_input_, grouped_output_;  // an inference group's input; the whole batch's output
   bool timing_ = false;
   LayerTimes times_;
   bool built_ = false;

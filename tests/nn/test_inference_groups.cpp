@@ -1,0 +1,76 @@
+// Inference of a large batch a group of samples at a time through every layer (Model::forward):
+// the bits of the whole batch at once, and only where the activations outgrow the caches.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "framework/config/experiment.hpp"
+#include "framework/core/yaml_reader.hpp"
+#include "tests/support/bitwise.hpp"
+#include "tests/support/make_layer.hpp"
+
+namespace runner::test {
+
+namespace {
+Model model_of(const std::string& yaml, const Shape& input, std::int64_t max_batch) {
+  const YAML::Node list = load_yaml_string(yaml, "test");
+  const std::vector<YAML::Node> layers(list.begin(), list.end());
+  Model model = build_layers(layers, input, 42, "test");
+  model.prepare(max_batch);
+  return model;
+}
+
+std::vector<float> inference_bits(Model& model, const Tensor& x) {
+  const Tensor& y = model.forward(x, Pass{});
+  return {y.data(), y.data() + y.size()};
+}
+
+// Every convolution path (in place, Winograd with a fused normalization, dilated Winograd,
+// implicit strided, depthwise, separable), pooling, a graph merge and dense layers.
+const char* const kImageModel = R"([
+  {type: Conv2D, name: stem, filters: 32, kernel_size: 3, padding: same, activation: relu},
+  {type: Conv2D, name: wino, filters: 32, kernel_size: 3, padding: same},
+  {type: BatchNormalization, name: bn},
+  {type: Activation, name: act, activation: relu},
+  {type: Add, name: skip, inputs: [act, stem]},
+  {type: Conv2D, name: dilated, filters: 16, kernel_size: 3, dilation_rate: 2, padding: same,
+   activation: relu},
+  {type: MaxPooling2D, name: pool, pool_size: 2},
+  {type: Conv2D, name: strided, filters: 32, kernel_size: 3, strides: 2, padding: same,
+   activation: relu},
+  {type: DepthwiseConv2D, name: depthwise, kernel_size: 3, padding: same, activation: relu},
+  {type: SeparableConv2D, name: separable, filters: 32, kernel_size: 3, padding: same},
+  {type: GlobalAveragePooling2D, name: gap},
+  {type: Dense, name: hidden, units: 100, activation: relu},
+  {type: Dense, name: out, units: 10, activation: softmax}])";
+}  // namespace
+
+TEST_SUITE("model") {
+  TEST_CASE("Inference in groups of samples gives the bits of the whole batch at once") {
+    const Shape input{28, 28, 1};
+    const long batch = 150;  // two full groups and a short one
+    Model model = model_of(kImageModel, input, batch);
+    // 28x28x32 floats a sample: 15 MB for the batch, past the cache budget.
+    REQUIRE(model.inference_group(batch) == Model::kInferenceGroup);
+    CHECK(model.inference_group(Model::kInferenceGroup) == Model::kInferenceGroup);
+    const Tensor x = sine_input(input.with_batch(batch));
+    const std::vector<float> grouped = inference_bits(model, x);
+    model.set_inference_groups(false);
+    CHECK(model.inference_group(batch) == batch);
+    const std::vector<float> whole = inference_bits(model, x);
+    CHECK(grouped.size() == static_cast<std::size_t>(batch * 10));
+    CHECK(bitwise_equal(grouped, whole));
+    // Training never groups: its sums run across the batch.
+    model.set_inference_groups(true);
+    const Tensor& trained = model.forward(x, Pass{Mode::kTrain, 0});
+    CHECK(trained.batch() == batch);
+  }
+
+  TEST_CASE("Inference of small activations runs the batch whole") {
+    Model mlp = model_of("[{type: Dense, units: 512, activation: relu}, {type: Dense, units: 2}]",
+                         Shape{30}, 256);
+    CHECK(mlp.inference_group(256) == 256);  // 512 floats a sample: 0.5 MB for the batch
+  }
+}
+
+}  // namespace runner::test
