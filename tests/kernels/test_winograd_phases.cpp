@@ -20,25 +20,6 @@ struct Case {
   bool same;
 };
 
-kernels::Conv2DGeometry dilated_geometry(const Case& c) {
-  const long span_h = (c.k - 1) * c.d_h;
-  const long span_w = (c.k - 1) * c.d_w;
-  return {.in_h = c.in_h,
-          .in_w = c.in_w,
-          .in_c = c.in_c,
-          .out_h = c.same ? c.in_h : c.in_h - span_h,
-          .out_w = c.same ? c.in_w : c.in_w - span_w,
-          .out_c = c.out_c,
-          .k_h = c.k,
-          .k_w = c.k,
-          .stride_h = 1,
-          .stride_w = 1,
-          .pad_top = c.same ? span_h / 2 : 0,
-          .pad_left = c.same ? span_w / 2 : 0,
-          .dilation_h = c.d_h,
-          .dilation_w = c.d_w};
-}
-
 // The phase batch of `batch` samples of h x w x channels: phase images of phase_h x phase_w,
 // zeros past a smaller phase's edge (what the convolution's padding reads there).
 struct PhaseCopy {
@@ -141,7 +122,8 @@ TEST_SUITE("winograd kernel") {
         CAPTURE(c.d_h);
         CAPTURE(c.d_w);
         CAPTURE(kernels::activation_name(act));
-        const kernels::Conv2DGeometry g = dilated_geometry(c);
+        const kernels::Conv2DGeometry g =
+            dilated_geometry(c.in_h, c.in_w, c.in_c, c.out_c, c.k, c.d_h, c.d_w, c.same);
         REQUIRE(kernels::winograd_applies(g));
         const kernels::Conv2DGeometry p = kernels::phase_geometry(g);
         const long phases = kernels::phases_per_sample(g);

@@ -177,22 +177,8 @@ TEST_SUITE("Conv2D") {
       CAPTURE(c.d_h);
       CAPTURE(c.d_w);
       CAPTURE(c.same);
-      const long span_h = (c.k - 1) * c.d_h;
-      const long span_w = (c.k - 1) * c.d_w;
-      const kernels::Conv2DGeometry g{.in_h = c.in_h,
-                                      .in_w = c.in_w,
-                                      .in_c = 9,
-                                      .out_h = c.same ? c.in_h : c.in_h - span_h,
-                                      .out_w = c.same ? c.in_w : c.in_w - span_w,
-                                      .out_c = 10,
-                                      .k_h = c.k,
-                                      .k_w = c.k,
-                                      .stride_h = 1,
-                                      .stride_w = 1,
-                                      .pad_top = c.same ? span_h / 2 : 0,
-                                      .pad_left = c.same ? span_w / 2 : 0,
-                                      .dilation_h = c.d_h,
-                                      .dilation_w = c.d_w};
+      const kernels::Conv2DGeometry g =
+          dilated_geometry(c.in_h, c.in_w, 9, 10, c.k, c.d_h, c.d_w, c.same);
       const std::string yaml = fmt::format(
           "{{type: Conv2D, filters: 10, kernel_size: {}, dilation_rate: [{}, {}], padding: {}}}",
           c.k, c.d_h, c.d_w, c.same ? "same" : "valid");

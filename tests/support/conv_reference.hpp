@@ -20,6 +20,28 @@ inline std::vector<float> pattern(std::size_t n, double a) {
   return v;
 }
 
+// A k x k convolution of stride 1 and dilation d_h x d_w, "same" (padding (k - 1) * d / 2) or
+// "valid".
+inline kernels::Conv2DGeometry dilated_geometry(long in_h, long in_w, long in_c, long out_c, long k,
+                                                long d_h, long d_w, bool same) {
+  const long span_h = (k - 1) * d_h;
+  const long span_w = (k - 1) * d_w;
+  return {.in_h = in_h,
+          .in_w = in_w,
+          .in_c = in_c,
+          .out_h = same ? in_h : in_h - span_h,
+          .out_w = same ? in_w : in_w - span_w,
+          .out_c = out_c,
+          .k_h = k,
+          .k_w = k,
+          .stride_h = 1,
+          .stride_w = 1,
+          .pad_top = same ? span_h / 2 : 0,
+          .pad_left = same ? span_w / 2 : 0,
+          .dilation_h = d_h,
+          .dilation_w = d_w};
+}
+
 // Calls fn(x_index, w_index, y_index) for every multiply of the convolution.
 template <typename Fn>
 void for_each_tap(const kernels::Conv2DGeometry& g, long batch, const Fn& fn) {
