@@ -22,12 +22,9 @@ struct DenseDelta {
 
 // The same from dy through ReLU's derivative (y > 0), as activation_backward computes it.
 struct ReluDelta {
-  const Conv2DGeometry& g;
-  const float* dy;
-  const float* y;
+  DenseDelta dy, y;
   [[nodiscard]] Vec operator()(long n, long oh, long ow, long c0, int lanes) const {
-    const long at = n * g.out_size() + (oh * g.out_w + ow) * g.out_c + c0;
-    return load_lanes(y + at, lanes) > 0.0F ? load_lanes(dy + at, lanes) : Vec{};
+    return y(n, oh, ow, c0, lanes) > 0.0F ? dy(n, oh, ow, c0, lanes) : Vec{};
   }
 };
 
@@ -60,7 +57,7 @@ void with_output_gradient(const Conv2DGeometry& g, const OutputGradient& gradien
   } else if (gradient.dy != nullptr && gradient.relu_y == nullptr) {
     fn(DenseDelta{g, gradient.dy});
   } else if (gradient.dy != nullptr) {
-    fn(ReluDelta{g, gradient.dy, gradient.relu_y});
+    fn(ReluDelta{{g, gradient.dy}, {g, gradient.relu_y}});
   } else {
     fn(PooledDelta{g, gradient});
   }

@@ -975,8 +975,7 @@ void check_epilogue(const Layout& layout, Conv2DEpilogue epilogue) {
 }  // namespace
 
 bool winograd_applies(const Conv2DGeometry& g) {
-  const bool undilated = g.dilation_h == 1 && g.dilation_w == 1;
-  const Conv2DGeometry p = undilated || !phases_apply(g) ? g : phase_geometry(g);
+  const Conv2DGeometry p = layout_of(g).g;  // a dilated g's phase images, when they apply
   return (p.k_h == 3 || p.k_h == 5) && p.k_w == p.k_h && p.stride_h == 1 && p.stride_w == 1 &&
          p.dilation_h == 1 && p.dilation_w == 1;
 }
