@@ -4,7 +4,8 @@ Reads the experiment's model (the list form or the graph form, where layers name
 inputs), builds the equivalent torch.nn module (Keras semantics: NHWC order for Flatten and
 Reshape, TensorFlow's 'same' padding, Keras' initializers do not matter for speed), and times,
 as runner_bench times runner: training steps at the experiment's batch size after a warm-up,
-inference over the test part at --eval-batch (median of --bench-infer repeats), and batch-1
+inference over the test part at --eval-batch (median of --bench-infer repeats, each of at
+least 10,000 images: a smaller test part runs over and over), and batch-1
 prediction latency (median of --latency single-sample forwards). Data: Fashion-MNIST (the
 short form or a fashion_mnist source) or a CSV source (features and label as runner reads them).
 
@@ -28,6 +29,8 @@ import torch.nn.functional as F
 import yaml
 
 from torch_cnn import load_fashion_mnist, tune_runtime
+
+MIN_IMAGES_TIMED = 10000  # the fewest images one timed inference repeat covers
 
 
 class Unsupported(Exception):
@@ -302,14 +305,18 @@ def main():
 
     model.eval()
     times = []
+    # A test part smaller than MIN_IMAGES_TIMED runs over and over within one timed repeat, as in
+    # runner_bench's worker.
+    passes = -(-MIN_IMAGES_TIMED // xte.shape[0])
     with torch.no_grad():
         for r in range(args.bench_infer + 1):  # the first is a warm-up
             t = time.perf_counter()
-            for i in range(0, xte.shape[0], args.eval_batch):
-                xb = xte[i:i + args.eval_batch]
-                model(xb.contiguous(memory_format=fmt) if images else xb)
+            for _ in range(passes):
+                for i in range(0, xte.shape[0], args.eval_batch):
+                    xb = xte[i:i + args.eval_batch]
+                    model(xb.contiguous(memory_format=fmt) if images else xb)
             if r > 0:
-                times.append(time.perf_counter() - t)
+                times.append((time.perf_counter() - t) / passes)
         one = xte[:1].contiguous(memory_format=fmt) if images else xte[:1]
         latencies = []
         for r in range(20 + args.latency):

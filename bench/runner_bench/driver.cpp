@@ -187,7 +187,7 @@ int driver(const Settings& settings, const std::vector<std::size_t>& thread_coun
   }
   fmt::print(
       "{}: batch {} training ({} steps after {} warm-up), inference of the test images at "
-      "batch {} (median of {}), batch-1 latency (median of 200); medians of {} alternating "
+      "batch {} (median of {}, each of at least 10,000 images), batch-1 latency (median of 200); medians of {} alternating "
       "rounds; {:.1f} MFLOP per training image, {:.1f} per inference; PyTorch: {}\n",
       settings.experiment, experiment.batch_size, settings.steps, settings.warmup,
       settings.eval_batch, settings.repeats, rounds, flops.training * 1e-6, flops.forward * 1e-6,

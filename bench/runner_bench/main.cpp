@@ -16,7 +16,8 @@
 // Around each runner measurement the driver also measures the machine (sgemm peak, the cost of
 // handing memory from one core to the other) for the per-round lines.
 // runner's child trains `steps` steps of batch 32 after a warm-up and evaluates the 10,000 test
-// images at --eval-batch (PyTorch's reference default, 256) --infer-repeats times (median).
+// images at --eval-batch (PyTorch's reference default, 256) --infer-repeats times (median; a
+// test part under 10,000 images runs over and over within a repeat, on both sides).
 // GFLOP/s counts the multiply-adds of the convolutions and dense layers (x2) as direct
 // convolution does them, three GEMMs per layer in training (forward, input gradient, weight
 // gradient; the first layer has no input gradient), one in inference. runner's Winograd layer
