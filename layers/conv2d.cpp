@@ -9,6 +9,7 @@
 #include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
 #include "layers/deferred_input_gradient.hpp"
+#include "layers/kernels/point_products.hpp"
 #include "layers/kernels/winograd.hpp"
 #include "layers/layer_params.hpp"
 
@@ -16,8 +17,11 @@ namespace runner {
 namespace {
 
 // 3x3 and 5x5 stride-1 convolutions with at least this many input channels run as Winograd
-// (F(4x4,3x3), F(2x2,3x3) or F(2x2,5x5): winograd_tile); the others as implicit GEMMs or
-// im2col + GEMM (layers/kernels/conv2d.hpp). Measured with
+// (F(4x4,3x3), F(2x2,3x3) or F(2x2,5x5): winograd_tile), 2x2 ones as F(4x4,2x2) when they have
+// at most 64 filters (winograd_suits); the others as implicit GEMMs or im2col + GEMM
+// (layers/kernels/conv2d.hpp). 2x2, batch 64, 2 threads (runner_layer_bench, forward / backward
+// ms, implicit GEMM -> Winograd): 14x14x32 -> 64 "same" 0.89-0.92 / 2.03-2.06 -> 0.82-0.83 /
+// 1.66; 28x28x16 -> 32 "valid" 1.08-1.09 / 2.30-2.63 -> 0.82-0.89 / 1.68-1.82. Measured with
 // runner_kernel_bench on the reference model: conv2d_1 (32 -> 64 channels) forward 0.84 ms instead
 // of 1.26, backward 1.5 instead of 2.6; the first layer (1 channel) is 4x slower as Winograd, its
 // GEMMs having one column.
@@ -235,10 +239,14 @@ class Conv2D final : public Layer {
     [[nodiscard]] Shape out_shape() const { return Shape{g.out_h, g.out_w, g.out_c}; }
   };
 
-  // Whether Winograd computes g here: 3x3 and 5x5 stride-1 (dilated on phases), on enough
-  // channels.
+  // Whether Winograd computes g here: 2x2, 3x3 and 5x5 stride-1 (dilated on phases), on enough
+  // channels. A 2x2 kernel saves less (25 products per 16 outputs against 64, where F(4x4,3x3)
+  // does 36 against 144) than the library GEMM per point costs past 64 filters: 7x7x128 -> 128 at
+  // batch 64, forward 1.57-1.60 ms as an implicit GEMM, 1.90 as Winograd (runner_layer_bench, 2
+  // threads); 32 and 64 filters win (below).
   static bool winograd_suits(const kernels::Conv2DGeometry& g) {
-    return kernels::winograd_applies(g) && g.in_c >= kWinogradMinChannels;
+    return kernels::winograd_applies(g) && g.in_c >= kWinogradMinChannels &&
+           (g.k_h != 2 || kernels::point_products_apply(g.out_c));
   }
 
   [[nodiscard]] Planned make_geometry(const Shape& input) const {

@@ -64,6 +64,20 @@ struct Matrices<2, 5> {
   static constexpr float kAt[2][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}};
 };
 
+// F(4x4, 2x2): points 0, 1, -1, -1/2 and infinity (of the point sets tried, the smallest float
+// error against direct correlation in double: 1.6e-5 at most over 2000 random 5x5 tiles, against
+// 4.4e-5 for F(4x4,3x3)); rows of Bt scaled to integers, G's rows by the inverse.
+template <>
+struct Matrices<4, 2> {
+  static constexpr int kAlpha = 5;
+  static constexpr float kBt[5][5] = {
+      {-1, -2, 1, 2, 0}, {0, 1, 3, 2, 0}, {0, -1, -1, 2, 0}, {0, -1, 0, 1, 0}, {0, -1, -2, 1, 2}};
+  static constexpr float kG[5][2] = {
+      {-1, 0}, {1.0F / 6, 1.0F / 6}, {-0.5F, 0.5F}, {8.0F / 3, -4.0F / 3}, {0, 0.5F}};
+  static constexpr float kAt[4][5] = {
+      {1, 1, 1, 1, 0}, {0, 1, -1, -0.5F, 0}, {0, 1, 1, 0.25F, 0}, {0, 1, -1, -0.125F, 1}};
+};
+
 // Sum of coef(i) * term(i) over the non-zero coefficients. Called with compile-time matrices in
 // fully unrolled loops, so zero terms vanish and +1/-1 need no multiply.
 template <int N, typename Coef, typename Term>
@@ -953,9 +967,12 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
 template <typename Fn>
 void with_transform(const Layout& layout, long tile, const Fn& fn) {
   const Conv2DGeometry& g = layout.g;
-  assert(winograd_applies(g) && (tile == 2 || (tile == 4 && g.k_h == 3)));
+  assert(winograd_applies(g) && (tile == 2 || (tile == 4 && g.k_h <= 3)));
   if (g.k_h == 5) {
     fn.template operator()<2, 5>();
+  } else if (g.k_h == 2) {
+    assert(tile == 4);
+    fn.template operator()<4, 2>();
   } else if (tile == 2) {
     fn.template operator()<2, 3>();
   } else {
@@ -976,13 +993,16 @@ void check_epilogue(const Layout& layout, Conv2DEpilogue epilogue) {
 
 bool winograd_applies(const Conv2DGeometry& g) {
   const Conv2DGeometry p = layout_of(g).g;  // a dilated g's phase images, when they apply
-  return (p.k_h == 3 || p.k_h == 5) && p.k_w == p.k_h && p.stride_h == 1 && p.stride_w == 1 &&
-         p.dilation_h == 1 && p.dilation_w == 1;
+  return (p.k_h == 2 || p.k_h == 3 || p.k_h == 5) && p.k_w == p.k_h && p.stride_h == 1 &&
+         p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1;
 }
 
 long winograd_tile(const Conv2DGeometry& g) {
   if (g.k_h == 5) {
     return 2;  // F(4x4, 5x5) would need 8x8 tiles and points to +-4: too inexact
+  }
+  if (g.k_h == 2) {
+    return 4;  // F(4x4, 2x2) only
   }
   const Layout layout = layout_of(g);
   const auto products = [&](long tile) {

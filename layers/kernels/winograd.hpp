@@ -1,10 +1,11 @@
 #pragma once
-// 3x3 and 5x5 stride-1 convolution by Winograd's minimal filtering (Lavin & Gray 2016), NHWC.
-// Output tiles of m x m (m = 2 or 4) are computed from alpha x alpha input tiles (alpha =
+// 2x2, 3x3 and 5x5 stride-1 convolution by Winograd's minimal filtering (Lavin & Gray 2016),
+// NHWC. Output tiles of m x m (m = 2 or 4) are computed from alpha x alpha input tiles (alpha =
 // m + k - 1): the tiles and the kernel are transformed, multiplied point by point over channels
 // (alpha^2 GEMMs), and transformed back. F(2x2,3x3) does 16 multiplications where the direct
 // convolution does 36 per 4 outputs; F(4x4,3x3) does 36 where it does 144; F(2x2,5x5), on the
-// same 6x6 tiles and input transform as F(4x4,3x3), does 36 where it does 100.
+// same 6x6 tiles and input transform as F(4x4,3x3), does 36 where it does 100; F(4x4,2x2) does
+// 25 where it does 64.
 //
 // The backward pass is the exact adjoint of those steps (gradients of the transforms and GEMMs),
 // so dW and dX are the gradients of what forward computed. Work is split into fixed chunks of
@@ -17,13 +18,14 @@
 
 namespace runner::kernels {
 
-// Whether Winograd can compute g: a 3x3 or 5x5 kernel with stride 1 (any padding), undilated or
-// dilated with a padding that is a multiple of the dilation. A dilated convolution runs on the
+// Whether Winograd can compute g: a 2x2, 3x3 or 5x5 kernel with stride 1 (any padding), undilated
+// or dilated with a padding that is a multiple of the dilation. A dilated convolution runs on the
 // phase images of its samples, read and written where they lie (conv2d_phases.hpp); every
 // function below takes g itself and samples, never phase images.
 bool winograd_applies(const Conv2DGeometry& g);
 // The output tile for g: 4 (F(4x4,3x3)) when it needs fewer Winograd-domain products per sample
-// than 2 (F(2x2,3x3)), as for every output of at least 3x3; else 2. 5x5 kernels: always 2.
+// than 2 (F(2x2,3x3)), as for every output of at least 3x3; else 2. 5x5 kernels: always 2; 2x2
+// kernels: always 4.
 long winograd_tile(const Conv2DGeometry& g);
 
 // Workspace sizes (floats) for output tiles of `tile` x `tile` (2 or 4).

@@ -105,14 +105,16 @@ Results run(const kernels::Conv2DGeometry& g, long batch, kernels::Activation ac
 }  // namespace
 
 TEST_SUITE("winograd kernel") {
-  // Odd sides (phases of unequal sizes), unequal dilations, 3x3 and 5x5, "same" and "valid",
+  // Odd sides (phases of unequal sizes), unequal dilations, 3x3 and 5x5 ("same" and "valid") and
+  // 2x2 ("valid": "same" pads d / 2, not a multiple of d),
   // channels past a register's 16, a batch that V is rebuilt for (28x28x32 at 4); ReLU and
   // linear take the output gradient in the tile transform, tanh in a pass over the chunk's
   // samples.
   TEST_CASE("Winograd on a dilated convolution equals the undilated kernel on copied phases") {
     const Case cases[] = {{3, 9, 11, 9, 10, 3, 2, 2, true},    {2, 10, 13, 16, 32, 3, 2, 3, true},
                           {2, 12, 11, 9, 17, 5, 2, 2, true},   {9, 8, 8, 8, 16, 3, 3, 3, false},
-                          {64, 28, 28, 32, 32, 3, 2, 2, true}, {5, 14, 14, 24, 48, 3, 2, 2, true}};
+                          {64, 28, 28, 32, 32, 3, 2, 2, true}, {5, 14, 14, 24, 48, 3, 2, 2, true},
+                          {3, 9, 11, 9, 10, 2, 2, 3, false},   {4, 12, 12, 16, 32, 2, 2, 2, false}};
     for (const Case& c : cases) {
       for (const auto act :
            {kernels::Activation::kRelu, kernels::Activation::kLinear, kernels::Activation::kTanh}) {

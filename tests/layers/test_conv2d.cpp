@@ -248,7 +248,9 @@ TEST_SUITE("Conv2D") {
   TEST_CASE("Conv2D on many channels (the Winograd path) has finite-difference gradients") {
     check_finite_differences({"{type: Conv2D, filters: 3, kernel_size: 3, padding: same, "
                               "activation: tanh}",
-                              "{type: Conv2D, filters: 4, kernel_size: 3, use_bias: false}"},
+                              "{type: Conv2D, filters: 4, kernel_size: 3, use_bias: false}",
+                              "{type: Conv2D, filters: 16, kernel_size: 2, padding: same, "
+                              "activation: tanh}"},
                              Shape{4, 5, 8});
     check_thread_independence(
         "{type: Conv2D, filters: 5, kernel_size: 3, padding: same, activation: relu}",
