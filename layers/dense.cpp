@@ -2,12 +2,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "framework/core/errors.hpp"
 #include "framework/core/parallel.hpp"
 #include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
 #include "layers/kernels/bias.hpp"
+#include "layers/kernels/dense_small.hpp"
 #include "layers/kernels/gemm.hpp"
 #include "layers/layer_params.hpp"
 
@@ -116,6 +118,21 @@ class Dense final : public Layer {
   void forward(const Tensor& input, Tensor& output, const Pass& /*pass*/) override {
     const float* bias = use_bias_ ? bias_.data : nullptr;
     const long batch = input.batch();
+    if (kernels::dense_few_inputs_apply(inputs_, units_)) {
+      small_forward(input, output, kernels::dense_few_inputs, kernel_.data);
+      return;
+    }
+    if (kernels::dense_few_units_apply(inputs_, units_)) {
+      kernel_transposed_.resize(static_cast<std::size_t>(inputs_ * units_));
+      for (long i = 0; i < inputs_; ++i) {
+        for (long o = 0; o < units_; ++o) {
+          kernel_transposed_[static_cast<std::size_t>(o * inputs_ + i)] =
+              kernel_.data[i * units_ + o];
+        }
+      }
+      small_forward(input, output, kernels::dense_few_units, kernel_transposed_.data());
+      return;
+    }
     const Blocks columns = forward_columns(batch, units_);
     if (columns.count == 1) {
       parallel_for(0, static_cast<std::size_t>(batch), kRowsPerTask,
@@ -194,10 +211,35 @@ class Dense final : public Layer {
  private:
   Params params_;  // as declared (emit_logits may change activation_)
   long units_;
+  // Row tasks through one of dense_small.hpp's kernels (w as that kernel takes it), ReLU inside
+  // it, the other activations after it on the task's rows.
+  template <typename Kernel>
+  void small_forward(const Tensor& input, Tensor& output, const Kernel& kernel, const float* w) {
+    const bool relu = activation_ == kernels::Activation::kRelu;
+    parallel_for(0, static_cast<std::size_t>(input.batch()), kRowsPerTask,
+                 [&](std::size_t first, std::size_t last) {
+                   const auto r0 = static_cast<long>(first);
+                   const auto rows = static_cast<long>(last - first);
+                   float* y = output.data() + r0 * units_;
+                   kernel({.rows = rows,
+                           .k = inputs_,
+                           .n = units_,
+                           .x = input.data() + r0 * inputs_,
+                           .w = w,
+                           .b = use_bias_ ? bias_.data : nullptr,
+                           .y = y},
+                          relu);
+                   if (!kernels::linear_or_relu(activation_)) {
+                     kernels::activate(activation_, y, rows, units_);
+                   }
+                 });
+  }
+
   kernels::Activation activation_;  // what forward applies
   bool use_bias_;
   long inputs_ = 0;
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
+  std::vector<float> kernel_transposed_;  // units x inputs, for dense_few_units
   Workspace delta_;
 };
 
