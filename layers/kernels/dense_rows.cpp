@@ -4,6 +4,7 @@
 
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/bias.hpp"
+#include "layers/kernels/dense_small.hpp"
 #include "layers/kernels/gemm.hpp"
 
 namespace runner::kernels {
@@ -20,11 +21,20 @@ std::size_t block_count(long rows) {
 }  // namespace
 
 void dense_rows_forward(const DenseRowsGeometry& g, Activation act, const DenseRowsForward& t) {
+  const bool few_inputs = dense_few_inputs_apply(g.in, g.out);
   parallel_for(0, block_count(g.rows), 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t block = first; block < last; ++block) {
       const long r0 = static_cast<long>(block) * kRowsPerBlock;
       const long rows = std::min(g.rows - r0, kRowsPerBlock);
       float* y = t.y + r0 * g.out;
+      if (few_inputs) {
+        dense_few_inputs({rows, g.in, g.out, t.x + r0 * g.in, t.w, t.b, y},
+                         act == Activation::kRelu);
+        if (!linear_or_relu(act)) {
+          activate(act, y, rows, g.out);
+        }
+        continue;
+      }
       gemm(false, false, as_int(rows), as_int(g.out), as_int(g.in), 1.0F, t.x + r0 * g.in,
            as_int(g.in), t.w, as_int(g.out), 0.0F, y, as_int(g.out));
       add_bias_activate(y, t.b, act, rows, g.out);

@@ -1,7 +1,8 @@
 #pragma once
 // Dense products whose shapes the library's blocking does not suit, with the rows in registers:
 // few inputs (a tabular model's first layer, 30 features -> 512 units: dnnl_sgemm ran it at 85
-// GFLOP/s on 2 threads) and few units (a binary or regression head, 512 -> 1 or 2: 15 GFLOP/s).
+// GFLOP/s on 2 threads; SeparableConv2D's pointwise map of 32 channels to 64) and few units (a
+// binary or regression head, 512 -> 1 or 2: 15 GFLOP/s).
 // Single-threaded: Dense splits the rows into tasks. Each output sums its products in input
 // order, whichever rows a call gets, so results do not depend on the thread count.
 namespace runner::kernels {
