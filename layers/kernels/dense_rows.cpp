@@ -56,11 +56,11 @@ void dense_rows_backward(const DenseRowsGeometry& g, Activation act, const Dense
       float* delta = t.delta + r0 * g.out;
       float* dw = t.partials + block * block_floats;
       float* db = dw + g.in * g.out;
-      activation_backward(act, t.y + r0 * g.out, t.dy + r0 * g.out, delta, rows, g.out);
+      std::fill(db, db + g.out, 0.0F);
+      activation_backward_column_sums(act, t.y + r0 * g.out, t.dy + r0 * g.out, delta, rows, g.out,
+                                      db);
       gemm(true, false, as_int(g.in), as_int(g.out), as_int(rows), 1.0F, t.x + r0 * g.in,
            as_int(g.in), delta, as_int(g.out), 0.0F, dw, as_int(g.out));
-      std::fill(db, db + g.out, 0.0F);
-      add_column_sums(delta, rows, g.out, db);
       if (t.dx != nullptr) {
         gemm(false, true, as_int(rows), as_int(g.in), as_int(g.out), 1.0F, delta, as_int(g.out),
              t.w, as_int(g.out), 0.0F, t.dx + r0 * g.in, as_int(g.in));
