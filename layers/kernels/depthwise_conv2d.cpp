@@ -239,11 +239,34 @@ void register_taps_backward(const DepthwiseGeometry& g, const TapSources& source
     return;
   }
   load_weights();
+  // Offsets of the outputs that read an input pixel through each tap from the one that reads it
+  // through tap (0, 0) (the interior pixels' loop below).
+  long source_offsets[kTaps];
+  for (int ky = 0; ky < kRegisterTaps; ++ky) {
+    for (int kx = 0; kx < kRegisterTaps; ++kx) {
+      source_offsets[ky * kRegisterTaps + kx] =
+          -(ky * g.dilation_h * g.out_w + kx * g.dilation_w) * g.in_c;
+    }
+  }
+  const auto all_read = [](const long* readers) {
+    return readers[0] >= 0 && readers[1] >= 0 && readers[2] >= 0;
+  };
   for (long iy = 0; iy < g.in_h; ++iy) {
     const long* rows = sources.rows.data() + iy * kRegisterTaps;
+    const bool read_by_all_rows = all_read(rows);
     for (long ix = 0; ix < g.in_w; ++ix) {
       const long* cols = sources.cols.data() + ix * kRegisterTaps;
       Vec sum{};
+      if (read_by_all_rows && all_read(cols)) {
+        // Every tap reads it: no sources to check, the same sums in the same order.
+        const float* first = d + (rows[0] * g.out_w + cols[0]) * g.in_c + c0;
+#pragma GCC unroll 9
+        for (int tap = kTaps - 1; tap >= 0; --tap) {
+          sum += load_block<kFull>(first + source_offsets[tap], lanes) * wv[tap];
+        }
+        store_block<kFull>(sum, lanes, out.dx + (iy * g.in_w + ix) * g.in_c + c0);
+        continue;
+      }
 #pragma GCC unroll 3
       for (int ky = kRegisterTaps - 1; ky >= 0; --ky) {
         const long oy = rows[ky];
