@@ -200,12 +200,17 @@ void register_taps_backward(const DepthwiseGeometry& g, const TapSources& source
       const long ix0 = ox * g.stride_w - g.pad_left;
       const Vec dv = load_block<kFull>(d + (oy * g.out_w + ox) * g.in_c + c0, lanes);
       bias += dv;
-      if (!kScatter && inside_rows && ix0 >= 0 && ix0 + span_w < g.in_w) {
+      if (inside_rows && ix0 >= 0 && ix0 + span_w < g.in_w) {
         // Every tap inside the image: no bounds to check, the same sums in the same order.
-        const float* window = x + (iy0 * g.in_w + ix0) * g.in_c + c0;
+        const long first = (iy0 * g.in_w + ix0) * g.in_c + c0;
 #pragma GCC unroll 9
         for (int tap = 0; tap < kTaps; ++tap) {
-          acc[tap] += load_block<kFull>(window + tap_offsets[tap], lanes) * dv;
+          const long at = first + tap_offsets[tap];
+          acc[tap] += load_block<kFull>(x + at, lanes) * dv;
+          if constexpr (kScatter) {
+            store_block<kFull>(load_block<kFull>(out.dx + at, lanes) + dv * wv[tap], lanes,
+                               out.dx + at);
+          }
         }
         continue;
       }
