@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <span>
 #include <utility>
@@ -69,10 +70,14 @@ TEST_SUITE("conv2d kernel") {
                           // One channel, stride 1, at most a register of filters: neighbouring
                           // pixels in a register, in blocks of two, one and a partial one
                           Case{2, 5, 37, 1, 6, 5, 1, 2}, Case{2, 6, 21, 1, 8, 3, 1, 1},
-                          Case{1, 4, 17, 1, 7, 3, 1, 0}}) {
+                          Case{1, 4, 17, 1, 7, 3, 1, 0},
+                          // Patches of at most 64 for 16+ filters: dense_small's few-inputs
+                          // kernel (1x1 with 24 and 64 channels; the second case, 3x3 on 5)
+                          Case{2, 6, 5, 24, 32, 1, 1, 0}, Case{2, 7, 7, 64, 128, 1, 1, 0}}) {
       CAPTURE(c.batch);
       CAPTURE(c.in_c);
       CAPTURE(c.out_c);
+      CAPTURE(c.k);
       const long out_h = (c.in_h + 2 * c.pad - c.k) / c.stride + 1;
       const long out_w = (c.in_w + 2 * c.pad - c.k) / c.stride + 1;
       const kernels::Conv2DGeometry g{c.in_h, c.in_w, c.in_c,   out_h,    out_w, c.out_c,
@@ -80,13 +85,24 @@ TEST_SUITE("conv2d kernel") {
       const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
       const auto w = pattern(static_cast<std::size_t>(g.patch() * g.out_c), 0.23);
       const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
-      std::vector<float> y(static_cast<std::size_t>(c.batch * g.out_size()));
-      std::vector<float> col(kernels::conv2d_col_size(g, kernels::Activation::kLinear, c.batch));
-      kernels::conv2d_forward(
-          g, {kernels::Activation::kLinear},
-          {.batch = c.batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
-          col.data());
-      CHECK(worst_difference(y, naive_conv(g, c.batch, x, w, b)) < 1e-4);
+      const auto linear = naive_conv(g, c.batch, x, w, b);
+      for (const auto act :
+           {kernels::Activation::kLinear, kernels::Activation::kRelu, kernels::Activation::kTanh}) {
+        CAPTURE(kernels::activation_name(act));
+        std::vector<float> y(static_cast<std::size_t>(c.batch * g.out_size()));
+        std::vector<float> col(kernels::conv2d_col_size(g, act, c.batch));
+        kernels::conv2d_forward(
+            g, {act},
+            {.batch = c.batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
+            col.data());
+        std::vector<double> expected(linear.size());
+        std::transform(linear.begin(), linear.end(), expected.begin(), [&](double v) {
+          return act == kernels::Activation::kRelu   ? std::max(v, 0.0)
+                 : act == kernels::Activation::kTanh ? std::tanh(v)
+                                                     : v;
+        });
+        CHECK(worst_difference(y, expected) < 1e-4);
+      }
     }
   }
 
