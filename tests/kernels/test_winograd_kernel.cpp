@@ -10,6 +10,7 @@
 #include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
 #include "tests/support/threads.hpp"
+#include "tests/support/winograd_run.hpp"
 
 namespace runner::test {
 
@@ -69,44 +70,12 @@ const Case kCases[] = {
     Case{2, 7, 7, 80, 144, 1},     Case{2, 14, 14, 32, 64, 2, 5}, Case{3, 9, 8, 19, 48, 0, 5},
     Case{1, 7, 7, 16, 17, 2, 5},   Case{2, 6, 7, 48, 16, 1, 5},   Case{2, 5, 6, 8, 144, 2, 5}};
 
-struct Buffers {
-  std::vector<float> y, u, v, delta, partials, dx, dw, db;
-  Buffers(const kernels::Conv2DGeometry& g, long tile, long batch) {
-    const auto sizes = kernels::winograd_sizes(g, tile, batch);
-    y.resize(static_cast<std::size_t>(batch * g.out_size()));
-    delta.resize(y.size());
-    u.resize(sizes.weights);
-    v.resize(sizes.inputs);
-    partials.resize(sizes.partials);
-    // NaN: backward must write every element of dx.
-    dx.assign(static_cast<std::size_t>(batch * g.in_size()), std::nanf(""));
-    dw.assign(static_cast<std::size_t>(g.patch() * g.out_c), 0.0F);
-    db.assign(static_cast<std::size_t>(g.out_c), 0.0F);
-  }
-};
+using Buffers = WinogradBuffers;
 
-// Runs forward then backward and returns the buffers.
+// Runs forward then backward on a case's inputs.
 Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const Inputs& in,
             kernels::Activation act = kernels::Activation::kLinear) {
-  Buffers bufs(g, tile, batch);
-  kernels::winograd_forward(
-      g, tile, {act},
-      {.batch = batch, .x = in.x.data(), .w = in.w.data(), .b = in.b.data(), .y = bufs.y.data()},
-      bufs.u.data(), bufs.v.data());
-  kernels::winograd_backward(g, tile, {act},
-                             {.batch = batch,
-                              .x = in.x.data(),
-                              .w = in.w.data(),
-                              .y = bufs.y.data(),
-                              .dy = in.dy.data(),
-                              .dw = bufs.dw.data(),
-                              .db = bufs.db.data(),
-                              .dx = bufs.dx.data()},
-                             {.u = bufs.u.data(),
-                              .v = bufs.v.data(),
-                              .delta = bufs.delta.data(),
-                              .partials = bufs.partials.data()});
-  return bufs;
+  return run_winograd(g, tile, batch, act, in.x, in.w, in.b, in.dy);
 }
 
 // Both tiles, every case of kCases (odd sizes: a dropped last row or column, a 1x1 output that

@@ -10,6 +10,7 @@
 #include "layers/kernels/winograd.hpp"
 #include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
+#include "tests/support/winograd_run.hpp"
 
 namespace runner::test {
 
@@ -66,42 +67,6 @@ struct PhaseCopy {
   }
 };
 
-struct Results {
-  std::vector<float> y, dx, dw, db;
-};
-
-// Forward then backward of g on `batch` images (of g's sizes) with one activation.
-Results run(const kernels::Conv2DGeometry& g, long batch, kernels::Activation act,
-            const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b,
-            const std::vector<float>& dy) {
-  const long tile = kernels::winograd_tile(g);
-  const auto sizes = kernels::winograd_sizes(g, tile, batch);
-  std::vector<float> u(sizes.weights);
-  std::vector<float> v(sizes.inputs);
-  std::vector<float> partials(sizes.partials);
-  std::vector<float> delta(static_cast<std::size_t>(batch * g.out_size()));
-  Results r{.y = std::vector<float>(static_cast<std::size_t>(batch * g.out_size())),
-            .dx = std::vector<float>(static_cast<std::size_t>(batch * g.in_size()), std::nanf("")),
-            .dw = std::vector<float>(w.size()),
-            .db = std::vector<float>(b.size())};
-  kernels::winograd_forward(
-      g, tile, {act},
-      {.batch = batch, .x = x.data(), .w = w.data(), .b = b.data(), .y = r.y.data()}, u.data(),
-      v.data());
-  kernels::winograd_backward(
-      g, tile, {act},
-      {.batch = batch,
-       .x = x.data(),
-       .w = w.data(),
-       .y = r.y.data(),
-       .dy = dy.data(),
-       .dw = r.dw.data(),
-       .db = r.db.data(),
-       .dx = r.dx.data()},
-      {.u = u.data(), .v = v.data(), .delta = delta.data(), .partials = partials.data()});
-  return r;
-}
-
 }  // namespace
 
 TEST_SUITE("winograd kernel") {
@@ -136,9 +101,11 @@ TEST_SUITE("winograd kernel") {
         const auto b = pattern(static_cast<std::size_t>(g.out_c), 1.1);
         const auto dy = pattern(static_cast<std::size_t>(c.batch * g.out_size()), 0.71);
 
-        const Results in_place = run(g, c.batch, act, x, w, b, dy);
-        const Results copied =
-            run(p, c.batch * phases, act, input.split(c.batch, x), w, b, output.split(c.batch, dy));
+        const WinogradBuffers in_place =
+            run_winograd(g, kernels::winograd_tile(g), c.batch, act, x, w, b, dy);
+        const WinogradBuffers copied =
+            run_winograd(p, kernels::winograd_tile(p), c.batch * phases, act,
+                         input.split(c.batch, x), w, b, output.split(c.batch, dy));
         CHECK(bitwise_equal(in_place.y, output.merge(c.batch, copied.y)));
         // Backward works chunk by chunk (the weight gradient's sums, the input gradient's groups
         // of tiles), and chunks hold whole samples (Tiling): the phase batch's chunks when a
