@@ -80,19 +80,6 @@ inline void load_row(const float* src, Vec (&row)[NV]) {
   keep_in_registers(row);
 }
 
-// acc[r][j] += scalar(r) * row[j]: one rank-one update of the register block.
-template <int R, int NV, typename Scalar>
-inline void rank_one_update(Vec (&acc)[R][NV], const Vec (&row)[NV], const Scalar& scalar) {
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-    const float s = scalar(r);
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      acc[r][j] += s * row[j];
-    }
-  }
-}
-
 template <int R, int NV>
 void pixel_block(const PixelRows& rows, const std::vector<ImplicitTap>& taps, long c,
                  const float* w, long n, const float* b, bool relu) {
@@ -113,17 +100,7 @@ void pixel_block(const PixelRows& rows, const std::vector<ImplicitTap>& taps, lo
       rank_one_update(acc, row, [&](int r) { return a[r][k]; });
     }
   }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      Vec v = acc[r][j];
-      if (b != nullptr) {
-        v += load_full(b + j * kLanes);
-      }
-      store_full(relu ? relu_lanes(v) : v, rows.y[r] + j * kLanes);
-    }
-  }
+  store_biased_rows<true>(acc, b, relu, kLanes, [&](int r) { return rows.y[r]; });
 }
 
 }  // namespace

@@ -25,26 +25,9 @@ void few_inputs_block(const DenseProduct& p, const float* x, const float* w, con
     for (int j = 0; j < NV; ++j) {
       row[j] = load_block<kFull>(w + kk * p.n + j * kLanes, lanes);
     }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const float s = x[r * p.k + kk];
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        acc[r][j] += s * row[j];
-      }
-    }
+    rank_one_update(acc, row, [&](int r) { return x[r * p.k + kk]; });
   }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      Vec v = acc[r][j];
-      if (b != nullptr) {
-        v += load_block<kFull>(b + j * kLanes, lanes);
-      }
-      store_block<kFull>(relu ? relu_lanes(v) : v, lanes, y + r * p.n + j * kLanes);
-    }
-  }
+  store_biased_rows<kFull>(acc, b, relu, lanes, [&](int r) { return y + r * p.n; });
 }
 
 // The sum of a register's lanes, in lane order.

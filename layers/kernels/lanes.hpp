@@ -228,6 +228,38 @@ inline Vec relu_lanes(const Vec& v) {
   return v < 0.0F ? Vec{} : v;
 }
 
+// acc[r][j] += scalar(r) * row[j]: one rank-one update of an R x NV register block (the register
+// kernels' inner step: conv2d_implicit, dense_small).
+template <int R, int NV, typename Scalar>
+inline void rank_one_update(Vec (&acc)[R][NV], const Vec (&row)[NV], const Scalar& scalar) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    const float s = scalar(r);
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      acc[r][j] += s * row[j];
+    }
+  }
+}
+
+// The block's epilogue: row r of acc, plus b (NV registers; null for none), through ReLU when
+// `relu`, into dst(r). kFull false: one register of `lanes` columns.
+template <bool kFull, int R, int NV, typename Dst>
+inline void store_biased_rows(const Vec (&acc)[R][NV], const float* b, bool relu, int lanes,
+                              const Dst& dst) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      Vec v = acc[r][j];
+      if (b != nullptr) {
+        v += load_block<kFull>(b + j * kLanes, lanes);
+      }
+      store_block<kFull>(relu ? relu_lanes(v) : v, lanes, dst(r) + j * kLanes);
+    }
+  }
+}
+
 inline void add_lanes(const Vec& v, int lanes, float* dst) {
   store_lanes(load_lanes(dst, lanes) + v, lanes, dst);
 }
