@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "layers/kernels/dense_small.hpp"
+#include "layers/kernels/lanes.hpp"
 #include "tests/support/bitwise.hpp"
 #include "tests/support/conv_reference.hpp"
 
@@ -97,7 +98,7 @@ TEST_SUITE("dense small kernels") {
       check(kernels::dense_few_inputs, s, false);
     }
     CHECK_FALSE(kernels::dense_few_inputs_apply(65, 512));
-    CHECK_FALSE(kernels::dense_few_inputs_apply(30, 8));
+    CHECK_FALSE(kernels::dense_few_inputs_apply(30, kernels::kLanes - 1));
   }
 
   // Inputs shorter than a register, at and past the four chains' 64, with a partial register.
