@@ -81,7 +81,7 @@ inline void load_row(const float* src, Vec (&row)[NV]) {
 }
 
 template <int R, int NV>
-void pixel_block(const PixelRows& rows, const std::vector<ImplicitTap>& taps, long c,
+void pixel_block(const PixelRows& rows, long y_shift, const std::vector<ImplicitTap>& taps, long c,
                  const float* w, long n, const float* b, bool relu) {
   Vec acc[R][NV] = {};
   for (const ImplicitTap& tap : taps) {
@@ -100,7 +100,7 @@ void pixel_block(const PixelRows& rows, const std::vector<ImplicitTap>& taps, lo
       rank_one_update(acc, row, [&](int r) { return a[r][k]; });
     }
   }
-  store_biased_rows<true>(acc, b, relu, kLanes, [&](int r) { return rows.y[r]; });
+  store_biased_rows<true>(acc, b, relu, kLanes, [&](int r) { return rows.y[r] + y_shift; });
 }
 
 }  // namespace
@@ -170,14 +170,12 @@ void implicit_products(const std::vector<ImplicitGroup>& groups, const ProductSh
       }
       for (long j0 = 0; j0 < vecs; j0 += kBlockVecs) {
         const long block_vecs = std::min<long>(kBlockVecs, vecs - j0);
-        PixelRows shifted = rows;
-        for (long r = 0; r < block; ++r) {
-          shifted.y[r] += j0 * kLanes;
-        }
+        // The block's columns start j0 registers into each row. (A copy of `rows` with its
+        // pointers moved stalled on store forwarding: 6% of the strided layer's samples.)
         with_constant<kBlockRows>(block, [&](auto r) {
           with_constant<kBlockVecs>(block_vecs, [&](auto nv) {
             pixel_block<decltype(r)::value, decltype(nv)::value>(
-                shifted, group.taps, shape.k, w + j0 * kLanes, shape.n,
+                rows, j0 * kLanes, group.taps, shape.k, w + j0 * kLanes, shape.n,
                 bias != nullptr ? bias + j0 * kLanes : nullptr, relu);
           });
         });
