@@ -124,12 +124,7 @@ class Dense final : public Layer {
     }
     if (kernels::dense_few_units_apply(inputs_, units_)) {
       kernel_transposed_.resize(static_cast<std::size_t>(inputs_ * units_));
-      for (long i = 0; i < inputs_; ++i) {
-        for (long o = 0; o < units_; ++o) {
-          kernel_transposed_[static_cast<std::size_t>(o * inputs_ + i)] =
-              kernel_.data[i * units_ + o];
-        }
-      }
+      kernels::transpose_matrices(1, inputs_, units_, kernel_.data, kernel_transposed_.data());
       small_forward(input, output, kernels::dense_few_units, kernel_transposed_.data());
       return;
     }
@@ -211,27 +206,21 @@ class Dense final : public Layer {
  private:
   Params params_;  // as declared (emit_logits may change activation_)
   long units_;
-  // Row tasks through one of dense_small.hpp's kernels (w as that kernel takes it), ReLU inside
-  // it, the other activations after it on the task's rows.
+  // Row tasks through one of dense_small.hpp's kernels (w as that kernel takes it).
   template <typename Kernel>
   void small_forward(const Tensor& input, Tensor& output, const Kernel& kernel, const float* w) {
-    const bool relu = activation_ == kernels::Activation::kRelu;
     parallel_for(0, static_cast<std::size_t>(input.batch()), kRowsPerTask,
                  [&](std::size_t first, std::size_t last) {
                    const auto r0 = static_cast<long>(first);
                    const auto rows = static_cast<long>(last - first);
-                   float* y = output.data() + r0 * units_;
                    kernel({.rows = rows,
                            .k = inputs_,
                            .n = units_,
                            .x = input.data() + r0 * inputs_,
                            .w = w,
                            .b = use_bias_ ? bias_.data : nullptr,
-                           .y = y},
-                          relu);
-                   if (!kernels::linear_or_relu(activation_)) {
-                     kernels::activate(activation_, y, rows, units_);
-                   }
+                           .y = output.data() + r0 * units_},
+                          activation_);
                  });
   }
 

@@ -9,8 +9,8 @@
 #include "layers/kernels/bias.hpp"
 #include "layers/kernels/conv2d_implicit.hpp"
 #include "layers/kernels/conv2d_in_place.hpp"
-#include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/dense_small.hpp"
+#include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
 #include "layers/kernels/lanes.hpp"
 #include "layers/kernels/thread_scratch.hpp"
@@ -236,10 +236,7 @@ void patches_times_kernel(const Conv2DGeometry& g, long rows, const float* col, 
                           const float* b, Activation act, float* out) {
   const long patch = g.patch();
   if (dense_few_inputs_apply(patch, g.out_c)) {
-    dense_few_inputs({rows, patch, g.out_c, col, w, b, out}, act == Activation::kRelu);
-    if (!linear_or_relu(act)) {
-      activate(act, out, rows, g.out_c);
-    }
+    dense_few_inputs({rows, patch, g.out_c, col, w, b, out}, act);
     return;
   }
   gemm(false, false, as_int(rows), as_int(g.out_c), as_int(patch), 1.0F, col, as_int(patch), w,

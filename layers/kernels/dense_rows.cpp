@@ -28,11 +28,7 @@ void dense_rows_forward(const DenseRowsGeometry& g, Activation act, const DenseR
       const long rows = std::min(g.rows - r0, kRowsPerBlock);
       float* y = t.y + r0 * g.out;
       if (few_inputs) {
-        dense_few_inputs({rows, g.in, g.out, t.x + r0 * g.in, t.w, t.b, y},
-                         act == Activation::kRelu);
-        if (!linear_or_relu(act)) {
-          activate(act, y, rows, g.out);
-        }
+        dense_few_inputs({rows, g.in, g.out, t.x + r0 * g.in, t.w, t.b, y}, act);
         continue;
       }
       gemm(false, false, as_int(rows), as_int(g.out), as_int(g.in), 1.0F, t.x + r0 * g.in,

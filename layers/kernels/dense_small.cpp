@@ -45,7 +45,8 @@ bool dense_few_inputs_apply(long k, long n) {
   return k >= 1 && k <= kFewInputsMaxK && n >= kLanes;
 }
 
-void dense_few_inputs(const DenseProduct& p, bool relu) {
+void dense_few_inputs(const DenseProduct& p, Activation act) {
+  const bool relu = act == Activation::kRelu;
   const long full_vecs = p.n / kLanes;
   const int tail = static_cast<int>(p.n - full_vecs * kLanes);
   // Calls fn(R, rows' x, rows' y) per block of rows.
@@ -72,13 +73,17 @@ void dense_few_inputs(const DenseProduct& p, bool relu) {
       few_inputs_block<decltype(r)::value, 1, false>(p, x, p.w + c0, bias(c0), tail, relu, y + c0);
     });
   }
+  if (!linear_or_relu(act)) {
+    activate(act, p.y, p.rows, p.n);
+  }
 }
 
 bool dense_few_units_apply(long k, long n) {
   return k >= 1 && n >= 1 && n <= kFewUnitsMaxN;
 }
 
-void dense_few_units(const DenseProduct& p, bool relu) {
+void dense_few_units(const DenseProduct& p, Activation act) {
+  const bool relu = act == Activation::kRelu;
   // Four accumulators per dot product, so the multiply-adds do not wait on each other; they are
   // added in a fixed order.
   constexpr int kChains = 4;
@@ -104,6 +109,9 @@ void dense_few_units(const DenseProduct& p, bool relu) {
       }
       p.y[r * p.n + j] = relu ? std::max(v, 0.0F) : v;
     }
+  }
+  if (!linear_or_relu(act)) {
+    activate(act, p.y, p.rows, p.n);
   }
 }
 

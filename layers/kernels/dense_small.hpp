@@ -5,10 +5,12 @@
 // binary or regression head, 512 -> 1 or 2: 15 GFLOP/s).
 // Single-threaded: Dense splits the rows into tasks. Each output sums its products in input
 // order, whichever rows a call gets, so results do not depend on the thread count.
+#include "layers/kernels/activations.hpp"
+
 namespace runner::kernels {
 
-// y[rows x n] = x[rows x k] w[k x n] (+ b), then max(y, 0) when `relu`; row-major, x's rows k
-// floats apart, y's n.
+// y[rows x n] = act(x[rows x k] w[k x n] (+ b)); row-major, x's rows k floats apart, y's n.
+// ReLU runs inside the kernels, the other activations in a pass over the call's rows.
 struct DenseProduct {
   long rows, k, n;
   const float* x = nullptr;
@@ -20,11 +22,11 @@ struct DenseProduct {
 // The few-inputs kernel: for k up to kFewInputsMaxK and n of at least one register.
 constexpr long kFewInputsMaxK = 64;
 bool dense_few_inputs_apply(long k, long n);
-void dense_few_inputs(const DenseProduct& p, bool relu);
+void dense_few_inputs(const DenseProduct& p, Activation act);
 
 // The few-units kernel: n up to kFewUnitsMaxN, any k; p.w is the kernel transposed (n x k).
 constexpr long kFewUnitsMaxN = 4;
 bool dense_few_units_apply(long k, long n);
-void dense_few_units(const DenseProduct& p, bool relu);
+void dense_few_units(const DenseProduct& p, Activation act);
 
 }  // namespace runner::kernels

@@ -50,17 +50,18 @@ std::vector<double> expected(const Shape& s, const Operands& in, bool bias, bool
   return y;
 }
 
-using Kernel = void (*)(const kernels::DenseProduct&, bool);
+using Kernel = void (*)(const kernels::DenseProduct&, kernels::Activation);
 
 // The kernel over all rows, and again over rows [0, split) and [split, rows).
 std::vector<float> run(Kernel kernel, const Shape& s, const Operands& in, const float* w, bool bias,
                        bool relu, long split = 0) {
   std::vector<float> y(static_cast<std::size_t>(s.rows * s.n), std::nanf(""));
   const float* b = bias ? in.b.data() : nullptr;
+  const auto act = relu ? kernels::Activation::kRelu : kernels::Activation::kLinear;
   if (split > 0) {
-    kernel({split, s.k, s.n, in.x.data(), w, b, y.data()}, relu);
+    kernel({split, s.k, s.n, in.x.data(), w, b, y.data()}, act);
   }
-  kernel({s.rows - split, s.k, s.n, in.x.data() + split * s.k, w, b, y.data() + split * s.n}, relu);
+  kernel({s.rows - split, s.k, s.n, in.x.data() + split * s.k, w, b, y.data() + split * s.n}, act);
   return y;
 }
 
