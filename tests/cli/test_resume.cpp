@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <csignal>
 #include <fstream>
 
 #include "framework/io/checkpoint.hpp"
@@ -76,10 +77,10 @@ TEST_SUITE("slow/resume") {
       TempDir dir;
       const std::string command = fmt::format(
           "({} experiments/cnn.yaml --quiet --threads 1 --set data.limit=6000 --set "
-          "fit.epochs=30 --set results_dir={} >{} 2>{} </dev/null & pid=$!; sleep {}; "
+          "fit.epochs=30 --set results_dir={} >{} 2>{} </dev/null & pid=$!; {}sleep {}; "
           "kill -TERM $pid; wait $pid; echo $? >{})",
           RUNNER_BINARY, (dir / "results").string(), (dir / "out").string(), (dir / "err").string(),
-          seconds, (dir / "rc").string());
+          shell_wait_until_blocked(SIGTERM), seconds, (dir / "rc").string());
       REQUIRE(std::system(command.c_str()) == 0);
       const std::string err = slurp(dir / "err");
       INFO(err);

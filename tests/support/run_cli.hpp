@@ -48,6 +48,18 @@ inline CliResult run_cli(const std::string& args) {
   return run_cli("", args);
 }
 
+// A shell fragment that waits until the process $pid blocks `signal` (its bit in /proc's SigBlk
+// mask), at most 10 s. runner blocks SIGINT and SIGTERM early in main for its sigwait() thread;
+// one sent before that kills it by the default action, without its message, and a fixed delay
+// cannot rule that out on a loaded sanitizer build.
+inline std::string shell_wait_until_blocked(int signal) {
+  return "i=0; while [ $i -lt 1000 ]; do "
+         "m=$(awk '/^SigBlk:/ {print $2}' /proc/$pid/status 2>/dev/null); "
+         "[ -n \"$m\" ] && [ $(( 0x$m & " +
+         std::to_string(1L << (signal - 1)) +
+         " )) -ne 0 ] && break; i=$((i + 1)); sleep 0.01; done; ";
+}
+
 // How often `what` occurs in `text` (overlaps included).
 inline std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;
