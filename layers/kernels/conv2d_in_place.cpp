@@ -76,85 +76,126 @@ void start_filter_block(long n_out, long c0, const float* sums, int (&lanes)[NV]
 // Accumulators the weight gradient keeps in registers at once; more (a 5x5 patch on 64 filters
 // needs 100) spill to the stack, each multiply-add then a load and a store.
 constexpr int kGradientAccumulators = kLanes >= 16 ? 24 : 12;
-// Pixels whose output gradients weight_gradient_in_tap_groups gathers at once (they stay in L1).
+// Pixels whose output gradients weight_gradient gathers at once (they stay in L1).
 constexpr long kGradientBlockPixels = 64;
 
-// weight_gradient for K * NV > kGradientAccumulators: a block of pixels' output gradients is
-// gathered once (the pooled ones unpooled once), then taken by groups of taps whose
-// accumulators fit the registers. Each accumulator still adds its pixels one by one in order
-// and the bias sums go in the same groups of four, so the same bits as the one-pass loop.
-template <int K, int NV, typename Delta>
-void weight_gradient_in_tap_groups(const Conv2DGeometry& g, const PaddedLayout& layout,
-                                   const float* images, long count, const Delta& delta_at, long c0,
-                                   float* dw, float* sums) {
+// The chunk's pixels in order (across rows and samples): the next one to gather.
+struct PixelCursor {
+  long n = 0, oh = 0, ow = 0;
+  void next(const Conv2DGeometry& g) {
+    if (++ow == g.out_w) {
+      ow = 0;
+      if (++oh == g.out_h) {
+        oh = 0;
+        ++n;
+      }
+    }
+  }
+};
+
+// A block of pixels' output gradients for NV registers of filters, and their patches.
+template <int NV>
+struct GradientBlock {
+  long pixels = 0;
+  Vec delta[kGradientBlockPixels][NV];
+  const float* patch[kGradientBlockPixels];
+};
+
+// The next block.pixels pixels from `at` into the block: the only step that depends on the
+// output gradient's form (dense, through ReLU, unpooled), so the sums below are compiled once per
+// (K, NV) for all three forms (clang with AddressSanitizer spent 295 s on this file when each
+// form had its own copies, a third of the sanitizer build).
+template <int NV, typename Delta>
+[[gnu::noinline]] void gather_gradient_block(const Conv2DGeometry& g, const PaddedLayout& layout,
+                                             const float* images, const Delta& delta_at, long c0,
+                                             const int (&lanes)[NV], PixelCursor& at,
+                                             GradientBlock<NV>& block) {
+  for (long i = 0; i < block.pixels; ++i, at.next(g)) {
+    block.patch[i] = images + at.n * layout.sample_floats + at.oh * layout.row_stride +
+                     at.ow * layout.col_stride;
+    for (int j = 0; j < NV; ++j) {
+      block.delta[i][j] = delta_at(at.n, at.oh, at.ow, c0 + j * kLanes, lanes[j]);
+    }
+  }
+}
+
+// acc[t] += the sums of kTaps taps (from the first of `taps`) over a block, held in registers
+// over it.
+template <int kTaps, int NV>
+[[gnu::noinline]] void add_tap_group(const GradientBlock<NV>& block, const long* taps,
+                                     Vec (*acc)[NV]) {
+  Vec a[kTaps][NV];
+  long offsets[kTaps];
+  for (int t = 0; t < kTaps; ++t) {
+    offsets[t] = taps[t];
+    for (int j = 0; j < NV; ++j) {
+      a[t][j] = acc[t][j];
+    }
+  }
+  for (long p = 0; p < block.pixels; ++p) {
+#pragma GCC unroll 24
+    for (int t = 0; t < kTaps; ++t) {
+      const float x = block.patch[p][offsets[t]];
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        a[t][j] += x * block.delta[p][j];
+      }
+    }
+  }
+  for (int t = 0; t < kTaps; ++t) {
+    for (int j = 0; j < NV; ++j) {
+      acc[t][j] = a[t][j];
+    }
+  }
+}
+
+// A block's pixels into the bias sums (pairwise in groups of four before they meet the running
+// sum, as add_column_sums does; the last pixels, fewer than four, one by one) and into the K
+// taps' sums, by groups of taps whose accumulators fit the registers (kGradientAccumulators).
+// Each accumulator adds its pixels one by one in order, whatever the groups.
+template <int K, int NV>
+[[gnu::noinline]] void add_gradient_block(const GradientBlock<NV>& block, const long* taps,
+                                          Vec (&sum)[NV], Vec (&acc)[K][NV]) {
+  long i = 0;
+  for (; i + 4 <= block.pixels; i += 4) {
+    for (int j = 0; j < NV; ++j) {
+      sum[j] += (block.delta[i][j] + block.delta[i + 1][j]) +
+                (block.delta[i + 2][j] + block.delta[i + 3][j]);
+    }
+  }
+  for (; i < block.pixels; ++i) {
+    for (int j = 0; j < NV; ++j) {
+      sum[j] += block.delta[i][j];
+    }
+  }
   constexpr int kGroup = std::max(1, kGradientAccumulators / NV);
+  for (int t0 = 0; t0 < K; t0 += kGroup) {
+    with_constant<kGroup>(std::min(kGroup, K - t0), [&](auto group) {
+      add_tap_group<decltype(group)::value, NV>(block, taps + t0, acc + t0);
+    });
+  }
+}
+
+// weight_gradient when its K * NV sums do not fit the registers: by blocks of
+// kGradientBlockPixels pixels, each gathered once, then taken by groups of taps. Blocks hold
+// whole groups of four but the last, so the bias sums group the pixels as the one-pass loop
+// below does, and each tap's sum adds its pixels in order: the same bits.
+template <int K, int NV, typename Delta>
+void weight_gradient_in_blocks(const Conv2DGeometry& g, const PaddedLayout& layout,
+                               const float* images, long count, const Delta& delta_at, long c0,
+                               float* dw, float* sums) {
   const long n_out = g.out_c;
   int lanes[NV];
   Vec sum[NV];
   start_filter_block(n_out, c0, sums, lanes, sum);
   Vec acc[K][NV] = {};
-  Vec block[kGradientBlockPixels][NV];
-  const float* patch_at[kGradientBlockPixels];
+  GradientBlock<NV> block;
+  PixelCursor at;
   const long pixels = count * g.out_h * g.out_w;
-  long n = 0;
-  long oh = 0;
-  long ow = 0;
   for (long q0 = 0; q0 < pixels; q0 += kGradientBlockPixels) {
-    const long block_pixels = std::min(kGradientBlockPixels, pixels - q0);
-    for (long i = 0; i < block_pixels; ++i) {
-      patch_at[i] =
-          images + n * layout.sample_floats + oh * layout.row_stride + ow * layout.col_stride;
-      for (int j = 0; j < NV; ++j) {
-        block[i][j] = delta_at(n, oh, ow, c0 + j * kLanes, lanes[j]);
-      }
-      if (++ow == g.out_w) {
-        ow = 0;
-        if (++oh == g.out_h) {
-          oh = 0;
-          ++n;
-        }
-      }
-    }
-    // Blocks hold whole groups of four but the last, as the one-pass loop groups the pixels.
-    long i = 0;
-    for (; i + 4 <= block_pixels; i += 4) {
-      for (int j = 0; j < NV; ++j) {
-        sum[j] += (block[i][j] + block[i + 1][j]) + (block[i + 2][j] + block[i + 3][j]);
-      }
-    }
-    for (; i < block_pixels; ++i) {
-      for (int j = 0; j < NV; ++j) {
-        sum[j] += block[i][j];
-      }
-    }
-    for (int t0 = 0; t0 < K; t0 += kGroup) {
-      with_constant<kGroup>(std::min(kGroup, K - t0), [&](auto group) {
-        constexpr int kTaps = decltype(group)::value;
-        Vec a[kTaps][NV];
-        long taps[kTaps];
-        for (int t = 0; t < kTaps; ++t) {
-          taps[t] = layout.taps[t0 + t];
-          for (int j = 0; j < NV; ++j) {
-            a[t][j] = acc[t0 + t][j];
-          }
-        }
-        for (long p = 0; p < block_pixels; ++p) {
-#pragma GCC unroll 24
-          for (int t = 0; t < kTaps; ++t) {
-            const float x = patch_at[p][taps[t]];
-#pragma GCC unroll 4
-            for (int j = 0; j < NV; ++j) {
-              a[t][j] += x * block[p][j];
-            }
-          }
-        }
-        for (int t = 0; t < kTaps; ++t) {
-          for (int j = 0; j < NV; ++j) {
-            acc[t0 + t][j] = a[t][j];
-          }
-        }
-      });
-    }
+    block.pixels = std::min(kGradientBlockPixels, pixels - q0);
+    gather_gradient_block<NV>(g, layout, images, delta_at, c0, lanes, at, block);
+    add_gradient_block<K, NV>(block, layout.taps, sum, acc);
   }
   for (int kk = 0; kk < K; ++kk) {
     for (int j = 0; j < NV; ++j) {
@@ -244,12 +285,13 @@ void weight_gradient_in_one_pass(const Conv2DGeometry& g, const PaddedLayout& la
 }
 
 // The weight gradient of filters [c0, c0 + NV * kLanes) over the chunk's pixels: in one pass
-// when its K * NV sums fit the registers, else by groups of taps (the same bits either way).
+// when its K * NV sums fit the registers (the output gradient read where it is: the reference
+// network's first convolution took a third longer through gathered blocks), else by blocks.
 template <int K, int NV, typename Delta>
 void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
                      long count, const Delta& delta_at, long c0, float* dw, float* sums) {
   if constexpr (K * NV > kGradientAccumulators) {
-    weight_gradient_in_tap_groups<K, NV>(g, layout, images, count, delta_at, c0, dw, sums);
+    weight_gradient_in_blocks<K, NV>(g, layout, images, count, delta_at, c0, dw, sums);
   } else {
     weight_gradient_in_one_pass<K, NV>(g, layout, images, count, delta_at, c0, dw, sums);
   }
@@ -280,10 +322,9 @@ float lane_sum(const Vec& v) {
 // row of pixels per filter (the third scratch slot), then per filter the K tap sums and the bias
 // sum over every row of the chunk, each lane a pixel column mod kLanes, the lanes added in order
 // at the end. The order depends on the chunk alone, not on the thread.
-template <int K, typename Delta>
-void weight_gradient_by_pixels(const Conv2DGeometry& g, const PaddedLayout& layout,
-                               const float* images, long count, const Delta& delta_at, float* dw,
-                               float* sums) {
+template <typename Delta>
+[[gnu::noinline]] float* transpose_output_gradient(const Conv2DGeometry& g, long count,
+                                                   const Delta& delta_at) {
   const long n_out = g.out_c;
   const long out_w = g.out_w;
   const long rows = count * g.out_h;
@@ -300,6 +341,19 @@ void weight_gradient_by_pixels(const Conv2DGeometry& g, const PaddedLayout& layo
       }
     }
   }
+  return transposed;
+}
+
+// The sums over the transposed output gradient (apart from the transposition, which depends on
+// the gradient's form: one copy per K for all forms).
+template <int K>
+[[gnu::noinline]] void weight_gradient_by_pixels(const Conv2DGeometry& g,
+                                                 const PaddedLayout& layout, const float* images,
+                                                 long count, const float* transposed, float* dw,
+                                                 float* sums) {
+  const long n_out = g.out_c;
+  const long out_w = g.out_w;
+  const long rows = count * g.out_h;
   long taps[K];
   for (int kk = 0; kk < K; ++kk) {
     taps[kk] = layout.taps[kk];
@@ -470,8 +524,10 @@ void in_place_weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layou
                               float* dw, float* sums) {
   with_output_gradient(g, gradient, [&](const auto& delta) {
     if (pixels_in_lanes(g)) {
+      const float* transposed = transpose_output_gradient(g, count, delta);
       with_constant<kPixelLaneMaxTaps>(g.patch(), [&](auto k) {
-        weight_gradient_by_pixels<decltype(k)::value>(g, layout, images, count, delta, dw, sums);
+        weight_gradient_by_pixels<decltype(k)::value>(g, layout, images, count, transposed, dw,
+                                                      sums);
       });
       return;
     }
