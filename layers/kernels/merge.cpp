@@ -200,6 +200,33 @@ void merge_forward(const ElementwiseMergeArgs& a, float* out) {
   });
 }
 
+bool passes_gradient_through(const ElementwiseMergeArgs& a, std::size_t k) {
+  return (a.op == ElementwiseMerge::kAdd || (a.op == ElementwiseMerge::kSubtract && k == 0)) &&
+         element_count(a.inputs[k].dims) == element_count(a.output_dims);
+}
+
+void merge_backward_shared(const ElementwiseMergeArgs& a, const float* out, const float* grad_out,
+                           std::span<float* const> grad_ins) {
+  const auto n = static_cast<std::size_t>(element_count(a.output_dims));
+  parallel_for(0, n, kElementsPerTask, [&](std::size_t first, std::size_t last) {
+    // Blocks of the values in cache, then copied to each input's gradient.
+    for (std::size_t b = first; b < last; b += kElementsPerBlock) {
+      const std::size_t end = std::min(last, b + kElementsPerBlock);
+      float* head = grad_ins[0];
+      if (a.relu) {
+        for (std::size_t o = b; o < end; ++o) {
+          head[o] = relu_gradient(out[o], grad_out[o]);
+        }
+      } else {
+        std::copy(grad_out + b, grad_out + end, head + b);
+      }
+      for (std::size_t i = 1; i < grad_ins.size(); ++i) {
+        std::copy(head + b, head + end, grad_ins[i] + b);
+      }
+    }
+  });
+}
+
 void merge_backward(const ElementwiseMergeArgs& a, const float* out, const float* grad_out,
                     std::size_t k, float* grad_in) {
   const Strides s = strides_of(a);

@@ -141,6 +141,52 @@ TEST_SUITE("merge layers") {
     CHECK(worst_input_error(concat) < 1e-3);
   }
 
+  // Add's full-size inputs get their gradient in one pass (merge_backward_shared), the repeated
+  // one its sums; with a fused ReLU, through the ReLU's derivative.
+  TEST_CASE("Add gives every full-size input the output gradient through a fused ReLU") {
+    for (const bool relu : {false, true}) {
+      CAPTURE(relu);
+      MergeCase c =
+          make_case("{type: Add}", {Shape{2, 5, 5, 3}, Shape{2, 5, 5, 3}, Shape{2, 1, 5, 3}});
+      Diagnostics diag("test");
+      LayerSpec spec(load_yaml_string("{type: Activation, activation: relu}", "test"), "layer",
+                     diag, 0, 42);
+      const std::unique_ptr<Layer> activation = layer_registry().create(spec);
+      if (relu) {
+        REQUIRE(c.layer->fuse_next(activation.get()) == Layer::Fusion::kAlways);
+      }
+      const Tensor y = c.forward();
+      const Tensor r = sine_input(y.shape());
+      std::vector<Tensor> grads;
+      std::vector<Tensor*> pointers;
+      for (const Tensor& t : c.inputs) {
+        grads.emplace_back(t.shape());
+      }
+      for (Tensor& g : grads) {
+        pointers.push_back(&g);
+      }
+      c.merge().backward_merge(c.pointers(), y, r, pointers);
+      std::vector<float> expected(y.size());
+      for (std::size_t i = 0; i < y.size(); ++i) {
+        expected[i] = relu ? r[i] * (y[i] > 0.0F ? 1.0F : 0.0F) : r[i];  // as ReLU's backward
+      }
+      CHECK(std::any_of(y.data(), y.data() + y.size(),
+                        [](float v) { return v <= 0.0F; }));  // the mask matters
+      CHECK(bitwise_equal(std::span<const float>(grads[0].data(), grads[0].size()), expected));
+      CHECK(bitwise_equal(std::span<const float>(grads[1].data(), grads[1].size()), expected));
+      // The repeated input: the sum over the rows it went to, in row order.
+      for (long n = 0; n < 2; ++n) {
+        for (long x = 0; x < 15; ++x) {
+          float sum = 0.0F;
+          for (long row = 0; row < 5; ++row) {
+            sum += expected[static_cast<std::size_t>((n * 5 + row) * 15 + x)];
+          }
+          CHECK(grads[2][static_cast<std::size_t>(n * 15 + x)] == doctest::Approx(sum));
+        }
+      }
+    }
+  }
+
   TEST_CASE("Concatenate joins along its axis (the channels by default)") {
     MergeCase c = make_case("{type: Concatenate}", {Shape{2, 2}, Shape{2, 1}});
     const Tensor y = c.forward();
