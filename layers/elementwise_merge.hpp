@@ -82,25 +82,23 @@ class ElementwiseMergeLayer : public MergeLayer {
                       const Tensor& grad_output, std::span<Tensor* const> grad_inputs) final {
     Arguments a = arguments(inputs, output);
     a.args.inputs = a.inputs;
-    // Inputs that all get the output gradient as it is (a residual Add's two) in one pass.
+    // The inputs that get the output gradient as it is (a residual Add's two) in one pass.
     std::array<float*, kernels::kMaxMergeInputs> shared{};
     std::size_t shared_count = 0;
     for (std::size_t k = 0; k < grad_inputs.size(); ++k) {
-      if (grad_inputs[k] != nullptr && kernels::passes_gradient_through(a.args, k)) {
-        shared[shared_count++] = grad_inputs[k]->data();
+      if (grad_inputs[k] == nullptr) {
+        continue;
       }
-    }
-    const bool in_one_pass = shared_count > 1;
-    if (in_one_pass) {
-      kernels::merge_backward_shared(a.args, output.data(), grad_output.data(),
-                                     {shared.data(), shared_count});
-    }
-    for (std::size_t k = 0; k < grad_inputs.size(); ++k) {
-      if (grad_inputs[k] != nullptr &&
-          !(in_one_pass && kernels::passes_gradient_through(a.args, k))) {
+      if (kernels::passes_gradient_through(a.args, k)) {
+        shared[shared_count++] = grad_inputs[k]->data();
+      } else {
         kernels::merge_backward(a.args, output.data(), grad_output.data(), k,
                                 grad_inputs[k]->data());
       }
+    }
+    if (shared_count > 0) {
+      kernels::merge_backward_shared(a.args, output.data(), grad_output.data(),
+                                     {shared.data(), shared_count});
     }
   }
 

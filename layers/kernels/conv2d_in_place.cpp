@@ -79,13 +79,14 @@ constexpr int kGradientAccumulators = kLanes >= 16 ? 24 : 12;
 // Pixels whose output gradients weight_gradient gathers at once (they stay in L1).
 constexpr long kGradientBlockPixels = 64;
 
-// The chunk's pixels in order (across rows and samples): the next one to gather.
+// The chunk's output pixels in order (across rows and samples): (n, oh, ow) is the next one.
 struct PixelCursor {
+  long out_h, out_w;
   long n = 0, oh = 0, ow = 0;
-  void next(const Conv2DGeometry& g) {
-    if (++ow == g.out_w) {
+  void next() {
+    if (++ow == out_w) {
       ow = 0;
-      if (++oh == g.out_h) {
+      if (++oh == out_h) {
         oh = 0;
         ++n;
       }
@@ -106,11 +107,10 @@ struct GradientBlock {
 // (K, NV) for all three forms (clang with AddressSanitizer spent 295 s on this file when each
 // form had its own copies, a third of the sanitizer build).
 template <int NV, typename Delta>
-[[gnu::noinline]] void gather_gradient_block(const Conv2DGeometry& g, const PaddedLayout& layout,
-                                             const float* images, const Delta& delta_at, long c0,
-                                             const int (&lanes)[NV], PixelCursor& at,
-                                             GradientBlock<NV>& block) {
-  for (long i = 0; i < block.pixels; ++i, at.next(g)) {
+[[gnu::noinline]] void gather_gradient_block(const PaddedLayout& layout, const float* images,
+                                             const Delta& delta_at, long c0, const int (&lanes)[NV],
+                                             PixelCursor& at, GradientBlock<NV>& block) {
+  for (long i = 0; i < block.pixels; ++i, at.next()) {
     block.patch[i] = images + at.n * layout.sample_floats + at.oh * layout.row_stride +
                      at.ow * layout.col_stride;
     for (int j = 0; j < NV; ++j) {
@@ -190,11 +190,11 @@ void weight_gradient_in_blocks(const Conv2DGeometry& g, const PaddedLayout& layo
   start_filter_block(n_out, c0, sums, lanes, sum);
   Vec acc[K][NV] = {};
   GradientBlock<NV> block;
-  PixelCursor at;
+  PixelCursor at{g.out_h, g.out_w};
   const long pixels = count * g.out_h * g.out_w;
   for (long q0 = 0; q0 < pixels; q0 += kGradientBlockPixels) {
     block.pixels = std::min(kGradientBlockPixels, pixels - q0);
-    gather_gradient_block<NV>(g, layout, images, delta_at, c0, lanes, at, block);
+    gather_gradient_block<NV>(layout, images, delta_at, c0, lanes, at, block);
     add_gradient_block<K, NV>(block, layout.taps, sum, acc);
   }
   for (int kk = 0; kk < K; ++kk) {
@@ -229,14 +229,12 @@ void weight_gradient_in_one_pass(const Conv2DGeometry& g, const PaddedLayout& la
   Vec sum[NV];
   start_filter_block(n_out, c0, sums, lanes, sum);
   Vec acc[K][NV] = {};
-  // The pixel (n, oh, ow) a step adds, then the next in order.
-  long n = 0;
-  long oh = 0;
-  long ow = 0;
+  // The pixel a step adds, then the next in order.
+  PixelCursor at{out_h, out_w};
   auto add_pixel = [&](Vec* d) {
-    const float* patch = images + n * sample_floats + oh * row_stride + ow * col_stride;
+    const float* patch = images + at.n * sample_floats + at.oh * row_stride + at.ow * col_stride;
     for (int j = 0; j < NV; ++j) {
-      d[j] = delta_at(n, oh, ow, c0 + j * kLanes, lanes[j]);
+      d[j] = delta_at(at.n, at.oh, at.ow, c0 + j * kLanes, lanes[j]);
     }
 #pragma GCC unroll 16
     for (int kk = 0; kk < K; ++kk) {
@@ -246,13 +244,7 @@ void weight_gradient_in_one_pass(const Conv2DGeometry& g, const PaddedLayout& la
         acc[kk][j] += s * d[j];
       }
     }
-    if (++ow == out_w) {
-      ow = 0;
-      if (++oh == out_h) {
-        oh = 0;
-        ++n;
-      }
-    }
+    at.next();
   };
   const long pixels = count * out_h * out_w;
   long q = 0;

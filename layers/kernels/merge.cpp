@@ -229,23 +229,15 @@ void merge_backward_shared(const ElementwiseMergeArgs& a, const float* out, cons
 
 void merge_backward(const ElementwiseMergeArgs& a, const float* out, const float* grad_out,
                     std::size_t k, float* grad_in) {
+  if (passes_gradient_through(a, k)) {
+    merge_backward_shared(a, out, grad_out, {&grad_in, 1});
+    return;
+  }
   const Strides s = strides_of(a);
   const auto n_in = static_cast<std::size_t>(element_count(a.inputs[k].dims));
   if (element_count(a.inputs[k].dims) == element_count(a.output_dims)) {
     // One output element per input element.
     parallel_for(0, n_in, kElementsPerTask, [&](std::size_t first, std::size_t last) {
-      const bool passes_through =
-          a.op == ElementwiseMerge::kAdd || (a.op == ElementwiseMerge::kSubtract && k == 0);
-      if (passes_through && a.relu) {
-        for (std::size_t o = first; o < last; ++o) {
-          grad_in[o] = relu_gradient(out[o], grad_out[o]);
-        }
-        return;
-      }
-      if (passes_through) {
-        std::copy(grad_out + first, grad_out + last, grad_in + first);
-        return;
-      }
       std::array<float, kMaxMergeInputs> values{};
       for (std::size_t o = first; o < last; ++o) {
         const auto at = static_cast<std::int64_t>(o);

@@ -43,9 +43,9 @@ void merge_backward(const ElementwiseMergeArgs& args, const float* out, const fl
 // Whether merge_backward gives input k the output gradient as it is (through the fused ReLU
 // when args.relu): Add's inputs and Subtract's first, when not repeated (broadcast).
 bool passes_gradient_through(const ElementwiseMergeArgs& args, std::size_t k);
-// merge_backward for several inputs that passes_gradient_through, in one pass: each value
-// computed once and written to every one of grad_ins (a residual block's Add reads its output
-// and gradient once instead of once per input). The same values as merge_backward.
+// merge_backward for the inputs that passes_gradient_through, in one pass: each value computed
+// once and written to every one of grad_ins (a residual block's Add reads its output and
+// gradient once instead of once per input). merge_backward calls it for one such input.
 void merge_backward_shared(const ElementwiseMergeArgs& args, const float* out,
                            const float* grad_out, std::span<float* const> grad_ins);
 

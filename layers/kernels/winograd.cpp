@@ -738,9 +738,6 @@ class Winograd {
   [[nodiscard]] Span output_span(const Chunk& c) const {
     return span(c, out_);
   }
-  [[nodiscard]] Span input_span(const Chunk& c) const {
-    return span(c, in_);
-  }
 
  private:
   const Conv2DGeometry& g_;
