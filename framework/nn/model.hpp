@@ -110,6 +110,10 @@ class Model {
   // (directly or not) has trainable weights (after build()).
   [[nodiscard]] bool wants_gradient(std::size_t i) const { return wants_gradient_[i]; }
   [[nodiscard]] const Shape& input_shape() const { return input_shape_; }
+  // Backward's output gradients in buffers shared by those never needed at once, the default,
+  // or each in its own (the reference tests compare with), and how many buffers that takes.
+  void set_gradient_sharing(bool on);
+  [[nodiscard]] std::size_t gradient_buffer_count() const { return gradient_buffers_.size(); }
   [[nodiscard]] const Shape& output_shape() const;
 
   // Per-layer wall time of forward/backward calls since enabled (for profiling; off by default).
@@ -140,6 +144,9 @@ class Model {
   void plan_fusion();
   // Whether layer i (a reshape) passes its input's buffer on instead of running.
   [[nodiscard]] bool hands_buffer_on(std::size_t i) const;
+  // Shares buffers among the output gradients and sum scratch that are never needed at the same
+  // time in backward (after prepare() and whenever fusion changes).
+  void plan_gradient_buffers();
   // Runs layer i's backward: its input gradients go to the inputs' deltas, or to scratch
   // buffers then added to them where another consumer already wrote them.
   void backward_layer(std::size_t i, const Tensor& output, const Tensor& grad_output);
@@ -147,19 +154,22 @@ class Model {
   std::vector<Entry> entries_;
   std::string input_name_ = "input_1";
   bool graph_ = false;
-  std::vector<std::size_t> consumers_;        // consumers_[i]: layers reading layer i
-  std::vector<bool> wants_gradient_;          // [i]: backward needs dL/d(output of layer i)
-  std::vector<std::vector<bool>> sums_into_;  // [i][k]: input k's gradient is added
-  std::vector<std::vector<Tensor>> scratch_;  // [i][k]: its buffer when it is
+  std::vector<std::size_t> consumers_;         // consumers_[i]: layers reading layer i
+  std::vector<bool> wants_gradient_;           // [i]: backward needs dL/d(output of layer i)
+  std::vector<std::vector<bool>> sums_into_;   // [i][k]: input k's gradient is added
+  std::vector<std::vector<Tensor*>> scratch_;  // [i][k]: its buffer when it is
   Shape input_shape_;
   std::vector<float> params_;
   std::vector<float> grads_;
   std::size_t trainable_count_ = 0;
-  std::vector<Tensor> activations_;    // activations_[i] = output of layer i
-  std::vector<Tensor> deltas_;         // deltas_[i] = dL/d(output of layer i)
+  std::vector<Tensor> activations_;  // activations_[i] = output of layer i
+  // deltas_[i] = dL/d(output of layer i), in one of gradient_buffers_ (plan_gradient_buffers).
+  std::vector<Tensor*> deltas_;
+  std::vector<Tensor> gradient_buffers_;
   std::vector<Layer::Fusion> fusion_;  // fusion_[i]: when layer i computes layer i + 1
   bool fusion_on_ = true;
   bool inference_groups_on_ = true;
+  bool gradient_sharing_on_ = true;
   const Tensor* last_input_ = nullptr;
   std::int64_t max_batch_ = 0;
   std::size_t largest_activation_ = 0;   // floats per sample of the largest layer output

@@ -147,6 +147,22 @@ TEST_SUITE("graph model") {
     CHECK(bitwise_equal(pass_bits(fused, x), pass_bits(plain, x)));
   }
 
+  TEST_CASE("Shared gradient buffers change no bit in a graph model") {
+    // Fan-out sums, merges writing several inputs' gradients, hand-overs (Reshape, Flatten).
+    Model dense = graph_model(kDenseGraph, Shape{4}, 3);
+    Model dense_apart = graph_model(kDenseGraph, Shape{4}, 3);
+    dense_apart.set_gradient_sharing(false);
+    CHECK(dense.gradient_buffer_count() < dense_apart.gradient_buffer_count());
+    const Tensor v = sine_input(Shape{3, 4});
+    CHECK(bitwise_equal(pass_bits(dense, v), pass_bits(dense_apart, v)));
+    Model conv = graph_model(kConvGraph, Shape{8, 8, 2}, 4);
+    Model conv_apart = graph_model(kConvGraph, Shape{8, 8, 2}, 4);
+    conv_apart.set_gradient_sharing(false);
+    CHECK(conv.gradient_buffer_count() < conv_apart.gradient_buffer_count());
+    const Tensor x = sine_input(Shape{4, 8, 8, 2});
+    CHECK(bitwise_equal(pass_bits(conv, x), pass_bits(conv_apart, x)));
+  }
+
   TEST_CASE("A merge fuses a following ReLU: the same bits as the two layers apart") {
     // Add of full inputs (the residual block), Subtract with a broadcast input, Average of
     // three: each followed by a ReLU that the merge computes when fusion is on.
