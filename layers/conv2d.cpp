@@ -234,8 +234,7 @@ class Conv2D final : public Layer {
                                     .dw = kernel_grad_.data,
                                     .db = db,
                                     .dx = dx,
-                                    .normalization = normalization_,
-                                    .add_to_dx = adds_dx_};
+                                    .normalization = normalization_};
     if (winograd_) {
       kernels::winograd_backward(geometry_, tile_, epilogue, tensors,
                                  {.u = transformed_kernel_.data(),
@@ -247,13 +246,6 @@ class Conv2D final : public Layer {
           geometry_, epilogue, tensors,
           {.col = col_.data(), .delta = delta_.data(), .partials = partials_.data()});
     }
-  }
-
-  // Winograd adds its input gradient where a tile reaches a value (a second reader of the input:
-  // the stem of a residual block).
-  bool add_input_gradient(bool on) override {
-    adds_dx_ = on && winograd_;
-    return adds_dx_;
   }
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
@@ -301,8 +293,7 @@ class Conv2D final : public Layer {
   bool winograd_ = false;
   long tile_ = 2;  // Winograd's output tile (winograd_tile)
   bool kept_for_backward_ = false;
-  bool pools_ = false;    // fused with the 2x2 max pooling after it (fuse_next)
-  bool adds_dx_ = false;  // backward adds dx to the gradient it is handed (add_input_gradient)
+  bool pools_ = false;  // fused with the 2x2 max pooling after it (fuse_next)
   // The normalization after it, applied in inference (fuse_next), and its per-channel affine.
   const Layer* affine_source_ = nullptr;
   // The normalization whose input gradient backward evaluates (fuse_next), and how.

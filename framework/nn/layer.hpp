@@ -112,12 +112,6 @@ class Layer {
   // (which must still copy: the model's first layer reads an input the model does not own).
   [[nodiscard]] virtual bool reshapes_only() const { return false; }
 
-  // Whether backward can add its input gradient to the values the tensor it is handed holds
-  // (another reader's gradient of the same input) instead of overwriting them, and from now on
-  // does when `on`: the model then needs no buffer and no sum pass for it. A layer that cannot
-  // returns false and overwrites.
-  virtual bool add_input_gradient(bool /*on*/) { return false; }
-
   // The layer as a merge layer (several inputs, framework/nn/merge_layer.hpp), or null.
   virtual MergeLayer* as_merge() { return nullptr; }
   [[nodiscard]] const MergeLayer* as_merge() const { return const_cast<Layer*>(this)->as_merge(); }

@@ -363,12 +363,6 @@ void Model::plan_gradient_buffers() {
     }
     frees_after[static_cast<std::size_t>(std::max(last, 0L))].push_back(x);
   }
-  // A second reader of an input with one input adds its gradient itself where it can.
-  adds_.assign(n, false);
-  for (std::size_t i = 0; i < n; ++i) {
-    const bool second = entries_[i].inputs.size() == 1 && sums_into_[i][0];
-    adds_[i] = entries_[i].layer->add_input_gradient(second) && second;
-  }
   // Backward's walk (Model::backward), taking buffers where it writes gradients.
   BufferPlanner planner;
   std::vector<long> buffer_of(n, -1);
@@ -385,9 +379,6 @@ void Model::plan_gradient_buffers() {
         }
         const auto elements =
             static_cast<std::size_t>(e.input_shapes[k].with_batch(max_batch_).elements());
-        if (sums_into_[i][k] && adds_[i]) {
-          continue;  // into the gradient already written
-        }
         long& buffer = sums_into_[i][k] ? scratch_buffer[i][k]
                                         : buffer_of[static_cast<std::size_t>(e.inputs[k])];
         buffer = static_cast<long>(planner.take(elements));
@@ -531,8 +522,8 @@ void Model::backward_layer(std::size_t i, const Tensor& output, const Tensor& gr
     if (e.inputs[k] == kModelInput || !wants_gradient_[static_cast<std::size_t>(e.inputs[k])]) {
       continue;  // nobody needs the gradient of the data, nor of a start that learns nothing
     }
-    const bool apart = sums_into_[i][k] && !adds_[i];  // summed after, or added by the layer
-    Tensor& target = apart ? *scratch_[i][k] : *deltas_[static_cast<std::size_t>(e.inputs[k])];
+    Tensor& target =
+        sums_into_[i][k] ? *scratch_[i][k] : *deltas_[static_cast<std::size_t>(e.inputs[k])];
     target.resize(input_of(i, k).shape());
     grad_inputs[k] = &target;
   }
@@ -542,7 +533,7 @@ void Model::backward_layer(std::size_t i, const Tensor& output, const Tensor& gr
     e.layer->backward(input_of(i, 0), output, grad_output, grad_inputs[0]);
   }
   for (std::size_t k = 0; k < e.inputs.size(); ++k) {
-    if (!sums_into_[i][k] || adds_[i]) {
+    if (!sums_into_[i][k]) {
       continue;
     }
     float* sum = deltas_[static_cast<std::size_t>(e.inputs[k])]->data();

@@ -158,7 +158,6 @@ class Model {
   std::vector<bool> wants_gradient_;           // [i]: backward needs dL/d(output of layer i)
   std::vector<std::vector<bool>> sums_into_;   // [i][k]: input k's gradient is added
   std::vector<std::vector<Tensor*>> scratch_;  // [i][k]: its buffer when it is
-  std::vector<bool> adds_;  // [i]: layer i adds its input's gradient itself (add_input_gradient)
   Shape input_shape_;
   std::vector<float> params_;
   std::vector<float> grads_;

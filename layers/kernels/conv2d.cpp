@@ -503,9 +503,6 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
   if (t.normalization != nullptr) {
     throw std::logic_error("conv2d_backward: only Winograd evaluates a normalization's gradient");
   }
-  if (t.add_to_dx) {
-    throw std::logic_error("conv2d_backward: only Winograd adds to a gradient dx holds");
-  }
   const Activation act = epilogue.act;
   const Pooling pooling = epilogue.pooling;
   const long batch = t.batch;

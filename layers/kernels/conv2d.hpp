@@ -84,8 +84,6 @@ struct Conv2DBackward {
   float* db = nullptr;
   float* dx = nullptr;
   const BatchNormInputGradient* normalization = nullptr;
-  // Winograd only: dx holds another gradient of x, and this one is added to it.
-  bool add_to_dx = false;
 };
 
 // Rows of one sample's patches: col[pixel][(ky, kx, c)], zeros where the window leaves x.

@@ -645,19 +645,18 @@ class Winograd {
   // whose first kA - M rows and columns do not overlap the tile above or to the left: that tile
   // stores it (plus 0, which makes -0 the +0 that 0 + -0 gave) and later ones add to it. Every
   // input of an image is some tile's (the tiles cover the output, padding only shrinks the input),
-  // so dx needs no zeroing pass first (3.2 MB per 28x28x32 layer at batch 32). With `onto`, dx
-  // holds another reader's gradient of the same input, and every tile adds.
+  // so dx needs no zeroing pass first (3.2 MB per 28x28x32 layer at batch 32).
   void add_input_gradient(const Chunk& c, long first, long count, const float* dv,
-                          long point_stride, bool onto, float* dx) const {
+                          long point_stride, float* dx) const {
     for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
-      add_input_gradient_block<decltype(full)::value>(c, first, count, dv, point_stride, onto, dx,
-                                                      c0, lanes);
+      add_input_gradient_block<decltype(full)::value>(c, first, count, dv, point_stride, dx, c0,
+                                                      lanes);
     });
   }
 
   template <bool kFull>
   void add_input_gradient_block(const Chunk& c, long first, long count, const float* dv,
-                                long point_stride, bool onto, float* dx, long c0, int lanes) const {
+                                long point_stride, float* dx, long c0, int lanes) const {
     const long channels = g_.in_c;
     const long pad_top = g_.pad_top;
     const long pad_left = g_.pad_left;
@@ -682,7 +681,7 @@ class Winograd {
         if (ih < 0 || ih >= in_h) {
           continue;
         }
-        const bool row_is_new = !onto && (th == 0 || a >= kA - M);
+        const bool row_is_new = th == 0 || a >= kA - M;
 #pragma GCC unroll 8
         for (int b = 0; b < kA; ++b) {
           const long iw = tw * M - pad_left + b;
@@ -930,7 +929,7 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
           for (long s0 = 0; s0 < rows; s0 += kRows) {
             const long six = std::min(kRows, rows - s0);
             point_products(t.points, six, co, ci, dpg + s0 * co, kGroup * co, ut, dvg, kRows * ci);
-            wino.add_input_gradient(c, t0 + s0, six, dvg, kRows * ci, tensors.add_to_dx, dx);
+            wino.add_input_gradient(c, t0 + s0, six, dvg, kRows * ci, dx);
           }
         }
         continue;
@@ -958,7 +957,7 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
                as_int(co), u + p * ci * co, as_int(co), 0.0F, vc + p * wino.v_stride(c),
                as_int(ci));
         }
-        wino.add_input_gradient(c, 0, c.tiles, vc, wino.v_stride(c), tensors.add_to_dx, dx);
+        wino.add_input_gradient(c, 0, c.tiles, vc, wino.v_stride(c), dx);
       }
     }
   });

@@ -344,56 +344,6 @@ TEST_SUITE("winograd kernel") {
     });
   }
 
-  // A second reader of an input adds its dx to the first reader's: every case and tile, both
-  // products paths (the grouped one with a fused ReLU, the GEMM one for 144 filters).
-  TEST_CASE("Winograd backward adds its input gradient onto one dx already holds") {
-    for (const long tile : {2L, 4L}) {
-      for (const Case& c : kCases) {
-        if (!takes_tile(c, tile)) {
-          continue;
-        }
-        CAPTURE(tile);
-        CAPTURE(c.batch);
-        CAPTURE(c.in_c);
-        const auto g = geometry(c);
-        const Inputs in(g, c.batch);
-        const auto act = kernels::Activation::kRelu;
-        const Buffers alone = run(g, tile, c.batch, in, act);
-        const std::vector<float> held = pattern(alone.dx.size(), 0.53);
-        Buffers onto(g, tile, c.batch);
-        onto.dx = held;
-        kernels::winograd_forward(g, tile, {act},
-                                  {.batch = c.batch,
-                                   .x = in.x.data(),
-                                   .w = in.w.data(),
-                                   .b = in.b.data(),
-                                   .y = onto.y.data()},
-                                  onto.u.data(), onto.v.data());
-        kernels::winograd_backward(g, tile, {act},
-                                   {.batch = c.batch,
-                                    .x = in.x.data(),
-                                    .w = in.w.data(),
-                                    .y = onto.y.data(),
-                                    .dy = in.dy.data(),
-                                    .dw = onto.dw.data(),
-                                    .db = onto.db.data(),
-                                    .dx = onto.dx.data(),
-                                    .add_to_dx = true},
-                                   {.u = onto.u.data(),
-                                    .v = onto.v.data(),
-                                    .delta = onto.delta.data(),
-                                    .partials = onto.partials.data()});
-        std::vector<float> sum(held.size());
-        for (std::size_t i = 0; i < sum.size(); ++i) {
-          sum[i] = held[i] + alone.dx[i];
-        }
-        CHECK(max_abs_difference(onto.dx, sum) < tolerance(c, tile));
-        CHECK(bitwise_equal(onto.dw, alone.dw));  // the rest is untouched
-        CHECK(bitwise_equal(onto.db, alone.db));
-      }
-    }
-  }
-
   // The first layer of a model needs no dx: backward then takes the grouped path whenever the
   // output channels allow, whatever the input channels.
   TEST_CASE("Winograd backward without an input gradient equals direct loops") {

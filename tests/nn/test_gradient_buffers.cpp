@@ -77,25 +77,6 @@ TEST_SUITE("model") {
     const Tensor x = sine_input(Shape{4, 8, 8, 3});
     CHECK(bitwise_equal(two_steps(shared, x), two_steps(apart, x)));
   }
-
-  // The stem feeds a Winograd convolution (8 channels) and the Add: the Add writes the stem's
-  // gradient first, the convolution adds its input gradient onto it (Layer::add_input_gradient)
-  // instead of into a buffer summed after.
-  TEST_CASE("A Winograd convolution reading an input a second time adds its gradient onto it") {
-    Model m = from_yaml(R"([
-      {type: Conv2D, name: stem, filters: 8, kernel_size: 3, padding: same, activation: tanh},
-      {type: Conv2D, name: c1, filters: 8, kernel_size: 3, padding: same, activation: tanh},
-      {type: Conv2D, name: c2, filters: 8, kernel_size: 3, padding: same},
-      {type: Add, inputs: [stem, c2]},
-      {type: Flatten}, {type: Dense, units: 3}
-    ])",
-                        Shape{6, 6, 2}, 2);
-    // Four gradients of one size live at c1's backward (the Add's, kept until the stem's
-    // backward, the stem's, c2's and c1's); c1's input gradient summed apart would be a fifth.
-    CHECK(m.gradient_buffer_count() == 4);
-    const Tensor x = sine_input(Shape{2, 6, 6, 2});
-    CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}, 1e-3F) < 3e-3);
-  }
 }
 
 }  // namespace runner::test
