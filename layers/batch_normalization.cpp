@@ -10,14 +10,11 @@
 #include "layers/deferred_input_gradient.hpp"
 #include "layers/kernels/batch_norm.hpp"
 #include "layers/layer_params.hpp"
-#include "layers/supplied_statistics.hpp"
 
 namespace runner {
 namespace {
 
-class BatchNormalization final : public Layer,
-                                 public DeferredInputGradient,
-                                 public SuppliedStatistics {
+class BatchNormalization final : public Layer, public DeferredInputGradient {
  public:
   static constexpr std::string_view kType = "BatchNormalization";
 
@@ -100,26 +97,12 @@ class BatchNormalization final : public Layer,
     dx_coefficients_.resize(3 * c);
     const long rows = static_cast<long>(input.with_batch(max_batch).elements()) / channels_;
     scratch_.resize(kernels::batch_norm_scratch_size({rows, channels_}));
-    if (image_) {
-      rows_per_sample_ = input[0] * input[1];
-      sums_.resize(kernels::batch_norm_sample_sums_size({max_batch, rows_per_sample_, channels_}));
-      sample_sums_.sums = sums_.data();
-    }
   }
 
   void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
     const kernels::BatchNormGeometry g{static_cast<long>(input.size()) / channels_, channels_};
     training_ = pass.mode == Mode::kTrain;
-    if (training_ && image_) {
-      // Summed per sample: by the convolution before this layer (SuppliedStatistics) or here.
-      const bool ready = supplied_ && sample_sums_.batch == input.batch();
-      sample_sums_.batch = 0;
-      kernels::batch_norm_image_statistics({input.batch(), rows_per_sample_, channels_},
-                                           input.data(), ready, sums_.data(), mean_.data(),
-                                           var_.data());
-      update_moving_averages(g.rows);
-      fold(mean_.data(), var_.data(), inv_std_, scale_factor_, shift_);
-    } else if (training_) {
+    if (training_) {
       kernels::batch_norm_statistics(g, input.data(), mean_.data(), var_.data(), scratch_.data());
       update_moving_averages(g.rows);
       fold(mean_.data(), var_.data(), inv_std_, scale_factor_, shift_);
@@ -156,13 +139,6 @@ class BatchNormalization final : public Layer,
     return on ? &input_gradient_ : nullptr;
   }
   [[nodiscard]] bool defers_input_gradient() const override { return defers_dx_; }
-
-  SampleSums* supply_statistics(bool on) override {
-    supplied_ = on && image_;
-    sample_sums_.batch = 0;
-    return supplied_ ? &sample_sums_ : nullptr;
-  }
-  [[nodiscard]] bool statistics_supplied() const override { return supplied_; }
 
   // Fused, `grad_output` is the ReLU's.
   void backward(const Tensor& input, const Tensor& /*output*/, const Tensor& grad_output,
@@ -235,19 +211,13 @@ class BatchNormalization final : public Layer,
   bool center_, scale_;
   long channels_ = 0;
   bool image_ = false;
-  bool training_ = false;     // whether the last forward used batch statistics
-  bool fused_relu_ = false;   // a following ReLU layer runs here (fuse_next)
-  bool defers_dx_ = false;    // the layer before computes dx (defer_input_gradient)
-  bool supplied_ = false;     // the layer before sums the statistics (supply_statistics)
-  long rows_per_sample_ = 0;  // images: height * width
+  bool training_ = false;    // whether the last forward used batch statistics
+  bool fused_relu_ = false;  // a following ReLU layer runs here (fuse_next)
+  bool defers_dx_ = false;   // the layer before computes dx (defer_input_gradient)
   TensorView gamma_, beta_, gamma_grad_, beta_grad_, moving_mean_, moving_variance_;
   // The last forward's statistics and the per-channel multiply-add they fold into.
   std::vector<float> mean_, var_, inv_std_, scale_factor_, shift_;
   std::vector<double> scratch_;
-  // Images: the statistics' per-sample sums (kernels::batch_norm_sample_sums), and the handle
-  // the layer before writes them through.
-  std::vector<double> sums_;
-  SampleSums sample_sums_;
   // dx's per-channel coefficients when deferred, and the description handed on.
   std::vector<float> dx_coefficients_;
   kernels::BatchNormInputGradient input_gradient_;

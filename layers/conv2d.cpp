@@ -12,7 +12,6 @@
 #include "layers/kernels/point_products.hpp"
 #include "layers/kernels/winograd.hpp"
 #include "layers/layer_params.hpp"
-#include "layers/supplied_statistics.hpp"
 
 namespace runner {
 namespace {
@@ -130,8 +129,6 @@ class Conv2D final : public Layer {
   // In training, a Winograd convolution with a linear or ReLU activation evaluates that
   // normalization's input gradient itself while it reads its output gradient tiles
   // (DeferredInputGradient): the normalization never writes it, nor does this layer read it.
-  // It also sums the normalization's statistics from each chunk of its training output while
-  // that is in cache (SuppliedStatistics).
   Fusion fuse_next(Layer* next) override {
     pools_ = false;
     affine_source_ = nullptr;
@@ -139,11 +136,6 @@ class Conv2D final : public Layer {
       deferring_->defer_input_gradient(false);
       deferring_ = nullptr;
       normalization_ = nullptr;
-    }
-    if (summing_for_ != nullptr) {
-      summing_for_->supply_statistics(false);
-      summing_for_ = nullptr;
-      sample_sums_ = nullptr;
     }
     if (winograd_ && (geometry_.dilation_h > 1 || geometry_.dilation_w > 1)) {
       return Fusion::kNone;  // Winograd's tiles are of phase images, not of the output
@@ -157,11 +149,6 @@ class Conv2D final : public Layer {
            o_.activation == kernels::Activation::kRelu)) {
         deferring_ = deferred;
         normalization_ = deferred->defer_input_gradient(true);
-      }
-      if (auto* supplied = dynamic_cast<SuppliedStatistics*>(next);
-          supplied != nullptr && winograd_) {
-        sample_sums_ = supplied->supply_statistics(true);
-        summing_for_ = sample_sums_ != nullptr ? supplied : nullptr;
       }
       return Fusion::kInference;
     }
@@ -187,11 +174,8 @@ class Conv2D final : public Layer {
     const bool normalizes =
         affine_source_ != nullptr && pass.mode == Mode::kEval &&
         affine_source_->inference_affine(affine_scale_, affine_shift_, &affine.relu);
-    const bool sums = training && sample_sums_ != nullptr;
-    const kernels::Conv2DEpilogue epilogue{.act = o_.activation,
-                                           .pooling = pooling,
-                                           .affine = normalizes ? &affine : nullptr,
-                                           .sample_sums = sums ? sample_sums_->sums : nullptr};
+    const kernels::Conv2DEpilogue epilogue{
+        .act = o_.activation, .pooling = pooling, .affine = normalizes ? &affine : nullptr};
     kernels::Conv2DForward tensors{.batch = input.batch(),
                                    .x = input.data(),
                                    .w = kernel_.data,
@@ -202,9 +186,6 @@ class Conv2D final : public Layer {
       const bool ready = !training && transformed_kernel_current();
       kernels::winograd_forward(geometry_, tile_, epilogue, tensors, transformed_kernel_.data(),
                                 training ? col_.data() : nullptr, ready);
-      if (sums) {
-        sample_sums_->batch = input.batch();
-      }
       if (training) {
         transformed_from_.clear();  // the step changes the weights
       } else if (!ready) {
@@ -299,9 +280,6 @@ class Conv2D final : public Layer {
   // The normalization whose input gradient backward evaluates (fuse_next), and how.
   DeferredInputGradient* deferring_ = nullptr;
   const kernels::BatchNormInputGradient* normalization_ = nullptr;
-  // The normalization whose statistics forward sums (fuse_next), and where.
-  SuppliedStatistics* summing_for_ = nullptr;
-  SampleSums* sample_sums_ = nullptr;
   std::vector<float> affine_scale_, affine_shift_;
   Workspace winners_;  // each pooling window's winner (training)
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;

@@ -77,53 +77,48 @@ void column_block_sums(long r_begin, long r_end, long channels, long c0, double*
   }
 }
 
-// Two column sums over rows [r_begin, r_end) on this thread: a[c] and b[c], written. fn(at, c,
-// term_a, term_b) writes both terms of the value at flat index `at` (channel c), for one double
-// or a VecD of consecutive channels.
-template <typename Fn>
-void row_range_sums(long r_begin, long r_end, long channels, double* a, double* b, const Fn& fn) {
-  // Blocks of 8 registers (64 channels with AVX-512) keep 16 accumulators: half the registers.
-  constexpr int kWidest = kLanes == 16 ? 8 : 4;
-  long c0 = 0;
-  for (; c0 + kWidest * kDoubleLanes <= channels; c0 += kWidest * kDoubleLanes) {
-    column_block_sums<kWidest>(r_begin, r_end, channels, c0, a, b, fn);
-  }
-  if (c0 + 4 * kDoubleLanes <= channels && kWidest > 4) {
-    column_block_sums<4>(r_begin, r_end, channels, c0, a, b, fn);
-    c0 += 4 * kDoubleLanes;
-  }
-  for (; c0 + kDoubleLanes <= channels; c0 += kDoubleLanes) {
-    column_block_sums<1>(r_begin, r_end, channels, c0, a, b, fn);
-  }
-  if (c0 == channels) {
-    return;
-  }
-  std::fill(a + c0, a + channels, 0.0);
-  std::fill(b + c0, b + channels, 0.0);
-  for (long r = r_begin; r < r_end; ++r) {
-    for (long c = c0; c < channels; ++c) {
-      double term_a = 0;
-      double term_b = 0;
-      fn(r * channels + c, c, term_a, term_b);
-      a[c] += term_a;
-      b[c] += term_b;
-    }
-  }
-}
-
 // Two column sums over the rows in one pass: per fixed chunk of rows in parallel into scratch,
-// then the chunks in order (row_range_sums' fn). `scratch` holds 2 * channels doubles per chunk.
+// then the chunks in order. fn(at, c, term_a, term_b) writes both terms of the value at flat
+// index `at` (channel c), for one double or a VecD of consecutive channels. `scratch` holds
+// 2 * channels doubles per chunk.
 template <typename Fn>
 void paired_column_sums(const BatchNormGeometry& g, double* scratch, double* out_a, double* out_b,
                         const Fn& fn) {
   const std::size_t chunks = chunks_of(g);
   const auto c_count = static_cast<std::size_t>(g.channels);
+  // Blocks of 8 registers (64 channels with AVX-512) keep 16 accumulators: half the registers.
+  constexpr int kWidest = kLanes == 16 ? 8 : 4;
   parallel_for(0, chunks, 1, [&](std::size_t first, std::size_t last) {
     for (std::size_t k = first; k < last; ++k) {
       double* a = scratch + 2 * k * c_count;
+      double* b = a + c_count;
       const auto r_begin = static_cast<long>(k * kRowsPerChunk);
       const long r_end = std::min(g.rows, static_cast<long>((k + 1) * kRowsPerChunk));
-      row_range_sums(r_begin, r_end, g.channels, a, a + c_count, fn);
+      long c0 = 0;
+      for (; c0 + kWidest * kDoubleLanes <= g.channels; c0 += kWidest * kDoubleLanes) {
+        column_block_sums<kWidest>(r_begin, r_end, g.channels, c0, a, b, fn);
+      }
+      if (c0 + 4 * kDoubleLanes <= g.channels && kWidest > 4) {
+        column_block_sums<4>(r_begin, r_end, g.channels, c0, a, b, fn);
+        c0 += 4 * kDoubleLanes;
+      }
+      for (; c0 + kDoubleLanes <= g.channels; c0 += kDoubleLanes) {
+        column_block_sums<1>(r_begin, r_end, g.channels, c0, a, b, fn);
+      }
+      if (c0 == g.channels) {
+        continue;
+      }
+      std::fill(a + c0, a + g.channels, 0.0);
+      std::fill(b + c0, b + g.channels, 0.0);
+      for (long r = r_begin; r < r_end; ++r) {
+        for (long c = c0; c < g.channels; ++c) {
+          double term_a = 0;
+          double term_b = 0;
+          fn(r * g.channels + c, c, term_a, term_b);
+          a[c] += term_a;
+          b[c] += term_b;
+        }
+      }
     }
   });
   std::fill(out_a, out_a + c_count, 0.0);
@@ -166,58 +161,6 @@ void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* me
     const double mean_d = sums[c] / n;
     mean[c] = static_cast<float>(shift[c] + mean_d);
     var[c] = static_cast<float>(std::max(0.0, squares[c] / n - mean_d * mean_d));
-  }
-}
-
-std::size_t batch_norm_sample_sums_size(const BatchNormImages& g) {
-  return 3 * static_cast<std::size_t>(g.batch * g.channels);
-}
-
-void batch_norm_sample_sums(const BatchNormImages& g, long n0, long count, const float* x,
-                            double* sums) {
-  const long c_count = g.channels;
-  for (long n = n0; n < n0 + count; ++n) {
-    double* shift = sums + 3 * n * c_count;
-    const float* first_row = x + n * g.rows_per_sample * c_count;
-    for (long c = 0; c < c_count; ++c) {
-      shift[c] = static_cast<double>(first_row[c]);
-    }
-    const double* __restrict shift_c = shift;
-    row_range_sums(n * g.rows_per_sample, (n + 1) * g.rows_per_sample, c_count, shift + c_count,
-                   shift + 2 * c_count, [&]<typename D>(long at, long c, D& term_d, D& term_d2) {
-                     const D d = widen<D>(load_as<FloatsOf<D>>(x + at)) - load_as<D>(shift_c + c);
-                     term_d = d;
-                     term_d2 = d * d;
-                   });
-  }
-}
-
-void batch_norm_image_statistics(const BatchNormImages& g, const float* x, bool sums_ready,
-                                 double* sums, float* mean, float* var) {
-  if (!sums_ready) {
-    parallel_for(0, static_cast<std::size_t>(g.batch), 1, [&](std::size_t first, std::size_t last) {
-      batch_norm_sample_sums(g, static_cast<long>(first), static_cast<long>(last - first), x, sums);
-    });
-  }
-  // The samples' sums moved to the first sample's shift, in sample order: with d_n = x - s_n,
-  // x - s_0 = d_n + e for e = s_n - s_0, so the sums of x - s_0 and its square are
-  // sum(d_n) + R e and sum(d_n^2) + 2 e sum(d_n) + R e^2 over the R rows of sample n.
-  const auto rows = static_cast<double>(g.rows_per_sample);
-  const auto total = static_cast<double>(g.batch) * rows;
-  for (long c = 0; c < g.channels; ++c) {
-    const double s0 = sums[c];
-    double sum_d = 0;
-    double sum_d2 = 0;
-    for (long n = 0; n < g.batch; ++n) {
-      const double* at = sums + 3 * n * g.channels;
-      const double e = at[c] - s0;
-      const double a = at[g.channels + c];
-      sum_d += a + rows * e;
-      sum_d2 += at[2 * g.channels + c] + 2.0 * e * a + rows * e * e;
-    }
-    const double mean_d = sum_d / total;
-    mean[c] = static_cast<float>(s0 + mean_d);
-    var[c] = static_cast<float>(std::max(0.0, sum_d2 / total - mean_d * mean_d));
   }
 }
 

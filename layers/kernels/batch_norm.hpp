@@ -19,25 +19,6 @@ std::size_t batch_norm_scratch_size(const BatchNormGeometry& g);
 void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* mean, float* var,
                            double* scratch);
 
-// Images (rank-3 samples, rows_per_sample = height * width): the statistics are summed per
-// sample, the sums of d = x - (the sample's first row) and d^2 over its rows in double, then the
-// samples in order. A convolution before the normalization writes a chunk's sums while its
-// output is in cache (one pass over the activations less); the same function, the same bits.
-struct BatchNormImages {
-  long batch;
-  long rows_per_sample;
-  long channels;
-};
-// Doubles of the per-sample sums: 3 * channels per sample (shift, sum of d, sum of d^2).
-std::size_t batch_norm_sample_sums_size(const BatchNormImages& g);
-// The sums of samples [n0, n0 + count) of x (the whole batch's tensor), on this thread.
-void batch_norm_sample_sums(const BatchNormImages& g, long n0, long count, const float* x,
-                            double* sums);
-// mean[c] and the biased variance var[c]; the per-sample sums are computed here into `sums`
-// unless sums_ready (written by the layer before).
-void batch_norm_image_statistics(const BatchNormImages& g, const float* x, bool sums_ready,
-                                 double* sums, float* mean, float* var);
-
 // Per channel y = x * scale[c] + shift[c] (normalization folded into one multiply-add per
 // value); with `relu`, max(0, that): a following ReLU applied in the same pass.
 struct ChannelAffine {

@@ -43,15 +43,10 @@ struct Conv2DEpilogue {
   Activation act = Activation::kLinear;
   Pooling pooling = Pooling::kNone;
   const ChannelAffine* affine = nullptr;
-  // Training, Winograd only: the output's per-sample sums for the batch normalization after it
-  // (batch_norm_sample_sums with `images`), written per chunk while the chunk is in cache.
-  double* sample_sums = nullptr;
   // What every kernel asserts: a fused pooling only after a linear or ReLU activation, and not
-  // with an affine or sample sums.
+  // with an affine.
   [[nodiscard]] bool valid() const {
-    return pooling == Pooling::kNone
-               ? true
-               : affine == nullptr && sample_sums == nullptr && linear_or_relu(act);
+    return pooling == Pooling::kNone ? true : affine == nullptr && linear_or_relu(act);
   }
 };
 

@@ -836,10 +836,6 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
       float* yc = y + outputs_of_chunk.offset;
       channel_affine_rows(outputs_of_chunk.pixels, co, *affine, yc, yc);
     }
-    if (epilogue.sample_sums != nullptr) {  // the same, for the normalization's statistics
-      batch_norm_sample_sums({.batch = batch, .rows_per_sample = g.out_h * g.out_w, .channels = co},
-                             c.n0, c.count, y, epilogue.sample_sums);
-    }
   };
   if (spread) {
     run_chunk(0);
@@ -994,9 +990,6 @@ void check_epilogue(const Layout& layout, Conv2DEpilogue epilogue) {
   assert(epilogue.valid());
   if (epilogue.pooling != Pooling::kNone && layout.phases() > 1) {
     throw std::logic_error("winograd: no fused pooling after a dilated convolution");
-  }
-  if (epilogue.sample_sums != nullptr && layout.phases() > 1) {
-    throw std::logic_error("winograd: no per-sample sums of a dilated convolution's phases");
   }
 }
 

@@ -247,39 +247,6 @@ TEST_SUITE("winograd kernel") {
     });
   }
 
-  // Every case and tile, and batches of several chunks (33 samples): the sums written per chunk
-  // are bitwise what the normalization sums from the finished output.
-  TEST_CASE("Winograd sums a normalization's per-sample statistics as the normalization does") {
-    for (const long tile : {2L, 4L}) {
-      for (const Case& c : kCases) {
-        if (!takes_tile(c, tile)) {
-          continue;
-        }
-        CAPTURE(tile);
-        CAPTURE(c.batch);
-        CAPTURE(c.in_h);
-        CAPTURE(c.in_c);
-        const auto g = geometry(c);
-        const Inputs in(g, c.batch);
-        Buffers b(g, tile, c.batch);
-        const kernels::BatchNormImages images{c.batch, g.out_h * g.out_w, g.out_c};
-        std::vector<double> fused(kernels::batch_norm_sample_sums_size(images),
-                                  std::numeric_limits<double>::quiet_NaN());
-        kernels::winograd_forward(g, tile,
-                                  {.act = kernels::Activation::kRelu, .sample_sums = fused.data()},
-                                  {.batch = c.batch,
-                                   .x = in.x.data(),
-                                   .w = in.w.data(),
-                                   .b = in.b.data(),
-                                   .y = b.y.data()},
-                                  b.u.data(), b.v.data());
-        std::vector<double> apart(fused.size());
-        kernels::batch_norm_sample_sums(images, 0, c.batch, b.y.data(), apart.data());
-        CHECK(bitwise_equal(fused, apart));
-      }
-    }
-  }
-
   // Training fused with MaxPooling2D(2): the pooled values, and from a pooled gradient dx, dw
   // and db, bitwise what the convolution and the pooling kernels give apart.
   TEST_CASE("Winograd training with 2x2 max pooling gives the unfused values and gradients") {

@@ -6,7 +6,6 @@
 #include "framework/core/errors.hpp"
 #include "layers/deferred_input_gradient.hpp"
 #include "layers/kernels/batch_norm.hpp"
-#include "layers/supplied_statistics.hpp"
 #include "tests/layers/reference/batch_normalization.hpp"
 #include "tests/support/layer_checks.hpp"
 
@@ -319,9 +318,8 @@ TEST_SUITE("BatchNormalization") {
   }
 
   TEST_CASE("A Winograd convolution computing BatchNormalization's input gradient changes no bit") {
-    // Conv2D (Winograd: 8 input channels) -> BN (-> ReLU): in training the convolution sums the
-    // normalization's statistics from its output chunks and evaluates the normalization's input
-    // gradient while reading its output gradient tiles. A
+    // Conv2D (Winograd: 8 input channels) -> BN (-> ReLU): in training the convolution
+    // evaluates the normalization's input gradient while reading its output gradient tiles. A
     // convolution before them takes the Winograd one's input gradient, so that is compared too.
     // The register-kernel path (filters a multiple of a register, at most 64) and the GEMM one
     // (20 filters: a partial register too), F(4x4, 3x3) on 8x8 and F(2x2, 5x5).
@@ -351,10 +349,6 @@ TEST_SUITE("BatchNormalization") {
         const auto* bn = dynamic_cast<const DeferredInputGradient*>(m.entry(2).layer.get());
         REQUIRE(bn != nullptr);
         CHECK(bn->defers_input_gradient() == fusion);
-        // And in forward the convolution sums the normalization's statistics.
-        const auto* sums = dynamic_cast<const SuppliedStatistics*>(m.entry(2).layer.get());
-        REQUIRE(sums != nullptr);
-        CHECK(sums->statistics_supplied() == fusion);
         const Tensor x = shifted_input(Shape{5, 8, 8, 3});
         const Tensor r = loss_weights(m, 5, 3);
         std::vector<float> bits;

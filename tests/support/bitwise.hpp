@@ -16,13 +16,6 @@ inline bool bitwise_equal(std::span<const float> a, std::span<const float> b) {
   return a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-inline bool bitwise_equal(std::span<const double> a, std::span<const double> b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  return a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
 // The largest |a[i] - b[i]| (0 for two NaNs; infinite for a NaN against a number, or for sizes
 // that differ).
 inline double max_abs_difference(std::span<const float> a, std::span<const float> b) {
