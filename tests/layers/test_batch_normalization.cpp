@@ -304,12 +304,7 @@ TEST_SUITE("BatchNormalization") {
       m.prepare(6);
       m.set_fusion(fusion);
       const Tensor x = sine_input(Shape{6, 5, 5, 2});
-      const Tensor r = loss_weights(m, 6, 3);
-      m.zero_gradients();
-      const Tensor& y = m.forward(x, Pass{Mode::kTrain, 0});
-      std::vector<float> bits(y.data(), y.data() + y.size());
-      m.backward(r);
-      bits.insert(bits.end(), m.gradients().begin(), m.gradients().end());
+      std::vector<float> bits = training_bits(m, x, 3);
       const Tensor& eval = m.forward(x, Pass{Mode::kEval, 0});
       bits.insert(bits.end(), eval.data(), eval.data() + eval.size());
       return bits;
@@ -349,18 +344,8 @@ TEST_SUITE("BatchNormalization") {
         const auto* bn = dynamic_cast<const DeferredInputGradient*>(m.entry(2).layer.get());
         REQUIRE(bn != nullptr);
         CHECK(bn->defers_input_gradient() == fusion);
-        const Tensor x = shifted_input(Shape{5, 8, 8, 3});
-        const Tensor r = loss_weights(m, 5, 3);
-        std::vector<float> bits;
-        // The description is filled again each step.
-        for (std::uint64_t step = 0; step < 2; ++step) {
-          m.zero_gradients();
-          const Tensor& y = m.forward(x, Pass{Mode::kTrain, step});
-          bits.insert(bits.end(), y.data(), y.data() + y.size());
-          m.backward(r);
-          bits.insert(bits.end(), m.gradients().begin(), m.gradients().end());
-        }
-        return bits;
+        // Two steps: the description is filled again each step.
+        return training_bits(m, shifted_input(Shape{5, 8, 8, 3}), 3, 2);
       };
       CHECK(bitwise_equal(run(true), run(false)));
     }

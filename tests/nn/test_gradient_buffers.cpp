@@ -12,20 +12,6 @@
 namespace runner::test {
 
 namespace {
-// Output and every parameter gradient of two training steps.
-std::vector<float> two_steps(Model& model, const Tensor& x) {
-  const Tensor r = loss_weights(model, x.batch(), 3);
-  std::vector<float> bits;
-  for (std::uint64_t step = 0; step < 2; ++step) {
-    model.zero_gradients();
-    const Tensor& y = model.forward(x, Pass{Mode::kTrain, step});
-    bits.insert(bits.end(), y.data(), y.data() + y.size());
-    model.backward(r);
-    bits.insert(bits.end(), model.gradients().begin(), model.gradients().end());
-  }
-  return bits;
-}
-
 Model from_yaml(const std::string& yaml, const Shape& input, std::int64_t max_batch) {
   const YAML::Node list = load_yaml_string(yaml, "test");
   Model model = build_layers(std::vector<YAML::Node>(list.begin(), list.end()), input, 7, "t");
@@ -75,7 +61,7 @@ TEST_SUITE("model") {
     CHECK(shared.gradient_buffer_count() == 3);
     CHECK(apart.gradient_buffer_count() == 10);
     const Tensor x = sine_input(Shape{4, 8, 8, 3});
-    CHECK(bitwise_equal(two_steps(shared, x), two_steps(apart, x)));
+    CHECK(bitwise_equal(training_bits(shared, x, 3, 2), training_bits(apart, x, 3, 2)));
   }
 }
 

@@ -25,13 +25,7 @@ Model graph_model(const std::string& yaml, const Shape& input, std::int64_t max_
 
 // Output and every parameter gradient of one forward and backward pass.
 std::vector<float> pass_bits(Model& model, const Tensor& x) {
-  const Tensor r = loss_weights(model, x.batch(), 5);
-  model.zero_gradients();
-  const Tensor& y = model.forward(x, Pass{Mode::kTrain, 1});
-  std::vector<float> bits(y.data(), y.data() + y.size());
-  model.backward(r);
-  bits.insert(bits.end(), model.gradients().begin(), model.gradients().end());
-  return bits;
+  return training_bits(model, x, 5, 1, 1);
 }
 
 // Every merge layer and a fan-out of three: a feeds the sum, the gate and the concatenation.

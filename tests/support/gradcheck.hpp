@@ -55,6 +55,23 @@ inline Tensor loss_weights(const Model& model, std::int64_t batch, std::uint64_t
   return r;
 }
 
+// The output and every parameter gradient of `steps` training passes on x (pass steps
+// first_step, first_step + 1, ...), each against the loss weights from `seed`: how tests state
+// that two models (fused and not, buffers shared and not) compute the same.
+inline std::vector<float> training_bits(Model& model, const Tensor& x, std::uint64_t seed,
+                                        std::uint64_t steps = 1, std::uint64_t first_step = 0) {
+  const Tensor r = loss_weights(model, x.batch(), seed);
+  std::vector<float> bits;
+  for (std::uint64_t step = first_step; step < first_step + steps; ++step) {
+    model.zero_gradients();
+    const Tensor& y = model.forward(x, Pass{Mode::kTrain, step});
+    bits.insert(bits.end(), y.data(), y.data() + y.size());
+    model.backward(r);
+    bits.insert(bits.end(), model.gradients().begin(), model.gradients().end());
+  }
+  return bits;
+}
+
 // Worst relative error of `analytic` (the gradients backward gave) against central differences
 // of every `step`-th parameter (1: every one).
 inline double worst_param_error(Model& model, const Tensor& x, const Tensor& r, const Pass& pass,
