@@ -207,7 +207,7 @@ void Model::plan_gradient_sums() {
     sums_into_[i].assign(e.inputs.size(), false);
     scratch_[i].assign(e.inputs.size(), nullptr);
     for (std::size_t k = 0; k < e.inputs.size(); ++k) {
-      if (e.inputs[k] == kModelInput || !wants_gradient_[static_cast<std::size_t>(e.inputs[k])]) {
+      if (!gradient_flows_to(e.inputs[k])) {
         continue;
       }
       const auto input = static_cast<std::size_t>(e.inputs[k]);
@@ -372,9 +372,9 @@ void Model::plan_gradient_buffers() {
     scratch_buffer[i].assign(e.inputs.size(), -1);
     if (hands_buffer_on(i)) {
       buffer_of[static_cast<std::size_t>(e.inputs[0])] = buffer_of[i];
-    } else if (!(i > 0 && fuses_next(i - 1, Mode::kTrain)) && wants_gradient_[i]) {
+    } else if (runs_backward(i)) {
       for (std::size_t k = 0; k < e.inputs.size(); ++k) {
-        if (e.inputs[k] == kModelInput || !wants_gradient_[static_cast<std::size_t>(e.inputs[k])]) {
+        if (!gradient_flows_to(e.inputs[k])) {
           continue;
         }
         const auto elements =
@@ -417,6 +417,16 @@ void Model::plan_gradient_buffers() {
 bool Model::fuses_next(std::size_t i, Mode mode) const {
   return i < fusion_.size() && (fusion_[i] == Layer::Fusion::kAlways ||
                                 (fusion_[i] == Layer::Fusion::kInference && mode == Mode::kEval));
+}
+
+bool Model::gradient_flows_to(long input) const {
+  return input != kModelInput && wants_gradient_[static_cast<std::size_t>(input)];
+}
+
+bool Model::runs_backward(std::size_t i) const {
+  // Not when layer i - 1 takes this layer's output gradient (fusion), nor when layer i learns
+  // nothing and passes a gradient to nothing that does.
+  return !(i > 0 && fuses_next(i - 1, Mode::kTrain)) && wants_gradient_[i];
 }
 
 bool Model::hands_buffer_on(std::size_t i) const {
@@ -519,7 +529,7 @@ void Model::backward_layer(std::size_t i, const Tensor& output, const Tensor& gr
   Entry& e = entries_[i];
   std::vector<Tensor*> grad_inputs(e.inputs.size(), nullptr);
   for (std::size_t k = 0; k < e.inputs.size(); ++k) {
-    if (e.inputs[k] == kModelInput || !wants_gradient_[static_cast<std::size_t>(e.inputs[k])]) {
+    if (!gradient_flows_to(e.inputs[k])) {
       continue;  // nobody needs the gradient of the data, nor of a start that learns nothing
     }
     Tensor& target =
@@ -566,11 +576,8 @@ void Model::backward(const Tensor& grad_output) {
       }
       continue;
     }
-    if (i > 0 && fuses_next(i - 1, Mode::kTrain)) {
-      continue;  // layer i - 1 takes this layer's output gradient
-    }
-    if (!wants_gradient_[i]) {
-      continue;  // it learns nothing and passes a gradient to nothing that does
+    if (!runs_backward(i)) {
+      continue;
     }
     const std::size_t output = fuses_next(i, Mode::kTrain) ? i + 1 : i;
     const auto start =

@@ -142,6 +142,10 @@ class Model {
   const Tensor& forward_batch(const Tensor& x, const Pass& pass);
   // Asks each layer whether it fuses its successor (fusion_).
   void plan_fusion();
+  // Whether backward computes the gradient of `input` (an entry index or kModelInput).
+  [[nodiscard]] bool gradient_flows_to(long input) const;
+  // Whether backward calls layer i's backward (a layer not handing its buffer on).
+  [[nodiscard]] bool runs_backward(std::size_t i) const;
   // Whether layer i (a reshape) passes its input's buffer on instead of running.
   [[nodiscard]] bool hands_buffer_on(std::size_t i) const;
   // Shares buffers among the output gradients and sum scratch that are never needed at the same
