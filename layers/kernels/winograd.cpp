@@ -143,6 +143,10 @@ constexpr ScratchSlot kRebuiltInputs = ScratchSlot::kThird;
 // Output tiles per task when one chunk's tiles are spread over the threads (forward).
 constexpr std::size_t kSpreadTilesPerTask = 4;
 
+// Floats of one point's block of the kernel transform's staging buffer (Winograd::
+// transform_kernel_as): 1 KB, 36 KB for a 6x6 tile's points.
+constexpr long kKernelBlockFloats = 256;
+
 // Floats of padding after each point's block of V (Winograd::v_stride).
 constexpr long kPointPad = 16;
 
@@ -194,8 +198,13 @@ struct Tiling {
   // only while it fits the cores' L2: ResNet's 28x28x32 layers wrote 7.2 MB of V per layer and
   // step, which cost their forward more than the transform costs backward (s1_conv1 at 2
   // threads: forward 2.0-2.9 -> 1.4-2.0 ms, backward unchanged). The reference model's 2.4 MB,
-  // recomputed, cost its backward 0.1 ms and gave forward nothing.
-  static constexpr long kMaxKeptInputFloats = 1024 * 1024;
+  // recomputed, cost its backward 0.1 ms and gave forward nothing. The limit was 4 MB until
+  // ResNet's 14x14x32 -> 64 layer (2.4 MB) showed the same as the 28x28 ones: inside a step
+  // whose tensors outgrow the L3, forward wrote V to lines fetched from memory (its input
+  // transform 0.10 ms per chunk against 0.03 into a thread's scratch) and backward read it
+  // back from there; recomputed, that layer took 0.54 / 1.21 ms (forward / backward) against
+  // 0.67 / 1.35 (runner_bench --profile, six alternating pairs). Now the cores' L2, 2 MB.
+  static constexpr long kMaxKeptInputFloats = 512 * 1024;
   [[nodiscard]] bool keeps_inputs(const Conv2DGeometry& g, long batch) const {
     return static_cast<long>(chunks(batch)) * v_floats_per_chunk(g.in_c) <= kMaxKeptInputFloats;
   }
@@ -270,27 +279,71 @@ class Winograd {
   Winograd(const Layout& layout, const Tiling& t)
       : g_(layout.g), in_(layout.in), out_(layout.out), t_(t) {}
 
-  // U[xi][ci][co] from the Keras kernel w[ky][kx][ci][co].
-  void transform_kernel(const float* w, float* u) const {
+  // U[xi][ci][co] from the Keras kernel w[ky][kx][ci][co] and, when ut is not null, its
+  // transpose Ut[xi][co][ci] (the right operand of backward's dV = dP U^T), each transformed
+  // from w: the same operations per element, so Ut is U transposed bit for bit.
+  void transform_kernel(const float* w, float* u, float* ut) const {
+    transform_kernel_as<false>(w, u);
+    if (ut != nullptr) {
+      transform_kernel_as<true>(w, ut);
+    }
+  }
+
+  // dst[xi][r][c] = (G g G^T)[xi] for the kernel g of channels (ci, co) = (r, c), or (c, r) when
+  // kTransposed. A block of rows and columns at a time: its kernels are gathered into `taps`,
+  // transformed into `stage` a point after another, and each point's block written out as whole
+  // rows. Storing each transformed vector straight to its point put 36 stores 16 KB apart (64
+  // channels in and out), all in one L1 set; perf annotate put the transform's hottest samples
+  // on those stores, and the transform with U's separate transpose took 18% of a 7x7x64 -> 64
+  // convolution's samples (runner_layer_bench, perf).
+  template <bool kTransposed>
+  void transform_kernel_as(const float* w, float* dst) const {
     const long ci_count = g_.in_c;
     const long co_count = g_.out_c;
-    parallel_for(0, static_cast<std::size_t>(ci_count), 8,
-                 [&](std::size_t first, std::size_t last) {
-                   Vec in[K * K];
-                   Vec out[kA * kA];
-                   for (auto ci = static_cast<long>(first); ci < static_cast<long>(last); ++ci) {
-                     for (long co = 0; co < co_count; co += kLanes) {
-                       const int lanes = static_cast<int>(std::min<long>(kLanes, co_count - co));
-                       for (int k = 0; k < K * K; ++k) {
-                         in[k] = load_lanes(w + (k * ci_count + ci) * co_count + co, lanes);
-                       }
-                       sandwich<kA, K, W::kG>(in, out);
-                       for (int p = 0; p < kA * kA; ++p) {
-                         store_lanes(out[p], lanes, u + (p * ci_count + ci) * co_count + co);
-                       }
-                     }
-                   }
-                 });
+    const long rows = kTransposed ? co_count : ci_count;
+    const long cols = kTransposed ? ci_count : co_count;
+    const long col_block = std::min(cols, kKernelBlockFloats);
+    const long row_block = kKernelBlockFloats / col_block;
+    const long col_blocks = (cols + col_block - 1) / col_block;
+    const auto blocks = static_cast<std::size_t>((rows + row_block - 1) / row_block * col_blocks);
+    parallel_for(0, blocks, 1, [&](std::size_t first, std::size_t last) {
+      alignas(64) float taps[K * K][kKernelBlockFloats];
+      alignas(64) float stage[kA * kA][kKernelBlockFloats];
+      Vec in[K * K];
+      Vec out[kA * kA];
+      for (auto index = static_cast<long>(first); index < static_cast<long>(last); ++index) {
+        const long r0 = index / col_blocks * row_block;
+        const long c0 = index % col_blocks * col_block;
+        const long row_count = std::min(row_block, rows - r0);
+        const long col_count = std::min(col_block, cols - c0);
+        for (int k = 0; k < K * K; ++k) {
+          for (long r = 0; r < row_count; ++r) {
+            for (long c = 0; c < col_count; ++c) {
+              const long ci = kTransposed ? c0 + c : r0 + r;
+              const long co = kTransposed ? r0 + r : c0 + c;
+              taps[k][r * col_count + c] = w[(k * ci_count + ci) * co_count + co];
+            }
+          }
+        }
+        // Element-wise, so the block is transformed as one run of floats.
+        const long count = row_count * col_count;
+        for (long at = 0; at < count; at += kLanes) {
+          const int lanes = static_cast<int>(std::min<long>(kLanes, count - at));
+          for (int k = 0; k < K * K; ++k) {
+            in[k] = load_lanes(taps[k] + at, lanes);
+          }
+          sandwich<kA, K, W::kG>(in, out);
+          for (int p = 0; p < kA * kA; ++p) {
+            store_lanes(out[p], lanes, stage[p] + at);
+          }
+        }
+        for (int p = 0; p < kA * kA; ++p) {
+          for (long r = 0; r < row_count; ++r) {
+            std::copy_n(stage[p] + r * col_count, col_count, dst + (p * rows + r0 + r) * cols + c0);
+          }
+        }
+      }
+    });
   }
 
   // dw[ky][kx][ci][co] += G^T dU G for the summed Winograd-domain gradient dU.
@@ -699,18 +752,6 @@ class Winograd {
     }
   }
 
-  // ut[xi][co][ci] = u[xi][ci][co]: U's transpose, the right operand of dV = dP U^T.
-  void transpose_kernel(const float* u, float* ut) const {
-    const long ci_count = g_.in_c;
-    const long co_count = g_.out_c;
-    parallel_for(0, static_cast<std::size_t>(t_.points), 1,
-                 [&](std::size_t first, std::size_t last) {
-                   const auto p = static_cast<long>(first);
-                   transpose_matrices(static_cast<long>(last - first), ci_count, co_count,
-                                      u + p * ci_count * co_count, ut + p * ci_count * co_count);
-                 });
-  }
-
   [[nodiscard]] Chunk chunk(std::size_t index, long batch) const {
     const long n0 = static_cast<long>(index) * t_.samples_per_chunk;
     const long count = std::min(t_.samples_per_chunk, batch - n0);
@@ -763,10 +804,9 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
   const Winograd<M, K> wino(layout, t);
   assert(!u_ready || v == nullptr);
   if (!u_ready) {
-    wino.transform_kernel(w, u);
-  }
-  if (v != nullptr && point_products_apply(g.in_c)) {
-    wino.transpose_kernel(u, u + t.points * g.in_c * g.out_c);  // for backward
+    // Training (v) also writes U's transpose for backward.
+    const bool transposed = v != nullptr && point_products_apply(g.in_c);
+    wino.transform_kernel(w, u, transposed ? u + t.points * g.in_c * g.out_c : nullptr);
   }
   const long ci = g.in_c;
   const long co = g.out_c;
