@@ -58,17 +58,19 @@ struct Inputs {
 // divide the output; valid and same padding.
 // Output channels (forward) and input channels (backward's dV) of 16, 32, 48 and 64 take the
 // point-products kernel (point_products.hpp), with tile groups cut short at each chunk's end;
-// 144 output channels take a library GEMM per point. 5x5 kernels: "same" and "valid", padding
-// 1, outputs that do not divide into tiles, every path of the products. 2x2 kernels: "same" and
-// "valid", outputs of 1 to 14, the same paths.
+// 144 output channels take a library GEMM per point; 272 are more than one block of the kernel
+// transform's staging (Winograd::transform_kernel_as, 256 floats per point). 5x5 kernels: "same"
+// and "valid", padding 1, outputs that do not divide into tiles, every path of the products. 2x2
+// kernels: "same" and "valid", outputs of 1 to 14, the same paths.
 const Case kCases[] = {
-    Case{1, 5, 5, 1, 3, 1, 2},     Case{3, 7, 6, 5, 17, 0, 2},    Case{2, 2, 2, 16, 16, 0, 2},
-    Case{2, 14, 14, 32, 64, 1, 2}, Case{3, 9, 8, 19, 48, 0, 2},   Case{2, 7, 7, 80, 144, 1, 2},
-    Case{1, 5, 5, 1, 3, 1},        Case{3, 7, 6, 5, 17, 0},       Case{33, 4, 9, 3, 4, 1},
-    Case{2, 8, 8, 19, 33, 1},      Case{2, 14, 14, 32, 64, 1},    Case{1, 3, 3, 16, 16, 0},
-    Case{3, 7, 6, 5, 32, 0},       Case{2, 9, 9, 19, 48, 1},      Case{3, 6, 7, 48, 17, 1},
-    Case{2, 7, 7, 80, 144, 1},     Case{2, 14, 14, 32, 64, 2, 5}, Case{3, 9, 8, 19, 48, 0, 5},
-    Case{1, 7, 7, 16, 17, 2, 5},   Case{2, 6, 7, 48, 16, 1, 5},   Case{2, 5, 6, 8, 144, 2, 5}};
+    Case{1, 5, 5, 1, 3, 1, 2},     Case{3, 7, 6, 5, 17, 0, 2},  Case{2, 2, 2, 16, 16, 0, 2},
+    Case{2, 14, 14, 32, 64, 1, 2}, Case{3, 9, 8, 19, 48, 0, 2}, Case{2, 7, 7, 80, 144, 1, 2},
+    Case{1, 5, 5, 1, 3, 1},        Case{3, 7, 6, 5, 17, 0},     Case{33, 4, 9, 3, 4, 1},
+    Case{2, 8, 8, 19, 33, 1},      Case{2, 14, 14, 32, 64, 1},  Case{1, 3, 3, 16, 16, 0},
+    Case{3, 7, 6, 5, 32, 0},       Case{2, 9, 9, 19, 48, 1},    Case{3, 6, 7, 48, 17, 1},
+    Case{2, 7, 7, 80, 144, 1},     Case{2, 6, 5, 3, 272, 1},    Case{2, 14, 14, 32, 64, 2, 5},
+    Case{3, 9, 8, 19, 48, 0, 5},   Case{1, 7, 7, 16, 17, 2, 5}, Case{2, 6, 7, 48, 16, 1, 5},
+    Case{2, 5, 6, 8, 144, 2, 5}};
 
 using Buffers = WinogradBuffers;
 
