@@ -126,9 +126,10 @@ class Conv2D final : public Layer {
   // of outputs while it is in cache, with the normalization's own kernel (bitwise its result):
   // ResNet-style Conv2D -> BatchNormalization -> ReLU blocks save two passes over memory.
   //
-  // In training, a Winograd convolution with a linear or ReLU activation evaluates that
-  // normalization's input gradient itself while it reads its output gradient tiles
-  // (DeferredInputGradient): the normalization never writes it, nor does this layer read it.
+  // In training, a convolution with a linear or ReLU activation evaluates that normalization's
+  // input gradient itself while it reads its output gradient, Winograd tile by tile, the others
+  // chunk by chunk (DeferredInputGradient): the normalization never writes it, nor does this
+  // layer read it back from memory.
   Fusion fuse_next(Layer* next) override {
     pools_ = false;
     affine_source_ = nullptr;
@@ -144,9 +145,8 @@ class Conv2D final : public Layer {
     if (next != nullptr && next->inference_affine(affine_scale_, affine_shift_, &relu)) {
       affine_source_ = next;
       auto* deferred = dynamic_cast<DeferredInputGradient*>(next);
-      if (deferred != nullptr && winograd_ &&
-          (o_.activation == kernels::Activation::kLinear ||
-           o_.activation == kernels::Activation::kRelu)) {
+      if (deferred != nullptr && (o_.activation == kernels::Activation::kLinear ||
+                                  o_.activation == kernels::Activation::kRelu)) {
         deferring_ = deferred;
         normalization_ = deferred->defer_input_gradient(true);
       }

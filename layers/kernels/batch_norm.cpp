@@ -305,7 +305,46 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
                  }
                });
 }
+
+template <bool kRelu>
+void input_gradient_rows(const BatchNormInputGradient& norm, long channels, long first_row,
+                         long row_count, const float* x, bool x_relu, float* dx) {
+  for (long r = first_row; r < first_row + row_count; ++r) {
+    for_each_channel_block(channels, [&](auto full, long c0, int lanes) {
+      constexpr bool kFull = decltype(full)::value;
+      // The per-element code of batch_norm_backward_impl's dx pass (and Winograd's): the same
+      // bits.
+      BatchNormGradientLanes<Vec> k{};
+      if constexpr (kRelu) {
+        k.relu_scale = load_block<kFull>(norm.relu_scale + c0, lanes);
+        k.relu_shift = load_block<kFull>(norm.relu_shift + c0, lanes);
+      }
+      k.mean = load_block<kFull>(norm.mean + c0, lanes);
+      k.inv_std = load_block<kFull>(norm.inv_std + c0, lanes);
+      k.mean_dy = load_block<kFull>(norm.mean_dy + c0, lanes);
+      k.mean_dy_xhat = load_block<kFull>(norm.mean_dy_xhat + c0, lanes);
+      k.factor = load_block<kFull>(norm.factor + c0, lanes);
+      const long at = r * channels + c0;
+      const Vec xv = load_block<kFull>(x + at, lanes);
+      Vec d = batch_norm_input_gradient<kRelu>(load_block<kFull>(norm.dy + at, lanes), xv, k);
+      if (x_relu) {
+        d = xv > 0.0F ? d : Vec{};
+      }
+      store_block<kFull>(d, lanes, dx + (r - first_row) * channels + c0);
+    });
+  }
+}
 }  // namespace
+
+void batch_norm_input_gradient_rows(const BatchNormInputGradient& norm, long channels,
+                                    long first_row, long row_count, const float* x, bool x_relu,
+                                    float* dx) {
+  if (norm.relu_scale != nullptr) {
+    input_gradient_rows<true>(norm, channels, first_row, row_count, x, x_relu, dx);
+  } else {
+    input_gradient_rows<false>(norm, channels, first_row, row_count, x, x_relu, dx);
+  }
+}
 
 void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t, double* scratch) {
   if (t.relu != nullptr) {

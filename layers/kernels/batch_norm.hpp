@@ -78,6 +78,14 @@ struct BatchNormInputGradient {
   const float* factor = nullptr;
 };
 
+// dx of BatchNormInputGradient for rows [first_row, first_row + row_count) of (rows x channels):
+// x and norm.dy are whole tensors, read from first_row; dx gets the row_count rows. With x_relu, x
+// is a ReLU's output and dx is taken through it too (0 where x is not above 0). A convolution that
+// is not Winograd evaluates it on each chunk of its output gradient while the chunk is in cache.
+void batch_norm_input_gradient_rows(const BatchNormInputGradient& norm, long channels,
+                                    long first_row, long row_count, const float* x, bool x_relu,
+                                    float* dx);
+
 // One channel's (or one register of channels') coefficients of BatchNormInputGradient.
 template <typename F>
 struct BatchNormGradientLanes {

@@ -56,6 +56,9 @@ bool pointwise(const Conv2DGeometry& g) {
 // in backward cost more than building them again.
 constexpr ScratchSlot kPatches = ScratchSlot::kFirst;
 constexpr ScratchSlot kPatchGradients = ScratchSlot::kSecond;
+// A chunk's output gradient evaluated from the next normalization's (the in-place weight
+// gradient takes the third slot).
+constexpr ScratchSlot kEvaluatedGradient = ScratchSlot::kFourth;
 
 // Whether training keeps the patches from forward for backward (in col) instead of building them
 // again: when they are cheap to keep relative to building them, i.e. when a tap is under
@@ -500,8 +503,11 @@ std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
 
 void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBackward& t,
                      const Conv2DWorkspace& ws) {
-  if (t.normalization != nullptr) {
-    throw std::logic_error("conv2d_backward: only Winograd evaluates a normalization's gradient");
+  if (t.normalization != nullptr &&
+      (epilogue.pooling != Pooling::kNone || !linear_or_relu(epilogue.act))) {
+    throw std::logic_error(
+        "conv2d_backward: a normalization's gradient needs no pooling, and a "
+        "linear or ReLU activation");
   }
   const Activation act = epilogue.act;
   const Pooling pooling = epilogue.pooling;
@@ -551,7 +557,12 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
       const long count = std::min(static_cast<long>(chunk_samples), batch - n0);
       const long rows = count * pixels;
       const long offset = n0 * g.out_size();
-      float* chunk_delta = delta + offset;
+      const bool normalized = t.normalization != nullptr;
+      // Evaluated, the chunk's gradient stays in the thread's cache: in ResNet's stem, writing it
+      // to `delta` in memory made evaluating it cost as much as the normalization's own pass.
+      float* chunk_delta =
+          normalized ? thread_scratch(kEvaluatedGradient, static_cast<std::size_t>(rows * g.out_c))
+                     : delta + offset;
       float* part = partials + static_cast<long>(chunk) * stride;
       std::fill(part + dw_size, part + stride, 0.0F);
       const long pooled_offset = n0 * pooled_size(g);
@@ -560,11 +571,17 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
       // derivative (a first layer's ReLU pass took as long as its weight gradient); anything
       // else (the library GEMM, dx) needs the full delta.
       const bool pooled_as_is = in_place && pooling == Pooling::kMax2x2 && dx == nullptr;
-      const bool dy_as_is =
-          in_place && pooling == Pooling::kNone && dx == nullptr && linear_or_relu(act);
+      const bool dy_as_is = in_place && pooling == Pooling::kNone && dx == nullptr &&
+                            linear_or_relu(act) && !normalized;
       if (pooling == Pooling::kMax2x2 && !pooled_as_is) {
         unpool_gradient(g, count, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
                         relu, chunk_delta);
+      }
+      if (normalized) {
+        // The following normalization's input gradient, evaluated on this chunk while it goes
+        // into the products (it never writes that tensor, nor reads it back).
+        batch_norm_input_gradient_rows(*t.normalization, g.out_c, n0 * pixels, rows, y, relu,
+                                       chunk_delta);
       }
       if (in_place) {
         OutputGradient gradient{chunk_delta};
@@ -573,13 +590,13 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
                       relu};
         } else if (dy_as_is) {
           gradient = {.dy = dy + offset, .relu_y = relu ? y + offset : nullptr};
-        } else if (pooling == Pooling::kNone) {
+        } else if (pooling == Pooling::kNone && !normalized) {
           activation_backward(act, y + offset, dy + offset, chunk_delta, rows, g.out_c);
         }
         in_place_weight_gradient(g, layout, col + n0 * layout.sample_floats, count, gradient, part,
                                  part + dw_size);
       } else {
-        if (pooling == Pooling::kMax2x2) {
+        if (pooling == Pooling::kMax2x2 || normalized) {
           add_column_sums(chunk_delta, rows, g.out_c, part + dw_size);
         } else {
           activation_backward_column_sums(act, y + offset, dy + offset, chunk_delta, rows, g.out_c,

@@ -65,7 +65,7 @@ struct Conv2DForward {
 // The tensors of a backward pass: y and dy are forward's output and its gradient (the pooled
 // ones with Pooling::kMax2x2, then with forward's winners). Adds to dw and db (db null without a
 // bias); writes dx unless it is null (a first layer needs no input gradient). With
-// `normalization` (Winograd only, Pooling::kNone, linear or ReLU), dy is not read: the output
+// `normalization` (Pooling::kNone, linear or ReLU), dy is not read: the output
 // gradient is the following batch normalization's input gradient, evaluated from its
 // description and y (its input).
 struct Conv2DBackward {

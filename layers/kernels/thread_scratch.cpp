@@ -5,7 +5,7 @@
 namespace runner::kernels {
 
 float* thread_scratch(ScratchSlot slot, std::size_t floats) {
-  thread_local std::vector<float> buffers[3];
+  thread_local std::vector<float> buffers[4];
   std::vector<float>& buffer = buffers[static_cast<int>(slot)];
   if (buffer.size() < floats) {
     buffer.resize(floats);

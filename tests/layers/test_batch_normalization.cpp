@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
@@ -312,47 +313,68 @@ TEST_SUITE("BatchNormalization") {
     CHECK(bitwise_equal(run(true), run(false)));
   }
 
-  TEST_CASE("A Winograd convolution computing BatchNormalization's input gradient changes no bit") {
-    // Conv2D (Winograd: 8 input channels) -> BN (-> ReLU): in training the convolution
-    // evaluates the normalization's input gradient while reading its output gradient tiles. A
-    // convolution before them takes the Winograd one's input gradient, so that is compared too.
-    // The register-kernel path (filters a multiple of a register, at most 64) and the GEMM one
-    // (20 filters: a partial register too), F(4x4, 3x3) on 8x8 and F(2x2, 5x5).
+  TEST_CASE("A convolution computing BatchNormalization's input gradient changes no bit") {
+    // Conv2D -> BN (-> ReLU): in training the convolution evaluates the normalization's input
+    // gradient while reading its output gradient, Winograd tile by tile, the others chunk by
+    // chunk. A convolution before them (`before` filters; 0: none, the one tested is the first
+    // layer) takes the tested one's input gradient, so that is compared too.
     struct Case {
+      long before;
       const char* conv;
       bool relu;
     };
     const Case cases[] = {
-        {"{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", true},
-        {"{type: Conv2D, filters: 20, kernel_size: 3, activation: relu}", false},
-        {"{type: Conv2D, filters: 16, kernel_size: 5, padding: same, use_bias: false}", true},
+        // Winograd: the register-kernel path (filters a multiple of a register, at most 64) and
+        // the GEMM one (20 filters: a partial register too), F(4x4, 3x3) on 8x8 and F(2x2, 5x5).
+        {8, "{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", true},
+        {8, "{type: Conv2D, filters: 20, kernel_size: 3, activation: relu}", false},
+        {8, "{type: Conv2D, filters: 16, kernel_size: 5, padding: same, use_bias: false}", true},
+        // Strided on few channels (patches kept from forward), with a bias (its gradient sums
+        // the evaluated gradient).
+        {8, "{type: Conv2D, filters: 16, kernel_size: 3, strides: 2, padding: same}", true},
+        // Strided on 32 channels (the implicit GEMM), ReLU before the normalization.
+        {32, "{type: Conv2D, filters: 24, kernel_size: 3, strides: 2, activation: relu}", false},
+        // 1x1 (the input is the patch matrix), a ResNet projection.
+        {8, "{type: Conv2D, filters: 16, kernel_size: 1, use_bias: false}", false},
+        // A first layer on one channel (the in-place kernel; no input gradient), as a ResNet stem.
+        {0, "{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", true},
+        {0, "{type: Conv2D, filters: 8, kernel_size: 3, activation: relu}", false},
     };
     for (const Case& c : cases) {
-      CAPTURE(c.conv);
+      INFO(std::string(c.conv), " after ", c.before, " filters");
       const auto run = [&c](bool fusion) {
-        std::vector<YAML::Node> layers{
-            load_yaml_string("{type: Conv2D, filters: 8, kernel_size: 3, padding: same}", "t"),
-            load_yaml_string(c.conv, "t"), load_yaml_string(kBatchNorm, "t")};
+        std::vector<YAML::Node> layers;
+        if (c.before > 0) {
+          layers.push_back(load_yaml_string(
+              fmt::format("{{type: Conv2D, filters: {}, kernel_size: 3, padding: same}}", c.before),
+              "t"));
+        }
+        layers.push_back(load_yaml_string(c.conv, "t"));
+        layers.push_back(load_yaml_string(kBatchNorm, "t"));
         if (c.relu) {
           layers.push_back(load_yaml_string("{type: Activation, activation: relu}", "t"));
         }
         layers.push_back(load_yaml_string("{type: Flatten}", "t"));
         layers.push_back(load_yaml_string("{type: Dense, units: 3}", "t"));
-        Model m = build_layers(layers, Shape{8, 8, 3}, 7, "t");
+        const long channels = c.before > 0 ? 3 : 1;
+        Model m = build_layers(layers, Shape{8, 8, channels}, 7, "t");
         m.prepare(5);
         m.set_fusion(fusion);
-        const auto* bn = dynamic_cast<const DeferredInputGradient*>(m.entry(2).layer.get());
+        const std::size_t bn_index = c.before > 0 ? 2 : 1;
+        const auto* bn = dynamic_cast<const DeferredInputGradient*>(m.entry(bn_index).layer.get());
         REQUIRE(bn != nullptr);
         CHECK(bn->defers_input_gradient() == fusion);
         // Two steps: the description is filled again each step.
-        return training_bits(m, shifted_input(Shape{5, 8, 8, 3}), 3, 2);
+        return training_bits(m, shifted_input(Shape{5, 8, 8, channels}), 3, 2);
       };
       CHECK(bitwise_equal(run(true), run(false)));
     }
-    // Not after other activations (their derivative is taken apart) nor other convolutions.
-    for (const char* conv : {"{type: Conv2D, filters: 8, kernel_size: 3, activation: tanh}",
-                             "{type: Conv2D, filters: 8, kernel_size: 3, strides: 2}"}) {
-      CAPTURE(conv);
+    // Not after other activations (their derivative is taken apart) nor dilated Winograd
+    // convolutions (their tiles are of phase images, not of the output).
+    for (const char* conv :
+         {"{type: Conv2D, filters: 8, kernel_size: 3, activation: tanh}",
+          "{type: Conv2D, filters: 8, kernel_size: 3, dilation_rate: 2, padding: same}"}) {
+      INFO(std::string(conv));
       Model m = build_layers({load_yaml_string(conv, "t"), load_yaml_string(kBatchNorm, "t")},
                              Shape{8, 8, 8}, 7, "t");
       m.prepare(2);
