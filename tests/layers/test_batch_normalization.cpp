@@ -329,11 +329,13 @@ TEST_SUITE("BatchNormalization") {
         {8, "{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", true},
         {8, "{type: Conv2D, filters: 20, kernel_size: 3, activation: relu}", false},
         {8, "{type: Conv2D, filters: 16, kernel_size: 5, padding: same, use_bias: false}", true},
-        // Strided on few channels (patches kept from forward), with a bias (its gradient sums
-        // the evaluated gradient).
+        // Strided, with a bias (its gradient sums the evaluated gradient): 16 filters on 8
+        // channels take the implicit GEMM; 24 on 32, ReLU before the normalization, rebuild their
+        // patches for a library GEMM where a register holds 16 floats (AVX2: the implicit GEMM).
         {8, "{type: Conv2D, filters: 16, kernel_size: 3, strides: 2, padding: same}", true},
-        // Strided on 32 channels (the implicit GEMM), ReLU before the normalization.
         {32, "{type: Conv2D, filters: 24, kernel_size: 3, strides: 2, activation: relu}", false},
+        // Long patches on one channel: forward keeps them for backward.
+        {0, "{type: Conv2D, filters: 12, kernel_size: 7, strides: 2, padding: same}", true},
         // 1x1 (the input is the patch matrix), a ResNet projection.
         {8, "{type: Conv2D, filters: 16, kernel_size: 1, use_bias: false}", false},
         // A first layer on one channel (the in-place kernel; no input gradient), as a ResNet stem.
