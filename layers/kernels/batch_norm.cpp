@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "framework/core/parallel.hpp"
+#include "layers/kernels/batch_norm_lanes.hpp"
 #include "layers/kernels/lanes.hpp"
 
 namespace runner::kernels {
@@ -314,16 +315,7 @@ void input_gradient_rows(const BatchNormInputGradient& norm, long channels, long
       constexpr bool kFull = decltype(full)::value;
       // The per-element code of batch_norm_backward_impl's dx pass (and Winograd's): the same
       // bits.
-      BatchNormGradientLanes<Vec> k{};
-      if constexpr (kRelu) {
-        k.relu_scale = load_block<kFull>(norm.relu_scale + c0, lanes);
-        k.relu_shift = load_block<kFull>(norm.relu_shift + c0, lanes);
-      }
-      k.mean = load_block<kFull>(norm.mean + c0, lanes);
-      k.inv_std = load_block<kFull>(norm.inv_std + c0, lanes);
-      k.mean_dy = load_block<kFull>(norm.mean_dy + c0, lanes);
-      k.mean_dy_xhat = load_block<kFull>(norm.mean_dy_xhat + c0, lanes);
-      k.factor = load_block<kFull>(norm.factor + c0, lanes);
+      const auto k = load_gradient_lanes<kFull, kRelu>(norm, c0, lanes);
       const long at = r * channels + c0;
       const Vec xv = load_block<kFull>(x + at, lanes);
       Vec d = batch_norm_input_gradient<kRelu>(load_block<kFull>(norm.dy + at, lanes), xv, k);

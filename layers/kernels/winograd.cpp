@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "framework/core/parallel.hpp"
+#include "layers/kernels/batch_norm_lanes.hpp"
 #include "layers/kernels/bias.hpp"
 #include "layers/kernels/conv2d_phases.hpp"
 #include "layers/kernels/fused_pool.hpp"
@@ -606,15 +607,7 @@ class Winograd {
     if constexpr (kNorm != kNoNormalization) {
       const BatchNormInputGradient& norm = *src.normalization;
       dy = norm.dy;
-      if constexpr (kNorm == kNormalizationRelu) {
-        k.relu_scale = load_block<kFull>(norm.relu_scale + c0, lanes);
-        k.relu_shift = load_block<kFull>(norm.relu_shift + c0, lanes);
-      }
-      k.mean = load_block<kFull>(norm.mean + c0, lanes);
-      k.inv_std = load_block<kFull>(norm.inv_std + c0, lanes);
-      k.mean_dy = load_block<kFull>(norm.mean_dy + c0, lanes);
-      k.mean_dy_xhat = load_block<kFull>(norm.mean_dy_xhat + c0, lanes);
-      k.factor = load_block<kFull>(norm.factor + c0, lanes);
+      k = load_gradient_lanes<kFull, kNorm == kNormalizationRelu>(norm, c0, lanes);
     }
     Vec sums = bias_sums != nullptr ? load_block<kFull>(bias_sums + c0, lanes) : Vec{};
     float* pt = dprod + c0;
