@@ -503,8 +503,8 @@ std::size_t conv2d_partials_size(const Conv2DGeometry& g, long max_batch) {
 
 void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv2DBackward& t,
                      const Conv2DWorkspace& ws) {
-  if (t.normalization != nullptr &&
-      (epilogue.pooling != Pooling::kNone || !linear_or_relu(epilogue.act))) {
+  const bool normalized = t.normalization != nullptr;
+  if (normalized && (epilogue.pooling != Pooling::kNone || !linear_or_relu(epilogue.act))) {
     throw std::logic_error(
         "conv2d_backward: a normalization's gradient needs no pooling, and a "
         "linear or ReLU activation");
@@ -557,7 +557,6 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
       const long count = std::min(static_cast<long>(chunk_samples), batch - n0);
       const long rows = count * pixels;
       const long offset = n0 * g.out_size();
-      const bool normalized = t.normalization != nullptr;
       // Evaluated, the chunk's gradient stays in the thread's cache: in ResNet's stem, writing it
       // to `delta` in memory made evaluating it cost as much as the normalization's own pass.
       float* chunk_delta =
