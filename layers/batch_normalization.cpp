@@ -161,19 +161,18 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
                          .mean_dy_xhat = dx_coefficients_.data() + c,
                          .factor = dx_coefficients_.data() + 2 * c};
     }
-    kernels::batch_norm_backward(
-        g,
-        {.x = input.data(),
-         .dy = grad_output.data(),
-         .relu = fused_relu_ ? &relu_affine : nullptr,
-         .mean = mean_.data(),
-         .inv_std = inv_std_.data(),
-         .gamma = scale_ ? gamma_.data : nullptr,
-         .dgamma = scale_ ? gamma_grad_.data : nullptr,
-         .dbeta = center_ ? beta_grad_.data : nullptr,
-         .dx = dx,
-         .dx_coefficients = defers_dx_ ? dx_coefficients_.data() : nullptr},
-        scratch_.data());
+    kernels::batch_norm_backward(g,
+                                 {.x = input.data(),
+                                  .dy = grad_output.data(),
+                                  .relu = fused_relu_ ? &relu_affine : nullptr,
+                                  .mean = mean_.data(),
+                                  .inv_std = inv_std_.data(),
+                                  .gamma = scale_ ? gamma_.data : nullptr,
+                                  .dgamma = scale_ ? gamma_grad_.data : nullptr,
+                                  .dbeta = center_ ? beta_grad_.data : nullptr,
+                                  .dx = dx,
+                                  .dx_coefficients = dx_coefficients_.data()},
+                                 scratch_.data());
   }
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }

@@ -134,7 +134,7 @@ void paired_column_sums(const BatchNormGeometry& g, double* scratch, double* out
 }  // namespace
 
 std::size_t batch_norm_scratch_size(const BatchNormGeometry& g) {
-  return (2 * chunks_of(g) + 5) * static_cast<std::size_t>(g.channels);
+  return (2 * chunks_of(g) + 3) * static_cast<std::size_t>(g.channels);
 }
 
 void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* mean, float* var,
@@ -218,6 +218,11 @@ void batch_norm_apply(const BatchNormGeometry& g, const float* x, const ChannelA
 }
 
 namespace {
+// Rows of dx (batch_norm_input_gradient_rows; below).
+template <bool kRelu>
+void input_gradient_rows(const BatchNormInputGradient& norm_in, long channels, long first_row,
+                         long row_count, const float* x, bool x_relu, float* dx);
+
 // batch_norm_backward for a fused ReLU (kRelu) or none. The two are separate loops: a test for
 // the ReLU inside one loop kept GCC from vectorizing it (it may not load through a pointer before
 // knowing it is not null), and the ReLU case ran 5x slower than the plain one (ResNet's
@@ -269,52 +274,45 @@ void batch_norm_backward_impl(const BatchNormGeometry& g, const BatchNormBackwar
     return;
   }
   // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)): per-channel coefficients,
-  // rounded to float once (the rows then use them as floats).
-  double* mean_dy = sum_dy_xhat + c_count;  // scratch holds 2 * chunks + 5 rows of doubles
-  double* mean_dy_xhat = mean_dy + c_count;
-  double* factor = mean_dy_xhat + c_count;
+  // rounded to float once, for the layer before (BatchNormInputGradient) or the rows below.
+  float* __restrict coefficients = t.dx_coefficients;
   const auto n = static_cast<double>(g.rows);
   for (std::size_t c = 0; c < c_count; ++c) {
-    mean_dy[c] = static_cast<float>(sum_dy[c] / n);
-    mean_dy_xhat[c] = static_cast<float>(sum_dy_xhat[c] / n);
-    factor[c] = (t.gamma != nullptr ? t.gamma[c] : 1.0F) * t.inv_std[c];
+    coefficients[c] = static_cast<float>(sum_dy[c] / n);
+    coefficients[c_count + c] = static_cast<float>(sum_dy_xhat[c] / n);
+    coefficients[2 * c_count + c] = (t.gamma != nullptr ? t.gamma[c] : 1.0F) * t.inv_std[c];
   }
-  if (float* out = t.dx_coefficients; out != nullptr) {
-    // The layer before evaluates dx (BatchNormInputGradient).
-    for (std::size_t c = 0; c < c_count; ++c) {
-      out[c] = static_cast<float>(mean_dy[c]);
-      out[c_count + c] = static_cast<float>(mean_dy_xhat[c]);
-      out[2 * c_count + c] = static_cast<float>(factor[c]);
-    }
+  if (t.dx == nullptr) {
     return;
   }
-  float* __restrict dx = t.dx;
-  const double* __restrict mean_dy_c = mean_dy;
-  const double* __restrict mean_dy_xhat_c = mean_dy_xhat;
-  const double* __restrict factor_c = factor;
+  // The rows a convolution before evaluates when it takes dx over: the same code, the same bits.
+  const BatchNormInputGradient norm{.dy = dy,
+                                    .relu_scale = relu_scale,
+                                    .relu_shift = relu_shift,
+                                    .mean = mean,
+                                    .inv_std = inv_std,
+                                    .mean_dy = coefficients,
+                                    .mean_dy_xhat = coefficients + c_count,
+                                    .factor = coefficients + 2 * c_count};
+  float* dx = t.dx;
   parallel_for(0, static_cast<std::size_t>(g.rows), kRowsPerChunk,
                [=](std::size_t first, std::size_t last) {
-                 for (auto r = static_cast<long>(first); r < static_cast<long>(last); ++r) {
-                   for (long c = 0; c < channels; ++c) {
-                     auto k = lanes_at(std::type_identity<float>{}, c);
-                     k.mean_dy = static_cast<float>(mean_dy_c[c]);
-                     k.mean_dy_xhat = static_cast<float>(mean_dy_xhat_c[c]);
-                     k.factor = static_cast<float>(factor_c[c]);
-                     const long at = r * channels + c;
-                     dx[at] = batch_norm_input_gradient<kRelu>(dy[at], x[at], k);
-                   }
-                 }
+                 const auto row = static_cast<long>(first);
+                 input_gradient_rows<kRelu>(norm, channels, row, static_cast<long>(last) - row, x,
+                                            false, dx + row * channels);
                });
 }
 
 template <bool kRelu>
-void input_gradient_rows(const BatchNormInputGradient& norm, long channels, long first_row,
+void input_gradient_rows(const BatchNormInputGradient& norm_in, long channels, long first_row,
                          long row_count, const float* x, bool x_relu, float* dx) {
+  // A copy whose address never escapes: the stores to dx (through a may_alias vector type) could
+  // otherwise change the pointers, and every register of dx loaded all seven of them again.
+  const BatchNormInputGradient norm = norm_in;
   for (long r = first_row; r < first_row + row_count; ++r) {
     for_each_channel_block(channels, [&](auto full, long c0, int lanes) {
       constexpr bool kFull = decltype(full)::value;
-      // The per-element code of batch_norm_backward_impl's dx pass (and Winograd's): the same
-      // bits.
+      // The per-element code of Winograd's output-gradient transform too: the same bits.
       const auto k = load_gradient_lanes<kFull, kRelu>(norm, c0, lanes);
       const long at = r * channels + c0;
       const Vec xv = load_block<kFull>(x + at, lanes);

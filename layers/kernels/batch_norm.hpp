@@ -50,10 +50,10 @@ struct BatchNormBackward {
   const float* gamma;    // null: scale off (gamma = 1)
   float* dgamma;         // added to; may be null
   float* dbeta;          // added to; may be null
-  float* dx;             // written; may be null
-  // Non-null: dx is left to the layer before (backward fusion, see BatchNormInputGradient) and
-  // only its per-channel coefficients are written here: 3 * channels floats, mean_dy, then
-  // mean_dy_xhat, then factor (dx is then not written).
+  float* dx;             // written; may be null (left to the layer before, or not needed)
+  // dx's per-channel coefficients (BatchNormInputGradient), 3 * channels floats: mean_dy, then
+  // mean_dy_xhat, then factor. Required when dx is written or the layer before evaluates it
+  // (backward fusion); may be null otherwise.
   float* dx_coefficients = nullptr;
 };
 
@@ -66,7 +66,7 @@ void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t,
 //   dx = factor[c] * (dy * pass - mean_dy[c] - (x - mean[c]) * inv_std[c] * mean_dy_xhat[c])
 // where pass is 1 where a fused ReLU let the gradient through (x * relu_scale[c] +
 // relu_shift[c] > 0), else 0, and always 1 without one. batch_norm_backward's own dx is
-// computed by the same code (batch_norm_input_gradient): fused or not, the same bits.
+// computed by the same code (batch_norm_input_gradient_rows): fused or not, the same bits.
 struct BatchNormInputGradient {
   const float* dy = nullptr;
   const float* relu_scale = nullptr;  // both null without a fused ReLU

@@ -159,6 +159,7 @@ TEST_SUITE("BatchNormalization") {
       std::vector<float> dgamma(mean.size(), 0.0F);
       std::vector<float> dbeta(mean.size(), 0.0F);
       std::vector<float> dx(size);
+      std::vector<float> coefficients(3 * mean.size());
       kernels::batch_norm_backward(g,
                                    {.x = x.data(),
                                     .dy = dy.data(),
@@ -168,7 +169,8 @@ TEST_SUITE("BatchNormalization") {
                                     .gamma = nullptr,
                                     .dgamma = dgamma.data(),
                                     .dbeta = dbeta.data(),
-                                    .dx = dx.data()},
+                                    .dx = dx.data(),
+                                    .dx_coefficients = coefficients.data()},
                                    scratch.data());
       for (long c = 0; c < channels; ++c) {
         CAPTURE(c);
