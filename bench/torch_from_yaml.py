@@ -7,7 +7,8 @@ as runner_bench times runner: training steps at the experiment's batch size afte
 inference over the test part at --eval-batch (median of --bench-infer repeats, each of at
 least 10,000 images: a smaller test part runs over and over), and batch-1
 prediction latency (median of --latency single-sample forwards). Data: Fashion-MNIST (the
-short form or a fashion_mnist source) or a CSV source (features and label as runner reads them).
+short form or a fashion_mnist source), a CSV source (features and label as runner reads them) or
+an npy source (x and y files; NHWC images, bytes scaled by 1/255).
 
 runner_bench --model FILE runs it; alone:
   /usr/bin/python3 bench/torch_from_yaml.py --model bench/models/resnet.yaml --threads 2 \\
@@ -233,6 +234,15 @@ def load_data(experiment, input_shape):
     if data.get("dataset") == "fashion_mnist" or kind == "fashion_mnist":
         xtr, ytr, _, _, xte, yte = load_fashion_mnist()
         return xtr, ytr, xte, yte
+    if kind == "npy":
+        # NHWC as runner reads it; bytes scaled by 1/255 (runner's `scale: auto`).
+        x = np.load(train["x"])
+        y = torch.from_numpy(np.load(train["y"]).astype(np.int64))
+        x = torch.from_numpy(x.astype(np.float32) / (255.0 if x.dtype == np.uint8 else 1.0))
+        if x.dim() == 4:
+            x = x.permute(0, 3, 1, 2).contiguous()
+        n_test = math.ceil(data.get("test_split", 0.2) * len(y))
+        return x, y, x[:n_test], y[:n_test]
     if kind != "csv":
         raise Unsupported(f"data source {kind or data}")
     with open(train["path"], newline="", encoding="utf-8-sig") as f:
