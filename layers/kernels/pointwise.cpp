@@ -6,7 +6,6 @@
 
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/vector_exp.hpp"
-#include "layers/kernels/vector_math.hpp"
 #include "layers/kernels/vector_tanh.hpp"
 
 namespace runner::kernels {
@@ -49,15 +48,6 @@ void for_blocks(std::size_t n, const Fn& fn) {
   });
 }
 
-// A Vec through one of libmvec's block functions.
-Vec through(void (*fn)(const float*, float*), Vec x) {
-  float in[kLanes];
-  float out[kLanes];
-  store_full(x, in);
-  fn(in, out);
-  return load_full(out);
-}
-
 // The transcendental part of each activation: exp(-x) (sigmoid, swish), tanh, expm1 (elu,
 // selu), erf(x / sqrt 2) (gelu); the rest is plain arithmetic, where comparisons keep IEEE
 // rules for NaN.
@@ -68,7 +58,7 @@ Vec transcendental(Vec x) {
   } else if constexpr (F == Pointwise::kTanh) {
     return tanh_vec(x);
   } else if constexpr (F == Pointwise::kElu || F == Pointwise::kSelu) {
-    return through(expm1_block, x);
+    return expm1_vec(x);
   } else if constexpr (F == Pointwise::kGelu) {
     return erf_vec(x * kInvSqrt2);
   } else {
