@@ -12,11 +12,15 @@ struct Named {
   std::string_view name;
   Activation activation;
 };
-constexpr Named kNamed[] = {{"linear", Activation::kLinear},
-                            {"relu", Activation::kRelu},
-                            {"sigmoid", Activation::kSigmoid},
-                            {"tanh", Activation::kTanh},
+constexpr Named kNamed[] = {{"linear", Activation::kLinear},   {"relu", Activation::kRelu},
+                            {"sigmoid", Activation::kSigmoid}, {"tanh", Activation::kTanh},
+                            {"elu", Activation::kElu},         {"selu", Activation::kSelu},
                             {"softmax", Activation::kSoftmax}};
+
+// The element-wise kernel of the activations that pointwise.hpp computes.
+PointwiseOp pointwise_of(Activation a) {
+  return {.fn = a == Activation::kElu ? Pointwise::kElu : Pointwise::kSelu};
+}
 }  // namespace
 
 std::optional<Activation> parse_activation(std::string_view name) {
@@ -67,6 +71,11 @@ void activate(Activation a, float* y, long rows, long cols) {
     case Activation::kTanh:
       pointwise_forward_here({.fn = Pointwise::kTanh}, y, y, static_cast<std::size_t>(n));
       return;
+    // The Activation layer's code too (elu and selu as Keras' Dense(activation='elu') has them).
+    case Activation::kElu:
+    case Activation::kSelu:
+      pointwise_forward_here(pointwise_of(a), y, y, static_cast<std::size_t>(n));
+      return;
     case Activation::kSoftmax:
       for (long r = 0; r < rows; ++r) {
         float* row = y + r * cols;
@@ -103,6 +112,11 @@ void activation_backward(Activation a, const float* y, float* grad, long rows, l
       for (long i = 0; i < n; ++i) {
         grad[i] *= 1.0F - y[i] * y[i];
       }
+      return;
+    case Activation::kElu:
+    case Activation::kSelu:
+      pointwise_backward_from_output_here(pointwise_of(a), y, grad, grad,
+                                          static_cast<std::size_t>(n));
       return;
     case Activation::kSoftmax:
       for (long r = 0; r < rows; ++r) {
@@ -141,6 +155,11 @@ void activation_backward(Activation a, const float* __restrict y, const float* _
       for (long i = 0; i < n; ++i) {
         delta[i] = dy[i] * (1.0F - y[i] * y[i]);
       }
+      return;
+    case Activation::kElu:
+    case Activation::kSelu:
+      pointwise_backward_from_output_here(pointwise_of(a), y, dy, delta,
+                                          static_cast<std::size_t>(n));
       return;
     case Activation::kSoftmax:
       std::copy(dy, dy + n, delta);

@@ -7,7 +7,7 @@
 
 namespace runner::kernels {
 
-enum class Activation { kLinear, kRelu, kSigmoid, kTanh, kSoftmax };
+enum class Activation { kLinear, kRelu, kSigmoid, kTanh, kElu, kSelu, kSoftmax };
 
 std::optional<Activation> parse_activation(std::string_view name);
 // The activations the convolution kernels apply inside their own loops (max(v, 0) or nothing):

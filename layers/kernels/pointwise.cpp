@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <stdexcept>
 
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/vector_exp.hpp"
@@ -156,6 +157,21 @@ void backward_impl(PointwiseOp op, const float* x, const float* y, const float* 
   });
 }
 
+template <Pointwise F>
+void backward_from_output_here_impl(PointwiseOp op, const float* y, const float* dy, float* dx,
+                                    std::size_t n) {
+  if constexpr (F == Pointwise::kGelu || F == Pointwise::kSwish) {
+    throw std::logic_error("gelu's and swish's derivatives need x, not only y");
+  } else {
+    for (std::size_t i = 0; i < n; i += kLanes) {
+      const int count = n - i < kLanes ? static_cast<int>(n - i) : kLanes;
+      const Vec yv = load_lanes(y + i, count);
+      // y stands for x: only its sign is read, and it is x's for these functions.
+      store_lanes(load_lanes(dy + i, count) * derivative_vec<F>(op, yv, yv), count, dx + i);
+    }
+  }
+}
+
 // Calls body.template operator()<F>() for op's function F (one switch, outside every loop).
 template <typename Body>
 void dispatch(Pointwise fn, const Body& body) {
@@ -213,6 +229,11 @@ void pointwise_forward_here(PointwiseOp op, const float* x, float* y, std::size_
 void pointwise_backward(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,
                         std::size_t n) {
   dispatch(op.fn, [&]<Pointwise F>() { backward_impl<F>(op, x, y, dy, dx, n); });
+}
+
+void pointwise_backward_from_output_here(PointwiseOp op, const float* y, const float* dy, float* dx,
+                                         std::size_t n) {
+  dispatch(op.fn, [&]<Pointwise F>() { backward_from_output_here_impl<F>(op, y, dy, dx, n); });
 }
 
 }  // namespace runner::kernels

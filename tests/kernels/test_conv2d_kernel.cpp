@@ -138,11 +138,12 @@ TEST_SUITE("conv2d kernel") {
     });
   }
 
-  // Sigmoid and tanh are applied by the Activation layer's vector code on every path (the
-  // in-place short-k kernel takes them too, as a pass over the rows it has just written): a
-  // convolution's own sigmoid or tanh gives the bits of its linear output through that code.
+  // Sigmoid, tanh, elu and selu are applied by the Activation layer's vector code on every path
+  // (the in-place short-k kernel takes them too, as a pass over the rows it has just written): a
+  // convolution's own activation gives the bits of its linear output through that code.
   TEST_CASE(
-      "conv2d_forward with sigmoid or tanh gives its linear output through pointwise_forward") {
+      "conv2d_forward with sigmoid or tanh or elu or selu gives its linear output through "
+      "pointwise_forward") {
     for_each_pooling_case([](long batch, const kernels::Conv2DGeometry& g, kernels::Activation act,
                              bool /*library_gemm*/) {
       if (act != kernels::Activation::kLinear) {
@@ -163,7 +164,9 @@ TEST_SUITE("conv2d kernel") {
       // (A pair, not a structured binding: clang 14 cannot capture those in CAPTURE's lambda.)
       for (const auto& functions :
            {std::pair{kernels::Activation::kSigmoid, kernels::Pointwise::kSigmoid},
-            std::pair{kernels::Activation::kTanh, kernels::Pointwise::kTanh}}) {
+            std::pair{kernels::Activation::kTanh, kernels::Pointwise::kTanh},
+            std::pair{kernels::Activation::kElu, kernels::Pointwise::kElu},
+            std::pair{kernels::Activation::kSelu, kernels::Pointwise::kSelu}}) {
         const kernels::Activation a = functions.first;
         CAPTURE(kernels::activation_name(a));
         std::vector<float> expected(linear.size());

@@ -31,4 +31,10 @@ inline const std::vector<float> kDenseTanh = {-0.089116402F, -0.756887615F, -0.1
 // Dense 4 units sigmoid: shape [3, 4]
 inline const std::vector<float> kDenseSigmoid = {0.477676451F, 0.271131843F, 0.471861362F, 0.44587338F, 0.755026579F, 0.475398123F, 0.600194633F, 0.47572127F, 0.505927742F, 0.332912356F, 0.58576268F, 0.594575346F};
 
+// Dense 4 units elu: shape [3, 4]
+inline const std::vector<float> kDenseElu = {-0.0854776502F, -0.628009796F, -0.106557667F, -0.195358336F, 1.1256032F, -0.0937926173F, 0.406275988F, -0.0926176906F, 0.0237121582F, -0.500946641F, 0.346475661F, 0.382912427F};
+
+// Dense 4 units selu: shape [3, 4]
+inline const std::vector<float> kDenseSelu = {-0.150278196F, -1.10410357F, -0.187338963F, -0.343459368F, 1.18267238F, -0.164896742F, 0.426874608F, -0.162831098F, 0.0249143895F, -0.88071394F, 0.364042342F, 0.402326465F};
+
 }  // namespace runner::test::reference

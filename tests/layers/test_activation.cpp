@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "framework/config/experiment.hpp"
 #include "framework/core/errors.hpp"
+#include "framework/core/yaml_reader.hpp"
 #include "tests/layers/reference/activation.hpp"
 #include "tests/support/layer_checks.hpp"
 
@@ -36,6 +41,35 @@ void check_against_torch(const std::string& fn, const std::vector<float>& y,
   Tensor grad(Shape{static_cast<long>(dx.size())});
   std::copy(r.grad_input.begin(), r.grad_input.end(), grad.data());
   check_close(grad, dx, 2e-5F);
+}
+// Forward (training) and backward through a model of `layers`, every weight set to
+// set_cosine_weights' values: the output, then every gradient.
+struct ModelPass {
+  std::vector<float> output;
+  std::vector<float> grads;
+};
+ModelPass model_pass(const std::vector<std::string>& layers, const Tensor& x) {
+  std::vector<YAML::Node> nodes;
+  for (const std::string& yaml : layers) {
+    nodes.push_back(load_yaml_string(yaml, "test"));
+  }
+  Model m = build_layers(nodes, x.shape().without_batch(), 42, "test");
+  m.prepare(x.batch());
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    for (auto& param : m.entry(i).params) {
+      set_cosine_weights(param.span());
+    }
+  }
+  const Tensor& y = m.forward(x, Pass{Mode::kTrain, 0});
+  Tensor r(y.shape());
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    r[i] = static_cast<float>(std::cos(0.11 * static_cast<double>(i)));
+  }
+  ModelPass out{std::vector<float>(y.data(), y.data() + y.size()), {}};
+  m.zero_gradients();
+  m.backward(r);
+  out.grads.assign(m.gradients().begin(), m.gradients().end());
+  return out;
 }
 }  // namespace
 
@@ -77,6 +111,40 @@ TEST_SUITE("Activation") {
 
   TEST_CASE("Activation survives a checkpoint round trip (no weights)") {
     check_checkpoint_round_trip("{type: Activation, activation: swish}", sine_input(Shape{2, 8}));
+  }
+
+  // Dense and Conv2D take elu and selu as their own activation (Keras' activation='elu'), in
+  // their output passes, with the derivative from the output alone: the bits of the same layer,
+  // linear, before an Activation layer, in the output and in every gradient (the layer in front
+  // gets the input gradient). Conv2D on 8 channels runs as Winograd, on 2 in place.
+  TEST_CASE("A layer's own elu or selu gives the bits of an Activation layer after it") {
+    const std::string conv_small = "{type: Conv2D, filters: 3, kernel_size: 3, padding: same";
+    // No bias on Winograd: a linear layer sums its bias gradient inside the output-gradient
+    // transform, one with another activation over the rows (other bits, same sums).
+    const std::string conv_wide =
+        "{type: Conv2D, filters: 8, kernel_size: 3, padding: same, use_bias: false";
+    struct Case {
+      std::string front, layer;
+      Tensor x;
+    };
+    const Case cases[] = {
+        // (Units 5 and 9: a third of the outputs below 0 with these weights.)
+        {"{type: Dense, units: 5}",
+         "{type: Dense, units: 9, activation: ", off_kink_input(Shape{5, 7})},
+        {conv_small + "}", conv_small + ", activation: ", off_kink_input(Shape{2, 5, 6, 2})},
+        {conv_wide + "}", conv_wide + ", activation: ", off_kink_input(Shape{2, 6, 7, 8})}};
+    for (const Case& c : cases) {
+      for (const std::string fn : {"elu", "selu"}) {
+        CAPTURE(c.layer);
+        CAPTURE(fn);
+        const ModelPass own = model_pass({c.front, c.layer + fn + "}"}, c.x);
+        const ModelPass apart = model_pass(
+            {c.front, c.layer + "linear}", "{type: Activation, activation: " + fn + "}"}, c.x);
+        CHECK(bitwise_equal(own.output, apart.output));
+        CHECK(bitwise_equal(own.grads, apart.grads));
+        CHECK(std::any_of(own.output.begin(), own.output.end(), [](float v) { return v < 0; }));
+      }
+    }
   }
 
   TEST_CASE("Activation requires a known function") {

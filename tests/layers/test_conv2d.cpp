@@ -126,6 +126,8 @@ TEST_SUITE("Conv2D") {
           std::string("{type: Conv2D, filters: 3, kernel_size: 2, strides: [1, 2], "
                       "activation: relu}"),
           std::string("{type: Conv2D, filters: 20, kernel_size: [3, 2], padding: same}"),
+          // elu and selu: the derivative from the output (Winograd's case below).
+          std::string("{type: Conv2D, filters: 3, kernel_size: 2, activation: elu}"),
           // 24 taps, past the 16 the kernel once stopped at (linear: central differences across
           // ReLU's kink miss by 0.3 with this many outputs).
           std::string("{type: Conv2D, filters: 6, kernel_size: [3, 4], padding: same}")}) {
@@ -249,6 +251,8 @@ TEST_SUITE("Conv2D") {
     check_finite_differences({"{type: Conv2D, filters: 3, kernel_size: 3, padding: same, "
                               "activation: tanh}",
                               "{type: Conv2D, filters: 4, kernel_size: 3, use_bias: false}",
+                              "{type: Conv2D, filters: 4, kernel_size: 3, padding: same, "
+                              "activation: elu}",
                               "{type: Conv2D, filters: 16, kernel_size: 2, padding: same, "
                               "activation: tanh}"},
                              Shape{4, 5, 8});

@@ -44,7 +44,8 @@ TEST_SUITE("Dense") {
   }
 
   TEST_CASE("Dense forward matches PyTorch for each activation") {
-    // Numbers: tests/reference/layer_forward.py (x @ W + b, then torch.softmax/tanh/sigmoid).
+    // Numbers: tests/reference/layer_forward.py (x @ W + b, then torch.softmax/tanh/sigmoid,
+    // F.elu/selu).
     const Tensor x = sine_input(Shape{3, 7});
     const std::vector<float> bias{0.5F, -0.5F, 0.25F, 0.0F};
     auto run = [&](const std::string& activation) {
@@ -58,10 +59,12 @@ TEST_SUITE("Dense") {
     check_close(run("softmax"), reference::kDenseSoftmax);
     check_close(run("tanh"), reference::kDenseTanh);
     check_close(run("sigmoid"), reference::kDenseSigmoid);
+    check_close(run("elu"), reference::kDenseElu);
+    check_close(run("selu"), reference::kDenseSelu);
   }
 
   TEST_CASE("Dense gradients match finite differences") {
-    check_dense_gradients(5, 9, 4, {"linear", "relu", "sigmoid", "tanh", "softmax"});
+    check_dense_gradients(5, 9, 4, {"linear", "relu", "sigmoid", "tanh", "elu", "selu", "softmax"});
   }
 
   TEST_CASE("Dense gives bitwise-equal results on 1 and 2 threads") {
