@@ -63,7 +63,7 @@ class Conv2D final : public Layer {
                                                .use_bias = p.flag("use_bias")});
   }
 
-  Conv2D(const Params& p, const Options& o) : params_(p), o_(o) {}
+  Conv2D(const Params& p, const Options& o) : params_(p), o_(o), own_activation_(o.activation) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
@@ -118,6 +118,11 @@ class Conv2D final : public Layer {
     }
   }
 
+  // A following Activation layer (relu, sigmoid, tanh, elu or selu) is applied in the output
+  // pass of a convolution whose own activation is linear, and taken back through in its
+  // backward from the output, as its own activation would be: one pass less each way over the
+  // output (Keras' functional style writes Conv2D(...) then Activation('relu')).
+  //
   // A following MaxPooling2D with 2x2 windows, strides 2 and valid padding is computed from
   // the output tiles, in training and inference, when the activation is linear or ReLU (both
   // commute with the maximum, so results are bitwise what the two layers give apart).
@@ -133,6 +138,7 @@ class Conv2D final : public Layer {
   Fusion fuse_next(Layer* next) override {
     pools_ = false;
     affine_source_ = nullptr;
+    o_.activation = own_activation_;
     if (deferring_ != nullptr) {
       deferring_->defer_input_gradient(false);
       deferring_ = nullptr;
@@ -151,6 +157,11 @@ class Conv2D final : public Layer {
         normalization_ = deferred->defer_input_gradient(true);
       }
       return Fusion::kInference;
+    }
+    if (const auto taken = fusable_activation(next);
+        taken && own_activation_ == kernels::Activation::kLinear) {
+      o_.activation = *taken;  // the same column sizes as linear (conv2d_col_size)
+      return Fusion::kAlways;
     }
     const auto window = next != nullptr ? next->pooling_window() : std::nullopt;
     if (!window || (o_.activation != kernels::Activation::kLinear &&
@@ -231,7 +242,11 @@ class Conv2D final : public Layer {
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
-  bool emit_logits() override { return fold_softmax(o_.activation); }
+  bool emit_logits() override {
+    const bool folded = fold_softmax(own_activation_);
+    o_.activation = own_activation_;
+    return folded;
+  }
 
  private:
   struct Planned {
@@ -268,8 +283,10 @@ class Conv2D final : public Layer {
                                     .dilation_w = w.dilation[1]}};
   }
 
-  Params params_;  // as declared (emit_logits may change o_.activation)
-  Options o_;      // o_.activation is what forward applies
+  Params params_;  // as declared
+  Options o_;      // o_.activation is what forward applies: its own or a fused one
+  // The declared activation, linear once emit_logits folded a softmax.
+  kernels::Activation own_activation_;
   kernels::Conv2DGeometry geometry_{};
   bool winograd_ = false;
   long tile_ = 2;  // Winograd's output tile (winograd_tile)

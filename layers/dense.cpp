@@ -77,6 +77,7 @@ class Dense final : public Layer {
       : params_(p),
         units_(static_cast<long>(p.integer("units"))),
         activation_(activation_of(p)),
+        own_activation_(activation_),
         use_bias_(p.flag("use_bias")) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
@@ -201,10 +202,27 @@ class Dense final : public Layer {
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
-  bool emit_logits() override { return fold_softmax(activation_); }
+  bool emit_logits() override {
+    const bool folded = fold_softmax(own_activation_);
+    activation_ = own_activation_;
+    return folded;
+  }
+
+  // A following Activation layer (relu, sigmoid, tanh, elu or selu) is applied in the output
+  // pass when this layer's own activation is linear, and taken back through from the output as
+  // its own would be: one pass less each way (Dense(...) then Activation('relu')).
+  Fusion fuse_next(Layer* next) override {
+    activation_ = own_activation_;
+    const auto taken = fusable_activation(next);
+    if (!taken || own_activation_ != kernels::Activation::kLinear) {
+      return Fusion::kNone;
+    }
+    activation_ = *taken;
+    return Fusion::kAlways;
+  }
 
  private:
-  Params params_;  // as declared (emit_logits may change activation_)
+  Params params_;  // as declared
   long units_;
   // Row tasks through one of dense_small.hpp's kernels (w as that kernel takes it).
   template <typename Kernel>
@@ -224,7 +242,8 @@ class Dense final : public Layer {
                  });
   }
 
-  kernels::Activation activation_;  // what forward applies
+  kernels::Activation activation_;      // what forward applies: its own or a fused one
+  kernels::Activation own_activation_;  // the declared one, linear once a softmax is folded
   bool use_bias_;
   long inputs_ = 0;
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;

@@ -36,6 +36,17 @@ bool fold_softmax(kernels::Activation& act) {
   return true;
 }
 
+std::optional<kernels::Activation> fusable_activation(const Layer* next) {
+  if (next == nullptr) {
+    return std::nullopt;
+  }
+  const auto act = kernels::parse_activation(next->elementwise_activation());
+  if (!act || *act == kernels::Activation::kSoftmax || *act == kernels::Activation::kLinear) {
+    return std::nullopt;
+  }
+  return act;
+}
+
 YAML::Node pair_node(Pair p) {
   YAML::Node node(YAML::NodeType::Sequence);
   node.push_back(p[0]);

@@ -28,6 +28,11 @@ kernels::Activation activation_of(const Params& params);
 // Layer::emit_logits for a layer whose activation is `act`: a softmax becomes linear (the loss
 // applies it from the logits) and the answer is true; any other activation stays.
 bool fold_softmax(kernels::Activation& act);
+// The activation a layer with a linear activation may take over from `next` (Layer::fuse_next):
+// an Activation layer's function when it is one of the layer activations whose derivative the
+// output gives (relu, sigmoid, tanh, elu, selu), so the fused layer computes the bits of the two
+// apart; empty otherwise (gelu and swish need the input, softmax whole rows).
+std::optional<kernels::Activation> fusable_activation(const Layer* next);
 YAML::Node pair_node(Pair p);
 
 // Output length and leading pad of one spatial axis, as TensorFlow computes them.

@@ -163,10 +163,15 @@ void backward_from_output_here_impl(PointwiseOp op, const float* y, const float*
   if constexpr (F == Pointwise::kGelu || F == Pointwise::kSwish) {
     throw std::logic_error("gelu's and swish's derivatives need x, not only y");
   } else {
-    for (std::size_t i = 0; i < n; i += kLanes) {
-      const int count = n - i < kLanes ? static_cast<int>(n - i) : kLanes;
+    // y stands for x: only its sign is read, and it is x's for these functions.
+    std::size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+      const Vec yv = load_full(y + i);
+      store_full(load_full(dy + i) * derivative_vec<F>(op, yv, yv), dx + i);
+    }
+    if (i < n) {
+      const int count = static_cast<int>(n - i);
       const Vec yv = load_lanes(y + i, count);
-      // y stands for x: only its sign is read, and it is x's for these functions.
       store_lanes(load_lanes(dy + i, count) * derivative_vec<F>(op, yv, yv), count, dx + i);
     }
   }

@@ -968,10 +968,12 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
         // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
         wino.transform_output_gradient(c, 0, c.tiles, source, part + du_size, pc, c.tiles * co);
       } else {
+        // The bias gradient summed by the transform as on the linear path: a layer's own
+        // activation gives the bits of a linear layer before an Activation layer.
         const long pixels = outputs_of_chunk.pixels;
         activation_backward(act, y + offset, dy + offset, delta + offset, pixels, co);
-        wino.transform_output_gradient(c, 0, c.tiles, {.dy = delta}, nullptr, pc, c.tiles * co);
-        add_column_sums(delta + offset, pixels, co, part + du_size);
+        wino.transform_output_gradient(c, 0, c.tiles, {.dy = delta}, part + du_size, pc,
+                                       c.tiles * co);
       }
       for (long p = 0; p < t.points; ++p) {
         // dU[xi] = V[xi]^T dP[xi]

@@ -163,6 +163,56 @@ TEST_SUITE("model") {
     }
   }
 
+  // Conv2D and Dense with a linear activation take a following Activation layer over when its
+  // derivative follows from its output (relu, sigmoid, tanh, elu, selu): the bits of the two
+  // layers apart, in inference, in training and in every gradient. The convolutions run in place
+  // (1 channel), as Winograd (9 channels, stride 1) and as the implicit GEMM (stride 2, 16
+  // filters, so the output is a multiple of the vector width).
+  TEST_CASE("Conv2D and Dense take over a following Activation with the bits of the two apart") {
+    for (const std::string fn : {"relu", "sigmoid", "tanh", "elu", "selu", "gelu"}) {
+      CAPTURE(fn);
+      const bool takes = fn != "gelu";  // gelu's derivative needs the input
+      const std::string act = "{type: Activation, activation: " + fn + "}";
+      Model m = build_layers(
+          {load_yaml_string("{type: Conv2D, filters: 9, kernel_size: 3, padding: same}", "t"),
+           load_yaml_string(act, "t"),
+           load_yaml_string("{type: Conv2D, filters: 9, kernel_size: 3, padding: same}", "t"),
+           load_yaml_string(act, "t"),
+           load_yaml_string("{type: Conv2D, filters: 16, kernel_size: 3, strides: 2}", "t"),
+           load_yaml_string(act, "t"), load_yaml_string("{type: Flatten}", "t"),
+           load_yaml_string("{type: Dense, units: 6}", "t"), load_yaml_string(act, "t"),
+           load_yaml_string("{type: Dense, units: 3}", "t")},
+          Shape{13, 11, 1}, 7, "t");
+      m.prepare(5);
+      for (const std::size_t i : {0, 2, 4, 7}) {
+        CAPTURE(i);
+        CHECK(m.fuses_next(i, Mode::kTrain) == takes);
+      }
+      const Tensor x = sine_input(Shape{5, 13, 11, 1});
+      const Tensor r = sine_input(Shape{5, 3});
+      struct Result {
+        Tensor evaluated, trained;
+        std::vector<float> grads;
+      };
+      auto run = [&](bool fusion_on) {
+        m.set_fusion(fusion_on);
+        Result p{m.forward(x, Pass{Mode::kEval, 0}), m.forward(x, Pass{Mode::kTrain, 0}), {}};
+        m.zero_gradients();
+        m.backward(r);
+        p.grads.assign(m.gradients().begin(), m.gradients().end());
+        return p;
+      };
+      const Result fused = run(true);
+      const Result apart = run(false);
+      CHECK(bitwise_equal(fused.evaluated.span(), apart.evaluated.span()));
+      CHECK(bitwise_equal(fused.trained.span(), apart.trained.span()));
+      CHECK(bitwise_equal(fused.grads, apart.grads));
+      if (fn == "sigmoid" || fn == "tanh" || fn == "elu") {  // no kink to straddle
+        CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}) < 2e-3);
+      }
+    }
+  }
+
   // Flatten in the middle of a model runs as a buffer hand-over (Layer::reshapes_only): the
   // Conv2D before it must still find its own output in backward (its ReLU derivative reads it),
   // also after eval passes and earlier steps have moved the buffers around.
