@@ -43,18 +43,19 @@ void check_against_torch(const std::string& fn, const std::vector<float>& y,
   check_close(grad, dx, 2e-5F);
 }
 // Forward (training) and backward through a model of `layers`, every weight set to
-// set_cosine_weights' values: the output, then every gradient.
+// set_cosine_weights' values, with layer fusion on or off: the output, then every gradient.
 struct ModelPass {
   std::vector<float> output;
   std::vector<float> grads;
 };
-ModelPass model_pass(const std::vector<std::string>& layers, const Tensor& x) {
+ModelPass model_pass(const std::vector<std::string>& layers, const Tensor& x, bool fusion) {
   std::vector<YAML::Node> nodes;
   for (const std::string& yaml : layers) {
     nodes.push_back(load_yaml_string(yaml, "test"));
   }
   Model m = build_layers(nodes, x.shape().without_batch(), 42, "test");
   m.prepare(x.batch());
+  m.set_fusion(fusion);
   for (std::size_t i = 0; i < m.size(); ++i) {
     for (auto& param : m.entry(i).params) {
       set_cosine_weights(param.span());
@@ -116,13 +117,12 @@ TEST_SUITE("Activation") {
   // Dense and Conv2D take elu and selu as their own activation (Keras' activation='elu'), in
   // their output passes, with the derivative from the output alone: the bits of the same layer,
   // linear, before an Activation layer, in the output and in every gradient (the layer in front
-  // gets the input gradient). Conv2D on 8 channels runs as Winograd, on 2 in place.
+  // gets the input gradient; the bias gradient too, which Winograd sums inside its
+  // output-gradient transform on both paths). Conv2D on 8 channels runs as Winograd, on 2 in
+  // place.
   TEST_CASE("A layer's own elu or selu gives the bits of an Activation layer after it") {
     const std::string conv_small = "{type: Conv2D, filters: 3, kernel_size: 3, padding: same";
-    // No bias on Winograd: a linear layer sums its bias gradient inside the output-gradient
-    // transform, one with another activation over the rows (other bits, same sums).
-    const std::string conv_wide =
-        "{type: Conv2D, filters: 8, kernel_size: 3, padding: same, use_bias: false";
+    const std::string conv_wide = "{type: Conv2D, filters: 8, kernel_size: 3, padding: same";
     struct Case {
       std::string front, layer;
       Tensor x;
@@ -137,9 +137,11 @@ TEST_SUITE("Activation") {
       for (const std::string fn : {"elu", "selu"}) {
         CAPTURE(c.layer);
         CAPTURE(fn);
-        const ModelPass own = model_pass({c.front, c.layer + fn + "}"}, c.x);
-        const ModelPass apart = model_pass(
-            {c.front, c.layer + "linear}", "{type: Activation, activation: " + fn + "}"}, c.x);
+        const ModelPass own = model_pass({c.front, c.layer + fn + "}"}, c.x, true);
+        // Fusion off: the layer would otherwise take the Activation over (fuse_next).
+        const ModelPass apart =
+            model_pass({c.front, c.layer + "linear}", "{type: Activation, activation: " + fn + "}"},
+                       c.x, false);
         CHECK(bitwise_equal(own.output, apart.output));
         CHECK(bitwise_equal(own.grads, apart.grads));
         CHECK(std::any_of(own.output.begin(), own.output.end(), [](float v) { return v < 0; }));
