@@ -820,8 +820,10 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
                             : thread_scratch(kInputs,
                                              static_cast<std::size_t>(t.points * wino.v_stride(c)));
     wino.transform_input(c, x, vc);
-    if (fused && own_epilogue) {
-      // A few tiles at a time from the products to the output (point_products.hpp).
+    if (fused) {
+      // A few tiles at a time from the products to the output (point_products.hpp), the bias
+      // added there; another activation than ReLU then goes over the chunk's outputs in cache:
+      // the bits of a linear layer before an Activation layer.
       constexpr long kRows = kPointProductRows;
       float* pg = thread_scratch(kProducts, static_cast<std::size_t>(kRows * t.points * co));
       for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
@@ -829,6 +831,10 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
         point_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), u, pg, kRows * co);
         wino.transform_output(c, t0, rows, pg, kRows * co, b, act == Activation::kRelu, pooling, y,
                               winners);
+      }
+      if (!own_epilogue) {
+        const auto outputs_of_chunk = wino.output_span(c);
+        activate(act, y + outputs_of_chunk.offset, outputs_of_chunk.pixels, co);
       }
     } else {
       float* pc = thread_scratch(kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
@@ -929,13 +935,22 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
         std::fill(part + du_size, part + stride, 0.0F);
       }
       const bool own_activation = linear_or_relu(act);
-      const OutputGradient source{.dy = dy,
-                                  .relu_y = act == Activation::kRelu ? y : nullptr,
-                                  .pooling = pooling,
-                                  .winners = winners,
-                                  .normalization = tensors.normalization,
-                                  .y = y};
-      if (grouped && own_activation) {
+      if (!own_activation) {
+        // Another activation than ReLU: its derivative over the chunk's outputs first (in cache
+        // for what follows), the bias gradient then summed by the transform as on the linear
+        // path: the bits of a linear layer before an Activation layer.
+        activation_backward(act, y + offset, dy + offset, delta + offset, outputs_of_chunk.pixels,
+                            co);
+      }
+      const OutputGradient source =
+          own_activation ? OutputGradient{.dy = dy,
+                                          .relu_y = act == Activation::kRelu ? y : nullptr,
+                                          .pooling = pooling,
+                                          .winners = winners,
+                                          .normalization = tensors.normalization,
+                                          .y = y}
+                         : OutputGradient{.dy = delta};
+      if (grouped) {
         // kGroup tiles at a time from the output gradient to dU and dx, their dP in cache:
         // dU += V^T dP (point_gradient_products), dV = dP U^T six tiles at a time
         // (point_products) into the input transform's adjoint.
@@ -964,17 +979,8 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
         continue;
       }
       float* pc = thread_scratch(kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
-      if (own_activation) {
-        // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
-        wino.transform_output_gradient(c, 0, c.tiles, source, part + du_size, pc, c.tiles * co);
-      } else {
-        // The bias gradient summed by the transform as on the linear path: a layer's own
-        // activation gives the bits of a linear layer before an Activation layer.
-        const long pixels = outputs_of_chunk.pixels;
-        activation_backward(act, y + offset, dy + offset, delta + offset, pixels, co);
-        wino.transform_output_gradient(c, 0, c.tiles, {.dy = delta}, part + du_size, pc,
-                                       c.tiles * co);
-      }
+      // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
+      wino.transform_output_gradient(c, 0, c.tiles, source, part + du_size, pc, c.tiles * co);
       for (long p = 0; p < t.points; ++p) {
         // dU[xi] = V[xi]^T dP[xi]
         gemm(true, false, as_int(ci), as_int(co), as_int(c.tiles), 1.0F, vc + p * wino.v_stride(c),
