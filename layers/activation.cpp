@@ -69,8 +69,9 @@ class Activation final : public StatelessLayer {
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
-  [[nodiscard]] std::string_view elementwise_activation() const override {
-    return softmax_ ? std::string_view() : std::string_view(activation_);
+  [[nodiscard]] ElementwiseFunction elementwise_activation() const override {
+    return {.name = softmax_ ? std::string_view() : std::string_view(activation_),
+            .alpha = op_.alpha};
   }
 
   // A final softmax becomes the identity; the loss applies it (numerically stable).

@@ -109,28 +109,35 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
     } else {
       fold(moving_mean_.data, moving_variance_.data, inv_std_, scale_factor_, shift_);
     }
-    kernels::batch_norm_apply(
-        g, input.data(),
-        {.scale = scale_factor_.data(), .shift = shift_.data(), .relu = fused_relu_},
-        output.data());
+    kernels::batch_norm_apply(g, input.data(), affine(), output.data());
   }
 
-  // Inference is one multiply-add per value (and the fused ReLU): a convolution before this
-  // layer applies it to its output chunks in inference (Conv2D::fuse_next).
-  bool inference_affine(std::span<float> scale, std::span<float> shift, bool* relu) const override {
+  // Inference is one multiply-add per value (and the fused activation): a convolution before
+  // this layer applies it to its output chunks in inference (Conv2D::fuse_next).
+  bool inference_affine(std::span<float> scale, std::span<float> shift,
+                        ElementwiseFunction* after) const override {
     if (std::ssize(scale) != channels_ || std::ssize(shift) != channels_) {
       return false;
     }
     fold(moving_mean_.data, moving_variance_.data, {}, scale, shift);
-    *relu = fused_relu_;
+    *after = fused_;
     return true;
   }
 
-  // A following ReLU is applied in the same pass (forward) and taken back through in the same
-  // passes (backward): one trip over the activations less each way.
+  // A following activation layer (Activation of any element-wise function, LeakyReLU) is
+  // applied in the same pass as the normalization (forward). Backward takes a ReLU back through
+  // in its own passes; another function's derivative is one pass of its own, from this layer's
+  // input (the activation's input recomputed) and the activation's output. One trip over the
+  // activations less each way for ReLU, one less forward for the others.
   Fusion fuse_next(Layer* next) override {
-    fused_relu_ = next != nullptr && next->elementwise_activation() == "relu";
-    return fused_relu_ ? Fusion::kAlways : Fusion::kNone;
+    fused_ = next != nullptr ? next->elementwise_activation() : ElementwiseFunction{};
+    const auto fn = kernels::parse_pointwise(fused_.name);
+    if (!fn || *fn == kernels::Pointwise::kLinear) {
+      fused_ = {};
+    }
+    fused_relu_ = fn == kernels::Pointwise::kRelu;
+    then_ = {.fn = fn && !fused_relu_ ? *fn : kernels::Pointwise::kLinear, .alpha = fused_.alpha};
+    return fused_.name.empty() ? Fusion::kNone : Fusion::kAlways;
   }
 
   // A Winograd convolution before this layer evaluates dx from the description (Conv2D::fuse_next).
@@ -140,19 +147,26 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
   }
   [[nodiscard]] bool defers_input_gradient() const override { return defers_dx_; }
 
-  // Fused, `grad_output` is the ReLU's.
-  void backward(const Tensor& input, const Tensor& /*output*/, const Tensor& grad_output,
+  // Fused, `output` and `grad_output` are the activation's.
+  void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
                 Tensor* grad_input) override {
     if (!training_) {
       throw std::logic_error("BatchNormalization: backward after an inference-mode forward");
     }
     const kernels::BatchNormGeometry g{static_cast<long>(input.size()) / channels_, channels_};
+    const float* dy = grad_output.data();
+    if (then_.fn != kernels::Pointwise::kLinear) {  // the activation's backward first
+      activation_gradient_.resize(input.size());
+      kernels::fused_activation_gradient(g, affine(), input.data(), output.data(), dy,
+                                         activation_gradient_.data());
+      dy = activation_gradient_.data();
+    }
     // The ReLU's mask comes from the input and forward's scale and shift, not from `output`.
     const kernels::ChannelAffine relu_affine{.scale = scale_factor_.data(), .shift = shift_.data()};
     float* dx = grad_input != nullptr && !defers_dx_ ? grad_input->data() : nullptr;
     if (defers_dx_) {
       const auto c = static_cast<std::size_t>(channels_);
-      input_gradient_ = {.dy = grad_output.data(),
+      input_gradient_ = {.dy = dy,
                          .relu_scale = fused_relu_ ? scale_factor_.data() : nullptr,
                          .relu_shift = fused_relu_ ? shift_.data() : nullptr,
                          .mean = mean_.data(),
@@ -163,7 +177,7 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
     }
     kernels::batch_norm_backward(g,
                                  {.x = input.data(),
-                                  .dy = grad_output.data(),
+                                  .dy = dy,
                                   .relu = fused_relu_ ? &relu_affine : nullptr,
                                   .mean = mean_.data(),
                                   .inv_std = inv_std_.data(),
@@ -178,6 +192,13 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
  private:
+  // What forward applies: the normalization folded into scale_factor_ and shift_, then the
+  // fused activation.
+  [[nodiscard]] kernels::ChannelAffine affine() const {
+    return {
+        .scale = scale_factor_.data(), .shift = shift_.data(), .relu = fused_relu_, .then = then_};
+  }
+
   // Normalization with these statistics as one multiply-add per value: y = x * scale + shift;
   // 1 / sqrt(var + epsilon) into inv_std unless it is empty (backward's).
   void fold(const float* mean, const float* var, std::span<float> inv_std, std::span<float> scale,
@@ -210,13 +231,18 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
   bool center_, scale_;
   long channels_ = 0;
   bool image_ = false;
-  bool training_ = false;    // whether the last forward used batch statistics
-  bool fused_relu_ = false;  // a following ReLU layer runs here (fuse_next)
-  bool defers_dx_ = false;   // the layer before computes dx (defer_input_gradient)
+  bool training_ = false;  // whether the last forward used batch statistics
+  // A following activation layer runs here (fuse_next): its function, whether it is ReLU, and
+  // otherwise the function applied after the normalization.
+  ElementwiseFunction fused_;
+  bool fused_relu_ = false;
+  kernels::PointwiseOp then_{};
+  bool defers_dx_ = false;  // the layer before computes dx (defer_input_gradient)
   TensorView gamma_, beta_, gamma_grad_, beta_grad_, moving_mean_, moving_variance_;
   // The last forward's statistics and the per-channel multiply-add they fold into.
   std::vector<float> mean_, var_, inv_std_, scale_factor_, shift_;
   std::vector<double> scratch_;
+  std::vector<float> activation_gradient_;  // the fused activation's input gradient (backward)
   // dx's per-channel coefficients when deferred, and the description handed on.
   std::vector<float> dx_coefficients_;
   kernels::BatchNormInputGradient input_gradient_;

@@ -147,8 +147,8 @@ class Conv2D final : public Layer {
     if (winograd_ && (geometry_.dilation_h > 1 || geometry_.dilation_w > 1)) {
       return Fusion::kNone;  // Winograd's tiles are of phase images, not of the output
     }
-    bool relu = false;
-    if (next != nullptr && next->inference_affine(affine_scale_, affine_shift_, &relu)) {
+    ElementwiseFunction after;
+    if (next != nullptr && next->inference_affine(affine_scale_, affine_shift_, &after)) {
       affine_source_ = next;
       auto* deferred = dynamic_cast<DeferredInputGradient*>(next);
       if (deferred != nullptr && (o_.activation == kernels::Activation::kLinear ||
@@ -181,10 +181,11 @@ class Conv2D final : public Layer {
     // Inference keeps nothing for a backward (none follows it).
     float* winners = pools_ && training ? winners_.data() : nullptr;
     kept_for_backward_ = training;
-    kernels::ChannelAffine affine{.scale = affine_scale_.data(), .shift = affine_shift_.data()};
-    const bool normalizes =
-        affine_source_ != nullptr && pass.mode == Mode::kEval &&
-        affine_source_->inference_affine(affine_scale_, affine_shift_, &affine.relu);
+    ElementwiseFunction after;
+    const bool normalizes = affine_source_ != nullptr && pass.mode == Mode::kEval &&
+                            affine_source_->inference_affine(affine_scale_, affine_shift_, &after);
+    const kernels::ChannelAffine affine =
+        channel_affine(affine_scale_.data(), affine_shift_.data(), after);
     const kernels::Conv2DEpilogue epilogue{
         .act = o_.activation, .pooling = pooling, .affine = normalizes ? &affine : nullptr};
     kernels::Conv2DForward tensors{.batch = input.batch(),

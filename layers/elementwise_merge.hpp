@@ -106,7 +106,7 @@ class ElementwiseMergeLayer : public MergeLayer {
   // forward in the merge's, its backward before the merge's (one trip less each way over the
   // activations). Fused, `output` and `grad_output` above are the ReLU's.
   Fusion fuse_next(Layer* next) final {
-    fused_relu_ = next != nullptr && next->elementwise_activation() == "relu";
+    fused_relu_ = next != nullptr && next->elementwise_activation().name == "relu";
     return fused_relu_ ? Fusion::kAlways : Fusion::kNone;
   }
 

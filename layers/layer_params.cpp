@@ -40,11 +40,22 @@ std::optional<kernels::Activation> fusable_activation(const Layer* next) {
   if (next == nullptr) {
     return std::nullopt;
   }
-  const auto act = kernels::parse_activation(next->elementwise_activation());
+  const auto act = kernels::parse_activation(next->elementwise_activation().name);
   if (!act || *act == kernels::Activation::kSoftmax || *act == kernels::Activation::kLinear) {
     return std::nullopt;
   }
   return act;
+}
+
+kernels::ChannelAffine channel_affine(const float* scale, const float* shift,
+                                      const Layer::ElementwiseFunction& after) {
+  kernels::ChannelAffine affine{.scale = scale, .shift = shift};
+  const auto fn = kernels::parse_pointwise(after.name);
+  affine.relu = fn == kernels::Pointwise::kRelu;
+  if (fn && !affine.relu) {
+    affine.then = {.fn = *fn, .alpha = after.alpha};
+  }
+  return affine;
 }
 
 YAML::Node pair_node(Pair p) {

@@ -10,6 +10,7 @@
 #include "framework/core/shape.hpp"
 #include "framework/nn/layer.hpp"
 #include "layers/kernels/activations.hpp"
+#include "layers/kernels/batch_norm.hpp"
 #include "layers/kernels/depthwise_conv2d.hpp"
 #include "layers/kernels/pool2d.hpp"
 
@@ -33,6 +34,9 @@ bool fold_softmax(kernels::Activation& act);
 // output gives (relu, sigmoid, tanh, elu, selu), so the fused layer computes the bits of the two
 // apart; empty otherwise (gelu and swish need the input, softmax whole rows).
 std::optional<kernels::Activation> fusable_activation(const Layer* next);
+// A layer's inference_affine as the kernels apply it: y = x * scale + shift, then `after`.
+kernels::ChannelAffine channel_affine(const float* scale, const float* shift,
+                                      const Layer::ElementwiseFunction& after);
 YAML::Node pair_node(Pair p);
 
 // Output length and leading pad of one spatial axis, as TensorFlow computes them.

@@ -40,6 +40,10 @@ class LeakyReLU final : public StatelessLayer {
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
+  [[nodiscard]] ElementwiseFunction elementwise_activation() const override {
+    return {.name = "leaky_relu", .alpha = op_.alpha};
+  }
+
  private:
   Params params_;
   kernels::PointwiseOp op_;

@@ -95,14 +95,20 @@ class Layer {
   // The window of a pooling layer (what fuse_next asks of `next`); empty for other layers.
   [[nodiscard]] virtual std::optional<PoolingWindow> pooling_window() const { return {}; }
   // The element-wise function a layer that does nothing else applies (an Activation layer's
-  // "relu"), for fuse_next; empty for other layers.
-  [[nodiscard]] virtual std::string_view elementwise_activation() const { return {}; }
+  // "relu", a LeakyReLU layer's "leaky_relu" with its slope), for fuse_next; an empty name for
+  // other layers.
+  struct ElementwiseFunction {
+    std::string_view name;  // Keras' activation name
+    float alpha = 0.2F;     // leaky_relu's slope below zero
+  };
+  [[nodiscard]] virtual ElementwiseFunction elementwise_activation() const { return {}; }
   // Whether, in inference, this layer is y = x * scale[c] + shift[c] over the last axis, then
-  // max(0, y) when *relu (BatchNormalization, with the ReLU it fuses): fills scale and shift
-  // (one value per channel) and *relu as its own inference pass would use them. A layer before
-  // it may then fuse it in inference (fuse_next) and apply it to its own output in cache.
+  // *after (BatchNormalization, with the activation it fuses; an empty name for none): fills
+  // scale and shift (one value per channel) and *after as its own inference pass would use
+  // them. A layer before it may then fuse it in inference (fuse_next) and apply it to its own
+  // output in cache.
   virtual bool inference_affine(std::span<float> /*scale*/, std::span<float> /*shift*/,
-                                bool* /*relu*/) const {
+                                ElementwiseFunction* /*after*/) const {
     return false;
   }
 

@@ -7,6 +7,7 @@
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/batch_norm_lanes.hpp"
 #include "layers/kernels/lanes.hpp"
+#include "layers/kernels/thread_scratch.hpp"
 
 namespace runner::kernels {
 
@@ -205,6 +206,30 @@ void channel_affine_rows(long rows, long channels, const ChannelAffine& affine, 
     (affine.relu ? affine_apart<true> : affine_apart<false>)(rows, channels, affine.scale,
                                                              affine.shift, x, y);
   }
+  if (affine.then.fn != Pointwise::kLinear) {
+    pointwise_forward_here(affine.then, y, y, static_cast<std::size_t>(rows * channels));
+  }
+}
+
+void fused_activation_gradient(const BatchNormGeometry& g, const ChannelAffine& affine,
+                               const float* x, const float* y, const float* dy, float* dz) {
+  const ChannelAffine normalization{.scale = affine.scale, .shift = affine.shift};
+  // gelu's and swish's derivatives need z; the others' follow from y alone (the same bits).
+  const bool needs_z = affine.then.fn == Pointwise::kGelu || affine.then.fn == Pointwise::kSwish;
+  parallel_for(
+      0, static_cast<std::size_t>(g.rows), kRowsPerChunk, [&](std::size_t first, std::size_t last) {
+        const auto offset = static_cast<long>(first) * g.channels;
+        const long rows = static_cast<long>(last - first);
+        const auto n = static_cast<std::size_t>(rows * g.channels);
+        if (!needs_z) {
+          pointwise_backward_from_output_here(affine.then, y + offset, dy + offset, dz + offset, n);
+          return;
+        }
+        // z as forward computed it (x to another buffer: the same variant).
+        float* z = thread_scratch(ScratchSlot::kFirst, n);
+        channel_affine_rows(rows, g.channels, normalization, x + offset, z);
+        pointwise_backward_here(affine.then, z, y + offset, dy + offset, dz + offset, n);
+      });
 }
 
 void batch_norm_apply(const BatchNormGeometry& g, const float* x, const ChannelAffine& affine,

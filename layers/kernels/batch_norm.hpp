@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "layers/kernels/pointwise.hpp"
+
 namespace runner::kernels {
 
 struct BatchNormGeometry {
@@ -20,11 +22,14 @@ void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* me
                            double* scratch);
 
 // Per channel y = x * scale[c] + shift[c] (normalization folded into one multiply-add per
-// value); with `relu`, max(0, that): a following ReLU applied in the same pass.
+// value); with `relu`, max(0, that): a following ReLU applied in the same pass; `then`, another
+// following activation layer's function, applied to each chunk of rows while it is in cache
+// (pointwise_forward_here: the bits of that layer run apart).
 struct ChannelAffine {
   const float* scale;
   const float* shift;
   bool relu = false;
+  PointwiseOp then{};  // linear: none
 };
 
 // The affine over rows [0, rows) of (rows x channels), on this thread. batch_norm_apply runs it
@@ -59,6 +64,13 @@ struct BatchNormBackward {
 
 // Gradients of training-mode batch normalization (batch statistics depend on x).
 void batch_norm_backward(const BatchNormGeometry& g, const BatchNormBackward& t, double* scratch);
+
+// dz = dy * f'(z), f = affine.then, where z = x * scale + shift is recomputed as forward
+// computed it and y = f(z) is the activation's output: the output gradient of a normalization
+// whose following activation it fused (not ReLU: BatchNormBackward::relu takes that in its
+// own passes), with the bits of that activation's layer run apart. dz may be dy.
+void fused_activation_gradient(const BatchNormGeometry& g, const ChannelAffine& affine,
+                               const float* x, const float* y, const float* dy, float* dz);
 
 // Training-mode normalization's input gradient as a function of its output gradient dy and its
 // input x, evaluated by a convolution before it where that reads its own output gradient (one

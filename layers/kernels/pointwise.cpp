@@ -149,12 +149,27 @@ void forward_here_impl(PointwiseOp op, const float* x, float* y, std::size_t n) 
 }
 
 template <Pointwise F>
+void backward_block(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,
+                    int count) {
+  const Vec d = derivative_vec<F>(op, load_lanes(x, count), load_lanes(y, count));
+  store_lanes(load_lanes(dy, count) * d, count, dx);
+}
+
+template <Pointwise F>
 void backward_impl(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,
                    std::size_t n) {
   for_blocks(n, [&](std::size_t i, int count) {
-    const Vec d = derivative_vec<F>(op, load_lanes(x + i, count), load_lanes(y + i, count));
-    store_lanes(load_lanes(dy + i, count) * d, count, dx + i);
+    backward_block<F>(op, x + i, y + i, dy + i, dx + i, count);
   });
+}
+
+template <Pointwise F>
+void backward_here_impl(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,
+                        std::size_t n) {
+  for (std::size_t i = 0; i < n; i += kLanes) {
+    const int count = static_cast<int>(std::min<std::size_t>(kLanes, n - i));
+    backward_block<F>(op, x + i, y + i, dy + i, dx + i, count);
+  }
 }
 
 template <Pointwise F>
@@ -234,6 +249,11 @@ void pointwise_forward_here(PointwiseOp op, const float* x, float* y, std::size_
 void pointwise_backward(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,
                         std::size_t n) {
   dispatch(op.fn, [&]<Pointwise F>() { backward_impl<F>(op, x, y, dy, dx, n); });
+}
+
+void pointwise_backward_here(PointwiseOp op, const float* x, const float* y, const float* dy,
+                             float* dx, std::size_t n) {
+  dispatch(op.fn, [&]<Pointwise F>() { backward_here_impl<F>(op, x, y, dy, dx, n); });
 }
 
 void pointwise_backward_from_output_here(PointwiseOp op, const float* y, const float* dy, float* dx,

@@ -27,6 +27,9 @@ void pointwise_forward_here(PointwiseOp op, const float* x, float* y, std::size_
 // dx = dy * f'(x) over n values (y = f(x) as forward wrote it).
 void pointwise_backward(PointwiseOp op, const float* x, const float* y, const float* dy, float* dx,
                         std::size_t n);
+// The same on the calling thread.
+void pointwise_backward_here(PointwiseOp op, const float* x, const float* y, const float* dy,
+                             float* dx, std::size_t n);
 // The same on the calling thread from y alone, for the functions whose derivative y gives
 // (relu, sigmoid, tanh, elu, selu, leaky_relu, linear: their x > 0 exactly where y > 0), as
 // layers with such an `activation` compute it without keeping x: the bits of

@@ -292,60 +292,108 @@ TEST_SUITE("BatchNormalization") {
     CHECK(bitwise_equal(values(loaded.entry(0).params[3]), values(trained.entry(0).params[3])));
   }
 
-  TEST_CASE("BatchNormalization fusing a following ReLU changes no output or gradient bit") {
-    // Conv2D -> BN -> ReLU: the BN computes the ReLU (fuse_next); the convolution's weight
-    // gradients depend on the BN's input gradient, so it is compared too.
-    const auto run = [](bool fusion) {
-      std::vector<YAML::Node> layers;
-      for (const char* entry :
-           {"{type: Conv2D, filters: 4, kernel_size: 3, padding: same, use_bias: false}",
-            "{type: BatchNormalization}", "{type: Activation, activation: relu}", "{type: Flatten}",
-            "{type: Dense, units: 3}"}) {
-        layers.push_back(load_yaml_string(entry, "t"));
+  TEST_CASE("BatchNormalization fusing a following activation changes no output or gradient bit") {
+    // Conv2D -> BN -> activation and Dense -> BN -> activation: the BN computes the activation
+    // layer (fuse_next), a ReLU inside its own passes, the others after them. A convolution
+    // before the tested one evaluates the BN's input gradient (Winograd, 16 filters), and its
+    // own weight gradients depend on it, so it is compared too; so is inference, where the
+    // convolution applies the normalization and the activation to its output.
+    const char* activations[] = {
+        "{type: Activation, activation: relu}",  "{type: Activation, activation: sigmoid}",
+        "{type: Activation, activation: tanh}",  "{type: Activation, activation: elu}",
+        "{type: Activation, activation: selu}",  "{type: Activation, activation: gelu}",
+        "{type: Activation, activation: swish}", "{type: Activation, activation: leaky_relu}",
+        "{type: LeakyReLU, alpha: 0.1}"};
+    const char* blocks[][2] = {
+        {"{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", ""},
+        {"{type: Flatten}", "{type: Dense, units: 6}"}};
+    for (const char* activation : activations) {
+      for (const auto& block : blocks) {
+        INFO(std::string(activation), " after ", std::string(block[0]), std::string(block[1]));
+        const auto run = [&](bool fusion) {
+          std::vector<YAML::Node> layers{
+              load_yaml_string("{type: Conv2D, filters: 8, kernel_size: 3, padding: same}", "t")};
+          for (const char* entry : block) {
+            if (*entry != '\0') {
+              layers.push_back(load_yaml_string(entry, "t"));
+            }
+          }
+          const std::size_t bn_index = layers.size();
+          for (const char* entry :
+               {kBatchNorm.c_str(), activation, "{type: Flatten}", "{type: Dense, units: 3}"}) {
+            layers.push_back(load_yaml_string(entry, "t"));
+          }
+          Model m = build_layers(layers, Shape{5, 5, 2}, 7, "t");
+          m.prepare(6);
+          m.set_fusion(fusion);
+          CHECK(m.fuses_next(bn_index, Mode::kTrain) == fusion);
+          const Tensor x = sine_input(Shape{6, 5, 5, 2});
+          std::vector<float> bits = training_bits(m, x, 3, 2);
+          const Tensor& eval = m.forward(x, Pass{Mode::kEval, 0});
+          bits.insert(bits.end(), eval.data(), eval.data() + eval.size());
+          return bits;
+        };
+        CHECK(bitwise_equal(run(true), run(false)));
       }
-      Model m = build_layers(layers, Shape{5, 5, 2}, 7, "t");
-      m.prepare(6);
-      m.set_fusion(fusion);
-      const Tensor x = sine_input(Shape{6, 5, 5, 2});
-      std::vector<float> bits = training_bits(m, x, 3);
-      const Tensor& eval = m.forward(x, Pass{Mode::kEval, 0});
-      bits.insert(bits.end(), eval.data(), eval.data() + eval.size());
-      return bits;
-    };
-    CHECK(bitwise_equal(run(true), run(false)));
+    }
+  }
+
+  TEST_CASE("BatchNormalization's fused activations have the derivatives of finite differences") {
+    // Smooth functions only (a kink straddled by the differences would be the test's error);
+    // the bound is that of the two layers apart on this model (gelu: 2.8e-3).
+    for (const char* activation :
+         {"{type: Activation, activation: sigmoid}", "{type: Activation, activation: elu}",
+          "{type: Activation, activation: gelu}", "{type: Activation, activation: swish}"}) {
+      INFO(std::string(activation));
+      Model m = build_layers(
+          {load_yaml_string("{type: Dense, units: 4}", "t"), load_yaml_string(kBatchNorm, "t"),
+           load_yaml_string(activation, "t"), load_yaml_string("{type: Dense, units: 3}", "t")},
+          Shape{3}, 7, "t");
+      m.prepare(5);
+      REQUIRE(m.fuses_next(1, Mode::kTrain));
+      CHECK(model_param_gradcheck(m, sine_input(Shape{5, 3}), Pass{Mode::kTrain, 0}) < 4e-3);
+    }
   }
 
   TEST_CASE("A convolution computing BatchNormalization's input gradient changes no bit") {
-    // Conv2D -> BN (-> ReLU): in training the convolution evaluates the normalization's input
-    // gradient while reading its output gradient, Winograd tile by tile, the others chunk by
-    // chunk. A convolution before them (`before` filters; 0: none, the one tested is the first
-    // layer) takes the tested one's input gradient, so that is compared too.
+    // Conv2D -> BN (-> activation): in training the convolution evaluates the normalization's
+    // input gradient while reading its output gradient, Winograd tile by tile, the others chunk
+    // by chunk; a fused activation other than ReLU has its derivative taken by the
+    // normalization first. A convolution before them (`before` filters; 0: none, the one tested
+    // is the first layer) takes the tested one's input gradient, so that is compared too.
+    constexpr const char* kRelu = "{type: Activation, activation: relu}";
+    constexpr const char* kElu = "{type: Activation, activation: elu}";
     struct Case {
       long before;
       const char* conv;
-      bool relu;
+      const char* activation;  // after the normalization; empty: none
     };
     const Case cases[] = {
         // Winograd: the register-kernel path (filters a multiple of a register, at most 64) and
         // the GEMM one (20 filters: a partial register too), F(4x4, 3x3) on 8x8 and F(2x2, 5x5).
-        {8, "{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", true},
-        {8, "{type: Conv2D, filters: 20, kernel_size: 3, activation: relu}", false},
-        {8, "{type: Conv2D, filters: 16, kernel_size: 5, padding: same, use_bias: false}", true},
+        {8, "{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", kRelu},
+        {8, "{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", kElu},
+        {8, "{type: Conv2D, filters: 20, kernel_size: 3, activation: relu}", ""},
+        {8, "{type: Conv2D, filters: 20, kernel_size: 3, activation: relu}", kElu},
+        {8, "{type: Conv2D, filters: 16, kernel_size: 5, padding: same, use_bias: false}", kRelu},
         // Strided, with a bias (its gradient sums the evaluated gradient): 16 filters on 8
         // channels take the implicit GEMM; 24 on 32, ReLU before the normalization, rebuild their
         // patches for a library GEMM where a register holds 16 floats (AVX2: the implicit GEMM).
-        {8, "{type: Conv2D, filters: 16, kernel_size: 3, strides: 2, padding: same}", true},
-        {32, "{type: Conv2D, filters: 24, kernel_size: 3, strides: 2, activation: relu}", false},
+        {8, "{type: Conv2D, filters: 16, kernel_size: 3, strides: 2, padding: same}", kRelu},
+        {8, "{type: Conv2D, filters: 16, kernel_size: 3, strides: 2, padding: same}", kElu},
+        {32, "{type: Conv2D, filters: 24, kernel_size: 3, strides: 2, activation: relu}", ""},
         // Long patches on one channel: forward keeps them for backward.
-        {0, "{type: Conv2D, filters: 12, kernel_size: 7, strides: 2, padding: same}", true},
+        {0, "{type: Conv2D, filters: 12, kernel_size: 7, strides: 2, padding: same}", kRelu},
         // 1x1 (the input is the patch matrix), a ResNet projection.
-        {8, "{type: Conv2D, filters: 16, kernel_size: 1, use_bias: false}", false},
+        {8, "{type: Conv2D, filters: 16, kernel_size: 1, use_bias: false}", ""},
+        {8, "{type: Conv2D, filters: 16, kernel_size: 1, use_bias: false}", kElu},
         // A first layer on one channel (the in-place kernel; no input gradient), as a ResNet stem.
-        {0, "{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", true},
-        {0, "{type: Conv2D, filters: 8, kernel_size: 3, activation: relu}", false},
+        {0, "{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", kRelu},
+        {0, "{type: Conv2D, filters: 8, kernel_size: 3, activation: relu}", ""},
+        {0, "{type: Conv2D, filters: 8, kernel_size: 3, activation: relu}", kElu},
     };
     for (const Case& c : cases) {
-      INFO(std::string(c.conv), " after ", c.before, " filters");
+      INFO(std::string(c.conv), " after ", c.before, " filters, then ", std::string(c.activation));
       const auto run = [&c](bool fusion) {
         std::vector<YAML::Node> layers;
         if (c.before > 0) {
@@ -355,8 +403,8 @@ TEST_SUITE("BatchNormalization") {
         }
         layers.push_back(load_yaml_string(c.conv, "t"));
         layers.push_back(load_yaml_string(kBatchNorm, "t"));
-        if (c.relu) {
-          layers.push_back(load_yaml_string("{type: Activation, activation: relu}", "t"));
+        if (*c.activation != '\0') {
+          layers.push_back(load_yaml_string(c.activation, "t"));
         }
         layers.push_back(load_yaml_string("{type: Flatten}", "t"));
         layers.push_back(load_yaml_string("{type: Dense, units: 3}", "t"));
@@ -389,27 +437,37 @@ TEST_SUITE("BatchNormalization") {
 
   TEST_CASE("Inference applies BatchNormalization inside the convolution before it bitwise") {
     // Every Conv2D path: Winograd (8 input channels), 1x1, strided im2col, the first layer's
-    // in-place kernel; with and without the ReLU the normalization fuses.
+    // in-place kernel; with and without the activation the normalization fuses (ReLU in its
+    // own loop, the others after it).
     struct Case {
       const char* conv;
       Shape input;
-      bool relu;
+      const char* activation;  // empty: none
     };
+    constexpr const char* kRelu = "{type: Activation, activation: relu}";
     const Case cases[] = {
         {"{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}",
-         Shape{6, 7, 8}, true},
-        {"{type: Conv2D, filters: 5, kernel_size: 1}", Shape{5, 5, 3}, false},
+         Shape{6, 7, 8}, kRelu},
+        {"{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}",
+         Shape{6, 7, 8}, "{type: Activation, activation: elu}"},
+        {"{type: Conv2D, filters: 5, kernel_size: 1}", Shape{5, 5, 3}, ""},
+        {"{type: Conv2D, filters: 5, kernel_size: 1}", Shape{5, 5, 3},
+         "{type: Activation, activation: gelu}"},
         {"{type: Conv2D, filters: 6, kernel_size: 3, strides: 2, activation: relu}", Shape{9, 9, 3},
-         true},
-        {"{type: Conv2D, filters: 8, kernel_size: 3, padding: same}", Shape{6, 6, 1}, false},
+         kRelu},
+        {"{type: Conv2D, filters: 6, kernel_size: 3, strides: 2}", Shape{9, 9, 3},
+         "{type: Activation, activation: sigmoid}"},
+        {"{type: Conv2D, filters: 8, kernel_size: 3, padding: same}", Shape{6, 6, 1}, ""},
+        {"{type: Conv2D, filters: 8, kernel_size: 3, padding: same}", Shape{6, 6, 1},
+         "{type: LeakyReLU, alpha: 0.1}"},
     };
     for (const Case& c : cases) {
-      CAPTURE(c.conv);
+      INFO(std::string(c.conv), " then ", std::string(c.activation));
       const auto run = [&c](bool fusion) {
         std::vector<YAML::Node> layers{load_yaml_string(c.conv, "t"),
                                        load_yaml_string(kBatchNorm, "t")};
-        if (c.relu) {
-          layers.push_back(load_yaml_string("{type: Activation, activation: relu}", "t"));
+        if (*c.activation != '\0') {
+          layers.push_back(load_yaml_string(c.activation, "t"));
         }
         layers.push_back(load_yaml_string("{type: Flatten}", "t"));
         Model m = build_layers(layers, c.input, 7, "t");
@@ -433,7 +491,7 @@ TEST_SUITE("BatchNormalization") {
       };
       const auto fused = run(true);
       CHECK(bitwise_equal(fused, run(false)));
-      if (c.relu) {  // the ReLU was applied: zeros, and no negative value
+      if (c.activation == kRelu) {  // the ReLU was applied: zeros, and no negative value
         CHECK(std::count(fused.begin(), fused.end(), 0.0F) > 0);
         CHECK(*std::min_element(fused.begin(), fused.end()) >= 0.0F);
       }
