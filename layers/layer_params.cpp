@@ -40,7 +40,11 @@ std::optional<kernels::Activation> fusable_activation(const Layer* next) {
   if (next == nullptr) {
     return std::nullopt;
   }
-  const auto act = kernels::parse_activation(next->elementwise_activation().name);
+  const Layer::ElementwiseFunction f = next->elementwise_activation();
+  if (f.name == "leaky_relu") {
+    return kernels::Activation(kernels::Activation::kLeakyRelu, f.alpha);
+  }
+  const auto act = kernels::parse_activation(f.name);
   if (!act || *act == kernels::Activation::kSoftmax || *act == kernels::Activation::kLinear) {
     return std::nullopt;
   }

@@ -30,9 +30,9 @@ kernels::Activation activation_of(const Params& params);
 // applies it from the logits) and the answer is true; any other activation stays.
 bool fold_softmax(kernels::Activation& act);
 // The activation a layer with a linear activation may take over from `next` (Layer::fuse_next):
-// an Activation layer's function when it is one of the layer activations whose derivative the
-// output gives (relu, sigmoid, tanh, elu, selu), so the fused layer computes the bits of the two
-// apart; empty otherwise (gelu and swish need the input, softmax whole rows).
+// an Activation layer's function when it is one whose derivative the output gives (relu,
+// sigmoid, tanh, elu, selu, leaky_relu) and a LeakyReLU layer's, so the fused layer computes
+// the bits of the two apart; empty otherwise (gelu and swish need the input, softmax whole rows).
 std::optional<kernels::Activation> fusable_activation(const Layer* next);
 // A layer's inference_affine as the kernels apply it: y = x * scale + shift, then `after`.
 kernels::ChannelAffine channel_affine(const float* scale, const float* shift,

@@ -19,7 +19,7 @@ constexpr Named kNamed[] = {{"linear", Activation::kLinear},   {"relu", Activati
 
 // The element-wise kernel of the activations that pointwise.hpp computes.
 PointwiseOp pointwise_of(Activation a) {
-  switch (a) {
+  switch (a.fn) {
     case Activation::kSigmoid:
       return {.fn = Pointwise::kSigmoid};
     case Activation::kTanh:
@@ -28,6 +28,8 @@ PointwiseOp pointwise_of(Activation a) {
       return {.fn = Pointwise::kElu};
     case Activation::kSelu:
       return {.fn = Pointwise::kSelu};
+    case Activation::kLeakyRelu:
+      return {.fn = Pointwise::kLeakyRelu, .alpha = a.alpha};
     default:
       return {.fn = Pointwise::kLinear};
   }
@@ -44,8 +46,11 @@ std::optional<Activation> parse_activation(std::string_view name) {
 }
 
 std::string_view activation_name(Activation a) {
+  if (a == Activation::kLeakyRelu) {
+    return "leaky_relu";
+  }
   for (const auto& n : kNamed) {
-    if (n.activation == a) {
+    if (n.activation.fn == a.fn) {
       return n.name;
     }
   }
@@ -65,7 +70,7 @@ const std::vector<std::string>& activation_names() {
 
 void activate(Activation a, float* y, long rows, long cols) {
   const long n = rows * cols;
-  switch (a) {
+  switch (a.fn) {
     case Activation::kLinear:
       return;
     case Activation::kRelu:
@@ -80,6 +85,7 @@ void activate(Activation a, float* y, long rows, long cols) {
     case Activation::kTanh:
     case Activation::kElu:
     case Activation::kSelu:
+    case Activation::kLeakyRelu:
       pointwise_forward_here(pointwise_of(a), y, y, static_cast<std::size_t>(n));
       return;
     case Activation::kSoftmax:
@@ -101,7 +107,7 @@ void activate(Activation a, float* y, long rows, long cols) {
 
 void activation_backward(Activation a, const float* y, float* grad, long rows, long cols) {
   const long n = rows * cols;
-  switch (a) {
+  switch (a.fn) {
     case Activation::kLinear:
       return;
     case Activation::kRelu:
@@ -114,6 +120,7 @@ void activation_backward(Activation a, const float* y, float* grad, long rows, l
     case Activation::kTanh:
     case Activation::kElu:
     case Activation::kSelu:
+    case Activation::kLeakyRelu:
       pointwise_backward_from_output_here(pointwise_of(a), y, grad, grad,
                                           static_cast<std::size_t>(n));
       return;
@@ -136,7 +143,7 @@ void activation_backward(Activation a, const float* y, float* grad, long rows, l
 void activation_backward(Activation a, const float* __restrict y, const float* __restrict dy,
                          float* __restrict delta, long rows, long cols) {
   const long n = rows * cols;
-  switch (a) {
+  switch (a.fn) {
     case Activation::kRelu:
       for (long i = 0; i < n; ++i) {
         delta[i] = y[i] > 0.0F ? dy[i] : 0.0F;
@@ -149,6 +156,7 @@ void activation_backward(Activation a, const float* __restrict y, const float* _
     case Activation::kTanh:
     case Activation::kElu:
     case Activation::kSelu:
+    case Activation::kLeakyRelu:
       pointwise_backward_from_output_here(pointwise_of(a), y, dy, delta,
                                           static_cast<std::size_t>(n));
       return;

@@ -7,7 +7,30 @@
 
 namespace runner::kernels {
 
-enum class Activation { kLinear, kRelu, kSigmoid, kTanh, kElu, kSelu, kSoftmax };
+enum class ActivationFn { kLinear, kRelu, kSigmoid, kTanh, kElu, kSelu, kLeakyRelu, kSoftmax };
+
+// A layer's activation: the function, and the slope below zero of leaky_relu (which a layer
+// gets only by taking over a following LeakyReLU layer: Keras' layers do not name it).
+struct Activation {
+  // The functions by the names they had as an enum (not `using enum`: GCC 12 fails on it in
+  // generic lambdas).
+  static constexpr ActivationFn kLinear = ActivationFn::kLinear;
+  static constexpr ActivationFn kRelu = ActivationFn::kRelu;
+  static constexpr ActivationFn kSigmoid = ActivationFn::kSigmoid;
+  static constexpr ActivationFn kTanh = ActivationFn::kTanh;
+  static constexpr ActivationFn kElu = ActivationFn::kElu;
+  static constexpr ActivationFn kSelu = ActivationFn::kSelu;
+  static constexpr ActivationFn kLeakyRelu = ActivationFn::kLeakyRelu;
+  static constexpr ActivationFn kSoftmax = ActivationFn::kSoftmax;
+
+  ActivationFn fn = kLinear;
+  float alpha = 0.2F;
+
+  constexpr Activation() = default;
+  constexpr Activation(ActivationFn f, float slope = 0.2F) : fn(f), alpha(slope) {}  // NOLINT
+  friend constexpr bool operator==(Activation a, ActivationFn f) { return a.fn == f; }
+  friend constexpr bool operator==(Activation a, Activation b) = default;
+};
 
 std::optional<Activation> parse_activation(std::string_view name);
 // The activations the convolution kernels apply inside their own loops (max(v, 0) or nothing):

@@ -76,7 +76,7 @@ void masked_column_sums(const float* __restrict y, const float* __restrict dy,
 
 void activation_backward_column_sums(Activation act, const float* y, const float* dy, float* delta,
                                      long rows, long cols, float* sums) {
-  switch (act) {
+  switch (act.fn) {
     case Activation::kRelu:
       return masked_column_sums<true>(y, dy, delta, rows, cols, sums);
     case Activation::kLinear:

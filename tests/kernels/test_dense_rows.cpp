@@ -41,7 +41,7 @@ struct Rows {
 };
 
 double activated(kernels::Activation act, double v) {
-  switch (act) {
+  switch (act.fn) {
     case kernels::Activation::kRelu:
       return std::max(v, 0.0);
     case kernels::Activation::kTanh:

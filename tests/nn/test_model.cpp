@@ -172,16 +172,19 @@ TEST_SUITE("model") {
   }
 
   // Conv2D and Dense with a linear activation take a following Activation layer over when its
-  // derivative follows from its output (relu, sigmoid, tanh, elu, selu): the bits of the two
+  // derivative follows from its output (relu, sigmoid, tanh, elu, selu, leaky_relu with slope
+  // 0.2), and a LeakyReLU layer (slope 0.1, which the bits check): the bits of the two
   // layers apart, in inference, in training and in every gradient. The convolutions run in place
   // (1 channel), as Winograd (16 channels and filters, stride 1: its products in registers, as
   // for a linear layer) and as the implicit GEMM (stride 2, 16 filters, so the output is a
   // multiple of the vector width).
   TEST_CASE("Conv2D and Dense take over a following Activation with the bits of the two apart") {
-    for (const std::string fn : {"relu", "sigmoid", "tanh", "elu", "selu", "gelu"}) {
+    for (const std::string fn :
+         {"relu", "sigmoid", "tanh", "elu", "selu", "leaky_relu", "LeakyReLU", "gelu"}) {
       CAPTURE(fn);
       const bool takes = fn != "gelu";  // gelu's derivative needs the input
-      const std::string act = "{type: Activation, activation: " + fn + "}";
+      const std::string act = fn == "LeakyReLU" ? "{type: LeakyReLU, alpha: 0.1}"
+                                                : "{type: Activation, activation: " + fn + "}";
       Model m = build_layers(
           {load_yaml_string("{type: Conv2D, filters: 16, kernel_size: 3, padding: same}", "t"),
            load_yaml_string(act, "t"),
