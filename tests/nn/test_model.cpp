@@ -204,7 +204,8 @@ TEST_SUITE("model") {
       const Tensor r = sine_input(Shape{5, 3});
       (void)check_fusion_changes_no_bit(m, x, r);
       if (fn == "sigmoid" || fn == "tanh" || fn == "elu") {  // no kink to straddle
-        CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}) < 2e-3);
+        // Every 7th of its ~7,700 parameters (a prime stride: each layer is sampled).
+        CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}, 1e-2F, 7) < 2e-3);
       }
     }
   }

@@ -110,15 +110,16 @@ inline GradcheckResult gradcheck(Model& model, Tensor x, const Pass& pass, float
 }
 
 // Worst relative error of the parameter gradients of a whole model (Model::backward, so the
-// model's own buffer handling between layers is part of what is checked).
+// model's own buffer handling between layers is part of what is checked), over every `step`-th
+// parameter.
 inline double model_param_gradcheck(Model& model, const Tensor& x, const Pass& pass,
-                                    float eps = 1e-2F) {
+                                    float eps = 1e-2F, std::size_t step = 1) {
   const Tensor r = loss_weights(model, x.batch(), 11);
   model.zero_gradients();
   (void)model.forward(x, pass);
   model.backward(r);
   const std::vector<float> analytic(model.gradients().begin(), model.gradients().end());
-  return worst_param_error(model, x, r, pass, analytic, eps);
+  return worst_param_error(model, x, r, pass, analytic, eps, step);
 }
 
 }  // namespace runner::test
