@@ -131,12 +131,13 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
   // activations less each way for ReLU, one less forward for the others.
   Fusion fuse_next(Layer* next) override {
     fused_ = next != nullptr ? next->elementwise_activation() : ElementwiseFunction{};
-    const auto fn = kernels::parse_pointwise(fused_.name);
-    if (!fn || *fn == kernels::Pointwise::kLinear) {
-      fused_ = {};
+    // The function as the kernels apply it (what a convolution before this layer applies too).
+    const kernels::ChannelAffine function = channel_affine(nullptr, nullptr, fused_);
+    fused_relu_ = function.relu;
+    then_ = function.then;
+    if (!fused_relu_ && then_.fn == kernels::Pointwise::kLinear) {
+      fused_ = {};  // linear, or not an element-wise layer
     }
-    fused_relu_ = fn == kernels::Pointwise::kRelu;
-    then_ = {.fn = fn && !fused_relu_ ? *fn : kernels::Pointwise::kLinear, .alpha = fused_.alpha};
     return fused_.name.empty() ? Fusion::kNone : Fusion::kAlways;
   }
 

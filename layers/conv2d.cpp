@@ -118,10 +118,11 @@ class Conv2D final : public Layer {
     }
   }
 
-  // A following Activation layer (relu, sigmoid, tanh, elu or selu) is applied in the output
-  // pass of a convolution whose own activation is linear, and taken back through in its
-  // backward from the output, as its own activation would be: one pass less each way over the
-  // output (Keras' functional style writes Conv2D(...) then Activation('relu')).
+  // A following Activation layer (relu, sigmoid, tanh, elu, selu, leaky_relu) or LeakyReLU
+  // layer is applied in the output pass of a convolution whose own activation is linear, and
+  // taken back through in its backward from the output, as its own activation would be: one
+  // pass less each way over the output (Keras' functional style writes Conv2D(...) then
+  // Activation('relu')).
   //
   // A following MaxPooling2D with 2x2 windows, strides 2 and valid padding is computed from
   // the output tiles, in training and inference, when the activation is linear or ReLU (both

@@ -208,9 +208,10 @@ class Dense final : public Layer {
     return folded;
   }
 
-  // A following Activation layer (relu, sigmoid, tanh, elu or selu) is applied in the output
-  // pass when this layer's own activation is linear, and taken back through from the output as
-  // its own would be: one pass less each way (Dense(...) then Activation('relu')).
+  // A following Activation layer (relu, sigmoid, tanh, elu, selu, leaky_relu) or LeakyReLU
+  // layer is applied in the output pass when this layer's own activation is linear, and taken
+  // back through from the output as its own would be: one pass less each way (Dense(...) then
+  // Activation('relu')).
   Fusion fuse_next(Layer* next) override {
     activation_ = own_activation_;
     const auto taken = fusable_activation(next);

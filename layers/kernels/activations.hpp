@@ -29,7 +29,6 @@ struct Activation {
   constexpr Activation() = default;
   constexpr Activation(ActivationFn f, float slope = 0.2F) : fn(f), alpha(slope) {}  // NOLINT
   friend constexpr bool operator==(Activation a, ActivationFn f) { return a.fn == f; }
-  friend constexpr bool operator==(Activation a, Activation b) = default;
 };
 
 std::optional<Activation> parse_activation(std::string_view name);

@@ -53,9 +53,8 @@ class PatchWalk {
 };
 
 // NV = vectors per row of C. Four rows at a time give the multiply-adds independent chains.
-// K > 0: k is K, known here, so the loops over the taps unroll and the weights stay in
-// registers (a 3x3 kernel on one channel: 18 registers for 32 filters) instead of being loaded
-// for every multiply-add; K = 0: any k.
+// K > 0: k is K, known here, so the loops over the taps unroll (GCC still reads the weights
+// from the stack frame, as memory operands of the multiply-adds); K = 0: any k.
 template <int NV, int K>
 void short_k(long m, long n, long k_any, const PatchRows& rows, const long* tap, const float* b,
              float* c, const float* bias, bool relu) {
@@ -195,8 +194,9 @@ void conv_short_k(const InPlacePatches& patches, long n, long k, const float* b,
   }
   with_constant<kMaxVecs>((n + kLanes - 1) / kLanes, [&](auto nv) {
     constexpr int kNv = decltype(nv)::value;
-    // A 3x3 kernel on one channel (a first layer) with a few registers of filters: weights in
-    // registers. The same multiply-adds in the same order either way.
+    // A 3x3 kernel on one channel (a first layer) with a few registers of filters, unrolled:
+    // 0.245 -> 0.165 ms forward on 28x28x1 -> 32 at stride 2, batch 128, one thread. The same
+    // multiply-adds in the same order either way.
     if (k == 9 && kNv <= 2) {
       short_k<kNv, 9>(m, n, k, rows, taps, b, c, bias, relu);
     } else {
