@@ -34,7 +34,6 @@ class Conv2D final : public Layer {
   struct Options {
     long filters = 1;
     ConvolutionWindow window;
-    kernels::Activation activation = kernels::Activation::kLinear;
     bool use_bias = true;
   };
 
@@ -59,11 +58,10 @@ class Conv2D final : public Layer {
     }
     return std::make_unique<Conv2D>(p, Options{.filters = static_cast<long>(p.integer("filters")),
                                                .window = *window,
-                                               .activation = activation_of(p),
                                                .use_bias = p.flag("use_bias")});
   }
 
-  Conv2D(const Params& p, const Options& o) : params_(p), o_(o), own_activation_(o.activation) {}
+  Conv2D(const Params& p, const Options& o) : params_(p), o_(o), activation_(activation_of(p)) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
 
@@ -113,7 +111,7 @@ class Conv2D final : public Layer {
       col_.resize(sizes.inputs);  // the transformed input
       partials_.resize(sizes.partials);
     } else {
-      col_.resize(kernels::conv2d_col_size(geometry_, o_.activation, max_batch));
+      col_.resize(kernels::conv2d_col_size(geometry_, activation_.applied(), max_batch));
       partials_.resize(kernels::conv2d_partials_size(geometry_, max_batch));
     }
   }
@@ -139,7 +137,7 @@ class Conv2D final : public Layer {
   Fusion fuse_next(Layer* next) override {
     pools_ = false;
     affine_source_ = nullptr;
-    o_.activation = own_activation_;
+    activation_.take_over(nullptr);
     if (deferring_ != nullptr) {
       deferring_->defer_input_gradient(false);
       deferring_ = nullptr;
@@ -152,21 +150,19 @@ class Conv2D final : public Layer {
     if (next != nullptr && next->inference_affine(affine_scale_, affine_shift_, &after)) {
       affine_source_ = next;
       auto* deferred = dynamic_cast<DeferredInputGradient*>(next);
-      if (deferred != nullptr && (o_.activation == kernels::Activation::kLinear ||
-                                  o_.activation == kernels::Activation::kRelu)) {
+      if (deferred != nullptr && (activation_.applied() == kernels::Activation::kLinear ||
+                                  activation_.applied() == kernels::Activation::kRelu)) {
         deferring_ = deferred;
         normalization_ = deferred->defer_input_gradient(true);
       }
       return Fusion::kInference;
     }
-    if (const auto taken = fusable_activation(next);
-        taken && own_activation_ == kernels::Activation::kLinear) {
-      o_.activation = *taken;  // the same column sizes as linear (conv2d_col_size)
-      return Fusion::kAlways;
+    if (activation_.take_over(next)) {
+      return Fusion::kAlways;  // the same column sizes as linear (conv2d_col_size)
     }
     const auto window = next != nullptr ? next->pooling_window() : std::nullopt;
-    if (!window || (o_.activation != kernels::Activation::kLinear &&
-                    o_.activation != kernels::Activation::kRelu)) {
+    if (!window || (activation_.applied() != kernels::Activation::kLinear &&
+                    activation_.applied() != kernels::Activation::kRelu)) {
       return Fusion::kNone;
     }
     pools_ = window->kind == PoolingWindow::Kind::kMax && window->height == 2 &&
@@ -188,7 +184,7 @@ class Conv2D final : public Layer {
     const kernels::ChannelAffine affine =
         channel_affine(affine_scale_.data(), affine_shift_.data(), after);
     const kernels::Conv2DEpilogue epilogue{
-        .act = o_.activation, .pooling = pooling, .affine = normalizes ? &affine : nullptr};
+        .act = activation_.applied(), .pooling = pooling, .affine = normalizes ? &affine : nullptr};
     kernels::Conv2DForward tensors{.batch = input.batch(),
                                    .x = input.data(),
                                    .w = kernel_.data,
@@ -218,7 +214,7 @@ class Conv2D final : public Layer {
     float* db = o_.use_bias ? bias_grad_.data : nullptr;
     float* dx = grad_input != nullptr ? grad_input->data() : nullptr;
     const auto pooling = pools_ ? kernels::Pooling::kMax2x2 : kernels::Pooling::kNone;
-    const kernels::Conv2DEpilogue epilogue{o_.activation, pooling};
+    const kernels::Conv2DEpilogue epilogue{activation_.applied(), pooling};
     kernels::Conv2DBackward tensors{.batch = input.batch(),
                                     .x = input.data(),
                                     .w = kernel_.data,
@@ -244,11 +240,7 @@ class Conv2D final : public Layer {
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
-  bool emit_logits() override {
-    const bool folded = fold_softmax(own_activation_);
-    o_.activation = own_activation_;
-    return folded;
-  }
+  bool emit_logits() override { return activation_.fold_softmax(); }
 
  private:
   struct Planned {
@@ -286,9 +278,8 @@ class Conv2D final : public Layer {
   }
 
   Params params_;  // as declared
-  Options o_;      // o_.activation is what forward applies: its own or a fused one
-  // The declared activation, linear once emit_logits folded a softmax.
-  kernels::Activation own_activation_;
+  Options o_;
+  TakenActivation activation_;  // its own, or a following activation layer's (fuse_next)
   kernels::Conv2DGeometry geometry_{};
   bool winograd_ = false;
   long tile_ = 2;  // Winograd's output tile (winograd_tile)

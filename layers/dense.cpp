@@ -77,7 +77,6 @@ class Dense final : public Layer {
       : params_(p),
         units_(static_cast<long>(p.integer("units"))),
         activation_(activation_of(p)),
-        own_activation_(activation_),
         use_bias_(p.flag("use_bias")) {}
 
   [[nodiscard]] std::string_view type() const override { return kType; }
@@ -139,13 +138,13 @@ class Dense final : public Layer {
                      kernels::gemm(false, false, as_int(rows), as_int(units_), as_int(inputs_),
                                    1.0F, input.data() + r0 * inputs_, as_int(inputs_), kernel_.data,
                                    as_int(units_), 0.0F, y, as_int(units_));
-                     kernels::add_bias_activate(y, bias, activation_, rows, units_);
+                     kernels::add_bias_activate(y, bias, activation_.applied(), rows, units_);
                    });
       return;
     }
     // Softmax needs whole rows: it runs after the column blocks; the element-wise activations
     // run inside them, row by row, while the block is in cache.
-    const bool per_block = activation_ != kernels::Activation::kSoftmax;
+    const bool per_block = activation_.applied() != kernels::Activation::kSoftmax;
     parallel_for(
         0, static_cast<std::size_t>(columns.count), 1, [&](std::size_t first, std::size_t last) {
           for (auto block = static_cast<long>(first); block < static_cast<long>(last); ++block) {
@@ -157,14 +156,15 @@ class Dense final : public Layer {
                           out, as_int(units_));
             for (long r = 0; per_block && r < batch; ++r) {
               kernels::add_bias_activate(out + r * units_, bias != nullptr ? bias + c0 : nullptr,
-                                         activation_, 1, cols);
+                                         activation_.applied(), 1, cols);
             }
           }
         });
     if (!per_block) {
       parallel_for(0, static_cast<std::size_t>(batch), kRowsPerTask,
                    [&](std::size_t first, std::size_t last) {
-                     kernels::add_bias_activate(output.data() + first * units_, bias, activation_,
+                     kernels::add_bias_activate(output.data() + first * units_, bias,
+                                                activation_.applied(),
                                                 static_cast<long>(last - first), units_);
                    });
     }
@@ -173,8 +173,8 @@ class Dense final : public Layer {
   void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
                 Tensor* grad_input) override {
     const long batch = input.batch();
-    kernels::activation_backward(activation_, output.data(), grad_output.data(), delta_.data(),
-                                 batch, units_);
+    kernels::activation_backward(activation_.applied(), output.data(), grad_output.data(),
+                                 delta_.data(), batch, units_);
     if (use_bias_) {
       kernels::add_column_sums(delta_.data(), batch, units_, bias_grad_.data);
     }
@@ -202,24 +202,14 @@ class Dense final : public Layer {
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 
-  bool emit_logits() override {
-    const bool folded = fold_softmax(own_activation_);
-    activation_ = own_activation_;
-    return folded;
-  }
+  bool emit_logits() override { return activation_.fold_softmax(); }
 
   // A following Activation layer (relu, sigmoid, tanh, elu, selu, leaky_relu) or LeakyReLU
   // layer is applied in the output pass when this layer's own activation is linear, and taken
   // back through from the output as its own would be: one pass less each way (Dense(...) then
   // Activation('relu')).
   Fusion fuse_next(Layer* next) override {
-    activation_ = own_activation_;
-    const auto taken = fusable_activation(next);
-    if (!taken || own_activation_ != kernels::Activation::kLinear) {
-      return Fusion::kNone;
-    }
-    activation_ = *taken;
-    return Fusion::kAlways;
+    return activation_.take_over(next) ? Fusion::kAlways : Fusion::kNone;
   }
 
  private:
@@ -239,12 +229,11 @@ class Dense final : public Layer {
                            .w = w,
                            .b = use_bias_ ? bias_.data : nullptr,
                            .y = output.data() + r0 * units_},
-                          activation_);
+                          activation_.applied());
                  });
   }
 
-  kernels::Activation activation_;      // what forward applies: its own or a fused one
-  kernels::Activation own_activation_;  // the declared one, linear once a softmax is folded
+  TakenActivation activation_;  // its own, or a following activation layer's (fuse_next)
   bool use_bias_;
   long inputs_ = 0;
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;

@@ -51,6 +51,22 @@ std::optional<kernels::Activation> fusable_activation(const Layer* next) {
   return act;
 }
 
+bool TakenActivation::take_over(const Layer* next) {
+  applied_ = declared_;
+  const auto taken = fusable_activation(next);
+  if (!taken || declared_ != kernels::Activation::kLinear) {
+    return false;
+  }
+  applied_ = *taken;
+  return true;
+}
+
+bool TakenActivation::fold_softmax() {
+  const bool folded = runner::fold_softmax(declared_);
+  applied_ = declared_;
+  return folded;
+}
+
 kernels::ChannelAffine channel_affine(const float* scale, const float* shift,
                                       const Layer::ElementwiseFunction& after) {
   kernels::ChannelAffine affine{.scale = scale, .shift = shift};

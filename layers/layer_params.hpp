@@ -34,6 +34,25 @@ bool fold_softmax(kernels::Activation& act);
 // sigmoid, tanh, elu, selu, leaky_relu) and a LeakyReLU layer's, so the fused layer computes
 // the bits of the two apart; empty otherwise (gelu and swish need the input, softmax whole rows).
 std::optional<kernels::Activation> fusable_activation(const Layer* next);
+
+// The activation of a layer that may take over the one after it (Conv2D, Dense): the declared
+// one, and the one its passes apply, which is a following Activation or LeakyReLU layer's when
+// the declared one is linear and fusion took it (fusable_activation).
+class TakenActivation {
+ public:
+  explicit TakenActivation(kernels::Activation declared)
+      : declared_(declared), applied_(declared) {}
+  [[nodiscard]] kernels::Activation applied() const { return applied_; }
+  // Back to the declared one, then next's if this one is linear and next's is fusable; returns
+  // whether it took next's. Layer::fuse_next calls it with null to undo a fusion.
+  bool take_over(const Layer* next);
+  // Layer::emit_logits: a declared softmax becomes linear (fold_softmax), fusion undone.
+  bool fold_softmax();
+
+ private:
+  kernels::Activation declared_;  // linear once a softmax is folded
+  kernels::Activation applied_;
+};
 // A layer's inference_affine as the kernels apply it: y = x * scale + shift, then `after`.
 kernels::ChannelAffine channel_affine(const float* scale, const float* shift,
                                       const Layer::ElementwiseFunction& after);
