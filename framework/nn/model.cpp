@@ -276,9 +276,12 @@ void Model::prepare(std::int64_t max_batch) {
     largest_activation_ =
         std::max(largest_activation_, static_cast<std::size_t>(e.output_shape.elements()));
   }
-  if (inference_group(max_batch) < max_batch) {
-    group_input_.reserve(
-        static_cast<std::size_t>(input_shape_.with_batch(kInferenceGroup).elements()));
+  // Fusion, planned below and switchable later, picks the group size; kInferenceGroup is the
+  // larger one.
+  if (max_batch * static_cast<std::int64_t>(largest_activation_ * sizeof(float)) >
+      static_cast<std::int64_t>(kInferenceCacheBytes)) {
+    group_input_.reserve(static_cast<std::size_t>(
+        input_shape_.with_batch(std::min(kInferenceGroup, max_batch)).elements()));
     grouped_output_.reserve(
         static_cast<std::size_t>(output_shape().with_batch(max_batch).elements()));
   }
@@ -330,6 +333,13 @@ void Model::plan_fusion() {
     const bool can_fuse = fusion_on_ && !computed_by_previous && chain;
     fusion_[i] = entries_[i].layer->fuse_next(can_fuse ? entries_[i + 1].layer.get() : nullptr);
     computed_by_previous = fusion_[i] == Layer::Fusion::kAlways;
+  }
+  largest_written_ = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (!fuses_next(i, Mode::kEval)) {
+      largest_written_ =
+          std::max(largest_written_, static_cast<std::size_t>(entries_[i].output_shape.elements()));
+    }
   }
   if (max_batch_ > 0) {
     plan_gradient_buffers();
@@ -461,9 +471,18 @@ void Model::forward_layer(std::size_t i, Tensor& out, const Pass& pass) {
 
 std::int64_t Model::inference_group(std::int64_t batch) const {
   const std::size_t bytes = static_cast<std::size_t>(batch) * largest_activation_ * sizeof(float);
-  const bool groups =
-      inference_groups_on_ && batch > kInferenceGroup && bytes > kInferenceCacheBytes;
-  return groups ? kInferenceGroup : batch;
+  if (!inference_groups_on_ || bytes <= kInferenceCacheBytes) {
+    return batch;
+  }
+  // A 64-sample group of 28x28x32 activations (6.4 MB) went to memory between layers: ResNet
+  // and the VGG-BatchNormalization probe inferred 1.12x and 1.20x as fast in groups of 32, while
+  // models whose large outputs are fused away (the reference's convolution with its pooling)
+  // lost 3-7% (docs/performance.md, 2026-12-06, third session).
+  const std::size_t group_bytes =
+      static_cast<std::size_t>(kInferenceGroup) * largest_written_ * sizeof(float);
+  const std::int64_t group =
+      group_bytes > kInferenceCacheBytes ? kLargeActivationGroup : kInferenceGroup;
+  return std::min(group, batch);
 }
 
 const Tensor& Model::forward(const Tensor& x, const Pass& pass) {

@@ -48,11 +48,14 @@ class Model {
   // through every layer.
   const Tensor& forward(const Tensor& x, const Pass& pass);
   // The samples an inference forward of `batch` takes through the layers at once: all of them,
-  // or kInferenceGroup when the batch's largest activation passes kInferenceCacheBytes (and
-  // grouping is on, the default; off is the reference tests compare it with).
+  // or a group when the batch's largest activation passes kInferenceCacheBytes (and grouping is
+  // on, the default; off is the reference tests compare it with). The group is kInferenceGroup
+  // samples, or kLargeActivationGroup when a group of that many would write an activation past
+  // kInferenceCacheBytes (layers fused into the one before them write none).
   [[nodiscard]] std::int64_t inference_group(std::int64_t batch) const;
   void set_inference_groups(bool on) { inference_groups_on_ = on; }
   static constexpr std::int64_t kInferenceGroup = 64;
+  static constexpr std::int64_t kLargeActivationGroup = 32;
   static constexpr std::size_t kInferenceCacheBytes = std::size_t{4} << 20;
   // Requires: forward() just ran on the same batch. Adds to gradients().
   void backward(const Tensor& grad_output);
@@ -177,6 +180,7 @@ class Model {
   const Tensor* last_input_ = nullptr;
   std::int64_t max_batch_ = 0;
   std::size_t largest_activation_ = 0;   // floats per sample of the largest layer output
+  std::size_t largest_written_ = 0;      // the same over outputs inference writes (plan_fusion)
   Tensor group_input_, grouped_output_;  // an inference group's input; the whole batch's output
   bool timing_ = false;
   LayerTimes times_;

@@ -54,13 +54,14 @@ const char* const kWithGemms = R"([
 TEST_SUITE("model") {
   TEST_CASE("Inference in groups of samples gives the bits of the whole batch at once") {
     const Shape input{28, 28, 1};
-    const long batch = 150;  // two full groups and a short one
+    const long batch = 150;  // four full groups and a short one
     const Tensor x = sine_input(input.with_batch(batch));
     for (const char* const yaml : {kConvolutions, kWithGemms}) {
       Model model = model_of(yaml, input, batch);
-      // 28x28x32 floats a sample: 15 MB for the batch, past the cache budget.
-      REQUIRE(model.inference_group(batch) == Model::kInferenceGroup);
-      CHECK(model.inference_group(Model::kInferenceGroup) == Model::kInferenceGroup);
+      // 28x28x32 floats a sample: 15 MB for the batch, past the cache budget, and 6.4 MB for
+      // 64 samples: the smaller groups.
+      REQUIRE(model.inference_group(batch) == Model::kLargeActivationGroup);
+      CHECK(model.inference_group(Model::kInferenceGroup) == Model::kLargeActivationGroup);
       const std::vector<float> grouped = inference_bits(model, x);
       model.set_inference_groups(false);
       CHECK(model.inference_group(batch) == batch);
@@ -76,6 +77,22 @@ TEST_SUITE("model") {
       const Tensor& trained = model.forward(x, Pass{Mode::kTrain, 0});
       CHECK(trained.batch() == batch);
     }
+  }
+
+  TEST_CASE("Inference groups are sized by the activations the layers write") {
+    // The 28x28x32 convolution computes its pooling: it writes 14x14x32 floats a sample, so
+    // groups of 64 (1.6 MB each) fit the budget; with fusion off it writes the 28x28x32 too.
+    Model model = model_of(R"([
+      {type: Conv2D, filters: 32, kernel_size: 3, padding: same, activation: relu},
+      {type: MaxPooling2D, pool_size: 2},
+      {type: Conv2D, filters: 32, kernel_size: 3, padding: same, activation: relu},
+      {type: GlobalAveragePooling2D}])",
+                           Shape{28, 28, 1}, 256);
+    CHECK(model.inference_group(256) == Model::kInferenceGroup);
+    model.set_fusion(false);
+    CHECK(model.inference_group(256) == Model::kLargeActivationGroup);
+    model.set_fusion(true);
+    CHECK(model.inference_group(256) == Model::kInferenceGroup);
   }
 
   TEST_CASE("Inference of small activations runs the batch whole") {
