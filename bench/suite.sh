@@ -3,12 +3,23 @@
 # one Markdown table of the 2-thread ratios. Each model's full output goes to
 # build/bench-suite/<model>.txt. Takes about half an hour; run it on a quiet machine.
 #   bench/suite.sh [runner_bench options, e.g. --rounds 3 --steps 200]
+#   bench/suite.sh --emulate-avx2 [options]   (this machine restricted to AVX2: see below)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bench=build/release/runner_bench
-[[ -x $bench ]] || scripts/build release runner_bench
+preset=release
 out=build/bench-suite
+if [[ ${1-} == --emulate-avx2 ]]; then
+  # An AVX2-only host's code paths on an AVX-512 machine: runner built for x86-64-v3 (8-float
+  # registers), oneDNN (both sides) and PyTorch's kernels and OpenBLAS held to AVX2. Ratios then
+  # show what the 8-lane kernels do; a real AVX2 core's speeds differ (docs/performance.md).
+  shift
+  preset=avx2
+  out=build/bench-suite-avx2
+  export ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 OPENBLAS_CORETYPE=Zen
+fi
+bench=build/$preset/runner_bench
+[[ -x $bench ]] || scripts/build "$preset" runner_bench
 mkdir -p "$out"
 rows=()
 for model in bench/models/*.yaml; do

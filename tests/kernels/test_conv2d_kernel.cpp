@@ -72,8 +72,10 @@ TEST_SUITE("conv2d kernel") {
                           Case{2, 5, 37, 1, 6, 5, 1, 2}, Case{2, 6, 21, 1, 8, 3, 1, 1},
                           Case{1, 4, 17, 1, 7, 3, 1, 0},
                           // One channel, 3x3, strided: the short-k kernel with its nine weights
-                          // known at compile time (one and two registers of filters, partial)
+                          // known at compile time (up to 32 filters: one to four registers,
+                          // partial)
                           Case{2, 9, 9, 1, 12, 3, 2, 1}, Case{3, 11, 10, 1, 20, 3, 2, 1},
+                          Case{2, 9, 9, 1, 32, 3, 2, 1}, Case{2, 8, 7, 1, 30, 3, 2, 1},
                           // Patches of at most 64 for 16+ filters: dense_small's few-inputs
                           // kernel (1x1 with 24 and 64 channels; the second case, 3x3 on 5)
                           Case{2, 6, 5, 24, 32, 1, 1, 0}, Case{2, 7, 7, 64, 128, 1, 1, 0}}) {
