@@ -424,18 +424,145 @@ void register_taps_row(const DepthwiseGeometry& g, const float* x, const float* 
   }
 }
 
+// With dilation 1 across and stride 1 or 2 across, the rows take this path: kStreamPixels outputs
+// at a time, each input column loaded once per kernel row and used by every output of the block
+// that reads it (register_taps_row loads each tap of each output on its own, and its run-time
+// strides cost an address computation per multiply-add: 0.7 multiply-adds per cycle, 14x14x32 at
+// batch 8, AVX2). An output still adds its taps in for_each_tap's order: within a kernel row, a
+// later column is a later tap for every output. Nine weights and kStreamPixels accumulators fill
+// AVX2's 16 registers at 4 and leave AVX-512's 32 room for 8.
+constexpr int kStreamPixels = kLanes == 16 ? 8 : 4;
+
+bool streams_rows(const DepthwiseGeometry& g) {
+  return g.dilation_w == 1 && (g.stride_w == 1 || g.stride_w == 2);
+}
+
+// kPixels outputs from the input columns at rows[ky] (kernel row ky, null when it lies in the
+// padding), in_c floats apart, into y (in_c floats apart).
+template <bool kFull, int kStride, int kPixels>
+inline void stream_pixels(const float* const (&rows)[kRegisterTaps], long in_c,
+                          const Vec (&wv)[kRegisterTaps][kRegisterTaps], const Vec& bias, int lanes,
+                          float* y) {
+  constexpr int kColumns = (kPixels - 1) * kStride + kRegisterTaps;
+  Vec acc[kPixels];
+#pragma GCC unroll 8
+  for (int p = 0; p < kPixels; ++p) {
+    acc[p] = bias;
+  }
+#pragma GCC unroll 3
+  for (int ky = 0; ky < kRegisterTaps; ++ky) {
+    if (rows[ky] == nullptr) {
+      continue;
+    }
+#pragma GCC unroll 17
+    for (int j = 0; j < kColumns; ++j) {
+      const Vec v = load_block<kFull>(rows[ky] + j * in_c, lanes);
+#pragma GCC unroll 3
+      for (int kx = 0; kx < kRegisterTaps; ++kx) {
+        const int t = j - kx;
+        if (t >= 0 && t % kStride == 0 && t / kStride < kPixels) {
+          acc[t / kStride] += v * wv[ky][kx];
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int p = 0; p < kPixels; ++p) {
+    store_block<kFull>(acc[p], lanes, y + p * in_c);
+  }
+}
+
+// One register of channels from c0 over output row oy: the full columns in blocks, the edge
+// columns pixel by pixel; kernel rows in the padding skipped.
+template <bool kFull, int kStride>
+void stream_row(const DepthwiseGeometry& g, const float* x, const float* w, const float* b, long oy,
+                ColumnRange cols, long c0, int lanes, float* y) {
+  const long in_c = g.in_c;
+  Vec wv[kRegisterTaps][kRegisterTaps];
+#pragma GCC unroll 3
+  for (int ky = 0; ky < kRegisterTaps; ++ky) {
+#pragma GCC unroll 3
+    for (int kx = 0; kx < kRegisterTaps; ++kx) {
+      wv[ky][kx] = load_block<kFull>(w + (ky * kRegisterTaps + kx) * in_c + c0, lanes);
+    }
+  }
+  const Vec bias = b != nullptr ? load_block<kFull>(b + c0, lanes) : Vec{};
+  // Offsets, not pointers, until a block's columns are known to lie inside the image.
+  const long iy0 = oy * g.stride_h - g.pad_top;
+  long row_starts[kRegisterTaps];
+  bool inside[kRegisterTaps];
+#pragma GCC unroll 3
+  for (int ky = 0; ky < kRegisterTaps; ++ky) {
+    const long iy = iy0 + ky * g.dilation_h;
+    inside[ky] = iy >= 0 && iy < g.in_h;
+    row_starts[ky] = (iy * g.in_w - g.pad_left) * in_c + c0;
+  }
+  const auto block = [&](auto pixels, long ox) {
+    constexpr int kPixels = decltype(pixels)::value;
+    const float* rows[kRegisterTaps];
+#pragma GCC unroll 3
+    for (int ky = 0; ky < kRegisterTaps; ++ky) {
+      rows[ky] = inside[ky] ? x + (row_starts[ky] + ox * kStride * in_c) : nullptr;
+    }
+    stream_pixels<kFull, kStride, kPixels>(rows, in_c, wv, bias, lanes, y + ox * in_c + c0);
+  };
+  // An edge column: its taps outside the width skipped, as vectors_forward skips them.
+  const auto edge = [&](long ox) {
+    Vec acc = bias;
+#pragma GCC unroll 3
+    for (int ky = 0; ky < kRegisterTaps; ++ky) {
+#pragma GCC unroll 3
+      for (int kx = 0; kx < kRegisterTaps; ++kx) {
+        const long ix = ox * kStride - g.pad_left + kx;
+        if (inside[ky] && ix >= 0 && ix < g.in_w) {
+          acc += load_block<kFull>(x + (row_starts[ky] + (ox * kStride + kx) * in_c), lanes) *
+                 wv[ky][kx];
+        }
+      }
+    }
+    store_block<kFull>(acc, lanes, y + ox * in_c + c0);
+  };
+  for (long ox = 0; ox < cols.first; ++ox) {
+    edge(ox);
+  }
+  long ox = cols.first;
+  for (; ox + kStreamPixels <= cols.last; ox += kStreamPixels) {
+    block(std::integral_constant<int, kStreamPixels>{}, ox);
+  }
+  if constexpr (kStreamPixels > 4) {
+    if (ox + 4 <= cols.last) {
+      block(std::integral_constant<int, 4>{}, ox);
+      ox += 4;
+    }
+  }
+  if (ox + 2 <= cols.last) {
+    block(std::integral_constant<int, 2>{}, ox);
+    ox += 2;
+  }
+  if (ox < cols.last) {
+    block(std::integral_constant<int, 1>{}, ox);
+    ++ox;
+  }
+  for (; ox < g.out_w; ++ox) {
+    edge(ox);
+  }
+}
+
 // One output row of a 3x3 depthwise convolution with one filter per channel, register by
 // register of channels.
 void register_taps_forward_row(const DepthwiseGeometry& g, ColumnRange cols, const float* x,
                                const float* w, const float* b, long oy, float* y) {
-  for (long c0 = 0; c0 < g.in_c; c0 += kLanes) {
-    const int lanes = static_cast<int>(std::min<long>(kLanes, g.in_c - c0));
-    if (lanes == kLanes) {
-      register_taps_row<true>(g, x, w, b, oy, cols, c0, lanes, y);
+  const bool stream = streams_rows(g);
+  for_each_channel_block(g.in_c, [&](auto full, long c0, int lanes) {
+    constexpr bool kFull = decltype(full)::value;
+    if (!stream) {
+      register_taps_row<kFull>(g, x, w, b, oy, cols, c0, lanes, y);
+    } else if (g.stride_w == 1) {
+      stream_row<kFull, 1>(g, x, w, b, oy, cols, c0, lanes, y);
     } else {
-      register_taps_row<false>(g, x, w, b, oy, cols, c0, lanes, y);
+      stream_row<kFull, 2>(g, x, w, b, oy, cols, c0, lanes, y);
     }
-  }
+  });
 }
 
 }  // namespace
