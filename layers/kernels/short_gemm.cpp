@@ -175,6 +175,103 @@ void pixels_short_k(long m_rows, const PatchRows& rows, long k, const long* tap,
   }
 }
 
+// A 3x3 kernel on one channel (an image model's first layer), stride 1 or 2 across: kPixels
+// neighbouring outputs of a row at a time, each input float of their three rows broadcast once
+// and added, times the weight of the tap through which it reaches each of them, to those
+// outputs. Input columns in order give every output its taps in short_k's order, so the bits
+// are short_k's. short_k broadcasts nine floats per output (here 4.5 at stride 1) and has no
+// unrolled form past 32 filters. Forward of 28x28x1 at one thread, short_k -> stencil: 32
+// filters at stride 1 0.30 -> 0.20 ms (AVX-512) and 0.44-0.46 -> 0.37-0.39 (AVX2); 64 filters
+// at stride 2 0.38 -> 0.31-0.33 and 0.75-0.78 -> 0.47-0.53.
+constexpr int kStencilTaps = 3;
+constexpr int kStencilPixels = 4;
+
+// Whether `tap` is a one-channel 3x3 stencil: tap (ky, kx) at ky * pitch + kx.
+bool one_channel_3x3(long k, const long* tap) {
+  if (k != kStencilTaps * kStencilTaps) {
+    return false;
+  }
+  const long pitch = tap[kStencilTaps];
+  for (long kk = 0; kk < k; ++kk) {
+    if (tap[kk] != (kk / kStencilTaps) * pitch + kk % kStencilTaps) {
+      return false;
+    }
+  }
+  return true;
+}
+
+template <int kStride, int NV>
+void stencil_3x3(const InPlacePatches& patches, long n, const float* b, float* c, const float* bias,
+                 bool relu, int j0) {
+  constexpr int kTaps = kStencilTaps * kStencilTaps;
+  const long pitch = patches.taps[kStencilTaps];
+  Vec w[kTaps][NV];
+  Vec bias_v[NV];
+  for (int j = 0; j < NV; ++j) {
+    bias_v[j] = bias != nullptr ? load_columns(bias, n, j0 + j) : Vec{};
+    for (int kk = 0; kk < kTaps; ++kk) {
+      w[kk][j] = load_columns(b + kk * n, n, j0 + j);
+    }
+  }
+  const auto block = [&](auto pixels, const float* const(&rows)[kStencilTaps], float* out) {
+    constexpr int kPixels = decltype(pixels)::value;
+    constexpr int kColumns = (kPixels - 1) * kStride + kStencilTaps;
+    Vec acc[kPixels][NV] = {};
+#pragma GCC unroll 3
+    for (int ky = 0; ky < kStencilTaps; ++ky) {
+#pragma GCC unroll 12
+      for (int col = 0; col < kColumns; ++col) {
+        const float s = rows[ky][col];
+#pragma GCC unroll 4
+        for (int p = 0; p < kPixels; ++p) {
+          const int kx = col - p * kStride;
+          if (kx < 0 || kx >= kStencilTaps) {
+            continue;
+          }
+#pragma GCC unroll 4
+          for (int j = 0; j < NV; ++j) {
+            acc[p][j] += s * w[ky * kStencilTaps + kx][j];
+          }
+        }
+      }
+    }
+#pragma GCC unroll 4
+    for (int p = 0; p < kPixels; ++p) {
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        store_columns(finish(acc[p][j], bias_v[j], relu), n, j0 + j, out + p * n);
+      }
+    }
+  };
+  for (long i = 0; i < patches.rows; ++i) {
+    const float* first = patches.image + i * patches.row_stride;
+    float* out = c + i * patches.cols * n;
+    long col = 0;
+    const auto at = [&](long pixel, const float*(&rows)[kStencilTaps]) {
+#pragma GCC unroll 3
+      for (int ky = 0; ky < kStencilTaps; ++ky) {
+        rows[ky] = first + ky * pitch + pixel * kStride;
+      }
+    };
+    const float* rows[kStencilTaps];
+    for (; col + kStencilPixels <= patches.cols; col += kStencilPixels) {
+      at(col, rows);
+      block(std::integral_constant<int, kStencilPixels>{}, rows, out + col * n);
+    }
+    // A pair, then a last single: a lone output's NV chains of nine multiply-adds wait on each
+    // other's latency, four times as long per multiply-add as a full block.
+    if (col + 2 <= patches.cols) {
+      at(col, rows);
+      block(std::integral_constant<int, 2>{}, rows, out + col * n);
+      col += 2;
+    }
+    if (col < patches.cols) {
+      at(col, rows);
+      block(std::integral_constant<int, 1>{}, rows, out + col * n);
+    }
+  }
+}
+
 }  // namespace
 
 bool short_gemm_applies(long n, long k) {
@@ -192,7 +289,29 @@ void conv_short_k(const InPlacePatches& patches, long n, long k, const float* b,
     });
     return;
   }
-  with_constant<kMaxVecs>((n + kLanes - 1) / kLanes, [&](auto nv) {
+  const long vectors = (n + kLanes - 1) / kLanes;
+  // Stride 2 with AVX2 and up to 32 filters stays with the unrolled short_k below: the stencil
+  // ran it 7% slower there (0.224-0.229 -> 0.244-0.245 ms forward, 28x28x1 -> 32 at batch 128,
+  // one thread), while it ran every other case faster (docs/performance.md, 2026-12-06, sixth
+  // session).
+  const bool unrolled_wins = patches.col_stride == 2 && kLanes == 8 && n <= 32;
+  if ((patches.col_stride == 1 || patches.col_stride == 2) && !unrolled_wins &&
+      one_channel_3x3(k, taps)) {
+    // Blocks of filters whose accumulators fit the registers beside the weights.
+    for (long v0 = 0; v0 < vectors; v0 += kVecsPerBlock) {
+      with_constant<kVecsPerBlock>(std::min<long>(kVecsPerBlock, vectors - v0), [&](auto nv) {
+        constexpr int kNv = decltype(nv)::value;
+        const int j0 = static_cast<int>(v0);
+        if (patches.col_stride == 1) {
+          stencil_3x3<1, kNv>(patches, n, b, c, bias, relu, j0);
+        } else {
+          stencil_3x3<2, kNv>(patches, n, b, c, bias, relu, j0);
+        }
+      });
+    }
+    return;
+  }
+  with_constant<kMaxVecs>(vectors, [&](auto nv) {
     constexpr int kNv = decltype(nv)::value;
     // A 3x3 kernel on one channel (a first layer) with up to 32 filters, unrolled: 0.245 ->
     // 0.165 ms forward on 28x28x1 -> 32 at stride 2, batch 128, one thread (AVX-512). The same

@@ -76,6 +76,11 @@ TEST_SUITE("conv2d kernel") {
                           // partial)
                           Case{2, 9, 9, 1, 12, 3, 2, 1}, Case{3, 11, 10, 1, 20, 3, 2, 1},
                           Case{2, 9, 9, 1, 32, 3, 2, 1}, Case{2, 8, 7, 1, 30, 3, 2, 1},
+                          // One channel, 3x3, more filters than a register: the stencil over
+                          // rows (blocks of four, a pair, a single; partial registers; stride 2
+                          // with 64 filters)
+                          Case{2, 9, 13, 1, 40, 3, 1, 1}, Case{2, 6, 14, 1, 33, 3, 1, 0},
+                          Case{2, 8, 14, 1, 64, 3, 2, 1}, Case{1, 9, 11, 1, 48, 3, 2, 0},
                           // Patches of at most 64 for 16+ filters: dense_small's few-inputs
                           // kernel (1x1 with 24 and 64 channels; the second case, 3x3 on 5)
                           Case{2, 6, 5, 24, 32, 1, 1, 0}, Case{2, 7, 7, 64, 128, 1, 1, 0}}) {
