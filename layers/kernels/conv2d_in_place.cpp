@@ -397,6 +397,28 @@ void for_each_filter_block(const Conv2DGeometry& g, const Fn& fn) {
   });
 }
 
+// A window's four pixels (acc[i], i = 2 dy + dx) plus the bias, through ReLU when `relu`,
+// max-pooled into y, and where each maximum came from into winners (null in inference).
+template <int NV>
+inline void store_pooled_window(const Vec (&acc)[4][NV], const Vec (&bias)[NV], bool relu,
+                                const int (&lanes)[NV], float* y, float* winners) {
+#pragma GCC unroll 4
+  for (int j = 0; j < NV; ++j) {
+    Vec out[4];
+    for (int i = 0; i < 4; ++i) {
+      out[i] = acc[i][j] + bias[j];
+      if (relu) {
+        out[i] = relu_lanes(out[i]);
+      }
+    }
+    const PooledLanes p = max_pool_window(out[0], out[1], out[2], out[3]);
+    store_lanes(p.max, lanes[j], y + j * kLanes);
+    if (winners != nullptr) {
+      store_lanes(p.winner, lanes[j], winners + j * kLanes);
+    }
+  }
+}
+
 // One padded sample to its 2x2-max-pooled output: the four pixels of a window are the four
 // rows of the short-k kernel (the same multiply-adds, in the same order), so the window is
 // pooled from registers and the full-size output is never written.
@@ -440,21 +462,8 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
           }
         }
       }
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        Vec out[4];
-        for (int i = 0; i < 4; ++i) {
-          out[i] = acc[i][j] + bias[j];
-          if (relu) {
-            out[i] = relu_lanes(out[i]);
-          }
-        }
-        const PooledLanes p = max_pool_window(out[0], out[1], out[2], out[3]);
-        store_lanes(p.max, lanes[j], y + at + j * kLanes);
-        if (winners != nullptr) {
-          store_lanes(p.winner, lanes[j], winners + at + j * kLanes);
-        }
-      }
+      store_pooled_window(acc, bias, relu, lanes, y + at,
+                          winners != nullptr ? winners + at : nullptr);
     }
   }
 }
@@ -514,21 +523,8 @@ void pooled_sample_3x3(const Conv2DGeometry& g, const PaddedLayout& layout, cons
         }
       }
       const long at = (ph * pooled_w + pw) * n_out + c0;
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        Vec out[4];
-        for (int i = 0; i < 4; ++i) {
-          out[i] = acc[i][j] + bias[j];
-          if (relu) {
-            out[i] = relu_lanes(out[i]);
-          }
-        }
-        const PooledLanes p = max_pool_window(out[0], out[1], out[2], out[3]);
-        store_lanes(p.max, lanes[j], y + at + j * kLanes);
-        if (winners != nullptr) {
-          store_lanes(p.winner, lanes[j], winners + at + j * kLanes);
-        }
-      }
+      store_pooled_window(acc, bias, relu, lanes, y + at,
+                          winners != nullptr ? winners + at : nullptr);
     }
   }
 }
