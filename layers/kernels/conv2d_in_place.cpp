@@ -397,6 +397,20 @@ void for_each_filter_block(const Conv2DGeometry& g, const Fn& fn) {
   });
 }
 
+// The lanes, bias and K taps' weights of the NV registers of filters from c0 (the last partial,
+// or 0 past the filters), into the pooled kernels' locals.
+template <int K, int NV>
+inline void load_filter_block(long n_out, long c0, const float* w, const float* b, int (&lanes)[NV],
+                              Vec (&weights)[K][NV], Vec (&bias)[NV]) {
+  for (int j = 0; j < NV; ++j) {
+    lanes[j] = static_cast<int>(std::clamp<long>(n_out - c0 - j * kLanes, 0, kLanes));
+    bias[j] = b != nullptr ? load_lanes(b + c0 + j * kLanes, lanes[j]) : Vec{};
+    for (int kk = 0; kk < K; ++kk) {
+      weights[kk][j] = load_lanes(w + kk * n_out + c0 + j * kLanes, lanes[j]);
+    }
+  }
+}
+
 // A window's four pixels (acc[i], i = 2 dy + dx) plus the bias, through ReLU when `relu`,
 // max-pooled into y, and where each maximum came from into winners (null in inference).
 template <int NV>
@@ -437,13 +451,7 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
   for (int kk = 0; kk < K; ++kk) {
     taps[kk] = layout.taps[kk];
   }
-  for (int j = 0; j < NV; ++j) {
-    lanes[j] = static_cast<int>(std::clamp<long>(n_out - c0 - j * kLanes, 0, kLanes));
-    bias[j] = b != nullptr ? load_lanes(b + c0 + j * kLanes, lanes[j]) : Vec{};
-    for (int kk = 0; kk < K; ++kk) {
-      weights[kk][j] = load_lanes(w + kk * n_out + c0 + j * kLanes, lanes[j]);
-    }
-  }
+  load_filter_block(n_out, c0, w, b, lanes, weights, bias);
   for (long ph = 0; ph < pooled_h; ++ph) {
     for (long pw = 0; pw < pooled_w; ++pw) {
       const float* top = image + 2 * ph * row_stride + 2 * pw * col_stride;
@@ -487,13 +495,7 @@ void pooled_sample_3x3(const Conv2DGeometry& g, const PaddedLayout& layout, cons
   int lanes[NV];
   Vec weights[kTaps * kTaps][NV];
   Vec bias[NV];
-  for (int j = 0; j < NV; ++j) {
-    lanes[j] = static_cast<int>(std::clamp<long>(n_out - c0 - j * kLanes, 0, kLanes));
-    bias[j] = b != nullptr ? load_lanes(b + c0 + j * kLanes, lanes[j]) : Vec{};
-    for (int kk = 0; kk < kTaps * kTaps; ++kk) {
-      weights[kk][j] = load_lanes(w + kk * n_out + c0 + j * kLanes, lanes[j]);
-    }
-  }
+  load_filter_block(n_out, c0, w, b, lanes, weights, bias);
   for (long ph = 0; ph < pooled_h; ++ph) {
     const float* rows[kTaps + 1];
 #pragma GCC unroll 4

@@ -350,6 +350,19 @@ ColumnRange full_columns(const DepthwiseGeometry& g) {
 // output, 14x14x32 at batch 64).
 constexpr int kRegisterPixels = 4;
 
+// The nine weights of one register of channels from c0, wv[ky][kx], into the row kernels' locals.
+template <bool kFull>
+inline void load_tap_weights(const float* w, long in_c, long c0, int lanes,
+                             Vec (&wv)[kRegisterTaps][kRegisterTaps]) {
+#pragma GCC unroll 3
+  for (int ky = 0; ky < kRegisterTaps; ++ky) {
+#pragma GCC unroll 3
+    for (int kx = 0; kx < kRegisterTaps; ++kx) {
+      wv[ky][kx] = load_block<kFull>(w + (ky * kRegisterTaps + kx) * in_c + c0, lanes);
+    }
+  }
+}
+
 // One register of channels from c0 over output row oy (`cols` its full columns): each output
 // starts from the bias and adds the taps inside the image in for_each_tap's order, the bits of
 // vectors_forward.
@@ -358,16 +371,13 @@ void register_taps_row(const DepthwiseGeometry& g, const float* x, const float* 
                        long oy, ColumnRange cols, long c0, int lanes, float* y) {
   const long iy0 = oy * g.stride_h - g.pad_top;
   bool inside[kRegisterTaps];
-  Vec wv[kRegisterTaps][kRegisterTaps];
 #pragma GCC unroll 3
   for (int ky = 0; ky < kRegisterTaps; ++ky) {
     const long iy = iy0 + ky * g.dilation_h;
     inside[ky] = iy >= 0 && iy < g.in_h;
-#pragma GCC unroll 3
-    for (int kx = 0; kx < kRegisterTaps; ++kx) {
-      wv[ky][kx] = load_block<kFull>(w + (ky * kRegisterTaps + kx) * g.in_c + c0, lanes);
-    }
   }
+  Vec wv[kRegisterTaps][kRegisterTaps];
+  load_tap_weights<kFull>(w, g.in_c, c0, lanes, wv);
   const Vec bias = b != nullptr ? load_block<kFull>(b + c0, lanes) : Vec{};
   const long pixel_step = g.stride_w * g.in_c;
   const long tap_step = g.dilation_w * g.in_c;
@@ -479,13 +489,7 @@ void stream_row(const DepthwiseGeometry& g, const float* x, const float* w, cons
                 ColumnRange cols, long c0, int lanes, float* y) {
   const long in_c = g.in_c;
   Vec wv[kRegisterTaps][kRegisterTaps];
-#pragma GCC unroll 3
-  for (int ky = 0; ky < kRegisterTaps; ++ky) {
-#pragma GCC unroll 3
-    for (int kx = 0; kx < kRegisterTaps; ++kx) {
-      wv[ky][kx] = load_block<kFull>(w + (ky * kRegisterTaps + kx) * in_c + c0, lanes);
-    }
-  }
+  load_tap_weights<kFull>(w, in_c, c0, lanes, wv);
   const Vec bias = b != nullptr ? load_block<kFull>(b + c0, lanes) : Vec{};
   // Offsets, not pointers, until a block's columns are known to lie inside the image.
   const long iy0 = oy * g.stride_h - g.pad_top;
