@@ -10,6 +10,7 @@
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/batch_norm_lanes.hpp"
 #include "layers/kernels/bias.hpp"
+#include "layers/kernels/constant_dispatch.hpp"
 #include "layers/kernels/conv2d_phases.hpp"
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
@@ -509,9 +510,10 @@ class Winograd {
   // Pooling::kMax2x2, y is the pooled tensor and gets each 2x2 block's maximum (M is even, so
   // the blocks are the pooling windows; blocks past the pooled edge are dropped), and `winners`
   // unless null which output of the block won.
+  template <typename Stride>
   void transform_output(const Chunk& c, long first, long count, const float* prod,
-                        long point_stride, const float* bias, bool relu, Pooling pooling, float* y,
-                        float* winners) const {
+                        Stride point_stride, const float* bias, bool relu, Pooling pooling,
+                        float* y, float* winners) const {
     // Tile `first` is (n, th, tw); the loop steps through the following ones in order. The
     // channel blocks are inside (as in transform_input): a tile reads its products' cache lines
     // once, not once per block.
@@ -527,11 +529,16 @@ class Winograd {
   }
 
   // One tile's channel block [c0, c0 + lanes), its products at pt (point xi's at
-  // pt + xi * point_stride).
-  template <bool kFull>
+  // pt + xi * point_stride). Two output rows at a time (a row of pooling windows): At's two
+  // rows go down each column of products, read from memory as they are needed, then across.
+  // Loading the tile's kA * kA products first kept them all live, more than the registers
+  // (AVX2 has 16), and the transform ran on values spilled to the stack. The sums are the same
+  // as At M At^T's, in the same order.
+  template <bool kFull, typename Stride>
   void transform_output_tile(const TileCursor& tile, const PhaseImages::Image& image,
-                             const float* pt, long point_stride, const float* bias, bool relu,
+                             const float* pt, Stride point_stride, const float* bias, bool relu,
                              Pooling pooling, float* y, float* winners, long c0, int lanes) const {
+    static_assert(M % 2 == 0, "output rows go in pairs");
     const long out_h = image.rows;
     const long out_w = image.cols;
     const long row_stride = out_.row_stride();
@@ -539,38 +546,49 @@ class Winograd {
     const long n = tile.n;
     const long th = tile.th;
     const long tw = tile.tw;
-    Vec in[kA * kA];
-    load_points<kFull>(pt, point_stride, lanes, in);
-    Vec out[M * M];
-    sandwich<M, kA, W::kAt>(in, out);
     const Vec b = bias != nullptr ? load_block<kFull>(bias + c0, lanes) : Vec{};
-#pragma GCC unroll 16
-    for (Vec& value : out) {
-      if (bias != nullptr) {
-        value += b;
-      }
-      if (relu) {
-        value = relu_lanes(value);
-      }
-    }
-    if (pooling == Pooling::kMax2x2) {
-      for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
-        const PooledLanes pooled = max_pool_window(out[r * M + s], out[r * M + s + 1],
-                                                   out[(r + 1) * M + s], out[(r + 1) * M + s + 1]);
-        store_block<kFull>(pooled.max, lanes, y + at);
-        if (winners != nullptr) {
-          store_block<kFull>(pooled.winner, lanes, winners + at);
-        }
-      });
-    } else {
+#pragma GCC unroll 4
+    for (int r = 0; r < M; r += 2) {
+      Vec out[2][M];
+#pragma GCC unroll 2
+      for (int q = 0; q < 2; ++q) {
+        // down[j]: row r + q of At applied to column j of the products.
+        Vec down[kA];
 #pragma GCC unroll 8
-      for (int r = 0; r < M; ++r) {
+        for (int j = 0; j < kA; ++j) {
+          down[j] = combine<kA>(
+              [&](int i) { return W::kAt[r + q][i]; },
+              [&](int i) { return load_block<kFull>(pt + (i * kA + j) * point_stride, lanes); });
+        }
 #pragma GCC unroll 8
         for (int s = 0; s < M; ++s) {
-          const long oh = th * M + r;
+          Vec value =
+              combine<kA>([&](int j) { return W::kAt[s][j]; }, [&](int j) { return down[j]; });
+          if (bias != nullptr) {
+            value += b;
+          }
+          out[q][s] = relu ? relu_lanes(value) : value;
+        }
+      }
+      if (pooling == Pooling::kMax2x2) {
+        for_each_window_in_row(n, th, tw, c0, r, [&](int s, long at) {
+          const PooledLanes pooled =
+              max_pool_window(out[0][s], out[0][s + 1], out[1][s], out[1][s + 1]);
+          store_block<kFull>(pooled.max, lanes, y + at);
+          if (winners != nullptr) {
+            store_block<kFull>(pooled.winner, lanes, winners + at);
+          }
+        });
+        continue;
+      }
+#pragma GCC unroll 2
+      for (int q = 0; q < 2; ++q) {
+#pragma GCC unroll 8
+        for (int s = 0; s < M; ++s) {
+          const long oh = th * M + r + q;
           const long ow = tw * M + s;
           if (oh < out_h && ow < out_w) {
-            store_block<kFull>(out[r * M + s], lanes,
+            store_block<kFull>(out[q][s], lanes,
                                y + image.origin + oh * row_stride + ow * col_stride + c0);
           }
         }
@@ -679,17 +697,26 @@ class Winograd {
   // pooled value for channel c0.
   template <typename Fn>
   void for_each_window(long n, long th, long tw, long c0, const Fn& fn) const {
-    const long pooled_h = g_.out_h / 2;
-    const long pooled_w = g_.out_w / 2;
 #pragma GCC unroll 8
     for (int r = 0; r < M; r += 2) {
+      for_each_window_in_row(n, th, tw, c0, r, [&](int s, long at) { fn(r, s, at); });
+    }
+  }
+
+  // The same for the windows whose top row is the tile's output row r (even): fn(s, at).
+  template <typename Fn>
+  void for_each_window_in_row(long n, long th, long tw, long c0, int r, const Fn& fn) const {
+    const long pooled_h = g_.out_h / 2;
+    const long pooled_w = g_.out_w / 2;
+    const long ph = (th * M + r) / 2;
+    if (ph >= pooled_h) {
+      return;
+    }
 #pragma GCC unroll 8
-      for (int s = 0; s < M; s += 2) {
-        const long ph = (th * M + r) / 2;
-        const long pw = (tw * M + s) / 2;
-        if (ph < pooled_h && pw < pooled_w) {
-          fn(r, s, ((n * pooled_h + ph) * pooled_w + pw) * g_.out_c + c0);
-        }
+    for (int s = 0; s < M; s += 2) {
+      const long pw = (tw * M + s) / 2;
+      if (pw < pooled_w) {
+        fn(s, ((n * pooled_h + ph) * pooled_w + pw) * g_.out_c + c0);
       }
     }
   }
@@ -838,8 +865,13 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
       for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
         const long rows = std::min(kRows, c.tiles - t0);
         point_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), u, pg, kRows * co);
-        wino.transform_output(c, t0, rows, pg, kRows * co, b, act == Activation::kRelu, pooling, y,
-                              winners);
+        // The products' point stride as a constant: the tile's kA * kA loads then need no
+        // address of their own (36 of them did not fit the integer registers).
+        with_constant<kMaxVecs>(co / kLanes, [&](auto nv) {
+          const std::integral_constant<long, kRows* decltype(nv)::value * kLanes> stride;
+          wino.transform_output(c, t0, rows, pg, stride, b, act == Activation::kRelu, pooling, y,
+                                winners);
+        });
       }
       if (!own_epilogue) {
         const auto outputs_of_chunk = wino.output_span(c);
