@@ -260,6 +260,19 @@ inline void store_biased_rows(const Vec (&acc)[R][NV], const float* b, bool relu
   }
 }
 
+// a * b + c, rounded once where the ISA has a fused multiply-add. Explicit because GCC's
+// contraction of p * x + q * y may fuse either product: two inlined copies of one sum could then
+// round differently (the in-place and the copied phase images of a dilated Winograd layer did).
+inline Vec multiply_add(float a, const Vec& b, const Vec& c) {
+#if defined(__AVX512F__)
+  return _mm512_fmadd_ps(_mm512_set1_ps(a), b, c);
+#elif defined(__FMA__)
+  return _mm256_fmadd_ps(_mm256_set1_ps(a), b, c);
+#else
+  return a * b + c;
+#endif
+}
+
 inline void add_lanes(const Vec& v, int lanes, float* dst) {
   store_lanes(load_lanes(dst, lanes) + v, lanes, dst);
 }

@@ -92,12 +92,135 @@ inline Vec combine(const Coef& coef, const Term& term) {
     if (c == 0.0F) {
       continue;
     }
-    const Vec t = c == 1.0F ? term(i) : (c == -1.0F ? -term(i) : c * term(i));
-    acc = started ? acc + t : t;
+    if (started && c != 1.0F && c != -1.0F) {
+      acc = multiply_add(c, term(i), acc);
+    } else {
+      const Vec t = c == 1.0F ? term(i) : (c == -1.0F ? -term(i) : c * term(i));
+      acc = started ? acc + t : t;
+    }
     started = true;
   }
   return acc;
 }
+
+// The one-dimensional transforms of a tile's row or column, value i given by in(i): the input
+// transform o = Bt d, its adjoint o = Bt^T d (backward's input gradient), the output transform
+// o = At m and its adjoint o = At^T g (backward's output gradient). Generic here: each output sums
+// its non-zero terms in order (combine).
+template <int M, int K>
+struct GenericRowTransforms {
+  using W = Matrices<M, K>;
+  static constexpr int kA = W::kAlpha;
+  template <typename In>
+  static void input(const In& in, Vec* o) {
+#pragma GCC unroll 8
+    for (int r = 0; r < kA; ++r) {
+      o[r] = combine<kA>([&](int i) { return W::kBt[r][i]; }, in);
+    }
+  }
+  template <typename In>
+  static void input_adjoint(const In& in, Vec* o) {
+#pragma GCC unroll 8
+    for (int r = 0; r < kA; ++r) {
+      o[r] = combine<kA>([&](int i) { return W::kBt[i][r]; }, in);
+    }
+  }
+  template <typename In>
+  static void output(const In& in, Vec* o) {
+#pragma GCC unroll 8
+    for (int r = 0; r < M; ++r) {
+      o[r] = combine<kA>([&](int i) { return W::kAt[r][i]; }, in);
+    }
+  }
+  template <typename In>
+  static void output_adjoint(const In& in, Vec* o) {
+#pragma GCC unroll 8
+    for (int r = 0; r < kA; ++r) {
+      o[r] = combine<M>([&](int i) { return W::kAt[i][r]; }, in);
+    }
+  }
+};
+
+template <int M, int K>
+struct RowTransforms : GenericRowTransforms<M, K> {};
+
+// F(4x4, 3x3), the reference model's and most 3x3 layers' transform: the rows of Bt and At
+// share sums and differences of their inputs (Lavin & Gray's factoring), 14 operations for
+// Bt d instead of 22, 10 for At m instead of 14. Another rounding than the generic sums; both
+// are checked against direct loops in double (test_winograd_kernel.cpp).
+template <>
+struct RowTransforms<4, 3> {
+  static constexpr int kA = 6;
+  template <typename In>
+  static void input(const In& in, Vec* o) {
+    const Vec d0 = in(0), d1 = in(1), d2 = in(2), d3 = in(3), d4 = in(4), d5 = in(5);
+    const Vec s12 = d1 + d2;
+    const Vec s34 = d3 + d4;
+    const Vec m12 = d1 - d2;
+    const Vec m43 = d4 - d3;
+    const Vec m31 = d3 - d1;
+    const Vec m42 = d4 - d2;
+    o[0] = multiply_add(4.0F, d0, multiply_add(-5.0F, d2, d4));
+    o[1] = multiply_add(-4.0F, s12, s34);
+    o[2] = multiply_add(4.0F, m12, m43);
+    o[3] = multiply_add(2.0F, m31, m42);
+    o[4] = multiply_add(-2.0F, m31, m42);
+    o[5] = multiply_add(4.0F, d1, multiply_add(-5.0F, d3, d5));
+  }
+  template <typename In>
+  static void input_adjoint(const In& in, Vec* o) {
+    const Vec v0 = in(0), v1 = in(1), v2 = in(2), v3 = in(3), v4 = in(4), v5 = in(5);
+    const Vec s12 = v1 + v2;
+    const Vec s34 = v3 + v4;
+    const Vec m21 = v2 - v1;
+    const Vec m43 = v4 - v3;
+    o[0] = 4.0F * v0;
+    o[1] = multiply_add(4.0F, m21 + v5, 2.0F * m43);
+    o[2] = multiply_add(-4.0F, s12, multiply_add(-5.0F, v0, -s34));
+    o[3] = multiply_add(-5.0F, v5, multiply_add(-2.0F, m43, -m21));
+    o[4] = v0 + s12 + s34;
+    o[5] = v5;
+  }
+  template <typename In>
+  static void output(const In& in, Vec* o) {
+    const Vec d0 = in(0), d1 = in(1), d2 = in(2), d3 = in(3), d4 = in(4), d5 = in(5);
+    const Vec s12 = d1 + d2;
+    const Vec s34 = d3 + d4;
+    const Vec m12 = d1 - d2;
+    const Vec m34 = d3 - d4;
+    o[0] = d0 + s12 + s34;
+    o[1] = multiply_add(2.0F, m34, m12);
+    o[2] = multiply_add(4.0F, s34, s12);
+    o[3] = multiply_add(8.0F, m34, m12) + d5;
+  }
+  template <typename In>
+  static void output_adjoint(const In& in, Vec* o) {
+    const Vec g0 = in(0), g1 = in(1), g2 = in(2), g3 = in(3);
+    const Vec s02 = g0 + g2;
+    const Vec s13 = g1 + g3;
+    const Vec e0 = multiply_add(4.0F, g2, g0);
+    const Vec e1 = multiply_add(4.0F, g3, g1);
+    o[0] = g0;
+    o[1] = s02 + s13;
+    o[2] = s02 - s13;
+    o[3] = multiply_add(2.0F, e1, e0);
+    o[4] = multiply_add(-2.0F, e1, e0);
+    o[5] = g3;
+  }
+};
+
+// F(2x2, 5x5) has F(4x4, 3x3)'s points, so its Bt and their factoring.
+template <>
+struct RowTransforms<2, 5> : GenericRowTransforms<2, 5> {
+  template <typename In>
+  static void input(const In& in, Vec* o) {
+    RowTransforms<4, 3>::input(in, o);
+  }
+  template <typename In>
+  static void input_adjoint(const In& in, Vec* o) {
+    RowTransforms<4, 3>::input_adjoint(in, o);
+  }
+};
 
 // out = Q in Q^T for Q (R x K) given by q(r, i): `in` is K x K, `out` R x R. Called with the
 // constant matrices below, so the unrolled loops see every coefficient.
@@ -275,6 +398,7 @@ struct TileCursor {
 template <int M, int K>
 class Winograd {
   using W = Matrices<M, K>;
+  using Rows = RowTransforms<M, K>;
   static constexpr int kA = W::kAlpha;
 
  public:
@@ -380,64 +504,42 @@ class Winograd {
                  });
   }
 
-  // A tile's kA * kA Winograd-domain values for one channel block: point xi's value at
-  // pt + xi * point_stride (V, the products and their gradients are [point][tile][channel]).
-  template <bool kFull>
-  static void load_points(const float* pt, long point_stride, int lanes, Vec* points) {
-#pragma GCC unroll 36
-    for (int p = 0; p < kA * kA; ++p) {
-      points[p] = load_block<kFull>(pt + p * point_stride, lanes);
-    }
-  }
-
-  template <bool kFull>
-  static void store_points(const Vec* points, int lanes, float* pt, long point_stride) {
-#pragma GCC unroll 36
-    for (int p = 0; p < kA * kA; ++p) {
-      store_block<kFull>(points[p], lanes, pt + p * point_stride);
-    }
-  }
-
   // The four transforms below run per 16-channel block (full blocks with plain vector moves, see
-  // for_each_channel_block) and read every size into locals first: with the tile values in
-  // registers they are a few dozen vector operations per tile, instead of a round trip through
-  // the stack per value.
+  // for_each_channel_block) and read every size into locals first. Each is two passes of
+  // RowTransforms, down the tile's columns, then across its rows; values of the Winograd domain
+  // ([point][tile][channel]: point xi at pt + xi * point_stride) are read or written where the
+  // passes need them. (Loading a tile's kA * kA values first kept them all live, more than the
+  // registers: a third of the input gradient's time went to the stack.)
 
-  // V[xi][t][c] for the chunk's tiles (v points at the chunk's block). Side by side tiles share
-  // kA - M input columns, so each column gets its vertical transform (the first half of
-  // Bt d Bt^T) once and is kept for the next tile. The channel blocks are the innermost loop:
-  // each tile writes all its channels of a point at once, whole cache lines. (With the blocks
-  // outermost, every line of V was written a block at a time, a chunk apart; V's points lie a
-  // multiple of 4 KB apart, so the 36 lines of a tile competed for one L1 set and were fetched
-  // again for every block: the transform took as long as the products on an AVX2 host.)
+  // V[xi][t][c] for the chunk's tiles (v points at the chunk's block). The channel blocks are
+  // the innermost loop: each tile writes all its channels of a point at once, whole cache lines.
+  // (With the blocks outermost, every line of V was written a block at a time, a chunk apart;
+  // V's points lie a multiple of 4 KB apart, so the 36 lines of a tile competed for one L1 set
+  // and were fetched again for every block: the transform took as long as the products on an
+  // AVX2 host.)
   void transform_input(const Chunk& c, const float* x, float* v) const {
-    constexpr int kShared = kA - M;
-    const long blocks = (g_.in_c + kLanes - 1) / kLanes;
-    // The shared columns of every channel block, between one tile and the next.
-    thread_local std::vector<Vec> carried;
-    carried.resize(static_cast<std::size_t>(blocks * kShared * kA));
     for (long n = c.n0; n < c.n0 + c.count; ++n) {
       const PhaseImages::Image image = in_.image(n);
       for (long th = 0; th < t_.tiles_h; ++th) {
         for (long tw = 0; tw < t_.tiles_w; ++tw) {
           for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
-            Vec* shared = carried.data() + (c0 / kLanes) * kShared * kA;
-            transform_input_tile<decltype(full)::value>(c, x, v, n, image, th, tw, c0, lanes,
-                                                        shared);
+            transform_input_tile<decltype(full)::value>(c, x, v, n, image, th, tw, c0, lanes);
           });
         }
       }
     }
   }
 
-  // One tile's channel block [c0, c0 + lanes): its new columns, then its kA x kA values into V.
-  // `shared` holds the block's kShared columns from the tile to the left (none at tw == 0) and
-  // gets this tile's last ones.
+  // One tile's channel block [c0, c0 + lanes) into V. A tile inside the image goes a row of V
+  // at a time: row r of Bt down each input column (its loads straight from x), then across. That
+  // keeps a dozen values live; all kA columns transformed first (kA * kA values, and tiles side by
+  // side sharing kA - M of them) outgrew the registers, and a quarter of the transform's time
+  // went to the stack. Each output is the same sum either way, so tiles on the padding, which
+  // transform whole columns with zeros for the padding, round the same.
   template <bool kFull>
   void transform_input_tile(const Chunk& c, const float* x, float* v, long n,
-                            const PhaseImages::Image& image, long th, long tw, long c0, int lanes,
-                            Vec* shared) const {
-    constexpr int kShared = kA - M;
+                            const PhaseImages::Image& image, long th, long tw, long c0,
+                            int lanes) const {
     const long channels = g_.in_c;
     const long in_h = image.rows;
     const long in_w = image.cols;
@@ -445,62 +547,62 @@ class Winograd {
     const long col_stride = in_.col_stride();
     const float* xn = x + image.origin + c0;
     const float* rows[kA];
+    const long left = tw * M - g_.pad_left;
+    bool inside = left >= 0 && left + kA <= in_w;
 #pragma GCC unroll 8
     for (int a = 0; a < kA; ++a) {
       const long ih = th * M - g_.pad_top + a;
       rows[a] = ih >= 0 && ih < in_h ? xn + ih * row_stride : nullptr;
-    }
-    // columns[b][r]: row r of Bt applied to input column b of the tile.
-    Vec columns[kA][kA];
-    auto transform_column = [&](long iw, Vec* out) {
-      Vec d[kA];
-#pragma GCC unroll 8
-      for (int a = 0; a < kA; ++a) {
-        d[a] = rows[a] != nullptr && iw >= 0 && iw < in_w
-                   ? load_block<kFull>(rows[a] + iw * col_stride, lanes)
-                   : Vec{};
-      }
-#pragma GCC unroll 8
-      for (int r = 0; r < kA; ++r) {
-        out[r] = combine<kA>([&](int i) { return W::kBt[r][i]; }, [&](int i) { return d[i]; });
-      }
-    };
-    const long left = tw * M - g_.pad_left;
-    if (tw == 0) {
-#pragma GCC unroll 8
-      for (int b = 0; b < kShared; ++b) {
-        transform_column(left + b, columns[b]);
-      }
-    } else {
-#pragma GCC unroll 8
-      for (int b = 0; b < kShared; ++b) {
-#pragma GCC unroll 8
-        for (int r = 0; r < kA; ++r) {
-          columns[b][r] = shared[b * kA + r];
-        }
-      }
-    }
-#pragma GCC unroll 8
-    for (int b = kShared; b < kA; ++b) {
-      transform_column(left + b, columns[b]);
+      inside = inside && rows[a] != nullptr;
     }
     const long point_stride = v_stride(c);
     float* vt = v + ((n - c.n0) * t_.per_sample + th * t_.tiles_w + tw) * channels + c0;
-#pragma GCC unroll 8
-    for (int r = 0; r < kA; ++r) {
+    auto store_row = [&](int r, const Vec* down) {
+      Vec out[kA];
+      Rows::input([&](int j) { return down[j]; }, out);
 #pragma GCC unroll 8
       for (int s = 0; s < kA; ++s) {
-        const Vec out =
-            combine<kA>([&](int j) { return W::kBt[s][j]; }, [&](int j) { return columns[j][r]; });
-        store_block<kFull>(out, lanes, vt + (r * kA + s) * point_stride);
+        store_block<kFull>(out[s], lanes, vt + (r * kA + s) * point_stride);
+      }
+    };
+    if (inside) {
+#pragma GCC unroll 8
+      for (int r = 0; r < kA; ++r) {
+        // Only row r of each column's transform is kept; the compiler drops the others.
+        Vec down[kA];
+#pragma GCC unroll 8
+        for (int j = 0; j < kA; ++j) {
+          Vec column[kA];
+          Rows::input(
+              [&](int a) { return load_block<kFull>(rows[a] + (left + j) * col_stride, lanes); },
+              column);
+          down[j] = column[r];
+        }
+        store_row(r, down);
+      }
+      return;
+    }
+    // columns[r][j]: row r of Bt applied to input column j of the tile.
+    Vec columns[kA][kA];
+#pragma GCC unroll 8
+    for (int j = 0; j < kA; ++j) {
+      const bool column_inside = left + j >= 0 && left + j < in_w;
+      Vec column[kA];
+      Rows::input(
+          [&](int a) {
+            return rows[a] != nullptr && column_inside
+                       ? load_block<kFull>(rows[a] + (left + j) * col_stride, lanes)
+                       : Vec{};
+          },
+          column);
+#pragma GCC unroll 8
+      for (int r = 0; r < kA; ++r) {
+        columns[r][j] = column[r];
       }
     }
 #pragma GCC unroll 8
-    for (int b = 0; b < kShared; ++b) {
-#pragma GCC unroll 8
-      for (int r = 0; r < kA; ++r) {
-        shared[b * kA + r] = columns[b + M][r];
-      }
+    for (int r = 0; r < kA; ++r) {
+      store_row(r, columns[r]);
     }
   }
 
@@ -547,27 +649,26 @@ class Winograd {
     const long th = tile.th;
     const long tw = tile.tw;
     const Vec b = bias != nullptr ? load_block<kFull>(bias + c0, lanes) : Vec{};
+    // down[j][r]: row r of At applied to column j of the products, read from memory.
+    Vec down[kA][M];
+#pragma GCC unroll 8
+    for (int j = 0; j < kA; ++j) {
+      Rows::output(
+          [&](int i) { return load_block<kFull>(pt + (i * kA + j) * point_stride, lanes); },
+          down[j]);
+    }
 #pragma GCC unroll 4
     for (int r = 0; r < M; r += 2) {
       Vec out[2][M];
 #pragma GCC unroll 2
       for (int q = 0; q < 2; ++q) {
-        // down[j]: row r + q of At applied to column j of the products.
-        Vec down[kA];
+        Rows::output([&](int j) { return down[j][r + q]; }, out[q]);
 #pragma GCC unroll 8
-        for (int j = 0; j < kA; ++j) {
-          down[j] = combine<kA>(
-              [&](int i) { return W::kAt[r + q][i]; },
-              [&](int i) { return load_block<kFull>(pt + (i * kA + j) * point_stride, lanes); });
-        }
-#pragma GCC unroll 8
-        for (int s = 0; s < M; ++s) {
-          Vec value =
-              combine<kA>([&](int j) { return W::kAt[s][j]; }, [&](int j) { return down[j]; });
+        for (Vec& value : out[q]) {
           if (bias != nullptr) {
             value += b;
           }
-          out[q][s] = relu ? relu_lanes(value) : value;
+          value = relu ? relu_lanes(value) : value;
         }
       }
       if (pooling == Pooling::kMax2x2) {
@@ -683,9 +784,21 @@ class Winograd {
           sums += in[r * M + s];
         }
       }
-      Vec out[kA * kA];
-      sandwich_t<M, kA, W::kAt>(in, out);
-      store_points<kFull>(out, lanes, pt, point_stride);
+      // At^T delta At: At^T down each column of delta, then across each row, into the points.
+      Vec down[M][kA];
+#pragma GCC unroll 8
+      for (int j = 0; j < M; ++j) {
+        Rows::output_adjoint([&](int i_row) { return in[i_row * M + j]; }, down[j]);
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < kA; ++r) {
+        Vec out[kA];
+        Rows::output_adjoint([&](int j) { return down[j][r]; }, out);
+#pragma GCC unroll 8
+        for (int s = 0; s < kA; ++s) {
+          store_block<kFull>(out[s], lanes, pt + (r * kA + s) * point_stride);
+        }
+      }
     }
     if (bias_sums != nullptr) {
       store_block<kFull>(sums, lanes, bias_sums + c0);
@@ -728,17 +841,18 @@ class Winograd {
   // stores it (plus 0, which makes -0 the +0 that 0 + -0 gave) and later ones add to it. Every
   // input of an image is some tile's (the tiles cover the output, padding only shrinks the input),
   // so dx needs no zeroing pass first (3.2 MB per 28x28x32 layer at batch 32).
+  template <typename Stride>
   void add_input_gradient(const Chunk& c, long first, long count, const float* dv,
-                          long point_stride, float* dx) const {
+                          Stride point_stride, float* dx) const {
     for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
       add_input_gradient_block<decltype(full)::value>(c, first, count, dv, point_stride, dx, c0,
                                                       lanes);
     });
   }
 
-  template <bool kFull>
+  template <bool kFull, typename Stride>
   void add_input_gradient_block(const Chunk& c, long first, long count, const float* dv,
-                                long point_stride, float* dx, long c0, int lanes) const {
+                                Stride point_stride, float* dx, long c0, int lanes) const {
     const long channels = g_.in_c;
     const long pad_top = g_.pad_top;
     const long pad_left = g_.pad_left;
@@ -753,16 +867,23 @@ class Winograd {
       const long th = tile.th;
       const long tw = tile.tw;
       float* dxn = dx + image.origin + c0;
-      Vec in[kA * kA];
-      load_points<kFull>(pt, point_stride, lanes, in);
-      Vec out[kA * kA];
-      sandwich_t<kA, kA, W::kBt>(in, out);
+      // Bt^T dV Bt: Bt^T down each column of dV (read from memory), then across each row, into
+      // row a of the tile's inputs.
+      Vec down[kA][kA];
+#pragma GCC unroll 8
+      for (int j = 0; j < kA; ++j) {
+        Rows::input_adjoint(
+            [&](int k) { return load_block<kFull>(pt + (k * kA + j) * point_stride, lanes); },
+            down[j]);
+      }
 #pragma GCC unroll 8
       for (int a = 0; a < kA; ++a) {
         const long ih = th * M - pad_top + a;
         if (ih < 0 || ih >= in_h) {
           continue;
         }
+        Vec row[kA];
+        Rows::input_adjoint([&](int j) { return down[j][a]; }, row);
         const bool row_is_new = th == 0 || a >= kA - M;
 #pragma GCC unroll 8
         for (int b = 0; b < kA; ++b) {
@@ -770,11 +891,12 @@ class Winograd {
           if (iw < 0 || iw >= in_w) {
             continue;
           }
+          const Vec value = row[b];
           float* at = dxn + ih * row_stride + iw * col_stride;
           if (row_is_new && (tw == 0 || b >= kA - M)) {
-            store_block<kFull>(out[a * kA + b] + 0.0F, lanes, at);
+            store_block<kFull>(value + 0.0F, lanes, at);
           } else {
-            add_block<kFull>(out[a * kA + b], lanes, at);
+            add_block<kFull>(value, lanes, at);
           }
         }
       }
@@ -1014,7 +1136,10 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
           for (long s0 = 0; s0 < rows; s0 += kRows) {
             const long six = std::min(kRows, rows - s0);
             point_products(t.points, six, co, ci, dpg + s0 * co, kGroup * co, ut, dvg, kRows * ci);
-            wino.add_input_gradient(c, t0 + s0, six, dvg, kRows * ci, dx);
+            with_constant<kMaxVecs>(ci / kLanes, [&](auto nv) {
+              const std::integral_constant<long, kRows* decltype(nv)::value * kLanes> dv_stride;
+              wino.add_input_gradient(c, t0 + s0, six, dvg, dv_stride, dx);
+            });
           }
         }
         continue;
