@@ -111,33 +111,29 @@ template <int M, int K>
 struct GenericRowTransforms {
   using W = Matrices<M, K>;
   static constexpr int kA = W::kAlpha;
+  // o[r] = the sum over i < N of q(r, i) * in(i), for r < R.
+  template <int R, int N, typename Coef, typename In>
+  static void apply(const Coef& q, const In& in, Vec* o) {
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      o[r] = combine<N>([&](int i) { return q(r, i); }, in);
+    }
+  }
   template <typename In>
   static void input(const In& in, Vec* o) {
-#pragma GCC unroll 8
-    for (int r = 0; r < kA; ++r) {
-      o[r] = combine<kA>([&](int i) { return W::kBt[r][i]; }, in);
-    }
+    apply<kA, kA>([](int r, int i) { return W::kBt[r][i]; }, in, o);
   }
   template <typename In>
   static void input_adjoint(const In& in, Vec* o) {
-#pragma GCC unroll 8
-    for (int r = 0; r < kA; ++r) {
-      o[r] = combine<kA>([&](int i) { return W::kBt[i][r]; }, in);
-    }
+    apply<kA, kA>([](int r, int i) { return W::kBt[i][r]; }, in, o);
   }
   template <typename In>
   static void output(const In& in, Vec* o) {
-#pragma GCC unroll 8
-    for (int r = 0; r < M; ++r) {
-      o[r] = combine<kA>([&](int i) { return W::kAt[r][i]; }, in);
-    }
+    apply<M, kA>([](int r, int i) { return W::kAt[r][i]; }, in, o);
   }
   template <typename In>
   static void output_adjoint(const In& in, Vec* o) {
-#pragma GCC unroll 8
-    for (int r = 0; r < kA; ++r) {
-      o[r] = combine<M>([&](int i) { return W::kAt[i][r]; }, in);
-    }
+    apply<kA, M>([](int r, int i) { return W::kAt[i][r]; }, in, o);
   }
 };
 
@@ -504,6 +500,18 @@ class Winograd {
                  });
   }
 
+  // down[j] = transform(column j of a tile's Winograd-domain values at pt), each value loaded
+  // where the transform reads it.
+  template <bool kFull, int kOut, typename Stride, typename Transform>
+  static void transform_columns(const float* pt, Stride point_stride, int lanes,
+                                const Transform& transform, Vec (&down)[kA][kOut]) {
+#pragma GCC unroll 8
+    for (int j = 0; j < kA; ++j) {
+      transform([&](int i) { return load_block<kFull>(pt + (i * kA + j) * point_stride, lanes); },
+                down[j]);
+    }
+  }
+
   // The four transforms below run per 16-channel block (full blocks with plain vector moves, see
   // for_each_channel_block) and read every size into locals first. Each is two passes of
   // RowTransforms, down the tile's columns, then across its rows; values of the Winograd domain
@@ -649,14 +657,10 @@ class Winograd {
     const long th = tile.th;
     const long tw = tile.tw;
     const Vec b = bias != nullptr ? load_block<kFull>(bias + c0, lanes) : Vec{};
-    // down[j][r]: row r of At applied to column j of the products, read from memory.
+    // down[j][r]: row r of At applied to column j of the products.
     Vec down[kA][M];
-#pragma GCC unroll 8
-    for (int j = 0; j < kA; ++j) {
-      Rows::output(
-          [&](int i) { return load_block<kFull>(pt + (i * kA + j) * point_stride, lanes); },
-          down[j]);
-    }
+    transform_columns<kFull>(
+        pt, point_stride, lanes, [](const auto& in, Vec* o) { Rows::output(in, o); }, down);
 #pragma GCC unroll 4
     for (int r = 0; r < M; r += 2) {
       Vec out[2][M];
@@ -870,12 +874,9 @@ class Winograd {
       // Bt^T dV Bt: Bt^T down each column of dV (read from memory), then across each row, into
       // row a of the tile's inputs.
       Vec down[kA][kA];
-#pragma GCC unroll 8
-      for (int j = 0; j < kA; ++j) {
-        Rows::input_adjoint(
-            [&](int k) { return load_block<kFull>(pt + (k * kA + j) * point_stride, lanes); },
-            down[j]);
-      }
+      transform_columns<kFull>(
+          pt, point_stride, lanes, [](const auto& in, Vec* o) { Rows::input_adjoint(in, o); },
+          down);
 #pragma GCC unroll 8
       for (int a = 0; a < kA; ++a) {
         const long ih = th * M - pad_top + a;
