@@ -103,6 +103,12 @@ inline Vec combine(const Coef& coef, const Term& term) {
   return acc;
 }
 
+// multiply_add (lanes.hpp) on floats too, for the compile-time check of the factored transforms.
+using kernels::multiply_add;
+constexpr float multiply_add(float a, float b, float c) {
+  return a * b + c;
+}
+
 // The one-dimensional transforms of a tile's row or column, value i given by in(i): the input
 // transform o = Bt d, its adjoint o = Bt^T d (backward's input gradient), the output transform
 // o = At m and its adjoint o = At^T g (backward's output gradient). Generic here: each output sums
@@ -143,19 +149,19 @@ struct RowTransforms : GenericRowTransforms<M, K> {};
 // F(4x4, 3x3), the reference model's and most 3x3 layers' transform: the rows of Bt and At
 // share sums and differences of their inputs (Lavin & Gray's factoring), 14 operations for
 // Bt d instead of 22, 10 for At m instead of 14. Another rounding than the generic sums; both
-// are checked against direct loops in double (test_winograd_kernel.cpp).
+// are checked against direct loops in double (test_winograd_kernel.cpp), and the factoring
+// against the matrices at compile time (below). T is Vec, or float for that check.
 template <>
 struct RowTransforms<4, 3> {
-  static constexpr int kA = 6;
-  template <typename In>
-  static void input(const In& in, Vec* o) {
-    const Vec d0 = in(0), d1 = in(1), d2 = in(2), d3 = in(3), d4 = in(4), d5 = in(5);
-    const Vec s12 = d1 + d2;
-    const Vec s34 = d3 + d4;
-    const Vec m12 = d1 - d2;
-    const Vec m43 = d4 - d3;
-    const Vec m31 = d3 - d1;
-    const Vec m42 = d4 - d2;
+  template <typename T, typename In>
+  static constexpr void input(const In& in, T* o) {
+    const T d0 = in(0), d1 = in(1), d2 = in(2), d3 = in(3), d4 = in(4), d5 = in(5);
+    const T s12 = d1 + d2;
+    const T s34 = d3 + d4;
+    const T m12 = d1 - d2;
+    const T m43 = d4 - d3;
+    const T m31 = d3 - d1;
+    const T m42 = d4 - d2;
     o[0] = multiply_add(4.0F, d0, multiply_add(-5.0F, d2, d4));
     o[1] = multiply_add(-4.0F, s12, s34);
     o[2] = multiply_add(4.0F, m12, m43);
@@ -163,13 +169,13 @@ struct RowTransforms<4, 3> {
     o[4] = multiply_add(-2.0F, m31, m42);
     o[5] = multiply_add(4.0F, d1, multiply_add(-5.0F, d3, d5));
   }
-  template <typename In>
-  static void input_adjoint(const In& in, Vec* o) {
-    const Vec v0 = in(0), v1 = in(1), v2 = in(2), v3 = in(3), v4 = in(4), v5 = in(5);
-    const Vec s12 = v1 + v2;
-    const Vec s34 = v3 + v4;
-    const Vec m21 = v2 - v1;
-    const Vec m43 = v4 - v3;
+  template <typename T, typename In>
+  static constexpr void input_adjoint(const In& in, T* o) {
+    const T v0 = in(0), v1 = in(1), v2 = in(2), v3 = in(3), v4 = in(4), v5 = in(5);
+    const T s12 = v1 + v2;
+    const T s34 = v3 + v4;
+    const T m21 = v2 - v1;
+    const T m43 = v4 - v3;
     o[0] = 4.0F * v0;
     o[1] = multiply_add(4.0F, m21 + v5, 2.0F * m43);
     o[2] = multiply_add(-4.0F, s12, multiply_add(-5.0F, v0, -s34));
@@ -177,25 +183,25 @@ struct RowTransforms<4, 3> {
     o[4] = v0 + s12 + s34;
     o[5] = v5;
   }
-  template <typename In>
-  static void output(const In& in, Vec* o) {
-    const Vec d0 = in(0), d1 = in(1), d2 = in(2), d3 = in(3), d4 = in(4), d5 = in(5);
-    const Vec s12 = d1 + d2;
-    const Vec s34 = d3 + d4;
-    const Vec m12 = d1 - d2;
-    const Vec m34 = d3 - d4;
+  template <typename T, typename In>
+  static constexpr void output(const In& in, T* o) {
+    const T d0 = in(0), d1 = in(1), d2 = in(2), d3 = in(3), d4 = in(4), d5 = in(5);
+    const T s12 = d1 + d2;
+    const T s34 = d3 + d4;
+    const T m12 = d1 - d2;
+    const T m34 = d3 - d4;
     o[0] = d0 + s12 + s34;
     o[1] = multiply_add(2.0F, m34, m12);
     o[2] = multiply_add(4.0F, s34, s12);
     o[3] = multiply_add(8.0F, m34, m12) + d5;
   }
-  template <typename In>
-  static void output_adjoint(const In& in, Vec* o) {
-    const Vec g0 = in(0), g1 = in(1), g2 = in(2), g3 = in(3);
-    const Vec s02 = g0 + g2;
-    const Vec s13 = g1 + g3;
-    const Vec e0 = multiply_add(4.0F, g2, g0);
-    const Vec e1 = multiply_add(4.0F, g3, g1);
+  template <typename T, typename In>
+  static constexpr void output_adjoint(const In& in, T* o) {
+    const T g0 = in(0), g1 = in(1), g2 = in(2), g3 = in(3);
+    const T s02 = g0 + g2;
+    const T s13 = g1 + g3;
+    const T e0 = multiply_add(4.0F, g2, g0);
+    const T e1 = multiply_add(4.0F, g3, g1);
     o[0] = g0;
     o[1] = s02 + s13;
     o[2] = s02 - s13;
@@ -208,15 +214,46 @@ struct RowTransforms<4, 3> {
 // F(2x2, 5x5) has F(4x4, 3x3)'s points, so its Bt and their factoring.
 template <>
 struct RowTransforms<2, 5> : GenericRowTransforms<2, 5> {
-  template <typename In>
-  static void input(const In& in, Vec* o) {
+  template <typename T, typename In>
+  static constexpr void input(const In& in, T* o) {
     RowTransforms<4, 3>::input(in, o);
   }
-  template <typename In>
-  static void input_adjoint(const In& in, Vec* o) {
+  template <typename T, typename In>
+  static constexpr void input_adjoint(const In& in, T* o) {
     RowTransforms<4, 3>::input_adjoint(in, o);
   }
 };
+
+// The factored transforms applied to each unit vector give the matrices' columns.
+template <int N, int R, typename Transform, typename Coef>
+constexpr bool equals_matrix(const Transform& transform, const Coef& coef) {
+  for (int i = 0; i < N; ++i) {
+    float o[R] = {};
+    transform([&](int k) { return k == i ? 1.0F : 0.0F; }, o);
+    for (int r = 0; r < R; ++r) {
+      if (o[r] != coef(r, i)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+using F43 = Matrices<4, 3>;
+static_assert(equals_matrix<6, 6>([](const auto& in,
+                                     float* o) { RowTransforms<4, 3>::input(in, o); },
+                                  [](int r, int i) { return F43::kBt[r][i]; }));
+static_assert(equals_matrix<6, 6>([](const auto& in,
+                                     float* o) { RowTransforms<4, 3>::input_adjoint(in, o); },
+                                  [](int r, int i) { return F43::kBt[i][r]; }));
+static_assert(equals_matrix<6, 4>([](const auto& in,
+                                     float* o) { RowTransforms<4, 3>::output(in, o); },
+                                  [](int r, int i) { return F43::kAt[r][i]; }));
+static_assert(equals_matrix<4, 6>([](const auto& in,
+                                     float* o) { RowTransforms<4, 3>::output_adjoint(in, o); },
+                                  [](int r, int i) { return F43::kAt[i][r]; }));
+static_assert(equals_matrix<6, 6>([](const auto& in,
+                                     float* o) { RowTransforms<2, 5>::input(in, o); },
+                                  [](int r, int i) { return Matrices<2, 5>::kBt[r][i]; }));
 
 // out = Q in Q^T for Q (R x K) given by q(r, i): `in` is K x K, `out` R x R. Called with the
 // constant matrices below, so the unrolled loops see every coefficient.
