@@ -109,6 +109,15 @@ constexpr float multiply_add(float a, float b, float c) {
   return a * b + c;
 }
 
+// o[r] = the sum over i < N of q(r, i) * in(i), for r < R.
+template <int R, int N, typename Coef, typename In>
+inline void apply_rows(const Coef& q, const In& in, Vec* o) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    o[r] = combine<N>([&](int i) { return q(r, i); }, in);
+  }
+}
+
 // The one-dimensional transforms of a tile's row or column, value i given by in(i): the input
 // transform o = Bt d, its adjoint o = Bt^T d (backward's input gradient), the output transform
 // o = At m and its adjoint o = At^T g (backward's output gradient). Generic here: each output sums
@@ -117,29 +126,21 @@ template <int M, int K>
 struct GenericRowTransforms {
   using W = Matrices<M, K>;
   static constexpr int kA = W::kAlpha;
-  // o[r] = the sum over i < N of q(r, i) * in(i), for r < R.
-  template <int R, int N, typename Coef, typename In>
-  static void apply(const Coef& q, const In& in, Vec* o) {
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      o[r] = combine<N>([&](int i) { return q(r, i); }, in);
-    }
-  }
   template <typename In>
   static void input(const In& in, Vec* o) {
-    apply<kA, kA>([](int r, int i) { return W::kBt[r][i]; }, in, o);
+    apply_rows<kA, kA>([](int r, int i) { return W::kBt[r][i]; }, in, o);
   }
   template <typename In>
   static void input_adjoint(const In& in, Vec* o) {
-    apply<kA, kA>([](int r, int i) { return W::kBt[i][r]; }, in, o);
+    apply_rows<kA, kA>([](int r, int i) { return W::kBt[i][r]; }, in, o);
   }
   template <typename In>
   static void output(const In& in, Vec* o) {
-    apply<M, kA>([](int r, int i) { return W::kAt[r][i]; }, in, o);
+    apply_rows<M, kA>([](int r, int i) { return W::kAt[r][i]; }, in, o);
   }
   template <typename In>
   static void output_adjoint(const In& in, Vec* o) {
-    apply<kA, M>([](int r, int i) { return W::kAt[i][r]; }, in, o);
+    apply_rows<kA, M>([](int r, int i) { return W::kAt[i][r]; }, in, o);
   }
 };
 
@@ -259,20 +260,16 @@ static_assert(equals_matrix<6, 6>([](const auto& in,
 // constant matrices below, so the unrolled loops see every coefficient.
 template <int R, int K, typename Coef>
 inline void sandwich(const Coef& q, const Vec* __restrict in, Vec* __restrict out) {
-  Vec tmp[R][K];
+  Vec down[K][R];  // down[j][r]: Q's row r applied to column j of `in`
 #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
-    for (int j = 0; j < K; ++j) {
-      tmp[r][j] = combine<K>([&](int i) { return q(r, i); }, [&](int i) { return in[i * K + j]; });
-    }
+  for (int j = 0; j < K; ++j) {
+    apply_rows<R, K>(
+        q, [&](int i) { return in[i * K + j]; }, down[j]);
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
-    for (int s = 0; s < R; ++s) {
-      out[r * R + s] = combine<K>([&](int j) { return q(s, j); }, [&](int j) { return tmp[r][j]; });
-    }
+    apply_rows<R, K>(
+        q, [&](int j) { return down[j][r]; }, out + r * R);
   }
 }
 
@@ -549,6 +546,19 @@ class Winograd {
     }
   }
 
+  // Row r of a tile's Winograd-domain values at pt: transform across (value j from across(j)),
+  // stored to its kA points.
+  template <bool kFull, typename Stride, typename Transform, typename Across>
+  static void store_point_row(const Transform& transform, const Across& across, int r, float* pt,
+                              Stride point_stride, int lanes) {
+    Vec out[kA];
+    transform(across, out);
+#pragma GCC unroll 8
+    for (int s = 0; s < kA; ++s) {
+      store_block<kFull>(out[s], lanes, pt + (r * kA + s) * point_stride);
+    }
+  }
+
   // The four transforms below run per 16-channel block (full blocks with plain vector moves, see
   // for_each_channel_block) and read every size into locals first. Each is two passes of
   // RowTransforms, down the tile's columns, then across its rows; values of the Winograd domain
@@ -603,12 +613,8 @@ class Winograd {
     const long point_stride = v_stride(c);
     float* vt = v + ((n - c.n0) * t_.per_sample + th * t_.tiles_w + tw) * channels + c0;
     auto store_row = [&](int r, const Vec* down) {
-      Vec out[kA];
-      Rows::input([&](int j) { return down[j]; }, out);
-#pragma GCC unroll 8
-      for (int s = 0; s < kA; ++s) {
-        store_block<kFull>(out[s], lanes, vt + (r * kA + s) * point_stride);
-      }
+      store_point_row<kFull>([](const auto& in, Vec* o) { Rows::input(in, o); },
+                             [&](int j) { return down[j]; }, r, vt, point_stride, lanes);
     };
     if (inside) {
 #pragma GCC unroll 8
@@ -676,11 +682,10 @@ class Winograd {
   }
 
   // One tile's channel block [c0, c0 + lanes), its products at pt (point xi's at
-  // pt + xi * point_stride). Two output rows at a time (a row of pooling windows): At's two
-  // rows go down each column of products, read from memory as they are needed, then across.
+  // pt + xi * point_stride). At down each column of products (read from memory as the
+  // transform needs them), then across two output rows at a time (a row of pooling windows).
   // Loading the tile's kA * kA products first kept them all live, more than the registers
-  // (AVX2 has 16), and the transform ran on values spilled to the stack. The sums are the same
-  // as At M At^T's, in the same order.
+  // (AVX2 has 16), and the transform ran on values spilled to the stack.
   template <bool kFull, typename Stride>
   void transform_output_tile(const TileCursor& tile, const PhaseImages::Image& image,
                              const float* pt, Stride point_stride, const float* bias, bool relu,
@@ -833,12 +838,8 @@ class Winograd {
       }
 #pragma GCC unroll 8
       for (int r = 0; r < kA; ++r) {
-        Vec out[kA];
-        Rows::output_adjoint([&](int j) { return down[j][r]; }, out);
-#pragma GCC unroll 8
-        for (int s = 0; s < kA; ++s) {
-          store_block<kFull>(out[s], lanes, pt + (r * kA + s) * point_stride);
-        }
+        store_point_row<kFull>([](const auto& row, Vec* o) { Rows::output_adjoint(row, o); },
+                               [&](int j) { return down[j][r]; }, r, pt, point_stride, lanes);
       }
     }
     if (bias_sums != nullptr) {
@@ -976,6 +977,17 @@ class Winograd {
   const Tiling& t_;
 };
 
+// Calls fn(stride) with the point stride of point_products' output for `channels` columns
+// (kPointProductRows * channels, channels as point_products_apply) as a compile-time constant:
+// the transforms that read it then address a tile's kA * kA values by displacements, with no
+// register each (36 of them did not fit the integer registers).
+template <typename Fn>
+void with_product_stride(long channels, const Fn& fn) {
+  with_constant<kMaxVecs>(channels / kLanes, [&](auto nv) {
+    fn(std::integral_constant<long, kPointProductRows* decltype(nv)::value * kLanes>{});
+  });
+}
+
 template <int M, int K>
 void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward& tensors, float* u,
              float* v, bool u_ready) {
@@ -1025,10 +1037,7 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
       for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
         const long rows = std::min(kRows, c.tiles - t0);
         point_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), u, pg, kRows * co);
-        // The products' point stride as a constant: the tile's kA * kA loads then need no
-        // address of their own (36 of them did not fit the integer registers).
-        with_constant<kMaxVecs>(co / kLanes, [&](auto nv) {
-          const std::integral_constant<long, kRows* decltype(nv)::value * kLanes> stride;
+        with_product_stride(co, [&](auto stride) {
           wino.transform_output(c, t0, rows, pg, stride, b, act == Activation::kRelu, pooling, y,
                                 winners);
         });
@@ -1174,8 +1183,7 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
           for (long s0 = 0; s0 < rows; s0 += kRows) {
             const long six = std::min(kRows, rows - s0);
             point_products(t.points, six, co, ci, dpg + s0 * co, kGroup * co, ut, dvg, kRows * ci);
-            with_constant<kMaxVecs>(ci / kLanes, [&](auto nv) {
-              const std::integral_constant<long, kRows* decltype(nv)::value * kLanes> dv_stride;
+            with_product_stride(ci, [&](auto dv_stride) {
               wino.add_input_gradient(c, t0 + s0, six, dvg, dv_stride, dx);
             });
           }
