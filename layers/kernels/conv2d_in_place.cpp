@@ -63,6 +63,16 @@ void with_output_gradient(const Conv2DGeometry& g, const OutputGradient& gradien
   }
 }
 
+// A patch length K known at compile time (1 .. kShortGemmMaxK), or 0: known at run time only
+// (longer patches, up to kLongPatchMaxK), for which arrays of taps take the longest.
+template <int K>
+constexpr int kTapCapacity = K > 0 ? K : static_cast<int>(kLongPatchMaxK);
+
+template <int K>
+inline long tap_count(const Conv2DGeometry& g) {
+  return K > 0 ? K : g.patch();
+}
+
 // The lanes of the NV registers of filters from c0 (the last partial, or 0 past the filters)
 // and the chunk's bias sums so far there.
 template <int NV>
@@ -154,8 +164,8 @@ template <int kTaps, int NV>
 // taps' sums, by groups of taps whose accumulators fit the registers (kGradientAccumulators).
 // Each accumulator adds its pixels one by one in order, whatever the groups.
 template <int K, int NV>
-[[gnu::noinline]] void add_gradient_block(const GradientBlock<NV>& block, const long* taps,
-                                          Vec (&sum)[NV], Vec (&acc)[K][NV]) {
+[[gnu::noinline]] void add_gradient_block(const GradientBlock<NV>& block, const long* taps, long k,
+                                          Vec (&sum)[NV], Vec (&acc)[kTapCapacity<K>][NV]) {
   long i = 0;
   for (; i + 4 <= block.pixels; i += 4) {
     for (int j = 0; j < NV; ++j) {
@@ -169,8 +179,8 @@ template <int K, int NV>
     }
   }
   constexpr int kGroup = std::max(1, kGradientAccumulators / NV);
-  for (int t0 = 0; t0 < K; t0 += kGroup) {
-    with_constant<kGroup>(std::min(kGroup, K - t0), [&](auto group) {
+  for (long t0 = 0; t0 < k; t0 += kGroup) {
+    with_constant<kGroup>(std::min<long>(kGroup, k - t0), [&](auto group) {
       add_tap_group<decltype(group)::value, NV>(block, taps + t0, acc + t0);
     });
   }
@@ -188,16 +198,17 @@ void weight_gradient_in_blocks(const Conv2DGeometry& g, const PaddedLayout& layo
   int lanes[NV];
   Vec sum[NV];
   start_filter_block(n_out, c0, sums, lanes, sum);
-  Vec acc[K][NV] = {};
+  const long k = tap_count<K>(g);
+  Vec acc[kTapCapacity<K>][NV] = {};
   GradientBlock<NV> block;
   PixelCursor at{g.out_h, g.out_w};
   const long pixels = count * g.out_h * g.out_w;
   for (long q0 = 0; q0 < pixels; q0 += kGradientBlockPixels) {
     block.pixels = std::min(kGradientBlockPixels, pixels - q0);
     gather_gradient_block<NV>(layout, images, delta_at, c0, lanes, at, block);
-    add_gradient_block<K, NV>(block, layout.taps, sum, acc);
+    add_gradient_block<K, NV>(block, layout.taps, k, sum, acc);
   }
-  for (int kk = 0; kk < K; ++kk) {
+  for (long kk = 0; kk < k; ++kk) {
     for (int j = 0; j < NV; ++j) {
       store_lanes(acc[kk][j], lanes[j], dw + kk * n_out + c0 + j * kLanes);
     }
@@ -282,7 +293,7 @@ void weight_gradient_in_one_pass(const Conv2DGeometry& g, const PaddedLayout& la
 template <int K, int NV, typename Delta>
 void weight_gradient(const Conv2DGeometry& g, const PaddedLayout& layout, const float* images,
                      long count, const Delta& delta_at, long c0, float* dw, float* sums) {
-  if constexpr (K * NV > kGradientAccumulators) {
+  if constexpr (K == 0 || K * NV > kGradientAccumulators) {
     weight_gradient_in_blocks<K, NV>(g, layout, images, count, delta_at, c0, dw, sums);
   } else {
     weight_gradient_in_one_pass<K, NV>(g, layout, images, count, delta_at, c0, dw, sums);
@@ -389,23 +400,28 @@ template <int K>
 template <typename Fn>
 void for_each_filter_block(const Conv2DGeometry& g, const Fn& fn) {
   const long vectors = (g.out_c + kLanes - 1) / kLanes;
-  with_constant<kShortGemmMaxK>(g.patch(), [&](auto taps) {
+  const auto blocks = [&](auto taps) {
     for (long v0 = 0; v0 < vectors; v0 += kVecsPerBlock) {
       with_constant<kVecsPerBlock>(std::min<long>(kVecsPerBlock, vectors - v0),
                                    [&](auto block) { fn(taps, block, v0 * kLanes); });
     }
-  });
+  };
+  if (g.patch() > kShortGemmMaxK) {
+    blocks(std::integral_constant<int, 0>{});
+  } else {
+    with_constant<kShortGemmMaxK>(g.patch(), blocks);
+  }
 }
 
-// The lanes, bias and K taps' weights of the NV registers of filters from c0 (the last partial,
-// or 0 past the filters), into the pooled kernels' locals.
+// The lanes, bias and k taps' weights (K holds them) of the NV registers of filters from c0 (the
+// last partial, or 0 past the filters), into the pooled kernels' locals.
 template <int K, int NV>
-inline void load_filter_block(long n_out, long c0, const float* w, const float* b, int (&lanes)[NV],
-                              Vec (&weights)[K][NV], Vec (&bias)[NV]) {
+inline void load_filter_block(long n_out, long c0, const float* w, const float* b, long k,
+                              int (&lanes)[NV], Vec (&weights)[K][NV], Vec (&bias)[NV]) {
   for (int j = 0; j < NV; ++j) {
     lanes[j] = static_cast<int>(std::clamp<long>(n_out - c0 - j * kLanes, 0, kLanes));
     bias[j] = b != nullptr ? load_lanes(b + c0 + j * kLanes, lanes[j]) : Vec{};
-    for (int kk = 0; kk < K; ++kk) {
+    for (long kk = 0; kk < std::min<long>(k, K); ++kk) {
       weights[kk][j] = load_lanes(w + kk * n_out + c0 + j * kLanes, lanes[j]);
     }
   }
@@ -444,14 +460,15 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
   const long pooled_w = g.out_w / 2;
   const long row_stride = layout.row_stride;
   const long col_stride = layout.col_stride;
-  long taps[K];
+  const long k = tap_count<K>(g);
+  long taps[kTapCapacity<K>];
   int lanes[NV];
-  Vec weights[K][NV];
+  Vec weights[kTapCapacity<K>][NV];
   Vec bias[NV];
-  for (int kk = 0; kk < K; ++kk) {
+  for (long kk = 0; kk < k; ++kk) {
     taps[kk] = layout.taps[kk];
   }
-  load_filter_block(n_out, c0, w, b, lanes, weights, bias);
+  load_filter_block(n_out, c0, w, b, k, lanes, weights, bias);
   for (long ph = 0; ph < pooled_h; ++ph) {
     for (long pw = 0; pw < pooled_w; ++pw) {
       const float* top = image + 2 * ph * row_stride + 2 * pw * col_stride;
@@ -460,7 +477,7 @@ void pooled_sample(const Conv2DGeometry& g, const PaddedLayout& layout, const fl
       const long at = (ph * pooled_w + pw) * n_out + c0;
       Vec acc[4][NV] = {};
 #pragma GCC unroll 16
-      for (int kk = 0; kk < K; ++kk) {
+      for (long kk = 0; kk < k; ++kk) {
 #pragma GCC unroll 4
         for (int i = 0; i < 4; ++i) {
           const float s = pixel[i][taps[kk]];
@@ -495,7 +512,7 @@ void pooled_sample_3x3(const Conv2DGeometry& g, const PaddedLayout& layout, cons
   int lanes[NV];
   Vec weights[kTaps * kTaps][NV];
   Vec bias[NV];
-  load_filter_block(n_out, c0, w, b, lanes, weights, bias);
+  load_filter_block(n_out, c0, w, b, kTaps * kTaps, lanes, weights, bias);
   for (long ph = 0; ph < pooled_h; ++ph) {
     const float* rows[kTaps + 1];
 #pragma GCC unroll 4
@@ -534,8 +551,11 @@ void pooled_sample_3x3(const Conv2DGeometry& g, const PaddedLayout& layout, cons
 }  // namespace
 
 bool in_place_applies(const Conv2DGeometry& g, Activation act) {
+  // Patches past kShortGemmMaxK only on an image's few channels (a model's first layer): deeper,
+  // the implicit GEMM reads them in place at the library's speed.
+  const bool short_or_image = g.patch() <= kShortGemmMaxK || g.in_c <= kLongPatchMaxChannels;
   return g.dilation_h == 1 && g.dilation_w == 1 && short_gemm_applies(g.out_c, g.patch()) &&
-         act != Activation::kSoftmax;
+         short_or_image && act != Activation::kSoftmax;
 }
 
 PaddedLayout padded_layout(const Conv2DGeometry& g) {
@@ -545,7 +565,7 @@ PaddedLayout padded_layout(const Conv2DGeometry& g) {
   p.sample_floats = p.height * p.width * g.in_c;
   p.row_stride = g.stride_h * p.width * g.in_c;
   p.col_stride = g.stride_w * g.in_c;
-  if (g.patch() > kShortGemmMaxK) {
+  if (g.patch() > kLongPatchMaxK) {
     return p;  // sizes only: the kernels do not take this convolution
   }
   long kk = 0;

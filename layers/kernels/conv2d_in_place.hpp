@@ -18,7 +18,7 @@ struct PaddedLayout {
   long height, width;           // pixels, padding included
   long sample_floats;           // height * width * in_c
   long row_stride, col_stride;  // floats from one output row's (column's) patch to the next
-  long taps[kShortGemmMaxK];    // offset of each tap (ky, kx, c) from the patch's first
+  long taps[kLongPatchMaxK];    // offset of each tap (ky, kx, c) from the patch's first
 };
 // The sizes for any convolution; the taps when the patch is short enough.
 PaddedLayout padded_layout(const Conv2DGeometry& g);

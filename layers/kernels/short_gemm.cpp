@@ -63,7 +63,7 @@ void short_k(long m, long n, long k_any, const PatchRows& rows, const long* tap,
   for (int j = 0; j < NV; ++j) {
     bias_v[j] = bias != nullptr ? load_columns(bias, n, j) : Vec{};
   }
-  Vec w[K > 0 ? K : kShortGemmMaxK][NV];
+  Vec w[K > 0 ? K : kLongPatchMaxK][NV];
   for (long kk = 0; kk < k; ++kk) {
     for (int j = 0; j < NV; ++j) {
       w[kk][j] = load_columns(b + kk * n, n, j);
@@ -275,7 +275,7 @@ void stencil_3x3(const InPlacePatches& patches, long n, const float* b, float* c
 }  // namespace
 
 bool short_gemm_applies(long n, long k) {
-  return k >= 1 && k <= kShortGemmMaxK && n >= 1 && n <= kShortGemmMaxN;
+  return k >= 1 && k <= kLongPatchMaxK && n >= 1 && n <= kShortGemmMaxN;
 }
 
 void conv_short_k(const InPlacePatches& patches, long n, long k, const float* b, float* c,

@@ -11,6 +11,11 @@ namespace runner::kernels {
 // place 0.6-0.8 ms.)
 constexpr long kShortGemmMaxK = 27;
 constexpr long kShortGemmMaxN = 64;
+// Longer patches, as the 7x7 stem of a ResNet-style model on one channel (49 taps) or 5x5 on RGB
+// (75), take the same kernels with the length known at run time only (the ones above are compiled
+// for each length).
+constexpr long kLongPatchMaxK = 81;
+constexpr long kLongPatchMaxChannels = 3;  // RGB
 
 // Whether the kernel below takes k taps and n filters.
 bool short_gemm_applies(long n, long k);

@@ -20,9 +20,10 @@ namespace {
 
 // The convolutions a fused 2x2 max pooling is tested on, each with ReLU and linear: the short-k
 // kernel (1 input channel, as the first layer of an image model; strides, a 4x4 kernel, 5x5 on
-// one channel and 3x3 on three, the longest patches it takes; it reads patches in place) and
-// the library GEMM (long patches, more than 64 filters), with
-// odd sizes (a dropped last row or column) and a batch that leaves a partial chunk.
+// one channel and 3x3 on three, the longest patches compiled for their length, 7x7 on one and
+// 5x5 on three past them; it reads patches in place) and the library GEMM (long patches on many
+// channels, more than 64 filters), with odd sizes (a dropped last row or column) and a batch
+// that leaves a partial chunk.
 template <typename Fn>
 void for_each_pooling_case(const Fn& fn) {
   struct Case {
@@ -33,7 +34,8 @@ void for_each_pooling_case(const Fn& fn) {
        {Case{5, 28, 28, 1, 32, 3, 1, 1, false}, Case{2, 7, 9, 1, 5, 3, 1, 0, false},
         Case{4, 11, 10, 1, 20, 3, 2, 1, false}, Case{2, 8, 9, 1, 7, 4, 1, 1, false},
         Case{5, 9, 8, 3, 70, 3, 2, 1, true}, Case{1, 6, 6, 19, 33, 5, 1, 2, true},
-        Case{3, 12, 11, 1, 64, 5, 1, 2, false}, Case{2, 9, 10, 3, 16, 3, 1, 1, false}}) {
+        Case{3, 12, 11, 1, 64, 5, 1, 2, false}, Case{2, 9, 10, 3, 16, 3, 1, 1, false},
+        Case{2, 12, 11, 1, 24, 7, 1, 3, false}, Case{3, 10, 10, 3, 20, 5, 1, 2, false}}) {
     for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kLinear}) {
       CAPTURE(c.in_h);
       CAPTURE(c.in_c);
@@ -83,7 +85,13 @@ TEST_SUITE("conv2d kernel") {
                           Case{2, 8, 14, 1, 64, 3, 2, 1}, Case{1, 9, 11, 1, 48, 3, 2, 0},
                           // Patches of at most 64 for 16+ filters: dense_small's few-inputs
                           // kernel (1x1 with 24 and 64 channels; the second case, 3x3 on 5)
-                          Case{2, 6, 5, 24, 32, 1, 1, 0}, Case{2, 7, 7, 64, 128, 1, 1, 0}}) {
+                          Case{2, 6, 5, 24, 32, 1, 1, 0}, Case{2, 7, 7, 64, 128, 1, 1, 0},
+                          // Long patches on an image's channels, read in place with their
+                          // length known at run time: 7x7 strided on one channel (49 taps), 5x5
+                          // on three (75), 9x9 on one for a register of filters (81); past 81
+                          // (7x7 on three) the library GEMM
+                          Case{2, 11, 12, 1, 32, 7, 2, 3}, Case{2, 9, 10, 3, 40, 5, 1, 2},
+                          Case{1, 12, 13, 1, 12, 9, 1, 4}, Case{2, 10, 9, 3, 24, 7, 2, 3}}) {
       CAPTURE(c.batch);
       CAPTURE(c.in_c);
       CAPTURE(c.out_c);
@@ -314,7 +322,8 @@ TEST_SUITE("conv2d kernel") {
                           Case{4, 9, 40, 1, 8, 3, 3, 1}, Case{6, 7, 7, 1, 1, 3, 3, 0},
                           Case{2, 6, 21, 1, 3, 3, 9, 0}, Case{3, 9, 10, 1, 32, 3, 3, 1},
                           Case{3, 13, 11, 1, 64, 5, 5, 2}, Case{5, 13, 11, 3, 40, 3, 3, 1},
-                          Case{7, 10, 9, 1, 48, 4, 4, 1}}) {
+                          Case{7, 10, 9, 1, 48, 4, 4, 1}, Case{3, 12, 11, 1, 32, 7, 7, 3},
+                          Case{2, 10, 9, 3, 40, 5, 5, 2}, Case{2, 12, 13, 1, 8, 9, 9, 4}}) {
       CAPTURE(c.in_w);
       CAPTURE(c.in_c);
       CAPTURE(c.out_c);

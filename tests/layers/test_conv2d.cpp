@@ -139,6 +139,26 @@ TEST_SUITE("Conv2D") {
     }
   }
 
+  // Long patches on an image's few channels (7x7 on one, 5x5 on RGB: 49 and 75 taps) are read in
+  // place too, with the patch length known at run time.
+  TEST_CASE("Conv2D stems with long patches have finite-difference gradients") {
+    struct Case {
+      std::string yaml;
+      Shape input;
+    };
+    for (const Case& c :
+         {Case{"{type: Conv2D, filters: 5, kernel_size: 7, strides: 2, padding: same}", {9, 9, 1}},
+          Case{"{type: Conv2D, filters: 18, kernel_size: 5, padding: same, activation: tanh}",
+               {6, 7, 3}}}) {
+      CAPTURE(c.yaml);
+      Model m = make_layer_model(c.yaml, c.input, 3);
+      const auto result = gradcheck(m, sine_input(Shape{2, c.input[0], c.input[1], c.input[2]}),
+                                    Pass{Mode::kTrain, 0});
+      CHECK(result.max_param_error < 2e-3);
+      CHECK(result.max_input_error < 2e-3);
+    }
+  }
+
   // From 8 input channels, 3x3 stride-1 kernels run as Winograd: the same checks on that path.
   TEST_CASE("Conv2D on many channels (the Winograd path) matches direct loops") {
     const Tensor x = sine_input(Shape{3, 5, 7, 9});
