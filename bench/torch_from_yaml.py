@@ -57,15 +57,15 @@ ACTIVATIONS = {
 }
 
 
-def tf_same_pad(x, kernel, stride, dilation):
-    """TensorFlow's 'same' padding (the extra pixel at the bottom/right)."""
+def tf_same_pad(x, kernel, stride, dilation, value=0.0):
+    """TensorFlow's 'same' padding (the extra pixel at the bottom/right), with `value`."""
     pads = []
     for size, k, s, d in zip(x.shape[2:], kernel, stride, dilation):
         effective = (k - 1) * d + 1
         total = max((math.ceil(size / s) - 1) * s + effective - size, 0)
         pads.append((total // 2, total - total // 2))
     (top, bottom), (left, right) = pads
-    return F.pad(x, (left, right, top, bottom))
+    return F.pad(x, (left, right, top, bottom), value=value)
 
 
 class Conv(nn.Module):
@@ -138,9 +138,14 @@ def pool(kind):
     def apply(cfg, xs):
         size = pair(cfg.get("pool_size"), (2, 2))
         strides = pair(cfg.get("strides"), size)
+        x = xs[0]
         if cfg.get("padding", "valid") != "valid":
-            raise Unsupported("pooling with padding 'same'")
-        return kind(xs[0], size, strides)
+            # Max pooling's 'same' windows ignore the padding: pad with -inf. (Average pooling's
+            # divide by the pixels inside, which F.avg_pool2d's symmetric padding cannot give.)
+            if kind is not F.max_pool2d:
+                raise Unsupported("average pooling with padding 'same'")
+            x = tf_same_pad(x, size, strides, (1, 1), value=-math.inf)
+        return kind(x, size, strides)
     return apply
 
 

@@ -340,13 +340,35 @@ struct Tiling {
                        static_cast<std::size_t>(samples_per_chunk));
   }
   // Backward's chunks per weight-gradient group: the chunks of a group run on one task, in
-  // order, into one partial gradient (points * in_c * out_c floats). Two when a partial passes
-  // kMaxPartialFloats: the wide model's 128 -> 256 layer had eight partials of 4.7 MB per step
-  // at batch 32, all written, then read back to be summed. From the geometry alone, never the
-  // thread count.
+  // order, into one partial gradient (points * in_c * out_c floats), and the partials are then
+  // summed. Two when a partial passes kMaxPartialFloats (the wide model's 128 -> 256 layer had
+  // eight partials of 4.7 MB per step at batch 32). Then doubled while the step's partials
+  // together pass kMaxPartialsFloats and at least kMinGroups groups remain for the threads: a
+  // 5x5 layer of 64 -> 64 filters on 16x16 at batch 64 wrote and summed 64 partials of 0.6 MB
+  // (backward 12.3 -> 10.7 ms with 4 groups), ResNet's 14x14x64 -> 64 eight (1.55-1.60 ->
+  // 1.43 ms), the reference's second layer eight of 0.3 MB (0.76 -> 0.71-0.72 ms;
+  // runner_layer_bench, 2 threads). From the geometry and the batch, never the thread count.
   static constexpr long kMaxPartialFloats = 256 * 1024;
-  [[nodiscard]] static std::size_t chunks_per_group(const Conv2DGeometry& g, long points) {
-    return points * g.in_c * g.out_c > kMaxPartialFloats ? 2 : 1;
+  static constexpr long kMaxPartialsFloats = 512 * 1024;
+  static constexpr std::size_t kMinGroups = 4;
+  [[nodiscard]] static std::size_t chunks_per_group(const Conv2DGeometry& g, long points,
+                                                    std::size_t chunks) {
+    const long partial = points * g.in_c * g.out_c;
+    std::size_t per_group = partial > kMaxPartialFloats ? 2 : 1;
+    while (2 * per_group * kMinGroups <= chunks &&
+           static_cast<long>(chunk_count(chunks, per_group)) * partial > kMaxPartialsFloats) {
+      per_group *= 2;
+    }
+    return per_group;
+  }
+  // The most groups any batch of up to `chunks` chunks takes (the partials' workspace).
+  [[nodiscard]] static std::size_t most_groups(const Conv2DGeometry& g, long points,
+                                               std::size_t chunks) {
+    std::size_t most = 0;
+    for (std::size_t c = 1; c <= chunks; ++c) {
+      most = std::max(most, chunk_count(c, chunks_per_group(g, points, c)));
+    }
+    return most;
   }
   // Whether training keeps the batch's V from forward for backward (else backward transforms
   // x again, a chunk at a time, into its thread's scratch; the values are the same bits). Kept
@@ -1124,7 +1146,7 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
   const long du_size = t.points * ci * co;
   const long stride = du_size + co;  // one chunk's dU then db
   const std::size_t chunks = t.chunks(batch);
-  const std::size_t per_group = Tiling::chunks_per_group(g, t.points);
+  const std::size_t per_group = Tiling::chunks_per_group(g, t.points, chunks);
   const bool keeps_inputs = t.keeps_inputs(g, batch);
   const std::size_t groups = chunk_count(chunks, per_group);
   parallel_for(0, groups, 1, [&](std::size_t first_group, std::size_t last_group) {
@@ -1280,7 +1302,7 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
   const std::size_t chunks = t.chunks(max_batch * layout.phases());
   return {static_cast<std::size_t>(2 * t.points * g.in_c * g.out_c),
           chunks * static_cast<std::size_t>(t.v_floats_per_chunk(g.in_c)),
-          chunk_count(chunks, Tiling::chunks_per_group(g, t.points)) *
+          Tiling::most_groups(g, t.points, chunks) *
               static_cast<std::size_t>(t.points * g.in_c * g.out_c + g.out_c)};
 }
 
