@@ -162,6 +162,32 @@ TEST_SUITE("winograd kernel") {
     CHECK(bitwise_equal(got.dw, with_threads(1, [&] { return run(g, 4, c.batch, in); }).dw));
   }
 
+  // A step's partials past 512 x 1024 floats are summed over larger groups while four groups
+  // remain: 60 samples of 14x14x32 -> 32 are 15 chunks of four samples, whose 15 partials of
+  // 36 x 32 x 32 floats (552,960) go as groups of two, the last alone (8 partials).
+  TEST_CASE("Winograd's weight gradient over larger groups when the partials are large") {
+    const Case c{60, 14, 14, 32, 32, 1};
+    const auto g = geometry(c);
+    const Inputs in(g, c.batch);
+    const Buffers got = run(g, 4, c.batch, in);
+    const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, in.dy);
+    const double tolerance = 1e-5 * static_cast<double>(c.in_c + 4);
+    CHECK(worst_difference(got.dx, expected.dx) < tolerance);
+    const double wide = tolerance * static_cast<double>(c.batch * g.pixels()) / 16.0;
+    CHECK(worst_difference(got.dw, expected.dw) < wide);
+    CHECK(worst_difference(got.db, expected.db) < wide);
+    // Sized for the most groups of any batch up to 60: 14 chunks (516K floats) stay in groups
+    // of one.
+    CHECK(kernels::winograd_sizes(g, 4, c.batch).partials ==
+          static_cast<std::size_t>(14 * (36 * 32 * 32 + 32)));
+    CHECK(bitwise_equal(got.dw, with_threads(1, [&] { return run(g, 4, c.batch, in); }).dw));
+    // A smaller batch (an epoch's last): 7 chunks, 7 groups of one.
+    CHECK(kernels::winograd_sizes(g, 4, 28).partials ==
+          static_cast<std::size_t>(7 * (36 * 32 * 32 + 32)));
+    const Buffers part = run(g, 4, 28, in);
+    CHECK(worst_difference(part.dw, naive_conv_backward(g, 28, in.x, in.w, in.dy).dw) < wide);
+  }
+
   // A batch's V past the cores' L2 is not kept: backward transforms x again per chunk. 20
   // samples of 28x28x32 are ten chunks of V, 1.13M floats.
   TEST_CASE("Winograd backward that transforms the input again equals direct loops and kept V") {
