@@ -80,6 +80,24 @@ Buffers run(const kernels::Conv2DGeometry& g, long tile, long batch, const Input
   return run_winograd(g, tile, batch, act, in.x, in.w, in.b, in.dy);
 }
 
+// F(4x4,3x3) on the first `batch` samples of case c: gradients as direct loops, the weight
+// gradient's bits on one thread as on two, and a workspace of `partials` partial gradients.
+void check_grouped_weight_gradient(const Case& c, long batch, std::size_t partials) {
+  CAPTURE(batch);
+  const auto g = geometry(c);
+  const Inputs in(g, c.batch);
+  const Buffers got = run(g, 4, batch, in);
+  const auto expected = naive_conv_backward(g, batch, in.x, in.w, in.dy);
+  const double tolerance = 1e-5 * static_cast<double>(c.in_c + 4);
+  CHECK(worst_difference(got.dx, expected.dx) < tolerance);
+  const double wide = tolerance * static_cast<double>(batch * g.pixels()) / 16.0;
+  CHECK(worst_difference(got.dw, expected.dw) < wide);
+  CHECK(worst_difference(got.db, expected.db) < wide);
+  CHECK(kernels::winograd_sizes(g, 4, batch).partials ==
+        partials * static_cast<std::size_t>(36 * c.in_c * c.out_c + c.out_c));
+  CHECK(bitwise_equal(got.dw, with_threads(1, [&] { return run(g, 4, batch, in); }).dw));
+}
+
 // Both tiles, every case of kCases (odd sizes: a dropped last row or column, a 1x1 output that
 // pools to nothing), ReLU and linear: what a fused 2x2 max pooling is tested on.
 template <typename Fn>
@@ -145,47 +163,20 @@ TEST_SUITE("winograd kernel") {
 
   // A weight gradient of more than 256K floats per chunk (36 points x 80 x 144 here) is summed
   // over groups of two chunks: 33 samples of 16 per chunk are three chunks, groups {0, 1}, {2}.
+  // Two partials: the buffer is sized for the groups, not the chunks.
   TEST_CASE("Winograd's weight gradient over groups of chunks equals direct loops") {
-    const Case c{33, 7, 7, 80, 144, 1};
-    const auto g = geometry(c);
-    const Inputs in(g, c.batch);
-    const Buffers got = run(g, 4, c.batch, in);
-    const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, in.dy);
-    const double tolerance = 1e-5 * static_cast<double>(c.in_c + 4);
-    CHECK(worst_difference(got.dx, expected.dx) < tolerance);
-    const double wide = tolerance * static_cast<double>(c.batch * g.pixels()) / 16.0;
-    CHECK(worst_difference(got.dw, expected.dw) < wide);
-    CHECK(worst_difference(got.db, expected.db) < wide);
-    // Two partials: the buffer is sized for the groups, not the chunks.
-    CHECK(kernels::winograd_sizes(g, 4, c.batch).partials ==
-          static_cast<std::size_t>(2 * (36 * 80 * 144 + 144)));
-    CHECK(bitwise_equal(got.dw, with_threads(1, [&] { return run(g, 4, c.batch, in); }).dw));
+    check_grouped_weight_gradient(Case{33, 7, 7, 80, 144, 1}, 33, 2);
   }
 
   // A step's partials past 512 x 1024 floats are summed over larger groups while four groups
   // remain: 60 samples of 14x14x32 -> 32 are 15 chunks of four samples, whose 15 partials of
-  // 36 x 32 x 32 floats (552,960) go as groups of two, the last alone (8 partials).
+  // 36 x 32 x 32 floats (552,960) go as groups of two, the last alone (8 partials). The buffer
+  // holds the most groups of any batch up to 60: 14 chunks (516,096 floats) stay in groups of
+  // one. A smaller batch (an epoch's last) of 28: 7 chunks, 7 groups of one.
   TEST_CASE("Winograd's weight gradient over larger groups when the partials are large") {
     const Case c{60, 14, 14, 32, 32, 1};
-    const auto g = geometry(c);
-    const Inputs in(g, c.batch);
-    const Buffers got = run(g, 4, c.batch, in);
-    const auto expected = naive_conv_backward(g, c.batch, in.x, in.w, in.dy);
-    const double tolerance = 1e-5 * static_cast<double>(c.in_c + 4);
-    CHECK(worst_difference(got.dx, expected.dx) < tolerance);
-    const double wide = tolerance * static_cast<double>(c.batch * g.pixels()) / 16.0;
-    CHECK(worst_difference(got.dw, expected.dw) < wide);
-    CHECK(worst_difference(got.db, expected.db) < wide);
-    // Sized for the most groups of any batch up to 60: 14 chunks (516K floats) stay in groups
-    // of one.
-    CHECK(kernels::winograd_sizes(g, 4, c.batch).partials ==
-          static_cast<std::size_t>(14 * (36 * 32 * 32 + 32)));
-    CHECK(bitwise_equal(got.dw, with_threads(1, [&] { return run(g, 4, c.batch, in); }).dw));
-    // A smaller batch (an epoch's last): 7 chunks, 7 groups of one.
-    CHECK(kernels::winograd_sizes(g, 4, 28).partials ==
-          static_cast<std::size_t>(7 * (36 * 32 * 32 + 32)));
-    const Buffers part = run(g, 4, 28, in);
-    CHECK(worst_difference(part.dw, naive_conv_backward(g, 28, in.x, in.w, in.dy).dw) < wide);
+    check_grouped_weight_gradient(c, 60, 14);
+    check_grouped_weight_gradient(c, 28, 7);
   }
 
   // A batch's V past the cores' L2 is not kept: backward transforms x again per chunk. 20

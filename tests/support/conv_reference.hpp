@@ -97,7 +97,8 @@ inline ConvGradients naive_conv_backward(const kernels::Conv2DGeometry& g, long 
     out.dx[xi] += static_cast<double>(dy[yi]) * w[wi];
     out.dw[wi] += static_cast<double>(dy[yi]) * x[xi];
   });
-  for (std::size_t i = 0; i < dy.size(); ++i) {
+  // The first `batch` samples' only (dy may hold more).
+  for (std::size_t i = 0; i < static_cast<std::size_t>(batch * g.out_size()); ++i) {
     out.db[i % static_cast<std::size_t>(g.out_c)] += dy[i];
   }
   return out;
