@@ -345,9 +345,10 @@ struct Tiling {
   // eight partials of 4.7 MB per step at batch 32). Then doubled while the step's partials
   // together pass kMaxPartialsFloats and at least kMinGroups groups remain for the threads: a
   // 5x5 layer of 64 -> 64 filters on 16x16 at batch 64 wrote and summed 64 partials of 0.6 MB
-  // (backward 12.3 -> 10.7 ms with 4 groups), ResNet's 14x14x64 -> 64 eight (1.55-1.60 ->
-  // 1.43 ms), the reference's second layer eight of 0.3 MB (0.76 -> 0.71-0.72 ms;
-  // runner_layer_bench, 2 threads). From the geometry and the batch, never the thread count.
+  // (backward 12.3 -> 10.2-10.5 ms in 4 groups), ResNet's 14x14x64 -> 64 eight (1.55-1.60 ->
+  // 1.33-1.42 ms in 4), the reference's second layer eight of 0.3 MB (0.76 -> 0.67-0.70 ms in
+  // 4; runner_layer_bench, 2 threads, batch 32). From the geometry and the batch, never the
+  // thread count.
   static constexpr long kMaxPartialFloats = 256 * 1024;
   static constexpr long kMaxPartialsFloats = 512 * 1024;
   static constexpr std::size_t kMinGroups = 4;
