@@ -340,9 +340,9 @@ struct Tiling {
                        static_cast<std::size_t>(samples_per_chunk));
   }
   // Backward's chunks per weight-gradient group: the chunks of a group run on one task, in
-  // order, into one partial gradient (points * in_c * out_c floats), and the partials are then
-  // summed. Two when a partial passes kMaxPartialFloats (the wide model's 128 -> 256 layer had
-  // eight partials of 4.7 MB per step at batch 32). Then doubled while the step's partials
+  // order, into one partial gradient (`partial` floats: points * in_c * out_c), and the partials
+  // are then summed. Two when a partial passes kMaxPartialFloats (the wide model's 128 -> 256 layer
+  // had eight partials of 4.7 MB per step at batch 32). Then doubled while the step's partials
   // together pass kMaxPartialsFloats and at least kMinGroups groups remain for the threads: a
   // 5x5 layer of 64 -> 64 filters on 16x16 at batch 64 wrote and summed 64 partials of 0.6 MB
   // (backward 12.3 -> 10.2-10.5 ms in 4 groups), ResNet's 14x14x64 -> 64 eight (1.55-1.60 ->
@@ -352,9 +352,7 @@ struct Tiling {
   static constexpr long kMaxPartialFloats = 256 * 1024;
   static constexpr long kMaxPartialsFloats = 512 * 1024;
   static constexpr std::size_t kMinGroups = 4;
-  [[nodiscard]] static std::size_t chunks_per_group(const Conv2DGeometry& g, long points,
-                                                    std::size_t chunks) {
-    const long partial = points * g.in_c * g.out_c;
+  [[nodiscard]] static std::size_t chunks_per_group(long partial, std::size_t chunks) {
     std::size_t per_group = partial > kMaxPartialFloats ? 2 : 1;
     while (2 * per_group * kMinGroups <= chunks &&
            static_cast<long>(chunk_count(chunks, per_group)) * partial > kMaxPartialsFloats) {
@@ -363,11 +361,10 @@ struct Tiling {
     return per_group;
   }
   // The most groups any batch of up to `chunks` chunks takes (the partials' workspace).
-  [[nodiscard]] static std::size_t most_groups(const Conv2DGeometry& g, long points,
-                                               std::size_t chunks) {
+  [[nodiscard]] static std::size_t most_groups(long partial, std::size_t chunks) {
     std::size_t most = 0;
     for (std::size_t c = 1; c <= chunks; ++c) {
-      most = std::max(most, chunk_count(c, chunks_per_group(g, points, c)));
+      most = std::max(most, chunk_count(c, chunks_per_group(partial, c)));
     }
     return most;
   }
@@ -1147,7 +1144,7 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
   const long du_size = t.points * ci * co;
   const long stride = du_size + co;  // one chunk's dU then db
   const std::size_t chunks = t.chunks(batch);
-  const std::size_t per_group = Tiling::chunks_per_group(g, t.points, chunks);
+  const std::size_t per_group = Tiling::chunks_per_group(du_size, chunks);
   const bool keeps_inputs = t.keeps_inputs(g, batch);
   const std::size_t groups = chunk_count(chunks, per_group);
   parallel_for(0, groups, 1, [&](std::size_t first_group, std::size_t last_group) {
@@ -1301,10 +1298,11 @@ WinogradSizes winograd_sizes(const Conv2DGeometry& g, long tile, long max_batch)
   const Layout layout = layout_of(g);
   const Tiling t(layout.g, tile, layout.phases());
   const std::size_t chunks = t.chunks(max_batch * layout.phases());
-  return {static_cast<std::size_t>(2 * t.points * g.in_c * g.out_c),
+  const long kernel_floats = t.points * g.in_c * g.out_c;  // U, and one partial of dU
+  return {static_cast<std::size_t>(2 * kernel_floats),
           chunks * static_cast<std::size_t>(t.v_floats_per_chunk(g.in_c)),
-          Tiling::most_groups(g, t.points, chunks) *
-              static_cast<std::size_t>(t.points * g.in_c * g.out_c + g.out_c)};
+          Tiling::most_groups(kernel_floats, chunks) *
+              static_cast<std::size_t>(kernel_floats + g.out_c)};
 }
 
 void winograd_forward(const Conv2DGeometry& g, long tile, Conv2DEpilogue epilogue,
