@@ -136,6 +136,7 @@ class Conv2D final : public Layer {
   // layer read it back from memory.
   Fusion fuse_next(Layer* next) override {
     pools_ = false;
+    sums_ = false;
     affine_source_ = nullptr;
     activation_.take_over(nullptr);
     if (deferring_ != nullptr) {
@@ -171,6 +172,16 @@ class Conv2D final : public Layer {
     return pools_ ? Fusion::kAlways : Fusion::kNone;
   }
 
+  // A residual block's Add (and its ReLU) after this convolution, or after the normalization it
+  // fuses, is computed in inference in the same pass as that normalization over each chunk of
+  // outputs in cache, bitwise the Add's result. Not with a fused pooling (the sum would come
+  // before it), nor on phase images (dilated Winograd applies no affine).
+  bool fuse_sum(bool relu) override {
+    sums_ = !pools_ && !(winograd_ && (geometry_.dilation_h > 1 || geometry_.dilation_w > 1));
+    sum_relu_ = relu;
+    return sums_;
+  }
+
   void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
     const float* bias = o_.use_bias ? bias_.data : nullptr;
     const bool training = pass.mode == Mode::kTrain;
@@ -181,10 +192,20 @@ class Conv2D final : public Layer {
     ElementwiseFunction after;
     const bool normalizes = affine_source_ != nullptr && pass.mode == Mode::kEval &&
                             affine_source_->inference_affine(affine_scale_, affine_shift_, &after);
-    const kernels::ChannelAffine affine =
-        channel_affine(affine_scale_.data(), affine_shift_.data(), after);
-    const kernels::Conv2DEpilogue epilogue{
-        .act = activation_.applied(), .pooling = pooling, .affine = normalizes ? &affine : nullptr};
+    kernels::ChannelAffine affine =
+        normalizes ? channel_affine(affine_scale_.data(), affine_shift_.data(), after)
+                   : kernels::ChannelAffine{.scale = nullptr, .shift = nullptr};
+    const bool sums = sums_ && !training;
+    if (sums) {
+      if (pass.addend == nullptr || pass.addend->size() != output.size()) {
+        throw std::logic_error("Conv2D: a fused sum without its addend");
+      }
+      affine.addend = pass.addend->data();
+      affine.sum_relu = sum_relu_;
+    }
+    const kernels::Conv2DEpilogue epilogue{.act = activation_.applied(),
+                                           .pooling = pooling,
+                                           .affine = normalizes || sums ? &affine : nullptr};
     kernels::Conv2DForward tensors{.batch = input.batch(),
                                    .x = input.data(),
                                    .w = kernel_.data,
@@ -285,6 +306,8 @@ class Conv2D final : public Layer {
   long tile_ = 2;  // Winograd's output tile (winograd_tile)
   bool kept_for_backward_ = false;
   bool pools_ = false;  // fused with the 2x2 max pooling after it (fuse_next)
+  bool sums_ = false;   // computes the residual Add after it in inference (fuse_sum)
+  bool sum_relu_ = false;
   // The normalization after it, applied in inference (fuse_next), and its per-channel affine.
   const Layer* affine_source_ = nullptr;
   // The normalization whose input gradient backward evaluates (fuse_next), and how.

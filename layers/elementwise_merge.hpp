@@ -110,6 +110,14 @@ class ElementwiseMergeLayer : public MergeLayer {
     return fused_relu_ ? Fusion::kAlways : Fusion::kNone;
   }
 
+  // A two-input Add of one shape, with its fused ReLU: a convolution computing one input adds
+  // the other in its own output pass (Layer::fuse_sum).
+  bool inference_sum(bool* relu) const final {
+    *relu = fused_relu_;
+    return op_ == kernels::ElementwiseMerge::kAdd && input_dims_.size() == 2 &&
+           input_dims_[0] == input_dims_[1];
+  }
+
   [[nodiscard]] YAML::Node config() const final {
     YAML::Node node;
     node["type"] = std::string(type_);

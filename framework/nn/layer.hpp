@@ -31,6 +31,8 @@ struct Pass {
   // Where this batch starts within the step's global batch (data-parallel shards), so
   // randomness keyed by sample (dropout) is the same as in one process.
   std::uint64_t sample_offset = 0;
+  // Inference: the tensor a residual Add this layer computes adds to its output (fuse_sum).
+  const Tensor* addend = nullptr;
 };
 
 // One weight tensor as seen by optimizers and checkpoints ("kernel", "bias"). Non-trainable
@@ -111,6 +113,18 @@ class Layer {
                                 ElementwiseFunction* /*after*/) const {
     return false;
   }
+
+  // Inference only, asked by the model (after fuse_next) of a layer that computes a chain in
+  // inference, itself or with the layers it fuses, when the chain's output is one input of a
+  // two-input Add right after it: whether it will also compute that Add, then max(0, .) when
+  // `relu` (the ReLU the Add fuses), adding the Add's other input (Pass::addend, computed before
+  // this layer) to each chunk of its output in cache. A residual block's Conv2D ->
+  // BatchNormalization -> Add -> ReLU then writes one tensor instead of reading and writing three.
+  // Undone by fuse_next.
+  virtual bool fuse_sum(bool /*relu*/) { return false; }
+  // Whether, in inference, this layer's output is the sum of its two inputs of one shape, then
+  // max(0, .) when *relu (Add, with the ReLU it fuses): what fuse_sum offers a layer before it.
+  virtual bool inference_sum(bool* /*relu*/) const { return false; }
 
   // Whether the output holds the input's floats in the same order, only the shape changing
   // (Flatten). The model then hands the input's buffer on as the output, and the output

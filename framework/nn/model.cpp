@@ -334,6 +334,7 @@ void Model::plan_fusion() {
     fusion_[i] = entries_[i].layer->fuse_next(can_fuse ? entries_[i + 1].layer.get() : nullptr);
     computed_by_previous = fusion_[i] == Layer::Fusion::kAlways;
   }
+  plan_fused_sums();
   largest_written_ = 0;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     if (!fuses_next(i, Mode::kEval)) {
@@ -344,6 +345,41 @@ void Model::plan_fusion() {
   if (max_batch_ > 0) {
     plan_gradient_buffers();
   }
+}
+
+void Model::plan_fused_sums() {
+  fused_sum_.assign(entries_.size(), kNoSum);
+  for (std::size_t head = 0; fusion_on_ && head < entries_.size(); ++head) {
+    std::size_t last = head;  // the chain the head computes in inference
+    while (fuses_next(last, Mode::kEval)) {
+      ++last;
+    }
+    const std::size_t add = last + 1;
+    bool relu = false;
+    if (add < entries_.size() && consumers_[last] == 1 &&
+        entries_[add].layer->inference_sum(&relu)) {
+      // The Add reads the chain's output once and, as its other input, a tensor computed before
+      // the chain (kModelInput included); inference_sum promised two inputs of one shape.
+      const std::vector<long>& inputs = entries_[add].inputs;
+      const auto chain = static_cast<long>(last);
+      const long other = inputs[0] == chain ? inputs[1] : inputs[0];
+      if ((inputs[0] == chain) != (inputs[1] == chain) && other < static_cast<long>(head) &&
+          entries_[head].layer->fuse_sum(relu)) {
+        fusion_[last] = Layer::Fusion::kInference;  // the head computes the Add too
+        fused_sum_[head] = static_cast<long>(add);
+        while (fuses_next(last, Mode::kEval)) {  // and the ReLU the Add fuses
+          ++last;
+        }
+      }
+    }
+    head = last;
+  }
+}
+
+const Tensor& Model::addend_of(std::size_t head) const {
+  const auto add = static_cast<std::size_t>(fused_sum_[head]);
+  const std::size_t chain_input = entries_[add].inputs[0] == static_cast<long>(add - 1) ? 0 : 1;
+  return input_of(add, 1 - chain_input);
 }
 
 void Model::set_gradient_sharing(bool on) {
@@ -534,7 +570,13 @@ const Tensor& Model::forward_batch(const Tensor& x, const Pass& pass) {
     out.resize(entries_[last].output_shape.with_batch(batch));
     const auto start =
         timing_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    forward_layer(i, out, pass);
+    if (pass.mode == Mode::kEval && fused_sum_[i] != kNoSum) {
+      Pass with_sum = pass;
+      with_sum.addend = &addend_of(i);
+      forward_layer(i, out, with_sum);
+    } else {
+      forward_layer(i, out, pass);
+    }
     if (timing_) {
       times_.forward_s[i] +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -143,8 +143,13 @@ class Model {
   void forward_layer(std::size_t i, Tensor& out, const Pass& pass);
   // Every layer forward on the whole of x.
   const Tensor& forward_batch(const Tensor& x, const Pass& pass);
-  // Asks each layer whether it fuses its successor (fusion_).
+  // Asks each layer whether it fuses its successor (fusion_), then plan_fused_sums.
   void plan_fusion();
+  // Offers each inference chain's head the residual Add right after the chain (Layer::fuse_sum);
+  // where the head takes it, the chain's last layer counts as computing the Add (fusion_).
+  void plan_fused_sums();
+  // The Add's other input, which head adds to its chain's output (fused_sum_[head] set).
+  [[nodiscard]] const Tensor& addend_of(std::size_t head) const;
   // Whether backward computes the gradient of `input` (an entry index or kModelInput).
   [[nodiscard]] bool gradient_flows_to(long input) const;
   // Whether backward calls layer i's backward (a layer not handing its buffer on).
@@ -174,6 +179,8 @@ class Model {
   std::vector<Tensor*> deltas_;
   std::vector<Tensor> gradient_buffers_;
   std::vector<Layer::Fusion> fusion_;  // fusion_[i]: when layer i computes layer i + 1
+  static constexpr long kNoSum = -1;
+  std::vector<long> fused_sum_;  // [head]: the Add its chain computes in inference, or kNoSum
   bool fusion_on_ = true;
   bool inference_groups_on_ = true;
   bool gradient_sharing_on_ = true;

@@ -195,19 +195,75 @@ void affine_in_place(long rows, long channels, const float* __restrict scale,
     }
   }
 }
+
+// A fused Add's value, then its ReLU's with kRelu: y + addend as the merge kernel sums two
+// inputs (addition commutes bitwise), max(0, .) as its ReLU.
+template <bool kRelu>
+inline float sum_value(float y, float addend) {
+  const float v = y + addend;
+  return kRelu ? (v > 0.0F ? v : 0.0F) : v;
+}
+
+template <bool kRelu>
+void add_in_place(std::size_t n, const float* __restrict addend, float* __restrict y) {
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = sum_value<kRelu>(y[i], addend[i]);
+  }
+}
+
+// The affine and the sum in one pass (a residual block's convolution output in cache): the
+// values of the two passes apart.
+template <bool kRelu, bool kSumRelu>
+void affine_sum_in_place(long rows, long channels, const float* __restrict scale,
+                         const float* __restrict shift, const float* __restrict addend,
+                         float* __restrict y) {
+  for (long r = 0; r < rows; ++r) {
+    for (long c = 0; c < channels; ++c) {
+      const long i = r * channels + c;
+      y[i] = sum_value<kSumRelu>(affine_value<kRelu>(y[i], scale[c], shift[c]), addend[i]);
+    }
+  }
+}
+
+// The pass of both when the affine is in place and no other activation comes between them.
+void affine_sum_rows(long rows, long channels, const ChannelAffine& affine, float* y) {
+  auto run = [&]<bool kRelu, bool kSumRelu>() {
+    affine_sum_in_place<kRelu, kSumRelu>(rows, channels, affine.scale, affine.shift, affine.addend,
+                                         y);
+  };
+  if (affine.relu) {
+    affine.sum_relu ? run.template operator()<true, true>()
+                    : run.template operator()<true, false>();
+  } else {
+    affine.sum_relu ? run.template operator()<false, true>()
+                    : run.template operator()<false, false>();
+  }
+}
 }  // namespace
 
 void channel_affine_rows(long rows, long channels, const ChannelAffine& affine, const float* x,
                          float* y) {
-  if (x == y) {
+  const auto n = static_cast<std::size_t>(rows * channels);
+  const bool sums = affine.addend != nullptr;
+  if (affine.scale == nullptr) {
+    if (x != y) {
+      std::copy_n(x, n, y);
+    }
+  } else if (sums && x == y && affine.then.fn == Pointwise::kLinear) {
+    affine_sum_rows(rows, channels, affine, y);
+    return;
+  } else if (x == y) {
     (affine.relu ? affine_in_place<true> : affine_in_place<false>)(rows, channels, affine.scale,
                                                                    affine.shift, y);
   } else {
     (affine.relu ? affine_apart<true> : affine_apart<false>)(rows, channels, affine.scale,
                                                              affine.shift, x, y);
   }
-  if (affine.then.fn != Pointwise::kLinear) {
-    pointwise_forward_here(affine.then, y, y, static_cast<std::size_t>(rows * channels));
+  if (affine.scale != nullptr && affine.then.fn != Pointwise::kLinear) {
+    pointwise_forward_here(affine.then, y, y, n);
+  }
+  if (sums) {
+    (affine.sum_relu ? add_in_place<true> : add_in_place<false>)(n, affine.addend, y);
   }
 }
 
@@ -237,8 +293,8 @@ void batch_norm_apply(const BatchNormGeometry& g, const float* x, const ChannelA
   parallel_for(0, static_cast<std::size_t>(g.rows), kRowsPerChunk,
                [&](std::size_t first, std::size_t last) {
                  const auto offset = static_cast<long>(first) * g.channels;
-                 channel_affine_rows(static_cast<long>(last - first), g.channels, affine,
-                                     x + offset, y + offset);
+                 channel_affine_rows(static_cast<long>(last - first), g.channels,
+                                     affine.rows_from(offset), x + offset, y + offset);
                });
 }
 

@@ -24,17 +24,32 @@ void batch_norm_statistics(const BatchNormGeometry& g, const float* x, float* me
 // Per channel y = x * scale[c] + shift[c] (normalization folded into one multiply-add per
 // value); with `relu`, max(0, that): a following ReLU applied in the same pass; `then`, another
 // following activation layer's function, applied to each chunk of rows while it is in cache
-// (pointwise_forward_here: the bits of that layer run apart).
+// (pointwise_forward_here: the bits of that layer run apart). Null scale and shift: no affine
+// (nor relu, nor then), only the sum below.
+//
+// Then, with an addend (inference: a residual block's Add fused into the convolution before it,
+// Layer::fuse_sum), y + addend, and max(0, .) with sum_relu: the Add's and its ReLU's bits. The
+// addend lies at y's offsets: addend[i] is added to y[i] (rows_from moves it with the rows).
 struct ChannelAffine {
   const float* scale;
   const float* shift;
   bool relu = false;
   PointwiseOp then{};  // linear: none
+  const float* addend = nullptr;
+  bool sum_relu = false;
+
+  // This affine for the rows starting `offset` floats into y.
+  [[nodiscard]] ChannelAffine rows_from(long offset) const {
+    ChannelAffine at = *this;
+    at.addend = addend != nullptr ? addend + offset : nullptr;
+    return at;
+  }
 };
 
 // The affine over rows [0, rows) of (rows x channels), on this thread. batch_norm_apply runs it
 // over chunks of rows; a convolution followed by inference-mode batch normalization runs it on
 // each chunk of its output while that is in cache (the same code: bitwise the same values).
+// The addend, if any, is that of row 0 (ChannelAffine::rows_from).
 void channel_affine_rows(long rows, long channels, const ChannelAffine& affine, const float* x,
                          float* y);  // y may be x
 

@@ -370,7 +370,8 @@ void implicit_forward_banded(const Conv2DGeometry& g, Conv2DEpilogue epilogue,
                    implicit_conv_forward(g, plan.bands[static_cast<std::size_t>(band)], 1, xn, t.w,
                                          t.b, epilogue.act, out);
                    if (epilogue.affine != nullptr) {
-                     channel_affine_rows(rows * g.out_w, g.out_c, *epilogue.affine, out, out);
+                     channel_affine_rows(rows * g.out_w, g.out_c,
+                                         epilogue.affine->rows_from(out - t.y), out, out);
                    }
                  }
                });
@@ -481,7 +482,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
       patches_times_kernel(g, count * pixels, patches, w, b, act, yn);
     }
     if (affine != nullptr) {  // this task's outputs, still in cache
-      channel_affine_rows(count * pixels, g.out_c, *affine, yn, yn);
+      channel_affine_rows(count * pixels, g.out_c, affine->rows_from(yn - y), yn, yn);
     }
   });
 }

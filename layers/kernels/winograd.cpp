@@ -1103,7 +1103,8 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
     if (affine != nullptr) {  // the chunk's outputs, still in cache
       const auto outputs_of_chunk = wino.output_span(c);
       float* yc = y + outputs_of_chunk.offset;
-      channel_affine_rows(outputs_of_chunk.pixels, co, *affine, yc, yc);
+      channel_affine_rows(outputs_of_chunk.pixels, co, affine->rows_from(outputs_of_chunk.offset),
+                          yc, yc);
     }
   };
   if (spread) {
