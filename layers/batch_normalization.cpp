@@ -109,7 +109,15 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
     } else {
       fold(moving_mean_.data, moving_variance_.data, inv_std_, scale_factor_, shift_);
     }
-    kernels::batch_norm_apply(g, input.data(), affine(), output.data());
+    kernels::ChannelAffine applied = affine();
+    if (sums_ && !training_) {
+      if (pass.addend == nullptr || pass.addend->size() != output.size()) {
+        throw std::logic_error("BatchNormalization: a fused sum without its addend");
+      }
+      applied.addend = pass.addend->data();
+      applied.sum_relu = sum_relu_;
+    }
+    kernels::batch_norm_apply(g, input.data(), applied, output.data());
   }
 
   // Inference is one multiply-add per value (and the fused activation): a convolution before
@@ -130,6 +138,7 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
   // input (the activation's input recomputed) and the activation's output. One trip over the
   // activations less each way for ReLU, one less forward for the others.
   Fusion fuse_next(Layer* next) override {
+    sums_ = false;
     fused_ = next != nullptr ? next->elementwise_activation() : ElementwiseFunction{};
     // The function as the kernels apply it (what a convolution before this layer applies too).
     const kernels::ChannelAffine function = channel_affine(nullptr, nullptr, fused_);
@@ -139,6 +148,15 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
       fused_ = {};  // linear, or not an element-wise layer
     }
     return fused_.name.empty() ? Fusion::kNone : Fusion::kAlways;
+  }
+
+  // A residual Add after this normalization (and the activation it fuses) is added in inference
+  // in the same pass, when no convolution before computes the chain (a Dense or depthwise
+  // layer's normalization): the Add's bits (Layer::fuse_sum).
+  bool fuse_sum(bool relu) override {
+    sums_ = true;
+    sum_relu_ = relu;
+    return true;
   }
 
   // A Winograd convolution before this layer evaluates dx from the description (Conv2D::fuse_next).
@@ -239,6 +257,8 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
   bool fused_relu_ = false;
   kernels::PointwiseOp then_{};
   bool defers_dx_ = false;  // the layer before computes dx (defer_input_gradient)
+  bool sums_ = false;       // computes the residual Add after it in inference (fuse_sum)
+  bool sum_relu_ = false;
   TensorView gamma_, beta_, gamma_grad_, beta_grad_, moving_mean_, moving_variance_;
   // The last forward's statistics and the per-channel multiply-add they fold into.
   std::vector<float> mean_, var_, inv_std_, scale_factor_, shift_;

@@ -159,6 +159,34 @@ TEST_SUITE("model") {
     }
   }
 
+  TEST_CASE("A normalization no convolution computes adds the residual itself") {
+    // After a Dense layer (a residual MLP) and after a depthwise convolution; the chain's output
+    // second in the Add, with and without the normalization's own ReLU and the Add's.
+    const std::vector<std::pair<std::string, Shape>> graphs{
+        {R"([{type: Dense, name: d, units: 6},
+             {type: BatchNormalization, name: bn},
+             {type: Add, name: sum, inputs: [input_1, bn]},
+             {type: Activation, activation: relu}])",
+         Shape{6}},
+        {R"([{type: DepthwiseConv2D, name: d, kernel_size: 3, padding: same},
+             {type: BatchNormalization, name: bn},
+             {type: Activation, name: act, activation: relu},
+             {type: Add, name: sum, inputs: [input_1, act]}, {type: Flatten}])",
+         Shape{5, 6, 4}},
+    };
+    for (const auto& graph : graphs) {
+      const std::string& yaml = graph.first;
+      const Shape& input = graph.second;
+      INFO(yaml);
+      const Tensor x = sine_input(input.with_batch(9));
+      Model fused = model_of(yaml, input, 9);
+      Model plain = model_of(yaml, input, 9);
+      plain.set_fusion(false);
+      CHECK(fused.fuses_next(index_of(fused, "sum") - 1, Mode::kEval));
+      CHECK(bitwise_equal(inference_bits(fused, x), inference_bits(plain, x)));
+    }
+  }
+
   TEST_CASE("A residual Add is not fused where the convolution cannot compute it") {
     // A pooled convolution (the sum would come before the pooling), a dilated Winograd one (its
     // tiles are of phase images), an Add of three inputs, and a shortcut read after the chain.
