@@ -10,7 +10,8 @@ namespace runner::kernels {
 // Tiles per call (the micro-kernel's rows).
 constexpr long kPointProductRows = 6;
 
-// Whether the kernel takes n output channels: a multiple of 16, at most 64.
+// Whether the kernel takes n output channels: a multiple of a Vec (16 floats with AVX-512, 8
+// with AVX2), or with AVX-512 24, 40 or 56; at most 64.
 bool point_products_apply(long n);
 
 // For xi in [0, points): P[xi] (rows x n) = V[xi] (rows x k) U[xi] (k x n), rows <= 6. V[xi]

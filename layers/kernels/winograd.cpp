@@ -1004,7 +1004,14 @@ class Winograd {
 template <typename Fn>
 void with_product_stride(long channels, const Fn& fn) {
   with_constant<kMaxVecs>(channels / kLanes, [&](auto nv) {
-    fn(std::integral_constant<long, kPointProductRows* decltype(nv)::value * kLanes>{});
+    constexpr long kVecFloats = decltype(nv)::value * kLanes;
+    if (channels % kLanes != 0) {  // AVX-512's 24, 40 and 56: Vecs and 8 floats
+      if constexpr (kLanes == 16 && decltype(nv)::value < kMaxVecs) {
+        fn(std::integral_constant<long, kPointProductRows*(kVecFloats + 8)>{});
+      }
+    } else {
+      fn(std::integral_constant<long, kPointProductRows * kVecFloats>{});
+    }
   });
 }
 

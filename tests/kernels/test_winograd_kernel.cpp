@@ -57,7 +57,8 @@ struct Inputs {
 // Odd sizes: batch 1, 3, 33; channels below, at and past the 16-lane block; tiles that do not
 // divide the output; valid and same padding.
 // Output channels (forward) and input channels (backward's dV) of 16, 32, 48 and 64 take the
-// point-products kernel (point_products.hpp), with tile groups cut short at each chunk's end;
+// point-products kernel (point_products.hpp), with tile groups cut short at each chunk's end, as
+// do 24, 40 and 56 (with AVX-512 Vecs and an 8-float tail);
 // 144 output channels take a library GEMM per point; 272 are more than one block of the kernel
 // transform's staging (Winograd::transform_kernel_as, 256 floats per point). 5x5 kernels: "same"
 // and "valid", padding 1, outputs that do not divide into tiles, every path of the products. 2x2
@@ -70,7 +71,8 @@ const Case kCases[] = {
     Case{3, 7, 6, 5, 32, 0},       Case{2, 9, 9, 19, 48, 1},    Case{3, 6, 7, 48, 17, 1},
     Case{2, 7, 7, 80, 144, 1},     Case{2, 6, 5, 3, 272, 1},    Case{2, 14, 14, 32, 64, 2, 5},
     Case{3, 9, 8, 19, 48, 0, 5},   Case{1, 7, 7, 16, 17, 2, 5}, Case{2, 6, 7, 48, 16, 1, 5},
-    Case{2, 5, 6, 8, 144, 2, 5}};
+    Case{2, 5, 6, 8, 144, 2, 5},   Case{3, 9, 7, 24, 24, 1},    Case{2, 8, 9, 40, 24, 1},
+    Case{2, 7, 7, 56, 40, 1, 2},   Case{2, 9, 8, 24, 40, 1, 5}};
 
 using Buffers = WinogradBuffers;
 
@@ -373,7 +375,7 @@ TEST_SUITE("winograd kernel") {
     const long rows = 13;
     const long a_stride = rows * 29 + 3;  // room for the largest k
     const long b_stride = rows * 64 + 16;
-    for (const long n : {16L, 32L, 48L, 64L}) {
+    for (const long n : {16L, 24L, 32L, 40L, 48L, 56L, 64L}) {
       for (const long k : {4L, 7L, 29L}) {  // 29: full register blocks of rows, then a short one
         CAPTURE(n);
         CAPTURE(k);
@@ -406,7 +408,7 @@ TEST_SUITE("winograd kernel") {
     const long rows = 9;
     const long a_stride = rows * 7 + 3;
     const long b_stride = rows * 64 + 16;
-    for (const long n : {16L, 32L, 48L, 64L}) {
+    for (const long n : {16L, 24L, 32L, 40L, 48L, 56L, 64L}) {
       CAPTURE(n);
       const long k = 7;
       const auto a = pattern(static_cast<std::size_t>(points * a_stride), 0.41);
@@ -427,7 +429,7 @@ TEST_SUITE("winograd kernel") {
     const long v_stride = 8 * k + 5;  // the tiles of a group sit inside a larger block
     const long p_stride = kernels::kPointProductRows * 64 + 16;
     const auto v = pattern(static_cast<std::size_t>(points * v_stride), 0.37);
-    for (const long n : {16L, 32L, 48L, 64L}) {
+    for (const long n : {16L, 24L, 32L, 40L, 48L, 56L, 64L}) {
       const auto u = pattern(static_cast<std::size_t>(points * k * n), 0.23);
       for (long rows = 1; rows <= kernels::kPointProductRows; ++rows) {
         CAPTURE(n);
@@ -455,6 +457,8 @@ TEST_SUITE("winograd kernel") {
       }
     }
     CHECK_FALSE(kernels::point_products_apply(17));
+    CHECK_FALSE(kernels::point_products_apply(20));
+    CHECK_FALSE(kernels::point_products_apply(72));
     CHECK_FALSE(kernels::point_products_apply(80));
   }
 
