@@ -119,8 +119,8 @@ class Layer {
   // two-input Add right after it: whether it will also compute that Add, then max(0, .) when
   // `relu` (the ReLU the Add fuses), adding the Add's other input (Pass::addend, computed before
   // this layer) to each chunk of its output in cache. A residual block's Conv2D ->
-  // BatchNormalization -> Add -> ReLU then writes one tensor instead of reading and writing three.
-  // Undone by fuse_next.
+  // BatchNormalization -> Add -> ReLU then writes one tensor, not two, and never reads the
+  // convolution's output back. Undone by fuse_next.
   virtual bool fuse_sum(bool /*relu*/) { return false; }
   // Whether, in inference, this layer's output is the sum of its two inputs of one shape, then
   // max(0, .) when *relu (Add, with the ReLU it fuses): what fuse_sum offers a layer before it.
