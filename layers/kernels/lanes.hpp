@@ -49,14 +49,17 @@ constexpr int column_block() {
 // under a branch, as load_lanes does for partial blocks, made GCC keep the kernels' tiles on the
 // stack; a vector type with reduced alignment is what GCC wants, but clang's sanitizer checks it
 // as 64-byte aligned.)
-inline Vec load_full(const float* src) {
-  Vec v;
-  std::memcpy(&v, src, sizeof(Vec));
+// (V: another vector type, such as point_products' 8-float tail.)
+template <typename V = Vec>
+inline V load_full(const float* src) {
+  V v;
+  std::memcpy(&v, src, sizeof(V));
   return v;
 }
 
-inline void store_full(const Vec& v, float* dst) {
-  std::memcpy(dst, &v, sizeof(Vec));
+template <typename V>
+inline void store_full(const V& v, float* dst) {
+  std::memcpy(dst, &v, sizeof(V));
 }
 
 // Partial blocks move their floats in whole pieces: a memcpy of a run-time size is a library call

@@ -1,7 +1,6 @@
 #include "layers/kernels/point_products.hpp"
 
 #include <cassert>
-#include <cstring>
 #include <type_traits>
 
 #include "layers/kernels/constant_dispatch.hpp"
@@ -19,16 +18,6 @@ using Tail = float __attribute__((vector_size(8 * sizeof(float))));
 using Tail = Vec;  // unused: no row has a tail
 #endif
 constexpr int kTailLanes = 8;
-
-inline Tail load_tail(const float* src) {
-  Tail v;
-  std::memcpy(&v, src, sizeof(Tail));
-  return v;
-}
-
-inline void store_tail(const Tail& v, float* dst) {
-  std::memcpy(dst, &v, sizeof(Tail));
-}
 
 template <int NV, bool kTail>
 constexpr long row_floats() {
@@ -56,7 +45,7 @@ inline void rank_one_updates(long steps, const float* __restrict a, long a_row, 
 #endif
     }
     if constexpr (kTail) {
-      row_tail = load_tail(b + NV * kLanes);
+      row_tail = load_full<Tail>(b + NV * kLanes);
       asm("" : "+v"(row_tail));
     }
 #pragma GCC unroll 24
@@ -77,7 +66,7 @@ template <int R, bool kTail>
 inline void load_tails(const float* m, long m_row, Tail (&tail)[R]) {
   if constexpr (kTail) {
     for (int r = 0; r < R; ++r) {
-      tail[r] = load_tail(m + r * m_row);
+      tail[r] = load_full<Tail>(m + r * m_row);
     }
   }
 }
@@ -86,7 +75,7 @@ template <int R, bool kTail>
 inline void store_tails(const Tail (&tail)[R], float* m, long m_row) {
   if constexpr (kTail) {
     for (int r = 0; r < R; ++r) {
-      store_tail(tail[r], m + r * m_row);
+      store_full(tail[r], m + r * m_row);
     }
   }
 }

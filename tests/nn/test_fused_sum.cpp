@@ -17,14 +17,6 @@
 namespace runner::test {
 
 namespace {
-Model model_of(const std::string& yaml, const Shape& input, std::int64_t max_batch) {
-  const YAML::Node list = load_yaml_string(yaml, "test");
-  const std::vector<YAML::Node> layers(list.begin(), list.end());
-  Model model = build_layers(layers, input, 42, "test");
-  model.prepare(max_batch);
-  return model;
-}
-
 // The index of the layer named `name`.
 std::size_t index_of(const Model& m, const std::string& name) {
   for (std::size_t i = 0; i < m.size(); ++i) {
@@ -54,6 +46,22 @@ std::vector<float> inference_bits(Model& m, const Tensor& x) {
   }
   const Tensor& y = m.forward(x, Pass{Mode::kEval, 0});
   return {y.data(), y.data() + y.size()};
+}
+
+// Graphs (YAML, input shape) whose Add is named sum: whether the layer before the Add counts as
+// computing it in inference (`fused`), and the same inference bits with fusion on and off.
+void check_sums(const std::vector<std::pair<std::string, Shape>>& graphs, bool fused) {
+  for (const auto& graph : graphs) {
+    const std::string& yaml = graph.first;
+    const Shape& input = graph.second;
+    INFO(yaml);
+    const Tensor x = sine_input(input.with_batch(3));
+    Model on = make_layers_model(yaml, input, 3);
+    Model off = make_layers_model(yaml, input, 3);
+    off.set_fusion(false);
+    CHECK(on.fuses_next(index_of(on, "sum") - 1, Mode::kEval) == fused);
+    CHECK(bitwise_equal(inference_bits(on, x), inference_bits(off, x)));
+  }
 }
 
 // A residual block around `conv` (the block's convolution, named c) on `input`: the shortcut is
@@ -143,8 +151,8 @@ TEST_SUITE("model") {
       INFO(yaml);
       for (const long batch : {5L, 1L}) {
         const Tensor x = sine_input(b.input.with_batch(batch));
-        Model fused = model_of(yaml, b.input, batch);
-        Model plain = model_of(yaml, b.input, batch);
+        Model fused = make_layers_model(yaml, b.input, batch);
+        Model plain = make_layers_model(yaml, b.input, batch);
         plain.set_fusion(false);
         CHECK(fused.fuses_next(index_of(fused, "sum") - 1, Mode::kEval));
         CHECK_FALSE(fused.fuses_next(index_of(fused, "sum") - 1, Mode::kTrain));
@@ -174,22 +182,12 @@ TEST_SUITE("model") {
              {type: Add, name: sum, inputs: [input_1, act]}, {type: Flatten}])",
          Shape{5, 6, 4}},
     };
-    for (const auto& graph : graphs) {
-      const std::string& yaml = graph.first;
-      const Shape& input = graph.second;
-      INFO(yaml);
-      const Tensor x = sine_input(input.with_batch(9));
-      Model fused = model_of(yaml, input, 9);
-      Model plain = model_of(yaml, input, 9);
-      plain.set_fusion(false);
-      CHECK(fused.fuses_next(index_of(fused, "sum") - 1, Mode::kEval));
-      CHECK(bitwise_equal(inference_bits(fused, x), inference_bits(plain, x)));
-    }
+    check_sums(graphs, true);
   }
 
   TEST_CASE("A residual Add is not fused where the convolution cannot compute it") {
     // A pooled convolution (the sum would come before the pooling), a dilated Winograd one (its
-    // tiles are of phase images), an Add of three inputs, and a shortcut read after the chain.
+    // tiles are of phase images), an Add of three inputs, and an Add of a tensor with itself.
     const std::vector<std::pair<std::string, Shape>> graphs{
         {R"([{type: MaxPooling2D, name: q, pool_size: 2},
              {type: Conv2D, name: d, filters: 8, kernel_size: 1},
@@ -209,18 +207,7 @@ TEST_SUITE("model") {
              {type: Add, name: sum, inputs: [c, c]}, {type: Flatten}])",
          Shape{6, 6, 4}},
     };
-    for (const auto& graph : graphs) {
-      const std::string& yaml = graph.first;
-      const Shape& input = graph.second;
-      INFO(yaml);
-      const Tensor x = sine_input(input.with_batch(3));
-      Model fused = model_of(yaml, input, 3);
-      Model plain = model_of(yaml, input, 3);
-      plain.set_fusion(false);
-      const std::size_t sum = index_of(fused, "sum");
-      CHECK_FALSE(fused.fuses_next(sum - 1, Mode::kEval));
-      CHECK(bitwise_equal(inference_bits(fused, x), inference_bits(plain, x)));
-    }
+    check_sums(graphs, false);
   }
 
   TEST_CASE("Residual stages fuse their sums and keep the bits in inference groups") {
@@ -248,8 +235,8 @@ TEST_SUITE("model") {
     const Shape input{28, 28, 1};
     const long batch = 70;
     const Tensor x = sine_input(input.with_batch(batch));
-    Model fused = model_of(resnet, input, batch);
-    Model plain = model_of(resnet, input, batch);
+    Model fused = make_layers_model(resnet, input, batch);
+    Model plain = make_layers_model(resnet, input, batch);
     plain.set_fusion(false);
     CHECK(fused.inference_group(batch) < batch);
     for (const char* const add : {"s1_add", "s2_add"}) {

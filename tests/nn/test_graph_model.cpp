@@ -13,16 +13,6 @@
 namespace runner::test {
 
 namespace {
-// A model from a YAML list of layer entries.
-Model graph_model(const std::string& yaml, const Shape& input, std::int64_t max_batch,
-                  std::uint32_t seed = 42) {
-  const YAML::Node list = load_yaml_string(yaml, "test");
-  const std::vector<YAML::Node> layers(list.begin(), list.end());
-  Model model = build_layers(layers, input, seed, "test");
-  model.prepare(max_batch);
-  return model;
-}
-
 // Output and every parameter gradient of one forward and backward pass.
 std::vector<float> pass_bits(Model& model, const Tensor& x) {
   return training_bits(model, x, 5, 1, 1);
@@ -60,7 +50,7 @@ const char* const kConvGraph = R"([
 
 TEST_SUITE("graph model") {
   TEST_CASE("Gradients through fan-out and every merge layer match finite differences") {
-    Model m = graph_model(kDenseGraph, Shape{4}, 3);
+    Model m = make_layers_model(kDenseGraph, Shape{4}, 3);
     CHECK(m.is_graph());
     CHECK(m.consumer_count(0) == 5);  // a: b (the next layer), add, gate, average, concatenate
     CHECK(m.output_shape() == Shape{3});
@@ -72,14 +62,14 @@ TEST_SUITE("graph model") {
   // branch of plain functions of the input) get no output gradient: the layers after them
   // compute no input gradient for them, and the weights' gradients are unchanged.
   TEST_CASE("Backward computes no gradient for a start that learns nothing") {
-    Model graph = graph_model(R"([
+    Model graph = make_layers_model(R"([
       {type: Activation, name: squashed, activation: tanh},
       {type: Dense, name: a, units: 4, inputs: input_1},
       {type: Dense, name: b, units: 4, inputs: squashed},
       {type: Add, name: total, inputs: [a, b]},
       {type: Activation, name: out, activation: tanh}
     ])",
-                              Shape{5}, 3);
+                                    Shape{5}, 3);
     CHECK(!graph.wants_gradient(0));
     for (std::size_t i = 1; i < graph.size(); ++i) {
       CHECK(graph.wants_gradient(i));
@@ -87,13 +77,13 @@ TEST_SUITE("graph model") {
     CHECK(model_param_gradcheck(graph, sine_input(Shape{3, 5}), Pass{Mode::kTrain, 0}, 1e-3F) <
           2e-3);
 
-    Model chain = graph_model(R"([
+    Model chain = make_layers_model(R"([
       {type: Flatten},
       {type: Dropout, rate: 0.0},
       {type: Dense, units: 4, activation: tanh},
       {type: Dense, units: 3}
     ])",
-                              Shape{2, 3, 2}, 3);
+                                    Shape{2, 3, 2}, 3);
     CHECK(!chain.wants_gradient(0));
     CHECK(!chain.wants_gradient(1));
     CHECK(chain.wants_gradient(2));
@@ -103,7 +93,7 @@ TEST_SUITE("graph model") {
   }
 
   TEST_CASE("Maximum and Minimum send the gradient to the input holding the extreme") {
-    Model m = graph_model(R"([
+    Model m = make_layers_model(R"([
       {type: Dense, name: a, units: 5},
       {type: Dense, name: b, units: 5, inputs: input_1},
       {type: Dense, name: c, units: 5, inputs: input_1},
@@ -111,7 +101,7 @@ TEST_SUITE("graph model") {
       {type: Minimum, inputs: [a, b, c]},
       {type: Concatenate, inputs: [maximum, minimum]},
       {type: Dense, units: 2}])",
-                          Shape{3}, 4);
+                                Shape{3}, 4);
     const Tensor x = sine_input(Shape{4, 3});
     CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}, 1e-4F) < 2e-3);
   }
@@ -127,15 +117,15 @@ TEST_SUITE("graph model") {
         smooth.replace(at, from.size(), to);
       }
     }
-    Model m = graph_model(smooth, Shape{6, 6, 2}, 2);
+    Model m = make_layers_model(smooth, Shape{6, 6, 2}, 2);
     const Tensor x = sine_input(Shape{2, 6, 6, 2});
     CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}, 1e-3F) < 3e-3);
   }
 
   TEST_CASE("Fusion in a graph model changes no output or gradient bit") {
     // The stem fuses its pooling (only the pooling reads it); c2 feeds only the sum.
-    Model fused = graph_model(kConvGraph, Shape{8, 8, 2}, 4);
-    Model plain = graph_model(kConvGraph, Shape{8, 8, 2}, 4);
+    Model fused = make_layers_model(kConvGraph, Shape{8, 8, 2}, 4);
+    Model plain = make_layers_model(kConvGraph, Shape{8, 8, 2}, 4);
     plain.set_fusion(false);
     const Tensor x = sine_input(Shape{4, 8, 8, 2});
     CHECK(bitwise_equal(pass_bits(fused, x), pass_bits(plain, x)));
@@ -143,14 +133,14 @@ TEST_SUITE("graph model") {
 
   TEST_CASE("Shared gradient buffers change no bit in a graph model") {
     // Fan-out sums, merges writing several inputs' gradients, hand-overs (Reshape, Flatten).
-    Model dense = graph_model(kDenseGraph, Shape{4}, 3);
-    Model dense_apart = graph_model(kDenseGraph, Shape{4}, 3);
+    Model dense = make_layers_model(kDenseGraph, Shape{4}, 3);
+    Model dense_apart = make_layers_model(kDenseGraph, Shape{4}, 3);
     dense_apart.set_gradient_sharing(false);
     CHECK(dense.gradient_buffer_count() < dense_apart.gradient_buffer_count());
     const Tensor v = sine_input(Shape{3, 4});
     CHECK(bitwise_equal(pass_bits(dense, v), pass_bits(dense_apart, v)));
-    Model conv = graph_model(kConvGraph, Shape{8, 8, 2}, 4);
-    Model conv_apart = graph_model(kConvGraph, Shape{8, 8, 2}, 4);
+    Model conv = make_layers_model(kConvGraph, Shape{8, 8, 2}, 4);
+    Model conv_apart = make_layers_model(kConvGraph, Shape{8, 8, 2}, 4);
     conv_apart.set_gradient_sharing(false);
     CHECK(conv.gradient_buffer_count() < conv_apart.gradient_buffer_count());
     const Tensor x = sine_input(Shape{4, 8, 8, 2});
@@ -174,8 +164,8 @@ TEST_SUITE("graph model") {
       {type: Flatten},
       {type: Dense, units: 3}
     ])";
-    Model fused = graph_model(graph, Shape{6, 6, 2}, 5);
-    Model plain = graph_model(graph, Shape{6, 6, 2}, 5);
+    Model fused = make_layers_model(graph, Shape{6, 6, 2}, 5);
+    Model plain = make_layers_model(graph, Shape{6, 6, 2}, 5);
     plain.set_fusion(false);
     int merges = 0;
     for (std::size_t i = 0; i < fused.size(); ++i) {
@@ -202,8 +192,8 @@ TEST_SUITE("graph model") {
       {type: MaxPooling2D, pool_size: 2, inputs: conv2d},
       {type: Flatten, inputs: [max_pooling2d]},
       {type: Dense, units: 5, activation: softmax, inputs: flatten}])";
-    Model a = graph_model(list, Shape{8, 8, 1}, 3);
-    Model b = graph_model(graph, Shape{8, 8, 1}, 3);
+    Model a = make_layers_model(list, Shape{8, 8, 1}, 3);
+    Model b = make_layers_model(graph, Shape{8, 8, 1}, 3);
     CHECK_FALSE(a.is_graph());
     CHECK(b.is_graph());
     const Tensor x = sine_input(Shape{3, 8, 8, 1});
@@ -214,7 +204,7 @@ TEST_SUITE("graph model") {
     const Tensor x = sine_input(Shape{64, 8, 8, 2});  // the broadcast gate spans chunks
     const auto run = [&](int threads) {
       return with_threads(threads, [&] {
-        Model m = graph_model(kConvGraph, Shape{8, 8, 2}, 64);
+        Model m = make_layers_model(kConvGraph, Shape{8, 8, 2}, 64);
         return pass_bits(m, x);
       });
     };
@@ -222,13 +212,13 @@ TEST_SUITE("graph model") {
   }
 
   TEST_CASE("A graph model's summary is Keras' Functional summary") {
-    const Model m = graph_model(R"([
+    const Model m = make_layers_model(R"([
       {type: Conv2D, name: stem, filters: 2, kernel_size: 3, padding: same},
       {type: Conv2D, filters: 2, kernel_size: 3, padding: same},
       {type: Add, inputs: [stem, conv2d]},
       {type: Flatten},
       {type: Dense, units: 3}])",
-                                Shape{4, 4, 1}, 1);
+                                      Shape{4, 4, 1}, 1);
     // Keras 2.11 print_summary of a non-sequential model: line_length 98, columns at
     // 32/53/65/98, the InputLayer row, connections as Python's str() of a list, wrapped after
     // "',".
@@ -277,7 +267,7 @@ TEST_SUITE("graph model") {
   }
 
   TEST_CASE("A chain-shaped graph prints Keras' sequential-like summary with its InputLayer") {
-    const Model m = graph_model("[{type: Dense, units: 2, inputs: input_1}]", Shape{3}, 1);
+    const Model m = make_layers_model("[{type: Dense, units: 2, inputs: input_1}]", Shape{3}, 1);
     const std::string summary = m.summary("model");
     CHECK(summary.find("Connected to") == std::string::npos);
     CHECK(summary.find(" input_1 (InputLayer)        [(None, 3)]               0         \n") !=
@@ -287,7 +277,7 @@ TEST_SUITE("graph model") {
   TEST_CASE("A bad graph is refused with the layer and its position") {
     const auto error = [](const std::string& yaml, const Shape& input) {
       try {
-        (void)graph_model(yaml, input, 1);
+        (void)make_layers_model(yaml, input, 1);
       } catch (const ConfigError& e) {
         return std::string(e.what());
       }

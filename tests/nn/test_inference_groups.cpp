@@ -12,14 +12,6 @@
 namespace runner::test {
 
 namespace {
-Model model_of(const std::string& yaml, const Shape& input, std::int64_t max_batch) {
-  const YAML::Node list = load_yaml_string(yaml, "test");
-  const std::vector<YAML::Node> layers(list.begin(), list.end());
-  Model model = build_layers(layers, input, 42, "test");
-  model.prepare(max_batch);
-  return model;
-}
-
 std::vector<float> inference_bits(Model& model, const Tensor& x) {
   const Tensor& y = model.forward(x, Pass{});
   return {y.data(), y.data() + y.size()};
@@ -57,7 +49,7 @@ TEST_SUITE("model") {
     const long batch = 150;  // four full groups and a short one
     const Tensor x = sine_input(input.with_batch(batch));
     for (const char* const yaml : {kConvolutions, kWithGemms}) {
-      Model model = model_of(yaml, input, batch);
+      Model model = make_layers_model(yaml, input, batch);
       // 28x28x32 floats a sample: 15 MB for the batch, past the cache budget, and 6.4 MB for
       // 64 samples: the smaller groups.
       REQUIRE(model.inference_group(batch) == Model::kLargeActivationGroup);
@@ -82,12 +74,12 @@ TEST_SUITE("model") {
   TEST_CASE("Inference groups are sized by the activations the layers write") {
     // The 28x28x32 convolution computes its pooling: it writes 14x14x32 floats a sample, so
     // groups of 64 (1.6 MB each) fit the budget; with fusion off it writes the 28x28x32 too.
-    Model model = model_of(R"([
+    Model model = make_layers_model(R"([
       {type: Conv2D, filters: 32, kernel_size: 3, padding: same, activation: relu},
       {type: MaxPooling2D, pool_size: 2},
       {type: Conv2D, filters: 32, kernel_size: 3, padding: same, activation: relu},
       {type: GlobalAveragePooling2D}])",
-                           Shape{28, 28, 1}, 256);
+                                    Shape{28, 28, 1}, 256);
     CHECK(model.inference_group(256) == Model::kInferenceGroup);
     model.set_fusion(false);
     CHECK(model.inference_group(256) == Model::kLargeActivationGroup);
@@ -96,8 +88,8 @@ TEST_SUITE("model") {
   }
 
   TEST_CASE("Inference of small activations runs the batch whole") {
-    Model mlp = model_of("[{type: Dense, units: 512, activation: relu}, {type: Dense, units: 2}]",
-                         Shape{30}, 256);
+    Model mlp = make_layers_model(
+        "[{type: Dense, units: 512, activation: relu}, {type: Dense, units: 2}]", Shape{30}, 256);
     CHECK(mlp.inference_group(256) == 256);  // 512 floats a sample: 0.5 MB for the batch
   }
 }

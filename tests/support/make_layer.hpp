@@ -2,6 +2,7 @@
 // Builds one-layer models through the registry, as the experiment file would.
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "framework/config/experiment.hpp"
 #include "framework/core/yaml_reader.hpp"
@@ -13,6 +14,16 @@ namespace runner::test {
 inline Model make_layer_model(const std::string& yaml, const Shape& input, std::int64_t max_batch,
                               std::uint32_t seed = 42) {
   Model model = build_layers({load_yaml_string(yaml, "test")}, input, seed, "test");
+  model.prepare(max_batch);
+  return model;
+}
+
+// A model from a YAML list of layer entries (a graph when they name their inputs).
+inline Model make_layers_model(const std::string& yaml, const Shape& input, std::int64_t max_batch,
+                               std::uint32_t seed = 42) {
+  const YAML::Node list = load_yaml_string(yaml, "test");
+  const std::vector<YAML::Node> layers(list.begin(), list.end());
+  Model model = build_layers(layers, input, seed, "test");
   model.prepare(max_batch);
   return model;
 }
