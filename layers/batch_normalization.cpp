@@ -111,11 +111,7 @@ class BatchNormalization final : public Layer, public DeferredInputGradient {
     }
     kernels::ChannelAffine applied = affine();
     if (sums_ && !training_) {
-      if (pass.addend == nullptr || pass.addend->size() != output.size()) {
-        throw std::logic_error("BatchNormalization: a fused sum without its addend");
-      }
-      applied.addend = pass.addend->data();
-      applied.sum_relu = sum_relu_;
+      add_fused_sum(applied, pass, output, sum_relu_, kType);
     }
     kernels::batch_norm_apply(g, input.data(), applied, output.data());
   }

@@ -197,11 +197,7 @@ class Conv2D final : public Layer {
                    : kernels::ChannelAffine{.scale = nullptr, .shift = nullptr};
     const bool sums = sums_ && !training;
     if (sums) {
-      if (pass.addend == nullptr || pass.addend->size() != output.size()) {
-        throw std::logic_error("Conv2D: a fused sum without its addend");
-      }
-      affine.addend = pass.addend->data();
-      affine.sum_relu = sum_relu_;
+      add_fused_sum(affine, pass, output, sum_relu_, kType);
     }
     const kernels::Conv2DEpilogue epilogue{.act = activation_.applied(),
                                            .pooling = pooling,

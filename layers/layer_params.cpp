@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #include "framework/core/errors.hpp"
 #include "framework/core/rng.hpp"
@@ -76,6 +77,15 @@ kernels::ChannelAffine channel_affine(const float* scale, const float* shift,
     affine.then = {.fn = *fn, .alpha = after.alpha};
   }
   return affine;
+}
+
+void add_fused_sum(kernels::ChannelAffine& affine, const Pass& pass, const Tensor& output,
+                   bool relu, std::string_view layer) {
+  if (pass.addend == nullptr || pass.addend->size() != output.size()) {
+    throw std::logic_error(fmt::format("{}: a fused sum without its addend", layer));
+  }
+  affine.addend = pass.addend->data();
+  affine.sum_relu = relu;
 }
 
 YAML::Node pair_node(Pair p) {

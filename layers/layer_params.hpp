@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "framework/core/rng.hpp"
 #include "framework/core/schema.hpp"
@@ -56,6 +57,11 @@ class TakenActivation {
 // A layer's inference_affine as the kernels apply it: y = x * scale + shift, then `after`.
 kernels::ChannelAffine channel_affine(const float* scale, const float* shift,
                                       const Layer::ElementwiseFunction& after);
+// `affine` then the residual Add a layer took (Layer::fuse_sum): pass.addend added to `output`,
+// then max(0, .) with `relu`. Throws std::logic_error when the model handed no addend of
+// output's size (`layer` names the layer type).
+void add_fused_sum(kernels::ChannelAffine& affine, const Pass& pass, const Tensor& output,
+                   bool relu, std::string_view layer);
 YAML::Node pair_node(Pair p);
 
 // Output length and leading pad of one spatial axis, as TensorFlow computes them.

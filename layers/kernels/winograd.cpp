@@ -1003,15 +1003,9 @@ class Winograd {
 // register each (36 of them did not fit the integer registers).
 template <typename Fn>
 void with_product_stride(long channels, const Fn& fn) {
-  with_constant<kMaxVecs>(channels / kLanes, [&](auto nv) {
-    constexpr long kVecFloats = decltype(nv)::value * kLanes;
-    if (channels % kLanes != 0) {  // AVX-512's 24, 40 and 56: Vecs and 8 floats
-      if constexpr (kLanes == 16 && decltype(nv)::value < kMaxVecs) {
-        fn(std::integral_constant<long, kPointProductRows*(kVecFloats + 8)>{});
-      }
-    } else {
-      fn(std::integral_constant<long, kPointProductRows * kVecFloats>{});
-    }
+  assert(point_products_apply(channels));  // so a multiple of 8 up to 64
+  with_constant<8>(channels / 8, [&](auto eighths) {
+    fn(std::integral_constant<long, kPointProductRows * 8 * decltype(eighths)::value>{});
   });
 }
 
