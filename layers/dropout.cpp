@@ -127,6 +127,12 @@ class Dropout final : public StatelessLayer {
     }
   }
 
+  // Identity in inference, and in training at rate 0 (forward() below still copies for the
+  // model's first layer).
+  [[nodiscard]] bool passes_input_on(Mode mode) const override {
+    return mode == Mode::kEval || rate_ == 0.0;
+  }
+
   void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
     const std::size_t n = input.size();
     masked_ = pass.mode == Mode::kTrain && rate_ > 0.0;

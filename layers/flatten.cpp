@@ -29,7 +29,7 @@ class Flatten final : public StatelessLayer {
 
   void prepare(const Shape& /*input*/, std::int64_t /*max_batch*/) override {}
 
-  [[nodiscard]] bool reshapes_only() const override { return true; }
+  [[nodiscard]] bool passes_input_on(Mode /*mode*/) const override { return true; }
 
   void forward(const Tensor& input, Tensor& output, const Pass& /*pass*/) override {
     std::copy(input.data(), input.data() + input.size(), output.data());

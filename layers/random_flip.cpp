@@ -48,6 +48,9 @@ class RandomFlip final : public StatelessLayer {
     flips_.resize(static_cast<std::size_t>(max_batch));
   }
 
+  // Flips only in training.
+  [[nodiscard]] bool passes_input_on(Mode mode) const override { return mode == Mode::kEval; }
+
   void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
     const auto batch = static_cast<std::size_t>(input.batch());
     const std::uint64_t key = derive_seed(seed_, pass.step);

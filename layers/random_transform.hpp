@@ -30,6 +30,8 @@ class RandomTransform : public StatelessLayer {
 
   [[nodiscard]] Shape output_shape(const Shape& input) const override;
   void prepare(const Shape& input, std::int64_t max_batch) override;
+  // Transforms only in training.
+  [[nodiscard]] bool passes_input_on(Mode mode) const override { return mode == Mode::kEval; }
   void forward(const Tensor& input, Tensor& output, const Pass& pass) override;
   void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
                 Tensor* grad_input) override;

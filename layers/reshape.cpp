@@ -74,7 +74,7 @@ class Reshape final : public StatelessLayer {
     }
   }
 
-  [[nodiscard]] bool reshapes_only() const override { return true; }
+  [[nodiscard]] bool passes_input_on(Mode /*mode*/) const override { return true; }
 
   [[nodiscard]] YAML::Node config() const override { return params_.resolved(); }
 

@@ -126,11 +126,13 @@ class Layer {
   // max(0, .) when *relu (Add, with the ReLU it fuses): what fuse_sum offers a layer before it.
   virtual bool inference_sum(bool* /*relu*/) const { return false; }
 
-  // Whether the output holds the input's floats in the same order, only the shape changing
-  // (Flatten). The model then hands the input's buffer on as the output, and the output
-  // gradient's buffer back as the input gradient, instead of calling forward() and backward()
-  // (which must still copy: the model's first layer reads an input the model does not own).
-  [[nodiscard]] virtual bool reshapes_only() const { return false; }
+  // Whether, in `mode`, the output holds the input's floats in the same order, only the shape
+  // changing: Flatten and Reshape always, Dropout and the random augmentation layers in
+  // inference. The model then hands the input's buffer on as the output (and in training the
+  // output gradient's buffer back as the input gradient) instead of calling forward() and
+  // backward(), which must still copy: the model's first layer reads an input the model does not
+  // own.
+  [[nodiscard]] virtual bool passes_input_on(Mode /*mode*/) const { return false; }
 
   // The layer as a merge layer (several inputs, framework/nn/merge_layer.hpp), or null.
   virtual MergeLayer* as_merge() { return nullptr; }

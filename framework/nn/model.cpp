@@ -162,10 +162,13 @@ void Model::build(const Shape& input_shape, std::uint64_t seed) {
 
 void Model::check_graph() {
   consumers_.assign(entries_.size(), 0);
+  input_readers_ = 0;
   for (const Entry& e : entries_) {
     for (const long input : e.inputs) {
       if (input != kModelInput) {
         ++consumers_[static_cast<std::size_t>(input)];
+      } else {
+        ++input_readers_;
       }
     }
   }
@@ -399,7 +402,7 @@ void Model::plan_gradient_buffers() {
   // layer's own buffer than alone).
   std::vector<std::vector<std::size_t>> frees_after(n);
   for (std::size_t x = 0; x + 1 < n && gradient_sharing_on_; ++x) {
-    if (hands_buffer_on(x)) {
+    if (hands_buffer_on(x, Mode::kTrain)) {
       continue;  // its gradient's buffer becomes its input's
     }
     const std::size_t reader = x > 0 && fuses_next(x - 1, Mode::kTrain) ? x - 1 : x;
@@ -416,7 +419,7 @@ void Model::plan_gradient_buffers() {
   for (std::size_t i = n; i-- > 0;) {
     const Entry& e = entries_[i];
     scratch_buffer[i].assign(e.inputs.size(), -1);
-    if (hands_buffer_on(i)) {
+    if (hands_buffer_on(i, Mode::kTrain)) {
       buffer_of[static_cast<std::size_t>(e.inputs[0])] = buffer_of[i];
     } else if (runs_backward(i)) {
       for (std::size_t k = 0; k < e.inputs.size(); ++k) {
@@ -475,11 +478,12 @@ bool Model::runs_backward(std::size_t i) const {
   return !(i > 0 && fuses_next(i - 1, Mode::kTrain)) && wants_gradient_[i];
 }
 
-bool Model::hands_buffer_on(std::size_t i) const {
+bool Model::hands_buffer_on(std::size_t i, Mode mode) const {
   // Not on the model input (the caller's) nor from the last layer (callers keep the output),
   // and only from a layer nobody else reads.
   const Entry& e = entries_[i];
-  return e.inputs.front() != kModelInput && i + 1 < entries_.size() && e.layer->reshapes_only() &&
+  return e.inputs.front() != kModelInput && i + 1 < entries_.size() &&
+         e.layer->passes_input_on(mode) &&
          consumers_[static_cast<std::size_t>(e.inputs.front())] == 1;
 }
 
@@ -521,7 +525,22 @@ std::int64_t Model::inference_group(std::int64_t batch) const {
   return std::min(group, batch);
 }
 
+bool Model::takes_model_input(std::size_t i, Mode mode) const {
+  // Inference only: training's caller may still read its batch.
+  const Entry& e = entries_[i];
+  return mode == Mode::kEval && e.inputs.front() == kModelInput && i + 1 < entries_.size() &&
+         input_readers_ == 1 && e.layer->passes_input_on(mode);
+}
+
 const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
+  return forward_from(x, pass, nullptr);
+}
+
+const Tensor& Model::forward_taking(Tensor& x, const Pass& pass) {
+  return forward_from(x, pass, &x);
+}
+
+const Tensor& Model::forward_from(const Tensor& x, const Pass& pass, Tensor* takeable) {
   const std::int64_t batch = x.batch();
   if (batch > max_batch_ || x.shape().without_batch() != input_shape_) {
     throw Error(fmt::format("model input {} does not fit the prepared shape {} (max batch {})",
@@ -530,7 +549,7 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
   }
   const std::int64_t group = pass.mode == Mode::kEval ? inference_group(batch) : batch;
   if (group == batch) {
-    return forward_batch(x, pass);
+    return forward_batch(x, pass, takeable);
   }
   // Group by group through every layer: each group's activations stay in cache from one layer
   // to the next (a whole batch's went to memory and back: the dilated model's inference at
@@ -544,18 +563,25 @@ const Tensor& Model::forward(const Tensor& x, const Pass& pass) {
     const auto first = static_cast<std::size_t>(n0);
     const auto samples = static_cast<std::size_t>(count);
     std::copy_n(x.data() + first * in_floats, samples * in_floats, group_input_.data());
-    const Tensor& y = forward_batch(group_input_, pass);
+    const Tensor& y = forward_batch(group_input_, pass, &group_input_);
     std::copy_n(y.data(), samples * out_floats, grouped_output_.data() + first * out_floats);
   }
   return grouped_output_;
 }
 
-const Tensor& Model::forward_batch(const Tensor& x, const Pass& pass) {
+const Tensor& Model::forward_batch(const Tensor& x, const Pass& pass, Tensor* takeable) {
   const std::int64_t batch = x.batch();
   last_input_ = &x;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const Shape output_shape = entries_[i].output_shape.with_batch(batch);
-    if (hands_buffer_on(i)) {
+    if (takeable != nullptr && takes_model_input(i, pass.mode)) {
+      // x's buffer becomes this output; x gets this layer's, of as much room as x had or more.
+      takeable->reserve(static_cast<std::size_t>(max_batch_) * takeable->sample_size());
+      std::swap(activations_[i], *takeable);
+      activations_[i].resize(output_shape);
+      continue;
+    }
+    if (hands_buffer_on(i, pass.mode)) {
       // The input's output becomes this one (equal capacities: the same element count).
       std::swap(activations_[i], activations_[static_cast<std::size_t>(entries_[i].inputs[0])]);
       activations_[i].resize(output_shape);
@@ -625,7 +651,7 @@ void Model::backward(const Tensor& grad_output) {
     return i == last ? grad_output : *deltas_[i];
   };
   for (std::size_t i = entries_.size(); i-- > 0;) {
-    if (hands_buffer_on(i)) {
+    if (hands_buffer_on(i, Mode::kTrain)) {
       // Undo forward's hand-over (the input's layer reads its own output in its backward); the
       // gradient's buffer is the input's already (plan_gradient_buffers).
       const auto input = static_cast<std::size_t>(entries_[i].inputs[0]);

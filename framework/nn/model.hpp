@@ -47,6 +47,11 @@ class Model {
   // batch whose activations outgrow the caches runs it inference_group() samples at a time
   // through every layer.
   const Tensor& forward(const Tensor& x, const Pass& pass);
+  // forward() for callers that refill x for every batch (evaluate, predict): in inference, a
+  // first layer that passes its input on (Layer::passes_input_on: a Flatten before Dense layers)
+  // takes x's buffer instead of copying it. x's contents are then unspecified; it keeps room for
+  // prepare()'s max batch.
+  const Tensor& forward_taking(Tensor& x, const Pass& pass);
   // The samples an inference forward of `batch` takes through the layers at once: all of them,
   // or a group when the batch's largest activation passes kInferenceCacheBytes (and grouping is
   // on, the default; off is the reference tests compare it with). The group is kInferenceGroup
@@ -66,6 +71,10 @@ class Model {
   void set_fusion(bool on);
   // Whether layer i computes layer i + 1 in passes of `mode` (Layer::fuse_next).
   [[nodiscard]] bool fuses_next(std::size_t i, Mode mode) const;
+  // Whether layer i passes its input's buffer on instead of running in `mode`
+  // (Layer::passes_input_on; not from the model's input, nor the last layer, nor to a second
+  // reader).
+  [[nodiscard]] bool hands_buffer_on(std::size_t i, Mode mode) const;
 
   // The last layer stops applying softmax; returns whether it did.
   bool use_logits_output();
@@ -142,7 +151,11 @@ class Model {
   // Runs layer i forward into `out` (merge layers with all their inputs).
   void forward_layer(std::size_t i, Tensor& out, const Pass& pass);
   // Every layer forward on the whole of x.
-  const Tensor& forward_batch(const Tensor& x, const Pass& pass);
+  const Tensor& forward_batch(const Tensor& x, const Pass& pass, Tensor* takeable = nullptr);
+  // forward() of x, whose buffer a first layer may take when `takeable` (x itself) is set.
+  const Tensor& forward_from(const Tensor& x, const Pass& pass, Tensor* takeable);
+  // Whether layer i, in `mode`, takes the buffer of the model input it alone reads.
+  [[nodiscard]] bool takes_model_input(std::size_t i, Mode mode) const;
   // Asks each layer whether it fuses its successor (fusion_), then plan_fused_sums.
   void plan_fusion();
   // Offers each inference chain's head the residual Add right after the chain (Layer::fuse_sum);
@@ -154,8 +167,6 @@ class Model {
   [[nodiscard]] bool gradient_flows_to(long input) const;
   // Whether backward calls layer i's backward (a layer not handing its buffer on).
   [[nodiscard]] bool runs_backward(std::size_t i) const;
-  // Whether layer i (a reshape) passes its input's buffer on instead of running.
-  [[nodiscard]] bool hands_buffer_on(std::size_t i) const;
   // Shares buffers among the output gradients and sum scratch that are never needed at the same
   // time in backward (after prepare() and whenever fusion changes).
   void plan_gradient_buffers();
@@ -167,6 +178,7 @@ class Model {
   std::string input_name_ = "input_1";
   bool graph_ = false;
   std::vector<std::size_t> consumers_;         // consumers_[i]: layers reading layer i
+  std::size_t input_readers_ = 0;              // layers reading the model input
   std::vector<bool> wants_gradient_;           // [i]: backward needs dL/d(output of layer i)
   std::vector<std::vector<bool>> sums_into_;   // [i][k]: input k's gradient is added
   std::vector<std::vector<Tensor*>> scratch_;  // [i][k]: its buffer when it is

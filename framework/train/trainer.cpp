@@ -58,7 +58,7 @@ Evaluation evaluate(Model& model, const Objective& objective, const Part& part,
     gather_batch(*part.set,
                  indices.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count)),
                  objective.preprocessing, x, y);
-    const Tensor& out = model.forward(x, Pass{Mode::kEval, 0});
+    const Tensor& out = model.forward_taking(x, Pass{Mode::kEval, 0});
     loss_sum += objective.loss.compute(out, y, model.outputs_logits(), nullptr, 0);
     if (!objective.metrics.empty()) {  // no copy of the outputs for no metric
       objective.metrics.update(metric_outputs(objective, model, out, probs), y, sums);
@@ -86,7 +86,7 @@ Tensor predict(Model& model, const Objective& objective, const Samples& set,
                  indices.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count)),
                  objective.preprocessing, x, y);
     const Tensor& p =
-        metric_outputs(objective, model, model.forward(x, Pass{Mode::kEval, 0}), probs);
+        metric_outputs(objective, model, model.forward_taking(x, Pass{Mode::kEval, 0}), probs);
     std::copy(p.data(), p.data() + p.size(), all.data() + static_cast<std::size_t>(begin) * width);
   }
   return all;

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -210,7 +211,7 @@ TEST_SUITE("model") {
     }
   }
 
-  // Flatten in the middle of a model runs as a buffer hand-over (Layer::reshapes_only): the
+  // Flatten in the middle of a model runs as a buffer hand-over (Layer::passes_input_on): the
   // Conv2D before it must still find its own output in backward (its ReLU derivative reads it),
   // also after eval passes and earlier steps have moved the buffers around.
   TEST_CASE("A Flatten between layers hands buffers on and the model's gradients stay right") {
@@ -221,7 +222,7 @@ TEST_SUITE("model") {
          load_yaml_string("{type: Dense, units: 4, activation: tanh}", "t")},
         Shape{5, 4, 2}, 3, "t");
     m.prepare(3);
-    REQUIRE(m.entry(1).layer->reshapes_only());
+    REQUIRE(m.entry(1).layer->passes_input_on(Mode::kTrain));
     const Tensor x = sine_input(Shape{3, 5, 4, 2});
     const Tensor first = m.forward(x, Pass{Mode::kTrain, 0});
     m.backward(first);
@@ -234,6 +235,76 @@ TEST_SUITE("model") {
     }
     (void)m.forward(other, Pass{Mode::kTrain, 0});
     CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}) < 1e-3);
+  }
+
+  // Dropout and RandomFlip are the identity in inference, and Dropout at rate 0 in training too:
+  // the model then hands their input's buffer on (Layer::passes_input_on). Outputs must be the
+  // model's without them, bit for bit, and training must not find a buffer moved by inference.
+  TEST_CASE("Dropout and RandomFlip hand buffers on where they are the identity") {
+    const auto conv = load_yaml_string(
+        "{type: Conv2D, filters: 3, kernel_size: 3, padding: same, activation: relu}", "t");
+    const auto flatten = load_yaml_string("{type: Flatten}", "t");
+    const auto dense = load_yaml_string("{type: Dense, units: 4, activation: tanh}", "t");
+    const Shape in{5, 4, 2};
+    Model plain = build_layers({conv, flatten, dense}, in, 3, "t");
+    plain.prepare(3);
+    const Tensor x = sine_input(Shape{3, 5, 4, 2});
+    for (const double rate : {0.0, 0.5}) {
+      CAPTURE(rate);
+      Model m = build_layers(
+          {conv, load_yaml_string(fmt::format("{{type: Dropout, rate: {}}}", rate), "t"),
+           load_yaml_string("{type: RandomFlip, mode: horizontal}", "t"), flatten, dense},
+          in, 3, "t");
+      m.prepare(3);
+      REQUIRE(m.parameters().size() == plain.parameters().size());
+      std::copy(plain.parameters().begin(), plain.parameters().end(), m.parameters().begin());
+      CHECK(m.hands_buffer_on(1, Mode::kEval));
+      CHECK(m.hands_buffer_on(1, Mode::kTrain) == (rate == 0.0));
+      CHECK(m.hands_buffer_on(2, Mode::kEval));
+      CHECK_FALSE(m.hands_buffer_on(2, Mode::kTrain));
+      const Tensor expected = plain.forward(x, Pass{Mode::kEval, 0});
+      const Tensor trained = m.forward(x, Pass{Mode::kTrain, 0});
+      CHECK(bitwise_equal(expected.span(), m.forward(x, Pass{Mode::kEval, 0}).span()));
+      CHECK(bitwise_equal(expected.span(), m.forward(x, Pass{Mode::kEval, 0}).span()));
+      CHECK(bitwise_equal(trained.span(), m.forward(x, Pass{Mode::kTrain, 0}).span()));
+      (void)m.forward(x, Pass{Mode::kEval, 0});
+      CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}) < 1e-3);
+    }
+    // First in the model, Dropout reads the caller's input: it copies, and gives the same.
+    Model first = build_layers(
+        {load_yaml_string("{type: Dropout, rate: 0.5}", "t"), conv, flatten, dense}, in, 3, "t");
+    first.prepare(3);
+    std::copy(plain.parameters().begin(), plain.parameters().end(), first.parameters().begin());
+    CHECK_FALSE(first.hands_buffer_on(0, Mode::kEval));
+    CHECK(bitwise_equal(plain.forward(x, Pass{Mode::kEval, 0}).span(),
+                        first.forward(x, Pass{Mode::kEval, 0}).span()));
+  }
+
+  // evaluate() and predict() refill their batch tensor each batch, so a first Flatten (or Dropout
+  // in inference) may take its buffer instead of copying it (Model::forward_taking).
+  TEST_CASE("A first Flatten takes the caller's batch in inference and gives the same outputs") {
+    Model m = build_layers({load_yaml_string("{type: Flatten}", "t"),
+                            load_yaml_string("{type: Dense, units: 4, activation: tanh}", "t")},
+                           Shape{5, 4, 2}, 3, "t");
+    m.prepare(3);
+    const Tensor x = sine_input(Shape{3, 5, 4, 2});
+    const Tensor expected = m.forward(x, Pass{Mode::kEval, 0});
+    for (int pass = 0; pass < 3; ++pass) {
+      CAPTURE(pass);
+      Tensor batch = x;  // as gather_batch refills it
+      const float* floats = batch.data();
+      CHECK(bitwise_equal(expected.span(), m.forward_taking(batch, Pass{Mode::kEval, 0}).span()));
+      CHECK(batch.data() != floats);  // taken, not copied
+      const Tensor trained = m.forward(x, Pass{Mode::kTrain, 0});
+      CHECK(bitwise_equal(expected.span(), trained.span()));  // no Dropout: the same function
+    }
+    CHECK(model_param_gradcheck(m, x, Pass{Mode::kTrain, 0}) < 1e-3);
+    // In training the caller's batch stays its own.
+    Tensor batch = x;
+    const float* floats = batch.data();
+    (void)m.forward_taking(batch, Pass{Mode::kTrain, 0});
+    CHECK(batch.data() == floats);
+    CHECK(bitwise_equal(x.span(), batch.span()));
   }
 }
 
