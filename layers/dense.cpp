@@ -2,12 +2,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "framework/core/errors.hpp"
 #include "framework/core/parallel.hpp"
 #include "framework/core/workspace.hpp"
 #include "framework/nn/layer_registry.hpp"
+#include "layers/kernels/batch_norm.hpp"
 #include "layers/kernels/bias.hpp"
 #include "layers/kernels/dense_small.hpp"
 #include "layers/kernels/gemm.hpp"
@@ -113,19 +115,24 @@ class Dense final : public Layer {
 
   void prepare(const Shape& /*input*/, std::int64_t max_batch) override {
     delta_.resize(static_cast<std::size_t>(max_batch * units_));
+    affine_scale_.resize(static_cast<std::size_t>(units_));
+    affine_shift_.resize(static_cast<std::size_t>(units_));
   }
 
-  void forward(const Tensor& input, Tensor& output, const Pass& /*pass*/) override {
+  void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
+    const std::optional<kernels::ChannelAffine> epilogue = inference_epilogue(pass, output);
     const float* bias = use_bias_ ? bias_.data : nullptr;
     const long batch = input.batch();
     if (kernels::dense_few_inputs_apply(inputs_, units_)) {
       small_forward(input, output, kernels::dense_few_inputs, kernel_.data);
+      apply_epilogue(epilogue, output);
       return;
     }
     if (kernels::dense_few_units_apply(inputs_, units_)) {
       kernel_transposed_.resize(static_cast<std::size_t>(inputs_ * units_));
       kernels::transpose_matrices(1, inputs_, units_, kernel_.data, kernel_transposed_.data());
       small_forward(input, output, kernels::dense_few_units, kernel_transposed_.data());
+      apply_epilogue(epilogue, output);
       return;
     }
     const Blocks columns = forward_columns(batch, units_);
@@ -139,6 +146,10 @@ class Dense final : public Layer {
                                    1.0F, input.data() + r0 * inputs_, as_int(inputs_), kernel_.data,
                                    as_int(units_), 0.0F, y, as_int(units_));
                      kernels::add_bias_activate(y, bias, activation_.applied(), rows, units_);
+                     if (epilogue) {  // while the rows are in cache
+                       kernels::channel_affine_rows(rows, units_, epilogue->rows_from(r0 * units_),
+                                                    y, y);
+                     }
                    });
       return;
     }
@@ -168,6 +179,7 @@ class Dense final : public Layer {
                                                 static_cast<long>(last - first), units_);
                    });
     }
+    apply_epilogue(epilogue, output);
   }
 
   void backward(const Tensor& input, const Tensor& output, const Tensor& grad_output,
@@ -208,8 +220,30 @@ class Dense final : public Layer {
   // layer is applied in the output pass when this layer's own activation is linear, and taken
   // back through from the output as its own would be: one pass less each way (Dense(...) then
   // Activation('relu')).
+  //
+  // A following BatchNormalization (and the activation it fuses) is applied in inference to
+  // each task's rows after the bias and activation, while they are in cache, with the
+  // normalization's own kernel (bitwise its result); training runs it apart. Not after softmax,
+  // which needs whole rows.
   Fusion fuse_next(Layer* next) override {
+    affine_source_ = nullptr;
+    sums_ = false;
+    activation_.take_over(nullptr);  // its own
+    ElementwiseFunction after;
+    if (next != nullptr && activation_.applied() != kernels::Activation::kSoftmax &&
+        next->inference_affine(affine_scale_, affine_shift_, &after)) {
+      affine_source_ = next;
+      return Fusion::kInference;
+    }
     return activation_.take_over(next) ? Fusion::kAlways : Fusion::kNone;
+  }
+
+  // A residual Add (and its ReLU) after this layer, or after the normalization it fuses, is
+  // computed in inference in the same pass, bitwise the Add's result (Layer::fuse_sum).
+  bool fuse_sum(bool relu) override {
+    sums_ = activation_.applied() != kernels::Activation::kSoftmax;
+    sum_relu_ = relu;
+    return sums_;
   }
 
  private:
@@ -233,7 +267,47 @@ class Dense final : public Layer {
                  });
   }
 
+  // In inference, the fused normalization's affine and the fused sum, or none.
+  std::optional<kernels::ChannelAffine> inference_epilogue(const Pass& pass, const Tensor& output) {
+    if (pass.mode != Mode::kEval) {
+      return std::nullopt;
+    }
+    ElementwiseFunction after;
+    const bool normalizes = affine_source_ != nullptr &&
+                            affine_source_->inference_affine(affine_scale_, affine_shift_, &after);
+    if (!normalizes && !sums_) {
+      return std::nullopt;
+    }
+    kernels::ChannelAffine affine =
+        normalizes ? channel_affine(affine_scale_.data(), affine_shift_.data(), after)
+                   : kernels::ChannelAffine{.scale = nullptr, .shift = nullptr};
+    if (sums_) {
+      add_fused_sum(affine, pass, output, sum_relu_, kType);
+    }
+    return affine;
+  }
+
+  // The epilogue as a pass of its own (the paths that cannot run it per task).
+  void apply_epilogue(const std::optional<kernels::ChannelAffine>& epilogue, Tensor& output) const {
+    if (!epilogue) {
+      return;
+    }
+    float* y = output.data();
+    parallel_for(0, static_cast<std::size_t>(output.batch()), kRowsPerTask,
+                 [&](std::size_t first, std::size_t last) {
+                   const auto offset = static_cast<long>(first) * units_;
+                   kernels::channel_affine_rows(static_cast<long>(last - first), units_,
+                                                epilogue->rows_from(offset), y + offset,
+                                                y + offset);
+                 });
+  }
+
   TakenActivation activation_;  // its own, or a following activation layer's (fuse_next)
+  // The normalization after it, applied in inference (fuse_next), and its per-channel affine.
+  const Layer* affine_source_ = nullptr;
+  std::vector<float> affine_scale_, affine_shift_;
+  bool sums_ = false;  // computes the residual Add after it in inference (fuse_sum)
+  bool sum_relu_ = false;
   bool use_bias_;
   long inputs_ = 0;
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;

@@ -498,6 +498,59 @@ TEST_SUITE("BatchNormalization") {
     }
   }
 
+  TEST_CASE("Inference applies BatchNormalization inside the Dense layer before it bitwise") {
+    // Every Dense path at batch 40: row tasks (13 units), the few-inputs and few-units kernels,
+    // column blocks (133 units); with and without the activation the normalization fuses.
+    struct Case {
+      const char* dense;
+      long inputs;
+      const char* activation;  // empty: none
+    };
+    constexpr const char* kRelu = "{type: Activation, activation: relu}";
+    const Case cases[] = {
+        {"{type: Dense, units: 13, use_bias: false}", 70, kRelu},
+        {"{type: Dense, units: 13, activation: relu}", 70, "{type: Activation, activation: elu}"},
+        {"{type: Dense, units: 19}", 3, kRelu},
+        {"{type: Dense, units: 3}", 70, "{type: Activation, activation: sigmoid}"},
+        {"{type: Dense, units: 133, activation: tanh}", 70, ""},
+        {"{type: Dense, units: 133}", 70, kRelu},
+    };
+    constexpr long kBatch = 40;
+    for (const Case& c : cases) {
+      INFO(std::string(c.dense), " then ", std::string(c.activation));
+      const auto run = [&c](bool fusion) {
+        std::vector<YAML::Node> layers{load_yaml_string(c.dense, "t"),
+                                       load_yaml_string(kBatchNorm, "t")};
+        if (*c.activation != '\0') {
+          layers.push_back(load_yaml_string(c.activation, "t"));
+        }
+        Model m = build_layers(layers, Shape{c.inputs}, 7, "t");
+        m.prepare(kBatch);
+        m.set_fusion(fusion);
+        CHECK(m.fuses_next(0, Mode::kEval) == fusion);
+        CHECK_FALSE(m.fuses_next(0, Mode::kTrain));
+        const Tensor x = shifted_input(Shape{kBatch, c.inputs});
+        (void)m.forward(x, Pass{Mode::kTrain, 0});
+        (void)m.forward(x, Pass{Mode::kTrain, 1});
+        const TensorView gamma = m.entry(1).params[0];
+        const TensorView beta = m.entry(1).params[1];
+        for (long i = 0; i < gamma.shape.elements(); ++i) {
+          gamma.data[i] =
+              0.5F + 0.3F * static_cast<float>(i % 5) - 0.4F * static_cast<float>(i % 2);
+          beta.data[i] = 0.2F * static_cast<float>(i % 3) - 0.25F;
+        }
+        const Tensor& y = m.forward(x, Pass{Mode::kEval, 0});
+        return std::vector<float>(y.data(), y.data() + y.size());
+      };
+      const auto fused = run(true);
+      CHECK(bitwise_equal(fused, run(false)));
+      if (c.activation == kRelu) {  // the ReLU was applied: zeros, and no negative value
+        CHECK(std::count(fused.begin(), fused.end(), 0.0F) > 0);
+        CHECK(*std::min_element(fused.begin(), fused.end()) >= 0.0F);
+      }
+    }
+  }
+
   TEST_CASE("BatchNormalization refuses a momentum outside 0 to 1") {
     CHECK_THROWS_WITH_AS(
         make_layer_model("{type: BatchNormalization, momentum: 1.5}", Shape{4}, 1),

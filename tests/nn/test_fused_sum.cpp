@@ -167,9 +167,10 @@ TEST_SUITE("model") {
     }
   }
 
-  TEST_CASE("A normalization no convolution computes adds the residual itself") {
-    // After a Dense layer (a residual MLP) and after a depthwise convolution; the chain's output
-    // second in the Add, with and without the normalization's own ReLU and the Add's.
+  TEST_CASE("A Dense layer or a normalization after a depthwise layer adds the residual") {
+    // Dense -> normalization (a residual MLP: the Dense layer computes both), and a depthwise
+    // convolution -> normalization (the normalization adds it); the chain's output second in the
+    // Add, with and without the normalization's own ReLU and the Add's.
     const std::vector<std::pair<std::string, Shape>> graphs{
         {R"([{type: Dense, name: d, units: 6},
              {type: BatchNormalization, name: bn},
@@ -181,6 +182,28 @@ TEST_SUITE("model") {
              {type: Activation, name: act, activation: relu},
              {type: Add, name: sum, inputs: [input_1, act]}, {type: Flatten}])",
          Shape{5, 6, 4}},
+    };
+    check_sums(graphs, true);
+  }
+
+  TEST_CASE("A Dense layer adds the residual after it on each of its paths") {
+    // At batch 3: row tasks (6 units, with and without its own ReLU), the few-units kernel (3
+    // units), column blocks (130 units).
+    const std::vector<std::pair<std::string, Shape>> graphs{
+        {R"([{type: Dense, name: d, units: 6},
+             {type: Add, name: sum, inputs: [input_1, d]},
+             {type: Activation, activation: relu}])",
+         Shape{6}},
+        {R"([{type: Dense, name: d, units: 6, activation: relu},
+             {type: Add, name: sum, inputs: [d, input_1]}])",
+         Shape{6}},
+        {R"([{type: Dense, name: d, units: 3, activation: tanh},
+             {type: Add, name: sum, inputs: [input_1, d]}])",
+         Shape{3}},
+        {R"([{type: Dense, name: d, units: 130},
+             {type: Add, name: sum, inputs: [d, input_1]},
+             {type: Activation, activation: relu}])",
+         Shape{130}},
     };
     check_sums(graphs, true);
   }
