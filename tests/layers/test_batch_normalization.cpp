@@ -35,6 +35,52 @@ void check_values(const std::vector<float>& actual, const std::vector<float>& ex
     CHECK(actual[i] == doctest::Approx(expected[i]).epsilon(tolerance).scale(1.0));
   }
 }
+
+const std::string kReluLayer = "{type: Activation, activation: relu}";
+
+// A layer, then BatchNormalization, then an activation layer (empty: none), then Flatten.
+struct FusedNormalization {
+  std::string layer;
+  Shape input;
+  std::string activation;
+};
+
+// Inference bits of c at `batch`, with fusion on or off: moving statistics from two training
+// passes, gamma and beta of both signs. The first layer fuses the normalization in inference only.
+std::vector<float> normalized_inference(const FusedNormalization& c, long batch, bool fusion) {
+  std::vector<YAML::Node> layers{load_yaml_string(c.layer, "t"), load_yaml_string(kBatchNorm, "t")};
+  if (!c.activation.empty()) {
+    layers.push_back(load_yaml_string(c.activation, "t"));
+  }
+  layers.push_back(load_yaml_string("{type: Flatten}", "t"));
+  Model m = build_layers(layers, c.input, 7, "t");
+  m.prepare(batch);
+  m.set_fusion(fusion);
+  CHECK(m.fuses_next(0, Mode::kEval) == fusion);
+  CHECK_FALSE(m.fuses_next(0, Mode::kTrain));
+  const Tensor x = shifted_input(c.input.with_batch(batch));
+  (void)m.forward(x, Pass{Mode::kTrain, 0});
+  (void)m.forward(x, Pass{Mode::kTrain, 1});
+  const TensorView gamma = m.entry(1).params[0];
+  const TensorView beta = m.entry(1).params[1];
+  for (long i = 0; i < gamma.shape.elements(); ++i) {
+    gamma.data[i] = 0.5F + 0.3F * static_cast<float>(i % 5) - 0.4F * static_cast<float>(i % 2);
+    beta.data[i] = 0.2F * static_cast<float>(i % 3) - 0.25F;
+  }
+  const Tensor& y = m.forward(x, Pass{Mode::kEval, 0});
+  return {y.data(), y.data() + y.size()};
+}
+
+// The fused inference gives the unfused bits (and a fused ReLU was applied).
+void check_fused_normalization(const FusedNormalization& c, long batch) {
+  INFO(c.layer, " then ", c.activation);
+  const auto fused = normalized_inference(c, batch, true);
+  CHECK(bitwise_equal(fused, normalized_inference(c, batch, false)));
+  if (c.activation == kReluLayer) {  // zeros, and no negative value
+    CHECK(std::count(fused.begin(), fused.end(), 0.0F) > 0);
+    CHECK(*std::min_element(fused.begin(), fused.end()) >= 0.0F);
+  }
+}
 }  // namespace
 
 TEST_SUITE("BatchNormalization") {
@@ -439,115 +485,41 @@ TEST_SUITE("BatchNormalization") {
     // Every Conv2D path: Winograd (8 input channels), 1x1, strided im2col, the first layer's
     // in-place kernel; with and without the activation the normalization fuses (ReLU in its
     // own loop, the others after it).
-    struct Case {
-      const char* conv;
-      Shape input;
-      const char* activation;  // empty: none
-    };
-    constexpr const char* kRelu = "{type: Activation, activation: relu}";
-    const Case cases[] = {
+    const FusedNormalization cases[] = {
         {"{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}",
-         Shape{6, 7, 8}, kRelu},
+         Shape{6, 7, 8}, kReluLayer},
         {"{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}",
          Shape{6, 7, 8}, "{type: Activation, activation: elu}"},
         {"{type: Conv2D, filters: 5, kernel_size: 1}", Shape{5, 5, 3}, ""},
         {"{type: Conv2D, filters: 5, kernel_size: 1}", Shape{5, 5, 3},
          "{type: Activation, activation: gelu}"},
         {"{type: Conv2D, filters: 6, kernel_size: 3, strides: 2, activation: relu}", Shape{9, 9, 3},
-         kRelu},
+         kReluLayer},
         {"{type: Conv2D, filters: 6, kernel_size: 3, strides: 2}", Shape{9, 9, 3},
          "{type: Activation, activation: sigmoid}"},
         {"{type: Conv2D, filters: 8, kernel_size: 3, padding: same}", Shape{6, 6, 1}, ""},
         {"{type: Conv2D, filters: 8, kernel_size: 3, padding: same}", Shape{6, 6, 1},
          "{type: LeakyReLU, alpha: 0.1}"},
     };
-    for (const Case& c : cases) {
-      INFO(std::string(c.conv), " then ", std::string(c.activation));
-      const auto run = [&c](bool fusion) {
-        std::vector<YAML::Node> layers{load_yaml_string(c.conv, "t"),
-                                       load_yaml_string(kBatchNorm, "t")};
-        if (*c.activation != '\0') {
-          layers.push_back(load_yaml_string(c.activation, "t"));
-        }
-        layers.push_back(load_yaml_string("{type: Flatten}", "t"));
-        Model m = build_layers(layers, c.input, 7, "t");
-        m.prepare(5);
-        m.set_fusion(fusion);
-        CHECK(m.fuses_next(0, Mode::kEval) == fusion);
-        CHECK_FALSE(m.fuses_next(0, Mode::kTrain));
-        // Moving statistics from two training passes, gamma and beta of both signs.
-        const Tensor x = shifted_input(c.input.with_batch(5));
-        (void)m.forward(x, Pass{Mode::kTrain, 0});
-        (void)m.forward(x, Pass{Mode::kTrain, 1});
-        const TensorView gamma = m.entry(1).params[0];
-        const TensorView beta = m.entry(1).params[1];
-        for (long i = 0; i < gamma.shape.elements(); ++i) {
-          gamma.data[i] =
-              0.5F + 0.3F * static_cast<float>(i % 5) - 0.4F * static_cast<float>(i % 2);
-          beta.data[i] = 0.2F * static_cast<float>(i % 3) - 0.25F;
-        }
-        const Tensor& y = m.forward(x, Pass{Mode::kEval, 0});
-        return std::vector<float>(y.data(), y.data() + y.size());
-      };
-      const auto fused = run(true);
-      CHECK(bitwise_equal(fused, run(false)));
-      if (c.activation == kRelu) {  // the ReLU was applied: zeros, and no negative value
-        CHECK(std::count(fused.begin(), fused.end(), 0.0F) > 0);
-        CHECK(*std::min_element(fused.begin(), fused.end()) >= 0.0F);
-      }
+    for (const FusedNormalization& c : cases) {
+      check_fused_normalization(c, 5);
     }
   }
 
   TEST_CASE("Inference applies BatchNormalization inside the Dense layer before it bitwise") {
     // Every Dense path at batch 40: row tasks (13 units), the few-inputs and few-units kernels,
     // column blocks (133 units); with and without the activation the normalization fuses.
-    struct Case {
-      const char* dense;
-      long inputs;
-      const char* activation;  // empty: none
+    const FusedNormalization cases[] = {
+        {"{type: Dense, units: 13, use_bias: false}", Shape{70}, kReluLayer},
+        {"{type: Dense, units: 13, activation: relu}", Shape{70},
+         "{type: Activation, activation: elu}"},
+        {"{type: Dense, units: 19}", Shape{3}, kReluLayer},
+        {"{type: Dense, units: 3}", Shape{70}, "{type: Activation, activation: sigmoid}"},
+        {"{type: Dense, units: 133, activation: tanh}", Shape{70}, ""},
+        {"{type: Dense, units: 133}", Shape{70}, kReluLayer},
     };
-    constexpr const char* kRelu = "{type: Activation, activation: relu}";
-    const Case cases[] = {
-        {"{type: Dense, units: 13, use_bias: false}", 70, kRelu},
-        {"{type: Dense, units: 13, activation: relu}", 70, "{type: Activation, activation: elu}"},
-        {"{type: Dense, units: 19}", 3, kRelu},
-        {"{type: Dense, units: 3}", 70, "{type: Activation, activation: sigmoid}"},
-        {"{type: Dense, units: 133, activation: tanh}", 70, ""},
-        {"{type: Dense, units: 133}", 70, kRelu},
-    };
-    constexpr long kBatch = 40;
-    for (const Case& c : cases) {
-      INFO(std::string(c.dense), " then ", std::string(c.activation));
-      const auto run = [&c](bool fusion) {
-        std::vector<YAML::Node> layers{load_yaml_string(c.dense, "t"),
-                                       load_yaml_string(kBatchNorm, "t")};
-        if (*c.activation != '\0') {
-          layers.push_back(load_yaml_string(c.activation, "t"));
-        }
-        Model m = build_layers(layers, Shape{c.inputs}, 7, "t");
-        m.prepare(kBatch);
-        m.set_fusion(fusion);
-        CHECK(m.fuses_next(0, Mode::kEval) == fusion);
-        CHECK_FALSE(m.fuses_next(0, Mode::kTrain));
-        const Tensor x = shifted_input(Shape{kBatch, c.inputs});
-        (void)m.forward(x, Pass{Mode::kTrain, 0});
-        (void)m.forward(x, Pass{Mode::kTrain, 1});
-        const TensorView gamma = m.entry(1).params[0];
-        const TensorView beta = m.entry(1).params[1];
-        for (long i = 0; i < gamma.shape.elements(); ++i) {
-          gamma.data[i] =
-              0.5F + 0.3F * static_cast<float>(i % 5) - 0.4F * static_cast<float>(i % 2);
-          beta.data[i] = 0.2F * static_cast<float>(i % 3) - 0.25F;
-        }
-        const Tensor& y = m.forward(x, Pass{Mode::kEval, 0});
-        return std::vector<float>(y.data(), y.data() + y.size());
-      };
-      const auto fused = run(true);
-      CHECK(bitwise_equal(fused, run(false)));
-      if (c.activation == kRelu) {  // the ReLU was applied: zeros, and no negative value
-        CHECK(std::count(fused.begin(), fused.end(), 0.0F) > 0);
-        CHECK(*std::min_element(fused.begin(), fused.end()) >= 0.0F);
-      }
+    for (const FusedNormalization& c : cases) {
+      check_fused_normalization(c, 40);
     }
   }
 
