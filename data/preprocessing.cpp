@@ -161,10 +161,6 @@ void gather_targets(const Samples& set, std::span<const std::int64_t> indices,
     }
   }
 }
-// Asks the cache for a sample's bytes ahead of use (a task's samples all at once): shuffled batches
-// read samples from all over the dataset, and a byte-image loop waited on each new sample's first
-// lines (gathering a batch of 128 Fashion-MNIST images was 0.26 ms of the strided model's 6.8 ms
-// training step).
 // How gather_batch turns a byte into its float: through the table (byte_scale's values rounded
 // to float), or by one multiplication or division that gives the table's value for each of the
 // 256 bytes (checked here), which compiles to vector code. (The table's scalar loop was 8% of an
@@ -217,6 +213,10 @@ void convert_bytes(const std::uint8_t* src, std::size_t size, const std::array<f
   }
 }
 
+// Asks the cache for a sample's bytes ahead of use (a task's samples all at once): shuffled batches
+// read samples from all over the dataset, and a byte-image loop waited on each new sample's first
+// lines (gathering a batch of 128 Fashion-MNIST images was 0.26 ms of the strided model's 6.8 ms
+// training step).
 void prefetch_sample(const Samples& set, std::int64_t sample) {
   constexpr std::size_t kLine = 64;
   const bool bytes = set.x.type() == ElementType::kUint8;

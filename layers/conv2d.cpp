@@ -2,6 +2,7 @@
 #include "layers/kernels/conv2d.hpp"
 
 #include <cstring>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <vector>
@@ -101,8 +102,7 @@ class Conv2D final : public Layer {
     winograd_ = winograd_suits(geometry_);
     delta_.resize(static_cast<std::size_t>(max_batch * geometry_.out_size()));
     winners_.resize(static_cast<std::size_t>(max_batch * kernels::pooled_size(geometry_)));
-    affine_scale_.resize(static_cast<std::size_t>(geometry_.out_c));
-    affine_shift_.resize(static_cast<std::size_t>(geometry_.out_c));
+    epilogue_.resize(geometry_.out_c);
     if (winograd_) {
       tile_ = kernels::winograd_tile(geometry_);
       const auto sizes = kernels::winograd_sizes(geometry_, tile_, max_batch);
@@ -136,8 +136,7 @@ class Conv2D final : public Layer {
   // layer read it back from memory.
   Fusion fuse_next(Layer* next) override {
     pools_ = false;
-    sums_ = false;
-    affine_source_ = nullptr;
+    epilogue_.clear();
     activation_.take_over(nullptr);
     if (deferring_ != nullptr) {
       deferring_->defer_input_gradient(false);
@@ -147,9 +146,7 @@ class Conv2D final : public Layer {
     if (winograd_ && (geometry_.dilation_h > 1 || geometry_.dilation_w > 1)) {
       return Fusion::kNone;  // Winograd's tiles are of phase images, not of the output
     }
-    ElementwiseFunction after;
-    if (next != nullptr && next->inference_affine(affine_scale_, affine_shift_, &after)) {
-      affine_source_ = next;
+    if (epilogue_.take_affine(next)) {
       auto* deferred = dynamic_cast<DeferredInputGradient*>(next);
       if (deferred != nullptr && (activation_.applied() == kernels::Activation::kLinear ||
                                   activation_.applied() == kernels::Activation::kRelu)) {
@@ -177,9 +174,8 @@ class Conv2D final : public Layer {
   // outputs in cache, bitwise the Add's result. Not with a fused pooling (the sum would come
   // before it), nor on phase images (dilated Winograd applies no affine).
   bool fuse_sum(bool relu) override {
-    sums_ = !pools_ && !(winograd_ && (geometry_.dilation_h > 1 || geometry_.dilation_w > 1));
-    sum_relu_ = relu;
-    return sums_;
+    return epilogue_.take_sum(
+        !pools_ && !(winograd_ && (geometry_.dilation_h > 1 || geometry_.dilation_w > 1)), relu);
   }
 
   void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
@@ -189,19 +185,9 @@ class Conv2D final : public Layer {
     // Inference keeps nothing for a backward (none follows it).
     float* winners = pools_ && training ? winners_.data() : nullptr;
     kept_for_backward_ = training;
-    ElementwiseFunction after;
-    const bool normalizes = affine_source_ != nullptr && pass.mode == Mode::kEval &&
-                            affine_source_->inference_affine(affine_scale_, affine_shift_, &after);
-    kernels::ChannelAffine affine =
-        normalizes ? channel_affine(affine_scale_.data(), affine_shift_.data(), after)
-                   : kernels::ChannelAffine{.scale = nullptr, .shift = nullptr};
-    const bool sums = sums_ && !training;
-    if (sums) {
-      add_fused_sum(affine, pass, output, sum_relu_, kType);
-    }
-    const kernels::Conv2DEpilogue epilogue{.act = activation_.applied(),
-                                           .pooling = pooling,
-                                           .affine = normalizes || sums ? &affine : nullptr};
+    const std::optional<kernels::ChannelAffine> affine = epilogue_.for_pass(pass, output, kType);
+    const kernels::Conv2DEpilogue epilogue{
+        .act = activation_.applied(), .pooling = pooling, .affine = affine ? &*affine : nullptr};
     kernels::Conv2DForward tensors{.batch = input.batch(),
                                    .x = input.data(),
                                    .w = kernel_.data,
@@ -302,14 +288,11 @@ class Conv2D final : public Layer {
   long tile_ = 2;  // Winograd's output tile (winograd_tile)
   bool kept_for_backward_ = false;
   bool pools_ = false;  // fused with the 2x2 max pooling after it (fuse_next)
-  bool sums_ = false;   // computes the residual Add after it in inference (fuse_sum)
-  bool sum_relu_ = false;
-  // The normalization after it, applied in inference (fuse_next), and its per-channel affine.
-  const Layer* affine_source_ = nullptr;
+  // The normalization and the residual Add after it, computed in inference (fuse_next, fuse_sum).
+  InferenceEpilogue epilogue_;
   // The normalization whose input gradient backward evaluates (fuse_next), and how.
   DeferredInputGradient* deferring_ = nullptr;
   const kernels::BatchNormInputGradient* normalization_ = nullptr;
-  std::vector<float> affine_scale_, affine_shift_;
   Workspace winners_;  // each pooling window's winner (training)
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
   // col_: the padded samples of a convolution read in place (im2col builds its patches per

@@ -115,12 +115,11 @@ class Dense final : public Layer {
 
   void prepare(const Shape& /*input*/, std::int64_t max_batch) override {
     delta_.resize(static_cast<std::size_t>(max_batch * units_));
-    affine_scale_.resize(static_cast<std::size_t>(units_));
-    affine_shift_.resize(static_cast<std::size_t>(units_));
+    epilogue_.resize(units_);
   }
 
   void forward(const Tensor& input, Tensor& output, const Pass& pass) override {
-    const std::optional<kernels::ChannelAffine> epilogue = inference_epilogue(pass, output);
+    const std::optional<kernels::ChannelAffine> epilogue = epilogue_.for_pass(pass, output, kType);
     const float* bias = use_bias_ ? bias_.data : nullptr;
     const long batch = input.batch();
     if (kernels::dense_few_inputs_apply(inputs_, units_)) {
@@ -226,13 +225,9 @@ class Dense final : public Layer {
   // normalization's own kernel (bitwise its result); training runs it apart. Not after softmax,
   // which needs whole rows.
   Fusion fuse_next(Layer* next) override {
-    affine_source_ = nullptr;
-    sums_ = false;
+    epilogue_.clear();
     activation_.take_over(nullptr);  // its own
-    ElementwiseFunction after;
-    if (next != nullptr && activation_.applied() != kernels::Activation::kSoftmax &&
-        next->inference_affine(affine_scale_, affine_shift_, &after)) {
-      affine_source_ = next;
+    if (activation_.applied() != kernels::Activation::kSoftmax && epilogue_.take_affine(next)) {
       return Fusion::kInference;
     }
     return activation_.take_over(next) ? Fusion::kAlways : Fusion::kNone;
@@ -241,9 +236,7 @@ class Dense final : public Layer {
   // A residual Add (and its ReLU) after this layer, or after the normalization it fuses, is
   // computed in inference in the same pass, bitwise the Add's result (Layer::fuse_sum).
   bool fuse_sum(bool relu) override {
-    sums_ = activation_.applied() != kernels::Activation::kSoftmax;
-    sum_relu_ = relu;
-    return sums_;
+    return epilogue_.take_sum(activation_.applied() != kernels::Activation::kSoftmax, relu);
   }
 
  private:
@@ -267,26 +260,6 @@ class Dense final : public Layer {
                  });
   }
 
-  // In inference, the fused normalization's affine and the fused sum, or none.
-  std::optional<kernels::ChannelAffine> inference_epilogue(const Pass& pass, const Tensor& output) {
-    if (pass.mode != Mode::kEval) {
-      return std::nullopt;
-    }
-    ElementwiseFunction after;
-    const bool normalizes = affine_source_ != nullptr &&
-                            affine_source_->inference_affine(affine_scale_, affine_shift_, &after);
-    if (!normalizes && !sums_) {
-      return std::nullopt;
-    }
-    kernels::ChannelAffine affine =
-        normalizes ? channel_affine(affine_scale_.data(), affine_shift_.data(), after)
-                   : kernels::ChannelAffine{.scale = nullptr, .shift = nullptr};
-    if (sums_) {
-      add_fused_sum(affine, pass, output, sum_relu_, kType);
-    }
-    return affine;
-  }
-
   // The epilogue as a pass of its own (the paths that cannot run it per task).
   void apply_epilogue(const std::optional<kernels::ChannelAffine>& epilogue, Tensor& output) const {
     if (!epilogue) {
@@ -303,11 +276,8 @@ class Dense final : public Layer {
   }
 
   TakenActivation activation_;  // its own, or a following activation layer's (fuse_next)
-  // The normalization after it, applied in inference (fuse_next), and its per-channel affine.
-  const Layer* affine_source_ = nullptr;
-  std::vector<float> affine_scale_, affine_shift_;
-  bool sums_ = false;  // computes the residual Add after it in inference (fuse_sum)
-  bool sum_relu_ = false;
+  // The normalization and the residual Add after it, computed in inference (fuse_next, fuse_sum).
+  InferenceEpilogue epilogue_;
   bool use_bias_;
   long inputs_ = 0;
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;

@@ -88,6 +88,48 @@ void add_fused_sum(kernels::ChannelAffine& affine, const Pass& pass, const Tenso
   affine.sum_relu = relu;
 }
 
+void InferenceEpilogue::resize(long channels) {
+  scale_.resize(static_cast<std::size_t>(channels));
+  shift_.resize(static_cast<std::size_t>(channels));
+}
+
+void InferenceEpilogue::clear() {
+  source_ = nullptr;
+  sums_ = false;
+}
+
+bool InferenceEpilogue::take_affine(const Layer* next) {
+  Layer::ElementwiseFunction after;
+  source_ = next != nullptr && next->inference_affine(scale_, shift_, &after) ? next : nullptr;
+  return source_ != nullptr;
+}
+
+bool InferenceEpilogue::take_sum(bool can, bool relu) {
+  sums_ = can;
+  sum_relu_ = relu;
+  return can;
+}
+
+std::optional<kernels::ChannelAffine> InferenceEpilogue::for_pass(const Pass& pass,
+                                                                  const Tensor& output,
+                                                                  std::string_view layer) {
+  if (pass.mode != Mode::kEval) {
+    return std::nullopt;
+  }
+  Layer::ElementwiseFunction after;
+  const bool normalizes = source_ != nullptr && source_->inference_affine(scale_, shift_, &after);
+  if (!normalizes && !sums_) {
+    return std::nullopt;
+  }
+  kernels::ChannelAffine affine = normalizes
+                                      ? channel_affine(scale_.data(), shift_.data(), after)
+                                      : kernels::ChannelAffine{.scale = nullptr, .shift = nullptr};
+  if (sums_) {
+    add_fused_sum(affine, pass, output, sum_relu_, layer);
+  }
+  return affine;
+}
+
 YAML::Node pair_node(Pair p) {
   YAML::Node node(YAML::NodeType::Sequence);
   node.push_back(p[0]);

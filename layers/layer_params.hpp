@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "framework/core/rng.hpp"
 #include "framework/core/schema.hpp"
@@ -62,6 +63,29 @@ kernels::ChannelAffine channel_affine(const float* scale, const float* shift,
 // output's size (`layer` names the layer type).
 void add_fused_sum(kernels::ChannelAffine& affine, const Pass& pass, const Tensor& output,
                    bool relu, std::string_view layer);
+
+// What a layer (Conv2D, Dense) computes in inference after its own output pass, on its output
+// while that is in cache: a following BatchNormalization's per-channel affine and the activation
+// it fuses (taken in fuse_next), and a residual Add after either (taken in fuse_sum).
+class InferenceEpilogue {
+ public:
+  void resize(long channels);  // prepare(): the layer's output channels
+  void clear();                // nothing taken (fuse_next starts here)
+  // Takes `next`'s affine when it has one for these channels (Layer::inference_affine).
+  bool take_affine(const Layer* next);
+  // Takes the Add when the layer `can` compute it; returns `can`.
+  bool take_sum(bool can, bool relu);
+  // The epilogue of `pass`: none in training or with nothing taken; else the affine from the
+  // normalization's current moving statistics and the sum of pass.addend (add_fused_sum).
+  std::optional<kernels::ChannelAffine> for_pass(const Pass& pass, const Tensor& output,
+                                                 std::string_view layer);
+
+ private:
+  const Layer* source_ = nullptr;  // the normalization after it
+  std::vector<float> scale_, shift_;
+  bool sums_ = false;
+  bool sum_relu_ = false;
+};
 YAML::Node pair_node(Pair p);
 
 // Output length and leading pad of one spatial axis, as TensorFlow computes them.
