@@ -1,6 +1,7 @@
 #include "layers/kernels/point_products.hpp"
 
 #include <cassert>
+#include <span>
 #include <type_traits>
 
 #include "layers/kernels/constant_dispatch.hpp"
@@ -83,12 +84,14 @@ inline void store_tails(const Tail (&tail)[R], float* m, long m_row) {
 // kRows tiles by NV vectors of outputs: up to 24 accumulators, NV vectors of U's row and a
 // broadcast, within AVX-512's 32 registers (AVX2: two vectors of columns at a time). A row with
 // a tail (at most three Vecs before it) is one block.
-template <int kRows, int NV, bool kTail>
-void products(long points, long k, const float* v, long v_stride, const float* u, float* p,
+// Points: the points' count and their indices (AllPoints, or a list).
+template <int kRows, int NV, bool kTail, typename Points>
+void products(const Points& points, long k, const float* v, long v_stride, const float* u, float* p,
               long p_stride) {
   constexpr long n = row_floats<NV, kTail>();
   constexpr int kBlock = kTail ? NV : column_block<NV>();
-  for (long xi = 0; xi < points; ++xi) {
+  for (long i = 0; i < points.count; ++i) {
+    const long xi = points[i];
     for (int j0 = 0; j0 < NV; j0 += kBlock) {
       Vec acc[kRows][kBlock] = {};
       Tail tail[kRows] = {};
@@ -167,6 +170,31 @@ void with_row_shape(long n, const Fn& fn) {
   });
 }
 
+// Points 0, 1, ... count - 1.
+struct AllPoints {
+  long count;
+  long operator[](long i) const { return i; }
+};
+
+// The points list[0], list[1], ... list[count - 1].
+struct ListedPoints {
+  const int* list;
+  long count;
+  long operator[](long i) const { return list[i]; }
+};
+
+template <typename Points>
+void products_of(const Points& points, long rows, long k, long n, const float* v, long v_stride,
+                 const float* u, float* p, long p_stride) {
+  assert(point_products_apply(n) && rows >= 1 && rows <= kPointProductRows);
+  with_constant<kPointProductRows>(rows, [&](auto row_count) {
+    with_row_shape(n, [&](auto nv, auto tail) {
+      products<decltype(row_count)::value, decltype(nv)::value, decltype(tail)::value>(
+          points, k, v, v_stride, u, p, p_stride);
+    });
+  });
+}
+
 }  // namespace
 
 void point_gradient_products(long points, long rows, long k, long n, const float* a, long a_stride,
@@ -186,13 +214,13 @@ bool point_products_apply(long n) {
 
 void point_products(long points, long rows, long k, long n, const float* v, long v_stride,
                     const float* u, float* p, long p_stride) {
-  assert(point_products_apply(n) && rows >= 1 && rows <= kPointProductRows);
-  with_constant<kPointProductRows>(rows, [&](auto row_count) {
-    with_row_shape(n, [&](auto nv, auto tail) {
-      products<decltype(row_count)::value, decltype(nv)::value, decltype(tail)::value>(
-          points, k, v, v_stride, u, p, p_stride);
-    });
-  });
+  products_of(AllPoints{points}, rows, k, n, v, v_stride, u, p, p_stride);
+}
+
+void point_products(std::span<const int> points, long rows, long k, long n, const float* v,
+                    long v_stride, const float* u, float* p, long p_stride) {
+  products_of(ListedPoints{points.data(), static_cast<long>(points.size())}, rows, k, n, v,
+              v_stride, u, p, p_stride);
 }
 
 }  // namespace runner::kernels

@@ -3,6 +3,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <stdexcept>
 #include <vector>
@@ -256,6 +257,51 @@ static_assert(equals_matrix<6, 6>([](const auto& in,
                                      float* o) { RowTransforms<2, 5>::input(in, o); },
                                   [](int r, int i) { return Matrices<2, 5>::kBt[r][i]; }));
 
+// One dimension of a tile (its rows or its columns) as the forward pass transforms it: kIn
+// inputs to kIn Winograd-domain values, stored at points point(0..kIn-1) of the kA (= kAlpha)
+// points per dimension, and kOut outputs back from them. A whole tile of F(M x M, K x K):
+template <int M, int K>
+struct FullDim {
+  static constexpr int kIn = Matrices<M, K>::kAlpha;
+  static constexpr int kOut = M;
+  static constexpr int point(int i) { return i; }
+  template <typename In>
+  static void input(const In& in, Vec* o) {
+    RowTransforms<M, K>::input(in, o);
+  }
+  template <typename In>
+  static void output(const In& in, Vec* o) {
+    RowTransforms<M, K>::output(in, o);
+  }
+};
+
+// The last two outputs of a 3x3 convolution's row whose length leaves 1 or 2 past its 4-wide
+// tiles (14 of the reference model's second layer), as F(2, 3) on F(4x4,3x3)'s points 0, 1, -1
+// and infinity instead of a 6-point tile computing 4 outputs for 2: 4 points of 6, and a tile
+// of 4 x 6 or 4 x 4 points instead of 6 x 6. F(4x4,3x3)'s G rows at those points are F(2x2,3x3)'s
+// times 1/4, -1/3, -1/3 and 1, so the products read F(4x4,3x3)'s U there, and the input transform
+// is F(2x2,3x3)'s Bt with its rows times 4, -3, -3 and 1 (At is F(2x2,3x3)'s). Exact in real
+// arithmetic; test_winograd_kernel.cpp checks it against direct loops in double.
+struct EdgeDim43 {
+  static constexpr int kIn = 4;
+  static constexpr int kOut = 2;
+  static constexpr int point(int i) { return i == 3 ? 5 : i; }
+  template <typename In>
+  static void input(const In& in, Vec* o) {
+    const Vec d0 = in(0), d1 = in(1), d2 = in(2), d3 = in(3);
+    o[0] = 4.0F * (d0 - d2);
+    o[1] = -3.0F * (d1 + d2);
+    o[2] = 3.0F * (d1 - d2);
+    o[3] = d1 - d3;
+  }
+  template <typename In>
+  static void output(const In& in, Vec* o) {
+    const Vec m0 = in(0), m1 = in(1), m2 = in(2), m3 = in(3);
+    o[0] = m0 + m1 + m2;
+    o[1] = m1 - m2 - m3;
+  }
+};
+
 // out = Q in Q^T for Q (R x K) given by q(r, i): `in` is K x K, `out` R x R. Called with the
 // constant matrices below, so the unrolled loops see every coefficient.
 template <int R, int K, typename Coef>
@@ -423,22 +469,28 @@ struct Chunk {
   long n0, count, tiles;
 };
 
-// Tile `first` of a chunk as (sample n, tile row th, tile column tw), then the tiles after it in
-// order (next()).
+// Tile rows [th0, th1) by tile columns [tw0, tw1) of every image: all of its tiles, or one
+// class of them (Winograd::for_each_tile_class).
+struct TileRange {
+  long th0, th1, tw0, tw1;
+  [[nodiscard]] long per_sample() const { return (th1 - th0) * (tw1 - tw0); }
+};
+
+// Tile `first` of a chunk's tiles in `range` as (sample n, tile row th, tile column tw), then
+// the tiles after it in order (next()).
 struct TileCursor {
   long n, th, tw;
-  long tiles_h, tiles_w;
-  TileCursor(const Chunk& c, const Tiling& t, long first)
-      : n(c.n0 + first / t.per_sample),
-        th(first % t.per_sample / t.tiles_w),
-        tw(first % t.tiles_w),
-        tiles_h(t.tiles_h),
-        tiles_w(t.tiles_w) {}
+  TileRange range;
+  TileCursor(const Chunk& c, const TileRange& r, long first)
+      : n(c.n0 + first / r.per_sample()),
+        th(r.th0 + first % r.per_sample() / (r.tw1 - r.tw0)),
+        tw(r.tw0 + first % (r.tw1 - r.tw0)),
+        range(r) {}
   void next() {
-    if (++tw == tiles_w) {
-      tw = 0;
-      if (++th == tiles_h) {
-        th = 0;
+    if (++tw == range.tw1) {
+      tw = range.tw0;
+      if (++th == range.th1) {
+        th = range.th0;
         ++n;
       }
     }
@@ -555,27 +607,33 @@ class Winograd {
   }
 
   // down[j] = transform(column j of a tile's Winograd-domain values at pt), each value loaded
-  // where the transform reads it.
-  template <bool kFull, int kOut, typename Stride, typename Transform>
+  // where the transform reads it: for the tile's ColDim::kIn columns, its RowDim::kIn values.
+  template <bool kFull, int kOut, typename RowDim = FullDim<M, K>, typename ColDim = FullDim<M, K>,
+            typename Stride, typename Transform>
   static void transform_columns(const float* pt, Stride point_stride, int lanes,
-                                const Transform& transform, Vec (&down)[kA][kOut]) {
+                                const Transform& transform, Vec (&down)[ColDim::kIn][kOut]) {
 #pragma GCC unroll 8
-    for (int j = 0; j < kA; ++j) {
-      transform([&](int i) { return load_block<kFull>(pt + (i * kA + j) * point_stride, lanes); },
-                down[j]);
+    for (int j = 0; j < ColDim::kIn; ++j) {
+      transform(
+          [&](int i) {
+            return load_block<kFull>(pt + (RowDim::point(i) * kA + ColDim::point(j)) * point_stride,
+                                     lanes);
+          },
+          down[j]);
     }
   }
 
-  // Row r of a tile's Winograd-domain values at pt: transform across (value j from across(j)),
-  // stored to its kA points.
-  template <bool kFull, typename Stride, typename Transform, typename Across>
-  static void store_point_row(const Transform& transform, const Across& across, int r, float* pt,
-                              Stride point_stride, int lanes) {
-    Vec out[kA];
+  // Row `row_point` of a tile's Winograd-domain values at pt: transform across (value j from
+  // across(j)), stored to its ColDim::kIn points.
+  template <bool kFull, typename ColDim = FullDim<M, K>, typename Stride, typename Transform,
+            typename Across>
+  static void store_point_row(const Transform& transform, const Across& across, int row_point,
+                              float* pt, Stride point_stride, int lanes) {
+    Vec out[ColDim::kIn];
     transform(across, out);
 #pragma GCC unroll 8
-    for (int s = 0; s < kA; ++s) {
-      store_block<kFull>(out[s], lanes, pt + (r * kA + s) * point_stride);
+    for (int s = 0; s < ColDim::kIn; ++s) {
+      store_block<kFull>(out[s], lanes, pt + (row_point * kA + ColDim::point(s)) * point_stride);
     }
   }
 
@@ -593,58 +651,70 @@ class Winograd {
   // and were fetched again for every block: the transform took as long as the products on an
   // AVX2 host.)
   void transform_input(const Chunk& c, const float* x, float* v) const {
+    transform_input_range(c, all_tiles(), x, v, v_stride(c));
+  }
+
+  // The same for the chunk's tiles in `range`, in TileCursor's order from v (their points
+  // point_stride floats apart), RowDim and ColDim as transform_input_tile's.
+  template <typename RowDim = FullDim<M, K>, typename ColDim = FullDim<M, K>>
+  void transform_input_range(const Chunk& c, const TileRange& range, const float* x, float* v,
+                             long point_stride) const {
+    float* vt = v;
     for (long n = c.n0; n < c.n0 + c.count; ++n) {
       const PhaseImages::Image image = in_.image(n);
-      for (long th = 0; th < t_.tiles_h; ++th) {
-        for (long tw = 0; tw < t_.tiles_w; ++tw) {
+      for (long th = range.th0; th < range.th1; ++th) {
+        for (long tw = range.tw0; tw < range.tw1; ++tw, vt += g_.in_c) {
           for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
-            transform_input_tile<decltype(full)::value>(c, x, v, n, image, th, tw, c0, lanes);
+            transform_input_tile<decltype(full)::value, RowDim, ColDim>(x, image, th, tw, vt,
+                                                                        point_stride, c0, lanes);
           });
         }
       }
     }
   }
 
-  // One tile's channel block [c0, c0 + lanes) into V. A tile inside the image goes a row of V
-  // at a time: row r of Bt down each input column (its loads straight from x), then across. That
-  // keeps a dozen values live; all kA columns transformed first (kA * kA values, and tiles side by
-  // side sharing kA - M of them) outgrew the registers, and a quarter of the transform's time
-  // went to the stack. Each output is the same sum either way, so tiles on the padding, which
-  // transform whole columns with zeros for the padding, round the same.
-  template <bool kFull>
-  void transform_input_tile(const Chunk& c, const float* x, float* v, long n,
-                            const PhaseImages::Image& image, long th, long tw, long c0,
-                            int lanes) const {
-    const long channels = g_.in_c;
+  // One tile's channel block [c0, c0 + lanes) into V (the tile's values of point 0 at vt). A
+  // tile inside the image goes a row of V at a time: row r of Bt down each input column (its
+  // loads straight from x), then across. That keeps a dozen values live; all kA columns
+  // transformed first (kA * kA values, and tiles side by side sharing kA - M of them) outgrew the
+  // registers, and a quarter of the transform's time went to the stack. Each output is the same
+  // sum either way, so tiles on the padding, which transform whole columns with zeros for the
+  // padding, round the same. RowDim and ColDim: the tile's rows and columns (FullDim, or
+  // EdgeDim43 for a last tile of two outputs).
+  template <bool kFull, typename RowDim = FullDim<M, K>, typename ColDim = FullDim<M, K>>
+  void transform_input_tile(const float* x, const PhaseImages::Image& image, long th, long tw,
+                            float* vt, long point_stride, long c0, int lanes) const {
+    constexpr int kRows = RowDim::kIn;
+    constexpr int kCols = ColDim::kIn;
     const long in_h = image.rows;
     const long in_w = image.cols;
     const long row_stride = in_.row_stride();
     const long col_stride = in_.col_stride();
     const float* xn = x + image.origin + c0;
-    const float* rows[kA];
+    const float* rows[kRows];
     const long left = tw * M - g_.pad_left;
-    bool inside = left >= 0 && left + kA <= in_w;
+    bool inside = left >= 0 && left + kCols <= in_w;
 #pragma GCC unroll 8
-    for (int a = 0; a < kA; ++a) {
+    for (int a = 0; a < kRows; ++a) {
       const long ih = th * M - g_.pad_top + a;
       rows[a] = ih >= 0 && ih < in_h ? xn + ih * row_stride : nullptr;
       inside = inside && rows[a] != nullptr;
     }
-    const long point_stride = v_stride(c);
-    float* vt = v + ((n - c.n0) * t_.per_sample + th * t_.tiles_w + tw) * channels + c0;
+    float* vc = vt + c0;
     auto store_row = [&](int r, const Vec* down) {
-      store_point_row<kFull>([](const auto& in, Vec* o) { Rows::input(in, o); },
-                             [&](int j) { return down[j]; }, r, vt, point_stride, lanes);
+      store_point_row<kFull, ColDim>([](const auto& in, Vec* o) { ColDim::input(in, o); },
+                                     [&](int j) { return down[j]; }, RowDim::point(r), vc,
+                                     point_stride, lanes);
     };
     if (inside) {
 #pragma GCC unroll 8
-      for (int r = 0; r < kA; ++r) {
+      for (int r = 0; r < kRows; ++r) {
         // Only row r of each column's transform is kept; the compiler drops the others.
-        Vec down[kA];
+        Vec down[kCols];
 #pragma GCC unroll 8
-        for (int j = 0; j < kA; ++j) {
-          Vec column[kA];
-          Rows::input(
+        for (int j = 0; j < kCols; ++j) {
+          Vec column[kRows];
+          RowDim::input(
               [&](int a) { return load_block<kFull>(rows[a] + (left + j) * col_stride, lanes); },
               column);
           down[j] = column[r];
@@ -654,12 +724,12 @@ class Winograd {
       return;
     }
     // columns[r][j]: row r of Bt applied to input column j of the tile.
-    Vec columns[kA][kA];
+    Vec columns[kRows][kCols];
 #pragma GCC unroll 8
-    for (int j = 0; j < kA; ++j) {
+    for (int j = 0; j < kCols; ++j) {
       const bool column_inside = left + j >= 0 && left + j < in_w;
-      Vec column[kA];
-      Rows::input(
+      Vec column[kRows];
+      RowDim::input(
           [&](int a) {
             return rows[a] != nullptr && column_inside
                        ? load_block<kFull>(rows[a] + (left + j) * col_stride, lanes)
@@ -667,12 +737,12 @@ class Winograd {
           },
           column);
 #pragma GCC unroll 8
-      for (int r = 0; r < kA; ++r) {
+      for (int r = 0; r < kRows; ++r) {
         columns[r][j] = column[r];
       }
     }
 #pragma GCC unroll 8
-    for (int r = 0; r < kA; ++r) {
+    for (int r = 0; r < kRows; ++r) {
       store_row(r, columns[r]);
     }
   }
@@ -683,20 +753,22 @@ class Winograd {
   // Pooling::kMax2x2, y is the pooled tensor and gets each 2x2 block's maximum (M is even, so
   // the blocks are the pooling windows; blocks past the pooled edge are dropped), and `winners`
   // unless null which output of the block won.
-  template <typename Stride>
+  // With `range` (and RowDim, ColDim as transform_input_tile's), the tiles are those of the
+  // chunk's tiles in it, in TileCursor's order.
+  template <typename Stride, typename RowDim = FullDim<M, K>, typename ColDim = FullDim<M, K>>
   void transform_output(const Chunk& c, long first, long count, const float* prod,
                         Stride point_stride, const float* bias, bool relu, Pooling pooling,
-                        float* y, float* winners) const {
+                        float* y, float* winners, const TileRange* range = nullptr) const {
     // Tile `first` is (n, th, tw); the loop steps through the following ones in order. The
     // channel blocks are inside (as in transform_input): a tile reads its products' cache lines
     // once, not once per block.
-    TileCursor tile(c, t_, first);
+    TileCursor tile(c, range != nullptr ? *range : all_tiles(), first);
     for (long i = 0; i < count; ++i, tile.next()) {
       const float* pt = prod + i * g_.out_c;
       const PhaseImages::Image image = out_.image(tile.n);
       for_each_channel_block(g_.out_c, [&](auto full, long c0, int lanes) {
-        transform_output_tile<decltype(full)::value>(tile, image, pt + c0, point_stride, bias, relu,
-                                                     pooling, y, winners, c0, lanes);
+        transform_output_tile<decltype(full)::value, Stride, RowDim, ColDim>(
+            tile, image, pt + c0, point_stride, bias, relu, pooling, y, winners, c0, lanes);
       });
     }
   }
@@ -705,12 +777,16 @@ class Winograd {
   // pt + xi * point_stride). At down each column of products (read from memory as the
   // transform needs them), then across two output rows at a time (a row of pooling windows).
   // Loading the tile's kA * kA products first kept them all live, more than the registers
-  // (AVX2 has 16), and the transform ran on values spilled to the stack.
-  template <bool kFull, typename Stride>
+  // (AVX2 has 16), and the transform ran on values spilled to the stack. RowDim and ColDim as
+  // transform_input_tile's.
+  template <bool kFull, typename Stride, typename RowDim = FullDim<M, K>,
+            typename ColDim = FullDim<M, K>>
   void transform_output_tile(const TileCursor& tile, const PhaseImages::Image& image,
                              const float* pt, Stride point_stride, const float* bias, bool relu,
                              Pooling pooling, float* y, float* winners, long c0, int lanes) const {
-    static_assert(M % 2 == 0, "output rows go in pairs");
+    constexpr int kRows = RowDim::kOut;
+    constexpr int kCols = ColDim::kOut;
+    static_assert(kRows % 2 == 0 && kCols % 2 == 0, "output rows go in pairs");
     const long out_h = image.rows;
     const long out_w = image.cols;
     const long row_stride = out_.row_stride();
@@ -720,15 +796,15 @@ class Winograd {
     const long tw = tile.tw;
     const Vec b = bias != nullptr ? load_block<kFull>(bias + c0, lanes) : Vec{};
     // down[j][r]: row r of At applied to column j of the products.
-    Vec down[kA][M];
-    transform_columns<kFull>(
-        pt, point_stride, lanes, [](const auto& in, Vec* o) { Rows::output(in, o); }, down);
+    Vec down[ColDim::kIn][kRows];
+    transform_columns<kFull, kRows, RowDim, ColDim>(
+        pt, point_stride, lanes, [](const auto& in, Vec* o) { RowDim::output(in, o); }, down);
 #pragma GCC unroll 4
-    for (int r = 0; r < M; r += 2) {
-      Vec out[2][M];
+    for (int r = 0; r < kRows; r += 2) {
+      Vec out[2][kCols];
 #pragma GCC unroll 2
       for (int q = 0; q < 2; ++q) {
-        Rows::output([&](int j) { return down[j][r + q]; }, out[q]);
+        ColDim::output([&](int j) { return down[j][r + q]; }, out[q]);
 #pragma GCC unroll 8
         for (Vec& value : out[q]) {
           if (bias != nullptr) {
@@ -738,7 +814,7 @@ class Winograd {
         }
       }
       if (pooling == Pooling::kMax2x2) {
-        for_each_window_in_row(n, th, tw, c0, r, [&](int s, long at) {
+        for_each_window_in_row<kCols>(n, th, tw, c0, r, [&](int s, long at) {
           const PooledLanes pooled =
               max_pool_window(out[0][s], out[0][s + 1], out[1][s], out[1][s + 1]);
           store_block<kFull>(pooled.max, lanes, y + at);
@@ -751,7 +827,7 @@ class Winograd {
 #pragma GCC unroll 2
       for (int q = 0; q < 2; ++q) {
 #pragma GCC unroll 8
-        for (int s = 0; s < M; ++s) {
+        for (int s = 0; s < kCols; ++s) {
           const long oh = th * M + r + q;
           const long ow = tw * M + s;
           if (oh < out_h && ow < out_w) {
@@ -805,7 +881,7 @@ class Winograd {
     }
     Vec sums = bias_sums != nullptr ? load_block<kFull>(bias_sums + c0, lanes) : Vec{};
     float* pt = dprod + c0;
-    TileCursor tile(c, t_, first);
+    TileCursor tile(c, all_tiles(), first);
     for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
       const long n = tile.n;
       const long th = tile.th;
@@ -878,8 +954,9 @@ class Winograd {
     }
   }
 
-  // The same for the windows whose top row is the tile's output row r (even): fn(s, at).
-  template <typename Fn>
+  // The same for the windows whose top row is the tile's output row r (even): fn(s, at), for the
+  // tile's first kCols columns.
+  template <int kCols = M, typename Fn>
   void for_each_window_in_row(long n, long th, long tw, long c0, int r, const Fn& fn) const {
     const long pooled_h = g_.out_h / 2;
     const long pooled_w = g_.out_w / 2;
@@ -888,7 +965,7 @@ class Winograd {
       return;
     }
 #pragma GCC unroll 8
-    for (int s = 0; s < M; s += 2) {
+    for (int s = 0; s < kCols; s += 2) {
       const long pw = (tw * M + s) / 2;
       if (pw < pooled_w) {
         fn(s, ((n * pooled_h + ph) * pooled_w + pw) * g_.out_c + c0);
@@ -921,7 +998,7 @@ class Winograd {
     const long row_stride = in_.row_stride();
     const long col_stride = in_.col_stride();
     const float* pt = dv + c0;
-    TileCursor tile(c, t_, first);
+    TileCursor tile(c, all_tiles(), first);
     for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
       const PhaseImages::Image image = in_.image(tile.n);
       const long in_h = image.rows;
@@ -962,6 +1039,43 @@ class Winograd {
     }
   }
 
+  [[nodiscard]] TileRange all_tiles() const {
+    return {0, t_.tiles_h, 0, t_.tiles_w};
+  }
+
+  // Whether for_each_tile_class splits the tiles: F(4x4,3x3) on images, with 1 or 2 outputs
+  // past the last whole 4-wide tile of a row or column (the reference model's 14x14).
+  [[nodiscard]] bool has_edge_tiles() const {
+    const auto edge = [](long size) { return size % 4 == 1 || size % 4 == 2; };
+    return M == 4 && K == 3 && in_.per_sample() == 1 && (edge(g_.out_h) || edge(g_.out_w));
+  }
+
+  // fn.template operator()<RowDim, ColDim>(range) for each class of tiles that transform alike
+  // (has_edge_tiles): the whole tiles, then those of the last tile column, of the last tile row,
+  // and the corner, each with EdgeDim43 where it has at most 2 outputs. Classes with no tiles
+  // are skipped.
+  template <typename Fn>
+  void for_each_tile_class(const Fn& fn) const {
+    if constexpr (M == 4 && K == 3) {
+      using Full = FullDim<M, K>;
+      const auto edge = [](long size) { return size % 4 == 1 || size % 4 == 2; };
+      const long th_edge = edge(g_.out_h) ? t_.tiles_h - 1 : t_.tiles_h;
+      const long tw_edge = edge(g_.out_w) ? t_.tiles_w - 1 : t_.tiles_w;
+      const auto run = [&]<typename RowDim, typename ColDim>(TileRange range) {
+        if (range.per_sample() > 0) {
+          fn.template operator()<RowDim, ColDim>(range);
+        }
+      };
+      run.template operator()<Full, Full>({0, th_edge, 0, tw_edge});
+      run.template operator()<Full, EdgeDim43>({0, th_edge, tw_edge, t_.tiles_w});
+      run.template operator()<EdgeDim43, Full>({th_edge, t_.tiles_h, 0, tw_edge});
+      run.template operator()<EdgeDim43, EdgeDim43>({th_edge, t_.tiles_h, tw_edge, t_.tiles_w});
+    } else {
+      (void)fn;
+      assert(false && "edge tiles are F(4x4,3x3)'s");
+    }
+  }
+
   [[nodiscard]] Chunk chunk(std::size_t index, long batch) const {
     const long n0 = static_cast<long>(index) * t_.samples_per_chunk;
     const long count = std::min(t_.samples_per_chunk, batch - n0);
@@ -996,6 +1110,19 @@ class Winograd {
   const PhaseImages& out_;
   const Tiling& t_;
 };
+
+// The points of a tile whose rows and columns are RowDim and ColDim (Winograd::
+// transform_input_tile), of kA per dimension, in the order its products are computed.
+template <int kA, typename RowDim, typename ColDim>
+constexpr std::array<int, RowDim::kIn * ColDim::kIn> class_points() {
+  std::array<int, RowDim::kIn * ColDim::kIn> points{};
+  for (int i = 0; i < RowDim::kIn; ++i) {
+    for (int j = 0; j < ColDim::kIn; ++j) {
+      points[i * ColDim::kIn + j] = RowDim::point(i) * kA + ColDim::point(j);
+    }
+  }
+  return points;
+}
 
 // Calls fn(stride) with the point stride of point_products' output for `channels` columns
 // (kPointProductRows * channels, channels as point_products_apply) as a compile-time constant:
@@ -1043,31 +1170,53 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
   const bool spread = chunks == 1;
   // Training keeps V for backward when it is small (Tiling::keeps_inputs).
   const bool keep_inputs = v != nullptr && t.keeps_inputs(g, batch);
+  // Inference computes the last tile of a row or column with 2 outputs as such; training keeps
+  // whole tiles, whose adjoints backward computes.
+  const bool edge_tiles = v == nullptr && wino.has_edge_tiles();
   auto run_chunk = [&](std::size_t index) {
     const Chunk c = wino.chunk(index, batch);
     float* vc = keep_inputs ? v + wino.input_offset(c)
                             : thread_scratch(kInputs,
                                              static_cast<std::size_t>(t.points * wino.v_stride(c)));
-    wino.transform_input(c, x, vc);
     if (fused) {
       // A few tiles at a time from the products to the output (point_products.hpp), the bias
       // added there; another activation than ReLU then goes over the chunk's outputs in cache:
       // the bits of a linear layer before an Activation layer.
       constexpr long kRows = kPointProductRows;
       float* pg = thread_scratch(kProducts, static_cast<std::size_t>(kRows * t.points * co));
-      for (long t0 = 0; t0 < c.tiles; t0 += kRows) {
-        const long rows = std::min(kRows, c.tiles - t0);
-        point_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), u, pg, kRows * co);
-        with_product_stride(co, [&](auto stride) {
-          wino.transform_output(c, t0, rows, pg, stride, b, act == Activation::kRelu, pooling, y,
-                                winners);
+      // The chunk's `tiles` tiles of `range` from their V at vt, `points` (a count or a list).
+      auto to_output = [&]<typename RowDim, typename ColDim>(const TileRange& range, long tiles,
+                                                             const float* vt, const auto& points) {
+        for (long t0 = 0; t0 < tiles; t0 += kRows) {
+          const long rows = std::min(kRows, tiles - t0);
+          point_products(points, rows, ci, co, vt + t0 * ci, wino.v_stride(c), u, pg, kRows * co);
+          with_product_stride(co, [&](auto stride) {
+            wino.template transform_output<decltype(stride), RowDim, ColDim>(
+                c, t0, rows, pg, stride, b, act == Activation::kRelu, pooling, y, winners, &range);
+          });
+        }
+      };
+      if (edge_tiles) {
+        // Each class of tiles (Winograd::for_each_tile_class) with the products of its points.
+        float* vt = vc;  // the class's first tile
+        wino.for_each_tile_class([&]<typename RowDim, typename ColDim>(const TileRange& range) {
+          static constexpr auto kPoints = class_points<Matrices<M, K>::kAlpha, RowDim, ColDim>();
+          const long tiles = c.count * range.per_sample();
+          wino.template transform_input_range<RowDim, ColDim>(c, range, x, vt, wino.v_stride(c));
+          to_output.template operator()<RowDim, ColDim>(range, tiles, vt, kPoints);
+          vt += tiles * ci;
         });
+      } else {
+        wino.transform_input(c, x, vc);
+        using Full = FullDim<M, K>;
+        to_output.template operator()<Full, Full>(wino.all_tiles(), c.tiles, vc, t.points);
       }
       if (!own_epilogue) {
         const auto outputs_of_chunk = wino.output_span(c);
         activate(act, y + outputs_of_chunk.offset, outputs_of_chunk.pixels, co);
       }
     } else {
+      wino.transform_input(c, x, vc);
       float* pc = thread_scratch(kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
       auto point_gemms = [&](std::size_t first, std::size_t last) {
         for (auto p = static_cast<long>(first); p < static_cast<long>(last); ++p) {
