@@ -135,12 +135,13 @@ constexpr int gradient_row_block() {
 #endif
 }
 
-template <int NV, bool kTail>
-void gradient_products(long points, long rows, long k, const float* a, long a_stride,
+template <int NV, bool kTail, typename Points>
+void gradient_products(const Points& points, long rows, long k, const float* a, long a_stride,
                        const float* b, long b_stride, float* g, Accumulate mode) {
   constexpr long n = row_floats<NV, kTail>();
   constexpr int kBlock = gradient_row_block<NV + (kTail ? 1 : 0)>();
-  for (long xi = 0; xi < points; ++xi) {
+  for (long i = 0; i < points.count; ++i) {
+    const long xi = points[i];
     const float* ax = a + xi * a_stride;
     const float* bx = b + xi * b_stride;
     float* gx = g + xi * k * n;
@@ -195,15 +196,28 @@ void products_of(const Points& points, long rows, long k, long n, const float* v
   });
 }
 
-}  // namespace
-
-void point_gradient_products(long points, long rows, long k, long n, const float* a, long a_stride,
-                             const float* b, long b_stride, float* g, Accumulate mode) {
+template <typename Points>
+void gradient_products_of(const Points& points, long rows, long k, long n, const float* a,
+                          long a_stride, const float* b, long b_stride, float* g, Accumulate mode) {
   assert(point_products_apply(n));
   with_row_shape(n, [&](auto nv, auto tail) {
     gradient_products<decltype(nv)::value, decltype(tail)::value>(points, rows, k, a, a_stride, b,
                                                                   b_stride, g, mode);
   });
+}
+
+}  // namespace
+
+void point_gradient_products(long points, long rows, long k, long n, const float* a, long a_stride,
+                             const float* b, long b_stride, float* g, Accumulate mode) {
+  gradient_products_of(AllPoints{points}, rows, k, n, a, a_stride, b, b_stride, g, mode);
+}
+
+void point_gradient_products(std::span<const int> points, long rows, long k, long n, const float* a,
+                             long a_stride, const float* b, long b_stride, float* g,
+                             Accumulate mode) {
+  gradient_products_of(ListedPoints{points.data(), static_cast<long>(points.size())}, rows, k, n, a,
+                       a_stride, b, b_stride, g, mode);
 }
 
 bool point_products_apply(long n) {

@@ -36,5 +36,9 @@ enum class Accumulate { kAdd, kFromZero };
 void point_gradient_products(long points, long rows, long k, long n, const float* a, long a_stride,
                              const float* b, long b_stride, float* g,
                              Accumulate mode = Accumulate::kAdd);
+// The same for the listed points only (each xi in `points` as above).
+void point_gradient_products(std::span<const int> points, long rows, long k, long n, const float* a,
+                             long a_stride, const float* b, long b_stride, float* g,
+                             Accumulate mode = Accumulate::kAdd);
 
 }  // namespace runner::kernels

@@ -273,6 +273,14 @@ struct FullDim {
   static void output(const In& in, Vec* o) {
     RowTransforms<M, K>::output(in, o);
   }
+  template <typename In>
+  static void input_adjoint(const In& in, Vec* o) {
+    RowTransforms<M, K>::input_adjoint(in, o);
+  }
+  template <typename In>
+  static void output_adjoint(const In& in, Vec* o) {
+    RowTransforms<M, K>::output_adjoint(in, o);
+  }
 };
 
 // The last two outputs of a 3x3 convolution's row whose length leaves 1 or 2 past its 4-wide
@@ -299,6 +307,23 @@ struct EdgeDim43 {
     const Vec m0 = in(0), m1 = in(1), m2 = in(2), m3 = in(3);
     o[0] = m0 + m1 + m2;
     o[1] = m1 - m2 - m3;
+  }
+  // The adjoints (backward): Bt^T and At^T of the two above.
+  template <typename In>
+  static void input_adjoint(const In& in, Vec* o) {
+    const Vec v0 = in(0), v1 = in(1), v2 = in(2), v3 = in(3);
+    o[0] = 4.0F * v0;
+    o[1] = multiply_add(3.0F, v2 - v1, v3);
+    o[2] = multiply_add(-3.0F, v1 + v2, -4.0F * v0);
+    o[3] = -v3;
+  }
+  template <typename In>
+  static void output_adjoint(const In& in, Vec* o) {
+    const Vec g0 = in(0), g1 = in(1);
+    o[0] = g0;
+    o[1] = g0 + g1;
+    o[2] = g0 - g1;
+    o[3] = -g1;
   }
 };
 
@@ -841,29 +866,35 @@ class Winograd {
 
   // dP[xi][t][co] = At^T delta At for the chunk's tiles (outputs past the edge count as 0),
   // delta from `src` (OutputGradient). Adds delta's column sums (the bias gradient) to
-  // bias_sums unless null.
+  // bias_sums unless null. With `range`, RowDim and ColDim: the chunk's tiles in it, as
+  // transform_output's.
+  template <typename RowDim = FullDim<M, K>, typename ColDim = FullDim<M, K>>
   void transform_output_gradient(const Chunk& c, long first, long count, const OutputGradient& src,
-                                 float* bias_sums, float* dprod, long point_stride) const {
+                                 float* bias_sums, float* dprod, long point_stride,
+                                 const TileRange* range = nullptr) const {
     for_each_channel_block(g_.out_c, [&](auto full, long c0, int lanes) {
       constexpr bool kFull = decltype(full)::value;
       const BatchNormInputGradient* norm = src.normalization;
       if (norm == nullptr) {
-        transform_output_gradient_block<kFull, kNoNormalization>(c, first, count, src, bias_sums,
-                                                                 dprod, point_stride, c0, lanes);
+        transform_output_gradient_block<kFull, kNoNormalization, RowDim, ColDim>(
+            c, first, count, src, bias_sums, dprod, point_stride, c0, lanes, range);
       } else if (norm->relu_scale == nullptr) {
-        transform_output_gradient_block<kFull, kNormalization>(c, first, count, src, bias_sums,
-                                                               dprod, point_stride, c0, lanes);
+        transform_output_gradient_block<kFull, kNormalization, RowDim, ColDim>(
+            c, first, count, src, bias_sums, dprod, point_stride, c0, lanes, range);
       } else {
-        transform_output_gradient_block<kFull, kNormalizationRelu>(c, first, count, src, bias_sums,
-                                                                   dprod, point_stride, c0, lanes);
+        transform_output_gradient_block<kFull, kNormalizationRelu, RowDim, ColDim>(
+            c, first, count, src, bias_sums, dprod, point_stride, c0, lanes, range);
       }
     });
   }
 
-  template <bool kFull, int kNorm>
+  template <bool kFull, int kNorm, typename RowDim, typename ColDim>
   void transform_output_gradient_block(const Chunk& c, long first, long count,
                                        const OutputGradient& src, float* bias_sums, float* dprod,
-                                       long point_stride, long c0, int lanes) const {
+                                       long point_stride, long c0, int lanes,
+                                       const TileRange* range) const {
+    constexpr int kRows = RowDim::kOut;
+    constexpr int kCols = ColDim::kOut;
     const long channels = g_.out_c;
     const long row_stride = out_.row_stride();
     const long col_stride = out_.col_stride();
@@ -881,7 +912,7 @@ class Winograd {
     }
     Vec sums = bias_sums != nullptr ? load_block<kFull>(bias_sums + c0, lanes) : Vec{};
     float* pt = dprod + c0;
-    TileCursor tile(c, all_tiles(), first);
+    TileCursor tile(c, range != nullptr ? *range : all_tiles(), first);
     for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
       const long n = tile.n;
       const long th = tile.th;
@@ -889,22 +920,22 @@ class Winograd {
       const PhaseImages::Image image = out_.image(n);
       const long out_h = image.rows;
       const long out_w = image.cols;
-      Vec in[M * M] = {};
+      Vec in[kRows * kCols] = {};
       if (pooling == Pooling::kMax2x2) {
-        for_each_window(n, th, tw, c0, [&](int r, int s, long at) {
+        for_each_window<kRows, kCols>(n, th, tw, c0, [&](int r, int s, long at) {
           const Vec dpool = load_block<kFull>(dy + at, lanes);
           const Vec pooled = relu ? load_block<kFull>(relu_y + at, lanes) : Vec{};
           const Vec winner = load_block<kFull>(winners + at, lanes);
-          in[r * M + s] = unpool_window_gradient(dpool, pooled, winner, 0, relu);
-          in[r * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 1, relu);
-          in[(r + 1) * M + s] = unpool_window_gradient(dpool, pooled, winner, 2, relu);
-          in[(r + 1) * M + s + 1] = unpool_window_gradient(dpool, pooled, winner, 3, relu);
+          in[r * kCols + s] = unpool_window_gradient(dpool, pooled, winner, 0, relu);
+          in[r * kCols + s + 1] = unpool_window_gradient(dpool, pooled, winner, 1, relu);
+          in[(r + 1) * kCols + s] = unpool_window_gradient(dpool, pooled, winner, 2, relu);
+          in[(r + 1) * kCols + s + 1] = unpool_window_gradient(dpool, pooled, winner, 3, relu);
         });
       }
 #pragma GCC unroll 8
-      for (int r = 0; r < M; ++r) {
+      for (int r = 0; r < kRows; ++r) {
 #pragma GCC unroll 8
-        for (int s = 0; s < M; ++s) {
+        for (int s = 0; s < kCols; ++s) {
           const long oh = th * M + r;
           const long ow = tw * M + s;
           if (oh >= out_h || ow >= out_w) {
@@ -921,21 +952,22 @@ class Winograd {
             if (relu) {
               d = load_block<kFull>(relu_y + at, lanes) > 0.0F ? d : Vec{};
             }
-            in[r * M + s] = d;
+            in[r * kCols + s] = d;
           }
-          sums += in[r * M + s];
+          sums += in[r * kCols + s];
         }
       }
       // At^T delta At: At^T down each column of delta, then across each row, into the points.
-      Vec down[M][kA];
+      Vec down[kCols][RowDim::kIn];
 #pragma GCC unroll 8
-      for (int j = 0; j < M; ++j) {
-        Rows::output_adjoint([&](int i_row) { return in[i_row * M + j]; }, down[j]);
+      for (int j = 0; j < kCols; ++j) {
+        RowDim::output_adjoint([&](int i_row) { return in[i_row * kCols + j]; }, down[j]);
       }
 #pragma GCC unroll 8
-      for (int r = 0; r < kA; ++r) {
-        store_point_row<kFull>([](const auto& row, Vec* o) { Rows::output_adjoint(row, o); },
-                               [&](int j) { return down[j][r]; }, r, pt, point_stride, lanes);
+      for (int r = 0; r < RowDim::kIn; ++r) {
+        store_point_row<kFull, ColDim>(
+            [](const auto& row, Vec* o) { ColDim::output_adjoint(row, o); },
+            [&](int j) { return down[j][r]; }, RowDim::point(r), pt, point_stride, lanes);
       }
     }
     if (bias_sums != nullptr) {
@@ -946,11 +978,11 @@ class Winograd {
   // Calls fn(r, s, at) for each 2x2 pooling window inside tile (th, tw) of sample n that the
   // pooled tensor keeps: (r, s) is its top-left output within the tile, `at` the offset of its
   // pooled value for channel c0.
-  template <typename Fn>
+  template <int kRows = M, int kCols = M, typename Fn>
   void for_each_window(long n, long th, long tw, long c0, const Fn& fn) const {
 #pragma GCC unroll 8
-    for (int r = 0; r < M; r += 2) {
-      for_each_window_in_row(n, th, tw, c0, r, [&](int s, long at) { fn(r, s, at); });
+    for (int r = 0; r < kRows; r += 2) {
+      for_each_window_in_row<kCols>(n, th, tw, c0, r, [&](int s, long at) { fn(r, s, at); });
     }
   }
 
@@ -980,25 +1012,30 @@ class Winograd {
   // stores it (plus 0, which makes -0 the +0 that 0 + -0 gave) and later ones add to it. Every
   // input of an image is some tile's (the tiles cover the output, padding only shrinks the input),
   // so dx needs no zeroing pass first (3.2 MB per 28x28x32 layer at batch 32).
-  template <typename Stride>
+  // With `range`, RowDim and ColDim: the chunk's tiles in it, as transform_output's; the classes
+  // of for_each_tile_class, one after another, keep that order for each value.
+  template <typename Stride, typename RowDim = FullDim<M, K>, typename ColDim = FullDim<M, K>>
   void add_input_gradient(const Chunk& c, long first, long count, const float* dv,
-                          Stride point_stride, float* dx) const {
+                          Stride point_stride, float* dx, const TileRange* range = nullptr) const {
     for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
-      add_input_gradient_block<decltype(full)::value>(c, first, count, dv, point_stride, dx, c0,
-                                                      lanes);
+      add_input_gradient_block<decltype(full)::value, Stride, RowDim, ColDim>(
+          c, first, count, dv, point_stride, dx, c0, lanes, range);
     });
   }
 
-  template <bool kFull, typename Stride>
+  template <bool kFull, typename Stride, typename RowDim, typename ColDim>
   void add_input_gradient_block(const Chunk& c, long first, long count, const float* dv,
-                                Stride point_stride, float* dx, long c0, int lanes) const {
+                                Stride point_stride, float* dx, long c0, int lanes,
+                                const TileRange* range) const {
+    constexpr int kRows = RowDim::kIn;
+    constexpr int kCols = ColDim::kIn;
     const long channels = g_.in_c;
     const long pad_top = g_.pad_top;
     const long pad_left = g_.pad_left;
     const long row_stride = in_.row_stride();
     const long col_stride = in_.col_stride();
     const float* pt = dv + c0;
-    TileCursor tile(c, all_tiles(), first);
+    TileCursor tile(c, range != nullptr ? *range : all_tiles(), first);
     for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
       const PhaseImages::Image image = in_.image(tile.n);
       const long in_h = image.rows;
@@ -1008,28 +1045,28 @@ class Winograd {
       float* dxn = dx + image.origin + c0;
       // Bt^T dV Bt: Bt^T down each column of dV (read from memory), then across each row, into
       // row a of the tile's inputs.
-      Vec down[kA][kA];
-      transform_columns<kFull>(
-          pt, point_stride, lanes, [](const auto& in, Vec* o) { Rows::input_adjoint(in, o); },
+      Vec down[kCols][kRows];
+      transform_columns<kFull, kRows, RowDim, ColDim>(
+          pt, point_stride, lanes, [](const auto& in, Vec* o) { RowDim::input_adjoint(in, o); },
           down);
 #pragma GCC unroll 8
-      for (int a = 0; a < kA; ++a) {
+      for (int a = 0; a < kRows; ++a) {
         const long ih = th * M - pad_top + a;
         if (ih < 0 || ih >= in_h) {
           continue;
         }
-        Vec row[kA];
-        Rows::input_adjoint([&](int j) { return down[j][a]; }, row);
-        const bool row_is_new = th == 0 || a >= kA - M;
+        Vec row[kCols];
+        ColDim::input_adjoint([&](int j) { return down[j][a]; }, row);
+        const bool row_is_new = th == 0 || a >= kRows - RowDim::kOut;
 #pragma GCC unroll 8
-        for (int b = 0; b < kA; ++b) {
+        for (int b = 0; b < kCols; ++b) {
           const long iw = tw * M - pad_left + b;
           if (iw < 0 || iw >= in_w) {
             continue;
           }
           const Vec value = row[b];
           float* at = dxn + ih * row_stride + iw * col_stride;
-          if (row_is_new && (tw == 0 || b >= kA - M)) {
+          if (row_is_new && (tw == 0 || b >= kCols - ColDim::kOut)) {
             store_block<kFull>(value + 0.0F, lanes, at);
           } else {
             add_block<kFull>(value, lanes, at);
@@ -1043,15 +1080,33 @@ class Winograd {
     return {0, t_.tiles_h, 0, t_.tiles_w};
   }
 
-  // Whether for_each_tile_class splits the tiles: F(4x4,3x3) on images, with 1 or 2 outputs
-  // past the last whole 4-wide tile of a row or column (the reference model's 14x14).
-  [[nodiscard]] bool has_edge_tiles() const {
+  // Whether forward and backward split the tiles into classes (for_each_tile_class):
+  // F(4x4,3x3) on images (or phase images, the largest's size) of at least 4x4 outputs with 1 or
+  // 2 outputs past the last whole 4-wide tile of a row or column (the reference model's 14x14),
+  // with both channel counts taken by the point-product kernels. Whole tiles are then the first
+  // class: its products cover every point.
+  [[nodiscard]] bool splits_tiles() const {
     const auto edge = [](long size) { return size % 4 == 1 || size % 4 == 2; };
-    return M == 4 && K == 3 && in_.per_sample() == 1 && (edge(g_.out_h) || edge(g_.out_w));
+    return M == 4 && K == 3 && g_.out_h >= 4 && g_.out_w >= 4 &&
+           (edge(g_.out_h) || edge(g_.out_w)) && point_products_apply(g_.in_c) &&
+           point_products_apply(g_.out_c);
+  }
+
+  // V of the chunk's tiles as forward lays it out: class after class when it splits them.
+  void transform_input_as_forward(const Chunk& c, const float* x, float* v) const {
+    if (!splits_tiles()) {
+      transform_input(c, x, v);
+      return;
+    }
+    float* vt = v;
+    for_each_tile_class([&]<typename RowDim, typename ColDim>(const TileRange& range) {
+      transform_input_range<RowDim, ColDim>(c, range, x, vt, v_stride(c));
+      vt += c.count * range.per_sample() * g_.in_c;
+    });
   }
 
   // fn.template operator()<RowDim, ColDim>(range) for each class of tiles that transform alike
-  // (has_edge_tiles): the whole tiles, then those of the last tile column, of the last tile row,
+  // (splits_tiles): the whole tiles, then those of the last tile column, of the last tile row,
   // and the corner, each with EdgeDim43 where it has at most 2 outputs. Classes with no tiles
   // are skipped.
   template <typename Fn>
@@ -1170,9 +1225,8 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
   const bool spread = chunks == 1;
   // Training keeps V for backward when it is small (Tiling::keeps_inputs).
   const bool keep_inputs = v != nullptr && t.keeps_inputs(g, batch);
-  // Inference computes the last tile of a row or column with 2 outputs as such; training keeps
-  // whole tiles, whose adjoints backward computes.
-  const bool edge_tiles = v == nullptr && wino.has_edge_tiles();
+  // The last tile of a row or column with 1 or 2 outputs computed as such (backward follows).
+  const bool edge_tiles = wino.splits_tiles();
   auto run_chunk = [&](std::size_t index) {
     const Chunk c = wino.chunk(index, batch);
     float* vc = keep_inputs ? v + wino.input_offset(c)
@@ -1307,7 +1361,7 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
       float* vc = v + wino.input_offset(c);
       if (!keeps_inputs) {
         vc = thread_scratch(kRebuiltInputs, static_cast<std::size_t>(t.points * wino.v_stride(c)));
-        wino.transform_input(c, tensors.x, vc);
+        wino.transform_input_as_forward(c, tensors.x, vc);
       }
       // The group's partial: the first chunk of a group starts it, the others add to it.
       const bool starts_group = index % per_group == 0;
@@ -1339,25 +1393,48 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
         constexpr long kRows = kPointProductRows;
         float* dpg = thread_scratch(kProducts, static_cast<std::size_t>(kGroup * t.points * co));
         float* dvg = thread_scratch(kInputs, static_cast<std::size_t>(kRows * t.points * ci));
-        for (long t0 = 0; t0 < c.tiles; t0 += kGroup) {
-          const long rows = std::min(kGroup, c.tiles - t0);
-          wino.transform_output_gradient(c, t0, rows, source, part + du_size, dpg, kGroup * co);
-          // The group's first products start its partial: no zeroing pass over it first (up
-          // to 590 KB per chunk, about 14 MB per step of the ResNet's training).
-          const Accumulate mode =
-              starts_group && t0 == 0 ? Accumulate::kFromZero : Accumulate::kAdd;
-          point_gradient_products(t.points, rows, ci, co, vc + t0 * ci, wino.v_stride(c), dpg,
-                                  kGroup * co, part, mode);
-          if (dx == nullptr) {
-            continue;
+        // The chunk's `tiles` tiles of `range` (V at vt), `points` (a count or a list); the
+        // first class's products start the group's partial.
+        auto from_output = [&]<typename RowDim, typename ColDim>(
+                               const TileRange& range, long tiles, const float* vt,
+                               const auto& points, bool first_class) {
+          for (long t0 = 0; t0 < tiles; t0 += kGroup) {
+            const long rows = std::min(kGroup, tiles - t0);
+            wino.template transform_output_gradient<RowDim, ColDim>(
+                c, t0, rows, source, part + du_size, dpg, kGroup * co, &range);
+            // The group's first products start its partial: no zeroing pass over it first (up
+            // to 590 KB per chunk, about 14 MB per step of the ResNet's training).
+            const Accumulate mode =
+                starts_group && first_class && t0 == 0 ? Accumulate::kFromZero : Accumulate::kAdd;
+            point_gradient_products(points, rows, ci, co, vt + t0 * ci, wino.v_stride(c), dpg,
+                                    kGroup * co, part, mode);
+            if (dx == nullptr) {
+              continue;
+            }
+            for (long s0 = 0; s0 < rows; s0 += kRows) {
+              const long six = std::min(kRows, rows - s0);
+              point_products(points, six, co, ci, dpg + s0 * co, kGroup * co, ut, dvg, kRows * ci);
+              with_product_stride(ci, [&](auto dv_stride) {
+                wino.template add_input_gradient<decltype(dv_stride), RowDim, ColDim>(
+                    c, t0 + s0, six, dvg, dv_stride, dx, &range);
+              });
+            }
           }
-          for (long s0 = 0; s0 < rows; s0 += kRows) {
-            const long six = std::min(kRows, rows - s0);
-            point_products(t.points, six, co, ci, dpg + s0 * co, kGroup * co, ut, dvg, kRows * ci);
-            with_product_stride(ci, [&](auto dv_stride) {
-              wino.add_input_gradient(c, t0 + s0, six, dvg, dv_stride, dx);
-            });
-          }
+        };
+        if (wino.splits_tiles()) {
+          const float* vt = vc;  // the class's first tile
+          bool first_class = true;
+          wino.for_each_tile_class([&]<typename RowDim, typename ColDim>(const TileRange& range) {
+            static constexpr auto kPoints = class_points<Matrices<M, K>::kAlpha, RowDim, ColDim>();
+            const long tiles = c.count * range.per_sample();
+            from_output.template operator()<RowDim, ColDim>(range, tiles, vt, kPoints, first_class);
+            first_class = false;
+            vt += tiles * ci;
+          });
+        } else {
+          using Full = FullDim<M, K>;
+          from_output.template operator()<Full, Full>(wino.all_tiles(), c.tiles, vc, t.points,
+                                                      true);
         }
         continue;
       }

@@ -413,6 +413,7 @@ TEST_SUITE("BatchNormalization") {
       long before;
       const char* conv;
       const char* activation;  // after the normalization; empty: none
+      long size = 8;           // the images' height and width
     };
     const Case cases[] = {
         // Winograd: the register-kernel path (filters a multiple of a register, at most 64) and
@@ -422,6 +423,10 @@ TEST_SUITE("BatchNormalization") {
         {8, "{type: Conv2D, filters: 20, kernel_size: 3, activation: relu}", ""},
         {8, "{type: Conv2D, filters: 20, kernel_size: 3, activation: relu}", kElu},
         {8, "{type: Conv2D, filters: 16, kernel_size: 5, padding: same, use_bias: false}", kRelu},
+        // F(4x4, 3x3) on 6x6: its last tiles of each row and column compute 2 outputs.
+        {16, "{type: Conv2D, filters: 16, kernel_size: 3, padding: same, use_bias: false}", kRelu,
+         6},
+        {16, "{type: Conv2D, filters: 16, kernel_size: 3, padding: same}", kElu, 6},
         // Strided, with a bias (its gradient sums the evaluated gradient): 16 filters on 8
         // channels take the implicit GEMM; 24 on 32, ReLU before the normalization, rebuild their
         // patches for a library GEMM where a register holds 16 floats (AVX2: the implicit GEMM).
@@ -455,7 +460,7 @@ TEST_SUITE("BatchNormalization") {
         layers.push_back(load_yaml_string("{type: Flatten}", "t"));
         layers.push_back(load_yaml_string("{type: Dense, units: 3}", "t"));
         const long channels = c.before > 0 ? 3 : 1;
-        Model m = build_layers(layers, Shape{8, 8, channels}, 7, "t");
+        Model m = build_layers(layers, Shape{c.size, c.size, channels}, 7, "t");
         m.prepare(5);
         m.set_fusion(fusion);
         const std::size_t bn_index = c.before > 0 ? 2 : 1;
@@ -463,7 +468,7 @@ TEST_SUITE("BatchNormalization") {
         REQUIRE(bn != nullptr);
         CHECK(bn->defers_input_gradient() == fusion);
         // Two steps: the description is filled again each step.
-        return training_bits(m, shifted_input(Shape{5, 8, 8, channels}), 3, 2);
+        return training_bits(m, shifted_input(Shape{5, c.size, c.size, channels}), 3, 2);
       };
       CHECK(bitwise_equal(run(true), run(false)));
     }
