@@ -257,9 +257,9 @@ static_assert(equals_matrix<6, 6>([](const auto& in,
                                      float* o) { RowTransforms<2, 5>::input(in, o); },
                                   [](int r, int i) { return Matrices<2, 5>::kBt[r][i]; }));
 
-// One dimension of a tile (its rows or its columns) as the forward pass transforms it: kIn
-// inputs to kIn Winograd-domain values, stored at points point(0..kIn-1) of the kA (= kAlpha)
-// points per dimension, and kOut outputs back from them. A whole tile of F(M x M, K x K):
+// One dimension of a tile (its rows or its columns) as the transforms see it: kIn inputs to kIn
+// Winograd-domain values, stored at points point(0..kIn-1) of the kA (= kAlpha) points per
+// dimension, and kOut outputs back from them. A whole tile of F(M x M, K x K):
 template <int M, int K>
 struct FullDim {
   static constexpr int kIn = Matrices<M, K>::kAlpha;
@@ -294,38 +294,58 @@ struct EdgeDim43 {
   static constexpr int kIn = 4;
   static constexpr int kOut = 2;
   static constexpr int point(int i) { return i == 3 ? 5 : i; }
-  template <typename In>
-  static void input(const In& in, Vec* o) {
-    const Vec d0 = in(0), d1 = in(1), d2 = in(2), d3 = in(3);
+  // T is Vec, or float for the compile-time checks below.
+  template <typename In, typename T>
+  static constexpr void input(const In& in, T* o) {
+    const T d0 = in(0), d1 = in(1), d2 = in(2), d3 = in(3);
     o[0] = 4.0F * (d0 - d2);
     o[1] = -3.0F * (d1 + d2);
     o[2] = 3.0F * (d1 - d2);
     o[3] = d1 - d3;
   }
-  template <typename In>
-  static void output(const In& in, Vec* o) {
-    const Vec m0 = in(0), m1 = in(1), m2 = in(2), m3 = in(3);
+  template <typename In, typename T>
+  static constexpr void output(const In& in, T* o) {
+    const T m0 = in(0), m1 = in(1), m2 = in(2), m3 = in(3);
     o[0] = m0 + m1 + m2;
     o[1] = m1 - m2 - m3;
   }
   // The adjoints (backward): Bt^T and At^T of the two above.
-  template <typename In>
-  static void input_adjoint(const In& in, Vec* o) {
-    const Vec v0 = in(0), v1 = in(1), v2 = in(2), v3 = in(3);
+  template <typename In, typename T>
+  static constexpr void input_adjoint(const In& in, T* o) {
+    const T v0 = in(0), v1 = in(1), v2 = in(2), v3 = in(3);
     o[0] = 4.0F * v0;
     o[1] = multiply_add(3.0F, v2 - v1, v3);
     o[2] = multiply_add(-3.0F, v1 + v2, -4.0F * v0);
     o[3] = -v3;
   }
-  template <typename In>
-  static void output_adjoint(const In& in, Vec* o) {
-    const Vec g0 = in(0), g1 = in(1);
+  template <typename In, typename T>
+  static constexpr void output_adjoint(const In& in, T* o) {
+    const T g0 = in(0), g1 = in(1);
     o[0] = g0;
     o[1] = g0 + g1;
     o[2] = g0 - g1;
     o[3] = -g1;
   }
 };
+// The adjoints are the transposes: entry (r, i) of each is entry (i, r) of its transform, the
+// transform's output i for the unit input r.
+template <typename Transform>
+constexpr float unit_response(const Transform& transform, int r, int i) {
+  float o[4] = {};
+  transform([&](int k) { return k == r ? 1.0F : 0.0F; }, o);
+  return o[i];
+}
+static_assert(equals_matrix<4, 4>([](const auto& in, float* o) { EdgeDim43::input_adjoint(in, o); },
+                                  [](int r, int i) {
+                                    return unit_response(
+                                        [](const auto& in, float* o) { EdgeDim43::input(in, o); },
+                                        r, i);
+                                  }));
+static_assert(equals_matrix<2, 4>(
+    [](const auto& in, float* o) { EdgeDim43::output_adjoint(in, o); },
+    [](int r, int i) {
+      return unit_response([](const auto& in, float* o) { EdgeDim43::output(in, o); }, r, i);
+    }));
 
 // out = Q in Q^T for Q (R x K) given by q(r, i): `in` is K x K, `out` R x R. Called with the
 // constant matrices below, so the unrolled loops see every coefficient.
