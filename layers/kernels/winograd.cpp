@@ -1097,6 +1097,11 @@ class Winograd {
     }
   }
 
+  // Whether F(4x4,3x3) on `size` outputs leaves 1 or 2 past its last whole tile (EdgeDim43).
+  static bool has_edge_tile(long size) {
+    return size % 4 == 1 || size % 4 == 2;
+  }
+
   [[nodiscard]] TileRange all_tiles() const {
     return {0, t_.tiles_h, 0, t_.tiles_w};
   }
@@ -1107,9 +1112,8 @@ class Winograd {
   // with both channel counts taken by the point-product kernels. Whole tiles are then the first
   // class: its products cover every point.
   [[nodiscard]] bool splits_tiles() const {
-    const auto edge = [](long size) { return size % 4 == 1 || size % 4 == 2; };
     return M == 4 && K == 3 && g_.out_h >= 4 && g_.out_w >= 4 &&
-           (edge(g_.out_h) || edge(g_.out_w)) && point_products_apply(g_.in_c) &&
+           (has_edge_tile(g_.out_h) || has_edge_tile(g_.out_w)) && point_products_apply(g_.in_c) &&
            point_products_apply(g_.out_c);
   }
 
@@ -1134,9 +1138,8 @@ class Winograd {
   void for_each_tile_class(const Fn& fn) const {
     if constexpr (M == 4 && K == 3) {
       using Full = FullDim<M, K>;
-      const auto edge = [](long size) { return size % 4 == 1 || size % 4 == 2; };
-      const long th_edge = edge(g_.out_h) ? t_.tiles_h - 1 : t_.tiles_h;
-      const long tw_edge = edge(g_.out_w) ? t_.tiles_w - 1 : t_.tiles_w;
+      const long th_edge = has_edge_tile(g_.out_h) ? t_.tiles_h - 1 : t_.tiles_h;
+      const long tw_edge = has_edge_tile(g_.out_w) ? t_.tiles_w - 1 : t_.tiles_w;
       const auto run = [&]<typename RowDim, typename ColDim>(TileRange range) {
         if (range.per_sample() > 0) {
           fn.template operator()<RowDim, ColDim>(range);
