@@ -26,6 +26,48 @@ void check_dense_gradients(long units, long inputs, long rows,
     CHECK(result.max_input_error < 2e-3);
   }
 }
+// A Dense layer of `units` on rows x in against its sums written out in double, for each
+// activation.
+void check_against_double_sums(long rows, long in, long units) {
+  const Tensor x = sine_input(Shape{rows, in});
+  for (const char* name : {"linear", "relu", "sigmoid", "tanh", "softmax"}) {
+    const std::string activation = name;
+    CAPTURE(activation);
+    Model m = make_layer_model(
+        fmt::format("{{type: Dense, units: {}, activation: {}}}", units, activation), Shape{in},
+        rows);
+    set_cosine_weights(m.entry(0).params[0].span());
+    set_cosine_weights(m.entry(0).params[1].span());
+    const float* w = m.entry(0).params[0].data;
+    const float* b = m.entry(0).params[1].data;
+    const Tensor y(m.forward(x, Pass{}));
+    for (long r = 0; r < rows; ++r) {
+      std::vector<double> z(static_cast<std::size_t>(units));
+      double row_max = -1e300;
+      for (long u = 0; u < units; ++u) {
+        double sum = b[u];
+        for (long k = 0; k < in; ++k) {
+          sum += static_cast<double>(x.data()[r * in + k]) * w[k * units + u];
+        }
+        z[static_cast<std::size_t>(u)] = sum;
+        row_max = std::max(row_max, sum);
+      }
+      double exp_sum = 0;
+      for (const double v : z) {
+        exp_sum += std::exp(v - row_max);
+      }
+      for (long u = 0; u < units; ++u) {
+        const double v = z[static_cast<std::size_t>(u)];
+        const double expected = activation == "linear"    ? v
+                                : activation == "relu"    ? std::max(v, 0.0)
+                                : activation == "sigmoid" ? 1 / (1 + std::exp(-v))
+                                : activation == "tanh"    ? std::tanh(v)
+                                                          : std::exp(v - row_max) / exp_sum;
+        CHECK(y.data()[r * units + u] == doctest::Approx(expected).epsilon(1e-5));
+      }
+    }
+  }
+}
 }  // namespace
 
 TEST_SUITE("Dense") {
@@ -73,49 +115,19 @@ TEST_SUITE("Dense") {
   }
 
   TEST_CASE("Dense with more units than rows works on column blocks and computes x W + b") {
-    // 160 units over 5 rows: the forward splits the columns in two tasks (layers/dense.cpp);
-    // checked against the sum written out, in double, for each activation.
-    const long rows = 5;
-    const long in = 40;
-    const long units = 160;
-    const Tensor x = sine_input(Shape{rows, in});
-    for (const char* name : {"linear", "relu", "sigmoid", "tanh", "softmax"}) {
-      const std::string activation = name;
-      CAPTURE(activation);
-      Model m =
-          make_layer_model(std::string("{type: Dense, units: 160, activation: ") + activation + "}",
-                           Shape{in}, rows);
-      set_cosine_weights(m.entry(0).params[0].span());
-      set_cosine_weights(m.entry(0).params[1].span());
-      const float* w = m.entry(0).params[0].data;
-      const float* b = m.entry(0).params[1].data;
-      const Tensor y(m.forward(x, Pass{}));
-      for (long r = 0; r < rows; ++r) {
-        std::vector<double> z(static_cast<std::size_t>(units));
-        double row_max = -1e300;
-        for (long u = 0; u < units; ++u) {
-          double sum = b[u];
-          for (long k = 0; k < in; ++k) {
-            sum += static_cast<double>(x.data()[r * in + k]) * w[k * units + u];
-          }
-          z[static_cast<std::size_t>(u)] = sum;
-          row_max = std::max(row_max, sum);
-        }
-        double exp_sum = 0;
-        for (const double v : z) {
-          exp_sum += std::exp(v - row_max);
-        }
-        for (long u = 0; u < units; ++u) {
-          const double v = z[static_cast<std::size_t>(u)];
-          const double expected = activation == "linear"    ? v
-                                  : activation == "relu"    ? std::max(v, 0.0)
-                                  : activation == "sigmoid" ? 1 / (1 + std::exp(-v))
-                                  : activation == "tanh"    ? std::tanh(v)
-                                                            : std::exp(v - row_max) / exp_sum;
-          CHECK(y.data()[r * units + u] == doctest::Approx(expected).epsilon(1e-5));
-        }
-      }
-    }
+    // 160 units over 5 rows: the forward splits the columns in two tasks (layers/dense.cpp).
+    check_against_double_sums(5, 40, 160);
+  }
+
+  TEST_CASE("Dense with few rows and many inputs sums two input blocks and computes x W + b") {
+    // 100 units over 6 rows of 2100 inputs: the forward splits the inputs in two blocks of 1050
+    // and adds their sums (layers/dense.cpp, as the reference model's 3136 -> 100 at batch 32).
+    check_against_double_sums(6, 2100, 100);
+  }
+
+  TEST_CASE("Dense on input blocks gives bitwise-equal results on 1 and 2 threads") {
+    check_thread_independence("{type: Dense, units: 100, activation: relu}",
+                              sine_input(Shape{32, 3136}));
   }
 
   TEST_CASE("Dense gradients on column blocks and uneven input blocks match finite differences") {
