@@ -543,6 +543,19 @@ struct TileCursor {
   }
 };
 
+// The points of a tile whose rows and columns are RowDim and ColDim (Winograd::
+// transform_input_tile), of kA per dimension, in the order its products are computed.
+template <int kA, typename RowDim, typename ColDim>
+constexpr std::array<int, RowDim::kIn * ColDim::kIn> class_points() {
+  std::array<int, RowDim::kIn * ColDim::kIn> points{};
+  for (int i = 0; i < RowDim::kIn; ++i) {
+    for (int j = 0; j < ColDim::kIn; ++j) {
+      points[i * ColDim::kIn + j] = RowDim::point(i) * kA + ColDim::point(j);
+    }
+  }
+  return points;
+}
+
 template <int M, int K>
 class Winograd {
   using W = Matrices<M, K>;
@@ -799,16 +812,16 @@ class Winograd {
   // Pooling::kMax2x2, y is the pooled tensor and gets each 2x2 block's maximum (M is even, so
   // the blocks are the pooling windows; blocks past the pooled edge are dropped), and `winners`
   // unless null which output of the block won.
-  // With `range` (and RowDim, ColDim as transform_input_tile's), the tiles are those of the
-  // chunk's tiles in it, in TileCursor's order.
+  // The tiles are the chunk's tiles in `range`, in TileCursor's order: all_tiles(), or a class
+  // of for_each_tile_class with its RowDim and ColDim (as transform_input_tile's).
   template <typename Stride, typename RowDim = FullDim<M, K>, typename ColDim = FullDim<M, K>>
   void transform_output(const Chunk& c, long first, long count, const float* prod,
                         Stride point_stride, const float* bias, bool relu, Pooling pooling,
-                        float* y, float* winners, const TileRange* range = nullptr) const {
+                        float* y, float* winners, TileRange range) const {
     // Tile `first` is (n, th, tw); the loop steps through the following ones in order. The
     // channel blocks are inside (as in transform_input): a tile reads its products' cache lines
     // once, not once per block.
-    TileCursor tile(c, range != nullptr ? *range : all_tiles(), first);
+    TileCursor tile(c, range, first);
     for (long i = 0; i < count; ++i, tile.next()) {
       const float* pt = prod + i * g_.out_c;
       const PhaseImages::Image image = out_.image(tile.n);
@@ -887,12 +900,11 @@ class Winograd {
 
   // dP[xi][t][co] = At^T delta At for the chunk's tiles (outputs past the edge count as 0),
   // delta from `src` (OutputGradient). Adds delta's column sums (the bias gradient) to
-  // bias_sums unless null. With `range`, RowDim and ColDim: the chunk's tiles in it, as
-  // transform_output's.
+  // bias_sums unless null. `range`, RowDim and ColDim as transform_output's.
   template <typename RowDim = FullDim<M, K>, typename ColDim = FullDim<M, K>>
   void transform_output_gradient(const Chunk& c, long first, long count, const OutputGradient& src,
                                  float* bias_sums, float* dprod, long point_stride,
-                                 const TileRange* range = nullptr) const {
+                                 TileRange range) const {
     for_each_channel_block(g_.out_c, [&](auto full, long c0, int lanes) {
       constexpr bool kFull = decltype(full)::value;
       const BatchNormInputGradient* norm = src.normalization;
@@ -913,7 +925,7 @@ class Winograd {
   void transform_output_gradient_block(const Chunk& c, long first, long count,
                                        const OutputGradient& src, float* bias_sums, float* dprod,
                                        long point_stride, long c0, int lanes,
-                                       const TileRange* range) const {
+                                       TileRange range) const {
     constexpr int kRows = RowDim::kOut;
     constexpr int kCols = ColDim::kOut;
     const long channels = g_.out_c;
@@ -933,7 +945,7 @@ class Winograd {
     }
     Vec sums = bias_sums != nullptr ? load_block<kFull>(bias_sums + c0, lanes) : Vec{};
     float* pt = dprod + c0;
-    TileCursor tile(c, range != nullptr ? *range : all_tiles(), first);
+    TileCursor tile(c, range, first);
     for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
       const long n = tile.n;
       const long th = tile.th;
@@ -1033,11 +1045,11 @@ class Winograd {
   // stores it (plus 0, which makes -0 the +0 that 0 + -0 gave) and later ones add to it. Every
   // input of an image is some tile's (the tiles cover the output, padding only shrinks the input),
   // so dx needs no zeroing pass first (3.2 MB per 28x28x32 layer at batch 32).
-  // With `range`, RowDim and ColDim: the chunk's tiles in it, as transform_output's; the classes
-  // of for_each_tile_class, one after another, keep that order for each value.
+  // `range`, RowDim and ColDim as transform_output's; the classes of for_each_tile_class, one
+  // after another, keep that order for each value.
   template <typename Stride, typename RowDim = FullDim<M, K>, typename ColDim = FullDim<M, K>>
   void add_input_gradient(const Chunk& c, long first, long count, const float* dv,
-                          Stride point_stride, float* dx, const TileRange* range = nullptr) const {
+                          Stride point_stride, float* dx, TileRange range) const {
     for_each_channel_block(g_.in_c, [&](auto full, long c0, int lanes) {
       add_input_gradient_block<decltype(full)::value, Stride, RowDim, ColDim>(
           c, first, count, dv, point_stride, dx, c0, lanes, range);
@@ -1047,7 +1059,7 @@ class Winograd {
   template <bool kFull, typename Stride, typename RowDim, typename ColDim>
   void add_input_gradient_block(const Chunk& c, long first, long count, const float* dv,
                                 Stride point_stride, float* dx, long c0, int lanes,
-                                const TileRange* range) const {
+                                TileRange range) const {
     constexpr int kRows = RowDim::kIn;
     constexpr int kCols = ColDim::kIn;
     const long channels = g_.in_c;
@@ -1056,7 +1068,7 @@ class Winograd {
     const long row_stride = in_.row_stride();
     const long col_stride = in_.col_stride();
     const float* pt = dv + c0;
-    TileCursor tile(c, range != nullptr ? *range : all_tiles(), first);
+    TileCursor tile(c, range, first);
     for (long i = 0; i < count; ++i, tile.next(), pt += channels) {
       const PhaseImages::Image image = in_.image(tile.n);
       const long in_h = image.rows;
@@ -1117,16 +1129,33 @@ class Winograd {
            point_products_apply(g_.out_c);
   }
 
-  // V of the chunk's tiles as forward lays it out: class after class when it splits them.
+  // V of the chunk's tiles as forward lays it out (for_each_chunk_class).
   void transform_input_as_forward(const Chunk& c, const float* x, float* v) const {
+    for_each_chunk_class(
+        c, [&]<typename RowDim, typename ColDim>(const TileRange& range, long /*tiles*/,
+                                                 long v_offset, const auto& /*points*/) {
+          transform_input_range<RowDim, ColDim>(c, range, x, v + v_offset, v_stride(c));
+        });
+  }
+
+  // fn.template operator()<RowDim, ColDim>(range, tiles, v_offset, points) for each class of the
+  // chunk's tiles, in the order forward lays out their V: the chunk's `tiles` tiles of `range`,
+  // whose V starts v_offset floats into the chunk's, with their points (point_products' count or
+  // list). When splits_tiles(), the classes of for_each_tile_class with the listed points of
+  // each; else all tiles as one class with every point.
+  template <typename Fn>
+  void for_each_chunk_class(const Chunk& c, const Fn& fn) const {
     if (!splits_tiles()) {
-      transform_input(c, x, v);
+      using Full = FullDim<M, K>;
+      fn.template operator()<Full, Full>(all_tiles(), c.tiles, 0L, long{kA * kA});
       return;
     }
-    float* vt = v;
+    long v_offset = 0;
     for_each_tile_class([&]<typename RowDim, typename ColDim>(const TileRange& range) {
-      transform_input_range<RowDim, ColDim>(c, range, x, vt, v_stride(c));
-      vt += c.count * range.per_sample() * g_.in_c;
+      static constexpr auto kPoints = class_points<kA, RowDim, ColDim>();
+      const long tiles = c.count * range.per_sample();
+      fn.template operator()<RowDim, ColDim>(range, tiles, v_offset, kPoints);
+      v_offset += tiles * g_.in_c;
     });
   }
 
@@ -1190,19 +1219,6 @@ class Winograd {
   const Tiling& t_;
 };
 
-// The points of a tile whose rows and columns are RowDim and ColDim (Winograd::
-// transform_input_tile), of kA per dimension, in the order its products are computed.
-template <int kA, typename RowDim, typename ColDim>
-constexpr std::array<int, RowDim::kIn * ColDim::kIn> class_points() {
-  std::array<int, RowDim::kIn * ColDim::kIn> points{};
-  for (int i = 0; i < RowDim::kIn; ++i) {
-    for (int j = 0; j < ColDim::kIn; ++j) {
-      points[i * ColDim::kIn + j] = RowDim::point(i) * kA + ColDim::point(j);
-    }
-  }
-  return points;
-}
-
 // Calls fn(stride) with the point stride of point_products' output for `channels` columns
 // (kPointProductRows * channels, channels as point_products_apply) as a compile-time constant:
 // the transforms that read it then address a tile's kA * kA values by displacements, with no
@@ -1261,8 +1277,6 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
   const bool spread = chunks == 1;
   // Training keeps V for backward when it is small (Tiling::keeps_inputs).
   const bool keep_inputs = v != nullptr && t.keeps_inputs(g, batch);
-  // The last tile of a row or column with 1 or 2 outputs computed as such (backward follows).
-  const bool edge_tiles = wino.splits_tiles();
   auto run_chunk = [&](std::size_t index) {
     const Chunk c = wino.chunk(index, batch);
     float* vc = keep_inputs ? v + wino.input_offset(c)
@@ -1282,25 +1296,18 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
           point_products(points, rows, ci, co, vt + t0 * ci, wino.v_stride(c), u, pg, kRows * co);
           with_class_product_stride<RowDim, ColDim>(co, [&](auto stride) {
             wino.template transform_output<decltype(stride), RowDim, ColDim>(
-                c, t0, rows, pg, stride, b, act == Activation::kRelu, pooling, y, winners, &range);
+                c, t0, rows, pg, stride, b, act == Activation::kRelu, pooling, y, winners, range);
           });
         }
       };
-      if (edge_tiles) {
-        // Each class of tiles (Winograd::for_each_tile_class) with the products of its points.
-        float* vt = vc;  // the class's first tile
-        wino.for_each_tile_class([&]<typename RowDim, typename ColDim>(const TileRange& range) {
-          static constexpr auto kPoints = class_points<Matrices<M, K>::kAlpha, RowDim, ColDim>();
-          const long tiles = c.count * range.per_sample();
-          wino.template transform_input_range<RowDim, ColDim>(c, range, x, vt, wino.v_stride(c));
-          to_output.template operator()<RowDim, ColDim>(range, tiles, vt, kPoints);
-          vt += tiles * ci;
-        });
-      } else {
-        wino.transform_input(c, x, vc);
-        using Full = FullDim<M, K>;
-        to_output.template operator()<Full, Full>(wino.all_tiles(), c.tiles, vc, t.points);
-      }
+      // Each class of tiles (Winograd::for_each_chunk_class) with the products of its points.
+      wino.for_each_chunk_class(
+          c, [&]<typename RowDim, typename ColDim>(const TileRange& range, long tiles,
+                                                   long v_offset, const auto& points) {
+            float* vt = vc + v_offset;
+            wino.template transform_input_range<RowDim, ColDim>(c, range, x, vt, wino.v_stride(c));
+            to_output.template operator()<RowDim, ColDim>(range, tiles, vt, points);
+          });
       if (!own_epilogue) {
         const auto outputs_of_chunk = wino.output_span(c);
         activate(act, y + outputs_of_chunk.offset, outputs_of_chunk.pixels, co);
@@ -1320,7 +1327,7 @@ void forward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DForward&
         const auto count = static_cast<long>(last - first);
         wino.transform_output(c, t0, count, pc + t0 * co, c.tiles * co, own_epilogue ? b : nullptr,
                               act == Activation::kRelu, own_epilogue ? pooling : Pooling::kNone, y,
-                              own_epilogue ? winners : nullptr);
+                              own_epilogue ? winners : nullptr, wino.all_tiles());
       };
       const auto points = static_cast<std::size_t>(t.points);
       const auto tiles = static_cast<std::size_t>(c.tiles);
@@ -1437,7 +1444,7 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
           for (long t0 = 0; t0 < tiles; t0 += kGroup) {
             const long rows = std::min(kGroup, tiles - t0);
             wino.template transform_output_gradient<RowDim, ColDim>(
-                c, t0, rows, source, part + du_size, dpg, kGroup * co, &range);
+                c, t0, rows, source, part + du_size, dpg, kGroup * co, range);
             // The group's first products start its partial: no zeroing pass over it first (up
             // to 590 KB per chunk, about 14 MB per step of the ResNet's training).
             const Accumulate mode =
@@ -1452,31 +1459,25 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
               point_products(points, six, co, ci, dpg + s0 * co, kGroup * co, ut, dvg, kRows * ci);
               with_class_product_stride<RowDim, ColDim>(ci, [&](auto dv_stride) {
                 wino.template add_input_gradient<decltype(dv_stride), RowDim, ColDim>(
-                    c, t0 + s0, six, dvg, dv_stride, dx, &range);
+                    c, t0 + s0, six, dvg, dv_stride, dx, range);
               });
             }
           }
         };
-        if (wino.splits_tiles()) {
-          const float* vt = vc;  // the class's first tile
-          bool first_class = true;
-          wino.for_each_tile_class([&]<typename RowDim, typename ColDim>(const TileRange& range) {
-            static constexpr auto kPoints = class_points<Matrices<M, K>::kAlpha, RowDim, ColDim>();
-            const long tiles = c.count * range.per_sample();
-            from_output.template operator()<RowDim, ColDim>(range, tiles, vt, kPoints, first_class);
-            first_class = false;
-            vt += tiles * ci;
-          });
-        } else {
-          using Full = FullDim<M, K>;
-          from_output.template operator()<Full, Full>(wino.all_tiles(), c.tiles, vc, t.points,
-                                                      true);
-        }
+        bool first_class = true;
+        wino.for_each_chunk_class(
+            c, [&]<typename RowDim, typename ColDim>(const TileRange& range, long tiles,
+                                                     long v_offset, const auto& points) {
+              from_output.template operator()<RowDim, ColDim>(range, tiles, vc + v_offset, points,
+                                                              first_class);
+              first_class = false;
+            });
         continue;
       }
       float* pc = thread_scratch(kProducts, static_cast<std::size_t>(c.tiles * t.points * co));
       // ReLU's derivative and the bias gradient are taken while the tiles are loaded.
-      wino.transform_output_gradient(c, 0, c.tiles, source, part + du_size, pc, c.tiles * co);
+      wino.transform_output_gradient(c, 0, c.tiles, source, part + du_size, pc, c.tiles * co,
+                                     wino.all_tiles());
       for (long p = 0; p < t.points; ++p) {
         // dU[xi] = V[xi]^T dP[xi]
         gemm(true, false, as_int(ci), as_int(co), as_int(c.tiles), 1.0F, vc + p * wino.v_stride(c),
@@ -1490,7 +1491,7 @@ void backward(const Layout& layout, Conv2DEpilogue epilogue, const Conv2DBackwar
                as_int(co), u + p * ci * co, as_int(co), 0.0F, vc + p * wino.v_stride(c),
                as_int(ci));
         }
-        wino.add_input_gradient(c, 0, c.tiles, vc, wino.v_stride(c), dx);
+        wino.add_input_gradient(c, 0, c.tiles, vc, wino.v_stride(c), dx, wino.all_tiles());
       }
     }
   });
