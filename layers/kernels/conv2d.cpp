@@ -558,22 +558,24 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
       const long count = std::min(static_cast<long>(chunk_samples), batch - n0);
       const long rows = count * pixels;
       const long offset = n0 * g.out_size();
-      // Evaluated, the chunk's gradient stays in the thread's cache: in ResNet's stem, writing it
-      // to `delta` in memory made evaluating it cost as much as the normalization's own pass.
+      // Evaluated or unpooled, the chunk's gradient stays in the thread's cache: in ResNet's stem,
+      // writing it to `delta` in memory made evaluating it cost as much as the normalization's own
+      // pass. (Unpooled as it was read, by the weight gradient of a first layer, cost more: a
+      // pixel's index arithmetic and three loads once per block of filters.)
       float* chunk_delta =
-          normalized ? thread_scratch(kEvaluatedGradient, static_cast<std::size_t>(rows * g.out_c))
-                     : delta + offset;
+          normalized || pooling == Pooling::kMax2x2
+              ? thread_scratch(kEvaluatedGradient, static_cast<std::size_t>(rows * g.out_c))
+              : delta + offset;
       float* part = partials + static_cast<long>(chunk) * stride;
       std::fill(part + dw_size, part + stride, 0.0F);
       const long pooled_offset = n0 * pooled_size(g);
       const bool relu = act == Activation::kRelu;
-      // The in-place weight gradient reads a pooled gradient as it is, and dy through ReLU's
-      // derivative (a first layer's ReLU pass took as long as its weight gradient); anything
-      // else (the library GEMM, dx) needs the full delta.
-      const bool pooled_as_is = in_place && pooling == Pooling::kMax2x2 && dx == nullptr;
+      // The in-place weight gradient reads dy through ReLU's derivative (a first layer's ReLU
+      // pass took as long as its weight gradient); anything else (the library GEMM, dx) needs
+      // the full delta.
       const bool dy_as_is = in_place && pooling == Pooling::kNone && dx == nullptr &&
                             linear_or_relu(act) && !normalized;
-      if (pooling == Pooling::kMax2x2 && !pooled_as_is) {
+      if (pooling == Pooling::kMax2x2) {
         unpool_gradient(g, count, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
                         relu, chunk_delta);
       }
@@ -585,10 +587,7 @@ void conv2d_backward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Con
       }
       if (in_place) {
         OutputGradient gradient{chunk_delta};
-        if (pooled_as_is) {
-          gradient = {nullptr, y + pooled_offset, dy + pooled_offset, winners + pooled_offset,
-                      relu};
-        } else if (dy_as_is) {
+        if (dy_as_is) {
           gradient = {.dy = dy + offset, .relu_y = relu ? y + offset : nullptr};
         } else if (pooling == Pooling::kNone && !normalized) {
           activation_backward(act, y + offset, dy + offset, chunk_delta, rows, g.out_c);

@@ -28,27 +28,6 @@ struct ReluDelta {
   }
 };
 
-// The same from a fused pooling: what the pooling layer's scatter and the activation's
-// derivative give (pixels outside every window get 0).
-struct PooledDelta {
-  const Conv2DGeometry& g;
-  const OutputGradient& d;
-  [[nodiscard]] Vec operator()(long n, long oh, long ow, long c0, int lanes) const {
-    const long pooled_h = g.out_h / 2;
-    const long pooled_w = g.out_w / 2;
-    const long ph = oh / 2;
-    const long pw = ow / 2;
-    if (ph >= pooled_h || pw >= pooled_w) {
-      return Vec{};
-    }
-    const long at = ((n * pooled_h + ph) * pooled_w + pw) * g.out_c + c0;
-    const Vec pooled = d.relu ? load_lanes(d.pooled + at, lanes) : Vec{};
-    return unpool_window_gradient(load_lanes(d.dpool + at, lanes), pooled,
-                                  load_lanes(d.winners + at, lanes),
-                                  static_cast<int>((oh % 2) * 2 + ow % 2), d.relu);
-  }
-};
-
 // Calls fn(reader) with the reader of `gradient`'s form.
 template <typename Fn>
 void with_output_gradient(const Conv2DGeometry& g, const OutputGradient& gradient, const Fn& fn) {
@@ -56,10 +35,8 @@ void with_output_gradient(const Conv2DGeometry& g, const OutputGradient& gradien
     fn(DenseDelta{g, gradient.delta});
   } else if (gradient.dy != nullptr && gradient.relu_y == nullptr) {
     fn(DenseDelta{g, gradient.dy});
-  } else if (gradient.dy != nullptr) {
-    fn(ReluDelta{{g, gradient.dy}, {g, gradient.relu_y}});
   } else {
-    fn(PooledDelta{g, gradient});
+    fn(ReluDelta{{g, gradient.dy}, {g, gradient.relu_y}});
   }
 }
 
@@ -113,8 +90,8 @@ struct GradientBlock {
 };
 
 // The next block.pixels pixels from `at` into the block: the only step that depends on the
-// output gradient's form (dense, through ReLU, unpooled), so the sums below are compiled once per
-// (K, NV) for all three forms (clang with AddressSanitizer spent 295 s on this file when each
+// output gradient's form (dense, or through ReLU), so the sums below are compiled once per
+// (K, NV) for both forms (clang with AddressSanitizer spent 295 s on this file when each
 // form had its own copies, a third of the sanitizer build).
 template <int NV, typename Delta>
 [[gnu::noinline]] void gather_gradient_block(const PaddedLayout& layout, const float* images,

@@ -39,15 +39,9 @@ void in_place_pooled(const Conv2DGeometry& g, const PaddedLayout& layout, const 
 
 // The output gradient as the weight gradient reads it: `delta` (count * out_size floats, the
 // activation's derivative applied); or `dy` read through ReLU's derivative at `relu_y` (linear
-// when null), so that no pass writes delta first; or from a fused 2x2 max pooling
-// (Pooling::kMax2x2): the pooled tensor, its gradient and forward's winners, through ReLU when
-// `relu`.
+// when null), so that no pass writes delta first.
 struct OutputGradient {
   const float* delta = nullptr;
-  const float* pooled = nullptr;
-  const float* dpool = nullptr;
-  const float* winners = nullptr;
-  bool relu = false;
   const float* dy = nullptr;
   const float* relu_y = nullptr;
 };
