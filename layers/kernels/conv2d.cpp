@@ -23,6 +23,11 @@ constexpr std::size_t kSamplesPerTask = 4;
 // Forward through patches: a GEMM over 16 samples' pixels runs nearer the library's peak than
 // one over 4 (strided layers have few pixels per sample).
 constexpr std::size_t kForwardSamplesPerTask = 16;
+// In-place forward tasks hold at least this many multiply-adds: with 4 samples a task, a strided
+// first layer (14x14x32 outputs of 9 taps, 56K per sample) spent about as long in task overheads
+// as in its kernel (inference 0.88-0.98 -> 0.72 ms per 1000 images with 16 samples a task); the
+// reference's first layer (226K per sample) keeps 4 (16 made its inference 2-5% slower).
+constexpr long kMinInPlaceTaskMacs = 512 * 1024;
 // Backward's chunks (each sums its own weight gradient) hold at least this many output pixels,
 // up to 16 samples: on small images 4 samples gave short weight-gradient GEMMs and one partial
 // gradient per 4 samples to add up (the strided model's 7x7 -> 4x4 layer: 32 partials of
@@ -59,6 +64,19 @@ constexpr ScratchSlot kPatchGradients = ScratchSlot::kSecond;
 // A chunk's output gradient evaluated from the next normalization's (the in-place weight
 // gradient takes the third slot).
 constexpr ScratchSlot kEvaluatedGradient = ScratchSlot::kFourth;
+
+// Samples per in-place forward task: a power of two from kSamplesPerTask to
+// kForwardSamplesPerTask, from the geometry alone (each sample's outputs are its own, so the
+// split never changes them).
+std::size_t in_place_samples_per_task(const Conv2DGeometry& g) {
+  const long macs = g.pixels() * g.patch() * g.out_c;
+  std::size_t samples = kSamplesPerTask;
+  while (samples < kForwardSamplesPerTask &&
+         static_cast<long>(samples) * macs < kMinInPlaceTaskMacs) {
+    samples *= 2;
+  }
+  return samples;
+}
 
 // Whether training keeps the patches from forward for backward (in col) instead of building them
 // again: when they are cheap to keep relative to building them, i.e. when a tap is under
@@ -429,7 +447,7 @@ void conv2d_forward(const Conv2DGeometry& g, Conv2DEpilogue epilogue, const Conv
   const bool keep = col != nullptr && keeps_patches(g, act);  // training
   const PaddedLayout layout = padded_layout(g);
   const long y_size = pooling == Pooling::kMax2x2 ? pooled_size(g) : g.out_size();
-  const std::size_t grain = in_place ? kSamplesPerTask : kForwardSamplesPerTask;
+  const std::size_t grain = in_place ? in_place_samples_per_task(g) : kForwardSamplesPerTask;
   const ChannelAffine* affine = epilogue.affine;
   // Long patches: read in place by the implicit GEMM (conv2d_implicit.hpp), with a fused
   // pooling two output rows at a time.
