@@ -56,12 +56,13 @@ Blocks forward_columns(long batch, long units) {
 // all rows and units halve the kernel each task packs and reads, and their partial sums are added
 // in block order (forward per step, runner_bench --profile, 2 threads: reference 0.102 -> 0.073
 // ms, VGG 0.175-0.191 -> 0.103-0.158, 3136 -> 512 at batch 32 0.355-0.379 -> 0.317-0.321).
+constexpr long kForwardInputBlocks = 2;
 constexpr long kMinInputsPerForwardBlock = 1024;
 Blocks forward_inputs(long batch, long units, long inputs) {
-  if (units < batch || inputs < 2 * kMinInputsPerForwardBlock) {
+  if (units < batch || inputs < kForwardInputBlocks * kMinInputsPerForwardBlock) {
     return {1, inputs};
   }
-  return even_blocks(inputs, 2);
+  return even_blocks(inputs, kForwardInputBlocks);
 }
 
 // The backward's blocks of inputs.
@@ -130,7 +131,7 @@ class Dense final : public Layer {
 
   void prepare(const Shape& /*input*/, std::int64_t max_batch) override {
     delta_.resize(static_cast<std::size_t>(max_batch * units_));
-    partials_.resize(static_cast<std::size_t>(max_batch * units_));
+    partials_.resize(static_cast<std::size_t>((kForwardInputBlocks - 1) * max_batch * units_));
     epilogue_.resize(units_);
   }
 
@@ -331,7 +332,7 @@ class Dense final : public Layer {
   TensorView kernel_, bias_, kernel_grad_, bias_grad_;
   std::vector<float> kernel_transposed_;  // units x inputs, for dense_few_units
   Workspace delta_;
-  Workspace partials_;  // the forward's second input block (input_blocks_forward)
+  Workspace partials_;  // the forward's input blocks after the first (input_blocks_forward)
 };
 
 }  // namespace

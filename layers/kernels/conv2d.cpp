@@ -34,14 +34,19 @@ constexpr long kMinInPlaceTaskMacs = 512 * 1024;
 // 295 KB per step at batch 128).
 constexpr long kMinBackwardPixels = 256;
 
-// Samples per backward chunk: a power of two from kSamplesPerTask to 16, from the geometry
-// alone (never the thread count, so the sums' order is fixed).
-std::size_t backward_chunk_samples(const Conv2DGeometry& g) {
+// The fewest samples, a power of two from kSamplesPerTask to kForwardSamplesPerTask (16), whose
+// `per_sample` amounts add up to `minimum`: from the geometry alone, never the thread count.
+std::size_t samples_reaching(long per_sample, long minimum) {
   std::size_t samples = kSamplesPerTask;
-  while (samples < 16 && static_cast<long>(samples) * g.pixels() < kMinBackwardPixels) {
+  while (samples < kForwardSamplesPerTask && static_cast<long>(samples) * per_sample < minimum) {
     samples *= 2;
   }
   return samples;
+}
+
+// Samples per backward chunk (so the sums' order is fixed).
+std::size_t backward_chunk_samples(const Conv2DGeometry& g) {
+  return samples_reaching(g.pixels(), kMinBackwardPixels);
 }
 
 // Output columns [first, last) whose tap kx lands inside the input row (iw in [0, in_w)).
@@ -65,17 +70,10 @@ constexpr ScratchSlot kPatchGradients = ScratchSlot::kSecond;
 // gradient takes the third slot).
 constexpr ScratchSlot kEvaluatedGradient = ScratchSlot::kFourth;
 
-// Samples per in-place forward task: a power of two from kSamplesPerTask to
-// kForwardSamplesPerTask, from the geometry alone (each sample's outputs are its own, so the
-// split never changes them).
+// Samples per in-place forward task (each sample's outputs are its own, so the split never
+// changes them).
 std::size_t in_place_samples_per_task(const Conv2DGeometry& g) {
-  const long macs = g.pixels() * g.patch() * g.out_c;
-  std::size_t samples = kSamplesPerTask;
-  while (samples < kForwardSamplesPerTask &&
-         static_cast<long>(samples) * macs < kMinInPlaceTaskMacs) {
-    samples *= 2;
-  }
-  return samples;
+  return samples_reaching(g.pixels() * g.patch() * g.out_c, kMinInPlaceTaskMacs);
 }
 
 // Whether training keeps the patches from forward for backward (in col) instead of building them
