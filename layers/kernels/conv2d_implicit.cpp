@@ -275,9 +275,10 @@ struct GradientPixel {
 // The weight gradient runs every register block over this many of a tap's pixels before the
 // next pixels, so their patch values and output gradients are read from L1 by all the blocks
 // (about 24-48 KB at 64-128 filters). Over all of a chunk's pixels at once, each block read
-// them from L2, and the kernel ran at 65-75% of the FMA peak against 85-90% from L1 (the
-// strided model's layers at batch 128, one thread: 70-78 -> 96 GFLOP/s under AVX2). Each
-// gradient still adds its pixels in order, so the bits are the same.
+// them from L2, and the kernel ran at 55-80% of the FMA peak against 80-92% from L1 (the
+// strided model's layers in chunks of 8 and 16 samples, one thread, AVX2: 61-90 -> mostly
+// 95-99 GFLOP/s; docs/performance.md). Each gradient still adds its pixels in order, so the
+// bits are the same.
 constexpr std::size_t kGradientPiecePixels = 64;
 
 // dw's rows [c0, c0 + R) of one tap, vectors [j0, j0 + NV) of filters, += the pixels' patch
@@ -325,12 +326,9 @@ void implicit_weight_gradient(const Conv2DGeometry& g, const std::vector<Implici
     }
     float* dw_tap = dw + tap * tap_floats;
     std::fill(dw_tap, dw_tap + tap_floats, 0.0F);
-    if (pixels.empty()) {
-      continue;
-    }
     for (std::size_t p0 = 0; p0 < pixels.size(); p0 += kGradientPiecePixels) {
-      const std::span<const GradientPixel> piece(
-          pixels.data() + p0, std::min(kGradientPiecePixels, pixels.size() - p0));
+      const auto piece = std::span<const GradientPixel>(pixels).subspan(
+          p0, std::min(kGradientPiecePixels, pixels.size() - p0));
       for (long c0 = 0; c0 < g.in_c; c0 += kBlockRows) {
         const long rows = std::min<long>(kBlockRows, g.in_c - c0);
         for (long j0 = 0; j0 < vecs; j0 += kBlockVecs) {
