@@ -12,7 +12,6 @@
 #include "framework/core/parallel.hpp"
 #include "layers/kernels/batch_norm_lanes.hpp"
 #include "layers/kernels/bias.hpp"
-#include "layers/kernels/constant_dispatch.hpp"
 #include "layers/kernels/conv2d_phases.hpp"
 #include "layers/kernels/fused_pool.hpp"
 #include "layers/kernels/gemm.hpp"
@@ -1220,36 +1219,36 @@ class Winograd {
 };
 
 // Calls fn(stride) with the point stride of point_products' output for `channels` columns
-// (kPointProductRows * channels, channels as point_products_apply) as a compile-time constant:
-// the transforms that read it then address a tile's kA * kA values by displacements, with no
-// register each (36 of them did not fit the integer registers).
-template <typename Fn>
-void with_product_stride(long channels, const Fn& fn) {
-  assert(point_products_apply(channels));  // so a multiple of 8 up to 64
-  with_constant<8>(channels / 8, [&](auto eighths) {
-    fn(std::integral_constant<long, kPointProductRows * 8 * decltype(eighths)::value>{});
-  });
-}
-
-// with_product_stride for whole tiles; tiles with an edge dimension (EdgeDim43) take the stride
-// at run time: their transforms read fewer points, and eight instantiations per class almost
-// doubled the file's compile time under the sanitizers (4 min 20 s -> 7 min 46 s, clang 14).
-// The sanitizer build (RUNNER_RUNTIME_PRODUCT_STRIDE, CMakeLists.txt) takes every class's stride
-// at run time: the same transforms' code with the stride in a register, compiled once instead
-// of eight times; the release build's tests run the compile-time strides.
+// (kPointProductRows * channels, channels as point_products_apply). For the channel counts most
+// models use (16, 32, 64) the stride is a compile-time constant: the transforms that read it then
+// address a tile's kA * kA values by displacements, with no register each (36 of them did not
+// fit the integer registers). Other counts, and every count in the sanitizer build
+// (RUNNER_RUNTIME_PRODUCT_STRIDE, CMakeLists.txt), take it at run time: each constant is one more
+// copy of the transforms, and all eight multiples of 8 made this file the longest compile of the
+// release build (GCC 12 on an AVX2 host: 325 s of CPU, 219 with these three).
+// Tiles with an edge dimension (EdgeDim43) read fewer points and always take it at run time.
 template <typename RowDim, typename ColDim, typename Fn>
 void with_class_product_stride(long channels, const Fn& fn) {
+  assert(point_products_apply(channels));  // so a multiple of 8 up to 64
 #ifdef RUNNER_RUNTIME_PRODUCT_STRIDE
   constexpr bool kRuntimeStride = true;
 #else
   constexpr bool kRuntimeStride =
       std::is_same_v<RowDim, EdgeDim43> || std::is_same_v<ColDim, EdgeDim43>;
 #endif
-  if constexpr (kRuntimeStride) {
-    fn(kPointProductRows * channels);
-  } else {
-    with_product_stride(channels, fn);
+  if constexpr (!kRuntimeStride) {
+    switch (channels) {
+      case 16:
+        return fn(std::integral_constant<long, kPointProductRows * 16>{});
+      case 32:
+        return fn(std::integral_constant<long, kPointProductRows * 32>{});
+      case 64:
+        return fn(std::integral_constant<long, kPointProductRows * 64>{});
+      default:
+        break;
+    }
   }
+  fn(kPointProductRows * channels);
 }
 
 template <int M, int K>
