@@ -24,7 +24,8 @@ namespace {
 // kernel it is given. That suits a kernel smaller than the batch's inputs; when the kernel is
 // the larger of the two (units >= batch), tasks take blocks of columns over all rows instead,
 // so the kernel is read and packed once per step (MLP 512 -> 512 at batch 64-256, AVX2 host),
-// or on many inputs blocks of inputs (forward_inputs).
+// or on many inputs blocks of inputs (forward_inputs). With AVX-512, column blocks of up to 1024
+// inputs run dense_small's register kernel, which reads the kernel in place and packs nothing.
 constexpr std::size_t kRowsPerTask = 16;
 constexpr long kMaxColumnTasks = 4;
 constexpr long kMinColumnsPerTask = 64;
@@ -184,12 +185,19 @@ class Dense final : public Layer {
             const long c0 = block * columns.width;
             const long cols = std::min(units_, c0 + columns.width) - c0;
             float* out = output.data() + c0;
+            const float* block_bias = bias != nullptr && per_block ? bias + c0 : nullptr;
+            if (kernels::dense_column_block_applies(inputs_)) {
+              kernels::dense_column_block(
+                  {batch, inputs_, cols, input.data(), kernel_.data + c0, block_bias, out}, units_,
+                  per_block ? activation_.applied() : kernels::Activation::kLinear);
+              continue;
+            }
             kernels::gemm(false, false, as_int(batch), as_int(cols), as_int(inputs_), 1.0F,
                           input.data(), as_int(inputs_), kernel_.data + c0, as_int(units_), 0.0F,
                           out, as_int(units_));
             for (long r = 0; per_block && r < batch; ++r) {
-              kernels::add_bias_activate(out + r * units_, bias != nullptr ? bias + c0 : nullptr,
-                                         activation_.applied(), 1, cols);
+              kernels::add_bias_activate(out + r * units_, block_bias, activation_.applied(), 1,
+                                         cols);
             }
           }
         });

@@ -102,6 +102,43 @@ TEST_SUITE("dense small kernels") {
     CHECK_FALSE(kernels::dense_few_inputs_apply(30, kernels::kLanes - 1));
   }
 
+  // Dense's column tasks: blocks of a wider layer's columns (a partial last register included),
+  // 300 and 1024 inputs, each block written in place of the whole layer's output.
+  TEST_CASE("The column-block kernel equals loops in double and the whole layer's call") {
+    for (const Shape& s : {Shape{13, 300, 150}, Shape{7, 1024, 64}, Shape{6, 40, 160}}) {
+      CHECK(kernels::dense_column_block_applies(s.k) == (kernels::kLanes == 16));
+      const Operands in(s);
+      for (const bool bias : {true, false}) {
+        for (const auto act : {kernels::Activation::kRelu, kernels::Activation::kTanh}) {
+          CAPTURE(s.k);
+          CAPTURE(s.n);
+          CAPTURE(bias);
+          const float* b = bias ? in.b.data() : nullptr;
+          std::vector<float> whole(static_cast<std::size_t>(s.rows * s.n), std::nanf(""));
+          kernels::dense_column_block({s.rows, s.k, s.n, in.x.data(), in.w.data(), b, whole.data()},
+                                      s.n, act);
+          const long width = s.n / 2 + 1;  // two blocks of unequal width
+          std::vector<float> blocks(whole.size(), std::nanf(""));
+          for (const long c0 : {0L, width}) {
+            kernels::dense_column_block(
+                {s.rows, s.k, std::min(width, s.n - c0), in.x.data(), in.w.data() + c0,
+                 b != nullptr ? b + c0 : nullptr, blocks.data() + c0},
+                s.n, act);
+          }
+          CHECK(bitwise_equal(whole, blocks));
+          std::vector<double> want = expected(s, in, bias, act == kernels::Activation::kRelu);
+          if (act == kernels::Activation::kTanh) {
+            for (double& v : want) {
+              v = std::tanh(v);
+            }
+          }
+          CHECK(worst_difference(whole, want) < 2e-6 * static_cast<double>(s.k + 4));
+        }
+      }
+    }
+    CHECK_FALSE(kernels::dense_column_block_applies(kernels::kColumnBlockMaxK + 1));
+  }
+
   // Inputs shorter than a register, at and past the four chains' 64, with a partial register.
   TEST_CASE("The few-units kernel equals loops in double for any split of the rows") {
     for (const Shape& s : {Shape{3, 1, 1}, Shape{9, 512, 2}, Shape{8, 15, 4}, Shape{7, 64, 3},

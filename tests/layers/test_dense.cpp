@@ -115,8 +115,12 @@ TEST_SUITE("Dense") {
   }
 
   TEST_CASE("Dense with more units than rows works on column blocks and computes x W + b") {
-    // 160 units over 5 rows: the forward splits the columns in two tasks (layers/dense.cpp).
+    // 160 units over 5 rows: the forward splits the columns in two tasks (layers/dense.cpp), on
+    // dense_small's register kernel up to 1024 inputs with AVX-512 (150 units: blocks of 75
+    // columns, a partial last register) and on the library's GEMM past them or with AVX2.
     check_against_double_sums(5, 40, 160);
+    check_against_double_sums(7, 300, 150);
+    check_against_double_sums(5, 1100, 160);
   }
 
   TEST_CASE("Dense with few rows and many inputs sums two input blocks and computes x W + b") {
