@@ -129,7 +129,7 @@ void pixel_backward(const DepthwiseGeometry& g, const float* x, const float* w, 
   });
 }
 
-// A sample's gradients for a 3x3 kernel with one filter per channel, one register of channels
+// A sample's gradients for a 3x3 kernel with one filter per channel, NV registers of channels
 // (from c0) at a time, the nine taps in registers. First dw and db: each output pixel, in raster
 // order, adds its gradient times the nine inputs it read, so every dw[tap][c] sums its pixels in
 // pixel_backward's order. With stride 1, dx is then gathered: each input pixel sums the outputs
@@ -139,6 +139,13 @@ void pixel_backward(const DepthwiseGeometry& g, const float* x, const float* w, 
 // of every pixel. Backward at batch 64 on two threads (runner_layer_bench): 14x14x32 1.26 ->
 // 0.81 ms, 14x14x64 3.24 -> 2.38 ms; strided 14x14x64 about 5% faster (gathered, 10% slower).
 constexpr int kRegisterTaps = 3;
+// Stride 1 takes two registers of channels per pass over the sample: the pass's index arithmetic
+// and bounds checks cost as much as its multiply-adds, and a pair halves the passes. Backward at
+// batch 64 on two threads (runner_layer_bench, Zen 4): 14x14x32 0.154-0.200 -> 0.114-0.133 ms,
+// 14x14x64 0.56-0.69 -> 0.40-0.47; AVX2 code there 14x14x32 0.26-0.33 -> 0.19-0.23 ms, though
+// its 18 accumulators spill from AVX2's 16 registers. Four registers were slower on both. A
+// strided pass scatters dx with the nine taps' weights in registers too: one register at a time.
+constexpr int kPairedVecs = 2;
 
 // For each input row (column) i and tap k, the output row (column) that reads i through k, or
 // -1: rows[i * kRegisterTaps + k].
@@ -162,22 +169,30 @@ struct TapSources {
   }
 };
 
-template <bool kFull, bool kScatter>
+template <bool kFull, bool kScatter, int NV>
 void register_taps_backward(const DepthwiseGeometry& g, const TapSources& sources, const float* x,
                             const float* w, const float* d, long c0, int lanes,
                             const PixelGradients& out) {
   constexpr int kTaps = kRegisterTaps * kRegisterTaps;
-  Vec acc[kTaps];
-  for (int tap = 0; tap < kTaps; ++tap) {
-    acc[tap] = load_block<kFull>(out.dw + tap * g.in_c + c0, lanes);
+  // Register j of a block: channels c0 + j * kLanes on (NV > 1 only with full registers).
+  const auto load = [&](const float* p) { return load_block<kFull>(p, lanes); };
+  const auto store = [&](const Vec& v, float* p) { store_block<kFull>(v, lanes, p); };
+  Vec acc[kTaps][NV];
+  Vec bias[NV];
+  for (int j = 0; j < NV; ++j) {
+    for (int tap = 0; tap < kTaps; ++tap) {
+      acc[tap][j] = load(out.dw + tap * g.in_c + c0 + j * kLanes);
+    }
+    bias[j] = load(out.db + c0 + j * kLanes);
   }
-  Vec bias = load_block<kFull>(out.db + c0, lanes);
   // Strided (kScatter): most input pixels have one or two readers, so dx is scattered (zeroed
   // by the caller) in this loop; stride 1: gathered below.
-  Vec wv[kTaps];
+  Vec wv[kTaps][NV];
   auto load_weights = [&] {
     for (int tap = 0; tap < kTaps; ++tap) {
-      wv[tap] = load_block<kFull>(w + tap * g.in_c + c0, lanes);
+      for (int j = 0; j < NV; ++j) {
+        wv[tap][j] = load(w + tap * g.in_c + c0 + j * kLanes);
+      }
     }
   };
   if constexpr (kScatter) {
@@ -198,19 +213,27 @@ void register_taps_backward(const DepthwiseGeometry& g, const TapSources& source
     const bool inside_rows = iy0 >= 0 && iy0 + span_h < g.in_h;
     for (long ox = 0; ox < g.out_w; ++ox) {
       const long ix0 = ox * g.stride_w - g.pad_left;
-      const Vec dv = load_block<kFull>(d + (oy * g.out_w + ox) * g.in_c + c0, lanes);
-      bias += dv;
+      Vec dv[NV];
+      for (int j = 0; j < NV; ++j) {
+        dv[j] = load(d + (oy * g.out_w + ox) * g.in_c + c0 + j * kLanes);
+        bias[j] += dv[j];
+      }
+      // One input's products with the pixel's gradient, at `at` floats into x for tap `tap`.
+      const auto add_tap = [&](int tap, long at) {
+        for (int j = 0; j < NV; ++j) {
+          acc[tap][j] += load(x + at + j * kLanes) * dv[j];
+          if constexpr (kScatter) {
+            float* dxp = out.dx + at + j * kLanes;
+            store(load(dxp) + dv[j] * wv[tap][j], dxp);
+          }
+        }
+      };
       if (inside_rows && ix0 >= 0 && ix0 + span_w < g.in_w) {
         // Every tap inside the image: no bounds to check, the same sums in the same order.
         const long first = (iy0 * g.in_w + ix0) * g.in_c + c0;
 #pragma GCC unroll 9
         for (int tap = 0; tap < kTaps; ++tap) {
-          const long at = first + tap_offsets[tap];
-          acc[tap] += load_block<kFull>(x + at, lanes) * dv;
-          if constexpr (kScatter) {
-            store_block<kFull>(load_block<kFull>(out.dx + at, lanes) + dv * wv[tap], lanes,
-                               out.dx + at);
-          }
+          add_tap(tap, first + tap_offsets[tap]);
         }
         continue;
       }
@@ -224,22 +247,18 @@ void register_taps_backward(const DepthwiseGeometry& g, const TapSources& source
         for (int kx = 0; kx < kRegisterTaps; ++kx) {
           const long ix = ix0 + kx * g.dilation_w;
           if (ix >= 0 && ix < g.in_w) {
-            const long at = (iy * g.in_w + ix) * g.in_c + c0;
-            acc[ky * kRegisterTaps + kx] += load_block<kFull>(x + at, lanes) * dv;
-            if constexpr (kScatter) {
-              store_block<kFull>(
-                  load_block<kFull>(out.dx + at, lanes) + dv * wv[ky * kRegisterTaps + kx], lanes,
-                  out.dx + at);
-            }
+            add_tap(ky * kRegisterTaps + kx, (iy * g.in_w + ix) * g.in_c + c0);
           }
         }
       }
     }
   }
-  for (int tap = 0; tap < kTaps; ++tap) {
-    store_block<kFull>(acc[tap], lanes, out.dw + tap * g.in_c + c0);
+  for (int j = 0; j < NV; ++j) {
+    for (int tap = 0; tap < kTaps; ++tap) {
+      store(acc[tap][j], out.dw + tap * g.in_c + c0 + j * kLanes);
+    }
+    store(bias[j], out.db + c0 + j * kLanes);
   }
-  store_block<kFull>(bias, lanes, out.db + c0);
   if (out.dx == nullptr || kScatter) {
     return;
   }
@@ -261,15 +280,20 @@ void register_taps_backward(const DepthwiseGeometry& g, const TapSources& source
     const bool read_by_all_rows = all_read(rows);
     for (long ix = 0; ix < g.in_w; ++ix) {
       const long* cols = sources.cols.data() + ix * kRegisterTaps;
-      Vec sum{};
+      Vec sum[NV] = {};
+      float* dxp = out.dx + (iy * g.in_w + ix) * g.in_c + c0;
       if (read_by_all_rows && all_read(cols)) {
         // Every tap reads it: no sources to check, the same sums in the same order.
         const float* first = d + (rows[0] * g.out_w + cols[0]) * g.in_c + c0;
 #pragma GCC unroll 9
         for (int tap = kTaps - 1; tap >= 0; --tap) {
-          sum += load_block<kFull>(first + source_offsets[tap], lanes) * wv[tap];
+          for (int j = 0; j < NV; ++j) {
+            sum[j] += load(first + source_offsets[tap] + j * kLanes) * wv[tap][j];
+          }
         }
-        store_block<kFull>(sum, lanes, out.dx + (iy * g.in_w + ix) * g.in_c + c0);
+        for (int j = 0; j < NV; ++j) {
+          store(sum[j], dxp + j * kLanes);
+        }
         continue;
       }
 #pragma GCC unroll 3
@@ -282,12 +306,16 @@ void register_taps_backward(const DepthwiseGeometry& g, const TapSources& source
         for (int kx = kRegisterTaps - 1; kx >= 0; --kx) {
           const long ox = cols[kx];
           if (ox >= 0) {
-            sum += load_block<kFull>(d + (oy * g.out_w + ox) * g.in_c + c0, lanes) *
-                   wv[ky * kRegisterTaps + kx];
+            for (int j = 0; j < NV; ++j) {
+              sum[j] += load(d + (oy * g.out_w + ox) * g.in_c + c0 + j * kLanes) *
+                        wv[ky * kRegisterTaps + kx][j];
+            }
           }
         }
       }
-      store_block<kFull>(sum, lanes, out.dx + (iy * g.in_w + ix) * g.in_c + c0);
+      for (int j = 0; j < NV; ++j) {
+        store(sum[j], dxp + j * kLanes);
+      }
     }
   }
 }
@@ -641,13 +669,22 @@ void depthwise_backward(const DepthwiseGeometry& g, Activation act, const Depthw
           if (scatter) {
             std::fill(dx, dx + g.in_size(), 0.0F);
           }
-          for_each_channel_block(g.in_c, [&](auto full, long c0, int lanes) {
+          const PixelGradients out{.dw = dw, .db = db, .dx = dx};
+          long c0 = 0;
+          if (!scatter) {
+            for (; c0 + kPairedVecs * kLanes <= g.in_c; c0 += kPairedVecs * kLanes) {
+              register_taps_backward<true, false, kPairedVecs>(g, sources, x, t.w, delta, c0,
+                                                               kLanes, out);
+            }
+          }
+          for_each_channel_block(g.in_c - c0, [&](auto full, long c1, int lanes) {
             constexpr bool kFull = decltype(full)::value;
-            const PixelGradients out{.dw = dw, .db = db, .dx = dx};
             if (scatter) {
-              register_taps_backward<kFull, true>(g, sources, x, t.w, delta, c0, lanes, out);
+              register_taps_backward<kFull, true, 1>(g, sources, x, t.w, delta, c0 + c1, lanes,
+                                                     out);
             } else {
-              register_taps_backward<kFull, false>(g, sources, x, t.w, delta, c0, lanes, out);
+              register_taps_backward<kFull, false, 1>(g, sources, x, t.w, delta, c0 + c1, lanes,
+                                                      out);
             }
           });
           continue;

@@ -81,9 +81,94 @@ std::vector<T> direct_depthwise(const kernels::DepthwiseGeometry& g, long batch,
   return y;
 }
 
+// Each value of a backward pass against its sum in double, within 1e-5 of the sum of its terms'
+// magnitudes.
+struct DoubleSums {
+  std::vector<double> sum, magnitude;
+  explicit DoubleSums(std::size_t n) : sum(n), magnitude(n) {}
+  void add(std::size_t i, double term) {
+    sum[i] += term;
+    magnitude[i] += std::abs(term);
+  }
+  void check(const std::vector<float>& got) const {
+    REQUIRE(got.size() == sum.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(i);
+      CHECK(std::abs(got[i] - sum[i]) <= 1e-5 * (1 + magnitude[i]));
+    }
+  }
+};
+
 }  // namespace
 
 TEST_SUITE("depthwise kernel") {
+  TEST_CASE("depthwise_backward equals loops in double with the taps in registers") {
+    // 3x3, one filter per channel: 64 and 40 channels take pairs of registers (and 40 a partial
+    // register after them), 17 a single full and a partial register with AVX-512 and a pair with
+    // AVX2; stride 1 gathers dx, stride 2 scatters it; dilated; valid and "same".
+    const std::vector<DepthwiseCase> cases{
+        {2, 9, 8, 64, 1, 3, 1, 1, true, true, 0},  {3, 7, 10, 40, 1, 3, 1, 1, false, true, 0},
+        {2, 8, 9, 17, 1, 3, 1, 1, true, true, 0},  {2, 9, 9, 40, 1, 3, 2, 1, true, true, 0},
+        {2, 10, 9, 48, 1, 3, 1, 2, true, true, 0}, {1, 3, 5, 32, 1, 3, 1, 1, true, true, 0}};
+    for (const DepthwiseCase& c : cases) {
+      CAPTURE(c.in_c);
+      CAPTURE(c.stride);
+      CAPTURE(c.dilation);
+      CAPTURE(c.same);
+      const auto g = geometry_of(c);
+      const long oc = g.out_c();
+      const auto x = pattern(static_cast<std::size_t>(c.batch * g.in_size()), 0.37);
+      const auto w = pattern(static_cast<std::size_t>(g.taps() * oc), 0.71);
+      const auto dy = pattern(static_cast<std::size_t>(c.batch * g.out_size()), 0.53);
+      std::vector<float> dw(w.size(), 0.0F);
+      std::vector<float> db(static_cast<std::size_t>(oc), 0.0F);
+      std::vector<float> dx(x.size(), std::nanf(""));
+      std::vector<float> delta(dy.size());
+      std::vector<float> partials(kernels::depthwise_partials_size(g, c.batch));
+      kernels::depthwise_backward(g, kernels::Activation::kLinear,
+                                  {.batch = c.batch,
+                                   .x = x.data(),
+                                   .w = w.data(),
+                                   .y = nullptr,
+                                   .dy = dy.data(),
+                                   .dw = dw.data(),
+                                   .db = db.data(),
+                                   .dx = dx.data()},
+                                  {.delta = delta.data(), .partials = partials.data()});
+      DoubleSums want_dw(dw.size());
+      DoubleSums want_db(db.size());
+      DoubleSums want_dx(dx.size());
+      for (long n = 0; n < c.batch; ++n) {
+        for (long oy = 0; oy < g.out_h; ++oy) {
+          for (long ox = 0; ox < g.out_w; ++ox) {
+            for (long o = 0; o < oc; ++o) {
+              const double d =
+                  dy[static_cast<std::size_t>(n * g.out_size() + (oy * g.out_w + ox) * oc + o)];
+              want_db.add(static_cast<std::size_t>(o), d);
+              for (long ky = 0; ky < g.k_h; ++ky) {
+                const long iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+                for (long kx = 0; kx < g.k_w; ++kx) {
+                  const long ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+                  if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
+                    continue;
+                  }
+                  const auto at =
+                      static_cast<std::size_t>(n * g.in_size() + (iy * g.in_w + ix) * g.in_c + o);
+                  const auto tap = static_cast<std::size_t>((ky * g.k_w + kx) * oc + o);
+                  want_dw.add(tap, d * x[at]);
+                  want_dx.add(at, d * w[tap]);
+                }
+              }
+            }
+          }
+        }
+      }
+      want_dw.check(dw);
+      want_db.check(db);
+      want_dx.check(dx);
+    }
+  }
+
   TEST_CASE("depthwise_forward equals direct loops in every path") {
     // 3x3, one filter per channel, rows streamed in blocks: stride 1 and 2 across, odd widths
     // that leave blocks of 8, 4, 2 and 1, full and partial registers of channels; images with
