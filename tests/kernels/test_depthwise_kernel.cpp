@@ -46,20 +46,17 @@ kernels::DepthwiseGeometry geometry_of(const DepthwiseCase& c) {
           .dilation_w = dilation_w};
 }
 
-// Output y[n][oy][ox][c * m + j] from the bias, then each tap inside the image in kernel-row,
-// then kernel-column order: as fused multiply-adds (`fused`, the kernels' own operations and
-// order) or in double.
-template <typename T>
-std::vector<T> direct_depthwise(const kernels::DepthwiseGeometry& g, long batch,
-                                const std::vector<float>& x, const std::vector<float>& w,
-                                const std::vector<float>& b, bool fused) {
+// fn(out, in, tap) for every product of a depthwise convolution: out indexes y, in x and tap w;
+// outputs in order, each output's taps inside the image in kernel-row, then kernel-column order.
+template <typename Fn>
+void for_each_product(const kernels::DepthwiseGeometry& g, long batch, const Fn& fn) {
   const long oc = g.out_c();
-  std::vector<T> y(static_cast<std::size_t>(batch * g.out_size()));
   for (long n = 0; n < batch; ++n) {
     for (long oy = 0; oy < g.out_h; ++oy) {
       for (long ox = 0; ox < g.out_w; ++ox) {
         for (long o = 0; o < oc; ++o) {
-          T acc = b.empty() ? T{0} : T{b[static_cast<std::size_t>(o)]};
+          const auto out =
+              static_cast<std::size_t>(n * g.out_size() + (oy * g.out_w + ox) * oc + o);
           for (long ky = 0; ky < g.k_h; ++ky) {
             const long iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
             for (long kx = 0; kx < g.k_w; ++kx) {
@@ -67,17 +64,35 @@ std::vector<T> direct_depthwise(const kernels::DepthwiseGeometry& g, long batch,
               if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
                 continue;
               }
-              const T xv = x[static_cast<std::size_t>(
-                  n * g.in_size() + (iy * g.in_w + ix) * g.in_c + o / g.multiplier)];
-              const T wv = w[static_cast<std::size_t>((ky * g.k_w + kx) * oc + o)];
-              acc = fused ? static_cast<T>(std::fma(xv, wv, acc)) : acc + xv * wv;
+              fn(out,
+                 static_cast<std::size_t>(n * g.in_size() + (iy * g.in_w + ix) * g.in_c +
+                                          o / g.multiplier),
+                 static_cast<std::size_t>((ky * g.k_w + kx) * oc + o));
             }
           }
-          y[static_cast<std::size_t>(n * g.out_size() + (oy * g.out_w + ox) * oc + o)] = acc;
         }
       }
     }
   }
+}
+
+// Output y[n][oy][ox][c * m + j] from the bias, then each tap inside the image in kernel-row,
+// then kernel-column order: as fused multiply-adds (`fused`, the kernels' own operations and
+// order) or in double.
+template <typename T>
+std::vector<T> direct_depthwise(const kernels::DepthwiseGeometry& g, long batch,
+                                const std::vector<float>& x, const std::vector<float>& w,
+                                const std::vector<float>& b, bool fused) {
+  const auto oc = static_cast<std::size_t>(g.out_c());
+  std::vector<T> y(static_cast<std::size_t>(batch * g.out_size()));
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    y[i] = b.empty() ? T{0} : T{b[i % oc]};
+  }
+  for_each_product(g, batch, [&](std::size_t out, std::size_t in, std::size_t tap) {
+    const T xv = x[in];
+    const T wv = w[tap];
+    y[out] = fused ? static_cast<T>(std::fma(xv, wv, y[out])) : y[out] + xv * wv;
+  });
   return y;
 }
 
@@ -138,31 +153,13 @@ TEST_SUITE("depthwise kernel") {
       DoubleSums want_dw(dw.size());
       DoubleSums want_db(db.size());
       DoubleSums want_dx(dx.size());
-      for (long n = 0; n < c.batch; ++n) {
-        for (long oy = 0; oy < g.out_h; ++oy) {
-          for (long ox = 0; ox < g.out_w; ++ox) {
-            for (long o = 0; o < oc; ++o) {
-              const double d =
-                  dy[static_cast<std::size_t>(n * g.out_size() + (oy * g.out_w + ox) * oc + o)];
-              want_db.add(static_cast<std::size_t>(o), d);
-              for (long ky = 0; ky < g.k_h; ++ky) {
-                const long iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
-                for (long kx = 0; kx < g.k_w; ++kx) {
-                  const long ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-                  if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
-                    continue;
-                  }
-                  const auto at =
-                      static_cast<std::size_t>(n * g.in_size() + (iy * g.in_w + ix) * g.in_c + o);
-                  const auto tap = static_cast<std::size_t>((ky * g.k_w + kx) * oc + o);
-                  want_dw.add(tap, d * x[at]);
-                  want_dx.add(at, d * w[tap]);
-                }
-              }
-            }
-          }
-        }
+      for (std::size_t out = 0; out < dy.size(); ++out) {
+        want_db.add(out % static_cast<std::size_t>(oc), dy[out]);
       }
+      for_each_product(g, c.batch, [&](std::size_t out, std::size_t in, std::size_t tap) {
+        want_dw.add(tap, static_cast<double>(dy[out]) * x[in]);
+        want_dx.add(in, static_cast<double>(dy[out]) * w[tap]);
+      });
       want_dw.check(dw);
       want_db.check(db);
       want_dx.check(dx);
