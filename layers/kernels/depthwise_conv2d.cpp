@@ -670,23 +670,18 @@ void depthwise_backward(const DepthwiseGeometry& g, Activation act, const Depthw
             std::fill(dx, dx + g.in_size(), 0.0F);
           }
           const PixelGradients out{.dw = dw, .db = db, .dx = dx};
-          long c0 = 0;
-          if (!scatter) {
-            for (; c0 + kPairedVecs * kLanes <= g.in_c; c0 += kPairedVecs * kLanes) {
-              register_taps_backward<true, false, kPairedVecs>(g, sources, x, t.w, delta, c0,
-                                                               kLanes, out);
-            }
+          const auto pass = [&](auto scattered) {
+            return [&](auto nv, auto full, long c0, int lanes) {
+              register_taps_backward<decltype(full)::value, decltype(scattered)::value,
+                                     decltype(nv)::value>(g, sources, x, t.w, delta, c0, lanes,
+                                                          out);
+            };
+          };
+          if (scatter) {
+            for_each_register_group<1>(g.in_c, pass(std::true_type{}));
+          } else {
+            for_each_register_group<kPairedVecs>(g.in_c, pass(std::false_type{}));
           }
-          for_each_channel_block(g.in_c - c0, [&](auto full, long c1, int lanes) {
-            constexpr bool kFull = decltype(full)::value;
-            if (scatter) {
-              register_taps_backward<kFull, true, 1>(g, sources, x, t.w, delta, c0 + c1, lanes,
-                                                     out);
-            } else {
-              register_taps_backward<kFull, false, 1>(g, sources, x, t.w, delta, c0 + c1, lanes,
-                                                      out);
-            }
-          });
           continue;
         }
         if (dx != nullptr) {

@@ -187,14 +187,14 @@ inline void for_each_channel_block(long channels, const Fn& fn) {
 constexpr int kVecsAtOnce = 4;
 
 // Calls fn(NV, kFull, c0, lanes) (NV and kFull as integral constants) for the channels in groups
-// of up to kVecsAtOnce full registers from c0, then a last partial register alone.
-template <typename Fn>
+// of up to kMaxGroup full registers from c0, then a last partial register alone.
+template <int kMaxGroup = kVecsAtOnce, typename Fn>
 inline void for_each_register_group(long channels, const Fn& fn) {
   const long full = channels / kLanes;
-  for (long v0 = 0; v0 < full; v0 += kVecsAtOnce) {
-    const long group = full - v0 < kVecsAtOnce ? full - v0 : kVecsAtOnce;
-    with_constant<kVecsAtOnce>(group,
-                               [&](auto nv) { fn(nv, std::true_type{}, v0 * kLanes, kLanes); });
+  for (long v0 = 0; v0 < full; v0 += kMaxGroup) {
+    const long group = full - v0 < kMaxGroup ? full - v0 : kMaxGroup;
+    with_constant<kMaxGroup>(group,
+                             [&](auto nv) { fn(nv, std::true_type{}, v0 * kLanes, kLanes); });
   }
   if (full * kLanes < channels) {
     fn(std::integral_constant<int, 1>{}, std::false_type{}, full * kLanes,
